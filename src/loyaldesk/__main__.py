@@ -1,0 +1,3 @@
+from loyaldesk.cli import app
+
+app()

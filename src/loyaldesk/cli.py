@@ -1,0 +1,386 @@
+"""The ``loyaldesk`` command: serve, worker, migrate, demo, import, and store administration.
+
+Commands parse their arguments and call actions; they never write tables themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from loyaldesk.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="loyaldesk: customer support and customer loyalty as one system.", no_args_is_help=True
+)
+stores_app = typer.Typer(help="Stores (tenants) of this install.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff accounts and their roles.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for store backends.", no_args_is_help=True)
+import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
+app.add_typer(stores_app, name="stores")
+app.add_typer(staff_app, name="staff")
+app.add_typer(keys_app, name="api-keys")
+app.add_typer(import_app, name="import")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _database():  # type: ignore[no-untyped-def]
+    from loyaldesk.domains import load_all
+    from loyaldesk.kernel.db import Database
+
+    load_all()
+    return Database(_settings().database_url)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=1)
+
+
+def _store_id(database, slug: str) -> int:  # type: ignore[no-untyped-def]
+    from loyaldesk.kernel.errors import NotFound
+    from loyaldesk.stores import store_by_slug
+
+    with database.read() as session:
+        try:
+            return store_by_slug(session, slug).id
+        except NotFound as error:
+            raise _fail(error.message) from None
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    from loyaldesk.kernel.migrations import upgrade_to_head
+
+    settings = _settings()
+    upgrade_to_head(settings.database_url)
+    out.print(f"Database is up to date ([cyan]{_redact(settings.database_url)}[/]).")
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Server processes (use PostgreSQL and Redis for more than 1).")
+    ] = 1,
+    skip_migrations: Annotated[bool, typer.Option(help="Do not apply migrations first.")] = False,
+) -> None:
+    """Apply migrations, then serve the API, webhooks and console."""
+    import uvicorn
+
+    from loyaldesk.kernel.migrations import upgrade_to_head
+
+    settings = _settings()
+    if workers > 1 and (settings.database_url.startswith("sqlite") or not settings.redis_url):
+        err.print(
+            "[yellow]warning:[/] several processes need PostgreSQL and Redis to share state and events."
+        )
+    if not skip_migrations:
+        upgrade_to_head(settings.database_url)
+    settings.resolved_secret_key()  # create it once, before several workers race to
+    out.print(f"loyaldesk serving on [bold]http://{host}:{port}[/] — console at /console, API docs at /docs")
+    uvicorn.run(
+        "loyaldesk.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Dispatch events and run scheduled jobs (for installs that run servers without background work)."""
+    from loyaldesk.runtime import Runtime
+
+    settings = _settings()
+    runtime = Runtime(settings.model_copy(update={"run_background_jobs": False}))
+
+    async def main() -> None:
+        from loyaldesk.kernel.jobs import BackgroundRunner
+
+        await runtime.start()
+        runner = BackgroundRunner(runtime.database)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, runner.request_stop)
+        out.print("loyaldesk worker running; Ctrl-C to stop.")
+        await asyncio.to_thread(runner.run_forever)
+        await runtime.stop()
+
+    asyncio.run(main())
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 42,
+    customers: Annotated[int, typer.Option(min=1, max=1_000_000, help="How many shoppers.")] = 3000,
+    until: Annotated[
+        str | None, typer.Option(help="Last day of history (YYYY-MM-DD); default today.")
+    ] = None,
+    if_missing: Annotated[
+        bool, typer.Option("--if-missing", help="Do nothing if the demo store exists.")
+    ] = False,
+) -> None:
+    """Create the demo store "Juniper & Oak" with staff logins and two years of orders."""
+    from loyaldesk.demo.seed import (
+        DEMO_PASSWORD,
+        DEMO_SHOPIFY_SECRET,
+        DEMO_SLUG,
+        DEMO_STAFF,
+        demo_exists,
+        seed_demo,
+    )
+    from loyaldesk.kernel.migrations import upgrade_to_head
+
+    settings = _settings()
+    upgrade_to_head(settings.database_url)
+    database = _database()
+    if demo_exists(database):
+        if not if_missing:
+            raise _fail(f"the demo store '{DEMO_SLUG}' exists already")
+        out.print("The demo store exists already.")
+    else:
+        end = date.fromisoformat(until) if until else date.today()
+        with _progress() as progress:
+            task = progress.add_task("Seeding orders", total=None)
+            summary = seed_demo(
+                database,
+                seed=seed,
+                customers=customers,
+                until=end,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        out.print(
+            f"Created [bold]{summary.customers:,}[/] customers, [bold]{summary.orders:,}[/] orders and "
+            f"[bold]{summary.refunds:,}[/] refunds."
+        )
+        out.print(f"API key for the demo store (shown once): [bold]{summary.api_key}[/]")
+        out.print(f"Shopify webhook secret: [bold]{DEMO_SHOPIFY_SECRET}[/]")
+    table = Table(title="Demo logins (password for all: " + DEMO_PASSWORD + ")")
+    table.add_column("Role")
+    table.add_column("Email")
+    for email, _name, role in DEMO_STAFF:
+        table.add_row(role, email)
+    out.print(table)
+    database.dispose()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out
+    )
+
+
+@import_app.command("orders")
+def import_orders_command(
+    files: Annotated[list[Path], typer.Argument(help="CSV or Parquet files, imported together.")],
+    store: Annotated[str, typer.Option(help="The store's slug.")],
+    file_format: Annotated[str, typer.Option("--format", help="auto, uci or orders.")] = "auto",
+    currency: Annotated[str, typer.Option(help="Currency of UCI prices.")] = "GBP",
+    timezone: Annotated[str, typer.Option(help="Time zone of UCI invoice dates.")] = "Europe/London",
+) -> None:
+    """Import orders (UCI Online Retail files or one-row-per-line CSV); cancellations become refunds."""
+    from loyaldesk.commerce.importer import import_orders
+    from loyaldesk.kernel.errors import Invalid
+
+    database = _database()
+    store_id = _store_id(database, store)
+    try:
+        with _progress() as progress:
+            task = progress.add_task("Importing invoices", total=None)
+            report = import_orders(
+                database,
+                store_id,
+                files,
+                file_format=file_format,
+                currency=currency,
+                timezone=timezone,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    except Invalid as error:
+        raise _fail("; ".join(f"{p.field}: {p.reason}" for p in error.problems) or error.message) from None
+    table = Table(title="Import")
+    table.add_column("What")
+    table.add_column("Count", justify="right")
+    for label, value in (
+        ("rows read", report.rows),
+        ("invoices", report.invoices),
+        ("orders created", report.orders_created),
+        ("orders already there", report.orders_unchanged),
+        ("orders failed", report.orders_failed),
+        ("order lines", report.lines),
+        ("refunds recorded", report.refunds_recorded),
+        ("refunds already there", report.refunds_known),
+        ("cancellation lines without a matching purchase", report.cancellation_lines_unmatched),
+        ("rows skipped (adjustments, non-positive quantities)", report.rows_skipped),
+        ("rows of invoices taken from an earlier file", report.rows_in_other_file),
+    ):
+        table.add_row(label, f"{value:,}")
+    out.print(table)
+    for line in report.errors[:20]:
+        err.print(f"[yellow]{line}[/]")
+    database.dispose()
+    if report.orders_failed:
+        raise typer.Exit(code=2)
+
+
+@stores_app.command("create")
+def create_store(
+    slug: Annotated[str, typer.Option(help="Short name used in URLs, e.g. 'acme'.")],
+    name: Annotated[str, typer.Option(help="The store's name.")],
+    owner_email: Annotated[str, typer.Option(help="Email of the first owner.")],
+    owner_name: Annotated[str, typer.Option(help="Name of the first owner.")] = "",
+    currency: Annotated[str, typer.Option()] = "EUR",
+    timezone: Annotated[str, typer.Option()] = "Europe/Amsterdam",
+    locale: Annotated[str, typer.Option()] = "en",
+) -> None:
+    """Create a store and its first owner (asks for the owner's password if the account is new)."""
+    from loyaldesk.kernel.actors import SYSTEM, system_for
+    from loyaldesk.kernel.errors import DomainError
+    from loyaldesk.stores import actions
+    from loyaldesk.stores import queries as store_queries
+    from loyaldesk.stores.passwords import hash_password
+    from loyaldesk.stores.rules import check_password
+
+    database = _database()
+    password_hash = None
+    with database.read() as session:
+        if store_queries.staff_account_by_email(session, owner_email) is None:
+            password = typer.prompt("Password for the owner", hide_input=True, confirmation_prompt=True)
+            password_hash = hash_password(check_password(password))
+
+    def create(uow):  # type: ignore[no-untyped-def]
+        store = actions.create_store(
+            uow, SYSTEM, slug=slug, name=name, currency=currency, timezone=timezone, locale=locale
+        )
+        actions.add_staff_member(
+            uow,
+            system_for(store.id),
+            store.id,
+            email=owner_email,
+            name=owner_name or owner_email,
+            role="owner",
+            password_hash=password_hash,
+        )
+        return store.id
+
+    try:
+        store_id = database.write(create)
+    except DomainError as error:
+        raise _fail(error.message) from None
+    out.print(f"Created store [bold]{slug}[/] (id {store_id}); {owner_email} is its owner.")
+
+
+@stores_app.command("list")
+def list_stores() -> None:
+    """List the stores of this install."""
+    from loyaldesk.stores import queries as store_queries
+
+    database = _database()
+    with database.read() as session:
+        stores = store_queries.all_stores(session)
+    table = Table("id", "slug", "name", "currency", "timezone")
+    for store in stores:
+        table.add_row(str(store.id), store.slug, store.name, store.currency, store.timezone)
+    out.print(table)
+
+
+@staff_app.command("add")
+def add_staff(
+    store: Annotated[str, typer.Option(help="The store's slug.")],
+    email: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="owner, admin, agent or analyst.")],
+    name: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Give someone a role in a store (asks for a password if their account is new)."""
+    from loyaldesk.kernel.actors import system_for
+    from loyaldesk.kernel.errors import DomainError
+    from loyaldesk.stores import actions
+    from loyaldesk.stores import queries as store_queries
+    from loyaldesk.stores.passwords import hash_password
+    from loyaldesk.stores.rules import check_password
+
+    database = _database()
+    store_id = _store_id(database, store)
+    password_hash = None
+    with database.read() as session:
+        if store_queries.staff_account_by_email(session, email) is None:
+            password_hash = hash_password(
+                check_password(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+            )
+    try:
+        database.write(
+            actions.add_staff_member,
+            system_for(store_id),
+            store_id,
+            email=email,
+            name=name or email,
+            role=role,
+            password_hash=password_hash,
+        )
+    except DomainError as error:
+        raise _fail(error.message) from None
+    out.print(f"{email} is now {role} of {store}.")
+
+
+@keys_app.command("create")
+def create_key(
+    store: Annotated[str, typer.Option(help="The store's slug.")],
+    name: Annotated[str, typer.Option(help="What the key is for.")],
+    scope: Annotated[
+        list[str] | None, typer.Option(help="Repeat for each scope; default: the usual set.")
+    ] = None,
+) -> None:
+    """Create an API key and print it (it is shown only this once)."""
+    from loyaldesk.kernel.actors import system_for
+    from loyaldesk.kernel.errors import DomainError
+    from loyaldesk.stores import actions
+    from loyaldesk.stores.rules import DEFAULT_API_SCOPES
+
+    database = _database()
+    store_id = _store_id(database, store)
+    try:
+        created = database.write(
+            actions.create_api_key,
+            system_for(store_id),
+            store_id,
+            name=name,
+            scopes=list(scope or DEFAULT_API_SCOPES),
+        )
+    except DomainError as error:
+        raise _fail(error.message) from None
+    out.print(created.token)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

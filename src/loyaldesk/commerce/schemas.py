@@ -1,0 +1,249 @@
+"""API models of commerce. ``OrderIn`` and ``RefundIn`` are also what Shopify webhooks and imports map to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+
+from loyaldesk.commerce.rules import OrderStatus
+from loyaldesk.customers import CustomerProfile
+from loyaldesk.kernel.errors import Invalid
+from loyaldesk.kernel.money import check_currency
+
+
+def _currency_code(value: str) -> str:
+    try:
+        return check_currency(value)
+    except Invalid as error:
+        raise ValueError(error.problems[0].reason) from None
+
+
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+MinorUnits = Annotated[int, Field(ge=0, le=10**15, description="Integer minor units (cents).")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class OrderCustomerIn(CustomerProfile):
+    """The order's customer: matched on ``external_id``, else on ``email``; created if new."""
+
+    external_id: ExternalId | None = None
+
+
+class OrderLineIn(_Strict):
+    external_id: ExternalId | None = Field(default=None, description="The store's id for the line.")
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
+    product_id: ExternalId | None = Field(default=None, description="The store's id for the product.")
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    category: Text200 | None = None
+    quantity: int = Field(ge=1, le=1_000_000)
+    unit_price: MinorUnits
+    discount: MinorUnits = Field(default=0, description="Discount on this line, in minor units.")
+
+
+class OrderIn(_Strict):
+    """An order as the store's backend sends it. Sending it again with the same ``external_id`` updates
+    its status (and never duplicates it); lines are fixed when the order is first received."""
+
+    external_id: ExternalId
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = (
+        None
+    )
+    customer: OrderCustomerIn | None = None
+    customer_id: int | None = Field(default=None, ge=1, description="loyaldesk's id of a known customer.")
+    email: EmailStr | None = None
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3)]
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
+    order_discount: MinorUnits = Field(default=0, description="Order-level discount, spread over the lines.")
+    shipping_total: MinorUnits = 0
+    tax_total: MinorUnits = 0
+    taxes_included: bool = False
+    total: MinorUnits | None = Field(default=None, description="Defaults to lines + shipping + tax.")
+    discount_codes: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=20
+    )
+    status: OrderStatus = OrderStatus.PLACED
+    placed_at: AwareDatetime | None = None
+    paid_at: AwareDatetime | None = None
+    fulfilled_at: AwareDatetime | None = None
+    delivered_at: AwareDatetime | None = None
+    cancelled_at: AwareDatetime | None = None
+    cancel_reason: Text200 | None = None
+    shipping_address: dict[str, Annotated[str, StringConstraints(max_length=300)] | None] | None = Field(
+        default=None, max_length=20
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return _currency_code(value)
+
+    @field_validator("email")
+    @classmethod
+    def _lower(cls, value: str | None) -> str | None:
+        return value.lower() if value else value
+
+
+class OrderBatchIn(_Strict):
+    orders: list[OrderIn] = Field(min_length=1, description="Up to the server's max_batch_orders (1,000).")
+
+
+class OrderLineOut(BaseModel):
+    id: int
+    external_id: str | None
+    sku: str | None
+    product_id: str | None
+    title: str
+    category: str | None
+    quantity: int
+    unit_price: int
+    discount: int
+    total: int
+    refunded_quantity: int
+    refunded_amount: int
+
+
+class RefundLineOut(BaseModel):
+    order_line_id: int
+    quantity: int
+    amount: int
+
+
+class RefundOut(BaseModel):
+    id: int
+    external_id: str
+    kind: str
+    amount: int
+    reason: str | None
+    occurred_at: datetime
+    lines: list[RefundLineOut]
+
+
+class OrderOut(BaseModel):
+    id: int
+    external_id: str
+    number: str
+    customer_id: int | None
+    email: str | None
+    currency: str
+    subtotal: int
+    discount_total: int
+    shipping_total: int
+    tax_total: int
+    total: int
+    refunded_total: int
+    status: OrderStatus
+    refund_status: Literal["none", "partial", "full"]
+    discount_codes: list[str]
+    placed_at: datetime
+    paid_at: datetime | None
+    fulfilled_at: datetime | None
+    delivered_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    source: str
+    lines: list[OrderLineOut]
+    refunds: list[RefundOut]
+
+
+class OrderWriteResult(BaseModel):
+    outcome: Literal["created", "updated", "unchanged", "stale"]
+    order: OrderOut
+
+
+class BatchItemError(BaseModel):
+    code: str
+    message: str
+    fields: list[dict[str, str]] = Field(default_factory=list)
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    external_id: str
+    outcome: Literal["created", "updated", "unchanged", "stale", "error"]
+    order_id: int | None = None
+    error: BatchItemError | None = None
+
+
+class OrderBatchResult(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    failed: int
+    results: list[BatchItemResult]
+
+
+class StatusChangeIn(_Strict):
+    status: OrderStatus
+    occurred_at: AwareDatetime | None = Field(default=None, description="Defaults to now.")
+    reason: Text200 | None = Field(default=None, description="Why it was cancelled, for example.")
+
+
+class RefundLineIn(_Strict):
+    line_id: int | None = Field(default=None, ge=1, description="loyaldesk's id of the order line.")
+    line_external_id: ExternalId | None = Field(default=None, description="The store's id of the line.")
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] | None = None
+    quantity: int = Field(ge=0, le=1_000_000)
+    amount: MinorUnits | None = Field(default=None, description="Defaults to the units' share of the line.")
+
+
+class RefundIn(_Strict):
+    """A refund (money back) or a return (goods back, money back). Idempotent on ``external_id``."""
+
+    external_id: ExternalId
+    kind: Literal["refund", "return"] = "refund"
+    lines: list[RefundLineIn] = Field(default_factory=list, max_length=500)
+    amount: MinorUnits | None = Field(default=None, description="Defaults to the sum of the lines.")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+    occurred_at: AwareDatetime | None = None
+
+
+class RefundWriteResult(BaseModel):
+    created: bool
+    order: OrderOut
+
+
+class ProductIn(_Strict):
+    external_id: ExternalId
+    sku: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    category: Text200 | None = None
+    price: MinorUnits
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3)]
+    attributes: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=64)], str | int | float | bool | None
+    ] = Field(default_factory=dict, max_length=50)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return _currency_code(value)
+
+
+class ProductBatchIn(_Strict):
+    products: list[ProductIn] = Field(min_length=1, max_length=1000)
+
+
+class ProductOut(BaseModel):
+    id: int
+    external_id: str
+    sku: str | None
+    title: str
+    category: str | None
+    price: int
+    currency: str
+    attributes: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProductBatchResult(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    products: list[ProductOut]

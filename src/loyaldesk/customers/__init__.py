@@ -1,0 +1,22 @@
+"""Customer profiles, consent and preferences, the timeline (customer 360) and GDPR export/erasure."""
+
+from loyaldesk.customers import timeline as _timeline  # noqa: F401  (registers timeline describers)
+from loyaldesk.customers.actions import CustomerRef, resolve_customers, upsert_customer
+from loyaldesk.customers.extensions import TimelineEntry, erasure_step, export_section, timeline_entry
+from loyaldesk.customers.models import Customer
+from loyaldesk.customers.queries import get_customer
+from loyaldesk.customers.schemas import CustomerCreate, CustomerProfile
+
+__all__ = [
+    "Customer",
+    "CustomerCreate",
+    "CustomerProfile",
+    "CustomerRef",
+    "TimelineEntry",
+    "erasure_step",
+    "export_section",
+    "get_customer",
+    "resolve_customers",
+    "timeline_entry",
+    "upsert_customer",
+]

@@ -1,0 +1,84 @@
+"""Where other capabilities plug into the customer record.
+
+* ``timeline_entry`` describers turn a stored event into a line on the customer's timeline.
+* ``export_section`` providers add their data to a GDPR export (orders, points, conversations...).
+* ``erasure_step`` functions remove personal data a capability keeps about a customer.
+
+Each capability registers at import time, from its own package, so the customers domain never imports
+them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.events import StoredEvent
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    title: str
+    detail: str | None = None
+    link: str | None = None
+
+
+TimelineDescriber = Callable[[StoredEvent], TimelineEntry | None]
+ExportSection = Callable[[Session, int, int], Any]
+ErasureStep = Callable[[UnitOfWork, int, int], None]
+
+_describers: dict[str, TimelineDescriber] = {}
+_export_sections: dict[str, ExportSection] = {}
+_erasure_steps: dict[str, ErasureStep] = {}
+
+
+def timeline_entry(*event_types: str) -> Callable[[TimelineDescriber], TimelineDescriber]:
+    """Decorator: describe these event types on the customer timeline."""
+
+    def register(fn: TimelineDescriber) -> TimelineDescriber:
+        for event_type in event_types:
+            _describers[event_type] = fn
+        return fn
+
+    return register
+
+
+def export_section(name: str) -> Callable[[ExportSection], ExportSection]:
+    """Decorator: ``fn(session, store_id, customer_id)`` returns JSON-able data for the export."""
+
+    def register(fn: ExportSection) -> ExportSection:
+        _export_sections[name] = fn
+        return fn
+
+    return register
+
+
+def erasure_step(name: str) -> Callable[[ErasureStep], ErasureStep]:
+    """Decorator: ``fn(uow, store_id, customer_id)`` removes this capability's personal data."""
+
+    def register(fn: ErasureStep) -> ErasureStep:
+        _erasure_steps[name] = fn
+        return fn
+
+    return register
+
+
+def describe(event: StoredEvent) -> TimelineEntry | None:
+    describer = _describers.get(event.event_type)
+    return describer(event) if describer else None
+
+
+def described_types() -> list[str]:
+    return sorted(_describers)
+
+
+def export_sections() -> dict[str, ExportSection]:
+    return dict(_export_sections)
+
+
+def erasure_steps() -> dict[str, ErasureStep]:
+    return dict(_erasure_steps)

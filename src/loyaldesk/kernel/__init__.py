@@ -1,0 +1,1 @@
+"""Domain-free building blocks: database, events, broker, clock, errors. Imports no domain."""

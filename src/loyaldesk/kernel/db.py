@@ -1,0 +1,241 @@
+"""Database access: engines, read sessions and the unit of work every state change runs in.
+
+Contract
+--------
+* ``database.transaction()`` opens a unit of work: one database transaction. On a clean exit the
+  events it emitted are inserted into ``domain_events`` and everything is committed durably; then the
+  commit listeners receive the stored events. On an exception nothing is written.
+* ``database.write(fn, *args)`` runs ``fn(uow, *args)`` in a unit of work and returns its result. When
+  the write queue runs (the server starts it), units that arrive together share one durable commit.
+* ``database.read()`` gives a session for queries. It never writes.
+
+SQLite runs in WAL mode with foreign keys on and ``synchronous=FULL``: every acknowledged write
+survives a power cut. Writers open their transaction with ``BEGIN IMMEDIATE`` so that two writers never
+deadlock on a lock upgrade; readers use a deferred ``BEGIN`` and are never blocked by writers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import Engine, create_engine, event, insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from loyaldesk.kernel.clock import Clock, SystemClock
+from loyaldesk.kernel.events import DomainEvent, EventRecord, StoredEvent
+
+if TYPE_CHECKING:
+    from loyaldesk.kernel.write_queue import WriteQueue
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+CommitListener = Callable[[Sequence[StoredEvent]], None]
+
+
+@dataclass
+class UnitOfWork:
+    """One transaction: the session to change tables with, the clock, and the events to publish.
+
+    Actions receive a ``UnitOfWork`` as their first argument and must not commit or roll back
+    themselves; the caller owns the transaction.
+    """
+
+    session: Session
+    clock: Clock
+    backend: str
+    events: list[DomainEvent] = field(default_factory=list)
+    after_commit_callbacks: list[Callable[[], None]] = field(default_factory=list)
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def emit(self, domain_event: DomainEvent) -> None:
+        """Record an event; it is stored with this transaction and published after it commits."""
+        self.events.append(domain_event)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this transaction is durably committed (never if it rolls back)."""
+        self.after_commit_callbacks.append(callback)
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.backend == "postgresql"
+
+    def store_events(self) -> list[StoredEvent]:
+        """Insert the emitted events into ``domain_events``; called once, just before commit."""
+        if not self.events:
+            return []
+        now = self.now()
+        rows = [
+            {
+                "store_id": e.store_id,
+                "event_type": e.event_type,
+                "customer_id": e.customer_id,
+                "subject_type": e.subject_type,
+                "subject_id": e.subject_id(),
+                "payload": e.payload(),
+                "occurred_at": e.occurred_at or now,
+                "dispatch_attempts": 0,
+            }
+            for e in self.events
+        ]
+        ids = self.session.scalars(
+            insert(EventRecord).returning(EventRecord.id, sort_by_parameter_order=True), rows
+        ).all()
+        self.events.clear()
+        return [
+            StoredEvent(
+                id=event_id,
+                store_id=row["store_id"],
+                event_type=row["event_type"],
+                customer_id=row["customer_id"],
+                subject_type=row["subject_type"],
+                subject_id=row["subject_id"],
+                payload=row["payload"],
+                occurred_at=row["occurred_at"],
+            )
+            for event_id, row in zip(ids, rows, strict=True)
+        ]
+
+
+def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
+    """Pragmas on every new connection, and our own BEGIN instead of pysqlite's implicit one."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below emit BEGIN; pysqlite's own handling cannot do
+        # BEGIN IMMEDIATE or SAVEPOINT correctly.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.execute("PRAGMA cache_size=-32000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """The engines of one database and the ways to read from and write to it."""
+
+    def __init__(self, url: str, *, clock: Clock | None = None, echo: bool = False) -> None:
+        self.url = url
+        self.clock: Clock = clock or SystemClock()
+        parsed = make_url(url)
+        self.backend = parsed.get_backend_name()
+        if self.backend == "sqlite":
+            database = parsed.database or ""
+            if database in ("", ":memory:"):
+                raise ValueError("use a file for SQLite: WAL and several connections need one")
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            connect_args = {"check_same_thread": False, "timeout": 30}
+            self.engine = create_engine(url, echo=echo, connect_args=connect_args, pool_size=2)
+            self.read_engine = create_engine(url, echo=echo, connect_args=connect_args, pool_size=8)
+            _configure_sqlite(self.engine, immediate=True)
+            _configure_sqlite(self.read_engine, immediate=False)
+        elif self.backend == "postgresql":
+            self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self.read_engine = self.engine
+        else:  # pragma: no cover - Settings refuses other URLs
+            raise ValueError(f"unsupported database backend {self.backend!r}")
+        self._write_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._commit_listeners: list[CommitListener] = []
+        self._listeners_lock = threading.Lock()
+        self.write_queue: WriteQueue | None = None
+
+    # -- reading -----------------------------------------------------------------------------
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries. Closing it ends its transaction; loaded objects stay readable."""
+        with self._read_sessions() as session:
+            yield session
+
+    # -- writing -----------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[UnitOfWork]:
+        """A unit of work committed on a clean exit (see the module contract)."""
+        with self._write_sessions() as session:
+            uow = UnitOfWork(session=session, clock=self.clock, backend=self.backend)
+            try:
+                yield uow
+                stored = uow.store_events()
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        self.notify_committed(stored, uow.after_commit_callbacks)
+
+    def new_unit_of_work(self, session: Session) -> UnitOfWork:
+        return UnitOfWork(session=session, clock=self.clock, backend=self.backend)
+
+    def write_session(self) -> Session:
+        """A bare session on the write engine, for the write queue's grouped transactions."""
+        return self._write_sessions()
+
+    def write(self, fn: Callable[Concatenate[UnitOfWork, P], R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run ``fn(uow, *args, **kwargs)`` in a unit of work and return its result.
+
+        Goes through the write queue when it runs (grouped durable commits), else a transaction of its own.
+        """
+        queue = self.write_queue
+        if queue is not None and queue.running and not queue.is_writer_thread():
+            return queue.submit(fn, *args, **kwargs).result()
+        with self.transaction() as uow:
+            return fn(uow, *args, **kwargs)
+
+    # -- after commit ------------------------------------------------------------------------
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Call ``listener(stored_events)`` after each commit that stored events."""
+        with self._listeners_lock:
+            self._commit_listeners.append(listener)
+
+    def remove_commit_listener(self, listener: CommitListener) -> None:
+        with self._listeners_lock:
+            if listener in self._commit_listeners:
+                self._commit_listeners.remove(listener)
+
+    def notify_committed(
+        self, stored: Sequence[StoredEvent], callbacks: Sequence[Callable[[], None]] = ()
+    ) -> None:
+        """Hand committed events to listeners and run after-commit callbacks. Never raises."""
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:
+                _log_listener_failure(callback)
+        if not stored:
+            return
+        with self._listeners_lock:
+            listeners = list(self._commit_listeners)
+        for listener in listeners:
+            try:
+                listener(stored)
+            except Exception:
+                _log_listener_failure(listener)
+
+    def dispose(self) -> None:
+        if self.write_queue is not None:
+            self.write_queue.stop()
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+
+
+def _log_listener_failure(listener: object) -> None:
+    import logging
+
+    logging.getLogger("loyaldesk.db").exception("after-commit listener %r failed", listener)

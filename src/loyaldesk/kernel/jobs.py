@@ -1,0 +1,120 @@
+"""Background work: the event dispatcher and periodic due-work jobs, in one runner.
+
+Durable state lives in the database (undispatched events, due-time columns). A job is a function
+``job(uow) -> int`` that does whatever is due now and returns how much it did; it must be safe to run in
+several processes at once (claim rows with ``FOR UPDATE SKIP LOCKED`` or make the work idempotent).
+
+The web server runs a ``BackgroundRunner`` in a daemon thread by default; at scale, ``loyaldesk worker``
+processes run it in the foreground and the servers are started with ``LOYALDESK_RUN_BACKGROUND_JOBS=false``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from loyaldesk.kernel.db import Database, UnitOfWork
+from loyaldesk.kernel.dispatcher import HandlerRegistry, dispatch_until_idle, handlers
+from loyaldesk.kernel.events import StoredEvent
+
+log = logging.getLogger("loyaldesk.jobs")
+
+Job = Callable[[UnitOfWork], int]
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    name: str
+    run: Job
+    every_seconds: float
+
+
+class JobRegistry:
+    """The periodic jobs of every domain, registered at import time with ``@jobs.every(...)``."""
+
+    def __init__(self) -> None:
+        self._jobs: dict[str, PeriodicJob] = {}
+
+    def every(self, seconds: float, name: str | None = None) -> Callable[[Job], Job]:
+        def register(fn: Job) -> Job:
+            job_name = name or f"{fn.__module__}.{fn.__name__}"
+            self._jobs[job_name] = PeriodicJob(job_name, fn, seconds)
+            return fn
+
+        return register
+
+    def all(self) -> list[PeriodicJob]:
+        return list(self._jobs.values())
+
+
+jobs = JobRegistry()
+
+
+class BackgroundRunner:
+    """Dispatches events as soon as they commit and runs each periodic job at its interval."""
+
+    def __init__(
+        self,
+        database: Database,
+        *,
+        handler_registry: HandlerRegistry = handlers,
+        job_registry: JobRegistry = jobs,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.database = database
+        self.handler_registry = handler_registry
+        self.job_registry = job_registry
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_run: dict[str, float] = {}
+
+    def _on_commit(self, stored: Sequence[StoredEvent]) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        """Run in a daemon thread until ``stop()``."""
+        self.database.add_commit_listener(self._on_commit)
+        self._thread = threading.Thread(target=self.run_forever, name="loyaldesk-background", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self.database.remove_commit_listener(self._on_commit)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def run_forever(self) -> None:
+        if self._thread is None:  # foreground (worker): still wake on our own process's commits
+            self.database.add_commit_listener(self._on_commit)
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("background pass failed")
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    def run_once(self) -> int:
+        """One pass: every due event, then every job whose interval has passed. Returns work done."""
+        done = dispatch_until_idle(self.database, self.handler_registry)
+        now = time.monotonic()
+        for job in self.job_registry.all():
+            last = self._last_run.get(job.name)
+            if last is not None and now - last < job.every_seconds:
+                continue
+            self._last_run[job.name] = now
+            try:
+                done += self.database.write(job.run)
+            except Exception:
+                log.exception("job %s failed", job.name)
+        return done
+
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._wake.set()

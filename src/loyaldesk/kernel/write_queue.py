@@ -1,0 +1,176 @@
+"""Group commit: units of work that arrive together share one durable commit.
+
+A durable commit costs a disk flush; on SQLite there is one writer at a time anyway. So one writer
+thread takes every unit waiting in the queue, runs each inside its own SAVEPOINT in a single
+transaction, commits once, and only then resolves each caller's future. A unit that raises is rolled
+back to its savepoint alone (its events discarded) and its caller gets the exception; the others commit.
+Nothing waits on a timer: under light load a unit commits alone at once, under heavy load the units
+queued during one flush share the next.
+
+If the grouped commit itself fails (a deadlock with another process on PostgreSQL, say), each unit is
+retried in a transaction of its own, so one unit's trouble never fails its neighbours.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
+
+from loyaldesk.kernel.db import Database, UnitOfWork
+from loyaldesk.kernel.events import StoredEvent
+
+log = logging.getLogger("loyaldesk.write_queue")
+
+_STOP = object()
+
+
+@dataclass
+class _Unit:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    future: Future[Any] = field(default_factory=Future)
+    result: Any = None
+    error: BaseException | None = None
+    callbacks: list[Callable[[], None]] = field(default_factory=list)
+
+
+class WriteQueue:
+    """The single writer thread of a process. Start it once; ``Database.write`` then uses it."""
+
+    def __init__(self, database: Database, *, max_units_per_commit: int = 512) -> None:
+        self.database = database
+        self.max_units_per_commit = max_units_per_commit
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self.running = False
+        self.commits = 0
+        self.units = 0
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self.running = True
+        self._thread = threading.Thread(target=self._run, name="loyaldesk-writer", daemon=True)
+        self._thread.start()
+        self.database.write_queue = self
+
+    def stop(self) -> None:
+        """Finish what is queued, then stop the writer thread."""
+        if not self.running:
+            return
+        self.running = False
+        self._queue.put(_STOP)
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=30)
+        if self.database.write_queue is self:
+            self.database.write_queue = None
+
+    def is_writer_thread(self) -> bool:
+        return self._thread is threading.current_thread()
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+        """Queue ``fn(uow, *args, **kwargs)``; the future resolves after its durable commit."""
+        unit = _Unit(fn, args, kwargs)
+        if not self.running:
+            unit.future.set_exception(RuntimeError("the write queue is stopped"))
+            return unit.future
+        self._queue.put(unit)
+        return unit.future
+
+    # -- the writer thread -------------------------------------------------------------------
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            first = self._queue.get()
+            if first is _STOP:
+                break
+            batch: list[_Unit] = [first]
+            while len(batch) < self.max_units_per_commit:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is _STOP:
+                    stopping = True
+                    break
+                batch.append(nxt)
+            self._commit_group(batch)
+
+    def _commit_group(self, batch: list[_Unit]) -> None:
+        try:
+            stored = self._run_grouped(batch)
+        except DBAPIError as error:
+            if len(batch) == 1:
+                self._resolve_failed(batch[0], error)
+                return
+            log.warning("grouped commit of %d units failed (%s); retrying one by one", len(batch), error)
+            for unit in batch:
+                unit.error = None
+                self._commit_group([unit])
+            return
+        except BaseException as error:
+            for unit in batch:
+                self._resolve_failed(unit, error)
+            return
+        self.commits += 1
+        self.units += len(batch)
+        callbacks = [cb for unit in batch if unit.error is None for cb in unit.callbacks]
+        self.database.notify_committed(stored, callbacks)
+        for unit in batch:
+            if unit.error is not None:
+                unit.future.set_exception(unit.error)
+            else:
+                unit.future.set_result(unit.result)
+
+    def _run_grouped(self, batch: list[_Unit]) -> list[StoredEvent]:
+        with self.database.write_session() as session:
+            uow = self.database.new_unit_of_work(session)
+            try:
+                for unit in batch:
+                    self._run_unit_in_savepoint(uow, unit)
+                stored = uow.store_events()
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        return stored
+
+    @staticmethod
+    def _run_unit_in_savepoint(uow: UnitOfWork, unit: _Unit) -> None:
+        events_before = len(uow.events)
+        callbacks_before = len(uow.after_commit_callbacks)
+        savepoint = uow.session.begin_nested()
+        try:
+            unit.result = unit.fn(uow, *unit.args, **unit.kwargs)
+            savepoint.commit()
+        except DBAPIError as error:
+            savepoint.rollback()
+            if _is_connection_level(error):
+                raise
+            unit.error = error
+        except Exception as error:
+            savepoint.rollback()
+            unit.error = error
+        if unit.error is not None:
+            del uow.events[events_before:]
+            del uow.after_commit_callbacks[callbacks_before:]
+        else:
+            unit.callbacks = uow.after_commit_callbacks[callbacks_before:]
+
+    @staticmethod
+    def _resolve_failed(unit: _Unit, error: BaseException) -> None:
+        if not unit.future.done():
+            unit.future.set_exception(error)
+
+
+def _is_connection_level(error: DBAPIError) -> bool:
+    """Errors that poison the whole transaction, not just one unit's savepoint."""
+    return bool(error.connection_invalidated) or "deadlock" in str(error).lower()

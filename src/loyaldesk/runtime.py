@@ -1,0 +1,78 @@
+"""The long-lived services of one loyaldesk process, started and stopped together.
+
+The web app, ``loyaldesk worker`` and the tests build a ``Runtime`` from ``Settings``; anything can be
+replaced (a fake clock, an existing database) for tests.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+
+from loyaldesk.domains import load_all
+from loyaldesk.kernel.broker import Broker, broker_for
+from loyaldesk.kernel.clock import Clock, SystemClock
+from loyaldesk.kernel.db import Database
+from loyaldesk.kernel.events import StoredEvent
+from loyaldesk.kernel.jobs import BackgroundRunner
+from loyaldesk.kernel.write_queue import WriteQueue
+from loyaldesk.settings import Settings
+from loyaldesk.stores.throttle import LoginThrottle
+
+log = logging.getLogger("loyaldesk.runtime")
+
+
+def store_events_channel(store_id: int) -> str:
+    """The broker channel on which a store's committed events are announced."""
+    return f"store:{store_id}:events"
+
+
+class Runtime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        database: Database | None = None,
+        clock: Clock | None = None,
+        broker: Broker | None = None,
+    ) -> None:
+        load_all()
+        self.settings = settings
+        self.clock = clock or (database.clock if database else SystemClock())
+        self.database = database or Database(settings.database_url, clock=self.clock)
+        self.broker = broker or broker_for(settings.redis_url)
+        self.write_queue = WriteQueue(self.database) if settings.write_batching else None
+        self.background = BackgroundRunner(self.database) if settings.run_background_jobs else None
+        self.login_throttle = LoginThrottle(
+            per_account=settings.login_attempts_per_account,
+            per_ip=settings.login_attempts_per_ip,
+            redis_url=settings.redis_url,
+        )
+        self._started = False
+
+    def _announce(self, stored: Sequence[StoredEvent]) -> None:
+        for event in stored:
+            self.broker.publish(store_events_channel(event.store_id), json.dumps(event.as_message()))
+
+    async def start(self) -> None:
+        if self._started:
+            return
+        await self.broker.start()
+        self.database.add_commit_listener(self._announce)
+        if self.write_queue is not None:
+            self.write_queue.start()
+        if self.background is not None:
+            self.background.start()
+        self._started = True
+
+    async def stop(self) -> None:
+        if not self._started:
+            return
+        if self.background is not None:
+            self.background.stop()
+        if self.write_queue is not None:
+            self.write_queue.stop()
+        self.database.remove_commit_listener(self._announce)
+        await self.broker.stop()
+        self._started = False

@@ -1,0 +1,433 @@
+"""Every state change of the stores domain. Each runs inside the caller's unit of work (one transaction)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from zoneinfo import available_timezones
+
+from babel import Locale, UnknownLocaleError
+from sqlalchemy import func, select
+
+from loyaldesk.kernel.actors import Actor
+from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.errors import Conflict, Invalid, NotFound, PermissionDenied
+from loyaldesk.kernel.money import check_currency
+from loyaldesk.stores import credentials
+from loyaldesk.stores.events import (
+    ApiKeyCreated,
+    ApiKeyRevoked,
+    StaffMemberAdded,
+    StaffMemberRemoved,
+    StaffRoleChanged,
+    StoreCreated,
+)
+from loyaldesk.stores.models import ApiKey, AuditLogEntry, StaffAccount, StaffSession, Store, StoreMembership
+from loyaldesk.stores.rules import Permission, Role, check_scopes, check_slug, has_permission
+from loyaldesk.stores.rules import may_manage_member as _may_manage_member
+
+
+def record_audit(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    *,
+    store_id: int | None,
+    target_type: str | None = None,
+    target_id: int | str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Append one row to the audit log. Other domains call this for their privileged actions."""
+    uow.session.add(
+        AuditLogEntry(
+            store_id=store_id,
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            actor_label=actor.label[:320],
+            action=action,
+            target_type=target_type,
+            target_id=None if target_id is None else str(target_id),
+            details=details or {},
+            ip=actor.ip,
+            created_at=uow.now(),
+        )
+    )
+
+
+def _require(actor: Actor, store_id: int, permission: Permission) -> None:
+    if actor.kind == "system" and actor.store_id in (None, store_id):
+        return
+    if (
+        actor.kind != "staff"
+        or actor.store_id != store_id
+        or not has_permission(actor.role or "", permission)
+    ):
+        raise PermissionDenied(f"your role may not {permission.value.replace('_', ' ')}")
+
+
+def _check_locale(locale: str) -> str:
+    try:
+        Locale.parse(locale.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        raise Invalid.field("locale", f"{locale!r} is not a known locale") from None
+    return locale
+
+
+def _check_timezone(timezone: str) -> str:
+    if timezone not in available_timezones():
+        raise Invalid.field("timezone", f"{timezone!r} is not an IANA time zone")
+    return timezone
+
+
+def create_store(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    slug: str,
+    name: str,
+    currency: str = "EUR",
+    timezone: str = "Europe/Amsterdam",
+    locale: str = "en",
+) -> Store:
+    """Create a store (a tenant). Install-level: only the system (CLI, demo) creates stores."""
+    if actor.kind != "system":
+        raise PermissionDenied("stores are created with `loyaldesk stores create`")
+    check_slug(slug)
+    if not name.strip():
+        raise Invalid.field("name", "must not be empty")
+    if uow.session.scalar(select(Store.id).where(Store.slug == slug)) is not None:
+        raise Conflict(f"a store with slug {slug!r} exists")
+    store = Store(
+        slug=slug,
+        name=name.strip(),
+        currency=check_currency(currency),
+        timezone=_check_timezone(timezone),
+        locale=_check_locale(locale),
+        identity_secret=credentials.new_identity_secret(),
+        created_at=uow.now(),
+    )
+    uow.session.add(store)
+    uow.session.flush()
+    uow.emit(StoreCreated(store_id=store.id, slug=slug))
+    record_audit(uow, actor, "store.created", store_id=store.id, target_type="store", target_id=store.id)
+    return store
+
+
+def _normalise_email(email: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise Invalid.field("email", str(error)) from None
+
+
+def add_staff_member(
+    uow: UnitOfWork,
+    actor: Actor,
+    store_id: int,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password_hash: str | None = None,
+) -> StoreMembership:
+    """Give a person a role in a store, creating their account if the email is new.
+
+    A new account needs ``password_hash`` (its initial password, hashed by the caller with
+    ``passwords.hash_password`` outside the transaction: argon2 takes tens of milliseconds that should
+    not be spent holding the write lock).
+    """
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise Invalid.field("role", f"{role!r} is not one of {', '.join(r.value for r in Role)}") from None
+    if actor.kind != "system":
+        _require(actor, store_id, Permission.MANAGE_STAFF)
+        if new_role == Role.OWNER and actor.role != Role.OWNER:
+            raise PermissionDenied("only an owner can add another owner")
+    normalised = _normalise_email(email)
+    account = uow.session.scalar(select(StaffAccount).where(StaffAccount.email == normalised))
+    if account is None:
+        if password_hash is None:
+            raise Invalid.field("password", "a new staff account needs an initial password")
+        account = StaffAccount(
+            email=normalised,
+            name=name.strip() or normalised,
+            password_hash=password_hash,
+            created_at=uow.now(),
+        )
+        uow.session.add(account)
+        uow.session.flush()
+    existing = uow.session.scalar(
+        select(StoreMembership).where(
+            StoreMembership.store_id == store_id, StoreMembership.staff_id == account.id
+        )
+    )
+    if existing is not None:
+        raise Conflict(f"{account.email} already works for this store as {existing.role}")
+    membership = StoreMembership(
+        store_id=store_id, staff_id=account.id, role=new_role.value, created_at=uow.now()
+    )
+    uow.session.add(membership)
+    uow.session.flush()
+    uow.emit(StaffMemberAdded(store_id=store_id, staff_id=account.id, role=new_role.value))
+    record_audit(
+        uow,
+        actor,
+        "staff.added",
+        store_id=store_id,
+        target_type="staff",
+        target_id=account.id,
+        details={"email": account.email, "role": new_role.value},
+    )
+    return membership
+
+
+def _membership(uow: UnitOfWork, store_id: int, staff_id: int) -> StoreMembership:
+    query = select(StoreMembership).where(
+        StoreMembership.store_id == store_id, StoreMembership.staff_id == staff_id
+    )
+    if uow.is_postgresql:
+        query = query.with_for_update()
+    membership = uow.session.scalar(query)
+    if membership is None:
+        raise NotFound("no such staff member in this store")
+    return membership
+
+
+def _owner_count(uow: UnitOfWork, store_id: int) -> int:
+    return int(
+        uow.session.scalar(
+            select(func.count())
+            .select_from(StoreMembership)
+            .where(StoreMembership.store_id == store_id, StoreMembership.role == Role.OWNER)
+        )
+        or 0
+    )
+
+
+def change_staff_role(
+    uow: UnitOfWork, actor: Actor, store_id: int, staff_id: int, role: str
+) -> StoreMembership:
+    """Change a member's role. Owners are managed by owners only; the last owner stays an owner."""
+    _require(actor, store_id, Permission.MANAGE_STAFF)
+    try:
+        new_role = Role(role)
+    except ValueError:
+        raise Invalid.field("role", f"{role!r} is not one of {', '.join(r.value for r in Role)}") from None
+    membership = _membership(uow, store_id, staff_id)
+    if not _may_manage_member(actor.role or "", membership.role, new_role):
+        raise PermissionDenied("only an owner can change an owner's role or make an owner")
+    if membership.role == Role.OWNER and new_role != Role.OWNER and _owner_count(uow, store_id) <= 1:
+        raise Conflict("a store needs at least one owner; make someone else owner first")
+    old_role = membership.role
+    if old_role == new_role:
+        return membership
+    membership.role = new_role.value
+    uow.emit(
+        StaffRoleChanged(store_id=store_id, staff_id=staff_id, old_role=old_role, new_role=new_role.value)
+    )
+    record_audit(
+        uow,
+        actor,
+        "staff.role_changed",
+        store_id=store_id,
+        target_type="staff",
+        target_id=staff_id,
+        details={"from": old_role, "to": new_role.value},
+    )
+    return membership
+
+
+def remove_staff_member(uow: UnitOfWork, actor: Actor, store_id: int, staff_id: int) -> None:
+    """Take a person out of a store. Their sessions stop working for this store at once."""
+    _require(actor, store_id, Permission.MANAGE_STAFF)
+    membership = _membership(uow, store_id, staff_id)
+    if not _may_manage_member(actor.role or "", membership.role):
+        raise PermissionDenied("only an owner can remove an owner")
+    if membership.role == Role.OWNER and _owner_count(uow, store_id) <= 1:
+        raise Conflict("a store needs at least one owner")
+    uow.session.delete(membership)
+    uow.emit(StaffMemberRemoved(store_id=store_id, staff_id=staff_id))
+    record_audit(uow, actor, "staff.removed", store_id=store_id, target_type="staff", target_id=staff_id)
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    csrf_token: str
+    staff_id: int
+
+
+def start_staff_session(
+    uow: UnitOfWork, staff_id: int, *, ip: str | None, user_agent: str | None, max_age: timedelta
+) -> NewSession:
+    """Open a console session for a staff member whose password was already verified."""
+    account = uow.session.get(StaffAccount, staff_id)
+    if account is None or account.disabled_at is not None:
+        raise NotFound("no such staff account")
+    token = credentials.new_session_token()
+    csrf = credentials.new_session_token()
+    now = uow.now()
+    uow.session.add(
+        StaffSession(
+            token_hash=credentials.sha256_hex(token),
+            staff_id=staff_id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=now + max_age,
+            ip=ip,
+            user_agent=(user_agent or "")[:400] or None,
+        )
+    )
+    account.last_login_at = now
+    actor = Actor(kind="staff", id=account.id, store_id=None, label=account.email, ip=ip)
+    record_audit(uow, actor, "staff.login", store_id=None, target_type="staff", target_id=account.id)
+    return NewSession(token=token, csrf_token=csrf, staff_id=staff_id)
+
+
+def record_failed_login(uow: UnitOfWork, email: str, ip: str | None) -> None:
+    actor = Actor(kind="system", id=None, store_id=None, label=email[:320], ip=ip)
+    record_audit(uow, actor, "staff.login_failed", store_id=None, details={"email": email[:320]})
+
+
+def end_staff_session(uow: UnitOfWork, token: str) -> None:
+    """Log out: the session's token stops working everywhere at once."""
+    session = uow.session.scalar(
+        select(StaffSession).where(StaffSession.token_hash == credentials.sha256_hex(token))
+    )
+    if session is not None and session.revoked_at is None:
+        session.revoked_at = uow.now()
+
+
+def change_own_password(uow: UnitOfWork, actor: Actor, new_password_hash: str) -> None:
+    """Set a new password (hashed by the caller) and end the person's other sessions."""
+    if actor.kind != "staff" or actor.id is None:
+        raise PermissionDenied("only staff have passwords")
+    account = uow.session.get(StaffAccount, actor.id)
+    if account is None:
+        raise NotFound("no such staff account")
+    account.password_hash = new_password_hash
+    for session in uow.session.scalars(
+        select(StaffSession).where(StaffSession.staff_id == actor.id, StaffSession.revoked_at.is_(None))
+    ):
+        session.revoked_at = uow.now()
+    record_audit(uow, actor, "staff.password_changed", store_id=None, target_type="staff", target_id=actor.id)
+
+
+@dataclass(frozen=True)
+class CreatedApiKey:
+    api_key: ApiKey
+    token: str
+
+
+def create_api_key(
+    uow: UnitOfWork, actor: Actor, store_id: int, *, name: str, scopes: list[str]
+) -> CreatedApiKey:
+    """A new API key for the store's backend. The token is returned once and never stored."""
+    _require(actor, store_id, Permission.MANAGE_API_KEYS)
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise Invalid.field("name", "give the key a name of 1-100 characters, e.g. 'shop backend'")
+    checked = check_scopes(scopes)
+    token, prefix, secret_hash = credentials.new_api_key()
+    api_key = ApiKey(
+        store_id=store_id,
+        name=name,
+        prefix=prefix,
+        secret_hash=secret_hash,
+        scopes=checked,
+        created_at=uow.now(),
+        created_by_staff_id=actor.id if actor.kind == "staff" else None,
+    )
+    uow.session.add(api_key)
+    uow.session.flush()
+    uow.emit(ApiKeyCreated(store_id=store_id, api_key_id=api_key.id, prefix=prefix, scopes=checked))
+    record_audit(
+        uow,
+        actor,
+        "api_key.created",
+        store_id=store_id,
+        target_type="api_key",
+        target_id=api_key.id,
+        details={"name": name, "prefix": prefix, "scopes": checked},
+    )
+    return CreatedApiKey(api_key=api_key, token=token)
+
+
+def revoke_api_key(uow: UnitOfWork, actor: Actor, store_id: int, api_key_id: int) -> ApiKey:
+    """Stop a key from working, at once and for good."""
+    _require(actor, store_id, Permission.MANAGE_API_KEYS)
+    api_key = uow.session.get(ApiKey, api_key_id)
+    if api_key is None or api_key.store_id != store_id:
+        raise NotFound("no such API key in this store")
+    if api_key.revoked_at is None:
+        api_key.revoked_at = uow.now()
+        uow.emit(ApiKeyRevoked(store_id=store_id, api_key_id=api_key.id))
+        record_audit(
+            uow,
+            actor,
+            "api_key.revoked",
+            store_id=store_id,
+            target_type="api_key",
+            target_id=api_key.id,
+            details={"name": api_key.name, "prefix": api_key.prefix},
+        )
+    return api_key
+
+
+def touch_api_key(uow: UnitOfWork, api_key_id: int) -> None:
+    """Note that a key was used (called at most every few minutes per key)."""
+    api_key = uow.session.get(ApiKey, api_key_id)
+    if api_key is not None:
+        api_key.last_used_at = uow.now()
+
+
+def set_shopify_webhook_secret(uow: UnitOfWork, actor: Actor, store_id: int, secret: str | None) -> None:
+    """Set (or clear, with None) the shared secret that Shopify-format webhooks are signed with."""
+    _require(actor, store_id, Permission.MANAGE_STORE_SETTINGS)
+    if secret is not None and not (8 <= len(secret) <= 255):
+        raise Invalid.field("shopify_webhook_secret", "must be 8-255 characters")
+    store = uow.session.get(Store, store_id)
+    if store is None:
+        raise NotFound("no such store")
+    store.shopify_webhook_secret = secret
+    record_audit(
+        uow,
+        actor,
+        "store.shopify_secret_set" if secret else "store.shopify_secret_cleared",
+        store_id=store_id,
+        target_type="store",
+        target_id=store_id,
+    )
+
+
+def rotate_identity_secret(uow: UnitOfWork, actor: Actor, store_id: int) -> str:
+    """A new identity secret for shopper verification; the old one stops working at once."""
+    _require(actor, store_id, Permission.MANAGE_STORE_SETTINGS)
+    store = uow.session.get(Store, store_id)
+    if store is None:
+        raise NotFound("no such store")
+    store.identity_secret = credentials.new_identity_secret()
+    record_audit(
+        uow,
+        actor,
+        "store.identity_secret_rotated",
+        store_id=store_id,
+        target_type="store",
+        target_id=store_id,
+    )
+    return store.identity_secret
+
+
+def purge_expired_sessions(uow: UnitOfWork) -> int:
+    """Delete sessions that expired or were revoked more than a day ago."""
+    from sqlalchemy import delete
+
+    cutoff = uow.now() - timedelta(days=1)
+    result = uow.session.execute(
+        delete(StaffSession).where((StaffSession.expires_at < cutoff) | (StaffSession.revoked_at < cutoff))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

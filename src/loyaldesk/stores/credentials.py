@@ -1,0 +1,52 @@
+"""API key tokens and session tokens: how they look, and how they are hashed for storage.
+
+An API key reads ``ld_<12-character prefix>_<secret>``. The prefix is stored in clear to find the key
+(and to show it in the console); the secret has 256 bits of entropy, so a plain SHA-256 of it is safe to
+store and fast to check on every request (argon2 is for low-entropy passwords).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import string
+
+API_KEY_MARK = "ld_"
+PREFIX_LENGTH = 12
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_api_key() -> tuple[str, str, str]:
+    """A fresh key: ``(token_to_show_once, prefix, secret_hash)``."""
+    prefix = "".join(secrets.choice(_ALPHABET) for _ in range(PREFIX_LENGTH))
+    secret = secrets.token_urlsafe(32)
+    return f"{API_KEY_MARK}{prefix}_{secret}", prefix, sha256_hex(secret)
+
+
+def split_api_key(token: str) -> tuple[str, str] | None:
+    """``(prefix, secret)`` of a well-formed token, else None."""
+    if not token.startswith(API_KEY_MARK) or len(token) < len(API_KEY_MARK) + PREFIX_LENGTH + 2:
+        return None
+    prefix = token[len(API_KEY_MARK) : len(API_KEY_MARK) + PREFIX_LENGTH]
+    separator = token[len(API_KEY_MARK) + PREFIX_LENGTH]
+    secret = token[len(API_KEY_MARK) + PREFIX_LENGTH + 1 :]
+    if separator != "_" or not prefix.isalnum() or not secret:
+        return None
+    return prefix, secret
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def same_hash(stored_hex: str, value: str) -> bool:
+    return hmac.compare_digest(stored_hex, sha256_hex(value))
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def new_identity_secret() -> str:
+    return secrets.token_urlsafe(32)

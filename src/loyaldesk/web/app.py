@@ -1,0 +1,147 @@
+"""The app factory: one FastAPI application serving the API, webhooks, the console and static files."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import fastapi_offline
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from loyaldesk import __version__
+from loyaldesk.commerce import http as commerce_http
+from loyaldesk.commerce import webhooks_http
+from loyaldesk.customers import http as customers_http
+from loyaldesk.runtime import Runtime
+from loyaldesk.settings import Settings, get_settings
+from loyaldesk.stores import http as stores_http
+from loyaldesk.web import api_events
+from loyaldesk.web.console import auth as console_auth
+from loyaldesk.web.console import customers as console_customers
+from loyaldesk.web.console import settings as console_settings
+from loyaldesk.web.console import shell as console_shell
+from loyaldesk.web.errors import install_error_handlers
+from loyaldesk.web.idempotency import IdempotencyMiddleware
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+DOCS_STATIC_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
+
+API_DESCRIPTION = """
+The loyaldesk REST API for a store's backend.
+
+* Authenticate with a store API key: `Authorization: Bearer ld_...` (create one in Settings → API keys).
+* Money is integer minor units (cents) plus an ISO 4217 currency code; times are ISO 8601 with a zone.
+* Lists paginate with `?cursor=` (from `next_cursor`) and `?limit=`.
+* Every write accepts an `Idempotency-Key` header (Stripe's semantics): a retry with the same key and body
+  returns the first response; the same key with another body is refused with 422; a retry while the first
+  is still running gets 409.
+* Errors are JSON: `{"error": {"code", "message", "fields": [{"field", "reason"}]}}`.
+"""
+
+# Console pages load only their own scripts and styles; nothing inline, nothing from elsewhere.
+CONSOLE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"referrer-policy", b"same-origin"))
+                if not path.startswith(("/docs", "/api/", "/webhooks/")):
+                    headers.append((b"content-security-policy", CONSOLE_CSP.encode()))
+                    headers.append((b"x-frame-options", b"DENY"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """Build the application. Pass a ``runtime`` to share services (tests, a fake clock)."""
+    settings = settings or (runtime.settings if runtime else get_settings())
+    runtime = runtime or Runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title="loyaldesk",
+        version=__version__,
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+
+    for router in (
+        stores_http.router,
+        customers_http.router,
+        commerce_http.router,
+        commerce_http.products_router,
+        api_events.router,
+        webhooks_http.router,
+        console_auth.router,
+        console_customers.router,
+        console_settings.router,
+        console_shell.router,  # last: its /console/{store}/{section} catches what the others do not
+    ):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["health"], summary="Is the server up and can it reach its database?")
+    def healthz() -> JSONResponse:
+        from sqlalchemy import text
+
+        with runtime.database.read() as session:
+            session.execute(text("SELECT 1"))
+        return JSONResponse({"status": "ok", "version": __version__, "database": runtime.database.backend})
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="loyaldesk API",
+            swagger_js_url="/docs-static/swagger-ui-bundle.js",
+            swagger_css_url="/docs-static/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/docs-static", StaticFiles(directory=DOCS_STATIC_DIR), name="docs-static")
+
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie="loyaldesk_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""The staff console: server-rendered pages for the support team, the loyalty manager and the owner."""

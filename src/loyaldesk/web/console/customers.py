@@ -1,0 +1,258 @@
+"""Console pages for customers: the searchable list, the customer page, profile edits and privacy requests."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from loyaldesk import commerce
+from loyaldesk.customers import actions as customer_actions
+from loyaldesk.customers import queries as customer_queries
+from loyaldesk.customers.schemas import CustomerProfile
+from loyaldesk.kernel.errors import NotFound
+from loyaldesk.kernel.pagination import decode_cursor
+from loyaldesk.stores import Permission
+from loyaldesk.web.console.rendering import render
+from loyaldesk.web.console.session import ConsoleDep
+from loyaldesk.web.deps import RuntimeDep
+
+router = APIRouter(include_in_schema=False)
+
+CustomerId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+@router.get("/console/{store_slug}/customers", response_class=HTMLResponse)
+def customer_list(
+    request: Request,
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    console.require(Permission.VIEW_CUSTOMERS)
+    store_id = console.store.id
+    with runtime.database.read() as session:
+        rows, next_cursor = customer_queries.search_customers(
+            session, store_id, query=q, tag=tag or None, before_id=decode_cursor(cursor), limit=50
+        )
+        stats = commerce.order_stats_for_customers(session, store_id, [row.id for row in rows])
+        total = customer_queries.count_customers(session, store_id)
+    return render(
+        request,
+        "customers/list.html",
+        {
+            "console": console,
+            "section": "customers",
+            "customers": rows,
+            "order_stats": stats,
+            "q": q,
+            "tag": tag,
+            "next_cursor": next_cursor,
+            "cursor_in": cursor,
+            "total": total,
+        },
+    )
+
+
+def _profile_form(customer: Any) -> dict[str, Any]:
+    return {
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "birthday": customer.birthday.isoformat() if customer.birthday else "",
+        "locale": customer.locale,
+        "timezone": customer.timezone,
+        "tags": ", ".join(customer.tags or []),
+        "marketing_consent": customer.marketing_consent,
+    }
+
+
+def _customer_page(
+    request: Request,
+    console: Any,
+    runtime: Any,
+    customer_id: int,
+    *,
+    timeline_cursor: str | None = None,
+    form: dict[str, Any] | None = None,
+    errors: list[dict[str, str]] | None = None,
+    flash: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    store_id = console.store.id
+    with runtime.database.read() as session:
+        customer = customer_queries.get_customer(session, store_id, customer_id)
+        summary = commerce.purchase_summary(session, store_id, customer_id)
+        orders = commerce.recent_orders_of_customer(session, store_id, customer_id, limit=20)
+        timeline, next_timeline = customer_queries.timeline(
+            session, store_id, customer_id, before_id=decode_cursor(timeline_cursor), limit=30
+        )
+    return render(
+        request,
+        "customers/detail.html",
+        {
+            "console": console,
+            "section": "customers",
+            "customer": customer,
+            "summary": summary,
+            "orders": orders,
+            "timeline": timeline,
+            "timeline_cursor": next_timeline,
+            "form": form or _profile_form(customer),
+            "errors": errors,
+            "flash": flash,
+            "can_edit": console.can(Permission.EDIT_CUSTOMERS),
+            "can_export": console.can(Permission.EXPORT_CUSTOMER_DATA),
+            "can_erase": console.can(Permission.ERASE_CUSTOMERS),
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/console/{store_slug}/customers/{customer_id}", response_class=HTMLResponse)
+def customer_page(
+    request: Request,
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    customer_id: CustomerId,
+    timeline_cursor: Annotated[str | None, Query(max_length=200)] = None,
+    saved: Annotated[str | None, Query(max_length=10)] = None,
+) -> Response:
+    console.require(Permission.VIEW_CUSTOMERS)
+    flash = {"profile": "Profile saved.", "erased": "Personal data erased."}.get(saved or "")
+    return _customer_page(
+        request, console, runtime, customer_id, timeline_cursor=timeline_cursor, flash=flash
+    )
+
+
+@router.post("/console/{store_slug}/customers/{customer_id}/profile")
+def edit_profile(
+    request: Request,
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    customer_id: CustomerId,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    first_name: Annotated[str, Form(max_length=300)] = "",
+    last_name: Annotated[str, Form(max_length=300)] = "",
+    email: Annotated[str, Form(max_length=400)] = "",
+    phone: Annotated[str, Form(max_length=100)] = "",
+    birthday: Annotated[str, Form(max_length=20)] = "",
+    locale: Annotated[str, Form(max_length=50)] = "",
+    timezone: Annotated[str, Form(max_length=100)] = "",
+    tags: Annotated[str, Form(max_length=4000)] = "",
+    marketing_consent: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    console.check_csrf(csrf_token)
+    console.require(Permission.EDIT_CUSTOMERS)
+    form = {
+        "first_name": first_name,
+        "last_name": last_name,
+        "email": email,
+        "phone": phone,
+        "birthday": birthday,
+        "locale": locale,
+        "timezone": timezone,
+        "tags": tags,
+        "marketing_consent": marketing_consent == "yes",
+    }
+    try:
+        profile = CustomerProfile.model_validate(
+            {
+                "first_name": first_name or None,
+                "last_name": last_name or None,
+                "email": email or None,
+                "phone": phone or None,
+                "birthday": birthday or None,
+                "locale": locale or None,
+                "timezone": timezone or None,
+                "marketing_consent": marketing_consent == "yes",
+                "tags": [t.strip() for t in tags.split(",") if t.strip()],
+            }
+        )
+    except ValidationError as error:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in item["loc"]),
+                "reason": item["msg"].removeprefix("Value error, "),
+            }
+            for item in error.errors()
+        ]
+        return _customer_page(
+            request, console, runtime, customer_id, form=form, errors=errors, status_code=422
+        )
+    runtime.database.write(
+        customer_actions.update_customer, console.actor, console.store.id, customer_id, profile
+    )
+    return RedirectResponse(
+        f"/console/{console.store.slug}/customers/{customer_id}?saved=profile", status_code=303
+    )
+
+
+@router.post("/console/{store_slug}/customers/{customer_id}/export")
+def export_data(
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    customer_id: CustomerId,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    console.check_csrf(csrf_token)
+    runtime.database.write(customer_actions.record_export, console.actor, console.store.id, customer_id)
+    with runtime.database.read() as session:
+        document = customer_queries.export_customer(session, console.store.id, customer_id)
+    return Response(
+        json.dumps(document, indent=2, ensure_ascii=False),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="customer-{customer_id}-export.json"'},
+    )
+
+
+@router.post("/console/{store_slug}/customers/{customer_id}/erase")
+def erase(
+    request: Request,
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    customer_id: CustomerId,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    confirm: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    console.check_csrf(csrf_token)
+    console.require(Permission.ERASE_CUSTOMERS)
+    if confirm.strip() != "ERASE":
+        return _customer_page(
+            request,
+            console,
+            runtime,
+            customer_id,
+            status_code=422,
+            errors=[{"field": "confirm", "reason": "type ERASE to confirm"}],
+        )
+    runtime.database.write(customer_actions.erase_customer, console.actor, console.store.id, customer_id)
+    return RedirectResponse(
+        f"/console/{console.store.slug}/customers/{customer_id}?saved=erased", status_code=303
+    )
+
+
+@router.get("/console/{store_slug}/orders/{order_id}", response_class=HTMLResponse)
+def order_page(
+    request: Request, console: ConsoleDep, runtime: RuntimeDep, order_id: Annotated[int, Path(ge=1, le=2**62)]
+) -> Response:
+    console.require(Permission.VIEW_ORDERS)
+    with runtime.database.read() as session:
+        order = commerce.get_order(session, console.store.id, order_id)
+        customer = None
+        if order.customer_id is not None:
+            try:
+                customer = customer_queries.get_customer(session, console.store.id, order.customer_id)
+            except NotFound:
+                customer = None
+    return render(
+        request,
+        "orders/detail.html",
+        {"console": console, "section": "customers", "order": order, "customer": customer},
+    )

@@ -1,0 +1,305 @@
+"""Console settings: staff and roles, API keys, integrations (Shopify, shopper identity), the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from loyaldesk.kernel.errors import Conflict, Invalid, PermissionDenied
+from loyaldesk.kernel.pagination import decode_cursor
+from loyaldesk.stores import actions as store_actions
+from loyaldesk.stores import queries as store_queries
+from loyaldesk.stores.passwords import hash_password
+from loyaldesk.stores.rules import (
+    API_SCOPES,
+    DEFAULT_API_SCOPES,
+    ROLE_DESCRIPTIONS,
+    Permission,
+    Role,
+    check_password,
+)
+from loyaldesk.web.console.rendering import render
+from loyaldesk.web.console.session import Console, ConsoleDep
+from loyaldesk.web.deps import RuntimeDep
+
+router = APIRouter(include_in_schema=False)
+
+StaffId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+def _message(error: Exception) -> str:
+    if isinstance(error, Invalid) and error.problems:
+        return "; ".join(f"{p.field.replace('_', ' ')}: {p.reason}" for p in error.problems)
+    return str(error)
+
+
+@router.get("/console/{store_slug}/settings")
+def settings_home(console: ConsoleDep) -> Response:
+    base = f"/console/{console.store.slug}/settings"
+    for permission, path in (
+        (Permission.MANAGE_STAFF, "staff"),
+        (Permission.MANAGE_API_KEYS, "api-keys"),
+        (Permission.MANAGE_STORE_SETTINGS, "integrations"),
+        (Permission.VIEW_AUDIT_LOG, "audit"),
+    ):
+        if console.can(permission):
+            return RedirectResponse(f"{base}/{path}", status_code=303)
+    raise PermissionDenied("your role has no settings to manage")
+
+
+def _staff_page(
+    request: Request,
+    console: Console,
+    runtime: Any,
+    *,
+    error: str | None = None,
+    flash: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    console.require(Permission.MANAGE_STAFF)
+    with runtime.database.read() as session:
+        staff = store_queries.list_staff(session, console.store.id)
+    return render(
+        request,
+        "settings/staff.html",
+        {
+            "console": console,
+            "section": "settings",
+            "tab": "staff",
+            "staff": staff,
+            "roles": list(Role),
+            "role_descriptions": ROLE_DESCRIPTIONS,
+            "error": error,
+            "flash": flash,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/console/{store_slug}/settings/staff", response_class=HTMLResponse)
+def staff_page(
+    request: Request,
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    done: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    flash = {"added": "Added.", "role": "Role changed.", "removed": "Removed."}.get(done or "")
+    return _staff_page(request, console, runtime, flash=flash)
+
+
+@router.post("/console/{store_slug}/settings/staff")
+def add_staff(
+    request: Request,
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    name: Annotated[str, Form(max_length=200)],
+    email: Annotated[str, Form(max_length=320)],
+    role: Annotated[str, Form(max_length=16)],
+    password: Annotated[str, Form(max_length=256)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    console.check_csrf(csrf_token)
+    console.require(Permission.MANAGE_STAFF)
+    try:
+        password_hash = hash_password(check_password(password)) if password else None
+        runtime.database.write(
+            store_actions.add_staff_member,
+            console.actor,
+            console.store.id,
+            email=email,
+            name=name,
+            role=role,
+            password_hash=password_hash,
+        )
+    except (Invalid, Conflict) as error:
+        return _staff_page(request, console, runtime, error=_message(error), status_code=422)
+    return RedirectResponse(f"/console/{console.store.slug}/settings/staff?done=added", status_code=303)
+
+
+@router.post("/console/{store_slug}/settings/staff/{staff_id}/role")
+def change_role(
+    request: Request,
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    staff_id: StaffId,
+    role: Annotated[str, Form(max_length=16)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    console.check_csrf(csrf_token)
+    try:
+        runtime.database.write(
+            store_actions.change_staff_role, console.actor, console.store.id, staff_id, role
+        )
+    except (Invalid, Conflict) as error:
+        return _staff_page(request, console, runtime, error=_message(error), status_code=422)
+    return RedirectResponse(f"/console/{console.store.slug}/settings/staff?done=role", status_code=303)
+
+
+@router.post("/console/{store_slug}/settings/staff/{staff_id}/remove")
+def remove_staff(
+    request: Request,
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    staff_id: StaffId,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    console.check_csrf(csrf_token)
+    try:
+        runtime.database.write(store_actions.remove_staff_member, console.actor, console.store.id, staff_id)
+    except Conflict as error:
+        return _staff_page(request, console, runtime, error=_message(error), status_code=409)
+    return RedirectResponse(f"/console/{console.store.slug}/settings/staff?done=removed", status_code=303)
+
+
+def _keys_page(
+    request: Request,
+    console: Console,
+    runtime: Any,
+    *,
+    new_token: str | None = None,
+    error: str | None = None,
+    flash: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    console.require(Permission.MANAGE_API_KEYS)
+    with runtime.database.read() as session:
+        keys = store_queries.list_api_keys(session, console.store.id)
+    return render(
+        request,
+        "settings/api_keys.html",
+        {
+            "console": console,
+            "section": "settings",
+            "tab": "api-keys",
+            "keys": keys,
+            "scopes": API_SCOPES,
+            "default_scopes": DEFAULT_API_SCOPES,
+            "new_token": new_token,
+            "error": error,
+            "flash": flash,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/console/{store_slug}/settings/api-keys", response_class=HTMLResponse)
+def api_keys_page(
+    request: Request,
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    done: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    return _keys_page(request, console, runtime, flash="Key revoked." if done == "revoked" else None)
+
+
+@router.post("/console/{store_slug}/settings/api-keys", response_class=HTMLResponse)
+def create_key(
+    request: Request,
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    name: Annotated[str, Form(max_length=100)],
+    scopes: Annotated[list[str] | None, Form()] = None,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    console.check_csrf(csrf_token)
+    try:
+        created = runtime.database.write(
+            store_actions.create_api_key,
+            console.actor,
+            console.store.id,
+            name=name,
+            scopes=list(scopes or []),
+        )
+    except Invalid as error:
+        return _keys_page(request, console, runtime, error=_message(error), status_code=422)
+    # Shown once, in the response to the POST itself: never stored, never put in a URL.
+    response = _keys_page(request, console, runtime, new_token=created.token, status_code=201)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/console/{store_slug}/settings/api-keys/{key_id}/revoke")
+def revoke_key(
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    key_id: Annotated[int, Path(ge=1, le=2**62)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    console.check_csrf(csrf_token)
+    runtime.database.write(store_actions.revoke_api_key, console.actor, console.store.id, key_id)
+    return RedirectResponse(f"/console/{console.store.slug}/settings/api-keys?done=revoked", status_code=303)
+
+
+@router.get("/console/{store_slug}/settings/integrations", response_class=HTMLResponse)
+def integrations_page(
+    request: Request,
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    done: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    console.require(Permission.MANAGE_STORE_SETTINGS)
+    flash = {"shopify": "Shopify secret saved.", "identity": "Identity secret rotated."}.get(done or "")
+    webhook_url = f"{runtime.settings.public_base_url.rstrip('/')}/webhooks/shopify/{console.store.slug}"
+    return render(
+        request,
+        "settings/integrations.html",
+        {
+            "console": console,
+            "section": "settings",
+            "tab": "integrations",
+            "webhook_url": webhook_url,
+            "flash": flash,
+        },
+    )
+
+
+@router.post("/console/{store_slug}/settings/integrations/shopify")
+def set_shopify_secret(
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    secret: Annotated[str, Form(max_length=255)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    console.check_csrf(csrf_token)
+    runtime.database.write(store_actions.set_shopify_webhook_secret, console.actor, console.store.id, secret)
+    return RedirectResponse(
+        f"/console/{console.store.slug}/settings/integrations?done=shopify", status_code=303
+    )
+
+
+@router.post("/console/{store_slug}/settings/integrations/identity-secret")
+def rotate_identity(
+    console: ConsoleDep, runtime: RuntimeDep, csrf_token: Annotated[str, Form(max_length=100)] = ""
+) -> Response:
+    console.check_csrf(csrf_token)
+    runtime.database.write(store_actions.rotate_identity_secret, console.actor, console.store.id)
+    return RedirectResponse(
+        f"/console/{console.store.slug}/settings/integrations?done=identity", status_code=303
+    )
+
+
+@router.get("/console/{store_slug}/settings/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    console.require(Permission.VIEW_AUDIT_LOG)
+    with runtime.database.read() as session:
+        entries, next_cursor = store_queries.audit_log(
+            session, console.store.id, before_id=decode_cursor(cursor)
+        )
+    return render(
+        request,
+        "settings/audit.html",
+        {
+            "console": console,
+            "section": "settings",
+            "tab": "audit",
+            "entries": entries,
+            "next_cursor": next_cursor,
+        },
+    )

@@ -1,0 +1,47 @@
+// Small progressive enhancements for the console; every page works without JavaScript.
+
+// Ask before destructive actions: <form data-confirm="Remove X?">.
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
+
+// Switch store as soon as another one is picked.
+for (const form of document.querySelectorAll("form[data-autosubmit]")) {
+  form.addEventListener("change", () => {
+    const store = new FormData(form).get("store");
+    if (store) window.location.assign(`/console/${encodeURIComponent(store)}/customers`);
+  });
+}
+
+// Copy buttons: <button data-copy="#element-id">.
+document.addEventListener("click", async (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
+  if (button) {
+    const source = document.querySelector(button.dataset.copy);
+    if (source) {
+      await navigator.clipboard.writeText(source.textContent.trim());
+      const label = button.textContent;
+      button.textContent = "Copied";
+      setTimeout(() => { button.textContent = label; }, 1500);
+    }
+  }
+  const back = event.target instanceof Element ? event.target.closest("[data-back]") : null;
+  if (back && window.history.length > 1) {
+    event.preventDefault();
+    window.history.back();
+  }
+});
+
+// Keyboard: "/" focuses the search field of the page (when not typing elsewhere).
+document.addEventListener("keydown", (event) => {
+  const typing = event.target instanceof HTMLElement && event.target.closest("input, textarea, select, [contenteditable]");
+  if (typing || event.ctrlKey || event.metaKey || event.altKey) return;
+  const target = document.querySelector(`[data-shortcut="${CSS.escape(event.key)}"]`);
+  if (target) {
+    event.preventDefault();
+    target.focus();
+  }
+});
