@@ -29,6 +29,10 @@ PATH: tuple[OrderStatus, ...] = (
 )
 CANCELLABLE = frozenset({OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.FULFILLED})
 
+# No order is worth more than this many minor units (ten trillion in major units); it keeps every sum
+# far inside a 64-bit integer on both databases.
+MAX_AMOUNT = 10**15
+
 
 class TransitionKind(StrEnum):
     NOOP = "noop"  # already there
@@ -163,6 +167,8 @@ def order_totals(
     left = [line.total for line in lines]
     if order_discount > sum(left):
         raise Invalid.field("order_discount", "is more than the lines are worth")
+    if any(line.gross > MAX_AMOUNT for line in lines) or sum(left) > MAX_AMOUNT:
+        raise Invalid.field("lines", f"the order is worth more than {MAX_AMOUNT} minor units")
     extra = allocate(order_discount, left) if lines else []
     discounts = tuple(line.discount + share for line, share in zip(lines, extra, strict=True))
     line_totals = tuple(line.gross - discount for line, discount in zip(lines, discounts, strict=True))

@@ -65,6 +65,15 @@ class UnitOfWork:
         """Run ``callback`` once this transaction is durably committed (never if it rolls back)."""
         self.after_commit_callbacks.append(callback)
 
+    def mark(self) -> tuple[int, int]:
+        """A point to roll the emitted events and callbacks back to (with a savepoint)."""
+        return len(self.events), len(self.after_commit_callbacks)
+
+    def discard_since(self, mark: tuple[int, int]) -> None:
+        """Forget events and callbacks added after ``mark``: their savepoint was rolled back."""
+        del self.events[mark[0] :]
+        del self.after_commit_callbacks[mark[1] :]
+
     @property
     def is_postgresql(self) -> bool:
         return self.backend == "postgresql"

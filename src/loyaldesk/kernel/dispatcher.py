@@ -72,6 +72,7 @@ def dispatch_pending(uow: UnitOfWork, registry: HandlerRegistry, limit: int = 20
     records = uow.session.scalars(query).all()
     for record in records:
         stored = StoredEvent.from_record(record)
+        mark = uow.mark()
         savepoint = uow.session.begin_nested()
         try:
             for handler in registry.for_type(record.event_type):
@@ -81,6 +82,7 @@ def dispatch_pending(uow: UnitOfWork, registry: HandlerRegistry, limit: int = 20
             record.dispatch_error = None
         except Exception as error:
             savepoint.rollback()
+            uow.discard_since(mark)
             record.dispatch_attempts += 1
             record.dispatch_error = f"{type(error).__name__}: {error}"[:2000]
             backoff = min(timedelta(seconds=2**record.dispatch_attempts), MAX_BACKOFF)

@@ -145,8 +145,7 @@ class WriteQueue:
 
     @staticmethod
     def _run_unit_in_savepoint(uow: UnitOfWork, unit: _Unit) -> None:
-        events_before = len(uow.events)
-        callbacks_before = len(uow.after_commit_callbacks)
+        mark = uow.mark()
         savepoint = uow.session.begin_nested()
         try:
             unit.result = unit.fn(uow, *unit.args, **unit.kwargs)
@@ -160,10 +159,9 @@ class WriteQueue:
             savepoint.rollback()
             unit.error = error
         if unit.error is not None:
-            del uow.events[events_before:]
-            del uow.after_commit_callbacks[callbacks_before:]
+            uow.discard_since(mark)
         else:
-            unit.callbacks = uow.after_commit_callbacks[callbacks_before:]
+            unit.callbacks = uow.after_commit_callbacks[mark[1] :]
 
     @staticmethod
     def _resolve_failed(unit: _Unit, error: BaseException) -> None:

@@ -28,6 +28,7 @@ from loyaldesk.web.console import settings as console_settings
 from loyaldesk.web.console import shell as console_shell
 from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
+from loyaldesk.web.request_guard import RequestGuardMiddleware
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 DOCS_STATIC_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
@@ -143,5 +144,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(RequestGuardMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -1,0 +1,113 @@
+"""Refuse, before anything parses them, requests that no part of loyaldesk can store safely.
+
+* NUL characters (raw, ``%00`` or the JSON escape ``\\u0000``) anywhere in the path, query or body:
+  PostgreSQL cannot store them in text, and no legitimate input contains them.
+* Bodies larger than ``MAX_BODY_BYTES``.
+
+Both get a clear 4xx that names the problem, instead of failing deep inside a query.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from loyaldesk.web.errors import json_error
+
+MAX_BODY_BYTES = 10_000_000
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+
+
+def _has_nul(data: bytes, *, url_encoded: bool = True) -> bool:
+    """A raw NUL, a JSON ``\\u0000`` escape, or (in URL-encoded data) ``%00``."""
+    return b"\x00" in data or (url_encoded and b"%00" in data) or bool(_JSON_NUL.search(data))
+
+
+def _nul_paths(body: bytes) -> list[str]:
+    """Where in a JSON body the NUL characters are (``lines.0.title``), or just ``body``."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return ["body"]
+    found: list[str] = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, str) and "\x00" in value:
+            found.append(path or "body")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                where = f"{path}.{key}" if path else str(key)
+                if "\x00" in str(key):
+                    found.append(where)
+                walk(item, where)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                walk(item, f"{path}.{index}" if path else str(index))
+
+    walk(document, "")
+    return found[:20] or ["body"]
+
+
+class RequestGuardMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw_path = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+        if _has_nul(raw_path) or _has_nul(scope.get("query_string", b"")):
+            await json_error(
+                422,
+                "invalid",
+                "the request is not valid",
+                [{"field": "url", "reason": "must not contain NUL characters"}],
+            )(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            await json_error(413, "too_large", f"the body is larger than {MAX_BODY_BYTES} bytes")(
+                scope, receive, send
+            )
+            return
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                await json_error(413, "too_large", f"the body is larger than {MAX_BODY_BYTES} bytes")(
+                    scope, receive, send
+                )
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        content_type = dict(scope["headers"]).get(b"content-type", b"")
+        if _has_nul(body, url_encoded=content_type.startswith(b"application/x-www-form-urlencoded")):
+            fields = [
+                {"field": path, "reason": "must not contain NUL characters"} for path in _nul_paths(body)
+            ]
+            await json_error(422, "invalid", "the request is not valid", fields)(scope, receive, send)
+            return
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)

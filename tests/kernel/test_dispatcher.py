@@ -1,0 +1,119 @@
+"""Handlers run from the outbox, once per event, with failures kept and retried after a backoff."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from loyaldesk.kernel.clock import FakeClock
+from loyaldesk.kernel.db import Database, UnitOfWork
+from loyaldesk.kernel.dispatcher import HandlerRegistry, dispatch_until_idle
+from loyaldesk.kernel.events import DomainEvent, EventRecord, StoredEvent
+from loyaldesk.kernel.jobs import BackgroundRunner, JobRegistry
+from loyaldesk.stores.models import Store
+
+
+class Pinged(DomainEvent):
+    event_type = "test.pinged"
+    n: int
+
+
+class Ponged(DomainEvent):
+    event_type = "test.ponged"
+    n: int
+
+
+def _store(db: Database) -> int:
+    def create(uow: UnitOfWork) -> int:
+        store = Store(
+            slug="s",
+            name="s",
+            currency="EUR",
+            timezone="UTC",
+            locale="en",
+            identity_secret="x",
+            created_at=uow.now(),
+        )
+        uow.session.add(store)
+        uow.session.flush()
+        return store.id
+
+    return db.write(create)
+
+
+def test_handlers_run_once_and_their_own_events_are_handled_too(db: Database) -> None:
+    store_id = _store(db)
+    registry = HandlerRegistry()
+    seen: list[str] = []
+
+    @registry.on("test.pinged")
+    def reply(uow: UnitOfWork, event: StoredEvent) -> None:
+        seen.append(f"ping {event.payload['n']}")
+        uow.emit(Ponged(store_id=event.store_id, n=event.payload["n"]))
+
+    @registry.on("test.ponged")
+    def note(uow: UnitOfWork, event: StoredEvent) -> None:
+        seen.append(f"pong {event.payload['n']}")
+
+    with db.transaction() as uow:
+        uow.emit(Pinged(store_id=store_id, n=1))
+        uow.emit(Pinged(store_id=store_id, n=2))
+    assert dispatch_until_idle(db, registry) == 4
+    assert seen == ["ping 1", "ping 2", "pong 1", "pong 2"]
+    assert dispatch_until_idle(db, registry) == 0  # nothing twice
+    with db.read() as session:
+        assert all(record.dispatched_at is not None for record in session.scalars(select(EventRecord)))
+
+
+def test_a_failing_handler_rolls_back_alone_and_is_retried_after_backoff(
+    db: Database, clock: FakeClock
+) -> None:
+    store_id = _store(db)
+    registry = HandlerRegistry()
+    attempts: list[int] = []
+
+    @registry.on("test.pinged")
+    def flaky(uow: UnitOfWork, event: StoredEvent) -> None:
+        attempts.append(event.payload["n"])
+        uow.emit(Ponged(store_id=event.store_id, n=99))  # must vanish with the failure
+        if len(attempts) < 3:
+            raise RuntimeError("downstream unavailable")
+
+    with db.transaction() as uow:
+        uow.emit(Pinged(store_id=store_id, n=7))
+    dispatch_until_idle(db, registry)
+    with db.read() as session:
+        record = session.scalars(select(EventRecord).where(EventRecord.event_type == "test.pinged")).one()
+        assert record.dispatched_at is None and record.dispatch_attempts == 1
+        assert "downstream unavailable" in (record.dispatch_error or "")
+        assert session.scalars(select(EventRecord).where(EventRecord.event_type == "test.ponged")).all() == []
+    dispatch_until_idle(db, registry)
+    assert attempts == [7]  # waiting for its backoff
+    clock.advance(timedelta(seconds=3))
+    dispatch_until_idle(db, registry)
+    clock.advance(timedelta(seconds=5))
+    dispatch_until_idle(db, registry)
+    assert attempts == [7, 7, 7]
+    with db.read() as session:
+        record = session.scalars(select(EventRecord).where(EventRecord.event_type == "test.pinged")).one()
+        assert record.dispatched_at is not None and record.dispatch_error is None
+        assert (
+            len(session.scalars(select(EventRecord).where(EventRecord.event_type == "test.ponged")).all())
+            == 1
+        )
+
+
+def test_background_runner_runs_periodic_jobs_at_their_interval(db: Database) -> None:
+    jobs = JobRegistry()
+    runs: list[str] = []
+
+    @jobs.every(3600, name="hourly")
+    def hourly(uow: UnitOfWork) -> int:
+        runs.append("hourly")
+        return 1
+
+    runner = BackgroundRunner(db, handler_registry=HandlerRegistry(), job_registry=jobs)
+    assert runner.run_once() == 1
+    assert runner.run_once() == 0
+    assert runs == ["hourly"]
