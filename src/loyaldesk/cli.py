@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +20,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from loyaldesk.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from loyaldesk.kernel.db import Database
 
 app = typer.Typer(
     help="loyaldesk: customer support and customer loyalty as one system.", no_args_is_help=True
@@ -39,12 +44,18 @@ def _settings() -> Settings:
     return get_settings()
 
 
-def _database():  # type: ignore[no-untyped-def]
+@contextmanager
+def _database() -> Iterator[Database]:
+    """The configured database, disposed of (connections closed) however the command ends."""
     from loyaldesk.domains import load_all
     from loyaldesk.kernel.db import Database
 
     load_all()
-    return Database(_settings().database_url)
+    database = Database(_settings().database_url)
+    try:
+        yield database
+    finally:
+        database.dispose()
 
 
 def _fail(message: str) -> typer.Exit:
@@ -160,35 +171,34 @@ def demo(
 
     settings = _settings()
     upgrade_to_head(settings.database_url)
-    database = _database()
-    if demo_exists(database):
-        if not if_missing:
-            raise _fail(f"the demo store '{DEMO_SLUG}' exists already")
-        out.print("The demo store exists already.")
-    else:
-        end = date.fromisoformat(until) if until else date.today()
-        with _progress() as progress:
-            task = progress.add_task("Seeding orders", total=None)
-            summary = seed_demo(
-                database,
-                seed=seed,
-                customers=customers,
-                until=end,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
+    with _database() as database:
+        if demo_exists(database):
+            if not if_missing:
+                raise _fail(f"the demo store '{DEMO_SLUG}' exists already")
+            out.print("The demo store exists already.")
+        else:
+            end = date.fromisoformat(until) if until else date.today()
+            with _progress() as progress:
+                task = progress.add_task("Seeding orders", total=None)
+                summary = seed_demo(
+                    database,
+                    seed=seed,
+                    customers=customers,
+                    until=end,
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                )
+            out.print(
+                f"Created [bold]{summary.customers:,}[/] customers, [bold]{summary.orders:,}[/] orders and "
+                f"[bold]{summary.refunds:,}[/] refunds."
             )
-        out.print(
-            f"Created [bold]{summary.customers:,}[/] customers, [bold]{summary.orders:,}[/] orders and "
-            f"[bold]{summary.refunds:,}[/] refunds."
-        )
-        out.print(f"API key for the demo store (shown once): [bold]{summary.api_key}[/]")
-        out.print(f"Shopify webhook secret: [bold]{DEMO_SHOPIFY_SECRET}[/]")
-    table = Table(title="Demo logins (password for all: " + DEMO_PASSWORD + ")")
-    table.add_column("Role")
-    table.add_column("Email")
-    for email, _name, role in DEMO_STAFF:
-        table.add_row(role, email)
-    out.print(table)
-    database.dispose()
+            out.print(f"API key for the demo store (shown once): [bold]{summary.api_key}[/]")
+            out.print(f"Shopify webhook secret: [bold]{DEMO_SHOPIFY_SECRET}[/]")
+        table = Table(title="Demo logins (password for all: " + DEMO_PASSWORD + ")")
+        table.add_column("Role")
+        table.add_column("Email")
+        for email, _name, role in DEMO_STAFF:
+            table.add_row(role, email)
+        out.print(table)
 
 
 def _progress() -> Progress:
@@ -209,45 +219,46 @@ def import_orders_command(
     from loyaldesk.commerce.importer import import_orders
     from loyaldesk.kernel.errors import Invalid
 
-    database = _database()
-    store_id = _store_id(database, store)
-    try:
-        with _progress() as progress:
-            task = progress.add_task("Importing invoices", total=None)
-            report = import_orders(
-                database,
-                store_id,
-                files,
-                file_format=file_format,
-                currency=currency,
-                timezone=timezone,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
-            )
-    except Invalid as error:
-        raise _fail("; ".join(f"{p.field}: {p.reason}" for p in error.problems) or error.message) from None
-    table = Table(title="Import")
-    table.add_column("What")
-    table.add_column("Count", justify="right")
-    for label, value in (
-        ("rows read", report.rows),
-        ("invoices", report.invoices),
-        ("orders created", report.orders_created),
-        ("orders already there", report.orders_unchanged),
-        ("orders failed", report.orders_failed),
-        ("order lines", report.lines),
-        ("refunds recorded", report.refunds_recorded),
-        ("refunds already there", report.refunds_known),
-        ("cancellation lines without a matching purchase", report.cancellation_lines_unmatched),
-        ("rows skipped (adjustments, non-positive quantities)", report.rows_skipped),
-        ("rows of invoices taken from an earlier file", report.rows_in_other_file),
-    ):
-        table.add_row(label, f"{value:,}")
-    out.print(table)
-    for line in report.errors[:20]:
-        err.print(f"[yellow]{line}[/]")
-    database.dispose()
-    if report.orders_failed:
-        raise typer.Exit(code=2)
+    with _database() as database:
+        store_id = _store_id(database, store)
+        try:
+            with _progress() as progress:
+                task = progress.add_task("Importing invoices", total=None)
+                report = import_orders(
+                    database,
+                    store_id,
+                    files,
+                    file_format=file_format,
+                    currency=currency,
+                    timezone=timezone,
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                )
+        except Invalid as error:
+            raise _fail(
+                "; ".join(f"{p.field}: {p.reason}" for p in error.problems) or error.message
+            ) from None
+        table = Table(title="Import")
+        table.add_column("What")
+        table.add_column("Count", justify="right")
+        for label, value in (
+            ("rows read", report.rows),
+            ("invoices", report.invoices),
+            ("orders created", report.orders_created),
+            ("orders already there", report.orders_unchanged),
+            ("orders failed", report.orders_failed),
+            ("order lines", report.lines),
+            ("refunds recorded", report.refunds_recorded),
+            ("refunds already there", report.refunds_known),
+            ("cancellation lines without a matching purchase", report.cancellation_lines_unmatched),
+            ("rows skipped (adjustments, non-positive quantities)", report.rows_skipped),
+            ("rows of invoices taken from an earlier file", report.rows_in_other_file),
+        ):
+            table.add_row(label, f"{value:,}")
+        out.print(table)
+        for line in report.errors[:20]:
+            err.print(f"[yellow]{line}[/]")
+        if report.orders_failed:
+            raise typer.Exit(code=2)
 
 
 @stores_app.command("create")
@@ -268,33 +279,33 @@ def create_store(
     from loyaldesk.stores.passwords import hash_password
     from loyaldesk.stores.rules import check_password
 
-    database = _database()
-    password_hash = None
-    with database.read() as session:
-        if store_queries.staff_account_by_email(session, owner_email) is None:
-            password = typer.prompt("Password for the owner", hide_input=True, confirmation_prompt=True)
-            password_hash = hash_password(check_password(password))
+    with _database() as database:
+        password_hash = None
+        with database.read() as session:
+            if store_queries.staff_account_by_email(session, owner_email) is None:
+                password = typer.prompt("Password for the owner", hide_input=True, confirmation_prompt=True)
+                password_hash = hash_password(check_password(password))
 
-    def create(uow):  # type: ignore[no-untyped-def]
-        store = actions.create_store(
-            uow, SYSTEM, slug=slug, name=name, currency=currency, timezone=timezone, locale=locale
-        )
-        actions.add_staff_member(
-            uow,
-            system_for(store.id),
-            store.id,
-            email=owner_email,
-            name=owner_name or owner_email,
-            role="owner",
-            password_hash=password_hash,
-        )
-        return store.id
+        def create(uow):  # type: ignore[no-untyped-def]
+            store = actions.create_store(
+                uow, SYSTEM, slug=slug, name=name, currency=currency, timezone=timezone, locale=locale
+            )
+            actions.add_staff_member(
+                uow,
+                system_for(store.id),
+                store.id,
+                email=owner_email,
+                name=owner_name or owner_email,
+                role="owner",
+                password_hash=password_hash,
+            )
+            return store.id
 
-    try:
-        store_id = database.write(create)
-    except DomainError as error:
-        raise _fail(error.message) from None
-    out.print(f"Created store [bold]{slug}[/] (id {store_id}); {owner_email} is its owner.")
+        try:
+            store_id = database.write(create)
+        except DomainError as error:
+            raise _fail(error.message) from None
+        out.print(f"Created store [bold]{slug}[/] (id {store_id}); {owner_email} is its owner.")
 
 
 @stores_app.command("list")
@@ -302,13 +313,13 @@ def list_stores() -> None:
     """List the stores of this install."""
     from loyaldesk.stores import queries as store_queries
 
-    database = _database()
-    with database.read() as session:
-        stores = store_queries.all_stores(session)
-    table = Table("id", "slug", "name", "currency", "timezone")
-    for store in stores:
-        table.add_row(str(store.id), store.slug, store.name, store.currency, store.timezone)
-    out.print(table)
+    with _database() as database:
+        with database.read() as session:
+            stores = store_queries.all_stores(session)
+        table = Table("id", "slug", "name", "currency", "timezone")
+        for store in stores:
+            table.add_row(str(store.id), store.slug, store.name, store.currency, store.timezone)
+        out.print(table)
 
 
 @staff_app.command("add")
@@ -326,27 +337,27 @@ def add_staff(
     from loyaldesk.stores.passwords import hash_password
     from loyaldesk.stores.rules import check_password
 
-    database = _database()
-    store_id = _store_id(database, store)
-    password_hash = None
-    with database.read() as session:
-        if store_queries.staff_account_by_email(session, email) is None:
-            password_hash = hash_password(
-                check_password(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    with _database() as database:
+        store_id = _store_id(database, store)
+        password_hash = None
+        with database.read() as session:
+            if store_queries.staff_account_by_email(session, email) is None:
+                password_hash = hash_password(
+                    check_password(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+                )
+        try:
+            database.write(
+                actions.add_staff_member,
+                system_for(store_id),
+                store_id,
+                email=email,
+                name=name or email,
+                role=role,
+                password_hash=password_hash,
             )
-    try:
-        database.write(
-            actions.add_staff_member,
-            system_for(store_id),
-            store_id,
-            email=email,
-            name=name or email,
-            role=role,
-            password_hash=password_hash,
-        )
-    except DomainError as error:
-        raise _fail(error.message) from None
-    out.print(f"{email} is now {role} of {store}.")
+        except DomainError as error:
+            raise _fail(error.message) from None
+        out.print(f"{email} is now {role} of {store}.")
 
 
 @keys_app.command("create")
@@ -363,19 +374,19 @@ def create_key(
     from loyaldesk.stores import actions
     from loyaldesk.stores.rules import DEFAULT_API_SCOPES
 
-    database = _database()
-    store_id = _store_id(database, store)
-    try:
-        created = database.write(
-            actions.create_api_key,
-            system_for(store_id),
-            store_id,
-            name=name,
-            scopes=list(scope or DEFAULT_API_SCOPES),
-        )
-    except DomainError as error:
-        raise _fail(error.message) from None
-    out.print(created.token)
+    with _database() as database:
+        store_id = _store_id(database, store)
+        try:
+            created = database.write(
+                actions.create_api_key,
+                system_for(store_id),
+                store_id,
+                name=name,
+                scopes=list(scope or DEFAULT_API_SCOPES),
+            )
+        except DomainError as error:
+            raise _fail(error.message) from None
+        out.print(created.token)
 
 
 def main() -> None:  # pragma: no cover

@@ -14,6 +14,7 @@ from loyaldesk.domains import load_all
 from loyaldesk.kernel.broker import Broker, broker_for
 from loyaldesk.kernel.clock import Clock, SystemClock
 from loyaldesk.kernel.db import Database
+from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.kernel.jobs import BackgroundRunner
 from loyaldesk.kernel.write_queue import WriteQueue
@@ -41,6 +42,7 @@ class Runtime:
         self.settings = settings
         self.clock = clock or (database.clock if database else SystemClock())
         self.database = database or Database(settings.database_url, clock=self.clock)
+        self.database.dispatch_needed = lambda event_type: bool(handlers.for_type(event_type))
         self.broker = broker or broker_for(settings.redis_url)
         self.write_queue = WriteQueue(self.database) if settings.write_batching else None
         self.background = BackgroundRunner(self.database) if settings.run_background_jobs else None

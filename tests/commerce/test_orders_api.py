@@ -168,7 +168,7 @@ def test_batch_ingestion_reports_each_order(client: TestClient, db: Database, st
     assert response.status_code == 200, response.text
     result = response.json()
     assert (result["created"], result["updated"], result["failed"], result["unchanged"]) == (5, 1, 1, 1)
-    bad = [item for item in result["results"] if item["outcome"] == "error"][0]
+    bad = next(item for item in result["results"] if item["outcome"] == "error")
     assert bad["external_id"] == "bad" and bad["error"]["fields"][0]["field"] == "customer_id"
     assert table_counts(db, "orders")["orders"] == 6
     with db.read() as session:

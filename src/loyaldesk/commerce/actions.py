@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from loyaldesk.commerce.events import (
     OrderCancelled,
@@ -41,9 +41,11 @@ from loyaldesk.commerce.rules import (
 from loyaldesk.commerce.schemas import OrderIn, ProductIn, RefundIn, StatusChangeIn
 from loyaldesk.customers import Customer, CustomerProfile, CustomerRef, resolve_customers
 from loyaldesk.kernel.actors import Actor
+from loyaldesk.kernel.bulk import bulk_insert
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, DomainError, FieldProblem, Invalid, NotFound
 from loyaldesk.kernel.events import DomainEvent
+from loyaldesk.kernel.ids import reserve_ids
 from loyaldesk.stores import authorize
 
 Outcome = Literal["created", "updated", "unchanged", "stale", "error"]
@@ -105,9 +107,8 @@ def _prepare(index: int, store_id: int, order: OrderIn, now: datetime, source: s
     ref: CustomerRef | None = None
     if order.customer_id is None:
         if order.customer is not None and (order.customer.external_id or order.customer.email or email):
-            profile = CustomerProfile(
-                **order.customer.model_dump(exclude={"external_id"}, exclude_unset=True)
-            )
+            # Already validated as part of the order: used as it is rather than validated again.
+            profile: CustomerProfile = order.customer
             ref = CustomerRef(
                 external_id=order.customer.external_id,
                 email=order.customer.email or email,
@@ -261,16 +262,17 @@ def _create_orders(
     for item, customer_id in zip(items, customer_ids, strict=True):
         if item.explicit_customer_id is None:
             item.row["customer_id"] = customer_id
-    order_ids = uow.session.scalars(
-        insert(Order).returning(Order.id, sort_by_parameter_order=True), [item.row for item in items]
-    ).all()
+    order_ids = reserve_ids(uow, Order.__table__, len(items))  # type: ignore[arg-type]
+    for item, order_id in zip(items, order_ids, strict=True):
+        item.row["id"] = order_id
+    bulk_insert(uow, Order.__table__, [item.row for item in items])  # type: ignore[arg-type]
     line_rows: list[dict[str, Any]] = []
     for item, order_id in zip(items, order_ids, strict=True):
         for line in item.lines:
             line["order_id"] = order_id
             line_rows.append(line)
     if line_rows:
-        uow.session.execute(insert(OrderLine), line_rows)
+        bulk_insert(uow, OrderLine.__table__, line_rows)  # type: ignore[arg-type]
     for item, order_id in zip(items, order_ids, strict=True):
         row = item.row
         uow.emit(

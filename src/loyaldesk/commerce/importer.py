@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from loyaldesk.commerce.actions import ingest_orders, record_refund
@@ -38,6 +39,7 @@ from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.errors import Invalid
 from loyaldesk.kernel.money import check_currency, exponent
+from loyaldesk.kernel.validation import invalid_from
 
 UCI_COLUMNS = {
     "InvoiceNo": "invoice",
@@ -282,19 +284,23 @@ def _uci_chunks(
                 "external_id": invoice.customer,
                 "attributes": {"country": invoice.country} if invoice.country else None,
             }
-        chunk.orders.append(
-            OrderIn.model_validate(
-                {
-                    "external_id": invoice.number,
-                    "number": invoice.number,
-                    "customer": customer,
-                    "currency": currency,
-                    "lines": lines,
-                    "status": status,
-                    "placed_at": invoice.placed_at,
-                }
+        try:
+            chunk.orders.append(
+                OrderIn.model_validate(
+                    {
+                        "external_id": invoice.number,
+                        "number": invoice.number,
+                        "customer": customer,
+                        "currency": currency,
+                        "lines": lines,
+                        "status": status,
+                        "placed_at": invoice.placed_at,
+                    }
+                )
             )
-        )
+        except ValidationError as error:
+            report.orders_failed += 1
+            report.errors.append(f"invoice {invoice.number}: {invalid_from(error).problems[0]}")
     yield chunk
 
 

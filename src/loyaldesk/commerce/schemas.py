@@ -58,7 +58,7 @@ class OrderIn(_Strict):
     customer_id: int | None = Field(default=None, ge=1, description="loyaldesk's id of a known customer.")
     email: EmailStr | None = None
     currency: Annotated[str, StringConstraints(min_length=3, max_length=3)]
-    lines: list[OrderLineIn] = Field(min_length=1, max_length=500)
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=2000)
     order_discount: MinorUnits = Field(default=0, description="Order-level discount, spread over the lines.")
     shipping_total: MinorUnits = 0
     tax_total: MinorUnits = 0

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from loyaldesk.customers import extensions
 from loyaldesk.customers.events import (
@@ -19,8 +19,10 @@ from loyaldesk.customers.events import (
 from loyaldesk.customers.models import Customer
 from loyaldesk.customers.schemas import CustomerCreate, CustomerProfile
 from loyaldesk.kernel.actors import Actor
+from loyaldesk.kernel.bulk import bulk_insert
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, NotFound
+from loyaldesk.kernel.ids import reserve_ids
 from loyaldesk.stores import Permission, authorize, record_audit
 
 PROFILE_FIELDS = tuple(CustomerProfile.model_fields)
@@ -244,9 +246,10 @@ def resolve_customers(
         to_create.append(row)
         keys_to_create.append(key)
     if to_create:
-        new_ids = uow.session.scalars(
-            insert(Customer).returning(Customer.id, sort_by_parameter_order=True), to_create
-        ).all()
+        new_ids = reserve_ids(uow, Customer.__table__, len(to_create))  # type: ignore[arg-type]
+        for row, new_id in zip(to_create, new_ids, strict=True):
+            row["id"] = new_id
+        bulk_insert(uow, Customer.__table__, to_create)  # type: ignore[arg-type]
         for key, new_id, row in zip(keys_to_create, new_ids, to_create, strict=True):
             (known_external if key[0] == "external" else known_email)[key[1]] = new_id
             uow.emit(

@@ -38,6 +38,7 @@ class DemoCustomer:
     tags: list[str]
     preferences: dict[str, Any]
     favourite_category: str
+    signed_up_at: datetime | None = None  # for newsletter sign-ups who never bought
 
 
 @dataclass
@@ -63,7 +64,12 @@ def generate(*, seed: int = 42, customers: int = 3000, until: date) -> DemoHisto
     start = end - timedelta(days=HISTORY_DAYS)
     people = [_customer(rng, index) for index in range(customers)]
     # Most customers buy; some only signed up for the newsletter.
-    buyers = [person for person in people if rng.random() < 0.92]
+    buyers = []
+    for person in people:
+        if rng.random() < 0.92:
+            buyers.append(person)
+        else:
+            person.signed_up_at = start + timedelta(days=float(rng.uniform(0, HISTORY_DAYS)))
     acquisition = _acquisition_days(rng, len(buyers), start)
     orders: list[tuple[datetime, DemoOrder]] = []
     order_number = 1000

@@ -115,6 +115,7 @@ def seed_demo(
                 tags=["newsletter"],
                 attributes={"country": c.country},
             ),
+            first_seen_at=c.signed_up_at,
         )
         for c in history.customers
         if c.external_id not in buyers

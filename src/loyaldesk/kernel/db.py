@@ -24,12 +24,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, insert
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from loyaldesk.kernel.bulk import bulk_insert
 from loyaldesk.kernel.clock import Clock, SystemClock
 from loyaldesk.kernel.events import DomainEvent, EventRecord, StoredEvent
+from loyaldesk.kernel.ids import reserve_ids
 
 if TYPE_CHECKING:
     from loyaldesk.kernel.write_queue import WriteQueue
@@ -53,6 +55,8 @@ class UnitOfWork:
     backend: str
     events: list[DomainEvent] = field(default_factory=list)
     after_commit_callbacks: list[Callable[[], None]] = field(default_factory=list)
+    # Whether an event type has handlers to run; those without are stored as already dispatched.
+    dispatch_needed: Callable[[str], bool] = field(default=lambda _event_type: True)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -79,40 +83,49 @@ class UnitOfWork:
         return self.backend == "postgresql"
 
     def store_events(self) -> list[StoredEvent]:
-        """Insert the emitted events into ``domain_events``; called once, just before commit."""
+        """Insert the emitted events into ``domain_events``; called once, just before commit.
+
+        Events that no handler reacts to are stored already marked dispatched, so that the dispatcher
+        never has to touch them.
+        """
         if not self.events:
             return []
         now = self.now()
-        rows = [
-            {
-                "store_id": e.store_id,
-                "event_type": e.event_type,
-                "customer_id": e.customer_id,
-                "subject_type": e.subject_type,
-                "subject_id": e.subject_id(),
-                "payload": e.payload(),
-                "occurred_at": e.occurred_at or now,
-                "dispatch_attempts": 0,
-            }
-            for e in self.events
-        ]
-        ids = self.session.scalars(
-            insert(EventRecord).returning(EventRecord.id, sort_by_parameter_order=True), rows
-        ).all()
-        self.events.clear()
-        return [
-            StoredEvent(
-                id=event_id,
-                store_id=row["store_id"],
-                event_type=row["event_type"],
-                customer_id=row["customer_id"],
-                subject_type=row["subject_type"],
-                subject_id=row["subject_id"],
-                payload=row["payload"],
-                occurred_at=row["occurred_at"],
+        ids = reserve_ids(self, EventRecord.__table__, len(self.events))  # type: ignore[arg-type]
+        stored = []
+        rows = []
+        for event_id, emitted in zip(ids, self.events, strict=True):
+            occurred_at = emitted.occurred_at or now
+            payload = emitted.payload()
+            stored.append(
+                StoredEvent(
+                    id=event_id,
+                    store_id=emitted.store_id,
+                    event_type=emitted.event_type,
+                    customer_id=emitted.customer_id,
+                    subject_type=emitted.subject_type,
+                    subject_id=emitted.subject_id(),
+                    payload=payload,
+                    occurred_at=occurred_at,
+                )
             )
-            for event_id, row in zip(ids, rows, strict=True)
-        ]
+            rows.append(
+                {
+                    "id": event_id,
+                    "store_id": emitted.store_id,
+                    "event_type": emitted.event_type,
+                    "customer_id": emitted.customer_id,
+                    "subject_type": emitted.subject_type,
+                    "subject_id": stored[-1].subject_id,
+                    "payload": payload,
+                    "occurred_at": occurred_at,
+                    "dispatched_at": None if self.dispatch_needed(emitted.event_type) else now,
+                    "dispatch_attempts": 0,
+                }
+            )
+        bulk_insert(self, EventRecord.__table__, rows)  # type: ignore[arg-type]
+        self.events.clear()
+        return stored
 
 
 def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
@@ -151,17 +164,22 @@ class Database:
                 raise ValueError("use a file for SQLite: WAL and several connections need one")
             Path(database).parent.mkdir(parents=True, exist_ok=True)
             connect_args = {"check_same_thread": False, "timeout": 30}
-            self.engine = create_engine(url, echo=echo, connect_args=connect_args, pool_size=2)
-            self.read_engine = create_engine(url, echo=echo, connect_args=connect_args, pool_size=8)
+            self.engine = create_engine(
+                url, echo=echo, connect_args=connect_args, pool_size=4, max_overflow=16
+            )
+            self.read_engine = create_engine(
+                url, echo=echo, connect_args=connect_args, pool_size=24, max_overflow=40
+            )
             _configure_sqlite(self.engine, immediate=True)
             _configure_sqlite(self.read_engine, immediate=False)
         elif self.backend == "postgresql":
-            self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            self.engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True)
             self.read_engine = self.engine
         else:  # pragma: no cover - Settings refuses other URLs
             raise ValueError(f"unsupported database backend {self.backend!r}")
         self._write_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self.dispatch_needed: Callable[[str], bool] = lambda _event_type: True
         self._commit_listeners: list[CommitListener] = []
         self._listeners_lock = threading.Lock()
         self.write_queue: WriteQueue | None = None
@@ -178,7 +196,7 @@ class Database:
     def transaction(self) -> Iterator[UnitOfWork]:
         """A unit of work committed on a clean exit (see the module contract)."""
         with self._write_sessions() as session:
-            uow = UnitOfWork(session=session, clock=self.clock, backend=self.backend)
+            uow = self.new_unit_of_work(session)
             try:
                 yield uow
                 stored = uow.store_events()
@@ -189,7 +207,9 @@ class Database:
         self.notify_committed(stored, uow.after_commit_callbacks)
 
     def new_unit_of_work(self, session: Session) -> UnitOfWork:
-        return UnitOfWork(session=session, clock=self.clock, backend=self.backend)
+        return UnitOfWork(
+            session=session, clock=self.clock, backend=self.backend, dispatch_needed=self.dispatch_needed
+        )
 
     def write_session(self) -> Session:
         """A bare session on the write engine, for the write queue's grouped transactions."""

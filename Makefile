@@ -1,0 +1,53 @@
+# loyaldesk: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install install-test browser lint bench screenshots clean
+
+## make run: create the virtualenv, install loyaldesk, create the SQLite database, seed the demo store
+## (first time only) and serve it at http://$(HOST):$(PORT).
+run: $(VENV)/.installed
+	$(BIN)/loyaldesk migrate
+	$(BIN)/loyaldesk demo --if-missing
+	$(BIN)/loyaldesk serve --host $(HOST) --port $(PORT)
+
+## make test: install what the tests need (Python packages, Debian's chromium) and run the whole suite.
+test: $(VENV)/.installed-test browser
+	$(BIN)/pytest
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.venv-created:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "loyaldesk needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.venv-created
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.venv-created
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+browser:
+	@scripts/install-browser.sh
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python bench/ingest.py
+
+screenshots: $(VENV)/.installed-test browser
+	$(BIN)/python scripts/screenshots.py docs/screenshots
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache

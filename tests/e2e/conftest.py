@@ -1,0 +1,91 @@
+"""A real server on a loopback port and a real browser (Debian's /usr/bin/chromium) driving it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from loyaldesk.runtime import Runtime
+from loyaldesk.web.app import create_app
+
+CHROMIUM = os.environ.get("LOYALDESK_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOTS = (
+    Path(os.environ.get("LOYALDESK_SCREENSHOTS", "")) if os.environ.get("LOYALDESK_SCREENSHOTS") else None
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(runtime: Runtime) -> Iterator[str]:
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=15)
+
+
+# Package scope: Playwright's sync API keeps an event loop running in the main thread while it is open,
+# which must not leak into tests that start their own loops.
+@pytest.fixture(scope="package")
+def browser():  # type: ignore[no-untyped-def]
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        if os.environ.get("LOYALDESK_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"
+
+
+def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Save a screenshot for the README tour when LOYALDESK_SCREENSHOTS names a folder."""
+    if SCREENSHOTS is not None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
