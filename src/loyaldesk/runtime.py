@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 
 from loyaldesk.domains import load_all
+from loyaldesk.kernel import idempotency
 from loyaldesk.kernel.broker import Broker, broker_for
 from loyaldesk.kernel.clock import Clock, SystemClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.events import StoredEvent
-from loyaldesk.kernel.jobs import BackgroundRunner
+from loyaldesk.kernel.jobs import BackgroundRunner, jobs
 from loyaldesk.kernel.write_queue import WriteQueue
 from loyaldesk.settings import Settings
 from loyaldesk.stores.throttle import LoginThrottle
@@ -52,6 +54,10 @@ class Runtime:
             redis_url=settings.redis_url,
         )
         self._started = False
+        ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
+        jobs.every(3600, name="kernel.purge_idempotency_keys")(
+            lambda uow: idempotency.purge_expired(uow, ttl)
+        )
 
     def _announce(self, stored: Sequence[StoredEvent]) -> None:
         for event in stored:

@@ -128,6 +128,7 @@ def _prepare(index: int, store_id: int, order: OrderIn, now: datetime, source: s
         "discount_total": totals.discount_total,
         "shipping_total": totals.shipping_total,
         "tax_total": totals.tax_total,
+        "taxes_included": order.taxes_included,
         "total": totals.total,
         "refunded_total": 0,
         "status": order.status.value,

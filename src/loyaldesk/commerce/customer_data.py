@@ -52,13 +52,8 @@ def _placed(event: StoredEvent) -> TimelineEntry:
     )
 
 
-@timeline_entry("order.paid")
-def _paid(event: StoredEvent) -> TimelineEntry:
-    return TimelineEntry(
-        title=f"Paid order {event.payload.get('number')}",
-        detail=_money(event.payload, "total"),
-        link=_link(event),
-    )
+# order.paid is not on the timeline: payment nearly always comes with the order, and the order page
+# shows when it was paid.
 
 
 @timeline_entry("order.fulfilled")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyaldesk.kernel.orm import Base, IdType, JSONType, UTCDateTime
@@ -54,6 +54,7 @@ class Order(Base):
     discount_total: Mapped[int] = mapped_column(Money)
     shipping_total: Mapped[int] = mapped_column(Money)
     tax_total: Mapped[int] = mapped_column(Money)
+    taxes_included: Mapped[bool] = mapped_column(Boolean, default=False)
     total: Mapped[int] = mapped_column(Money)
     refunded_total: Mapped[int] = mapped_column(Money, default=0)
     status: Mapped[str] = mapped_column(String(16))

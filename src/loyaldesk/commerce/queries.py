@@ -50,6 +50,7 @@ def orders_out(session: Session, orders: list[Order]) -> list[OrderOut]:
             discount_total=order.discount_total,
             shipping_total=order.shipping_total,
             tax_total=order.tax_total,
+            taxes_included=order.taxes_included,
             total=order.total,
             refunded_total=order.refunded_total,
             status=order.status,  # type: ignore[arg-type]

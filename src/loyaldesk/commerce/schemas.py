@@ -135,6 +135,7 @@ class OrderOut(BaseModel):
     discount_total: int
     shipping_total: int
     tax_total: int
+    taxes_included: bool
     total: int
     refunded_total: int
     status: OrderStatus

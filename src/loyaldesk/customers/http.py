@@ -15,7 +15,7 @@ from loyaldesk.customers.schemas import (
     TimelineItemOut,
 )
 from loyaldesk.kernel.actors import Actor
-from loyaldesk.kernel.pagination import Page
+from loyaldesk.kernel.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from loyaldesk.web.deps import DatabaseDep, PageDep, scope
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
@@ -96,13 +96,15 @@ def update_customer(
     summary="What happened with a customer, newest first",
 )
 def customer_timeline(
-    customer_id: CustomerId, actor: Reader, database: DatabaseDep, page: PageDep
+    customer_id: CustomerId,
+    actor: Reader,
+    database: DatabaseDep,
+    cursor: Annotated[str | None, Query(max_length=300, description="From the previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> Page[TimelineItemOut]:
     assert actor.store_id is not None
     with database.read() as session:
-        items, cursor = queries.timeline(
-            session, actor.store_id, customer_id, before_id=page.before_id, limit=page.limit
-        )
+        items, cursor = queries.timeline(session, actor.store_id, customer_id, cursor=cursor, limit=limit)
     return Page(data=items, next_cursor=cursor)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from loyaldesk.customers import extensions
@@ -12,7 +12,7 @@ from loyaldesk.customers.models import Customer
 from loyaldesk.customers.schemas import CustomerOut, TimelineItemOut
 from loyaldesk.kernel.errors import NotFound
 from loyaldesk.kernel.events import EventRecord, StoredEvent
-from loyaldesk.kernel.pagination import page_of
+from loyaldesk.kernel.pagination import decode_position, encode_position, page_of
 from loyaldesk.kernel.sql import json_list_contains
 
 
@@ -73,21 +73,33 @@ def search_customers(
 
 
 def timeline(
-    session: Session, store_id: int, customer_id: int, *, before_id: int | None = None, limit: int = 50
+    session: Session, store_id: int, customer_id: int, *, cursor: str | None = None, limit: int = 50
 ) -> tuple[list[TimelineItemOut], str | None]:
-    """What happened with this customer, newest first, in words; each capability describes its events."""
+    """What happened with this customer, most recent first (by when it happened, not when we heard of
+    it), in words; each capability describes its own events. Returns the page and the next cursor."""
     get_customer(session, store_id, customer_id)
     statement = select(EventRecord).where(
         EventRecord.store_id == store_id,
         EventRecord.customer_id == customer_id,
         EventRecord.event_type.in_(extensions.described_types()),
     )
-    if before_id is not None:
-        statement = statement.where(EventRecord.id < before_id)
-    records = list(session.scalars(statement.order_by(EventRecord.id.desc()).limit(limit + 1)))
-    page, cursor = page_of(records, limit, lambda record: record.id)
+    position = decode_position(cursor)
+    if position is not None:
+        moment, last_id = position
+        statement = statement.where(
+            or_(
+                EventRecord.occurred_at < moment,
+                and_(EventRecord.occurred_at == moment, EventRecord.id < last_id),
+            )
+        )
+    statement = statement.order_by(EventRecord.occurred_at.desc(), EventRecord.id.desc()).limit(limit + 1)
+    records = list(session.scalars(statement))
+    next_cursor = None
+    if len(records) > limit:
+        records = records[:limit]
+        next_cursor = encode_position(records[-1].occurred_at, records[-1].id)
     items: list[TimelineItemOut] = []
-    for record in page:
+    for record in records:
         entry = extensions.describe(StoredEvent.from_record(record))
         if entry is not None:
             items.append(
@@ -100,7 +112,7 @@ def timeline(
                     link=entry.link,
                 )
             )
-    return items, cursor
+    return items, next_cursor
 
 
 def export_customer(session: Session, store_id: int, customer_id: int) -> dict[str, Any]:

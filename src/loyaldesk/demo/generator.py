@@ -86,7 +86,24 @@ def generate(*, seed: int = 42, customers: int = 3000, until: date) -> DemoHisto
                 break
             moment = _next_purchase(rng, moment, rate_per_day)
     orders.sort(key=lambda item: item[0])
+    _number_in_time_order([order for _, order in orders])
     return DemoHistory(customers=people, orders=[order for _, order in orders])
+
+
+def _number_in_time_order(orders: list[DemoOrder]) -> None:
+    """Order numbers go up with time, as a shop's do (they were drawn per customer)."""
+    for number, order in enumerate(orders, start=1001):
+        old = order.payload["external_id"][1:]
+        order.payload["external_id"] = f"O{number}"
+        order.payload["number"] = f"#{number}"
+        for line in order.payload["lines"]:
+            line["external_id"] = line["external_id"].replace(f"{old}-", f"{number}-", 1)
+        for refund in order.refunds:
+            refund["external_id"] = f"R{number}-1"
+            for refund_line in refund["lines"]:
+                refund_line["line_external_id"] = refund_line["line_external_id"].replace(
+                    f"{old}-", f"{number}-", 1
+                )
 
 
 def _customer(rng: np.random.Generator, index: int) -> DemoCustomer:

@@ -97,6 +97,7 @@ class UnitOfWork:
         for event_id, emitted in zip(ids, self.events, strict=True):
             occurred_at = emitted.occurred_at or now
             payload = emitted.payload()
+            needs_dispatch = self.dispatch_needed(emitted.event_type)
             stored.append(
                 StoredEvent(
                     id=event_id,
@@ -107,6 +108,7 @@ class UnitOfWork:
                     subject_id=emitted.subject_id(),
                     payload=payload,
                     occurred_at=occurred_at,
+                    needs_dispatch=needs_dispatch,
                 )
             )
             rows.append(
@@ -119,7 +121,7 @@ class UnitOfWork:
                     "subject_id": stored[-1].subject_id,
                     "payload": payload,
                     "occurred_at": occurred_at,
-                    "dispatched_at": None if self.dispatch_needed(emitted.event_type) else now,
+                    "dispatched_at": None if needs_dispatch else now,
                     "dispatch_attempts": 0,
                 }
             )

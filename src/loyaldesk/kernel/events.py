@@ -84,7 +84,7 @@ class EventRecord(Base):
     next_dispatch_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
-        Index("ix_domain_events_customer", "customer_id", "id"),
+        Index("ix_domain_events_customer", "customer_id", "occurred_at", "id"),
         Index("ix_domain_events_subject", "subject_type", "subject_id"),
         # The dispatcher scans only what is still to be handled.
         Index(
@@ -108,6 +108,8 @@ class StoredEvent:
     subject_id: int | None
     payload: dict[str, Any]
     occurred_at: datetime
+    # False when no handler reacts to this type: it was stored already dispatched.
+    needs_dispatch: bool = True
 
     @classmethod
     def from_record(cls, record: EventRecord) -> StoredEvent:

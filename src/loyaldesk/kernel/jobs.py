@@ -74,7 +74,8 @@ class BackgroundRunner:
         self._last_run: dict[str, float] = {}
 
     def _on_commit(self, stored: Sequence[StoredEvent]) -> None:
-        self._wake.set()
+        if any(event.needs_dispatch for event in stored):
+            self._wake.set()
 
     def start(self) -> None:
         """Run in a daemon thread until ``stop()``."""

@@ -10,6 +10,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -44,6 +45,27 @@ def decode_cursor(cursor: str | None) -> int | None:
         if not isinstance(before, int) or isinstance(before, bool) or before < 0:
             raise ValueError
         return before
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise Invalid.field("cursor", "is not a cursor this API returned") from None
+
+
+def encode_position(moment: datetime, last_id: int) -> str:
+    """A cursor for lists ordered by a time, newest first, with the id breaking ties."""
+    document = {"before": [moment.isoformat(), last_id]}
+    return base64.urlsafe_b64encode(json.dumps(document).encode()).decode().rstrip("=")
+
+
+def decode_position(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (time, id) to continue before, or ``Invalid`` naming the ``cursor`` parameter."""
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        moment_text, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))["before"]
+        moment = datetime.fromisoformat(moment_text)
+        if moment.tzinfo is None or not isinstance(last_id, int) or isinstance(last_id, bool):
+            raise ValueError
+        return moment, last_id
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
         raise Invalid.field("cursor", "is not a cursor this API returned") from None
 

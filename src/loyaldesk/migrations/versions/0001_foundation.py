@@ -1,8 +1,8 @@
-"""foundation: stores, customers, orders, events
+"""Foundation: stores, staff, API keys, audit log, customers, orders, events, idempotency keys.
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 11:17:41.619496
+Create Date: 2026-11-22 11:50:52.046837
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
 from sqlalchemy.dialects import postgresql
 
 import loyaldesk.kernel.orm
@@ -22,7 +23,6 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "audit_log",
         sa.Column(
@@ -70,7 +70,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_domain_events")),
     )
     with op.batch_alter_table("domain_events", schema=None) as batch_op:
-        batch_op.create_index("ix_domain_events_customer", ["customer_id", "id"], unique=False)
+        batch_op.create_index("ix_domain_events_customer", ["customer_id", "occurred_at", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_domain_events_store_id"), ["store_id"], unique=False)
         batch_op.create_index("ix_domain_events_subject", ["subject_type", "subject_id"], unique=False)
         batch_op.create_index(
@@ -317,6 +317,7 @@ def upgrade() -> None:
         sa.Column("discount_total", sa.BigInteger(), nullable=False),
         sa.Column("shipping_total", sa.BigInteger(), nullable=False),
         sa.Column("tax_total", sa.BigInteger(), nullable=False),
+        sa.Column("taxes_included", sa.Boolean(), nullable=False),
         sa.Column("total", sa.BigInteger(), nullable=False),
         sa.Column("refunded_total", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -431,7 +432,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("refund_lines", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_refund_lines_refund_id"), ["refund_id"], unique=False)
-
     _make_append_only("audit_log")
 
 

@@ -91,7 +91,7 @@ def _customer_page(
         summary = commerce.purchase_summary(session, store_id, customer_id)
         orders = commerce.recent_orders_of_customer(session, store_id, customer_id, limit=20)
         timeline, next_timeline = customer_queries.timeline(
-            session, store_id, customer_id, before_id=decode_cursor(timeline_cursor), limit=30
+            session, store_id, customer_id, cursor=timeline_cursor, limit=30
         )
     return render(
         request,

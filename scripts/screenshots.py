@@ -1,0 +1,88 @@
+"""Screenshots of the real console pages for the README tour.
+
+Seeds the demo store into a temporary SQLite database, serves it, and drives Debian's chromium through
+the pages with Playwright. Usage: ``python scripts/screenshots.py docs/screenshots``.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import uvicorn
+from playwright.sync_api import sync_playwright
+
+from loyaldesk.demo.seed import DEMO_PASSWORD, seed_demo
+from loyaldesk.kernel.migrations import upgrade_to_head
+from loyaldesk.runtime import Runtime
+from loyaldesk.settings import Settings
+from loyaldesk.web.app import create_app
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+def _loyal_customer(runtime: Runtime) -> int:
+    from sqlalchemy import func, select
+
+    from loyaldesk.commerce.models import Order
+
+    with runtime.database.read() as session:
+        return int(session.execute(
+            select(Order.customer_id).where(Order.customer_id.is_not(None), Order.refunded_total > 0)
+            .group_by(Order.customer_id).order_by(func.count().desc(), Order.customer_id).limit(1)
+        ).scalar_one())
+
+
+def main(target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/demo.db"
+        upgrade_to_head(url)
+        settings = Settings(database_url=url, data_dir=Path(tmp), secret_key="screenshots", cookie_secure=False)
+        runtime = Runtime(settings)
+        seed_demo(runtime.database, seed=42, customers=3000, until=date(2026, 11, 20))
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = uvicorn.Server(uvicorn.Config(create_app(runtime=runtime), host="127.0.0.1", port=port,
+                                               log_level="warning"))
+        threading.Thread(target=server.run, daemon=True).start()
+        while not server.started:
+            time.sleep(0.05)
+        base = f"http://127.0.0.1:{port}"
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            page = browser.new_page(viewport={"width": 1320, "height": 860})
+            page.goto(f"{base}/login")
+            page.screenshot(path=str(target / "login.png"))
+            page.get_by_label("Email").fill("owner@juniper.example.com")
+            page.get_by_label("Password").fill(DEMO_PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_url("**/customers")
+            page.screenshot(path=str(target / "customers.png"))
+            # A loyal repeat customer with a return makes the most telling customer page.
+            page.goto(f"{base}/console/demo/customers/{_loyal_customer(runtime)}")
+            page.screenshot(path=str(target / "customer.png"), full_page=True)
+            page.locator("table a.row-link").first.click()
+            page.wait_for_load_state()
+            page.screenshot(path=str(target / "order.png"), full_page=True)
+            page.goto(f"{base}/console/demo/settings/api-keys")
+            page.screenshot(path=str(target / "api-keys.png"), full_page=True)
+            page.goto(f"{base}/console/demo/settings/audit")
+            page.screenshot(path=str(target / "audit-log.png"))
+            page.goto(f"{base}/docs")
+            page.wait_for_selector(".swagger-ui .opblock")
+            page.screenshot(path=str(target / "api-docs.png"))
+            browser.close()
+        server.should_exit = True
+    print(f"screenshots written to {target}")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots"))

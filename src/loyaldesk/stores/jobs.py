@@ -1,0 +1,8 @@
+"""Scheduled work of the stores domain."""
+
+from __future__ import annotations
+
+from loyaldesk.kernel.jobs import jobs
+from loyaldesk.stores.actions import purge_expired_sessions
+
+jobs.every(3600, name="stores.purge_expired_sessions")(purge_expired_sessions)

@@ -1,0 +1,1 @@
+"""Conversations, messages, routing, SLA (business hours, targets, clocks, escalation): the support desk."""
