@@ -21,6 +21,7 @@ from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.kernel.jobs import BackgroundRunner, jobs
 from loyaldesk.kernel.write_queue import WriteQueue
 from loyaldesk.settings import Settings
+from loyaldesk.stores.api_key_cache import ApiKeyCache
 from loyaldesk.stores.throttle import LoginThrottle
 
 log = logging.getLogger("loyaldesk.runtime")
@@ -48,6 +49,8 @@ class Runtime:
         self.broker = broker or broker_for(settings.redis_url)
         self.write_queue = WriteQueue(self.database) if settings.write_batching else None
         self.background = BackgroundRunner(self.database) if settings.run_background_jobs else None
+        self.api_keys = ApiKeyCache()
+        self.database.add_commit_listener(self.api_keys.on_commit)
         self.login_throttle = LoginThrottle(
             per_account=settings.login_attempts_per_account,
             per_ip=settings.login_attempts_per_ip,

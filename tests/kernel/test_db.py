@@ -143,3 +143,50 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_full_sync(db: Database) -
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+def _add_stores(uow: UnitOfWork, prefix: str, slugs: list[str]) -> list[int]:
+    """A bulk-capable action: one result per item; refuses the whole call if any slug is 'bad'."""
+    calls.append(len(slugs))
+    if "bad" in slugs:
+        raise Conflict("bad slug")
+    return [_add_store(uow, f"{prefix}-{slug}") for slug in slugs]
+
+
+calls: list[int] = []
+
+
+def test_coalesced_units_merge_into_one_call_and_a_failing_item_fails_alone(db: Database) -> None:
+    calls.clear()
+    queue = WriteQueue(db)
+    queue.start()
+    results: dict[str, Any] = {}
+    barrier = threading.Barrier(30)
+
+    def submit(slug: str) -> None:
+        barrier.wait()
+        try:
+            results[slug] = db.write_coalesced("stores", _add_stores, "c", item=slug)
+        except Conflict as error:
+            results[slug] = error
+
+    slugs = [f"s{i:02d}" for i in range(29)] + ["bad"]
+    threads = [threading.Thread(target=submit, args=(slug,)) for slug in slugs]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        queue.stop()
+    assert isinstance(results["bad"], Conflict)
+    assert all(isinstance(results[slug], int) for slug in slugs if slug != "bad")
+    assert len(set(results[slug] for slug in slugs if slug != "bad")) == 29
+    assert _slugs(db) == sorted(f"c-{slug}" for slug in slugs if slug != "bad")
+    assert any(size > 1 for size in calls)  # some items were merged into one call
+
+
+def test_write_coalesced_without_a_queue_runs_one_item(db: Database) -> None:
+    calls.clear()
+    assert isinstance(db.write_coalesced("stores", _add_stores, "d", item="x"), int)
+    assert calls == [1]

@@ -26,6 +26,7 @@ from loyaldesk.commerce.events import (
     ProductUpdated,
 )
 from loyaldesk.commerce.models import Order, OrderLine, Product, Refund, RefundLine
+from loyaldesk.commerce.queries import order_out_from_rows
 from loyaldesk.commerce.rules import (
     LineAmounts,
     LineRefundRequest,
@@ -38,7 +39,7 @@ from loyaldesk.commerce.rules import (
     stages_reached,
     transition,
 )
-from loyaldesk.commerce.schemas import OrderIn, ProductIn, RefundIn, StatusChangeIn
+from loyaldesk.commerce.schemas import OrderIn, OrderOut, ProductIn, RefundIn, StatusChangeIn
 from loyaldesk.customers import Customer, CustomerProfile, CustomerRef, resolve_customers
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.bulk import bulk_insert
@@ -60,6 +61,12 @@ class IngestOutcome:
     outcome: Outcome
     order_id: int | None = None
     error: DomainError | None = None
+    # For a created order, its inserted row and line rows, to show it without reading it back.
+    inserted: tuple[dict[str, Any], list[dict[str, Any]]] | None = None
+
+    def created_order(self) -> OrderOut | None:
+        """The created order as the API shows it (None unless this outcome created it)."""
+        return order_out_from_rows(*self.inserted) if self.inserted else None
 
 
 @dataclass
@@ -268,8 +275,10 @@ def _create_orders(
         item.row["id"] = order_id
     bulk_insert(uow, Order.__table__, [item.row for item in items])  # type: ignore[arg-type]
     line_rows: list[dict[str, Any]] = []
+    line_ids = iter(reserve_ids(uow, OrderLine.__table__, sum(len(item.lines) for item in items)))  # type: ignore[arg-type]
     for item, order_id in zip(items, order_ids, strict=True):
         for line in item.lines:
+            line["id"] = next(line_ids)
             line["order_id"] = order_id
             line_rows.append(line)
     if line_rows:
@@ -291,7 +300,13 @@ def _create_orders(
         )
         for stage in stages_reached(OrderStatus(row["status"]))[1:]:
             uow.emit(_stage_event(stage, row, order_id, item.stage_times[stage]))
-        outcomes[item.index] = IngestOutcome(item.index, item.order.external_id, "created", order_id=order_id)
+        outcomes[item.index] = IngestOutcome(
+            item.index,
+            item.order.external_id,
+            "created",
+            order_id=order_id,
+            inserted=(row, item.lines),
+        )
 
 
 def _locked_order(

@@ -100,6 +100,18 @@ def orders_out(session: Session, orders: list[Order]) -> list[OrderOut]:
     ]
 
 
+def order_out_from_rows(row: dict[str, Any], lines: list[dict[str, Any]]) -> OrderOut:
+    """A just-inserted order (its row and line rows, ids included) as the API shows it."""
+    fields = {name: row[name] for name in OrderOut.model_fields if name in row}
+    return OrderOut.model_validate(
+        {
+            **fields,
+            "lines": [{**line, "product_id": line["product_external_id"]} for line in lines],
+            "refunds": [],
+        }
+    )
+
+
 def get_order(session: Session, store_id: int, order_id: int) -> OrderOut:
     order = session.scalar(select(Order).where(Order.id == order_id, Order.store_id == store_id))
     if order is None:

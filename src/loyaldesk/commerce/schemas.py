@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from loyaldesk.commerce.rules import OrderStatus
 from loyaldesk.customers import CustomerProfile
+from loyaldesk.kernel.email_address import Email
 from loyaldesk.kernel.errors import Invalid
 from loyaldesk.kernel.money import check_currency
 
@@ -56,7 +57,7 @@ class OrderIn(_Strict):
     )
     customer: OrderCustomerIn | None = None
     customer_id: int | None = Field(default=None, ge=1, description="loyaldesk's id of a known customer.")
-    email: EmailStr | None = None
+    email: Email | None = None
     currency: Annotated[str, StringConstraints(min_length=3, max_length=3)]
     lines: list[OrderLineIn] = Field(min_length=1, max_length=2000)
     order_discount: MinorUnits = Field(default=0, description="Order-level discount, spread over the lines.")
@@ -82,11 +83,6 @@ class OrderIn(_Strict):
     @classmethod
     def _currency(cls, value: str) -> str:
         return _currency_code(value)
-
-    @field_validator("email")
-    @classmethod
-    def _lower(cls, value: str | None) -> str | None:
-        return value.lower() if value else value
 
 
 class OrderBatchIn(_Strict):

@@ -18,11 +18,12 @@ import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import EmailStr, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from loyaldesk.commerce.rules import OrderStatus
 from loyaldesk.commerce.schemas import OrderCustomerIn, OrderIn, RefundIn
 from loyaldesk.customers import CustomerProfile
+from loyaldesk.kernel.email_address import Email
 from loyaldesk.kernel.errors import Invalid
 from loyaldesk.kernel.money import check_currency, to_minor_units
 from loyaldesk.kernel.validation import invalid_from
@@ -34,7 +35,7 @@ REFUND_TOPICS = frozenset({"refunds/create"})
 CUSTOMER_TOPICS = frozenset({"customers/create", "customers/update"})
 SUPPORTED_TOPICS = ORDER_TOPICS | REFUND_TOPICS | CUSTOMER_TOPICS
 
-_EMAIL: TypeAdapter[str] = TypeAdapter(EmailStr)
+_EMAIL: TypeAdapter[str] = TypeAdapter(Email)
 
 
 def signature(secret: str, body: bytes) -> str:

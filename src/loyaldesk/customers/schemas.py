@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from zoneinfo import available_timezones
 
 from babel import Locale, UnknownLocaleError
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from loyaldesk.kernel.email_address import Email
 
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
@@ -42,7 +44,7 @@ class CustomerProfile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    email: EmailStr | None = Field(default=None, description="Lower-cased on the way in.")
+    email: Email | None = Field(default=None, description="Lower-cased on the way in.")
     first_name: Name | None = None
     last_name: Name | None = None
     phone: str | None = Field(default=None, description="Digits, spaces, + ( ) . / -; 5 to 31 characters.")
@@ -57,11 +59,6 @@ class CustomerProfile(BaseModel):
     preferences: dict[AttributeKey, Scalar | list[Scalar]] | None = Field(
         default=None, description="What the customer told us (zero-party data): up to 100 keys."
     )
-
-    @field_validator("email")
-    @classmethod
-    def _lower_email(cls, value: str | None) -> str | None:
-        return value.lower() if value else value
 
     @field_validator("first_name", "last_name")
     @classmethod

@@ -16,14 +16,16 @@ deadlock on a lock upgrade; readers use a deferred ``BEGIN`` and are never block
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
+import anyio
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -227,6 +229,39 @@ class Database:
             return queue.submit(fn, *args, **kwargs).result()
         with self.transaction() as uow:
             return fn(uow, *args, **kwargs)
+
+    def write_coalesced(
+        self, key: Hashable, fn: Callable[..., list[R]], *args: Any, item: Any, **kwargs: Any
+    ) -> R:
+        """Run ``fn(uow, *args, [item], **kwargs)`` and return its one result; with the write queue running,
+        merged with other waiting items of the same ``key`` into one call (see ``write_queue``)."""
+        queue = self.write_queue
+        if queue is not None and queue.running and not queue.is_writer_thread():
+            return queue.submit_coalesced(key, fn, *args, item=item, **kwargs).result()  # type: ignore[no-any-return]
+        with self.transaction() as uow:
+            [result] = fn(uow, *args, [item], **kwargs)
+            return result
+
+    async def write_async(
+        self, fn: Callable[Concatenate[UnitOfWork, P], R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """``write`` for the event loop: awaits the write queue without holding a thread."""
+        queue = self.write_queue
+        if queue is not None and queue.running:
+            return await asyncio.wrap_future(queue.submit(fn, *args, **kwargs))  # type: ignore[no-any-return]
+        return await anyio.to_thread.run_sync(lambda: self.write(fn, *args, **kwargs))
+
+    async def write_coalesced_async(
+        self, key: Hashable, fn: Callable[..., list[R]], *args: Any, item: Any, **kwargs: Any
+    ) -> R:
+        """``write_coalesced`` for the event loop."""
+        queue = self.write_queue
+        if queue is not None and queue.running:
+            future = queue.submit_coalesced(key, fn, *args, item=item, **kwargs)
+            return await asyncio.wrap_future(future)  # type: ignore[no-any-return]
+        return await anyio.to_thread.run_sync(
+            lambda: self.write_coalesced(key, fn, *args, item=item, **kwargs)
+        )
 
     # -- after commit ------------------------------------------------------------------------
     def add_commit_listener(self, listener: CommitListener) -> None:

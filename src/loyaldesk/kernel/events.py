@@ -22,6 +22,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from loyaldesk.kernel.orm import Base, IdType, JSONType, UTCDateTime
 
 
+_ENVELOPE = frozenset({"store_id", "customer_id", "occurred_at"})
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 class DomainEvent(BaseModel):
     """Base of every event. Subclasses set ``event_type`` (``"order.placed"``) and their fields.
 
@@ -54,7 +58,12 @@ class DomainEvent(BaseModel):
         return None
 
     def payload(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"store_id", "customer_id", "occurred_at"})
+        """The event's own fields as JSON-ready data (without store, customer and time)."""
+        fields = {key: value for key, value in self.__dict__.items() if key not in _ENVELOPE}
+        # Most payloads are ids, numbers and short strings already: skip Pydantic's serializer for them.
+        if all(type(value) in _PLAIN for value in fields.values()):
+            return fields
+        return self.model_dump(mode="json", exclude=_ENVELOPE)
 
     @classmethod
     def type_for(cls, event_type: str) -> type[DomainEvent] | None:

@@ -9,6 +9,12 @@ queued during one flush share the next.
 
 If the grouped commit itself fails (a deadlock with another process on PostgreSQL, say), each unit is
 retried in a transaction of its own, so one unit's trouble never fails its neighbours.
+
+Coalescing goes one step further for bulk-capable actions: units submitted with ``submit_coalesced``
+and the same key are merged into one call ``fn(uow, *args, items)`` over all their items (one order each,
+say), so that a hundred single-order requests cost one set of bulk statements. Such an action must
+return one result per item, in order, and report per-item failures in its results rather than raise; if
+the merged call raises anyway, each unit is run alone to find whose item it was.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +46,9 @@ class _Unit:
     result: Any = None
     error: BaseException | None = None
     callbacks: list[Callable[[], None]] = field(default_factory=list)
+    # Set for coalescible units: units with equal keys merge into one call over their items.
+    coalesce_key: Hashable | None = None
+    item: Any = None
 
 
 class WriteQueue:
@@ -75,6 +84,18 @@ class WriteQueue:
 
     def is_writer_thread(self) -> bool:
         return self._thread is threading.current_thread()
+
+    def submit_coalesced(
+        self, key: Hashable, fn: Callable[..., list[Any]], *args: Any, item: Any, **kwargs: Any
+    ) -> Future[Any]:
+        """Queue ``item`` for ``fn(uow, *args, [items...], **kwargs)``, merged with the items of other
+        units waiting with the same ``key``; the future resolves to this item's result."""
+        unit = _Unit(fn, args, kwargs, coalesce_key=(key, fn), item=item)
+        if not self.running:
+            unit.future.set_exception(RuntimeError("the write queue is stopped"))
+            return unit.future
+        self._queue.put(unit)
+        return unit.future
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
         """Queue ``fn(uow, *args, **kwargs)``; the future resolves after its durable commit."""
@@ -134,8 +155,11 @@ class WriteQueue:
         with self.database.write_session() as session:
             uow = self.database.new_unit_of_work(session)
             try:
-                for unit in batch:
-                    self._run_unit_in_savepoint(uow, unit)
+                for group in _coalesced_groups(batch):
+                    if len(group) == 1:
+                        self._run_unit_in_savepoint(uow, group[0])
+                    else:
+                        self._run_group_in_savepoint(uow, group)
                 stored = uow.store_events()
                 session.commit()
             except BaseException:
@@ -148,7 +172,10 @@ class WriteQueue:
         mark = uow.mark()
         savepoint = uow.session.begin_nested()
         try:
-            unit.result = unit.fn(uow, *unit.args, **unit.kwargs)
+            if unit.coalesce_key is None:
+                unit.result = unit.fn(uow, *unit.args, **unit.kwargs)
+            else:
+                [unit.result] = unit.fn(uow, *unit.args, [unit.item], **unit.kwargs)
             savepoint.commit()
         except DBAPIError as error:
             savepoint.rollback()
@@ -163,6 +190,37 @@ class WriteQueue:
         else:
             unit.callbacks = uow.after_commit_callbacks[mark[1] :]
 
+    def _run_group_in_savepoint(self, uow: UnitOfWork, group: list[_Unit]) -> None:
+        """One call over the items of all units in ``group``; on failure, each unit alone."""
+        first = group[0]
+        mark = uow.mark()
+        savepoint = uow.session.begin_nested()
+        try:
+            results = first.fn(uow, *first.args, [unit.item for unit in group], **first.kwargs)
+            if len(results) != len(group):
+                raise RuntimeError(
+                    f"{first.fn.__name__} returned {len(results)} results for {len(group)} items"
+                )
+            savepoint.commit()
+        except DBAPIError as error:
+            savepoint.rollback()
+            uow.discard_since(mark)
+            if _is_connection_level(error):
+                raise
+            results = None
+        except Exception:
+            savepoint.rollback()
+            uow.discard_since(mark)
+            results = None
+        if results is None:
+            for unit in group:
+                self._run_unit_in_savepoint(uow, unit)
+            return
+        callbacks = uow.after_commit_callbacks[mark[1] :]
+        for unit, result in zip(group, results, strict=True):
+            unit.result = result
+        first.callbacks = callbacks
+
     @staticmethod
     def _resolve_failed(unit: _Unit, error: BaseException) -> None:
         if not unit.future.done():
@@ -172,3 +230,24 @@ class WriteQueue:
 def _is_connection_level(error: DBAPIError) -> bool:
     """Errors that poison the whole transaction, not just one unit's savepoint."""
     return bool(error.connection_invalidated) or "deadlock" in str(error).lower()
+
+
+def _coalesced_groups(batch: list[_Unit]) -> list[list[_Unit]]:
+    """The batch as groups to run in order: coalescible units with one key together, others alone.
+
+    Merging keeps the first unit's place; units in between never depend on a later merged unit because
+    each caller waits for its own unit only.
+    """
+    groups: list[list[_Unit]] = []
+    by_key: dict[Hashable, list[_Unit]] = {}
+    for unit in batch:
+        if unit.coalesce_key is None:
+            groups.append([unit])
+            continue
+        group = by_key.get(unit.coalesce_key)
+        if group is None:
+            group = by_key[unit.coalesce_key] = [unit]
+            groups.append(group)
+        else:
+            group.append(unit)
+    return groups

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import Conflict, Invalid, NotFound, PermissionDenied
 from loyaldesk.kernel.money import check_currency
 from loyaldesk.stores import credentials
@@ -115,11 +116,9 @@ def create_store(
 
 
 def _normalise_email(email: str) -> str:
-    from email_validator import EmailNotValidError, validate_email
-
     try:
-        return validate_email(email, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
+        return normalise_email(email)
+    except ValueError as error:
         raise Invalid.field("email", str(error)) from None
 
 

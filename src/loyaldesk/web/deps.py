@@ -1,11 +1,16 @@
-"""FastAPI dependencies shared by every route: the runtime, the database and who is asking."""
+"""FastAPI dependencies shared by every route: the runtime, the database and who is asking.
+
+Dependencies that do no blocking work are ``async def``: FastAPI runs a plain ``def`` dependency in the
+thread pool, and each hand-off to a worker thread and back costs more than the dependency itself.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -23,12 +28,12 @@ _bearer = HTTPBearer(auto_error=False, description="A store API key: `Authorizat
 TOUCH_EVERY_SECONDS = 300
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
-def get_database(request: Request) -> Database:
-    return get_runtime(request).database
+async def get_database(request: Request) -> Database:
+    return request.app.state.runtime.database  # type: ignore[no-any-return]
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -39,18 +44,27 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def api_actor(
+async def api_actor(
     request: Request,
-    database: DatabaseDep,
+    runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     """The store backend calling the API, identified by its API key."""
     if credentials is None:
         raise NotAuthenticated("send an API key: Authorization: Bearer ld_...")
-    with database.read() as session:
-        caller = store_queries.authenticate_api_key(session, credentials.credentials)
+    database = runtime.database
+
+    def load() -> store_queries.ApiCaller:
+        with database.read() as session:
+            return store_queries.authenticate_api_key(session, credentials.credentials)
+
+    caller = runtime.api_keys.get_cached(credentials.credentials)
+    if caller is None:
+        caller = await anyio.to_thread.run_sync(
+            lambda: runtime.api_keys.get_or_load(credentials.credentials, load)
+        )
     actor = caller.actor
-    if caller.last_used_at is None or time.time() - caller.last_used_at.timestamp() > TOUCH_EVERY_SECONDS:
+    if runtime.api_keys.touch_due(caller, TOUCH_EVERY_SECONDS):
         queue = database.write_queue
         if queue is not None and queue.running:
             queue.submit(store_actions.touch_api_key, caller.api_key_id)  # fire and forget
@@ -67,10 +81,10 @@ def api_actor(
 ApiActor = Annotated[Actor, Depends(api_actor)]
 
 
-def scope(required: str) -> Callable[[Actor], Actor]:
+def scope(required: str) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency that lets the call through only if the API key holds ``required``."""
 
-    def check(actor: ApiActor) -> Actor:
+    async def check(actor: ApiActor) -> Actor:
         if required not in actor.scopes:
             raise PermissionDenied(f"the API key lacks the {required} scope")
         return actor
@@ -79,18 +93,21 @@ def scope(required: str) -> Callable[[Actor], Actor]:
     return check
 
 
+@dataclass(frozen=True)
 class PageParams:
     """``?cursor=&limit=`` on every list."""
 
-    def __init__(
-        self,
-        cursor: Annotated[
-            str | None, Query(max_length=200, description="From the previous page's next_cursor.")
-        ] = None,
-        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    ) -> None:
-        self.before_id = decode_cursor(cursor)
-        self.limit = limit
+    before_id: int | None
+    limit: int
 
 
-PageDep = Annotated[PageParams, Depends()]
+async def page_params(
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="From the previous page's next_cursor.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> PageParams:
+    return PageParams(before_id=decode_cursor(cursor), limit=limit)
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
