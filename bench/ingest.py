@@ -292,6 +292,75 @@ def start_server(url: str, directory: Path) -> tuple[subprocess.Popen[bytes], in
     raise RuntimeError("server did not start")
 
 
+def in_process_batches(url: str, seconds: float, size: int) -> float:
+    """Orders/s of ``ingest_orders`` called directly (no HTTP), ``size`` orders per transaction: the cost of
+    ingestion itself, to tell it apart from the web stack's."""
+    from pydantic import TypeAdapter
+
+    from loyaldesk.commerce.actions import ingest_orders
+    from loyaldesk.commerce.schemas import OrderIn
+    from loyaldesk.domains import load_all
+    from loyaldesk.kernel.actors import system_for
+    from loyaldesk.kernel.db import Database
+
+    load_all()
+    database = Database(url)
+    adapter = TypeAdapter(list[OrderIn])
+    placed = datetime(2026, 1, 1, tzinfo=UTC)
+    start, done, spent = 50_000_000, 0, 0.0
+    while spent < seconds:
+        payloads = [order(start + done + i, placed) for i in range(size)]  # not timed: the client's work
+        began = time.perf_counter()
+        database.write(ingest_orders, system_for(1), 1, adapter.validate_python(payloads))
+        spent += time.perf_counter() - began
+        done += size
+    rate = done / spent
+    database.dispose()
+    return rate
+
+
+def framework_floor(args: argparse.Namespace) -> float:
+    """Requests/s of a do-nothing JSON POST on the same web stack, same client, same concurrency."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "framework_floor:app",
+            "--app-dir",
+            str(Path(__file__).parent),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        counter = Counter()
+        asyncio.run(single_requests(port, "unused", counter, 1.0, args.concurrency))
+        rates = [
+            asyncio.run(single_requests(port, "unused", counter, args.seconds, args.concurrency))
+            for _ in range(args.repetitions)
+        ]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return statistics.median(rates)
+
+
 def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=ROOT / "var" if (ROOT / "var").exists() else None) as tmp:
         directory = Path(tmp)
@@ -301,6 +370,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         raw: list[float] = []
         single: list[float] = []
         batch: list[float] = []
+        direct: list[float] = []
         try:
             asyncio.run(single_requests(port, token, counter, 1.0, args.concurrency))  # warm up
             for _ in range(args.repetitions):
@@ -313,6 +383,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                     asyncio.run(single_requests(port, token, counter, args.seconds, args.concurrency))
                 )
                 batch.append(asyncio.run(batches(port, token, counter, args.seconds, args.batch_size, 2)))
+                direct.append(in_process_batches(url, args.seconds, args.batch_size))
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -324,9 +395,11 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "raw_commits_per_s": raw,
         "single_orders_per_s": single,
         "batch_orders_per_s": batch,
+        "in_process_batch_orders_per_s": direct,
         "raw_median": raw_median,
         "single_median": statistics.median(single),
         "batch_median": statistics.median(batch),
+        "in_process_median": statistics.median(direct),
         "single_ratio": statistics.median(single) / raw_median,
         "batch_ratio": statistics.median(batch) / raw_median,
     }
@@ -343,18 +416,30 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1000)
     args = parser.parse_args()
     results = [run_backend(backend, args) for backend in (args.backend or ["sqlite"])]
+    floor = framework_floor(args)
     print(
         f"# ingest benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}"
     )
-    print("| backend | raw durable commits/s | single-request orders/s | ratio | batch orders/s | ratio |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| backend | raw durable commits/s | single-request orders/s | ratio | batch orders/s | ratio "
+        "| in-process batch orders/s |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for result in results:
         print(
             f"| {result['backend']} | {result['raw_median']:,.0f} | {result['single_median']:,.0f} | "
-            f"{result['single_ratio']:.2f} | {result['batch_median']:,.0f} | {result['batch_ratio']:.2f} |"
+            f"{result['single_ratio']:.2f} | {result['batch_median']:,.0f} | {result['batch_ratio']:.2f} "
+            f"| {result['in_process_median']:,.0f} |"
         )
-    print(json.dumps(results, indent=1))
+    print(
+        f"\nframework floor (do-nothing JSON POST, same stack and client): {floor:,.0f} requests/s; "
+        + ", ".join(
+            f"{r['backend']} single-request ingestion = {r['single_median'] / floor:.0%} of it"
+            for r in results
+        )
+    )
+    print(json.dumps({"results": results, "framework_floor_requests_per_s": floor}, indent=1))
 
 
 if __name__ == "__main__":

@@ -42,7 +42,7 @@ from loyaldesk.commerce.rules import (
 from loyaldesk.commerce.schemas import OrderIn, OrderOut, ProductIn, RefundIn, StatusChangeIn
 from loyaldesk.customers import Customer, CustomerProfile, CustomerRef, resolve_customers
 from loyaldesk.kernel.actors import Actor
-from loyaldesk.kernel.bulk import bulk_insert
+from loyaldesk.kernel.bulk import bulk_insert, lookup_by_keys
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, DomainError, FieldProblem, Invalid, NotFound
 from loyaldesk.kernel.events import DomainEvent
@@ -234,16 +234,8 @@ def ingest_orders(
 
 
 def _existing_orders(uow: UnitOfWork, store_id: int, external_ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    unique = sorted(set(external_ids))
-    for start in range(0, len(unique), 500):
-        chunk = unique[start : start + 500]
-        found.update(
-            uow.session.scalars(
-                select(Order.external_id).where(Order.store_id == store_id, Order.external_id.in_(chunk))
-            )
-        )
-    return found
+    rows = lookup_by_keys(uow, Order.__table__, store_id, "external_id", external_ids, ())
+    return {row[0] for row in rows}
 
 
 def _check_explicit_customers(
@@ -270,19 +262,19 @@ def _create_orders(
     for item, customer_id in zip(items, customer_ids, strict=True):
         if item.explicit_customer_id is None:
             item.row["customer_id"] = customer_id
-    order_ids = reserve_ids(uow, Order.__table__, len(items))  # type: ignore[arg-type]
+    order_ids = reserve_ids(uow, Order.__table__, len(items))
     for item, order_id in zip(items, order_ids, strict=True):
         item.row["id"] = order_id
-    bulk_insert(uow, Order.__table__, [item.row for item in items])  # type: ignore[arg-type]
+    bulk_insert(uow, Order.__table__, [item.row for item in items])
     line_rows: list[dict[str, Any]] = []
-    line_ids = iter(reserve_ids(uow, OrderLine.__table__, sum(len(item.lines) for item in items)))  # type: ignore[arg-type]
+    line_ids = iter(reserve_ids(uow, OrderLine.__table__, sum(len(item.lines) for item in items)))
     for item, order_id in zip(items, order_ids, strict=True):
         for line in item.lines:
             line["id"] = next(line_ids)
             line["order_id"] = order_id
             line_rows.append(line)
     if line_rows:
-        bulk_insert(uow, OrderLine.__table__, line_rows)  # type: ignore[arg-type]
+        bulk_insert(uow, OrderLine.__table__, line_rows)
     for item, order_id in zip(items, order_ids, strict=True):
         row = item.row
         uow.emit(

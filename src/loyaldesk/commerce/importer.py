@@ -256,7 +256,7 @@ def _uci_chunks(
         if invoice.number.upper().startswith("C"):
             _cancellation(invoice, open_lines, chunk, report)
             continue
-        lines = []
+        lines: list[dict[str, Any]] = []
         for stock, description, quantity, price in invoice.rows:
             if quantity <= 0 or price < 0:
                 report.rows_skipped += 1
@@ -329,8 +329,8 @@ def _cancellation(
     for order_external_id, lines in by_order.items():
         external_id = invoice.number if len(by_order) == 1 else f"{invoice.number}/{order_external_id}"
         merged: dict[str, int] = defaultdict(int)
-        for line in lines:
-            merged[line["line_external_id"]] += line["quantity"]
+        for refund_line in lines:
+            merged[refund_line["line_external_id"]] += refund_line["quantity"]
         chunk.refunds.append(
             (
                 order_external_id,

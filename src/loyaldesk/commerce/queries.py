@@ -281,6 +281,8 @@ def order_stats_for_customers(
     ).all()
     stats: dict[int, CustomerOrderStats] = {}
     for customer_id, currency, count, net, last in rows:
+        if customer_id is None:
+            continue
         current = stats.get(customer_id)
         if current is None or count > current.order_count:
             stats[customer_id] = CustomerOrderStats(

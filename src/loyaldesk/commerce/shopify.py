@@ -250,7 +250,7 @@ def refund_from_payload(payload: dict[str, Any], currency: str) -> RefundIn:
     if not isinstance(payload, dict):
         raise Invalid.field("body", "must be a JSON object (a Shopify refund)")
     external_id = _id(payload.get("id"), "id")
-    lines = []
+    lines: list[dict[str, Any]] = []
     is_return = False
     for index, item in enumerate(payload.get("refund_line_items") or []):
         if not isinstance(item, dict):

@@ -19,7 +19,7 @@ from loyaldesk.customers.events import (
 from loyaldesk.customers.models import Customer
 from loyaldesk.customers.schemas import CustomerCreate, CustomerProfile
 from loyaldesk.kernel.actors import Actor
-from loyaldesk.kernel.bulk import bulk_insert
+from loyaldesk.kernel.bulk import bulk_insert, lookup_by_keys
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, NotFound
 from loyaldesk.kernel.ids import reserve_ids
@@ -191,22 +191,21 @@ def resolve_customers(
     by_email = {ref.email.lower() for ref in refs if ref and not ref.external_id and ref.email}
     known_external: dict[str, int] = {}
     known_email: dict[str, int] = {}
+    table = Customer.__table__
     if by_external:
-        for chunk in _chunks(sorted(by_external), 500):
-            rows = uow.session.execute(
-                select(Customer.external_id, Customer.id).where(
-                    Customer.store_id == store_id, Customer.external_id.in_(chunk)
-                )
-            )
-            known_external.update({external: cid for external, cid in rows})
+        rows = lookup_by_keys(uow, table, store_id, "external_id", sorted(by_external))
+        known_external.update({external: cid for external, cid in rows})
     if by_email:
-        for chunk in _chunks(sorted(by_email), 500):
-            rows = uow.session.execute(
-                select(Customer.email, Customer.id)
-                .where(Customer.store_id == store_id, Customer.email.in_(chunk), Customer.erased_at.is_(None))
-                .order_by(Customer.id.desc())
-            )
-            known_email.update({email: cid for email, cid in rows})  # last write wins: the oldest id
+        rows = lookup_by_keys(
+            uow,
+            table,
+            store_id,
+            "email",
+            sorted(by_email),
+            extra_condition="erased_at IS NULL",
+            order_by="id DESC",
+        )
+        known_email.update({email: cid for email, cid in rows})  # last write wins: the oldest id
 
     now = uow.now()
     to_create: list[dict[str, Any]] = []
@@ -246,10 +245,10 @@ def resolve_customers(
         to_create.append(row)
         keys_to_create.append(key)
     if to_create:
-        new_ids = reserve_ids(uow, Customer.__table__, len(to_create))  # type: ignore[arg-type]
+        new_ids = reserve_ids(uow, Customer.__table__, len(to_create))
         for row, new_id in zip(to_create, new_ids, strict=True):
             row["id"] = new_id
-        bulk_insert(uow, Customer.__table__, to_create)  # type: ignore[arg-type]
+        bulk_insert(uow, Customer.__table__, to_create)
         for key, new_id, row in zip(keys_to_create, new_ids, to_create, strict=True):
             (known_external if key[0] == "external" else known_email)[key[1]] = new_id
             uow.emit(

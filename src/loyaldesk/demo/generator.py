@@ -191,7 +191,7 @@ def _order(
         item = pool[int(rng.integers(len(pool)))]
         if item not in chosen:
             chosen.append(item)
-    lines = [
+    lines: list[dict[str, Any]] = [
         {
             "external_id": f"{number}-{position + 1}",
             "sku": item.sku,

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -93,7 +94,7 @@ class UnitOfWork:
         if not self.events:
             return []
         now = self.now()
-        ids = reserve_ids(self, EventRecord.__table__, len(self.events))  # type: ignore[arg-type]
+        ids = reserve_ids(self, EventRecord.__table__, len(self.events))
         stored = []
         rows = []
         for event_id, emitted in zip(ids, self.events, strict=True):
@@ -127,7 +128,7 @@ class UnitOfWork:
                     "dispatch_attempts": 0,
                 }
             )
-        bulk_insert(self, EventRecord.__table__, rows)  # type: ignore[arg-type]
+        bulk_insert(self, EventRecord.__table__, rows)
         self.events.clear()
         return stored
 
@@ -154,6 +155,15 @@ def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _orjson_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+# JSON columns (event payloads, tags, attributes) are encoded with orjson: several times faster than the
+# standard library on the bulk-ingestion path, and stricter (no NaN).
+_JSON_CODEC: dict[str, Any] = {"json_serializer": _orjson_dumps, "json_deserializer": orjson.loads}
+
+
 class Database:
     """The engines of one database and the ways to read from and write to it."""
 
@@ -169,15 +179,17 @@ class Database:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
             connect_args = {"check_same_thread": False, "timeout": 30}
             self.engine = create_engine(
-                url, echo=echo, connect_args=connect_args, pool_size=4, max_overflow=16
+                url, echo=echo, connect_args=connect_args, pool_size=4, max_overflow=16, **_JSON_CODEC
             )
             self.read_engine = create_engine(
-                url, echo=echo, connect_args=connect_args, pool_size=24, max_overflow=40
+                url, echo=echo, connect_args=connect_args, pool_size=24, max_overflow=40, **_JSON_CODEC
             )
             _configure_sqlite(self.engine, immediate=True)
             _configure_sqlite(self.read_engine, immediate=False)
         elif self.backend == "postgresql":
-            self.engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True)
+            self.engine = create_engine(
+                url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True, **_JSON_CODEC
+            )
             self.read_engine = self.engine
         else:  # pragma: no cover - Settings refuses other URLs
             raise ValueError(f"unsupported database backend {self.backend!r}")

@@ -14,8 +14,7 @@ import re
 from functools import lru_cache
 from typing import Annotated
 
-from email_validator import EmailNotValidError, validate_email
-from email_validator import SPECIAL_USE_DOMAIN_NAMES
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from pydantic import AfterValidator, WithJsonSchema
 
 _ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
@@ -39,5 +38,7 @@ def normalise_email(value: str) -> str:
 
 
 Email = Annotated[
-    str, AfterValidator(normalise_email), WithJsonSchema({"type": "string", "format": "email", "maxLength": 320})
+    str,
+    AfterValidator(normalise_email),
+    WithJsonSchema({"type": "string", "format": "email", "maxLength": 320}),
 ]

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from loyaldesk.kernel.orm import Base, IdType, JSONType, UTCDateTime
 
-
 _ENVELOPE = frozenset({"store_id", "customer_id", "occurred_at"})
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
@@ -63,7 +62,7 @@ class DomainEvent(BaseModel):
         # Most payloads are ids, numbers and short strings already: skip Pydantic's serializer for them.
         if all(type(value) in _PLAIN for value in fields.values()):
             return fields
-        return self.model_dump(mode="json", exclude=_ENVELOPE)
+        return self.model_dump(mode="json", exclude=set(_ENVELOPE))
 
     @classmethod
     def type_for(cls, event_type: str) -> type[DomainEvent] | None:

@@ -12,9 +12,9 @@ executemany with explicit ids.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import text
 
 if TYPE_CHECKING:
     from loyaldesk.kernel.db import UnitOfWork
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 _sequences: dict[str, str] = {}
 
 
-def reserve_ids(uow: UnitOfWork, table: Table, count: int) -> list[int]:
+def reserve_ids(uow: UnitOfWork, table: Any, count: int) -> list[int]:
     """``count`` fresh primary-key values for ``table`` (whose key column is ``id``), ascending."""
     if count <= 0:
         return []
@@ -38,5 +38,12 @@ def reserve_ids(uow: UnitOfWork, table: Table, count: int) -> list[int]:
             {"sequence": sequence, "count": count},
         ).scalars()
         return sorted(int(value) for value in rows)
-    highest = uow.session.execute(select(func.max(table.c.id))).scalar() or 0
+    connection = uow.session.connection()
+    quoted = connection.dialect.identifier_preparer.quote(table.name)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"SELECT max(id) FROM {quoted}")
+        highest = cursor.fetchone()[0] or 0
+    finally:
+        cursor.close()
     return list(range(highest + 1, highest + 1 + count))
