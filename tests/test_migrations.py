@@ -18,3 +18,11 @@ def test_downgrade_and_upgrade_again(database_url: str) -> None:
     assert current_revision(database_url) is None
     command.upgrade(config, "head")
     assert current_revision(database_url) == head
+
+
+def test_migrate_creates_the_sqlite_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from loyaldesk.kernel.migrations import upgrade_to_head
+
+    url = f"sqlite:///{tmp_path / 'not' / 'yet' / 'there.db'}"
+    upgrade_to_head(url)
+    assert current_revision(url) is not None

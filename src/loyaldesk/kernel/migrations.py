@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import make_url
 
 
 def alembic_config(database_url: str) -> Config:
@@ -14,7 +17,13 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade_to_head(database_url: str) -> None:
-    """Bring the schema up to date. Safe to run on every start; does nothing when current."""
+    """Bring the schema up to date. Safe to run on every start; does nothing when current.
+
+    For SQLite the database file's folder is created first (a fresh clone has no ``var/`` yet).
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url), "head")
 
 
