@@ -1,0 +1,1 @@
+"""The loyalty program: a points ledger, earning rules and campaigns, tiers, rewards, referrals, delight."""
