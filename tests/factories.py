@@ -121,3 +121,20 @@ def table_counts(db: Database, *tables: str) -> dict[str, int]:
             table: int(session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
             for table in tables
         }
+
+
+def make_member(db: Database, store: StoreHandle, external_id: str = "m-1", **program: Any) -> int:
+    """A customer enrolled in the store's loyalty program; ``program`` overrides program settings."""
+    from loyaldesk.customers import CustomerRef, resolve_customers
+    from loyaldesk.loyalty.members import enroll
+    from loyaldesk.loyalty.program import ensure_program
+
+    def create(uow):  # type: ignore[no-untyped-def]
+        settings = ensure_program(uow, store.id)
+        for name, value in program.items():
+            setattr(settings, name, value)
+        [customer_id] = resolve_customers(uow, store.id, [CustomerRef(external_id=external_id)], source="api")
+        member, _ = enroll(uow, store.id, customer_id)
+        return member.id
+
+    return db.write(create)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-DOMAINS = ("stores", "customers", "commerce")
+DOMAINS = ("stores", "customers", "commerce", "loyalty")
 
 
 def load_all_models() -> None:

@@ -45,7 +45,7 @@ class Runtime:
         self.settings = settings
         self.clock = clock or (database.clock if database else SystemClock())
         self.database = database or Database(settings.database_url, clock=self.clock)
-        self.database.dispatch_needed = lambda event_type: bool(handlers.for_type(event_type))
+        self.database.dispatch_needed = handlers.handles
         self.broker = broker or broker_for(settings.redis_url)
         self.write_queue = WriteQueue(self.database) if settings.write_batching else None
         self.background = BackgroundRunner(self.database) if settings.run_background_jobs else None

@@ -4,18 +4,25 @@ from loyaldesk.commerce import customer_data as _customer_data  # noqa: F401  (r
 from loyaldesk.commerce.models import Order, OrderLine, Product, Refund
 from loyaldesk.commerce.queries import (
     CustomerOrderStats,
+    LineFacts,
+    OrderFacts,
     PurchaseSummary,
+    RefundFacts,
     get_order,
+    order_facts,
     order_stats_for_customers,
     purchase_summary,
     recent_orders_of_customer,
+    shipping_addresses_of_customer,
 )
 from loyaldesk.commerce.rules import OrderStatus
 from loyaldesk.commerce.schemas import OrderIn, OrderOut
 
 __all__ = [
     "CustomerOrderStats",
+    "LineFacts",
     "Order",
+    "OrderFacts",
     "OrderIn",
     "OrderLine",
     "OrderOut",
@@ -23,8 +30,11 @@ __all__ = [
     "Product",
     "PurchaseSummary",
     "Refund",
+    "RefundFacts",
     "get_order",
+    "order_facts",
     "order_stats_for_customers",
     "purchase_summary",
     "recent_orders_of_customer",
+    "shipping_addresses_of_customer",
 ]

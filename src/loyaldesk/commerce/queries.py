@@ -289,3 +289,119 @@ def order_stats_for_customers(
                 int(count), int(net or 0), currency, _aware(last) if last is not None else None
             )
     return stats
+
+
+@dataclass(frozen=True)
+class LineFacts:
+    id: int
+    sku: str | None
+    title: str
+    category: str | None
+    quantity: int
+    total: int
+
+
+@dataclass(frozen=True)
+class RefundFacts:
+    id: int
+    kind: str
+    amount: int
+    occurred_at: datetime
+    lines: tuple[tuple[int, int], ...]  # (order line id, quantity)
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """An order as other capabilities read it (loyalty earns on it): ids, amounts, stages, lines, refunds."""
+
+    id: int
+    store_id: int
+    customer_id: int | None
+    number: str
+    currency: str
+    total: int
+    refunded_total: int
+    refund_status: str
+    status: str
+    discount_codes: tuple[str, ...]
+    shipping_address: dict[str, Any] | None
+    placed_at: datetime
+    paid_at: datetime | None
+    fulfilled_at: datetime | None
+    delivered_at: datetime | None
+    cancelled_at: datetime | None
+    lines: tuple[LineFacts, ...]
+    refunds: tuple[RefundFacts, ...]
+
+
+def order_facts(session: Session, store_id: int, order_ids: list[int]) -> list[OrderFacts]:
+    """The orders, with lines and refunds (oldest first), in three queries whatever their number."""
+    if not order_ids:
+        return []
+    orders = list(
+        session.scalars(
+            select(Order).where(Order.store_id == store_id, Order.id.in_(order_ids)).order_by(Order.id)
+        )
+    )
+    ids = [order.id for order in orders]
+    lines: dict[int, list[LineFacts]] = defaultdict(list)
+    for line in session.scalars(
+        select(OrderLine).where(OrderLine.order_id.in_(ids)).order_by(OrderLine.position)
+    ):
+        lines[line.order_id].append(
+            LineFacts(line.id, line.sku, line.title, line.category, line.quantity, line.total)
+        )
+    refunds = list(
+        session.scalars(
+            select(Refund).where(Refund.order_id.in_(ids)).order_by(Refund.occurred_at, Refund.id)
+        )
+    )
+    refund_lines: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    if refunds:
+        for refund_line in session.scalars(
+            select(RefundLine).where(RefundLine.refund_id.in_([refund.id for refund in refunds]))
+        ):
+            refund_lines[refund_line.refund_id].append((refund_line.order_line_id, refund_line.quantity))
+    by_order: dict[int, list[RefundFacts]] = defaultdict(list)
+    for refund in refunds:
+        by_order[refund.order_id].append(
+            RefundFacts(
+                refund.id, refund.kind, refund.amount, refund.occurred_at, tuple(refund_lines[refund.id])
+            )
+        )
+    return [
+        OrderFacts(
+            id=order.id,
+            store_id=order.store_id,
+            customer_id=order.customer_id,
+            number=order.number,
+            currency=order.currency,
+            total=order.total,
+            refunded_total=order.refunded_total,
+            refund_status=order.refund_status,
+            status=order.status,
+            discount_codes=tuple(order.discount_codes or ()),
+            shipping_address=order.shipping_address,
+            placed_at=order.placed_at,
+            paid_at=order.paid_at,
+            fulfilled_at=order.fulfilled_at,
+            delivered_at=order.delivered_at,
+            cancelled_at=order.cancelled_at,
+            lines=tuple(lines[order.id]),
+            refunds=tuple(by_order[order.id]),
+        )
+        for order in orders
+    ]
+
+
+def shipping_addresses_of_customer(
+    session: Session, customer_id: int, limit: int = 5
+) -> list[dict[str, Any]]:
+    """The shipping addresses on a customer's most recent orders (newest first, at most ``limit``)."""
+    rows = session.scalars(
+        select(Order.shipping_address)
+        .where(Order.customer_id == customer_id, Order.shipping_address.is_not(None))
+        .order_by(Order.id.desc())
+        .limit(limit)
+    )
+    return [dict(address) for address in rows if address]

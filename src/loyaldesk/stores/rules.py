@@ -71,6 +71,8 @@ API_SCOPES: dict[str, str] = {
     "products:read": "Read the product catalogue.",
     "products:write": "Create and update products.",
     "events:read": "Read the store's event stream.",
+    "loyalty:read": "Read the loyalty program, members' points, tiers, rewards and referrals.",
+    "loyalty:write": "Change the program; adjust points; redeem rewards; record actions and referrals.",
 }
 
 DEFAULT_API_SCOPES = (
@@ -81,6 +83,8 @@ DEFAULT_API_SCOPES = (
     "products:read",
     "products:write",
     "events:read",
+    "loyalty:read",
+    "loyalty:write",
 )
 
 

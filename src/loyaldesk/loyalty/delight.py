@@ -1,0 +1,325 @@
+"""Points for what members do, and the moments that delight them: action rules, birthdays,
+anniversaries, win-backs, and badges.
+
+Every award has its own idempotency key (``action:<rule>:<event id>``, ``birthday:<member>:<year>``...),
+so that a retried event or a job running twice never pays twice; the rules' caps and frequency limits are
+checked against the member's award history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from loyaldesk.customers import Customer
+from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.loyalty import ledger
+from loyaldesk.loyalty.events import BadgeAwarded
+from loyaldesk.loyalty.models import (
+    ActionAward,
+    EarningRule,
+    LoyaltyProgram,
+    Member,
+    MemberAction,
+    MemberBadge,
+    Referral,
+)
+from loyaldesk.loyalty.program import ensure_program, terms_of
+from loyaldesk.loyalty.rule_config import action_rule
+from loyaldesk.loyalty.rules import badges as badge_rules
+from loyaldesk.loyalty.rules import earning
+from loyaldesk.stores import store_by_id
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    rule_id: int
+    rule_name: str
+    points: int
+    awarded: bool
+    reason: str
+
+
+def action_outcomes(
+    uow: UnitOfWork,
+    member: Member,
+    action: str,
+    event_name: str | None,
+    *,
+    write: bool,
+    external_id: str,
+    now: datetime | None = None,
+) -> list[ActionOutcome]:
+    """What every active action rule of the store gives for this action, and (``write``) award it."""
+    store = store_by_id(uow.session, member.store_id)
+    now = now or uow.now()
+    customer = uow.session.get(Customer, member.customer_id)
+    segments = frozenset(customer.tags or []) if customer else frozenset()
+    rows = list(
+        uow.session.scalars(
+            select(EarningRule)
+            .where(EarningRule.store_id == member.store_id, EarningRule.kind == "action")
+            .order_by(EarningRule.id)
+        )
+    )
+    outcomes = []
+    terms = None
+    for row in rows:
+        rule = action_rule(row)
+        if rule.action.value != action or (rule.custom_event and rule.custom_event != event_name):
+            continue
+        key = f"action:{row.id}:{external_id}"
+        if write and ledger.find_entry(uow, member.store_id, key) is not None:
+            outcomes.append(
+                ActionOutcome(row.id, row.name, rule.points, True, "already awarded for this event")
+            )
+            continue
+        history = earning.ActionHistory(
+            tuple(
+                uow.session.scalars(
+                    select(ActionAward.awarded_at).where(
+                        ActionAward.member_id == member.id, ActionAward.rule_id == row.id
+                    )
+                )
+            )
+        )
+        result = earning.points_for_action(
+            rule,
+            action=action,
+            now=now,
+            event_name=event_name,
+            history=history,
+            tier_id=member.tier_id,
+            segments=segments,
+            timezone=store.timezone,
+        )
+        outcomes.append(ActionOutcome(row.id, row.name, result.points, result.awarded, result.reason))
+        if write and result.awarded:
+            terms = terms or terms_of(ensure_program(uow, member.store_id), store.timezone)
+            entry = ledger.earn(
+                uow,
+                member,
+                terms,
+                points=result.points,
+                key=key,
+                description=f"{row.name}: {result.points} points",
+                source="action",
+            )
+            uow.session.add(
+                ActionAward(member_id=member.id, rule_id=row.id, entry_id=entry.entry.id, awarded_at=now)
+            )
+    return outcomes
+
+
+def record_action(
+    uow: UnitOfWork, member: Member, action: str, event_name: str | None, external_id: str
+) -> tuple[bool, list[ActionOutcome]]:
+    """Record an action once per ``external_id`` and award its rules. ``(new, outcomes)``."""
+    savepoint = uow.session.begin_nested()
+    uow.session.add(
+        MemberAction(
+            store_id=member.store_id,
+            member_id=member.id,
+            action=action,
+            event_name=event_name,
+            external_id=external_id,
+            occurred_at=uow.now(),
+        )
+    )
+    try:
+        savepoint.commit()
+        new = True
+    except IntegrityError:
+        savepoint.rollback()
+        new = False
+    outcomes = action_outcomes(uow, member, action, event_name, write=True, external_id=external_id)
+    award_badges(uow, member)
+    return new, outcomes
+
+
+def _month_days(around: datetime) -> list[str]:
+    """The "MM-DD" of every calendar day somewhere on Earth at ``around`` (UTC-12 to UTC+14)."""
+    return sorted({(around + timedelta(hours=offset)).strftime("%m-%d") for offset in (-12, 0, 14)})
+
+
+def _local_today(zone_name: str | None, fallback: str, now: datetime) -> date:
+    try:
+        zone = ZoneInfo(zone_name or fallback)
+    except Exception:
+        zone = ZoneInfo(fallback)
+    return now.astimezone(zone).date()
+
+
+def _is_anniversary(day: date, of: date) -> bool:
+    """Whether ``day`` is the yearly return of ``of`` (29 February is celebrated on 28 February)."""
+    if (of.month, of.day) == (2, 29):
+        leap = day.year % 4 == 0 and (day.year % 100 != 0 or day.year % 400 == 0)
+        return (day.month, day.day) == ((2, 29) if leap else (2, 28))
+    return (day.month, day.day) == (of.month, of.day)
+
+
+def send_birthday_rewards(uow: UnitOfWork) -> int:
+    """Scheduled: award birthday rules to members whose birthday it is today in their own time zone."""
+    now = uow.now()
+    month_day = (
+        func.strftime("%m-%d", Customer.birthday)
+        if not uow.is_postgresql
+        else func.to_char(Customer.birthday, text("'MM-DD'"))
+    )
+    rows = uow.session.execute(
+        select(Member, Customer.birthday, Customer.timezone)
+        .join(Customer, Customer.id == Member.customer_id)
+        .where(Customer.birthday.is_not(None), month_day.in_(_month_days(now)))
+        .order_by(Member.id)
+        .limit(5000)
+    ).all()
+    done = 0
+    for member, birthday, timezone in rows:
+        store = store_by_id(uow.session, member.store_id)
+        today = _local_today(timezone, store.timezone, now)
+        if birthday is None or not _is_anniversary(today, birthday):
+            continue
+        outcomes = action_outcomes(
+            uow, member, "birthday", None, write=True, external_id=f"birthday:{member.id}:{today.year}"
+        )
+        done += sum(1 for outcome in outcomes if outcome.awarded)
+    return done
+
+
+def send_anniversary_rewards(uow: UnitOfWork) -> int:
+    """Scheduled: on the yearly return of the day a member joined, the custom ``anniversary`` rule."""
+    now = uow.now()
+    done = 0
+    programs = uow.session.scalars(select(LoyaltyProgram).where(LoyaltyProgram.enabled.is_(True)))
+    for program in programs:
+        store = store_by_id(uow.session, program.store_id)
+        today = now.astimezone(ZoneInfo(store.timezone)).date()
+        candidates = uow.session.scalars(
+            select(Member)
+            .where(Member.store_id == program.store_id, Member.enrolled_at < now - timedelta(days=300))
+            .order_by(Member.id)
+        )
+        for member in candidates:
+            joined = member.enrolled_at.astimezone(ZoneInfo(store.timezone)).date()
+            if today.year > joined.year and _is_anniversary(today, joined):
+                outcomes = action_outcomes(
+                    uow,
+                    member,
+                    "custom",
+                    "anniversary",
+                    write=True,
+                    external_id=f"anniversary:{member.id}:{today.year}",
+                )
+                done += sum(1 for outcome in outcomes if outcome.awarded)
+    return done
+
+
+def send_winback_rewards(uow: UnitOfWork) -> int:
+    """Scheduled: members who have gone quiet for the program's ``winback_after_days`` get the custom
+    ``winback`` rule's surprise (its own limits keep it from repeating)."""
+    now = uow.now()
+    done = 0
+    for program in uow.session.scalars(select(LoyaltyProgram).where(LoyaltyProgram.enabled.is_(True))):
+        has_rule = uow.session.scalar(
+            select(EarningRule.id).where(
+                EarningRule.store_id == program.store_id,
+                EarningRule.kind == "action",
+                EarningRule.active.is_(True),
+            )
+        )
+        if has_rule is None:
+            continue
+        cutoff = now - timedelta(days=program.winback_after_days)
+        for member in uow.session.scalars(
+            select(Member)
+            .where(
+                Member.store_id == program.store_id,
+                Member.last_activity_at < cutoff,
+                Member.last_activity_at >= cutoff - timedelta(days=30),
+            )
+            .order_by(Member.id)
+            .limit(BATCH)
+        ):
+            assert member.last_activity_at is not None
+            outcomes = action_outcomes(
+                uow,
+                member,
+                "custom",
+                "winback",
+                write=True,
+                external_id=f"winback:{member.id}:{member.last_activity_at:%Y%m%d}",
+            )
+            done += sum(1 for outcome in outcomes if outcome.awarded)
+    return done
+
+
+def badge_metrics(uow: UnitOfWork, member: Member) -> dict[str, int]:
+    from loyaldesk.commerce import Order
+
+    orders, spend = uow.session.execute(
+        select(func.count(Order.id), func.coalesce(func.sum(Order.total - Order.refunded_total), 0)).where(
+            Order.customer_id == member.customer_id, Order.status != "cancelled"
+        )
+    ).one()
+    reviews = (
+        uow.session.scalar(
+            select(func.count())
+            .select_from(MemberAction)
+            .where(MemberAction.member_id == member.id, MemberAction.action == "review")
+        )
+        or 0
+    )
+    referrals = (
+        uow.session.scalar(
+            select(func.count())
+            .select_from(Referral)
+            .where(Referral.referrer_member_id == member.id, Referral.status.in_(("qualified", "rewarded")))
+        )
+        or 0
+    )
+    return {
+        "orders": int(orders),
+        "spend": int(spend),
+        "reviews": int(reviews),
+        "referrals": int(referrals),
+        "points_earned": member.lifetime_earned_points,
+    }
+
+
+def held_badges(uow: UnitOfWork, member_id: int) -> dict[str, int]:
+    return dict(
+        uow.session.execute(
+            select(MemberBadge.badge_code, func.max(MemberBadge.level))
+            .where(MemberBadge.member_id == member_id)
+            .group_by(MemberBadge.badge_code)
+        ).all()
+    )
+
+
+def award_badges(uow: UnitOfWork, member: Member) -> list[badge_rules.BadgeAward]:
+    """Award the badge levels the member newly reached, announcing each."""
+    awards = badge_rules.evaluate_badges(
+        badge_rules.default_badge_catalogue(), badge_metrics(uow, member), held_badges(uow, member.id)
+    )
+    for award in awards:
+        uow.session.add(
+            MemberBadge(member_id=member.id, badge_code=award.code, level=award.level, awarded_at=uow.now())
+        )
+        uow.emit(
+            BadgeAwarded(
+                store_id=member.store_id,
+                customer_id=member.customer_id,
+                member_id=member.id,
+                badge_code=award.code,
+                badge_name=award.name,
+                level=award.level,
+                level_name=award.level_name,
+            )
+        )
+    return awards

@@ -1,0 +1,394 @@
+"""How orders turn into points: earning, unlocking after fulfilment, reversing refunds and cancellations.
+
+``reconcile_orders`` looks at the current state of each order and brings its points in line, whatever
+event led there and in whatever order events arrive: an order that reached the earning stage earns once
+(key ``order:<id>:earn``); once it reaches the unlock stage its points unlock after the return window;
+each refund takes back the refunded lines' share (``refund:<id>:reverse``); a full refund or a
+cancellation takes back whatever is left (``order:<id>:refunded`` / ``order:<id>:cancel``), and a
+cancellation gives back the points of reward codes the order used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from loyaldesk import commerce
+from loyaldesk.customers import Customer
+from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.money import format_money
+from loyaldesk.loyalty import ledger
+from loyaldesk.loyalty.ledger import LedgerTerms
+from loyaldesk.loyalty.members import enroll, member_of_customer
+from loyaldesk.loyalty.models import (
+    EarningRule,
+    LedgerEntry,
+    LedgerPosting,
+    LoyaltyProgram,
+    Member,
+    PointLot,
+    Tier,
+)
+from loyaldesk.loyalty.program import ensure_program, terms_of
+from loyaldesk.loyalty.rule_config import purchase_rule
+from loyaldesk.loyalty.rules import earning
+from loyaldesk.loyalty.rules.ledger import reversal_for_lines
+from loyaldesk.stores import store_by_id
+
+STAGE_TIMES = {"paid": "paid_at", "fulfilled": "fulfilled_at", "delivered": "delivered_at"}
+
+
+@dataclass
+class EarningContext:
+    """What earning needs about a store, loaded once per batch of orders."""
+
+    store_id: int
+    timezone: str
+    program: LoyaltyProgram
+    terms: LedgerTerms
+    rates: list[earning.EarnRate]
+    rules: list[earning.PurchaseRule]
+    tiers: dict[int, Tier]
+    touched_members: set[int] = field(default_factory=set)
+
+    def tier_names(self) -> dict[int, str]:
+        return {tier_id: tier.name for tier_id, tier in self.tiers.items()}
+
+
+def earning_context(uow: UnitOfWork, store_id: int) -> EarningContext:
+    program = ensure_program(uow, store_id)
+    store = store_by_id(uow.session, store_id)
+    rules = [
+        purchase_rule(row)
+        for row in uow.session.scalars(
+            select(EarningRule)
+            .where(
+                EarningRule.store_id == store_id, EarningRule.kind == "purchase", EarningRule.active.is_(True)
+            )
+            .order_by(EarningRule.id)
+        )
+    ]
+    tiers = {tier.id: tier for tier in uow.session.scalars(select(Tier).where(Tier.store_id == store_id))}
+    return EarningContext(
+        store_id=store_id,
+        timezone=store.timezone,
+        program=program,
+        terms=terms_of(program, store.timezone),
+        rates=[earning.EarnRate(**rate) for rate in program.earn_rates],
+        rules=rules,
+        tiers=tiers,
+    )
+
+
+def stage_time(order: commerce.OrderFacts, stage: str) -> datetime | None:
+    return getattr(order, STAGE_TIMES[stage]) if stage in STAGE_TIMES else None
+
+
+def order_points(
+    context: EarningContext, order: commerce.OrderFacts, member: Member | None, segments: frozenset[str]
+) -> earning.OrderPoints:
+    """What ``order`` earns for ``member`` under the store's rules, with the reasons (also the dry run)."""
+    tier = context.tiers.get(member.tier_id) if member and member.tier_id else None
+    multiplier = Decimal(tier.earn_multiplier) if tier else Decimal(1)
+    lines = tuple(
+        earning.OrderLine(
+            line_id=line.id,
+            sku=line.sku,
+            category=line.category,
+            net_amount=line.total,
+            quantity=line.quantity,
+            title=line.title,
+        )
+        for line in order.lines
+    )
+    facts = earning.OrderForEarning(
+        currency=order.currency,
+        placed_at=order.placed_at,
+        lines=lines,
+        total=order.total,
+        tier_id=tier.id if tier else None,
+        segments=segments,
+    )
+    return earning.points_for_order(
+        context.rates,
+        context.rules,
+        facts,
+        tier_multiplier=multiplier,
+        timezone=context.timezone,
+        tier_names=context.tier_names(),
+    )
+
+
+def reconcile_orders(uow: UnitOfWork, store_id: int, order_ids: list[int]) -> set[int]:
+    """Bring the points of these orders in line with their current state. Returns the members touched."""
+    context = earning_context(uow, store_id)
+    if not context.program.enabled:
+        return set()
+    for order in commerce.order_facts(uow.session, store_id, sorted(set(order_ids))):
+        if order.customer_id is None:
+            continue
+        member = member_of_customer(uow.session, store_id, order.customer_id)
+        if member is None:
+            if not context.program.auto_enroll:
+                continue
+            member, _ = enroll(uow, store_id, order.customer_id, at=order.placed_at)
+        _reconcile_one(uow, context, member, order)
+    _after(uow, context)
+    return context.touched_members
+
+
+def _after(uow: UnitOfWork, context: EarningContext) -> None:
+    """Once the orders are in: tiers and badges of every member touched."""
+    from loyaldesk.loyalty.delight import award_badges
+    from loyaldesk.loyalty.tier_actions import update_tier
+
+    uow.session.flush()
+    for member_id in sorted(context.touched_members):
+        member = uow.session.get(Member, member_id)
+        if member is None:
+            continue
+        update_tier(uow, member, program=context.program, terms=context.terms)
+        award_badges(uow, member)
+
+
+def _keys_present(uow: UnitOfWork, store_id: int, keys: list[str]) -> set[str]:
+    return set(
+        uow.session.scalars(
+            select(LedgerEntry.idempotency_key).where(
+                LedgerEntry.store_id == store_id, LedgerEntry.idempotency_key.in_(keys)
+            )
+        )
+    )
+
+
+def _reconcile_one(
+    uow: UnitOfWork, context: EarningContext, member: Member, order: commerce.OrderFacts
+) -> None:
+    program = context.program
+    keys = [
+        f"order:{order.id}:earn",
+        f"order:{order.id}:cancel",
+        f"order:{order.id}:refunded",
+        *(f"refund:{refund.id}:reverse" for refund in order.refunds),
+    ]
+    present = _keys_present(uow, context.store_id, keys)
+    earned_at = stage_time(order, program.earn_on_status)
+    unlock_from = stage_time(order, program.unlock_after_status)
+    if f"order:{order.id}:earn" not in present and order.status != "cancelled" and earned_at is not None:
+        _earn(uow, context, member, order, unlock_from)
+        from loyaldesk.loyalty.referral_actions import on_order_earned
+
+        on_order_earned(uow, context.store_id, member.customer_id, order.id)
+    if order.status != "cancelled" and earned_at is not None:
+        _grant_memberships(uow, context, member, order, earned_at)
+    lots = list(
+        uow.session.scalars(
+            select(PointLot)
+            .where(PointLot.order_id == order.id, PointLot.source == "order", PointLot.member_id == member.id)
+            .order_by(PointLot.id)
+        )
+    )
+    if lots and unlock_from is not None:
+        _schedule_unlock(uow, context, lots, unlock_from)
+    if lots:
+        _reverse_refunds(uow, context, member, order, lots, present)
+        if order.status == "cancelled" and f"order:{order.id}:cancel" not in present:
+            _take_back_rest(
+                uow, context, member, order, f"order:{order.id}:cancel", f"Order {order.number} was cancelled"
+            )
+        elif order.refund_status == "full" and f"order:{order.id}:refunded" not in present:
+            _take_back_rest(
+                uow,
+                context,
+                member,
+                order,
+                f"order:{order.id}:refunded",
+                f"Order {order.number} was fully refunded",
+            )
+    if order.status == "cancelled":
+        from loyaldesk.loyalty.redemptions import cancel_codes_of_order
+
+        cancel_codes_of_order(uow, context.terms, member, order.id, order.number)
+    elif order.discount_codes:
+        from loyaldesk.loyalty.redemptions import mark_codes_used
+
+        mark_codes_used(uow, context.store_id, order.discount_codes, order.id)
+    context.touched_members.add(member.id)
+
+
+def _earn(
+    uow: UnitOfWork,
+    context: EarningContext,
+    member: Member,
+    order: commerce.OrderFacts,
+    unlock_from: datetime | None,
+) -> None:
+    customer = uow.session.get(Customer, member.customer_id)
+    segments = frozenset(customer.tags or []) if customer else frozenset()
+    result = order_points(context, order, member, segments)
+    if result.total <= 0:
+        return
+    pending_until = unlock_from + timedelta(days=context.program.pending_days) if unlock_from else None
+    when = f"pending until {pending_until:%d %b %Y}" if pending_until else "pending until the order arrives"
+    ledger.earn(
+        uow,
+        member,
+        context.terms,
+        points=result.total,
+        key=f"order:{order.id}:earn",
+        description=f"Order {order.number} ({format_money(order.total, order.currency)}): "
+        f"{result.total} points, {when}",
+        source="order",
+        pending=True,
+        pending_until=pending_until,
+        order_id=order.id,
+        line_points={str(line_id): points for line_id, points in result.by_line.items()},
+        details={"explanation": list(result.explanation)},
+        earned_at=stage_time(order, context.program.earn_on_status),
+    )
+    _surprise(uow, context, member, order)
+
+
+def _grant_memberships(
+    uow: UnitOfWork, context: EarningContext, member: Member, order: commerce.OrderFacts, paid_at: datetime
+) -> None:
+    """A membership product in the order buys its tier (once per order: remembered by an action record)."""
+    by_sku = {tier.membership_sku: tier for tier in context.tiers.values() if tier.membership_sku}
+    bought = [by_sku[line.sku] for line in order.lines if line.sku in by_sku]
+    if not bought:
+        return
+    from loyaldesk.loyalty.delight import record_action
+    from loyaldesk.loyalty.tier_actions import grant_membership
+
+    for tier in bought:
+        new, _ = record_action(
+            uow, member, "custom", "membership_purchase", f"membership:{order.id}:{tier.id}"
+        )
+        if new:
+            grant_membership(uow, member, tier, paid_at)
+
+
+def _schedule_unlock(
+    uow: UnitOfWork, context: EarningContext, lots: list[PointLot], unlock_from: datetime
+) -> None:
+    for lot in lots:
+        if lot.status == "pending" and lot.pending_until is None:
+            lot.pending_until = unlock_from + timedelta(days=context.program.pending_days)
+        if lot.status == "pending" and lot.pending_until is not None and lot.pending_until <= uow.now():
+            from loyaldesk.loyalty.unlocking import unlock_lot
+
+            unlock_lot(uow, context.terms, lot)
+
+
+def _reverse_refunds(
+    uow: UnitOfWork,
+    context: EarningContext,
+    member: Member,
+    order: commerce.OrderFacts,
+    lots: list[PointLot],
+    present: set[str],
+) -> None:
+    line_points: dict[int, int] = {}
+    for lot in lots:
+        for line_key, points in (lot.line_points or {}).items():
+            line_points[int(line_key)] = line_points.get(int(line_key), 0) + points
+    quantities = {line.id: line.quantity for line in order.lines}
+    refunded_before: dict[int, int] = {}
+    for refund in order.refunds:  # oldest first: each refund takes its share on top of the earlier ones
+        now = {line_id: quantity for line_id, quantity in refund.lines}
+        key = f"refund:{refund.id}:reverse"
+        if key not in present:
+            points = reversal_for_lines(line_points, quantities, refunded_before, now)
+            if points > 0:
+                what = "Return" if refund.kind == "return" else "Refund"
+                ledger.reverse_order_points(
+                    uow,
+                    member,
+                    context.terms,
+                    order_id=order.id,
+                    points=points,
+                    key=key,
+                    description=f"{what} on order {order.number}: {points} points taken back",
+                    details={"refund_id": refund.id},
+                )
+        for line_id, quantity in now.items():
+            refunded_before[line_id] = refunded_before.get(line_id, 0) + quantity
+
+
+def points_still_held(uow: UnitOfWork, member_id: int, order_id: int) -> int:
+    """What an order's earning minus everything already taken back amounts to."""
+    earned = (
+        uow.session.scalar(
+            select(func.coalesce(func.sum(PointLot.points), 0)).where(
+                PointLot.member_id == member_id, PointLot.order_id == order_id, PointLot.source == "order"
+            )
+        )
+        or 0
+    )
+    # Reversals credit ``issued`` with everything they take back, written-off parts included.
+    taken = (
+        uow.session.scalar(
+            select(func.coalesce(func.sum(LedgerPosting.amount), 0))
+            .join(LedgerEntry, LedgerEntry.id == LedgerPosting.entry_id)
+            .where(
+                LedgerEntry.member_id == member_id,
+                LedgerEntry.order_id == order_id,
+                LedgerEntry.kind.in_(("reverse", "cancel")),
+                LedgerPosting.account == "issued",
+            )
+        )
+        or 0
+    )
+    return int(earned) - int(taken)
+
+
+def _take_back_rest(
+    uow: UnitOfWork,
+    context: EarningContext,
+    member: Member,
+    order: commerce.OrderFacts,
+    key: str,
+    description: str,
+) -> None:
+    uow.session.flush()
+    rest = points_still_held(uow, member.id, order.id)
+    ledger.reverse_order_points(
+        uow,
+        member,
+        context.terms,
+        order_id=order.id,
+        points=max(rest, 0),
+        key=key,
+        description=f"{description}: {rest} points taken back",
+        kind="cancel",
+    )
+
+
+def _surprise(uow: UnitOfWork, context: EarningContext, member: Member, order: commerce.OrderFacts) -> None:
+    """A surprise bonus on one order in N over a value; chosen by a hash of the order, so it is repeatable."""
+    program = context.program
+    if (
+        program.surprise_one_in <= 0
+        or program.surprise_points <= 0
+        or order.total < program.surprise_min_order_total
+    ):
+        return
+    draw = int.from_bytes(
+        hashlib.sha256(f"surprise:{order.store_id}:{order.id}".encode()).digest()[:8], "big"
+    )
+    if draw % program.surprise_one_in != 0:
+        return
+    ledger.earn(
+        uow,
+        member,
+        context.terms,
+        points=program.surprise_points,
+        key=f"order:{order.id}:surprise",
+        description=f"Surprise! {program.surprise_points} bonus points with order {order.number}",
+        source="bonus",
+        order_id=None,
+    )

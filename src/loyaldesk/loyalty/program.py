@@ -1,0 +1,88 @@
+"""A store's loyalty program settings: defaults, reading them, and the terms the ledger applies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.loyalty.ledger import LedgerTerms
+from loyaldesk.loyalty.models import LoyaltyProgram
+from loyaldesk.loyalty.rules.expiry import ExpiryPolicy
+from loyaldesk.loyalty.rules.ledger import NegativeBalancePolicy
+from loyaldesk.stores import Store
+
+# What a new program starts with: 1 point per unit of the store's currency, pending 14 days after
+# delivery, points expire 365 days after earning, clawbacks stop at zero.
+DEFAULTS: dict[str, Any] = {
+    "enabled": True,
+    "auto_enroll": True,
+    "earn_on_status": "paid",
+    "unlock_after_status": "delivered",
+    "pending_days": 14,
+    "expiry_policy": ExpiryPolicy.DAYS_AFTER_EARNING.value,
+    "expiry_amount": 365,
+    "negative_balance_policy": NegativeBalancePolicy.FLOOR_AT_ZERO.value,
+    "point_value_minor": 1,
+    "expected_breakage_percent": 20,
+    "tier_metric": "spend",
+    "tier_period": "rolling_12_months",
+    "tier_grace_days": 30,
+    "referral_friend_points": 200,
+    "referral_friend_on": "first_order",
+    "referral_referrer_points": 500,
+    "referral_max_per_period": 10,
+    "referral_period_days": 30,
+    "surprise_one_in": 0,
+    "surprise_min_order_total": 0,
+    "surprise_points": 0,
+    "winback_after_days": 90,
+    "member_page_title": "Rewards",
+    "member_page_accent": "#1f5fbf",
+}
+
+EARN_STATUSES = ("paid", "fulfilled", "delivered")
+UNLOCK_STATUSES = ("fulfilled", "delivered")
+
+
+def default_program(store: Store, now: datetime) -> LoyaltyProgram:
+    from loyaldesk.kernel.money import exponent
+
+    per_unit = 10 ** exponent(store.currency)
+    return LoyaltyProgram(
+        store_id=store.id,
+        earn_rates=[{"currency": store.currency, "points": 1, "per_amount": per_unit, "rounding": "down"}],
+        created_at=now,
+        updated_at=now,
+        **DEFAULTS,
+    )
+
+
+def program_of(session: Session, store_id: int) -> LoyaltyProgram | None:
+    """The store's program, or None if it was never set up (reads only)."""
+    return session.scalar(select(LoyaltyProgram).where(LoyaltyProgram.store_id == store_id))
+
+
+def ensure_program(uow: UnitOfWork, store_id: int) -> LoyaltyProgram:
+    """The store's program, created with the defaults the first time it is needed."""
+    program = program_of(uow.session, store_id)
+    if program is None:
+        store = uow.session.get(Store, store_id)
+        if store is None:
+            raise ValueError(f"no store {store_id}")
+        program = default_program(store, uow.now())
+        uow.session.add(program)
+        uow.session.flush()
+    return program
+
+
+def terms_of(program: LoyaltyProgram, timezone: str) -> LedgerTerms:
+    return LedgerTerms(
+        expiry_policy=ExpiryPolicy(program.expiry_policy),
+        expiry_amount=program.expiry_amount,
+        negative_balance_policy=NegativeBalancePolicy(program.negative_balance_policy),
+        timezone=timezone,
+    )

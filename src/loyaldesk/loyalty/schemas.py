@@ -1,0 +1,295 @@
+"""API models of the loyalty program: settings, tiers, rewards, members, points history, events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from loyaldesk.loyalty.rule_config import ActionRuleIn, PurchaseRuleIn
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Perk = Literal["free_shipping", "free_returns", "early_access", "priority_support"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EarnRateIn(_Strict):
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3)]
+    points: int = Field(ge=1, le=1_000_000)
+    per_amount: int = Field(ge=1, le=10**12, description="Minor units of the currency that earn `points`.")
+    rounding: Literal["down", "nearest", "up"] = "down"
+
+
+class ProgramSettings(_Strict):
+    """The program's settings. On update, only the fields sent change."""
+
+    enabled: bool = True
+    auto_enroll: bool = Field(
+        default=True, description="Every customer becomes a member on their first order."
+    )
+    earn_rates: list[EarnRateIn] = Field(min_length=1, max_length=20)
+    earn_on_status: Literal["paid", "fulfilled", "delivered"] = "paid"
+    unlock_after_status: Literal["fulfilled", "delivered"] = "delivered"
+    pending_days: int = Field(
+        default=14, ge=0, le=365, description="The return window after the unlock stage."
+    )
+    expiry_policy: Literal["never", "days_after_earning", "end_of_period", "inactivity"] = (
+        "days_after_earning"
+    )
+    expiry_amount: int = Field(
+        default=365,
+        ge=0,
+        le=3650,
+        description="Days, years after the year earned, or months without activity.",
+    )
+    negative_balance_policy: Literal["floor_at_zero", "allow_negative"] = "floor_at_zero"
+    point_value_minor: int = Field(default=1, ge=0, le=10**6, description="What a point costs the store.")
+    expected_breakage_percent: int = Field(default=20, ge=0, le=100)
+    tier_metric: Literal["spend", "points", "orders"] = "spend"
+    tier_period: Literal["rolling_12_months", "calendar_year", "lifetime"] = "rolling_12_months"
+    tier_grace_days: int = Field(default=30, ge=0, le=365)
+    referral_friend_points: int = Field(default=200, ge=0, le=1_000_000)
+    referral_friend_on: Literal["signup", "first_order"] = "first_order"
+    referral_referrer_points: int = Field(default=500, ge=0, le=1_000_000)
+    referral_max_per_period: int = Field(default=10, ge=1, le=10_000)
+    referral_period_days: int = Field(default=30, ge=1, le=3650)
+    surprise_one_in: int = Field(default=0, ge=0, le=1_000_000, description="0: no surprises.")
+    surprise_min_order_total: int = Field(default=0, ge=0, le=10**15)
+    surprise_points: int = Field(default=0, ge=0, le=1_000_000)
+    winback_after_days: int = Field(
+        default=90, ge=7, le=3650, description="Idle days after which a `winback` custom rule awards points."
+    )
+    member_page_title: Name = "Rewards"
+    member_page_accent: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f5fbf"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProgramSettings:
+        currencies = [rate.currency.upper() for rate in self.earn_rates]
+        if len(set(currencies)) != len(currencies):
+            raise ValueError("earn_rates: one rate per currency")
+        if self.expiry_policy in ("days_after_earning", "inactivity") and self.expiry_amount < 1:
+            raise ValueError("expiry_amount must be at least 1 for this expiry policy")
+        return self
+
+
+class ProgramSettingsPatch(_Strict):
+    """Any subset of the settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool | None = None
+    auto_enroll: bool | None = None
+    earn_rates: list[EarnRateIn] | None = Field(default=None, min_length=1, max_length=20)
+    earn_on_status: Literal["paid", "fulfilled", "delivered"] | None = None
+    unlock_after_status: Literal["fulfilled", "delivered"] | None = None
+    pending_days: int | None = Field(default=None, ge=0, le=365)
+    expiry_policy: Literal["never", "days_after_earning", "end_of_period", "inactivity"] | None = None
+    expiry_amount: int | None = Field(default=None, ge=0, le=3650)
+    negative_balance_policy: Literal["floor_at_zero", "allow_negative"] | None = None
+    point_value_minor: int | None = Field(default=None, ge=0, le=10**6)
+    expected_breakage_percent: int | None = Field(default=None, ge=0, le=100)
+    tier_metric: Literal["spend", "points", "orders"] | None = None
+    tier_period: Literal["rolling_12_months", "calendar_year", "lifetime"] | None = None
+    tier_grace_days: int | None = Field(default=None, ge=0, le=365)
+    referral_friend_points: int | None = Field(default=None, ge=0, le=1_000_000)
+    referral_friend_on: Literal["signup", "first_order"] | None = None
+    referral_referrer_points: int | None = Field(default=None, ge=0, le=1_000_000)
+    referral_max_per_period: int | None = Field(default=None, ge=1, le=10_000)
+    referral_period_days: int | None = Field(default=None, ge=1, le=3650)
+    surprise_one_in: int | None = Field(default=None, ge=0, le=1_000_000)
+    surprise_min_order_total: int | None = Field(default=None, ge=0, le=10**15)
+    surprise_points: int | None = Field(default=None, ge=0, le=1_000_000)
+    winback_after_days: int | None = Field(default=None, ge=7, le=3650)
+    member_page_title: Name | None = None
+    member_page_accent: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] | None = None
+
+
+class RuleIn(_Strict):
+    name: Name
+    active: bool = True
+    purchase: PurchaseRuleIn | None = None
+    action: ActionRuleIn | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> RuleIn:
+        if (self.purchase is None) == (self.action is None):
+            raise ValueError("give either `purchase` or `action`")
+        return self
+
+
+class RuleOut(BaseModel):
+    id: int
+    name: str
+    kind: Literal["purchase", "action"]
+    active: bool
+    config: dict[str, Any]
+
+
+class TierIn(_Strict):
+    name: Name
+    rank: int = Field(ge=0, le=100, description="0 is the base tier everyone starts in.")
+    threshold: int = Field(
+        ge=0, le=10**15, description="In the program's tier metric (minor units for spend)."
+    )
+    earn_multiplier: Decimal = Field(
+        default=Decimal(1), ge=Decimal(1), le=Decimal(10), max_digits=6, decimal_places=3
+    )
+    perks: list[Perk] = Field(default_factory=list, max_length=4)
+    entry_reward_points: int = Field(default=0, ge=0, le=1_000_000)
+    membership_sku: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] | None
+    ) = Field(default=None, description="A product that buys this tier for `membership_days`.")
+    membership_days: int = Field(default=365, ge=1, le=3660)
+    support_priority: Literal["low", "normal", "high", "urgent"] = "normal"
+
+    @field_validator("perks")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+
+class TierOut(BaseModel):
+    id: int
+    name: str
+    rank: int
+    threshold: int
+    earn_multiplier: str
+    perks: list[str]
+    entry_reward_points: int
+    membership_sku: str | None
+    membership_days: int
+    support_priority: str
+
+
+class RewardIn(_Strict):
+    name: Name
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+    kind: Literal[
+        "fixed_discount", "percentage_discount", "free_shipping", "free_product", "store_credit", "custom"
+    ]
+    value: int = Field(
+        default=0, ge=0, le=10**12, description="Minor units; a percent for percentage discounts."
+    )
+    product_sku: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] | None
+    ) = None
+    points_cost: int = Field(ge=1, le=10_000_000)
+    tier_costs: dict[str, Annotated[int, Field(ge=1, le=10_000_000)]] = Field(
+        default_factory=dict, description="Tier id -> points, for tiers that pay a different price."
+    )
+    available_from: AwareDatetime | None = None
+    available_until: AwareDatetime | None = None
+    stock: int | None = Field(default=None, ge=0, le=10**9)
+    min_tier_rank: int | None = Field(default=None, ge=0, le=100, description="Members-only offers.")
+    segments: list[Name] = Field(default_factory=list, max_length=20)
+    early_access_days: int = Field(default=0, ge=0, le=365)
+    code_valid_days: int = Field(default=90, ge=0, le=3650, description="0: the code never expires.")
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RewardIn:
+        if self.kind == "percentage_discount" and not 1 <= self.value <= 100:
+            raise ValueError("a percentage discount's value is 1-100")
+        if self.kind in ("fixed_discount", "store_credit") and self.value < 1:
+            raise ValueError("value must be the amount in minor units")
+        if self.kind == "free_product" and not self.product_sku:
+            raise ValueError("a free product names its product_sku")
+        if self.available_from and self.available_until and self.available_until <= self.available_from:
+            raise ValueError("available_until must be after available_from")
+        return self
+
+
+class RewardOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    kind: str
+    value: int
+    product_sku: str | None
+    points_cost: int
+    tier_costs: dict[str, int]
+    available_from: datetime | None
+    available_until: datetime | None
+    stock: int | None
+    issued_count: int
+    min_tier_rank: int | None
+    segments: list[str]
+    early_access_days: int
+    code_valid_days: int
+    active: bool
+
+
+class AdjustmentIn(_Strict):
+    points: int = Field(ge=-10_000_000, le=10_000_000, description="Positive to add, negative to remove.")
+    reason_code: Literal["goodwill", "correction", "service_recovery", "migration", "fraud", "other"]
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+    @field_validator("points")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("must not be 0")
+        return value
+
+
+class RedemptionIn(_Strict):
+    reward_id: int = Field(ge=1, le=2**62)
+
+
+class CodeOut(BaseModel):
+    id: int
+    code: str
+    reward_id: int
+    reward_name: str
+    status: str
+    points_spent: int
+    issued_at: datetime
+    expires_at: datetime | None
+    used_at: datetime | None
+
+
+class ActionEventIn(_Strict):
+    """Something a customer did that may earn points (a review, a newsletter sign-up, a custom event)."""
+
+    customer_id: int | None = Field(default=None, ge=1, le=2**62)
+    customer_external_id: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+    action: Literal[
+        "signup", "birthday", "review", "referral", "survey", "newsletter", "social_follow", "custom"
+    ]
+    event_name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None
+    ) = None
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=150)] = Field(
+        description="Your id for this event: sending it again awards nothing twice."
+    )
+
+    @model_validator(mode="after")
+    def _customer(self) -> ActionEventIn:
+        if (self.customer_id is None) == (self.customer_external_id is None):
+            raise ValueError("give customer_id or customer_external_id")
+        return self
+
+
+class ReferralIn(_Strict):
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=16)]
+    customer_id: int | None = Field(default=None, ge=1, le=2**62)
+    customer_external_id: Annotated[str, StringConstraints(min_length=1, max_length=255)] | None = None
+
+    @model_validator(mode="after")
+    def _customer(self) -> ReferralIn:
+        if (self.customer_id is None) == (self.customer_external_id is None):
+            raise ValueError("give customer_id or customer_external_id")
+        return self

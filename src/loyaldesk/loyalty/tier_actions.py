@@ -1,0 +1,221 @@
+"""Keeping members' tiers up to date: after activity, on a schedule (reviews, lapsing memberships),
+on a manual override, and when a membership product is bought. The decisions themselves are
+``rules.tiers``; this module reads the activity and stores the result."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from loyaldesk.commerce import Order
+from loyaldesk.kernel.actors import Actor
+from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.errors import Invalid
+from loyaldesk.kernel.money import format_money
+from loyaldesk.loyalty import ledger
+from loyaldesk.loyalty.events import TierChanged
+from loyaldesk.loyalty.ledger import LedgerTerms
+from loyaldesk.loyalty.models import LedgerEntry, LedgerPosting, LoyaltyProgram, Member, PointLot, Tier
+from loyaldesk.loyalty.program import ensure_program, terms_of
+from loyaldesk.loyalty.rules import tiers as rules
+from loyaldesk.stores import Permission, authorize, record_audit, store_by_id
+
+BATCH = 500
+
+
+def ladder_of(uow: UnitOfWork, store_id: int) -> rules.TierLadder | None:
+    """The store's tiers as a ladder, or None when the store has none (then nobody has a tier)."""
+    rows = list(uow.session.scalars(select(Tier).where(Tier.store_id == store_id).order_by(Tier.rank)))
+    if not rows:
+        return None
+    from decimal import Decimal
+
+    return rules.TierLadder(
+        tuple(
+            rules.TierDefinition(
+                id=row.id,
+                name=row.name,
+                rank=row.rank,
+                threshold=row.threshold,
+                earn_multiplier=Decimal(row.earn_multiplier),
+                perks=frozenset(row.perks or []),
+                entry_reward_points=row.entry_reward_points,
+            )
+            for row in rows
+        )
+    )
+
+
+def policy_of(program: LoyaltyProgram, timezone: str) -> rules.TierPolicy:
+    return rules.TierPolicy(
+        metric=rules.Metric(program.tier_metric),
+        period=rules.Period(program.tier_period),
+        grace_days=program.tier_grace_days,
+        timezone=timezone,
+    )
+
+
+def activities_of(uow: UnitOfWork, member: Member) -> list[rules.QualifyingActivity]:
+    """The member's qualifying activity: each order that is not cancelled (spend net of refunds, points
+    net of reversals, dated when placed) and every other point they earned."""
+    reversed_by_order = dict(
+        uow.session.execute(
+            select(LedgerEntry.order_id, func.sum(LedgerPosting.amount))
+            .join(LedgerPosting, LedgerPosting.entry_id == LedgerEntry.id)
+            .where(
+                LedgerEntry.member_id == member.id,
+                LedgerEntry.kind.in_(("reverse", "cancel")),
+                LedgerPosting.account == "issued",
+            )
+            .group_by(LedgerEntry.order_id)
+        ).all()
+    )
+    earned_by_order: dict[int | None, int] = {}
+    other: list[rules.QualifyingActivity] = []
+    for order_id, source, points, earned_at in uow.session.execute(
+        select(PointLot.order_id, PointLot.source, PointLot.points, PointLot.earned_at).where(
+            PointLot.member_id == member.id, PointLot.source.in_(("order", "action", "bonus"))
+        )
+    ):
+        if source == "order" and order_id is not None:
+            earned_by_order[order_id] = earned_by_order.get(order_id, 0) + points
+        else:
+            other.append(rules.QualifyingActivity(earned_at, points=points))
+    activities = []
+    for order_id, placed_at, total, refunded in uow.session.execute(
+        select(Order.id, Order.placed_at, Order.total, Order.refunded_total).where(
+            Order.customer_id == member.customer_id, Order.status != "cancelled"
+        )
+    ):
+        points = max(earned_by_order.get(order_id, 0) - int(reversed_by_order.get(order_id) or 0), 0)
+        activities.append(rules.QualifyingActivity.order(placed_at, max(total - refunded, 0), points))
+    return activities + other
+
+
+def _state(ladder: rules.TierLadder, member: Member) -> rules.MemberTierState:
+    base = ladder.base.id
+    known = {tier.id for tier in ladder.tiers}
+
+    def valid(tier_id: int | None) -> int | None:
+        return tier_id if tier_id in known else None
+
+    membership = valid(member.membership_tier_id)
+    return rules.MemberTierState(
+        current_tier_id=valid(member.tier_id) or base,
+        qualified_tier_id=valid(member.tier_qualified_id) or base,
+        retained_until=member.tier_retained_until,
+        override_tier_id=valid(member.tier_override_id),
+        membership_tier_id=membership,
+        membership_until=member.membership_until if membership else None,
+    )
+
+
+def update_tier(
+    uow: UnitOfWork,
+    member: Member,
+    *,
+    program: LoyaltyProgram | None = None,
+    terms: LedgerTerms | None = None,
+) -> rules.TierDecision | None:
+    """Evaluate and store the member's tier now; announce a change and pay entry rewards once per tier."""
+    ladder = ladder_of(uow, member.store_id)
+    if ladder is None:
+        return None
+    store = store_by_id(uow.session, member.store_id)
+    program = program or ensure_program(uow, member.store_id)
+    terms = terms or terms_of(program, store.timezone)
+    now = uow.now()
+    decision = rules.evaluate_tier(
+        ladder, policy_of(program, store.timezone), activities_of(uow, member), _state(ladder, member), now
+    )
+    state = decision.state
+    member.tier_id, member.tier_qualified_id = state.current_tier_id, state.qualified_tier_id
+    member.tier_retained_until, member.tier_override_id = state.retained_until, state.override_tier_id
+    member.membership_tier_id, member.membership_until = state.membership_tier_id, state.membership_until
+    member.tier_review_at = decision.review_at
+    if decision.changed:
+        reason = rules.describe_change(
+            decision,
+            rules.Metric(program.tier_metric),
+            lambda amount: format_money(amount, store.currency, store.locale),
+        )
+        uow.emit(
+            TierChanged(
+                store_id=member.store_id,
+                customer_id=member.customer_id,
+                member_id=member.id,
+                from_tier_id=decision.previous_tier.id,
+                to_tier_id=decision.tier.id,
+                from_tier=decision.previous_tier.name,
+                to_tier=decision.tier.name,
+                direction="upgraded" if decision.change == rules.TierChange.UPGRADE else "downgraded",
+                reason=reason,
+            )
+        )
+    for tier in decision.tiers_entered:
+        if tier.entry_reward_points > 0:
+            ledger.earn(
+                uow,
+                member,
+                terms,
+                points=tier.entry_reward_points,
+                key=f"tier:{member.id}:{tier.id}:entry",
+                description=f"Welcome to {tier.name}: {tier.entry_reward_points} points",
+                source="bonus",
+            )
+    return decision
+
+
+def set_override(uow: UnitOfWork, actor: Actor, store_id: int, member_id: int, tier_id: int | None) -> Member:
+    """A manager sets (or clears, with None) a tier floor for a member."""
+    authorize(actor, store_id, scope="loyalty:write", permission=Permission.MANAGE_STORE_SETTINGS)
+    member = ledger.lock_member(uow, member_id)
+    if member.store_id != store_id:
+        raise Invalid.field("member_id", "no such member in this store")
+    if (
+        tier_id is not None
+        and uow.session.scalar(select(Tier.id).where(Tier.id == tier_id, Tier.store_id == store_id)) is None
+    ):
+        raise Invalid.field("tier_id", f"no tier {tier_id} in this store")
+    member.tier_override_id = tier_id
+    update_tier(uow, member)
+    record_audit(
+        uow,
+        actor,
+        "loyalty.tier_override",
+        store_id=store_id,
+        target_type="member",
+        target_id=member_id,
+        details={"tier_id": tier_id},
+    )
+    return member
+
+
+def grant_membership(uow: UnitOfWork, member: Member, tier: Tier, bought_at: datetime) -> None:
+    """A membership product was bought: hold ``tier`` until the membership lapses (renewals extend it)."""
+    ladder = ladder_of(uow, member.store_id)
+    if ladder is None:
+        return
+    current = member.membership_until if member.membership_tier_id == tier.id else None
+    member.membership_until = rules.membership_grant(
+        ladder, tier.id, bought_at, tier.membership_days, current
+    )
+    member.membership_tier_id = tier.id
+    update_tier(uow, member)
+
+
+def review_due_tiers(uow: UnitOfWork) -> int:
+    """Scheduled: re-evaluate members whose retention or membership ends now. Returns how many."""
+    query = (
+        select(Member)
+        .where(Member.tier_review_at.is_not(None), Member.tier_review_at <= uow.now())
+        .order_by(Member.tier_review_at)
+        .limit(BATCH)
+    )
+    if uow.is_postgresql:
+        query = query.with_for_update(skip_locked=True)
+    members = list(uow.session.scalars(query))
+    for member in members:
+        update_tier(uow, member)
+    return len(members)
