@@ -388,6 +388,31 @@ def create_key(
         out.print(created.token)
 
 
+@app.command("check-ledger")
+def check_ledger_command(
+    store: Annotated[
+        str | None, typer.Option(help="Check one store (its slug); default: every store.")
+    ] = None,
+) -> None:
+    """Verify every invariant of the points ledger; exits with 1 and lists what is wrong if any fails."""
+    from loyaldesk.loyalty.check import check_ledger
+
+    with _database() as database:
+        store_id = _store_id(database, store) if store else None
+        with database.read() as session:
+            violations = check_ledger(session, store_id)
+    if not violations:
+        out.print("The ledger is consistent: every invariant holds.")
+        return
+    table = Table(title=f"{len(violations)} ledger violation(s)")
+    table.add_column("Invariant")
+    table.add_column("What is wrong")
+    for violation in violations:
+        table.add_row(violation.invariant, violation.detail)
+    err.print(table)
+    raise typer.Exit(code=1)
+
+
 def main() -> None:  # pragma: no cover
     app()
 

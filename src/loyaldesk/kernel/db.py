@@ -222,6 +222,16 @@ class Database:
                 raise
         self.notify_committed(stored, uow.after_commit_callbacks)
 
+    @contextmanager
+    def scratch(self) -> Iterator[UnitOfWork]:
+        """A unit of work that is always rolled back, for dry runs that reuse the write path's code and
+        must keep nothing (its events are never stored)."""
+        with self._read_sessions() as session:
+            try:
+                yield self.new_unit_of_work(session)
+            finally:
+                session.rollback()
+
     def new_unit_of_work(self, session: Session) -> UnitOfWork:
         return UnitOfWork(
             session=session, clock=self.clock, backend=self.backend, dispatch_needed=self.dispatch_needed

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.errors import Conflict
 from loyaldesk.loyalty import ledger
 from loyaldesk.loyalty.events import BadgeAwarded
 from loyaldesk.loyalty.models import (
@@ -134,13 +135,45 @@ def record_action(
     )
     try:
         savepoint.commit()
-        new = True
     except IntegrityError:
         savepoint.rollback()
-        new = False
+        return False, _replayed_outcomes(uow, member, action, event_name, external_id)
     outcomes = action_outcomes(uow, member, action, event_name, write=True, external_id=external_id)
     award_badges(uow, member)
-    return new, outcomes
+    return True, outcomes
+
+
+def _replayed_outcomes(
+    uow: UnitOfWork, member: Member, action: str, event_name: str | None, external_id: str
+) -> list[ActionOutcome]:
+    """A retried event changes nothing: report what it got the first time (or refuse another member)."""
+    first = uow.session.scalar(
+        select(MemberAction).where(
+            MemberAction.store_id == member.store_id, MemberAction.external_id == external_id
+        )
+    )
+    if first is not None and (first.member_id != member.id or first.action != action):
+        raise Conflict(f"the event id {external_id!r} was already used for another event")
+    outcomes = []
+    for row in uow.session.scalars(
+        select(EarningRule)
+        .where(EarningRule.store_id == member.store_id, EarningRule.kind == "action")
+        .order_by(EarningRule.id)
+    ):
+        rule = action_rule(row)
+        if rule.action.value != action or (rule.custom_event and rule.custom_event != event_name):
+            continue
+        entry = ledger.find_entry(uow, member.store_id, f"action:{row.id}:{external_id}")
+        outcomes.append(
+            ActionOutcome(
+                row.id,
+                row.name,
+                entry.points if entry else 0,
+                entry is not None,
+                "already awarded for this event" if entry else "not awarded when this event was recorded",
+            )
+        )
+    return outcomes
 
 
 def _month_days(around: datetime) -> list[str]:

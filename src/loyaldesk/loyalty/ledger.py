@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.kernel.errors import Conflict, Invalid
+from loyaldesk.kernel.errors import Conflict, Invalid, NotFound
 from loyaldesk.loyalty.events import PointsChanged
 from loyaldesk.loyalty.models import LedgerEntry, LedgerPosting, LotMovement, Member, PointLot
 from loyaldesk.loyalty.rules.expiry import ExpiryPolicy, lot_expiry
@@ -76,7 +76,7 @@ def lock_member(uow: UnitOfWork, member_id: int) -> Member:
         query = query.with_for_update()
     member = uow.session.scalar(query)
     if member is None:
-        raise Invalid.field("member_id", f"no member {member_id}")
+        raise NotFound(f"no member {member_id}")
     return member
 
 

@@ -10,11 +10,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from loyaldesk.customers import Customer
+from loyaldesk.kernel.actors import Actor, system_for
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.kernel.errors import NotFound
+from loyaldesk.kernel.errors import NotFound, PermissionDenied
 from loyaldesk.loyalty.events import MemberEnrolled
 from loyaldesk.loyalty.models import Member
 from loyaldesk.loyalty.rules.referrals import new_referral_code
+from loyaldesk.stores import Permission, authorize
 
 
 def member_of_customer(session: Session, store_id: int, customer_id: int) -> Member | None:
@@ -68,3 +70,41 @@ def enroll(
         )
         return member, True
     raise RuntimeError("could not find a free referral code")
+
+
+def join_program(uow: UnitOfWork, actor: Actor, store_id: int, customer_id: int) -> tuple[Member, bool]:
+    """A customer joins the program (asked by the store, or by the shopper themself on the member page),
+    with the sign-up reward the first time. ``(member, joined_now)``; joining twice changes nothing."""
+    if actor.kind == "customer":
+        if actor.store_id != store_id or actor.id != customer_id:
+            raise PermissionDenied("shoppers can only join the program themselves")
+    else:
+        authorize(actor, store_id, scope="loyalty:write", permission=Permission.EDIT_CUSTOMERS)
+    from loyaldesk.loyalty.delight import record_action  # delight builds on members
+
+    member, created = enroll(uow, store_id, customer_id)
+    if created:
+        record_action(uow, member, "signup", None, f"signup:{customer_id}")
+    return member, created
+
+
+def join_as_shopper(uow: UnitOfWork, store_id: int, external_id: str) -> Member:
+    """A verified shopper joins from the member page. One the store has not told loyaldesk about yet
+    becomes a customer known by the store's id alone (the store's next sync fills in the rest)."""
+    from loyaldesk.customers import CustomerProfile, upsert_customer
+
+    customer = uow.session.scalar(
+        select(Customer).where(Customer.store_id == store_id, Customer.external_id == external_id)
+    )
+    if customer is None:
+        created = upsert_customer(
+            uow,
+            system_for(store_id, "member page"),
+            store_id,
+            external_id,
+            CustomerProfile(),
+            source="member_page",
+        )
+        customer = created.customer
+    shopper = Actor(kind="customer", id=customer.id, store_id=store_id, label=f"shopper {external_id}")
+    return join_program(uow, shopper, store_id, customer.id)[0]

@@ -47,6 +47,8 @@ class LoyaltyProgram(Base):
     referral_referrer_points: Mapped[int] = mapped_column(Integer)
     referral_max_per_period: Mapped[int] = mapped_column(Integer)
     referral_period_days: Mapped[int] = mapped_column(Integer)
+    # A friend must have first appeared at most this many days before the referral (no old customers).
+    referral_new_customer_days: Mapped[int] = mapped_column(Integer)
     surprise_one_in: Mapped[int] = mapped_column(Integer)
     surprise_min_order_total: Mapped[int] = mapped_column(BigInteger)
     surprise_points: Mapped[int] = mapped_column(Integer)
@@ -55,6 +57,8 @@ class LoyaltyProgram(Base):
     )  # a "winback" custom rule fires after this idle time
     member_page_title: Mapped[str] = mapped_column(String(120))
     member_page_accent: Mapped[str] = mapped_column(String(16))
+    # Where a referral link points: the store's page, with {code} replaced by the member's code.
+    referral_link_template: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

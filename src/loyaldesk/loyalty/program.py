@@ -36,12 +36,14 @@ DEFAULTS: dict[str, Any] = {
     "referral_referrer_points": 500,
     "referral_max_per_period": 10,
     "referral_period_days": 30,
+    "referral_new_customer_days": 30,
     "surprise_one_in": 0,
     "surprise_min_order_total": 0,
     "surprise_points": 0,
     "winback_after_days": 90,
     "member_page_title": "Rewards",
     "member_page_accent": "#1f5fbf",
+    "referral_link_template": None,
 }
 
 EARN_STATUSES = ("paid", "fulfilled", "delivered")
@@ -86,3 +88,11 @@ def terms_of(program: LoyaltyProgram, timezone: str) -> LedgerTerms:
         negative_balance_policy=NegativeBalancePolicy(program.negative_balance_policy),
         timezone=timezone,
     )
+
+
+def referral_link(program: LoyaltyProgram, store: Store, code: str, public_base_url: str) -> str:
+    """Where a member's referral link points: the store's own page when the program names one (with
+    ``{code}`` filled in), else loyaldesk's invitation page for the store."""
+    if program.referral_link_template:
+        return program.referral_link_template.replace("{code}", code)
+    return f"{public_base_url.rstrip('/')}/r/{store.slug}/{code}"

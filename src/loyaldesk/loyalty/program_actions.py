@@ -7,12 +7,14 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, Invalid, NotFound
 from loyaldesk.kernel.money import check_currency
+from loyaldesk.kernel.validation import invalid_from
 from loyaldesk.loyalty import ledger
 from loyaldesk.loyalty.models import EarningRule, LoyaltyProgram, Member, Reward, Tier
 from loyaldesk.loyalty.program import ensure_program, terms_of
@@ -61,7 +63,10 @@ def update_program(
     program = ensure_program(uow, store_id)
     current = {name: getattr(program, name) for name in ProgramSettings.model_fields}
     changes = patch.model_dump(exclude_unset=True)
-    merged = ProgramSettings.model_validate({**current, **changes})
+    try:
+        merged = ProgramSettings.model_validate({**current, **changes})
+    except ValidationError as error:
+        raise invalid_from(error, message="these settings do not fit together") from None
     for rate in merged.earn_rates:
         check_currency(rate.currency, "earn_rates.currency")
     dumped = merged.model_dump(mode="json")

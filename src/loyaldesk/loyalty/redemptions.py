@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from loyaldesk.customers import Customer
-from loyaldesk.kernel.actors import Actor
+from loyaldesk.kernel.actors import Actor, system_for
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, NotFound, PermissionDenied
 from loyaldesk.loyalty import ledger
@@ -23,7 +23,7 @@ from loyaldesk.loyalty.events import RewardCodeChanged, RewardRedeemed
 from loyaldesk.loyalty.ledger import LedgerTerms
 from loyaldesk.loyalty.models import Member, Reward, RewardCode, Tier
 from loyaldesk.loyalty.program import ensure_program, terms_of
-from loyaldesk.stores import record_audit, store_by_id
+from loyaldesk.stores import Permission, authorize, record_audit, store_by_id
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud and typed
 EARLY_ACCESS_PERK = "early_access"
@@ -86,11 +86,14 @@ def redeem(
     uow: UnitOfWork, actor: Actor, store_id: int, member_id: int, reward_id: int, *, key: str
 ) -> RewardCode:
     """Spend points on a reward and issue its code. Idempotent on ``key``: a retry returns the same code."""
-    if actor.kind == "customer" and actor.id != member_id:
-        raise PermissionDenied("members redeem their own points only")
     member = ledger.lock_member(uow, member_id)
     if member.store_id != store_id:
         raise NotFound(f"no member {member_id} in this store")
+    if actor.kind == "customer":
+        if actor.store_id != store_id or actor.id != member.customer_id:
+            raise PermissionDenied("members redeem their own points only")
+    else:
+        authorize(actor, store_id, scope="loyalty:write", permission=Permission.EDIT_CUSTOMERS)
     entry_key = f"redeem:{key}"
     existing = ledger.find_entry(uow, store_id, entry_key)
     if existing is not None:
@@ -191,8 +194,11 @@ def _changed(uow: UnitOfWork, code: RewardCode, member: Member) -> None:
     )
 
 
-def use_code(uow: UnitOfWork, store_id: int, code_text: str, order_id: int | None) -> RewardCode:
+def use_code(
+    uow: UnitOfWork, actor: Actor, store_id: int, code_text: str, order_id: int | None
+) -> RewardCode:
     """Mark a code as used (by an order). Using a used code again with the same order changes nothing."""
+    authorize(actor, store_id, scope="loyalty:write", permission=Permission.EDIT_CUSTOMERS)
     code = _code(uow, store_id, code_text)
     if code.status == "used" and code.used_order_id == order_id:
         return code
@@ -206,7 +212,9 @@ def use_code(uow: UnitOfWork, store_id: int, code_text: str, order_id: int | Non
 
 
 def cancel_code(uow: UnitOfWork, actor: Actor, store_id: int, code_text: str, *, reason: str) -> RewardCode:
-    """Cancel an unused (or used-then-cancelled-order) code and give its points back."""
+    """Cancel an issued or used code and give its points back (a used one when its order was cancelled
+    or the shopper was let down). An expired code keeps its points spent."""
+    authorize(actor, store_id, scope="loyalty:write", permission=Permission.EDIT_CUSTOMERS)
     code = _code(uow, store_id, code_text)
     if code.status == "cancelled":
         return code
@@ -254,7 +262,7 @@ def mark_codes_used(uow: UnitOfWork, store_id: int, discount_codes: tuple[str, .
             RewardCode.store_id == store_id, RewardCode.code.in_(wanted), RewardCode.status == "issued"
         )
     ):
-        use_code(uow, store_id, code.code, order_id)
+        use_code(uow, system_for(store_id), store_id, code.code, order_id)
 
 
 def cancel_codes_of_order(

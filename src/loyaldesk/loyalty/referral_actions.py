@@ -81,7 +81,11 @@ def record_referral(uow: UnitOfWork, actor: Actor, store_id: int, code: str, cus
             now=now,
             referrer_recent_referral_times=recent,
         ),
-        ReferralPolicy(max_referrals=program.referral_max_per_period, per_period=period),
+        ReferralPolicy(
+            max_referrals=program.referral_max_per_period,
+            per_period=period,
+            new_member_window=timedelta(days=program.referral_new_customer_days),
+        ),
     )
     referral = Referral(
         store_id=store_id,

@@ -16,9 +16,14 @@ from pydantic import (
     model_validator,
 )
 
+from loyaldesk.loyalty.models import EarningRule, Reward, Tier
 from loyaldesk.loyalty.rule_config import ActionRuleIn, PurchaseRuleIn
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+ReferralLink = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https?://[^\s]+\{code\}[^\s]*$"),
+]
 Perk = Literal["free_shipping", "free_returns", "early_access", "priority_support"]
 
 
@@ -66,6 +71,12 @@ class ProgramSettings(_Strict):
     referral_referrer_points: int = Field(default=500, ge=0, le=1_000_000)
     referral_max_per_period: int = Field(default=10, ge=1, le=10_000)
     referral_period_days: int = Field(default=30, ge=1, le=3650)
+    referral_new_customer_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Only customers who first appeared at most this many days before can be referred.",
+    )
     surprise_one_in: int = Field(default=0, ge=0, le=1_000_000, description="0: no surprises.")
     surprise_min_order_total: int = Field(default=0, ge=0, le=10**15)
     surprise_points: int = Field(default=0, ge=0, le=1_000_000)
@@ -74,6 +85,11 @@ class ProgramSettings(_Strict):
     )
     member_page_title: Name = "Rewards"
     member_page_accent: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] = "#1f5fbf"
+    referral_link_template: ReferralLink | None = Field(
+        default=None,
+        description="The store page a referral link opens, with {code} where the member's code goes, "
+        "e.g. https://shop.example.com/?ref={code}. Unset: loyaldesk's own invitation page.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ProgramSettings:
@@ -109,12 +125,14 @@ class ProgramSettingsPatch(_Strict):
     referral_referrer_points: int | None = Field(default=None, ge=0, le=1_000_000)
     referral_max_per_period: int | None = Field(default=None, ge=1, le=10_000)
     referral_period_days: int | None = Field(default=None, ge=1, le=3650)
+    referral_new_customer_days: int | None = Field(default=None, ge=1, le=3650)
     surprise_one_in: int | None = Field(default=None, ge=0, le=1_000_000)
     surprise_min_order_total: int | None = Field(default=None, ge=0, le=10**15)
     surprise_points: int | None = Field(default=None, ge=0, le=1_000_000)
     winback_after_days: int | None = Field(default=None, ge=7, le=3650)
     member_page_title: Name | None = None
     member_page_accent: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] | None = None
+    referral_link_template: ReferralLink | None = None
 
 
 class RuleIn(_Strict):
@@ -136,6 +154,10 @@ class RuleOut(BaseModel):
     kind: Literal["purchase", "action"]
     active: bool
     config: dict[str, Any]
+
+    @classmethod
+    def of(cls, rule: EarningRule) -> RuleOut:
+        return cls(id=rule.id, name=rule.name, kind=rule.kind, active=rule.active, config=rule.config)  # type: ignore[arg-type]
 
 
 class TierIn(_Strict):
@@ -172,6 +194,21 @@ class TierOut(BaseModel):
     membership_sku: str | None
     membership_days: int
     support_priority: str
+
+    @classmethod
+    def of(cls, tier: Tier) -> TierOut:
+        return cls(
+            id=tier.id,
+            name=tier.name,
+            rank=tier.rank,
+            threshold=tier.threshold,
+            earn_multiplier=str(tier.earn_multiplier),
+            perks=list(tier.perks or []),
+            entry_reward_points=tier.entry_reward_points,
+            membership_sku=tier.membership_sku,
+            membership_days=tier.membership_days,
+            support_priority=tier.support_priority,
+        )
 
 
 class RewardIn(_Strict):
@@ -231,6 +268,10 @@ class RewardOut(BaseModel):
     code_valid_days: int
     active: bool
 
+    @classmethod
+    def of(cls, reward: Reward) -> RewardOut:
+        return cls.model_validate(reward, from_attributes=True)
+
 
 class AdjustmentIn(_Strict):
     points: int = Field(ge=-10_000_000, le=10_000_000, description="Positive to add, negative to remove.")
@@ -247,18 +288,6 @@ class AdjustmentIn(_Strict):
 
 class RedemptionIn(_Strict):
     reward_id: int = Field(ge=1, le=2**62)
-
-
-class CodeOut(BaseModel):
-    id: int
-    code: str
-    reward_id: int
-    reward_name: str
-    status: str
-    points_spent: int
-    issued_at: datetime
-    expires_at: datetime | None
-    used_at: datetime | None
 
 
 class ActionEventIn(_Strict):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from loyaldesk.commerce import Order
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.kernel.errors import Invalid
+from loyaldesk.kernel.errors import Invalid, NotFound
 from loyaldesk.kernel.money import format_money
 from loyaldesk.loyalty import ledger
 from loyaldesk.loyalty.events import TierChanged
@@ -172,7 +172,7 @@ def set_override(uow: UnitOfWork, actor: Actor, store_id: int, member_id: int, t
     authorize(actor, store_id, scope="loyalty:write", permission=Permission.MANAGE_STORE_SETTINGS)
     member = ledger.lock_member(uow, member_id)
     if member.store_id != store_id:
-        raise Invalid.field("member_id", "no such member in this store")
+        raise NotFound(f"no member {member_id} in this store")
     if (
         tier_id is not None
         and uow.session.scalar(select(Tier.id).where(Tier.id == tier_id, Tier.store_id == store_id)) is None

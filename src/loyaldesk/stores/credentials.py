@@ -50,3 +50,19 @@ def new_session_token() -> str:
 
 def new_identity_secret() -> str:
     return secrets.token_urlsafe(32)
+
+
+def shopper_signature(secret: str, customer_external_id: str, expires: int | None = None) -> str:
+    """What a store's server gives a logged-in shopper to prove who they are to the chat widget and the
+    member page: the hex HMAC-SHA256, keyed with the store's identity secret, of the store's own customer
+    id, or of ``"<customer id>:<expires>"`` (Unix seconds) for a signature that stops working then."""
+    message = customer_external_id if expires is None else f"{customer_external_id}:{expires}"
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def shopper_signature_matches(
+    secret: str, customer_external_id: str, signature: str, expires: int | None = None
+) -> bool:
+    """Whether ``signature`` is the shopper signature of this id (and expiry), in constant time."""
+    expected = shopper_signature(secret, customer_external_id, expires)
+    return hmac.compare_digest(expected, signature.strip().lower())

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,12 +19,19 @@ from loyaldesk import __version__
 from loyaldesk.commerce import http as commerce_http
 from loyaldesk.commerce import webhooks_http
 from loyaldesk.customers import http as customers_http
+from loyaldesk.loyalty import http as loyalty_http
+from loyaldesk.loyalty import member_http
 from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings, get_settings
 from loyaldesk.stores import http as stores_http
 from loyaldesk.web import api_events
 from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
+from loyaldesk.web.console import loyalty as console_loyalty
+from loyaldesk.web.console import loyalty_catalog as console_loyalty_catalog
+from loyaldesk.web.console import loyalty_members as console_loyalty_members
+from loyaldesk.web.console import loyalty_rules as console_loyalty_rules
+from loyaldesk.web.console import loyalty_settings as console_loyalty_settings
 from loyaldesk.web.console import settings as console_settings
 from loyaldesk.web.console import shell as console_shell
 from loyaldesk.web.errors import install_error_handlers
@@ -52,6 +60,15 @@ CONSOLE_CSP = (
 )
 
 
+# The member page and invitation page are made to be embedded in the store's own site.
+MEMBER_PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'self'"
+)
+EMBEDDABLE_PREFIXES = ("/m/", "/r/")
+MEMBER_API_PREFIX = "/member-api/"
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -67,13 +84,45 @@ class SecurityHeadersMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((b"x-content-type-options", b"nosniff"))
                 headers.append((b"referrer-policy", b"same-origin"))
-                if not path.startswith(("/docs", "/api/", "/webhooks/")):
+                has_policy = any(name.lower() == b"content-security-policy" for name, _ in headers)
+                if has_policy or path.startswith(("/docs", "/api/", "/webhooks/", MEMBER_API_PREFIX)):
+                    pass  # a response that set its own policy keeps it; JSON needs none
+                elif path.startswith(EMBEDDABLE_PREFIXES):
+                    headers.append((b"content-security-policy", MEMBER_PAGE_CSP.encode()))
+                else:
                     headers.append((b"content-security-policy", CONSOLE_CSP.encode()))
                     headers.append((b"x-frame-options", b"DENY"))
                 message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class MemberApiCorsMiddleware:
+    """CORS for the member API only: a store's own pages call it from their origin with the shopper's
+    signature in headers (no cookies), so any origin may; the rest of loyaldesk stays same-origin."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=["*"],
+            allow_methods=["GET", "POST"],
+            allow_headers=[
+                "Content-Type",
+                "Idempotency-Key",
+                "X-Customer-Id",
+                "X-Customer-Signature",
+                "X-Signature-Expires",
+            ],
+            max_age=600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(MEMBER_API_PREFIX):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
@@ -105,10 +154,17 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         customers_http.router,
         commerce_http.router,
         commerce_http.products_router,
+        loyalty_http.router,
+        member_http.router,
         api_events.router,
         webhooks_http.router,
         console_auth.router,
         console_customers.router,
+        console_loyalty.router,
+        console_loyalty_settings.router,
+        console_loyalty_rules.router,
+        console_loyalty_catalog.router,
+        console_loyalty_members.router,
         console_settings.router,
         console_shell.router,  # last: its /console/{store}/{section} catches what the others do not
     ):
@@ -146,4 +202,5 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.add_middleware(RequestGuardMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(MemberApiCorsMiddleware)
     return app

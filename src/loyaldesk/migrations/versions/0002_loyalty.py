@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 12:48:55.212507
+Create Date: 2026-11-22 13:03:39.016085
 """
 
 from __future__ import annotations
@@ -51,12 +51,14 @@ def upgrade() -> None:
         sa.Column("referral_referrer_points", sa.Integer(), nullable=False),
         sa.Column("referral_max_per_period", sa.Integer(), nullable=False),
         sa.Column("referral_period_days", sa.Integer(), nullable=False),
+        sa.Column("referral_new_customer_days", sa.Integer(), nullable=False),
         sa.Column("surprise_one_in", sa.Integer(), nullable=False),
         sa.Column("surprise_min_order_total", sa.BigInteger(), nullable=False),
         sa.Column("surprise_points", sa.Integer(), nullable=False),
         sa.Column("winback_after_days", sa.Integer(), nullable=False),
         sa.Column("member_page_title", sa.String(length=120), nullable=False),
         sa.Column("member_page_accent", sa.String(length=16), nullable=False),
+        sa.Column("referral_link_template", sa.String(length=500), nullable=True),
         sa.Column("created_at", loyaldesk.kernel.orm.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", loyaldesk.kernel.orm.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

@@ -73,6 +73,7 @@ def render(
 def render_error(request: Request, status: int, message: str) -> HTMLResponse:
     titles = {
         400: "Bad request",
+        401: "Who are you?",
         403: "Not allowed",
         404: "Not found",
         409: "Conflict",

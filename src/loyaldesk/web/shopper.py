@@ -1,0 +1,98 @@
+"""Who a shopper is, proven by their store: the identity verification of the member page and API (and of
+the chat widget). The store's server signs the shopper's customer id with the store's identity secret
+(``stores.credentials.shopper_signature``) and hands the signature to the shopper's browser; loyaldesk
+checks it here. Nothing else identifies a shopper: no password, no cookie."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loyaldesk.customers import Customer
+from loyaldesk.kernel.actors import Actor
+from loyaldesk.kernel.errors import NotAuthenticated
+from loyaldesk.stores import Store, store_by_slug
+from loyaldesk.stores.credentials import shopper_signature_matches
+from loyaldesk.web.deps import RuntimeDep, client_ip
+
+MAX_EXTERNAL_ID = 255
+
+
+@dataclass(frozen=True)
+class Shopper:
+    """A verified shopper of ``store``. ``customer`` is None while the store has not told loyaldesk about
+    them yet (they are still who they say they are)."""
+
+    store: Store
+    external_id: str
+    signature: str
+    expires: int | None
+    customer: Customer | None
+    ip: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(
+            kind="customer",
+            id=self.customer.id if self.customer else None,
+            store_id=self.store.id,
+            label=f"shopper {self.external_id}",
+            ip=self.ip,
+        )
+
+
+def identify_shopper(
+    session: Session,
+    store_slug: str,
+    external_id: str | None,
+    signature: str | None,
+    expires: int | None,
+    now: datetime,
+) -> Shopper:
+    """The shopper whose store signed ``external_id``, or ``NotAuthenticated`` saying what is wrong."""
+    store = store_by_slug(session, store_slug)
+    if not external_id or not signature:
+        raise NotAuthenticated("this page needs the shopper's customer id and signature from the store")
+    if len(external_id) > MAX_EXTERNAL_ID or len(signature) > 128:
+        raise NotAuthenticated("the customer id or signature is too long")
+    if not shopper_signature_matches(store.identity_secret, external_id, signature, expires):
+        raise NotAuthenticated(
+            "the signature does not match this customer id; ask the store for a fresh link"
+        )
+    if expires is not None and expires < now.timestamp():
+        raise NotAuthenticated("this link has expired; open it again from the store")
+    customer = session.scalar(
+        select(Customer).where(Customer.store_id == store.id, Customer.external_id == external_id)
+    )
+    return Shopper(store, external_id, signature, expires, customer)
+
+
+def shopper_from_headers(
+    request: Request,
+    runtime: RuntimeDep,
+    store_slug: Annotated[str, Path(min_length=1, max_length=64)],
+    x_customer_id: Annotated[
+        str | None, Header(max_length=MAX_EXTERNAL_ID, description="The store's customer id.")
+    ] = None,
+    x_customer_signature: Annotated[
+        str | None,
+        Header(max_length=128, description="Hex HMAC-SHA256 of the customer id (see the API guide)."),
+    ] = None,
+    x_signature_expires: Annotated[
+        int | None, Header(ge=0, le=2**40, description="Unix seconds, when the signature covers an expiry.")
+    ] = None,
+) -> Shopper:
+    """The member API's caller, from the ``X-Customer-Id`` / ``X-Customer-Signature`` headers."""
+    with runtime.database.read() as session:
+        shopper = identify_shopper(
+            session, store_slug, x_customer_id, x_customer_signature, x_signature_expires, runtime.clock.now()
+        )
+    return replace(shopper, ip=client_ip(request))
+
+
+ShopperDep = Annotated[Shopper, Depends(shopper_from_headers)]
