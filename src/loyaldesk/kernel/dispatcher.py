@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.events import EventRecord, StoredEvent
@@ -98,6 +98,7 @@ def dispatch_pending(uow: UnitOfWork, registry: HandlerRegistry, limit: int = 20
         query = query.with_for_update(skip_locked=True)
     records = uow.session.scalars(query).all()
     failures: dict[int, Exception] = {}
+    handled: list[int] = []
     events = {record.id: StoredEvent.from_record(record) for record in records}
     for handler, types in registry.batch_handlers():
         batch = [events[record.id] for record in records if record.event_type in types]
@@ -120,9 +121,15 @@ def dispatch_pending(uow: UnitOfWork, registry: HandlerRegistry, limit: int = 20
             record.next_dispatch_at = now + min(timedelta(seconds=2**record.dispatch_attempts), MAX_BACKOFF)
             log.warning("handling event %s (%s) failed: %s", record.id, record.event_type, error)
         else:
-            record.dispatched_at = now
-            record.dispatch_error = None
+            handled.append(record.id)
     uow.session.flush()
+    for start in range(0, len(handled), 500):  # one statement for many rows, not one UPDATE each
+        uow.session.execute(
+            update(EventRecord)
+            .where(EventRecord.id.in_(handled[start : start + 500]))
+            .values(dispatched_at=now, dispatch_error=None)
+            .execution_options(synchronize_session=False)
+        )
     return len(records)
 
 

@@ -293,66 +293,110 @@ def send_winback_rewards(uow: UnitOfWork) -> int:
 
 
 def badge_metrics(uow: UnitOfWork, member: Member) -> dict[str, int]:
+    return badge_metrics_for(uow, [member])[member.id]
+
+
+def badge_metrics_for(uow: UnitOfWork, members: list[Member]) -> dict[int, dict[str, int]]:
+    """What the badges measure (orders, net spend, reviews, successful referrals, points earned), for
+    many members in four queries (per 500 members)."""
     from loyaldesk.commerce import Order
 
-    orders, spend = uow.session.execute(
-        select(func.count(Order.id), func.coalesce(func.sum(Order.total - Order.refunded_total), 0)).where(
-            Order.customer_id == member.customer_id, Order.status != "cancelled"
+    found: dict[int, dict[str, int]] = {}
+    for start in range(0, len(members), 500):
+        chunk = members[start : start + 500]
+        member_ids = [member.id for member in chunk]
+        by_customer = {
+            customer_id: (int(orders), int(spend))
+            for customer_id, orders, spend in uow.session.execute(
+                select(
+                    Order.customer_id,
+                    func.count(Order.id),
+                    func.coalesce(func.sum(Order.total - Order.refunded_total), 0),
+                )
+                .where(
+                    Order.customer_id.in_([member.customer_id for member in chunk]),
+                    Order.status != "cancelled",
+                )
+                .group_by(Order.customer_id)
+            )
+        }
+        reviews = dict(
+            uow.session.execute(
+                select(MemberAction.member_id, func.count())
+                .where(MemberAction.member_id.in_(member_ids), MemberAction.action == "review")
+                .group_by(MemberAction.member_id)
+            ).all()
         )
-    ).one()
-    reviews = (
-        uow.session.scalar(
-            select(func.count())
-            .select_from(MemberAction)
-            .where(MemberAction.member_id == member.id, MemberAction.action == "review")
+        referrals = dict(
+            uow.session.execute(
+                select(Referral.referrer_member_id, func.count())
+                .where(
+                    Referral.referrer_member_id.in_(member_ids),
+                    Referral.status.in_(("qualified", "rewarded")),
+                )
+                .group_by(Referral.referrer_member_id)
+            ).all()
         )
-        or 0
-    )
-    referrals = (
-        uow.session.scalar(
-            select(func.count())
-            .select_from(Referral)
-            .where(Referral.referrer_member_id == member.id, Referral.status.in_(("qualified", "rewarded")))
-        )
-        or 0
-    )
-    return {
-        "orders": int(orders),
-        "spend": int(spend),
-        "reviews": int(reviews),
-        "referrals": int(referrals),
-        "points_earned": member.lifetime_earned_points,
-    }
+        for member in chunk:
+            orders, spend = by_customer.get(member.customer_id, (0, 0))
+            found[member.id] = {
+                "orders": orders,
+                "spend": spend,
+                "reviews": int(reviews.get(member.id, 0)),
+                "referrals": int(referrals.get(member.id, 0)),
+                "points_earned": member.lifetime_earned_points,
+            }
+    return found
 
 
 def held_badges(uow: UnitOfWork, member_id: int) -> dict[str, int]:
-    return dict(
-        uow.session.execute(
-            select(MemberBadge.badge_code, func.max(MemberBadge.level))
-            .where(MemberBadge.member_id == member_id)
-            .group_by(MemberBadge.badge_code)
-        ).all()
-    )
+    return held_badges_for(uow, [member_id])[member_id]
+
+
+def held_badges_for(uow: UnitOfWork, member_ids: list[int]) -> dict[int, dict[str, int]]:
+    found: dict[int, dict[str, int]] = {member_id: {} for member_id in member_ids}
+    for start in range(0, len(member_ids), 500):
+        for member_id, code, level in uow.session.execute(
+            select(MemberBadge.member_id, MemberBadge.badge_code, func.max(MemberBadge.level))
+            .where(MemberBadge.member_id.in_(member_ids[start : start + 500]))
+            .group_by(MemberBadge.member_id, MemberBadge.badge_code)
+        ):
+            found[member_id][code] = int(level)
+    return found
 
 
 def award_badges(uow: UnitOfWork, member: Member) -> list[badge_rules.BadgeAward]:
     """Award the badge levels the member newly reached, announcing each."""
-    awards = badge_rules.evaluate_badges(
-        badge_rules.default_badge_catalogue(), badge_metrics(uow, member), held_badges(uow, member.id)
-    )
-    for award in awards:
-        uow.session.add(
-            MemberBadge(member_id=member.id, badge_code=award.code, level=award.level, awarded_at=uow.now())
-        )
-        uow.emit(
-            BadgeAwarded(
-                store_id=member.store_id,
-                customer_id=member.customer_id,
-                member_id=member.id,
-                badge_code=award.code,
-                badge_name=award.name,
-                level=award.level,
-                level_name=award.level_name,
+    return award_badges_to(uow, [member]).get(member.id, [])
+
+
+def award_badges_to(uow: UnitOfWork, members: list[Member]) -> dict[int, list[badge_rules.BadgeAward]]:
+    """``award_badges`` for many members, reading what it needs for all of them at once."""
+    if not members:
+        return {}
+    catalogue = badge_rules.default_badge_catalogue()
+    metrics = badge_metrics_for(uow, members)
+    held = held_badges_for(uow, [member.id for member in members])
+    awarded: dict[int, list[badge_rules.BadgeAward]] = {}
+    for member in members:
+        awards = badge_rules.evaluate_badges(catalogue, metrics[member.id], held[member.id])
+        if awards:
+            awarded[member.id] = awards
+        for award in awards:
+            uow.session.add(
+                MemberBadge(
+                    member_id=member.id, badge_code=award.code, level=award.level, awarded_at=uow.now()
+                )
             )
-        )
-    return awards
+            uow.emit(
+                BadgeAwarded(
+                    store_id=member.store_id,
+                    customer_id=member.customer_id,
+                    member_id=member.id,
+                    badge_code=award.code,
+                    badge_name=award.name,
+                    level=award.level,
+                    level_name=award.level_name,
+                )
+            )
+    return awarded

@@ -3,13 +3,17 @@ join (with their sign-up reward), answered surveys earn points."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.events import StoredEvent
+from loyaldesk.loyalty import customer_data as _customer_data  # noqa: F401  (registers the GDPR export)
+from loyaldesk.loyalty import timeline as _timeline  # noqa: F401  (registers timeline describers)
 from loyaldesk.loyalty.delight import record_action
-from loyaldesk.loyalty.members import enroll, member_of_customer
+from loyaldesk.loyalty.members import member_of_customer
 from loyaldesk.loyalty.orders import reconcile_orders
-from loyaldesk.loyalty.program import ensure_program
+from loyaldesk.loyalty.signups import welcome_customers
 
 ORDER_EVENTS = (
     "order.placed",
@@ -21,6 +25,17 @@ ORDER_EVENTS = (
 )
 
 
+@handlers.on_batch("customer.created")
+def customers_joined(uow: UnitOfWork, events: list[StoredEvent]) -> None:
+    """New customers join the program (where it enrols everyone) with their sign-up reward."""
+    by_store: dict[int, dict[int, datetime]] = {}
+    for event in events:
+        if event.customer_id is not None:
+            by_store.setdefault(event.store_id, {})[event.customer_id] = event.occurred_at
+    for store_id, joined in by_store.items():
+        welcome_customers(uow, store_id, joined)
+
+
 @handlers.on_batch(*ORDER_EVENTS)
 def orders_changed(uow: UnitOfWork, events: list[StoredEvent]) -> None:
     """Reconcile each order once, however many of its events are in the batch."""
@@ -30,15 +45,6 @@ def orders_changed(uow: UnitOfWork, events: list[StoredEvent]) -> None:
             by_store.setdefault(event.store_id, set()).add(event.subject_id)
     for store_id, order_ids in by_store.items():
         reconcile_orders(uow, store_id, sorted(order_ids))
-
-
-@handlers.on("customer.created")
-def customer_joined(uow: UnitOfWork, event: StoredEvent) -> None:
-    program = ensure_program(uow, event.store_id)
-    if not (program.enabled and program.auto_enroll) or event.customer_id is None:
-        return
-    member, _ = enroll(uow, event.store_id, event.customer_id, at=event.occurred_at)
-    record_action(uow, member, "signup", None, f"signup:{event.customer_id}")
 
 
 @handlers.on("csat.submitted")

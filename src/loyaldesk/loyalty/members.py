@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.actors import Actor, system_for
+from loyaldesk.kernel.bulk import bulk_insert
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import NotFound, PermissionDenied
+from loyaldesk.kernel.ids import reserve_ids
 from loyaldesk.loyalty.events import MemberEnrolled
 from loyaldesk.loyalty.models import Member
 from loyaldesk.loyalty.rules.referrals import new_referral_code
@@ -108,3 +111,49 @@ def join_as_shopper(uow: UnitOfWork, store_id: int, external_id: str) -> Member:
         customer = created.customer
     shopper = Actor(kind="customer", id=customer.id, store_id=store_id, label=f"shopper {external_id}")
     return join_program(uow, shopper, store_id, customer.id)[0]
+
+
+def enroll_many(uow: UnitOfWork, store_id: int, joined: dict[int, datetime]) -> int:
+    """Enrol, in one insert, those of these customers (customer id -> when they joined) who are not members
+    yet; they must belong to the store. Returns how many joined. Like ``enroll``, announces each."""
+    if not joined:
+        return 0
+    existing = set(
+        uow.session.scalars(
+            select(Member.customer_id).where(
+                Member.store_id == store_id, Member.customer_id.in_(list(joined))
+            )
+        )
+    )
+    missing = sorted(customer_id for customer_id in joined if customer_id not in existing)
+    if not missing:
+        return 0
+    uow.session.flush()
+    now = uow.now()
+    ids = reserve_ids(uow, Member.__table__, len(missing))
+    rows: list[dict[str, Any]] = [
+        {
+            "id": member_id,
+            "store_id": store_id,
+            "customer_id": customer_id,
+            "enrolled_at": min(joined[customer_id], now),
+            "available_points": 0,
+            "pending_points": 0,
+            "lifetime_earned_points": 0,
+            "lifetime_redeemed_points": 0,
+            # 31^8 codes: a collision fails the insert and the batch is retried event by event
+            "referral_code": new_referral_code(secrets.token_bytes(16)),
+        }
+        for member_id, customer_id in zip(ids, missing, strict=True)
+    ]
+    bulk_insert(uow, Member.__table__, rows)
+    for row in rows:
+        uow.emit(
+            MemberEnrolled(
+                store_id=store_id,
+                customer_id=row["customer_id"],
+                member_id=row["id"],
+                occurred_at=row["enrolled_at"],
+            )
+        )
+    return len(rows)

@@ -20,10 +20,16 @@ from sqlalchemy import func, select
 from loyaldesk import commerce
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.kernel.money import format_money
 from loyaldesk.loyalty import ledger
+from loyaldesk.loyalty.bulk_earning import (
+    Credit,
+    credit_in_bulk,
+    earn_description,
+    order_credit,
+    pending_until_of,
+)
 from loyaldesk.loyalty.ledger import LedgerTerms
-from loyaldesk.loyalty.members import enroll, member_of_customer
+from loyaldesk.loyalty.members import enroll_many
 from loyaldesk.loyalty.models import (
     EarningRule,
     LedgerEntry,
@@ -31,9 +37,11 @@ from loyaldesk.loyalty.models import (
     LoyaltyProgram,
     Member,
     PointLot,
+    Referral,
     Tier,
 )
 from loyaldesk.loyalty.program import ensure_program, terms_of
+from loyaldesk.loyalty.redemptions import CODE_PREFIX
 from loyaldesk.loyalty.rule_config import purchase_rule
 from loyaldesk.loyalty.rules import earning
 from loyaldesk.loyalty.rules.ledger import reversal_for_lines
@@ -54,6 +62,10 @@ class EarningContext:
     rules: list[earning.PurchaseRule]
     tiers: dict[int, Tier]
     touched_members: set[int] = field(default_factory=set)
+
+    @property
+    def membership_skus(self) -> frozenset[str]:
+        return frozenset(tier.membership_sku for tier in self.tiers.values() if tier.membership_sku)
 
     def tier_names(self) -> dict[int, str]:
         return {tier_id: tier.name for tier_id, tier in self.tiers.items()}
@@ -124,62 +136,166 @@ def order_points(
 
 
 def reconcile_orders(uow: UnitOfWork, store_id: int, order_ids: list[int]) -> set[int]:
-    """Bring the points of these orders in line with their current state. Returns the members touched."""
+    """Bring the points of these orders in line with their current state. Returns the members touched.
+
+    Orders that simply earn take the fast lane (``bulk_earning``); the others, the general path below.
+    The batch's members are locked first, in id order, so that concurrent batches cannot deadlock.
+    """
     context = earning_context(uow, store_id)
     if not context.program.enabled:
         return set()
-    for order in commerce.order_facts(uow.session, store_id, sorted(set(order_ids))):
-        if order.customer_id is None:
-            continue
-        member = member_of_customer(uow.session, store_id, order.customer_id)
+    orders = [
+        order
+        for order in commerce.order_facts(uow.session, store_id, sorted(set(order_ids)))
+        if order.customer_id is not None
+    ]
+    if not orders:
+        return set()
+    members = _members_of(uow, context, orders)
+    present = _keys_present(uow, store_id, [key for order in orders for key in _order_keys(order)])
+    customer_ids = {member.customer_id for member in members.values()}
+    segments = _segments_of(uow, customer_ids)
+    referred = _referred_pending(uow, store_id, customer_ids)
+    fast: list[Credit] = []
+    general: list[tuple[Member, commerce.OrderFacts]] = []
+    for order in orders:
+        member = members.get(order.customer_id)  # type: ignore[arg-type]
         if member is None:
-            if not context.program.auto_enroll:
-                continue
-            member, _ = enroll(uow, store_id, order.customer_id, at=order.placed_at)
-        _reconcile_one(uow, context, member, order)
-    _after(uow, context)
+            continue
+        context.touched_members.add(member.id)
+        if fast_lane_refusal(context, order, member, present, referred) is not None:
+            general.append((member, order))
+            continue
+        earned_at = stage_time(order, context.program.earn_on_status)
+        if earned_at is None:
+            continue  # not at the earning stage yet: nothing to do
+        points = order_points(context, order, member, segments.get(member.customer_id, frozenset()))
+        unlock_from = stage_time(order, context.program.unlock_after_status)
+        pending_until = pending_until_of(unlock_from, context.program.pending_days)
+        fast.append(order_credit(member, order, points, earned_at, pending_until))
+    credit_in_bulk(uow, fast, context.terms)
+    for member, order in general:
+        _reconcile_one(uow, context, member, order, present, segments.get(member.customer_id, frozenset()))
+    _after(uow, context, members)
     return context.touched_members
 
 
-def _after(uow: UnitOfWork, context: EarningContext) -> None:
-    """Once the orders are in: tiers and badges of every member touched."""
-    from loyaldesk.loyalty.delight import award_badges
-    from loyaldesk.loyalty.tier_actions import update_tier
+def fast_lane_refusal(
+    context: EarningContext,
+    order: commerce.OrderFacts,
+    member: Member,
+    present: set[str],
+    referred: set[int],
+) -> str | None:
+    """Why this order must take the general path, or None when it simply earns (see ``bulk_earning``)."""
+    if f"order:{order.id}:earn" in present:
+        return "earned before"
+    if order.status == "cancelled" or order.refunds:
+        return "cancelled or refunded"
+    if any(code.strip().upper().startswith(CODE_PREFIX) for code in order.discount_codes):
+        return "uses a reward code"
+    if any(line.sku in context.membership_skus for line in order.lines):
+        return "buys a membership"
+    if member.customer_id in referred:
+        return "a referred friend's order"
+    if surprise_due(context.program, order):
+        return "wins a surprise"
+    if member.available_points < 0:
+        return "the member owes points"
+    return None
 
-    uow.session.flush()
-    for member_id in sorted(context.touched_members):
-        member = uow.session.get(Member, member_id)
-        if member is None:
-            continue
-        update_tier(uow, member, program=context.program, terms=context.terms)
-        award_badges(uow, member)
 
-
-def _keys_present(uow: UnitOfWork, store_id: int, keys: list[str]) -> set[str]:
-    return set(
-        uow.session.scalars(
-            select(LedgerEntry.idempotency_key).where(
-                LedgerEntry.store_id == store_id, LedgerEntry.idempotency_key.in_(keys)
-            )
-        )
-    )
-
-
-def _reconcile_one(
-    uow: UnitOfWork, context: EarningContext, member: Member, order: commerce.OrderFacts
-) -> None:
-    program = context.program
-    keys = [
+def _order_keys(order: commerce.OrderFacts) -> list[str]:
+    return [
         f"order:{order.id}:earn",
         f"order:{order.id}:cancel",
         f"order:{order.id}:refunded",
         *(f"refund:{refund.id}:reverse" for refund in order.refunds),
     ]
-    present = _keys_present(uow, context.store_id, keys)
+
+
+def _members_of(
+    uow: UnitOfWork, context: EarningContext, orders: list[commerce.OrderFacts]
+) -> dict[int, Member]:
+    """The members of the orders' customers, by customer id, locked; enrolled first where the program
+    enrols everyone (dated by their first order here)."""
+    joined: dict[int, datetime] = {}
+    for order in orders:
+        assert order.customer_id is not None
+        joined[order.customer_id] = min(joined.get(order.customer_id, order.placed_at), order.placed_at)
+    if context.program.auto_enroll:
+        enroll_many(uow, context.store_id, joined)
+    query = (
+        select(Member)
+        .where(Member.store_id == context.store_id, Member.customer_id.in_(list(joined)))
+        .order_by(Member.id)
+        .execution_options(populate_existing=True)
+    )
+    if uow.is_postgresql:
+        query = query.with_for_update()
+    return {member.customer_id: member for member in uow.session.scalars(query)}
+
+
+def _segments_of(uow: UnitOfWork, customer_ids: set[int]) -> dict[int, frozenset[str]]:
+    if not customer_ids:
+        return {}
+    rows = uow.session.execute(select(Customer.id, Customer.tags).where(Customer.id.in_(list(customer_ids))))
+    return {customer_id: frozenset(tags or []) for customer_id, tags in rows}
+
+
+def _referred_pending(uow: UnitOfWork, store_id: int, customer_ids: set[int]) -> set[int]:
+    """Customers whose referral still waits for their first order."""
+    if not customer_ids:
+        return set()
+    return set(
+        uow.session.scalars(
+            select(Referral.referred_customer_id).where(
+                Referral.store_id == store_id,
+                Referral.referred_customer_id.in_(list(customer_ids)),
+                Referral.status == "pending",
+            )
+        )
+    )
+
+
+def _after(uow: UnitOfWork, context: EarningContext, members: dict[int, Member]) -> None:
+    """Once the orders are in: tiers and badges of every member touched, in a few queries for all."""
+    from loyaldesk.loyalty.delight import award_badges_to
+    from loyaldesk.loyalty.tier_actions import update_tiers
+
+    uow.session.flush()
+    touched = [member for member in members.values() if member.id in context.touched_members]
+    update_tiers(uow, touched, program=context.program, terms=context.terms)
+    award_badges_to(uow, touched)
+
+
+def _keys_present(uow: UnitOfWork, store_id: int, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        found.update(
+            uow.session.scalars(
+                select(LedgerEntry.idempotency_key).where(
+                    LedgerEntry.store_id == store_id,
+                    LedgerEntry.idempotency_key.in_(keys[start : start + 500]),
+                )
+            )
+        )
+    return found
+
+
+def _reconcile_one(
+    uow: UnitOfWork,
+    context: EarningContext,
+    member: Member,
+    order: commerce.OrderFacts,
+    present: set[str],
+    segments: frozenset[str],
+) -> None:
+    program = context.program
     earned_at = stage_time(order, program.earn_on_status)
     unlock_from = stage_time(order, program.unlock_after_status)
     if f"order:{order.id}:earn" not in present and order.status != "cancelled" and earned_at is not None:
-        _earn(uow, context, member, order, unlock_from)
+        _earn(uow, context, member, order, unlock_from, segments)
         from loyaldesk.loyalty.referral_actions import on_order_earned
 
         on_order_earned(uow, context.store_id, member.customer_id, order.id)
@@ -226,22 +342,19 @@ def _earn(
     member: Member,
     order: commerce.OrderFacts,
     unlock_from: datetime | None,
+    segments: frozenset[str],
 ) -> None:
-    customer = uow.session.get(Customer, member.customer_id)
-    segments = frozenset(customer.tags or []) if customer else frozenset()
     result = order_points(context, order, member, segments)
     if result.total <= 0:
         return
-    pending_until = unlock_from + timedelta(days=context.program.pending_days) if unlock_from else None
-    when = f"pending until {pending_until:%d %b %Y}" if pending_until else "pending until the order arrives"
+    pending_until = pending_until_of(unlock_from, context.program.pending_days)
     ledger.earn(
         uow,
         member,
         context.terms,
         points=result.total,
         key=f"order:{order.id}:earn",
-        description=f"Order {order.number} ({format_money(order.total, order.currency)}): "
-        f"{result.total} points, {when}",
+        description=earn_description(order, result.total, pending_until),
         source="order",
         pending=True,
         pending_until=pending_until,
@@ -368,19 +481,25 @@ def _take_back_rest(
     )
 
 
-def _surprise(uow: UnitOfWork, context: EarningContext, member: Member, order: commerce.OrderFacts) -> None:
-    """A surprise bonus on one order in N over a value; chosen by a hash of the order, so it is repeatable."""
-    program = context.program
+def surprise_due(program: LoyaltyProgram, order: commerce.OrderFacts) -> bool:
+    """Whether this order wins the program's surprise: one order in N over a value, chosen by a hash of the
+    order, so that the same order always gets the same answer."""
     if (
         program.surprise_one_in <= 0
         or program.surprise_points <= 0
         or order.total < program.surprise_min_order_total
     ):
-        return
+        return False
     draw = int.from_bytes(
         hashlib.sha256(f"surprise:{order.store_id}:{order.id}".encode()).digest()[:8], "big"
     )
-    if draw % program.surprise_one_in != 0:
+    return draw % program.surprise_one_in == 0
+
+
+def _surprise(uow: UnitOfWork, context: EarningContext, member: Member, order: commerce.OrderFacts) -> None:
+    """A surprise bonus on one order in N over a value; chosen by a hash of the order, so it is repeatable."""
+    program = context.program
+    if not surprise_due(program, order):
         return
     ledger.earn(
         uow,

@@ -129,15 +129,16 @@ def member_picture(session: Session, store: Store, member: Member, now: datetime
         .order_by(Reward.points_cost)
     )
     offers = [offer_for(reward, member, tier, segments, now) for reward in rewards]
-    codes = list(
-        session.execute(
+    codes = [
+        (code, name)
+        for code, name in session.execute(
             select(RewardCode, Reward.name)
             .join(Reward, Reward.id == RewardCode.reward_id)
             .where(RewardCode.member_id == member.id)
             .order_by(RewardCode.id.desc())
             .limit(20)
-        ).tuples()
-    )
+        )
+    ]
     return MemberPicture(member, tier, pending, expiring, sentences, progress, badges, offers, codes)
 
 
@@ -190,6 +191,7 @@ class Overview:
     members: int
     active_members: int
     points_issued: int
+    points_adjusted: int
     points_redeemed: int
     points_expired: int
     points_outstanding: int
@@ -203,7 +205,9 @@ class Overview:
 
 
 def overview(session: Session, store: Store, program: LoyaltyProgram, now: datetime) -> Overview:
-    """The program in numbers. Liability = outstanding points x cost per point x (1 - expected breakage)."""
+    """The program in numbers. Liability = outstanding points x cost per point x (1 - expected breakage).
+    Issued counts points earned by the rules; adjusted, the net of manual adjustments; the redemption rate
+    is points redeemed over points given (issued plus net positive adjustments)."""
     members, active, available, pending = session.execute(
         select(
             func.count(Member.id),
@@ -220,17 +224,19 @@ def overview(session: Session, store: Store, program: LoyaltyProgram, now: datet
         ).all()
     )
     issued = -int(sums.get("issued", 0))
+    adjusted = -int(sums.get("adjustment", 0))  # net points given (positive) or taken by hand
     redeemed = int(sums.get("redeemed", 0))
     expired = int(sums.get("expired", 0))
-    tiers = list(
-        session.execute(
+    tiers: list[tuple[str, int]] = [
+        (name, int(count))
+        for name, count in session.execute(
             select(Tier.name, func.count(Member.id))
             .outerjoin(Member, (Member.tier_id == Tier.id) & (Member.store_id == store.id))
             .where(Tier.store_id == store.id)
             .group_by(Tier.id, Tier.name, Tier.rank)
             .order_by(Tier.rank)
-        ).tuples()
-    )
+        )
+    ]
     untiered = (
         session.scalar(
             select(func.count(Member.id)).where(Member.store_id == store.id, Member.tier_id.is_(None))
@@ -247,11 +253,12 @@ def overview(session: Session, store: Store, program: LoyaltyProgram, now: datet
         members=int(members),
         active_members=int(active),
         points_issued=issued,
+        points_adjusted=adjusted,
         points_redeemed=redeemed,
         points_expired=expired,
         points_outstanding=outstanding,
         points_pending=int(pending),
-        redemption_rate=redeemed / issued if issued > 0 else 0.0,
+        redemption_rate=redeemed / (issued + max(adjusted, 0)) if issued + max(adjusted, 0) > 0 else 0.0,
         tier_mix=[(name, int(count)) for name, count in tiers],
         liability_minor=int(liability.to_integral_value()),
         currency=store.currency,
@@ -266,3 +273,155 @@ def badge_rows(session: Session, member_id: int) -> list[MemberBadge]:
             select(MemberBadge).where(MemberBadge.member_id == member_id).order_by(MemberBadge.awarded_at)
         )
     )
+
+
+# -- reads for the console (appended; the functions above are shared with the API) ----------------
+
+
+def rules_of(session: Session, store_id: int) -> list[Any]:
+    """The store's earning rules: purchase rules first, then action rules, each in creation order."""
+    from loyaldesk.loyalty.models import EarningRule
+
+    return list(
+        session.scalars(
+            select(EarningRule)
+            .where(EarningRule.store_id == store_id)
+            .order_by(EarningRule.kind.desc(), EarningRule.id)
+        )
+    )
+
+
+def rule_of(session: Session, store_id: int, rule_id: int) -> Any:
+    """One rule of the store, or ``NotFound``."""
+    from loyaldesk.kernel.errors import NotFound
+    from loyaldesk.loyalty.models import EarningRule
+
+    rule = session.scalar(
+        select(EarningRule).where(EarningRule.id == rule_id, EarningRule.store_id == store_id)
+    )
+    if rule is None:
+        raise NotFound(f"no rule {rule_id} in this store")
+    return rule
+
+
+def tiers_of(session: Session, store_id: int) -> list[Tier]:
+    """The store's tier ladder, lowest rank first."""
+    return list(session.scalars(select(Tier).where(Tier.store_id == store_id).order_by(Tier.rank)))
+
+
+def tier_member_counts(session: Session, store_id: int) -> dict[int, int]:
+    """How many members hold each tier now (tier id -> count; tiers nobody holds are absent)."""
+    rows = session.execute(
+        select(Member.tier_id, func.count(Member.id))
+        .where(Member.store_id == store_id, Member.tier_id.is_not(None))
+        .group_by(Member.tier_id)
+    ).all()
+    return {int(tier_id): int(count) for tier_id, count in rows if tier_id is not None}
+
+
+def rewards_of(session: Session, store_id: int) -> list[Reward]:
+    """The rewards catalogue: active rewards first, cheapest first."""
+    return list(
+        session.scalars(
+            select(Reward)
+            .where(Reward.store_id == store_id)
+            .order_by(Reward.active.desc(), Reward.points_cost, Reward.id)
+        )
+    )
+
+
+def reward_of(session: Session, store_id: int, reward_id: int) -> Reward:
+    """One reward of the store, or ``NotFound``."""
+    from loyaldesk.kernel.errors import NotFound
+
+    reward = session.scalar(select(Reward).where(Reward.id == reward_id, Reward.store_id == store_id))
+    if reward is None:
+        raise NotFound(f"no reward {reward_id} in this store")
+    return reward
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    member: Member
+    name: str
+    email: str | None
+    tier_name: str | None
+
+
+MEMBER_SORTS = ("newest", "balance", "balance_low", "name")
+
+
+def member_rows(
+    session: Session,
+    store_id: int,
+    *,
+    query: str | None = None,
+    sort: str = "newest",
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[MemberRow], bool]:
+    """Members of the store with their customer's name, email and tier; every word of ``query`` must
+    match a first name, last name or email. ``sort`` is one of ``MEMBER_SORTS``. Returns the page and
+    whether there is a next one."""
+    statement = (
+        select(Member, Customer, Tier.name)
+        .join(Customer, Customer.id == Member.customer_id)
+        .outerjoin(Tier, Tier.id == Member.tier_id)
+        .where(Member.store_id == store_id)
+    )
+    for term in (query or "").split()[:5]:
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{escaped}%"
+        statement = statement.where(
+            Customer.email.ilike(like, escape="\\")
+            | Customer.first_name.ilike(like, escape="\\")
+            | Customer.last_name.ilike(like, escape="\\")
+        )
+    order = {
+        "balance": (Member.available_points.desc(), Member.id.desc()),
+        "balance_low": (Member.available_points.asc(), Member.id.desc()),
+        "name": (
+            func.lower(func.coalesce(Customer.last_name, "")),
+            func.lower(func.coalesce(Customer.first_name, "")),
+            Member.id,
+        ),
+    }.get(sort, (Member.id.desc(),))
+    page = max(page, 1)
+    rows = session.execute(statement.order_by(*order).offset((page - 1) * per_page).limit(per_page + 1)).all()
+    # A member whose tier was never evaluated holds the base tier (as the overview counts them).
+    base = session.scalar(select(Tier.name).where(Tier.store_id == store_id).order_by(Tier.rank).limit(1))
+    found = [
+        MemberRow(
+            member, customer.display_name, customer.email if not customer.erased_at else None, tier or base
+        )
+        for member, customer, tier in rows
+    ]
+    return found[:per_page], len(found) > per_page
+
+
+def member_card(session: Session, store_id: int, customer_id: int) -> tuple[Member, str | None] | None:
+    """The customer's membership and tier name (the base tier for a member whose tier was never
+    evaluated, as the overview counts them), or None when they are not a member."""
+    row = session.execute(
+        select(Member, Tier.name)
+        .outerjoin(Tier, Tier.id == Member.tier_id)
+        .where(Member.store_id == store_id, Member.customer_id == customer_id)
+    ).first()
+    if row is None:
+        return None
+    tier_name = row[1]
+    if tier_name is None:
+        tier_name = session.scalar(
+            select(Tier.name).where(Tier.store_id == store_id).order_by(Tier.rank).limit(1)
+        )
+    return row[0], tier_name
+
+
+def reward_code_of(session: Session, store_id: int, code_id: int) -> RewardCode:
+    """One reward code of the store, or ``NotFound``."""
+    from loyaldesk.kernel.errors import NotFound
+
+    code = session.scalar(select(RewardCode).where(RewardCode.id == code_id, RewardCode.store_id == store_id))
+    if code is None:
+        raise NotFound(f"no reward code {code_id} in this store")
+    return code

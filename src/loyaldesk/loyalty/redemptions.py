@@ -26,12 +26,13 @@ from loyaldesk.loyalty.program import ensure_program, terms_of
 from loyaldesk.stores import Permission, authorize, record_audit, store_by_id
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud and typed
+CODE_PREFIX = "LD-"  # tells our codes apart from the store's own discount codes
 EARLY_ACCESS_PERK = "early_access"
 
 
 def new_code() -> str:
     body = "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
-    return f"LD-{body[:5]}-{body[5:]}"
+    return f"{CODE_PREFIX}{body[:5]}-{body[5:]}"
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,7 @@ def _return(uow: UnitOfWork, terms: LedgerTerms, member: Member, code: RewardCod
 
 def mark_codes_used(uow: UnitOfWork, store_id: int, discount_codes: tuple[str, ...], order_id: int) -> None:
     """An order carried these discount codes: those that are our reward codes are now used."""
-    wanted = [text.strip().upper() for text in discount_codes if text.strip().upper().startswith("LD-")]
+    wanted = [text.strip().upper() for text in discount_codes if text.strip().upper().startswith(CODE_PREFIX)]
     if not wanted:
         return
     for code in uow.session.scalars(

@@ -19,7 +19,7 @@ from loyaldesk.loyalty.ledger import LedgerTerms
 from loyaldesk.loyalty.models import LedgerEntry, LedgerPosting, LoyaltyProgram, Member, PointLot, Tier
 from loyaldesk.loyalty.program import ensure_program, terms_of
 from loyaldesk.loyalty.rules import tiers as rules
-from loyaldesk.stores import Permission, authorize, record_audit, store_by_id
+from loyaldesk.stores import Permission, Store, authorize, record_audit, store_by_id
 
 BATCH = 500
 
@@ -59,38 +59,54 @@ def policy_of(program: LoyaltyProgram, timezone: str) -> rules.TierPolicy:
 def activities_of(uow: UnitOfWork, member: Member) -> list[rules.QualifyingActivity]:
     """The member's qualifying activity: each order that is not cancelled (spend net of refunds, points
     net of reversals, dated when placed) and every other point they earned."""
-    reversed_by_order = dict(
-        uow.session.execute(
-            select(LedgerEntry.order_id, func.sum(LedgerPosting.amount))
-            .join(LedgerPosting, LedgerPosting.entry_id == LedgerEntry.id)
-            .where(
-                LedgerEntry.member_id == member.id,
-                LedgerEntry.kind.in_(("reverse", "cancel")),
-                LedgerPosting.account == "issued",
+    return activities_for(uow, [member])[member.id]
+
+
+def activities_for(uow: UnitOfWork, members: list[Member]) -> dict[int, list[rules.QualifyingActivity]]:
+    """``activities_of`` for many members at once, in three queries (per 500 members)."""
+    orders: dict[int, list[rules.QualifyingActivity]] = {member.id: [] for member in members}
+    other: dict[int, list[rules.QualifyingActivity]] = {member.id: [] for member in members}
+    for start in range(0, len(members), 500):
+        chunk = members[start : start + 500]
+        member_ids = [member.id for member in chunk]
+        reversed_points: dict[tuple[int, int | None], int] = {
+            (member_id, order_id): int(total or 0)
+            for member_id, order_id, total in uow.session.execute(
+                select(LedgerEntry.member_id, LedgerEntry.order_id, func.sum(LedgerPosting.amount))
+                .join(LedgerPosting, LedgerPosting.entry_id == LedgerEntry.id)
+                .where(
+                    LedgerEntry.member_id.in_(member_ids),
+                    LedgerEntry.kind.in_(("reverse", "cancel")),
+                    LedgerPosting.account == "issued",
+                )
+                .group_by(LedgerEntry.member_id, LedgerEntry.order_id)
             )
-            .group_by(LedgerEntry.order_id)
-        ).all()
-    )
-    earned_by_order: dict[int | None, int] = {}
-    other: list[rules.QualifyingActivity] = []
-    for order_id, source, points, earned_at in uow.session.execute(
-        select(PointLot.order_id, PointLot.source, PointLot.points, PointLot.earned_at).where(
-            PointLot.member_id == member.id, PointLot.source.in_(("order", "action", "bonus"))
-        )
-    ):
-        if source == "order" and order_id is not None:
-            earned_by_order[order_id] = earned_by_order.get(order_id, 0) + points
-        else:
-            other.append(rules.QualifyingActivity(earned_at, points=points))
-    activities = []
-    for order_id, placed_at, total, refunded in uow.session.execute(
-        select(Order.id, Order.placed_at, Order.total, Order.refunded_total).where(
-            Order.customer_id == member.customer_id, Order.status != "cancelled"
-        )
-    ):
-        points = max(earned_by_order.get(order_id, 0) - int(reversed_by_order.get(order_id) or 0), 0)
-        activities.append(rules.QualifyingActivity.order(placed_at, max(total - refunded, 0), points))
-    return activities + other
+        }
+        earned_by_order: dict[tuple[int, int], int] = {}
+        for member_id, order_id, source, points, earned_at in uow.session.execute(
+            select(
+                PointLot.member_id, PointLot.order_id, PointLot.source, PointLot.points, PointLot.earned_at
+            ).where(PointLot.member_id.in_(member_ids), PointLot.source.in_(("order", "action", "bonus")))
+        ):
+            if source == "order" and order_id is not None:
+                earned_by_order[member_id, order_id] = earned_by_order.get((member_id, order_id), 0) + points
+            else:
+                other[member_id].append(rules.QualifyingActivity(earned_at, points=points))
+        member_of_customer = {member.customer_id: member.id for member in chunk}
+        for customer_id, order_id, placed_at, total, refunded in uow.session.execute(
+            select(Order.customer_id, Order.id, Order.placed_at, Order.total, Order.refunded_total).where(
+                Order.customer_id.in_(list(member_of_customer)), Order.status != "cancelled"
+            )
+        ):
+            member_id = member_of_customer[customer_id]  # type: ignore[index]
+            points = max(
+                earned_by_order.get((member_id, order_id), 0) - reversed_points.get((member_id, order_id), 0),
+                0,
+            )
+            orders[member_id].append(
+                rules.QualifyingActivity.order(placed_at, max(total - refunded, 0), points)
+            )
+    return {member_id: orders[member_id] + other[member_id] for member_id in orders}
 
 
 def _state(ladder: rules.TierLadder, member: Member) -> rules.MemberTierState:
@@ -119,21 +135,62 @@ def update_tier(
     terms: LedgerTerms | None = None,
 ) -> rules.TierDecision | None:
     """Evaluate and store the member's tier now; announce a change and pay entry rewards once per tier."""
-    ladder = ladder_of(uow, member.store_id)
+    decisions = update_tiers(uow, [member], program=program, terms=terms)
+    return decisions[0] if decisions else None
+
+
+def update_tiers(
+    uow: UnitOfWork,
+    members: list[Member],
+    *,
+    program: LoyaltyProgram | None = None,
+    terms: LedgerTerms | None = None,
+) -> list[rules.TierDecision]:
+    """``update_tier`` for members of one store, reading what it needs for all of them at once."""
+    if not members:
+        return []
+    store_id = members[0].store_id
+    ladder = ladder_of(uow, store_id)
     if ladder is None:
-        return None
-    store = store_by_id(uow.session, member.store_id)
-    program = program or ensure_program(uow, member.store_id)
+        return []
+    store = store_by_id(uow.session, store_id)
+    program = program or ensure_program(uow, store_id)
     terms = terms or terms_of(program, store.timezone)
+    policy = policy_of(program, store.timezone)
+    activities = activities_for(uow, members)
     now = uow.now()
-    decision = rules.evaluate_tier(
-        ladder, policy_of(program, store.timezone), activities_of(uow, member), _state(ladder, member), now
-    )
+    decisions = []
+    for member in members:
+        decision = rules.evaluate_tier(ladder, policy, activities[member.id], _state(ladder, member), now)
+        _apply(uow, member, decision, program, store, terms)
+        decisions.append(decision)
+    return decisions
+
+
+def _apply(
+    uow: UnitOfWork,
+    member: Member,
+    decision: rules.TierDecision,
+    program: LoyaltyProgram,
+    store: Store,
+    terms: LedgerTerms,
+) -> None:
     state = decision.state
-    member.tier_id, member.tier_qualified_id = state.current_tier_id, state.qualified_tier_id
-    member.tier_retained_until, member.tier_override_id = state.retained_until, state.override_tier_id
-    member.membership_tier_id, member.membership_until = state.membership_tier_id, state.membership_until
-    member.tier_review_at = decision.review_at
+    if (member.tier_id, member.tier_qualified_id, member.tier_retained_until, member.tier_override_id) != (
+        state.current_tier_id,
+        state.qualified_tier_id,
+        state.retained_until,
+        state.override_tier_id,
+    ):
+        member.tier_id, member.tier_qualified_id = state.current_tier_id, state.qualified_tier_id
+        member.tier_retained_until, member.tier_override_id = state.retained_until, state.override_tier_id
+    if (member.membership_tier_id, member.membership_until) != (
+        state.membership_tier_id,
+        state.membership_until,
+    ):
+        member.membership_tier_id, member.membership_until = state.membership_tier_id, state.membership_until
+    if member.tier_review_at != decision.review_at:
+        member.tier_review_at = decision.review_at
     if decision.changed:
         reason = rules.describe_change(
             decision,
@@ -164,7 +221,6 @@ def update_tier(
                 description=f"Welcome to {tier.name}: {tier.entry_reward_points} points",
                 source="bonus",
             )
-    return decision
 
 
 def set_override(uow: UnitOfWork, actor: Actor, store_id: int, member_id: int, tier_id: int | None) -> Member:

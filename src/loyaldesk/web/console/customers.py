@@ -15,6 +15,7 @@ from loyaldesk.customers import queries as customer_queries
 from loyaldesk.customers.schemas import CustomerProfile
 from loyaldesk.kernel.errors import NotFound
 from loyaldesk.kernel.pagination import decode_cursor
+from loyaldesk.loyalty import queries as loyalty_queries
 from loyaldesk.stores import Permission
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import ConsoleDep
@@ -93,6 +94,7 @@ def _customer_page(
         timeline, next_timeline = customer_queries.timeline(
             session, store_id, customer_id, cursor=timeline_cursor, limit=30
         )
+        loyalty = loyalty_queries.member_card(session, store_id, customer_id)
     return render(
         request,
         "customers/detail.html",
@@ -104,6 +106,8 @@ def _customer_page(
             "orders": orders,
             "timeline": timeline,
             "timeline_cursor": next_timeline,
+            "loyalty_member": loyalty[0] if loyalty else None,
+            "loyalty_tier": loyalty[1] if loyalty else None,
             "form": form or _profile_form(customer),
             "errors": errors,
             "flash": flash,

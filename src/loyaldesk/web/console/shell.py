@@ -48,11 +48,6 @@ SECTIONS = {
         "Live chat, email and the assistant will bring customers' questions here, with each "
         "customer's orders and points beside them.",
     ),
-    "loyalty": (
-        "Loyalty",
-        "The loyalty program is not set up yet",
-        "Points, tiers, rewards and referrals will be managed here.",
-    ),
     "analytics": (
         "Analytics",
         "No analytics yet",

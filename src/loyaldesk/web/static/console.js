@@ -45,3 +45,6 @@ document.addEventListener("keydown", (event) => {
     target.focus();
   }
 });
+
+// A form came back with errors: move focus to their summary, so keyboard users start there.
+document.getElementById("form-errors")?.focus();

@@ -1,0 +1,88 @@
+"""The loyalty program's part of a customer's GDPR export (``customers.extensions.export_section``):
+their membership and balances, every points entry, their reward codes and badges.
+
+Registered at import time; ``loyalty.handlers`` imports this module so that ``domains.load_all`` does.
+Members are kept on erasure (the ledger must keep balancing); they hold no personal data of their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loyaldesk.customers import export_section
+from loyaldesk.loyalty.models import LedgerEntry, MemberBadge, Reward, RewardCode
+from loyaldesk.loyalty.queries import member_card
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@export_section("loyalty")
+def export_loyalty(session: Session, store_id: int, customer_id: int) -> dict[str, Any] | None:
+    """The customer's membership as JSON-able data, or None when they never joined the program."""
+    card = member_card(session, store_id, customer_id)
+    if card is None:
+        return None
+    member, tier_name = card
+    entries = session.scalars(
+        select(LedgerEntry).where(LedgerEntry.member_id == member.id).order_by(LedgerEntry.id)
+    )
+    codes = session.execute(
+        select(RewardCode, Reward.name)
+        .join(Reward, Reward.id == RewardCode.reward_id)
+        .where(RewardCode.member_id == member.id)
+        .order_by(RewardCode.id)
+    ).all()
+    badges = session.scalars(
+        select(MemberBadge).where(MemberBadge.member_id == member.id).order_by(MemberBadge.id)
+    )
+    return {
+        "member": {
+            "id": member.id,
+            "enrolled_at": _iso(member.enrolled_at),
+            "referral_code": member.referral_code,
+            "tier": tier_name,
+            "tier_retained_until": _iso(member.tier_retained_until),
+            "membership_until": _iso(member.membership_until),
+            "last_activity_at": _iso(member.last_activity_at),
+        },
+        "balance": {
+            "available_points": member.available_points,
+            "pending_points": member.pending_points,
+            "lifetime_earned_points": member.lifetime_earned_points,
+            "lifetime_redeemed_points": member.lifetime_redeemed_points,
+        },
+        "ledger_entries": [
+            {
+                "id": entry.id,
+                "at": _iso(entry.created_at),
+                "kind": entry.kind,
+                "points": entry.points,
+                "description": entry.description,
+                "reason_code": entry.reason_code,
+                "order_id": entry.order_id,
+            }
+            for entry in entries
+        ],
+        "reward_codes": [
+            {
+                "code": code.code,
+                "reward": name,
+                "status": code.status,
+                "points_spent": code.points_spent,
+                "issued_at": _iso(code.issued_at),
+                "expires_at": _iso(code.expires_at),
+                "used_at": _iso(code.used_at),
+                "cancelled_at": _iso(code.cancelled_at),
+            }
+            for code, name in codes
+        ],
+        "badges": [
+            {"badge": badge.badge_code, "level": badge.level, "awarded_at": _iso(badge.awarded_at)}
+            for badge in badges
+        ],
+    }
