@@ -170,3 +170,18 @@ def test_referral_link_uses_the_store_page_when_configured(referring: Shop) -> N
     assert bad.status_code == 422 and "referral_link_template" in bad.text
     page = shop.client.get(f"/r/acme/{anna['referral']['code']}")
     assert page.status_code == 200 and anna["referral"]["code"] in page.text and "200 points" in page.text
+
+
+def test_approving_after_the_friend_already_ordered_rewards_both(referring: Shop) -> None:
+    shop = referring
+    twin = friend(shop, "twin", email="annajanssen+promo@gmail.com")
+    rejected = refer(shop, twin)
+    order = shop.order("twin", [("A", None, 1, 1000)], email="annajanssen+promo@gmail.com")
+    shop.move(order["id"], "fulfilled")  # the friend's points unlock
+    assert shop.balance("twin")[0] == 10
+    anna_before = shop.balance("anna")[0]
+    approved = shop.loyalty("POST", f"/referrals/{rejected['id']}/approve")
+    assert approved["status"] == "rewarded"
+    assert shop.balance("twin")[0] == 10 + 200
+    assert shop.balance("anna")[0] == anna_before + 500
+    shop.assert_ledger_clean()

@@ -42,7 +42,7 @@ def test_a_shopper_sees_their_points_rewards_and_history(members: Shop) -> None:
     [offer] = shop.as_shopper("alice", "GET", "/me/rewards").json()
     assert offer["can_redeem"] and offer["points_cost"] == 300
     history = shop.as_shopper("alice", "GET", "/me/history").json()["data"]
-    assert history[0]["description"] == "Adjusted by the store: test adjustment"
+    assert history[0]["description"] == "A gift from the store: test adjustment"
 
 
 def test_a_shopper_redeems_once_per_key_and_sees_the_code(members: Shop) -> None:

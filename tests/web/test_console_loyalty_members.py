@@ -60,7 +60,7 @@ def test_agent_adjusts_points_once_per_form_and_sees_the_history(
     assert balance(db, member) == (1_450, 300)
     shown = client.get(again.headers["location"]).text
     assert "nothing was added twice" in shown
-    assert "Adjusted by agent@acme.example.com: Parcel was late" in shown and "+250" in shown
+    assert "Sorry for the trouble: Parcel was late" in shown and "+250" in shown
     assert "Service recovery" in shown
 
     # A fresh form (new key) removes points; more than available is refused and named.

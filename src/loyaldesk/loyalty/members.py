@@ -17,7 +17,7 @@ from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import NotFound, PermissionDenied
 from loyaldesk.kernel.ids import reserve_ids
 from loyaldesk.loyalty.events import MemberEnrolled
-from loyaldesk.loyalty.models import Member
+from loyaldesk.loyalty.models import Member, Tier
 from loyaldesk.loyalty.rules.referrals import new_referral_code
 from loyaldesk.stores import Permission, authorize
 
@@ -33,6 +33,11 @@ def get_member(session: Session, store_id: int, member_id: int) -> Member:
     if member is None:
         raise NotFound(f"no member {member_id} in this store")
     return member
+
+
+def base_tier_id(session: Session, store_id: int) -> int | None:
+    """The tier every member starts in (the lowest rank), if the store has tiers."""
+    return session.scalar(select(Tier.id).where(Tier.store_id == store_id).order_by(Tier.rank).limit(1))
 
 
 def enroll(
@@ -53,6 +58,7 @@ def enroll(
         member = Member(
             store_id=store_id,
             customer_id=customer_id,
+            tier_id=base_tier_id(uow.session, store_id),
             enrolled_at=enrolled_at,
             available_points=0,
             pending_points=0,
@@ -130,12 +136,14 @@ def enroll_many(uow: UnitOfWork, store_id: int, joined: dict[int, datetime]) -> 
         return 0
     uow.session.flush()
     now = uow.now()
+    base = base_tier_id(uow.session, store_id)
     ids = reserve_ids(uow, Member.__table__, len(missing))
     rows: list[dict[str, Any]] = [
         {
             "id": member_id,
             "store_id": store_id,
             "customer_id": customer_id,
+            "tier_id": base,
             "enrolled_at": min(joined[customer_id], now),
             "available_points": 0,
             "pending_points": 0,

@@ -29,6 +29,15 @@ from loyaldesk.loyalty.schemas import (
 )
 from loyaldesk.stores import Permission, authorize, record_audit, store_by_id
 
+ADJUSTMENT_WORDS = {
+    "goodwill": "A gift from the store",
+    "correction": "Correction",
+    "service_recovery": "Sorry for the trouble",
+    "migration": "Points carried over",
+    "fraud": "Removed after review",
+    "other": "Adjustment",
+}
+
 
 def _allowed(actor: Actor, store_id: int, permission: Permission = Permission.MANAGE_STORE_SETTINGS) -> None:
     authorize(actor, store_id, scope="loyalty:write", permission=permission)
@@ -206,7 +215,9 @@ def adjust_points(
     if member is None:
         raise NotFound(f"no member {member_id} in this store")
     terms = terms_of(ensure_program(uow, store_id), store_by_id(uow.session, store_id).timezone)
-    description = f"Adjusted by {actor.label if actor.is_person else 'the store'}: {data.note}"
+    # The member reads this line: it names the reason, never the staff member (the entry and the audit
+    # log keep who it was).
+    description = f"{ADJUSTMENT_WORDS[data.reason_code]}: {data.note}"
     if data.points > 0:
         result = ledger.earn(
             uow,

@@ -20,7 +20,7 @@ from loyaldesk.kernel.errors import Conflict, NotFound
 from loyaldesk.loyalty import ledger
 from loyaldesk.loyalty.events import ReferralRecorded
 from loyaldesk.loyalty.members import enroll, member_of_customer
-from loyaldesk.loyalty.models import Member, Referral
+from loyaldesk.loyalty.models import Member, PointLot, Referral
 from loyaldesk.loyalty.program import ensure_program, terms_of
 from loyaldesk.loyalty.rules.referrals import (
     PersonFacts,
@@ -169,6 +169,30 @@ def on_order_points_unlocked(uow: UnitOfWork, store_id: int, member_id: int, ord
     referral.status, referral.referrer_rewarded_at = "rewarded", uow.now()
 
 
+def _catch_up(uow: UnitOfWork, store_id: int, referral: Referral) -> None:
+    """A referral approved after the friend already ordered: their first earning order qualifies it now,
+    and if that order's points are already unlocked, the referrer is rewarded now too."""
+    first = uow.session.execute(
+        select(PointLot.order_id, PointLot.status)
+        .join(Member, Member.id == PointLot.member_id)
+        .where(
+            Member.customer_id == referral.referred_customer_id,
+            PointLot.source == "order",
+            PointLot.order_id.is_not(None),
+        )
+        .order_by(PointLot.id)
+        .limit(1)
+    ).first()
+    if first is None:
+        return
+    order_id, status = first
+    on_order_earned(uow, store_id, referral.referred_customer_id, order_id)
+    if status != "pending":
+        member = member_of_customer(uow.session, store_id, referral.referred_customer_id)
+        assert member is not None
+        on_order_points_unlocked(uow, store_id, member.id, order_id)
+
+
 def decide_referral(
     uow: UnitOfWork, actor: Actor, store_id: int, referral_id: int, *, approve: bool
 ) -> Referral:
@@ -183,6 +207,7 @@ def decide_referral(
         referral.status = "pending"
         if ensure_program(uow, store_id).referral_friend_on == "signup":
             _reward_friend(uow, store_id, referral)
+        _catch_up(uow, store_id, referral)
     elif not approve and referral.status in ("pending", "qualified"):
         referral.status = "rejected"
     elif referral.status == "rewarded" and not approve:
