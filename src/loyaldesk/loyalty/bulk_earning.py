@@ -32,7 +32,6 @@ from loyaldesk.loyalty.rules import earning
 from loyaldesk.loyalty.rules.expiry import lot_expiry
 from loyaldesk.loyalty.rules.ledger import Account
 
-UNLOCK_DESCRIPTION = "Points from your order are now available"
 SYSTEM_LABEL = "loyaldesk"
 
 
@@ -150,7 +149,7 @@ def credit_in_bulk(uow: UnitOfWork, credits: list[Credit], terms: LedgerTerms) -
                     key=f"lot:{lot_id}:unlock",
                     fingerprint=request_hash(kind="unlock", lot=lot_id),
                     points=0,
-                    description=UNLOCK_DESCRIPTION,
+                    description=f"{points} points from your order are now available",
                     order_id=credit.order_id,
                     details={},
                     now=now,
@@ -162,7 +161,7 @@ def credit_in_bulk(uow: UnitOfWork, credits: list[Credit], terms: LedgerTerms) -
             ]
             member.pending_points -= points
             member.available_points += points
-            _announce(uow, member, unlock_id, "unlock", 0, UNLOCK_DESCRIPTION)
+            _announce(uow, member, unlock_id, "unlock", 0, entries[-1]["description"])
         still_pending = credit.pending and not unlocked
         lots.append(
             {

@@ -355,9 +355,11 @@ def spend(
     reason_code: str | None = None,
     actor_label: str = "loyaldesk",
     details: dict[str, Any] | None = None,
+    locked: bool = False,
 ) -> EntryResult:
     """Debit ``points`` from the available balance, oldest lots first. ``InsufficientPoints`` if short
-    (manual adjustments may overdraw only when the program allows negative balances)."""
+    (manual adjustments may overdraw only when the program allows negative balances). ``locked``: the
+    caller has already locked ``member`` (``lock_member``) and found no entry with ``key``."""
     if points <= 0:
         raise Invalid.field("points", "must be a positive number of points")
     fingerprint = request_hash(
@@ -368,10 +370,11 @@ def spend(
         reward_code=reward_code_id,
         reason=reason_code,
     )
-    member = lock_member(uow, member.id)  # first: a retry racing the original waits for it here
-    replay = _replay(uow, member.store_id, key, fingerprint)
-    if replay is not None:
-        return replay
+    if not locked:
+        member = lock_member(uow, member.id)  # first: a retry racing the original waits for it here
+        replay = _replay(uow, member.store_id, key, fingerprint)
+        if replay is not None:
+            return replay
     may_overdraw = (
         account == Account.ADJUSTMENT
         and terms.negative_balance_policy == NegativeBalancePolicy.ALLOW_NEGATIVE

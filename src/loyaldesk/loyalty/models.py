@@ -248,7 +248,7 @@ class RewardCode(Base):
     code: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
     points_spent: Mapped[int] = mapped_column(Integer)
-    redeem_entry_id: Mapped[int] = mapped_column(IdType)
+    redeem_entry_id: Mapped[int] = mapped_column(IdType, index=True)
     return_entry_id: Mapped[int | None] = mapped_column(IdType)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -129,6 +129,7 @@ def redeem(
         key=entry_key,
         description=f"Redeemed {reward.name}",
         actor_label=actor.label,
+        locked=True,  # locked above, and no entry has this key
     )
     code = RewardCode(
         store_id=store_id,

@@ -186,6 +186,7 @@ def _catch_up(uow: UnitOfWork, store_id: int, referral: Referral) -> None:
     if first is None:
         return
     order_id, status = first
+    assert order_id is not None  # the query keeps order lots only
     on_order_earned(uow, store_id, referral.referred_customer_id, order_id)
     if status != "pending":
         member = member_of_customer(uow.session, store_id, referral.referred_customer_id)

@@ -14,6 +14,7 @@ from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Invalid, NotFound
 from loyaldesk.kernel.money import format_money
 from loyaldesk.loyalty import ledger
+from loyaldesk.loyalty.bulk_earning import Credit, credit_in_bulk
 from loyaldesk.loyalty.events import TierChanged
 from loyaldesk.loyalty.ledger import LedgerTerms
 from loyaldesk.loyalty.models import LedgerEntry, LedgerPosting, LoyaltyProgram, Member, PointLot, Tier
@@ -160,11 +161,62 @@ def update_tiers(
     activities = activities_for(uow, members)
     now = uow.now()
     decisions = []
+    entered: list[tuple[Member, rules.TierDefinition]] = []
     for member in members:
         decision = rules.evaluate_tier(ladder, policy, activities[member.id], _state(ladder, member), now)
-        _apply(uow, member, decision, program, store, terms)
+        _apply(uow, member, decision, program, store)
+        entered += [(member, tier) for tier in decision.tiers_entered if tier.entry_reward_points > 0]
         decisions.append(decision)
+    _pay_entry_rewards(uow, entered, terms)
     return decisions
+
+
+def _pay_entry_rewards(
+    uow: UnitOfWork, entered: list[tuple[Member, rules.TierDefinition]], terms: LedgerTerms
+) -> None:
+    """Each tier's entry reward, once per member and tier ever: in bulk, except for members who owe
+    points (the ledger settles their debt first)."""
+    if not entered:
+        return
+    keys = {f"tier:{member.id}:{tier.id}:entry": (member, tier) for member, tier in entered}
+    paid = set(
+        uow.session.scalars(
+            select(LedgerEntry.idempotency_key).where(
+                LedgerEntry.store_id == entered[0][0].store_id, LedgerEntry.idempotency_key.in_(list(keys))
+            )
+        )
+    )
+    credits = []
+    for key, (member, tier) in keys.items():
+        if key in paid:
+            continue
+        description = f"Welcome to {tier.name}: {tier.entry_reward_points} points"
+        if member.available_points < 0:
+            ledger.earn(
+                uow,
+                member,
+                terms,
+                points=tier.entry_reward_points,
+                key=key,
+                description=description,
+                source="bonus",
+            )
+            continue
+        credits.append(
+            Credit(
+                member=member,
+                key=key,
+                fingerprint=ledger.request_hash(
+                    kind="earn", member=member.id, points=tier.entry_reward_points, source="bonus", order=None
+                ),
+                points=tier.entry_reward_points,
+                description=description,
+                source="bonus",
+                earned_at=uow.now(),
+                pending=False,
+            )
+        )
+    credit_in_bulk(uow, credits, terms)
 
 
 def _apply(
@@ -173,7 +225,6 @@ def _apply(
     decision: rules.TierDecision,
     program: LoyaltyProgram,
     store: Store,
-    terms: LedgerTerms,
 ) -> None:
     state = decision.state
     if (member.tier_id, member.tier_qualified_id, member.tier_retained_until, member.tier_override_id) != (
@@ -210,17 +261,6 @@ def _apply(
                 reason=reason,
             )
         )
-    for tier in decision.tiers_entered:
-        if tier.entry_reward_points > 0:
-            ledger.earn(
-                uow,
-                member,
-                terms,
-                points=tier.entry_reward_points,
-                key=f"tier:{member.id}:{tier.id}:entry",
-                description=f"Welcome to {tier.name}: {tier.entry_reward_points} points",
-                source="bonus",
-            )
 
 
 def set_override(uow: UnitOfWork, actor: Actor, store_id: int, member_id: int, tier_id: int | None) -> Member:

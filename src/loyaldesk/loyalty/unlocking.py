@@ -19,10 +19,16 @@ from loyaldesk.stores import store_by_id
 BATCH = 500
 
 
+def unlock_description(lot: PointLot) -> str:
+    """The history line of an unlocking (the fast lane writes the same words)."""
+    if lot.order_id is None:
+        return f"{lot.remaining} points are now available"
+    return f"{lot.remaining} points from your order are now available"
+
+
 def unlock_lot(uow: UnitOfWork, terms: LedgerTerms, lot: PointLot) -> None:
     """Unlock one pending lot now, and tell referrals that this order's points are in."""
-    what = "Points unlocked" if lot.order_id is None else "Points from your order are now available"
-    ledger.unlock(uow, lot, terms, key=f"lot:{lot.id}:unlock", description=what)
+    ledger.unlock(uow, lot, terms, key=f"lot:{lot.id}:unlock", description=unlock_description(lot))
     if lot.order_id is not None:
         from loyaldesk.loyalty.referral_actions import on_order_points_unlocked
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 13:03:39.016085
+Create Date: 2026-11-22 13:48:14.934171
 """
 
 from __future__ import annotations
@@ -466,6 +466,9 @@ def upgrade() -> None:
     with op.batch_alter_table("loyalty_reward_codes", schema=None) as batch_op:
         batch_op.create_index("ix_loyalty_reward_codes_expiry", ["status", "expires_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_loyalty_reward_codes_member_id"), ["member_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_loyalty_reward_codes_redeem_entry_id"), ["redeem_entry_id"], unique=False
+        )
 
     op.create_table(
         "loyalty_lot_movements",
@@ -557,6 +560,7 @@ def downgrade() -> None:
 
     op.drop_table("loyalty_lot_movements")
     with op.batch_alter_table("loyalty_reward_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_loyalty_reward_codes_redeem_entry_id"))
         batch_op.drop_index(batch_op.f("ix_loyalty_reward_codes_member_id"))
         batch_op.drop_index("ix_loyalty_reward_codes_expiry")
 
