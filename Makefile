@@ -45,6 +45,7 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/loyalty.py
 
 screenshots: $(VENV)/.installed-test browser
 	$(BIN)/python scripts/screenshots.py docs/screenshots
