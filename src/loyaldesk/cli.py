@@ -164,6 +164,7 @@ def demo(
         DEMO_SLUG,
         DEMO_STAFF,
         demo_exists,
+        demo_member_page,
         seed_demo,
     )
     from loyaldesk.kernel.migrations import upgrade_to_head
@@ -190,8 +191,18 @@ def demo(
                 f"Created [bold]{summary.customers:,}[/] customers, [bold]{summary.orders:,}[/] orders and "
                 f"[bold]{summary.refunds:,}[/] refunds."
             )
+            figures = summary.loyalty
+            out.print(
+                f"Loyalty: [bold]{figures.members:,}[/] members, "
+                f"[bold]{figures.points_available:,}[/] points to spend, "
+                f"[bold]{figures.redemptions:,}[/] rewards redeemed, "
+                f"[bold]{figures.referrals:,}[/] referrals."
+            )
             out.print(f"API key for the demo store (shown once): [bold]{summary.api_key}[/]")
             out.print(f"Shopify webhook secret: [bold]{DEMO_SHOPIFY_SECRET}[/]")
+        link = demo_member_page(database, settings.public_base_url)
+        if link:
+            out.print(f"A shopper's member page: {link}", soft_wrap=True)
         table = Table(title="Demo logins (password for all: " + DEMO_PASSWORD + ")")
         table.add_column("Role")
         table.add_column("Email")

@@ -8,12 +8,27 @@ from collections import Counter
 from datetime import date, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from loyaldesk.commerce.models import Order, Refund
+from loyaldesk.commerce.models import Order, Product, Refund
 from loyaldesk.customers.models import Customer
+from loyaldesk.demo.catalogue import MEMBERSHIP
 from loyaldesk.demo.generator import generate
-from loyaldesk.demo.seed import DEMO_PASSWORD, DEMO_STAFF, demo_exists, seed_demo
+from loyaldesk.demo.seed import DEMO_PASSWORD, DEMO_STAFF, DemoSummary, demo_exists, seed_demo
 from loyaldesk.kernel.db import Database
+from loyaldesk.loyalty.check import check_ledger
+from loyaldesk.loyalty.models import (
+    EarningRule,
+    LedgerEntry,
+    LoyaltyProgram,
+    Member,
+    MemberBadge,
+    Referral,
+    Reward,
+    RewardCode,
+    Tier,
+)
+from loyaldesk.stores.models import Store
 from loyaldesk.stores.queries import verify_staff_credentials
 
 UNTIL = date(2026, 11, 20)
@@ -50,16 +65,87 @@ def test_history_looks_like_a_real_store() -> None:
     assert any(order["discount_codes"] for order in orders)
 
 
-def test_seeding_creates_logins_customers_and_orders(db: Database) -> None:
+def test_seeding_creates_logins_customers_orders_and_a_living_program(db: Database) -> None:
     assert not demo_exists(db)
     summary = seed_demo(db, seed=3, customers=150, until=UNTIL)
     assert demo_exists(db)
     with db.read() as session:
-        assert session.scalar(select(func.count()).select_from(Customer)) == 150
+        store_id = session.scalar(select(Store.id).where(Store.slug == "demo"))
+        assert session.scalar(select(func.count()).select_from(Customer)) == 150 + 2  # two fraudsters
         assert session.scalar(select(func.count()).select_from(Order)) == summary.orders
         assert session.scalar(select(func.count()).select_from(Refund)) == summary.refunds
         for email, _name, _role in DEMO_STAFF:
             assert verify_staff_credentials(session, email, DEMO_PASSWORD) is not None
         oldest = session.scalar(select(func.min(Customer.created_at)))
+        _assert_living_program(session, store_id, summary)
     assert oldest is not None and oldest.date() < date(2025, 6, 1)  # customers since their first order
     assert summary.api_key and summary.api_key.startswith("ld_")
+
+
+def _assert_living_program(session: Session, store_id: int, summary: DemoSummary) -> None:
+    program = session.scalar(select(LoyaltyProgram).where(LoyaltyProgram.store_id == store_id))
+    assert program is not None
+    assert program.earn_rates == [{"currency": "EUR", "points": 1, "per_amount": 100, "rounding": "down"}]
+    assert (program.unlock_after_status, program.pending_days) == ("delivered", 14)
+    assert (program.expiry_policy, program.expiry_amount) == ("days_after_earning", 365)
+    assert program.negative_balance_policy == "floor_at_zero"
+    assert (program.point_value_minor, program.expected_breakage_percent) == (1, 20)
+
+    tiers = {
+        tier.name: tier
+        for tier in session.scalars(select(Tier).where(Tier.store_id == store_id).order_by(Tier.rank))
+    }
+    assert list(tiers) == ["Bronze", "Silver", "Gold", "Juniper Club"]
+    assert set(tiers["Gold"].perks) == {"free_shipping", "priority_support", "early_access"}
+    assert tiers["Gold"].entry_reward_points > 0 and tiers["Juniper Club"].membership_sku == MEMBERSHIP.sku
+    assert session.scalar(select(Product.id).where(Product.sku == MEMBERSHIP.sku)) is not None
+
+    rules = list(session.scalars(select(EarningRule).where(EarningRule.store_id == store_id)))
+    purchase = [rule.config for rule in rules if rule.kind == "purchase"]
+    assert any("Gift cards" in config["excluded_categories"] for config in purchase)
+    assert any(config["kind"] == "campaign" and config["ends_at"] for config in purchase)
+    actions = {rule.config["action"] for rule in rules if rule.kind == "action"}
+    assert {"signup", "birthday", "review", "newsletter", "social_follow", "survey"} <= actions
+
+    rewards = {
+        reward.kind: reward for reward in session.scalars(select(Reward).where(Reward.store_id == store_id))
+    }
+    assert set(rewards) == {
+        "fixed_discount", "percentage_discount", "free_shipping", "free_product", "store_credit", "custom"
+    }  # fmt: skip
+    expert = rewards["custom"]
+    assert expert.stock and expert.early_access_days > 0 and "early_access" in tiers["Gold"].perks
+
+    # Every buyer is a member, with points earned, unlocked, spent and expired; tiers and badges moved.
+    buyers = select(Order.customer_id).where(Order.store_id == store_id)
+    members = session.scalars(select(Member).where(Member.store_id == store_id)).all()
+    assert {member.customer_id for member in members} >= set(session.scalars(buyers))
+    assert len(members) == summary.loyalty.members
+    assert sum(1 for member in members if member.available_points > 0) > len(members) // 3
+    assert sum(member.pending_points for member in members) > 0
+    assert summary.loyalty.points_expired > 0 and summary.loyalty.points_redeemed > 0
+    assert {tier.id for tier in tiers.values() if tier.rank > 0} & {member.tier_id for member in members}
+    assert session.scalar(select(func.count()).select_from(MemberBadge)) > 0
+    kinds = set(session.scalars(select(LedgerEntry.kind).where(LedgerEntry.store_id == store_id)))
+    assert {"earn", "unlock", "redeem", "expire", "reverse", "adjust"} <= kinds
+
+    codes = session.scalars(select(RewardCode).where(RewardCode.store_id == store_id)).all()
+    assert len(codes) == summary.loyalty.redemptions > 0
+    assert all(code.code.startswith("LD-") for code in codes)
+    used = [code for code in codes if code.status == "used"]
+    assert used and all(code.used_order_id is not None for code in used)
+
+    referrals = session.scalars(select(Referral).where(Referral.store_id == store_id)).all()
+    rejected = [referral for referral in referrals if referral.status == "rejected"]
+    assert any("email looks like" in reason for referral in rejected for reason in referral.reasons)
+    assert any("phone" in reason for referral in rejected for reason in referral.reasons)
+    assert any(referral.status in ("qualified", "rewarded") for referral in referrals)
+    assert any(referral.status == "pending" for referral in referrals)  # signed up, not bought yet
+
+    adjustments = session.scalars(
+        select(LedgerEntry).where(LedgerEntry.store_id == store_id, LedgerEntry.kind == "adjust")
+    ).all()
+    assert adjustments and all(entry.reason_code for entry in adjustments)
+    assert all(entry.actor_label.endswith("@juniper.example.com") for entry in adjustments)
+
+    assert check_ledger(session, store_id) == []

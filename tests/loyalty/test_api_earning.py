@@ -369,3 +369,24 @@ def test_a_key_without_the_loyalty_scopes_changes_nothing(shop: Shop) -> None:
     assert shop.client.get("/api/v1/loyalty/program").status_code == 401
     assert shop.loyalty("GET", "/program") == before
     assert table_counts(shop.db, "loyalty_rules", "loyalty_tiers", "loyalty_rewards") == counts
+
+
+def test_winback_reaches_every_quiet_member_once(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("loyaldesk.loyalty.delight.BATCH", 2)  # a small job batch, to cross batches
+    shop.settings(winback_after_days=30)
+    shop.rule("We miss you", action="custom", custom_event="winback", points=150, max_times_per_customer=1)
+    for name in ("w1", "w2", "w3"):
+        shop.order(name, [("A", None, 1, 1000)])
+    shop.later(days=31)
+    shop.run_jobs("loyalty.winback")
+    shop.run_jobs("loyalty.winback")
+    assert [shop.balance(name)[0] for name in ("w1", "w2", "w3")] == [150, 150, 150]
+    # They come back, go quiet again: the rule allows one win-back each, so the next quiet spell pays
+    # nothing to them, yet a newcomer quiet at the same time is still reached.
+    for name in ("w1", "w2", "w3", "newcomer"):
+        shop.order(name, [("A", None, 1, 1000)])
+    shop.later(days=31)
+    for _ in range(3):
+        shop.run_jobs("loyalty.winback")
+    assert [shop.balance(name)[0] for name in ("w1", "w2", "w3")] == [150, 150, 150]
+    assert shop.balance("newcomer")[0] == 150

@@ -40,6 +40,7 @@ from loyaldesk.loyalty.models import (
 )
 from loyaldesk.loyalty.program import ensure_program
 from loyaldesk.loyalty.schemas import ProgramSettingsPatch, RuleIn, TierIn
+from loyaldesk.loyalty.unlocking import unlock_due_lots
 from tests.factories import make_store
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -52,7 +53,7 @@ def history() -> list[dict[str, Any]]:
     for number in range(40):
         customer = f"c{number % 8}"
         placed = NOW - timedelta(days=200 - number * 5)
-        status = "delivered" if number < 25 else "paid"
+        status = "delivered" if number < 25 or number >= 37 else "paid"  # the last ones unlock later
         lines = [
             {
                 "external_id": "a",
@@ -268,14 +269,25 @@ def clock_now(clock: FakeClock) -> FakeClock:
     return clock
 
 
+def live(db: Database, clock: FakeClock, slug: str) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """Set the store up and let its orders earn; then, three weeks later, let the unlock job run.
+    Returns the store and its pictures after each step."""
+    clock.set(NOW)
+    store_id = set_up(db, slug)
+    dispatch_until_idle(db)
+    earned = picture(db, store_id)
+    clock.set(NOW + timedelta(days=21))
+    with db.transaction() as uow:
+        unlock_due_lots(uow)
+    dispatch_until_idle(db)
+    return store_id, earned, picture(db, store_id)
+
+
 def test_fast_lane_and_general_path_write_the_same_ledger(
     db: Database, clock_now: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fast_store = set_up(db, "fast")
-    dispatch_until_idle(db)
-    fast = picture(db, fast_store)
+    _fast_store, fast, fast_unlocked = live(db, clock_now, "fast")
 
-    general_store = set_up(db, "general")
     refusals: list[str] = []
 
     def always_general(*args: Any) -> str:
@@ -283,14 +295,19 @@ def test_fast_lane_and_general_path_write_the_same_ledger(
         return "forced"
 
     monkeypatch.setattr(loyalty_orders, "fast_lane_refusal", always_general)
+    monkeypatch.setattr("loyaldesk.loyalty.unlocking.bulk_unlock_refusal", always_general)
     monkeypatch.setattr("loyaldesk.loyalty.handlers.welcome_customers", one_by_one)
-    dispatch_until_idle(db)
-    general = picture(db, general_store)
+    _general_store, general, general_unlocked = live(db, clock_now, "general")
 
-    assert refusals, "the general path was not taken"
+    assert len(refusals) > 40, "the general path was not taken"  # 40 orders, then the unlocks
     assert len(fast["ledger"]) > 60 and any(row[2] == "unlock" for row in fast["ledger"])
     assert any(row[3] == "pending" for row in fast["lots"]) and any(
         row[3] == "available" for row in fast["lots"]
     )
+    pending = [
+        sum(1 for row in lots if row[3] == "pending") for lots in (fast["lots"], fast_unlocked["lots"])
+    ]
+    assert pending[0] > pending[1] > 0  # the job unlocked the due ones; the undelivered wait
     for part in ("ledger", "lots", "members", "badges", "events"):
         assert fast[part] == general[part], part
+        assert fast_unlocked[part] == general_unlocked[part], f"{part} after unlocking"

@@ -171,7 +171,7 @@ def test_another_store_cannot_see_or_touch_our_members(members: Shop, other_stor
         ).status_code
         == 404
     )
-    assert shop.client.get(f"/api/v1/loyalty/rewards/1", headers=theirs).status_code == 404
+    assert shop.client.get("/api/v1/loyalty/rewards/1", headers=theirs).status_code == 404
     assert table_counts(shop.db, *LEDGER_TABLES) == before
 
 

@@ -44,6 +44,10 @@ CATALOGUE: tuple[CatalogueItem, ...] = (
     CatalogueItem("GFT-CRD-050", "Gift card €50", "Gift cards", 5000),
 )
 
+# The paid loyalty tier, sold at checkout: a product of the store, but not part of the generated shopping
+# (it is added to some orders of repeat customers by the demo's loyalty program).
+MEMBERSHIP = CatalogueItem("CLUB-12M", "Juniper Club membership (12 months)", "Memberships", 4900)
+
 # (country code, locale, time zone, phone prefix)
 COUNTRIES: tuple[tuple[str, str, str, str], ...] = (
     ("NL", "nl-NL", "Europe/Amsterdam", "+31 6"),

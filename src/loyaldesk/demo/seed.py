@@ -1,10 +1,18 @@
-"""Write the demo store into a database: store, staff logins, catalogue, and the generated history."""
+"""Write the demo store into a database: store, staff logins, catalogue, its loyalty program, and the
+generated history replayed week by week on the demo's own clock.
+
+The history ends at ``until`` 23:00 UTC, the moment the generator treats as "now", and the replay runs on
+a ``FakeClock`` from two years before that to it, whatever the database's own clock says: customers join,
+orders are ingested, refunds recorded and the loyalty program reacts (``demo.loyalty``) at the end of the
+week they happened in, so that points are earned, unlock, get spent and expire when they would have.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import select
@@ -13,10 +21,14 @@ from loyaldesk.commerce.actions import ingest_orders, record_refund, upsert_prod
 from loyaldesk.commerce.models import Order
 from loyaldesk.commerce.schemas import OrderIn, ProductIn, RefundIn
 from loyaldesk.customers import CustomerProfile, CustomerRef, resolve_customers
-from loyaldesk.demo.catalogue import CATALOGUE
-from loyaldesk.demo.generator import generate
-from loyaldesk.kernel.actors import SYSTEM, system_for
-from loyaldesk.kernel.db import Database
+from loyaldesk.demo.catalogue import CATALOGUE, MEMBERSHIP
+from loyaldesk.demo.generator import HISTORY_DAYS, DemoCustomer, DemoOrder, generate
+from loyaldesk.demo.loyalty import DemoLoyalty
+from loyaldesk.demo.loyalty_program import LoyaltyFigures, membership_sales
+from loyaldesk.kernel.actors import SYSTEM, Actor, system_for
+from loyaldesk.kernel.clock import FakeClock
+from loyaldesk.kernel.db import Database, UnitOfWork
+from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.stores import actions as store_actions
 from loyaldesk.stores.models import Store
 from loyaldesk.stores.passwords import hash_password
@@ -32,6 +44,7 @@ DEMO_STAFF = (
     ("analyst@juniper.example.com", "Alex Analyst", "analyst"),
 )
 BATCH = 1000
+WEEK = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -42,11 +55,17 @@ class DemoSummary:
     orders: int
     refunds: int
     api_key: str | None
+    loyalty: LoyaltyFigures = field(default_factory=LoyaltyFigures)
 
 
 def demo_exists(database: Database, slug: str = DEMO_SLUG) -> bool:
     with database.read() as session:
         return session.scalar(select(Store.id).where(Store.slug == slug)) is not None
+
+
+def history_end(until: date) -> datetime:
+    """The moment the demo's history ends and its seeding happens (as the generator has it)."""
+    return datetime.combine(until, time(23, 0), tzinfo=UTC)
 
 
 def seed_demo(
@@ -58,102 +77,68 @@ def seed_demo(
     slug: str = DEMO_SLUG,
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
-    """Create the demo store with its staff, catalogue and history. ``progress(done, total)`` is told of
-    each batch of orders. Refuses if the store exists (``Conflict``)."""
+    """Create the demo store with its staff, catalogue, loyalty program and history. ``progress(done,
+    total)`` is told of the orders replayed after each week. Refuses if the store exists (``Conflict``).
+
+    Only ``database``'s URL is used: the replay writes through a ``Database`` of its own on the demo's
+    clock, which ends at ``until`` 23:00 UTC, so that the same seed and ``until`` give the same store
+    whenever and wherever it is seeded."""
     history = generate(seed=seed, customers=customers, until=until)
-    password_hash = hash_password(DEMO_PASSWORD)
+    end = history_end(until)
+    weeks = -(-HISTORY_DAYS // 7)
+    moments = [end - WEEK * (weeks - index) for index in range(weeks + 1)]
 
-    def create_store(uow):  # type: ignore[no-untyped-def]
-        store = store_actions.create_store(
-            uow,
-            SYSTEM,
-            slug=slug,
-            name="Juniper & Oak",
-            currency="EUR",
-            timezone="Europe/Amsterdam",
-            locale="en",
-        )
-        actor = system_for(store.id, "demo seeder")
-        for email, name, role in DEMO_STAFF:
-            store_actions.add_staff_member(
-                uow, actor, store.id, email=email, name=name, role=role, password_hash=password_hash
-            )
-        store.shopify_webhook_secret = DEMO_SHOPIFY_SECRET
-        key = store_actions.create_api_key(
-            uow, actor, store.id, name="demo backend", scopes=list(DEFAULT_API_SCOPES)
-        )
-        products = [
-            ProductIn(
-                external_id=item.sku,
-                sku=item.sku,
-                title=item.title,
-                category=item.category,
-                price=item.price,
-                currency="EUR",
-            )
-            for item in CATALOGUE
-        ]
-        upsert_products(uow, actor, store.id, products)
-        return store.id, key.token
+    def week_of(moment: datetime) -> int:
+        """The week (1..weeks) whose end is the first at or after ``moment``."""
+        return max(1, weeks - int((end - moment) / WEEK))
 
-    store_id, token = database.write(create_store)
-    actor = system_for(store_id, "demo seeder")
-
-    # Newsletter sign-ups who never bought: customers without orders.
-    buyers = {order.payload["customer"]["external_id"] for order in history.orders}
-    signups = [
-        CustomerRef(
-            external_id=c.external_id,
-            email=c.email,
-            profile=CustomerProfile(
-                email=c.email,
-                first_name=c.first_name,
-                last_name=c.last_name,
-                locale=c.locale,
-                timezone=c.timezone,
-                marketing_consent=True,
-                tags=["newsletter"],
-                attributes={"country": c.country},
-            ),
-            first_seen_at=c.signed_up_at,
-        )
-        for c in history.customers
-        if c.external_id not in buyers
-    ]
-    with database.transaction() as uow:
-        resolve_customers(uow, store_id, list(signups), source="demo")
-
-    adapter = TypeAdapter(list[OrderIn])
-    total = len(history.orders)
-    refunds = 0
-    for start in range(0, total, BATCH):
-        chunk = history.orders[start : start + BATCH]
-        orders = adapter.validate_python([order.payload for order in chunk])
-        with database.transaction() as uow:
-            ingest_orders(uow, actor, store_id, orders, source="demo")
-            with_refunds = [order for order in chunk if order.refunds]
-            if with_refunds:
-                ids = dict(
-                    uow.session.execute(
-                        select(Order.external_id, Order.id).where(
-                            Order.store_id == store_id,
-                            Order.external_id.in_([order.payload["external_id"] for order in with_refunds]),
-                        )
-                    ).all()
+    clock = FakeClock(moments[0] - timedelta(days=1))
+    replay = Database(database.url, clock=clock)
+    replay.dispatch_needed = handlers.handles
+    try:
+        store_id, token = replay.write(_create_store, slug, hash_password(DEMO_PASSWORD))
+        membership_sales(history, seed, count=max(1, customers // 75))
+        loyalty = DemoLoyalty(replay, clock, store_id, history, seed=seed, week_of=week_of, end=end)
+        loyalty.set_up()
+        signups_by_week: dict[int, list[DemoCustomer]] = {}
+        buyers = {order.payload["customer"]["external_id"] for order in history.orders}
+        for person in history.customers:
+            if person.external_id not in buyers and person.signed_up_at is not None:
+                signups_by_week.setdefault(week_of(person.signed_up_at), []).append(person)
+        orders_by_week: dict[int, list[DemoOrder]] = {}
+        refunds_by_week: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+        for order in history.orders:
+            orders_by_week.setdefault(week_of(_at(order.payload["placed_at"])), []).append(order)
+            for refund in order.refunds:
+                refunds_by_week.setdefault(week_of(_at(refund["occurred_at"])), []).append(
+                    (order.payload["external_id"], refund)
                 )
-                for order in with_refunds:
-                    for refund in order.refunds:
-                        record_refund(
-                            uow,
-                            actor,
-                            store_id,
-                            ids[order.payload["external_id"]],
-                            RefundIn.model_validate(refund),
-                            source="demo",
-                        )
-                        refunds += 1
-        if progress is not None:
-            progress(min(start + BATCH, total), total)
+        actor = system_for(store_id, "demo seeder")
+        total = len(history.orders)
+        done = refunds = 0
+        for week in range(1, weeks + 1):
+            loyalty.before_orders(week, moments[week - 1], moments[week])
+            clock.set(moments[week])
+            week_orders = orders_by_week.get(week, [])
+            week_refunds = refunds_by_week.get(week, [])
+            for start in range(0, max(len(week_orders), 1), BATCH):
+                last = start + BATCH >= len(week_orders)  # refunds once all their orders are in
+                replay.write(
+                    _ingest,
+                    actor,
+                    store_id,
+                    signups_by_week.get(week, []) if start == 0 else [],
+                    week_orders[start : start + BATCH],
+                    week_refunds if last else [],
+                )
+            refunds += len(week_refunds)
+            loyalty.after_orders(week, moments[week])
+            done += len(week_orders)
+            if progress is not None and (week_orders or week == weeks):
+                progress(done, total)
+        figures = loyalty.finish()
+    finally:
+        replay.dispose()
     return DemoSummary(
         store_slug=slug,
         created=True,
@@ -161,4 +146,121 @@ def seed_demo(
         orders=total,
         refunds=refunds,
         api_key=token,
+        loyalty=figures,
     )
+
+
+def _create_store(uow: UnitOfWork, slug: str, password_hash: str) -> tuple[int, str]:
+    store = store_actions.create_store(
+        uow,
+        SYSTEM,
+        slug=slug,
+        name="Juniper & Oak",
+        currency="EUR",
+        timezone="Europe/Amsterdam",
+        locale="en",
+    )
+    actor = system_for(store.id, "demo seeder")
+    for email, name, role in DEMO_STAFF:
+        store_actions.add_staff_member(
+            uow, actor, store.id, email=email, name=name, role=role, password_hash=password_hash
+        )
+    store.shopify_webhook_secret = DEMO_SHOPIFY_SECRET
+    key = store_actions.create_api_key(
+        uow, actor, store.id, name="demo backend", scopes=list(DEFAULT_API_SCOPES)
+    )
+    products = [
+        ProductIn(
+            external_id=item.sku,
+            sku=item.sku,
+            title=item.title,
+            category=item.category,
+            price=item.price,
+            currency="EUR",
+        )
+        for item in (*CATALOGUE, MEMBERSHIP)
+    ]
+    upsert_products(uow, actor, store.id, products)
+    return store.id, key.token
+
+
+_ORDERS = TypeAdapter(list[OrderIn])
+
+
+def _ingest(
+    uow: UnitOfWork,
+    actor: Actor,
+    store_id: int,
+    signups: list[DemoCustomer],
+    orders: list[DemoOrder],
+    refunds: list[tuple[str, dict[str, Any]]],
+) -> None:
+    """One week: newsletter sign-ups who never bought, the orders placed, the refunds given."""
+    if signups:
+        resolve_customers(uow, store_id, [_signup(person) for person in signups], source="demo")
+    if orders:
+        ingest_orders(
+            uow, actor, store_id, _ORDERS.validate_python([o.payload for o in orders]), source="demo"
+        )
+    if refunds:
+        ids = dict(
+            uow.session.execute(
+                select(Order.external_id, Order.id).where(
+                    Order.store_id == store_id, Order.external_id.in_({external for external, _ in refunds})
+                )
+            ).all()
+        )
+        for external_id, refund in refunds:
+            record_refund(
+                uow, actor, store_id, ids[external_id], RefundIn.model_validate(refund), source="demo"
+            )
+
+
+def _signup(person: DemoCustomer) -> CustomerRef:
+    return CustomerRef(
+        external_id=person.external_id,
+        email=person.email,
+        profile=CustomerProfile(
+            email=person.email,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            locale=person.locale,
+            timezone=person.timezone,
+            marketing_consent=True,
+            tags=["newsletter"],
+            attributes={"country": person.country},
+        ),
+        first_seen_at=person.signed_up_at,
+    )
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def demo_member_page(database: Database, public_base_url: str, slug: str = DEMO_SLUG) -> str | None:
+    """A link to the member page of the demo's most engaged shopper (the most points to spend), signed
+    as the store's server would sign it."""
+    from urllib.parse import urlencode
+
+    from loyaldesk.customers import Customer
+    from loyaldesk.loyalty.models import Member
+    from loyaldesk.stores.credentials import shopper_signature
+
+    with database.read() as session:
+        store = session.scalar(select(Store).where(Store.slug == slug))
+        if store is None:
+            return None
+        external_id = session.scalar(
+            select(Customer.external_id)
+            .join(Member, Member.customer_id == Customer.id)
+            .where(Member.store_id == store.id, Customer.external_id.is_not(None))
+            .order_by(Member.available_points.desc(), Member.id)
+            .limit(1)
+        )
+        if external_id is None:
+            return None
+        query = urlencode(
+            {"customer": external_id, "signature": shopper_signature(store.identity_secret, external_id)}
+        )
+    return f"{public_base_url.rstrip('/')}/m/{slug}?{query}"

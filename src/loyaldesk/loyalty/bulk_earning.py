@@ -247,3 +247,48 @@ def _announce(
 
 def pending_until_of(unlock_from: datetime | None, pending_days: int) -> datetime | None:
     return unlock_from + timedelta(days=pending_days) if unlock_from else None
+
+
+def unlock_in_bulk(uow: UnitOfWork, lots: list[PointLot], members: dict[int, Member]) -> None:
+    """Unlock these pending lots (their members, by id, locked by the caller and not in debt) as
+    ``ledger.unlock`` would, one entry each, in a few statements."""
+    if not lots:
+        return
+    from loyaldesk.loyalty.unlocking import unlock_description
+
+    now = uow.now()
+    uow.session.flush()
+    entry_ids = reserve_ids(uow, LedgerEntry.__table__, len(lots))
+    entries: list[dict[str, Any]] = []
+    postings: list[dict[str, Any]] = []
+    for entry_id, lot in zip(entry_ids, lots, strict=True):
+        member = members[lot.member_id]
+        if member.available_points < 0 or lot.status != "pending":
+            raise ValueError(f"lot {lot.id} must be unlocked through the ledger")
+        points = lot.remaining
+        description = unlock_description(lot)
+        entries.append(
+            _entry(
+                entry_id,
+                member,
+                kind="unlock",
+                key=f"lot:{lot.id}:unlock",
+                fingerprint=request_hash(kind="unlock", lot=lot.id),
+                points=0,
+                description=description,
+                order_id=lot.order_id,
+                details={},
+                now=now,
+            )
+        )
+        postings += [
+            _posting(entry_id, member, Account.PENDING, -points, mine=True),
+            _posting(entry_id, member, Account.AVAILABLE, points, mine=True),
+        ]
+        member.pending_points -= points
+        member.available_points += points
+        lot.status = "available" if points > 0 else "spent"
+        lot.pending_until = None
+        _announce(uow, member, entry_id, "unlock", 0, description)
+    bulk_insert(uow, LedgerEntry.__table__, entries)
+    bulk_insert(uow, LedgerPosting.__table__, postings)

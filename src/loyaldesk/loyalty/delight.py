@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
@@ -197,30 +198,52 @@ def _is_anniversary(day: date, of: date) -> bool:
     return (day.month, day.day) == (of.month, of.day)
 
 
+def _month_day(uow: UnitOfWork, column: Any) -> Any:
+    if uow.is_postgresql:
+        return func.to_char(column, text("'MM-DD'"))
+    return func.strftime("%m-%d", column)
+
+
+def _recorded(uow: UnitOfWork, keys: list[str]) -> set[str]:
+    """Which of these action ids were already recorded (awarded or not): a job never looks at them again."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        found.update(
+            uow.session.scalars(
+                select(MemberAction.external_id).where(
+                    MemberAction.external_id.in_(keys[start : start + 500])
+                )
+            )
+        )
+    return found
+
+
 def send_birthday_rewards(uow: UnitOfWork) -> int:
-    """Scheduled: award birthday rules to members whose birthday it is today in their own time zone."""
+    """Scheduled: award birthday rules to members whose birthday it is today in their own time zone, once
+    a year each (recorded as the action ``birthday:<member>:<year>``, so no member is looked at twice)."""
     now = uow.now()
-    month_day = (
-        func.strftime("%m-%d", Customer.birthday)
-        if not uow.is_postgresql
-        else func.to_char(Customer.birthday, text("'MM-DD'"))
-    )
     rows = uow.session.execute(
         select(Member, Customer.birthday, Customer.timezone)
         .join(Customer, Customer.id == Member.customer_id)
-        .where(Customer.birthday.is_not(None), month_day.in_(_month_days(now)))
+        .where(Customer.birthday.is_not(None), _month_day(uow, Customer.birthday).in_(_month_days(now)))
         .order_by(Member.id)
-        .limit(5000)
     ).all()
-    done = 0
+    due = []
     for member, birthday, timezone in rows:
         store = store_by_id(uow.session, member.store_id)
         today = _local_today(timezone, store.timezone, now)
-        if birthday is None or not _is_anniversary(today, birthday):
-            continue
-        outcomes = action_outcomes(
-            uow, member, "birthday", None, write=True, external_id=f"birthday:{member.id}:{today.year}"
-        )
+        if birthday is not None and _is_anniversary(today, birthday):
+            due.append((member, f"birthday:{member.id}:{today.year}"))
+    return _record_due(uow, due, "birthday", None)
+
+
+def _record_due(uow: UnitOfWork, due: list[tuple[Member, str]], action: str, event_name: str | None) -> int:
+    """Record (and reward) the due actions not recorded yet, at most ``BATCH`` per run: the next run
+    continues where this one stopped. Returns the points awarded."""
+    recorded = _recorded(uow, [key for _member, key in due])
+    done = 0
+    for member, key in [(member, key) for member, key in due if key not in recorded][:BATCH]:
+        _new, outcomes = record_action(uow, member, action, event_name, key)
         done += sum(1 for outcome in outcomes if outcome.awarded)
     return done
 
@@ -228,45 +251,41 @@ def send_birthday_rewards(uow: UnitOfWork) -> int:
 def send_anniversary_rewards(uow: UnitOfWork) -> int:
     """Scheduled: on the yearly return of the day a member joined, the custom ``anniversary`` rule."""
     now = uow.now()
-    done = 0
-    programs = uow.session.scalars(select(LoyaltyProgram).where(LoyaltyProgram.enabled.is_(True)))
-    for program in programs:
-        store = store_by_id(uow.session, program.store_id)
-        today = now.astimezone(ZoneInfo(store.timezone)).date()
+    due = []
+    for program in uow.session.scalars(select(LoyaltyProgram).where(LoyaltyProgram.enabled.is_(True))):
+        zone = ZoneInfo(store_by_id(uow.session, program.store_id).timezone)
+        today = now.astimezone(zone).date()
         candidates = uow.session.scalars(
             select(Member)
-            .where(Member.store_id == program.store_id, Member.enrolled_at < now - timedelta(days=300))
+            .where(
+                Member.store_id == program.store_id,
+                Member.enrolled_at < now - timedelta(days=300),
+                _month_day(uow, Member.enrolled_at).in_(_month_days(now)),
+            )
             .order_by(Member.id)
         )
         for member in candidates:
-            joined = member.enrolled_at.astimezone(ZoneInfo(store.timezone)).date()
+            joined = member.enrolled_at.astimezone(zone).date()
             if today.year > joined.year and _is_anniversary(today, joined):
-                outcomes = action_outcomes(
-                    uow,
-                    member,
-                    "custom",
-                    "anniversary",
-                    write=True,
-                    external_id=f"anniversary:{member.id}:{today.year}",
-                )
-                done += sum(1 for outcome in outcomes if outcome.awarded)
-    return done
+                due.append((member, f"anniversary:{member.id}:{today.year}"))
+    return _record_due(uow, due, "custom", "anniversary")
 
 
 def send_winback_rewards(uow: UnitOfWork) -> int:
     """Scheduled: members who have gone quiet for the program's ``winback_after_days`` get the custom
-    ``winback`` rule's surprise (its own limits keep it from repeating)."""
+    ``winback`` rule's surprise (its own limits keep it from repeating). Each quiet spell is looked at
+    once (the action ``winback:<member>:<last activity day>``)."""
     now = uow.now()
-    done = 0
+    due = []
     for program in uow.session.scalars(select(LoyaltyProgram).where(LoyaltyProgram.enabled.is_(True))):
-        has_rule = uow.session.scalar(
-            select(EarningRule.id).where(
+        rules = uow.session.scalars(
+            select(EarningRule).where(
                 EarningRule.store_id == program.store_id,
                 EarningRule.kind == "action",
                 EarningRule.active.is_(True),
             )
         )
-        if has_rule is None:
+        if not any(rule.config.get("custom_event") == "winback" for rule in rules):
             continue
         cutoff = now - timedelta(days=program.winback_after_days)
         for member in uow.session.scalars(
@@ -277,19 +296,10 @@ def send_winback_rewards(uow: UnitOfWork) -> int:
                 Member.last_activity_at >= cutoff - timedelta(days=30),
             )
             .order_by(Member.id)
-            .limit(BATCH)
         ):
             assert member.last_activity_at is not None
-            outcomes = action_outcomes(
-                uow,
-                member,
-                "custom",
-                "winback",
-                write=True,
-                external_id=f"winback:{member.id}:{member.last_activity_at:%Y%m%d}",
-            )
-            done += sum(1 for outcome in outcomes if outcome.awarded)
-    return done
+            due.append((member, f"winback:{member.id}:{member.last_activity_at:%Y%m%d}"))
+    return _record_due(uow, due, "custom", "winback")
 
 
 def badge_metrics(uow: UnitOfWork, member: Member) -> dict[str, int]:

@@ -275,7 +275,7 @@ class Referral(Base):
     status: Mapped[str] = mapped_column(String(16))  # pending | qualified | rewarded | rejected
     reasons: Mapped[list[str]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    qualified_order_id: Mapped[int | None] = mapped_column(IdType)
+    qualified_order_id: Mapped[int | None] = mapped_column(IdType, index=True)
     friend_rewarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     referrer_rewarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by: Mapped[str | None] = mapped_column(String(320))

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.loyalty import ledger
+from loyaldesk.loyalty.bulk_earning import unlock_in_bulk
 from loyaldesk.loyalty.ledger import LedgerTerms
-from loyaldesk.loyalty.models import Member, PointLot
+from loyaldesk.loyalty.models import Member, PointLot, Referral
 from loyaldesk.loyalty.program import ensure_program, terms_of
 from loyaldesk.loyalty.rules.expiry import ExpiryPolicy, inactivity_deadline
 from loyaldesk.stores import store_by_id
@@ -57,9 +58,50 @@ def unlock_due_lots(uow: UnitOfWork) -> int:
         query = query.with_for_update(skip_locked=True)
     terms: dict[int, LedgerTerms] = {}
     lots = list(uow.session.scalars(query))
+    members = _lock_members(uow, {lot.member_id for lot in lots})
+    qualifying = _qualifying_orders(uow, {lot.order_id for lot in lots if lot.order_id is not None})
+    simple = [lot for lot in lots if bulk_unlock_refusal(lot, members[lot.member_id], qualifying) is None]
+    unlock_in_bulk(uow, simple, members)
     for lot in lots:
-        unlock_lot(uow, _terms(uow, terms, lot.store_id), lot)
+        if lot.status == "pending":
+            unlock_lot(uow, _terms(uow, terms, lot.store_id), lot)
     return len(lots)
+
+
+def bulk_unlock_refusal(lot: PointLot, member: Member, qualifying_orders: set[int]) -> str | None:
+    """Why this lot must be unlocked through the ledger one by one, or None when it can go in bulk."""
+    if member.available_points < 0:
+        return "the member owes points"
+    if lot.order_id in qualifying_orders:
+        return "its order qualifies a referral"
+    return None
+
+
+def _lock_members(uow: UnitOfWork, member_ids: set[int]) -> dict[int, Member]:
+    if not member_ids:
+        return {}
+    query = (
+        select(Member)
+        .where(Member.id.in_(sorted(member_ids)))
+        .order_by(Member.id)
+        .execution_options(populate_existing=True)
+    )
+    if uow.is_postgresql:
+        query = query.with_for_update()
+    return {member.id: member for member in uow.session.scalars(query)}
+
+
+def _qualifying_orders(uow: UnitOfWork, order_ids: set[int]) -> set[int]:
+    """Orders whose unlocking rewards a referrer (see ``referral_actions.on_order_points_unlocked``)."""
+    if not order_ids:
+        return set()
+    return set(
+        uow.session.scalars(
+            select(Referral.qualified_order_id).where(
+                Referral.qualified_order_id.in_(sorted(order_ids)), Referral.status == "qualified"
+            )
+        )
+    )
 
 
 def expire_due_lots(uow: UnitOfWork) -> int:

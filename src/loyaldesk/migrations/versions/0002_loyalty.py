@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 13:48:14.934171
+Create Date: 2026-11-22 13:53:34.724633
 """
 
 from __future__ import annotations
@@ -422,6 +422,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("referred_customer_id", name=op.f("uq_loyalty_referrals_referred_customer_id")),
     )
     with op.batch_alter_table("loyalty_referrals", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_loyalty_referrals_qualified_order_id"), ["qualified_order_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_loyalty_referrals_store_id"), ["store_id"], unique=False)
 
     op.create_table(
@@ -567,6 +570,7 @@ def downgrade() -> None:
     op.drop_table("loyalty_reward_codes")
     with op.batch_alter_table("loyalty_referrals", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_loyalty_referrals_store_id"))
+        batch_op.drop_index(batch_op.f("ix_loyalty_referrals_qualified_order_id"))
 
     op.drop_table("loyalty_referrals")
     op.drop_table("loyalty_member_badges")
