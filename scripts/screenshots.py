@@ -17,14 +17,20 @@ from pathlib import Path
 import uvicorn
 from playwright.sync_api import sync_playwright
 
-from loyaldesk.demo.seed import DEMO_PASSWORD, seed_demo
+from loyaldesk.demo.seed import DEMO_PASSWORD, demo_member_page, seed_demo
 from loyaldesk.kernel.migrations import upgrade_to_head
 from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings
 from loyaldesk.web.app import create_app
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _loyal_customer(runtime: Runtime) -> int:
@@ -33,10 +39,15 @@ def _loyal_customer(runtime: Runtime) -> int:
     from loyaldesk.commerce.models import Order
 
     with runtime.database.read() as session:
-        return int(session.execute(
-            select(Order.customer_id).where(Order.customer_id.is_not(None), Order.refunded_total > 0)
-            .group_by(Order.customer_id).order_by(func.count().desc(), Order.customer_id).limit(1)
-        ).scalar_one())
+        return int(
+            session.execute(
+                select(Order.customer_id)
+                .where(Order.customer_id.is_not(None), Order.refunded_total > 0)
+                .group_by(Order.customer_id)
+                .order_by(func.count().desc(), Order.customer_id)
+                .limit(1)
+            ).scalar_one()
+        )
 
 
 def main(target: Path) -> None:
@@ -44,14 +55,17 @@ def main(target: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/demo.db"
         upgrade_to_head(url)
-        settings = Settings(database_url=url, data_dir=Path(tmp), secret_key="screenshots", cookie_secure=False)
+        settings = Settings(
+            database_url=url, data_dir=Path(tmp), secret_key="screenshots", cookie_secure=False
+        )
         runtime = Runtime(settings)
         seed_demo(runtime.database, seed=42, customers=3000, until=date(2026, 11, 20))
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(create_app(runtime=runtime), host="127.0.0.1", port=port,
-                                               log_level="warning"))
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(runtime=runtime), host="127.0.0.1", port=port, log_level="warning")
+        )
         threading.Thread(target=server.run, daemon=True).start()
         while not server.started:
             time.sleep(0.05)
@@ -76,6 +90,19 @@ def main(target: Path) -> None:
             page.screenshot(path=str(target / "api-keys.png"), full_page=True)
             page.goto(f"{base}/console/demo/settings/audit")
             page.screenshot(path=str(target / "audit-log.png"))
+            page.goto(f"{base}/console/demo/loyalty")
+            page.wait_for_function(
+                "document.querySelector('img.chart') === null || document.querySelector('img.chart').complete"
+            )
+            page.screenshot(path=str(target / "loyalty-overview.png"), full_page=True)
+            page.goto(f"{base}/console/demo/loyalty/customers/{_loyal_customer(runtime)}")
+            page.screenshot(path=str(target / "loyalty-member.png"), full_page=True)
+            page.goto(f"{base}/console/demo/loyalty/referrals")
+            page.screenshot(path=str(target / "loyalty-referrals.png"), full_page=True)
+            shopper = demo_member_page(runtime.database, base)
+            assert shopper is not None
+            page.goto(shopper)
+            page.screenshot(path=str(target / "member-page.png"), full_page=True)
             page.goto(f"{base}/docs")
             page.wait_for_selector(".swagger-ui .opblock")
             page.screenshot(path=str(target / "api-docs.png"))

@@ -73,7 +73,7 @@ def offer_for(
     if reward.segments and not (set(reward.segments) & segments):
         reasons.append("for selected members only")
     if not reasons and member.available_points < cost:
-        reasons.append(f"needs {cost - member.available_points} more points")
+        reasons.append(f"needs {cost - member.available_points:,} more points")
     return Offer(reward, cost, not reasons, "; ".join(reasons) or "available")
 
 
