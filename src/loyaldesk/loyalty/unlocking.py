@@ -6,6 +6,8 @@ or member with its own idempotency key, so that two workers or a retry never do 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from loyaldesk.kernel.db import UnitOfWork
@@ -150,10 +152,17 @@ def expire_inactive_members(uow: UnitOfWork) -> int:
     )
     for program in programs:
         terms = terms_of(program, store_by_id(uow.session, program.store_id).timezone)
+        # Months are 28 to 31 days: select everyone quiet for at least 28 days a month (a few too many,
+        # checked exactly below), so that the active members never fill the batch.
+        quiet_since = uow.now() - timedelta(days=28 * terms.expiry_amount)
         members = uow.session.scalars(
             select(Member)
-            .where(Member.store_id == program.store_id, Member.available_points > 0)
-            .order_by(Member.id)
+            .where(
+                Member.store_id == program.store_id,
+                Member.available_points > 0,
+                Member.last_activity_at <= quiet_since,
+            )
+            .order_by(Member.last_activity_at, Member.id)
             .limit(BATCH)
         )
         for member in members:
