@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-DOMAINS = ("stores", "customers", "commerce", "loyalty")
+DOMAINS = ("stores", "customers", "commerce", "loyalty", "support")
 
 
 def load_all_models() -> None:

@@ -20,6 +20,7 @@ from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.kernel.jobs import BackgroundRunner, jobs
 from loyaldesk.kernel.write_queue import WriteQueue
+from loyaldesk.realtime.channels import public_channels_for
 from loyaldesk.settings import Settings
 from loyaldesk.stores.api_key_cache import ApiKeyCache
 from loyaldesk.stores.throttle import LoginThrottle
@@ -64,7 +65,10 @@ class Runtime:
 
     def _announce(self, stored: Sequence[StoredEvent]) -> None:
         for event in stored:
-            self.broker.publish(store_events_channel(event.store_id), json.dumps(event.as_message()))
+            message = json.dumps(event.as_message())
+            self.broker.publish(store_events_channel(event.store_id), message)
+            for channel in public_channels_for(event):
+                self.broker.publish(channel, message)
 
     async def start(self) -> None:
         if self._started:

@@ -2,7 +2,14 @@
 
 from loyaldesk.customers import timeline as _timeline  # noqa: F401  (registers timeline describers)
 from loyaldesk.customers.actions import CustomerRef, resolve_customers, upsert_customer
-from loyaldesk.customers.extensions import TimelineEntry, erasure_step, export_section, timeline_entry
+from loyaldesk.customers.extensions import (
+    TimelineEntry,
+    customer_facts,
+    erasure_step,
+    export_section,
+    facts_about,
+    timeline_entry,
+)
 from loyaldesk.customers.models import Customer
 from loyaldesk.customers.queries import get_customer
 from loyaldesk.customers.schemas import CustomerCreate, CustomerProfile
@@ -13,8 +20,10 @@ __all__ = [
     "CustomerProfile",
     "CustomerRef",
     "TimelineEntry",
+    "customer_facts",
     "erasure_step",
     "export_section",
+    "facts_about",
     "get_customer",
     "resolve_customers",
     "timeline_entry",

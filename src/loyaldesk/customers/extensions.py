@@ -3,6 +3,8 @@
 * ``timeline_entry`` describers turn a stored event into a line on the customer's timeline.
 * ``export_section`` providers add their data to a GDPR export (orders, points, conversations...).
 * ``erasure_step`` functions remove personal data a capability keeps about a customer.
+* ``customer_facts`` providers tell other capabilities what they know of a customer (the loyalty
+  program: tier, perks and points), so that support can use them without importing loyalty.
 
 Each capability registers at import time, from its own package, so the customers domain never imports
 them.
@@ -34,6 +36,8 @@ ErasureStep = Callable[[UnitOfWork, int, int], None]
 _describers: dict[str, TimelineDescriber] = {}
 _export_sections: dict[str, ExportSection] = {}
 _erasure_steps: dict[str, ErasureStep] = {}
+FactsProvider = Callable[[Session, int, int], "dict[str, Any] | None"]
+_facts_providers: dict[str, FactsProvider] = {}
 
 
 def timeline_entry(*event_types: str) -> Callable[[TimelineDescriber], TimelineDescriber]:
@@ -82,3 +86,23 @@ def export_sections() -> dict[str, ExportSection]:
 
 def erasure_steps() -> dict[str, ErasureStep]:
     return dict(_erasure_steps)
+
+
+def customer_facts(name: str) -> Callable[[FactsProvider], FactsProvider]:
+    """Decorator: ``fn(session, store_id, customer_id)`` returns JSON-able facts, or None."""
+
+    def register(fn: FactsProvider) -> FactsProvider:
+        _facts_providers[name] = fn
+        return fn
+
+    return register
+
+
+def facts_about(session: Session, store_id: int, customer_id: int) -> dict[str, dict[str, Any]]:
+    """Every registered capability's facts about a customer, by capability name (absent: no facts)."""
+    facts: dict[str, dict[str, Any]] = {}
+    for name, provider in _facts_providers.items():
+        found = provider(session, store_id, customer_id)
+        if found is not None:
+            facts[name] = found
+    return facts

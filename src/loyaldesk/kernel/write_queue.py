@@ -146,6 +146,8 @@ class WriteQueue:
         callbacks = [cb for unit in batch if unit.error is None for cb in unit.callbacks]
         self.database.notify_committed(stored, callbacks)
         for unit in batch:
+            if unit.future.done():
+                continue  # the caller gave up waiting (its task was cancelled); the work is committed
             if unit.error is not None:
                 unit.future.set_exception(unit.error)
             else:

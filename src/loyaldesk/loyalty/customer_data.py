@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loyaldesk.customers import export_section
-from loyaldesk.loyalty.models import LedgerEntry, MemberBadge, Reward, RewardCode
+from loyaldesk.customers import customer_facts, export_section
+from loyaldesk.loyalty.models import LedgerEntry, MemberBadge, Reward, RewardCode, Tier
 from loyaldesk.loyalty.queries import member_card
 
 
@@ -85,4 +85,25 @@ def export_loyalty(session: Session, store_id: int, customer_id: int) -> dict[st
             {"badge": badge.badge_code, "level": badge.level, "awarded_at": _iso(badge.awarded_at)}
             for badge in badges
         ],
+    }
+
+
+@customer_facts("loyalty")
+def loyalty_facts(session: Session, store_id: int, customer_id: int) -> dict[str, Any] | None:
+    """What the support desk shows and routes by: tier, its perks, points. None for non-members."""
+    card = member_card(session, store_id, customer_id)
+    if card is None:
+        return None
+    member, tier_name = card
+    perks: list[str] = []
+    if tier_name is not None:
+        perks = list(
+            session.scalar(select(Tier.perks).where(Tier.store_id == store_id, Tier.name == tier_name)) or []
+        )
+    return {
+        "tier": tier_name,
+        "tier_perks": perks,
+        "points": member.available_points,
+        "pending_points": member.pending_points,
+        "referral_code": member.referral_code,
     }

@@ -26,6 +26,9 @@ class Permission(StrEnum):
     MANAGE_STORE_SETTINGS = "manage_store_settings"
     VIEW_AUDIT_LOG = "view_audit_log"
     VIEW_ANALYTICS = "view_analytics"
+    VIEW_CONVERSATIONS = "view_conversations"
+    ANSWER_CONVERSATIONS = "answer_conversations"
+    MANAGE_SUPPORT = "manage_support"
 
 
 _EVERYTHING = frozenset(Permission)
@@ -33,8 +36,23 @@ _EVERYTHING = frozenset(Permission)
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: _EVERYTHING,
     Role.ADMIN: _EVERYTHING,
-    Role.AGENT: frozenset({Permission.VIEW_CUSTOMERS, Permission.EDIT_CUSTOMERS, Permission.VIEW_ORDERS}),
-    Role.ANALYST: frozenset({Permission.VIEW_CUSTOMERS, Permission.VIEW_ORDERS, Permission.VIEW_ANALYTICS}),
+    Role.AGENT: frozenset(
+        {
+            Permission.VIEW_CUSTOMERS,
+            Permission.EDIT_CUSTOMERS,
+            Permission.VIEW_ORDERS,
+            Permission.VIEW_CONVERSATIONS,
+            Permission.ANSWER_CONVERSATIONS,
+        }
+    ),
+    Role.ANALYST: frozenset(
+        {
+            Permission.VIEW_CUSTOMERS,
+            Permission.VIEW_ORDERS,
+            Permission.VIEW_ANALYTICS,
+            Permission.VIEW_CONVERSATIONS,
+        }
+    ),
 }
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
@@ -73,6 +91,8 @@ API_SCOPES: dict[str, str] = {
     "events:read": "Read the store's event stream.",
     "loyalty:read": "Read the loyalty program, members' points, tiers, rewards and referrals.",
     "loyalty:write": "Change the program; adjust points; redeem rewards; record actions and referrals.",
+    "conversations:read": "Read support conversations and their messages.",
+    "conversations:write": "Start conversations and post messages on behalf of customers.",
 }
 
 DEFAULT_API_SCOPES = (

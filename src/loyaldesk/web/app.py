@@ -21,12 +21,15 @@ from loyaldesk.commerce import webhooks_http
 from loyaldesk.customers import http as customers_http
 from loyaldesk.loyalty import http as loyalty_http
 from loyaldesk.loyalty import member_http
+from loyaldesk.realtime import console_socket, widget_socket
 from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings, get_settings
 from loyaldesk.stores import http as stores_http
+from loyaldesk.support import widget_http
 from loyaldesk.web import api_events
 from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
+from loyaldesk.web.console import inbox as console_inbox
 from loyaldesk.web.console import loyalty as console_loyalty
 from loyaldesk.web.console import loyalty_catalog as console_loyalty_catalog
 from loyaldesk.web.console import loyalty_members as console_loyalty_members
@@ -67,6 +70,7 @@ MEMBER_PAGE_CSP = (
 )
 EMBEDDABLE_PREFIXES = ("/m/", "/r/")
 MEMBER_API_PREFIX = "/member-api/"
+WIDGET_API_PREFIX = "/widget-api/"
 
 
 class SecurityHeadersMiddleware:
@@ -85,7 +89,9 @@ class SecurityHeadersMiddleware:
                 headers.append((b"x-content-type-options", b"nosniff"))
                 headers.append((b"referrer-policy", b"same-origin"))
                 has_policy = any(name.lower() == b"content-security-policy" for name, _ in headers)
-                if has_policy or path.startswith(("/docs", "/api/", "/webhooks/", MEMBER_API_PREFIX)):
+                if has_policy or path.startswith(
+                    ("/docs", "/api/", "/webhooks/", MEMBER_API_PREFIX, WIDGET_API_PREFIX)
+                ):
                     pass  # a response that set its own policy keeps it; JSON needs none
                 elif path.startswith(EMBEDDABLE_PREFIXES):
                     headers.append((b"content-security-policy", MEMBER_PAGE_CSP.encode()))
@@ -99,8 +105,8 @@ class SecurityHeadersMiddleware:
 
 
 class MemberApiCorsMiddleware:
-    """CORS for the member API only: a store's own pages call it from their origin with the shopper's
-    signature in headers (no cookies), so any origin may; the rest of loyaldesk stays same-origin."""
+    """CORS for the member and widget APIs only: a store's own pages call them from their origin with the
+    shopper's signature or visitor token (no cookies), so any origin may; the rest stays same-origin."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -119,7 +125,7 @@ class MemberApiCorsMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(MEMBER_API_PREFIX):
+        if scope["type"] == "http" and scope["path"].startswith((MEMBER_API_PREFIX, WIDGET_API_PREFIX)):
             await self.cors(scope, receive, send)
         else:
             await self.app(scope, receive, send)
@@ -160,6 +166,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         webhooks_http.router,
         console_auth.router,
         console_customers.router,
+        console_inbox.router,
+        widget_socket.router,
+        console_socket.router,
+        widget_http.router,
         console_loyalty.router,
         console_loyalty_settings.router,
         console_loyalty_rules.router,

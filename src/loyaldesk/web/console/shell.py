@@ -42,12 +42,6 @@ def store_home(console: ConsoleDep) -> Response:
 
 
 SECTIONS = {
-    "inbox": (
-        "Inbox",
-        "No conversations yet",
-        "Live chat, email and the assistant will bring customers' questions here, with each "
-        "customer's orders and points beside them.",
-    ),
     "analytics": (
         "Analytics",
         "No analytics yet",

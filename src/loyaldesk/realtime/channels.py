@@ -1,0 +1,51 @@
+"""Broker channels and which events a shopper may see.
+
+Committed events go to their store's channel (``runtime.store_events_channel``), which only staff
+consoles read. The events of a conversation that its customer may see also go to the conversation's
+public channel, which the customer's widget reads. Internal notes and the desk's bookkeeping (labels,
+priority, assignment) never reach a public channel.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loyaldesk.kernel.events import StoredEvent
+
+# The support events a widget may receive (when not internal).
+PUBLIC_CONVERSATION_EVENTS = frozenset(
+    {
+        "conversation.started",
+        "conversation.message_posted",
+        "conversation.status_changed",
+        "conversation.read",
+        "csat.requested",
+        "csat.submitted",
+    }
+)
+# What the console's live inbox listens to.
+CONSOLE_EVENT_PREFIXES = ("conversation.", "csat.", "agent.")
+
+
+def conversation_channel(conversation_id: int) -> str:
+    """The public channel of one conversation: what its customer's widget may see."""
+    return f"conversation:{conversation_id}:public"
+
+
+def is_public(event_type: str, subject_type: str | None, payload: dict[str, Any]) -> bool:
+    return (
+        subject_type == "conversation"
+        and event_type in PUBLIC_CONVERSATION_EVENTS
+        and not payload.get("internal", False)
+    )
+
+
+def public_channels_for(event: StoredEvent) -> list[str]:
+    """The public channels on which ``event`` is announced besides its store's channel."""
+    if event.subject_id is not None and is_public(event.event_type, event.subject_type, event.payload):
+        return [conversation_channel(event.subject_id)]
+    return []
+
+
+def is_console_event(event_type: str) -> bool:
+    return event_type.startswith(CONSOLE_EVENT_PREFIXES)

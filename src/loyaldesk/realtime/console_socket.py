@@ -1,0 +1,196 @@
+"""The agent console's WebSocket: ``/ws/console/{store_slug}``.
+
+Authenticated by the console's session cookie; refused unless the page that opens it is loyaldesk's own
+(the ``Origin`` header names this server) and the staff member may view the store's conversations.
+While it is open the agent counts as connected (online unless they chose "away"), and routing may give
+them conversations.
+
+Protocol: the client may first send ``{"type": "resume", "last_event_id": n}`` (within a second of
+connecting; otherwise it starts from now); the server answers ``{"type": "ready", "last_event_id"}``
+(``"reset": true`` when too much was missed: reload the inbox), replays, then streams every support event
+of the store (``conversation.*``, ``csat.*``, ``agent.*``) and ephemeral ``typing`` frames. Client frames:
+``typing`` {conversation_id, typing}, ``presence`` {presence: online|away}, ``ping``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from loyaldesk.kernel.actors import Actor
+from loyaldesk.kernel.errors import DomainError
+from loyaldesk.realtime.channels import conversation_channel, is_console_event
+from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id
+from loyaldesk.runtime import Runtime, store_events_channel
+from loyaldesk.stores import Permission
+from loyaldesk.stores import queries as store_queries
+from loyaldesk.stores.queries import StoreAccess
+from loyaldesk.support import actions
+from loyaldesk.support.models import Conversation
+
+router = APIRouter()
+
+RESUME_WAIT_SECONDS = 1.0
+
+
+def same_origin(websocket: WebSocket) -> bool:
+    """Whether the page that opened the socket was served by this server (no cross-site hijacking)."""
+    origin = websocket.headers.get("origin")
+    host = websocket.headers.get("host")
+    if not origin or not host:
+        return False
+    return urlsplit(origin).netloc == host
+
+
+def _who(runtime: Runtime, token: Any, store_slug: str) -> tuple[Any, Any] | None:
+    if not isinstance(token, str) or not token:
+        return None
+    with runtime.database.read() as session:
+        login = store_queries.console_session(session, token, runtime.clock.now())
+        if login is None:
+            return None
+        try:
+            access = store_queries.access_store(session, login.account.id, store_slug)
+        except DomainError:
+            return None
+    return login, access
+
+
+@router.websocket("/ws/console/{store_slug}")
+async def console_socket(websocket: WebSocket, store_slug: str) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    if not same_origin(websocket):
+        await websocket.close(4403, "open the console from loyaldesk itself")
+        return
+    token = websocket.session.get("sid") if "session" in websocket.scope else None
+    who = await anyio.to_thread.run_sync(_who, runtime, token, store_slug)
+    if who is None:
+        await websocket.close(4401, "please log in")
+        return
+    login, access = who
+    if not access.can(Permission.VIEW_CONVERSATIONS):
+        await websocket.close(4403, "your role may not see conversations")
+        return
+    await websocket.accept()
+    ip = websocket.client.host if websocket.client else None
+    await ConsoleSession(websocket, runtime, access.actor_for(login.account, ip), access).run()
+
+
+class ConsoleSession:
+    def __init__(self, websocket: WebSocket, runtime: Runtime, actor: Actor, access: StoreAccess):
+        self.websocket = websocket
+        self.runtime = runtime
+        self.actor = actor
+        self.store_id: int = access.store.id
+        self.staff_id: int = actor.id or 0
+        self.answers = access.can(Permission.ANSWER_CONVERSATIONS)
+        self.stream = EventStream(websocket, runtime.broker, self._accept)
+
+    def _accept(self, message: dict[str, Any]) -> bool:
+        return message.get("store_id") == self.store_id and is_console_event(message.get("type", ""))
+
+    async def run(self) -> None:
+        connected = False
+        try:
+            await self.stream.watch(store_events_channel(self.store_id))
+            resume_from = await self._resume_request()
+            await self._ready(resume_from)
+            if self.answers:
+                await self.runtime.database.write_async(
+                    actions.agent_connected, self.store_id, self.staff_id, delta=1
+                )
+                connected = True
+            self.stream.start_heartbeat()
+            await self._receive_loop()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            await self.stream.close()
+            if connected:
+                with contextlib.suppress(Exception):
+                    await self.runtime.database.write_async(
+                        actions.agent_connected, self.store_id, self.staff_id, delta=-1
+                    )
+
+    async def _resume_request(self) -> int | None:
+        try:
+            raw = await asyncio.wait_for(self.websocket.receive_text(), RESUME_WAIT_SECONDS)
+        except TimeoutError:
+            return None
+        try:
+            frame = json.loads(raw)
+        except ValueError:
+            return None
+        if isinstance(frame, dict) and frame.get("type") == "resume":
+            last = frame.get("last_event_id")
+            return last if isinstance(last, int) and last >= 0 else None
+        return None
+
+    async def _ready(self, resume_from: int | None) -> None:
+        database = self.runtime.database
+
+        def head() -> int:
+            with database.read() as session:
+                return latest_event_id(session, self.store_id)
+
+        if resume_from is None:
+            self.stream.floor = await anyio.to_thread.run_sync(head)
+            await self.stream.send({"type": "ready", "last_event_id": self.stream.floor})
+            return
+        missed = await anyio.to_thread.run_sync(lambda: backlog(database, self.store_id, resume_from))
+        if missed is None:
+            self.stream.floor = await anyio.to_thread.run_sync(head)
+            await self.stream.send({"type": "ready", "last_event_id": self.stream.floor, "reset": True})
+            return
+        self.stream.floor = resume_from
+        await self.stream.send({"type": "ready", "last_event_id": resume_from})
+        for message in missed:
+            await self.stream.send_event(message)
+
+    async def _receive_loop(self) -> None:
+        while True:
+            raw = await self.websocket.receive_text()
+            try:
+                frame = json.loads(raw)
+            except ValueError:
+                continue
+            if not isinstance(frame, dict):
+                continue
+            kind = frame.get("type")
+            try:
+                if kind == "typing":
+                    await self._typing(frame)
+                elif kind == "presence":
+                    presence = await self.runtime.database.write_async(
+                        actions.choose_presence, self.actor, self.store_id, str(frame.get("presence"))
+                    )
+                    await self.stream.send({"type": "presence", "presence": presence})
+                elif kind == "ping":
+                    await self.stream.send({"type": "pong"})
+            except DomainError as error:
+                await self.stream.send({"type": "error", "for": kind, "message": str(error)})
+
+    async def _typing(self, frame: dict[str, Any]) -> None:
+        conversation_id = frame.get("conversation_id")
+        if not self.answers or not isinstance(conversation_id, int):
+            return
+
+        def owned() -> bool:
+            with self.runtime.database.read() as session:
+                conversation = session.get(Conversation, conversation_id)
+                return conversation is not None and conversation.store_id == self.store_id
+
+        if not await anyio.to_thread.run_sync(owned):
+            return
+        typing = bool(frame.get("typing"))
+        ephemeral = {"type": "typing", "conversation_id": conversation_id, "who": "agent", "typing": typing}
+        self.runtime.broker.publish(conversation_channel(conversation_id), json.dumps(ephemeral))
+        self.runtime.broker.publish(
+            store_events_channel(self.store_id), json.dumps({**ephemeral, "staff_id": self.staff_id})
+        )

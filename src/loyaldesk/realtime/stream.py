@@ -1,0 +1,154 @@
+"""One client's live stream: broker subscriptions merged into one WebSocket, resumable by event id.
+
+Contract: ``EventStream`` subscribes *before* the caller replays the backlog from the event log, and
+never sends an event whose id it has sent already, so replay plus live stream deliver every event once,
+in id order per channel. Ephemeral frames (typing) have no id and are never replayed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.websockets import WebSocket, WebSocketState
+
+from loyaldesk.kernel.broker import Broker, Subscription
+from loyaldesk.kernel.db import Database
+from loyaldesk.kernel.events import EventRecord
+
+log = logging.getLogger("loyaldesk.realtime")
+
+HEARTBEAT_SECONDS = 20.0
+REPLAY_LIMIT = 1000
+
+EventFilter = Callable[[dict[str, Any]], bool]
+
+
+def event_frame(message: dict[str, Any]) -> dict[str, Any]:
+    """The frame a client receives for a stored event (``StoredEvent.as_message`` shape)."""
+    subject = message.get("subject") or {}
+    return {
+        "type": "event",
+        "id": message["id"],
+        "event": message["type"],
+        "conversation_id": subject.get("id") if subject.get("type") == "conversation" else None,
+        "occurred_at": message.get("occurred_at"),
+        "data": message.get("data") or {},
+    }
+
+
+class EventStream:
+    def __init__(self, websocket: WebSocket, broker: Broker, accept: EventFilter) -> None:
+        self.websocket = websocket
+        self.broker = broker
+        self.accept = accept
+        # Every event id at or below ``floor`` counts as sent; above it, ``sent`` remembers which were.
+        self.floor = 0
+        self.sent: set[int] = set()
+        self._subscriptions: dict[str, Subscription] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._send_lock = asyncio.Lock()
+        self.closed = False
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        if self.closed or self.websocket.application_state != WebSocketState.CONNECTED:
+            return
+        async with self._send_lock:
+            await self.websocket.send_text(json.dumps(frame, separators=(",", ":")))
+
+    async def send_event(self, message: dict[str, Any]) -> None:
+        """Send a stored event unless already sent or not for this client."""
+        event_id = message.get("id")
+        if event_id is not None:
+            if event_id <= self.floor or event_id in self.sent or not self.accept(message):
+                return
+            self.sent.add(event_id)
+            if len(self.sent) > 10_000:
+                self.floor = max(self.sent)
+                self.sent.clear()
+        await self.send(event_frame(message) if event_id is not None else message)
+
+    async def watch(self, channel: str) -> None:
+        """Start forwarding ``channel`` (idempotent)."""
+        if channel in self._subscriptions or self.closed:
+            return
+        subscription = await self.broker.subscribe(channel)
+        self._subscriptions[channel] = subscription
+        self._tasks.append(asyncio.create_task(self._forward(subscription), name=f"ws-forward {channel}"))
+
+    async def _forward(self, subscription: Subscription) -> None:
+        try:
+            while True:
+                raw = await subscription.get()
+                try:
+                    message = json.loads(raw)
+                except ValueError:
+                    continue
+                await self.send_event(message)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a closed socket ends the forwarder; the receive loop notices too
+            log.debug("forwarding stopped", exc_info=True)
+
+    def start_heartbeat(self) -> None:
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(HEARTBEAT_SECONDS)
+                await self.send({"type": "ping"})
+
+        self._tasks.append(asyncio.create_task(beat(), name="ws-heartbeat"))
+
+    async def close(self) -> None:
+        self.closed = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for subscription in self._subscriptions.values():
+            with contextlib.suppress(Exception):
+                await subscription.close()
+        self._subscriptions.clear()
+
+
+def latest_event_id(session: Session, store_id: int) -> int:
+    """The id of the store's latest stored event (0: none yet)."""
+    found = session.scalar(
+        select(EventRecord.id)
+        .where(EventRecord.store_id == store_id)
+        .order_by(EventRecord.id.desc())
+        .limit(1)
+    )
+    return int(found or 0)
+
+
+def backlog(
+    database: Database,
+    store_id: int,
+    after_id: int,
+    *,
+    conversation_ids: list[int] | None = None,
+    limit: int = REPLAY_LIMIT,
+) -> list[dict[str, Any]] | None:
+    """Stored events of the store after ``after_id`` (only those conversations' when given), oldest first,
+    as broker messages; None when more than ``limit`` were missed (the client should reload instead)."""
+    from loyaldesk.kernel.events import StoredEvent
+
+    query = select(EventRecord).where(EventRecord.store_id == store_id, EventRecord.id > after_id)
+    if conversation_ids is not None:
+        if not conversation_ids:
+            return []
+        query = query.where(
+            EventRecord.subject_type == "conversation", EventRecord.subject_id.in_(conversation_ids)
+        )
+    with database.read() as session:
+        records = list(session.scalars(query.order_by(EventRecord.id).limit(limit + 1)))
+        if len(records) > limit:
+            return None
+        return [StoredEvent.from_record(record).as_message() for record in records]

@@ -1,0 +1,356 @@
+"""The chat widget's WebSocket: ``/ws/widget/{store_slug}``.
+
+Protocol (JSON text frames; see docs/realtime.md):
+
+* client -> ``{"type": "hello", "visitor_token"?, "customer_id"?, "signature"?, "expires"?,
+  "last_event_id"?}`` first, within 10 s. A verified customer (the store's HMAC signature of their id)
+  gets their own conversations; anyone else is an anonymous visitor known by ``visitor_token`` (a new
+  one is issued in ``welcome`` when missing or unknown).
+* server -> ``{"type": "welcome", "visitor_token"?, "identified", "name", "agents_online", "settings",
+  "conversation", "messages", "last_event_id"}``, then replays the events after ``last_event_id``, then
+  streams ``{"type": "event", "id", "event", "conversation_id", "data"}`` and ephemeral
+  ``{"type": "typing", ...}`` / ``{"type": "ping"}`` frames.
+* client -> ``message`` {client_message_id, body, conversation_id?} (answered by ``ack`` or ``error``
+  naming the ``client_message_id``), ``typing`` {conversation_id, typing}, ``read`` {conversation_id,
+  message_id}, ``csat`` {conversation_id, rating, comment?}, ``pong``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from sqlalchemy import select
+
+from loyaldesk.customers import Customer, CustomerProfile, upsert_customer
+from loyaldesk.kernel.actors import system_for
+from loyaldesk.kernel.errors import DomainError
+from loyaldesk.realtime.channels import conversation_channel, is_public
+from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id
+from loyaldesk.runtime import Runtime, store_events_channel
+from loyaldesk.stores import store_by_slug
+from loyaldesk.stores.credentials import shopper_signature_matches
+from loyaldesk.support import actions, queries
+from loyaldesk.support.models import Contact
+
+router = APIRouter()
+
+HELLO_TIMEOUT_SECONDS = 10.0
+MAX_FRAME_BYTES = 64 * 1024
+
+
+class WidgetRefused(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def origin_allowed(origin: str | None, allowed: list[str]) -> bool:
+    """A store that lists origins gets the widget only on those pages; an empty list allows any."""
+    if not allowed:
+        return True
+    return origin is not None and origin.rstrip("/") in {item.rstrip("/") for item in allowed}
+
+
+def _history(runtime: Runtime, store_id: int, contact_id: int) -> dict[str, Any]:
+    """The current conversation and its messages, and the store's latest event id before them."""
+    with runtime.database.read() as session:
+        head = latest_event_id(session, store_id)
+        conversations = queries.contact_conversations(session, contact_id)
+        current = next((c for c in conversations if c.status != "closed"), None)
+        return {
+            "head": head,
+            "conversation": queries.conversation_view(session, current, for_staff=False) if current else None,
+            "messages": queries.messages_of(session, current.id, include_internal=False, limit=200)
+            if current
+            else [],
+        }
+
+
+def _identify(runtime: Runtime, store_slug: str, hello: dict[str, Any], origin: str | None) -> dict[str, Any]:
+    """Check the hello frame and find or create the contact; returns what the session needs."""
+    with runtime.database.read() as session:
+        try:
+            store = store_by_slug(session, store_slug)
+        except DomainError as error:
+            raise WidgetRefused(4404, "no such store") from error
+        settings = queries.settings_of(session, store.id)
+        if not origin_allowed(origin, list(settings.widget_allowed_origins or [])):
+            raise WidgetRefused(4403, "this page's origin may not open the chat")
+        external_id = hello.get("customer_id")
+        signature = hello.get("signature")
+        expires = hello.get("expires")
+        customer_id: int | None = None
+        if external_id is not None or signature is not None:
+            if not isinstance(external_id, str) or not isinstance(signature, str) or len(external_id) > 255:
+                raise WidgetRefused(4401, "send the customer id and the store's signature of it")
+            if expires is not None and not isinstance(expires, int):
+                raise WidgetRefused(4401, "expires must be Unix seconds")
+            if not shopper_signature_matches(store.identity_secret, external_id, signature[:128], expires):
+                raise WidgetRefused(4401, "the signature does not match this customer id")
+            if expires is not None and expires < runtime.clock.now().timestamp():
+                raise WidgetRefused(4401, "the signature has expired; reload the page")
+            customer_id = session.scalar(
+                select(Customer.id).where(Customer.store_id == store.id, Customer.external_id == external_id)
+            )
+        store_id = store.id
+    if external_id is not None and customer_id is None:
+        # The store vouches for this shopper but has not sent their profile yet: start one.
+        result = runtime.database.write(
+            upsert_customer,
+            system_for(store_id, "chat widget"),
+            store_id,
+            external_id,
+            CustomerProfile(),
+            source="api",
+        )
+        customer_id = result.customer.id
+    token = hello.get("visitor_token")
+    visitor_token = token if isinstance(token, str) and 0 < len(token) <= 64 else None
+    contact = runtime.database.write(
+        actions.identify_contact, store_id, customer_id=customer_id, visitor_token=visitor_token
+    )
+    with runtime.database.read() as session:
+        conversations = queries.contact_conversations(session, contact.contact_id)
+        contact_row = session.get(Contact, contact.contact_id)
+        customer = session.get(Customer, customer_id) if customer_id else None
+        name = (customer.first_name if customer else None) or (contact_row.name if contact_row else None)
+        return {
+            "store_id": store_id,
+            "contact_id": contact.contact_id,
+            "customer_id": customer_id,
+            "new_visitor_token": contact.new_visitor_token,
+            "name": name,
+            "conversation_ids": [c.id for c in conversations],
+            "agents_online": queries.agents_online(session, store_id),
+            "settings": {
+                "title": settings.widget_title,
+                "greeting": settings.widget_greeting,
+                "accent": settings.widget_accent,
+                "csat_enabled": settings.csat_enabled,
+            },
+        }
+
+
+@router.websocket("/ws/widget/{store_slug}")
+async def widget_socket(websocket: WebSocket, store_slug: str) -> None:
+    runtime: Runtime = websocket.app.state.runtime
+    await websocket.accept()
+    try:
+        raw = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_SECONDS)
+        hello = json.loads(raw) if len(raw) <= MAX_FRAME_BYTES else None
+        if not isinstance(hello, dict) or hello.get("type") != "hello":
+            raise WidgetRefused(4400, "say hello first")
+        session_info = await anyio.to_thread.run_sync(
+            _identify, runtime, store_slug, hello, websocket.headers.get("origin")
+        )
+    except (TimeoutError, ValueError):
+        await websocket.close(4400, "say hello first")
+        return
+    except WidgetRefused as refused:
+        await websocket.send_text(
+            json.dumps({"type": "error", "code": refused.code, "message": refused.reason})
+        )
+        await websocket.close(refused.code, refused.reason)
+        return
+    except WebSocketDisconnect:
+        return
+    await WidgetSession(websocket, runtime, session_info, hello).run()
+
+
+class WidgetSession:
+    def __init__(self, websocket: WebSocket, runtime: Runtime, info: dict[str, Any], hello: dict[str, Any]):
+        self.websocket = websocket
+        self.runtime = runtime
+        self.store_id: int = info["store_id"]
+        self.contact_id: int = info["contact_id"]
+        self.info = info
+        self.conversation_ids: set[int] = set(info["conversation_ids"])
+        self.stream = EventStream(websocket, runtime.broker, self._accept)
+        last = hello.get("last_event_id")
+        self.resume_from = last if isinstance(last, int) and last >= 0 else None
+
+    def _accept(self, message: dict[str, Any]) -> bool:
+        subject = message.get("subject") or {}
+        return subject.get("id") in self.conversation_ids and is_public(
+            message.get("type", ""), subject.get("type"), message.get("data") or {}
+        )
+
+    async def run(self) -> None:
+        try:
+            for conversation_id in self.conversation_ids:
+                await self.stream.watch(conversation_channel(conversation_id))
+            await self._welcome()
+            self.stream.start_heartbeat()
+            await self._receive_loop()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            await self.stream.close()
+
+    async def _welcome(self) -> None:
+        database = self.runtime.database
+        history = await anyio.to_thread.run_sync(_history, self.runtime, self.store_id, self.contact_id)
+        head = history["head"]
+        missed: list[dict[str, Any]] | None = []
+        if self.resume_from is not None:
+            missed = await anyio.to_thread.run_sync(
+                lambda: backlog(
+                    database,
+                    self.store_id,
+                    self.resume_from or 0,
+                    conversation_ids=sorted(self.conversation_ids),
+                )
+            )
+        info = self.info
+        welcome: dict[str, Any] = {
+            "type": "welcome",
+            "identified": info["customer_id"] is not None,
+            "name": info["name"],
+            "agents_online": info["agents_online"],
+            "settings": info["settings"],
+            "conversation": history["conversation"],
+            # A fresh client, or one that missed too much, gets the history; a resuming one the events.
+            "messages": history["messages"] if (self.resume_from is None or missed is None) else None,
+            "last_event_id": head if (self.resume_from is None or missed is None) else self.resume_from,
+        }
+        if info["new_visitor_token"]:
+            welcome["visitor_token"] = info["new_visitor_token"]
+        self.stream.floor = head if (self.resume_from is None or missed is None) else self.resume_from
+        await self.stream.send(welcome)
+        for message in missed or []:
+            await self.stream.send_event(message)
+
+    async def _receive_loop(self) -> None:
+        while True:
+            raw = await self.websocket.receive_text()
+            if len(raw) > MAX_FRAME_BYTES:
+                await self.stream.send({"type": "error", "message": "frame too large"})
+                continue
+            try:
+                frame = json.loads(raw)
+            except ValueError:
+                await self.stream.send({"type": "error", "message": "frames are JSON objects"})
+                continue
+            if not isinstance(frame, dict):
+                continue
+            kind = frame.get("type")
+            try:
+                if kind == "message":
+                    await self._message(frame)
+                elif kind == "typing":
+                    self._typing(frame)
+                elif kind == "read":
+                    await self._read(frame)
+                elif kind == "csat":
+                    await self._csat(frame)
+                elif kind in ("pong", "ping"):
+                    if kind == "ping":
+                        await self.stream.send({"type": "pong"})
+                else:
+                    await self.stream.send({"type": "error", "message": f"unknown frame type {kind!r}"})
+            except DomainError as error:
+                await self.stream.send(
+                    {
+                        "type": "error",
+                        "for": kind,
+                        "client_message_id": frame.get("client_message_id"),
+                        "message": str(error),
+                        "fields": [
+                            {"field": p.field, "reason": p.reason} for p in getattr(error, "problems", [])
+                        ],
+                    }
+                )
+
+    def _conversation_id(self, frame: dict[str, Any]) -> int | None:
+        value = frame.get("conversation_id")
+        if value is None:
+            return None
+        if not isinstance(value, int) or value not in self.conversation_ids:
+            from loyaldesk.kernel.errors import NotFound
+
+            raise NotFound("no such conversation")
+        return value
+
+    async def _message(self, frame: dict[str, Any]) -> None:
+        body = frame.get("body")
+        client_id = frame.get("client_message_id")
+        conversation_id = self._conversation_id(frame)
+        message = await self.runtime.database.write_async(
+            actions.post_customer_message,
+            self.contact_id,
+            body=body if isinstance(body, str) else "",
+            client_message_id=client_id if isinstance(client_id, str) else None,
+            conversation_id=conversation_id,
+        )
+        new_conversation = message.conversation_id not in self.conversation_ids
+        await self.stream.send(
+            {
+                "type": "ack",
+                "client_message_id": message.client_message_id,
+                "message_id": message.id,
+                "conversation_id": message.conversation_id,
+            }
+        )
+        if new_conversation:
+            # A new conversation: watch it, and replay what happened in it before the watch began.
+            self.conversation_ids.add(message.conversation_id)
+            await self.stream.watch(conversation_channel(message.conversation_id))
+            missed = await anyio.to_thread.run_sync(
+                lambda: backlog(
+                    self.runtime.database,
+                    self.store_id,
+                    0,
+                    conversation_ids=[message.conversation_id],
+                )
+            )
+            for event in missed or []:
+                await self.stream.send_event(event)
+
+    def _typing(self, frame: dict[str, Any]) -> None:
+        conversation_id = self._conversation_id(frame)
+        if conversation_id is None:
+            return
+        self.runtime.broker.publish(
+            store_events_channel(self.store_id),
+            json.dumps(
+                {
+                    "type": "typing",
+                    "conversation_id": conversation_id,
+                    "who": "customer",
+                    "typing": bool(frame.get("typing")),
+                }
+            ),
+        )
+
+    async def _read(self, frame: dict[str, Any]) -> None:
+        conversation_id = self._conversation_id(frame)
+        message_id = frame.get("message_id")
+        if conversation_id is None or not isinstance(message_id, int):
+            return
+        await self.runtime.database.write_async(
+            actions.mark_read,
+            conversation_id,
+            reader="customer",
+            message_id=message_id,
+            contact_id=self.contact_id,
+        )
+
+    async def _csat(self, frame: dict[str, Any]) -> None:
+        conversation_id = self._conversation_id(frame)
+        if conversation_id is None:
+            return
+        rating = frame.get("rating")
+        comment = frame.get("comment")
+        await self.runtime.database.write_async(
+            actions.submit_csat,
+            conversation_id,
+            rating=rating if isinstance(rating, int) else 0,
+            comment=comment if isinstance(comment, str) else None,
+            contact_id=self.contact_id,
+        )
+        await self.stream.send({"type": "csat_thanks", "conversation_id": conversation_id})

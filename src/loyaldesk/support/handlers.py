@@ -1,0 +1,3 @@
+"""Reactions of the support desk to other events; imports what registers with other domains."""
+
+from loyaldesk.support import privacy as _privacy  # noqa: F401  (export, erasure, timeline)

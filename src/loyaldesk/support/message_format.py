@@ -1,0 +1,146 @@
+"""Chat message bodies: checking what a person typed, rendering its Markdown as safe HTML, and checking
+attachments. Pure: no I/O.
+
+Rendering is CommonMark (markdown-it-py) with raw HTML off, so markup typed by a person shows as text,
+then sanitized with nh3 to a small allow-list, so that nothing executable survives even if the Markdown
+renderer had a bug. Bare URLs are not turned into links: markdown-it-py's linkify needs linkify-it-py,
+which is not a dependency; ``<https://example.com>`` and ``[text](https://example.com)`` link.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import nh3
+from markdown_it import MarkdownIt
+
+from loyaldesk.kernel.errors import Invalid
+
+MAX_MESSAGE_LENGTH = 10_000
+
+ALLOWED_TAGS = frozenset({"p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a"})
+ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+LINK_REL = "noopener noreferrer nofollow"
+
+# Images would load from anywhere (tracking, mixed content) and are dropped by the sanitizer anyway;
+# headings and rules make no sense in a chat bubble. With these rules off, "![x](url)" is "!" plus a
+# link, "# note" and "---" stay as typed.
+_markdown = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False}).disable(
+    ["image", "heading", "lheading", "hr"]
+)
+_cleaner = nh3.Cleaner(
+    tags=set(ALLOWED_TAGS),
+    clean_content_tags={"script", "style"},
+    # ``start`` keeps "3. third step" numbered as typed; it is a plain number attribute.
+    # "*" replaces nh3's default attributes for every tag (title, lang).
+    attributes={"*": set(), "a": {"href"}, "ol": {"start"}},
+    url_schemes=set(ALLOWED_URL_SCHEMES),
+    link_rel=LINK_REL,
+    # A relative link would point into the agent console itself.
+    url_relative="deny",
+)
+
+
+def render_message_html(markdown_text: str) -> str:
+    """Safe HTML for a chat message written in Markdown.
+
+    Raw HTML is shown as text; single newlines become ``<br>``; links keep only an http, https or mailto
+    ``href`` and get ``rel="noopener noreferrer nofollow"``. Only p, br, strong, em, code, pre,
+    blockquote, ul, ol (with ``start``), li and a survive; scripts, event handlers, images, SVG, iframes,
+    styles and ``javascript:``/``data:`` URLs never do.
+    """
+    return _cleaner.clean(_markdown.render(markdown_text)).strip()
+
+
+# C0 controls except tab (\x09) and newline (\x0a), plus DEL: invisible, and NUL breaks PostgreSQL text.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Lone surrogates cannot be encoded as UTF-8, so no database or socket could carry them.
+_LONE_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def check_message_body(text: str) -> str:
+    """``text`` cleaned up for storage: line endings normalized to ``\\n``, NUL and other control
+    characters (except tab and newline) and lone surrogates removed, surrounding whitespace stripped.
+
+    ``Invalid`` on field ``body`` if nothing is left or it is longer than ``MAX_MESSAGE_LENGTH``
+    characters.
+    """
+    body = text.replace("\r\n", "\n").replace("\r", "\n")
+    body = _LONE_SURROGATES.sub("", _CONTROL_CHARACTERS.sub("", body)).strip()
+    if not body:
+        raise Invalid.field("body", "must not be empty")
+    if len(body) > MAX_MESSAGE_LENGTH:
+        raise Invalid.field("body", f"must be at most {MAX_MESSAGE_LENGTH:,} characters, got {len(body):,}")
+    return body
+
+
+# --- Attachments ---------------------------------------------------------------------------------------
+
+# Content type -> the extension (with its dot) a stored file of that type gets.
+ALLOWED_ATTACHMENT_TYPES: Mapping[str, str] = MappingProxyType(
+    {
+        "image/png": ".png",
+        "image/jpeg": ".jpg",
+        "image/gif": ".gif",
+        "image/webp": ".webp",
+        "application/pdf": ".pdf",
+        "text/plain": ".txt",
+        "text/csv": ".csv",
+    }
+)
+# Further extensions a file of each type may already carry (the name is kept then).
+_EXTENSION_ALIASES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "image/jpeg": frozenset({".jpeg", ".jpe"}),
+        "text/plain": frozenset({".text", ".log"}),
+    }
+)
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_FILENAME_LENGTH = 120
+# Characters that are unsafe in a file name on some system or in a Content-Disposition header.
+_UNSAFE_FILENAME_CHARACTERS = re.compile(r'[<>:"|?*;]')
+
+
+def _safe_filename(filename: str, content_type: str) -> str:
+    extension = ALLOWED_ATTACHMENT_TYPES[content_type]
+    name = unicodedata.normalize("NFC", filename)
+    name = re.split(r"[/\\]", name)[-1]
+    # Category C: controls, format characters (bidi overrides that flip "gpj.exe"), unassigned, private.
+    name = "".join(character for character in name if not unicodedata.category(character).startswith("C"))
+    name = _UNSAFE_FILENAME_CHARACTERS.sub("_", name)
+    name = " ".join(name.split()).strip(". ")
+    stem, dot, current_extension = name.rpartition(".")
+    accepted = {extension} | _EXTENSION_ALIASES.get(content_type, frozenset())
+    if dot and f".{current_extension.lower()}" in accepted:
+        stem, extension = stem.rstrip(". "), f".{current_extension.lower()}"
+    else:
+        stem = name
+    stem = stem[: MAX_FILENAME_LENGTH - len(extension)].rstrip(". ") or "attachment"
+    return f"{stem}{extension}"
+
+
+def check_attachment(filename: str, content_type: str, size: int) -> tuple[str, str]:
+    """A safe file name and the normalized content type for an uploaded attachment.
+
+    The content type loses its parameters (``; charset=...``) and case, and must be one of
+    ``ALLOWED_ATTACHMENT_TYPES`` (never SVG or HTML, which a browser would run). The size in bytes must
+    be between 1 and ``MAX_ATTACHMENT_BYTES``. The file name is reduced to its last path component without
+    control or format characters, ends in an extension that matches the type (one is appended if it does
+    not, so "page.html" sent as text/plain is stored as "page.html.txt"), and is at most
+    ``MAX_FILENAME_LENGTH`` characters; if nothing is left it is "attachment" plus the extension.
+    ``Invalid`` on field ``file`` naming the reason otherwise.
+    """
+    normalized_type = content_type.split(";", 1)[0].strip().lower()
+    if normalized_type not in ALLOWED_ATTACHMENT_TYPES:
+        shown = normalized_type or "an unknown type"
+        raise Invalid.field(
+            "file", f"{shown} files are not allowed; allowed: {', '.join(ALLOWED_ATTACHMENT_TYPES)}"
+        )
+    if size <= 0:
+        raise Invalid.field("file", "is empty")
+    if size > MAX_ATTACHMENT_BYTES:
+        raise Invalid.field("file", f"is larger than the {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB limit")
+    return _safe_filename(filename, normalized_type), normalized_type

@@ -1,0 +1,206 @@
+"""Tables of the support desk: contacts, conversations, messages, agents, teams, canned replies, CSAT.
+
+A *contact* is whoever writes to the store on a channel: an anonymous web-chat visitor (known by a
+secret visitor token kept in their browser) or a verified customer of the store. Conversations belong
+to a contact and, when known, to the store's customer, so that the customer's history is one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from loyaldesk.kernel.orm import Base, IdType, JSONType, UTCDateTime
+
+
+class SupportSettings(Base):
+    """A store's desk settings (one row per store, created with defaults on first use)."""
+
+    __tablename__ = "support_settings"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), unique=True)
+    auto_assign: Mapped[bool] = mapped_column(Boolean, default=True)
+    routing_method: Mapped[str] = mapped_column(String(16), default="least_load")
+    default_capacity: Mapped[int] = mapped_column(Integer, default=5)
+    # {"Gold": "high"}: conversations of members in these tiers start at this priority.
+    tier_priorities: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Lifetime net spend (minor units) from which a customer counts as high value; None: off.
+    high_value_threshold_minor: Mapped[int | None] = mapped_column(IdType)
+    channel_priorities: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    widget_title: Mapped[str] = mapped_column(String(80), default="Chat with us")
+    widget_greeting: Mapped[str] = mapped_column(String(300), default="Hi! How can we help?")
+    widget_accent: Mapped[str] = mapped_column(String(16), default="#1f5fbf")
+    csat_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Origins (scheme://host[:port]) whose pages may open the widget; empty: any.
+    widget_allowed_origins: Mapped[list[str]] = mapped_column(JSONType, default=list)
+
+
+class Team(Base):
+    __tablename__ = "support_teams"
+    __table_args__ = (UniqueConstraint("store_id", "name"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+
+
+class TeamMember(Base):
+    __tablename__ = "support_team_members"
+    __table_args__ = (UniqueConstraint("team_id", "staff_account_id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("support_teams.id", ondelete="CASCADE"))
+    staff_account_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id", ondelete="CASCADE"))
+
+
+class Agent(Base):
+    """A staff member's life on the desk of one store: presence, capacity, last assignment."""
+
+    __tablename__ = "support_agents"
+    __table_args__ = (UniqueConstraint("store_id", "staff_account_id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    staff_account_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id", ondelete="CASCADE"))
+    # What the agent chose: online or away; "offline" while no console of theirs is connected.
+    presence: Mapped[str] = mapped_column(String(8), default="offline")
+    chosen_presence: Mapped[str] = mapped_column(String(8), default="online")
+    # Open connections of this agent's consoles, across processes.
+    connections: Mapped[int] = mapped_column(Integer, default=0)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    last_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    presence_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Contact(Base):
+    """Whoever writes on a channel. Web-chat visitors hold a secret token; only its hash is kept."""
+
+    __tablename__ = "support_contacts"
+    __table_args__ = (
+        UniqueConstraint("store_id", "visitor_token_hash"),
+        UniqueConstraint("store_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    visitor_token_hash: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Conversation(Base):
+    __tablename__ = "support_conversations"
+    __table_args__ = (
+        Index("ix_support_conversations_inbox", "store_id", "status", "priority_rank", "waiting_since"),
+        Index("ix_support_conversations_contact", "contact_id", "id"),
+        Index("ix_support_conversations_customer", "customer_id", "id"),
+        Index("ix_support_conversations_assignee", "store_id", "assignee_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("support_contacts.id", ondelete="CASCADE"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(8))
+    # low 0 .. urgent 3, for ordering queues in SQL.
+    priority_rank: Mapped[int] = mapped_column(Integer)
+    priority_reason: Mapped[str] = mapped_column(String(120), default="")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("support_teams.id", ondelete="SET NULL"))
+    labels: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Since when the customer has been waiting for an answer (None: the last word was the desk's).
+    waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Answer by email: the visitor left the offline form, or the channel is not live.
+    reply_by_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_message_preview: Mapped[str] = mapped_column(String(140), default="")
+    customer_last_read_message_id: Mapped[int | None] = mapped_column(IdType)
+    agent_last_read_message_id: Mapped[int | None] = mapped_column(IdType)
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Message(Base):
+    __tablename__ = "support_messages"
+    __table_args__ = (
+        # A client's retry of the same message is the same message (per author).
+        UniqueConstraint("store_id", "dedupe_key"),
+        Index("ix_support_messages_conversation", "conversation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("support_conversations.id", ondelete="CASCADE"))
+    # customer, agent, assistant or system.
+    author_kind: Mapped[str] = mapped_column(String(16))
+    author_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    client_message_id: Mapped[str | None] = mapped_column(String(64))
+    # "contact:<id>:<client id>" or "staff:<id>:<client id>"; None when the client sent no id.
+    dedupe_key: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Attachment(Base):
+    """A file sent in a conversation. Served only as a download, never inline."""
+
+    __tablename__ = "support_attachments"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("support_conversations.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("support_messages.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CannedReply(Base):
+    __tablename__ = "support_canned_replies"
+    __table_args__ = (UniqueConstraint("store_id", "shortcut"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    shortcut: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CsatResponse(Base):
+    """The customer's rating of a resolved conversation (one per conversation; the last answer counts)."""
+
+    __tablename__ = "support_csat_responses"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("support_conversations.id", ondelete="CASCADE"), unique=True
+    )
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

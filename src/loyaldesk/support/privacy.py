@@ -1,0 +1,104 @@
+"""The support desk's part of a customer's GDPR export and erasure, and its timeline lines.
+
+Erasure removes what the customer wrote and who they were (message texts, contact name and email, the
+texts carried by message events, rating comments) and keeps the conversations' bookkeeping (times,
+statuses, ratings) that the desk's reports need, without identity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from loyaldesk.customers import TimelineEntry, erasure_step, export_section, timeline_entry
+from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.events import EventRecord, StoredEvent
+from loyaldesk.support.models import Attachment, Contact, Conversation, CsatResponse, Message
+
+ERASED_TEXT = "[erased]"
+
+
+@export_section("conversations")
+def export_conversations(session: Session, store_id: int, customer_id: int) -> list[dict[str, Any]]:
+    conversations = session.scalars(
+        select(Conversation)
+        .where(Conversation.store_id == store_id, Conversation.customer_id == customer_id)
+        .order_by(Conversation.id)
+    )
+    result = []
+    for conversation in conversations:
+        messages = session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation.id, Message.internal.is_(False))
+            .order_by(Message.id)
+        )
+        rating = session.scalar(select(CsatResponse).where(CsatResponse.conversation_id == conversation.id))
+        result.append(
+            {
+                "id": conversation.id,
+                "channel": conversation.channel,
+                "subject": conversation.subject,
+                "status": conversation.status,
+                "created_at": conversation.created_at.isoformat(),
+                "messages": [
+                    {"from": m.author_kind, "text": m.body, "at": m.created_at.isoformat()} for m in messages
+                ],
+                "rating": {"rating": rating.rating, "comment": rating.comment}
+                if rating and rating.rating
+                else None,
+            }
+        )
+    return result
+
+
+@erasure_step("conversations")
+def erase_conversations(uow: UnitOfWork, store_id: int, customer_id: int) -> None:
+    session = uow.session
+    ids = list(
+        session.scalars(
+            select(Conversation.id).where(
+                Conversation.store_id == store_id, Conversation.customer_id == customer_id
+            )
+        )
+    )
+    session.execute(
+        update(Contact)
+        .where(Contact.store_id == store_id, Contact.customer_id == customer_id)
+        .values(name=None, email=None)
+    )
+    if not ids:
+        return
+    session.execute(
+        update(Message)
+        .where(Message.conversation_id.in_(ids), Message.author_kind == "customer")
+        .values(body=ERASED_TEXT, body_html=f"<p>{ERASED_TEXT}</p>", author_name="")
+    )
+    session.execute(
+        update(Conversation).where(Conversation.id.in_(ids)).values(subject="", last_message_preview="")
+    )
+    session.execute(update(CsatResponse).where(CsatResponse.conversation_id.in_(ids)).values(comment=None))
+    session.query(Attachment).filter(Attachment.conversation_id.in_(ids)).delete(synchronize_session=False)
+    events = session.scalars(
+        select(EventRecord).where(
+            EventRecord.subject_type == "conversation",
+            EventRecord.subject_id.in_(ids),
+            EventRecord.event_type == "conversation.message_posted",
+        )
+    )
+    for event in events:
+        message = dict(event.payload.get("message") or {})
+        if message.get("author_kind") == "customer":
+            message.update(body_html=f"<p>{ERASED_TEXT}</p>", author_name="")
+            event.payload = {**event.payload, "message": message}
+
+
+@timeline_entry("conversation.started", "csat.submitted")
+def describe(event: StoredEvent) -> TimelineEntry | None:
+    if event.event_type == "conversation.started":
+        return TimelineEntry(
+            f"Started a conversation ({event.payload.get('channel')})",
+            link=f"inbox?c={event.subject_id}",
+        )
+    return TimelineEntry(f"Rated a conversation {event.payload.get('rating')}/5")

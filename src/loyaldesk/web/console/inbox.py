@@ -1,0 +1,310 @@
+"""The agent inbox: the live list of conversations, one conversation with its composer, and beside it
+the customer's whole picture. The page works without JavaScript (forms); ``inbox.js`` makes it live
+(WebSocket updates, keyboard shortcuts, canned replies) through the JSON routes below."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Header, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import AwareDatetime
+
+from loyaldesk.kernel.errors import NotFound
+from loyaldesk.stores import Permission
+from loyaldesk.support import actions, queries
+from loyaldesk.support.rules import CANNED_VARIABLES, PRIORITIES, render_canned_reply
+from loyaldesk.web.console.rendering import render
+from loyaldesk.web.console.session import Console, ConsoleDep
+from loyaldesk.web.deps import RuntimeDep
+
+router = APIRouter(include_in_schema=False)
+
+VIEW_TITLES = {"mine": "Mine", "unassigned": "Unassigned", "all": "All"}
+STATUS_TITLES = {
+    "active": "Needs attention",
+    "open": "Open",
+    "pending": "Pending",
+    "snoozed": "Snoozed",
+    "resolved": "Resolved",
+    "closed": "Closed",
+}
+
+
+def _inbox_rows(
+    runtime: Any, console: Console, view: str, status: str, q: str | None, label: str | None
+) -> Any:
+    with runtime.database.read() as session:
+        return queries.inbox(
+            session,
+            console.store.id,
+            viewer_id=console.login.account.id,
+            view=view if view in queries.INBOX_VIEWS else "all",
+            status=status if status in queries.INBOX_STATUSES else "active",
+            label=label or None,
+            search=q,
+        )
+
+
+@router.get("/console/{store_slug}/inbox", response_class=HTMLResponse)
+def inbox_page(
+    request: Request,
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    view: Annotated[str, Query(max_length=20)] = "all",
+    status: Annotated[str, Query(max_length=20)] = "active",
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    label: Annotated[str | None, Query(max_length=40)] = None,
+    c: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> Response:
+    console.require(Permission.VIEW_CONVERSATIONS)
+    rows = _inbox_rows(runtime, console, view, status, q, label)
+    context: dict[str, Any] = {
+        "console": console,
+        "section": "inbox",
+        "rows": rows,
+        "view": view,
+        "status": status,
+        "q": q or "",
+        "label": label or "",
+        "view_titles": VIEW_TITLES,
+        "status_titles": STATUS_TITLES,
+        "can_answer": console.can(Permission.ANSWER_CONVERSATIONS),
+        "priorities": PRIORITIES,
+        "now": runtime.clock.now(),
+    }
+    if c is not None:
+        with runtime.database.read() as session:
+            conversation = queries.conversation_of(session, console.store.id, c)
+            picture = queries.customer_picture(session, conversation)
+            context.update(
+                {
+                    "conversation": conversation,
+                    "state": queries.conversation_view(session, conversation, for_staff=True),
+                    "messages": queries.messages_of(session, conversation.id, include_internal=True),
+                    "picture": picture,
+                    "agents": queries.desk_agents(session, console.store.id),
+                    "canned": queries.canned_replies_of(session, console.store.id),
+                }
+            )
+    return render(request, "inbox/inbox.html", context)
+
+
+@router.get("/console/{store_slug}/inbox.json")
+def inbox_json(
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    view: Annotated[str, Query(max_length=20)] = "all",
+    status: Annotated[str, Query(max_length=20)] = "active",
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    label: Annotated[str | None, Query(max_length=40)] = None,
+) -> JSONResponse:
+    """The list as JSON, for the live inbox to redraw itself."""
+    console.require(Permission.VIEW_CONVERSATIONS)
+    rows = _inbox_rows(runtime, console, view, status, q, label)
+    return JSONResponse({"conversations": [row.as_json() for row in rows]})
+
+
+@router.get("/console/{store_slug}/inbox/{conversation_id}/messages.json")
+def messages_json(runtime: RuntimeDep, console: ConsoleDep, conversation_id: int) -> JSONResponse:
+    console.require(Permission.VIEW_CONVERSATIONS)
+    with runtime.database.read() as session:
+        conversation = queries.conversation_of(session, console.store.id, conversation_id)
+        return JSONResponse(
+            {
+                "conversation": queries.conversation_view(session, conversation, for_staff=True),
+                "messages": queries.messages_of(session, conversation.id, include_internal=True),
+            }
+        )
+
+
+def _redirect_back(console: Console, conversation_id: int) -> RedirectResponse:
+    return RedirectResponse(f"/console/{console.store.slug}/inbox?c={conversation_id}", status_code=303)
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+@router.post("/console/{store_slug}/inbox/{conversation_id}/messages")
+async def post_message(
+    request: Request,
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    conversation_id: int,
+    body: Annotated[str, Form(max_length=20_000)] = "",
+    internal: Annotated[bool, Form()] = False,
+    client_message_id: Annotated[str | None, Form(max_length=64)] = None,
+    csrf_token: Annotated[str | None, Form()] = None,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Reply to the customer, or add an internal note (``internal``)."""
+    console.check_csrf(csrf_token or x_csrf_token)
+    message = await runtime.database.write_async(
+        actions.post_agent_message,
+        console.actor,
+        conversation_id,
+        body=body,
+        internal=internal,
+        client_message_id=client_message_id or None,
+    )
+    if _wants_json(request):
+        return JSONResponse(actions.message_view(message), status_code=201)
+    return _redirect_back(console, conversation_id)
+
+
+@router.post("/console/{store_slug}/inbox/{conversation_id}/status")
+async def change_status(
+    request: Request,
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    conversation_id: int,
+    status: Annotated[str, Form(max_length=20)],
+    snoozed_until: Annotated[AwareDatetime | None, Form()] = None,
+    snooze_hours: Annotated[int | None, Form(ge=1, le=24 * 90)] = None,
+    csrf_token: Annotated[str | None, Form()] = None,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> Response:
+    console.check_csrf(csrf_token or x_csrf_token)
+    until: datetime | None = snoozed_until
+    if until is None and snooze_hours is not None:
+        from datetime import timedelta
+
+        until = runtime.clock.now() + timedelta(hours=snooze_hours)
+    conversation = await runtime.database.write_async(
+        actions.change_status, console.actor, conversation_id, status, snoozed_until=until
+    )
+    if _wants_json(request):
+        return JSONResponse({"status": conversation.status})
+    return _redirect_back(console, conversation_id)
+
+
+@router.post("/console/{store_slug}/inbox/{conversation_id}/assign")
+async def assign(
+    request: Request,
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    conversation_id: int,
+    assignee_id: Annotated[str, Form(max_length=20)] = "",
+    csrf_token: Annotated[str | None, Form()] = None,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Assign to a staff member (``assignee_id``; ``me``; empty: unassign)."""
+    console.check_csrf(csrf_token or x_csrf_token)
+    target: int | None
+    if assignee_id == "me":
+        target = console.login.account.id
+    elif assignee_id.strip():
+        try:
+            target = int(assignee_id)
+        except ValueError:
+            raise NotFound("no such agent") from None
+    else:
+        target = None
+    conversation = await runtime.database.write_async(
+        actions.assign, console.actor, conversation_id, assignee_id=target
+    )
+    if _wants_json(request):
+        return JSONResponse({"assignee_id": conversation.assignee_id})
+    return _redirect_back(console, conversation_id)
+
+
+@router.post("/console/{store_slug}/inbox/{conversation_id}/details")
+async def update_details(
+    request: Request,
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    conversation_id: int,
+    priority: Annotated[str | None, Form(max_length=10)] = None,
+    labels: Annotated[str | None, Form(max_length=1000)] = None,
+    csrf_token: Annotated[str | None, Form()] = None,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Priority and labels (comma-separated)."""
+    console.check_csrf(csrf_token or x_csrf_token)
+    label_list = [item for item in labels.split(",")] if labels is not None else None
+    await runtime.database.write_async(
+        actions.update_conversation,
+        console.actor,
+        conversation_id,
+        priority=priority or None,
+        labels=label_list,
+    )
+    if _wants_json(request):
+        return JSONResponse({"ok": True})
+    return _redirect_back(console, conversation_id)
+
+
+@router.get("/console/{store_slug}/inbox/{conversation_id}/canned/{reply_id}")
+def fill_canned_reply(
+    runtime: RuntimeDep, console: ConsoleDep, conversation_id: int, reply_id: int
+) -> JSONResponse:
+    """A canned reply with its variables filled for this conversation's customer."""
+    console.require(Permission.ANSWER_CONVERSATIONS)
+    with runtime.database.read() as session:
+        conversation = queries.conversation_of(session, console.store.id, conversation_id)
+        reply = next(
+            (r for r in queries.canned_replies_of(session, console.store.id) if r.id == reply_id), None
+        )
+        if reply is None:
+            raise NotFound("no such canned reply")
+        picture = queries.customer_picture(session, conversation)
+        values = queries.canned_reply_values(
+            session, conversation, picture, console.login.account.name, console.store.name
+        )
+    return JSONResponse({"body": render_canned_reply(reply.body, values)})
+
+
+@router.get("/console/{store_slug}/inbox-settings/canned", response_class=HTMLResponse)
+def canned_page(request: Request, runtime: RuntimeDep, console: ConsoleDep) -> Response:
+    console.require(Permission.VIEW_CONVERSATIONS)
+    with runtime.database.read() as session:
+        replies = queries.canned_replies_of(session, console.store.id)
+    return render(
+        request,
+        "inbox/canned.html",
+        {
+            "console": console,
+            "section": "inbox",
+            "replies": replies,
+            "variables": CANNED_VARIABLES,
+            "can_answer": console.can(Permission.ANSWER_CONVERSATIONS),
+        },
+    )
+
+
+@router.post("/console/{store_slug}/inbox-settings/canned")
+async def save_canned(
+    request: Request,
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    shortcut: Annotated[str, Form(max_length=60)],
+    title: Annotated[str, Form(max_length=200)],
+    body: Annotated[str, Form(max_length=10_000)],
+    reply_id: Annotated[int | None, Form()] = None,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    console.check_csrf(csrf_token)
+    await runtime.database.write_async(
+        actions.save_canned_reply,
+        console.actor,
+        console.store.id,
+        shortcut=shortcut,
+        title=title,
+        body=body,
+        reply_id=reply_id,
+    )
+    return RedirectResponse(f"/console/{console.store.slug}/inbox-settings/canned", status_code=303)
+
+
+@router.post("/console/{store_slug}/inbox-settings/canned/{reply_id}/delete")
+async def delete_canned(
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    reply_id: int,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    console.check_csrf(csrf_token)
+    await runtime.database.write_async(actions.delete_canned_reply, console.actor, console.store.id, reply_id)
+    return RedirectResponse(f"/console/{console.store.slug}/inbox-settings/canned", status_code=303)

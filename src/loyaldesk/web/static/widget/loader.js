@@ -1,0 +1,362 @@
+// loyaldesk chat widget. A store adds one tag to its pages:
+//   <script type="module" src="https://desk.example/static/widget/loader.js" data-loyaldesk-widget
+//           data-store="your-store" data-customer-id="..." data-customer-signature="..."></script>
+// (the customer attributes only for a signed-in shopper, signed by the store's server).
+// Plain ES module, no build step. Everything the shopper types is sent as text; messages from the desk
+// arrive as HTML already sanitized by the server and are the only HTML this widget inserts.
+
+const script = document.querySelector("script[data-loyaldesk-widget]");
+const origin = new URL(import.meta.url).origin;
+const store = script?.dataset.store;
+const identity = script?.dataset.customerId
+  ? {
+      customer_id: script.dataset.customerId,
+      signature: script.dataset.customerSignature,
+      expires: script.dataset.signatureExpires ? Number(script.dataset.signatureExpires) : undefined,
+    }
+  : null;
+const storageKey = (name) => `loyaldesk:${store}:${identity ? "c:" + identity.customer_id : "visitor"}:${name}`;
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (value !== undefined && value !== null) node.setAttribute(key, value);
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+class ChatWidget {
+  constructor() {
+    this.messages = new Map(); // message id -> element
+    this.pending = new Map(); // client_message_id -> {body, element}
+    this.conversationId = null;
+    this.lastEventId = Number(localStorage.getItem(storageKey("last_event_id")) || 0) || null;
+    this.retry = 0;
+    this.agentsOnline = false;
+    this.open = false;
+    this.build();
+    this.restorePending();
+    this.connect();
+  }
+
+  build() {
+    const css = el("link", { rel: "stylesheet", href: `${origin}/static/widget/widget.css` });
+    document.head.append(css);
+    this.launcher = el("button", {
+      class: "ldw-launcher", type: "button", "aria-expanded": "false", "aria-controls": "ldw-panel",
+      text: "Chat with us",
+    });
+    this.title = el("h2", { class: "ldw-title", id: "ldw-title", text: "Chat with us" });
+    this.status = el("p", { class: "ldw-status", role: "status", "aria-live": "polite" });
+    const close = el("button", { class: "ldw-close", type: "button", "aria-label": "Close chat", text: "×" });
+    this.list = el("ol", { class: "ldw-messages", "aria-label": "Messages", "aria-live": "polite" });
+    this.typing = el("p", { class: "ldw-typing", text: "Support is typing…" });
+    this.typing.hidden = true;
+    this.input = el("textarea", { id: "ldw-input", rows: "2", placeholder: "Type your message…", maxlength: "10000" });
+    const label = el("label", { for: "ldw-input", class: "ldw-visually-hidden", text: "Your message" });
+    const send = el("button", { type: "submit", class: "ldw-send", text: "Send" });
+    this.form = el("form", { class: "ldw-composer" }, label, this.input, send);
+    this.csat = el("div", { class: "ldw-csat" });
+    this.csat.hidden = true;
+    this.offline = this.buildOfflineForm();
+    this.offline.hidden = true;
+    this.panel = el(
+      "section",
+      { class: "ldw-panel", id: "ldw-panel", role: "dialog", "aria-labelledby": "ldw-title" },
+      el("header", { class: "ldw-header" }, this.title, close),
+      this.status, this.list, this.typing, this.csat, this.offline, this.form,
+    );
+    this.panel.hidden = true;
+    const root = el("div", { class: "ldw-root" }, this.panel, this.launcher);
+    document.body.append(root);
+
+    this.launcher.addEventListener("click", () => this.toggle(!this.open));
+    close.addEventListener("click", () => this.toggle(false));
+    this.panel.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") this.toggle(false);
+    });
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.sendMessage();
+    });
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        this.sendMessage();
+      }
+    });
+    this.input.addEventListener("input", () => this.sendTyping());
+  }
+
+  buildOfflineForm() {
+    const name = el("input", { id: "ldw-off-name", name: "name", required: "", autocomplete: "name" });
+    const email = el("input", { id: "ldw-off-email", name: "email", type: "email", required: "", autocomplete: "email" });
+    const body = el("textarea", { id: "ldw-off-body", name: "body", rows: "3", required: "" });
+    const form = el(
+      "form", { class: "ldw-offline" },
+      el("p", { text: "We're away right now. Leave a message and we'll answer by email." }),
+      el("label", { for: "ldw-off-name", text: "Name" }), name,
+      el("label", { for: "ldw-off-email", text: "Email" }), email,
+      el("label", { for: "ldw-off-body", text: "Message" }), body,
+      el("button", { type: "submit", class: "ldw-send", text: "Send message" }),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const response = await fetch(`${origin}/widget-api/v1/${store}/offline-messages`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          visitor_token: localStorage.getItem(storageKey("visitor_token")) || undefined,
+          name: name.value, email: email.value, body: body.value,
+        }),
+      });
+      const result = await response.json();
+      if (response.ok) {
+        form.replaceChildren(el("p", { role: "status", text: "Thank you! We'll reply by email soon." }));
+      } else {
+        const reason = (result.error?.fields || []).map((f) => `${f.field}: ${f.reason}`).join("; ");
+        this.status.textContent = reason || result.error?.message || "Could not send; try again.";
+      }
+    });
+    return form;
+  }
+
+  toggle(open) {
+    this.open = open;
+    this.panel.hidden = !open;
+    this.launcher.setAttribute("aria-expanded", String(open));
+    if (open) {
+      (this.offline.hidden ? this.input : this.offline.querySelector("input")).focus();
+      this.markRead();
+    } else {
+      this.launcher.focus();
+    }
+  }
+
+  connect() {
+    const url = `${origin.replace(/^http/, "ws")}/ws/widget/${encodeURIComponent(store)}`;
+    this.socket = new WebSocket(url);
+    this.socket.addEventListener("open", () => {
+      const hello = { type: "hello", visitor_token: localStorage.getItem(storageKey("visitor_token")) || undefined };
+      if (identity) Object.assign(hello, identity);
+      if (this.lastEventId && this.list.childElementCount) hello.last_event_id = this.lastEventId;
+      this.socket.send(JSON.stringify(hello));
+    });
+    this.socket.addEventListener("message", (event) => this.onFrame(JSON.parse(event.data)));
+    this.socket.addEventListener("close", (event) => {
+      if (event.code >= 4400 && event.code < 4500) {
+        this.status.textContent = event.reason || "The chat is not available.";
+        return;
+      }
+      this.status.textContent = "Reconnecting…";
+      const delay = Math.min(10000, 500 * 2 ** this.retry++);
+      setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  onFrame(frame) {
+    switch (frame.type) {
+      case "welcome":
+        this.retry = 0;
+        this.status.textContent = frame.agents_online ? "We're online." : "";
+        this.agentsOnline = frame.agents_online;
+        if (frame.visitor_token) localStorage.setItem(storageKey("visitor_token"), frame.visitor_token);
+        this.title.textContent = frame.settings.title;
+        this.launcher.textContent = frame.settings.title;
+        this.panel.style.setProperty("--ldw-accent", frame.settings.accent);
+        this.launcher.style.setProperty("--ldw-accent", frame.settings.accent);
+        if (frame.conversation) this.conversationId = frame.conversation.id;
+        if (frame.messages) {
+          this.list.replaceChildren();
+          this.messages.clear();
+          if (!frame.messages.length) this.addGreeting(frame.settings.greeting);
+          for (const message of frame.messages) this.addMessage(message);
+          this.showCsat(frame.conversation);
+        }
+        this.offline.hidden = frame.agents_online || Boolean(frame.conversation) || this.pending.size > 0;
+        this.form.hidden = !this.offline.hidden;
+        this.remember(frame.last_event_id);
+        this.flushPending();
+        break;
+      case "event":
+        this.onEvent(frame);
+        this.remember(frame.id);
+        break;
+      case "ack":
+        this.pending.delete(frame.client_message_id);
+        this.savePending();
+        this.conversationId = frame.conversation_id;
+        break;
+      case "error":
+        if (frame.client_message_id) {
+          const item = this.pending.get(frame.client_message_id);
+          item?.element.classList.add("ldw-failed");
+          this.pending.delete(frame.client_message_id);
+          this.savePending();
+        }
+        this.status.textContent = frame.message;
+        break;
+      case "typing":
+        if (frame.who === "agent") {
+          this.typing.hidden = !frame.typing;
+          clearTimeout(this.typingTimer);
+          if (frame.typing) this.typingTimer = setTimeout(() => (this.typing.hidden = true), 6000);
+        }
+        break;
+      case "ping":
+        this.socket.send(JSON.stringify({ type: "pong" }));
+        break;
+      case "csat_thanks":
+        this.csat.replaceChildren(el("p", { role: "status", text: "Thank you for your rating!" }));
+        break;
+    }
+  }
+
+  onEvent(frame) {
+    const data = frame.data;
+    if (frame.event === "conversation.message_posted") {
+      this.conversationId = frame.conversation_id;
+      this.addMessage(data.message);
+      if (data.message.author_kind !== "customer") {
+        this.typing.hidden = true;
+        if (this.open) this.markRead();
+        else this.launcher.classList.add("ldw-unread");
+      }
+    } else if (frame.event === "csat.requested") {
+      this.showCsat({ id: frame.conversation_id, csat: { requested: true, rating: null } });
+    } else if (frame.event === "conversation.read" && data.reader === "agent") {
+      for (const [id, node] of this.messages) {
+        if (id <= data.message_id && node.classList.contains("ldw-from-customer")) node.dataset.read = "true";
+      }
+    } else if (frame.event === "conversation.status_changed" && data.to_status === "open") {
+      this.csat.hidden = true;
+    }
+  }
+
+  remember(eventId) {
+    if (!eventId) return;
+    this.lastEventId = Math.max(this.lastEventId || 0, eventId);
+    localStorage.setItem(storageKey("last_event_id"), String(this.lastEventId));
+  }
+
+  addGreeting(text) {
+    this.list.append(el("li", { class: "ldw-message ldw-from-agent ldw-greeting" }, el("p", { text })));
+  }
+
+  addMessage(message) {
+    if (this.messages.has(message.id)) return; // the same message from history and stream: once
+    const pending = message.client_message_id && this.pending.get(message.client_message_id);
+    const mine = message.author_kind === "customer";
+    const body = el("div", { class: "ldw-body" });
+    body.innerHTML = message.body_html; // sanitized by the server (nh3); see the module comment
+    for (const link of body.querySelectorAll("a")) link.setAttribute("target", "_blank");
+    const node = el(
+      "li",
+      { class: `ldw-message ${mine ? "ldw-from-customer" : "ldw-from-agent"}`, "data-message-id": message.id },
+      mine ? null : el("p", { class: "ldw-author", text: message.author_name }),
+      body,
+    );
+    for (const file of message.attachments || []) {
+      node.append(el("p", {}, el("a", { href: `${origin}/widget-api/v1/${store}/attachments/${file.id}`, download: "", text: file.filename })));
+    }
+    const existing = this.list.querySelector(`[data-client-id="${CSS.escape(message.client_message_id || "")}"]`);
+    if (existing) existing.replaceWith(node);
+    else this.list.append(node);
+    if (pending) this.pending.delete(message.client_message_id);
+    this.messages.set(message.id, node);
+    this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  sendMessage() {
+    const body = this.input.value.trim();
+    if (!body) return;
+    const clientId = crypto.randomUUID();
+    const element = el("li", { class: "ldw-message ldw-from-customer ldw-sending", "data-client-id": clientId }, el("p", { text: body }));
+    this.list.append(element);
+    this.list.scrollTop = this.list.scrollHeight;
+    this.pending.set(clientId, { body, element });
+    this.savePending();
+    this.input.value = "";
+    this.transmit(clientId, body);
+  }
+
+  transmit(clientId, body) {
+    if (this.socket?.readyState !== WebSocket.OPEN) return; // sent again after reconnecting
+    const frame = { type: "message", client_message_id: clientId, body };
+    if (this.conversationId) frame.conversation_id = this.conversationId;
+    this.socket.send(JSON.stringify(frame));
+  }
+
+  flushPending() {
+    for (const [clientId, item] of this.pending) {
+      if (!item.element.isConnected) {
+        item.element = el("li", { class: "ldw-message ldw-from-customer ldw-sending", "data-client-id": clientId }, el("p", { text: item.body }));
+        this.list.append(item.element);
+      }
+      this.transmit(clientId, item.body);
+    }
+  }
+
+  savePending() {
+    const items = [...this.pending].map(([id, item]) => [id, item.body]);
+    sessionStorage.setItem(storageKey("pending"), JSON.stringify(items));
+  }
+
+  restorePending() {
+    try {
+      for (const [id, body] of JSON.parse(sessionStorage.getItem(storageKey("pending")) || "[]")) {
+        this.pending.set(id, { body, element: document.createElement("li") });
+      }
+    } catch {
+      sessionStorage.removeItem(storageKey("pending"));
+    }
+  }
+
+  sendTyping() {
+    if (!this.conversationId || this.socket?.readyState !== WebSocket.OPEN) return;
+    const now = Date.now();
+    if (now - (this.lastTypingSent || 0) < 2000) return;
+    this.lastTypingSent = now;
+    this.socket.send(JSON.stringify({ type: "typing", conversation_id: this.conversationId, typing: true }));
+  }
+
+  markRead() {
+    this.launcher.classList.remove("ldw-unread");
+    const ids = [...this.messages.keys()];
+    if (!this.conversationId || !ids.length || this.socket?.readyState !== WebSocket.OPEN) return;
+    this.socket.send(JSON.stringify({ type: "read", conversation_id: this.conversationId, message_id: Math.max(...ids) }));
+  }
+
+  showCsat(conversation) {
+    if (!conversation?.csat?.requested || conversation.csat.rating) {
+      this.csat.hidden = true;
+      return;
+    }
+    const buttons = el("div", { class: "ldw-rating", role: "group", "aria-label": "Rate this conversation from 1 to 5" });
+    const comment = el("textarea", { id: "ldw-csat-comment", rows: "2", maxlength: "2000" });
+    let rating = 0;
+    for (let value = 1; value <= 5; value++) {
+      const button = el("button", { type: "button", "aria-pressed": "false", "aria-label": `${value} out of 5`, text: "★".repeat(1) + value });
+      button.addEventListener("click", () => {
+        rating = value;
+        for (const other of buttons.children) other.setAttribute("aria-pressed", String(other === button));
+      });
+      buttons.append(button);
+    }
+    const submit = el("button", { type: "button", class: "ldw-send", text: "Send rating" });
+    submit.addEventListener("click", () => {
+      if (!rating) return;
+      this.socket.send(JSON.stringify({ type: "csat", conversation_id: conversation.id, rating, comment: comment.value || undefined }));
+    });
+    this.csat.replaceChildren(
+      el("p", { class: "ldw-csat-question", text: "How did we do?" }), buttons,
+      el("label", { for: "ldw-csat-comment", text: "Anything to add? (optional)" }), comment, submit,
+    );
+    this.csat.hidden = false;
+  }
+}
+
+if (store) window.loyaldeskChat = new ChatWidget();
