@@ -137,6 +137,7 @@ def seed_demo(
             if progress is not None and (week_orders or week == weeks):
                 progress(done, total)
         figures = loyalty.finish()
+        replay.write(_canned_replies, store_id)
     finally:
         replay.dispose()
     return DemoSummary(
@@ -232,6 +233,32 @@ def _signup(person: DemoCustomer) -> CustomerRef:
         ),
         first_seen_at=person.signed_up_at,
     )
+
+
+DEMO_CANNED_REPLIES = (
+    ("hello", "Greeting", 'Hi {{customer.first_name | default: "there"}}, thanks for writing to us!'),
+    (
+        "points",
+        "Points balance",
+        "You have {{loyalty.points}} points ({{loyalty.pending_points}} still pending) and you are in our "
+        "{{loyalty.tier}} tier.",
+    ),
+    (
+        "order",
+        "Latest order status",
+        "Your latest order {{order.latest.number}} is {{order.latest.status}}. Anything else I can do?",
+    ),
+)
+
+
+def _canned_replies(uow: UnitOfWork, store_id: int) -> None:
+    """A few canned replies for the inbox, with the variables agents use most."""
+    from loyaldesk.support.actions import save_canned_reply
+
+    for shortcut, title, body in DEMO_CANNED_REPLIES:
+        save_canned_reply(
+            uow, system_for(store_id, "demo"), store_id, shortcut=shortcut, title=title, body=body
+        )
 
 
 def _at(text: str) -> datetime:

@@ -96,13 +96,17 @@ def loyalty_facts(session: Session, store_id: int, customer_id: int) -> dict[str
         return None
     member, tier_name = card
     perks: list[str] = []
+    support_priority: str | None = None
     if tier_name is not None:
-        perks = list(
-            session.scalar(select(Tier.perks).where(Tier.store_id == store_id, Tier.name == tier_name)) or []
-        )
+        row = session.execute(
+            select(Tier.perks, Tier.support_priority).where(Tier.store_id == store_id, Tier.name == tier_name)
+        ).first()
+        if row is not None:
+            perks, support_priority = list(row[0] or []), row[1]
     return {
         "tier": tier_name,
         "tier_perks": perks,
+        "support_priority": support_priority,
         "points": member.available_points,
         "pending_points": member.pending_points,
         "referral_code": member.referral_code,

@@ -364,11 +364,7 @@ def _start_conversation(
 def _priority_for(
     uow: UnitOfWork, settings: SupportSettings, contact: Contact, channel: str
 ) -> tuple[rules.Priority, str]:
-    policy = rules.PriorityPolicy(
-        tier_priorities={k: rules.Priority(v) for k, v in (settings.tier_priorities or {}).items()},
-        high_value_threshold_minor=settings.high_value_threshold_minor,
-        channel_priorities={k: rules.Priority(v) for k, v in (settings.channel_priorities or {}).items()},
-    )
+    tier_priorities = {k: rules.Priority(v) for k, v in (settings.tier_priorities or {}).items()}
     tier_name: str | None = None
     perks: list[str] = []
     spend = 0
@@ -377,11 +373,23 @@ def _priority_for(
         loyalty = facts.get("loyalty") or {}
         tier_name = loyalty.get("tier")
         perks = list(loyalty.get("tier_perks") or [])
+        # The tier's own support priority (set in the loyalty program) unless the desk overrides it.
+        if (
+            tier_name
+            and tier_name not in tier_priorities
+            and loyalty.get("support_priority") in rules.PRIORITIES
+        ):
+            tier_priorities[tier_name] = rules.Priority(loyalty["support_priority"])
         if settings.high_value_threshold_minor is not None:
             from loyaldesk.commerce import purchase_summary
 
             summary = purchase_summary(uow.session, contact.store_id, contact.customer_id)
             spend = max(summary.net_spent_by_currency.values(), default=0)
+    policy = rules.PriorityPolicy(
+        tier_priorities=tier_priorities,
+        high_value_threshold_minor=settings.high_value_threshold_minor,
+        channel_priorities={k: rules.Priority(v) for k, v in (settings.channel_priorities or {}).items()},
+    )
     return rules.priority_for(
         policy, tier_name=tier_name, tier_perks=perks, lifetime_spend_minor=spend, channel=channel
     )
