@@ -143,10 +143,11 @@ class LiveInbox {
       const data = new FormData(this.composer);
       if (!String(data.get("body") || "").trim()) return;
       data.set("client_message_id", crypto.randomUUID());
+      const sent = textarea.value;
       const response = await fetch(this.composer.action, { method: "POST", body: data, headers: { Accept: "application/json" } });
       const result = await response.json();
       if (response.ok) {
-        textarea.value = "";
+        if (textarea.value === sent) textarea.value = ""; // keep whatever was typed while it was sending
         this.addMessage(result);
       } else {
         this.liveStatus.textContent = result.error?.message || "Could not send.";
