@@ -151,3 +151,35 @@ def test_snoozed_conversations_come_back_when_the_time_is_up(
     clock.advance(timedelta(hours=2))
     assert db.write(actions.wake_snoozed) == 1
     assert conversation(db, conversation_id).status == "open"
+
+
+def test_desk_settings_and_capacity_are_for_admins_only(db: Database, store: StoreHandle, password_hash: str):
+    import pytest
+
+    from loyaldesk.kernel.actors import Actor
+    from loyaldesk.kernel.errors import Invalid, PermissionDenied
+    from tests.factories import table_counts
+
+    ada = staff_id(db, make_staff(db, store, "agent", password_hash, "ada@acme.example.com"))
+    admin = staff_id(db, make_staff(db, store, "admin", password_hash, "boss@acme.example.com"))
+    agent_actor = Actor(kind="staff", id=ada, store_id=store.id, label="ada", role="agent")
+    admin_actor = Actor(kind="staff", id=admin, store_id=store.id, label="boss", role="admin")
+    before = table_counts(db, "support_settings", "support_agents", "audit_log")
+    with pytest.raises(PermissionDenied):
+        db.write(actions.update_settings, agent_actor, store.id, {"routing_method": "round_robin"})
+    with pytest.raises(PermissionDenied):
+        db.write(actions.set_capacity, agent_actor, store.id, ada, 50)
+    assert table_counts(db, "support_settings", "support_agents", "audit_log") == before
+
+    with pytest.raises(Invalid) as bad:
+        db.write(actions.update_settings, admin_actor, store.id, {"store_id": 99, "routing_method": "random"})
+    assert {p.field for p in bad.value.problems} == {"store_id", "routing_method"}
+    db.write(actions.update_settings, admin_actor, store.id, {"routing_method": "round_robin"})
+    db.write(actions.set_capacity, admin_actor, store.id, ada, 0)
+    db.write(actions.agent_connected, store.id, ada, delta=1)
+    waiting = visitor_writes(db, store, "Anyone?")
+    assert conversation(db, waiting).assignee_id is None  # capacity 0: no automatic assignments
+    with db.read() as session:
+        from loyaldesk.support.models import SupportSettings
+
+        assert session.scalars(select(SupportSettings.routing_method)).one() == "round_robin"

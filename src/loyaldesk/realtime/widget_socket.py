@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from loyaldesk.customers import Customer, CustomerProfile, upsert_customer
 from loyaldesk.kernel.actors import system_for
-from loyaldesk.kernel.errors import DomainError
+from loyaldesk.kernel.errors import DomainError, NotFound
 from loyaldesk.realtime.channels import conversation_channel, is_public
 from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id
 from loyaldesk.runtime import Runtime, store_events_channel
@@ -271,8 +271,6 @@ class WidgetSession:
         if value is None:
             return None
         if not isinstance(value, int) or value not in self.conversation_ids:
-            from loyaldesk.kernel.errors import NotFound
-
             raise NotFound("no such conversation")
         return value
 

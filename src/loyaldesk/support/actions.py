@@ -20,7 +20,7 @@ from loyaldesk.customers import facts_about
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
-from loyaldesk.stores import Permission, authorize, record_audit, store_by_id
+from loyaldesk.stores import Permission, authorize, record_audit
 from loyaldesk.stores.models import StaffAccount, StoreMembership
 from loyaldesk.stores.rules import has_permission
 from loyaldesk.support import rules
@@ -82,11 +82,31 @@ def default_settings(store_id: int) -> SupportSettings:
     )
 
 
+# What ``update_settings`` may change (never the store it belongs to).
+SETTING_FIELDS = frozenset(
+    {
+        "auto_assign",
+        "routing_method",
+        "default_capacity",
+        "tier_priorities",
+        "high_value_threshold_minor",
+        "channel_priorities",
+        "widget_title",
+        "widget_greeting",
+        "widget_accent",
+        "csat_enabled",
+        "widget_allowed_origins",
+    }
+)
+
+
 def update_settings(uow: UnitOfWork, actor: Actor, store_id: int, changes: dict[str, Any]) -> SupportSettings:
     """Change the desk settings (fields of ``SupportSettings``); audited."""
     authorize(actor, store_id, scope="conversations:write", permission=Permission.MANAGE_SUPPORT)
     settings = settings_for(uow, store_id)
-    problems: list[FieldProblem] = []
+    problems: list[FieldProblem] = [
+        FieldProblem(key, "is not a support setting") for key in changes if key not in SETTING_FIELDS
+    ]
     if "routing_method" in changes and changes["routing_method"] not in set(rules.RoutingMethod):
         problems.append(FieldProblem("routing_method", "must be round_robin or least_load"))
     if "default_capacity" in changes and not 0 <= int(changes["default_capacity"]) <= 100:
@@ -155,14 +175,6 @@ def identify_contact(
     uow.session.add(contact)
     uow.session.flush()
     return WidgetContact(contact.id, None, token)
-
-
-def contact_for_token(session: Any, store_id: int, visitor_token: str) -> Contact | None:
-    return session.scalar(  # type: ignore[no-any-return]
-        select(Contact).where(
-            Contact.store_id == store_id, Contact.visitor_token_hash == _token_hash(visitor_token)
-        )
-    )
 
 
 # -- messages ---------------------------------------------------------------------------------------
@@ -981,12 +993,3 @@ def delete_canned_reply(uow: UnitOfWork, actor: Actor, store_id: int, reply_id: 
         target_type="canned_reply",
         target_id=reply_id,
     )
-
-
-def staff_may_view(actor: Actor, store_id: int) -> None:
-    """Raise unless ``actor`` may read this store's conversations."""
-    authorize(actor, store_id, scope="conversations:read", permission=Permission.VIEW_CONVERSATIONS)
-
-
-def store_secret(uow: UnitOfWork, store_id: int) -> str:
-    return store_by_id(uow.session, store_id).identity_secret

@@ -1,6 +1,7 @@
 """Reads of the support desk: the inbox, a conversation, the customer's whole picture, a contact's history.
 
-Callers check who is asking first (``actions.staff_may_view`` for staff; the widget proves the contact).
+Callers check who is asking first (console routes require ``Permission.VIEW_CONVERSATIONS``; the widget
+proves the contact before it reads).
 """
 
 from __future__ import annotations
