@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from email_validator import EmailNotValidError, validate_email
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from loyaldesk.kernel.email_address import _COMMON, normalise_email
@@ -20,6 +20,7 @@ ADDRESSES = st.builds(
 
 
 @given(ADDRESSES)
+@example("0@00--0.com")  # a reserved IDNA-style label, found by hypothesis in CI
 def test_fast_path_accepts_only_what_email_validator_accepts(address: str) -> None:
     try:
         reference = validate_email(address, check_deliverability=False).normalized.lower()

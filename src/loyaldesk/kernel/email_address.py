@@ -3,8 +3,9 @@
 ``email-validator`` is the reference, but it takes tens of microseconds per address; ingesting ten
 thousand orders validates ten thousand addresses. Plain ASCII addresses of the common shape are checked
 here with the same rules (dot-atom local part of at most 64 characters, host names of letters, digits
-and inner hyphens, an alphabetic top-level domain, at most 254 characters, no special-use domains);
-anything else (quoted local parts, international addresses, odd shapes) goes to ``email-validator``.
+and inner hyphens, none in third and fourth place, an alphabetic top-level domain, at most 254
+characters, no special-use domains); anything else (quoted local parts, international addresses, odd
+shapes) goes to ``email-validator``.
 Addresses are lower-cased: loyaldesk matches customers by email without regard to case.
 """
 
@@ -29,7 +30,10 @@ def normalise_email(value: str) -> str:
     match = _COMMON.match(candidate)
     if match and len(candidate) <= 254 and len(match["local"]) <= 64:
         domain = match["domain"]
-        if not any(domain == name or domain.endswith("." + name) for name in SPECIAL_USE_DOMAIN_NAMES):
+        # Labels with "--" in third and fourth place are reserved for IDNA ("xn--"): the reference decides.
+        reserved = any(label[2:4] == "--" for label in domain.split("."))
+        special = any(domain == name or domain.endswith("." + name) for name in SPECIAL_USE_DOMAIN_NAMES)
+        if not reserved and not special:
             return candidate
     try:
         return validate_email(value, check_deliverability=False).normalized.lower()
