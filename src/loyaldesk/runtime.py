@@ -58,10 +58,18 @@ class Runtime:
             redis_url=settings.redis_url,
         )
         self._started = False
+        self._secret_key: str | None = None
         ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
         jobs.every(3600, name="kernel.purge_idempotency_keys")(
             lambda uow: idempotency.purge_expired(uow, ttl)
         )
+
+    @property
+    def secret_key(self) -> str:
+        """The server's signing key (sessions, widget tickets), read once."""
+        if self._secret_key is None:
+            self._secret_key = self.settings.resolved_secret_key()
+        return self._secret_key
 
     def _announce(self, stored: Sequence[StoredEvent]) -> None:
         for event in stored:

@@ -311,6 +311,11 @@ def test_dry_run_of_an_event_shows_caps_without_awarding(shop: Shop) -> None:
             },
             "action",
         ),
+        (  # schemathesis found a tier id beyond 64 bits crashing the JSON encoder
+            {"name": "x", "action": {"action": "review", "points": 5, "tier_ids": [-(2**63) - 1]}},
+            "action",
+        ),
+        ({"name": "x", "action": {"action": "review", "points": 5, "tier_ids": [2**64]}}, "action"),
     ],
 )
 def test_bad_rules_are_refused_with_the_field_named(shop: Shop, body: dict, field: str) -> None:  # type: ignore[type-arg]

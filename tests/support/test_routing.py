@@ -10,7 +10,7 @@ from sqlalchemy import select
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.stores.models import StaffAccount
-from loyaldesk.support import actions
+from loyaldesk.support import actions, desk_settings, routing
 from loyaldesk.support.models import Conversation
 from tests.factories import StoreHandle, make_member, make_staff
 
@@ -35,7 +35,7 @@ def conversation(db: Database, conversation_id: int) -> Conversation:
 
 def settings(db: Database, store: StoreHandle, **changes: object) -> None:
     def apply(uow):  # type: ignore[no-untyped-def]
-        row = actions.settings_for(uow, store.id)
+        row = desk_settings.settings_for(uow, store.id)
         for name, value in changes.items():
             setattr(row, name, value)
 
@@ -92,11 +92,11 @@ def test_least_load_routing_respects_capacity_and_online_agents_pick_up_the_queu
     waiting = [visitor_writes(db, store, f"Question {n}") for n in range(5)]
     assert all(conversation(db, c).assignee_id is None for c in waiting)  # nobody online yet
 
-    db.write(actions.agent_connected, store.id, ada, delta=1)
+    db.write(routing.agent_connected, store.id, ada, delta=1)
     # Ada takes the two longest waiting, up to her capacity; the rest wait.
     assert [conversation(db, c).assignee_id for c in waiting] == [ada, ada, None, None, None]
 
-    db.write(actions.agent_connected, store.id, bob, delta=1)
+    db.write(routing.agent_connected, store.id, bob, delta=1)
     assert [conversation(db, c).assignee_id for c in waiting] == [ada, ada, bob, bob, None]
 
     # Ada resolves one: the next new conversation goes to the least loaded agent with room.
@@ -104,15 +104,15 @@ def test_least_load_routing_respects_capacity_and_online_agents_pick_up_the_queu
 
     ada_actor = Actor(kind="staff", id=ada, store_id=store.id, label="ada", role="agent")
     db.write(actions.change_status, ada_actor, waiting[0], "resolved")
-    db.write(actions.route_waiting, store.id)
+    db.write(routing.route_waiting, store.id)
     assert conversation(db, waiting[4]).assignee_id == ada
 
     # An agent who steps away gets nothing new; going offline (last console closed) likewise.
-    db.write(actions.choose_presence, ada_actor, store.id, "away")
+    db.write(routing.choose_presence, ada_actor, store.id, "away")
     db.write(actions.change_status, ada_actor, waiting[1], "resolved")
     later = visitor_writes(db, store, "Another")
     assert conversation(db, later).assignee_id is None  # Bob is full, Ada is away
-    db.write(actions.choose_presence, ada_actor, store.id, "online")
+    db.write(routing.choose_presence, ada_actor, store.id, "online")
     assert conversation(db, later).assignee_id == ada
 
 
@@ -120,8 +120,8 @@ def test_round_robin_takes_turns(db: Database, store: StoreHandle, password_hash
     settings(db, store, default_capacity=10, routing_method="round_robin")
     ada = staff_id(db, make_staff(db, store, "agent", password_hash, "ada@acme.example.com"))
     bob = staff_id(db, make_staff(db, store, "agent", password_hash, "bob@acme.example.com"))
-    db.write(actions.agent_connected, store.id, ada, delta=1)
-    db.write(actions.agent_connected, store.id, bob, delta=1)
+    db.write(routing.agent_connected, store.id, ada, delta=1)
+    db.write(routing.agent_connected, store.id, bob, delta=1)
     owners = []
     for n in range(4):
         clock.advance(timedelta(seconds=10))
@@ -166,17 +166,19 @@ def test_desk_settings_and_capacity_are_for_admins_only(db: Database, store: Sto
     admin_actor = Actor(kind="staff", id=admin, store_id=store.id, label="boss", role="admin")
     before = table_counts(db, "support_settings", "support_agents", "audit_log")
     with pytest.raises(PermissionDenied):
-        db.write(actions.update_settings, agent_actor, store.id, {"routing_method": "round_robin"})
+        db.write(desk_settings.update_settings, agent_actor, store.id, {"routing_method": "round_robin"})
     with pytest.raises(PermissionDenied):
-        db.write(actions.set_capacity, agent_actor, store.id, ada, 50)
+        db.write(routing.set_capacity, agent_actor, store.id, ada, 50)
     assert table_counts(db, "support_settings", "support_agents", "audit_log") == before
 
     with pytest.raises(Invalid) as bad:
-        db.write(actions.update_settings, admin_actor, store.id, {"store_id": 99, "routing_method": "random"})
+        db.write(
+            desk_settings.update_settings, admin_actor, store.id, {"store_id": 99, "routing_method": "random"}
+        )
     assert {p.field for p in bad.value.problems} == {"store_id", "routing_method"}
-    db.write(actions.update_settings, admin_actor, store.id, {"routing_method": "round_robin"})
-    db.write(actions.set_capacity, admin_actor, store.id, ada, 0)
-    db.write(actions.agent_connected, store.id, ada, delta=1)
+    db.write(desk_settings.update_settings, admin_actor, store.id, {"routing_method": "round_robin"})
+    db.write(routing.set_capacity, admin_actor, store.id, ada, 0)
+    db.write(routing.agent_connected, store.id, ada, delta=1)
     waiting = visitor_writes(db, store, "Anyone?")
     assert conversation(db, waiting).assignee_id is None  # capacity 0: no automatic assignments
     with db.read() as session:

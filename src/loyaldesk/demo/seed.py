@@ -253,7 +253,7 @@ DEMO_CANNED_REPLIES = (
 
 def _canned_replies(uow: UnitOfWork, store_id: int) -> None:
     """A few canned replies for the inbox, with the variables agents use most."""
-    from loyaldesk.support.actions import save_canned_reply
+    from loyaldesk.support.canned_replies import save_canned_reply
 
     for shortcut, title, body in DEMO_CANNED_REPLIES:
         save_canned_reply(

@@ -21,7 +21,7 @@ Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 class _RuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tier_ids: list[int] = Field(
+    tier_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
         default_factory=list, max_length=20, description="Only these tiers; empty: all."
     )
     segments: list[Label] = Field(

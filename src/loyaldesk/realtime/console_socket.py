@@ -31,7 +31,7 @@ from loyaldesk.runtime import Runtime, store_events_channel
 from loyaldesk.stores import Permission
 from loyaldesk.stores import queries as store_queries
 from loyaldesk.stores.queries import StoreAccess
-from loyaldesk.support import actions
+from loyaldesk.support import routing
 from loyaldesk.support.models import Conversation
 
 router = APIRouter()
@@ -100,12 +100,12 @@ class ConsoleSession:
         try:
             await self.stream.watch(store_events_channel(self.store_id))
             resume_from = await self._resume_request()
-            await self._ready(resume_from)
-            if self.answers:
+            if self.answers:  # online before "ready", so a client that saw "ready" is routed chats
                 await self.runtime.database.write_async(
-                    actions.agent_connected, self.store_id, self.staff_id, delta=1
+                    routing.agent_connected, self.store_id, self.staff_id, delta=1
                 )
                 connected = True
+            await self._ready(resume_from)
             self.stream.start_heartbeat()
             await self._receive_loop()
         except WebSocketDisconnect:
@@ -115,7 +115,7 @@ class ConsoleSession:
             if connected:
                 with contextlib.suppress(Exception):
                     await self.runtime.database.write_async(
-                        actions.agent_connected, self.store_id, self.staff_id, delta=-1
+                        routing.agent_connected, self.store_id, self.staff_id, delta=-1
                     )
 
     async def _resume_request(self) -> int | None:
@@ -168,7 +168,7 @@ class ConsoleSession:
                     await self._typing(frame)
                 elif kind == "presence":
                     presence = await self.runtime.database.write_async(
-                        actions.choose_presence, self.actor, self.store_id, str(frame.get("presence"))
+                        routing.choose_presence, self.actor, self.store_id, str(frame.get("presence"))
                     )
                     await self.stream.send({"type": "presence", "presence": presence})
                 elif kind == "ping":

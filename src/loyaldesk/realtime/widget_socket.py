@@ -6,13 +6,14 @@ Protocol (JSON text frames; see docs/realtime.md):
   "last_event_id"?}`` first, within 10 s. A verified customer (the store's HMAC signature of their id)
   gets their own conversations; anyone else is an anonymous visitor known by ``visitor_token`` (a new
   one is issued in ``welcome`` when missing or unknown).
-* server -> ``{"type": "welcome", "visitor_token"?, "identified", "name", "agents_online", "settings",
-  "conversation", "messages", "last_event_id"}``, then replays the events after ``last_event_id``, then
-  streams ``{"type": "event", "id", "event", "conversation_id", "data"}`` and ephemeral
-  ``{"type": "typing", ...}`` / ``{"type": "ping"}`` frames.
+* server -> ``{"type": "welcome", "visitor_token"?, "ticket", "identified", "name", "agents_online",
+  "settings", "conversation", "messages", "last_event_id"}``, then replays the events after
+  ``last_event_id``, then streams ``{"type": "event", "id", "event", "conversation_id", "data"}`` and
+  ephemeral ``{"type": "typing", ...}`` / ``{"type": "ping"}`` frames.
 * client -> ``message`` {client_message_id, body, conversation_id?} (answered by ``ack`` or ``error``
   naming the ``client_message_id``), ``typing`` {conversation_id, typing}, ``read`` {conversation_id,
-  message_id}, ``csat`` {conversation_id, rating, comment?}, ``pong``.
+  message_id}, ``csat`` {conversation_id, rating, comment?}, ``watch`` {conversation_id} (one started
+  over HTTP by a file upload), ``pong``. The ``ticket`` authorises the widget's HTTP calls (files).
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id
 from loyaldesk.runtime import Runtime, store_events_channel
 from loyaldesk.stores import store_by_slug
 from loyaldesk.stores.credentials import shopper_signature_matches
-from loyaldesk.support import actions, queries
-from loyaldesk.support.models import Contact
+from loyaldesk.support import actions, csat, queries
+from loyaldesk.support.models import Contact, Conversation
+from loyaldesk.support.widget_ticket import issue_ticket
 
 router = APIRouter()
 
@@ -220,6 +222,7 @@ class WidgetSession:
         }
         if info["new_visitor_token"]:
             welcome["visitor_token"] = info["new_visitor_token"]
+        welcome["ticket"] = issue_ticket(self.runtime.secret_key, self.store_id, self.contact_id)
         self.stream.floor = head if (self.resume_from is None or missed is None) else self.resume_from
         await self.stream.send(welcome)
         for message in missed or []:
@@ -248,6 +251,8 @@ class WidgetSession:
                     await self._read(frame)
                 elif kind == "csat":
                     await self._csat(frame)
+                elif kind == "watch":
+                    await self._watch(frame)
                 elif kind in ("pong", "ping"):
                     if kind == "ping":
                         await self.stream.send({"type": "pong"})
@@ -285,7 +290,6 @@ class WidgetSession:
             client_message_id=client_id if isinstance(client_id, str) else None,
             conversation_id=conversation_id,
         )
-        new_conversation = message.conversation_id not in self.conversation_ids
         await self.stream.send(
             {
                 "type": "ack",
@@ -294,20 +298,36 @@ class WidgetSession:
                 "conversation_id": message.conversation_id,
             }
         )
-        if new_conversation:
-            # A new conversation: watch it, and replay what happened in it before the watch began.
-            self.conversation_ids.add(message.conversation_id)
-            await self.stream.watch(conversation_channel(message.conversation_id))
-            missed = await anyio.to_thread.run_sync(
-                lambda: backlog(
-                    self.runtime.database,
-                    self.store_id,
-                    0,
-                    conversation_ids=[message.conversation_id],
-                )
-            )
-            for event in missed or []:
-                await self.stream.send_event(event)
+        await self._watch_new(message.conversation_id)
+
+    async def _watch_new(self, conversation_id: int) -> None:
+        """Watch a conversation this contact just started, and replay what happened in it before the
+        watch began (the stream drops what it already sent)."""
+        if conversation_id in self.conversation_ids:
+            return
+        self.conversation_ids.add(conversation_id)
+        await self.stream.watch(conversation_channel(conversation_id))
+        missed = await anyio.to_thread.run_sync(
+            lambda: backlog(self.runtime.database, self.store_id, 0, conversation_ids=[conversation_id])
+        )
+        for event in missed or []:
+            await self.stream.send_event(event)
+
+    async def _watch(self, frame: dict[str, Any]) -> None:
+        """``watch`` {conversation_id}: a conversation started outside this socket (a file sent over
+        HTTP); it must be this contact's."""
+        conversation_id = frame.get("conversation_id")
+        if not isinstance(conversation_id, int):
+            raise NotFound("no such conversation")
+
+        def owned() -> bool:
+            with self.runtime.database.read() as session:
+                conversation = session.get(Conversation, conversation_id)
+                return conversation is not None and conversation.contact_id == self.contact_id
+
+        if not await anyio.to_thread.run_sync(owned):
+            raise NotFound("no such conversation")
+        await self._watch_new(conversation_id)
 
     def _typing(self, frame: dict[str, Any]) -> None:
         conversation_id = self._conversation_id(frame)
@@ -345,7 +365,7 @@ class WidgetSession:
         rating = frame.get("rating")
         comment = frame.get("comment")
         await self.runtime.database.write_async(
-            actions.submit_csat,
+            csat.submit_csat,
             conversation_id,
             rating=rating if isinstance(rating, int) else 0,
             comment=comment if isinstance(comment, str) else None,

@@ -1,125 +1,55 @@
-"""Every change to the support desk: one function each, one transaction, events published on commit.
+"""Conversations and messages: contacts, customer and agent messages, status, assignment, details and
+read receipts. One function each, one transaction, events published on commit.
 
 Customers act through a ``Contact`` (the widget proved who they are before calling); staff act as an
-``Actor`` whose role is checked here. Routing runs inside the same transaction as the change that makes
-it necessary (a new conversation, an agent coming online), so a conversation is never left unrouted.
+``Actor`` whose role is checked here. Settings, routing, CSAT and canned replies have their own modules
+(``desk_settings``, ``routing``, ``csat``, ``canned_replies``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
 from loyaldesk.customers import facts_about
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
-from loyaldesk.stores import Permission, authorize, record_audit
-from loyaldesk.stores.models import StaffAccount, StoreMembership
-from loyaldesk.stores.rules import has_permission
+from loyaldesk.kernel.errors import FieldProblem, Invalid, NotFound
+from loyaldesk.stores import Permission, authorize
+from loyaldesk.stores.models import StaffAccount
 from loyaldesk.support import rules
+from loyaldesk.support.attachments import (
+    CheckedAttachment,
+    NewAttachment,
+    check_attachments,
+    store_attachments,
+)
+from loyaldesk.support.csat import request_csat
+from loyaldesk.support.desk_settings import settings_for
 from loyaldesk.support.events import (
-    AgentPresenceChanged,
-    ConversationAssigned,
     ConversationStarted,
     ConversationStatusChanged,
     ConversationUpdated,
-    CsatRequested,
-    CsatSubmitted,
     MessagePosted,
     MessagesRead,
 )
-from loyaldesk.support.message_format import check_message_body, render_message_html
-from loyaldesk.support.models import (
-    Agent,
-    CannedReply,
-    Contact,
-    Conversation,
-    CsatResponse,
-    Message,
-    SupportSettings,
-    TeamMember,
+from loyaldesk.support.message_format import (
+    check_message_body,
+    check_message_body_or_empty,
+    render_message_html,
 )
+from loyaldesk.support.models import Contact, Conversation, Message, SupportSettings, Team
+from loyaldesk.support.routing import assign_to, is_desk_member, route_waiting
 
 CHANNELS = ("webchat", "email", "api")
-# Conversations that count against an agent's capacity.
-LOAD_STATUSES = ("open",)
 MAX_LABELS = 20
 MAX_SUBJECT = 200
-
-
-# -- settings -------------------------------------------------------------------------------------
-def settings_for(uow: UnitOfWork, store_id: int) -> SupportSettings:
-    """The store's desk settings, created with defaults the first time."""
-    found = uow.session.scalar(select(SupportSettings).where(SupportSettings.store_id == store_id))
-    if found is None:
-        found = default_settings(store_id)
-        uow.session.add(found)
-        uow.session.flush()
-    return found
-
-
-def default_settings(store_id: int) -> SupportSettings:
-    return SupportSettings(
-        store_id=store_id,
-        auto_assign=True,
-        routing_method=rules.RoutingMethod.LEAST_LOAD.value,
-        default_capacity=5,
-        tier_priorities={},
-        high_value_threshold_minor=None,
-        channel_priorities={},
-        widget_title="Chat with us",
-        widget_greeting="Hi! How can we help?",
-        widget_accent="#1f5fbf",
-        csat_enabled=True,
-        widget_allowed_origins=[],
-    )
-
-
-# What ``update_settings`` may change (never the store it belongs to).
-SETTING_FIELDS = frozenset(
-    {
-        "auto_assign",
-        "routing_method",
-        "default_capacity",
-        "tier_priorities",
-        "high_value_threshold_minor",
-        "channel_priorities",
-        "widget_title",
-        "widget_greeting",
-        "widget_accent",
-        "csat_enabled",
-        "widget_allowed_origins",
-    }
-)
-
-
-def update_settings(uow: UnitOfWork, actor: Actor, store_id: int, changes: dict[str, Any]) -> SupportSettings:
-    """Change the desk settings (fields of ``SupportSettings``); audited."""
-    authorize(actor, store_id, scope="conversations:write", permission=Permission.MANAGE_SUPPORT)
-    settings = settings_for(uow, store_id)
-    problems: list[FieldProblem] = [
-        FieldProblem(key, "is not a support setting") for key in changes if key not in SETTING_FIELDS
-    ]
-    if "routing_method" in changes and changes["routing_method"] not in set(rules.RoutingMethod):
-        problems.append(FieldProblem("routing_method", "must be round_robin or least_load"))
-    if "default_capacity" in changes and not 0 <= int(changes["default_capacity"]) <= 100:
-        problems.append(FieldProblem("default_capacity", "must be between 0 and 100"))
-    for tier, priority in dict(changes.get("tier_priorities") or {}).items():
-        if priority not in rules.PRIORITIES:
-            problems.append(FieldProblem(f"tier_priorities.{tier}", "must be low, normal, high or urgent"))
-    if problems:
-        raise Invalid("the support settings are not valid", problems)
-    for key, value in changes.items():
-        setattr(settings, key, value)
-    record_audit(uow, actor, "support.settings_changed", store_id=store_id, details=changes)
-    return settings
 
 
 # -- contacts ---------------------------------------------------------------------------------------
@@ -224,6 +154,7 @@ def _append_message(
     author_staff_id: int | None = None,
     client_message_id: str | None = None,
     dedupe_key: str | None = None,
+    files: Sequence[CheckedAttachment] = (),
 ) -> Message:
     now = uow.now()
     message = Message(
@@ -241,9 +172,11 @@ def _append_message(
     )
     uow.session.add(message)
     uow.session.flush()
+    attachments = store_attachments(uow.session, message, files)
     if not internal:
         conversation.last_message_at = now
-        conversation.last_message_preview = " ".join(body.split())[:140]
+        shown = body or " ".join(f"📎 {file.filename}" for file in files)
+        conversation.last_message_preview = " ".join(shown.split())[:140]
     conversation.message_count += 1
     conversation.updated_at = now
     uow.emit(
@@ -252,10 +185,16 @@ def _append_message(
             customer_id=conversation.customer_id,
             conversation_id=conversation.id,
             internal=internal,
-            message=message_view(message),
+            message=message_view(message, attachments),
         )
     )
     return message
+
+
+def _check_content(body: str, files: Sequence[NewAttachment]) -> tuple[str, list[CheckedAttachment]]:
+    """The cleaned text and the checked files of a message; text may be empty only beside a file."""
+    checked = check_attachments(files)
+    return (check_message_body_or_empty(body) if checked else check_message_body(body)), checked
 
 
 def _display_name(uow: UnitOfWork, contact: Contact) -> str:
@@ -279,11 +218,12 @@ def post_customer_message(
     conversation_id: int | None = None,
     channel: str = "webchat",
     subject: str = "",
+    files: Sequence[NewAttachment] = (),
 ) -> Message:
     """A customer's message: into ``conversation_id`` (which must be theirs), else their latest
     conversation that is not closed, else a new one (prioritised and routed). A retry with the same
     ``client_message_id`` returns the first message and changes nothing. Reopens a conversation that
-    was pending, snoozed, resolved or closed."""
+    was pending, snoozed, resolved or closed. With ``files`` the text may be empty."""
     contact = uow.session.get(Contact, contact_id)
     if contact is None:
         raise NotFound("no such contact")
@@ -292,11 +232,12 @@ def post_customer_message(
     existing = _existing(uow, contact.store_id, dedupe_key)
     if existing is not None:
         return existing
-    text = check_message_body(body)
+    text, checked = _check_content(body, files)
     conversation = _customer_conversation(uow, contact, conversation_id)
     started = conversation is None
     if conversation is None:
-        conversation = _start_conversation(uow, contact, channel=channel, subject=subject or text[:80])
+        first_line = text or (checked[0].filename if checked else "")
+        conversation = _start_conversation(uow, contact, channel=channel, subject=subject or first_line[:80])
     message = _append_message(
         uow,
         conversation,
@@ -305,6 +246,7 @@ def post_customer_message(
         body=text,
         client_message_id=client_message_id,
         dedupe_key=dedupe_key,
+        files=checked,
     )
     now = uow.now()
     if conversation.waiting_since is None:
@@ -469,9 +411,11 @@ def post_agent_message(
     body: str,
     internal: bool = False,
     client_message_id: str | None = None,
+    files: Sequence[NewAttachment] = (),
 ) -> Message:
-    """An agent's reply (seen by the customer) or internal note (staff only). A reply to an unassigned
-    conversation assigns it to the agent; it ends the customer's wait and counts as the first response."""
+    """An agent's reply (seen by the customer) or internal note (staff only), with up to three
+    ``files``. A reply to an unassigned conversation assigns it to the agent; it ends the customer's wait
+    and counts as the first response."""
     conversation = _require_staff(uow, actor, conversation_id, Permission.ANSWER_CONVERSATIONS)
     client_message_id = _check_client_message_id(client_message_id)
     author = f"staff:{actor.id}" if actor.kind == "staff" else f"{actor.kind}:{actor.id}"
@@ -479,7 +423,7 @@ def post_agent_message(
     existing = _existing(uow, conversation.store_id, dedupe_key)
     if existing is not None:
         return existing
-    text = check_message_body(body)
+    text, checked = _check_content(body, files)
     staff_id = actor.id if actor.kind == "staff" else None
     message = _append_message(
         uow,
@@ -491,6 +435,7 @@ def post_agent_message(
         internal=internal,
         client_message_id=client_message_id,
         dedupe_key=dedupe_key,
+        files=checked,
     )
     if not internal:
         now = uow.now()
@@ -498,7 +443,7 @@ def post_agent_message(
         if conversation.first_response_at is None:
             conversation.first_response_at = now
         if conversation.assignee_id is None and staff_id is not None:
-            _assign(uow, conversation, staff_id, automatic=False)
+            assign_to(uow, conversation, staff_id, automatic=False)
     return message
 
 
@@ -548,105 +493,12 @@ def change_status(
         return conversation
     _set_status(uow, conversation, target, until)
     if target == rules.ConversationStatus.RESOLVED:
-        _request_csat(uow, conversation)
+        request_csat(uow, conversation)
     return conversation
 
 
-def _request_csat(uow: UnitOfWork, conversation: Conversation) -> None:
-    settings = settings_for(uow, conversation.store_id)
-    if not settings.csat_enabled or conversation.message_count == 0:
-        return
-    response = uow.session.scalar(select(CsatResponse).where(CsatResponse.conversation_id == conversation.id))
-    if response is None:
-        response = CsatResponse(
-            store_id=conversation.store_id,
-            conversation_id=conversation.id,
-            customer_id=conversation.customer_id,
-            requested_at=uow.now(),
-        )
-        uow.session.add(response)
-    response.agent_id = conversation.assignee_id
-    uow.emit(
-        CsatRequested(
-            store_id=conversation.store_id,
-            customer_id=conversation.customer_id,
-            conversation_id=conversation.id,
-        )
-    )
-
-
-def csat_link_token(secret: str, conversation_id: int) -> str:
-    """The secret in a rating link for ``conversation_id`` (for channels that are not live)."""
-    digest = hmac.new(secret.encode(), f"csat:{conversation_id}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:32]
-
-
-def csat_link_matches(secret: str, conversation_id: int, token: str) -> bool:
-    return hmac.compare_digest(csat_link_token(secret, conversation_id), token)
-
-
-def submit_csat(
-    uow: UnitOfWork, conversation_id: int, *, rating: int, comment: str | None, contact_id: int | None
-) -> CsatResponse:
-    """The customer's rating (1-5) of a conversation they were asked about; ``contact_id`` must own it
-    (None when the caller proved ownership with a rating link). Answering again replaces the answer."""
-    conversation = uow.session.get(Conversation, conversation_id)
-    if conversation is None or (contact_id is not None and conversation.contact_id != contact_id):
-        raise NotFound("no such conversation")
-    problems = []
-    if not isinstance(rating, int) or not 1 <= rating <= 5:
-        problems.append(FieldProblem("rating", "must be a whole number from 1 to 5"))
-    text = (comment or "").strip()
-    if len(text) > 2000:
-        problems.append(FieldProblem("comment", "must be at most 2000 characters"))
-    if problems:
-        raise Invalid("the rating is not valid", problems)
-    response = uow.session.scalar(select(CsatResponse).where(CsatResponse.conversation_id == conversation_id))
-    if response is None:
-        raise Conflict("this conversation has not been rated yet: it is still in progress")
-    response.rating = rating
-    response.comment = text or None
-    response.answered_at = uow.now()
-    uow.emit(
-        CsatSubmitted(
-            store_id=conversation.store_id,
-            customer_id=conversation.customer_id,
-            conversation_id=conversation.id,
-            rating=rating,
-            agent_id=response.agent_id,
-            has_comment=bool(text),
-        )
-    )
-    return response
-
-
-def _is_desk_member(uow: UnitOfWork, store_id: int, staff_id: int) -> bool:
-    role = uow.session.scalar(
-        select(StoreMembership.role).where(
-            StoreMembership.store_id == store_id, StoreMembership.staff_id == staff_id
-        )
-    )
-    return role is not None and has_permission(role, Permission.ANSWER_CONVERSATIONS)
-
-
-def _assign(uow: UnitOfWork, conversation: Conversation, staff_id: int | None, *, automatic: bool) -> None:
-    previous = conversation.assignee_id
-    conversation.assignee_id = staff_id
-    conversation.updated_at = uow.now()
-    if staff_id is not None:
-        agent = _agent(uow, conversation.store_id, staff_id)
-        agent.last_assigned_at = uow.now()
-    uow.emit(
-        ConversationAssigned(
-            store_id=conversation.store_id,
-            customer_id=conversation.customer_id,
-            conversation_id=conversation.id,
-            assignee_id=staff_id,
-            team_id=conversation.team_id,
-            previous_assignee_id=previous,
-            automatic=automatic,
-        )
-    )
+# ``assign(team_id=KEEP_TEAM)`` leaves the conversation's team as it is.
+KEEP_TEAM = -1
 
 
 def assign(
@@ -655,24 +507,28 @@ def assign(
     conversation_id: int,
     *,
     assignee_id: int | None,
-    team_id: int | None = None,
+    team_id: int | None = KEEP_TEAM,
 ) -> Conversation:
-    """Assign (or unassign, ``None``) a conversation; the assignee must answer conversations here."""
+    """Assign (or unassign, ``None``) a conversation, and give it to a team (``None``: no team). The
+    assignee must answer conversations here. A conversation moved to a team without an assignee is
+    routed to that team's online agents at once."""
     conversation = _require_staff(uow, actor, conversation_id, Permission.ANSWER_CONVERSATIONS)
-    if assignee_id is not None and not _is_desk_member(uow, conversation.store_id, assignee_id):
+    if assignee_id is not None and not is_desk_member(uow, conversation.store_id, assignee_id):
         raise Invalid(
             "cannot assign to this person",
             [FieldProblem("assignee_id", "is not an agent of this store")],
         )
-    if team_id is not None:
-        from loyaldesk.support.models import Team
-
+    team_changed = team_id != KEEP_TEAM and team_id != conversation.team_id
+    if team_changed and team_id is not None:
         team = uow.session.get(Team, team_id)
         if team is None or team.store_id != conversation.store_id:
             raise Invalid("no such team", [FieldProblem("team_id", "is not a team of this store")])
+    if team_changed:
         conversation.team_id = team_id
-    if assignee_id != conversation.assignee_id or team_id is not None:
-        _assign(uow, conversation, assignee_id, automatic=False)
+    if assignee_id != conversation.assignee_id or team_changed:
+        assign_to(uow, conversation, assignee_id, automatic=False)
+    if team_changed and assignee_id is None and conversation.status == "open":
+        route_waiting(uow, conversation.store_id)
     return conversation
 
 
@@ -745,164 +601,6 @@ def mark_read(
     )
 
 
-# -- agents and routing ------------------------------------------------------------------------------
-def _agent(uow: UnitOfWork, store_id: int, staff_id: int) -> Agent:
-    agent = uow.session.scalar(
-        select(Agent).where(Agent.store_id == store_id, Agent.staff_account_id == staff_id)
-    )
-    if agent is None:
-        agent = Agent(
-            store_id=store_id,
-            staff_account_id=staff_id,
-            presence="offline",
-            chosen_presence="online",
-            connections=0,
-        )
-        uow.session.add(agent)
-        uow.session.flush()
-    return agent
-
-
-def agent_connected(uow: UnitOfWork, store_id: int, staff_id: int, *, delta: int) -> str:
-    """A console of this agent connected (+1) or went away (-1); returns the resulting presence. An
-    agent is online while a console is connected and they have not chosen "away"."""
-    agent = _agent(uow, store_id, staff_id)
-    uow.session.execute(
-        update(Agent).where(Agent.id == agent.id).values(connections=Agent.connections + delta)
-    )
-    uow.session.refresh(agent)
-    if agent.connections < 0:  # a process that died never said goodbye; never count below zero
-        agent.connections = 0
-    _update_presence(uow, agent)
-    return agent.presence
-
-
-def choose_presence(uow: UnitOfWork, actor: Actor, store_id: int, presence: str) -> str:
-    """The agent says they are "online" or "away" (offline follows from closing every console)."""
-    authorize(actor, store_id, scope="conversations:write", permission=Permission.ANSWER_CONVERSATIONS)
-    if presence not in ("online", "away"):
-        raise Invalid("unknown presence", [FieldProblem("presence", "must be online or away")])
-    assert actor.id is not None
-    agent = _agent(uow, store_id, actor.id)
-    agent.chosen_presence = presence
-    _update_presence(uow, agent)
-    return agent.presence
-
-
-def _update_presence(uow: UnitOfWork, agent: Agent) -> None:
-    presence = agent.chosen_presence if agent.connections > 0 else "offline"
-    if presence == agent.presence:
-        return
-    agent.presence = presence
-    agent.presence_changed_at = uow.now()
-    uow.emit(
-        AgentPresenceChanged(
-            store_id=agent.store_id, staff_account_id=agent.staff_account_id, presence=presence
-        )
-    )
-    if presence == "online":
-        route_waiting(uow, agent.store_id)
-
-
-def set_capacity(uow: UnitOfWork, actor: Actor, store_id: int, staff_id: int, capacity: int | None) -> None:
-    """How many open conversations routing gives this agent at most (None: the store's default)."""
-    authorize(actor, store_id, scope="conversations:write", permission=Permission.MANAGE_SUPPORT)
-    if capacity is not None and not 0 <= capacity <= 100:
-        raise Invalid("capacity out of range", [FieldProblem("capacity", "must be between 0 and 100")])
-    if not _is_desk_member(uow, store_id, staff_id):
-        raise NotFound("no such agent in this store")
-    _agent(uow, store_id, staff_id).capacity = capacity
-    record_audit(
-        uow,
-        actor,
-        "support.capacity_changed",
-        store_id=store_id,
-        target_type="staff",
-        target_id=staff_id,
-        details={"capacity": capacity},
-    )
-
-
-def agent_loads(uow: UnitOfWork, store_id: int, default_capacity: int) -> list[rules.AgentLoad]:
-    """Every agent of the store as routing sees them."""
-    open_counts = dict(
-        uow.session.execute(
-            select(Conversation.assignee_id, func.count())
-            .where(
-                Conversation.store_id == store_id,
-                Conversation.assignee_id.is_not(None),
-                Conversation.status.in_(LOAD_STATUSES),
-            )
-            .group_by(Conversation.assignee_id)
-        ).all()
-    )
-    teams: dict[int, set[int]] = {}
-    from loyaldesk.support.models import Team
-
-    for staff_id, team_id in uow.session.execute(
-        select(TeamMember.staff_account_id, TeamMember.team_id)
-        .join(Team, Team.id == TeamMember.team_id)
-        .where(Team.store_id == store_id)
-    ):
-        teams.setdefault(staff_id, set()).add(team_id)
-    agents = uow.session.scalars(select(Agent).where(Agent.store_id == store_id))
-    return [
-        rules.AgentLoad(
-            agent_id=agent.staff_account_id,
-            online=agent.presence == "online",
-            open_conversations=int(open_counts.get(agent.staff_account_id, 0)),
-            capacity=agent.capacity if agent.capacity is not None else default_capacity,
-            last_assigned_at=agent.last_assigned_at,
-            teams=frozenset(teams.get(agent.staff_account_id, ())),
-        )
-        for agent in agents
-        if _is_desk_member(uow, store_id, agent.staff_account_id)
-    ]
-
-
-def route_waiting(uow: UnitOfWork, store_id: int, *, limit: int = 200) -> int:
-    """Give unassigned open conversations, most urgent and longest waiting first, to online agents with
-    room (by the store's routing method), until nobody has room. Returns how many were assigned."""
-    settings = settings_for(uow, store_id)
-    if not settings.auto_assign:
-        return 0
-    waiting = list(
-        uow.session.scalars(
-            select(Conversation)
-            .where(
-                Conversation.store_id == store_id,
-                Conversation.status == "open",
-                Conversation.assignee_id.is_(None),
-            )
-            .order_by(Conversation.priority_rank.desc(), Conversation.waiting_since, Conversation.id)
-            .limit(limit)
-            .with_for_update()
-        )
-    )
-    if not waiting:
-        return 0
-    loads = {load.agent_id: load for load in agent_loads(uow, store_id, settings.default_capacity)}
-    assigned = 0
-    for conversation in waiting:
-        chosen = rules.choose_agent(
-            list(loads.values()), settings.routing_method, team_id=conversation.team_id
-        )
-        if chosen is None:
-            continue
-        _assign(uow, conversation, chosen, automatic=True)
-        load = loads[chosen]
-        loads[chosen] = rules.AgentLoad(
-            agent_id=load.agent_id,
-            online=load.online,
-            open_conversations=load.open_conversations + 1,
-            capacity=load.capacity,
-            last_assigned_at=uow.now(),
-            teams=load.teams,
-        )
-        assigned += 1
-    return assigned
-
-
 def wake_snoozed(uow: UnitOfWork, *, limit: int = 500) -> int:
     """Reopen conversations whose snooze has ended (a periodic job)."""
     due = list(
@@ -921,75 +619,3 @@ def wake_snoozed(uow: UnitOfWork, *, limit: int = 500) -> int:
     for store_id in stores:
         route_waiting(uow, store_id)
     return len(due)
-
-
-# -- canned replies ----------------------------------------------------------------------------------
-def save_canned_reply(
-    uow: UnitOfWork,
-    actor: Actor,
-    store_id: int,
-    *,
-    shortcut: str,
-    title: str,
-    body: str,
-    reply_id: int | None = None,
-) -> CannedReply:
-    """Create or change a canned reply; its variables must be ones loyaldesk knows."""
-    authorize(actor, store_id, scope="conversations:write", permission=Permission.ANSWER_CONVERSATIONS)
-    problems = []
-    shortcut = shortcut.strip().lstrip("/").lower()
-    if not shortcut or len(shortcut) > 40 or not all(ch.isalnum() or ch in "-_" for ch in shortcut):
-        problems.append(FieldProblem("shortcut", "1 to 40 letters, digits, - or _"))
-    title = title.strip()
-    if not title or len(title) > 120:
-        problems.append(FieldProblem("title", "is required (at most 120 characters)"))
-    try:
-        body = rules.check_canned_reply(body)
-    except Invalid as error:
-        problems.extend(error.problems)
-    if problems:
-        raise Invalid("the canned reply is not valid", problems)
-    clash = uow.session.scalar(
-        select(CannedReply).where(CannedReply.store_id == store_id, CannedReply.shortcut == shortcut)
-    )
-    if reply_id is None:
-        if clash is not None:
-            raise Conflict(f"a canned reply /{shortcut} exists already")
-        reply = CannedReply(
-            store_id=store_id, shortcut=shortcut, title=title, body=body, updated_at=uow.now()
-        )
-        uow.session.add(reply)
-    else:
-        found = uow.session.get(CannedReply, reply_id)
-        if found is None or found.store_id != store_id:
-            raise NotFound("no such canned reply")
-        if clash is not None and clash.id != reply_id:
-            raise Conflict(f"a canned reply /{shortcut} exists already")
-        reply = found
-        reply.shortcut, reply.title, reply.body, reply.updated_at = shortcut, title, body, uow.now()
-    uow.session.flush()
-    record_audit(
-        uow,
-        actor,
-        "support.canned_reply_saved",
-        store_id=store_id,
-        target_type="canned_reply",
-        target_id=reply.id,
-    )
-    return reply
-
-
-def delete_canned_reply(uow: UnitOfWork, actor: Actor, store_id: int, reply_id: int) -> None:
-    authorize(actor, store_id, scope="conversations:write", permission=Permission.ANSWER_CONVERSATIONS)
-    reply = uow.session.get(CannedReply, reply_id)
-    if reply is None or reply.store_id != store_id:
-        raise NotFound("no such canned reply")
-    uow.session.delete(reply)
-    record_audit(
-        uow,
-        actor,
-        "support.canned_reply_deleted",
-        store_id=store_id,
-        target_type="canned_reply",
-        target_id=reply_id,
-    )

@@ -61,6 +61,11 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LONE_SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
+def _clean(text: str) -> str:
+    body = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _LONE_SURROGATES.sub("", _CONTROL_CHARACTERS.sub("", body)).strip()
+
+
 def check_message_body(text: str) -> str:
     """``text`` cleaned up for storage: line endings normalized to ``\\n``, NUL and other control
     characters (except tab and newline) and lone surrogates removed, surrounding whitespace stripped.
@@ -68,13 +73,17 @@ def check_message_body(text: str) -> str:
     ``Invalid`` on field ``body`` if nothing is left or it is longer than ``MAX_MESSAGE_LENGTH``
     characters.
     """
-    body = text.replace("\r\n", "\n").replace("\r", "\n")
-    body = _LONE_SURROGATES.sub("", _CONTROL_CHARACTERS.sub("", body)).strip()
+    body = _clean(text)
     if not body:
         raise Invalid.field("body", "must not be empty")
     if len(body) > MAX_MESSAGE_LENGTH:
         raise Invalid.field("body", f"must be at most {MAX_MESSAGE_LENGTH:,} characters, got {len(body):,}")
     return body
+
+
+def check_message_body_or_empty(text: str) -> str:
+    """Like ``check_message_body`` but an empty result is allowed (a message that is only a file)."""
+    return check_message_body(text) if _clean(text) else ""
 
 
 # --- Attachments ---------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from loyaldesk.customers import Customer, facts_about
 from loyaldesk.kernel.errors import Invalid, NotFound
 from loyaldesk.stores.models import StaffAccount, StoreMembership
 from loyaldesk.stores.rules import Permission, has_permission
-from loyaldesk.support.actions import default_settings, message_view
+from loyaldesk.support.actions import message_view
+from loyaldesk.support.desk_settings import default_settings
 from loyaldesk.support.models import (
     Agent,
     Attachment,
@@ -28,6 +29,7 @@ from loyaldesk.support.models import (
     Message,
     SupportSettings,
     Team,
+    TeamMember,
 )
 
 INBOX_VIEWS = ("mine", "unassigned", "all", "team", "label")
@@ -123,7 +125,7 @@ def inbox(
         query = query.where(Conversation.assignee_id == viewer_id)
     elif view == "unassigned":
         query = query.where(Conversation.assignee_id.is_(None))
-    elif view == "team" and team_id is not None:
+    if team_id is not None:
         query = query.where(Conversation.team_id == team_id)
     rows = session.execute(
         query.order_by(
@@ -215,6 +217,14 @@ def messages_of(
     messages.reverse()
     attachments = _attachments_by_message(session, [message.id for message in messages])
     return [message_view(message, attachments.get(message.id)) for message in messages]
+
+
+def one_message(session: Session, message_id: int) -> dict[str, Any]:
+    """One message with its files, as clients see it."""
+    message = session.get(Message, message_id)
+    if message is None:
+        raise NotFound("no such message")
+    return message_view(message, _attachments_by_message(session, [message_id]).get(message_id))
 
 
 def conversation_view(session: Session, conversation: Conversation, *, for_staff: bool) -> dict[str, Any]:
@@ -377,6 +387,45 @@ def desk_agents(session: Session, store_id: int) -> list[dict[str, Any]]:
     return [
         {"id": staff_id, "name": name, "presence": presence or "offline"}
         for staff_id, name, role, presence in rows
+        if has_permission(role, Permission.ANSWER_CONVERSATIONS)
+    ]
+
+
+def desk_roster(session: Session, store_id: int) -> list[dict[str, Any]]:
+    """Every agent of the store as the desk settings page shows them: presence, their own capacity (None:
+    the store's default), open conversations now, and the teams they belong to."""
+    loads = dict(
+        session.execute(
+            select(Conversation.assignee_id, func.count())
+            .where(Conversation.store_id == store_id, Conversation.status == "open")
+            .group_by(Conversation.assignee_id)
+        ).all()
+    )
+    memberships: dict[int, set[int]] = {}
+    for staff_id, team_id in session.execute(
+        select(TeamMember.staff_account_id, TeamMember.team_id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(Team.store_id == store_id)
+    ):
+        memberships.setdefault(staff_id, set()).add(team_id)
+    rows = session.execute(
+        select(StaffAccount.id, StaffAccount.name, StaffAccount.email, StoreMembership.role, Agent)
+        .join(StoreMembership, StoreMembership.staff_id == StaffAccount.id)
+        .outerjoin(Agent, (Agent.staff_account_id == StaffAccount.id) & (Agent.store_id == store_id))
+        .where(StoreMembership.store_id == store_id)
+        .order_by(StaffAccount.name, StaffAccount.id)
+    ).all()
+    return [
+        {
+            "id": staff_id,
+            "name": name or email,
+            "role": role,
+            "presence": agent.presence if agent else "offline",
+            "capacity": agent.capacity if agent else None,
+            "open": int(loads.get(staff_id, 0)),
+            "team_ids": memberships.get(staff_id, set()),
+        }
+        for staff_id, name, email, role, agent in rows
         if has_permission(role, Permission.ANSWER_CONVERSATIONS)
     ]
 

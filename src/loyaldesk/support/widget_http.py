@@ -6,16 +6,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from loyaldesk.kernel.errors import NotAuthenticated, NotFound
 from loyaldesk.stores import store_by_slug
-from loyaldesk.support import actions, queries
+from loyaldesk.support import actions, csat, queries
+from loyaldesk.support.attachments import attachment_for_contact
 from loyaldesk.support.models import Conversation, CsatResponse
+from loyaldesk.support.widget_ticket import contact_of_ticket
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.deps import RuntimeDep
+from loyaldesk.web.file_download import download_response, read_uploads
 
 router = APIRouter()
 
@@ -60,13 +63,72 @@ async def offline_message(
     return JSONResponse(result, status_code=201)
 
 
+def _ticket_holder(runtime: Any, store_slug: str, ticket: str | None) -> tuple[int, int]:
+    """(store id, contact id) of a valid widget ticket for this store."""
+    with runtime.database.read() as session:
+        store_id = store_by_slug(session, store_slug).id
+    return store_id, contact_of_ticket(runtime.secret_key, store_id, ticket)
+
+
+@router.post(
+    "/widget-api/v1/{store_slug}/messages",
+    tags=["widget"],
+    summary="Send a message with files (multipart); text-only messages go over the WebSocket.",
+    status_code=201,
+)
+async def message_with_files(
+    runtime: RuntimeDep,
+    store_slug: StoreSlug,
+    ticket: Annotated[str, Form(max_length=512)],
+    client_message_id: Annotated[str, Form(max_length=64)],
+    files: Annotated[list[UploadFile], File()],
+    body: Annotated[str, Form(max_length=20_000)] = "",
+    conversation_id: Annotated[int | None, Form()] = None,
+) -> JSONResponse:
+    """Answered like the WebSocket's ``ack``; the message itself arrives as an event on the socket (send
+    ``watch`` for a new ``conversation_id``)."""
+    _, contact_id = await anyio.to_thread.run_sync(_ticket_holder, runtime, store_slug, ticket)
+    uploads = await read_uploads(files)
+    message = await runtime.database.write_async(
+        actions.post_customer_message,
+        contact_id,
+        body=body,
+        client_message_id=client_message_id,
+        conversation_id=conversation_id,
+        files=uploads,
+    )
+    return JSONResponse(
+        {
+            "type": "ack",
+            "client_message_id": message.client_message_id,
+            "message_id": message.id,
+            "conversation_id": message.conversation_id,
+        },
+        status_code=201,
+    )
+
+
+@router.get("/widget-api/v1/{store_slug}/attachments/{attachment_id}", tags=["widget"])
+def download_for_customer(
+    runtime: RuntimeDep,
+    store_slug: StoreSlug,
+    attachment_id: int,
+    ticket: Annotated[str, Query(max_length=512)],
+) -> Response:
+    """A file in one of the ticket holder's conversations, as a download."""
+    store_id, contact_id = _ticket_holder(runtime, store_slug, ticket)
+    with runtime.database.read() as session:
+        row = attachment_for_contact(session, store_id, contact_id, attachment_id)
+        return download_response(row.filename, row.content_type, row.data)
+
+
 def _rating_context(runtime: Any, store_slug: str, conversation_id: int, token: str) -> dict[str, Any]:
     with runtime.database.read() as session:
         store = store_by_slug(session, store_slug)
         conversation = session.get(Conversation, conversation_id)
         if conversation is None or conversation.store_id != store.id:
             raise NotFound("no such conversation")
-        if not actions.csat_link_matches(store.identity_secret, conversation_id, token):
+        if not csat.csat_link_matches(store.identity_secret, conversation_id, token):
             raise NotAuthenticated("this rating link is not valid")
         response = session.query(CsatResponse).filter_by(conversation_id=conversation_id).one_or_none()
         return {"store": store, "conversation": conversation, "response": response}
@@ -97,7 +159,7 @@ async def rate_by_link(
 ) -> Response:
     context = await anyio.to_thread.run_sync(_rating_context, runtime, store_slug, conversation_id, token)
     await runtime.database.write_async(
-        actions.submit_csat, conversation_id, rating=rating, comment=comment, contact_id=None
+        csat.submit_csat, conversation_id, rating=rating, comment=comment, contact_id=None
     )
     return render(request, "support/rating.html", {**context, "token": token, "thanks": True})
 

@@ -29,6 +29,7 @@ from loyaldesk.support import widget_http
 from loyaldesk.web import api_events
 from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
+from loyaldesk.web.console import desk_settings as console_desk_settings
 from loyaldesk.web.console import inbox as console_inbox
 from loyaldesk.web.console import loyalty as console_loyalty
 from loyaldesk.web.console import loyalty_catalog as console_loyalty_catalog
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_auth.router,
         console_customers.router,
         console_inbox.router,
+        console_desk_settings.router,
         widget_socket.router,
         console_socket.router,
         widget_http.router,

@@ -88,7 +88,9 @@ def install_error_handlers(app: FastAPI) -> None:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         from loyaldesk.web.console.rendering import render_error
 
-        return render_error(request, status, error.message)
+        problems = getattr(error, "problems", None) or []
+        details = "; ".join(f"{problem.field}: {problem.reason}" for problem in problems)
+        return render_error(request, status, f"{error.message} ({details})" if details else error.message)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError) -> Response:

@@ -4,6 +4,9 @@
   PostgreSQL cannot store them in text, and no legitimate input contains them.
 * Bodies larger than ``MAX_BODY_BYTES``.
 
+File uploads (multipart bodies to ``UPLOAD_PATHS``) may be up to ``MAX_UPLOAD_BODY_BYTES`` and carry NUL
+bytes (binary files); their handlers clean every text field themselves.
+
 Both get a clear 4xx that names the problem, instead of failing deep inside a query.
 """
 
@@ -18,6 +21,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from loyaldesk.web.errors import json_error
 
 MAX_BODY_BYTES = 10_000_000
+MAX_UPLOAD_BODY_BYTES = 32 * 1024 * 1024
+# Routes that take files: a message with attachments, from the widget or the console.
+UPLOAD_PATHS = re.compile(r"^/(widget-api/v1/[^/]+/messages|console/[^/]+/inbox/\d+/messages)$")
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
 
 
@@ -68,11 +74,13 @@ class RequestGuardMiddleware:
                 [{"field": "url", "reason": "must not contain NUL characters"}],
             )(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            await json_error(413, "too_large", f"the body is larger than {MAX_BODY_BYTES} bytes")(
-                scope, receive, send
-            )
+        headers = dict(scope["headers"])
+        content_type = headers.get(b"content-type", b"")
+        upload = content_type.startswith(b"multipart/form-data") and bool(UPLOAD_PATHS.match(scope["path"]))
+        limit = MAX_UPLOAD_BODY_BYTES if upload else MAX_BODY_BYTES
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await json_error(413, "too_large", f"the body is larger than {limit} bytes")(scope, receive, send)
             return
         if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
@@ -86,16 +94,17 @@ class RequestGuardMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                await json_error(413, "too_large", f"the body is larger than {MAX_BODY_BYTES} bytes")(
+            if size > limit:
+                await json_error(413, "too_large", f"the body is larger than {limit} bytes")(
                     scope, receive, send
                 )
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        content_type = dict(scope["headers"]).get(b"content-type", b"")
-        if _has_nul(body, url_encoded=content_type.startswith(b"application/x-www-form-urlencoded")):
+        if not upload and _has_nul(
+            body, url_encoded=content_type.startswith(b"application/x-www-form-urlencoded")
+        ):
             fields = [
                 {"field": path, "reason": "must not contain NUL characters"} for path in _nul_paths(body)
             ]

@@ -7,17 +7,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Header, Query, Request
+from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import AwareDatetime
 
 from loyaldesk.kernel.errors import NotFound
 from loyaldesk.stores import Permission
-from loyaldesk.support import actions, queries
+from loyaldesk.support import actions, canned_replies, queries
+from loyaldesk.support.attachments import attachment_for_staff
 from loyaldesk.support.rules import CANNED_VARIABLES, PRIORITIES, render_canned_reply
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
+from loyaldesk.web.file_download import download_response, read_uploads
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,7 +35,7 @@ STATUS_TITLES = {
 
 
 def _inbox_rows(
-    runtime: Any, console: Console, view: str, status: str, q: str | None, label: str | None
+    runtime: Any, console: Console, view: str, status: str, q: str | None, label: str | None, team: int | None
 ) -> Any:
     with runtime.database.read() as session:
         return queries.inbox(
@@ -43,6 +45,7 @@ def _inbox_rows(
             view=view if view in queries.INBOX_VIEWS else "all",
             status=status if status in queries.INBOX_STATUSES else "active",
             label=label or None,
+            team_id=team,
             search=q,
         )
 
@@ -56,10 +59,11 @@ def inbox_page(
     status: Annotated[str, Query(max_length=20)] = "active",
     q: Annotated[str | None, Query(max_length=200)] = None,
     label: Annotated[str | None, Query(max_length=40)] = None,
+    team: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     c: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
     console.require(Permission.VIEW_CONVERSATIONS)
-    rows = _inbox_rows(runtime, console, view, status, q, label)
+    rows = _inbox_rows(runtime, console, view, status, q, label, team)
     context: dict[str, Any] = {
         "console": console,
         "section": "inbox",
@@ -68,12 +72,16 @@ def inbox_page(
         "status": status,
         "q": q or "",
         "label": label or "",
+        "team": team,
+        "can_manage": console.can(Permission.MANAGE_SUPPORT),
         "view_titles": VIEW_TITLES,
         "status_titles": STATUS_TITLES,
         "can_answer": console.can(Permission.ANSWER_CONVERSATIONS),
         "priorities": PRIORITIES,
         "now": runtime.clock.now(),
     }
+    with runtime.database.read() as session:
+        context["teams"] = queries.teams_of(session, console.store.id)
     if c is not None:
         with runtime.database.read() as session:
             conversation = queries.conversation_of(session, console.store.id, c)
@@ -99,10 +107,11 @@ def inbox_json(
     status: Annotated[str, Query(max_length=20)] = "active",
     q: Annotated[str | None, Query(max_length=200)] = None,
     label: Annotated[str | None, Query(max_length=40)] = None,
+    team: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> JSONResponse:
     """The list as JSON, for the live inbox to redraw itself."""
     console.require(Permission.VIEW_CONVERSATIONS)
-    rows = _inbox_rows(runtime, console, view, status, q, label)
+    rows = _inbox_rows(runtime, console, view, status, q, label, team)
     return JSONResponse({"conversations": [row.as_json() for row in rows]})
 
 
@@ -138,9 +147,11 @@ async def post_message(
     client_message_id: Annotated[str | None, Form(max_length=64)] = None,
     csrf_token: Annotated[str | None, Form()] = None,
     x_csrf_token: Annotated[str | None, Header()] = None,
+    files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
-    """Reply to the customer, or add an internal note (``internal``)."""
+    """Reply to the customer, or add an internal note (``internal``), with up to three files."""
     console.check_csrf(csrf_token or x_csrf_token)
+    uploads = await read_uploads(files or [])
     message = await runtime.database.write_async(
         actions.post_agent_message,
         console.actor,
@@ -148,10 +159,24 @@ async def post_message(
         body=body,
         internal=internal,
         client_message_id=client_message_id or None,
+        files=uploads,
     )
     if _wants_json(request):
-        return JSONResponse(actions.message_view(message), status_code=201)
+        with runtime.database.read() as session:
+            view = queries.one_message(session, message.id)
+        return JSONResponse(view, status_code=201)
     return _redirect_back(console, conversation_id)
+
+
+@router.get("/console/{store_slug}/inbox/{conversation_id}/attachments/{attachment_id}")
+def download_attachment(
+    runtime: RuntimeDep, console: ConsoleDep, conversation_id: int, attachment_id: int
+) -> Response:
+    """A file of a conversation, as a download, for anyone who may read the store's conversations."""
+    console.require(Permission.VIEW_CONVERSATIONS)
+    with runtime.database.read() as session:
+        row = attachment_for_staff(session, console.store.id, conversation_id, attachment_id)
+        return download_response(row.filename, row.content_type, row.data)
 
 
 @router.post("/console/{store_slug}/inbox/{conversation_id}/status")
@@ -187,11 +212,23 @@ async def assign(
     console: ConsoleDep,
     conversation_id: int,
     assignee_id: Annotated[str, Form(max_length=20)] = "",
+    team_id: Annotated[str, Form(max_length=20)] = "keep",
     csrf_token: Annotated[str | None, Form()] = None,
     x_csrf_token: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Assign to a staff member (``assignee_id``; ``me``; empty: unassign)."""
+    """Assign to a staff member (``assignee_id``; ``me``; empty: unassign) and a team (``team_id``;
+    empty: no team; ``keep`` or absent: unchanged)."""
     console.check_csrf(csrf_token or x_csrf_token)
+    team: int | None
+    if team_id == "keep":
+        team = actions.KEEP_TEAM
+    elif team_id.strip():
+        try:
+            team = int(team_id)
+        except ValueError:
+            raise NotFound("no such team") from None
+    else:
+        team = None
     target: int | None
     if assignee_id == "me":
         target = console.login.account.id
@@ -203,7 +240,7 @@ async def assign(
     else:
         target = None
     conversation = await runtime.database.write_async(
-        actions.assign, console.actor, conversation_id, assignee_id=target
+        actions.assign, console.actor, conversation_id, assignee_id=target, team_id=team
     )
     if _wants_json(request):
         return JSONResponse({"assignee_id": conversation.assignee_id})
@@ -287,7 +324,7 @@ async def save_canned(
 ) -> Response:
     console.check_csrf(csrf_token)
     await runtime.database.write_async(
-        actions.save_canned_reply,
+        canned_replies.save_canned_reply,
         console.actor,
         console.store.id,
         shortcut=shortcut,
@@ -306,5 +343,7 @@ async def delete_canned(
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     console.check_csrf(csrf_token)
-    await runtime.database.write_async(actions.delete_canned_reply, console.actor, console.store.id, reply_id)
+    await runtime.database.write_async(
+        canned_replies.delete_canned_reply, console.actor, console.store.id, reply_id
+    )
     return RedirectResponse(f"/console/{console.store.slug}/inbox-settings/canned", status_code=303)

@@ -94,9 +94,17 @@ class LiveInbox {
     this.messages.append(
       el("li", { class: kind, "data-message-id": message.id },
         el("p", { class: "message-author" }, author, el("time", { datetime: message.created_at, text: clock(message.created_at) })),
-        body),
+        body, ...(message.attachments || []).map((file) => this.fileLink(message.conversation_id, file))),
     );
     this.scrollToEnd();
+  }
+
+  fileLink(conversationId, file) {
+    const href = `/console/${this.store}/inbox/${conversationId}/attachments/${file.id}`;
+    const size = file.size >= 1048576 ? `${(file.size / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(file.size / 1024))} KB`;
+    const link = el("a", { class: "message-file", href, download: file.filename }, el("span", { text: `${file.filename} (${size})` }));
+    if (file.content_type.startsWith("image/")) link.prepend(el("img", { src: href, alt: "", loading: "lazy" }));
+    return el("p", {}, link);
   }
 
   scrollToEnd() {
@@ -109,6 +117,7 @@ class LiveInbox {
       const params = new URLSearchParams({
         view: this.root.dataset.view, status: this.root.dataset.status, q: this.root.dataset.q, label: this.root.dataset.label,
       });
+      if (this.root.dataset.team) params.set("team", this.root.dataset.team);
       const response = await fetch(`/console/${this.store}/inbox.json?${params}`, { headers: { Accept: "application/json" } });
       if (!response.ok) return;
       const { conversations } = await response.json();
@@ -141,16 +150,19 @@ class LiveInbox {
     this.composer.addEventListener("submit", async (event) => {
       event.preventDefault();
       const data = new FormData(this.composer);
-      if (!String(data.get("body") || "").trim()) return;
+      const files = this.composer.querySelector("[data-files]");
+      if (!String(data.get("body") || "").trim() && !files?.files.length) return;
       data.set("client_message_id", crypto.randomUUID());
       const sent = textarea.value;
       const response = await fetch(this.composer.action, { method: "POST", body: data, headers: { Accept: "application/json" } });
       const result = await response.json();
       if (response.ok) {
         if (textarea.value === sent) textarea.value = ""; // keep whatever was typed while it was sending
+        if (files) files.value = "";
         this.addMessage(result);
       } else {
-        this.liveStatus.textContent = result.error?.message || "Could not send.";
+        const reasons = (result.error?.fields || []).map((f) => f.reason).join("; ");
+        this.liveStatus.textContent = reasons || result.error?.message || "Could not send.";
       }
     });
     textarea.addEventListener("keydown", (event) => {

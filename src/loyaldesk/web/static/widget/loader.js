@@ -58,7 +58,13 @@ class ChatWidget {
     this.input = el("textarea", { id: "ldw-input", rows: "2", placeholder: "Type your message…", maxlength: "10000" });
     const label = el("label", { for: "ldw-input", class: "ldw-visually-hidden", text: "Your message" });
     const send = el("button", { type: "submit", class: "ldw-send", text: "Send" });
-    this.form = el("form", { class: "ldw-composer" }, label, this.input, send);
+    this.fileInput = el("input", {
+      id: "ldw-files", type: "file", multiple: "", class: "ldw-visually-hidden",
+      accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,text/csv",
+    });
+    const attach = el("label", { for: "ldw-files", class: "ldw-attach", title: "Attach files (up to 3, 10 MB each)" },
+      el("span", { "aria-hidden": "true", text: "📎" }), el("span", { class: "ldw-visually-hidden", text: "Attach files" }));
+    this.form = el("form", { class: "ldw-composer" }, label, this.input, this.fileInput, attach, send);
     this.csat = el("div", { class: "ldw-csat" });
     this.csat.hidden = true;
     this.offline = this.buildOfflineForm();
@@ -89,6 +95,7 @@ class ChatWidget {
       }
     });
     this.input.addEventListener("input", () => this.sendTyping());
+    this.fileInput.addEventListener("change", () => this.sendFiles());
   }
 
   buildOfflineForm() {
@@ -164,6 +171,7 @@ class ChatWidget {
         this.status.textContent = frame.agents_online ? "We're online." : "";
         this.agentsOnline = frame.agents_online;
         if (frame.visitor_token) localStorage.setItem(storageKey("visitor_token"), frame.visitor_token);
+        this.ticket = frame.ticket;
         this.title.textContent = frame.settings.title;
         this.launcher.textContent = frame.settings.title;
         this.panel.style.setProperty("--ldw-accent", frame.settings.accent);
@@ -259,15 +267,48 @@ class ChatWidget {
       mine ? null : el("p", { class: "ldw-author", text: message.author_name }),
       body,
     );
-    for (const file of message.attachments || []) {
-      node.append(el("p", {}, el("a", { href: `${origin}/widget-api/v1/${store}/attachments/${file.id}`, download: "", text: file.filename })));
-    }
+    for (const file of message.attachments || []) node.append(this.fileLink(file));
     const existing = this.list.querySelector(`[data-client-id="${CSS.escape(message.client_message_id || "")}"]`);
     if (existing) existing.replaceWith(node);
     else this.list.append(node);
     if (pending) this.pending.delete(message.client_message_id);
     this.messages.set(message.id, node);
     this.list.scrollTop = this.list.scrollHeight;
+  }
+
+  fileLink(file) {
+    const href = `${origin}/widget-api/v1/${store}/attachments/${file.id}?ticket=${encodeURIComponent(this.ticket || "")}`;
+    const size = file.size >= 1048576 ? `${(file.size / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(file.size / 1024))} KB`;
+    const link = el("a", { class: "ldw-file", href, download: file.filename }, el("span", { text: `${file.filename} (${size})` }));
+    if (file.content_type.startsWith("image/")) link.prepend(el("img", { src: href, alt: "", loading: "lazy" }));
+    return el("p", {}, link);
+  }
+
+  // Files go over HTTP (the socket carries text); the message comes back as an event like any other.
+  async sendFiles() {
+    const files = [...this.fileInput.files];
+    this.fileInput.value = "";
+    if (!files.length || !this.ticket) return;
+    const data = new FormData();
+    data.set("ticket", this.ticket);
+    data.set("client_message_id", crypto.randomUUID());
+    data.set("body", this.input.value.trim());
+    if (this.conversationId) data.set("conversation_id", String(this.conversationId));
+    for (const file of files) data.append("files", file);
+    this.status.textContent = `Sending ${files.map((f) => f.name).join(", ")}…`;
+    const response = await fetch(`${origin}/widget-api/v1/${store}/messages`, { method: "POST", body: data });
+    const result = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const reason = (result.error?.fields || []).map((f) => f.reason).join("; ");
+      this.status.textContent = reason || result.error?.message || "The file could not be sent.";
+      return;
+    }
+    this.status.textContent = "";
+    this.input.value = "";
+    if (this.conversationId !== result.conversation_id) {
+      this.conversationId = result.conversation_id;
+      this.socket?.send(JSON.stringify({ type: "watch", conversation_id: result.conversation_id }));
+    }
   }
 
   sendMessage() {

@@ -1,0 +1,81 @@
+"""The support desk's settings per store: routing, priorities, widget look and CSAT."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from loyaldesk.kernel.actors import Actor
+from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.errors import FieldProblem, Invalid
+from loyaldesk.stores import Permission, authorize, record_audit
+from loyaldesk.support import rules
+from loyaldesk.support.models import SupportSettings
+
+
+def settings_for(uow: UnitOfWork, store_id: int) -> SupportSettings:
+    """The store's desk settings, created with defaults the first time."""
+    found = uow.session.scalar(select(SupportSettings).where(SupportSettings.store_id == store_id))
+    if found is None:
+        found = default_settings(store_id)
+        uow.session.add(found)
+        uow.session.flush()
+    return found
+
+
+def default_settings(store_id: int) -> SupportSettings:
+    return SupportSettings(
+        store_id=store_id,
+        auto_assign=True,
+        routing_method=rules.RoutingMethod.LEAST_LOAD.value,
+        default_capacity=5,
+        tier_priorities={},
+        high_value_threshold_minor=None,
+        channel_priorities={},
+        widget_title="Chat with us",
+        widget_greeting="Hi! How can we help?",
+        widget_accent="#1f5fbf",
+        csat_enabled=True,
+        widget_allowed_origins=[],
+    )
+
+
+# What ``update_settings`` may change (never the store it belongs to).
+SETTING_FIELDS = frozenset(
+    {
+        "auto_assign",
+        "routing_method",
+        "default_capacity",
+        "tier_priorities",
+        "high_value_threshold_minor",
+        "channel_priorities",
+        "widget_title",
+        "widget_greeting",
+        "widget_accent",
+        "csat_enabled",
+        "widget_allowed_origins",
+    }
+)
+
+
+def update_settings(uow: UnitOfWork, actor: Actor, store_id: int, changes: dict[str, Any]) -> SupportSettings:
+    """Change the desk settings (fields of ``SupportSettings``); audited."""
+    authorize(actor, store_id, scope="conversations:write", permission=Permission.MANAGE_SUPPORT)
+    settings = settings_for(uow, store_id)
+    problems: list[FieldProblem] = [
+        FieldProblem(key, "is not a support setting") for key in changes if key not in SETTING_FIELDS
+    ]
+    if "routing_method" in changes and changes["routing_method"] not in set(rules.RoutingMethod):
+        problems.append(FieldProblem("routing_method", "must be round_robin or least_load"))
+    if "default_capacity" in changes and not 0 <= int(changes["default_capacity"]) <= 100:
+        problems.append(FieldProblem("default_capacity", "must be between 0 and 100"))
+    for tier, priority in dict(changes.get("tier_priorities") or {}).items():
+        if priority not in rules.PRIORITIES:
+            problems.append(FieldProblem(f"tier_priorities.{tier}", "must be low, normal, high or urgent"))
+    if problems:
+        raise Invalid("the support settings are not valid", problems)
+    for key, value in changes.items():
+        setattr(settings, key, value)
+    record_audit(uow, actor, "support.settings_changed", store_id=store_id, details=changes)
+    return settings

@@ -1,0 +1,151 @@
+"""The desk's settings page (admins): routing, the widget, CSAT, teams and each agent's capacity and
+teams. Every form posts to its own route and comes back here with a notice."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from loyaldesk.kernel.errors import FieldProblem, Invalid
+from loyaldesk.stores import Permission
+from loyaldesk.support import desk_settings, queries, routing, teams
+from loyaldesk.support.actions import CHANNELS
+from loyaldesk.support.rules import PRIORITIES, RoutingMethod
+from loyaldesk.web.console.rendering import render
+from loyaldesk.web.console.session import Console, ConsoleDep
+from loyaldesk.web.deps import RuntimeDep
+
+router = APIRouter(include_in_schema=False)
+
+
+def _back(console: Console, notice: str) -> RedirectResponse:
+    from urllib.parse import quote
+
+    return RedirectResponse(
+        f"/console/{console.store.slug}/inbox-settings/desk?notice={quote(notice)}", status_code=303
+    )
+
+
+@router.get("/console/{store_slug}/inbox-settings/desk", response_class=HTMLResponse)
+def desk_page(
+    request: Request, runtime: RuntimeDep, console: ConsoleDep, notice: str | None = None
+) -> Response:
+    console.require(Permission.MANAGE_SUPPORT)
+    with runtime.database.read() as session:
+        context: dict[str, Any] = {
+            "console": console,
+            "section": "inbox",
+            "settings": queries.settings_of(session, console.store.id),
+            "roster": queries.desk_roster(session, console.store.id),
+            "teams": queries.teams_of(session, console.store.id),
+            "routing_methods": [method.value for method in RoutingMethod],
+            "priorities": PRIORITIES,
+            "channels": CHANNELS,
+            "notice": (notice or "")[:200],
+        }
+    return render(request, "inbox/desk.html", context)
+
+
+@router.post("/console/{store_slug}/inbox-settings/desk/routing")
+async def save_routing(
+    request: Request,
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    routing_method: Annotated[str, Form(max_length=20)],
+    default_capacity: Annotated[int, Form(ge=0, le=100)],
+    widget_title: Annotated[str, Form(min_length=1, max_length=80)],
+    widget_accent: Annotated[str, Form(pattern=r"^#[0-9a-fA-F]{6}$")],
+    widget_greeting: Annotated[str, Form(max_length=300)] = "",
+    widget_allowed_origins: Annotated[str, Form(max_length=2000)] = "",
+    auto_assign: Annotated[bool, Form()] = False,
+    csat_enabled: Annotated[bool, Form()] = False,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    console.check_csrf(csrf_token)
+    origins = [line.strip().rstrip("/") for line in widget_allowed_origins.split() if line.strip()]
+    if bad := [origin for origin in origins if not origin.startswith(("https://", "http://"))]:
+        raise Invalid(
+            "the allowed origins are not valid",
+            [FieldProblem("widget_allowed_origins", f"start each with https:// (not {bad[0]!r})")],
+        )
+    form = await request.form()
+    channel_priorities = {
+        channel: str(form.get(f"priority_{channel}"))
+        for channel in CHANNELS
+        if form.get(f"priority_{channel}") not in (None, "", "normal")
+    }
+    if bad := [channel for channel, value in channel_priorities.items() if value not in PRIORITIES]:
+        raise Invalid(
+            "unknown priority", [FieldProblem(f"priority_{bad[0]}", "must be low, normal, high or urgent")]
+        )
+    await runtime.database.write_async(
+        desk_settings.update_settings,
+        console.actor,
+        console.store.id,
+        {
+            "routing_method": routing_method,
+            "default_capacity": default_capacity,
+            "auto_assign": auto_assign,
+            "csat_enabled": csat_enabled,
+            "widget_title": widget_title.strip(),
+            "widget_greeting": widget_greeting.strip(),
+            "widget_accent": widget_accent.lower(),
+            "widget_allowed_origins": origins,
+            "channel_priorities": channel_priorities,
+        },
+    )
+    return _back(console, "Desk settings saved.")
+
+
+@router.post("/console/{store_slug}/inbox-settings/desk/agents/{staff_id}")
+async def save_agent(
+    request: Request,
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    staff_id: int,
+    capacity: Annotated[str, Form(max_length=10)] = "",
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """One agent's capacity (blank: the store's default) and teams (``team`` checkboxes)."""
+    console.check_csrf(csrf_token)
+    form = await request.form()
+    try:
+        team_ids = [int(str(value)) for value in form.getlist("team")]
+        own_capacity = int(capacity) if capacity.strip() else None
+    except ValueError as error:
+        raise Invalid(
+            "not a number", [FieldProblem("capacity", "a whole number from 0 to 100, or blank")]
+        ) from error
+
+    def change(uow: Any) -> None:
+        routing.set_capacity(uow, console.actor, console.store.id, staff_id, own_capacity)
+        teams.set_agent_teams(uow, console.actor, console.store.id, staff_id, team_ids)
+
+    await runtime.database.write_async(change)
+    return _back(console, "Agent saved.")
+
+
+@router.post("/console/{store_slug}/inbox-settings/desk/teams")
+async def save_team(
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    name: Annotated[str, Form(max_length=200)],
+    team_id: Annotated[int | None, Form()] = None,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    console.check_csrf(csrf_token)
+    team = await runtime.database.write_async(
+        teams.save_team, console.actor, console.store.id, name=name, team_id=team_id
+    )
+    return _back(console, f"Team {team.name} saved.")
+
+
+@router.post("/console/{store_slug}/inbox-settings/desk/teams/{team_id}/delete")
+async def delete_team(
+    runtime: RuntimeDep, console: ConsoleDep, team_id: int, csrf_token: Annotated[str | None, Form()] = None
+) -> Response:
+    console.check_csrf(csrf_token)
+    await runtime.database.write_async(teams.delete_team, console.actor, console.store.id, team_id)
+    return _back(console, "Team deleted.")
