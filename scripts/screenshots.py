@@ -103,6 +103,8 @@ def main(target: Path) -> None:
             assert shopper is not None
             page.goto(shopper)
             page.screenshot(path=str(target / "member-page.png"), full_page=True)
+            page.goto(f"{base}/console/demo/inbox-settings/desk")
+            page.screenshot(path=str(target / "desk-settings.png"), full_page=True)
             page.goto(f"{base}/docs")
             page.wait_for_selector(".swagger-ui .opblock")
             page.screenshot(path=str(target / "api-docs.png"))

@@ -6,6 +6,8 @@ markup typed on either side stays text in both pages. Screenshots go to LOYALDES
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from collections.abc import Iterator
 from urllib.parse import urlencode
 
@@ -31,6 +33,24 @@ HOSTILE = [
     "[click](javascript:window.__pwned=1)",
     '<svg onload="window.__pwned=1">',
 ]
+
+
+def _tiny_png() -> bytes:
+    """A real 1x1 PNG, so the browser can draw the thumbnail."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x80\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+TINY_PNG = _tiny_png()
 
 
 @pytest.fixture
@@ -141,7 +161,7 @@ def test_a_shopper_chats_an_agent_answers_with_a_canned_reply_and_gets_rated(
 
     page.get_by_label("Canned reply").select_option(label="/status · Order status")
     composer = page.get_by_label("Reply to Emma")
-    expected = "Hi Emma! Order #1001 is on its way, and you have 1250 points to spend."
+    expected = "Hi Emma! Order #1001 is on its way, and you have 1,250 points to spend."
     page.wait_for_function(
         "expected => document.querySelector('#composer-body').value === expected", arg=expected
     )
@@ -152,7 +172,17 @@ def test_a_shopper_chats_an_agent_answers_with_a_canned_reply_and_gets_rated(
 
     reply = widget_messages.locator(".ldw-from-agent[data-message-id]").filter(has_text="on its way")
     reply.wait_for()
-    assert "1250 points" in reply.inner_text()
+    assert "1,250 points" in reply.inner_text()
+
+    # The shopper sends a photo of the parcel; the agent sees it live, as a thumbnail and a download.
+    shopper.locator("#ldw-files").set_input_files(
+        files=[{"name": "parcel.png", "mimeType": "image/png", "buffer": TINY_PNG}]
+    )
+    widget_messages.locator(".ldw-file").filter(has_text="parcel.png").wait_for()
+    page.locator("[data-message-list] .message-file").filter(has_text="parcel.png").wait_for()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.message-file img')].some((img) => img.naturalWidth === 1)"
+    )
     screenshot(shopper, "chat-widget")
     screenshot(page, "inbox")
 

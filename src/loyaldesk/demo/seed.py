@@ -259,6 +259,23 @@ def _canned_replies(uow: UnitOfWork, store_id: int) -> None:
         save_canned_reply(
             uow, system_for(store_id, "demo"), store_id, shortcut=shortcut, title=title, body=body
         )
+    _desk_teams(uow, store_id)
+
+
+def _desk_teams(uow: UnitOfWork, store_id: int) -> None:
+    """Two teams: the agent answers orders and delivery, the admin also takes returns."""
+    from loyaldesk.stores.models import StaffAccount
+    from loyaldesk.support.teams import save_team, set_agent_teams
+
+    actor = system_for(store_id, "demo")
+    orders = save_team(uow, actor, store_id, name="Orders & delivery")
+    returns = save_team(uow, actor, store_id, name="Returns")
+    staff = {
+        email: staff_id
+        for email, staff_id in uow.session.execute(select(StaffAccount.email, StaffAccount.id))
+    }
+    set_agent_teams(uow, actor, store_id, staff["agent@juniper.example.com"], [orders.id])
+    set_agent_teams(uow, actor, store_id, staff["admin@juniper.example.com"], [orders.id, returns.id])
 
 
 def _at(text: str) -> datetime:

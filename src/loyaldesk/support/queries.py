@@ -340,6 +340,10 @@ def canned_replies_of(session: Session, store_id: int) -> list[CannedReply]:
     )
 
 
+def _grouped(number: Any) -> Any:
+    return f"{number:,}" if isinstance(number, int) else number
+
+
 def canned_reply_values(
     session: Session,
     conversation: Conversation,
@@ -359,9 +363,9 @@ def canned_reply_values(
             "name": picture.name,
             "email": picture.email,
         },
-        "loyalty": {
-            "points": loyalty.get("points"),
-            "pending_points": loyalty.get("pending_points"),
+        "loyalty": {  # grouped as the console shows them: 1,250
+            "points": _grouped(loyalty.get("points")),
+            "pending_points": _grouped(loyalty.get("pending_points")),
             "tier": loyalty.get("tier"),
         },
         "order": {
