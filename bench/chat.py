@@ -28,8 +28,8 @@ Redis server (Redis pub/sub ignores database numbers).
 
 The load: this one Python process (asyncio, uvloop when importable, the ``websockets`` client; it offers
 permessage-deflate as browsers do, ``--no-compression`` to turn it off) opens N widget connections
-(``/ws/widget/bench``; ``hello`` -> ``welcome``; 32 handshakes at a time), each sends a first message
-(untimed: it creates the conversation and routes it; 16 in flight at a time, each waiting for its
+(``/ws/widget/bench``; ``hello`` -> ``welcome``; 64 handshakes at a time), each sends a first message
+(untimed: it creates the conversation and routes it; 64 in flight at a time, each waiting for its
 ``ack``), then for ``--seconds`` (20) each conversation sends one message per second at a random phase
 (open loop: a widget does not wait for its ack before its next message, as a customer does not), with
 ``conversation_id`` once known, as the real widget does. Measured per message, with
@@ -109,8 +109,8 @@ AGENT_EMAIL = "agent@bench.example.com"
 PASSWORD = "bench-password"
 SECRET_KEY = "chat-bench-key-shared-by-both-processes"
 ID_BASE = 1_000_000_000  # PostgreSQL: stores and conversations start here (channels apart from tests')
-OPEN_CONCURRENCY = 32
-WARM_UP_IN_FLIGHT = 16
+OPEN_CONCURRENCY = 64
+WARM_UP_IN_FLIGHT = 64
 STEP_TIMEOUT = 120.0  # opening all connections, or all warm-up messages, must fit in this
 LAG_TICK = 0.01
 GOAL_P99_MS = 25.0

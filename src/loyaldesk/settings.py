@@ -50,6 +50,17 @@ class Settings(BaseSettings):
         description="Let the web server process dispatch events and run due jobs (no separate worker).",
     )
     public_base_url: str = Field(default="http://127.0.0.1:8000")
+    mail_domain: str = Field(
+        default="loyaldesk.localhost",
+        description="Domain of Message-IDs and of stores' default support addresses (<slug>@<domain>).",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="Outbound mail server; unset: replies by email wait."
+    )
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = Field(default=True, description="Upgrade to TLS with STARTTLS (port 587).")
     idempotency_key_ttl_hours: int = Field(default=24, ge=1)
     max_batch_orders: int = Field(default=1000, ge=1, le=10000)
 

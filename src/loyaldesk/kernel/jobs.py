@@ -23,13 +23,17 @@ from loyaldesk.kernel.events import StoredEvent
 log = logging.getLogger("loyaldesk.jobs")
 
 Job = Callable[[UnitOfWork], int]
+# A job that talks to the outside world (a mail server): it gets the database and opens its own short
+# transactions, so that no lock is held while it waits on the network.
+OutsideJob = Callable[[Database], int]
 
 
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
-    run: Job
+    run: Job | OutsideJob
     every_seconds: float
+    in_transaction: bool = True
 
 
 class JobRegistry:
@@ -42,6 +46,16 @@ class JobRegistry:
         def register(fn: Job) -> Job:
             job_name = name or f"{fn.__module__}.{fn.__name__}"
             self._jobs[job_name] = PeriodicJob(job_name, fn, seconds)
+            return fn
+
+        return register
+
+    def every_outside(self, seconds: float, name: str | None = None) -> Callable[[OutsideJob], OutsideJob]:
+        """Register ``fn(database) -> int``, run outside any transaction (see ``OutsideJob``)."""
+
+        def register(fn: OutsideJob) -> OutsideJob:
+            job_name = name or f"{fn.__module__}.{fn.__name__}"
+            self._jobs[job_name] = PeriodicJob(job_name, fn, seconds, in_transaction=False)
             return fn
 
         return register
@@ -111,7 +125,10 @@ class BackgroundRunner:
                 continue
             self._last_run[job.name] = now
             try:
-                done += self.database.write(job.run)
+                if job.in_transaction:
+                    done += self.database.write(job.run)  # type: ignore[arg-type]
+                else:
+                    done += job.run(self.database)  # type: ignore[arg-type]
             except Exception:
                 log.exception("job %s failed", job.name)
         return done

@@ -37,6 +37,8 @@ class SupportSettings(Base):
     csat_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # Origins (scheme://host[:port]) whose pages may open the widget; empty: any.
     widget_allowed_origins: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # The address replies by email come from (None: ``<store slug>@<LOYALDESK_MAIL_DOMAIN>``).
+    support_email: Mapped[str | None] = mapped_column(String(320))
 
 
 class Team(Base):
@@ -204,3 +206,37 @@ class CsatResponse(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class OutboundEmail(Base):
+    """An agent's reply waiting to be sent by email, or sent: the mail outbox.
+
+    Written in the transaction that posts the reply (by the ``conversation.message_posted`` handler), sent
+    outside any transaction by ``email_outbox.send_due`` and marked sent afterwards, so a slow or broken
+    mail server never holds a database lock and nothing is lost across restarts (at least once: a crash
+    between sending and marking sends it again with the same Message-ID, which mail clients de-duplicate).
+    """
+
+    __tablename__ = "support_outbound_emails"
+    __table_args__ = (Index("ix_support_outbound_emails_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("support_conversations.id", ondelete="CASCADE"), index=True
+    )
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("support_messages.id", ondelete="CASCADE"), unique=True
+    )
+    sender: Mapped[str] = mapped_column(String(320))
+    recipient: Mapped[str] = mapped_column(String(320))
+    # The Message-ID header (without angle brackets) and the References chain, for the next reply.
+    email_message_id: Mapped[str] = mapped_column(String(500))
+    references: Mapped[str] = mapped_column(Text, default="")
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

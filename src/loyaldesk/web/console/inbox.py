@@ -13,7 +13,7 @@ from pydantic import AwareDatetime
 
 from loyaldesk.kernel.errors import NotFound
 from loyaldesk.stores import Permission
-from loyaldesk.support import actions, canned_replies, queries
+from loyaldesk.support import actions, canned_replies, email_outbox, queries
 from loyaldesk.support.attachments import attachment_for_staff
 from loyaldesk.support.rules import CANNED_VARIABLES, PRIORITIES, render_canned_reply
 from loyaldesk.web.console.rendering import render
@@ -94,6 +94,8 @@ def inbox_page(
                     "picture": picture,
                     "agents": queries.desk_agents(session, console.store.id),
                     "canned": queries.canned_replies_of(session, console.store.id),
+                    "email_states": email_outbox.email_state(session, conversation.id),
+                    "by_email": email_outbox.follows_by_email(conversation),
                 }
             )
     return render(request, "inbox/inbox.html", context)

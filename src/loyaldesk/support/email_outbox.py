@@ -1,0 +1,220 @@
+"""Replies by email: an agent's answer to a conversation that the customer follows by email (the chat
+widget's offline form, and the email channel) is composed, queued and sent through SMTP.
+
+1. ``queue_reply`` (a handler of ``conversation.message_posted``) composes the mail in the transaction
+   that reacts to the reply: From the store's support address, To the contact's address, threaded under
+   the conversation's previous mail (In-Reply-To, References, a conversation token in Reply-To and the
+   subject), a text part and a mobile-friendly HTML part (``channels.email.compose``).
+2. ``send_due`` (a periodic job outside any transaction) claims due mail with a lease, sends it through
+   the ``MailTransport`` with no database lock held, and marks it sent; a failure is kept on the row and
+   retried with backoff (1, 2, 4 ... minutes, at most an hour), then given up after ``MAX_ATTEMPTS``.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loyaldesk.channels.email.compose import build_reply
+from loyaldesk.channels.email.threading import compose_reply_headers
+from loyaldesk.kernel.db import Database, UnitOfWork
+from loyaldesk.kernel.dispatcher import handlers
+from loyaldesk.kernel.events import StoredEvent
+from loyaldesk.kernel.jobs import jobs
+from loyaldesk.settings import Settings, get_settings
+from loyaldesk.stores.models import Store
+from loyaldesk.support.models import Contact, Conversation, Message, OutboundEmail, SupportSettings
+
+log = logging.getLogger("loyaldesk.support.email")
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=5)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+class MailTransport(Protocol):
+    def send(self, sender: str, recipient: str, raw: bytes) -> None:
+        """Deliver ``raw`` (RFC 5322 bytes) or raise."""
+
+
+@dataclass(frozen=True)
+class SmtpTransport:
+    """SMTP with STARTTLS and login when configured (smtplib; a new connection per batch of mail)."""
+
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = True
+    timeout: float = 20.0
+
+    def send(self, sender: str, recipient: str, raw: bytes) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as client:
+            if self.starttls:
+                client.starttls(context=ssl.create_default_context())
+            if self.username:
+                client.login(self.username, self.password or "")
+            client.sendmail(sender, [recipient], raw)
+
+
+def transport_from(settings: Settings) -> MailTransport | None:
+    if not settings.smtp_host:
+        return None
+    return SmtpTransport(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_username,
+        settings.smtp_password,
+        settings.smtp_starttls,
+    )
+
+
+def support_address(store: Store, desk: SupportSettings | None, mail_domain: str) -> str:
+    """Where the store's replies come from: its configured address, else ``<slug>@<mail domain>``."""
+    if desk is not None and desk.support_email:
+        return desk.support_email
+    return f"{store.slug}@{mail_domain}"
+
+
+def follows_by_email(conversation: Conversation) -> bool:
+    return conversation.reply_by_email or conversation.channel == "email"
+
+
+@handlers.on("conversation.message_posted")
+def queue_reply(uow: UnitOfWork, event: StoredEvent) -> None:
+    """Queue an agent's public reply as mail when the customer follows the conversation by email."""
+    view = event.payload.get("message") or {}
+    if event.payload.get("internal") or view.get("author_kind") != "agent":
+        return
+    message = uow.session.get(Message, view.get("id"))
+    conversation = uow.session.get(Conversation, event.subject_id)
+    if message is None or conversation is None or not follows_by_email(conversation):
+        return
+    if uow.session.scalar(select(OutboundEmail.id).where(OutboundEmail.message_id == message.id)):
+        return  # this event was handled before (at least once)
+    contact = uow.session.get(Contact, conversation.contact_id)
+    store = uow.session.get(Store, conversation.store_id)
+    if contact is None or store is None or not contact.email:
+        return
+    settings = get_settings()
+    desk = uow.session.scalar(select(SupportSettings).where(SupportSettings.store_id == store.id))
+    sender = support_address(store, desk, settings.mail_domain)
+    parent = uow.session.scalar(
+        select(OutboundEmail)
+        .where(OutboundEmail.conversation_id == conversation.id)
+        .order_by(OutboundEmail.id.desc())
+        .limit(1)
+    )
+    headers = compose_reply_headers(
+        secret=store.identity_secret,
+        conversation_id=conversation.id,
+        message_id_domain=settings.mail_domain,
+        reply_address=sender,
+        subject=conversation.subject or "Your message",
+        parent_message_id=parent.email_message_id if parent else None,
+        parent_references=parent.references.split() if parent else (),
+    )
+    raw = build_reply(
+        headers=headers,
+        from_address=sender,
+        from_name=f"{message.author_name} at {store.name}",
+        to=[contact.email],
+        body=message.body,
+        sent_at=uow.now(),
+        body_format="markdown",
+    )
+    uow.session.add(
+        OutboundEmail(
+            store_id=store.id,
+            conversation_id=conversation.id,
+            message_id=message.id,
+            sender=sender,
+            recipient=contact.email,
+            email_message_id=headers.message_id,
+            references=" ".join(headers.references),
+            raw=raw,
+            status="pending",
+            attempts=0,
+            next_attempt_at=uow.now(),
+            created_at=uow.now(),
+        )
+    )
+
+
+def _claim(uow: UnitOfWork, limit: int) -> list[tuple[int, str, str, bytes]]:
+    """Due mail, leased for ``LEASE`` so that another process does not send it at the same time."""
+    now = uow.now()
+    query = (
+        select(OutboundEmail)
+        .where(OutboundEmail.status == "pending", OutboundEmail.next_attempt_at <= now)
+        .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id)
+        .limit(limit)
+    )
+    if uow.session.bind is not None and uow.session.bind.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(uow.session.scalars(query))
+    for row in rows:
+        row.attempts += 1
+        row.next_attempt_at = now + LEASE
+    return [(row.id, row.sender, row.recipient, row.raw) for row in rows]
+
+
+def _settle(uow: UnitOfWork, outbound_id: int, error: str | None) -> None:
+    row = uow.session.get(OutboundEmail, outbound_id)
+    if row is None:
+        return
+    if error is None:
+        row.status, row.sent_at, row.last_error = "sent", uow.now(), None
+        return
+    row.last_error = error[:500]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.status = "failed"
+        log.error("gave up sending mail %s after %s attempts: %s", outbound_id, row.attempts, error)
+    else:
+        row.next_attempt_at = uow.now() + min(MAX_BACKOFF, timedelta(minutes=2 ** (row.attempts - 1)))
+
+
+def send_due(database: Database, transport: MailTransport | None, *, limit: int = 50) -> int:
+    """Send the mail that is due; returns how many were sent. Without a transport nothing is sent (the
+    mail waits, and the inbox says so)."""
+    if transport is None:
+        return 0
+    sent = 0
+    for outbound_id, sender, recipient, raw in database.write(_claim, limit):
+        try:
+            transport.send(sender, recipient, raw)
+        except (OSError, smtplib.SMTPException) as error:
+            log.warning("sending mail %s failed: %s", outbound_id, error)
+            database.write(_settle, outbound_id, f"{type(error).__name__}: {error}")
+            continue
+        database.write(_settle, outbound_id, None)
+        sent += 1
+    return sent
+
+
+# Replaced in tests with a transport that talks to a local SMTP server.
+transport_factory: Callable[[], MailTransport | None] = lambda: transport_from(get_settings())  # noqa: E731
+
+
+@jobs.every_outside(10, name="support.send_due_email")
+def send_due_email(database: Database) -> int:
+    return send_due(database, transport_factory())
+
+
+def email_state(session: Session, conversation_id: int) -> dict[int, str]:
+    """Message id -> "pending", "sent" or "failed" for the conversation's replies by email."""
+    return dict(
+        session.execute(
+            select(OutboundEmail.message_id, OutboundEmail.status).where(
+                OutboundEmail.conversation_id == conversation_id
+            )
+        ).all()
+    )

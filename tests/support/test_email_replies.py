@@ -1,0 +1,170 @@
+"""Replies by email to the widget's offline form, delivered to a real SMTP peer (aiosmtpd on 127.0.0.1):
+threading across replies, a text and an HTML part, internal notes never mailed, and a mail server that is
+down keeps the mail and sends it once when it is back."""
+
+from __future__ import annotations
+
+import email
+import socket
+from collections.abc import Iterator
+from datetime import timedelta
+from email.message import Message as MailMessage
+from email.policy import default as default_policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from loyaldesk.kernel.clock import FakeClock
+from loyaldesk.kernel.db import Database
+from loyaldesk.kernel.dispatcher import dispatch_until_idle
+from loyaldesk.support.email_outbox import SmtpTransport, send_due
+from loyaldesk.support.models import OutboundEmail
+from tests.factories import StoreHandle, login, make_staff
+from tests.support.desk import agent_reply, console_csrf
+
+
+class Inbox:
+    """What the SMTP peer received: (envelope sender, recipients, parsed message)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, list[str], MailMessage]] = []
+
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        message = email.message_from_bytes(envelope.original_content, policy=default_policy)
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), message))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_peer() -> Iterator[tuple[Inbox, SmtpTransport]]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        yield inbox, SmtpTransport("127.0.0.1", controller.port, starttls=False, timeout=5)
+    finally:
+        controller.stop()
+
+
+def leave_offline_message(client: TestClient, slug: str) -> int:
+    response = client.post(
+        f"/widget-api/v1/{slug}/offline-messages",
+        json={"name": "Mia Rossi", "email": "mia@example.org", "body": "Do you ship to Italy?"},
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["conversation_id"])
+
+
+def test_replies_to_an_offline_message_are_mailed_and_threaded(
+    client: TestClient,
+    db: Database,
+    store: StoreHandle,
+    password_hash: str,
+    smtp_peer: tuple[Inbox, SmtpTransport],
+):
+    inbox, transport = smtp_peer
+    conversation_id = leave_offline_message(client, store.slug)
+    login(client, make_staff(db, store, "agent", password_hash))
+    csrf = console_csrf(client, store.slug)
+    page = client.get(f"/console/{store.slug}/inbox", params={"c": conversation_id}).text
+    assert "follows this conversation by email" in page and "mia@example.org" in page
+
+    assert (
+        agent_reply(
+            client, store.slug, conversation_id, "Yes, we **do**! Delivery takes 3 days.", csrf=csrf
+        ).status_code
+        == 201
+    )
+    assert (
+        agent_reply(
+            client, store.slug, conversation_id, "Checking the fee for you", internal=True, csrf=csrf
+        ).status_code
+        == 201
+    )
+    dispatch_until_idle(db)
+    assert (
+        "waiting to be emailed"
+        in client.get(f"/console/{store.slug}/inbox", params={"c": conversation_id}).text
+    )
+    assert send_due(db, transport) == 1
+    assert (
+        agent_reply(client, store.slug, conversation_id, "The fee is 9 euros.", csrf=csrf).status_code == 201
+    )
+    dispatch_until_idle(db)
+    assert send_due(db, transport) == 1
+    assert send_due(db, transport) == 0  # nothing is sent twice
+
+    assert len(inbox.received) == 2  # the internal note was never mailed
+    (sender, recipients, first), (_, _, second) = inbox.received
+    assert sender == "acme@loyaldesk.localhost" and recipients == ["mia@example.org"]
+    assert first["To"] == "mia@example.org"
+    assert first["Subject"].startswith("Re: Do you ship to Italy? [#c-")
+    assert first["Reply-To"].startswith("acme+")
+    text = first.get_body(preferencelist=("plain",)).get_content()
+    html = first.get_body(preferencelist=("html",)).get_content()
+    assert "Yes, we **do**! Delivery takes 3 days." in text  # Markdown reads well as plain text
+    assert "<strong>do</strong>" in html and "<script" not in html
+    assert "Checking the fee" not in text + html
+    # The second reply is threaded under the first.
+    assert second["In-Reply-To"] == first["Message-ID"]
+    assert first["Message-ID"] in second["References"]
+    assert second["Subject"] == first["Subject"]
+    assert "emailed" in client.get(f"/console/{store.slug}/inbox", params={"c": conversation_id}).text
+
+
+def test_a_mail_server_that_is_down_keeps_the_mail_until_it_is_back(
+    client: TestClient,
+    db: Database,
+    store: StoreHandle,
+    password_hash: str,
+    clock: FakeClock,
+    smtp_peer: tuple[Inbox, SmtpTransport],
+):
+    inbox, transport = smtp_peer
+    conversation_id = leave_offline_message(client, store.slug)
+    login(client, make_staff(db, store, "agent", password_hash))
+    agent_reply(
+        client, store.slug, conversation_id, "We do ship to Italy.", csrf=console_csrf(client, store.slug)
+    )
+    dispatch_until_idle(db)
+
+    down = SmtpTransport("127.0.0.1", _free_port(), starttls=False, timeout=2)  # nobody listens there
+    assert send_due(db, down) == 0
+    with db.read() as session:
+        row = session.scalars(select(OutboundEmail)).one()
+        assert (row.status, row.attempts) == ("pending", 1)
+        assert "ConnectionRefusedError" in (row.last_error or "")
+    assert send_due(db, transport) == 0  # not due again before its backoff
+    clock.advance(timedelta(minutes=2))
+    assert send_due(db, transport) == 1
+    assert len(inbox.received) == 1
+    with db.read() as session:
+        row = session.scalars(select(OutboundEmail)).one()
+        assert (row.status, row.last_error) == ("sent", None)
+
+
+def test_chats_that_are_not_followed_by_email_send_no_mail(
+    client: TestClient,
+    db: Database,
+    store: StoreHandle,
+    password_hash: str,
+    smtp_peer: tuple[Inbox, SmtpTransport],
+):
+    from tests.support.desk import hello, send_message
+
+    inbox, transport = smtp_peer
+    with client.websocket_connect(f"/ws/widget/{store.slug}") as widget:
+        hello(widget)
+        conversation_id = send_message(widget, "Hi there", "c-1")["conversation_id"]
+    login(client, make_staff(db, store, "agent", password_hash))
+    agent_reply(client, store.slug, conversation_id, "Hello!", csrf=console_csrf(client, store.slug))
+    dispatch_until_idle(db)
+    assert send_due(db, transport) == 0 and inbox.received == []
