@@ -43,8 +43,9 @@ permessage-deflate as browsers do, ``--no-compression`` to turn it off) opens N 
 Sending stops after ``--seconds``; the run then waits at most ``--timeout`` (10) seconds for the
 deliveries still due, so it ends in bounded time even when the server cannot keep up. A message is
 *late* when it reached the console more than ``--timeout`` seconds after its send, or never did and was
-never acked either (still queued in the server when the run ended); it is *lost* when it was acked
-(persisted) but never reached the console. The goals need every message on time (none late or lost).
+not acked (persisted) at least ``--timeout`` seconds before the run ended either (still queued in a
+server, or between the two); it is *lost* when it was acked at least ``--timeout`` seconds before the end
+but never reached the console. The goals need every message on time (none late or lost).
 *backlog* = sent but not yet delivered when sending stopped; *delivered/s* = messages delivered /
 (last delivery - first send): the rate the server sustained, to compare with the offered N/s.
 Percentiles are over the delivered messages (nearest rank). Every ``{"type": "ping"}`` gets a ``pong``.
@@ -673,6 +674,11 @@ async def measure(
         result["rss_kib"]["end"] = rss(servers)
 
         delivered = [probe.delivered[i] - probe.sent[i] for i in load_ids if i in probe.delivered]
+        # Late: delivered more than ``--timeout`` after its send, or not delivered by the end and not
+        # acked (persisted) at least ``--timeout`` before it (still queued in a server, or between them).
+        # Lost: acked at least ``--timeout`` before the end, and never delivered to the console.
+        undelivered = [i for i in load_ids if i not in probe.delivered]
+        lost = [i for i in undelivered if i in probe.acked and probe.acked[i] <= ended - args.timeout]
         acks = [probe.acked[i] - probe.sent[i] for i in load_ids if i in probe.acked]
         first_send = min(probe.sent[i] for i in load_ids) if load_ids else began
         last_delivery = max(
@@ -683,12 +689,8 @@ async def measure(
             {
                 "sent": len(load_ids),
                 "delivered": len(delivered),
-                # Late: delivered more than ``--timeout`` after its send, or never delivered and never
-                # acked (still in the server's queue when the run ended). Lost: acked (persisted) but
-                # never delivered to the console.
-                "late": sum(1 for x in delivered if x > args.timeout)
-                + sum(1 for i in load_ids if i not in probe.delivered and i not in probe.acked),
-                "lost": sum(1 for i in load_ids if i not in probe.delivered and i in probe.acked),
+                "late": sum(1 for x in delivered if x > args.timeout) + len(undelivered) - len(lost),
+                "lost": len(lost),
                 "undelivered": len(load_ids) - len(delivered),
                 "on_time": sum(1 for x in delivered if x <= args.timeout),
                 "acked": len(acks),

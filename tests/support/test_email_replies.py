@@ -168,3 +168,50 @@ def test_chats_that_are_not_followed_by_email_send_no_mail(
     agent_reply(client, store.slug, conversation_id, "Hello!", csrf=console_csrf(client, store.slug))
     dispatch_until_idle(db)
     assert send_due(db, transport) == 0 and inbox.received == []
+
+
+def test_resolving_asks_an_email_customer_to_rate_by_a_link_that_works(
+    client: TestClient,
+    db: Database,
+    store: StoreHandle,
+    password_hash: str,
+    smtp_peer: tuple[Inbox, SmtpTransport],
+):
+    import re
+
+    from loyaldesk.support.models import CsatResponse
+
+    inbox, transport = smtp_peer
+    conversation_id = leave_offline_message(client, store.slug)
+    login(client, make_staff(db, store, "agent", password_hash))
+    csrf = console_csrf(client, store.slug)
+    agent_reply(client, store.slug, conversation_id, "Yes, we ship to Italy.", csrf=csrf)
+    resolved = client.post(
+        f"/console/{store.slug}/inbox/{conversation_id}/status",
+        data={"status": "resolved", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert resolved.status_code == 303
+    dispatch_until_idle(db)
+    dispatch_until_idle(db)  # handling the first event twice must not queue a second mail
+    assert send_due(db, transport) == 2
+    reply, rating_request = (message for _, _, message in inbox.received)
+    assert rating_request["Auto-Submitted"] == "auto-replied"  # machine-sent: auto-responders stay quiet
+    assert rating_request["In-Reply-To"] == reply["Message-ID"]
+    text = rating_request.get_body(preferencelist=("plain",)).get_content()
+    link = re.search(r"http://127\.0\.0\.1:8000(/csat/\S+)", text)
+    assert link, text
+
+    client.cookies.clear()  # the customer is nobody's session
+    form = client.get(link.group(1))
+    assert form.status_code == 200 and "How did we do" in form.text
+    thanks = client.post(link.group(1), data={"rating": "4", "comment": "Quick answer"})
+    assert thanks.status_code == 200 and "Thank you" in thanks.text
+    with db.read() as session:
+        answer = session.scalars(select(CsatResponse)).one()
+        assert (answer.rating, answer.comment, answer.agent_id is not None) == (4, "Quick answer", True)
+    # A forged or edited link rates nothing.
+    forged = client.post(link.group(1)[:-2] + "00", data={"rating": "1"}, follow_redirects=False)
+    assert forged.status_code == 404 and "rating link is not valid" in forged.text
+    with db.read() as session:
+        assert session.scalars(select(CsatResponse.rating)).one() == 4

@@ -1,8 +1,9 @@
 """Replies by email: an agent's answer to a conversation that the customer follows by email (the chat
 widget's offline form, and the email channel) is composed, queued and sent through SMTP.
 
-1. ``queue_reply`` (a handler of ``conversation.message_posted``) composes the mail in the transaction
-   that reacts to the reply: From the store's support address, To the contact's address, threaded under
+1. ``queue_reply`` (a handler of ``conversation.message_posted``) and ``queue_rating_request`` (of
+   ``csat.requested``: a link to rate the conversation) compose the mail in the transaction that
+   reacts to the event: From the store's support address, To the contact's address, threaded under
    the conversation's previous mail (In-Reply-To, References, a conversation token in Reply-To and the
    subject), a text part and a mobile-friendly HTML part (``channels.email.compose``).
 2. ``send_due`` (a periodic job outside any transaction) claims due mail with a lease, sends it through
@@ -31,6 +32,7 @@ from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.kernel.jobs import jobs
 from loyaldesk.settings import Settings, get_settings
 from loyaldesk.stores.models import Store
+from loyaldesk.support.csat import csat_link_token
 from loyaldesk.support.models import Contact, Conversation, Message, OutboundEmail, SupportSettings
 
 log = logging.getLogger("loyaldesk.support.email")
@@ -95,10 +97,46 @@ def queue_reply(uow: UnitOfWork, event: StoredEvent) -> None:
     if event.payload.get("internal") or view.get("author_kind") != "agent":
         return
     message = uow.session.get(Message, view.get("id"))
+    if message is not None:
+        _queue(uow, event, kind="reply", body=message.body, author=message.author_name, message_id=message.id)
+
+
+@handlers.on("csat.requested")
+def queue_rating_request(uow: UnitOfWork, event: StoredEvent) -> None:
+    """Ask a customer who follows the conversation by email to rate it, by a link (the widget asks live
+    customers itself)."""
     conversation = uow.session.get(Conversation, event.subject_id)
-    if message is None or conversation is None or not follows_by_email(conversation):
+    store = uow.session.get(Store, event.store_id)
+    if conversation is None or store is None:
         return
-    if uow.session.scalar(select(OutboundEmail.id).where(OutboundEmail.message_id == message.id)):
+    settings = get_settings()
+    token = csat_link_token(store.identity_secret, conversation.id)
+    link = f"{settings.public_base_url.rstrip('/')}/csat/{store.slug}/{conversation.id}/{token}"
+    body = (
+        f"Your conversation with {store.name} is resolved. How did we do?\n\n"
+        f"Rate it from 1 to 5 (one click, a comment if you like): {link}\n\n"
+        "If something is still not right, just reply to this email and we will pick it up again."
+    )
+    _queue(uow, event, kind="csat", body=body, author=store.name, message_id=None, automatic=True)
+
+
+def _queue(
+    uow: UnitOfWork,
+    event: StoredEvent,
+    *,
+    kind: str,
+    body: str,
+    author: str,
+    message_id: int | None,
+    automatic: bool = False,
+) -> None:
+    """Compose and queue one mail of the event's conversation, once per event, threaded under the
+    conversation's previous mail; nothing when the customer does not follow it by email."""
+    dedupe_key = f"event:{event.id}"
+    conversation = uow.session.get(Conversation, event.subject_id)
+    if conversation is None or not follows_by_email(conversation):
+        return
+    if uow.session.scalar(select(OutboundEmail.id).where(OutboundEmail.dedupe_key == dedupe_key)):
         return  # this event was handled before (at least once)
     contact = uow.session.get(Contact, conversation.contact_id)
     store = uow.session.get(Store, conversation.store_id)
@@ -121,13 +159,14 @@ def queue_reply(uow: UnitOfWork, event: StoredEvent) -> None:
         subject=conversation.subject or "Your message",
         parent_message_id=parent.email_message_id if parent else None,
         parent_references=parent.references.split() if parent else (),
+        automatic=automatic,
     )
     raw = build_reply(
         headers=headers,
         from_address=sender,
-        from_name=f"{message.author_name} at {store.name}",
+        from_name=author if automatic else f"{author} at {store.name}",
         to=[contact.email],
-        body=message.body,
+        body=body,
         sent_at=uow.now(),
         body_format="markdown",
     )
@@ -135,7 +174,9 @@ def queue_reply(uow: UnitOfWork, event: StoredEvent) -> None:
         OutboundEmail(
             store_id=store.id,
             conversation_id=conversation.id,
-            message_id=message.id,
+            message_id=message_id,
+            kind=kind,
+            dedupe_key=dedupe_key,
             sender=sender,
             recipient=contact.email,
             email_message_id=headers.message_id,
@@ -211,10 +252,9 @@ def send_due_email(database: Database) -> int:
 
 def email_state(session: Session, conversation_id: int) -> dict[int, str]:
     """Message id -> "pending", "sent" or "failed" for the conversation's replies by email."""
-    return dict(
-        session.execute(
-            select(OutboundEmail.message_id, OutboundEmail.status).where(
-                OutboundEmail.conversation_id == conversation_id
-            )
-        ).all()
+    rows = session.execute(
+        select(OutboundEmail.message_id, OutboundEmail.status).where(
+            OutboundEmail.conversation_id == conversation_id, OutboundEmail.message_id.is_not(None)
+        )
     )
+    return {message_id: status for message_id, status in rows if message_id is not None}

@@ -225,9 +225,11 @@ class OutboundEmail(Base):
     conversation_id: Mapped[int] = mapped_column(
         ForeignKey("support_conversations.id", ondelete="CASCADE"), index=True
     )
-    message_id: Mapped[int] = mapped_column(
-        ForeignKey("support_messages.id", ondelete="CASCADE"), unique=True
-    )
+    # The agent's reply this mail carries; None for the desk's own mail (a rating request).
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("support_messages.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default="reply")  # reply, csat
+    # "event:<id>" of the event that queued it: handling an event twice queues one mail.
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
     sender: Mapped[str] = mapped_column(String(320))
     recipient: Mapped[str] = mapped_column(String(320))
     # The Message-ID header (without angle brackets) and the References chain, for the next reply.

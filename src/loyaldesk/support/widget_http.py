@@ -10,7 +10,7 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from loyaldesk.kernel.errors import NotAuthenticated, NotFound
+from loyaldesk.kernel.errors import NotFound
 from loyaldesk.stores import store_by_slug
 from loyaldesk.support import actions, csat, queries
 from loyaldesk.support.attachments import attachment_for_contact
@@ -129,7 +129,8 @@ def _rating_context(runtime: Any, store_slug: str, conversation_id: int, token: 
         if conversation is None or conversation.store_id != store.id:
             raise NotFound("no such conversation")
         if not csat.csat_link_matches(store.identity_secret, conversation_id, token):
-            raise NotAuthenticated("this rating link is not valid")
+            # Not "log in": the customer has no account here; the link is simply not one we sent.
+            raise NotFound("this rating link is not valid; use the link from the email exactly as it is")
         response = session.query(CsatResponse).filter_by(conversation_id=conversation_id).one_or_none()
         return {"store": store, "conversation": conversation, "response": response}
 

@@ -1,4 +1,4 @@
-"""support email outbox
+"""Support: the mail outbox (replies and rating requests by email) and each store's support address.
 
 Revision ID: 0004
 Revises: 0003
@@ -29,7 +29,9 @@ def upgrade() -> None:
         ),
         sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("conversation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("message_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("message_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("dedupe_key", sa.String(length=64), nullable=False),
         sa.Column("sender", sa.String(length=320), nullable=False),
         sa.Column("recipient", sa.String(length=320), nullable=False),
         sa.Column("email_message_id", sa.String(length=500), nullable=False),
@@ -60,7 +62,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_support_outbound_emails")),
-        sa.UniqueConstraint("message_id", name=op.f("uq_support_outbound_emails_message_id")),
+        sa.UniqueConstraint("dedupe_key", name=op.f("uq_support_outbound_emails_dedupe_key")),
     )
     with op.batch_alter_table("support_outbound_emails", schema=None) as batch_op:
         batch_op.create_index(
