@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -144,6 +145,32 @@ def worker() -> None:
         await runtime.stop()
 
     asyncio.run(main())
+
+
+@app.command("mail-receiver")
+def mail_receiver(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="SMTP port (25 behind your MX; 2525 for a relay).")] = 2525,
+) -> None:
+    """Receive mail for the stores' support addresses over SMTP and turn it into conversations."""
+    from loyaldesk.channels.email.smtp_receiver import start_receiver
+    from loyaldesk.domains import load_all
+    from loyaldesk.kernel.db import Database
+
+    load_all()
+    settings = _settings()
+    database = Database(settings.database_url)
+    controller = start_receiver(database, settings.mail_domain, host=host, port=port)
+    out.print(
+        f"loyaldesk receiving mail on [bold]{host}:{port}[/] for <store>@{settings.mail_domain};"
+        " Ctrl-C to stop."
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+    database.dispose()
 
 
 @app.command()

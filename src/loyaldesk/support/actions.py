@@ -219,21 +219,29 @@ def post_customer_message(
     channel: str = "webchat",
     subject: str = "",
     files: Sequence[NewAttachment] = (),
+    source_key: str | None = None,
+    new_thread: bool = False,
 ) -> Message:
-    """A customer's message: into ``conversation_id`` (which must be theirs), else their latest
-    conversation that is not closed, else a new one (prioritised and routed). A retry with the same
-    ``client_message_id`` returns the first message and changes nothing. Reopens a conversation that
-    was pending, snoozed, resolved or closed. With ``files`` the text may be empty."""
+    """A customer's message: into ``conversation_id`` (which must be theirs), else (unless
+    ``new_thread``, as for an email that answers nothing) their latest conversation that is not closed,
+    else a new one (prioritised and routed). A retry with the same ``client_message_id`` (or the same
+    ``source_key`` from another channel, such as an email's Message-ID) returns the first message and
+    changes nothing. Reopens a conversation that was pending, snoozed, resolved or closed. With ``files``
+    the text may be empty."""
     contact = uow.session.get(Contact, contact_id)
     if contact is None:
         raise NotFound("no such contact")
     client_message_id = _check_client_message_id(client_message_id)
-    dedupe_key = f"contact:{contact.id}:{client_message_id}" if client_message_id else None
+    dedupe_key = source_key or (f"contact:{contact.id}:{client_message_id}" if client_message_id else None)
     existing = _existing(uow, contact.store_id, dedupe_key)
     if existing is not None:
         return existing
     text, checked = _check_content(body, files)
-    conversation = _customer_conversation(uow, contact, conversation_id)
+    conversation = (
+        None
+        if new_thread and conversation_id is None
+        else _customer_conversation(uow, contact, conversation_id)
+    )
     started = conversation is None
     if conversation is None:
         first_line = text or (checked[0].filename if checked else "")

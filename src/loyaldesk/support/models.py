@@ -218,7 +218,11 @@ class OutboundEmail(Base):
     """
 
     __tablename__ = "support_outbound_emails"
-    __table_args__ = (Index("ix_support_outbound_emails_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_support_outbound_emails_due", "status", "next_attempt_at"),
+        # A customer's reply names our Message-ID in In-Reply-To: find its conversation.
+        Index("ix_support_outbound_emails_email_message_id", "store_id", "email_message_id"),
+    )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))

@@ -69,6 +69,9 @@ def upgrade() -> None:
             batch_op.f("ix_support_outbound_emails_conversation_id"), ["conversation_id"], unique=False
         )
         batch_op.create_index("ix_support_outbound_emails_due", ["status", "next_attempt_at"], unique=False)
+        batch_op.create_index(
+            "ix_support_outbound_emails_email_message_id", ["store_id", "email_message_id"], unique=False
+        )
 
     with op.batch_alter_table("support_settings", schema=None) as batch_op:
         batch_op.add_column(sa.Column("support_email", sa.String(length=320), nullable=True))
@@ -82,6 +85,7 @@ def downgrade() -> None:
         batch_op.drop_column("support_email")
 
     with op.batch_alter_table("support_outbound_emails", schema=None) as batch_op:
+        batch_op.drop_index("ix_support_outbound_emails_email_message_id")
         batch_op.drop_index("ix_support_outbound_emails_due")
         batch_op.drop_index(batch_op.f("ix_support_outbound_emails_conversation_id"))
 

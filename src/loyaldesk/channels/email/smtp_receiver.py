@@ -1,0 +1,76 @@
+"""The built-in SMTP receiver: mail for a store's support address becomes a conversation message.
+
+Run it with ``loyaldesk mail-receiver`` behind the store's MX (or a relay that forwards to it). It is an
+aiosmtpd server: recipients that are no store's support address are refused at RCPT (550, so the sender
+learns at once and no backscatter is produced); accepted mail is stored through
+``support.email_inbound.receive_email`` in a worker thread; a database failure answers 451 so that the
+sending server retries later and nothing is lost. Mail dropped by the loop guard is still accepted (250):
+refusing it would bounce a bounce.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope, Session
+
+from loyaldesk.kernel.db import Database
+from loyaldesk.kernel.errors import NotFound
+from loyaldesk.support.email_inbound import receive_email, store_for_addresses
+
+log = logging.getLogger("loyaldesk.email.smtp")
+
+MAX_MESSAGE_BYTES = 25 * 1024 * 1024
+MAX_RECIPIENTS = 50
+
+
+class InboundMailHandler:
+    """aiosmtpd handler hooks (``handle_RCPT``, ``handle_DATA``) over a loyaldesk database."""
+
+    def __init__(self, database: Database, mail_domain: str) -> None:
+        self.database = database
+        self.mail_domain = mail_domain
+
+    def _known(self, address: str) -> bool:
+        with self.database.read() as session:
+            return store_for_addresses(session, [address], self.mail_domain) is not None
+
+    async def handle_RCPT(
+        self, server: Any, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
+    ) -> str:
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return "452 4.5.3 too many recipients"
+        if not await asyncio.to_thread(self._known, address):
+            return "550 5.1.1 no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        try:
+            result = await asyncio.to_thread(
+                self.database.write, receive_email, raw, list(envelope.rcpt_tos), mail_domain=self.mail_domain
+            )
+        except NotFound:
+            return "550 5.1.1 no such mailbox here"
+        except Exception:
+            log.exception("storing inbound mail failed; the sender will retry")
+            return "451 4.3.0 temporary failure, please retry"
+        log.info("inbound mail: %s (%s)", result.outcome, result.reason)
+        return "250 2.0.0 accepted"
+
+
+def start_receiver(database: Database, mail_domain: str, *, host: str, port: int) -> Controller:
+    """Start the receiver in a background thread; ``.stop()`` ends it."""
+    controller = Controller(
+        InboundMailHandler(database, mail_domain),
+        hostname=host,
+        port=port,
+        data_size_limit=MAX_MESSAGE_BYTES,
+        server_hostname=mail_domain,
+    )
+    controller.start()
+    return controller
