@@ -42,10 +42,11 @@ permessage-deflate as browsers do, ``--no-compression`` to turn it off) opens N 
 
 Sending stops after ``--seconds``; the run then waits at most ``--timeout`` (10) seconds for the
 deliveries still due, so it ends in bounded time even when the server cannot keep up. A message is
-*late* when it reached the console more than ``--timeout`` seconds after its send, or never did and was
-not acked (persisted) at least ``--timeout`` seconds before the run ended either (still queued in a
-server, or between the two); it is *lost* when it was acked at least ``--timeout`` seconds before the end
-but never reached the console. The goals need every message on time (none late or lost).
+*late* when it reached the console more than ``--timeout`` seconds after its send, or when it never did
+but had not been acked (persisted) ``--timeout`` seconds before the run ended (so it may still have been
+queued in a server, or on its way from one to the other); it is *lost* when it never reached the console
+although its ack came at least ``--timeout`` seconds before the end. The goals need every message on
+time (none late or lost).
 *backlog* = sent but not yet delivered when sending stopped; *delivered/s* = messages delivered /
 (last delivery - first send): the rate the server sustained, to compare with the offered N/s.
 Percentiles are over the delivered messages (nearest rank). Every ``{"type": "ping"}`` gets a ``pong``.
@@ -79,6 +80,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import platform
 import random
@@ -128,8 +130,8 @@ def percentile(ordered: list[float], q: float) -> float:
     """Nearest-rank percentile ``q`` (0-100) of an ascending list; NaN when empty."""
     if not ordered:
         return float("nan")
-    rank = max(1, -(-len(ordered) * q // 100))
-    return ordered[int(min(rank, len(ordered))) - 1]
+    rank = max(1, math.ceil(len(ordered) * q / 100 - 1e-9))
+    return ordered[min(rank, len(ordered)) - 1]
 
 
 def summary_ms(seconds: list[float]) -> dict[str, float | int | None]:
@@ -228,12 +230,38 @@ class Server:
     def log_tail(self, chars: int = 3000) -> str:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
-    def problems(self, limit: int = 20) -> dict[str, Any]:
-        """Warnings, errors and tracebacks in the server's log (uvicorn's info lines left out)."""
+    def problems(self, examples: int = 2) -> dict[str, Any]:
+        """What went wrong in the server's log: warning and error lines (uvicorn's info lines left out)
+        and tracebacks, counted by their final line, with the first ``examples`` tracebacks in full."""
         lines = self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
-        marks = ("WARNING", "ERROR", "CRITICAL", "Traceback", "Exception")
-        found = [line for line in lines if any(mark in line for mark in marks)]
-        return {"count": len(found), "first": found[:limit]}
+        marks = ("WARNING", "ERROR", "CRITICAL")
+        messages: dict[str, int] = {}
+        exceptions: dict[str, int] = {}
+        tracebacks: list[str] = []
+        current: list[str] | None = None
+        for line in lines:
+            if current is not None:
+                current.append(line)
+                if (
+                    line
+                    and not line[0].isspace()
+                    and not line.startswith(("Traceback", "The above", "During"))
+                ):
+                    exceptions[line[:300]] = exceptions.get(line[:300], 0) + 1
+                    if len(tracebacks) < examples:
+                        tracebacks.append("\n".join(current[-40:]))
+                    current = None
+                continue
+            if line.startswith("Traceback"):
+                current = [line]
+            elif any(line.startswith(mark) or f" {mark} " in line for mark in marks):
+                messages[line[:300]] = messages.get(line[:300], 0) + 1
+        return {
+            "count": sum(messages.values()) + sum(exceptions.values()),
+            "messages": messages,
+            "exceptions": exceptions,
+            "tracebacks": tracebacks,
+        }
 
 
 def launch(name: str, command: list[str], env: dict[str, str], directory: Path) -> Server:
@@ -552,11 +580,11 @@ async def bounded(jobs: list[Callable[[], Coroutine[Any, Any, None]]], limit: in
 async def wait_delivered(probe: Probe, ids: list[str], timeout: float) -> bool:
     """Wait until every id in ``ids`` was delivered, at most ``timeout`` seconds."""
     deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        if all(i in probe.delivered for i in ids):
-            return True
+    pending = [i for i in ids if i not in probe.delivered]
+    while pending and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)
-    return all(i in probe.delivered for i in ids)
+        pending = [i for i in pending if i not in probe.delivered]
+    return not pending
 
 
 def rss(servers: list[Server]) -> dict[str, int]:
@@ -798,6 +826,26 @@ def echo_p99(results: list[dict[str, Any]], conversations: int) -> float | None:
     return None
 
 
+def marginal_memory(results: list[dict[str, Any]]) -> dict[str, float]:
+    """KiB per idle connection between the lowest and highest level of each server process: the growth
+    from the extra connections alone, without what the first ones cost once (thread pools, caches)."""
+    out: dict[str, float] = {}
+    for scenario in SCENARIOS:
+        runs = sorted(
+            (r for r in results if r["scenario"] == scenario and "rss_kib" in r),
+            key=lambda r: r["conversations"],
+        )
+        if len(runs) < 2 or runs[0]["conversations"] == runs[-1]["conversations"]:
+            continue
+        low, high = runs[0], runs[-1]
+        for name in high["rss_kib"]["idle"]:
+            grown = [r["rss_kib"]["idle"][name] - r["rss_kib"]["before"][name] for r in (low, high)]
+            share = len(high["rss_kib"]["idle"])  # two processes hold half the widgets each
+            extra = (high["conversations"] - low["conversations"]) / share
+            out[f"{scenario}/{name}"] = round((grown[1] - grown[0]) / extra, 1)
+    return out
+
+
 def goals(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each goal of the issue, with the figure measured and whether it is met."""
     out: list[dict[str, Any]] = []
@@ -904,12 +952,24 @@ def report(results: list[dict[str, Any]], document: dict[str, Any]) -> None:
         + "; ".join(f"{r['scenario']} x {r['conversations']}: {r.get('load_average_after')}" for r in results)
     )
     for r in results:
-        problems = {k: v["count"] for k, v in r.get("server_log_problems", {}).items() if v["count"]}
+        problems = {k: v for k, v in r.get("server_log_problems", {}).items() if v["count"]}
         if problems or r.get("errors") or r.get("duplicates"):
             print(
-                f"note {r['scenario']} x {r['conversations']}: server log problems {problems}, "
-                f"client errors {r.get('errors')}, duplicate deliveries {r.get('duplicates')}"
+                f"note {r['scenario']} x {r['conversations']}: client errors {r.get('errors')}, "
+                f"duplicate deliveries {r.get('duplicates')}"
+                + (f", first: {r['first_errors'][0][:200]}" if r.get("first_errors") else "")
             )
+            for name, found in problems.items():
+                lines = {**found["messages"], **found["exceptions"]}
+                print(
+                    f"  {name} log: "
+                    + "; ".join(f"{n} x {line[:160]}" for line, n in list(lines.items())[:4])
+                )
+    if document["marginal_kib_per_connection"]:
+        print(
+            "memory per idle connection between the lowest and highest level (KiB): "
+            + ", ".join(f"{k} {v:,.1f}" for k, v in document["marginal_kib_per_connection"].items())
+        )
     print("\nGoals:")
     for goal in document["goals"]:
         verdict = {True: "MET", False: "NOT MET", None: "not measured"}[goal["met"]]
@@ -979,6 +1039,7 @@ def main() -> None:
         "results": results,
     }
     document["goals"] = goals(results)
+    document["marginal_kib_per_connection"] = marginal_memory(results)
     report(results, document)
     print(f"\nsource: {source}{' (src/ has uncommitted changes)' if dirty else ''}")
     if args.json:

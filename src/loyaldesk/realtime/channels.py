@@ -24,7 +24,7 @@ PUBLIC_CONVERSATION_EVENTS = frozenset(
     }
 )
 # What the console's live inbox listens to.
-CONSOLE_EVENT_PREFIXES = ("conversation.", "csat.", "agent.")
+CONSOLE_EVENT_PREFIXES = ("conversation.", "csat.", "agent.", "sla.")
 
 
 def conversation_channel(conversation_id: int) -> str:

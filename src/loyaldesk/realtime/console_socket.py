@@ -8,8 +8,8 @@ them conversations.
 Protocol: the client may first send ``{"type": "resume", "last_event_id": n}`` (within a second of
 connecting; otherwise it starts from now); the server answers ``{"type": "ready", "last_event_id"}``
 (``"reset": true`` when too much was missed: reload the inbox), replays, then streams every support event
-of the store (``conversation.*``, ``csat.*``, ``agent.*``) and ephemeral ``typing`` frames. Client frames:
-``typing`` {conversation_id, typing}, ``presence`` {presence: online|away}, ``ping``.
+of the store (``conversation.*``, ``csat.*``, ``agent.*``, ``sla.*``) and ephemeral ``typing`` frames.
+Client frames: ``typing`` {conversation_id, typing}, ``presence`` {presence: online|away}, ``ping``.
 """
 
 from __future__ import annotations
@@ -90,7 +90,8 @@ class ConsoleSession:
         self.store_id: int = access.store.id
         self.staff_id: int = actor.id or 0
         self.answers = access.can(Permission.ANSWER_CONVERSATIONS)
-        self.stream = EventStream(websocket, runtime.broker, self._accept)
+        # Gated: the client's first frame is "ready", even if our own presence change is announced first.
+        self.stream = EventStream(websocket, runtime.broker, self._accept, gated=True)
 
     def _accept(self, message: dict[str, Any]) -> bool:
         return message.get("store_id") == self.store_id and is_console_event(message.get("type", ""))
@@ -106,6 +107,7 @@ class ConsoleSession:
                 )
                 connected = True
             await self._ready(resume_from)
+            self.stream.open_gate()
             self.stream.start_heartbeat()
             await self._receive_loop()
         except WebSocketDisconnect:

@@ -44,7 +44,10 @@ def event_frame(message: dict[str, Any]) -> dict[str, Any]:
 
 
 class EventStream:
-    def __init__(self, websocket: WebSocket, broker: Broker, accept: EventFilter) -> None:
+    def __init__(
+        self, websocket: WebSocket, broker: Broker, accept: EventFilter, *, gated: bool = False
+    ) -> None:
+        """``gated``: hold live events until ``open_gate()`` (after the first frame, say ``ready``)."""
         self.websocket = websocket
         self.broker = broker
         self.accept = accept
@@ -54,7 +57,14 @@ class EventStream:
         self._subscriptions: dict[str, Subscription] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._send_lock = asyncio.Lock()
+        self._gate = asyncio.Event()
+        if not gated:
+            self._gate.set()
         self.closed = False
+
+    def open_gate(self) -> None:
+        """Let held and later live events through (they are still de-duplicated against the replay)."""
+        self._gate.set()
 
     async def send(self, frame: dict[str, Any]) -> None:
         if self.closed or self.websocket.application_state != WebSocketState.CONNECTED:
@@ -86,6 +96,7 @@ class EventStream:
         try:
             while True:
                 raw = await subscription.get()
+                await self._gate.wait()
                 try:
                     message = json.loads(raw)
                 except ValueError:

@@ -23,7 +23,7 @@ from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import FieldProblem, Invalid, NotFound
 from loyaldesk.stores import Permission, authorize
 from loyaldesk.stores.models import StaffAccount
-from loyaldesk.support import rules
+from loyaldesk.support import rules, sla
 from loyaldesk.support.attachments import (
     CheckedAttachment,
     NewAttachment,
@@ -265,6 +265,7 @@ def post_customer_message(
         started = True
     if started and conversation.assignee_id is None:
         route_waiting(uow, conversation.store_id)
+    sla.refresh(uow, conversation)
     return message
 
 
@@ -386,6 +387,7 @@ def submit_offline_message(
     _append_message(uow, conversation, author_kind="customer", author_name=name, body=text)
     conversation.waiting_since = uow.now()
     route_waiting(uow, store_id)
+    sla.refresh(uow, conversation)
     return conversation
 
 
@@ -404,7 +406,7 @@ def _require_staff(
     return conversation
 
 
-def _staff_name(uow: UnitOfWork, staff_id: int | None) -> str:
+def staff_name(uow: UnitOfWork, staff_id: int | None) -> str:
     if staff_id is None:
         return "Support"
     account = uow.session.get(StaffAccount, staff_id)
@@ -437,7 +439,7 @@ def post_agent_message(
         uow,
         conversation,
         author_kind="agent",
-        author_name=_staff_name(uow, staff_id),
+        author_name=staff_name(uow, staff_id),
         author_staff_id=staff_id,
         body=text,
         internal=internal,
@@ -452,7 +454,21 @@ def post_agent_message(
             conversation.first_response_at = now
         if conversation.assignee_id is None and staff_id is not None:
             assign_to(uow, conversation, staff_id, automatic=False)
+        sla.refresh(uow, conversation)
     return message
+
+
+def post_system_note(uow: UnitOfWork, conversation: Conversation, text: str) -> Message:
+    """An internal note written by loyaldesk itself (an SLA escalation, say): staff see it, the customer
+    does not."""
+    return _append_message(
+        uow,
+        conversation,
+        author_kind="system",
+        author_name="loyaldesk",
+        body=check_message_body(text),
+        internal=True,
+    )
 
 
 # -- status, assignment, details ---------------------------------------------------------------------
@@ -466,6 +482,10 @@ def _set_status(
     conversation.status = status.value
     conversation.snoozed_until = until if status == rules.ConversationStatus.SNOOZED else None
     conversation.updated_at = uow.now()
+    if previous != status.value:
+        conversation.sla_pauses = sla.pauses_after_status_change(
+            conversation.sla_pauses or [], previous, status.value, uow.now()
+        )
     if status == rules.ConversationStatus.RESOLVED:
         conversation.resolved_at = uow.now()
     uow.emit(
@@ -502,6 +522,7 @@ def change_status(
     _set_status(uow, conversation, target, until)
     if target == rules.ConversationStatus.RESOLVED:
         request_csat(uow, conversation)
+    sla.refresh(uow, conversation)
     return conversation
 
 
@@ -537,6 +558,8 @@ def assign(
         assign_to(uow, conversation, assignee_id, automatic=False)
     if team_changed and assignee_id is None and conversation.status == "open":
         route_waiting(uow, conversation.store_id)
+    if team_changed:
+        sla.refresh(uow, conversation)  # a policy may apply to the team
     return conversation
 
 
@@ -584,6 +607,8 @@ def update_conversation(
                 changes=changes,
             )
         )
+        if "priority" in changes or "labels" in changes:
+            sla.refresh(uow, conversation)  # another policy may apply now
     return conversation
 
 
@@ -623,6 +648,7 @@ def wake_snoozed(uow: UnitOfWork, *, limit: int = 500) -> int:
     for conversation in due:
         _set_status(uow, conversation, rules.ConversationStatus.OPEN)
         conversation.waiting_since = conversation.waiting_since or uow.now()
+        sla.refresh(uow, conversation)
         stores.add(conversation.store_id)
     for store_id in stores:
         route_waiting(uow, store_id)

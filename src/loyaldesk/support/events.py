@@ -86,3 +86,24 @@ class AgentPresenceChanged(DomainEvent):
 
     def subject_id(self) -> int | None:
         return self.staff_account_id
+
+
+class SlaWarning(_ConversationEvent):
+    """A target of the conversation's SLA policy is close: ``due_at`` is near (the policy's warning)."""
+
+    event_type = "sla.warning"
+    policy_id: int
+    metric: str  # first_response, next_response, resolution
+    due_at: str
+
+
+class SlaBreached(_ConversationEvent):
+    """A target was missed; ``actions`` lists the escalation done (``raised_priority``, ``moved_to_team``,
+    ``notified_lead``), ``lead_id`` whom to tell."""
+
+    event_type = "sla.breached"
+    policy_id: int
+    metric: str
+    due_at: str
+    actions: list[str]
+    lead_id: int | None

@@ -48,6 +48,8 @@ class Team(Base):
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(80))
+    # Who is told when an SLA of the team's conversations is breached (policy escalation "notify_lead").
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
 
 
 class TeamMember(Base):
@@ -134,6 +136,57 @@ class Conversation(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # SLA (see support/sla.py): the policy that applies, the pauses of its clocks
+    # ([[started, ended or null, reason], ...]), the escalation steps already fired
+    # ([[metric, kind, clock started], ...]), and what the inbox shows and sorts by.
+    sla_policy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("support_sla_policies.id", ondelete="SET NULL")
+    )
+    sla_pauses: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    sla_fired: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    sla_state: Mapped[str | None] = mapped_column(String(16))  # running, warning, breached, paused, met
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class BusinessCalendarRow(Base):
+    """When the desk is at work: intervals per weekday in a time zone, minus holidays."""
+
+    __tablename__ = "support_business_calendars"
+    __table_args__ = (UniqueConstraint("store_id", "name"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    # ["09:00-17:00", ...] for Monday .. Sunday ("" closed; several intervals separated by commas).
+    weekly_hours: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    holidays: Mapped[list[str]] = mapped_column(JSONType, default=list)  # ISO dates, local
+
+
+class SlaPolicy(Base):
+    """Targets for conversations that match its conditions; the first active match by position wins."""
+
+    __tablename__ = "support_sla_policies"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # {"tiers": [...], "channels": [...], "priorities": [...], "team_ids": [...], "labels": [...]}: each
+    # list that is not empty must match; all empty: every conversation.
+    conditions: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    first_response_minutes: Mapped[int | None] = mapped_column(Integer)
+    next_response_minutes: Mapped[int | None] = mapped_column(Integer)
+    resolution_minutes: Mapped[int | None] = mapped_column(Integer)
+    warn_before_percent: Mapped[int] = mapped_column(Integer, default=25)
+    calendar_id: Mapped[int | None] = mapped_column(
+        ForeignKey("support_business_calendars.id", ondelete="SET NULL")
+    )
+    # On a breach: {"raise_priority": "urgent" | null, "team_id": int | null, "notify_lead": bool}.
+    escalation: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Message(Base):
