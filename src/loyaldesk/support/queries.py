@@ -61,6 +61,8 @@ class InboxRow:
     last_message_preview: str
     snoozed_until: datetime | None
     unread: bool
+    sla_state: str | None = None  # running, warning, breached, paused, met
+    sla_due_at: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +82,8 @@ class InboxRow:
             "last_message_preview": self.last_message_preview,
             "snoozed_until": self.snoozed_until.isoformat() if self.snoozed_until else None,
             "unread": self.unread,
+            "sla_state": self.sla_state,
+            "sla_due_at": self.sla_due_at.isoformat() if self.sla_due_at else None,
         }
 
 
@@ -103,9 +107,11 @@ def inbox(
     team_id: int | None = None,
     label: str | None = None,
     search: str | None = None,
+    sort: str = "priority",
     limit: int = 100,
 ) -> list[InboxRow]:
-    """Conversations of a view, most urgent first, then the longest waiting, then the newest."""
+    """Conversations of a view, most urgent first, then the longest waiting, then the newest; with
+    ``sort="due"`` the SLA due soonest first (conversations without a running SLA clock last)."""
     if view not in INBOX_VIEWS:
         raise Invalid("unknown view", [])
     if status not in INBOX_STATUSES:
@@ -127,8 +133,10 @@ def inbox(
         query = query.where(Conversation.assignee_id.is_(None))
     if team_id is not None:
         query = query.where(Conversation.team_id == team_id)
+    due_first = (Conversation.sla_due_at.is_(None), Conversation.sla_due_at) if sort == "due" else ()
     rows = session.execute(
         query.order_by(
+            *due_first,
             Conversation.priority_rank.desc(),
             Conversation.waiting_since.is_(None),
             Conversation.waiting_since,
@@ -173,6 +181,8 @@ def inbox(
                 snoozed_until=conversation.snoozed_until,
                 # The customer is waiting for the desk's answer.
                 unread=conversation.waiting_since is not None,
+                sla_state=conversation.sla_state,
+                sla_due_at=conversation.sla_due_at,
             )
         )
         if len(result) >= limit:

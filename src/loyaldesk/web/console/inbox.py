@@ -35,7 +35,14 @@ STATUS_TITLES = {
 
 
 def _inbox_rows(
-    runtime: Any, console: Console, view: str, status: str, q: str | None, label: str | None, team: int | None
+    runtime: Any,
+    console: Console,
+    view: str,
+    status: str,
+    q: str | None,
+    label: str | None,
+    team: int | None,
+    sort: str = "priority",
 ) -> Any:
     with runtime.database.read() as session:
         return queries.inbox(
@@ -46,6 +53,7 @@ def _inbox_rows(
             status=status if status in queries.INBOX_STATUSES else "active",
             label=label or None,
             team_id=team,
+            sort="due" if sort == "due" else "priority",
             search=q,
         )
 
@@ -60,10 +68,11 @@ def inbox_page(
     q: Annotated[str | None, Query(max_length=200)] = None,
     label: Annotated[str | None, Query(max_length=40)] = None,
     team: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    sort: Annotated[str, Query(max_length=10)] = "priority",
     c: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
     console.require(Permission.VIEW_CONVERSATIONS)
-    rows = _inbox_rows(runtime, console, view, status, q, label, team)
+    rows = _inbox_rows(runtime, console, view, status, q, label, team, sort)
     context: dict[str, Any] = {
         "console": console,
         "section": "inbox",
@@ -73,6 +82,7 @@ def inbox_page(
         "q": q or "",
         "label": label or "",
         "team": team,
+        "sort": "due" if sort == "due" else "priority",
         "can_manage": console.can(Permission.MANAGE_SUPPORT),
         "view_titles": VIEW_TITLES,
         "status_titles": STATUS_TITLES,
@@ -110,10 +120,11 @@ def inbox_json(
     q: Annotated[str | None, Query(max_length=200)] = None,
     label: Annotated[str | None, Query(max_length=40)] = None,
     team: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    sort: Annotated[str, Query(max_length=10)] = "priority",
 ) -> JSONResponse:
     """The list as JSON, for the live inbox to redraw itself."""
     console.require(Permission.VIEW_CONVERSATIONS)
-    rows = _inbox_rows(runtime, console, view, status, q, label, team)
+    rows = _inbox_rows(runtime, console, view, status, q, label, team, sort)
     return JSONResponse({"conversations": [row.as_json() for row in rows]})
 
 

@@ -18,6 +18,18 @@ function clock(iso) {
   return iso ? new Date(iso).toTimeString().slice(0, 5) : "";
 }
 
+// The SLA state of a list row, as the server renders it (null when no policy applies).
+function slaBadge(row) {
+  if ((row.sla_state === "running" || row.sla_state === "warning") && row.sla_due_at) {
+    const due = new Date(row.sla_due_at);
+    const shown = due.toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" });
+    return el("span", { class: `sla sla-${row.sla_state}`, "data-sla": "" }, "SLA due ", el("time", { datetime: row.sla_due_at, text: shown }));
+  }
+  if (row.sla_state === "breached") return el("span", { class: "sla sla-breached", "data-sla": "", text: "SLA breached" });
+  if (row.sla_state === "paused") return el("span", { class: "sla sla-paused", "data-sla": "", text: "SLA paused" });
+  return null;
+}
+
 class LiveInbox {
   constructor(root) {
     this.root = root;
@@ -118,6 +130,7 @@ class LiveInbox {
         view: this.root.dataset.view, status: this.root.dataset.status, q: this.root.dataset.q, label: this.root.dataset.label,
       });
       if (this.root.dataset.team) params.set("team", this.root.dataset.team);
+      if (this.root.dataset.sort === "due") params.set("sort", "due");
       const response = await fetch(`/console/${this.store}/inbox.json?${params}`, { headers: { Accept: "application/json" } });
       if (!response.ok) return;
       const { conversations } = await response.json();
@@ -137,6 +150,7 @@ class LiveInbox {
           el("span", { class: "conversation-top" },
             el("span", { class: "conversation-name", text: row.contact_name }),
             el("span", { class: `badge badge-${row.priority}`, title: row.priority_reason, text: row.priority })),
+          slaBadge(row),
           el("span", { class: "conversation-preview", text: row.last_message_preview || row.subject }),
           el("span", { class: "conversation-meta", text: meta })));
     });
