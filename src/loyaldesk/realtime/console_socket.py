@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnected
 
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.errors import DomainError
@@ -110,7 +111,7 @@ class ConsoleSession:
             self.stream.open_gate()
             self.stream.start_heartbeat()
             await self._receive_loop()
-        except WebSocketDisconnect:
+        except (WebSocketDisconnect, WebSocketDisconnected):  # the client left, or the server closed it
             pass
         finally:
             await self.stream.close()

@@ -26,6 +26,9 @@ log = logging.getLogger("loyaldesk.realtime")
 
 HEARTBEAT_SECONDS = 20.0
 REPLAY_LIMIT = 1000
+# How many sent event ids a stream remembers above its floor (late events from another process, whose
+# ids commit out of order, are still recognised within this window).
+SENT_WINDOW = 5000
 
 EventFilter = Callable[[dict[str, Any]], bool]
 
@@ -70,7 +73,10 @@ class EventStream:
         if self.closed or self.websocket.application_state != WebSocketState.CONNECTED:
             return
         async with self._send_lock:
-            await self.websocket.send_text(json.dumps(frame, separators=(",", ":")))
+            try:
+                await self.websocket.send_text(json.dumps(frame, separators=(",", ":")))
+            except (RuntimeError, OSError):  # closed under us (starlette's WebSocketDisconnected is one)
+                self.closed = True
 
     async def send_event(self, message: dict[str, Any]) -> None:
         """Send a stored event unless already sent or not for this client."""
@@ -79,9 +85,11 @@ class EventStream:
             if event_id <= self.floor or event_id in self.sent or not self.accept(message):
                 return
             self.sent.add(event_id)
-            if len(self.sent) > 10_000:
-                self.floor = max(self.sent)
-                self.sent.clear()
+            if len(self.sent) > SENT_WINDOW * 2:
+                # Forget the older half: an event older than the last SENT_WINDOW sent ones is very late.
+                kept = sorted(self.sent)[-SENT_WINDOW:]
+                self.floor = kept[0] - 1
+                self.sent = set(kept)
         await self.send(event_frame(message) if event_id is not None else message)
 
     async def watch(self, channel: str) -> None:

@@ -19,16 +19,18 @@ Protocol (JSON text frames; see docs/realtime.md):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
+from starlette.websockets import WebSocketDisconnected
 
 from loyaldesk.customers import Customer, CustomerProfile, upsert_customer
 from loyaldesk.kernel.actors import system_for
-from loyaldesk.kernel.errors import DomainError, NotFound
+from loyaldesk.kernel.errors import Conflict, DomainError, NotFound
 from loyaldesk.realtime.channels import conversation_channel, is_public
 from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id
 from loyaldesk.runtime import Runtime, store_events_channel
@@ -41,6 +43,8 @@ from loyaldesk.support.widget_ticket import issue_ticket
 router = APIRouter()
 
 HELLO_TIMEOUT_SECONDS = 10.0
+# Messages of one widget waiting to be stored; more at once is refused with an error naming the message.
+MAX_PENDING_MESSAGES = 50
 MAX_FRAME_BYTES = 64 * 1024
 
 
@@ -113,9 +117,19 @@ def _identify(runtime: Runtime, store_slug: str, hello: dict[str, Any], origin: 
         customer_id = result.customer.id
     token = hello.get("visitor_token")
     visitor_token = token if isinstance(token, str) and 0 < len(token) <= 64 else None
-    contact = runtime.database.write(
-        actions.identify_contact, store_id, customer_id=customer_id, visitor_token=visitor_token
-    )
+    with runtime.database.read() as session:
+        known = actions.find_contact(session, store_id, customer_id=customer_id, visitor_token=visitor_token)
+        seen_lately = (
+            known is not None
+            and known.last_seen_at is not None
+            and (runtime.clock.now() - known.last_seen_at < actions.SEEN_EVERY)
+        )
+    if known is not None and seen_lately:  # a page load of a returning visitor: nothing to write
+        contact = actions.WidgetContact(known.id, customer_id, None)
+    else:
+        contact = runtime.database.write(
+            actions.identify_contact, store_id, customer_id=customer_id, visitor_token=visitor_token
+        )
     with runtime.database.read() as session:
         conversations = queries.contact_conversations(session, contact.contact_id)
         contact_row = session.get(Contact, contact.contact_id)
@@ -164,6 +178,16 @@ async def widget_socket(websocket: WebSocket, store_slug: str) -> None:
     await WidgetSession(websocket, runtime, session_info, hello).run()
 
 
+def _error_frame(kind: Any, frame: dict[str, Any], error: DomainError) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "for": kind,
+        "client_message_id": frame.get("client_message_id"),
+        "message": str(error),
+        "fields": [{"field": p.field, "reason": p.reason} for p in getattr(error, "problems", [])],
+    }
+
+
 class WidgetSession:
     def __init__(self, websocket: WebSocket, runtime: Runtime, info: dict[str, Any], hello: dict[str, Any]):
         self.websocket = websocket
@@ -175,6 +199,9 @@ class WidgetSession:
         self.stream = EventStream(websocket, runtime.broker, self._accept)
         last = hello.get("last_event_id")
         self.resume_from = last if isinstance(last, int) and last >= 0 else None
+        # Messages are stored one after another by ``_store_messages`` while the receive loop goes on
+        # reading frames, so a slow write never stops the socket from answering pings.
+        self.pending: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=MAX_PENDING_MESSAGES)
 
     def _accept(self, message: dict[str, Any]) -> bool:
         subject = message.get("subject") or {}
@@ -188,11 +215,33 @@ class WidgetSession:
                 await self.stream.watch(conversation_channel(conversation_id))
             await self._welcome()
             self.stream.start_heartbeat()
-            await self._receive_loop()
-        except WebSocketDisconnect:
+            writer = asyncio.create_task(self._store_messages(), name="widget-messages")
+            try:
+                await self._receive_loop()
+            finally:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await writer
+        except (WebSocketDisconnect, WebSocketDisconnected):  # the client left, or the server closed it
             pass
         finally:
             await self.stream.close()
+
+    async def _store_messages(self) -> None:
+        """Store queued messages in the order they came, answering each with ``ack`` or ``error``."""
+        while True:
+            frame = await self.pending.get()
+            try:
+                await self._message(frame)
+            except DomainError as error:
+                await self.stream.send(_error_frame("message", frame, error))
+
+    def _queue_message(self, frame: dict[str, Any]) -> bool:
+        try:
+            self.pending.put_nowait(frame)
+        except asyncio.QueueFull:
+            return False
+        return True
 
     async def _welcome(self) -> None:
         database = self.runtime.database
@@ -244,7 +293,8 @@ class WidgetSession:
             kind = frame.get("type")
             try:
                 if kind == "message":
-                    await self._message(frame)
+                    if not self._queue_message(frame):
+                        raise Conflict("too many messages at once; wait for the acks and send again")
                 elif kind == "typing":
                     self._typing(frame)
                 elif kind == "read":
@@ -259,17 +309,7 @@ class WidgetSession:
                 else:
                     await self.stream.send({"type": "error", "message": f"unknown frame type {kind!r}"})
             except DomainError as error:
-                await self.stream.send(
-                    {
-                        "type": "error",
-                        "for": kind,
-                        "client_message_id": frame.get("client_message_id"),
-                        "message": str(error),
-                        "fields": [
-                            {"field": p.field, "reason": p.reason} for p in getattr(error, "problems", [])
-                        ],
-                    }
-                )
+                await self.stream.send(_error_frame(kind, frame, error))
 
     def _conversation_id(self, frame: dict[str, Any]) -> int | None:
         value = frame.get("conversation_id")

@@ -12,10 +12,11 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from loyaldesk.customers import facts_about
 from loyaldesk.kernel.actors import Actor
@@ -65,6 +66,27 @@ class WidgetContact:
     new_visitor_token: str | None
 
 
+# A contact's ``last_seen_at`` is written at most this often (every widget page load would be a write).
+SEEN_EVERY = timedelta(minutes=10)
+
+
+def find_contact(
+    session: Session, store_id: int, *, customer_id: int | None, visitor_token: str | None
+) -> Contact | None:
+    """The verified customer's contact, else the anonymous visitor holding ``visitor_token``; read only."""
+    if customer_id is not None:
+        return session.scalar(
+            select(Contact).where(Contact.store_id == store_id, Contact.customer_id == customer_id)
+        )
+    if visitor_token:
+        return session.scalar(
+            select(Contact).where(
+                Contact.store_id == store_id, Contact.visitor_token_hash == _token_hash(visitor_token)
+            )
+        )
+    return None
+
+
 def identify_contact(
     uow: UnitOfWork,
     store_id: int,
@@ -79,25 +101,15 @@ def identify_contact(
     An anonymous token never leads to a customer's contact, so an unverified visitor never sees an
     identified customer's conversations."""
     now = uow.now()
-    if customer_id is not None:
-        contact = uow.session.scalar(
-            select(Contact).where(Contact.store_id == store_id, Contact.customer_id == customer_id)
-        )
-        if contact is None:
-            contact = Contact(store_id=store_id, customer_id=customer_id, created_at=now, name=name)
-            uow.session.add(contact)
-        contact.last_seen_at = now
+    contact = find_contact(uow.session, store_id, customer_id=customer_id, visitor_token=visitor_token)
+    if contact is None and customer_id is not None:
+        contact = Contact(store_id=store_id, customer_id=customer_id, created_at=now, name=name)
+        uow.session.add(contact)
+    if contact is not None:
+        if contact.last_seen_at is None or now - contact.last_seen_at >= SEEN_EVERY:
+            contact.last_seen_at = now
         uow.session.flush()
         return WidgetContact(contact.id, customer_id, None)
-    if visitor_token:
-        contact = uow.session.scalar(
-            select(Contact).where(
-                Contact.store_id == store_id, Contact.visitor_token_hash == _token_hash(visitor_token)
-            )
-        )
-        if contact is not None:
-            contact.last_seen_at = now
-            return WidgetContact(contact.id, None, None)
     token = secrets.token_urlsafe(24)
     contact = Contact(
         store_id=store_id, visitor_token_hash=_token_hash(token), created_at=now, last_seen_at=now

@@ -170,6 +170,12 @@ def route_waiting(uow: UnitOfWork, store_id: int, *, limit: int = 200) -> int:
     settings = settings_for(uow, store_id)
     if not settings.auto_assign:
         return 0
+    online = select(Agent.id).where(Agent.store_id == store_id, Agent.presence == "online").limit(1)
+    if uow.session.scalar(online) is None:
+        return 0  # nobody online: the conversations wait in the queue
+    loads = {load.agent_id: load for load in agent_loads(uow, store_id, settings.default_capacity)}
+    if not any(load.online and load.open_conversations < load.capacity for load in loads.values()):
+        return 0  # nobody has room: do not lock and walk the queue for nothing
     waiting = list(
         uow.session.scalars(
             select(Conversation)
@@ -185,7 +191,6 @@ def route_waiting(uow: UnitOfWork, store_id: int, *, limit: int = 200) -> int:
     )
     if not waiting:
         return 0
-    loads = {load.agent_id: load for load in agent_loads(uow, store_id, settings.default_capacity)}
     assigned = 0
     for conversation in waiting:
         chosen = rules.choose_agent(

@@ -116,13 +116,14 @@ def summary_state(status: SlaStatus) -> str | None:
 
 # -- database ----------------------------------------------------------------------------------------
 def applicable_policy(uow: UnitOfWork, conversation: Conversation) -> SlaPolicy | None:
-    policies = list(
-        uow.session.scalars(
-            select(SlaPolicy)
-            .where(SlaPolicy.store_id == conversation.store_id, SlaPolicy.active.is_(True))
-            .order_by(SlaPolicy.position, SlaPolicy.id)
+    with uow.session.no_autoflush:  # the caller's pending changes are flushed at commit, once
+        policies = list(
+            uow.session.scalars(
+                select(SlaPolicy)
+                .where(SlaPolicy.store_id == conversation.store_id, SlaPolicy.active.is_(True))
+                .order_by(SlaPolicy.position, SlaPolicy.id)
+            )
         )
-    )
     if not policies:
         return None
     tier = None
@@ -167,10 +168,12 @@ def refresh(uow: UnitOfWork, conversation: Conversation) -> None:
     """Bring the conversation's SLA up to date as of now: policy, due time and state for the inbox, the
     next time to look again, and any warning or breach not fired yet (with the policy's escalation)."""
     policy = applicable_policy(uow, conversation)
-    conversation.sla_policy_id = policy.id if policy else None
     if policy is None:
-        conversation.sla_state = conversation.sla_due_at = conversation.sla_next_check_at = None
+        if conversation.sla_policy_id is not None or conversation.sla_state is not None:
+            conversation.sla_policy_id = None
+            conversation.sla_state = conversation.sla_due_at = conversation.sla_next_check_at = None
         return
+    conversation.sla_policy_id = policy.id
     calendar = calendar_of(
         uow.session.get(BusinessCalendarRow, policy.calendar_id) if policy.calendar_id else None
     )
