@@ -3,11 +3,14 @@
 from loyaldesk.customers import timeline as _timeline  # noqa: F401  (registers timeline describers)
 from loyaldesk.customers.actions import CustomerRef, resolve_customers, upsert_customer
 from loyaldesk.customers.extensions import (
+    GoodwillGiven,
     TimelineEntry,
     customer_facts,
     erasure_step,
     export_section,
     facts_about,
+    goodwill_granter,
+    grant_goodwill_points,
     timeline_entry,
 )
 from loyaldesk.customers.models import Customer
@@ -19,12 +22,15 @@ __all__ = [
     "CustomerCreate",
     "CustomerProfile",
     "CustomerRef",
+    "GoodwillGiven",
     "TimelineEntry",
     "customer_facts",
     "erasure_step",
     "export_section",
     "facts_about",
     "get_customer",
+    "goodwill_granter",
+    "grant_goodwill_points",
     "resolve_customers",
     "timeline_entry",
     "upsert_customer",

@@ -5,6 +5,8 @@
 * ``erasure_step`` functions remove personal data a capability keeps about a customer.
 * ``customer_facts`` providers tell other capabilities what they know of a customer (the loyalty
   program: tier, perks and points), so that support can use them without importing loyalty.
+* a ``goodwill_granter`` gives a customer points as a gesture (the loyalty program registers one; the
+  support desk calls ``grant_goodwill_points``).
 
 Each capability registers at import time, from its own package, so the customers domain never imports
 them.
@@ -106,3 +108,40 @@ def facts_about(session: Session, store_id: int, customer_id: int) -> dict[str, 
         if found is not None:
             facts[name] = found
     return facts
+
+
+@dataclass(frozen=True)
+class GoodwillGiven:
+    points: int
+    available_points: int  # the customer's balance afterwards
+
+
+# (uow, store_id, customer_id, points, note, key, reason_code, actor_label) -> GoodwillGiven
+GoodwillGranter = Callable[[UnitOfWork, int, int, int, str, str, str, str], GoodwillGiven]
+_goodwill_granters: list[GoodwillGranter] = []
+
+
+def goodwill_granter(fn: GoodwillGranter) -> GoodwillGranter:
+    """Decorator: the capability that turns goodwill into something the customer keeps (points)."""
+    _goodwill_granters[:] = [fn]
+    return fn
+
+
+def grant_goodwill_points(
+    uow: UnitOfWork,
+    store_id: int,
+    customer_id: int,
+    *,
+    points: int,
+    note: str,
+    key: str,
+    reason_code: str,
+    actor_label: str,
+) -> GoodwillGiven:
+    """Give ``points`` once per ``key``. ``Conflict`` when no loyalty program can take them or the
+    customer is not a member."""
+    from loyaldesk.kernel.errors import Conflict
+
+    if not _goodwill_granters:
+        raise Conflict("goodwill points need the loyalty program")
+    return _goodwill_granters[0](uow, store_id, customer_id, points, note, key, reason_code, actor_label)

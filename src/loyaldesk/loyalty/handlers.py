@@ -9,6 +9,7 @@ from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.loyalty import customer_data as _customer_data  # noqa: F401  (registers the GDPR export)
+from loyaldesk.loyalty import goodwill as _goodwill  # noqa: F401  (registers the goodwill granter)
 from loyaldesk.loyalty import timeline as _timeline  # noqa: F401  (registers timeline describers)
 from loyaldesk.loyalty.delight import record_action
 from loyaldesk.loyalty.members import member_of_customer

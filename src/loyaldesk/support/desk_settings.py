@@ -10,6 +10,7 @@ from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import Permission, authorize, record_audit
+from loyaldesk.stores.rules import Role
 from loyaldesk.support import rules
 from loyaldesk.support.models import SupportSettings
 
@@ -38,7 +39,14 @@ def default_settings(store_id: int) -> SupportSettings:
         widget_accent="#1f5fbf",
         csat_enabled=True,
         widget_allowed_origins=[],
+        goodwill_budgets=dict(DEFAULT_GOODWILL_BUDGETS),
+        recovery_enabled=False,
+        recovery_points=0,
     )
+
+
+# Points per calendar month; a role not named gives none; None: no limit.
+DEFAULT_GOODWILL_BUDGETS = {"agent": 500, "admin": 2000, "owner": None}
 
 
 # What ``update_settings`` may change (never the store it belongs to).
@@ -55,6 +63,10 @@ SETTING_FIELDS = frozenset(
         "widget_accent",
         "csat_enabled",
         "widget_allowed_origins",
+        "support_email",
+        "goodwill_budgets",
+        "recovery_enabled",
+        "recovery_points",
     }
 )
 
@@ -73,6 +85,15 @@ def update_settings(uow: UnitOfWork, actor: Actor, store_id: int, changes: dict[
     for tier, priority in dict(changes.get("tier_priorities") or {}).items():
         if priority not in rules.PRIORITIES:
             problems.append(FieldProblem(f"tier_priorities.{tier}", "must be low, normal, high or urgent"))
+    for role, budget in dict(changes.get("goodwill_budgets") or {}).items():
+        if role not in set(Role) or not (
+            budget is None or (isinstance(budget, int) and 0 <= budget <= 10**7)
+        ):
+            problems.append(
+                FieldProblem(f"goodwill_budgets.{role}", "a known role with 0 or more points, or no limit")
+            )
+    if "recovery_points" in changes and not 0 <= int(changes["recovery_points"]) <= 100_000:
+        problems.append(FieldProblem("recovery_points", "between 0 and 100,000"))
     if problems:
         raise Invalid("the support settings are not valid", problems)
     for key, value in changes.items():

@@ -107,3 +107,14 @@ class SlaBreached(_ConversationEvent):
     due_at: str
     actions: list[str]
     lead_id: int | None
+
+
+class GoodwillGranted(_ConversationEvent):
+    """Points given as a gesture from this conversation (by ``staff_id``, or ``automatic`` recovery)."""
+
+    event_type = "conversation.goodwill_granted"
+    points: int
+    reason: str
+    staff_id: int | None
+    automatic: bool
+    available_points: int

@@ -39,6 +39,13 @@ class SupportSettings(Base):
     widget_allowed_origins: Mapped[list[str]] = mapped_column(JSONType, default=list)
     # The address replies by email come from (None: ``<store slug>@<LOYALDESK_MAIL_DOMAIN>``).
     support_email: Mapped[str | None] = mapped_column(String(320))
+    # Goodwill points each role may give per calendar month ({"agent": 500}; a role not named: none;
+    # null: no limit).
+    goodwill_budgets: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Automatic service recovery: an SLA breach or a CSAT of 2 or less gives these points (once per
+    # conversation) and a follow-up task for the team lead.
+    recovery_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    recovery_points: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Team(Base):
@@ -299,3 +306,41 @@ class OutboundEmail(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class GoodwillGrant(Base):
+    """Points given to a customer as a gesture, from a conversation: by an agent (within their role's
+    monthly budget) or automatically (service recovery, ``staff_id`` None)."""
+
+    __tablename__ = "support_goodwill_grants"
+    __table_args__ = (Index("ix_support_goodwill_grants_budget", "store_id", "staff_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("support_conversations.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
+    role: Mapped[str | None] = mapped_column(String(20))
+    points: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(300))
+    # "recovery:<conversation>" for the automatic one: at most one per conversation.
+    automatic_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SupportTask(Base):
+    """A follow-up for someone on the desk (a lead calling back a customer after a bad experience)."""
+
+    __tablename__ = "support_tasks"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("support_conversations.id", ondelete="CASCADE"), index=True
+    )
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

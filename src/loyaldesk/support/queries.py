@@ -28,6 +28,7 @@ from loyaldesk.support.models import (
     CsatResponse,
     Message,
     SupportSettings,
+    SupportTask,
     Team,
     TeamMember,
 )
@@ -442,6 +443,17 @@ def desk_roster(session: Session, store_id: int) -> list[dict[str, Any]]:
         for staff_id, name, email, role, agent in rows
         if has_permission(role, Permission.ANSWER_CONVERSATIONS)
     ]
+
+
+def tasks_of(session: Session, conversation_id: int) -> list[SupportTask]:
+    """The conversation's follow-up tasks, open ones first."""
+    return list(
+        session.scalars(
+            select(SupportTask)
+            .where(SupportTask.conversation_id == conversation_id)
+            .order_by(SupportTask.done_at.is_not(None), SupportTask.id)
+        )
+    )
 
 
 def teams_of(session: Session, store_id: int) -> list[Team]:

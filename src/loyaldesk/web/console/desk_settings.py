@@ -149,3 +149,37 @@ async def delete_team(
     console.check_csrf(csrf_token)
     await runtime.database.write_async(teams.delete_team, console.actor, console.store.id, team_id)
     return _back(console, "Team deleted.")
+
+
+@router.post("/console/{store_slug}/inbox-settings/desk/goodwill")
+async def save_goodwill(
+    request: Request,
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    recovery_points: Annotated[int, Form(ge=0, le=100_000)] = 0,
+    recovery_enabled: Annotated[bool, Form()] = False,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Monthly goodwill budgets per role (empty: no limit) and automatic service recovery."""
+    console.check_csrf(csrf_token)
+    form = await request.form()
+    budgets: dict[str, int | None] = {}
+    for role in ("agent", "admin", "owner"):
+        text = str(form.get(f"budget_{role}") or "").strip()
+        try:
+            budgets[role] = int(text) if text else None
+        except ValueError:
+            raise Invalid(
+                "not a number", [FieldProblem(f"budget_{role}", "a whole number of points, or empty")]
+            ) from None
+    await runtime.database.write_async(
+        desk_settings.update_settings,
+        console.actor,
+        console.store.id,
+        {
+            "goodwill_budgets": budgets,
+            "recovery_enabled": recovery_enabled,
+            "recovery_points": recovery_points,
+        },
+    )
+    return _back(console, "Goodwill settings saved.")

@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import AwareDatetime
 
 from loyaldesk.kernel.errors import NotFound
 from loyaldesk.stores import Permission
-from loyaldesk.support import actions, canned_replies, email_outbox, queries
+from loyaldesk.support import actions, canned_replies, email_outbox, goodwill, queries
 from loyaldesk.support.attachments import attachment_for_staff
 from loyaldesk.support.rules import CANNED_VARIABLES, PRIORITIES, render_canned_reply
 from loyaldesk.web.console.rendering import render
@@ -105,9 +106,14 @@ def inbox_page(
                     "agents": queries.desk_agents(session, console.store.id),
                     "canned": queries.canned_replies_of(session, console.store.id),
                     "email_states": email_outbox.email_state(session, conversation.id),
+                    "tasks": queries.tasks_of(session, conversation.id),
                     "by_email": email_outbox.follows_by_email(conversation),
                 }
             )
+    if c is not None and console.can(Permission.ANSWER_CONVERSATIONS):
+        context["budget"] = runtime.database.write(
+            goodwill.budget_of, console.store.id, console.login.account.id, console.access.role
+        )
     return render(request, "inbox/inbox.html", context)
 
 
@@ -190,6 +196,51 @@ def download_attachment(
     with runtime.database.read() as session:
         row = attachment_for_staff(session, console.store.id, conversation_id, attachment_id)
         return download_response(row.filename, row.content_type, row.data)
+
+
+@router.post("/console/{store_slug}/inbox/{conversation_id}/goodwill")
+async def give_goodwill(
+    request: Request,
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    conversation_id: int,
+    points: Annotated[int, Form(ge=1, le=100_000)],
+    reason: Annotated[str, Form(max_length=300)],
+    csrf_token: Annotated[str | None, Form()] = None,
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Give the conversation's customer goodwill points, within the agent's monthly budget."""
+    console.check_csrf(csrf_token or x_csrf_token)
+    conversation = await _conversation_here(runtime, console, conversation_id)
+    await runtime.database.write_async(
+        goodwill.grant_goodwill, console.actor, conversation.id, points=points, reason=reason
+    )
+    if _wants_json(request):
+        return JSONResponse({"points": points}, status_code=201)
+    return _redirect_back(console, conversation_id)
+
+
+@router.post("/console/{store_slug}/inbox/{conversation_id}/tasks/{task_id}/done")
+async def task_done(
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    conversation_id: int,
+    task_id: int,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    console.check_csrf(csrf_token)
+    await runtime.database.write_async(goodwill.complete_task, console.actor, console.store.id, task_id)
+    return _redirect_back(console, conversation_id)
+
+
+async def _conversation_here(runtime: Any, console: Console, conversation_id: int) -> Any:
+    """The conversation, if it is of the console's store (``NotFound`` otherwise)."""
+
+    def read() -> Any:
+        with runtime.database.read() as session:
+            return queries.conversation_of(session, console.store.id, conversation_id)
+
+    return await anyio.to_thread.run_sync(read)
 
 
 @router.post("/console/{store_slug}/inbox/{conversation_id}/status")

@@ -1,8 +1,9 @@
-"""Support: the mail outbox, stores' support addresses, SLA policies with business calendars, team leads.
+"""Support: mail outbox and support addresses, SLA policies and business hours, team leads, goodwill
+grants and budgets, service recovery and follow-up tasks.
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-22 16:35:54.185966
+Create Date: 2026-11-22 16:49:36.382430
 """
 
 from __future__ import annotations
@@ -98,6 +99,89 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_support_sla_policies_store_id"), ["store_id"], unique=False)
 
     op.create_table(
+        "support_goodwill_grants",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("conversation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("customer_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("staff_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("role", sa.String(length=20), nullable=True),
+        sa.Column("points", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=300), nullable=False),
+        sa.Column("automatic_key", sa.String(length=64), nullable=True),
+        sa.Column("created_at", loyaldesk.kernel.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["support_conversations.id"],
+            name=op.f("fk_support_goodwill_grants_conversation_id_support_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["customer_id"],
+            ["customers.id"],
+            name=op.f("fk_support_goodwill_grants_customer_id_customers"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["staff_id"],
+            ["staff_accounts.id"],
+            name=op.f("fk_support_goodwill_grants_staff_id_staff_accounts"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"],
+            ["stores.id"],
+            name=op.f("fk_support_goodwill_grants_store_id_stores"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_support_goodwill_grants")),
+        sa.UniqueConstraint("automatic_key", name=op.f("uq_support_goodwill_grants_automatic_key")),
+    )
+    with op.batch_alter_table("support_goodwill_grants", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_support_goodwill_grants_budget", ["store_id", "staff_id", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_support_goodwill_grants_conversation_id"), ["conversation_id"], unique=False
+        )
+
+    op.create_table(
+        "support_tasks",
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("conversation_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("assignee_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("created_at", loyaldesk.kernel.orm.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("done_at", loyaldesk.kernel.orm.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["assignee_id"],
+            ["staff_accounts.id"],
+            name=op.f("fk_support_tasks_assignee_id_staff_accounts"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["support_conversations.id"],
+            name=op.f("fk_support_tasks_conversation_id_support_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_support_tasks_store_id_stores"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_support_tasks")),
+    )
+    with op.batch_alter_table("support_tasks", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_support_tasks_conversation_id"), ["conversation_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_support_tasks_store_id"), ["store_id"], unique=False)
+
+    op.create_table(
         "support_outbound_emails",
         sa.Column(
             "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
@@ -157,7 +241,7 @@ def upgrade() -> None:
                 "sla_pauses",
                 sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
                 nullable=False,
-                server_default=sa.text("'[]'"),  # existing conversations: no pauses, nothing fired
+                server_default=sa.text("'[]'"),  # existing rows
             )
         )
         batch_op.add_column(
@@ -165,7 +249,7 @@ def upgrade() -> None:
                 "sla_fired",
                 sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
                 nullable=False,
-                server_default=sa.text("'[]'"),  # existing conversations: no pauses, nothing fired
+                server_default=sa.text("'[]'"),  # existing rows
             )
         )
         batch_op.add_column(sa.Column("sla_state", sa.String(length=16), nullable=True))
@@ -188,6 +272,18 @@ def upgrade() -> None:
 
     with op.batch_alter_table("support_settings", schema=None) as batch_op:
         batch_op.add_column(sa.Column("support_email", sa.String(length=320), nullable=True))
+        batch_op.add_column(
+            sa.Column(
+                "goodwill_budgets",
+                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+                nullable=False,
+                server_default=sa.text("'{}'"),  # existing rows
+            )
+        )
+        batch_op.add_column(
+            sa.Column("recovery_enabled", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+        batch_op.add_column(sa.Column("recovery_points", sa.Integer(), nullable=False, server_default="0"))
 
     with op.batch_alter_table("support_teams", schema=None) as batch_op:
         batch_op.add_column(
@@ -211,6 +307,9 @@ def downgrade() -> None:
         batch_op.drop_column("lead_id")
 
     with op.batch_alter_table("support_settings", schema=None) as batch_op:
+        batch_op.drop_column("recovery_points")
+        batch_op.drop_column("recovery_enabled")
+        batch_op.drop_column("goodwill_budgets")
         batch_op.drop_column("support_email")
 
     with op.batch_alter_table("support_conversations", schema=None) as batch_op:
@@ -231,6 +330,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_support_outbound_emails_conversation_id"))
 
     op.drop_table("support_outbound_emails")
+    with op.batch_alter_table("support_tasks", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_support_tasks_store_id"))
+        batch_op.drop_index(batch_op.f("ix_support_tasks_conversation_id"))
+
+    op.drop_table("support_tasks")
+    with op.batch_alter_table("support_goodwill_grants", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_support_goodwill_grants_conversation_id"))
+        batch_op.drop_index("ix_support_goodwill_grants_budget")
+
+    op.drop_table("support_goodwill_grants")
     with op.batch_alter_table("support_sla_policies", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_support_sla_policies_store_id"))
 
