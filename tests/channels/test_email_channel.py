@@ -262,3 +262,22 @@ def test_hostile_and_malformed_mail_is_stored_safely_or_refused_politely(
         assert "<script>alert" not in page.text and "onerror=alert" not in page.text
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == len(HOSTILE) - 1
+
+
+def test_mail_to_a_store_s_own_support_address_reaches_that_store(
+    db: Database, store: StoreHandle, receiver: int
+):
+    from loyaldesk.kernel.actors import system_for
+    from loyaldesk.support import desk_settings
+
+    db.write(
+        desk_settings.update_settings,
+        system_for(store.id),
+        store.id,
+        {"support_email": "help@shop.example.com"},
+    )
+    deliver(
+        receiver, mail("Hello", "Is this the shop?", to="help@shop.example.com"), to="help@shop.example.com"
+    )
+    [conversation] = conversations(db)
+    assert conversation.store_id == store.id and texts(db, conversation.id) == ["Is this the shop?"]

@@ -103,6 +103,7 @@ def test_routing_and_widget_settings_are_saved_and_bad_values_named(
         "widget_allowed_origins": "https://shop.example.com/\nhttps://www.shop.example.com",
         "priority_email": "low",
         "priority_webchat": "high",
+        "support_email": "Help@Shop.Example.com",
     }
     assert post(client, f"{DESK}/routing", form).status_code == 303
     with db.read() as session:
@@ -111,11 +112,14 @@ def test_routing_and_widget_settings_are_saved_and_bad_values_named(
     assert row.widget_accent == "#aa3300"
     assert row.widget_allowed_origins == ["https://shop.example.com", "https://www.shop.example.com"]
     assert row.channel_priorities == {"email": "low", "webchat": "high"}
+    assert row.support_email == "help@shop.example.com"
     # A new chat now starts at the webchat baseline.
     assert conversation(db, visitor_writes(db, store, "Hi")).priority == "high"
 
     bad_origin = post(client, f"{DESK}/routing", {**form, "widget_allowed_origins": "shop.example.com"})
     assert bad_origin.status_code == 422 and "https://" in bad_origin.text
+    bad_address = post(client, f"{DESK}/routing", {**form, "support_email": "help at shop"})
+    assert bad_address.status_code == 422 and "support_email" in bad_address.text
     bad_colour = post(client, f"{DESK}/routing", {**form, "widget_accent": "red"})
     assert bad_colour.status_code == 422
     bad_capacity = client.post(

@@ -94,6 +94,7 @@ class Contact(Base):
     __table_args__ = (
         UniqueConstraint("store_id", "visitor_token_hash"),
         UniqueConstraint("store_id", "customer_id"),
+        UniqueConstraint("store_id", "external_ref"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
@@ -102,6 +103,8 @@ class Contact(Base):
     visitor_token_hash: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
+    # "api:<channel id>:<the other app's contact id>" for contacts of an API channel.
+    external_ref: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -154,6 +157,11 @@ class Conversation(Base):
     sla_state: Mapped[str | None] = mapped_column(String(16))  # running, warning, breached, paused, met
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # API channel conversations: the channel, and the other app's thread id ("<channel id>:<thread>").
+    api_channel_id: Mapped[int | None] = mapped_column(
+        ForeignKey("support_api_channels.id", ondelete="SET NULL")
+    )
+    external_ref: Mapped[str | None] = mapped_column(String(300), index=True)
 
 
 class BusinessCalendarRow(Base):
@@ -344,3 +352,40 @@ class SupportTask(Base):
     title: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiChannel(Base):
+    """Another app (a social network bridge, an SMS gateway, call notes) connected to the desk: it posts
+    customers' messages to a signed webhook and gets agents' replies at its callback URL, signed."""
+
+    __tablename__ = "support_api_channels"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    secret: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 key of both directions
+    callback_url: Mapped[str | None] = mapped_column(String(500))
+    # Callbacks to private, loopback or link-local addresses only when an admin allowed it.
+    allow_private_network: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboundCallback(Base):
+    """An agent's reply waiting to be delivered to an API channel's callback URL (at least once)."""
+
+    __tablename__ = "support_outbound_callbacks"
+    __table_args__ = (Index("ix_support_outbound_callbacks_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("support_api_channels.id", ondelete="CASCADE"))
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("support_conversations.id", ondelete="CASCADE"))
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import Permission
 from loyaldesk.support import desk_settings, queries, routing, teams
@@ -43,6 +44,7 @@ def desk_page(
             "routing_methods": [method.value for method in RoutingMethod],
             "priorities": PRIORITIES,
             "channels": CHANNELS,
+            "mail_domain": runtime.settings.mail_domain,
             "notice": (notice or "")[:200],
         }
     return render(request, "inbox/desk.html", context)
@@ -59,6 +61,7 @@ async def save_routing(
     widget_accent: Annotated[str, Form(pattern=r"^#[0-9a-fA-F]{6}$")],
     widget_greeting: Annotated[str, Form(max_length=300)] = "",
     widget_allowed_origins: Annotated[str, Form(max_length=2000)] = "",
+    support_email: Annotated[str, Form(max_length=320)] = "",
     auto_assign: Annotated[bool, Form()] = False,
     csat_enabled: Annotated[bool, Form()] = False,
     csrf_token: Annotated[str | None, Form()] = None,
@@ -70,6 +73,12 @@ async def save_routing(
             "the allowed origins are not valid",
             [FieldProblem("widget_allowed_origins", f"start each with https:// (not {bad[0]!r})")],
         )
+    address: str | None = None
+    if support_email.strip():
+        try:
+            address = normalise_email(support_email)
+        except ValueError as error:
+            raise Invalid("not an email address", [FieldProblem("support_email", str(error))]) from None
     form = await request.form()
     channel_priorities = {
         channel: str(form.get(f"priority_{channel}"))
@@ -94,6 +103,7 @@ async def save_routing(
             "widget_accent": widget_accent.lower(),
             "widget_allowed_origins": origins,
             "channel_priorities": channel_priorities,
+            "support_email": address,
         },
     )
     return _back(console, "Desk settings saved.")
