@@ -67,7 +67,8 @@ def _history(runtime: Runtime, store_id: int, contact_id: int) -> dict[str, Any]
     with runtime.database.read() as session:
         head = latest_event_id(session, store_id)
         conversations = queries.contact_conversations(session, contact_id)
-        current = next((c for c in conversations if c.status != "closed"), None)
+        # The chat shows its own conversation; the customer's emails and other channels stay there.
+        current = next((c for c in conversations if c.status != "closed" and c.channel == "webchat"), None)
         return {
             "head": head,
             "conversation": queries.conversation_view(session, current, for_staff=False) if current else None,
@@ -141,7 +142,7 @@ def _identify(runtime: Runtime, store_slug: str, hello: dict[str, Any], origin: 
             "customer_id": customer_id,
             "new_visitor_token": contact.new_visitor_token,
             "name": name,
-            "conversation_ids": [c.id for c in conversations],
+            "conversation_ids": [c.id for c in conversations if c.channel == "webchat"],
             "agents_online": queries.agents_online(session, store_id),
             "settings": {
                 "title": settings.widget_title,

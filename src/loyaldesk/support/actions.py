@@ -252,7 +252,7 @@ def post_customer_message(
     conversation = (
         None
         if new_thread and conversation_id is None
-        else _customer_conversation(uow, contact, conversation_id)
+        else _customer_conversation(uow, contact, conversation_id, channel)
     )
     started = conversation is None
     if conversation is None:
@@ -282,8 +282,10 @@ def post_customer_message(
 
 
 def _customer_conversation(
-    uow: UnitOfWork, contact: Contact, conversation_id: int | None
+    uow: UnitOfWork, contact: Contact, conversation_id: int | None, channel: str
 ) -> Conversation | None:
+    """``conversation_id`` if it is the contact's, else their latest open one on ``channel`` (a chat does
+    not continue an email thread)."""
     if conversation_id is not None:
         conversation = uow.session.get(Conversation, conversation_id)
         if conversation is None or conversation.contact_id != contact.id:
@@ -291,7 +293,11 @@ def _customer_conversation(
         return conversation
     return uow.session.scalar(
         select(Conversation)
-        .where(Conversation.contact_id == contact.id, Conversation.status != "closed")
+        .where(
+            Conversation.contact_id == contact.id,
+            Conversation.status != "closed",
+            Conversation.channel == channel,
+        )
         .order_by(Conversation.id.desc())
         .limit(1)
     )

@@ -8,7 +8,7 @@ widget's offline form, and the email channel) is composed, queued and sent throu
    subject), a text part and a mobile-friendly HTML part (``channels.email.compose``).
 2. ``send_due`` (a periodic job outside any transaction) claims due mail with a lease, sends it through
    the ``MailTransport`` with no database lock held, and marks it sent; a failure is kept on the row and
-   retried with backoff (1, 2, 4 ... minutes, at most an hour), then given up after ``MAX_ATTEMPTS``.
+   retried with backoff (``support.delivery``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import select
@@ -33,13 +32,10 @@ from loyaldesk.kernel.jobs import jobs
 from loyaldesk.settings import Settings, get_settings
 from loyaldesk.stores.models import Store
 from loyaldesk.support.csat import csat_link_token
+from loyaldesk.support.delivery import claim_due, settle
 from loyaldesk.support.models import Contact, Conversation, Message, OutboundEmail, SupportSettings
 
 log = logging.getLogger("loyaldesk.support.email")
-
-MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=5)
-MAX_BACKOFF = timedelta(hours=1)
 
 
 class MailTransport(Protocol):
@@ -191,36 +187,7 @@ def _queue(
 
 
 def _claim(uow: UnitOfWork, limit: int) -> list[tuple[int, str, str, bytes]]:
-    """Due mail, leased for ``LEASE`` so that another process does not send it at the same time."""
-    now = uow.now()
-    query = (
-        select(OutboundEmail)
-        .where(OutboundEmail.status == "pending", OutboundEmail.next_attempt_at <= now)
-        .order_by(OutboundEmail.next_attempt_at, OutboundEmail.id)
-        .limit(limit)
-    )
-    if uow.session.bind is not None and uow.session.bind.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(uow.session.scalars(query))
-    for row in rows:
-        row.attempts += 1
-        row.next_attempt_at = now + LEASE
-    return [(row.id, row.sender, row.recipient, row.raw) for row in rows]
-
-
-def _settle(uow: UnitOfWork, outbound_id: int, error: str | None) -> None:
-    row = uow.session.get(OutboundEmail, outbound_id)
-    if row is None:
-        return
-    if error is None:
-        row.status, row.sent_at, row.last_error = "sent", uow.now(), None
-        return
-    row.last_error = error[:500]
-    if row.attempts >= MAX_ATTEMPTS:
-        row.status = "failed"
-        log.error("gave up sending mail %s after %s attempts: %s", outbound_id, row.attempts, error)
-    else:
-        row.next_attempt_at = uow.now() + min(MAX_BACKOFF, timedelta(minutes=2 ** (row.attempts - 1)))
+    return [(row.id, row.sender, row.recipient, row.raw) for row in claim_due(uow, OutboundEmail, limit)]
 
 
 def send_due(database: Database, transport: MailTransport | None, *, limit: int = 50) -> int:
@@ -234,9 +201,9 @@ def send_due(database: Database, transport: MailTransport | None, *, limit: int 
             transport.send(sender, recipient, raw)
         except (OSError, smtplib.SMTPException) as error:
             log.warning("sending mail %s failed: %s", outbound_id, error)
-            database.write(_settle, outbound_id, f"{type(error).__name__}: {error}")
+            database.write(settle, OutboundEmail, outbound_id, f"{type(error).__name__}: {error}")
             continue
-        database.write(_settle, outbound_id, None)
+        database.write(settle, OutboundEmail, outbound_id, None)
         sent += 1
     return sent
 

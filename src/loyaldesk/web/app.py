@@ -25,8 +25,9 @@ from loyaldesk.realtime import console_socket, widget_socket
 from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings, get_settings
 from loyaldesk.stores import http as stores_http
-from loyaldesk.support import widget_http
+from loyaldesk.support import api_channel_http, widget_http
 from loyaldesk.web import api_events
+from loyaldesk.web.console import api_channels as console_api_channels
 from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
@@ -92,7 +93,7 @@ class SecurityHeadersMiddleware:
                 headers.append((b"referrer-policy", b"same-origin"))
                 has_policy = any(name.lower() == b"content-security-policy" for name, _ in headers)
                 if has_policy or path.startswith(
-                    ("/docs", "/api/", "/webhooks/", MEMBER_API_PREFIX, WIDGET_API_PREFIX)
+                    ("/docs", "/api/", "/webhooks/", "/channels/", MEMBER_API_PREFIX, WIDGET_API_PREFIX)
                 ):
                     pass  # a response that set its own policy keeps it; JSON needs none
                 elif path.startswith(EMBEDDABLE_PREFIXES):
@@ -170,10 +171,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_customers.router,
         console_inbox.router,
         console_desk_settings.router,
+        console_api_channels.router,
         console_sla_settings.router,
         widget_socket.router,
         console_socket.router,
         widget_http.router,
+        api_channel_http.router,
         console_loyalty.router,
         console_loyalty_settings.router,
         console_loyalty_rules.router,

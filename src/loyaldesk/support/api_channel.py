@@ -1,0 +1,356 @@
+"""The API channel: another app (a social network bridge, an SMS gateway, a voice system's call notes)
+posts customers' messages to a signed webhook and receives agents' replies at its callback URL.
+
+Signatures, both ways: ``X-Loyaldesk-Timestamp: <unix seconds>`` and
+``X-Loyaldesk-Signature: sha256=<hex HMAC-SHA256(channel secret, "<timestamp>.<raw body>")>``; a request
+more than five minutes away from our clock is refused (a replayed capture). Inbound messages are
+de-duplicated by the app's ``message_id``; replies are delivered at least once from an outbox (a
+``delivery_id`` lets the app drop repeats), never to private, loopback or link-local addresses unless an
+admin allowed it for the channel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from loyaldesk.customers import Customer
+from loyaldesk.kernel.actors import Actor
+from loyaldesk.kernel.db import Database, UnitOfWork
+from loyaldesk.kernel.dispatcher import handlers
+from loyaldesk.kernel.email_address import normalise_email
+from loyaldesk.kernel.errors import FieldProblem, Invalid, NotAuthenticated, NotFound
+from loyaldesk.kernel.events import StoredEvent
+from loyaldesk.kernel.jobs import jobs
+from loyaldesk.stores import Permission, authorize, record_audit
+from loyaldesk.support import actions
+from loyaldesk.support.delivery import claim_due, settle
+from loyaldesk.support.models import ApiChannel, Contact, Conversation, Message, OutboundCallback
+
+log = logging.getLogger("loyaldesk.support.api_channel")
+
+SIGNATURE_HEADER = "X-Loyaldesk-Signature"
+TIMESTAMP_HEADER = "X-Loyaldesk-Timestamp"
+MAX_CLOCK_SKEW_SECONDS = 300
+CALLBACK_TIMEOUT_SECONDS = 10.0
+
+
+# -- signatures (pure) --------------------------------------------------------------------------------
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def check_signature(
+    secret: str, timestamp: str | None, given: str | None, body: bytes, now: datetime
+) -> None:
+    """``NotAuthenticated`` naming the problem unless ``given`` signs ``body`` at a ``timestamp`` near now."""
+    if not timestamp or not given:
+        raise NotAuthenticated(f"sign the request: {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} headers")
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        raise NotAuthenticated(f"{TIMESTAMP_HEADER} must be Unix seconds") from None
+    if abs(now.timestamp() - sent_at) > MAX_CLOCK_SKEW_SECONDS:
+        raise NotAuthenticated(f"{TIMESTAMP_HEADER} is more than five minutes from our clock")
+    if not hmac.compare_digest(signature(secret, timestamp, body), given.strip()):
+        raise NotAuthenticated("the signature does not match this body and the channel's secret")
+
+
+def address_is_public(host: str) -> bool:
+    """Whether every address ``host`` resolves to is a public one (no private, loopback, link-local,
+    reserved or multicast address). A name that does not resolve is not public."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return False
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global or address.is_multicast:
+            return False
+    return bool(infos)
+
+
+# -- inbound -------------------------------------------------------------------------------------------
+class InboundContact(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=200, description="The app's id of the person writing.")
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320, description="Links them to the store's customer.")
+    customer_id: str | None = Field(
+        default=None, max_length=255, description="The store's own customer id, when the app knows it."
+    )
+
+
+class InboundMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    message_id: str = Field(min_length=1, max_length=200, description="The app's id: a retry is stored once.")
+    thread_id: str | None = Field(
+        default=None, max_length=200, description="The app's conversation; absent: the person's open one."
+    )
+    contact: InboundContact
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+def channel_for_webhook(session: Any, channel_id: int) -> ApiChannel:
+    channel = session.get(ApiChannel, channel_id)
+    if channel is None or not channel.active:
+        raise NotFound("no such channel")
+    return channel
+
+
+def receive(uow: UnitOfWork, channel_id: int, inbound: InboundMessage) -> Message:
+    """Store a message the app sent (its signature checked by the caller), as the customer's."""
+    channel = channel_for_webhook(uow.session, channel_id)
+    contact = _contact(uow, channel, inbound.contact)
+    conversation_id = None
+    thread_ref = f"{channel.id}:{inbound.thread_id}" if inbound.thread_id else None
+    if thread_ref:
+        found = uow.session.scalar(
+            select(Conversation).where(
+                Conversation.store_id == channel.store_id, Conversation.external_ref == thread_ref
+            )
+        )
+        if found is not None and found.contact_id == contact.id:
+            conversation_id = found.id
+    key = "api:" + hashlib.sha256(f"{channel.id}:{inbound.message_id}".encode()).hexdigest()[:48]
+    message = actions.post_customer_message(
+        uow,
+        contact.id,
+        body=inbound.text,
+        conversation_id=conversation_id,
+        channel="api",
+        subject=f"{channel.name}: {' '.join(inbound.text.split())[:60]}",
+        source_key=key,
+        new_thread=thread_ref is not None,
+    )
+    conversation = uow.session.get(Conversation, message.conversation_id)
+    assert conversation is not None
+    if conversation.api_channel_id is None:
+        conversation.api_channel_id = channel.id
+    if thread_ref and conversation.external_ref is None:
+        conversation.external_ref = thread_ref
+    return message
+
+
+def _contact(uow: UnitOfWork, channel: ApiChannel, given: InboundContact) -> Contact:
+    """The store's customer when the app names them (their id or email), else the app's contact."""
+    session = uow.session
+    customer_id = None
+    if given.customer_id:
+        customer_id = session.scalar(
+            select(Customer.id).where(
+                Customer.store_id == channel.store_id, Customer.external_id == given.customer_id
+            )
+        )
+    email = None
+    if given.email:
+        try:
+            email = normalise_email(given.email)
+        except ValueError as error:
+            raise Invalid("not an email address", [FieldProblem("contact.email", str(error))]) from None
+        if customer_id is None:
+            customer_id = session.scalar(
+                select(Customer.id)
+                .where(Customer.store_id == channel.store_id, Customer.email == email)
+                .limit(1)
+            )
+    if customer_id is not None:
+        identified = actions.identify_contact(
+            uow, channel.store_id, customer_id=customer_id, visitor_token=None
+        )
+        contact = session.get(Contact, identified.contact_id)
+        assert contact is not None
+    else:
+        ref = f"api:{channel.id}:{given.id}"
+        contact = session.scalar(
+            select(Contact).where(Contact.store_id == channel.store_id, Contact.external_ref == ref)
+        )
+        if contact is None:
+            contact = Contact(store_id=channel.store_id, external_ref=ref, created_at=uow.now())
+            session.add(contact)
+    contact.name = contact.name or given.name
+    contact.email = contact.email or email
+    contact.last_seen_at = uow.now()
+    session.flush()
+    return contact
+
+
+# -- outbound ------------------------------------------------------------------------------------------
+@handlers.on("conversation.message_posted")
+def queue_callback(uow: UnitOfWork, event: StoredEvent) -> None:
+    """An agent's public reply in an API channel's conversation goes to the channel's callback URL."""
+    view = event.payload.get("message") or {}
+    if event.payload.get("internal") or view.get("author_kind") != "agent":
+        return
+    conversation = uow.session.get(Conversation, event.subject_id)
+    if conversation is None or conversation.api_channel_id is None:
+        return
+    channel = uow.session.get(ApiChannel, conversation.api_channel_id)
+    message = uow.session.get(Message, view.get("id"))
+    if channel is None or not channel.active or not channel.callback_url or message is None:
+        return
+    dedupe_key = f"event:{event.id}"
+    if uow.session.scalar(select(OutboundCallback.id).where(OutboundCallback.dedupe_key == dedupe_key)):
+        return
+    thread = conversation.external_ref.split(":", 1)[1] if conversation.external_ref else None
+    contact = uow.session.get(Contact, conversation.contact_id)
+    uow.session.add(
+        OutboundCallback(
+            store_id=conversation.store_id,
+            channel_id=channel.id,
+            conversation_id=conversation.id,
+            dedupe_key=dedupe_key,
+            payload={
+                "type": "message",
+                "delivery_id": f"{channel.id}-{event.id}",
+                "thread_id": thread,
+                "conversation_id": conversation.id,
+                "contact_id": contact.external_ref.split(":", 2)[2]
+                if contact and contact.external_ref
+                else None,
+                "message": {
+                    "id": message.id,
+                    "text": message.body,
+                    "author_name": message.author_name,
+                    "created_at": message.created_at.isoformat(),
+                },
+            },
+            status="pending",
+            attempts=0,
+            next_attempt_at=uow.now(),
+            created_at=uow.now(),
+        )
+    )
+
+
+def _claim(uow: UnitOfWork, limit: int) -> list[tuple[int, str | None, str, bool, dict[str, Any]]]:
+    claimed = []
+    for row in claim_due(uow, OutboundCallback, limit):
+        channel = uow.session.get(ApiChannel, row.channel_id)
+        if channel is None:
+            continue
+        claimed.append(
+            (row.id, channel.callback_url, channel.secret, channel.allow_private_network, row.payload)
+        )
+    return claimed
+
+
+def send_due(database: Database, client: httpx.Client, *, limit: int = 50) -> int:
+    """Deliver due callbacks (no transaction open while waiting on the app); returns how many were."""
+    delivered = 0
+    for row_id, url, secret, allow_private, payload in database.write(_claim, limit):
+        error = _deliver(client, url, secret, allow_private, payload, database.clock.now())
+        database.write(settle, OutboundCallback, row_id, error)
+        delivered += error is None
+    return delivered
+
+
+def _deliver(
+    client: httpx.Client,
+    url: str | None,
+    secret: str,
+    allow_private: bool,
+    payload: dict[str, Any],
+    now: datetime,
+) -> str | None:
+    """None when the app answered 2xx, else why not."""
+    if not url:
+        return "the channel has no callback URL"
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return f"not an http(s) URL: {url}"
+    if not allow_private and not address_is_public(parts.hostname):
+        return f"refused: {parts.hostname} is a private, loopback or unknown address (an admin may allow it)"
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    timestamp = str(int(now.timestamp()))
+    try:
+        response = client.post(
+            url,
+            content=body,
+            headers={
+                "Content-Type": "application/json",
+                TIMESTAMP_HEADER: timestamp,
+                SIGNATURE_HEADER: signature(secret, timestamp, body),
+            },
+            timeout=CALLBACK_TIMEOUT_SECONDS,
+            follow_redirects=False,
+        )
+    except httpx.HTTPError as error:
+        return f"{type(error).__name__}: {error}"
+    if 200 <= response.status_code < 300:
+        return None
+    return f"the app answered HTTP {response.status_code}"
+
+
+# Replaced in tests; one client per pass of the job.
+client_factory: Callable[[], httpx.Client] = httpx.Client
+
+
+@jobs.every_outside(5, name="support.send_due_callbacks")
+def send_due_callbacks(database: Database) -> int:
+    with client_factory() as client:
+        return send_due(database, client)
+
+
+# -- managing channels ----------------------------------------------------------------------------------
+def save_channel(
+    uow: UnitOfWork,
+    actor: Actor,
+    store_id: int,
+    *,
+    name: str,
+    callback_url: str | None,
+    allow_private_network: bool = False,
+    channel_id: int | None = None,
+) -> ApiChannel:
+    """Create (with a new secret) or change an API channel. Admins only."""
+    authorize(actor, store_id, scope="conversations:write", permission=Permission.MANAGE_SUPPORT)
+    cleaned = " ".join(name.split())
+    problems = []
+    if not 1 <= len(cleaned) <= 80:
+        problems.append(FieldProblem("name", "1 to 80 characters"))
+    url = (callback_url or "").strip() or None
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500:
+            problems.append(FieldProblem("callback_url", "an http(s) URL of at most 500 characters"))
+    if problems:
+        raise Invalid("the channel is not valid", problems)
+    if channel_id is None:
+        channel = ApiChannel(
+            store_id=store_id, secret=secrets.token_hex(32), created_at=uow.now(), active=True
+        )
+        uow.session.add(channel)
+    else:
+        found = uow.session.get(ApiChannel, channel_id)
+        if found is None or found.store_id != store_id:
+            raise NotFound("no such channel")
+        channel = found
+    channel.name, channel.callback_url, channel.allow_private_network = cleaned, url, allow_private_network
+    uow.session.flush()
+    record_audit(
+        uow,
+        actor,
+        "support.api_channel_saved",
+        store_id=store_id,
+        target_type="api_channel",
+        target_id=channel.id,
+        details={"callback_url": url, "allow_private_network": allow_private_network},
+    )
+    return channel
