@@ -46,6 +46,8 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/loyalty.py
+	$(BIN)/python bench/chat.py
+	$(BIN)/python bench/email_inbound.py
 
 screenshots: $(VENV)/.installed-test browser
 	$(BIN)/python scripts/screenshots.py docs/screenshots
