@@ -40,6 +40,7 @@ from loyaldesk.web.console import loyalty_settings as console_loyalty_settings
 from loyaldesk.web.console import settings as console_settings
 from loyaldesk.web.console import shell as console_shell
 from loyaldesk.web.console import sla_settings as console_sla_settings
+from loyaldesk.web.console import support_reports as console_support_reports
 from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
 from loyaldesk.web.request_guard import RequestGuardMiddleware
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_customers.router,
         console_inbox.router,
         console_desk_settings.router,
+        console_support_reports.router,
         console_api_channels.router,
         console_sla_settings.router,
         widget_socket.router,

@@ -1,0 +1,124 @@
+"""The support report page (``/console/{store}/inbox-reports``) and its CSV exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from loyaldesk.kernel.errors import FieldProblem, Invalid
+from loyaldesk.stores import Permission
+from loyaldesk.support.reports import WEEKDAYS, SupportReport, support_report
+from loyaldesk.web.console.rendering import render
+from loyaldesk.web.console.session import ConsoleDep
+from loyaldesk.web.deps import RuntimeDep
+
+router = APIRouter(include_in_schema=False)
+EXPORTS = ("channels", "agents", "hours")
+
+
+def duration(value: timedelta | None) -> str:
+    """``1 h 05 min``, ``12 min``, ``40 s``; "—" for none."""
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d} min"
+    return f"{hours // 24} d {hours % 24} h"
+
+
+def _csv(report: SupportReport, which: str) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if which == "channels":
+        writer.writerow(["channel", "conversations"])
+        writer.writerows(report.by_channel.items())
+    elif which == "agents":
+        writer.writerow(
+            [
+                "agent",
+                "handled",
+                "resolved",
+                "median_first_response_seconds",
+                "csat_average",
+                "ratings",
+                "kudos",
+            ]
+        )
+        for agent in report.agents:
+            median = agent.median_first_response
+            writer.writerow(
+                [
+                    agent.name,
+                    agent.handled,
+                    agent.resolved,
+                    int(median.total_seconds()) if median else "",
+                    f"{agent.csat_average:.2f}" if agent.csat_average is not None else "",
+                    agent.ratings,
+                    agent.kudos,
+                ]
+            )
+    else:
+        writer.writerow(["weekday", *[f"{hour:02d}:00" for hour in range(24)]])
+        for name, row in zip(WEEKDAYS, report.heatmap, strict=True):
+            writer.writerow([name, *row])
+    return out.getvalue()
+
+
+@router.get("/console/{store_slug}/inbox-reports", response_class=HTMLResponse)
+def reports_page(
+    request: Request,
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    export: Annotated[str | None, Query(max_length=20)] = None,
+) -> Response:
+    """Conversations opened from ``from`` to ``to`` (inclusive, store dates; default: the last 30 days)."""
+    console.require(Permission.VIEW_CONVERSATIONS)
+    zone = ZoneInfo(console.store.timezone)
+    today = runtime.clock.now().astimezone(zone).date()
+    end = end or today
+    start = start or end - timedelta(days=29)
+    if start > end or (end - start).days > 731:
+        raise Invalid(
+            "choose a period", [FieldProblem("from", "must be before `to`, at most two years apart")]
+        )
+    begin = datetime.combine(start, time(), zone)
+    finish = datetime.combine(end + timedelta(days=1), time(), zone)
+    with runtime.database.read() as session:
+        report = support_report(session, console.store.id, begin, finish, console.store.timezone)
+    if export is not None:
+        if export not in EXPORTS:
+            raise Invalid("unknown export", [FieldProblem("export", f"one of {', '.join(EXPORTS)}")])
+        filename = f"support-{export}-{start.isoformat()}-{end.isoformat()}.csv"
+        return Response(
+            _csv(report, export),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+    return render(
+        request,
+        "inbox/reports.html",
+        {
+            "console": console,
+            "section": "inbox",
+            "report": report,
+            "start": start,
+            "end": end,
+            "weekdays": WEEKDAYS,
+            "duration": duration,
+            "channel_max": max(report.by_channel.values(), default=0),
+        },
+    )
