@@ -84,6 +84,19 @@ def page(browser):  # type: ignore[no-untyped-def]
     assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
+@pytest.fixture
+def shopper(browser) -> Iterator:  # type: ignore[no-untyped-def]
+    """A second browser context: the shopper's, separate from the agent's (``page``)."""
+    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    shopper_page = context.new_page()
+    shopper_page.set_default_timeout(10_000)
+    errors: list[str] = []
+    shopper_page.on("pageerror", lambda error: errors.append(str(error)))
+    yield shopper_page
+    context.close()
+    assert errors == [], f"JavaScript errors on the shop page: {errors}"
+
+
 def screenshot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     """Save a screenshot for the README tour when LOYALDESK_SCREENSHOTS names a folder."""
     if SCREENSHOTS is not None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import struct
 import zlib
-from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import httpx
@@ -51,19 +50,6 @@ def _tiny_png() -> bytes:
 
 
 TINY_PNG = _tiny_png()
-
-
-@pytest.fixture
-def shopper(browser) -> Iterator:  # type: ignore[no-untyped-def]
-    """A second browser context: the shopper's, separate from the agent's (``page``)."""
-    context = browser.new_context(viewport={"width": 1360, "height": 900})
-    shopper_page = context.new_page()
-    shopper_page.set_default_timeout(10_000)
-    errors: list[str] = []
-    shopper_page.on("pageerror", lambda error: errors.append(str(error)))
-    yield shopper_page
-    context.close()
-    assert errors == [], f"JavaScript errors on the shop page: {errors}"
 
 
 def _member_with_an_order(live_server: str, db: Database, store: StoreHandle) -> None:
