@@ -67,8 +67,18 @@ SETTING_FIELDS = frozenset(
         "goodwill_budgets",
         "recovery_enabled",
         "recovery_points",
+        "imap_host",
+        "imap_port",
+        "imap_ssl",
+        "imap_username",
+        "imap_password",
+        "imap_folder",
     }
 )
+
+
+# Never written to the audit log.
+SECRET_FIELDS = frozenset({"imap_password"})
 
 
 def update_settings(uow: UnitOfWork, actor: Actor, store_id: int, changes: dict[str, Any]) -> SupportSettings:
@@ -92,11 +102,14 @@ def update_settings(uow: UnitOfWork, actor: Actor, store_id: int, changes: dict[
             problems.append(
                 FieldProblem(f"goodwill_budgets.{role}", "a known role with 0 or more points, or no limit")
             )
+    if "imap_port" in changes and not 1 <= int(changes["imap_port"]) <= 65535:
+        problems.append(FieldProblem("imap_port", "between 1 and 65535"))
     if "recovery_points" in changes and not 0 <= int(changes["recovery_points"]) <= 100_000:
         problems.append(FieldProblem("recovery_points", "between 0 and 100,000"))
     if problems:
         raise Invalid("the support settings are not valid", problems)
     for key, value in changes.items():
         setattr(settings, key, value)
-    record_audit(uow, actor, "support.settings_changed", store_id=store_id, details=changes)
+    shown = {key: ("(changed)" if key in SECRET_FIELDS else value) for key, value in changes.items()}
+    record_audit(uow, actor, "support.settings_changed", store_id=store_id, details=shown)
     return settings

@@ -46,6 +46,15 @@ class SupportSettings(Base):
     # conversation) and a follow-up task for the team lead.
     recovery_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     recovery_points: Mapped[int] = mapped_column(Integer, default=0)
+    # An existing mailbox polled over IMAP (``channels/email/imap_poller.py``); no host: not polled.
+    # The password is kept as given (the mail server needs it back); protect database backups.
+    imap_host: Mapped[str | None] = mapped_column(String(255))
+    imap_port: Mapped[int] = mapped_column(Integer, default=993)
+    imap_ssl: Mapped[bool] = mapped_column(Boolean, default=True)
+    imap_username: Mapped[str | None] = mapped_column(String(320))
+    imap_password: Mapped[str | None] = mapped_column(String(500))
+    imap_folder: Mapped[str] = mapped_column(String(200), default="INBOX")
+    imap_last_error: Mapped[str | None] = mapped_column(String(500))
 
 
 class Team(Base):

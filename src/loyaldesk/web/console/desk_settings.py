@@ -193,3 +193,37 @@ async def save_goodwill(
         },
     )
     return _back(console, "Goodwill settings saved.")
+
+
+@router.post("/console/{store_slug}/inbox-settings/desk/mailbox")
+async def save_mailbox(
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    imap_host: Annotated[str, Form(max_length=255)] = "",
+    imap_port: Annotated[int, Form(ge=1, le=65535)] = 993,
+    imap_ssl: Annotated[bool, Form()] = False,
+    imap_username: Annotated[str, Form(max_length=320)] = "",
+    imap_password: Annotated[str, Form(max_length=500)] = "",
+    imap_folder: Annotated[str, Form(max_length=200)] = "INBOX",
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """The existing mailbox to poll over IMAP (an empty server stops polling)."""
+    console.check_csrf(csrf_token)
+    host = imap_host.strip() or None
+    if host and not imap_username.strip():
+        raise Invalid(
+            "the mailbox needs a user", [FieldProblem("imap_username", "is required with a server")]
+        )
+    changes: dict[str, object] = {
+        "imap_host": host,
+        "imap_port": imap_port,
+        "imap_ssl": imap_ssl,
+        "imap_username": imap_username.strip() or None,
+        "imap_folder": imap_folder.strip() or "INBOX",
+    }
+    if imap_password:
+        changes["imap_password"] = imap_password
+    await runtime.database.write_async(
+        desk_settings.update_settings, console.actor, console.store.id, changes
+    )
+    return _back(console, "Mailbox saved." if host else "Mailbox reading switched off.")

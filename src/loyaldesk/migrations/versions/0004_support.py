@@ -1,9 +1,9 @@
-"""Support: mail outbox and support addresses, API channels and their callback outbox, SLA policies and
-business hours, team leads, goodwill grants and budgets, service recovery and follow-up tasks.
+"""Support: mail outbox, support addresses and IMAP mailboxes, API channels and their callback outbox,
+SLA policies and business hours, team leads, goodwill grants and budgets, service recovery, tasks.
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-22 16:56:39.802827
+Create Date: 2026-11-22 17:13:21.280215
 """
 
 from __future__ import annotations
@@ -373,6 +373,15 @@ def upgrade() -> None:
             sa.Column("recovery_enabled", sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch_op.add_column(sa.Column("recovery_points", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("imap_host", sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column("imap_port", sa.Integer(), nullable=False, server_default="993"))
+        batch_op.add_column(sa.Column("imap_ssl", sa.Boolean(), nullable=False, server_default=sa.true()))
+        batch_op.add_column(sa.Column("imap_username", sa.String(length=320), nullable=True))
+        batch_op.add_column(sa.Column("imap_password", sa.String(length=500), nullable=True))
+        batch_op.add_column(
+            sa.Column("imap_folder", sa.String(length=200), nullable=False, server_default="INBOX")
+        )
+        batch_op.add_column(sa.Column("imap_last_error", sa.String(length=500), nullable=True))
 
     with op.batch_alter_table("support_teams", schema=None) as batch_op:
         batch_op.add_column(
@@ -396,6 +405,13 @@ def downgrade() -> None:
         batch_op.drop_column("lead_id")
 
     with op.batch_alter_table("support_settings", schema=None) as batch_op:
+        batch_op.drop_column("imap_last_error")
+        batch_op.drop_column("imap_folder")
+        batch_op.drop_column("imap_password")
+        batch_op.drop_column("imap_username")
+        batch_op.drop_column("imap_ssl")
+        batch_op.drop_column("imap_port")
+        batch_op.drop_column("imap_host")
         batch_op.drop_column("recovery_points")
         batch_op.drop_column("recovery_enabled")
         batch_op.drop_column("goodwill_budgets")
