@@ -82,7 +82,7 @@ def test_email_and_chat_are_one_history_and_goodwill_respects_the_budget(
     expect(budget).to_have_text("500 of 500 points left this month.")
     page.get_by_label("Points", exact=True).fill("300")
     page.get_by_label("Reason (the customer reads it)").fill("Sorry your refund is taking so long")
-    page.get_by_role("button", name="Give points").click()
+    page.get_by_role("button", name="Give", exact=True).click()
     expect(page.locator("[data-budget]")).to_have_text("200 of 500 points left this month.")
     expect(page.locator("[data-message-list]")).to_contain_text("gave 300 goodwill points")
     expect(page.locator("[data-points]")).to_have_text("300")
@@ -91,7 +91,7 @@ def test_email_and_chat_are_one_history_and_goodwill_respects_the_budget(
     # ... and refused over it, saying what is left.
     page.get_by_label("Points", exact=True).fill("250")
     page.get_by_label("Reason (the customer reads it)").fill("Another gesture")
-    page.get_by_role("button", name="Give points").click()
+    page.get_by_role("button", name="Give", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text(
         "over your goodwill budget: 200 of 500 points left this month"
     )

@@ -177,3 +177,54 @@ def test_a_poor_rating_triggers_service_recovery_once(
     with db.read() as session:
         assert session.get(SupportTask, task.id).done_at is not None  # type: ignore[union-attr]
     assert staff_id(db, admin)
+
+
+def test_an_agent_gives_a_reward_code_counted_against_the_budget(
+    client: TestClient, db: Database, store: StoreHandle, agent: str
+):
+    from loyaldesk.kernel.actors import system_for
+    from loyaldesk.loyalty.models import RewardCode
+    from loyaldesk.loyalty.program_actions import save_reward
+    from loyaldesk.loyalty.schemas import RewardIn
+
+    conversation_id = member_conversation(db, store)
+    before = balance(db)
+    reward = db.write(
+        save_reward,
+        system_for(store.id),
+        store.id,
+        RewardIn(name="Free shipping", kind="free_shipping", points_cost=400),
+    )
+    page = client.get("/console/acme/inbox", params={"c": conversation_id}).text
+    assert "Free shipping (400 points)" in page
+    given = client.post(
+        f"/console/acme/inbox/{conversation_id}/goodwill",
+        data={
+            "reward_id": str(reward.id),
+            "points": "",
+            "reason": "Sorry for the delay",
+            "csrf_token": csrf_of(page),
+        },
+        headers={"accept": "application/json"},
+    )
+    assert given.status_code == 201, given.text
+    code = given.json()["code"]
+    with db.read() as session:
+        issued = session.scalars(select(RewardCode)).one()
+        note = session.scalars(select(Message.body).where(Message.author_kind == "system")).one()
+    assert issued.code == code and issued.status == "issued"
+    assert balance(db) == before  # a gift: credited and redeemed at once
+    assert note == f"Agent gave the reward Free shipping (code {code}): Sorry for the delay"
+    # 400 of the agent's 500 points are used: a second one is over the budget.
+    again = client.post(
+        f"/console/acme/inbox/{conversation_id}/goodwill",
+        data={"reward_id": str(reward.id), "reason": "Another", "csrf_token": csrf_of(page)},
+        headers={"accept": "application/json"},
+    )
+    assert again.status_code == 409 and "100 of 500" in again.text
+    nothing = client.post(
+        f"/console/acme/inbox/{conversation_id}/goodwill",
+        data={"reason": "Nothing chosen", "csrf_token": csrf_of(page)},
+        headers={"accept": "application/json"},
+    )
+    assert nothing.status_code == 422 and "choose a reward" in nothing.text

@@ -4,13 +4,17 @@ from loyaldesk.customers import timeline as _timeline  # noqa: F401  (registers 
 from loyaldesk.customers.actions import CustomerRef, resolve_customers, upsert_customer
 from loyaldesk.customers.extensions import (
     GoodwillGiven,
+    GoodwillReward,
     TimelineEntry,
     customer_facts,
     erasure_step,
     export_section,
     facts_about,
     goodwill_granter,
+    goodwill_rewards,
+    goodwill_rewards_provider,
     grant_goodwill_points,
+    grant_goodwill_reward,
     timeline_entry,
 )
 from loyaldesk.customers.models import Customer
@@ -23,6 +27,7 @@ __all__ = [
     "CustomerProfile",
     "CustomerRef",
     "GoodwillGiven",
+    "GoodwillReward",
     "TimelineEntry",
     "customer_facts",
     "erasure_step",
@@ -30,7 +35,10 @@ __all__ = [
     "facts_about",
     "get_customer",
     "goodwill_granter",
+    "goodwill_rewards",
+    "goodwill_rewards_provider",
     "grant_goodwill_points",
+    "grant_goodwill_reward",
     "resolve_customers",
     "timeline_entry",
     "upsert_customer",

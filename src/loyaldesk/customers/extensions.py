@@ -145,3 +145,40 @@ def grant_goodwill_points(
     if not _goodwill_granters:
         raise Conflict("goodwill points need the loyalty program")
     return _goodwill_granters[0](uow, store_id, customer_id, points, note, key, reason_code, actor_label)
+
+
+@dataclass(frozen=True)
+class GoodwillReward:
+    reward_id: int
+    name: str
+    points: int  # what it costs in points, counted against the giver's budget
+    code: str | None = None  # the code issued (None when listing what can be given)
+
+
+# (session, store_id) -> the rewards that can be given; (uow, store, customer, reward, note, key, label)
+GoodwillRewardLister = Callable[[Session, int], "list[GoodwillReward]"]
+GoodwillRewardGiver = Callable[[UnitOfWork, int, int, int, str, str, str], GoodwillReward]
+_reward_listers: list[GoodwillRewardLister] = []
+_reward_givers: list[GoodwillRewardGiver] = []
+
+
+def goodwill_rewards_provider(lister: GoodwillRewardLister, giver: GoodwillRewardGiver) -> None:
+    """The capability that gives reward codes as gestures (the loyalty program) registers here."""
+    _reward_listers[:] = [lister]
+    _reward_givers[:] = [giver]
+
+
+def goodwill_rewards(session: Session, store_id: int) -> list[GoodwillReward]:
+    """Rewards an agent may give (none without a loyalty program)."""
+    return _reward_listers[0](session, store_id) if _reward_listers else []
+
+
+def grant_goodwill_reward(
+    uow: UnitOfWork, store_id: int, customer_id: int, *, reward_id: int, note: str, key: str, actor_label: str
+) -> GoodwillReward:
+    """Issue the reward's code to the customer at no cost to them, once per ``key``."""
+    from loyaldesk.kernel.errors import Conflict
+
+    if not _reward_givers:
+        raise Conflict("reward codes need the loyalty program")
+    return _reward_givers[0](uow, store_id, customer_id, reward_id, note, key, actor_label)

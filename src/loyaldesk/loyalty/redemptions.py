@@ -77,7 +77,7 @@ def offer_for(
     return Offer(reward, cost, not reasons, "; ".join(reasons) or "available")
 
 
-def _member_context(uow: UnitOfWork, member: Member) -> tuple[Tier | None, frozenset[str]]:
+def member_context(uow: UnitOfWork, member: Member) -> tuple[Tier | None, frozenset[str]]:
     tier = uow.session.get(Tier, member.tier_id) if member.tier_id else None
     customer = uow.session.get(Customer, member.customer_id)
     return tier, frozenset(customer.tags or []) if customer else frozenset()
@@ -105,7 +105,7 @@ def redeem(
     reward = uow.session.scalar(select(Reward).where(Reward.id == reward_id, Reward.store_id == store_id))
     if reward is None:
         raise NotFound(f"no reward {reward_id} in this store")
-    tier, segments = _member_context(uow, member)
+    tier, segments = member_context(uow, member)
     now = uow.now()
     offer = offer_for(reward, member, tier, segments, now)
     if not offer.available:

@@ -113,8 +113,9 @@ class GoodwillGranted(_ConversationEvent):
     """Points given as a gesture from this conversation (by ``staff_id``, or ``automatic`` recovery)."""
 
     event_type = "conversation.goodwill_granted"
-    points: int
+    points: int  # for a reward code: its cost in points
     reason: str
     staff_id: int | None
     automatic: bool
-    available_points: int
+    available_points: int | None  # the balance after points; None for a reward code
+    reward_name: str | None = None

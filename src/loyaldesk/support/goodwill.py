@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from loyaldesk.customers import grant_goodwill_points
+from loyaldesk.customers import goodwill_rewards, grant_goodwill_points, grant_goodwill_reward
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.dispatcher import handlers
@@ -62,10 +62,17 @@ def budget_of(uow: UnitOfWork, store_id: int, staff_id: int, role: str | None) -
 
 
 def grant_goodwill(
-    uow: UnitOfWork, actor: Actor, conversation_id: int, *, points: int, reason: str
+    uow: UnitOfWork,
+    actor: Actor,
+    conversation_id: int,
+    *,
+    points: int | None = None,
+    reward_id: int | None = None,
+    reason: str,
 ) -> GoodwillGrant:
-    """An agent gives the conversation's customer ``points`` with a ``reason`` the customer will read.
-    ``Conflict`` naming what is left when it would go over the agent's monthly budget."""
+    """An agent gives the conversation's customer ``points``, or the code of reward ``reward_id`` (its
+    points cost counts against the budget), with a ``reason`` the customer will read. ``Conflict`` naming
+    what is left when it would go over the agent's monthly budget."""
     conversation = uow.session.get(Conversation, conversation_id)
     if conversation is None:
         raise NotFound("no such conversation")
@@ -73,13 +80,21 @@ def grant_goodwill(
         actor, conversation.store_id, scope="conversations:write", permission=Permission.ANSWER_CONVERSATIONS
     )
     problems = []
-    if not isinstance(points, int) or not 1 <= points <= MAX_POINTS:
+    reward = None
+    if reward_id is not None:
+        offered = goodwill_rewards(uow.session, conversation.store_id)
+        reward = next((r for r in offered if r.reward_id == reward_id), None)
+        if reward is None:
+            problems.append(FieldProblem("reward_id", "is not an active reward of this store"))
+        points = reward.points if reward is not None else 0
+    elif not isinstance(points, int) or not 1 <= points <= MAX_POINTS:
         problems.append(FieldProblem("points", f"a whole number from 1 to {MAX_POINTS:,}"))
     text = " ".join((reason or "").split())
     if not 3 <= len(text) <= 300:
         problems.append(FieldProblem("reason", "say why, in 3 to 300 characters (the customer reads it)"))
     if problems:
         raise Invalid("the goodwill gesture is not valid", problems)
+    assert points is not None
     if conversation.customer_id is None:
         raise Conflict("this visitor is not a known customer, so points cannot be given")
     if actor.kind != "staff" or actor.id is None:
@@ -101,16 +116,29 @@ def grant_goodwill(
     )
     uow.session.add(grant)
     uow.session.flush()
-    given = grant_goodwill_points(
-        uow,
-        conversation.store_id,
-        conversation.customer_id,
-        points=points,
-        note=text,
-        key=f"grant:{grant.id}",
-        reason_code="goodwill",
-        actor_label=actor.label,
-    )
+    balance: int | None = None
+    if reward is not None:
+        issued = grant_goodwill_reward(
+            uow,
+            conversation.store_id,
+            conversation.customer_id,
+            reward_id=reward.reward_id,
+            note=text,
+            key=f"grant:{grant.id}",
+            actor_label=actor.label,
+        )
+        grant.reward_id, grant.reward_name, grant.code = issued.reward_id, issued.name, issued.code
+    else:
+        balance = grant_goodwill_points(
+            uow,
+            conversation.store_id,
+            conversation.customer_id,
+            points=points,
+            note=text,
+            key=f"grant:{grant.id}",
+            reason_code="goodwill",
+            actor_label=actor.label,
+        ).available_points
     record_audit(
         uow,
         actor,
@@ -118,17 +146,24 @@ def grant_goodwill(
         store_id=conversation.store_id,
         target_type="conversation",
         target_id=conversation.id,
-        details={"points": points, "reason": text, "customer_id": conversation.customer_id},
+        details={
+            "points": grant.points,
+            "reward": grant.reward_name,
+            "reason": text,
+            "customer_id": conversation.customer_id,
+        },
     )
-    actions.post_system_note(
-        uow, conversation, f"{actions.staff_name(uow, actor.id)} gave {points:,} goodwill points: {text}"
+    who = actions.staff_name(uow, actor.id)
+    gift = (
+        f"the reward {grant.reward_name} (code {grant.code})" if grant.code else f"{points:,} goodwill points"
     )
-    _emit(uow, conversation, grant, given.available_points, automatic=False)
+    actions.post_system_note(uow, conversation, f"{who} gave {gift}: {text}")
+    _emit(uow, conversation, grant, balance, automatic=False)
     return grant
 
 
 def _emit(
-    uow: UnitOfWork, conversation: Conversation, grant: GoodwillGrant, balance: int, *, automatic: bool
+    uow: UnitOfWork, conversation: Conversation, grant: GoodwillGrant, balance: int | None, *, automatic: bool
 ) -> None:
     uow.emit(
         GoodwillGranted(
@@ -140,6 +175,7 @@ def _emit(
             staff_id=grant.staff_id,
             automatic=automatic,
             available_points=balance,
+            reward_name=grant.reward_name,
         )
     )
 

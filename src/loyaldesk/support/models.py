@@ -340,8 +340,12 @@ class GoodwillGrant(Base):
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id", ondelete="SET NULL"))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
     role: Mapped[str | None] = mapped_column(String(20))
-    points: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)  # for a reward code: its cost in points
     reason: Mapped[str] = mapped_column(String(300))
+    # A reward code given instead of points (the loyalty program's reward id, its name and the code).
+    reward_id: Mapped[int | None] = mapped_column(IdType)
+    reward_name: Mapped[str | None] = mapped_column(String(120))
+    code: Mapped[str | None] = mapped_column(String(32))
     # "recovery:<conversation>" for the automatic one: at most one per conversation.
     automatic_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,7 +3,7 @@ SLA policies and business hours, team leads, goodwill grants and budgets, servic
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-22 17:13:21.280215
+Create Date: 2026-11-22 17:15:55.724461
 """
 
 from __future__ import annotations
@@ -133,6 +133,9 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=True),
         sa.Column("points", sa.Integer(), nullable=False),
         sa.Column("reason", sa.String(length=300), nullable=False),
+        sa.Column("reward_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("reward_name", sa.String(length=120), nullable=True),
+        sa.Column("code", sa.String(length=32), nullable=True),
         sa.Column("automatic_key", sa.String(length=64), nullable=True),
         sa.Column("created_at", loyaldesk.kernel.orm.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -345,16 +348,16 @@ def upgrade() -> None:
             batch_op.f("ix_support_conversations_sla_next_check_at"), ["sla_next_check_at"], unique=False
         )
         batch_op.create_foreign_key(
-            batch_op.f("fk_support_conversations_sla_policy_id_support_sla_policies"),
-            "support_sla_policies",
-            ["sla_policy_id"],
+            batch_op.f("fk_support_conversations_api_channel_id_support_api_channels"),
+            "support_api_channels",
+            ["api_channel_id"],
             ["id"],
             ondelete="SET NULL",
         )
         batch_op.create_foreign_key(
-            batch_op.f("fk_support_conversations_api_channel_id_support_api_channels"),
-            "support_api_channels",
-            ["api_channel_id"],
+            batch_op.f("fk_support_conversations_sla_policy_id_support_sla_policies"),
+            "support_sla_policies",
+            ["sla_policy_id"],
             ["id"],
             ondelete="SET NULL",
         )
@@ -419,10 +422,10 @@ def downgrade() -> None:
 
     with op.batch_alter_table("support_conversations", schema=None) as batch_op:
         batch_op.drop_constraint(
-            batch_op.f("fk_support_conversations_api_channel_id_support_api_channels"), type_="foreignkey"
+            batch_op.f("fk_support_conversations_sla_policy_id_support_sla_policies"), type_="foreignkey"
         )
         batch_op.drop_constraint(
-            batch_op.f("fk_support_conversations_sla_policy_id_support_sla_policies"), type_="foreignkey"
+            batch_op.f("fk_support_conversations_api_channel_id_support_api_channels"), type_="foreignkey"
         )
         batch_op.drop_index(batch_op.f("ix_support_conversations_sla_next_check_at"))
         batch_op.drop_index(batch_op.f("ix_support_conversations_external_ref"))

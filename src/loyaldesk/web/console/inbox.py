@@ -12,7 +12,8 @@ from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import AwareDatetime
 
-from loyaldesk.kernel.errors import NotFound
+from loyaldesk.customers import goodwill_rewards
+from loyaldesk.kernel.errors import FieldProblem, Invalid, NotFound
 from loyaldesk.stores import Permission
 from loyaldesk.support import actions, canned_replies, email_outbox, goodwill, queries
 from loyaldesk.support.attachments import attachment_for_staff
@@ -107,6 +108,7 @@ def inbox_page(
                     "canned": queries.canned_replies_of(session, console.store.id),
                     "email_states": email_outbox.email_state(session, conversation.id),
                     "tasks": queries.tasks_of(session, conversation.id),
+                    "goodwill_rewards": goodwill_rewards(session, console.store.id),
                     "by_email": email_outbox.follows_by_email(conversation),
                 }
             )
@@ -204,19 +206,33 @@ async def give_goodwill(
     runtime: RuntimeDep,
     console: ConsoleDep,
     conversation_id: int,
-    points: Annotated[int, Form(ge=1, le=100_000)],
     reason: Annotated[str, Form(max_length=300)],
+    points: Annotated[str, Form(max_length=10)] = "",
+    reward_id: Annotated[str, Form(max_length=20)] = "",
     csrf_token: Annotated[str | None, Form()] = None,
     x_csrf_token: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Give the conversation's customer goodwill points, within the agent's monthly budget."""
+    """Give the conversation's customer goodwill points, or a reward's code (``reward_id``), within the
+    agent's monthly budget."""
     console.check_csrf(csrf_token or x_csrf_token)
     conversation = await _conversation_here(runtime, console, conversation_id)
-    await runtime.database.write_async(
-        goodwill.grant_goodwill, console.actor, conversation.id, points=points, reason=reason
+    try:
+        reward = int(reward_id) if reward_id.strip() else None
+        amount = int(points) if points.strip() and reward is None else None
+    except ValueError:
+        raise Invalid("not a number", [FieldProblem("points", "a whole number of points")]) from None
+    if reward is None and amount is None:
+        raise Invalid("say what to give", [FieldProblem("points", "give points, or choose a reward")])
+    grant = await runtime.database.write_async(
+        goodwill.grant_goodwill,
+        console.actor,
+        conversation.id,
+        points=amount,
+        reward_id=reward,
+        reason=reason,
     )
     if _wants_json(request):
-        return JSONResponse({"points": points}, status_code=201)
+        return JSONResponse({"points": grant.points, "code": grant.code}, status_code=201)
     return _redirect_back(console, conversation_id)
 
 
