@@ -138,6 +138,9 @@ def seed_demo(
                 progress(done, total)
         figures = loyalty.finish()
         replay.write(_canned_replies, store_id)
+        from loyaldesk.demo.support import seed_support
+
+        seed_support(replay, clock, store_id, end, seed)
     finally:
         replay.dispose()
     return DemoSummary(

@@ -16,6 +16,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from loyaldesk.kernel.orm import Base, IdType, JSONType, UTCDateTime
 
 
+class DeliveryState:
+    """Columns of an outbox row that something outside delivers (see ``support/delivery.py``)."""
+
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class SupportSettings(Base):
     """A store's desk settings (one row per store, created with defaults on first use)."""
 
@@ -285,7 +296,7 @@ class CsatResponse(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class OutboundEmail(Base):
+class OutboundEmail(DeliveryState, Base):
     """An agent's reply waiting to be sent by email, or sent: the mail outbox.
 
     Written in the transaction that posts the reply (by the ``conversation.message_posted`` handler), sent
@@ -317,12 +328,6 @@ class OutboundEmail(Base):
     email_message_id: Mapped[str] = mapped_column(String(500))
     references: Mapped[str] = mapped_column(Text, default="")
     raw: Mapped[bytes] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class GoodwillGrant(Base):
@@ -384,7 +389,7 @@ class ApiChannel(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class OutboundCallback(Base):
+class OutboundCallback(DeliveryState, Base):
     """An agent's reply waiting to be delivered to an API channel's callback URL (at least once)."""
 
     __tablename__ = "support_outbound_callbacks"
@@ -396,9 +401,3 @@ class OutboundCallback(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("support_conversations.id", ondelete="CASCADE"))
     dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

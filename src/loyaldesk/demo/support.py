@@ -1,0 +1,121 @@
+"""The demo desk's last month: office hours and an SLA policy, and conversations on every channel that
+agents answered, resolved and customers rated, replayed on the seeding clock, so the inbox, the customer
+picture and the support report have something true to show."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from loyaldesk.customers import Customer
+from loyaldesk.kernel.actors import Actor, system_for
+from loyaldesk.kernel.clock import FakeClock
+from loyaldesk.kernel.db import Database, UnitOfWork
+from loyaldesk.stores.models import StaffAccount
+from loyaldesk.support import actions, csat, sla_settings
+
+QUESTIONS = (
+    ("Where is my order?", "Hi, I ordered last week and the tracking has not moved since Tuesday."),
+    ("Exchange for a larger size", "The linen shirt is a bit tight. Can I swap it for an L?"),
+    ("Discount code did not work", "My WELCOME10 code was refused at checkout, can you help?"),
+    ("Broken on arrival", "The ceramic mug arrived in pieces. What can we do?"),
+    ("Points missing", "I did not get points for my last order, could you check?"),
+    ("Gift wrapping", "Can you gift wrap an order and add a card?"),
+)
+ANSWERS = (
+    "Thanks for writing! I have checked your order and it is on its way; you will have it by Friday.",
+    "Of course. I have sent you a return label; the new size ships as soon as we scan it.",
+    "Sorry about that. I have applied the discount by hand and refunded the difference.",
+    "I am so sorry. A replacement is on its way, no need to send the broken one back.",
+)
+CHANNELS = ("webchat", "webchat", "email", "email", "api")
+COMMENTS = ("Quick and friendly, thank you!", "Solved in minutes.", "", "Took a while but fine.")
+
+
+def seed_support(database: Database, clock: FakeClock, store_id: int, end: datetime, seed: int) -> int:
+    """About 80 conversations over the 30 days before ``end``; returns how many."""
+    rng = random.Random(seed * 7 + 3)
+    system = system_for(store_id, "demo")
+    database.write(
+        sla_settings.save_calendar,
+        system,
+        store_id,
+        name="Office hours",
+        time_zone="Europe/Amsterdam",
+        weekly_hours=["09:00-18:00"] * 5 + ["10:00-14:00", ""],
+        holidays=[],
+    )
+
+    def office_id(uow: UnitOfWork) -> int:
+        return int(uow.session.scalar(select(sla_settings.BusinessCalendarRow.id)) or 0)
+
+    database.write(
+        sla_settings.save_policy,
+        system,
+        store_id,
+        name="Standard",
+        first_response_minutes=60,
+        next_response_minutes=240,
+        resolution_minutes=60 * 24,
+        calendar_id=database.write(office_id),
+        escalation={"raise_priority": "high"},
+    )
+    with database.read() as session:
+        agents = [
+            Actor(kind="staff", id=staff_id, store_id=store_id, label=email, role="agent")
+            for staff_id, email in session.execute(
+                select(StaffAccount.id, StaffAccount.email).where(
+                    StaffAccount.email.in_(["agent@juniper.example.com", "admin@juniper.example.com"])
+                )
+            )
+        ]
+        customers = list(
+            session.scalars(
+                select(Customer.id).where(Customer.store_id == store_id).order_by(Customer.id).limit(400)
+            )
+        )
+    if not agents or not customers:
+        return 0
+    count = 0
+    start = end - timedelta(days=30)
+    moments = sorted(start + timedelta(minutes=rng.randrange(30 * 24 * 60)) for _ in range(80))
+    for moment in moments:
+        local_hour = (moment.hour + 1) % 24
+        if local_hour < 7 and rng.random() < 0.8:
+            continue  # few people write at night
+        clock.set(moment)
+        subject, text = rng.choice(QUESTIONS)
+        customer_id = rng.choice(customers) if rng.random() < 0.8 else None
+        contact = database.write(
+            actions.identify_contact, store_id, customer_id=customer_id, visitor_token=None
+        )
+        message = database.write(
+            actions.post_customer_message,
+            contact.contact_id,
+            body=text,
+            channel=rng.choice(CHANNELS),
+            subject=subject,
+            new_thread=True,
+        )
+        count += 1
+        if moment > end - timedelta(hours=6):
+            continue  # the newest ones still wait in the inbox
+        agent = rng.choice(agents)
+        clock.advance(timedelta(minutes=rng.choice((2, 5, 9, 25, 50, 90, 240))))
+        database.write(actions.post_agent_message, agent, message.conversation_id, body=rng.choice(ANSWERS))
+        if rng.random() < 0.85:
+            clock.advance(timedelta(minutes=rng.randrange(10, 600)))
+            database.write(actions.change_status, agent, message.conversation_id, "resolved")
+            if rng.random() < 0.6:
+                rating = rng.choices((5, 4, 3, 2, 1), weights=(55, 25, 10, 6, 4))[0]
+                database.write(
+                    csat.submit_csat,
+                    message.conversation_id,
+                    rating=rating,
+                    comment=rng.choice(COMMENTS) if rating >= 4 else "It took too long.",
+                    contact_id=None,
+                )
+    clock.set(end)
+    return count
