@@ -304,6 +304,12 @@ client_factory: Callable[[], httpx.Client] = httpx.Client
 
 @jobs.every_outside(5, name="support.send_due_callbacks")
 def send_due_callbacks(database: Database) -> int:
+    with database.read() as session:
+        if (
+            session.scalar(select(OutboundCallback.id).where(OutboundCallback.status == "pending").limit(1))
+            is None
+        ):
+            return 0  # nothing waiting: no HTTP client to open
     with client_factory() as client:
         return send_due(database, client)
 
