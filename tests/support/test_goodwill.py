@@ -13,7 +13,7 @@ from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
 from loyaldesk.loyalty.models import LedgerEntry, Member
 from loyaldesk.stores.models import AuditLogEntry
-from loyaldesk.support import actions
+from loyaldesk.support import actions, contacts
 from loyaldesk.support.models import GoodwillGrant, Message, SupportTask
 from tests.factories import StoreHandle, csrf_of, login, make_member, make_staff
 from tests.support.test_routing import staff_id
@@ -25,7 +25,7 @@ def member_conversation(db: Database, store: StoreHandle, external_id: str = "m-
     make_member(db, store, external_id)
     with db.read() as session:
         customer_id = session.scalar(select(Member.customer_id))
-    contact = db.write(actions.identify_contact, store.id, customer_id=customer_id, visitor_token=None)
+    contact = db.write(contacts.identify_contact, store.id, customer_id=customer_id, visitor_token=None)
     return db.write(
         actions.post_customer_message, contact.contact_id, body="My order came broken"
     ).conversation_id
@@ -125,7 +125,7 @@ def test_budgets_are_set_per_role_and_visitors_get_no_points(
     assert refused.status_code == 403
 
     # An anonymous visitor is not a customer: there is nobody to give points to.
-    contact = db.write(actions.identify_contact, store.id, customer_id=None, visitor_token=None)
+    contact = db.write(contacts.identify_contact, store.id, customer_id=None, visitor_token=None)
     anonymous = db.write(actions.post_customer_message, contact.contact_id, body="hi").conversation_id
     refused_visitor = give(client, anonymous, 1)
     assert refused_visitor.status_code == 409 and "not a known customer" in refused_visitor.text

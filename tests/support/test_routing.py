@@ -10,7 +10,7 @@ from sqlalchemy import select
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.stores.models import StaffAccount
-from loyaldesk.support import actions, desk_settings, routing
+from loyaldesk.support import actions, contacts, desk_settings, routing
 from loyaldesk.support.models import Conversation
 from tests.factories import StoreHandle, make_member, make_staff
 
@@ -21,7 +21,7 @@ def staff_id(db: Database, email: str) -> int:
 
 
 def visitor_writes(db: Database, store: StoreHandle, text: str, customer_id: int | None = None) -> int:
-    contact = db.write(actions.identify_contact, store.id, customer_id=customer_id, visitor_token=None)
+    contact = db.write(contacts.identify_contact, store.id, customer_id=customer_id, visitor_token=None)
     message = db.write(actions.post_customer_message, contact.contact_id, body=text)
     return message.conversation_id
 

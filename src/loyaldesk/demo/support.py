@@ -14,7 +14,7 @@ from loyaldesk.kernel.actors import Actor, system_for
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.stores.models import StaffAccount
-from loyaldesk.support import actions, csat, sla_settings
+from loyaldesk.support import actions, contacts, csat, sla_settings
 
 QUESTIONS = (
     ("Where is my order?", "Hi, I ordered last week and the tracking has not moved since Tuesday."),
@@ -89,7 +89,7 @@ def seed_support(database: Database, clock: FakeClock, store_id: int, end: datet
         subject, text = rng.choice(QUESTIONS)
         customer_id = rng.choice(customers) if rng.random() < 0.8 else None
         contact = database.write(
-            actions.identify_contact, store_id, customer_id=customer_id, visitor_token=None
+            contacts.identify_contact, store_id, customer_id=customer_id, visitor_token=None
         )
         message = database.write(
             actions.post_customer_message,

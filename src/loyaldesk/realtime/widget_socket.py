@@ -36,7 +36,7 @@ from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id
 from loyaldesk.runtime import Runtime, store_events_channel
 from loyaldesk.stores import store_by_slug
 from loyaldesk.stores.credentials import shopper_signature_matches
-from loyaldesk.support import actions, csat, queries
+from loyaldesk.support import actions, contacts, csat, queries
 from loyaldesk.support.models import Contact, Conversation
 from loyaldesk.support.widget_ticket import issue_ticket
 
@@ -119,17 +119,17 @@ def _identify(runtime: Runtime, store_slug: str, hello: dict[str, Any], origin: 
     token = hello.get("visitor_token")
     visitor_token = token if isinstance(token, str) and 0 < len(token) <= 64 else None
     with runtime.database.read() as session:
-        known = actions.find_contact(session, store_id, customer_id=customer_id, visitor_token=visitor_token)
+        known = contacts.find_contact(session, store_id, customer_id=customer_id, visitor_token=visitor_token)
         seen_lately = (
             known is not None
             and known.last_seen_at is not None
-            and (runtime.clock.now() - known.last_seen_at < actions.SEEN_EVERY)
+            and (runtime.clock.now() - known.last_seen_at < contacts.SEEN_EVERY)
         )
     if known is not None and seen_lately:  # a page load of a returning visitor: nothing to write
-        contact = actions.WidgetContact(known.id, customer_id, None)
+        contact = contacts.WidgetContact(known.id, customer_id, None)
     else:
         contact = runtime.database.write(
-            actions.identify_contact, store_id, customer_id=customer_id, visitor_token=visitor_token
+            contacts.identify_contact, store_id, customer_id=customer_id, visitor_token=visitor_token
         )
     with runtime.database.read() as session:
         conversations = queries.contact_conversations(session, contact.contact_id)

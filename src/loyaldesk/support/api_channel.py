@@ -36,7 +36,7 @@ from loyaldesk.kernel.errors import FieldProblem, Invalid, NotAuthenticated, Not
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.kernel.jobs import jobs
 from loyaldesk.stores import Permission, authorize, record_audit
-from loyaldesk.support import actions
+from loyaldesk.support import actions, contacts
 from loyaldesk.support.delivery import claim_due, settle
 from loyaldesk.support.models import ApiChannel, Contact, Conversation, Message, OutboundCallback
 
@@ -171,7 +171,7 @@ def _contact(uow: UnitOfWork, channel: ApiChannel, given: InboundContact) -> Con
                 .limit(1)
             )
     if customer_id is not None:
-        identified = actions.identify_contact(
+        identified = contacts.identify_contact(
             uow, channel.store_id, customer_id=customer_id, visitor_token=None
         )
         contact = session.get(Contact, identified.contact_id)

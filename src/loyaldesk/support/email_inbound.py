@@ -25,7 +25,7 @@ from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import Invalid, NotFound
 from loyaldesk.stores.models import Store
-from loyaldesk.support import actions
+from loyaldesk.support import actions, contacts
 from loyaldesk.support.attachments import MAX_FILES_PER_MESSAGE, NewAttachment
 from loyaldesk.support.email_outbox import support_address
 from loyaldesk.support.message_format import MAX_MESSAGE_LENGTH, check_attachment
@@ -142,7 +142,7 @@ def _email_contact(uow: UnitOfWork, store_id: int, address: str, name: str) -> C
         select(Customer.id).where(Customer.store_id == store_id, Customer.email == address).limit(1)
     )
     if customer_id is not None:
-        identified = actions.identify_contact(uow, store_id, customer_id=customer_id, visitor_token=None)
+        identified = contacts.identify_contact(uow, store_id, customer_id=customer_id, visitor_token=None)
         contact = session.get(Contact, identified.contact_id)
         assert contact is not None
     else:

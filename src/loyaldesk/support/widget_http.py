@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from loyaldesk.kernel.errors import NotFound
 from loyaldesk.stores import store_by_slug
-from loyaldesk.support import actions, csat, queries
+from loyaldesk.support import actions, contacts, csat, queries
 from loyaldesk.support.attachments import attachment_for_contact
 from loyaldesk.support.models import Conversation, CsatResponse
 from loyaldesk.support.widget_ticket import contact_of_ticket
@@ -47,7 +47,7 @@ async def offline_message(
 
     sid = await anyio.to_thread.run_sync(store_id)
     contact = await runtime.database.write_async(
-        actions.identify_contact, sid, customer_id=None, visitor_token=message.visitor_token
+        contacts.identify_contact, sid, customer_id=None, visitor_token=message.visitor_token
     )
     conversation = await runtime.database.write_async(
         actions.submit_offline_message,
