@@ -1,4 +1,4 @@
-"""RFM quintile scores on a hand-computed fixture, deterministic ties, the segment grid, member lists and rows."""
+"""RFM quintile scores on a hand-computed fixture, deterministic ties, the segment grid, members, rows."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ FREQUENCY = [12, 1, 4, 8, 1, 6, 2, 9, 1, 3]
 MONETARY = [900, 20, 150, 400, 35, 300, 60, 700, 25, 100]
 
 # score = 1 + floor(5 * below / 10), below = customers with a strictly worse value.
-# R (worse = more days): c01 3d: 9 worse -> 1 + 45 // 10 = 5; c02 10d: 7 -> 4; c03 45d: 4 -> 3; c04 90d: 2 -> 2;
-#   c05 200d: 1 -> 1; c06 7d: 8 -> 5; c07 30d: 5 -> 3; c08 365d: 0 -> 1; c09 15d: 6 -> 4; c10 60d: 3 -> 2.
+# R (worse = more days): c01 3d: 9 worse -> 1 + 45 // 10 = 5; c02 10d: 7 -> 4; c03 45d: 4 -> 3;
+#   c04 90d: 2 -> 2; c05 200d: 1 -> 1; c06 7d: 8 -> 5; c07 30d: 5 -> 3; c08 365d: 0 -> 1;
+#   c09 15d: 6 -> 4; c10 60d: 3 -> 2.
 EXPECTED_R = [5, 4, 3, 2, 1, 5, 3, 1, 4, 2]
 # F: the three customers with 1 purchase tie at below = 0 -> 1; 2: 3 below -> 2; 3: 4 -> 3; 4: 5 -> 3;
 #   6: 6 -> 4; 8: 7 -> 4; 9: 8 -> 5; 12: 9 -> 5.
@@ -148,7 +149,9 @@ def test_every_score_triple_has_one_segment_and_every_segment_is_reachable() -> 
     assert Segment.CANNOT_LOSE_THEM.label == "Cannot lose them"
 
 
-@pytest.mark.parametrize(("r", "f", "m"), [(0, 1, 1), (6, 1, 1), (1, 0, 1), (1, 1, 6), (True, 1, 1), (2.0, 1, 1)])
+@pytest.mark.parametrize(
+    ("r", "f", "m"), [(0, 1, 1), (6, 1, 1), (1, 0, 1), (1, 1, 6), (True, 1, 1), (2.0, 1, 1)]
+)
 def test_segment_of_rejects_scores_outside_1_to_5(r: int, f: int, m: int) -> None:
     with pytest.raises(Invalid):
         segment_of(r, f, m)
@@ -209,8 +212,10 @@ def test_integer_ids_sort_numerically() -> None:
     scores = rfm_scores([1, 1, 1], [1, 1, 1], [1, 1, 1])
     groups = segment_members(np.array([10, 9, 100]), scores)
 
-    assert {group.segment: group.customer_ids for group in groups}[Segment.CANNOT_LOSE_THEM] == ()
-    assert [group.customer_ids for group in groups if group.count] == [(9, 10, 100)]
+    # All values tie: every score is 1, so everyone is lost (R1, FM1), ids sorted as integers.
+    assert [(group.segment, group.customer_ids) for group in groups if group.count] == [
+        (Segment.LOST, (9, 10, 100))
+    ]
 
 
 @pytest.mark.parametrize(

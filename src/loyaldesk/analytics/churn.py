@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from loyaldesk.kernel.errors import Invalid
 
@@ -103,9 +104,10 @@ class ChurnRisk:
 
 @dataclass(frozen=True)
 class ChurnCustomer:
-    """Input of :func:`at_risk_and_valuable`: P(alive), predicted CLV (money, >= 0) and signals."""
+    """Input of :func:`at_risk_and_valuable`: a distinct, sortable id, P(alive), predicted CLV (money,
+    >= 0) and signals."""
 
-    customer_id: Hashable
+    customer_id: Any
     p_alive: float
     predicted_clv: float
     signals: ChurnSignals
@@ -115,7 +117,7 @@ class ChurnCustomer:
 class AtRiskCustomer:
     """A customer on the "at risk and valuable" list: ``value_at_risk`` = ``risk`` * ``predicted_clv``."""
 
-    customer_id: Hashable
+    customer_id: Any
     risk: float
     predicted_clv: float
     value_at_risk: float
@@ -173,7 +175,7 @@ def at_risk_and_valuable(
             selected.append(
                 AtRiskCustomer(customer.customer_id, risk.score, float(clv), risk.score * clv, risk.reasons)
             )
-    selected.sort(key=lambda row: row.customer_id)  # type: ignore[arg-type, return-value]
+    selected.sort(key=lambda row: row.customer_id)
     selected.sort(key=lambda row: (row.value_at_risk, row.risk), reverse=True)  # stable: ids stay ascending
     return selected
 

@@ -149,7 +149,7 @@ def _zone(name: str) -> ZoneInfo:
         raise Invalid.field("time_zone", "must be an IANA time zone name such as 'Europe/Berlin'")
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:
         raise Invalid.field("time_zone", f"unknown IANA time zone {name!r}") from error
 
 

@@ -86,7 +86,9 @@ class CustomerOutcome:
                 raise Invalid.field(name, f"must be a non-negative integer (got {value!r})")
         days = self.days_to_next_order
         if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 0):
-            raise Invalid.field("days_to_next_order", f"must be a non-negative integer or None (got {days!r})")
+            raise Invalid.field(
+                "days_to_next_order", f"must be a non-negative integer or None (got {days!r})"
+            )
         if (days is None) != (self.subsequent_orders == 0):
             raise Invalid.field("days_to_next_order", "is None exactly when there is no follow-up order")
         if self.redeemed and not self.member:
@@ -95,7 +97,7 @@ class CustomerOutcome:
 
 @dataclass(frozen=True)
 class Proportion:
-    """``successes`` of ``n``; ``rate`` and its Wilson interval [``low``, ``high``] are ``None`` when n = 0."""
+    """``successes`` of ``n``; ``rate`` and its Wilson interval [``low``, ``high``], ``None`` when n = 0."""
 
     successes: int
     n: int

@@ -17,7 +17,7 @@ Conventions:
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -115,7 +115,9 @@ class SegmentMembers:
         return self.segment.label
 
 
-def rfm_scores(recency_days: ArrayLike, frequency: ArrayLike, monetary: ArrayLike, bins: int = 5) -> RfmScores:
+def rfm_scores(
+    recency_days: ArrayLike, frequency: ArrayLike, monetary: ArrayLike, bins: int = 5
+) -> RfmScores:
     """R, F and M scores 1 .. ``bins`` of each customer by rank-based quantiles (see the module docstring).
 
     Inputs: three aligned 1-d sequences, one entry per customer; ``recency_days`` and ``frequency`` finite
@@ -166,7 +168,9 @@ def segments(scores: RfmScores) -> tuple[Segment, ...]:
     )
 
 
-def segment_members(customer_ids: Sequence[Hashable] | ArrayLike, scores: RfmScores) -> tuple[SegmentMembers, ...]:
+def segment_members(
+    customer_ids: Sequence[Any] | NDArray[Any], scores: RfmScores
+) -> tuple[SegmentMembers, ...]:
     """Every segment, in :data:`SEGMENT_ORDER` (empty ones included, with count 0), with its customer ids
     sorted ascending. ``customer_ids`` is aligned with ``scores``; ids must be distinct and sortable."""
     ids = _customer_ids(customer_ids, scores)
@@ -177,7 +181,7 @@ def segment_members(customer_ids: Sequence[Hashable] | ArrayLike, scores: RfmSco
 
 
 def segment_rows(
-    customer_ids: Sequence[Hashable] | ArrayLike, scores: RfmScores, segment: Segment | None = None
+    customer_ids: Sequence[Any] | NDArray[Any], scores: RfmScores, segment: Segment | None = None
 ) -> list[tuple[str, ...]]:
     """CSV-ready rows (all strings) for ``csv.writer``: :data:`CSV_HEADER` first, then one row per customer
     (``customer_id, segment slug, segment label, r, f, m, rfm`` with rfm the three digits, e.g. "545"),
@@ -190,7 +194,9 @@ def segment_rows(
             continue
         for customer_id in group.customer_ids:
             index = position[customer_id]
-            r, f, m = (str(int(array[index])) for array in (scores.recency, scores.frequency, scores.monetary))
+            r, f, m = (
+                str(int(array[index])) for array in (scores.recency, scores.frequency, scores.monetary)
+            )
             rows.append((str(customer_id), group.segment.value, group.label, r, f, m, r + f + m))
     return rows
 
@@ -229,8 +235,8 @@ def _require_five_bins(scores: RfmScores) -> None:
         raise Invalid.field("bins", f"named segments need 5-bin scores (got {scores.bins})")
 
 
-def _customer_ids(customer_ids: Sequence[Hashable] | ArrayLike, scores: RfmScores) -> list[Any]:
-    ids = [value.item() if isinstance(value, np.generic) else value for value in customer_ids]  # type: ignore[union-attr]
+def _customer_ids(customer_ids: Sequence[Any] | NDArray[Any], scores: RfmScores) -> list[Any]:
+    ids = [value.item() if isinstance(value, np.generic) else value for value in customer_ids]
     if len(ids) != scores.customer_count:
         raise Invalid.field(
             "customer_ids", f"has {len(ids)} entries for {scores.customer_count} scored customers"
