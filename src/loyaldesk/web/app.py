@@ -27,6 +27,7 @@ from loyaldesk.settings import Settings, get_settings
 from loyaldesk.stores import http as stores_http
 from loyaldesk.support import api_channel_http, widget_http
 from loyaldesk.web import api_events
+from loyaldesk.web.console import analytics as console_analytics
 from loyaldesk.web.console import api_channels as console_api_channels
 from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_inbox.router,
         console_desk_settings.router,
         console_support_reports.router,
+        console_analytics.router,
         console_api_channels.router,
         console_sla_settings.router,
         widget_socket.router,

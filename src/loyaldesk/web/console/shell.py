@@ -41,13 +41,8 @@ def store_home(console: ConsoleDep) -> Response:
     return RedirectResponse(f"/console/{console.store.slug}/customers", status_code=303)
 
 
-SECTIONS = {
-    "analytics": (
-        "Analytics",
-        "No analytics yet",
-        "Retention, cohorts, customer lifetime value and the impact of support on loyalty will show here.",
-    ),
-}
+# Sections a later capability will fill; each shows a "coming soon" page until then.
+SECTIONS: dict[str, tuple[str, str, str]] = {}
 
 
 @router.get("/console/{store_slug}/{section}", response_class=HTMLResponse)

@@ -1,0 +1,132 @@
+"""The retention page's figures for one period, for everyone and for loyalty members vs non-members.
+Pure: composes ``metrics`` and ``cohorts`` over facts the caller read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from loyaldesk.analytics import metrics
+from loyaldesk.analytics.cohorts import RetentionMatrix, retention_matrix
+from loyaldesk.analytics.metrics import OrderFact, Window
+
+GROUPS = ("everyone", "members", "non_members")
+GROUP_TITLES = {"everyone": "All customers", "members": "Loyalty members", "non_members": "Not members"}
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    """One group's figures for the period ``window`` (and, for retention and churn, the period of the same
+    length just before it)."""
+
+    group: str
+    customers: int
+    orders: int
+    revenue_minor: int
+    average_order_value: float | None
+    purchase_frequency: float | None
+    repeat_purchase_rate: float | None
+    revenue_per_customer: float | None
+    historical_clv: float | None
+    retention: float | None  # set form: active in the previous period and in this one / active before
+    churn: float | None
+    retention_esn: float | None  # (E - N) / S over the period, customers counted by a 365-day activity
+    csat: metrics.Csat | None
+
+    def as_row(self) -> tuple[object, ...]:
+        return (
+            self.group,
+            self.customers,
+            self.orders,
+            self.revenue_minor,
+            _round(self.average_order_value),
+            _round(self.purchase_frequency),
+            _round(self.repeat_purchase_rate),
+            _round(self.revenue_per_customer),
+            _round(self.historical_clv),
+            _round(self.retention),
+            _round(self.churn),
+            _round(self.retention_esn),
+            _round(self.csat.satisfied_share) if self.csat else None,
+        )
+
+
+CSV_HEADER = (
+    "group",
+    "customers",
+    "orders",
+    "net_revenue_minor",
+    "average_order_value_minor",
+    "purchase_frequency",
+    "repeat_purchase_rate",
+    "revenue_per_customer_minor",
+    "historical_clv_minor",
+    "retention_rate",
+    "churn_rate",
+    "retention_rate_esn",
+    "csat_satisfied_share",
+)
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    window: Window
+    previous: Window
+    groups: tuple[GroupFigures, ...]
+    cohorts: RetentionMatrix
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def group_figures(
+    group: str,
+    orders: Sequence[OrderFact],
+    ratings: Iterable[int],
+    window: Window,
+    previous: Window,
+) -> GroupFigures:
+    in_window = metrics.orders_in(orders, window)
+    esn_ok = (window.end - window.start).days <= metrics.DEFAULT_ACTIVITY_DAYS
+    return GroupFigures(
+        group=group,
+        customers=len(metrics.active_customers(orders, window)),
+        orders=len(in_window),
+        revenue_minor=metrics.net_revenue(orders, window),
+        average_order_value=metrics.average_order_value(orders, window),
+        purchase_frequency=metrics.purchase_frequency(orders, window),
+        repeat_purchase_rate=metrics.repeat_purchase_rate(orders, window),
+        revenue_per_customer=metrics.revenue_per_customer(orders, window),
+        historical_clv=metrics.historical_clv(orders, window),
+        retention=metrics.retention_rate_sets(orders, previous, window),
+        churn=metrics.churn_rate(orders, previous, window),
+        retention_esn=metrics.retention_rate_esn(orders, window) if esn_ok else None,
+        csat=metrics.csat(ratings),
+    )
+
+
+def build(
+    orders: Sequence[OrderFact],
+    member_ids: frozenset[int],
+    ratings: Sequence[tuple[int | None, int]],
+    window: Window,
+    through_month: date,
+    time_zone: str,
+) -> RetentionReport:
+    """Figures for everyone, members and non-members over ``window``, and the monthly cohorts up to
+    ``through_month`` (orders before ``window.end``)."""
+    previous = Window(window.start - (window.end - window.start), window.start)
+    split = metrics.split_by_membership(orders, member_ids)
+    parts = {"everyone": tuple(orders), "members": split.members, "non_members": split.non_members}
+    rated = {
+        "everyone": [rating for _, rating in ratings],
+        "members": [rating for customer, rating in ratings if customer in member_ids],
+        "non_members": [rating for customer, rating in ratings if customer not in member_ids],
+    }
+    figures = tuple(group_figures(name, parts[name], rated[name], window, previous) for name in GROUPS)
+    cohort_orders = [order for order in orders if order.placed_at < window.end]
+    return RetentionReport(
+        window, previous, figures, retention_matrix(cohort_orders, through_month, time_zone)
+    )
