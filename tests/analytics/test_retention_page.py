@@ -69,3 +69,28 @@ def test_agents_do_not_see_analytics(
 ) -> None:
     login(client, make_staff(db, store, "agent", password_hash))
     assert client.get(PAGE).status_code == 403
+
+
+def test_segments_page_lists_and_exports_customers(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    # Ten customers: c0 bought often, much and lately; c9 once, little, long ago.
+    for n in range(10):
+        for k in range(10 - n):
+            day = 28 - n * 2 - k
+            place(client, store, f"{n}-{k}", f"c{n}", f"2026-02-{day:02d}T10:00:00+00:00", 1000 * (10 - n))
+    login(client, make_staff(db, store, "analyst", password_hash))
+    page = client.get(f"{PAGE}/segments", params={"as_of": "2026-03-01"})
+    assert page.status_code == 200, page.text
+    assert "Champions" in page.text and "The 10 customers who bought" in page.text
+    rows = list(
+        csv.reader(
+            io.StringIO(client.get(f"{PAGE}/segments", params={"as_of": "2026-03-01", "export": "true"}).text)
+        )
+    )
+    assert rows[0] == ["customer_id", "segment", "segment_label", "r", "f", "m", "rfm"]
+    by_score = {row[6]: row[1] for row in rows[1:]}
+    assert by_score["555"] == "champions" and by_score["111"] == "lost"
+    champions = client.get(f"{PAGE}/segments", params={"as_of": "2026-03-01", "segment": "champions"})
+    assert "c0@example.com" in champions.text
+    assert client.get(f"{PAGE}/segments", params={"segment": "royalty"}).status_code == 422

@@ -58,3 +58,17 @@ def csat_ratings(
         )
     )
     return [(customer_id, int(rating)) for customer_id, rating in rows if rating is not None]
+
+
+def customer_names(
+    session: Session, store_id: int, customer_ids: list[int]
+) -> dict[int, tuple[str, str | None]]:
+    """Customer id -> (display name, email) for the given customers of the store."""
+    from loyaldesk.customers import Customer
+
+    if not customer_ids:
+        return {}
+    rows = session.scalars(
+        select(Customer).where(Customer.store_id == store_id, Customer.id.in_(customer_ids))
+    )
+    return {customer.id: (customer.display_name, customer.email) for customer in rows}

@@ -14,6 +14,8 @@ from fastapi.responses import HTMLResponse, Response
 
 from loyaldesk.analytics import queries, retention_report
 from loyaldesk.analytics.metrics import Window
+from loyaldesk.analytics.segments import CSV_HEADER, Segment, segment_rows
+from loyaldesk.analytics.segments_report import segment_report
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import Permission, store_by_id
 from loyaldesk.web.console.rendering import render
@@ -89,3 +91,73 @@ def _download(body: str, filename: str) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@router.get("/console/{store_slug}/analytics/segments", response_class=HTMLResponse)
+def segments_page(
+    request: Request,
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    as_of: Annotated[date | None, Query()] = None,
+    segment: Annotated[str | None, Query(max_length=40)] = None,
+    export: Annotated[bool, Query()] = False,
+) -> Response:
+    """RFM segments of the customers who bought in the year up to ``as_of`` (default today); ``segment``
+    opens one segment's customers; ``export`` downloads the rows as CSV."""
+    console.require(Permission.VIEW_ANALYTICS)
+    zone = ZoneInfo(console.store.timezone)
+    as_of = as_of or runtime.clock.now().astimezone(zone).date()
+    end = datetime.combine(as_of + timedelta(days=1), time(), zone)
+    chosen = None
+    if segment is not None:
+        try:
+            chosen = Segment(segment)
+        except ValueError:
+            raise Invalid("unknown segment", [FieldProblem("segment", "is not an RFM segment")]) from None
+    with runtime.database.read() as session:
+        store = store_by_id(session, console.store.id)
+        report = segment_report(queries.order_facts(session, store, end), end)
+        shown = next((m for m in report.members if m.segment == chosen), None) if chosen else None
+        people = queries.customer_names(session, store.id, list(shown.customer_ids[:500])) if shown else {}
+    if export:
+        if report.scores is None:
+            rows: list[tuple[object, ...]] = [CSV_HEADER]
+        else:
+            rows = list(segment_rows(report.customer_ids, report.scores, chosen))
+        return _download(_csv(rows), f"rfm-{chosen.value if chosen else 'all'}-{as_of.isoformat()}.csv")
+    index = {customer_id: position for position, customer_id in enumerate(report.customer_ids)}
+    total = len(report.customer_ids)
+    return render(
+        request,
+        "analytics/segments.html",
+        {
+            "console": console,
+            "section": "analytics",
+            "report": report,
+            "as_of": as_of,
+            "total": total,
+            "largest": max((m.count for m in report.members), default=0),
+            "chosen": shown,
+            "people": people,
+            "index": index,
+            "scores": report.scores,
+            "currency": store.currency,
+            "descriptions": SEGMENT_HINTS,
+        },
+    )
+
+
+# What a manager might do with each segment (shown beside it).
+SEGMENT_HINTS = {
+    Segment.CHAMPIONS: "Bought recently, often and the most. Reward them; ask for reviews.",
+    Segment.LOYAL: "Buy regularly. Offer membership perks and early access.",
+    Segment.POTENTIAL_LOYALIST: "Recent with average frequency. Invite them into the loyalty program.",
+    Segment.NEW_CUSTOMERS: "Bought for the first time lately. Welcome them and help them to a second order.",
+    Segment.PROMISING: "Recent but have not spent much yet. Build the relationship.",
+    Segment.NEED_ATTENTION: "Above average, but slipping. A timely offer may bring them back.",
+    Segment.ABOUT_TO_SLEEP: "Below average and fading. Reconnect before they are gone.",
+    Segment.AT_RISK: "Spent a lot and often, long ago. Reach out personally.",
+    Segment.CANNOT_LOSE_THEM: "Your best customers once, not seen lately. Win them back now.",
+    Segment.HIBERNATING: "Low spend, long ago. A win-back campaign may wake some.",
+    Segment.LOST: "Lowest recency, frequency and spend. Low priority.",
+}

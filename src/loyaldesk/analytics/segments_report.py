@@ -1,0 +1,56 @@
+"""RFM segments of a store as of a date: the inputs per customer from their orders, then scores and
+segments (``segments``). Pure.
+
+Window: the ``window_days`` (default 365) before the end of ``as_of``. Customers with at least one order in
+the window are segmented: recency = whole days from their last order in the window to the end of the
+window, frequency = their distinct orders in it, monetary = their net spend in it (minor units).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from loyaldesk.analytics import metrics
+from loyaldesk.analytics.metrics import OrderFact, Window
+from loyaldesk.analytics.segments import RfmScores, SegmentMembers, rfm_scores, segment_members
+
+DEFAULT_WINDOW_DAYS = 365
+
+
+@dataclass(frozen=True)
+class SegmentReport:
+    window: Window
+    customer_ids: tuple[int, ...]
+    recency_days: tuple[int, ...]
+    frequency: tuple[int, ...]
+    monetary_minor: tuple[int, ...]
+    scores: RfmScores | None  # None when nobody bought in the window
+    members: tuple[SegmentMembers, ...]
+
+    def spend_of(self, customer_ids: Sequence[int]) -> int:
+        index = {customer_id: position for position, customer_id in enumerate(self.customer_ids)}
+        return sum(self.monetary_minor[index[customer_id]] for customer_id in customer_ids)
+
+
+def segment_report(
+    orders: Sequence[OrderFact], end: datetime, window_days: int = DEFAULT_WINDOW_DAYS
+) -> SegmentReport:
+    """Segments of the customers who bought in the ``window_days`` before ``end`` (aware)."""
+    window = Window(end - timedelta(days=window_days), end)
+    last: dict[int, datetime] = {}
+    count: dict[int, int] = {}
+    spend: dict[int, int] = {}
+    for order in metrics.orders_in(orders, window):
+        last[order.customer_id] = max(last.get(order.customer_id, order.placed_at), order.placed_at)
+        count[order.customer_id] = count.get(order.customer_id, 0) + 1
+        spend[order.customer_id] = spend.get(order.customer_id, 0) + order.net_amount_minor
+    ids = tuple(sorted(last))
+    recency = tuple(int((window.end - last[customer]).total_seconds() // 86400) for customer in ids)
+    frequency = tuple(count[customer] for customer in ids)
+    monetary = tuple(spend[customer] for customer in ids)
+    if not ids:
+        return SegmentReport(window, ids, recency, frequency, monetary, None, ())
+    scores = rfm_scores(recency, frequency, monetary)
+    return SegmentReport(window, ids, recency, frequency, monetary, scores, segment_members(ids, scores))
