@@ -16,6 +16,7 @@ from loyaldesk.analytics import queries, retention_report
 from loyaldesk.analytics.metrics import Window
 from loyaldesk.analytics.segments import CSV_HEADER, Segment, segment_rows
 from loyaldesk.analytics.segments_report import segment_report
+from loyaldesk.analytics.value_report import value_report
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import Permission, store_by_id
 from loyaldesk.web.console.rendering import render
@@ -161,3 +162,52 @@ SEGMENT_HINTS = {
     Segment.HIBERNATING: "Low spend, long ago. A win-back campaign may wake some.",
     Segment.LOST: "Lowest recency, frequency and spend. Low priority.",
 }
+
+
+@router.get("/console/{store_slug}/analytics/value", response_class=HTMLResponse)
+def value_page(
+    request: Request,
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    as_of: Annotated[date | None, Query()] = None,
+    export: Annotated[bool, Query()] = False,
+) -> Response:
+    """Predicted value (BG/NBD + Gamma-Gamma) and churn risk, and the customers at risk and valuable."""
+    console.require(Permission.VIEW_ANALYTICS)
+    zone = ZoneInfo(console.store.timezone)
+    as_of = as_of or runtime.clock.now().astimezone(zone).date()
+    end = datetime.combine(as_of + timedelta(days=1), time(), zone)
+    with runtime.database.read() as session:
+        store = store_by_id(session, console.store.id)
+        orders = queries.order_facts(session, store, end)
+        signals = queries.churn_signals(session, store.id, orders, end)
+    report = value_report(orders, end, signals)
+    if export:
+        rows: list[tuple[object, ...]] = [
+            ("customer_id", "risk", "predicted_clv_minor", "value_at_risk_minor", "reasons")
+        ]
+        rows += [
+            (
+                c.customer_id,
+                round(c.risk, 4),
+                round(c.predicted_clv, 2),
+                round(c.value_at_risk, 2),
+                "; ".join(c.reasons),
+            )
+            for c in report.at_risk
+        ]
+        return _download(_csv(rows), f"at-risk-{as_of.isoformat()}.csv")
+    with runtime.database.read() as session:
+        people = queries.customer_names(session, store.id, [c.customer_id for c in report.at_risk])
+    return render(
+        request,
+        "analytics/value.html",
+        {
+            "console": console,
+            "section": "analytics",
+            "report": report,
+            "as_of": as_of,
+            "people": people,
+            "currency": store.currency,
+        },
+    )

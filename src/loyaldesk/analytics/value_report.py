@@ -1,0 +1,140 @@
+"""Predicted customer value and churn risk for a store as of a date: BG/NBD and Gamma-Gamma fitted on the
+store's whole order history (weeks as the time unit), each customer's P(alive) and 12-month discounted
+CLV, churn risk from P(alive) and support signals, and the "at risk and valuable" list. Pure.
+
+Choices: purchase days as in ``rfm_summary`` (one purchase per customer per day); CLV over 12 monthly
+steps of 30.44 days discounted at 1% a month; without enough repeat buyers for the spend model, each
+customer's mean order value stands in for expected spend (and a warning says so). "Valuable" means a
+predicted CLV at or above the median of the customers with a positive one; "at risk" a risk of 0.5 or more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from loyaldesk.analytics import clv
+from loyaldesk.analytics.churn import AtRiskCustomer, ChurnCustomer, ChurnSignals, at_risk_and_valuable
+from loyaldesk.analytics.metrics import OrderFact, distinct_orders
+from loyaldesk.analytics.rfm_summary import summarize_transactions
+from loyaldesk.kernel.errors import Invalid
+
+PERIOD_DAYS = 7.0
+MONTH_IN_WEEKS = 30.44 / 7
+CLV_MONTHS = 12
+MONTHLY_DISCOUNT = 0.01
+RISK_THRESHOLD = 0.5
+LIST_LENGTH = 100
+
+
+@dataclass(frozen=True)
+class CustomerValue:
+    customer_id: int
+    p_alive: float
+    expected_purchases_90_days: float
+    predicted_clv_minor: float
+
+
+@dataclass(frozen=True)
+class ValueReport:
+    customers: int
+    repeat_buyers: int
+    purchase_model: clv.BgNbdParams | None
+    spend_model: clv.GammaGammaParams | None
+    warnings: tuple[str, ...]
+    values: tuple[CustomerValue, ...]
+    at_risk: tuple[AtRiskCustomer, ...]
+    total_predicted_minor: float = 0.0
+    value_threshold_minor: float = 0.0
+
+
+def value_report(
+    orders: Sequence[OrderFact], as_of_end: datetime, signals: Mapping[int, ChurnSignals]
+) -> ValueReport:
+    """The report for orders placed before ``as_of_end``; ``signals`` by customer id (absent: none)."""
+    facts = [order for order in distinct_orders(orders) if order.placed_at < as_of_end]
+    if not facts:
+        return ValueReport(0, 0, None, None, ("No orders yet.",), (), ())
+    summary = summarize_transactions(
+        [order.customer_id for order in facts],
+        [order.placed_at for order in facts],
+        [order.net_amount_minor for order in facts],
+        observation_end=as_of_end,
+        period_days=PERIOD_DAYS,
+    )
+    ids = [int(customer) for customer in summary.customer_ids]
+    x, t_x, age = summary.frequency, summary.recency, summary.age
+    repeat = int((x > 0).sum())
+    warnings: list[str] = []
+    try:
+        purchase = clv.fit_bgnbd(x, t_x, age)
+    except (Invalid, ValueError, FloatingPointError) as error:
+        return ValueReport(
+            len(ids), repeat, None, None, (f"The purchase model could not be fitted: {error}",), (), ()
+        )
+    spend_model = None
+    if repeat >= clv.MIN_REPEAT_BUYERS:
+        try:
+            spend_model = clv.fit_gamma_gamma(x, summary.monetary_value)
+        except (Invalid, ValueError, FloatingPointError) as error:
+            warnings.append(f"The spend model could not be fitted: {error}")
+    warnings.extend(clv.fit_warnings(purchase, x, t_x, age, spend_model, summary.monetary_value))
+    if spend_model is not None and spend_model.q > 1:
+        spend = clv.expected_average_spend(spend_model, x, summary.monetary_value)
+    else:
+        average = _average_order_value(facts)
+        spend = np.array([average.get(customer, 0.0) for customer in ids])
+        warnings.append("Expected spend per order is each customer's average order value (no spend model).")
+    with np.errstate(all="ignore"):  # a degenerate fit overflows; its warnings above say so
+        alive = np.nan_to_num(clv.probability_alive(purchase, x, t_x, age), nan=0.0)
+        upcoming = np.nan_to_num(clv.expected_purchases(purchase, 90 / PERIOD_DAYS, x, t_x, age), nan=0.0)
+        lifetime = clv.customer_lifetime_value(
+            purchase,
+            x,
+            t_x,
+            age,
+            spend,
+            steps=CLV_MONTHS,
+            step_length=MONTH_IN_WEEKS,
+            discount_rate=MONTHLY_DISCOUNT,
+        )
+    lifetime = np.nan_to_num(lifetime, nan=0.0, posinf=0.0, neginf=0.0)
+    values = tuple(
+        CustomerValue(customer, float(alive[i]), float(upcoming[i]), max(float(lifetime[i]), 0.0))
+        for i, customer in enumerate(ids)
+    )
+    positive = sorted(value.predicted_clv_minor for value in values if value.predicted_clv_minor > 0)
+    if not positive:  # nobody has a predicted value: nobody is "valuable"
+        return ValueReport(len(ids), repeat, purchase, spend_model, tuple(warnings), values, ())
+    threshold = positive[len(positive) // 2]
+    candidates = [
+        ChurnCustomer(
+            value.customer_id,
+            value.p_alive,
+            value.predicted_clv_minor,
+            signals.get(value.customer_id, ChurnSignals()),
+        )
+        for value in values
+    ]
+    at_risk = tuple(at_risk_and_valuable(candidates, RISK_THRESHOLD, threshold)[:LIST_LENGTH])
+    return ValueReport(
+        customers=len(ids),
+        repeat_buyers=repeat,
+        purchase_model=purchase,
+        spend_model=spend_model,
+        warnings=tuple(warnings),
+        values=values,
+        at_risk=at_risk,
+        total_predicted_minor=float(sum(value.predicted_clv_minor for value in values)),
+        value_threshold_minor=threshold,
+    )
+
+
+def _average_order_value(facts: Sequence[OrderFact]) -> dict[int, float]:
+    totals: dict[int, list[int]] = {}
+    for order in facts:
+        totals.setdefault(order.customer_id, []).append(order.net_amount_minor)
+    return {customer: sum(amounts) / len(amounts) for customer, amounts in totals.items()}
