@@ -44,7 +44,7 @@ from loyaldesk.support.message_format import (
 from loyaldesk.support.models import Contact, Conversation, Message, SupportSettings, Team
 from loyaldesk.support.routing import assign_to, is_desk_member, route_waiting
 
-CHANNELS = ("webchat", "email", "api")
+CHANNELS = rules.CHANNELS
 MAX_LABELS = 20
 MAX_SUBJECT = 200
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import Permission, authorize, record_audit
 from loyaldesk.stores.rules import Role
@@ -82,7 +83,8 @@ SECRET_FIELDS = frozenset({"imap_password"})
 
 
 def update_settings(uow: UnitOfWork, actor: Actor, store_id: int, changes: dict[str, Any]) -> SupportSettings:
-    """Change the desk settings (fields of ``SupportSettings``); audited."""
+    """Change the desk settings (fields of ``SupportSettings``), each checked (allowed origins are
+    http(s) origins without a trailing slash, the support address is normalised); audited."""
     authorize(actor, store_id, scope="conversations:write", permission=Permission.MANAGE_SUPPORT)
     settings = settings_for(uow, store_id)
     problems: list[FieldProblem] = [
@@ -102,6 +104,24 @@ def update_settings(uow: UnitOfWork, actor: Actor, store_id: int, changes: dict[
             problems.append(
                 FieldProblem(f"goodwill_budgets.{role}", "a known role with 0 or more points, or no limit")
             )
+    changes = dict(changes)
+    if "widget_allowed_origins" in changes:
+        origins = [str(origin).strip().rstrip("/") for origin in changes["widget_allowed_origins"] or []]
+        changes["widget_allowed_origins"] = [origin for origin in origins if origin]
+        if bad := [o for o in changes["widget_allowed_origins"] if not o.startswith(("https://", "http://"))]:
+            problems.append(
+                FieldProblem("widget_allowed_origins", f"start each with https:// (not {bad[0]!r})")
+            )
+    for channel, priority in dict(changes.get("channel_priorities") or {}).items():
+        if channel not in rules.CHANNELS or priority not in rules.PRIORITIES:
+            problems.append(
+                FieldProblem(f"channel_priorities.{channel}", "a channel with low, normal, high or urgent")
+            )
+    if changes.get("support_email") is not None:
+        try:
+            changes["support_email"] = normalise_email(str(changes["support_email"]))
+        except ValueError as error:
+            problems.append(FieldProblem("support_email", str(error)))
     if "imap_port" in changes and not 1 <= int(changes["imap_port"]) <= 65535:
         problems.append(FieldProblem("imap_port", "between 1 and 65535"))
     if "recovery_points" in changes and not 0 <= int(changes["recovery_points"]) <= 100_000:

@@ -134,6 +134,8 @@ class Priority(StrEnum):
 
 
 PRIORITIES: tuple[Priority, ...] = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.URGENT)
+# The channels a conversation can come from.
+CHANNELS = ("webchat", "email", "api")
 _RANKS: Mapping[Priority, int] = MappingProxyType(
     {priority: rank for rank, priority in enumerate(PRIORITIES)}
 )

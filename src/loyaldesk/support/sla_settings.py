@@ -13,9 +13,9 @@ from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
 from loyaldesk.stores import Permission, authorize, record_audit
 from loyaldesk.support import rules, sla
-from loyaldesk.support.actions import CHANNELS
 from loyaldesk.support.models import BusinessCalendarRow, Conversation, SlaPolicy, Team
 from loyaldesk.support.routing import is_desk_member
+from loyaldesk.support.rules import CHANNELS
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_TARGET_MINUTES = 60 * 24 * 90

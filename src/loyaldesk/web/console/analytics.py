@@ -3,8 +3,6 @@ monthly cohort heatmap, with CSV exports. Computed from the orders when the page
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -19,18 +17,13 @@ from loyaldesk.analytics.segments_report import segment_report
 from loyaldesk.analytics.value_report import value_report
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import Permission, store_by_id
+from loyaldesk.web.console.csv_download import csv_download
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
 SHOWN_COHORTS = 12
-
-
-def _csv(rows: list[tuple[object, ...]]) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerows(rows)
-    return out.getvalue()
 
 
 @router.get("/console/{store_slug}/analytics", response_class=HTMLResponse)
@@ -62,9 +55,9 @@ def retention_page(
     report = retention_report.build(orders, members, ratings, window, end, store.timezone)
     if export == "groups":
         rows = [retention_report.CSV_HEADER, *(group.as_row() for group in report.groups)]
-        return _download(_csv(rows), f"retention-{start.isoformat()}-{end.isoformat()}.csv")
+        return csv_download(rows, f"retention-{start.isoformat()}-{end.isoformat()}.csv")
     if export == "cohorts":
-        return _download(_csv(list(report.cohorts.as_rows("retention"))), f"cohorts-{end.isoformat()}.csv")
+        return csv_download(report.cohorts.as_rows("retention"), f"cohorts-{end.isoformat()}.csv")
     if export is not None:
         raise Invalid("unknown export", [FieldProblem("export", "groups or cohorts")])
     cohorts = report.cohorts.rows[-SHOWN_COHORTS:]
@@ -83,14 +76,6 @@ def retention_page(
             "computed_at": now,
             "currency": store.currency,
         },
-    )
-
-
-def _download(body: str, filename: str) -> Response:
-    return Response(
-        body,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
@@ -125,7 +110,7 @@ def segments_page(
             rows: list[tuple[object, ...]] = [CSV_HEADER]
         else:
             rows = list(segment_rows(report.customer_ids, report.scores, chosen))
-        return _download(_csv(rows), f"rfm-{chosen.value if chosen else 'all'}-{as_of.isoformat()}.csv")
+        return csv_download(rows, f"rfm-{chosen.value if chosen else 'all'}-{as_of.isoformat()}.csv")
     index = {customer_id: position for position, customer_id in enumerate(report.customer_ids)}
     total = len(report.customer_ids)
     return render(
@@ -196,7 +181,7 @@ def value_page(
             )
             for c in report.at_risk
         ]
-        return _download(_csv(rows), f"at-risk-{as_of.isoformat()}.csv")
+        return csv_download(rows, f"at-risk-{as_of.isoformat()}.csv")
     with runtime.database.read() as session:
         people = queries.customer_names(session, store.id, [c.customer_id for c in report.at_risk])
     return render(

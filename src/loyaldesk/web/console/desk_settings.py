@@ -8,12 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import Permission
 from loyaldesk.support import desk_settings, queries, routing, teams
-from loyaldesk.support.actions import CHANNELS
-from loyaldesk.support.rules import PRIORITIES, RoutingMethod
+from loyaldesk.support.rules import CHANNELS, PRIORITIES, RoutingMethod
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
@@ -67,28 +65,12 @@ async def save_routing(
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     console.check_csrf(csrf_token)
-    origins = [line.strip().rstrip("/") for line in widget_allowed_origins.split() if line.strip()]
-    if bad := [origin for origin in origins if not origin.startswith(("https://", "http://"))]:
-        raise Invalid(
-            "the allowed origins are not valid",
-            [FieldProblem("widget_allowed_origins", f"start each with https:// (not {bad[0]!r})")],
-        )
-    address: str | None = None
-    if support_email.strip():
-        try:
-            address = normalise_email(support_email)
-        except ValueError as error:
-            raise Invalid("not an email address", [FieldProblem("support_email", str(error))]) from None
     form = await request.form()
     channel_priorities = {
         channel: str(form.get(f"priority_{channel}"))
         for channel in CHANNELS
         if form.get(f"priority_{channel}") not in (None, "", "normal")
     }
-    if bad := [channel for channel, value in channel_priorities.items() if value not in PRIORITIES]:
-        raise Invalid(
-            "unknown priority", [FieldProblem(f"priority_{bad[0]}", "must be low, normal, high or urgent")]
-        )
     await runtime.database.write_async(
         desk_settings.update_settings,
         console.actor,
@@ -101,9 +83,9 @@ async def save_routing(
             "widget_title": widget_title.strip(),
             "widget_greeting": widget_greeting.strip(),
             "widget_accent": widget_accent.lower(),
-            "widget_allowed_origins": origins,
+            "widget_allowed_origins": widget_allowed_origins.split(),
             "channel_priorities": channel_priorities,
-            "support_email": address,
+            "support_email": support_email.strip() or None,
         },
     )
     return _back(console, "Desk settings saved.")

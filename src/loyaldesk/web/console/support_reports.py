@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -14,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import Permission
 from loyaldesk.support.reports import WEEKDAYS, SupportReport, support_report
+from loyaldesk.web.console.csv_download import csv_download
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
@@ -38,27 +37,27 @@ def duration(value: timedelta | None) -> str:
     return f"{hours // 24} d {hours % 24} h"
 
 
-def _csv(report: SupportReport, which: str) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
+def _rows(report: SupportReport, which: str) -> list[list[object]]:
+    """The table ``which`` (channels, agents or hours) of the report, header first."""
     if which == "channels":
-        writer.writerow(["channel", "conversations"])
-        writer.writerows(report.by_channel.items())
-    elif which == "agents":
-        writer.writerow(
-            [
-                "agent",
-                "handled",
-                "resolved",
-                "median_first_response_seconds",
-                "csat_average",
-                "ratings",
-                "kudos",
-            ]
-        )
+        return [
+            ["channel", "conversations"],
+            *([channel, count] for channel, count in report.by_channel.items()),
+        ]
+    if which == "agents":
+        header: list[object] = [
+            "agent",
+            "handled",
+            "resolved",
+            "median_first_response_seconds",
+            "csat_average",
+            "ratings",
+            "kudos",
+        ]
+        rows = [header]
         for agent in report.agents:
             median = agent.median_first_response
-            writer.writerow(
+            rows.append(
                 [
                     agent.name,
                     agent.handled,
@@ -69,11 +68,11 @@ def _csv(report: SupportReport, which: str) -> str:
                     agent.kudos,
                 ]
             )
-    else:
-        writer.writerow(["weekday", *[f"{hour:02d}:00" for hour in range(24)]])
-        for name, row in zip(WEEKDAYS, report.heatmap, strict=True):
-            writer.writerow([name, *row])
-    return out.getvalue()
+        return rows
+    return [
+        ["weekday", *[f"{hour:02d}:00" for hour in range(24)]],
+        *([name, *row] for name, row in zip(WEEKDAYS, report.heatmap, strict=True)),
+    ]
 
 
 @router.get("/console/{store_slug}/inbox-reports", response_class=HTMLResponse)
@@ -102,11 +101,8 @@ def reports_page(
     if export is not None:
         if export not in EXPORTS:
             raise Invalid("unknown export", [FieldProblem("export", f"one of {', '.join(EXPORTS)}")])
-        filename = f"support-{export}-{start.isoformat()}-{end.isoformat()}.csv"
-        return Response(
-            _csv(report, export),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        return csv_download(
+            _rows(report, export), f"support-{export}-{start.isoformat()}-{end.isoformat()}.csv"
         )
     return render(
         request,
