@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-DOMAINS = ("stores", "customers", "commerce", "loyalty", "support")
+DOMAINS = ("stores", "customers", "commerce", "loyalty", "support", "analytics")
 
 
 def load_all_models() -> None:

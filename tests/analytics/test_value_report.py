@@ -50,6 +50,12 @@ def test_the_report_fits_simulated_customers_and_ranks_who_to_call() -> None:
     risks = [(c.value_at_risk, c.risk) for c in report.at_risk]
     assert risks == sorted(risks, reverse=True)  # value at risk first
     assert all(c.risk >= 0.5 and c.predicted_clv >= report.value_threshold_minor for c in report.at_risk)
+    # The model fitted again without the last third of the history (at most 26 weeks)
+    # forecasts it within 20% on this simulation.
+    calibration = report.calibration
+    assert calibration is not None and 25 <= report.holdout_weeks <= 26  # a third of the history
+    assert abs(calibration.predicted_total - calibration.actual_total) <= 0.2 * calibration.actual_total
+    assert [group.label for group in calibration.groups][:2] == ["0", "1"]
     # Customer 3's support signals raise their risk and say so, if they are on the list at all.
     for c in report.at_risk:
         if c.customer_id == 3:
@@ -67,5 +73,6 @@ def test_a_short_history_is_flagged_and_lists_nobody(
     assert page.status_code == 200, page.text
     assert "Read these figures with care" in page.text and "repeat buyers are needed" in page.text
     assert "Nobody is both at risk and valuable" in page.text
+    assert "too short to check the model on a holdout period" in page.text
     exported = client.get("/console/acme/analytics/value", params={"as_of": "2026-03-01", "export": "true"})
     assert next(csv.reader(io.StringIO(exported.text)))[0] == "customer_id"

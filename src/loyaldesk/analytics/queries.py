@@ -1,19 +1,25 @@
-"""What analytics reads from the other capabilities: orders as ``OrderFact`` values, loyalty members and
-satisfaction ratings. Read only."""
+"""What analytics reads from the other capabilities: orders as ``OrderFact`` values, loyalty members,
+redemptions and expiring points, support conversations, ratings and messages. Read only."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import Counter
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from loyaldesk.analytics import sentiment
 from loyaldesk.analytics.churn import ChurnSignals
+from loyaldesk.analytics.impact_report import SupportExperience
 from loyaldesk.analytics.metrics import OrderFact
 from loyaldesk.commerce.models import Order
-from loyaldesk.loyalty.models import Member
+from loyaldesk.loyalty.models import LedgerEntry, Member, PointLot
 from loyaldesk.stores.models import Store
-from loyaldesk.support.models import CsatResponse
+from loyaldesk.support.models import Conversation, CsatResponse, Message
+
+RECENT_DAYS = 90  # support contacts and sentiment are read over this many days before the date
+EXPIRY_HORIZON_DAYS = 30
 
 
 def order_facts(session: Session, store: Store, until: datetime) -> list[OrderFact]:
@@ -78,20 +84,17 @@ def customer_names(
 def churn_signals(
     session: Session, store_id: int, orders: list[OrderFact], as_of_end: datetime
 ) -> dict[int, ChurnSignals]:
-    """Support and loyalty signals per customer as of ``as_of_end``: open conversations (open or pending),
-    a latest rating of 3 or less, conversations in the last 90 days beyond the first, and days since the
-    last order. Not yet read: message sentiment and points about to expire (both stay off)."""
-    from collections import Counter
-    from datetime import timedelta
-
-    from loyaldesk.support.models import Conversation
-
+    """Support and loyalty signals per customer who ordered before ``as_of_end``: open conversations (open
+    or pending), a latest rating of 3 or less, conversations in the last 90 days beyond the first, negative
+    sentiment of their messages in those 90 days (``sentiment``), points expiring in the next
+    :data:`EXPIRY_HORIZON_DAYS` days, and days since the last order."""
     last_order: dict[int, datetime] = {}
     for order in orders:
         if order.placed_at < as_of_end:
             last_order[order.customer_id] = max(
                 last_order.get(order.customer_id, order.placed_at), order.placed_at
             )
+    recent_start = as_of_end - timedelta(days=RECENT_DAYS)
     open_problems: Counter[int] = Counter()
     recent: Counter[int] = Counter()
     for customer_id, status, created_at in session.execute(
@@ -105,7 +108,7 @@ def churn_signals(
             continue
         if status in ("open", "pending"):
             open_problems[customer_id] += 1
-        if created_at >= as_of_end - timedelta(days=90):
+        if created_at >= recent_start:
             recent[customer_id] += 1
     latest_rating: dict[int, int] = {}
     for customer_id, rating in session.execute(
@@ -114,17 +117,130 @@ def churn_signals(
             CsatResponse.store_id == store_id,
             CsatResponse.rating.is_not(None),
             CsatResponse.customer_id.is_not(None),
+            CsatResponse.answered_at < as_of_end,
         )
         .order_by(CsatResponse.answered_at)
     ):
         if customer_id is not None and rating is not None:
             latest_rating[customer_id] = rating
+    negative = sentiment.negative_customers(customer_messages(session, store_id, recent_start, as_of_end))
+    expiring = points_expiring(session, store_id, as_of_end, as_of_end + timedelta(days=EXPIRY_HORIZON_DAYS))
     return {
         customer: ChurnSignals(
             open_problems=open_problems.get(customer, 0),
             low_csat=latest_rating.get(customer, 5) <= 3,
+            negative_sentiment=customer in negative,
             repeated_contacts=max(recent.get(customer, 0) - 1, 0),
+            points_expiring_soon=expiring.get(customer, 0),
             days_inactive=max((as_of_end - placed).days, 0),
         )
         for customer, placed in last_order.items()
     }
+
+
+def customer_messages(
+    session: Session, store_id: int, start: datetime, end: datetime
+) -> list[tuple[int, str]]:
+    """(customer id, text) of the messages customers wrote in ``[start, end)``."""
+    rows = session.execute(
+        select(Conversation.customer_id, Message.body)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Message.store_id == store_id,
+            Message.author_kind == "customer",
+            Message.created_at >= start,
+            Message.created_at < end,
+            Conversation.customer_id.is_not(None),
+        )
+    )
+    return [(int(customer_id), body) for customer_id, body in rows if customer_id is not None]
+
+
+def points_expiring(session: Session, store_id: int, start: datetime, end: datetime) -> dict[int, int]:
+    """Customer id -> points of their available lots that expire in ``[start, end)``."""
+    rows = session.execute(
+        select(Member.customer_id, func.sum(PointLot.remaining))
+        .join(Member, Member.id == PointLot.member_id)
+        .where(
+            PointLot.store_id == store_id,
+            PointLot.status == "available",
+            PointLot.remaining > 0,
+            PointLot.expires_at >= start,
+            PointLot.expires_at < end,
+        )
+        .group_by(Member.customer_id)
+    )
+    return {int(customer_id): int(points or 0) for customer_id, points in rows}
+
+
+def members_enrolled_before(session: Session, store_id: int, end: datetime) -> frozenset[int]:
+    return frozenset(
+        int(customer_id)
+        for customer_id in session.scalars(
+            select(Member.customer_id).where(Member.store_id == store_id, Member.enrolled_at < end)
+        )
+    )
+
+
+def redeemers(session: Session, store_id: int, start: datetime, end: datetime) -> frozenset[int]:
+    """Customers whose membership redeemed points in ``[start, end)``."""
+    return frozenset(
+        int(customer_id)
+        for customer_id in session.scalars(
+            select(Member.customer_id)
+            .join(LedgerEntry, LedgerEntry.member_id == Member.id)
+            .where(
+                LedgerEntry.store_id == store_id,
+                LedgerEntry.kind == "redeem",
+                LedgerEntry.created_at >= start,
+                LedgerEntry.created_at < end,
+            )
+            .distinct()
+        )
+    )
+
+
+def support_experiences(
+    session: Session, store_id: int, start: datetime, end: datetime
+) -> tuple[frozenset[int], dict[int, SupportExperience]]:
+    """The customers with a conversation opened in ``[start, end)`` and their experience: the lowest rating
+    given in the period, and whether every first response measured against an SLA target met it."""
+    contacted: set[int] = set()
+    within: dict[int, bool] = {}
+    for customer_id, policy_id, fired, first_response_at in session.execute(
+        select(
+            Conversation.customer_id,
+            Conversation.sla_policy_id,
+            Conversation.sla_fired,
+            Conversation.first_response_at,
+        ).where(
+            Conversation.store_id == store_id,
+            Conversation.customer_id.is_not(None),
+            Conversation.created_at >= start,
+            Conversation.created_at < end,
+        )
+    ):
+        if customer_id is None:
+            continue
+        contacted.add(customer_id)
+        breached = any(step[0] == "first_response" and step[1] == "breach" for step in fired or [])
+        if breached:
+            within[customer_id] = False
+        elif policy_id is not None and first_response_at is not None:
+            within.setdefault(customer_id, True)
+    lowest: dict[int, int] = {}
+    for customer_id, rating in session.execute(
+        select(CsatResponse.customer_id, CsatResponse.rating).where(
+            CsatResponse.store_id == store_id,
+            CsatResponse.rating.is_not(None),
+            CsatResponse.customer_id.is_not(None),
+            CsatResponse.answered_at >= start,
+            CsatResponse.answered_at < end,
+        )
+    ):
+        if customer_id is not None and rating is not None:
+            lowest[customer_id] = min(lowest.get(customer_id, rating), rating)
+    experiences = {
+        customer: SupportExperience(lowest.get(customer), within.get(customer)) for customer in contacted
+    }
+    return frozenset(contacted), experiences

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
 
 from loyaldesk.analytics import metrics
 from loyaldesk.analytics.metrics import OrderFact, Window
-from loyaldesk.analytics.segments import RfmScores, SegmentMembers, rfm_scores, segment_members
+from loyaldesk.analytics.segments import RfmScores, Segment, SegmentMembers, rfm_scores, segment_members
 
 DEFAULT_WINDOW_DAYS = 365
 
@@ -54,3 +57,76 @@ def segment_report(
         return SegmentReport(window, ids, recency, frequency, monetary, None, ())
     scores = rfm_scores(recency, frequency, monetary)
     return SegmentReport(window, ids, recency, frequency, monetary, scores, segment_members(ids, scores))
+
+
+@dataclass(frozen=True)
+class SegmentFigures:
+    segment: Segment
+    label: str
+    count: int
+    spend_minor: int
+
+
+@dataclass(frozen=True)
+class SegmentSummary:
+    """What the segments page shows before a segment is opened: each segment's size and spend."""
+
+    window: Window
+    customers: int
+    segments: tuple[SegmentFigures, ...]
+
+
+def summarize(report: SegmentReport) -> SegmentSummary:
+    return SegmentSummary(
+        report.window,
+        len(report.customer_ids),
+        tuple(
+            SegmentFigures(group.segment, group.label, group.count, report.spend_of(group.customer_ids))
+            for group in report.members
+        ),
+    )
+
+
+def encode_segment_report(report: SegmentReport) -> dict[str, Any]:
+    """The report as JSON-able columns (see :func:`decode_segment_report`)."""
+    scores = report.scores
+    return {
+        "window": [report.window.start.isoformat(), report.window.end.isoformat()],
+        "customer_ids": list(report.customer_ids),
+        "recency_days": list(report.recency_days),
+        "frequency": list(report.frequency),
+        "monetary_minor": list(report.monetary_minor),
+        "scores": None
+        if scores is None
+        else {
+            "recency": scores.recency.tolist(),
+            "frequency": scores.frequency.tolist(),
+            "monetary": scores.monetary.tolist(),
+            "bins": scores.bins,
+        },
+    }
+
+
+def decode_segment_report(payload: dict[str, Any]) -> SegmentReport:
+    window = Window(*(datetime.fromisoformat(value) for value in payload["window"]))
+    ids = tuple(int(value) for value in payload["customer_ids"])
+    stored = payload["scores"]
+    scores = (
+        None
+        if stored is None
+        else RfmScores(
+            np.asarray(stored["recency"], dtype=np.int64),
+            np.asarray(stored["frequency"], dtype=np.int64),
+            np.asarray(stored["monetary"], dtype=np.int64),
+            int(stored["bins"]),
+        )
+    )
+    return SegmentReport(
+        window,
+        ids,
+        tuple(payload["recency_days"]),
+        tuple(payload["frequency"]),
+        tuple(payload["monetary_minor"]),
+        scores,
+        segment_members(ids, scores) if scores is not None else (),
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -28,6 +28,8 @@ CLV_MONTHS = 12
 MONTHLY_DISCOUNT = 0.01
 RISK_THRESHOLD = 0.5
 LIST_LENGTH = 100
+HOLDOUT_WEEKS = 26
+MIN_HOLDOUT_DAYS = 28
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class ValueReport:
     at_risk: tuple[AtRiskCustomer, ...]
     total_predicted_minor: float = 0.0
     value_threshold_minor: float = 0.0
+    calibration: clv.HoldoutCalibration | None = None
+    holdout_weeks: float = 0.0
 
 
 def value_report(
@@ -82,6 +86,8 @@ def value_report(
         except (Invalid, ValueError, FloatingPointError) as error:
             warnings.append(f"The spend model could not be fitted: {error}")
     warnings.extend(clv.fit_warnings(purchase, x, t_x, age, spend_model, summary.monetary_value))
+    calibration, holdout_weeks, calibration_warnings = holdout_check(facts, as_of_end)
+    warnings.extend(calibration_warnings)
     if spend_model is not None and spend_model.q > 1:
         spend = clv.expected_average_spend(spend_model, x, summary.monetary_value)
     else:
@@ -108,7 +114,17 @@ def value_report(
     )
     positive = sorted(value.predicted_clv_minor for value in values if value.predicted_clv_minor > 0)
     if not positive:  # nobody has a predicted value: nobody is "valuable"
-        return ValueReport(len(ids), repeat, purchase, spend_model, tuple(warnings), values, ())
+        return ValueReport(
+            len(ids),
+            repeat,
+            purchase,
+            spend_model,
+            tuple(warnings),
+            values,
+            (),
+            calibration=calibration,
+            holdout_weeks=holdout_weeks,
+        )
     threshold = positive[len(positive) // 2]
     candidates = [
         ChurnCustomer(
@@ -130,7 +146,46 @@ def value_report(
         at_risk=at_risk,
         total_predicted_minor=float(sum(value.predicted_clv_minor for value in values)),
         value_threshold_minor=threshold,
+        calibration=calibration,
+        holdout_weeks=holdout_weeks,
     )
+
+
+def holdout_check(
+    facts: Sequence[OrderFact], as_of_end: datetime
+) -> tuple[clv.HoldoutCalibration | None, float, list[str]]:
+    """Fit the purchase model again without the last part of the history (a third of it, at most
+    :data:`HOLDOUT_WEEKS` weeks) and compare its forecast of that part with what customers did. Returns the
+    calibration (``None`` when the history is too short to hold any out), the holdout length in weeks and
+    warnings."""
+    first = min(order.placed_at for order in facts)
+    holdout_days = min(HOLDOUT_WEEKS * 7, (as_of_end - first).days // 3)
+    if holdout_days < MIN_HOLDOUT_DAYS:
+        return None, 0.0, ["The history is too short to check the model on a holdout period."]
+    summary = summarize_transactions(
+        [order.customer_id for order in facts],
+        [order.placed_at for order in facts],
+        [order.net_amount_minor for order in facts],
+        observation_end=as_of_end,
+        calibration_end=as_of_end - timedelta(days=holdout_days),
+        period_days=PERIOD_DAYS,
+    )
+    assert summary.holdout_frequency is not None and summary.holdout_duration is not None
+    try:
+        params = clv.fit_bgnbd(summary.frequency, summary.recency, summary.age)
+        with np.errstate(all="ignore"):
+            calibration = clv.holdout_calibration(
+                params,
+                summary.frequency,
+                summary.recency,
+                summary.age,
+                summary.holdout_frequency,
+                summary.holdout_duration,
+            )
+    except (Invalid, ValueError, FloatingPointError) as error:
+        return None, 0.0, [f"The model could not be checked on a holdout period: {error}"]
+    weeks = summary.holdout_duration
+    return calibration, weeks, [f"Holdout check ({weeks:.0f} weeks): {text}" for text in calibration.warnings]
 
 
 def _average_order_value(facts: Sequence[OrderFact]) -> dict[int, float]:

@@ -1,29 +1,65 @@
-"""Analytics → Retention: the store's retention figures for a period, members vs non-members, and the
-monthly cohort heatmap, with CSV exports. Computed from the orders when the page is opened."""
+"""Analytics pages: Retention (with the cohort heatmap), Customer segments (RFM), Value and churn risk, and
+Support and loyalty impact, each with CSV exports. Figures come from ``analytics.dashboards``: cached, with
+the time they were computed shown and a button to compute them again."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from loyaldesk.analytics import queries, retention_report
-from loyaldesk.analytics.metrics import Window
+from loyaldesk.analytics import impact_report, queries, retention_report
+from loyaldesk.analytics.dashboards import DASHBOARDS, Cached, Filters, open_dashboard, period
 from loyaldesk.analytics.segments import CSV_HEADER, Segment, segment_rows
-from loyaldesk.analytics.segments_report import segment_report
-from loyaldesk.analytics.value_report import value_report
 from loyaldesk.kernel.errors import FieldProblem, Invalid
-from loyaldesk.stores import Permission, store_by_id
+from loyaldesk.stores import Permission
 from loyaldesk.web.console.csv_download import csv_download
 from loyaldesk.web.console.rendering import render
-from loyaldesk.web.console.session import ConsoleDep
+from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
 SHOWN_COHORTS = 12
+LISTED_CUSTOMERS = 500
+PAGES = {
+    "retention": "analytics",
+    "segments": "analytics/segments",
+    "value": "analytics/value",
+    "impact": "analytics/impact",
+}
+
+FromDate = Annotated[date | None, Query(alias="from")]
+ToDate = Annotated[date | None, Query(alias="to")]
+
+
+def _today(runtime: Any, console: Console) -> date:
+    return runtime.clock.now().astimezone(ZoneInfo(console.store.timezone)).date()
+
+
+def _open(
+    runtime: Any, console: Console, name: str, filters: Filters, part: str | None = None
+) -> Cached[Any]:
+    console.require(Permission.VIEW_ANALYTICS)
+    return open_dashboard(runtime.database, console.store.id, name, filters, runtime.clock.now(), part=part)
+
+
+def _page(request: Request, console: Console, template: str, cached: Cached[Any], **context: Any) -> Response:
+    return render(
+        request,
+        template,
+        {
+            "console": console,
+            "section": "analytics",
+            "report": cached.report,
+            "cached": cached,
+            "currency": console.store.currency,
+            **context,
+        },
+    )
 
 
 @router.get("/console/{store_slug}/analytics", response_class=HTMLResponse)
@@ -31,51 +67,34 @@ def retention_page(
     request: Request,
     runtime: RuntimeDep,
     console: ConsoleDep,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: FromDate = None,
+    end: ToDate = None,
     export: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     """Figures for orders placed from ``from`` to ``to`` (inclusive, store dates; default: the last 90
     days), compared with the period of the same length before; cohorts by month of first order."""
-    console.require(Permission.VIEW_ANALYTICS)
-    zone = ZoneInfo(console.store.timezone)
-    now = runtime.clock.now()
-    end = end or now.astimezone(zone).date()
-    start = start or end - timedelta(days=89)
-    if start > end or (end - start).days > 365:
-        raise Invalid("choose a period", [FieldProblem("from", "must be before `to`, at most a year apart")])
-    window = Window(
-        datetime.combine(start, time(), zone), datetime.combine(end + timedelta(days=1), time(), zone)
-    )
-    with runtime.database.read() as session:
-        store = store_by_id(session, console.store.id)
-        orders = queries.order_facts(session, store, window.end)
-        members = queries.member_customer_ids(session, store.id)
-        ratings = queries.csat_ratings(session, store.id, window.start, window.end)
-    report = retention_report.build(orders, members, ratings, window, end, store.timezone)
+    filters = period(start, end, _today(runtime, console))
+    cached = _open(runtime, console, "retention", filters)
+    report = cached.report
+    assert filters.start is not None
     if export == "groups":
         rows = [retention_report.CSV_HEADER, *(group.as_row() for group in report.groups)]
-        return csv_download(rows, f"retention-{start.isoformat()}-{end.isoformat()}.csv")
+        return csv_download(rows, f"retention-{filters.start.isoformat()}-{filters.end.isoformat()}.csv")
     if export == "cohorts":
-        return csv_download(report.cohorts.as_rows("retention"), f"cohorts-{end.isoformat()}.csv")
+        return csv_download(report.cohorts.as_rows("retention"), f"cohorts-{filters.end.isoformat()}.csv")
     if export is not None:
         raise Invalid("unknown export", [FieldProblem("export", "groups or cohorts")])
-    cohorts = report.cohorts.rows[-SHOWN_COHORTS:]
-    return render(
+    return _page(
         request,
+        console,
         "analytics/retention.html",
-        {
-            "console": console,
-            "section": "analytics",
-            "report": report,
-            "start": start,
-            "end": end,
-            "titles": retention_report.GROUP_TITLES,
-            "cohorts": cohorts,
-            "offsets": min(report.cohorts.offsets, SHOWN_COHORTS + 1),
-            "computed_at": now,
-            "currency": store.currency,
-        },
+        cached,
+        start=filters.start,
+        end=filters.end,
+        titles=retention_report.GROUP_TITLES,
+        cohorts=report.cohorts.rows[-SHOWN_COHORTS:],
+        offsets=min(report.cohorts.offsets, SHOWN_COHORTS + 1),
+        dashboard="retention",
     )
 
 
@@ -90,46 +109,48 @@ def segments_page(
 ) -> Response:
     """RFM segments of the customers who bought in the year up to ``as_of`` (default today); ``segment``
     opens one segment's customers; ``export`` downloads the rows as CSV."""
-    console.require(Permission.VIEW_ANALYTICS)
-    zone = ZoneInfo(console.store.timezone)
-    as_of = as_of or runtime.clock.now().astimezone(zone).date()
-    end = datetime.combine(as_of + timedelta(days=1), time(), zone)
+    filters = Filters(as_of or _today(runtime, console))
     chosen = None
     if segment is not None:
         try:
             chosen = Segment(segment)
         except ValueError:
             raise Invalid("unknown segment", [FieldProblem("segment", "is not an RFM segment")]) from None
-    with runtime.database.read() as session:
-        store = store_by_id(session, console.store.id)
-        report = segment_report(queries.order_facts(session, store, end), end)
-        shown = next((m for m in report.members if m.segment == chosen), None) if chosen else None
-        people = queries.customer_names(session, store.id, list(shown.customer_ids[:500])) if shown else {}
+    summary = _open(runtime, console, "segments", filters)
+    detail = None
+    if chosen is not None or export:
+        detail = _open(runtime, console, "segments", filters, part="segments_customers").report
     if export:
-        if report.scores is None:
+        assert detail is not None
+        if detail.scores is None:
             rows: list[tuple[object, ...]] = [CSV_HEADER]
         else:
-            rows = list(segment_rows(report.customer_ids, report.scores, chosen))
-        return csv_download(rows, f"rfm-{chosen.value if chosen else 'all'}-{as_of.isoformat()}.csv")
-    index = {customer_id: position for position, customer_id in enumerate(report.customer_ids)}
-    total = len(report.customer_ids)
-    return render(
+            rows = list(segment_rows(detail.customer_ids, detail.scores, chosen))
+        name = f"rfm-{chosen.value if chosen else 'all'}-{filters.end.isoformat()}.csv"
+        return csv_download(rows, name)
+    shown = next((m for m in detail.members if m.segment == chosen), None) if detail and chosen else None
+    people = {}
+    if shown is not None:
+        with runtime.database.read() as session:
+            people = queries.customer_names(
+                session, console.store.id, list(shown.customer_ids[:LISTED_CUSTOMERS])
+            )
+    return _page(
         request,
+        console,
         "analytics/segments.html",
-        {
-            "console": console,
-            "section": "analytics",
-            "report": report,
-            "as_of": as_of,
-            "total": total,
-            "largest": max((m.count for m in report.members), default=0),
-            "chosen": shown,
-            "people": people,
-            "index": index,
-            "scores": report.scores,
-            "currency": store.currency,
-            "descriptions": SEGMENT_HINTS,
-        },
+        summary,
+        as_of=filters.end,
+        largest=max((s.count for s in summary.report.segments), default=0),
+        chosen=shown,
+        detail=detail,
+        people=people,
+        index={customer_id: i for i, customer_id in enumerate(detail.customer_ids)}
+        if shown and detail
+        else {},
+        listed=LISTED_CUSTOMERS,
+        descriptions=SEGMENT_HINTS,
+        dashboard="segments",
     )
 
 
@@ -158,15 +179,9 @@ def value_page(
     export: Annotated[bool, Query()] = False,
 ) -> Response:
     """Predicted value (BG/NBD + Gamma-Gamma) and churn risk, and the customers at risk and valuable."""
-    console.require(Permission.VIEW_ANALYTICS)
-    zone = ZoneInfo(console.store.timezone)
-    as_of = as_of or runtime.clock.now().astimezone(zone).date()
-    end = datetime.combine(as_of + timedelta(days=1), time(), zone)
-    with runtime.database.read() as session:
-        store = store_by_id(session, console.store.id)
-        orders = queries.order_facts(session, store, end)
-        signals = queries.churn_signals(session, store.id, orders, end)
-    report = value_report(orders, end, signals)
+    filters = Filters(as_of or _today(runtime, console))
+    cached = _open(runtime, console, "value", filters)
+    report = cached.report
     if export:
         rows: list[tuple[object, ...]] = [
             ("customer_id", "risk", "predicted_clv_minor", "value_at_risk_minor", "reasons")
@@ -181,18 +196,76 @@ def value_page(
             )
             for c in report.at_risk
         ]
-        return csv_download(rows, f"at-risk-{as_of.isoformat()}.csv")
+        return csv_download(rows, f"at-risk-{filters.end.isoformat()}.csv")
+
     with runtime.database.read() as session:
-        people = queries.customer_names(session, store.id, [c.customer_id for c in report.at_risk])
-    return render(
+        people = queries.customer_names(session, console.store.id, [c.customer_id for c in report.at_risk])
+    return _page(
         request,
+        console,
         "analytics/value.html",
-        {
-            "console": console,
-            "section": "analytics",
-            "report": report,
-            "as_of": as_of,
-            "people": people,
-            "currency": store.currency,
-        },
+        cached,
+        as_of=filters.end,
+        people=people,
+        dashboard="value",
+    )
+
+
+@router.get("/console/{store_slug}/analytics/impact", response_class=HTMLResponse)
+def impact_page(
+    request: Request,
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    start: FromDate = None,
+    end: ToDate = None,
+    export: Annotated[bool, Query()] = False,
+) -> Response:
+    """Customers grouped by their support and loyalty experience from ``from`` to ``to`` (default: the 90
+    days that ended 90 days ago), and what they bought in the equally long period after."""
+    today = _today(runtime, console)
+    default = DASHBOARDS["impact"].default_filters(today)
+    filters = period(start or (None if end else default.start), end or default.end, today)
+    cached = _open(runtime, console, "impact", filters)
+    if export:
+        assert filters.start is not None
+        return csv_download(
+            cached.report.csv_rows(), f"impact-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"
+        )
+    return _page(
+        request,
+        console,
+        "analytics/impact.html",
+        cached,
+        start=filters.start,
+        end=filters.end,
+        support_titles=impact_report.SUPPORT_TITLES,
+        loyalty_titles=impact_report.LOYALTY_TITLES,
+        dashboard="impact",
+    )
+
+
+@router.post("/console/{store_slug}/analytics/refresh")
+def refresh(
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    dashboard: Annotated[str, Form(max_length=20)],
+    start: Annotated[date | None, Form(alias="from")] = None,
+    end: Annotated[date | None, Form(alias="to")] = None,
+    as_of: Annotated[date | None, Form()] = None,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Compute a dashboard's figures again now, then show the page with the same filters."""
+    console.check_csrf(csrf_token)
+    console.require(Permission.VIEW_ANALYTICS)
+    if dashboard not in DASHBOARDS:
+        raise Invalid("unknown dashboard", [FieldProblem("dashboard", f"one of {', '.join(DASHBOARDS)}")])
+    if start is not None or dashboard in ("retention", "impact"):
+        filters = period(start, end, _today(runtime, console))
+        query = {"from": filters.start.isoformat() if filters.start else "", "to": filters.end.isoformat()}
+    else:
+        filters = Filters(as_of or _today(runtime, console))
+        query = {"as_of": filters.end.isoformat()}
+    open_dashboard(runtime.database, console.store.id, dashboard, filters, runtime.clock.now(), refresh=True)
+    return RedirectResponse(
+        f"/console/{console.store.slug}/{PAGES[dashboard]}?{urlencode(query)}", status_code=303
     )

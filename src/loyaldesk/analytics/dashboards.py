@@ -1,0 +1,234 @@
+"""The analytics dashboards' figures, computed from the store's data and cached as snapshots.
+
+Each dashboard has filters (a period, or an "as of" date), a way to compute its report in a read session,
+and a codec that turns the report into JSON and back. ``open_dashboard`` serves the cached figures for a
+choice of filters, computing and storing them on first use (or when asked to refresh); the
+``analytics.refresh_dashboards`` job recomputes each store's default views ahead of time so that the pages
+a manager opens first are always cached. Every figure carries the time it was computed, which the pages
+show.
+
+A dashboard may store several parts from one computation (the segments page keeps its small summary apart
+from the per-customer scores, which only opening a segment or exporting needs).
+"""
+
+from __future__ import annotations
+
+import time as timer
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any, Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from pydantic import TypeAdapter
+from sqlalchemy.orm import Session
+
+from loyaldesk.analytics import impact_report, queries, retention_report, snapshots
+from loyaldesk.analytics.metrics import Window
+from loyaldesk.analytics.segments_report import (
+    SegmentSummary,
+    decode_segment_report,
+    encode_segment_report,
+    segment_report,
+    summarize,
+)
+from loyaldesk.analytics.value_report import ValueReport, value_report
+from loyaldesk.kernel.db import Database
+from loyaldesk.kernel.errors import FieldProblem, Invalid
+from loyaldesk.stores import store_by_id
+from loyaldesk.stores.models import Store
+
+R = TypeVar("R")
+
+DEFAULT_PERIOD_DAYS = 90
+MAX_PERIOD_DAYS = 366
+STALE_AFTER = timedelta(hours=6)  # the job recomputes default views older than this
+
+
+@dataclass(frozen=True)
+class Filters:
+    """A dashboard's filters in store dates: a period ``start``..``end`` (inclusive), or only ``end`` (an
+    "as of" date) when ``start`` is ``None``."""
+
+    end: date
+    start: date | None = None
+
+    def key(self) -> str:
+        if self.start is None:
+            return f"as_of={self.end.isoformat()}"
+        return f"from={self.start.isoformat()}&to={self.end.isoformat()}"
+
+    def window(self, time_zone: str) -> Window:
+        """The half-open instants from the start of ``start`` (or of time) to the end of ``end``."""
+        zone = ZoneInfo(time_zone)
+        end = datetime.combine(self.end + timedelta(days=1), time(), zone)
+        start = (
+            datetime.combine(self.start, time(), zone) if self.start else datetime.min.replace(tzinfo=zone)
+        )
+        return Window(start, end)
+
+
+def period(
+    start: date | None, end: date | None, today: date, default_days: int = DEFAULT_PERIOD_DAYS
+) -> Filters:
+    """Filters for a period chosen on a page (defaults: the ``default_days`` up to ``today``)."""
+    end = end or today
+    start = start or end - timedelta(days=default_days - 1)
+    if start > end or (end - start).days >= MAX_PERIOD_DAYS:
+        raise Invalid("choose a period", [FieldProblem("from", "must be before `to`, at most a year apart")])
+    return Filters(end, start)
+
+
+@dataclass(frozen=True)
+class Part(Generic[R]):
+    """One stored part of a dashboard: its name, what to keep of the report, and how to read it back."""
+
+    name: str
+    encode: Callable[[Any], Any]
+    decode: Callable[[Any], R]
+
+
+def _adapter_part(name: str, kind: type[R], keep: Callable[[Any], R] = lambda report: report) -> Part[R]:
+    adapter: TypeAdapter[R] = TypeAdapter(kind)
+    return Part(name, lambda report: adapter.dump_python(keep(report), mode="json"), adapter.validate_python)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    name: str
+    default_filters: Callable[[date], Filters]
+    compute: Callable[[Session, Store, Filters, datetime], Any]
+    parts: tuple[Part[Any], ...]
+
+
+@dataclass(frozen=True)
+class Cached(Generic[R]):
+    report: R
+    computed_at: datetime
+    compute_seconds: float
+    filters: Filters
+
+
+def _retention(session: Session, store: Store, filters: Filters, now: datetime) -> Any:
+    window = filters.window(store.timezone)
+    orders = queries.order_facts(session, store, window.end)
+    members = queries.member_customer_ids(session, store.id)
+    ratings = queries.csat_ratings(session, store.id, window.start, window.end)
+    return retention_report.build(orders, members, ratings, window, filters.end, store.timezone)
+
+
+def _segments(session: Session, store: Store, filters: Filters, now: datetime) -> Any:
+    end = filters.window(store.timezone).end
+    return segment_report(queries.order_facts(session, store, end), end)
+
+
+def _value(session: Session, store: Store, filters: Filters, now: datetime) -> Any:
+    end = filters.window(store.timezone).end
+    orders = queries.order_facts(session, store, end)
+    return value_report(orders, end, queries.churn_signals(session, store.id, orders, end))
+
+
+def _impact(session: Session, store: Store, filters: Filters, now: datetime) -> Any:
+    exposure = filters.window(store.timezone)
+    orders = queries.order_facts(session, store, exposure.end + (exposure.end - exposure.start))
+    contacted, experiences = queries.support_experiences(session, store.id, exposure.start, exposure.end)
+    return impact_report.build(
+        orders,
+        exposure,
+        now,
+        contacted,
+        experiences,
+        queries.members_enrolled_before(session, store.id, exposure.end),
+        queries.redeemers(session, store.id, exposure.start, exposure.end),
+    )
+
+
+def _impact_default(today: date) -> Filters:
+    """The 90 days that ended 90 days ago, so that their follow-up is complete."""
+    end = today - timedelta(days=DEFAULT_PERIOD_DAYS)
+    return Filters(end, end - timedelta(days=DEFAULT_PERIOD_DAYS - 1))
+
+
+DASHBOARDS: dict[str, Dashboard] = {
+    dashboard.name: dashboard
+    for dashboard in (
+        Dashboard(
+            "retention",
+            lambda today: period(None, None, today),
+            _retention,
+            (_adapter_part("retention", retention_report.RetentionReport),),
+        ),
+        Dashboard(
+            "segments",
+            lambda today: Filters(today),
+            _segments,
+            (
+                _adapter_part("segments", SegmentSummary, summarize),
+                Part("segments_customers", encode_segment_report, decode_segment_report),
+            ),
+        ),
+        Dashboard(
+            "value",
+            lambda today: Filters(today),
+            _value,
+            # Per-customer values stay out: the page shows totals and the at-risk list.
+            (_adapter_part("value", ValueReport, lambda report: replace(report, values=())),),
+        ),
+        Dashboard("impact", _impact_default, _impact, (_adapter_part("impact", impact_report.ImpactReport),)),
+    )
+}
+
+
+def open_dashboard(
+    database: Database,
+    store_id: int,
+    name: str,
+    filters: Filters,
+    now: datetime,
+    *,
+    part: str | None = None,
+    refresh: bool = False,
+) -> Cached[Any]:
+    """The figures of dashboard ``name`` (its first part unless ``part`` names another) for ``filters``:
+    from the cache, or computed now and stored when missing or ``refresh`` is asked."""
+    dashboard = DASHBOARDS[name]
+    chosen = next(p for p in dashboard.parts if p.name == (part or dashboard.parts[0].name))
+    if not refresh:
+        with database.read() as session:
+            stored = snapshots.load(session, store_id, chosen.name, filters.key())
+        if stored is not None:
+            return Cached(chosen.decode(stored.payload), stored.computed_at, stored.compute_seconds, filters)
+    report, seconds = compute_and_store(database, store_id, dashboard, filters, now)
+    return Cached(chosen.decode(chosen.encode(report)), now, seconds, filters)
+
+
+def compute_and_store(
+    database: Database, store_id: int, dashboard: Dashboard, filters: Filters, now: datetime
+) -> tuple[Any, float]:
+    """Compute ``dashboard`` for ``filters`` in a read session and store every part. Returns the report
+    and the seconds it took."""
+    started = timer.perf_counter()
+    with database.read() as session:
+        store = store_by_id(session, store_id)
+        report = dashboard.compute(session, store, filters, now)
+    parts = {part.name: part.encode(report) for part in dashboard.parts}
+    seconds = timer.perf_counter() - started
+    snapshots.save(database, store_id, parts, filters.key(), now, seconds)
+    return report, seconds
+
+
+def refresh_store(database: Database, store_id: int, now: datetime, *, only_stale: bool = False) -> list[str]:
+    """Recompute every dashboard's default view of the store (``only_stale``: those computed more than
+    :data:`STALE_AFTER` ago or never). Returns the names of the dashboards refreshed."""
+    with database.read() as session:
+        store = store_by_id(session, store_id)
+        today = now.astimezone(ZoneInfo(store.timezone)).date()
+        due = []
+        for dashboard in DASHBOARDS.values():
+            filters = dashboard.default_filters(today)
+            computed = snapshots.computed_at(session, store_id, dashboard.parts[0].name, filters.key())
+            if not only_stale or computed is None or now - computed >= STALE_AFTER:
+                due.append((dashboard, filters))
+    for dashboard, filters in due:
+        compute_and_store(database, store_id, dashboard, filters, now)
+    return [dashboard.name for dashboard, _ in due]

@@ -1,0 +1,30 @@
+"""Tables of analytics: the cached figures of each dashboard (see ``snapshots``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from loyaldesk.kernel.orm import Base, IdType, UTCDateTime
+
+
+class AnalyticsSnapshot(Base):
+    """One dashboard's figures for one choice of filters, as computed at ``computed_at``.
+
+    ``report`` names the dashboard (``retention``, ``segments``, ...), ``params`` its filters in a canonical
+    form (``from=2026-01-01&to=2026-03-31``); ``payload`` is the report as zlib-compressed JSON. A refresh
+    replaces the row."""
+
+    __tablename__ = "analytics_snapshots"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    report: Mapped[str] = mapped_column(String(40))
+    params: Mapped[str] = mapped_column(String(200))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    compute_seconds: Mapped[float] = mapped_column(Float)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (UniqueConstraint("store_id", "report", "params"),)
