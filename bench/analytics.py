@@ -145,7 +145,9 @@ def import_data(data_dir: Path, work_dir: Path, store: str) -> tuple[str, dict[s
                 f"loyaldesk {name} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
             )
         output = result.stdout
-    report = "\n".join(line for line in output.splitlines() if "━" not in line and line.strip())
+    report = "\n".join(
+        line for line in output.splitlines() if line.strip() and not line.startswith("Importing invoices")
+    )
     return url, seconds, report
 
 

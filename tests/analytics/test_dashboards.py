@@ -184,5 +184,5 @@ def test_the_impact_page_groups_customers_by_their_support(
     assert by_group["members"][2:4] == ["1", "1.0"] and by_group["non_members"][2] == "3"
     assert by_group["response_within_target"][2] == "0"  # no SLA policy: nothing measured
     latest = client.get(f"{PAGE}/impact")  # default: the 90 days that ended 90 days ago
-    assert latest.status_code == 200 and "2026-02-14" in latest.text
+    assert latest.status_code == 200 and "2026-02-13" in latest.text
     assert client.get(f"{PAGE}/impact", params={"from": "2026-03-30", "to": "2026-03-01"}).status_code == 422

@@ -144,8 +144,8 @@ def _impact(session: Session, store: Store, filters: Filters, now: datetime) -> 
 
 
 def _impact_default(today: date) -> Filters:
-    """The 90 days that ended 90 days ago, so that their follow-up is complete."""
-    end = today - timedelta(days=DEFAULT_PERIOD_DAYS)
+    """The 90 days that ended 90 days before today, so that their follow-up (up to yesterday) is complete."""
+    end = today - timedelta(days=DEFAULT_PERIOD_DAYS + 1)
     return Filters(end, end - timedelta(days=DEFAULT_PERIOD_DAYS - 1))
 
 

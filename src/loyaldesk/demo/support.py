@@ -1,6 +1,7 @@
-"""The demo desk's last month: office hours and an SLA policy, and conversations on every channel that
-agents answered, resolved and customers rated, replayed on the seeding clock, so the inbox, the customer
-picture and the support report have something true to show."""
+"""The demo desk's last seven months: office hours and an SLA policy, and conversations on every channel
+that agents answered (sometimes late), resolved and customers rated, replayed on the seeding clock, so the
+inbox, the customer picture, the support report and the support impact page have something true to
+show."""
 
 from __future__ import annotations
 
@@ -34,8 +35,12 @@ CHANNELS = ("webchat", "webchat", "email", "email", "api")
 COMMENTS = ("Quick and friendly, thank you!", "Solved in minutes.", "", "Took a while but fine.")
 
 
+MONTHS = 7
+
+
 def seed_support(database: Database, clock: FakeClock, store_id: int, end: datetime, seed: int) -> int:
-    """About 80 conversations over the 30 days before ``end``; returns how many."""
+    """Conversations over the seven months before ``end`` (20 to 80 a month, by the
+    store's size); returns how many."""
     rng = random.Random(seed * 7 + 3)
     system = system_for(store_id, "demo")
     database.write(
@@ -76,11 +81,16 @@ def seed_support(database: Database, clock: FakeClock, store_id: int, end: datet
                 select(Customer.id).where(Customer.store_id == store_id).order_by(Customer.id).limit(400)
             )
         )
+        customer_count = len(customers)
     if not agents or not customers:
         return 0
     count = 0
-    start = end - timedelta(days=30)
-    moments = sorted(start + timedelta(minutes=rng.randrange(30 * 24 * 60)) for _ in range(80))
+    days = MONTHS * 30
+    start = end - timedelta(days=days)
+    per_month = max(20, min(80, customer_count // 5))  # customer_count is at most 400
+    moments = sorted(
+        start + timedelta(minutes=rng.randrange(days * 24 * 60)) for _ in range(per_month * MONTHS)
+    )
     for moment in moments:
         local_hour = (moment.hour + 1) % 24
         if local_hour < 7 and rng.random() < 0.8:
