@@ -288,3 +288,20 @@ def test_survey_scores_of_a_window_by_membership() -> None:
     members, others = nps(survey_scores(split.members, march)), nps(survey_scores(split.non_members, march))
     assert members is not None and members.score == 50.0  # 10 and 8: 100 * (1 - 0) / 2
     assert others is not None and others.score == -100.0  # 3
+
+
+def test_distinct_orders_are_kept_once_made_and_every_metric_agrees_on_them() -> None:
+    facts = distinct_orders(STORE)
+    assert distinct_orders(facts) is facts  # no second pass
+    split = split_by_membership(facts, {1, 3})
+    assert distinct_orders(split.members) is split.members
+    assert [fact.order_id for fact in split.members] == sorted(
+        (fact.order_id for fact in split.members),
+        key=lambda i: next(f.placed_at for f in facts if f.order_id == i),
+    )
+    for window in (Q1, Q2):
+        assert net_revenue(facts, window) == net_revenue(list(STORE), window)
+        assert active_customers(facts, window) == active_customers(list(reversed(STORE)), window)
+        assert repeat_purchase_rate(split.members, window) == repeat_purchase_rate(
+            [fact for fact in STORE if fact.customer_id in {1, 3}], window
+        )

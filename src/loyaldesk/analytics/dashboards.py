@@ -97,7 +97,7 @@ def _adapter_part(name: str, kind: type[R], keep: Callable[[Any], R] = lambda re
 class Dashboard:
     name: str
     default_filters: Callable[[date], Filters]
-    compute: Callable[[Session, Store, Filters, datetime], Any]
+    compute: Callable[[Session, Store, Filters, datetime, queries.OrderHistory], Any]
     parts: tuple[Part[Any], ...]
 
 
@@ -109,28 +109,36 @@ class Cached(Generic[R]):
     filters: Filters
 
 
-def _retention(session: Session, store: Store, filters: Filters, now: datetime) -> Any:
+def _retention(
+    session: Session, store: Store, filters: Filters, now: datetime, history: queries.OrderHistory
+) -> Any:
     window = filters.window(store.timezone)
-    orders = queries.order_facts(session, store, window.end)
+    orders = history.before(session, store, window.end)
     members = queries.member_customer_ids(session, store.id)
     ratings = queries.csat_ratings(session, store.id, window.start, window.end)
     return retention_report.build(orders, members, ratings, window, filters.end, store.timezone)
 
 
-def _segments(session: Session, store: Store, filters: Filters, now: datetime) -> Any:
+def _segments(
+    session: Session, store: Store, filters: Filters, now: datetime, history: queries.OrderHistory
+) -> Any:
     end = filters.window(store.timezone).end
-    return segment_report(queries.order_facts(session, store, end), end)
+    return segment_report(history.before(session, store, end), end)
 
 
-def _value(session: Session, store: Store, filters: Filters, now: datetime) -> Any:
+def _value(
+    session: Session, store: Store, filters: Filters, now: datetime, history: queries.OrderHistory
+) -> Any:
     end = filters.window(store.timezone).end
-    orders = queries.order_facts(session, store, end)
+    orders = history.before(session, store, end)
     return value_report(orders, end, queries.churn_signals(session, store.id, orders, end))
 
 
-def _impact(session: Session, store: Store, filters: Filters, now: datetime) -> Any:
+def _impact(
+    session: Session, store: Store, filters: Filters, now: datetime, history: queries.OrderHistory
+) -> Any:
     exposure = filters.window(store.timezone)
-    orders = queries.order_facts(session, store, exposure.end + (exposure.end - exposure.start))
+    orders = history.before(session, store, exposure.end + (exposure.end - exposure.start))
     contacted, experiences = queries.support_experiences(session, store.id, exposure.start, exposure.end)
     return impact_report.build(
         orders,
@@ -203,14 +211,19 @@ def open_dashboard(
 
 
 def compute_and_store(
-    database: Database, store_id: int, dashboard: Dashboard, filters: Filters, now: datetime
+    database: Database,
+    store_id: int,
+    dashboard: Dashboard,
+    filters: Filters,
+    now: datetime,
+    history: queries.OrderHistory | None = None,
 ) -> tuple[Any, float]:
     """Compute ``dashboard`` for ``filters`` in a read session and store every part. Returns the report
-    and the seconds it took."""
+    and the seconds it took. ``history``: orders already read for other dashboards of the same store."""
     started = timer.perf_counter()
     with database.read() as session:
         store = store_by_id(session, store_id)
-        report = dashboard.compute(session, store, filters, now)
+        report = dashboard.compute(session, store, filters, now, history or queries.OrderHistory())
     parts = {part.name: part.encode(report) for part in dashboard.parts}
     seconds = timer.perf_counter() - started
     snapshots.save(database, store_id, parts, filters.key(), now, seconds)
@@ -229,6 +242,7 @@ def refresh_store(database: Database, store_id: int, now: datetime, *, only_stal
             computed = snapshots.computed_at(session, store_id, dashboard.parts[0].name, filters.key())
             if not only_stale or computed is None or now - computed >= STALE_AFTER:
                 due.append((dashboard, filters))
+    history = queries.OrderHistory()  # read the orders once for all of them
     for dashboard, filters in due:
-        compute_and_store(database, store_id, dashboard, filters, now)
+        compute_and_store(database, store_id, dashboard, filters, now, history)
     return [dashboard.name for dashboard, _ in due]

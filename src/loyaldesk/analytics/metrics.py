@@ -22,6 +22,7 @@ Conventions:
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -122,29 +123,48 @@ def split_by_membership(
     other_facts: list[CustomerFact] = []
     for fact in facts:
         (member_facts if fact.customer_id in members else other_facts).append(fact)
+    if isinstance(facts, DistinctOrders):  # both sides stay distinct and sorted
+        return MembershipSplit(DistinctOrders(member_facts), DistinctOrders(other_facts))  # type: ignore[arg-type]
     return MembershipSplit(tuple(member_facts), tuple(other_facts))
 
 
-def distinct_orders(orders: Iterable[OrderFact]) -> tuple[OrderFact, ...]:
+class DistinctOrders(tuple[OrderFact, ...]):
+    """Orders as :func:`distinct_orders` returns them (one per ``order_id``, UTC, sorted by time and id).
+    Passing one to any function of this module skips the work of making them distinct again; any
+    subsequence of one (such as the orders of a window or of some customers) keeps those properties."""
+
+
+def distinct_orders(orders: Iterable[OrderFact]) -> DistinctOrders:
     """The distinct orders, one per ``order_id``, with ``placed_at`` converted to UTC, sorted by
     (``placed_at``, ``order_id``). Repeated identical facts count once; facts sharing an ``order_id`` that
-    name another customer, instant or amount raise ``Invalid`` on ``orders``."""
+    name another customer, instant or amount raise ``Invalid`` on ``orders``. Returns a
+    :class:`DistinctOrders` given one, unchanged."""
+    if isinstance(orders, DistinctOrders):
+        return orders
     by_id: dict[int, OrderFact] = {}
     for order in orders:
         if not isinstance(order, OrderFact):
             raise Invalid.field("orders", f"expected OrderFact items, got {type(order).__name__}")
-        fact = OrderFact(order.customer_id, order.order_id, _utc(order.placed_at), order.net_amount_minor)
+        fact = (
+            order
+            if order.placed_at.tzinfo is UTC
+            else OrderFact(order.customer_id, order.order_id, _utc(order.placed_at), order.net_amount_minor)
+        )
         known = by_id.setdefault(fact.order_id, fact)
-        if known != fact:
+        if known is not fact and known != fact:
             raise Invalid.field(
                 "orders",
                 f"order {fact.order_id} appears twice with a different customer, time or amount; "
                 "pass one fact per order, net of its refunds",
             )
-    return tuple(sorted(by_id.values(), key=lambda fact: (fact.placed_at, fact.order_id)))
+    return DistinctOrders(sorted(by_id.values(), key=_time_and_id))
 
 
-def orders_in(orders: Iterable[OrderFact], window: Window) -> tuple[OrderFact, ...]:
+def _time_and_id(fact: OrderFact) -> tuple[datetime, int]:
+    return fact.placed_at, fact.order_id
+
+
+def orders_in(orders: Iterable[OrderFact], window: Window) -> DistinctOrders:
     """The distinct orders (see :func:`distinct_orders`) placed in ``window``."""
     return _in_window(distinct_orders(orders), window)
 
@@ -334,13 +354,22 @@ def _kept_and_base(orders: Iterable[OrderFact], first: Window, second: Window) -
     return len(before & after), len(before)
 
 
-def _in_window(facts: tuple[OrderFact, ...], window: Window) -> tuple[OrderFact, ...]:
+def _in_window(facts: DistinctOrders, window: Window) -> DistinctOrders:
+    """The facts placed in ``window``, found by bisection (``facts`` are sorted by time)."""
     start, end = _utc(window.start), _utc(window.end)
-    return tuple(fact for fact in facts if start <= fact.placed_at < end)
+    low = bisect_left(facts, start, key=_placed_at)
+    high = bisect_left(facts, end, lo=low, key=_placed_at)
+    return DistinctOrders(facts[low:high])
 
 
-def _customers_between(facts: tuple[OrderFact, ...], start: datetime, end: datetime) -> set[int]:
-    return {fact.customer_id for fact in facts if start <= fact.placed_at < end}
+def _placed_at(fact: OrderFact) -> datetime:
+    return fact.placed_at
+
+
+def _customers_between(facts: DistinctOrders, start: datetime, end: datetime) -> set[int]:
+    low = bisect_left(facts, _utc(start), key=_placed_at)
+    high = bisect_left(facts, _utc(end), lo=low, key=_placed_at)
+    return {fact.customer_id for fact in facts[low:high]}
 
 
 def _scores(scores: Iterable[int], scale: range, field: str = "scores") -> tuple[int, ...]:

@@ -3,7 +3,9 @@ redemptions and expiring points, support conversations, ratings and messages. Re
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session
 from loyaldesk.analytics import sentiment
 from loyaldesk.analytics.churn import ChurnSignals
 from loyaldesk.analytics.impact_report import SupportExperience
-from loyaldesk.analytics.metrics import OrderFact
+from loyaldesk.analytics.metrics import DistinctOrders, OrderFact, distinct_orders
 from loyaldesk.commerce.models import Order
 from loyaldesk.loyalty.models import LedgerEntry, Member, PointLot
 from loyaldesk.stores.models import Store
@@ -22,27 +24,41 @@ RECENT_DAYS = 90  # support contacts and sentiment are read over this many days 
 EXPIRY_HORIZON_DAYS = 30
 
 
-def order_facts(session: Session, store: Store, until: datetime) -> list[OrderFact]:
-    """The store's orders placed before ``until`` by known customers, in the store's currency, net of
-    refunds; cancelled orders are left out (they were never a purchase)."""
-    rows = session.execute(
-        select(Order.id, Order.customer_id, Order.placed_at, Order.total, Order.refunded_total).where(
-            Order.store_id == store.id,
-            Order.customer_id.is_not(None),
-            Order.currency == store.currency,
-            Order.cancelled_at.is_(None),
-            Order.placed_at < until,
-        )
+def order_facts(session: Session, store: Store, until: datetime | None = None) -> DistinctOrders:
+    """The store's orders placed before ``until`` (all when ``None``) by known customers, in the store's
+    currency, net of refunds, as distinct orders sorted by time; cancelled orders are left out (they were
+    never a purchase)."""
+    query = select(Order.id, Order.customer_id, Order.placed_at, Order.total, Order.refunded_total).where(
+        Order.store_id == store.id,
+        Order.customer_id.is_not(None),
+        Order.currency == store.currency,
+        Order.cancelled_at.is_(None),
     )
-    return [
+    if until is not None:
+        query = query.where(Order.placed_at < until)
+    return distinct_orders(
         OrderFact(
             customer_id=int(customer_id or 0),
             order_id=int(order_id),
             placed_at=placed_at,
             net_amount_minor=max(int(total) - int(refunded or 0), 0),
         )
-        for order_id, customer_id, placed_at, total, refunded in rows
-    ]
+        for order_id, customer_id, placed_at, total, refunded in session.execute(query)
+    )
+
+
+class OrderHistory:
+    """The store's orders read once and cut at any instant, for several reports computed together."""
+
+    def __init__(self) -> None:
+        self._orders: DistinctOrders | None = None
+
+    def before(self, session: Session, store: Store, until: datetime) -> DistinctOrders:
+        if self._orders is None:
+            self._orders = order_facts(session, store)
+        return DistinctOrders(
+            self._orders[: bisect_left(self._orders, until, key=lambda fact: fact.placed_at)]
+        )
 
 
 def member_customer_ids(session: Session, store_id: int) -> frozenset[int]:
@@ -82,7 +98,7 @@ def customer_names(
 
 
 def churn_signals(
-    session: Session, store_id: int, orders: list[OrderFact], as_of_end: datetime
+    session: Session, store_id: int, orders: Sequence[OrderFact], as_of_end: datetime
 ) -> dict[int, ChurnSignals]:
     """Support and loyalty signals per customer who ordered before ``as_of_end``: open conversations (open
     or pending), a latest rating of 3 or less, conversations in the last 90 days beyond the first, negative

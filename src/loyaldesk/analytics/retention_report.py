@@ -118,15 +118,16 @@ def build(
     """Figures for everyone, members and non-members over ``window``, and the monthly cohorts up to
     ``through_month`` (orders before ``window.end``)."""
     previous = Window(window.start - (window.end - window.start), window.start)
-    split = metrics.split_by_membership(orders, member_ids)
-    parts = {"everyone": tuple(orders), "members": split.members, "non_members": split.non_members}
+    facts = metrics.distinct_orders(orders)
+    split = metrics.split_by_membership(facts, member_ids)
+    parts = {"everyone": facts, "members": split.members, "non_members": split.non_members}
     rated = {
         "everyone": [rating for _, rating in ratings],
         "members": [rating for customer, rating in ratings if customer in member_ids],
         "non_members": [rating for customer, rating in ratings if customer not in member_ids],
     }
     figures = tuple(group_figures(name, parts[name], rated[name], window, previous) for name in GROUPS)
-    cohort_orders = [order for order in orders if order.placed_at < window.end]
+    cohort_orders = metrics.DistinctOrders(order for order in facts if order.placed_at < window.end)
     return RetentionReport(
         window, previous, figures, retention_matrix(cohort_orders, through_month, time_zone)
     )

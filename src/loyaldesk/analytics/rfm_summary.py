@@ -203,6 +203,9 @@ def _to_days(values: ArrayLike | Sequence[DayLike], field: str) -> NDArray[np.in
     """Days since 1970-01-01 (UTC calendar dates) as int64."""
     array = np.asarray(values)
     if array.dtype == object:
+        aware = _aware_days(array.reshape(-1))
+        if aware is not None:
+            return aware
         array = np.array([_naive_utc(value) for value in array.reshape(-1)], dtype="datetime64[us]")
     try:
         day_array = array.astype("datetime64[D]")
@@ -211,6 +214,22 @@ def _to_days(values: ArrayLike | Sequence[DayLike], field: str) -> NDArray[np.in
     if np.any(np.isnat(day_array)):
         raise Invalid.field(field, "every transaction needs a date")
     return day_array.astype(np.int64)
+
+
+def _aware_days(values: NDArray[Any]) -> NDArray[np.int64] | None:
+    """UTC days of aware datetimes from their POSIX timestamps (fast); ``None`` when any value is something
+    else (naive datetimes, dates, strings), which the general path handles."""
+    try:
+        seconds = np.fromiter(
+            (value.timestamp() if value.tzinfo is not None else np.nan for value in values),
+            dtype=np.float64,
+            count=values.shape[0],
+        )
+    except (AttributeError, TypeError):
+        return None
+    if np.isnan(seconds).any():
+        return None
+    return np.floor_divide(seconds, 86400.0).astype(np.int64)
 
 
 def _to_day(value: DayLike, field: str) -> int:
