@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test browser lint bench screenshots clean
+.PHONY: run test install install-test install-bench browser lint bench screenshots clean
 
 ## make run: create the virtualenv, install loyaldesk, create the SQLite database, seed the demo store
 ## (first time only) and serve it at http://$(HOST):$(PORT).
@@ -20,6 +20,7 @@ test: $(VENV)/.installed-test browser
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+install-bench: $(VENV)/.installed-bench
 
 $(VENV)/.venv-created:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "loyaldesk needs Python 3.11 or newer")'
@@ -43,11 +44,18 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-bench: $(VENV)/.installed-test
+## install-bench: what bench/analytics.py compares against (lifetimes, pandas, DuckDB).
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.venv-created
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/loyalty.py
 	$(BIN)/python bench/chat.py
 	$(BIN)/python bench/email_inbound.py
+	$(BIN)/python bench/analytics.py
+	$(BIN)/python bench/analytics_refresh.py --backend sqlite --customers 100000 --orders 1000000
 
 screenshots: $(VENV)/.installed-test browser
 	$(BIN)/python scripts/screenshots.py docs/screenshots

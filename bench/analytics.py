@@ -23,7 +23,11 @@ and DuckDB in the same run, with the outputs checked equal.
    - *cohort matrix*: monthly acquisition cohorts in Europe/London through the month of the last order
      (``cohorts.retention_matrix``: customers active, retention share and net revenue per month offset);
      pandas groupby, one DuckDB query; lifetimes has none, its column runs the pandas one.
-4. *Check*: the RFM arrays must be equal exactly (frequency, recency, age) and the monetary values to 1e-9
+4. *Pages*: the four dashboards (and an opened segment) requested through the web app in-process
+   (FastAPI's TestClient, logged in as an analyst the bench adds), dated at the last order: the first request
+   computes and caches the figures, the next ``PAGE_REQUESTS`` are served from the cache (median and
+   worst, ms; goal under 200 ms).
+5. *Check*: the RFM arrays must be equal exactly (frequency, recency, age) and the monetary values to 1e-9
    relative; fitted parameters to 3 significant figures (relative difference <= 5e-4; lifetimes' alpha
    unscaled); every cohort cell exactly. Differences are printed and the exit status is 1.
 
@@ -151,7 +155,7 @@ def import_data(data_dir: Path, work_dir: Path, store: str) -> tuple[str, dict[s
     return url, seconds, report
 
 
-def load_orders(database: Database, slug: str) -> tuple[list[OrderFact], str, str]:
+def load_orders(database: Database, slug: str) -> tuple[Sequence[OrderFact], str, str]:
     """The store's order facts (all of them), its time zone and currency."""
     with database.read() as session:
         store = store_by_slug(session, slug)
@@ -216,7 +220,7 @@ class Run:
 
 @dataclass(frozen=True)
 class Context:
-    facts: list[OrderFact]
+    facts: Sequence[OrderFact]
     observation_end: date  # the UTC day after the last order
     through_month: date  # the month of the last order in the store's time zone
     time_zone: str
@@ -795,6 +799,7 @@ def main() -> None:
         database = Database(url)
         try:
             exit_code = measure(database, args.store, args.repetitions)
+            measure_pages(url, args.store, Path(scratch))
         finally:
             database.dispose()
     sys.exit(exit_code)
@@ -876,6 +881,103 @@ def measure(database: Database, slug: str, repetitions: int) -> int:
         print(f"DIFFERS {line}")
     print(f"\nload average at the end: {', '.join(f'{load:.2f}' for load in os.getloadavg())}")
     return 1 if failures or found or not all(equal.values()) else 0
+
+
+# -- pages ----------------------------------------------------------------------------------------
+PAGE_REQUESTS = 10
+ANALYST = ("bench-analyst@example.com", "bench-analyst-password")
+
+
+def _analyst(runtime: Any, store_id: int) -> None:
+    """An analyst login for the bench (added once), so that a reused database needs no known password."""
+    from sqlalchemy import select
+
+    from loyaldesk.kernel.actors import system_for
+    from loyaldesk.stores import actions as store_actions
+    from loyaldesk.stores.models import StaffAccount
+    from loyaldesk.stores.passwords import hash_password
+
+    with runtime.database.read() as session:
+        if session.scalar(select(StaffAccount.id).where(StaffAccount.email == ANALYST[0])) is not None:
+            return
+    runtime.database.write(
+        store_actions.add_staff_member,
+        system_for(store_id),
+        store_id,
+        email=ANALYST[0],
+        name="Bench analyst",
+        role="analyst",
+        password_hash=hash_password(ANALYST[1]),
+    )
+
+
+def measure_pages(url: str, slug: str, scratch: Path) -> None:
+    """Time the dashboards through the web app: the first request (computed) and cached ones."""
+    from fastapi.testclient import TestClient
+
+    from loyaldesk.runtime import Runtime
+    from loyaldesk.settings import Settings
+    from loyaldesk.web.app import create_app
+
+    settings = Settings(
+        database_url=url,
+        data_dir=scratch,
+        secret_key="bench-analytics",
+        cookie_secure=False,
+        run_background_jobs=False,
+        write_batching=False,
+    )
+    runtime = Runtime(settings)
+    with runtime.database.read() as session:
+        store = store_by_slug(session, slug)
+        last = max(order.placed_at for order in order_facts(session, store)).astimezone(
+            ZoneInfo(store.timezone)
+        )
+    _analyst(runtime, store.id)
+    day = last.date()
+    base = f"/console/{slug}/analytics"
+    pages = {
+        "Retention and cohorts (90 days)": f"{base}?from={day - timedelta(days=89)}&to={day}",
+        "Customer segments": f"{base}/segments?as_of={day}",
+        "a segment opened (champions)": f"{base}/segments?as_of={day}&segment=champions",
+        "Value and churn risk": f"{base}/value?as_of={day}",
+        "Support and loyalty impact": (
+            f"{base}/impact?from={day - timedelta(days=269)}&to={day - timedelta(days=180)}"
+        ),
+    }
+    rows = []
+    with TestClient(create_app(runtime=runtime), base_url="http://127.0.0.1") as client:
+        login = client.get("/login")
+        token = login.text.split('name="csrf_token" value="')[1].split('"')[0]
+        email, password = ANALYST
+        answer = client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token}, follow_redirects=False
+        )
+        if answer.status_code != 303:
+            print(f"\nPages: could not log in as {email} ({answer.status_code}); skipped.")
+            return
+        for label, path in pages.items():
+            start = time.perf_counter()
+            first = client.get(path)
+            cold = time.perf_counter() - start
+            cached = []
+            for _ in range(PAGE_REQUESTS):
+                start = time.perf_counter()
+                response = client.get(path)
+                cached.append(time.perf_counter() - start)
+                if response.status_code != 200:
+                    raise SystemExit(f"{path}: {response.status_code} {response.text[:200]}")
+            rows.append((label, first.status_code, cold, statistics.median(cached), max(cached)))
+    runtime.database.dispose()
+    print(
+        f"\nDashboard pages through the web app (in-process), dated {day}; "
+        f"{PAGE_REQUESTS} cached requests each, ms.\n"
+    )
+    print("| page | first request (computes) | cached, median | cached, worst | under 200 ms |")
+    print("|---|---:|---:|---:|:---:|")
+    for label, status, cold, median, worst in rows:
+        ok = "yes" if worst < 0.2 and status == 200 else "no"
+        print(f"| {label} | {cold * 1000:,.0f} | {median * 1000:,.1f} | {worst * 1000:,.1f} | {ok} |")
 
 
 if __name__ == "__main__":

@@ -109,6 +109,18 @@ def main(target: Path) -> None:
             page.screenshot(path=str(target / "sla-policies.png"), full_page=True)
             page.goto(f"{base}/console/demo/inbox-reports")
             page.screenshot(path=str(target / "support-report.png"), full_page=True)
+            page.goto(f"{base}/console/demo/analytics")
+            page.screenshot(path=str(target / "analytics-retention.png"), full_page=True)
+            page.goto(f"{base}/console/demo/analytics/segments?segment=champions")
+            page.screenshot(path=str(target / "analytics-segments.png"))
+            page.goto(f"{base}/console/demo/analytics/value")
+            page.screenshot(  # the top of the page: the at-risk list goes on for 100 customers
+                path=str(target / "analytics-value.png"),
+                full_page=True,
+                clip={"x": 0, "y": 0, "width": 1320, "height": 1500},
+            )
+            page.goto(f"{base}/console/demo/analytics/impact")
+            page.screenshot(path=str(target / "analytics-impact.png"), full_page=True)
             page.goto(f"{base}/docs")
             page.wait_for_selector(".swagger-ui .opblock")
             page.screenshot(path=str(target / "api-docs.png"))

@@ -124,7 +124,9 @@ def build(
     rated = {
         "everyone": [rating for _, rating in ratings],
         "members": [rating for customer, rating in ratings if customer in member_ids],
-        "non_members": [rating for customer, rating in ratings if customer not in member_ids],
+        "non_members": [
+            rating for customer, rating in ratings if customer is not None and customer not in member_ids
+        ],
     }
     figures = tuple(group_figures(name, parts[name], rated[name], window, previous) for name in GROUPS)
     cohort_orders = metrics.DistinctOrders(order for order in facts if order.placed_at < window.end)
