@@ -94,3 +94,8 @@ def test_segments_page_lists_and_exports_customers(
     champions = client.get(f"{PAGE}/segments", params={"as_of": "2026-03-01", "segment": "champions"})
     assert "c0@example.com" in champions.text
     assert client.get(f"{PAGE}/segments", params={"segment": "royalty"}).status_code == 422
+    table = client.get(f"{PAGE}/segments", params={"as_of": "2026-03-01", "export": "summary"})
+    summary = list(csv.reader(io.StringIO(table.text)))
+    assert summary[0] == ["segment", "label", "customers", "spend_minor"]
+    assert sum(int(row[2]) for row in summary[1:]) == 10
+    assert client.get(f"{PAGE}/segments", params={"export": "everything"}).status_code == 422

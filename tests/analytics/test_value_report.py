@@ -76,3 +76,10 @@ def test_a_short_history_is_flagged_and_lists_nobody(
     assert "too short to check the model on a holdout period" in page.text
     exported = client.get("/console/acme/analytics/value", params={"as_of": "2026-03-01", "export": "true"})
     assert next(csv.reader(io.StringIO(exported.text)))[0] == "customer_id"
+    check = client.get(
+        "/console/acme/analytics/value", params={"as_of": "2026-03-01", "export": "calibration"}
+    )
+    assert list(csv.reader(io.StringIO(check.text))) == [
+        ["repeat_purchases_before", "customers", "predicted_each", "actual_each"]
+    ]  # too short a history for a holdout check: the header alone
+    assert client.get("/console/acme/analytics/value", params={"export": "pdf"}).status_code == 422

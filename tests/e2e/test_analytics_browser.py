@@ -20,9 +20,11 @@ pytestmark = pytest.mark.e2e
 SEEDED_UNTIL = date(2026, 3, 1)  # the day before the test clock's START
 
 
-def _download(page, link_name: str) -> list[list[str]]:  # type: ignore[no-untyped-def]
+def _download(scope, link_name: str) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """Click the link (in ``scope``: the page or one of its sections) and read the CSV it downloads."""
+    page = scope.page if hasattr(scope, "page") else scope
     with page.expect_download() as info:
-        page.get_by_role("link", name=link_name).first.click()
+        scope.get_by_role("link", name=link_name).first.click()
     return list(csv.reader(io.StringIO(Path(info.value.path()).read_text())))
 
 
@@ -67,7 +69,7 @@ def test_each_dashboard_opens_fast_and_exports(live_server: str, page, db: Datab
     tabs.get_by_role("link", name="Value and churn risk").click()
     assert page.get_by_role("heading", name="At risk and valuable").is_visible()
     assert page.locator("[data-calibration], [data-fit-warnings]").count() >= 1
-    rows = _download(page, "Download CSV")
+    rows = _download(page.locator("section[aria-labelledby=risk-heading]"), "Download CSV")
     assert rows[0][0] == "customer_id"
     screenshot(page, "analytics-value")
 

@@ -105,10 +105,13 @@ def segments_page(
     console: ConsoleDep,
     as_of: Annotated[date | None, Query()] = None,
     segment: Annotated[str | None, Query(max_length=40)] = None,
-    export: Annotated[bool, Query()] = False,
+    export: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     """RFM segments of the customers who bought in the year up to ``as_of`` (default today); ``segment``
-    opens one segment's customers; ``export`` downloads the rows as CSV."""
+    opens one segment's customers; ``export=true`` downloads their rows (or everyone's) as CSV,
+    ``export=summary`` the table of segments."""
+    if export not in (None, "true", "summary"):
+        raise Invalid("unknown export", [FieldProblem("export", "true or summary")])
     filters = Filters(as_of or _today(runtime, console))
     chosen = None
     if segment is not None:
@@ -117,6 +120,10 @@ def segments_page(
         except ValueError:
             raise Invalid("unknown segment", [FieldProblem("segment", "is not an RFM segment")]) from None
     summary = _open(runtime, console, "segments", filters)
+    if export == "summary":
+        summary_rows: list[tuple[object, ...]] = [("segment", "label", "customers", "spend_minor")]
+        summary_rows += [(s.segment.value, s.label, s.count, s.spend_minor) for s in summary.report.segments]
+        return csv_download(summary_rows, f"rfm-segments-{filters.end.isoformat()}.csv")
     detail = None
     if chosen is not None or export:
         detail = _open(runtime, console, "segments", filters, part="segments_customers").report
@@ -176,12 +183,24 @@ def value_page(
     runtime: RuntimeDep,
     console: ConsoleDep,
     as_of: Annotated[date | None, Query()] = None,
-    export: Annotated[bool, Query()] = False,
+    export: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    """Predicted value (BG/NBD + Gamma-Gamma) and churn risk, and the customers at risk and valuable."""
+    """Predicted value (BG/NBD + Gamma-Gamma) and churn risk, and the customers at risk and valuable;
+    ``export=true`` downloads that list as CSV, ``export=calibration`` the holdout check."""
     filters = Filters(as_of or _today(runtime, console))
     cached = _open(runtime, console, "value", filters)
     report = cached.report
+    if export == "calibration":
+        groups = report.calibration.groups if report.calibration else ()
+        calibration: list[tuple[object, ...]] = [
+            ("repeat_purchases_before", "customers", "predicted_each", "actual_each")
+        ]
+        calibration += [
+            (g.label, g.customers, round(g.predicted_mean, 4), round(g.actual_mean, 4)) for g in groups
+        ]
+        return csv_download(calibration, f"holdout-check-{filters.end.isoformat()}.csv")
+    if export not in (None, "true"):
+        raise Invalid("unknown export", [FieldProblem("export", "true or calibration")])
     if export:
         rows: list[tuple[object, ...]] = [
             ("customer_id", "risk", "predicted_clv_minor", "value_at_risk_minor", "reasons")
