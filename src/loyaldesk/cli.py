@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -449,6 +450,39 @@ def check_ledger_command(
         table.add_row(violation.invariant, violation.detail)
     err.print(table)
     raise typer.Exit(code=1)
+
+
+@app.command("refresh-analytics")
+def refresh_analytics_command(
+    store: Annotated[
+        str | None, typer.Option(help="Refresh one store (its slug); default: every store.")
+    ] = None,
+) -> None:
+    """Compute every analytics dashboard's default view now (after an import, or from cron when the
+    server runs without background jobs) and print how long each took."""
+    from loyaldesk.analytics import dashboards
+
+    with _database() as database:
+        store_ids = [_store_id(database, store)] if store else _all_store_ids(database)
+        now = database.clock.now()
+        table = Table(title="Analytics refreshed")
+        table.add_column("Store")
+        table.add_column("Dashboards")
+        table.add_column("Seconds", justify="right")
+        for store_id in store_ids:
+            started = time.perf_counter()
+            names = dashboards.refresh_store(database, store_id, now)
+            table.add_row(str(store_id), ", ".join(names), f"{time.perf_counter() - started:.1f}")
+    out.print(table)
+
+
+def _all_store_ids(database: Database) -> list[int]:
+    from sqlalchemy import select
+
+    from loyaldesk.stores.models import Store
+
+    with database.read() as session:
+        return list(session.scalars(select(Store.id).order_by(Store.id)))
 
 
 def main() -> None:  # pragma: no cover

@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from loyaldesk.analytics import impact_report
 from loyaldesk.analytics.impact_report import SupportExperience
-from loyaldesk.analytics.jobs import refresh_dashboards
+from loyaldesk.analytics.jobs import refresh_dashboards, refresh_lock_free, start_refresh
 from loyaldesk.analytics.metrics import OrderFact, Window
 from loyaldesk.analytics.models import AnalyticsSnapshot
+from loyaldesk.cli import app
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
+from loyaldesk.settings import get_settings
 from loyaldesk.stores.models import StaffAccount
 from loyaldesk.support import actions, contacts, csat
 from tests.analytics.test_retention_page import PAGE, place
@@ -186,3 +191,36 @@ def test_the_impact_page_groups_customers_by_their_support(
     latest = client.get(f"{PAGE}/impact")  # default: the 90 days that ended 90 days ago
     assert latest.status_code == 200 and "2026-02-13" in latest.text
     assert client.get(f"{PAGE}/impact", params={"from": "2026-03-30", "to": "2026-03-01"}).status_code == 422
+
+
+def test_refresh_analytics_command_and_the_job_thread(
+    client: TestClient,
+    db: Database,
+    store: StoreHandle,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: FakeClock,
+) -> None:
+    place(client, store, "1", "ann", "2026-02-05T10:00:00+00:00", 1000)
+    monkeypatch.setenv("LOYALDESK_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["refresh-analytics", "--store", "acme"])
+        missing = CliRunner().invoke(app, ["refresh-analytics", "--store", "nope"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "retention, segments, value, impact" in result.output
+    assert missing.exit_code == 1
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(AnalyticsSnapshot)) == 5
+
+    # The background job hands the work to a thread of its own, one at a time.
+    clock.advance(timedelta(hours=7))
+    assert start_refresh(db) == 1
+    deadline = time.monotonic() + 30
+    while not refresh_lock_free() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert refresh_lock_free()
+    with db.read() as session:  # every default view was computed again by the thread
+        assert session.scalar(select(func.min(AnalyticsSnapshot.computed_at))) == clock.now()
