@@ -20,14 +20,16 @@ Conventions:
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from loyaldesk.analytics.metrics import OrderFact, distinct_orders
+import numpy as np
+from numpy.typing import NDArray
+
+from loyaldesk.analytics.metrics import DistinctOrders, OrderFact, distinct_orders
 from loyaldesk.kernel.errors import Invalid
 
 Cell = str | int | float | None
@@ -104,30 +106,37 @@ def retention_matrix(
     if isinstance(through_month, datetime) or not isinstance(through_month, date):
         raise Invalid.field("through_month", "must be a date naming a month, not a datetime")
     last = _month_number(through_month)
-    observed: list[tuple[int, int, int]] = []  # (customer, month number, net amount)
-    for order in distinct_orders(orders):
-        month = _month_number(order.placed_at.astimezone(zone))
-        if month <= last:
-            observed.append((order.customer_id, month, order.net_amount_minor))
-
-    cohort_of: dict[int, int] = {}
-    for customer, month, _ in observed:
-        cohort_of[customer] = min(month, cohort_of.get(customer, month))
-    sizes = Counter(cohort_of.values())
-    active: defaultdict[tuple[int, int], set[int]] = defaultdict(set)  # (cohort, offset) -> customers
-    revenue: defaultdict[tuple[int, int], int] = defaultdict(int)
-    for customer, month, amount in observed:
-        key = (cohort_of[customer], month - cohort_of[customer])
-        active[key].add(customer)
-        revenue[key] += amount
-
-    offsets = last - min(sizes) + 1 if sizes else 0
+    facts = distinct_orders(orders)
+    if not facts or _month_number(facts[0].placed_at.astimezone(zone)) > last:
+        return RetentionMatrix(time_zone, _month_start(last), 0, ())
+    customers, months, amounts = _order_months(facts, zone, last)
+    base = int(months.min())
+    span = last - base + 1  # months from the earliest cohort through ``through_month``
+    ids, customer_index = np.unique(customers, return_inverse=True)
+    cohort_of = np.full(ids.size, last, dtype=np.int64)
+    np.minimum.at(cohort_of, customer_index, months)
+    # Cells are numbered (cohort - base) * span + offset.
+    order_cell = (cohort_of[customer_index] - base) * span + (months - cohort_of[customer_index])
+    revenue = np.zeros(span * span, dtype=np.int64)
+    np.add.at(revenue, order_cell, amounts)
+    active_cell = np.unique(customer_index * span + (months - base))  # one per customer and month
+    active_customer, active_month = active_cell // span, active_cell % span + base
+    active = np.bincount(
+        (cohort_of[active_customer] - base) * span + (active_month - cohort_of[active_customer]),
+        minlength=span * span,
+    )
+    sizes = np.bincount(cohort_of - base, minlength=span)
+    first_cohort = base + int(np.flatnonzero(sizes)[0])
+    offsets = last - first_cohort + 1
     rows = []
-    for cohort in sorted(sizes):
-        size, observed_offsets = sizes[cohort], last - cohort + 1
+    for cohort in range(first_cohort, last + 1):
+        size = int(sizes[cohort - base])
+        if size == 0:
+            continue
+        observed_offsets = last - cohort + 1
+        cells = range((cohort - base) * span, (cohort - base) * span + offsets)
         counts = tuple(
-            len(active.get((cohort, offset), ())) if offset < observed_offsets else None
-            for offset in range(offsets)
+            int(active[cell]) if offset < observed_offsets else None for offset, cell in enumerate(cells)
         )
         rows.append(
             CohortRow(
@@ -136,12 +145,34 @@ def retention_matrix(
                 active=counts,
                 retention=tuple(None if count is None else count / size for count in counts),
                 revenue_minor=tuple(
-                    revenue.get((cohort, offset), 0) if offset < observed_offsets else None
-                    for offset in range(offsets)
+                    int(revenue[cell]) if offset < observed_offsets else None
+                    for offset, cell in enumerate(cells)
                 ),
             )
         )
     return RetentionMatrix(time_zone, _month_start(last), offsets, tuple(rows))
+
+
+def _order_months(
+    facts: DistinctOrders, zone: ZoneInfo, last: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """(customer, local month number, net amount) of the orders up to month ``last``. The facts are sorted
+    by time, so each order's month is found by bisection among the instants the local months begin."""
+    seconds = np.fromiter((fact.placed_at.timestamp() for fact in facts), dtype=np.float64, count=len(facts))
+    first = _month_number(facts[0].placed_at.astimezone(zone))
+    final = _month_number(facts[-1].placed_at.astimezone(zone))
+    starts = np.array(
+        [
+            datetime.combine(_month_start(month), time(), zone).timestamp()
+            for month in range(first + 1, final + 1)
+        ],
+        dtype=np.float64,
+    )
+    months = first + np.searchsorted(starts, seconds, side="right").astype(np.int64)
+    keep = months <= last
+    customers = np.fromiter((fact.customer_id for fact in facts), dtype=np.int64, count=len(facts))
+    amounts = np.fromiter((fact.net_amount_minor for fact in facts), dtype=np.int64, count=len(facts))
+    return customers[keep], months[keep], amounts[keep]
 
 
 def _zone(name: str) -> ZoneInfo:
