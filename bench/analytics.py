@@ -76,6 +76,7 @@ from loyaldesk.analytics.rfm_summary import summarize_transactions
 from loyaldesk.domains import load_all
 from loyaldesk.kernel.db import Database
 from loyaldesk.stores import store_by_slug
+from loyaldesk_cli import run_commands
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "online_retail"
@@ -113,42 +114,20 @@ def import_data(data_dir: Path, work_dir: Path, store: str) -> tuple[str, dict[s
     if database.exists():
         raise SystemExit(f"{database} exists: reuse it with --database-url sqlite:///{database}")
     url = f"sqlite:///{database}"
-    environment = os.environ | {
-        "LOYALDESK_DATABASE_URL": url,
-        "LOYALDESK_DATA_DIR": str(work_dir),
-        "COLUMNS": "100",
-    }
-    command = Path(sys.executable).with_name("loyaldesk")
     password = "bench-owner-password\n"
     owner = ["--currency", "GBP", "--timezone", TIME_ZONE, "--owner-email", "bench@example.com"]
-    steps = {
-        "migrate": ([str(command), "migrate"], None),
-        "stores create": (
-            [str(command), "stores", "create", "--slug", store, "--name", "Online Retail", *owner],
-            password * 2,
-        ),
-        "import orders": ([str(command), "import", "orders", "--store", store, *map(str, files)], None),
-    }
-    seconds: dict[str, float] = {}
-    output = ""
-    for name, (arguments, stdin) in steps.items():
-        start = time.perf_counter()
-        # A new session has no terminal, so the password prompt reads the piped answer.
-        result = subprocess.run(
-            arguments,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=environment,
-            cwd=work_dir,
-            start_new_session=True,
-        )
-        seconds[name] = time.perf_counter() - start
-        if result.returncode != 0:
-            raise SystemExit(
-                f"loyaldesk {name} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-            )
-        output = result.stdout
+    seconds, output = run_commands(
+        {
+            "migrate": (["migrate"], None),
+            "stores create": (
+                ["stores", "create", "--slug", store, "--name", "Online Retail", *owner],
+                password * 2,
+            ),
+            "import orders": (["import", "orders", "--store", store, *map(str, files)], None),
+        },
+        url,
+        work_dir,
+    )
     report = "\n".join(
         line for line in output.splitlines() if line.strip() and not line.startswith("Importing invoices")
     )

@@ -80,6 +80,8 @@ from numpy.typing import NDArray
 from sqlalchemy import JSON, Engine, Table, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
 
+from loyaldesk_cli import run_commands
+
 ROOT = Path(__file__).resolve().parents[1]
 ANALYTICS_SOURCE = ROOT / "src" / "loyaldesk" / "analytics"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_analytics"
@@ -667,41 +669,16 @@ def empty_postgres(url: str) -> None:
 
 def cli(url: str, work_dir: Path) -> dict[str, float]:
     """``loyaldesk migrate`` and ``loyaldesk stores create``; seconds of each."""
-    environment = os.environ | {
-        "LOYALDESK_DATABASE_URL": url,
-        "LOYALDESK_DATA_DIR": str(work_dir),
-        "COLUMNS": "100",
-    }
-    command = str(Path(sys.executable).with_name("loyaldesk"))
     password = "bench-owner-password\n"
-    steps: dict[str, tuple[list[str], str | None]] = {
-        "migrate": ([command, "migrate"], None),
-        "stores create": (
-            [
-                command, "stores", "create", "--slug", STORE_SLUG, "--name", "Synthetic",
-                "--currency", CURRENCY, "--timezone", TIME_ZONE, "--owner-email", OWNER_EMAIL,
-            ],
-            password * 2,
-        ),
-    }  # fmt: skip
-    seconds: dict[str, float] = {}
-    for name, (arguments, stdin) in steps.items():
-        started = time.perf_counter()
-        # A new session has no terminal, so the password prompt reads the piped answer.
-        result = subprocess.run(
-            arguments,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env=environment,
-            cwd=work_dir,
-            start_new_session=True,
-        )
-        seconds[name] = time.perf_counter() - started
-        if result.returncode != 0:
-            raise SystemExit(
-                f"loyaldesk {name} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-            )
+    store = ["--slug", STORE_SLUG, "--name", "Synthetic", "--currency", CURRENCY, "--timezone", TIME_ZONE]
+    seconds, _ = run_commands(
+        {
+            "migrate": (["migrate"], None),
+            "stores create": (["stores", "create", *store, "--owner-email", OWNER_EMAIL], password * 2),
+        },
+        url,
+        work_dir,
+    )
     return seconds
 
 
