@@ -224,3 +224,17 @@ def test_refresh_analytics_command_and_the_job_thread(
     assert refresh_lock_free()
     with db.read() as session:  # every default view was computed again by the thread
         assert session.scalar(select(func.min(AnalyticsSnapshot.computed_at))) == clock.now()
+
+
+def test_dates_out_of_reach_are_refused_by_name(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    login(client, make_staff(db, store, "analyst", password_hash))
+    for path, params, field in (
+        (f"{PAGE}/segments", {"as_of": "9999-12-31"}, "as_of"),
+        (f"{PAGE}/value", {"as_of": "0001-01-01"}, "as_of"),
+        (PAGE, {"from": "2026-01-01", "to": "9999-12-31"}, "to"),
+        (f"{PAGE}/impact", {"from": "1900-01-01", "to": "1900-03-01"}, "from"),
+    ):
+        refused = client.get(path, params=params)
+        assert refused.status_code == 422 and field in refused.text, (path, refused.text)

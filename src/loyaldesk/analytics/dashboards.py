@@ -68,15 +68,31 @@ class Filters:
         return Window(start, end)
 
 
+EARLIEST = date(1970, 1, 1)
+
+
 def period(
     start: date | None, end: date | None, today: date, default_days: int = DEFAULT_PERIOD_DAYS
 ) -> Filters:
     """Filters for a period chosen on a page (defaults: the ``default_days`` up to ``today``)."""
-    end = end or today
-    start = start or end - timedelta(days=default_days - 1)
+    end = _within_reach(end or today, today, "to")
+    start = _within_reach(start or end - timedelta(days=default_days - 1), today, "from")
     if start > end or (end - start).days >= MAX_PERIOD_DAYS:
         raise Invalid("choose a period", [FieldProblem("from", "must be before `to`, at most a year apart")])
     return Filters(end, start)
+
+
+def as_of(day: date | None, today: date) -> Filters:
+    """Filters for an "as of" date chosen on a page (default ``today``)."""
+    return Filters(_within_reach(day or today, today, "as_of"))
+
+
+def _within_reach(day: date, today: date, field: str) -> date:
+    if not EARLIEST <= day <= today + timedelta(days=MAX_PERIOD_DAYS):
+        raise Invalid(
+            "choose another date", [FieldProblem(field, "must be between 1970 and a year from now")]
+        )
+    return day
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from loyaldesk.analytics import impact_report, queries, retention_report
+from loyaldesk.analytics import dashboards, impact_report, queries, retention_report
 from loyaldesk.analytics.dashboards import DASHBOARDS, Cached, Filters, open_dashboard, period
 from loyaldesk.analytics.segments import CSV_HEADER, Segment, segment_rows
 from loyaldesk.kernel.errors import FieldProblem, Invalid
@@ -112,7 +112,7 @@ def segments_page(
     ``export=summary`` the table of segments."""
     if export not in (None, "true", "summary"):
         raise Invalid("unknown export", [FieldProblem("export", "true or summary")])
-    filters = Filters(as_of or _today(runtime, console))
+    filters = dashboards.as_of(as_of, _today(runtime, console))
     chosen = None
     if segment is not None:
         try:
@@ -187,7 +187,7 @@ def value_page(
 ) -> Response:
     """Predicted value (BG/NBD + Gamma-Gamma) and churn risk, and the customers at risk and valuable;
     ``export=true`` downloads that list as CSV, ``export=calibration`` the holdout check."""
-    filters = Filters(as_of or _today(runtime, console))
+    filters = dashboards.as_of(as_of, _today(runtime, console))
     cached = _open(runtime, console, "value", filters)
     report = cached.report
     if export == "calibration":
@@ -282,7 +282,7 @@ def refresh(
         filters = period(start, end, _today(runtime, console))
         query = {"from": filters.start.isoformat() if filters.start else "", "to": filters.end.isoformat()}
     else:
-        filters = Filters(as_of or _today(runtime, console))
+        filters = dashboards.as_of(as_of, _today(runtime, console))
         query = {"as_of": filters.end.isoformat()}
     open_dashboard(runtime.database, console.store.id, dashboard, filters, runtime.clock.now(), refresh=True)
     return RedirectResponse(
