@@ -59,6 +59,9 @@ def test_create_read_update_and_upsert_a_customer(client: TestClient, store: Sto
 
     by_external = client.get("/api/v1/customers/by-external-id/c-43", headers=store.auth)
     assert by_external.json()["email"] == "new@example.com"
+    # A blank id (found by schemathesis: a lone carriage return) is refused by name, not a server error.
+    blank = client.put("/api/v1/customers/by-external-id/%0D", headers=store.auth, json={})
+    assert blank.status_code == 422 and "external_id" in blank.text
 
     timeline = client.get(f"/api/v1/customers/{customer['id']}/timeline", headers=store.auth).json()["data"]
     titles = [item["title"] for item in timeline]

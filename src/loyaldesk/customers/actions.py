@@ -21,7 +21,7 @@ from loyaldesk.customers.schemas import CustomerCreate, CustomerProfile
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.bulk import bulk_insert, lookup_by_keys
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.kernel.errors import Conflict, NotFound
+from loyaldesk.kernel.errors import Conflict, Invalid, NotFound
 from loyaldesk.kernel.ids import reserve_ids
 from loyaldesk.stores import Permission, authorize, record_audit
 
@@ -153,8 +153,12 @@ def upsert_customer(
     *,
     source: str = "api",
 ) -> UpsertResult:
-    """Create the customer with this ``external_id``, or update the fields present in ``data``."""
+    """Create the customer with this ``external_id`` (surrounding whitespace ignored), or update the fields
+    present in ``data``."""
     _check_store(actor, store_id, "customers:write", Permission.EDIT_CUSTOMERS)
+    external_id = external_id.strip()
+    if not external_id:
+        raise Invalid.field("external_id", "must not be empty or only whitespace")
     query = select(Customer).where(Customer.store_id == store_id, Customer.external_id == external_id)
     if uow.is_postgresql:
         query = query.with_for_update()
