@@ -103,3 +103,12 @@ def test_the_report_page_and_its_csv_exports(
     )
     client.cookies.clear()
     assert client.get("/console/acme/inbox-reports", follow_redirects=False).status_code in (303, 401)
+
+
+def test_report_dates_out_of_reach_are_refused_by_name(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    login(client, make_staff(db, store, "admin", password_hash))
+    refused = client.get("/console/acme/inbox-reports", params={"from": "2026-01-01", "to": "9999-12-31"})
+    assert refused.status_code == 422, refused.text
+    assert "to: must be between 1970 and a year from now" in refused.text

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time as timer
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,7 @@ from loyaldesk.analytics.segments_report import (
 )
 from loyaldesk.analytics.value_report import ValueReport, value_report
 from loyaldesk.kernel.db import Database
-from loyaldesk.kernel.errors import FieldProblem, Invalid
+from loyaldesk.kernel.periods import choose_period, day_bounds, within_reach
 from loyaldesk.stores import store_by_id
 from loyaldesk.stores.models import Store
 
@@ -60,39 +60,22 @@ class Filters:
 
     def window(self, time_zone: str) -> Window:
         """The half-open instants from the start of ``start`` (or of time) to the end of ``end``."""
-        zone = ZoneInfo(time_zone)
-        end = datetime.combine(self.end + timedelta(days=1), time(), zone)
-        start = (
-            datetime.combine(self.start, time(), zone) if self.start else datetime.min.replace(tzinfo=zone)
-        )
-        return Window(start, end)
-
-
-EARLIEST = date(1970, 1, 1)
+        return Window(*day_bounds(self.start, self.end, time_zone))
 
 
 def period(
     start: date | None, end: date | None, today: date, default_days: int = DEFAULT_PERIOD_DAYS
 ) -> Filters:
     """Filters for a period chosen on a page (defaults: the ``default_days`` up to ``today``)."""
-    end = _within_reach(end or today, today, "to")
-    start = _within_reach(start or end - timedelta(days=default_days - 1), today, "from")
-    if start > end or (end - start).days >= MAX_PERIOD_DAYS:
-        raise Invalid("choose a period", [FieldProblem("from", "must be before `to`, at most a year apart")])
-    return Filters(end, start)
+    chosen_start, chosen_end = choose_period(
+        start, end, today, default_days=default_days, max_days=MAX_PERIOD_DAYS
+    )
+    return Filters(chosen_end, chosen_start)
 
 
 def as_of(day: date | None, today: date) -> Filters:
     """Filters for an "as of" date chosen on a page (default ``today``)."""
-    return Filters(_within_reach(day or today, today, "as_of"))
-
-
-def _within_reach(day: date, today: date, field: str) -> date:
-    if not EARLIEST <= day <= today + timedelta(days=MAX_PERIOD_DAYS):
-        raise Invalid(
-            "choose another date", [FieldProblem(field, "must be between 1970 and a year from now")]
-        )
-    return day
+    return Filters(within_reach(day or today, today, "as_of"))
 
 
 @dataclass(frozen=True)

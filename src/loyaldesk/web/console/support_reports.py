@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from loyaldesk.kernel.errors import FieldProblem, Invalid
+from loyaldesk.kernel.periods import choose_period, day_bounds
 from loyaldesk.stores import Permission
 from loyaldesk.support.reports import WEEKDAYS, SupportReport, support_report
 from loyaldesk.web.console.csv_download import csv_download
@@ -86,16 +87,9 @@ def reports_page(
 ) -> Response:
     """Conversations opened from ``from`` to ``to`` (inclusive, store dates; default: the last 30 days)."""
     console.require(Permission.VIEW_CONVERSATIONS)
-    zone = ZoneInfo(console.store.timezone)
-    today = runtime.clock.now().astimezone(zone).date()
-    end = end or today
-    start = start or end - timedelta(days=29)
-    if start > end or (end - start).days > 731:
-        raise Invalid(
-            "choose a period", [FieldProblem("from", "must be before `to`, at most two years apart")]
-        )
-    begin = datetime.combine(start, time(), zone)
-    finish = datetime.combine(end + timedelta(days=1), time(), zone)
+    today = runtime.clock.now().astimezone(ZoneInfo(console.store.timezone)).date()
+    start, end = choose_period(start, end, today, default_days=30, max_days=732)
+    begin, finish = day_bounds(start, end, console.store.timezone)
     with runtime.database.read() as session:
         report = support_report(session, console.store.id, begin, finish, console.store.timezone)
     if export is not None:
