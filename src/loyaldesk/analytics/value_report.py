@@ -10,6 +10,7 @@ predicted CLV at or above the median of the customers with a positive one; "at r
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -184,6 +185,13 @@ def holdout_check(
             )
     except (Invalid, ValueError, FloatingPointError) as error:
         return None, 0.0, [f"The model could not be checked on a holdout period: {error}"]
+    if not math.isfinite(calibration.predicted_total):
+        # A fit on a short calibration history can forecast NaN; a cached report must hold numbers only.
+        return (
+            None,
+            0.0,
+            ["The model could not be checked on a holdout period: its forecast is not a number."],
+        )
     weeks = summary.holdout_duration
     return calibration, weeks, [f"Holdout check ({weeks:.0f} weeks): {text}" for text in calibration.warnings]
 

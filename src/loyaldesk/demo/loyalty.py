@@ -369,10 +369,9 @@ class DemoLoyalty:
             if number == 0:  # one keystroke away from the referrer's own address
                 fake_email, fake_phone = f"{local}9@{domain}", None
             else:  # another mailbox, but the referrer's own phone
-                fake_email, fake_phone = (
-                    f"{(first or 'a').lower()}.{(last or 'b').lower()[:3]}.nl@mail.example",
-                    phone,
-                )
+                # Letters only: a surname such as "de Vries" must still make a valid address.
+                initials = "".join(c for c in (last or "b").lower() if c.isalpha())[:3] or "b"
+                fake_email, fake_phone = f"{(first or 'a').lower()}.{initials}.nl@mail.example", phone
             ref = CustomerRef(
                 external_id=f"C9{number:05d}",
                 email=fake_email,

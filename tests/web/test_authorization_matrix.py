@@ -1,0 +1,1074 @@
+"""The authorization matrix: every route of the app, HTTP and WebSocket, says who may call it, and each is
+called by everyone who may not.
+
+``MATRIX`` holds one entry per (method, path) of the application. ``test_every_route_has_an_entry`` fails
+when a route is added without its entry (or an entry outlives its route), so that nobody can add a URL
+without saying who may reach it. Each entry is then checked, in one test per route, against the callers it
+must refuse:
+
+* anonymous callers (no key, no session, no signature);
+* another store: its API key, its owner's console session, its shopper signature or webhook secret;
+* an API key holding every scope but the one the route needs (and a key with only that scope gets in);
+* each console role without the route's permission (and each role with it gets past the check);
+* a shopper signature for someone else, a forged or foreign widget ticket, a rating link for another
+  conversation.
+
+A refused write must change nothing: the whole database is fingerprinted before and after.
+
+The world is the demo store (seeded small) plus a second store, built once for the module on SQLite:
+authorization is decided in Python, the same on every backend, and is tested per backend elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+from starlette.routing import Mount
+from starlette.websockets import WebSocketDisconnect
+
+from loyaldesk.demo.seed import DEMO_PASSWORD, DEMO_SLUG, DEMO_STAFF, seed_demo
+from loyaldesk.kernel.actors import SYSTEM, system_for
+from loyaldesk.kernel.db import Database
+from loyaldesk.kernel.orm import Base
+from loyaldesk.runtime import Runtime
+from loyaldesk.settings import Settings
+from loyaldesk.stores import actions as store_actions
+from loyaldesk.stores.credentials import shopper_signature
+from loyaldesk.stores.passwords import hash_password
+from loyaldesk.stores.rules import API_SCOPES, Permission, Role, has_permission
+from loyaldesk.support.actions import post_customer_message
+from loyaldesk.support.attachments import NewAttachment
+from loyaldesk.support.contacts import identify_contact
+from loyaldesk.web.app import create_app
+from tests.factories import TEST_PASSWORD, csrf_of
+
+# --------------------------------------------------------------------------------------------------------
+# Who may call what
+
+
+@dataclass(frozen=True)
+class Public:
+    """Anyone may call it. ``why`` says why that is right; ``rate_limited`` names what bounds a stranger."""
+
+    why: str
+    rate_limited: str
+
+
+@dataclass(frozen=True)
+class StoreApi:
+    """A store backend with an API key holding ``scope`` (None: any key of the store); the key's store is
+    the only store it sees."""
+
+    scope: str | None
+
+
+@dataclass(frozen=True)
+class Console:
+    """A logged-in staff member of the store in the path whose role grants ``permission`` (None: any)."""
+
+    permission: Permission | None
+
+
+@dataclass(frozen=True)
+class Account:
+    """Any logged-in staff member, about their own account (no store in the path)."""
+
+
+@dataclass(frozen=True)
+class Shopper:
+    """A shopper of the store in the path, identified by the store's signature of their customer id."""
+
+
+@dataclass(frozen=True)
+class WidgetTicket:
+    """The holder of a widget ticket (issued on the widget socket) for the store in the path."""
+
+
+@dataclass(frozen=True)
+class RatingLink:
+    """Whoever holds the rating link the store mailed for the conversation in the path."""
+
+
+@dataclass(frozen=True)
+class SignedWebhook:
+    """A sender holding the secret of the store or channel in the path (HMAC over the body)."""
+
+
+@dataclass(frozen=True)
+class WidgetSocket:
+    """Visitors and signed-in shoppers on a page of an origin the store allows."""
+
+
+@dataclass(frozen=True)
+class ConsoleSocket:
+    """Logged-in staff of the store in the path who may view its conversations."""
+
+
+Access = (
+    Public
+    | StoreApi
+    | Console
+    | Account
+    | Shopper
+    | WidgetTicket
+    | RatingLink
+    | SignedWebhook
+    | WidgetSocket
+    | ConsoleSocket
+)
+
+ANYONE_LOGGED_IN = Console(None)
+P = Permission
+
+MATRIX: dict[tuple[str, str], Access] = {
+    # The server itself, its documentation and its static files.
+    ("GET", "/healthz"): Public("a load balancer's health check", rate_limited="per address"),
+    ("GET", "/docs"): Public("the API's documentation", rate_limited="per address"),
+    ("GET", "/openapi.json"): Public("the API's schema", rate_limited="per address"),
+    ("HEAD", "/openapi.json"): Public("the API's schema", rate_limited="per address"),
+    ("MOUNT", "/static"): Public("stylesheets, scripts and the widget's assets", rate_limited="per address"),
+    ("MOUNT", "/docs-static"): Public("the API documentation's assets", rate_limited="per address"),
+    ("GET", "/"): Public("sends visitors to the console or the login page", rate_limited="per address"),
+    # Logging in and out.
+    ("GET", "/login"): Public("the login form", rate_limited="per address"),
+    ("POST", "/login"): Public("logging in", rate_limited="failed logins per account and per address"),
+    ("POST", "/logout"): Account(),
+    ("GET", "/console"): Account(),
+    ("GET", "/console/account"): Account(),
+    ("POST", "/console/account/password"): Account(),
+    ("GET", "/console/switch"): Account(),
+    # The store's backend: /api/v1.
+    ("GET", "/api/v1/store"): StoreApi(None),
+    ("GET", "/api/v1/events"): StoreApi("events:read"),
+    ("GET", "/api/v1/customers"): StoreApi("customers:read"),
+    ("POST", "/api/v1/customers"): StoreApi("customers:write"),
+    ("GET", "/api/v1/customers/by-external-id/{external_id}"): StoreApi("customers:read"),
+    ("PUT", "/api/v1/customers/by-external-id/{external_id}"): StoreApi("customers:write"),
+    ("GET", "/api/v1/customers/{customer_id}"): StoreApi("customers:read"),
+    ("PATCH", "/api/v1/customers/{customer_id}"): StoreApi("customers:write"),
+    ("POST", "/api/v1/customers/{customer_id}/erase"): StoreApi("customers:erase"),
+    ("GET", "/api/v1/customers/{customer_id}/export"): StoreApi("customers:export"),
+    ("GET", "/api/v1/customers/{customer_id}/timeline"): StoreApi("customers:read"),
+    ("GET", "/api/v1/orders"): StoreApi("orders:read"),
+    ("POST", "/api/v1/orders"): StoreApi("orders:write"),
+    ("POST", "/api/v1/orders/batch"): StoreApi("orders:write"),
+    ("GET", "/api/v1/orders/by-external-id/{external_id}"): StoreApi("orders:read"),
+    ("GET", "/api/v1/orders/{order_id}"): StoreApi("orders:read"),
+    ("POST", "/api/v1/orders/{order_id}/refunds"): StoreApi("orders:write"),
+    ("POST", "/api/v1/orders/{order_id}/status"): StoreApi("orders:write"),
+    ("GET", "/api/v1/products"): StoreApi("products:read"),
+    ("POST", "/api/v1/products"): StoreApi("products:write"),
+    ("POST", "/api/v1/products/batch"): StoreApi("products:write"),
+    ("GET", "/api/v1/products/{product_id}"): StoreApi("products:read"),
+    ("GET", "/api/v1/loyalty/program"): StoreApi("loyalty:read"),
+    ("PATCH", "/api/v1/loyalty/program"): StoreApi("loyalty:write"),
+    ("GET", "/api/v1/loyalty/overview"): StoreApi("loyalty:read"),
+    ("GET", "/api/v1/loyalty/rules"): StoreApi("loyalty:read"),
+    ("POST", "/api/v1/loyalty/rules"): StoreApi("loyalty:write"),
+    ("GET", "/api/v1/loyalty/rules/{rule_id}"): StoreApi("loyalty:read"),
+    ("PUT", "/api/v1/loyalty/rules/{rule_id}"): StoreApi("loyalty:write"),
+    ("GET", "/api/v1/loyalty/tiers"): StoreApi("loyalty:read"),
+    ("POST", "/api/v1/loyalty/tiers"): StoreApi("loyalty:write"),
+    ("PUT", "/api/v1/loyalty/tiers/{tier_id}"): StoreApi("loyalty:write"),
+    ("GET", "/api/v1/loyalty/rewards"): StoreApi("loyalty:read"),
+    ("POST", "/api/v1/loyalty/rewards"): StoreApi("loyalty:write"),
+    ("GET", "/api/v1/loyalty/rewards/{reward_id}"): StoreApi("loyalty:read"),
+    ("PUT", "/api/v1/loyalty/rewards/{reward_id}"): StoreApi("loyalty:write"),
+    ("POST", "/api/v1/loyalty/members"): StoreApi("loyalty:write"),
+    ("GET", "/api/v1/loyalty/members/by-customer/{customer_id}"): StoreApi("loyalty:read"),
+    ("GET", "/api/v1/loyalty/members/{member_id}"): StoreApi("loyalty:read"),
+    ("GET", "/api/v1/loyalty/members/{member_id}/history"): StoreApi("loyalty:read"),
+    ("GET", "/api/v1/loyalty/members/{member_id}/offers"): StoreApi("loyalty:read"),
+    ("GET", "/api/v1/loyalty/members/{member_id}/codes"): StoreApi("loyalty:read"),
+    ("POST", "/api/v1/loyalty/members/{member_id}/adjustments"): StoreApi("loyalty:write"),
+    ("POST", "/api/v1/loyalty/members/{member_id}/redemptions"): StoreApi("loyalty:write"),
+    ("PUT", "/api/v1/loyalty/members/{member_id}/tier-override"): StoreApi("loyalty:write"),
+    ("POST", "/api/v1/loyalty/codes/{code}/use"): StoreApi("loyalty:write"),
+    ("POST", "/api/v1/loyalty/codes/{code}/cancel"): StoreApi("loyalty:write"),
+    ("POST", "/api/v1/loyalty/events"): StoreApi("loyalty:write"),
+    ("POST", "/api/v1/loyalty/events/dry-run"): StoreApi("loyalty:read"),
+    ("POST", "/api/v1/loyalty/orders/dry-run"): StoreApi("loyalty:read"),
+    ("GET", "/api/v1/loyalty/referrals"): StoreApi("loyalty:read"),
+    ("POST", "/api/v1/loyalty/referrals"): StoreApi("loyalty:write"),
+    ("POST", "/api/v1/loyalty/referrals/{referral_id}/approve"): StoreApi("loyalty:write"),
+    ("POST", "/api/v1/loyalty/referrals/{referral_id}/reject"): StoreApi("loyalty:write"),
+    # Signed inbound webhooks.
+    ("POST", "/webhooks/shopify/{store_slug}"): SignedWebhook(),
+    ("POST", "/channels/api/{channel_id}/messages"): SignedWebhook(),
+    # Shoppers: the member page and API, the widget, rating links.
+    ("GET", "/m/{store_slug}"): Shopper(),
+    ("POST", "/m/{store_slug}/join"): Shopper(),
+    ("POST", "/m/{store_slug}/redeem"): Shopper(),
+    ("GET", "/m/{store_slug}/theme.css"): Public("the store's colours for its member page", "per address"),
+    ("GET", "/r/{store_slug}/{code}"): Public("a referral invitation a shopper shares", "per address"),
+    ("GET", "/member-api/v1/{store_slug}/me"): Shopper(),
+    ("GET", "/member-api/v1/{store_slug}/me/codes"): Shopper(),
+    ("GET", "/member-api/v1/{store_slug}/me/history"): Shopper(),
+    ("GET", "/member-api/v1/{store_slug}/me/rewards"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/me/join"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/me/redemptions"): Shopper(),
+    ("WS", "/ws/widget/{store_slug}"): WidgetSocket(),
+    ("POST", "/widget-api/v1/{store_slug}/messages"): WidgetTicket(),
+    ("GET", "/widget-api/v1/{store_slug}/attachments/{attachment_id}"): WidgetTicket(),
+    ("POST", "/widget-api/v1/{store_slug}/offline-messages"): Public(
+        "a visitor leaves a message when nobody is online", "offline messages per address"
+    ),
+    ("GET", "/widget/{store_slug}/demo-shop"): Public("a sample shop page with the widget", "per address"),
+    ("GET", "/csat/{store_slug}/{conversation_id}/{token}"): RatingLink(),
+    ("POST", "/csat/{store_slug}/{conversation_id}/{token}"): RatingLink(),
+    # The console: pages and forms of one store.
+    ("WS", "/ws/console/{store_slug}"): ConsoleSocket(),
+    ("GET", "/console/{store_slug}"): ANYONE_LOGGED_IN,
+    ("GET", "/console/{store_slug}/{section}"): ANYONE_LOGGED_IN,
+    ("GET", "/console/{store_slug}/customers"): Console(P.VIEW_CUSTOMERS),
+    ("GET", "/console/{store_slug}/customers/{customer_id}"): Console(P.VIEW_CUSTOMERS),
+    ("POST", "/console/{store_slug}/customers/{customer_id}/profile"): Console(P.EDIT_CUSTOMERS),
+    ("POST", "/console/{store_slug}/customers/{customer_id}/export"): Console(P.EXPORT_CUSTOMER_DATA),
+    ("POST", "/console/{store_slug}/customers/{customer_id}/erase"): Console(P.ERASE_CUSTOMERS),
+    ("GET", "/console/{store_slug}/orders/{order_id}"): Console(P.VIEW_ORDERS),
+    ("GET", "/console/{store_slug}/inbox"): Console(P.VIEW_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/inbox.json"): Console(P.VIEW_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/inbox/{conversation_id}/messages.json"): Console(P.VIEW_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/inbox/{conversation_id}/attachments/{attachment_id}"): Console(
+        P.VIEW_CONVERSATIONS
+    ),
+    ("GET", "/console/{store_slug}/inbox/{conversation_id}/canned/{reply_id}"): Console(
+        P.ANSWER_CONVERSATIONS
+    ),
+    ("POST", "/console/{store_slug}/inbox/{conversation_id}/messages"): Console(P.ANSWER_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/inbox/{conversation_id}/assign"): Console(P.ANSWER_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/inbox/{conversation_id}/status"): Console(P.ANSWER_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/inbox/{conversation_id}/details"): Console(P.ANSWER_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/inbox/{conversation_id}/goodwill"): Console(P.ANSWER_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/inbox/{conversation_id}/tasks/{task_id}/done"): Console(
+        P.ANSWER_CONVERSATIONS
+    ),
+    ("GET", "/console/{store_slug}/inbox-reports"): Console(P.VIEW_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/inbox-settings/canned"): Console(P.VIEW_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/inbox-settings/canned"): Console(P.ANSWER_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/inbox-settings/canned/{reply_id}/delete"): Console(
+        P.ANSWER_CONVERSATIONS
+    ),
+    ("GET", "/console/{store_slug}/inbox-settings/channels"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox-settings/channels"): Console(P.MANAGE_SUPPORT),
+    ("GET", "/console/{store_slug}/inbox-settings/desk"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox-settings/desk/agents/{staff_id}"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox-settings/desk/goodwill"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox-settings/desk/mailbox"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox-settings/desk/routing"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox-settings/desk/teams"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox-settings/desk/teams/{team_id}/delete"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox-settings/desk/teams/{team_id}/lead"): Console(P.MANAGE_SUPPORT),
+    ("GET", "/console/{store_slug}/inbox-settings/sla"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox-settings/sla/calendars"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox-settings/sla/policies"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox-settings/sla/policies/{policy_id}/delete"): Console(
+        P.MANAGE_SUPPORT
+    ),
+    ("GET", "/console/{store_slug}/analytics"): Console(P.VIEW_ANALYTICS),
+    ("GET", "/console/{store_slug}/analytics/segments"): Console(P.VIEW_ANALYTICS),
+    ("GET", "/console/{store_slug}/analytics/value"): Console(P.VIEW_ANALYTICS),
+    ("GET", "/console/{store_slug}/analytics/impact"): Console(P.VIEW_ANALYTICS),
+    ("POST", "/console/{store_slug}/analytics/refresh"): Console(P.VIEW_ANALYTICS),
+    ("GET", "/console/{store_slug}/loyalty"): Console(P.VIEW_CUSTOMERS),
+    ("GET", "/console/{store_slug}/loyalty/tier-mix.svg"): Console(P.VIEW_CUSTOMERS),
+    ("GET", "/console/{store_slug}/loyalty/members"): Console(P.VIEW_CUSTOMERS),
+    ("GET", "/console/{store_slug}/loyalty/members/{member_id}"): Console(P.VIEW_CUSTOMERS),
+    ("GET", "/console/{store_slug}/loyalty/customers/{customer_id}"): Console(P.VIEW_CUSTOMERS),
+    ("POST", "/console/{store_slug}/loyalty/members/{member_id}/adjust"): Console(P.EDIT_CUSTOMERS),
+    ("POST", "/console/{store_slug}/loyalty/members/{member_id}/codes/{code_id}/cancel"): Console(
+        P.EDIT_CUSTOMERS
+    ),
+    ("POST", "/console/{store_slug}/loyalty/members/{member_id}/tier"): Console(P.MANAGE_STORE_SETTINGS),
+    ("GET", "/console/{store_slug}/loyalty/referrals"): Console(P.VIEW_CUSTOMERS),
+    ("POST", "/console/{store_slug}/loyalty/referrals/{referral_id}/decision"): Console(
+        P.MANAGE_STORE_SETTINGS
+    ),
+    ("GET", "/console/{store_slug}/loyalty/rules"): Console(P.VIEW_CUSTOMERS),
+    ("GET", "/console/{store_slug}/loyalty/rules/new"): Console(P.MANAGE_STORE_SETTINGS),
+    ("POST", "/console/{store_slug}/loyalty/rules"): Console(P.MANAGE_STORE_SETTINGS),
+    ("GET", "/console/{store_slug}/loyalty/rules/{rule_id}"): Console(P.MANAGE_STORE_SETTINGS),
+    ("POST", "/console/{store_slug}/loyalty/rules/{rule_id}"): Console(P.MANAGE_STORE_SETTINGS),
+    ("POST", "/console/{store_slug}/loyalty/rules/{rule_id}/active"): Console(P.MANAGE_STORE_SETTINGS),
+    ("GET", "/console/{store_slug}/loyalty/tiers"): Console(P.VIEW_CUSTOMERS),
+    ("GET", "/console/{store_slug}/loyalty/tiers/new"): Console(P.MANAGE_STORE_SETTINGS),
+    ("POST", "/console/{store_slug}/loyalty/tiers"): Console(P.MANAGE_STORE_SETTINGS),
+    ("GET", "/console/{store_slug}/loyalty/tiers/{tier_id}"): Console(P.MANAGE_STORE_SETTINGS),
+    ("POST", "/console/{store_slug}/loyalty/tiers/{tier_id}"): Console(P.MANAGE_STORE_SETTINGS),
+    ("GET", "/console/{store_slug}/loyalty/rewards"): Console(P.VIEW_CUSTOMERS),
+    ("GET", "/console/{store_slug}/loyalty/rewards/new"): Console(P.MANAGE_STORE_SETTINGS),
+    ("POST", "/console/{store_slug}/loyalty/rewards"): Console(P.MANAGE_STORE_SETTINGS),
+    ("GET", "/console/{store_slug}/loyalty/rewards/{reward_id}"): Console(P.MANAGE_STORE_SETTINGS),
+    ("POST", "/console/{store_slug}/loyalty/rewards/{reward_id}"): Console(P.MANAGE_STORE_SETTINGS),
+    ("GET", "/console/{store_slug}/loyalty/settings"): Console(P.VIEW_CUSTOMERS),
+    ("POST", "/console/{store_slug}/loyalty/settings"): Console(P.MANAGE_STORE_SETTINGS),
+    # Leads to the first settings page the role may manage; roles with none are refused.
+    ("GET", "/console/{store_slug}/settings"): Console(P.VIEW_AUDIT_LOG),
+    ("GET", "/console/{store_slug}/settings/staff"): Console(P.MANAGE_STAFF),
+    ("POST", "/console/{store_slug}/settings/staff"): Console(P.MANAGE_STAFF),
+    ("POST", "/console/{store_slug}/settings/staff/{staff_id}/remove"): Console(P.MANAGE_STAFF),
+    ("POST", "/console/{store_slug}/settings/staff/{staff_id}/role"): Console(P.MANAGE_STAFF),
+    ("GET", "/console/{store_slug}/settings/api-keys"): Console(P.MANAGE_API_KEYS),
+    ("POST", "/console/{store_slug}/settings/api-keys"): Console(P.MANAGE_API_KEYS),
+    ("POST", "/console/{store_slug}/settings/api-keys/{key_id}/revoke"): Console(P.MANAGE_API_KEYS),
+    ("GET", "/console/{store_slug}/settings/audit"): Console(P.VIEW_AUDIT_LOG),
+    ("GET", "/console/{store_slug}/settings/integrations"): Console(P.MANAGE_STORE_SETTINGS),
+    ("POST", "/console/{store_slug}/settings/integrations/identity-secret"): Console(P.MANAGE_STORE_SETTINGS),
+    ("POST", "/console/{store_slug}/settings/integrations/shopify"): Console(P.MANAGE_STORE_SETTINGS),
+}
+
+
+# --------------------------------------------------------------------------------------------------------
+# The routes the application really has
+
+
+def app_routes(app: Any) -> set[tuple[str, str]]:
+    """Every (method, path) the app answers, "WS" for sockets and "MOUNT" for mounted static folders."""
+    found: set[tuple[str, str]] = set()
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is not None:  # FastAPI's included routers
+            for context in contexts():
+                original = context.original_route
+                methods = getattr(original, "methods", None) or {"WS"}
+                for method in methods:
+                    found.add((method, context.path_format or original.path))
+        elif isinstance(route, Mount):
+            found.add(("MOUNT", route.path))
+        else:
+            for method in getattr(route, "methods", None) or {"WS"}:
+                found.add((method, route.path))
+    return found
+
+
+# --------------------------------------------------------------------------------------------------------
+# The world: the demo store "demo" (store A) and a second store "rival" (store B)
+
+NOWHERE = 987_654_321  # an id no row has
+
+
+@dataclass
+class World:
+    app: Any
+    database: Database
+    store_a: int
+    store_b: int
+    ids: dict[str, Any]
+    key_b: str
+    keys: dict[str, str] = field(default_factory=dict)  # cached narrow keys by name
+    secrets: dict[str, str] = field(default_factory=dict)
+    clients: dict[str, TestClient] = field(default_factory=dict)
+    csrf: dict[str, str] = field(default_factory=dict)
+    a_markers: list[str] = field(default_factory=list)
+
+    def api_key(self, scopes: list[str]) -> str:
+        name = ",".join(sorted(scopes))
+        if name not in self.keys:
+            created = self.database.write(
+                store_actions.create_api_key,
+                system_for(self.store_a),
+                self.store_a,
+                name=f"matrix {len(self.keys)}",
+                scopes=scopes,
+            )
+            self.keys[name] = created.token
+        return self.keys[name]
+
+
+def _one(session: Any, sql: str, **params: Any) -> Any:
+    value = session.execute(text(sql), params).scalar()
+    assert value is not None, f"the demo has no row for: {sql}"
+    return value
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[World]:
+    folder = tmp_path_factory.mktemp("matrix")
+    path = folder / "loyaldesk.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    database = Database(url)
+    seed_demo(database, seed=3, customers=40, until=date(2026, 11, 20))
+
+    def second_store(uow):  # type: ignore[no-untyped-def]
+        store = store_actions.create_store(uow, SYSTEM, slug="rival", name="Rival", currency="EUR")
+        key = store_actions.create_api_key(
+            uow, system_for(store.id), store.id, name="all", scopes=list(API_SCOPES)
+        )
+        store_actions.add_staff_member(
+            uow,
+            system_for(store.id),
+            store.id,
+            email="owner@rival.example.com",
+            name="Rival owner",
+            role="owner",
+            password_hash=hash_password(TEST_PASSWORD),
+        )
+        return store.id, key.token, store.identity_secret
+
+    store_b, key_b, secret_b = database.write(second_store)
+
+    def conversation_with_a_file(uow):  # type: ignore[no-untyped-def]
+        """A customer's chat with a file in it, so that both sides' file downloads have a real target."""
+        store_id = uow.session.execute(
+            text("SELECT id FROM stores WHERE slug = :s"), {"s": DEMO_SLUG}
+        ).scalar()
+        customer_id = uow.session.execute(
+            text("SELECT min(customer_id) FROM loyalty_members WHERE store_id = :s"), {"s": store_id}
+        ).scalar()
+        contact = identify_contact(uow, store_id, customer_id=customer_id, visitor_token=None)
+        message = post_customer_message(
+            uow,
+            contact.contact_id,
+            body="the photo of the parcel",
+            new_thread=True,
+            files=[NewAttachment("parcel.txt", "text/plain", b"a parcel, crushed")],
+        )
+        return message.conversation_id
+
+    conversation_id = database.write(conversation_with_a_file)
+    with database.read() as session:
+        store_a = _one(session, "SELECT id FROM stores WHERE slug = :slug", slug=DEMO_SLUG)
+        a = {"store": store_a}
+        ids: dict[str, Any] = {
+            "store_slug": DEMO_SLUG,
+            "customer_id": _one(
+                session, "SELECT customer_id FROM support_conversations WHERE id = :id", id=conversation_id
+            ),
+            "conversation_id": conversation_id,
+            "order_id": _one(session, "SELECT min(id) FROM orders WHERE store_id = :store", **a),
+            "order_external_id": _one(
+                session, "SELECT min(external_id) FROM orders WHERE store_id = :store", **a
+            ),
+            "product_id": _one(session, "SELECT min(id) FROM products WHERE store_id = :store", **a),
+            "rule_id": _one(session, "SELECT min(id) FROM loyalty_rules WHERE store_id = :store", **a),
+            "tier_id": _one(session, "SELECT min(id) FROM loyalty_tiers WHERE store_id = :store", **a),
+            "reward_id": _one(session, "SELECT min(id) FROM loyalty_rewards WHERE store_id = :store", **a),
+            "referral_id": _one(
+                session, "SELECT min(id) FROM loyalty_referrals WHERE store_id = :store", **a
+            ),
+            "code_id": _one(session, "SELECT min(id) FROM loyalty_reward_codes WHERE store_id = :store", **a),
+            "reply_id": _one(
+                session, "SELECT min(id) FROM support_canned_replies WHERE store_id = :store", **a
+            ),
+            "team_id": _one(session, "SELECT min(id) FROM support_teams WHERE store_id = :store", **a),
+            "policy_id": _one(
+                session, "SELECT min(id) FROM support_sla_policies WHERE store_id = :store", **a
+            ),
+            "key_id": _one(session, "SELECT min(id) FROM api_keys WHERE store_id = :store", **a),
+            "staff_id": _one(
+                session,
+                "SELECT min(staff_id) FROM store_memberships WHERE store_id = :store AND role = 'agent'",
+                **a,
+            ),
+        }
+        ids["member_id"] = _one(
+            session, "SELECT id FROM loyalty_members WHERE customer_id = :id", id=ids["customer_id"]
+        )
+        ids["customer_external_id"] = _one(
+            session, "SELECT external_id FROM customers WHERE id = :id", id=ids["customer_id"]
+        )
+        ids["code"] = _one(session, "SELECT code FROM loyalty_reward_codes WHERE id = :id", id=ids["code_id"])
+        ids["other_customer_external_id"] = _one(
+            session,
+            "SELECT max(external_id) FROM customers WHERE store_id = :store AND external_id <> :mine",
+            mine=ids["customer_external_id"],
+            **a,
+        )
+        ids["task_id"] = (
+            session.execute(text("SELECT min(id) FROM support_tasks WHERE store_id = :store"), a).scalar()
+            or NOWHERE
+        )
+        ids["attachment_id"] = _one(
+            session, "SELECT min(id) FROM support_attachments WHERE conversation_id = :id", id=conversation_id
+        )
+        secret_a = _one(session, "SELECT identity_secret FROM stores WHERE id = :store", **a)
+        markers = [
+            row[0]
+            for row in session.execute(
+                text("SELECT email FROM customers WHERE store_id = :store AND email IS NOT NULL LIMIT 20"), a
+            )
+        ]
+
+    settings = Settings(
+        database_url=url,
+        data_dir=folder / "var",
+        secret_key="test-secret-key-not-for-production",
+        run_background_jobs=False,
+        redis_url=None,
+    )
+    runtime = Runtime(settings, database=database)
+    app = create_app(runtime=runtime)
+    the_world = World(
+        app=app,
+        database=database,
+        store_a=store_a,
+        store_b=store_b,
+        ids=ids,
+        key_b=key_b,
+        secrets={"a": secret_a, "b": secret_b},
+        a_markers=markers,
+    )
+    with TestClient(app, base_url="https://testserver") as anonymous:
+        the_world.clients["anonymous"] = anonymous
+        logins = {role: email for email, _name, role in DEMO_STAFF}
+        logins["other store"] = "owner@rival.example.com"
+        opened: list[TestClient] = []
+        for caller, email in logins.items():
+            client = TestClient(app, base_url="https://testserver")
+            client.__enter__()
+            opened.append(client)
+            password = TEST_PASSWORD if caller == "other store" else DEMO_PASSWORD
+            _log_in(client, email, password)
+            the_world.clients[caller] = client
+            the_world.csrf[caller] = csrf_of(client.get("/console/account").text)
+        try:
+            yield the_world
+        finally:
+            for client in opened:
+                client.__exit__(None, None, None)
+    database.dispose()
+
+
+def _log_in(client: TestClient, email: str, password: str) -> None:
+    page = client.get("/login")
+    response = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_of(page.text), "next": "/console"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, f"{email} could not log in: {response.text[:300]}"
+
+
+# --------------------------------------------------------------------------------------------------------
+# Calling a route
+
+
+def fill(path: str, ids: dict[str, Any], **overrides: Any) -> str:
+    """The path with store A's own ids (or ``overrides``) in its parameters."""
+    values = dict(ids)
+    if path.startswith("/api/v1/orders/by-external-id"):
+        values["external_id"] = ids["order_external_id"]
+    else:
+        values["external_id"] = ids["customer_external_id"]
+    values["section"] = "no-such-section"
+    values["token"] = "0" * 32
+    values["channel_id"] = NOWHERE
+    values.update(overrides)
+    return path.format(**values)
+
+
+def call(client: TestClient, method: str, url: str, **kwargs: Any) -> Any:
+    return client.request(method, url, follow_redirects=False, **kwargs)
+
+
+def _route_context(app: Any, method: str, path: str) -> Any:
+    for route in app.routes:
+        for context in getattr(route, "effective_route_contexts", lambda: [])():
+            if context.path_format == path and method in (context.original_route.methods or ()):
+                return context
+    raise LookupError(f"{method} {path}")
+
+
+def _sample_form_value(annotation: Any, metadata: list[Any]) -> Any:
+    """A value FastAPI accepts for a form field of this type (what the action then makes of it is
+    another matter: a refused caller must be stopped before it gets that far)."""
+    import types
+    import typing
+    from enum import Enum
+
+    from fastapi import UploadFile
+
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        options = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return _sample_form_value(options[0], metadata)
+    if origin is typing.Annotated:
+        return _sample_form_value(typing.get_args(annotation)[0], metadata)
+    if origin is typing.Literal:
+        return str(typing.get_args(annotation)[0])
+    if origin is list:
+        return [_sample_form_value(typing.get_args(annotation)[0], metadata)]
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return str(next(iter(annotation)).value)
+    if annotation is UploadFile:
+        return UploadFile
+    if annotation is bool:
+        return "true"
+    if getattr(annotation, "__name__", "").endswith("Datetime") or annotation is datetime:
+        return "2026-03-01T12:00:00+00:00"
+    if isinstance(annotation, type) and issubclass(annotation, date):
+        return "2026-03-01"
+    if annotation in (int, float):
+        low = max(
+            (getattr(item, "ge", None) or getattr(item, "gt", None) or 0 for item in metadata), default=0
+        )
+        return str(max(1, int(low) + 1))
+    length = max((getattr(item, "min_length", None) or 0 for item in metadata), default=0)
+    return "x" * max(8, length)
+
+
+# Form values the route itself checks before the action decides who may act: give it ones that pass.
+FORM_VALUES: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/console/{store_slug}/inbox-settings/desk/routing"): {"widget_accent": "#336699"},
+    ("POST", "/console/{store_slug}/inbox/{conversation_id}/goodwill"): {"points": "10"},
+}
+
+
+def complete_form(app: Any, method: str, path: str, csrf: str) -> dict[str, Any]:
+    """``data`` and ``files`` for a form that passes the route's own validation, with ``csrf``."""
+    context = _route_context(app, method, path)
+    data: dict[str, Any] = {}
+    files: list[tuple[str, tuple[str, bytes, str]]] = []
+    overrides = FORM_VALUES.get((method, path), {})
+    for param in context.dependant.body_params:
+        name = param.alias or param.name
+        if name in overrides:
+            data[name] = overrides[name]
+            continue
+        if not param.field_info.is_required():
+            continue  # the route's default
+        value = _sample_form_value(param.field_info.annotation, list(param.field_info.metadata))
+        if (value is not None and value is __import__("fastapi").UploadFile) or (
+            isinstance(value, list) and value and value[0] is __import__("fastapi").UploadFile
+        ):
+            files.append((name, ("note.txt", b"hello", "text/plain")))
+        else:
+            data[name] = value
+    data["csrf_token"] = csrf
+    return {"data": data, "files": files or None}
+
+
+def _example(schema: dict[str, Any], components: dict[str, Any], depth: int = 0) -> Any:
+    """The smallest instance of a JSON schema from the OpenAPI document that is likely to validate."""
+    if "$ref" in schema:
+        return _example(components[schema["$ref"].rsplit("/", 1)[1]], components, depth + 1)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [item for item in schema[key] if item.get("type") != "null"]
+            return _example(options[0], components, depth + 1)
+    if "allOf" in schema:
+        return _example(schema["allOf"][0], components, depth + 1)
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        properties = schema.get("properties", {})
+        return {
+            name: _example(properties[name], components, depth + 1)
+            for name in schema.get("required", [])
+            if name in properties
+        }
+    if kind == "array":
+        return [
+            _example(schema.get("items", {}), components, depth + 1) for _ in range(schema.get("minItems", 0))
+        ]
+    if kind == "integer":
+        return max(1, int(schema.get("minimum", 1)))
+    if kind == "number":
+        return max(1, schema.get("minimum", 1))
+    if kind == "boolean":
+        return True
+    formats = {"email": "someone@example.com", "date-time": "2026-03-01T12:00:00+00:00", "date": "2026-03-01"}
+    if schema.get("format") in formats:
+        return formats[schema["format"]]
+    return "x" * max(3, schema.get("minLength", 3))
+
+
+def valid_json_body(app: Any, method: str, path: str) -> Any:
+    """A body that passes the schema of the route's request body (None when it takes none)."""
+    document = app.openapi()
+    operation = document["paths"][path][method.lower()]
+    body = operation.get("requestBody")
+    if body is None:
+        return None
+    schema = body["content"]["application/json"]["schema"]
+    return _example(schema, document.get("components", {}).get("schemas", {}))
+
+
+def _request_properties(app: Any, method: str, path: str) -> set[str]:
+    document = app.openapi()
+    schema = document["paths"][path][method.lower()]["requestBody"]["content"]["application/json"]["schema"]
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return set(schema.get("properties", {}))
+
+
+# What must not change when a request is refused: every table but the ones that note that a request came.
+NOT_FINGERPRINTED = {"staff_sessions", "api_keys", "idempotency_keys", "audit_log"}
+
+
+def fingerprint(database: Database) -> dict[str, str]:
+    digests: dict[str, str] = {}
+    with database.read() as session:
+        for table in Base.metadata.sorted_tables:
+            if table.name in NOT_FINGERPRINTED:
+                continue
+            digest = hashlib.sha256()
+            for row in session.execute(select(table).order_by(*table.primary_key.columns)):
+                digest.update(repr(tuple(row)).encode())
+            digests[table.name] = digest.hexdigest()
+    return digests
+
+
+def assert_refused(world: World, method: str, expected: set[int], send: Any, who: str) -> Any:
+    """``send()`` is answered with one of ``expected`` and, for a write, changed nothing."""
+    before = fingerprint(world.database) if method != "GET" else None
+    response = send()
+    assert response.status_code in expected, (
+        f"{who}: expected {sorted(expected)}, got {response.status_code}: {response.text[:300]}"
+    )
+    if before is not None:
+        after = fingerprint(world.database)
+        changed = sorted(name for name in before if before[name] != after[name])
+        assert not changed, f"{who} was refused but these tables changed: {changed}"
+    return response
+
+
+def assert_let_in(response: Any, who: str) -> None:
+    """Past the door: not asked to log in, not refused, and not a failure of ours."""
+    location = response.headers.get("location", "")
+    assert response.status_code not in (401, 403) and response.status_code < 500, (
+        f"{who} was not let in: {response.status_code} {response.text[:300]}"
+    )
+    assert not location.startswith("/login"), f"{who} was sent to log in"
+
+
+REDIRECT_TO_LOGIN = {303}
+EXTERNAL_ID_PATHS = ("/api/v1/customers/by-external-id/",)  # namespaced by the key's store: no rows to cross
+
+
+# --------------------------------------------------------------------------------------------------------
+# The checks, one kind of access at a time
+
+
+def _id_params(path: str) -> list[str]:
+    return [part.strip("{}") for part in path.split("/") if part.startswith("{") and part != "{store_slug}"]
+
+
+# Bodies whose checks go beyond their JSON schema, given so that the route itself decides.
+API_BODIES: dict[tuple[str, str], Any] = {
+    ("PUT", "/api/v1/loyalty/rules/{rule_id}"): {
+        "name": "Reviews",
+        "action": {"action": "review", "points": 5},
+    },
+}
+
+
+def check_store_api(world: World, method: str, path: str, access: StoreApi) -> None:
+    client = world.clients["anonymous"]
+    url = fill(path, world.ids)
+    payload = valid_json_body(world.app, method, path) if method != "GET" else None
+    if (method, path) in API_BODIES:
+        payload = API_BODIES[(method, path)]
+    elif method == "PUT" and ("GET", path) in MATRIX:
+        # A replacement the schema and its checks accept: the row as it is.
+        current = call(
+            client, "GET", url, headers={"Authorization": f"Bearer {world.api_key(list(API_SCOPES))}"}
+        )
+        assert current.status_code == 200, current.text[:300]
+        accepted = _request_properties(world.app, method, path)
+        payload = {name: value for name, value in current.json().items() if name in accepted}
+    body: dict[str, Any] = {"json": payload} if payload is not None else {}
+
+    def with_key(token: str | None, target: str = url) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if method != "GET":
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        return lambda: call(client, method, target, headers=headers, **body)
+
+    refused = assert_refused(world, method, {401}, with_key(None), "an anonymous caller")
+    assert refused.json()["error"]["code"] == "not_authenticated"
+    assert_refused(world, method, {401}, with_key("ld_notakey_000000000000"), "a made-up key")
+    if access.scope is not None:
+        others = [scope for scope in API_SCOPES if scope != access.scope]
+        assert_refused(world, method, {403}, with_key(world.api_key(others)), f"a key without {access.scope}")
+
+    # A key with just this scope gets in: aimed at rows that do not exist, so that nothing happens.
+    has_ids = bool(_id_params(path)) and not path.startswith(EXTERNAL_ID_PATHS)
+    scopes = [access.scope] if access.scope else ["events:read"]
+    target = url
+    if has_ids and method != "GET":
+        target = fill(path, world.ids, **{name: NOWHERE for name in _id_params(path)} | {"code": "NOCODE"})
+    assert_let_in(with_key(world.api_key(scopes), target)(), f"a key with {scopes}")
+
+    # Another store's key never reaches store A's rows, and lists show it only its own store.
+    if has_ids:
+        assert_refused(world, method, {404}, with_key(world.key_b), "another store's key")
+    elif method == "GET":
+        response = with_key(world.key_b)()
+        assert response.status_code in (200, 404), response.text[:300]
+        leaked = [marker for marker in world.a_markers if marker in response.text]
+        assert not leaked, f"another store's key saw store A's customers: {leaked[:3]}"
+
+
+def check_console(world: World, method: str, path: str, access: Console) -> None:
+    url = fill(path, world.ids)
+
+    def as_(caller: str, csrf: str | None = None) -> Any:
+        client = world.clients[caller]
+        if method == "GET":
+            return lambda: call(client, method, url)
+        form = complete_form(world.app, method, path, csrf or world.csrf.get(caller, "x"))
+        return lambda: call(client, method, url, **form)
+
+    response = assert_refused(world, method, REDIRECT_TO_LOGIN, as_("anonymous", "x"), "an anonymous visitor")
+    assert response.headers["location"].startswith("/login")
+    assert_refused(world, method, {404}, as_("other store"), "another store's owner")
+    for role in Role:
+        allowed = access.permission is None or has_permission(role, access.permission)
+        if not allowed:
+            assert_refused(world, method, {403}, as_(role.value), f"the {role} role")
+        elif method == "GET":
+            assert_let_in(as_(role.value)(), f"the {role} role")
+        else:
+            # Let in, but stopped by a wrong form token: nothing happens and the answer says why.
+            response = assert_refused(
+                world, method, {403}, as_(role.value, csrf="not-the-form-token"), f"the {role} role"
+            )
+            assert "did not come from loyaldesk" in response.text, (
+                f"the {role} role was refused for another reason than the form token: {response.text[:300]}"
+            )
+
+
+def check_account(world: World, method: str, path: str, access: Account) -> None:
+    client = world.clients["anonymous"]
+    data = {"csrf_token": "x"} if method != "GET" else None
+    response = assert_refused(
+        world,
+        method,
+        REDIRECT_TO_LOGIN,
+        lambda: call(client, method, path, data=data),
+        "an anonymous visitor",
+    )
+    assert response.headers["location"].startswith("/login")
+    if method == "GET":
+        for caller in ("agent", "other store"):
+            assert_let_in(call(world.clients[caller], method, path), caller)
+
+
+def check_shopper(world: World, method: str, path: str, access: Shopper) -> None:
+    client = world.clients["anonymous"]
+    url = fill(path, world.ids)
+    mine = str(world.ids["customer_external_id"])
+    someone_else = str(world.ids["other_customer_external_id"])
+    page = path.startswith("/m/")
+
+    def as_shopper(customer: str | None, signature: str | None) -> Any:
+        identity = {"customer": customer, "signature": signature} if customer else {}
+        if page and method == "GET":
+            return lambda: call(client, method, url, params=identity)
+        if page:
+            form = {**identity, "reward_id": str(world.ids["reward_id"]), "request_key": "matrix-0001"}
+            return lambda: call(client, method, url, data=form)
+        headers = {"X-Customer-Id": customer, "X-Customer-Signature": signature} if customer else {}
+        headers["Idempotency-Key"] = "matrix-0001"
+        body = {"json": {"reward_id": world.ids["reward_id"]}} if method != "GET" else {}
+        return lambda: call(client, method, url, headers=headers, **body)
+
+    assert_refused(world, method, {401}, as_shopper(None, None), "an anonymous visitor")
+    their_signature = shopper_signature(world.secrets["a"], someone_else)
+    assert_refused(
+        world, method, {401}, as_shopper(mine, their_signature), "a shopper signed as someone else"
+    )
+    assert_refused(
+        world,
+        method,
+        {401},
+        as_shopper(mine, shopper_signature(world.secrets["b"], mine)),
+        "a signature by another store",
+    )
+    if method == "GET":
+        assert_let_in(as_shopper(mine, shopper_signature(world.secrets["a"], mine))(), "the shopper")
+
+
+def check_widget_ticket(world: World, method: str, path: str, access: WidgetTicket) -> None:
+    from loyaldesk.support.widget_ticket import issue_ticket
+
+    client = world.clients["anonymous"]
+    url = fill(path, world.ids)
+    secret_key = world.app.state.runtime.secret_key
+    with world.database.read() as session:
+        owner = session.execute(
+            text("SELECT contact_id FROM support_conversations WHERE id = :id"),
+            {"id": world.ids["conversation_id"]},
+        ).scalar()
+        stranger = session.execute(
+            text("SELECT min(id) FROM support_contacts WHERE store_id = :store AND id <> :owner"),
+            {"store": world.store_a, "owner": owner},
+        ).scalar()
+    tickets = {
+        "no ticket": "",
+        "a forged ticket": "forged.ticket",
+        "another store's ticket": issue_ticket(secret_key, world.store_b, stranger),
+    }
+    for who, ticket in tickets.items():
+        if method == "GET":
+            send = lambda ticket=ticket: call(client, method, url, params={"ticket": ticket})  # noqa: E731
+        else:
+            send = lambda ticket=ticket: call(  # noqa: E731
+                client,
+                method,
+                url,
+                data={"ticket": ticket, "client_message_id": "m-1", "body": "hello"},
+                files={"files": ("a.txt", b"hello", "text/plain")},
+            )
+        assert_refused(world, method, {401, 404, 422}, send, who)
+    if method == "GET":
+        # Someone else's ticket (a contact of the same store) does not open this conversation's files.
+        ticket = issue_ticket(secret_key, world.store_a, stranger)
+        assert_refused(
+            world,
+            method,
+            {404},
+            lambda: call(client, method, url, params={"ticket": ticket}),
+            "another contact's ticket",
+        )
+
+
+def check_rating_link(world: World, method: str, path: str, access: RatingLink) -> None:
+    from loyaldesk.support.csat import csat_link_token
+
+    client = world.clients["anonymous"]
+    conversation = world.ids["conversation_id"]
+    right = csat_link_token(world.secrets["a"], conversation)
+    data = {"rating": "5"} if method != "GET" else None
+    cases = {
+        "a made-up token": fill(path, world.ids, token="0" * 32),
+        "another conversation's link": fill(
+            path, world.ids, token=csat_link_token(world.secrets["a"], conversation + 1)
+        ),
+        "another store's slug": fill(path, world.ids, store_slug="rival", token=right),
+        "another store's secret": fill(
+            path, world.ids, token=csat_link_token(world.secrets["b"], conversation)
+        ),
+    }
+    for who, url in cases.items():
+        assert_refused(world, method, {404}, lambda url=url: call(client, method, url, data=data), who)
+
+
+def check_signed_webhook(world: World, method: str, path: str, access: SignedWebhook) -> None:
+    client = world.clients["anonymous"]
+    body = b'{"id": 1}'
+    if path.startswith("/webhooks/shopify"):
+        import base64
+        import hmac
+
+        signature = base64.b64encode(hmac.new(b"not the secret", body, hashlib.sha256).digest()).decode()
+        cases = {
+            "an unsigned sender": {},
+            "a sender with the wrong secret": {"X-Shopify-Hmac-Sha256": signature},
+        }
+        url = fill(path, world.ids)
+        headers_common = {
+            "Content-Type": "application/json",
+            "X-Shopify-Topic": "orders/create",
+            "X-Shopify-Webhook-Id": "matrix-0001",
+        }
+    else:
+        cases = {
+            "an unsigned sender": {},
+            "a sender with a wrong signature": {"X-Loyaldesk-Timestamp": "1", "X-Loyaldesk-Signature": "00"},
+        }
+        url = fill(path, world.ids)
+        headers_common = {"Content-Type": "application/json"}
+    for who, headers in cases.items():
+        assert_refused(
+            world,
+            method,
+            {401, 404},
+            lambda headers=headers: call(
+                client, method, url, content=body, headers={**headers_common, **headers}
+            ),
+            who,
+        )
+
+
+def check_console_socket(world: World, method: str, path: str, access: ConsoleSocket) -> None:
+    url = "wss://testserver" + fill(path, world.ids)  # the session cookie is Secure
+    origin = {"Origin": "https://testserver"}
+    for caller in ("anonymous", "other store"):
+        with pytest.raises(WebSocketDisconnect) as closed:
+            with world.clients[caller].websocket_connect(url, headers=origin) as socket:
+                socket.receive_json()
+        assert closed.value.code in (4401, 4403, 4404), f"{caller}: closed with {closed.value.code}"
+    for role in Role:
+        with world.clients[role.value].websocket_connect(url, headers=origin) as socket:
+            first = socket.receive_json()
+            assert first["type"] == "ready", f"the {role} role: {first}"
+    with pytest.raises(WebSocketDisconnect) as closed:
+        with world.clients["owner"].websocket_connect(
+            url, headers={"Origin": "https://evil.example"}
+        ) as socket:
+            socket.receive_json()
+    assert closed.value.code == 4403
+
+
+def check_widget_socket(world: World, method: str, path: str, access: WidgetSocket) -> None:
+    url = fill(path, world.ids)
+    client = world.clients["anonymous"]
+    mine = str(world.ids["customer_external_id"])
+    someone_else = str(world.ids["other_customer_external_id"])
+    hellos = {
+        "a shopper signed as someone else": {
+            "customer_id": mine,
+            "signature": shopper_signature(world.secrets["a"], someone_else),
+        },
+        "a signature by another store": {
+            "customer_id": mine,
+            "signature": shopper_signature(world.secrets["b"], mine),
+        },
+    }
+    for who, identity in hellos.items():
+        before = fingerprint(world.database)
+        with client.websocket_connect(url) as socket:
+            socket.send_json({"type": "hello", **identity})
+            refused = socket.receive_json()
+            assert refused["type"] == "error" and refused["code"] == 4401, f"{who}: {refused}"
+            with pytest.raises(WebSocketDisconnect):
+                socket.receive_json()
+        assert fingerprint(world.database) == before, f"{who} was refused but something changed"
+
+
+def check_public(world: World, method: str, path: str, access: Public) -> None:
+    assert access.why and access.rate_limited
+
+
+CHECKS: dict[type, Any] = {
+    StoreApi: check_store_api,
+    Console: check_console,
+    Account: check_account,
+    Shopper: check_shopper,
+    WidgetTicket: check_widget_ticket,
+    RatingLink: check_rating_link,
+    SignedWebhook: check_signed_webhook,
+    ConsoleSocket: check_console_socket,
+    WidgetSocket: check_widget_socket,
+    Public: check_public,
+}
+
+
+def test_every_route_has_an_entry(world: World) -> None:
+    routes = app_routes(world.app)
+    missing = sorted(routes - MATRIX.keys())
+    stale = sorted(MATRIX.keys() - routes)
+    assert not missing, f"routes without an entry in the authorization matrix: {missing}"
+    assert not stale, f"entries for routes the app does not have: {stale}"
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(MATRIX), ids=[f"{m} {p}" for m, p in sorted(MATRIX)])
+def test_route_refuses_whoever_may_not_call_it(world: World, method: str, path: str) -> None:
+    access = MATRIX[(method, path)]
+    CHECKS[type(access)](world, method, path, access)
