@@ -44,6 +44,7 @@ from loyaldesk.web.console import sla_settings as console_sla_settings
 from loyaldesk.web.console import support_reports as console_support_reports
 from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
+from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_openapi(app)
 
     for router in (
         stores_http.router,
