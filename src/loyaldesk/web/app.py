@@ -42,6 +42,7 @@ from loyaldesk.web.console import settings as console_settings
 from loyaldesk.web.console import shell as console_shell
 from loyaldesk.web.console import sla_settings as console_sla_settings
 from loyaldesk.web.console import support_reports as console_support_reports
+from loyaldesk.web.console import widget_install as console_widget_install
 from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
 from loyaldesk.web.request_guard import RequestGuardMiddleware
@@ -186,6 +187,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_analytics.router,
         console_api_channels.router,
         console_sla_settings.router,
+        console_widget_install.router,
         widget_socket.router,
         console_socket.router,
         widget_http.router,
