@@ -37,7 +37,7 @@ class StoreSite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            def do_GET(self) -> None:  # the standard library's name for it
                 if self.path not in ("/", "/shop"):
                     self.send_error(404)
                     return
@@ -152,7 +152,9 @@ def test_the_widget_works_on_the_stores_own_site(
     violations: list[str] = []
     shopper.on(
         "console",
-        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
     )
     # The agent's inbox is open (so the chat is online); the shopper writes from the store's page, the
     # conversation arrives live, the agent answers.
@@ -237,4 +239,3 @@ def test_the_documented_snippet_needs_no_extra_policy_without_a_signed_in_shoppe
     chat.get_by_role("textbox", name="Message", exact=True).fill("Please call me back about my order.")
     chat.get_by_role("button", name="Send message").click()
     expect(chat.get_by_role("status").filter(has_text="Thank you")).to_be_visible()
-

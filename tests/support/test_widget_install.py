@@ -71,7 +71,10 @@ def test_an_admin_finds_the_snippet_with_the_public_address(
     assert "any https page" in page  # no list yet: the default, said in words
     assert secret_of(db, store) not in page  # the recipes read it from the server's environment
     # The page is one click from the inbox.
-    assert f'href="/console/{store.slug}/inbox-settings/widget"' in client.get(f"/console/{store.slug}/inbox").text
+    assert (
+        f'href="/console/{store.slug}/inbox-settings/widget"'
+        in client.get(f"/console/{store.slug}/inbox").text
+    )
 
 
 def test_the_page_lists_the_pages_allowed_to_show_the_chat(
@@ -135,4 +138,6 @@ def test_an_agent_and_other_stores_staff_do_not_get_the_page(
     login(client, make_staff(db, store, "agent", password_hash))
     denied = client.get(PAGE.format(slug=store.slug))
     assert denied.status_code == 403 and "loader.js" not in denied.text
-    assert f"/console/{store.slug}/inbox-settings/widget" not in client.get(f"/console/{store.slug}/inbox").text
+    assert (
+        f"/console/{store.slug}/inbox-settings/widget" not in client.get(f"/console/{store.slug}/inbox").text
+    )

@@ -103,7 +103,7 @@ def test_a_list_of_origins_is_checked_where_it_is_typed():
     assert "no path" in problems[0].reason and "may only stand first" in problems[1].reason
 
 
-# --- Assets --------------------------------------------------------------------------------------------------
+# --- Assets -------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("asset", ["loader.js", "widget.css"])
@@ -123,7 +123,7 @@ def test_the_consoles_own_assets_stay_same_origin(client: TestClient):
     assert "access-control-allow-origin" not in response.headers
 
 
-# --- The widget's HTTP API -----------------------------------------------------------------------------------
+# --- The widget's HTTP API ----------------------------------------------------------------------------------
 
 
 def test_the_offline_form_is_refused_on_a_page_not_allowed_and_nothing_is_stored(
@@ -200,7 +200,9 @@ def test_files_go_only_from_and_to_allowed_pages(client: TestClient, db: Databas
     assert fetched_elsewhere.status_code == 403
 
 
-def test_the_socket_refuses_a_page_not_allowed_saying_why(client: TestClient, db: Database, store: StoreHandle):
+def test_the_socket_refuses_a_page_not_allowed_saying_why(
+    client: TestClient, db: Database, store: StoreHandle
+):
     allow(db, store, SHOP)
     before = table_counts(db, *STORED)
     with client.websocket_connect(f"/ws/widget/{store.slug}", headers={"origin": EVIL}) as widget:
@@ -213,7 +215,9 @@ def test_the_socket_refuses_a_page_not_allowed_saying_why(client: TestClient, db
 
     with client.websocket_connect(f"/ws/widget/{store.slug}", headers={"origin": SHOP}) as widget:
         assert hello(widget)["type"] == "welcome"
-    with client.websocket_connect(f"/ws/widget/{store.slug}", headers={"origin": "https://testserver"}) as widget:
+    with client.websocket_connect(
+        f"/ws/widget/{store.slug}", headers={"origin": "https://testserver"}
+    ) as widget:
         assert hello(widget)["type"] == "welcome"  # the demo shop page, on loyaldesk's own host
 
 

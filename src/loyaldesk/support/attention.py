@@ -58,7 +58,9 @@ def inbox_attention(session: Session, store_id: int, viewer_id: int) -> Attentio
         )
     )
     rows = session.execute(
-        select(Conversation.id, Conversation.assignee_id, Conversation.last_message_preview, Contact, Customer)
+        select(
+            Conversation.id, Conversation.assignee_id, Conversation.last_message_preview, Contact, Customer
+        )
         .join(Contact, Contact.id == Conversation.contact_id)
         .outerjoin(Customer, Customer.id == Conversation.customer_id)
         .where(

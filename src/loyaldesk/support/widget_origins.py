@@ -68,7 +68,8 @@ def allowed_origin_problems(values: Collection[str]) -> list[FieldProblem]:
         elif "*" in normal.split("://", 1)[1].removeprefix("*."):
             problems.append(
                 FieldProblem(
-                    "widget_allowed_origins", f"{value!r}: a * may only stand first, as in https://*.shop.example"
+                    "widget_allowed_origins",
+                    f"{value!r}: a * may only stand first, as in https://*.shop.example",
                 )
             )
     return problems

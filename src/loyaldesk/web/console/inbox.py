@@ -124,7 +124,9 @@ def inbox_page(
                 }
             )
             if given is not None:
-                context["goodwill_given"] = _goodwill_given(session, conversation.id, given, context["picture"])
+                context["goodwill_given"] = _goodwill_given(
+                    session, conversation.id, given, context["picture"]
+                )
     if c is not None and console.can(Permission.ANSWER_CONVERSATIONS):
         context["budget"] = runtime.database.write(
             goodwill.budget_of, console.store.id, console.login.account.id, console.access.role
@@ -198,8 +200,12 @@ def _message_html(runtime: Any, console: Console, session: Any, conversation_id:
     )
 
 
-@router.get("/console/{store_slug}/inbox/{conversation_id}/messages/{message_id}", response_class=HTMLResponse)
-def message_fragment(runtime: RuntimeDep, console: ConsoleDep, conversation_id: int, message_id: int) -> Response:
+@router.get(
+    "/console/{store_slug}/inbox/{conversation_id}/messages/{message_id}", response_class=HTMLResponse
+)
+def message_fragment(
+    runtime: RuntimeDep, console: ConsoleDep, conversation_id: int, message_id: int
+) -> Response:
     """One message of the store's conversation as the page shows it, for the live inbox to insert."""
     console.require(Permission.VIEW_CONVERSATIONS)
     with runtime.database.read() as session:
@@ -320,10 +326,7 @@ async def give_goodwill(
 
 def goodwill_confirmation(grant: GoodwillGrant, customer_name: str, balance: int | None) -> str:
     """What the agent just gave, in words: the confirmation shown beside the goodwill form."""
-    if grant.code:
-        gift = f"the reward {grant.reward_name}, code {grant.code}"
-    else:
-        gift = f"{grant.points:,} points"
+    gift = f"the reward {grant.reward_name}, code {grant.code}" if grant.code else f"{grant.points:,} points"
     text = f"You gave {customer_name} {gift}: “{grant.reason}”."
     if balance is not None and not grant.code:
         text += f" Their balance is now {balance:,} points."

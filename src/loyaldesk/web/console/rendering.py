@@ -41,7 +41,10 @@ def when(moment: datetime | None, timezone: str | None = None, locale: str = "en
 
 
 def short_when(
-    moment: datetime | str | None, timezone: str | None = None, locale: str = "en", now: datetime | None = None
+    moment: datetime | str | None,
+    timezone: str | None = None,
+    locale: str = "en",
+    now: datetime | None = None,
 ) -> str:
     """When something happened, as the inbox shows it in its list and its threads (one format, rendered
     only here: the live inbox inserts what the server renders): ``14:05`` on the day of ``now``,

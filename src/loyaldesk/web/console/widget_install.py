@@ -91,11 +91,14 @@ def snippets(public_base_url: str, store_slug: str) -> dict[str, str]:
     templates fill), and the Content-Security-Policy sources its pages must allow."""
     base = public_base_url.strip().rstrip("/")
     origin, socket_origin = desk_origin(base)
-    tag = f'<script type="module" src="{base}/static/widget/loader.js" data-loyaldesk-widget data-store="{store_slug}"'
+    tag = (
+        f'<script type="module" src="{base}/static/widget/loader.js" data-loyaldesk-widget '
+        f'data-store="{store_slug}"'
+    )
     return {
         "anonymous": f"{tag}></script>",
         "signed_in": (
-            f"{tag}\n        data-customer-id=\"CUSTOMER_ID\" data-customer-signature=\"SIGNATURE\"></script>"
+            f'{tag}\n        data-customer-id="CUSTOMER_ID" data-customer-signature="SIGNATURE"></script>'
         ),
         "csp": (
             f"script-src {origin}; style-src {origin}; img-src {origin}; connect-src {origin} {socket_origin}"
