@@ -13,7 +13,8 @@ from loyaldesk.stores import store_by_id
 from loyaldesk.stores.credentials import shopper_signature
 from loyaldesk.support import csat, desk_settings
 from tests.factories import StoreHandle, csrf_of, login, make_member, make_staff
-from tests.support.desk import agent_reply, console_csrf
+from tests.support.desk import agent_reply, console_csrf, hello
+from tests.support.test_attachments import PNG, upload
 from tests.support.test_goodwill import member_conversation
 from tests.support.test_routing import visitor_writes
 
@@ -135,3 +136,21 @@ def test_member_pages_have_a_favicon(client: TestClient, db: Database, store: St
     )
     assert page.status_code == 200, page.text[:300]
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.text
+
+
+def test_a_file_alone_is_previewed_in_words(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+):
+    """No emoji in the list: a system without emoji fonts would show a box."""
+    _agent(client, db, store, password_hash)
+    with client.websocket_connect(f"/ws/widget/{store.slug}") as widget:
+        ticket = hello(widget)["ticket"]
+    sent = upload(
+        client,
+        store.slug,
+        ticket,
+        [("broken mug.png", PNG, "image/png"), ("receipt.txt", b"Order 1001, paid", "text/plain")],
+    )
+    assert sent.status_code == 201, sent.text
+    [row] = client.get(f"/console/{store.slug}/inbox.json").json()["conversations"]
+    assert row["last_message_preview"] == "File: broken mug.png, receipt.txt"
