@@ -105,6 +105,8 @@ def main(target: Path) -> None:
             page.screenshot(path=str(target / "member-page.png"), full_page=True)
             page.goto(f"{base}/console/demo/inbox-settings/desk")
             page.screenshot(path=str(target / "desk-settings.png"), full_page=True)
+            page.goto(f"{base}/console/demo/inbox-settings/widget")
+            page.screenshot(path=str(target / "widget-install.png"), full_page=True)
             page.goto(f"{base}/console/demo/inbox-settings/sla")
             page.screenshot(path=str(target / "sla-policies.png"), full_page=True)
             page.goto(f"{base}/console/demo/inbox-reports")

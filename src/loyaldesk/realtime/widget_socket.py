@@ -38,6 +38,7 @@ from loyaldesk.stores import store_by_slug
 from loyaldesk.stores.credentials import shopper_signature_matches
 from loyaldesk.support import actions, contacts, csat, queries
 from loyaldesk.support.models import Contact, Conversation
+from loyaldesk.support.widget_origins import origin_refusal
 from loyaldesk.support.widget_ticket import issue_ticket
 
 router = APIRouter()
@@ -53,13 +54,6 @@ class WidgetRefused(Exception):
         super().__init__(reason)
         self.code = code
         self.reason = reason
-
-
-def origin_allowed(origin: str | None, allowed: list[str]) -> bool:
-    """A store that lists origins gets the widget only on those pages; an empty list allows any."""
-    if not allowed:
-        return True
-    return origin is not None and origin.rstrip("/") in {item.rstrip("/") for item in allowed}
 
 
 def _history(runtime: Runtime, store_id: int, contact_id: int) -> dict[str, Any]:
@@ -78,16 +72,20 @@ def _history(runtime: Runtime, store_id: int, contact_id: int) -> dict[str, Any]
         }
 
 
-def _identify(runtime: Runtime, store_slug: str, hello: dict[str, Any], origin: str | None) -> dict[str, Any]:
-    """Check the hello frame and find or create the contact; returns what the session needs."""
+def _identify(
+    runtime: Runtime, store_slug: str, hello: dict[str, Any], origin: str | None, own_host: str | None
+) -> dict[str, Any]:
+    """Check the page's origin and the hello frame, and find or create the contact; returns what the
+    session needs."""
     with runtime.database.read() as session:
         try:
             store = store_by_slug(session, store_slug)
         except DomainError as error:
             raise WidgetRefused(4404, "no such store") from error
         settings = queries.settings_of(session, store.id)
-        if not origin_allowed(origin, list(settings.widget_allowed_origins or [])):
-            raise WidgetRefused(4403, "this page's origin may not open the chat")
+        refusal = origin_refusal(origin, settings.widget_allowed_origins or [], own_host)
+        if refusal is not None:
+            raise WidgetRefused(4403, refusal)
         external_id = hello.get("customer_id")
         signature = hello.get("signature")
         expires = hello.get("expires")
@@ -163,7 +161,12 @@ async def widget_socket(websocket: WebSocket, store_slug: str) -> None:
         if not isinstance(hello, dict) or hello.get("type") != "hello":
             raise WidgetRefused(4400, "say hello first")
         session_info = await anyio.to_thread.run_sync(
-            _identify, runtime, store_slug, hello, websocket.headers.get("origin")
+            _identify,
+            runtime,
+            store_slug,
+            hello,
+            websocket.headers.get("origin"),
+            websocket.headers.get("host"),
         )
     except (TimeoutError, ValueError):
         await websocket.close(4400, "say hello first")
@@ -172,11 +175,16 @@ async def widget_socket(websocket: WebSocket, store_slug: str) -> None:
         await websocket.send_text(
             json.dumps({"type": "error", "code": refused.code, "message": refused.reason})
         )
-        await websocket.close(refused.code, refused.reason)
+        await websocket.close(refused.code, _close_reason(refused.reason))
         return
     except WebSocketDisconnect:
         return
     await WidgetSession(websocket, runtime, session_info, hello).run()
+
+
+def _close_reason(text: str) -> str:
+    """A close frame's reason holds at most 123 bytes of UTF-8; the error frame before it says it all."""
+    return text.encode()[:123].decode(errors="ignore")
 
 
 def _error_frame(kind: Any, frame: dict[str, Any], error: DomainError) -> dict[str, Any]:

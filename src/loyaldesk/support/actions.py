@@ -117,7 +117,8 @@ def _append_message(
     attachments = store_attachments(uow.session, message, files)
     if not internal:
         conversation.last_message_at = now
-        shown = body or " ".join(f"📎 {file.filename}" for file in files)
+        # In words, not an emoji: a system without emoji fonts would show a box.
+        shown = body or "File: " + ", ".join(file.filename for file in files)
         conversation.last_message_preview = " ".join(shown.split())[:140]
     conversation.message_count += 1
     conversation.updated_at = now

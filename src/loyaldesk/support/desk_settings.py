@@ -14,6 +14,7 @@ from loyaldesk.stores import Permission, authorize, record_audit
 from loyaldesk.stores.rules import Role
 from loyaldesk.support import rules
 from loyaldesk.support.models import SupportSettings
+from loyaldesk.support.widget_origins import allowed_origin_problems, normalise_origin
 
 
 def settings_for(uow: UnitOfWork, store_id: int) -> SupportSettings:
@@ -84,7 +85,7 @@ SECRET_FIELDS = frozenset({"imap_password"})
 
 def update_settings(uow: UnitOfWork, actor: Actor, store_id: int, changes: dict[str, Any]) -> SupportSettings:
     """Change the desk settings (fields of ``SupportSettings``), each checked (allowed origins are
-    http(s) origins without a trailing slash, the support address is normalised); audited."""
+    http(s) origins, stored as browsers send them; the support address is normalised); audited."""
     authorize(actor, store_id, scope="conversations:write", permission=Permission.MANAGE_SUPPORT)
     settings = settings_for(uow, store_id)
     problems: list[FieldProblem] = [
@@ -106,12 +107,13 @@ def update_settings(uow: UnitOfWork, actor: Actor, store_id: int, changes: dict[
             )
     changes = dict(changes)
     if "widget_allowed_origins" in changes:
-        origins = [str(origin).strip().rstrip("/") for origin in changes["widget_allowed_origins"] or []]
-        changes["widget_allowed_origins"] = [origin for origin in origins if origin]
-        if bad := [o for o in changes["widget_allowed_origins"] if not o.startswith(("https://", "http://"))]:
-            problems.append(
-                FieldProblem("widget_allowed_origins", f"start each with https:// (not {bad[0]!r})")
-            )
+        origins = [str(origin).strip() for origin in changes["widget_allowed_origins"] or []]
+        origins = [origin for origin in origins if origin]
+        if origin_problems := allowed_origin_problems(origins):
+            problems.extend(origin_problems)
+        else:  # stored as browsers send them: lower case, no default port, no trailing slash
+            normalised = [normalise_origin(origin) or origin for origin in origins]
+            changes["widget_allowed_origins"] = list(dict.fromkeys(normalised))
     for channel, priority in dict(changes.get("channel_priorities") or {}).items():
         if channel not in rules.CHANNELS or priority not in rules.PRIORITIES:
             problems.append(

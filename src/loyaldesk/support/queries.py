@@ -88,7 +88,7 @@ class InboxRow:
         }
 
 
-def _contact_name(contact: Contact, customer: Customer | None) -> str:
+def contact_name(contact: Contact, customer: Customer | None) -> str:
     if customer is not None:
         name = " ".join(part for part in (customer.first_name, customer.last_name) if part)
         if name:
@@ -150,7 +150,7 @@ def inbox(
     for conversation, contact, customer, assignee_name in rows:
         if label and label not in (conversation.labels or []):
             continue
-        name = _contact_name(contact, customer)
+        name = contact_name(contact, customer)
         if needle:
             haystack = " ".join(
                 [
@@ -306,7 +306,7 @@ def customer_picture(session: Session, conversation: Conversation) -> CustomerPi
     assert contact is not None
     customer = session.get(Customer, conversation.customer_id) if conversation.customer_id else None
     picture = CustomerPicture(
-        name=_contact_name(contact, customer),
+        name=contact_name(contact, customer),
         email=(customer.email if customer else None) or contact.email,
         customer=customer,
     )

@@ -10,11 +10,12 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from loyaldesk.kernel.errors import NotFound
+from loyaldesk.kernel.errors import NotFound, PermissionDenied
 from loyaldesk.stores import store_by_slug
 from loyaldesk.support import actions, contacts, csat, queries
 from loyaldesk.support.attachments import attachment_for_contact
 from loyaldesk.support.models import Conversation, CsatResponse
+from loyaldesk.support.widget_origins import origin_refusal
 from loyaldesk.support.widget_ticket import contact_of_ticket
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.deps import RuntimeDep
@@ -39,13 +40,10 @@ class OfflineMessageIn(BaseModel):
     status_code=201,
 )
 async def offline_message(
-    runtime: RuntimeDep, store_slug: StoreSlug, message: OfflineMessageIn
+    request: Request, runtime: RuntimeDep, store_slug: StoreSlug, message: OfflineMessageIn
 ) -> JSONResponse:
-    def store_id() -> int:
-        with runtime.database.read() as session:
-            return store_by_slug(session, store_slug).id
-
-    sid = await anyio.to_thread.run_sync(store_id)
+    """Refused (403, saying why) from a page that may not use the store's chat (``widget_origins``)."""
+    sid = await anyio.to_thread.run_sync(_store_for_page, runtime, store_slug, request)
     contact = await runtime.database.write_async(
         contacts.identify_contact, sid, customer_id=None, visitor_token=message.visitor_token
     )
@@ -63,10 +61,28 @@ async def offline_message(
     return JSONResponse(result, status_code=201)
 
 
-def _ticket_holder(runtime: Any, store_slug: str, ticket: str | None) -> tuple[int, int]:
-    """(store id, contact id) of a valid widget ticket for this store."""
+def _store_for_page(runtime: Any, store_slug: str, request: Request, *, if_origin_sent: bool = False) -> int:
+    """The store's id, once the page the request came from may use its chat (``widget_origins``);
+    ``PermissionDenied`` saying why not otherwise. With ``if_origin_sent``, a request without an
+    ``Origin`` (an ``<img>`` or a download link, which browsers send without one) is let through: its
+    ticket, which only a page allowed on the socket obtained, is the proof."""
+    origin = request.headers.get("origin")
     with runtime.database.read() as session:
-        store_id = store_by_slug(session, store_slug).id
+        store = store_by_slug(session, store_slug)
+        if if_origin_sent and origin is None:
+            return store.id
+        allowed = queries.settings_of(session, store.id).widget_allowed_origins or []
+        refusal = origin_refusal(origin, allowed, request.headers.get("host"))
+    if refusal is not None:
+        raise PermissionDenied(refusal)
+    return store.id
+
+
+def _ticket_holder(
+    runtime: Any, store_slug: str, ticket: str | None, request: Request, *, if_origin_sent: bool = False
+) -> tuple[int, int]:
+    """(store id, contact id) of a valid widget ticket for this store, sent from an allowed page."""
+    store_id = _store_for_page(runtime, store_slug, request, if_origin_sent=if_origin_sent)
     return store_id, contact_of_ticket(runtime.secret_key, store_id, ticket)
 
 
@@ -77,6 +93,7 @@ def _ticket_holder(runtime: Any, store_slug: str, ticket: str | None) -> tuple[i
     status_code=201,
 )
 async def message_with_files(
+    request: Request,
     runtime: RuntimeDep,
     store_slug: StoreSlug,
     ticket: Annotated[str, Form(max_length=512)],
@@ -87,7 +104,7 @@ async def message_with_files(
 ) -> JSONResponse:
     """Answered like the WebSocket's ``ack``; the message itself arrives as an event on the socket (send
     ``watch`` for a new ``conversation_id``)."""
-    _, contact_id = await anyio.to_thread.run_sync(_ticket_holder, runtime, store_slug, ticket)
+    _, contact_id = await anyio.to_thread.run_sync(_ticket_holder, runtime, store_slug, ticket, request)
     uploads = await read_uploads(files)
     message = await runtime.database.write_async(
         actions.post_customer_message,
@@ -110,13 +127,15 @@ async def message_with_files(
 
 @router.get("/widget-api/v1/{store_slug}/attachments/{attachment_id}", tags=["widget"])
 def download_for_customer(
+    request: Request,
     runtime: RuntimeDep,
     store_slug: StoreSlug,
     attachment_id: int,
     ticket: Annotated[str, Query(max_length=512)],
 ) -> Response:
-    """A file in one of the ticket holder's conversations, as a download."""
-    store_id, contact_id = _ticket_holder(runtime, store_slug, ticket)
+    """A file in one of the ticket holder's conversations, as a download (a script's ``fetch`` of it
+    must come from a page allowed to use the chat)."""
+    store_id, contact_id = _ticket_holder(runtime, store_slug, ticket, request, if_origin_sent=True)
     with runtime.database.read() as session:
         row = attachment_for_contact(session, store_id, contact_id, attachment_id)
         return download_response(row.filename, row.content_type, row.data)

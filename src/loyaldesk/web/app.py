@@ -42,6 +42,7 @@ from loyaldesk.web.console import settings as console_settings
 from loyaldesk.web.console import shell as console_shell
 from loyaldesk.web.console import sla_settings as console_sla_settings
 from loyaldesk.web.console import support_reports as console_support_reports
+from loyaldesk.web.console import widget_install as console_widget_install
 from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
 from loyaldesk.web.openapi import install_openapi
@@ -75,6 +76,8 @@ MEMBER_PAGE_CSP = (
     "connect-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'self'"
 )
 EMBEDDABLE_PREFIXES = ("/m/", "/r/")
+# The chat widget's script and stylesheet, loaded by stores' own pages on other origins.
+WIDGET_ASSETS_PREFIX = "/static/widget/"
 MEMBER_API_PREFIX = "/member-api/"
 WIDGET_API_PREFIX = "/widget-api/"
 
@@ -95,7 +98,14 @@ class SecurityHeadersMiddleware:
                 headers.append((b"x-content-type-options", b"nosniff"))
                 headers.append((b"referrer-policy", b"same-origin"))
                 has_policy = any(name.lower() == b"content-security-policy" for name, _ in headers)
-                if has_policy or path.startswith(
+                if path.startswith(WIDGET_ASSETS_PREFIX):
+                    # Public files that any page may load: a module script is fetched in CORS mode, so
+                    # without this header the store's page refuses it. Sent on every response, with or
+                    # without an Origin in the request, so that no cached copy lacks it (decision record
+                    # "widget-cross-origin"); the chat itself is gated by the store's allowed origins.
+                    headers.append((b"access-control-allow-origin", b"*"))
+                    headers.append((b"cross-origin-resource-policy", b"cross-origin"))
+                elif has_policy or path.startswith(
                     ("/docs", "/api/", "/webhooks/", "/channels/", MEMBER_API_PREFIX, WIDGET_API_PREFIX)
                 ):
                     pass  # a response that set its own policy keeps it; JSON needs none
@@ -179,6 +189,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_analytics.router,
         console_api_channels.router,
         console_sla_settings.router,
+        console_widget_install.router,
         widget_socket.router,
         console_socket.router,
         widget_http.router,

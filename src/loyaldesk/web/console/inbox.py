@@ -14,11 +14,14 @@ from pydantic import AwareDatetime
 
 from loyaldesk.customers import goodwill_rewards
 from loyaldesk.kernel.errors import FieldProblem, Invalid, NotFound
+from loyaldesk.realtime.stream import latest_event_id
 from loyaldesk.stores import Permission
 from loyaldesk.support import actions, canned_replies, email_outbox, goodwill, queries
 from loyaldesk.support.attachments import attachment_for_staff
+from loyaldesk.support.attention import inbox_attention
+from loyaldesk.support.models import GoodwillGrant
 from loyaldesk.support.rules import CANNED_VARIABLES, PRIORITIES, render_canned_reply
-from loyaldesk.web.console.rendering import render
+from loyaldesk.web.console.rendering import render, render_fragment
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
 from loyaldesk.web.file_download import download_response, read_uploads
@@ -72,10 +75,17 @@ def inbox_page(
     team: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     sort: Annotated[str, Query(max_length=10)] = "priority",
     c: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    given: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
+    """The inbox; ``c`` opens a conversation, ``given`` confirms the goodwill just given in it."""
     console.require(Permission.VIEW_CONVERSATIONS)
+    with runtime.database.read() as session:
+        # Read before anything the page shows: the live inbox resumes its socket from here, so what
+        # happens between this page's rendering and the socket's start still arrives (once).
+        last_event_id = latest_event_id(session, console.store.id)
     rows = _inbox_rows(runtime, console, view, status, q, label, team, sort)
     context: dict[str, Any] = {
+        "last_event_id": last_event_id,
         "console": console,
         "section": "inbox",
         "rows": rows,
@@ -94,6 +104,7 @@ def inbox_page(
     }
     with runtime.database.read() as session:
         context["teams"] = queries.teams_of(session, console.store.id)
+        context["attention"] = inbox_attention(session, console.store.id, console.login.account.id)
     if c is not None:
         with runtime.database.read() as session:
             conversation = queries.conversation_of(session, console.store.id, c)
@@ -112,6 +123,10 @@ def inbox_page(
                     "by_email": email_outbox.follows_by_email(conversation),
                 }
             )
+            if given is not None:
+                context["goodwill_given"] = _goodwill_given(
+                    session, conversation.id, given, context["picture"]
+                )
     if c is not None and console.can(Permission.ANSWER_CONVERSATIONS):
         context["budget"] = runtime.database.write(
             goodwill.budget_of, console.store.id, console.login.account.id, console.access.role
@@ -129,11 +144,32 @@ def inbox_json(
     label: Annotated[str | None, Query(max_length=40)] = None,
     team: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     sort: Annotated[str, Query(max_length=10)] = "priority",
+    c: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> JSONResponse:
-    """The list as JSON, for the live inbox to redraw itself."""
+    """The list as JSON, for the live inbox to redraw itself: the rows as data and as the page renders
+    them (``html``; ``c`` marks the open conversation), and what the agent must not miss (``attention``:
+    the unassigned count, the conversations waiting for them or for anyone)."""
     console.require(Permission.VIEW_CONVERSATIONS)
     rows = _inbox_rows(runtime, console, view, status, q, label, team, sort)
-    return JSONResponse({"conversations": [row.as_json() for row in rows]})
+    with runtime.database.read() as session:
+        attention = inbox_attention(session, console.store.id, console.login.account.id)
+    html = render_fragment(
+        "inbox/_rows.html",
+        {
+            "rows": rows,
+            "inbox_base": f"/console/{console.store.slug}/inbox",
+            "view": view,
+            "status": status,
+            "team": team,
+            "sort": "due" if sort == "due" else "priority",
+            "current_id": c,
+            "store": console.store,
+            "now": runtime.clock.now(),
+        },
+    )
+    return JSONResponse(
+        {"conversations": [row.as_json() for row in rows], "html": html, "attention": attention.as_json()}
+    )
 
 
 @router.get("/console/{store_slug}/inbox/{conversation_id}/messages.json")
@@ -147,6 +183,37 @@ def messages_json(runtime: RuntimeDep, console: ConsoleDep, conversation_id: int
                 "messages": queries.messages_of(session, conversation.id, include_internal=True),
             }
         )
+
+
+def _message_html(runtime: Any, console: Console, session: Any, conversation_id: int, message: Any) -> str:
+    """One message as the page renders it (``inbox/_message.html``)."""
+    return render_fragment(
+        "inbox/_message.html",
+        {
+            "message": message,
+            "inbox_base": f"/console/{console.store.slug}/inbox",
+            "conversation_id": conversation_id,
+            "email_states": email_outbox.email_state(session, conversation_id),
+            "store": console.store,
+            "now": runtime.clock.now(),
+        },
+    )
+
+
+@router.get(
+    "/console/{store_slug}/inbox/{conversation_id}/messages/{message_id}", response_class=HTMLResponse
+)
+def message_fragment(
+    runtime: RuntimeDep, console: ConsoleDep, conversation_id: int, message_id: int
+) -> Response:
+    """One message of the store's conversation as the page shows it, for the live inbox to insert."""
+    console.require(Permission.VIEW_CONVERSATIONS)
+    with runtime.database.read() as session:
+        conversation = queries.conversation_of(session, console.store.id, conversation_id)
+        message = queries.one_message(session, message_id)
+        if message["conversation_id"] != conversation.id:
+            raise NotFound("no such message")
+        return HTMLResponse(_message_html(runtime, console, session, conversation.id, message))
 
 
 def _redirect_back(console: Console, conversation_id: int) -> RedirectResponse:
@@ -185,6 +252,7 @@ async def post_message(
     if _wants_json(request):
         with runtime.database.read() as session:
             view = queries.one_message(session, message.id)
+            view["html"] = _message_html(runtime, console, session, message.conversation_id, view)
         return JSONResponse(view, status_code=201)
     return _redirect_back(console, conversation_id)
 
@@ -232,8 +300,46 @@ async def give_goodwill(
         reason=reason,
     )
     if _wants_json(request):
-        return JSONResponse({"points": grant.points, "code": grant.code}, status_code=201)
-    return _redirect_back(console, conversation_id)
+
+        def confirmation() -> dict[str, Any]:
+            with runtime.database.read() as session:
+                picture = queries.customer_picture(session, conversation)
+            balance = (picture.facts.get("loyalty") or {}).get("points")
+            budget = runtime.database.write(
+                goodwill.budget_of, console.store.id, console.login.account.id, console.access.role
+            )
+            return {
+                "points": grant.points,
+                "code": grant.code,
+                "reward_name": grant.reward_name,
+                "balance": balance,
+                "budget_left": budget.left,
+                "budget_limit": budget.limit,
+                "message": goodwill_confirmation(grant, picture.name, balance),
+            }
+
+        return JSONResponse(await anyio.to_thread.run_sync(confirmation), status_code=201)
+    return RedirectResponse(
+        f"/console/{console.store.slug}/inbox?c={conversation_id}&given={grant.id}", status_code=303
+    )
+
+
+def goodwill_confirmation(grant: GoodwillGrant, customer_name: str, balance: int | None) -> str:
+    """What the agent just gave, in words: the confirmation shown beside the goodwill form."""
+    gift = f"the reward {grant.reward_name}, code {grant.code}" if grant.code else f"{grant.points:,} points"
+    text = f"You gave {customer_name} {gift}: “{grant.reason}”."
+    if balance is not None and not grant.code:
+        text += f" Their balance is now {balance:,} points."
+    return text
+
+
+def _goodwill_given(session: Any, conversation_id: int, grant_id: int, picture: Any) -> str | None:
+    """The confirmation of a grant made in this conversation (after the form's redirect), else None."""
+    grant = session.get(GoodwillGrant, grant_id)
+    if grant is None or grant.conversation_id != conversation_id:
+        return None
+    balance = (picture.facts.get("loyalty") or {}).get("points")
+    return goodwill_confirmation(grant, picture.name, balance)
 
 
 @router.post("/console/{store_slug}/inbox/{conversation_id}/tasks/{task_id}/done")

@@ -40,6 +40,31 @@ def when(moment: datetime | None, timezone: str | None = None, locale: str = "en
     return format_datetime(local, "d MMM y, HH:mm", locale=locale.replace("-", "_"))
 
 
+def short_when(
+    moment: datetime | str | None,
+    timezone: str | None = None,
+    locale: str = "en",
+    now: datetime | None = None,
+) -> str:
+    """When something happened, as the inbox shows it in its list and its threads (one format, rendered
+    only here: the live inbox inserts what the server renders): ``14:05`` on the day of ``now``,
+    ``3 Mar, 14:05`` earlier that year, ``3 Mar 2025, 14:05`` before; in the store's time zone."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    zone = _zone(timezone)
+    local = moment.astimezone(zone)
+    today = (now or datetime.now(UTC)).astimezone(zone)
+    if local.date() == today.date():
+        pattern = "HH:mm"
+    elif local.year == today.year:
+        pattern = "d MMM, HH:mm"
+    else:
+        pattern = "d MMM y, HH:mm"
+    return format_datetime(local, pattern, locale=locale.replace("-", "_"))
+
+
 def day(value: date | datetime | None, timezone: str | None = None, locale: str = "en") -> str:
     if value is None:
         return "—"
@@ -60,7 +85,7 @@ def iso(moment: datetime | None) -> str:
     return moment.isoformat() if moment else ""
 
 
-templates.env.filters.update(money=money, when=when, day=day, ago=ago, iso=iso)
+templates.env.filters.update(money=money, when=when, short_when=short_when, day=day, ago=ago, iso=iso)
 templates.env.globals["now"] = lambda: datetime.now(UTC)
 
 
@@ -68,6 +93,11 @@ def render(
     request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
     return templates.TemplateResponse(request, template, context or {}, status_code=status_code)
+
+
+def render_fragment(template: str, context: dict[str, Any]) -> str:
+    """A partial template (a list's rows, one message) as HTML text, for the live pages to insert."""
+    return templates.get_template(template).render(context)
 
 
 def render_error(request: Request, status: int, message: str) -> HTMLResponse:

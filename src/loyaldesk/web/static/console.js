@@ -22,10 +22,20 @@ document.addEventListener("click", async (event) => {
   if (button) {
     const source = document.querySelector(button.dataset.copy);
     if (source) {
-      await navigator.clipboard.writeText(source.textContent.trim());
-      const label = button.textContent;
-      button.textContent = "Copied";
-      setTimeout(() => { button.textContent = label; }, 1500);
+      const label = button.dataset.label || button.textContent;
+      button.dataset.label = label;
+      try {
+        await navigator.clipboard.writeText(source.textContent.trim());
+        button.textContent = "Copied";
+      } catch {
+        // No clipboard here (a console served over plain http, or permission refused): select the text.
+        const range = document.createRange();
+        range.selectNodeContents(source);
+        window.getSelection().removeAllRanges();
+        window.getSelection().addRange(range);
+        button.textContent = "Selected: press Ctrl+C";
+      }
+      setTimeout(() => { button.textContent = label; }, 2500);
     }
   }
   const back = event.target instanceof Element ? event.target.closest("[data-back]") : null;

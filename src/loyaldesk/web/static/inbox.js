@@ -1,7 +1,11 @@
 // The live inbox: a WebSocket keeps the list and the open conversation current; shortcuts for the keyboard.
-// Message bodies arrive as HTML sanitized by the server (nh3); everything else is set as text.
+// Rows and messages are rendered by the server (the same partial templates as the page, so times and
+// everything else look the same) and inserted here; message bodies in them were sanitized by the server (nh3).
+// A conversation that starts waiting for this agent (new and unassigned, or theirs) is announced: a chime
+// made with WebAudio, a desktop notification when the page is not in front, and the count in the tab title.
 
 const root = document.querySelector("[data-inbox]");
+const SOUND_KEY = "loyaldesk:inbox-sound";
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -14,20 +18,44 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-function clock(iso) {
-  return iso ? new Date(iso).toTimeString().slice(0, 5) : "";
-}
-
-// The SLA state of a list row, as the server renders it (null when no policy applies).
-function slaBadge(row) {
-  if ((row.sla_state === "running" || row.sla_state === "warning") && row.sla_due_at) {
-    const due = new Date(row.sla_due_at);
-    const shown = due.toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" });
-    return el("span", { class: `sla sla-${row.sla_state}`, "data-sla": "" }, "SLA due ", el("time", { datetime: row.sla_due_at, text: shown }));
+// Two soft notes, generated (no file to download). Browsers only let a page make sound after someone has
+// clicked or typed in it, so the context is created or resumed on the first such gesture.
+class Chime {
+  constructor() {
+    this.context = null;
+    this.played = 0;
+    this.enabled = localStorage.getItem(SOUND_KEY) !== "off";
+    const unlock = () => this.unlock();
+    document.addEventListener("pointerdown", unlock, { capture: true });
+    document.addEventListener("keydown", unlock, { capture: true });
   }
-  if (row.sla_state === "breached") return el("span", { class: "sla sla-breached", "data-sla": "", text: "SLA breached" });
-  if (row.sla_state === "paused") return el("span", { class: "sla sla-paused", "data-sla": "", text: "SLA paused" });
-  return null;
+
+  unlock() {
+    const AudioContextClass = window.AudioContext || window.webkitAudioContext;
+    if (!this.context && AudioContextClass) this.context = new AudioContextClass();
+    if (this.context?.state === "suspended") this.context.resume().catch(() => {});
+  }
+
+  play() {
+    if (!this.enabled || !this.context) return false;
+    const context = this.context;
+    const start = context.currentTime + 0.02;
+    [880, 1318.5].forEach((frequency, index) => {
+      const oscillator = context.createOscillator();
+      const gain = context.createGain();
+      const at = start + index * 0.16;
+      oscillator.type = "sine";
+      oscillator.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.0001, at);
+      gain.gain.exponentialRampToValueAtTime(0.2, at + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, at + 0.35);
+      oscillator.connect(gain).connect(context.destination);
+      oscillator.start(at);
+      oscillator.stop(at + 0.4);
+    });
+    this.played += 1;
+    return true;
+  }
 }
 
 class LiveInbox {
@@ -41,8 +69,16 @@ class LiveInbox {
     this.typing = root.querySelector("[data-typing]");
     this.liveStatus = root.querySelector("[data-live-status]");
     this.composer = root.querySelector("[data-composer]");
-    this.lastEventId = null;
+    // The page shows everything up to this event; the socket resumes from it (nothing is lost in between).
+    this.lastEventId = root.dataset.lastEventId ? Number(root.dataset.lastEventId) : null;
     this.retry = 0;
+    this.baseTitle = root.dataset.title || document.title;
+    // Conversations waiting for this agent, as the page was rendered: only later ones are announced.
+    this.waiting = new Set((root.dataset.waiting || "").split(",").filter(Boolean).map(Number));
+    this.chime = new Chime();
+    this.notifications = [];
+    this.bindAlerts();
+    this.bindGoodwill();
     this.bindComposer();
     this.bindShortcuts();
     this.connect();
@@ -70,6 +106,7 @@ class LiveInbox {
       this.root.dataset.live = "true";
       if (frame.reset) location.reload();
       this.lastEventId = frame.last_event_id;
+      this.refreshList(); // whatever arrived between the page's rendering (or a reconnect) and now
     } else if (frame.type === "event") {
       this.lastEventId = Math.max(this.lastEventId || 0, frame.id);
       this.onEvent(frame);
@@ -97,26 +134,23 @@ class LiveInbox {
     if (frame.event.startsWith("conversation.") || frame.event.startsWith("csat.")) this.refreshList();
   }
 
-  addMessage(message) {
+  // A message as the server renders it: the HTML came with the reply just sent, or is fetched.
+  async addMessage(message) {
     if (!this.messages || this.messages.querySelector(`[data-message-id="${message.id}"]`)) return;
-    const body = el("div", { class: "message-body" });
-    body.innerHTML = message.body_html;
-    const kind = `message message-${message.author_kind}${message.internal ? " message-internal" : ""}`;
-    const author = `${message.author_name}${message.internal ? " · internal note" : ""} · `;
-    this.messages.append(
-      el("li", { class: kind, "data-message-id": message.id },
-        el("p", { class: "message-author" }, author, el("time", { datetime: message.created_at, text: clock(message.created_at) })),
-        body, ...(message.attachments || []).map((file) => this.fileLink(message.conversation_id, file))),
-    );
+    let html = message.html;
+    if (!html) {
+      const response = await fetch(`/console/${this.store}/inbox/${message.conversation_id}/messages/${message.id}`);
+      if (!response.ok) return;
+      html = await response.text();
+    }
+    if (this.messages.querySelector(`[data-message-id="${message.id}"]`)) return; // arrived meanwhile
+    const template = document.createElement("template");
+    template.innerHTML = html.trim();
+    const item = template.content.firstElementChild;
+    // In id order, whatever order the fetches finished in.
+    const later = [...this.messages.querySelectorAll("[data-message-id]")].find((node) => Number(node.dataset.messageId) > message.id);
+    this.messages.insertBefore(item, later || null);
     this.scrollToEnd();
-  }
-
-  fileLink(conversationId, file) {
-    const href = `/console/${this.store}/inbox/${conversationId}/attachments/${file.id}`;
-    const size = file.size >= 1048576 ? `${(file.size / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(file.size / 1024))} KB`;
-    const link = el("a", { class: "message-file", href, download: file.filename }, el("span", { text: `${file.filename} (${size})` }));
-    if (file.content_type.startsWith("image/")) link.prepend(el("img", { src: href, alt: "", loading: "lazy" }));
-    return el("p", {}, link);
   }
 
   scrollToEnd() {
@@ -131,31 +165,131 @@ class LiveInbox {
       });
       if (this.root.dataset.team) params.set("team", this.root.dataset.team);
       if (this.root.dataset.sort === "due") params.set("sort", "due");
+      if (this.conversationId) params.set("c", this.conversationId);
       const response = await fetch(`/console/${this.store}/inbox.json?${params}`, { headers: { Accept: "application/json" } });
       if (!response.ok) return;
-      const { conversations } = await response.json();
-      this.renderList(conversations, params);
+      const { html, attention } = await response.json();
+      this.renderList(html);
+      this.attend(attention);
     }, 150);
   }
 
-  renderList(conversations, params) {
-    const items = conversations.map((row) => {
-      params.set("c", row.id);
-      const current = row.id === this.conversationId ? " is-current" : "";
-      const waiting = row.unread ? " is-waiting" : "";
-      const meta = `${row.channel} · ${row.status} · ${row.assignee_name || "unassigned"}` +
-        (row.waiting_since ? ` · waiting since ${clock(row.waiting_since)}` : "");
-      return el("li", { class: `conversation-item priority-${row.priority}${current}${waiting}`, "data-conversation-id": row.id },
-        el("a", { href: `/console/${this.store}/inbox?${params}` },
-          el("span", { class: "conversation-top" },
-            el("span", { class: "conversation-name", text: row.contact_name }),
-            el("span", { class: `badge badge-${row.priority}`, title: row.priority_reason, text: row.priority })),
-          slaBadge(row),
-          el("span", { class: "conversation-preview", text: row.last_message_preview || row.subject }),
-          el("span", { class: "conversation-meta", text: meta })));
+  renderList(html) {
+    const focused = document.activeElement?.closest?.("[data-conversation-id]")?.dataset.conversationId;
+    this.list.innerHTML = html; // rendered by the server from inbox/_rows.html, like the page itself
+    if (focused) this.list.querySelector(`[data-conversation-id="${focused}"] a`)?.focus();
+  }
+
+  // The counts in the tab title and beside "Unassigned"; an alert for each conversation newly waiting.
+  attend(attention) {
+    const count = this.root.querySelector("[data-unassigned-count]");
+    if (count) {
+      count.textContent = String(attention.unassigned);
+      count.hidden = attention.unassigned === 0;
+    }
+    const waiting = attention.waiting.length;
+    document.title = waiting ? `(${waiting}) ${this.baseTitle}` : this.baseTitle;
+    const arrived = attention.waiting.filter((item) => !this.waiting.has(item.id));
+    this.waiting = new Set(attention.waiting.map((item) => item.id));
+    if (arrived.length) this.announce(arrived);
+  }
+
+  announce(arrived) {
+    this.chime.play();
+    const first = arrived[0];
+    const who = first.contact_name;
+    const text = arrived.length > 1 ? `${arrived.length} conversations are waiting, the latest from ${who}` : `${who} is waiting for an answer`;
+    const banner = this.root.querySelector("[data-new-arrival]");
+    if (banner && !this.list.querySelector(`[data-conversation-id="${first.id}"]`)) {
+      // Not in the view that is open (such as Mine while the chat is unassigned): say so, with a link.
+      banner.replaceChildren(`${text}. `, Object.assign(document.createElement("a"), {
+        href: `/console/${this.store}/inbox?view=all&c=${first.id}`, textContent: "Open it",
+      }));
+      banner.hidden = false;
+    }
+    const away = document.visibilityState !== "visible" || !document.hasFocus();
+    if (away && "Notification" in window && Notification.permission === "granted") {
+      for (const item of arrived.slice(0, 3)) {
+        const notice = new Notification(item.assigned_to_viewer ? `${item.contact_name} wrote` : `New conversation: ${item.contact_name}`, {
+          body: item.preview, tag: `loyaldesk-conversation-${item.id}`,
+        });
+        notice.addEventListener("click", () => {
+          window.focus();
+          location.assign(`/console/${this.store}/inbox?view=all&c=${item.id}`);
+        });
+        this.notifications.push(notice);
+      }
+    }
+  }
+
+  bindAlerts() {
+    const sound = this.root.querySelector("[data-sound]");
+    const showSound = () => {
+      sound.textContent = this.chime.enabled ? "Sound on" : "Sound off";
+      sound.setAttribute("aria-pressed", String(this.chime.enabled));
+    };
+    if (sound) {
+      showSound();
+      sound.addEventListener("click", () => {
+        this.chime.enabled = !this.chime.enabled;
+        localStorage.setItem(SOUND_KEY, this.chime.enabled ? "on" : "off");
+        showSound();
+        if (this.chime.enabled) {
+          this.chime.unlock();
+          this.chime.play(); // what it sounds like
+        }
+      });
+    }
+    const ask = this.root.querySelector("[data-notifications-ask]");
+    const state = this.root.querySelector("[data-notifications-state]");
+    const showPermission = () => {
+      if (!("Notification" in window)) {
+        state.textContent = "This browser shows no desktop notifications.";
+        return;
+      }
+      ask.hidden = Notification.permission !== "default";
+      state.textContent = Notification.permission === "denied" ? "Desktop notifications are blocked for this site in the browser's settings." : "";
+    };
+    if (ask && state) {
+      showPermission();
+      ask.addEventListener("click", async () => {
+        await Notification.requestPermission();
+        showPermission();
+      });
+    }
+  }
+
+  // Goodwill given from the sidebar: confirmed beside the form with what was given, the budget redrawn.
+  bindGoodwill() {
+    const form = this.root.querySelector("[data-goodwill]");
+    if (!form) return;
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const result = form.querySelector("[data-goodwill-result]");
+      const error = form.querySelector("[data-goodwill-error]");
+      const response = await fetch(form.action, { method: "POST", body: new FormData(form), headers: { Accept: "application/json" } });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) {
+        const reasons = (body.error?.fields || []).map((f) => `${f.field}: ${f.reason}`).join("; ");
+        error.textContent = reasons || body.error?.message || "The goodwill could not be given.";
+        error.hidden = false;
+        result.hidden = true;
+        return; // what was typed stays in the form
+      }
+      error.hidden = true;
+      result.textContent = body.message;
+      result.hidden = false;
+      form.querySelector("[name=points]").value = "";
+      form.querySelector("[name=reason]").value = "";
+      const reward = form.querySelector("[name=reward_id]");
+      if (reward) reward.value = "";
+      const budget = form.querySelector("[data-budget]");
+      if (budget && body.budget_left !== null && body.budget_left !== undefined) {
+        budget.textContent = `${body.budget_left.toLocaleString("en")} of ${body.budget_limit.toLocaleString("en")} points left this month.`;
+      }
+      const points = this.root.querySelector("[data-points]");
+      if (points && body.balance !== null && body.balance !== undefined) points.textContent = body.balance.toLocaleString("en");
     });
-    if (!items.length) items.push(el("li", { class: "empty-state", text: "No conversations here. New chats appear as they arrive." }));
-    this.list.replaceChildren(...items);
   }
 
   bindComposer() {

@@ -1,9 +1,11 @@
-// loyaldesk chat widget. A store adds one tag to its pages:
+// loyaldesk chat widget. A store adds one tag to its pages (the console's Inbox → Install the chat shows it):
 //   <script type="module" src="https://desk.example/static/widget/loader.js" data-loyaldesk-widget
 //           data-store="your-store" data-customer-id="..." data-customer-signature="..."></script>
 // (the customer attributes only for a signed-in shopper, signed by the store's server).
 // Plain ES module, no build step. Everything the shopper types is sent as text; messages from the desk
-// arrive as HTML already sanitized by the server and are the only HTML this widget inserts.
+// arrive as HTML already sanitized by the server and are the only HTML this widget inserts. It adds no
+// inline script or style, so the store's Content-Security-Policy needs only loyaldesk's origin in
+// script-src, style-src, img-src and connect-src (docs/channels.md).
 
 const script = document.querySelector("script[data-loyaldesk-widget]");
 const origin = new URL(import.meta.url).origin;
@@ -15,6 +17,33 @@ const identity = script?.dataset.customerId
       expires: script.dataset.signatureExpires ? Number(script.dataset.signatureExpires) : undefined,
     }
   : null;
+const SVG = "http://www.w3.org/2000/svg";
+
+// Pages that enforce Trusted Types (require-trusted-types-for 'script') let the widget insert the desk's
+// messages through a policy of its own, "loyaldesk-widget"; the HTML was sanitized by the server (nh3).
+const htmlPolicy = (() => {
+  try {
+    return window.trustedTypes?.createPolicy("loyaldesk-widget", { createHTML: (html) => html }) ?? null;
+  } catch {
+    return null; // the page's policy does not allow ours; plain strings then work only without enforcement
+  }
+})();
+const trustedHtml = (html) => (htmlPolicy ? htmlPolicy.createHTML(html) : html);
+
+// A paperclip drawn with lines, so the attach button looks the same with any fonts (an emoji needs one).
+function paperclipIcon() {
+  const icon = document.createElementNS(SVG, "svg");
+  for (const [key, value] of Object.entries({
+    viewBox: "0 0 24 24", width: "20", height: "20", fill: "none", stroke: "currentColor",
+    "stroke-width": "2", "stroke-linecap": "round", "stroke-linejoin": "round", "aria-hidden": "true",
+    focusable: "false", class: "ldw-icon",
+  })) icon.setAttribute(key, value);
+  const path = document.createElementNS(SVG, "path");
+  path.setAttribute("d", "M16.5 6.5v9a4.5 4.5 0 0 1-9 0v-10a3 3 0 0 1 6 0v9.5a1.5 1.5 0 0 1-3 0V7");
+  icon.append(path);
+  return icon;
+}
+
 const storageKey = (name) => `loyaldesk:${store}:${identity ? "c:" + identity.customer_id : "visitor"}:${name}`;
 
 function el(tag, attrs = {}, ...children) {
@@ -63,7 +92,7 @@ class ChatWidget {
       accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,text/csv",
     });
     const attach = el("label", { for: "ldw-files", class: "ldw-attach", title: "Attach files (up to 3, 10 MB each)" },
-      el("span", { "aria-hidden": "true", text: "📎" }), el("span", { class: "ldw-visually-hidden", text: "Attach files" }));
+      paperclipIcon(), el("span", { class: "ldw-visually-hidden", text: "Attach files" }));
     this.form = el("form", { class: "ldw-composer" }, label, this.input, this.fileInput, attach, send);
     this.csat = el("div", { class: "ldw-csat" });
     this.csat.hidden = true;
@@ -112,15 +141,21 @@ class ChatWidget {
     );
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const response = await fetch(`${origin}/widget-api/v1/${store}/offline-messages`, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({
-          visitor_token: localStorage.getItem(storageKey("visitor_token")) || undefined,
-          name: name.value, email: email.value, body: body.value,
-        }),
-      });
-      const result = await response.json();
+      let response, result;
+      try {
+        response = await fetch(`${origin}/widget-api/v1/${store}/offline-messages`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({
+            visitor_token: localStorage.getItem(storageKey("visitor_token")) || undefined,
+            name: name.value, email: email.value, body: body.value,
+          }),
+        });
+        result = await response.json().catch(() => ({}));
+      } catch {
+        this.status.textContent = "Could not reach us; check your connection and send again.";
+        return; // what was typed stays in the form
+      }
       if (response.ok) {
         form.replaceChildren(el("p", { role: "status", text: "Thank you! We'll reply by email soon." }));
       } else {
@@ -155,7 +190,8 @@ class ChatWidget {
     this.socket.addEventListener("message", (event) => this.onFrame(JSON.parse(event.data)));
     this.socket.addEventListener("close", (event) => {
       if (event.code >= 4400 && event.code < 4500) {
-        this.status.textContent = event.reason || "The chat is not available.";
+        // The error frame before the close said why in full; the close reason is cut at 123 bytes.
+        this.status.textContent = this.refusal || event.reason || "The chat is not available.";
         return;
       }
       this.status.textContent = "Reconnecting…";
@@ -186,6 +222,7 @@ class ChatWidget {
         }
         this.offline.hidden = frame.agents_online || Boolean(frame.conversation) || this.pending.size > 0;
         this.form.hidden = !this.offline.hidden;
+        this.panel.classList.toggle("ldw-offline-mode", !this.offline.hidden);
         this.remember(frame.last_event_id);
         this.flushPending();
         break;
@@ -199,6 +236,7 @@ class ChatWidget {
         this.conversationId = frame.conversation_id;
         break;
       case "error":
+        if (frame.code) this.refusal = frame.message; // the socket is being refused; it closes next
         if (frame.client_message_id) {
           const item = this.pending.get(frame.client_message_id);
           item?.element.classList.add("ldw-failed");
@@ -259,7 +297,7 @@ class ChatWidget {
     const pending = message.client_message_id && this.pending.get(message.client_message_id);
     const mine = message.author_kind === "customer";
     const body = el("div", { class: "ldw-body" });
-    body.innerHTML = message.body_html; // sanitized by the server (nh3); see the module comment
+    body.innerHTML = trustedHtml(message.body_html); // sanitized by the server (nh3); see the module comment
     for (const link of body.querySelectorAll("a")) link.setAttribute("target", "_blank");
     const node = el(
       "li",
@@ -296,7 +334,13 @@ class ChatWidget {
     if (this.conversationId) data.set("conversation_id", String(this.conversationId));
     for (const file of files) data.append("files", file);
     this.status.textContent = `Sending ${files.map((f) => f.name).join(", ")}…`;
-    const response = await fetch(`${origin}/widget-api/v1/${store}/messages`, { method: "POST", body: data });
+    let response;
+    try {
+      response = await fetch(`${origin}/widget-api/v1/${store}/messages`, { method: "POST", body: data });
+    } catch {
+      this.status.textContent = "The file could not be sent; check your connection and try again.";
+      return;
+    }
     const result = await response.json().catch(() => ({}));
     if (!response.ok) {
       const reason = (result.error?.fields || []).map((f) => f.reason).join("; ");
