@@ -239,6 +239,9 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/inbox"): Console(P.VIEW_CONVERSATIONS),
     ("GET", "/console/{store_slug}/inbox.json"): Console(P.VIEW_CONVERSATIONS),
     ("GET", "/console/{store_slug}/inbox/{conversation_id}/messages.json"): Console(P.VIEW_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/inbox/{conversation_id}/messages/{message_id}"): Console(
+        P.VIEW_CONVERSATIONS
+    ),
     ("GET", "/console/{store_slug}/inbox/{conversation_id}/attachments/{attachment_id}"): Console(
         P.VIEW_CONVERSATIONS
     ),
@@ -262,6 +265,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/inbox-settings/channels"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/channels"): Console(P.MANAGE_SUPPORT),
     ("GET", "/console/{store_slug}/inbox-settings/desk"): Console(P.MANAGE_SUPPORT),
+    ("GET", "/console/{store_slug}/inbox-settings/widget"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/desk/agents/{staff_id}"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/desk/goodwill"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/desk/mailbox"): Console(P.MANAGE_SUPPORT),
@@ -488,6 +492,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         ids["task_id"] = (
             session.execute(text("SELECT min(id) FROM support_tasks WHERE store_id = :store"), a).scalar()
             or NOWHERE
+        )
+        ids["message_id"] = _one(
+            session, "SELECT min(id) FROM support_messages WHERE conversation_id = :id", id=conversation_id
         )
         ids["attachment_id"] = _one(
             session, "SELECT min(id) FROM support_attachments WHERE conversation_id = :id", id=conversation_id
