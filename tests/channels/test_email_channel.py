@@ -4,6 +4,7 @@ the customer's replies thread into the same conversation by every key a mail cli
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import socket
 from collections.abc import Iterator
@@ -231,10 +232,13 @@ HOSTILE = {
     b'Content-Type: multipart/mixed; boundary="q"\r\n\r\n'
     b"--q\r\nContent-Type: text/plain\r\n\r\nphotos\r\n--q\r\nContent-Type: image/svg+xml\r\n"
     b'Content-Disposition: attachment; filename="cat.svg"\r\n\r\n<svg onload="alert(1)"/>\r\n'
-    b"--q\r\nContent-Type: application/x-msdownload\r\n"
-    b'Content-Disposition: attachment; filename="invoice.pdf.exe"\r\n\r\nMZ\r\n'
-    b"--q\r\nContent-Type: image/png\r\n"
-    b'Content-Disposition: attachment; filename="receipt.png"\r\n\r\n\x89PNG\r\n--q--\r\n',
+    b"--q\r\nContent-Type: application/x-msdownload\r\nContent-Transfer-Encoding: base64\r\n"
+    b'Content-Disposition: attachment; filename="invoice.pdf.exe"\r\n\r\n'
+    + base64.b64encode(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00")  # a program's start
+    + b"\r\n--q\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n"
+    b'Content-Disposition: attachment; filename="receipt.png"\r\n\r\n'
+    + base64.b64encode(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")  # the signature and first chunk
+    + b"\r\n--q--\r\n",
     "no-from": b"To: acme@loyaldesk.localhost\r\nSubject: who am I\r\n"
     b"Message-ID: <h6@example.org>\r\n\r\nhello\r\n",
 }
