@@ -36,9 +36,9 @@ def test_plain_text_mail_reads_as_written_and_arrives_live_with_its_photo(
         first = (SAMPLES / "plain_text_markdown_characters.eml").read_bytes()
         _send(port, first, store)
         _log_in_to_the_inbox(page, live_server, db, store, password_hash)
-        page.locator("[data-conversation-list] .conversation-item").filter(
-            has_text="Rosa Klein"
-        ).get_by_role("link").click()
+        page.locator("[data-conversation-list] .conversation-item").filter(has_text="Rosa Klein").get_by_role(
+            "link"
+        ).click()
         page.locator("[data-inbox][data-live='true']").wait_for()  # the console's socket is connected
         page.evaluate("window.__sameDocument = true")  # gone if the page reloads
         body = page.locator(".message-list .message-body").first
