@@ -29,6 +29,7 @@ from loyaldesk.support.dropped_mail import (
     MailPath,
     record_dropped_email,
 )
+from loyaldesk.support.email_inbound import MIN_PICTURE_IN_HTML_BYTES
 from loyaldesk.support.message_format import render_plain_text_html
 from loyaldesk.support.models import Attachment, Conversation, DroppedEmail, Message
 from tests.channels.fake_imap import FakeImapServer, Mailbox
@@ -183,6 +184,36 @@ def test_plain_text_mail_is_shown_as_written_on_the_page_and_live(
         csrf=console_csrf(client, store.slug),
     )
     assert reply.status_code == 201 and "<strong>today</strong>" in reply.json()["body_html"]
+
+
+def test_pictures_in_an_html_body_are_kept_when_they_are_photos_not_logos(
+    db: Database,
+    store: StoreHandle,
+    receiver: int,  # noqa: F811
+) -> None:
+    photo = PHOTO + b"\x00" * MIN_PICTURE_IN_HTML_BYTES  # a pasted photo: the size of a real one
+    logo = PHOTO  # 5 kB: a signature logo
+    message = EmailMessage()
+    message["From"] = "Sam Park <sam.park@example.com>"
+    message["To"] = SUPPORT
+    message["Subject"] = "Scratched table"
+    message.set_content("See the photo and the invoice.")
+    message.add_alternative(
+        '<p>See the photo:</p><img src="cid:photo@example.com"><p>Sam</p><img src="cid:logo@example.com">',
+        subtype="html",
+    )
+    html = message.get_payload()[1]
+    html.add_related(photo, "image", "jpeg", cid="<photo@example.com>", filename="image001.jpg")
+    html.add_related(logo, "image", "jpeg", cid="<logo@example.com>", filename="logo.jpg")
+    message.add_attachment(b"%PDF-1.7 invoice", maintype="application", subtype="pdf", filename="invoice.pdf")
+    deliver(receiver, message)
+    _, files = message_of(db, "Scratched table")
+    # The attached file first, then the pasted photo; the logo is decoration, and not a dropped part.
+    assert [(f.filename, f.content_type) for f in files] == [
+        ("invoice.pdf", "application/pdf"),
+        ("image001.jpg", "image/jpeg"),
+    ]
+    assert dropped(db) == []
 
 
 # --- dropped mail: logged, recorded, shown to admins --------------------------------------------------

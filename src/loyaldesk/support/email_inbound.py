@@ -238,7 +238,7 @@ def _files(email: InboundEmail) -> tuple[list[NewAttachment], list[str]]:
     ordered = sorted(email.attachments, key=lambda attachment: attachment.shown_in_html)
     for attachment in ordered:
         content = attachment.content
-        if attachment.shown_in_html and (content is None or len(content) < MIN_PICTURE_IN_HTML_BYTES):
+        if attachment.shown_in_html and content is not None and len(content) < MIN_PICTURE_IN_HTML_BYTES:
             continue  # decoration of the HTML body
         name = attachment.filename or "attachment"
         if attachment.refused or content is None:

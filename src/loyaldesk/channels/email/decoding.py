@@ -92,10 +92,11 @@ def decode_bytes(data: bytes, charset: str | None) -> tuple[str, str | None]:
     """Bytes as text in the declared charset; returns (text, problem or None) and never raises.
 
     A leading byte-order mark (UTF-8, UTF-16) decides the encoding and is removed. Text labelled with a
-    single-byte charset that is valid UTF-8 is read as UTF-8. Unknown or missing charsets try UTF-8, then
-    windows-1252 or the charset charset-normalizer recognises. Declared UTF-8 that is not UTF-8 is read
-    that way too when no valid multi-byte sequence is present (latin-1 mislabelled), else with U+FFFD.
-    Declared windows-1252 (or latin-1) that reads as chaos there is read in the recognised charset.
+    single-byte charset that is valid UTF-8 is read as UTF-8. Declared windows-1252 (or latin-1) that
+    reads as chaos there is read in the charset charset-normalizer recognises, if any. Unknown or missing
+    charsets try UTF-8, then windows-1252 when it reads plausibly, then the recognised charset, then
+    windows-1252 anyway. Declared UTF-8 that is not UTF-8 is read the same way when no valid multi-byte
+    sequence is present (latin-1 mislabelled), else as UTF-8 with U+FFFD for the invalid bytes.
     """
     declared = (charset or "").strip().strip("\"'").lower()[:40]
     codec = _codec(_CHARSET_ALIASES.get(declared, declared))
