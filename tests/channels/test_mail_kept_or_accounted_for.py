@@ -370,13 +370,14 @@ def test_the_record_is_bounded_by_count_and_age_per_store(
     assert [r.subject for r in dropped(db) if r.store_id == other.id] == ["the other store's"]
 
 
-def test_erasing_a_customer_erases_the_record_of_their_dropped_mail(
+def test_a_customer_s_dropped_mail_is_in_their_export_and_erased_with_them(
     db: Database,
     store: StoreHandle,
     receiver: int,  # noqa: F811
 ) -> None:
     from loyaldesk.customers import CustomerProfile, upsert_customer
     from loyaldesk.customers.actions import erase_customer
+    from loyaldesk.customers.queries import export_customer
 
     customer = db.write(
         upsert_customer, store.actor, store.id, "c-7", CustomerProfile(email="mia@example.org"), source="api"
@@ -385,5 +386,10 @@ def test_erasing_a_customer_erases_the_record_of_their_dropped_mail(
     deliver(receiver, mail("Hello", "Hi", sender="Someone Else <else@example.org>",
                            headers={"Auto-Submitted": "auto-replied"}))  # fmt: skip
     assert len(dropped(db)) == 2
+    with db.read() as session:
+        export = export_customer(session, store.id, customer.customer.id)
+    assert [(row["from"], row["subject"]) for row in export["dropped_mail"]] == [
+        ("mia@example.org", "Out of office")
+    ]
     db.write(erase_customer, store.actor, store.id, customer.customer.id)
     assert [r.sender for r in dropped(db)] == ["else@example.org"]

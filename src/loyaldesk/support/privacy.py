@@ -61,16 +61,31 @@ def export_conversations(session: Session, store_id: int, customer_id: int) -> l
     return result
 
 
-@erasure_step("conversations")
-def erase_conversations(uow: UnitOfWork, store_id: int, customer_id: int) -> None:
-    session = uow.session
-    ids = list(
-        session.scalars(
-            select(Conversation.id).where(
-                Conversation.store_id == store_id, Conversation.customer_id == customer_id
-            )
-        )
+@export_section("dropped_mail")
+def export_dropped_mail(session: Session, store_id: int, customer_id: int) -> list[dict[str, Any]]:
+    """The records of the customer's mail that was dropped or kept without a part (by their addresses)."""
+    addresses = _addresses_of(session, store_id, customer_id)
+    if not addresses:
+        return []
+    rows = session.scalars(
+        select(DroppedEmail)
+        .where(DroppedEmail.store_id == store_id, func.lower(DroppedEmail.sender).in_(addresses))
+        .order_by(DroppedEmail.id)
     )
+    return [
+        {
+            "received_at": row.received_at.isoformat(),
+            "from": row.sender,
+            "subject": row.subject,
+            "reason": row.reason,
+            "conversation_id": row.conversation_id,
+        }
+        for row in rows
+    ]
+
+
+def _addresses_of(session: Session, store_id: int, customer_id: int) -> set[str]:
+    """The customer's email address and their contacts' addresses, lower-cased."""
     addresses = {
         address.lower()
         for address in session.scalars(
@@ -83,6 +98,20 @@ def erase_conversations(uow: UnitOfWork, store_id: int, customer_id: int) -> Non
     )
     if customer_email:
         addresses.add(customer_email.lower())
+    return addresses
+
+
+@erasure_step("conversations")
+def erase_conversations(uow: UnitOfWork, store_id: int, customer_id: int) -> None:
+    session = uow.session
+    ids = list(
+        session.scalars(
+            select(Conversation.id).where(
+                Conversation.store_id == store_id, Conversation.customer_id == customer_id
+            )
+        )
+    )
+    addresses = _addresses_of(session, store_id, customer_id)
     session.execute(
         delete(DroppedEmail)
         .where(
