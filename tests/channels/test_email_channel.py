@@ -4,6 +4,7 @@ the customer's replies thread into the same conversation by every key a mail cli
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import socket
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from loyaldesk.customers import Customer
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
 from loyaldesk.support.email_outbox import SmtpTransport, send_due
-from loyaldesk.support.models import Attachment, Conversation, Message
+from loyaldesk.support.models import Attachment, Conversation, DroppedEmail, Message
 from tests.factories import StoreHandle, login, make_staff
 from tests.support.desk import agent_reply, console_csrf
 from tests.support.test_email_replies import Inbox, smtp_peer  # noqa: F401  (fixture)
@@ -231,10 +232,13 @@ HOSTILE = {
     b'Content-Type: multipart/mixed; boundary="q"\r\n\r\n'
     b"--q\r\nContent-Type: text/plain\r\n\r\nphotos\r\n--q\r\nContent-Type: image/svg+xml\r\n"
     b'Content-Disposition: attachment; filename="cat.svg"\r\n\r\n<svg onload="alert(1)"/>\r\n'
-    b"--q\r\nContent-Type: application/x-msdownload\r\n"
-    b'Content-Disposition: attachment; filename="invoice.pdf.exe"\r\n\r\nMZ\r\n'
-    b"--q\r\nContent-Type: image/png\r\n"
-    b'Content-Disposition: attachment; filename="receipt.png"\r\n\r\n\x89PNG\r\n--q--\r\n',
+    b"--q\r\nContent-Type: application/x-msdownload\r\nContent-Transfer-Encoding: base64\r\n"
+    b'Content-Disposition: attachment; filename="invoice.pdf.exe"\r\n\r\n'
+    + base64.b64encode(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00")  # a program's start
+    + b"\r\n--q\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n"
+    b'Content-Disposition: attachment; filename="receipt.png"\r\n\r\n'
+    + base64.b64encode(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")  # the signature and first chunk
+    + b"\r\n--q--\r\n",
     "no-from": b"To: acme@loyaldesk.localhost\r\nSubject: who am I\r\n"
     b"Message-ID: <h6@example.org>\r\n\r\nhello\r\n",
 }
@@ -262,6 +266,26 @@ def test_hostile_and_malformed_mail_is_stored_safely_or_refused_politely(
         assert "<script>alert" not in page.text and "onerror=alert" not in page.text
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == len(HOSTILE) - 1
+        # What was not kept is accounted for, each with its reason, for the store's admins.
+        records = session.execute(
+            select(DroppedEmail.subject, DroppedEmail.reason_kind, DroppedEmail.reason).order_by(
+                DroppedEmail.id
+            )
+        ).all()
+    assert [(subject, kind) for subject, kind, _ in records] == [
+        ("nest", "part_not_kept"),
+        ("big file", "part_not_kept"),
+        ("files", "part_not_kept"),
+        ("who am I", "no_sender"),
+    ]
+    reasons = [reason for _, _, reason in records]
+    assert reasons[0] == (
+        "more than 50 multipart containers; the rest not read; "
+        "MIME parts nested deeper than 40 levels not read"
+    )
+    assert reasons[1] == "attachment huge.pdf (over the 10485760-byte part limit)"
+    assert "attachment cat.svg (image/svg+xml files are not allowed" in reasons[2]
+    assert "attachment invoice.pdf.exe (application/x-msdownload files are not allowed)" in reasons[2]
 
 
 def test_mail_to_a_store_s_own_support_address_reaches_that_store(

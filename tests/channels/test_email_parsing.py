@@ -508,6 +508,92 @@ def test_decode_bytes_prefers_utf8_with_replacement_when_it_is_mostly_utf8() -> 
     assert decode_bytes(b"plain", None) == ("plain", None)
 
 
+@pytest.mark.parametrize(
+    ("data", "charset", "text", "problem"),
+    [
+        # A byte-order mark decides, and is not part of the text.
+        (b"\xef\xbb\xbfHallo", "utf-8", "Hallo", None),
+        (
+            b"\xef\xbb\xbfGr\xc3\xbc\xc3\x9fe",
+            "iso-8859-1",
+            "Grüße",
+            "charset 'iso-8859-1': a utf-8 byte-order mark, read as that",
+        ),
+        ("\ufeffHallo".encode("utf-16-le"), "utf-16", "Hallo", None),
+        ("\ufeffHallo".encode("utf-16-be"), None, "Hallo", None),
+        # UTF-8 labelled with a single-byte charset is UTF-8.
+        (
+            "Grüße aus Köln".encode(),
+            "iso-8859-1",
+            "Grüße aus Köln",
+            "charset 'iso-8859-1': the text is UTF-8, read as utf-8",
+        ),
+        (
+            "Grüße aus Köln".encode(),
+            "windows-1250",
+            "Grüße aus Köln",
+            "charset 'windows-1250': the text is UTF-8, read as utf-8",
+        ),
+        # Windows-1252 labelled ISO-8859-1 is read as windows-1252 (the euro sign, curly quotes, dashes).
+        ("20 € – „gut“".encode("cp1252"), "iso-8859-1", "20 € – „gut“", None),  # noqa: RUF001
+        # Windows-1252 labelled UTF-8, and unlabelled, is read as windows-1252 when it reads plausibly.
+        (
+            "Café, Grüße".encode("cp1252"),
+            "utf-8",
+            "Café, Grüße",
+            "charset 'utf-8' not usable, decoded as windows-1252",
+        ),
+        (
+            "Preis: 20 €, ± 5 %".encode("cp1252"),
+            None,
+            "Preis: 20 €, ± 5 %",
+            "charset 'unspecified' not usable, decoded as windows-1252",
+        ),
+        # Text that is chaos in windows-1252 is read in the charset charset-normalizer recognises.
+        (
+            "Здравствуйте, мой заказ не пришёл. Помогите, пожалуйста.".encode("cp1251"),
+            "windows-1252",
+            "Здравствуйте, мой заказ не пришёл. Помогите, пожалуйста.",
+            "charset 'windows-1252': the text is cp1251",
+        ),
+        (
+            "Καλημέρα, η παραγγελία μου δεν έφτασε ακόμα. Ευχαριστώ.".encode("cp1253"),
+            "utf-8",
+            "Καλημέρα, η παραγγελία μου δεν έφτασε ακόμα. Ευχαριστώ.",
+            "charset 'utf-8' not usable, decoded as cp1253",
+        ),
+    ],
+)
+def test_mislabelled_charsets_are_read_as_written(
+    data: bytes, charset: str | None, text: str, problem: str | None
+) -> None:
+    assert decode_bytes(data, charset) == (text, problem)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bonjour, je n’ai pas reçu ma commande – pouvez-vous vérifier ? Merci “beaucoup”.",  # noqa: RUF001
+        "Hola, ¿cuándo llegará mi pedido? ¡Gracias!",
+        "Hej! Jag har inte fått mitt paket än. Tack så mycket, Åsa Öberg",
+        "Góðan daginn, ég hef ekki fengið pöntunina mína. Þakka þér fyrir.",
+        "Preis: 20 € — ± 5 % © ® ™ • … ‰ “quoted” ‘single’ «guillemets» ½ ¼ ¾ × ÷ °",  # noqa: RUF001
+        "Café",
+    ],
+)
+def test_real_windows_1252_text_is_never_taken_for_another_charset(text: str) -> None:
+    assert decode_bytes(text.encode("cp1252"), "iso-8859-1") == (text, None)
+    assert decode_bytes(text.encode("cp1252"), None)[0] == text
+
+
+def test_charset_detection_reads_a_bounded_sample_of_a_large_text() -> None:
+    big = ("Здравствуйте, мой заказ не пришёл. " * 60_000).encode("cp1251")  # 2 MB
+    started = time.perf_counter()
+    text, problem = decode_bytes(big, "iso-8859-1")
+    assert time.perf_counter() - started < 5  # about 0.1 s; the whole text would take many seconds
+    assert text.startswith("Здравствуйте") and len(text) == len(big) and problem
+
+
 def test_adjacent_encoded_words_are_joined_before_decoding() -> None:
     # "日本" split across two base64 words in the middle of a character
     first, second = (

@@ -145,7 +145,7 @@ def test_tickets_open_only_their_own_contacts_files(
         alice = hello(alice_widget)["ticket"]
     with client.websocket_connect(f"/ws/widget/{store.slug}") as mallory_widget:
         mallory = hello(mallory_widget)["ticket"]
-    sent = upload(client, store.slug, alice, [("receipt.pdf", b"%PDF alice", "application/pdf")])
+    sent = upload(client, store.slug, alice, [("receipt.pdf", b"%PDF-1.7 alice", "application/pdf")])
     conversation_id = sent.json()["conversation_id"]
     with db.read() as session:
         file_id = session.scalar(select(Attachment.id))
@@ -177,3 +177,56 @@ def test_tickets_open_only_their_own_contacts_files(
     assert client.get(staff_url).status_code in (403, 404)
     client.cookies.clear()
     assert client.get(staff_url, follow_redirects=False).status_code in (303, 401)
+
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+
+
+def test_every_upload_path_decides_the_type_by_the_content(
+    client: TestClient, db: Database, store: StoreHandle, agent: str
+):
+    with client.websocket_connect(f"/ws/widget/{store.slug}") as widget:
+        ticket = hello(widget)["ticket"]
+    # The shopper's phone says image/jpg; another browser says application/octet-stream.
+    sent = upload(
+        client,
+        store.slug,
+        ticket,
+        [("IMG_2231.JPG", JPEG, "image/jpg"), ("label", b"%PDF-1.4 label", "application/octet-stream")],
+    )
+    assert sent.status_code == 201, sent.text
+    conversation_id = sent.json()["conversation_id"]
+    # A file whose label says PDF but whose bytes are an archive is refused, naming what is wrong.
+    disguised = upload(
+        client, store.slug, ticket, [("invoice.pdf", b"PK\x03\x04\x14\x00\x00\x00", "application/pdf")],
+        client_message_id="f-2",
+    )  # fmt: skip
+    assert disguised.status_code == 422
+    [problem] = disguised.json()["error"]["fields"]
+    assert problem["field"] == "files.0" and "its content is not application/pdf" in problem["reason"]
+
+    # The agent's composer goes through the same judgement.
+    csrf = console_csrf(client, store.slug)
+    reply = client.post(
+        f"/console/{store.slug}/inbox/{conversation_id}/messages",
+        data={"body": "Here is your label.", "csrf_token": csrf},
+        files=[("files", ("label.png", b"%PDF-1.4 return label", "image/png"))],
+        headers={"accept": "application/json"},
+    )
+    assert reply.status_code == 201, reply.text
+    page = client.post(
+        f"/console/{store.slug}/inbox/{conversation_id}/messages",
+        data={"body": "", "csrf_token": csrf},
+        files=[("files", ("notes.txt", b"<!DOCTYPE html><script>alert(1)</script>", "text/plain"))],
+        headers={"accept": "application/json"},
+    )
+    assert page.status_code == 422 and "text/html files are not allowed" in page.text
+    with db.read() as session:
+        stored = session.execute(select(Attachment.filename, Attachment.content_type).order_by(Attachment.id))
+        assert [tuple(row) for row in stored] == [
+            ("IMG_2231.jpg", "image/jpeg"),
+            ("label.pdf", "application/pdf"),
+            ("label.png.pdf", "application/pdf"),
+        ]
+        # Nothing of the refused uploads was kept: two messages, the shopper's and the agent's.
+        assert session.scalar(select(func.count()).select_from(Message)) == 2

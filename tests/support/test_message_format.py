@@ -18,6 +18,7 @@ from loyaldesk.support.message_format import (
     check_attachment,
     check_message_body,
     render_message_html,
+    render_plain_text_html,
 )
 
 REL = 'rel="noopener noreferrer nofollow"'
@@ -224,6 +225,88 @@ def test_rendering_arbitrary_text_is_always_safe(markdown: str) -> None:
     assert_safe(html)
 
 
+# --- Plain text (email) -------------------------------------------------------------------------------
+
+NBSP = "\u00a0"
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("Hello", "<p>Hello</p>"),
+        # Nothing a mail program's writer typed is read as Markdown.
+        ("* one\n# two\n1. three\n> four", "<p>* one<br>\n# two<br>\n1. three<br>\n&gt; four</p>"),
+        (
+            "**bold** _it_ `code` [x](https://a.example)",
+            f'<p>**bold** _it_ `code` [x](<a href="https://a.example" {REL}>https://a.example</a>)</p>',
+        ),
+        ("3. third\n---\n    four spaces", "<p>3. third<br>\n---<br>\n" + "&nbsp;" * 4 + "four spaces</p>"),
+        # Paragraphs and line breaks as written.
+        ("Hi,\n\nline one\nline two\n\n\n\nBye", "<p>Hi,</p>\n<p>line one<br>\nline two</p>\n<p>Bye</p>"),
+        ("a\r\nb\rc", "<p>a<br>\nb<br>\nc</p>"),
+        # Links: with a scheme, www., a bare domain and a mail address; the closing dot stays text.
+        (
+            "Track it: https://shop.example/t?a=1&b=2.",
+            f'<p>Track it: <a href="https://shop.example/t?a=1&amp;b=2" {REL}>https://shop.example/t?a=1&amp;b=2</a>.</p>',
+        ),
+        ("see www.example.com", f'<p>see <a href="http://www.example.com" {REL}>www.example.com</a></p>'),
+        (
+            "mail jane@example.com",
+            f'<p>mail <a href="mailto:jane@example.com" {REL}>jane@example.com</a></p>',
+        ),
+        # Markup is text; schemes other than http(s) and mailto are not links.
+        (
+            "<b>hi</b> & <script>alert(1)</script>",
+            "<p>&lt;b&gt;hi&lt;/b&gt; &amp; &lt;script&gt;alert(1)&lt;/script&gt;</p>",
+        ),
+        ("javascript:alert(1) ftp://files.example/x", "<p>javascript:alert(1) ftp://files.example/x</p>"),
+        ("", ""),
+        (" \n\n ", ""),
+    ],
+)
+def test_plain_text_renders_as_written_with_links(text: str, html: str) -> None:
+    assert render_plain_text_html(text) == html
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(FRAGMENTS | st.text(max_size=8), max_size=25).map("".join))
+def test_rendering_arbitrary_plain_text_is_always_safe_and_keeps_every_word(text: str) -> None:
+    html = render_plain_text_html(text)
+    assert_safe(html)
+    for tag, _ in parsed_tags(html):
+        assert tag in {"p", "br", "a"}
+    shown = TextCollector.text_of(html)
+    for word in text.split():
+        if "\x00" not in word and "\r" not in word:
+            assert word.replace("\t", "") in shown.replace(NBSP, " ")
+
+
+class TextCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    @classmethod
+    def text_of(cls, html: str) -> str:
+        collector = cls()
+        collector.feed(html)
+        collector.close()
+        return "".join(collector.parts)
+
+
+@pytest.mark.parametrize("unit", ["a.", "http://", "x@", "www.", "a" * 60 + ".", "(", "https://x.example/("])
+def test_plain_text_links_are_found_in_linear_time(unit: str) -> None:
+    import time
+
+    text = (unit * (MAX_MESSAGE_LENGTH // len(unit)))[:MAX_MESSAGE_LENGTH]
+    started = time.perf_counter()
+    render_plain_text_html(text)
+    assert time.perf_counter() - started < 5  # about 0.05 s; only a super-linear matcher takes longer
+
+
 # --- Message body --------------------------------------------------------------------------------------
 
 
@@ -264,6 +347,17 @@ def test_check_message_body_rejects_empty(text: str) -> None:
 
 # --- Attachments ---------------------------------------------------------------------------------------
 
+# The first bytes of a file of each allowed type, as real files start.
+SAMPLES = {
+    "image/png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01",
+    "image/jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00",
+    "image/gif": b"GIF89a\x01\x00\x01\x00\x80\x00\x00",
+    "image/webp": b"RIFF\x24\x00\x00\x00WEBPVP8 \x18\x00\x00\x00",
+    "application/pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj",
+    "text/plain": b"Order 1001 arrived broken.\n",
+    "text/csv": b"order,amount\n1001,19.90\n",
+}
+
 
 @pytest.mark.parametrize(
     ("filename", "content_type", "expected"),
@@ -295,21 +389,49 @@ def test_check_message_body_rejects_empty(text: str) -> None:
 def test_check_attachment_accepts_with_safe_name(
     filename: str, content_type: str, expected: tuple[str, str]
 ) -> None:
-    assert check_attachment(filename, content_type, 1234) == expected
+    assert check_attachment(filename, content_type, SAMPLES[expected[1]]) == expected
+
+
+@pytest.mark.parametrize(
+    ("filename", "declared", "content", "expected"),
+    [
+        # Mail programs and phones: the label is a guess, the content decides.
+        ("IMG_0412.jpg", "image/jpg", SAMPLES["image/jpeg"], ("IMG_0412.jpg", "image/jpeg")),
+        ("IMG_0412.JPG", "application/octet-stream", SAMPLES["image/jpeg"], ("IMG_0412.jpg", "image/jpeg")),
+        ("scan.jpeg", "image/pjpeg", SAMPLES["image/jpeg"], ("scan.jpeg", "image/jpeg")),
+        ("photo.jpg", "image/png", SAMPLES["image/jpeg"], ("photo.jpg", "image/jpeg")),
+        ("photo.png", "image/jpeg", SAMPLES["image/png"], ("photo.png", "image/png")),
+        ("label.pdf", "", SAMPLES["application/pdf"], ("label.pdf", "application/pdf")),
+        ("label", "binary/octet-stream", SAMPLES["application/pdf"], ("label.pdf", "application/pdf")),
+        ("notes.txt", "application/octet-stream", b"tracking 123", ("notes.txt", "text/plain")),
+        # Windows browsers label a .csv as an Excel file.
+        ("orders.csv", "application/vnd.ms-excel", b"a,b\n1,2\n", ("orders.csv", "text/csv")),
+        ("orders.csv", "text/plain", b"a,b\n1,2\n", ("orders.csv", "text/csv")),
+        # Text in any 8-bit charset, and UTF-16 with its byte-order mark, is text.
+        ("brief.txt", "text/plain", "Grüße, Café".encode("cp1252"), ("brief.txt", "text/plain")),
+        ("log.txt", "text/plain", "\ufefferror 42\r\n".encode("utf-16-le"), ("log.txt", "text/plain")),
+        # Text claiming to be a picture is stored as the text it is, under a name no viewer mistakes.
+        ("fake.png", "image/png", b"just words", ("fake.png.txt", "text/plain")),
+    ],
+)
+def test_the_content_decides_the_type_not_the_label(
+    filename: str, declared: str, content: bytes, expected: tuple[str, str]
+) -> None:
+    assert check_attachment(filename, declared, content) == expected
 
 
 def test_long_filenames_are_cut_keeping_the_extension() -> None:
-    name, _ = check_attachment("a" * 300 + ".pdf", "application/pdf", 1)
+    name, _ = check_attachment("a" * 300 + ".pdf", "application/pdf", SAMPLES["application/pdf"])
     assert name == "a" * 116 + ".pdf"
-    name, _ = check_attachment("b" * 300, "image/jpeg", 1)
+    name, _ = check_attachment("b" * 300, "image/jpeg", SAMPLES["image/jpeg"])
     assert name == "b" * 116 + ".jpg"
     assert len(name) == 120
 
 
 @given(st.text(max_size=200), st.sampled_from(sorted(ALLOWED_ATTACHMENT_TYPES)))
 def test_safe_filename_property(filename: str, content_type: str) -> None:
-    name, normalized = check_attachment(filename, content_type, 1)
-    assert normalized == content_type
+    name, normalized = check_attachment(filename, content_type, SAMPLES[content_type])
+    assert normalized == content_type or (content_type, normalized) == ("text/plain", "text/csv")
     assert 0 < len(name) <= 120
     assert "/" not in name and "\\" not in name
     assert all(ord(character) >= 0x20 and character != "\x7f" for character in name)
@@ -317,26 +439,42 @@ def test_safe_filename_property(filename: str, content_type: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "content_type", ["image/svg+xml", "text/html", "application/x-msdownload", "text/javascript", "", "pdf"]
+    ("declared", "content", "named"),
+    [
+        ("image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "image/svg+xml"),
+        ("text/plain", b'<?xml version="1.0"?>\n<svg onload="alert(1)"/>', "image/svg+xml"),
+        ("text/html", b"<script>alert(1)</script>", "text/html"),
+        ("text/plain", b"  <!DOCTYPE html><html><body onload=alert(1)>", "text/html"),
+        ("image/png", b"\xef\xbb\xbf<HTML>\n<body>", "text/html"),
+        ("application/xml", b"<?xml version='1.0'?><data/>", "application/xml"),
+        ("application/x-msdownload", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00", "application/x-msdownload"),
+        ("text/javascript", b"\x00\x01binary", "text/javascript"),
+        ("", b"PK\x03\x04\x14\x00\x00\x00", "files of this kind"),
+        ("pdf", b"\x00\x00\x00\x18ftypheic", "pdf files"),
+        # A HEIC photo labelled as a JPEG is named for what it claimed.
+        ("image/jpeg", b"\x00\x00\x00\x18ftypheic\x00\x00", "its content is not image/jpeg"),
+    ],
 )
-def test_disallowed_types_list_the_allowed_ones(content_type: str) -> None:
+def test_disallowed_content_is_named_and_the_allowed_types_listed(
+    declared: str, content: bytes, named: str
+) -> None:
     with pytest.raises(Invalid) as error:
-        check_attachment("file.bin", content_type, 10)
+        check_attachment("file.bin", declared, content)
     (problem,) = error.value.problems
     assert problem.field == "file"
-    assert "not allowed" in problem.reason
+    assert named in problem.reason
     for allowed in ALLOWED_ATTACHMENT_TYPES:
         assert allowed in problem.reason
 
 
 def test_attachment_size_limits() -> None:
-    assert check_attachment("big.pdf", "application/pdf", MAX_ATTACHMENT_BYTES)[0] == "big.pdf"
+    at_limit = SAMPLES["application/pdf"].ljust(MAX_ATTACHMENT_BYTES, b"\x00")
+    assert check_attachment("big.pdf", "application/pdf", at_limit)[0] == "big.pdf"
     with pytest.raises(Invalid) as error:
-        check_attachment("big.pdf", "application/pdf", MAX_ATTACHMENT_BYTES + 1)
+        check_attachment("big.pdf", "application/pdf", at_limit + b"\x00")
     (problem,) = error.value.problems
     assert (problem.field, problem.reason) == ("file", "is larger than the 10 MB limit")
-    for size in (0, -1):
-        with pytest.raises(Invalid) as error:
-            check_attachment("empty.pdf", "application/pdf", size)
-        (problem,) = error.value.problems
-        assert (problem.field, problem.reason) == ("file", "is empty")
+    with pytest.raises(Invalid) as error:
+        check_attachment("empty.pdf", "application/pdf", b"")
+    (problem,) = error.value.problems
+    assert (problem.field, problem.reason) == ("file", "is empty")

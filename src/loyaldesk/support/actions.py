@@ -40,6 +40,7 @@ from loyaldesk.support.message_format import (
     check_message_body,
     check_message_body_or_empty,
     render_message_html,
+    render_plain_text_html,
 )
 from loyaldesk.support.models import Contact, Conversation, Message, SupportSettings, Team
 from loyaldesk.support.routing import assign_to, is_desk_member, route_waiting
@@ -97,6 +98,7 @@ def _append_message(
     client_message_id: str | None = None,
     dedupe_key: str | None = None,
     files: Sequence[CheckedAttachment] = (),
+    plain_text: bool = False,
 ) -> Message:
     now = uow.now()
     message = Message(
@@ -106,7 +108,7 @@ def _append_message(
         author_staff_id=author_staff_id,
         author_name=author_name,
         body=body,
-        body_html=render_message_html(body),
+        body_html=render_plain_text_html(body) if plain_text else render_message_html(body),
         internal=internal,
         client_message_id=client_message_id,
         dedupe_key=dedupe_key,
@@ -164,13 +166,14 @@ def post_customer_message(
     files: Sequence[NewAttachment] = (),
     source_key: str | None = None,
     new_thread: bool = False,
+    plain_text: bool = False,
 ) -> Message:
     """A customer's message: into ``conversation_id`` (which must be theirs), else (unless
     ``new_thread``, as for an email that answers nothing) their latest conversation that is not closed,
     else a new one (prioritised and routed). A retry with the same ``client_message_id`` (or the same
     ``source_key`` from another channel, such as an email's Message-ID) returns the first message and
     changes nothing. Reopens a conversation that was pending, snoozed, resolved or closed. With ``files``
-    the text may be empty."""
+    the text may be empty. ``plain_text`` (an email) shows the text as written instead of as Markdown."""
     contact = uow.session.get(Contact, contact_id)
     if contact is None:
         raise NotFound("no such contact")
@@ -198,6 +201,7 @@ def post_customer_message(
         client_message_id=client_message_id,
         dedupe_key=dedupe_key,
         files=checked,
+        plain_text=plain_text,
     )
     now = uow.now()
     if conversation.waiting_since is None:

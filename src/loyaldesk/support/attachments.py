@@ -48,7 +48,7 @@ def check_attachments(files: Sequence[NewAttachment]) -> list[CheckedAttachment]
     problems: list[FieldProblem] = []
     for index, file in enumerate(files):
         try:
-            name, content_type = check_attachment(file.filename, file.content_type, len(file.data))
+            name, content_type = check_attachment(file.filename, file.content_type, file.data)
         except Invalid as error:
             shown = file.filename[:80] or "the file"
             problems.extend(FieldProblem(f"files.{index}", f"{shown}: {p.reason}") for p in error.problems)

@@ -5,7 +5,9 @@ other channel when the address is known).
 ``receive_email`` is the one entry point; the SMTP receiver (``channels/email/smtp_receiver.py``) and the
 IMAP poller call it with the raw bytes. It never raises on the message's content: hostile or malformed
 MIME is parsed by ``channels.email.parsing`` (never raises, linear time) and only its plain new text is
-stored, rendered like any chat message (Markdown without raw HTML, cleaned by nh3).
+stored, shown as plain text (line breaks kept, links made clickable, nothing read as Markdown; cleaned
+by nh3). Whatever of a message is not kept (the whole of it, or an attachment or part) is recorded for
+the store's admins and logged (``support.dropped_mail``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from loyaldesk.kernel.errors import Invalid, NotFound
 from loyaldesk.stores.models import Store
 from loyaldesk.support import actions, contacts
 from loyaldesk.support.attachments import MAX_FILES_PER_MESSAGE, NewAttachment
+from loyaldesk.support.dropped_mail import DropReason, MailPath, record_dropped_email
 from loyaldesk.support.email_outbox import support_address
 from loyaldesk.support.message_format import MAX_MESSAGE_LENGTH, check_attachment
 from loyaldesk.support.models import Contact, Conversation, Message, OutboundEmail, SupportSettings
@@ -73,10 +76,17 @@ def store_for_addresses(session: Session, addresses: Sequence[str], mail_domain:
 
 
 def receive_email(
-    uow: UnitOfWork, raw: bytes, envelope_recipients: Sequence[str], *, mail_domain: str
+    uow: UnitOfWork,
+    raw: bytes,
+    envelope_recipients: Sequence[str],
+    *,
+    mail_domain: str,
+    path: MailPath = MailPath.SMTP,
 ) -> InboundResult:
-    """Store one inbound email. ``NotFound`` when no store has any of its recipients as support address
-    (the SMTP receiver refuses such mail); every other outcome is an ``InboundResult``."""
+    """Store one inbound email that arrived by ``path``. ``NotFound`` when no store has any of its
+    recipients as support address (the SMTP receiver refuses such mail); every other outcome is an
+    ``InboundResult``, and every message dropped or kept without a part is recorded with the reason
+    (``dropped_mail.record_dropped_email``)."""
     email = parse_message(raw)
     session = uow.session
     store_id = store_for_addresses(session, [*envelope_recipients, *email.recipient_addresses], mail_domain)
@@ -86,18 +96,34 @@ def receive_email(
     assert store is not None
     desk = session.scalar(select(SupportSettings).where(SupportSettings.store_id == store_id))
     our_address = support_address(store, desk, mail_domain)
+
+    def account_for(kind: DropReason, reason: str, conversation_id: int | None = None) -> None:
+        sender = email.from_address or email.from_name
+        record_dropped_email(
+            uow, store_id, path=path, sender=sender, subject=email.subject, kind=kind, reason=reason,
+            conversation_id=conversation_id,
+        )  # fmt: skip
+
     verdict = classify(email, our_domains=[mail_domain], our_addresses=[our_address])
     if not verdict.may_open_conversation:
+        account_for(DropReason(verdict.verdict.value), verdict.reason)
         return InboundResult("dropped", f"{verdict.verdict}: {verdict.reason}")
     try:
         sender = normalise_email(email.from_address or "")
     except ValueError:
+        unreadable = f"; the message could not be read in full: {'; '.join(email.lost)}" if email.lost else ""
+        account_for(DropReason.NO_SENDER, f"no sender address we could answer{unreadable}")
         return InboundResult("dropped", "no sender address we could answer")
     source_key = email_source_key(email.message_id or hashlib.sha256(raw).hexdigest())
     existing = session.scalar(
         select(Message).where(Message.store_id == store_id, Message.dedupe_key == source_key)
     )
     if existing is not None:
+        account_for(
+            DropReason.DUPLICATE,
+            "received before (the same Message-ID, or the same bytes), kept once",
+            existing.conversation_id,
+        )
         return InboundResult(
             "duplicate", "this message was received before", existing.conversation_id, existing.id
         )
@@ -109,6 +135,7 @@ def receive_email(
         if conversation is None or conversation.contact_id != contact.id:
             conversation_id = None  # someone else answering our mail starts their own conversation
     files, skipped = _files(email)
+    not_kept = [f"attachment {note}" for note in skipped] + list(email.lost)
     body = email.text_body.strip()
     if skipped:
         body = (body + "\n\n" if body else "") + "\n".join(
@@ -118,6 +145,7 @@ def receive_email(
         body = "(This email had no text.)"
     if len(body) > MAX_MESSAGE_LENGTH:
         cut = "\n\n(The rest of this email was too long to keep here.)"
+        not_kept.append(f"text of {len(body):,} characters cut to {MAX_MESSAGE_LENGTH:,}")
         body = body[: MAX_MESSAGE_LENGTH - len(cut)] + cut
     message = actions.post_customer_message(
         uow,
@@ -129,7 +157,10 @@ def receive_email(
         files=files,
         source_key=source_key,
         new_thread=True,
+        plain_text=True,
     )
+    if not_kept:
+        account_for(DropReason.PART_NOT_KEPT, "; ".join(not_kept), message.conversation_id)
     outcome = "joined" if conversation_id is not None else "new"
     return InboundResult(outcome, verdict.reason, message.conversation_id, message.id)
 
@@ -188,24 +219,43 @@ def _thread(session: Session, store: Store, email: InboundEmail, our_address: st
     return None
 
 
+# A picture the HTML body shows is kept only from this size on: customers paste photos and screenshots
+# into the body (Gmail, Outlook), while signature logos and social icons, which every message of some
+# senders carries, are smaller. Pictures no HTML shows (a phone's photo in a plain-text mail) are kept
+# whatever their size.
+MIN_PICTURE_IN_HTML_BYTES = 24 * 1024
+
+
 def _files(email: InboundEmail) -> tuple[list[NewAttachment], list[str]]:
-    """The attachments we keep (allowed types and sizes, at most three), and a note for each we do not."""
+    """The attachments we keep (allowed types and sizes, at most three), and a note for each we do not.
+
+    Attached files and pictures outside any HTML body come first, then the pictures the HTML body shows
+    that are large enough to be a photo or a screenshot, so that a signature logo never takes the place
+    of a file; the same content twice is kept once."""
     kept: list[NewAttachment] = []
     skipped: list[str] = []
-    for attachment in email.attachments:
-        if attachment.inline:
-            continue  # signature logos and other pictures inside an HTML body
+    seen: set[bytes] = set()
+    ordered = sorted(email.attachments, key=lambda attachment: attachment.shown_in_html)
+    for attachment in ordered:
+        content = attachment.content
+        if attachment.shown_in_html and content is not None and len(content) < MIN_PICTURE_IN_HTML_BYTES:
+            continue  # decoration of the HTML body
         name = attachment.filename or "attachment"
-        if attachment.refused or attachment.content is None:
+        if attachment.refused or content is None:
             skipped.append(f"{name} ({attachment.refused or 'too large'})")
             continue
         try:
-            check_attachment(name, attachment.content_type, len(attachment.content))
+            check_attachment(name, attachment.content_type, content)
         except Invalid as error:
-            skipped.append(f"{name} ({error.problems[0].reason if error.problems else 'not allowed'})")
+            reason = error.problems[0].reason if error.problems else "not allowed"
+            skipped.append(f"{name} ({reason.partition('; allowed:')[0]})")
             continue
+        digest = hashlib.sha256(content).digest()
+        if digest in seen:
+            continue
+        seen.add(digest)
         if len(kept) == MAX_FILES_PER_MESSAGE:
             skipped.append(f"{name} (only {MAX_FILES_PER_MESSAGE} files are kept per message)")
             continue
-        kept.append(NewAttachment(name, attachment.content_type, attachment.content))
+        kept.append(NewAttachment(name, attachment.content_type, content))
     return kept, skipped

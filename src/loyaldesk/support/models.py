@@ -401,3 +401,29 @@ class OutboundCallback(DeliveryState, Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("support_conversations.id", ondelete="CASCADE"))
     dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
+class DroppedEmail(Base):
+    """Inbound mail, or a part of it, that did not become (all of) a conversation message, and why.
+
+    Shown to admins on the desk settings page; at most a bounded number per store is kept (see
+    ``support.dropped_mail``). When only a part was dropped (an attachment not kept, a part that could
+    not be read), ``conversation_id`` is where the rest of the message went.
+    """
+
+    __tablename__ = "support_dropped_emails"
+    __table_args__ = (Index("ix_support_dropped_emails_store", "store_id", "id"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # smtp (the built-in receiver) or imap (the store's polled mailbox).
+    path: Mapped[str] = mapped_column(String(8))
+    sender: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    # A ``support.dropped_mail.DropReason``.
+    reason_kind: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(500))
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("support_conversations.id", ondelete="SET NULL")
+    )

@@ -1,21 +1,29 @@
 """The support desk's part of a customer's GDPR export and erasure, and its timeline lines.
 
 Erasure removes what the customer wrote and who they were (message texts, contact name and email, the
-texts carried by message events, rating comments) and keeps the conversations' bookkeeping (times,
-statuses, ratings) that the desk's reports need, without identity.
+texts carried by message events, rating comments, the records of their mail that was dropped) and
+keeps the conversations' bookkeeping (times, statuses, ratings) that the desk's reports need, without
+identity.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from loyaldesk.customers import TimelineEntry, erasure_step, export_section, timeline_entry
+from loyaldesk.customers import Customer, TimelineEntry, erasure_step, export_section, timeline_entry
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.events import EventRecord, StoredEvent
-from loyaldesk.support.models import Attachment, Contact, Conversation, CsatResponse, Message
+from loyaldesk.support.models import (
+    Attachment,
+    Contact,
+    Conversation,
+    CsatResponse,
+    DroppedEmail,
+    Message,
+)
 
 ERASED_TEXT = "[erased]"
 
@@ -53,6 +61,46 @@ def export_conversations(session: Session, store_id: int, customer_id: int) -> l
     return result
 
 
+@export_section("dropped_mail")
+def export_dropped_mail(session: Session, store_id: int, customer_id: int) -> list[dict[str, Any]]:
+    """The records of the customer's mail that was dropped or kept without a part (by their addresses)."""
+    addresses = _addresses_of(session, store_id, customer_id)
+    if not addresses:
+        return []
+    rows = session.scalars(
+        select(DroppedEmail)
+        .where(DroppedEmail.store_id == store_id, func.lower(DroppedEmail.sender).in_(addresses))
+        .order_by(DroppedEmail.id)
+    )
+    return [
+        {
+            "received_at": row.received_at.isoformat(),
+            "from": row.sender,
+            "subject": row.subject,
+            "reason": row.reason,
+            "conversation_id": row.conversation_id,
+        }
+        for row in rows
+    ]
+
+
+def _addresses_of(session: Session, store_id: int, customer_id: int) -> set[str]:
+    """The customer's email address and their contacts' addresses, lower-cased."""
+    addresses = {
+        address.lower()
+        for address in session.scalars(
+            select(Contact.email).where(Contact.store_id == store_id, Contact.customer_id == customer_id)
+        )
+        if address
+    }
+    customer_email = session.scalar(
+        select(Customer.email).where(Customer.id == customer_id, Customer.store_id == store_id)
+    )
+    if customer_email:
+        addresses.add(customer_email.lower())
+    return addresses
+
+
 @erasure_step("conversations")
 def erase_conversations(uow: UnitOfWork, store_id: int, customer_id: int) -> None:
     session = uow.session
@@ -62,6 +110,15 @@ def erase_conversations(uow: UnitOfWork, store_id: int, customer_id: int) -> Non
                 Conversation.store_id == store_id, Conversation.customer_id == customer_id
             )
         )
+    )
+    addresses = _addresses_of(session, store_id, customer_id)
+    session.execute(
+        delete(DroppedEmail)
+        .where(
+            DroppedEmail.store_id == store_id,
+            or_(func.lower(DroppedEmail.sender).in_(addresses), DroppedEmail.conversation_id.in_(ids)),
+        )
+        .execution_options(synchronize_session=False)
     )
     session.execute(
         update(Contact)

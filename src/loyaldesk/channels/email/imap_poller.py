@@ -5,6 +5,8 @@ A message is marked ``\\Seen`` only after it is stored, so a crash in between re
 the Message-ID de-duplication keeps it once. At most ``BATCH`` messages per pass. The mailbox is read with
 no database transaction open; each message is stored in its own. A failure to connect or log in is kept
 on the store's settings (``imap_last_error``) for the desk settings page, and polling goes on next time.
+What ``receive_email`` drops is recorded and logged there, as for the SMTP receiver; a message the server
+would not hand over is logged and left unread, to be tried again next time.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from loyaldesk.kernel.db import Database, UnitOfWork
+from loyaldesk.kernel.errors import NotFound
 from loyaldesk.kernel.jobs import jobs
 from loyaldesk.settings import get_settings
 from loyaldesk.stores.models import Store
+from loyaldesk.support.dropped_mail import MailPath
 from loyaldesk.support.email_inbound import receive_email
 from loyaldesk.support.email_outbox import support_address
 from loyaldesk.support.models import SupportSettings
@@ -94,8 +98,25 @@ def poll_mailbox(
             status, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next((part[1] for part in parts or [] if isinstance(part, tuple) and len(part) > 1), None)
             if status != "OK" or not isinstance(raw, bytes):
+                log.warning(
+                    "store %s: the IMAP server did not hand over message UID %s (%s); left unread",
+                    mailbox.store_id,
+                    uid,
+                    status,
+                )
                 continue
-            database.write(receive_email, raw, [mailbox.address], mail_domain=mail_domain)
+            try:
+                database.write(
+                    receive_email, raw, [mailbox.address], mail_domain=mail_domain, path=MailPath.IMAP
+                )
+            except NotFound:  # the support address changed since this pass began
+                log.warning(
+                    "store %s: %s is no support address now; message UID %s left unread",
+                    mailbox.store_id,
+                    mailbox.address,
+                    uid,
+                )
+                continue
             client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
             read += 1
     finally:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.generator import BytesGenerator
 from email.message import Message
@@ -23,6 +23,7 @@ from email.utils import getaddresses, parsedate_to_datetime
 from io import BytesIO
 from types import MappingProxyType
 from typing import TypeVar
+from urllib.parse import unquote
 
 from loyaldesk.channels.email.decoding import (
     CONTROL_CHARACTERS,
@@ -64,6 +65,8 @@ class Attachment:
     inline: bool = False
     content_id: str | None = None
     refused: str | None = None
+    # The HTML body shows it (``cid:`` reference): a signature logo or a picture inside the HTML.
+    shown_in_html: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,9 @@ class InboundEmail:
     moved to ``quoted_text``. ``html_body`` is sanitised by ``sanitise.sanitise_html``, "" when the message
     has no HTML part. Addresses have lower-cased domains; invalid ones are dropped. ``date`` is aware UTC.
     ``loop_headers`` maps lower-case names of the headers ``loop_guard`` reads to their decoded values.
-    ``size`` is the length of the raw input, before any cut.
+    ``size`` is the length of the raw input, before any cut. ``lost`` lists, among ``problems``, what of
+    the message could not be kept (cut, skipped or unread parts; attachments over the count limit); an
+    attachment refused for its size says so in its own ``refused``.
     """
 
     message_id: str | None
@@ -98,6 +103,7 @@ class InboundEmail:
     loop_headers: Mapping[str, str]
     problems: tuple[str, ...]
     size: int
+    lost: tuple[str, ...] = ()
 
     @property
     def recipient_addresses(self) -> tuple[str, ...]:
@@ -121,13 +127,13 @@ def parse_message(
     try:
         return _parse(bytes(raw), max_bytes, max_part_bytes, max_attachments)
     except Exception as error:  # last line of defence; the fuzz tests assert it is never reached
-        return _empty(len(raw), [f"internal error: {type(error).__name__}; message not read"])
+        return _empty(len(raw), f"internal error: {type(error).__name__}; message not read")
 
 
-def _empty(size: int, problems: list[str]) -> InboundEmail:
+def _empty(size: int, problem: str) -> InboundEmail:
     return InboundEmail(
         None, None, (), "", None, "", (), (), (), (), None, "", "", "", (), "text/plain", None,
-        MappingProxyType({}), tuple(problems), size,
+        MappingProxyType({}), (problem,), size, (problem,),
     )  # fmt: skip
 
 
@@ -147,25 +153,41 @@ class _BoundedPolicy(Compat32):
 _POLICY = _BoundedPolicy()
 _T = TypeVar("_T")
 _BOUNDARY = re.compile(rb"(?i)boundary")
+_UTF8_BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+
+
+class _Problems(list[str]):
+    """The problems found, and apart from them the ones that lost part of the message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lost: list[str] = []
+
+    def lose(self, problem: str) -> None:
+        self.append(problem)
+        self.lost.append(problem)
 
 
 def _parse(raw: bytes, max_bytes: int, max_part_bytes: int, max_attachments: int) -> InboundEmail:
-    problems: list[str] = []
+    problems = _Problems()
     size = len(raw)
     if size > max_bytes:
         raw = raw[:max_bytes]
-        problems.append(f"message of {size} bytes cut to the first {max_bytes}")
+        problems.lose(f"message of {size} bytes cut to the first {max_bytes}")
+    # Some Windows mail programs save a message with a UTF-8 byte-order mark before the first header;
+    # left there it makes the first line no header, and the whole message its body.
+    raw = raw.removeprefix(_UTF8_BYTE_ORDER_MARK)
     for count, match in enumerate(_BOUNDARY.finditer(raw), 1):
         if count > MAX_MULTIPART_CONTAINERS:
             raw = raw[: raw.rfind(b"\n", 0, match.start()) + 1]
-            problems.append(f"more than {MAX_MULTIPART_CONTAINERS} multipart containers; the rest not read")
+            problems.lose(f"more than {MAX_MULTIPART_CONTAINERS} multipart containers; the rest not read")
             break
     try:
         root = BytesParser(policy=_POLICY).parsebytes(raw)
     except RecursionError:
         root = BytesParser(policy=_POLICY).parsebytes(raw, headersonly=True)
         root.set_payload("")
-        problems.append("MIME structure nested too deep; only the headers were read")
+        problems.lose("MIME structure nested too deep; only the headers were read")
     headers: dict[str, list[str]] = {}
     for name, value in itertools.islice(root.raw_items(), 1000):
         headers.setdefault(str(name).strip().lower(), []).append(str(value))
@@ -211,6 +233,7 @@ def _parse(raw: bytes, max_bytes: int, max_part_bytes: int, max_attachments: int
         loop_headers=MappingProxyType(loop_headers),
         problems=_capped(problems),
         size=size,
+        lost=_capped(problems.lost),
     )
 
 
@@ -298,7 +321,7 @@ _TRANSFER_ENCODINGS = frozenset(
 class _Body:
     """Collects body text, body HTML and attachments from a parsed MIME tree, depth-first in order."""
 
-    def __init__(self, max_part_bytes: int, max_attachments: int, problems: list[str]) -> None:
+    def __init__(self, max_part_bytes: int, max_attachments: int, problems: _Problems) -> None:
         self.max_part_bytes = max_part_bytes
         self.max_attachments = max_attachments
         self.problems = problems
@@ -310,15 +333,16 @@ class _Body:
     def read(self, root: Message) -> None:
         for number, part in enumerate(self._leaves(root), 1):
             if number > MAX_MIME_PARTS:
-                self.problems.append(f"more than {MAX_MIME_PARTS} MIME parts; the rest not read")
+                self.problems.lose(f"more than {MAX_MIME_PARTS} MIME parts; the rest not read")
                 break
             try:
                 self._read_leaf(number, part)
             except Exception as error:  # one hostile part must not cost the rest of the message
-                self.problems.append(f"part {number}: unreadable ({type(error).__name__}), skipped")
+                self.problems.lose(f"part {number}: unreadable ({type(error).__name__}), skipped")
             self._report_defects(f"part {number}", part)
+        self._mark_pictures_shown_in_html()
         if self.ignored_attachments:
-            self.problems.append(
+            self.problems.lose(
                 f"{self.ignored_attachments} attachments over the limit of {self.max_attachments} ignored"
             )
 
@@ -331,7 +355,7 @@ class _Body:
                 children = part.get_payload()
                 self._report_defects("MIME structure", part)
                 if depth >= MAX_MIME_DEPTH:
-                    self.problems.append(f"MIME parts nested deeper than {MAX_MIME_DEPTH} levels not read")
+                    self.problems.lose(f"MIME parts nested deeper than {MAX_MIME_DEPTH} levels not read")
                     continue
                 if isinstance(children, list):
                     stack.extend((child, depth + 1) for child in reversed(children[: MAX_MIME_PARTS + 1]))
@@ -363,7 +387,7 @@ class _Body:
         if is_body:
             data = _decoded_payload(part)
             if len(data) > self.max_part_bytes:
-                self.problems.append(f"part {number}: {len(data)} bytes, cut to {self.max_part_bytes}")
+                self.problems.lose(f"part {number}: {len(data)} bytes, cut to {self.max_part_bytes}")
                 data = data[: self.max_part_bytes]
             charset = _safe_call(lambda: part.get_param("charset"), None)
             text, problem = decode_bytes(data, charset if isinstance(charset, str) else None)
@@ -394,15 +418,38 @@ class _Body:
             )
         )
 
+    def _mark_pictures_shown_in_html(self) -> None:
+        """Attachments whose Content-ID the HTML body refers to (``<img src="cid:...">``) are marked."""
+        shown = {
+            unquote(found).lower()
+            for html in self.html_parts
+            for found in itertools.islice(_CID_REFERENCE.findall(html), 1000)
+        }
+        if shown:
+            self.attachments = [
+                replace(attachment, shown_in_html=True)
+                if attachment.content_id and attachment.content_id.lower() in shown
+                else attachment
+                for attachment in self.attachments
+            ]
+
     def text(self) -> str:
-        if self.text_parts:
-            return "\n\n".join(part.replace("\r\n", "\n").strip("\n") for part in self.text_parts)
+        """The text parts; the text of the HTML when they hold nothing but white space (Gmail and others
+        send an empty text/plain beside the HTML of a message written with pictures or formatting)."""
+        texts = [part for part in self.text_parts if part.strip(_BLANK)]
+        if texts:
+            return "\n\n".join(part.replace("\r\n", "\n").strip("\n") for part in texts)
         return html_to_text(self.safe_html())
 
     def safe_html(self) -> str:
         if not hasattr(self, "_safe_html"):
             self._safe_html = sanitise_html("\n".join(self.html_parts)).strip() if self.html_parts else ""
         return self._safe_html
+
+
+# White space, and the invisible characters an "empty" text part of some mail programs holds.
+_BLANK = " \t\r\n\f\v\u00a0\u200b\u200c\u200d\u2060\ufeff"
+_CID_REFERENCE = re.compile(r"(?i)\bcid:([^\s\"'<>()]{1,300})")
 
 
 def _content_type(part: Message) -> str:

@@ -2,10 +2,11 @@
 
 Run it with ``loyaldesk mail-receiver`` behind the store's MX (or a relay that forwards to it). It is an
 aiosmtpd server: recipients that are no store's support address are refused at RCPT (550, so the sender
-learns at once and no backscatter is produced); accepted mail is stored through
-``support.email_inbound.receive_email`` in a worker thread; a database failure answers 451 so that the
-sending server retries later and nothing is lost. Mail dropped by the loop guard is still accepted (250):
-refusing it would bounce a bounce.
+learns at once and no backscatter is produced, and the refusal is logged: no store to record it for);
+accepted mail is stored through ``support.email_inbound.receive_email`` in a worker thread; a database
+failure answers 451 so that the sending server retries later and nothing is lost. Mail dropped by the
+loop guard is still accepted (250): refusing it would bounce a bounce; ``receive_email`` records and
+logs it for the store's admins.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aiosmtpd.smtp import Envelope, Session
 
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.errors import NotFound
+from loyaldesk.support.dropped_mail import MailPath
 from loyaldesk.support.email_inbound import receive_email, store_for_addresses
 
 log = logging.getLogger("loyaldesk.email.smtp")
@@ -44,6 +46,12 @@ class InboundMailHandler:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 too many recipients"
         if not await asyncio.to_thread(self._known, address):
+            log.info(
+                "refused mail from %r to unknown recipient %r (client %s): 550",
+                envelope.mail_from,
+                address,
+                session.peer,
+            )
             return "550 5.1.1 no such mailbox here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -52,9 +60,17 @@ class InboundMailHandler:
         raw = envelope.original_content or b""
         try:
             result = await asyncio.to_thread(
-                self.database.write, receive_email, raw, list(envelope.rcpt_tos), mail_domain=self.mail_domain
+                self.database.write,
+                receive_email,
+                raw,
+                list(envelope.rcpt_tos),
+                mail_domain=self.mail_domain,
+                path=MailPath.SMTP,
             )
-        except NotFound:
+        except NotFound:  # the recipients' store went away between RCPT and DATA
+            log.info(
+                "refused mail from %r to %r: no store receives it: 550", envelope.mail_from, envelope.rcpt_tos
+            )
             return "550 5.1.1 no such mailbox here"
         except Exception:
             log.exception("storing inbound mail failed; the sender will retry")

@@ -1,5 +1,6 @@
 """The desk's settings page (admins): routing, the widget, CSAT, teams and each agent's capacity and
-teams. Every form posts to its own route and comes back here with a notice."""
+teams, the mailbox, and the recent mail that was dropped or kept without a part. Every form posts to its
+own route and comes back here with a notice."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import Permission
-from loyaldesk.support import desk_settings, queries, routing, teams
+from loyaldesk.support import desk_settings, dropped_mail, queries, routing, teams
 from loyaldesk.support.rules import CHANNELS, PRIORITIES, RoutingMethod
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep
@@ -43,6 +44,8 @@ def desk_page(
             "priorities": PRIORITIES,
             "channels": CHANNELS,
             "mail_domain": runtime.settings.mail_domain,
+            "dropped_mail": dropped_mail.recent_dropped_emails(session, console.store.id),
+            "dropped_mail_kept": (dropped_mail.KEEP_PER_STORE, dropped_mail.KEEP_DAYS),
             "notice": (notice or "")[:200],
         }
     return render(request, "inbox/desk.html", context)
