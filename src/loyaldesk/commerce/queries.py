@@ -319,6 +319,7 @@ class LineFacts:
     category: str | None
     quantity: int
     total: int
+    revision: int = 0  # the order's revision in which the line last changed
 
 
 @dataclass(frozen=True)
@@ -352,6 +353,7 @@ class OrderFacts:
     cancelled_at: datetime | None
     lines: tuple[LineFacts, ...]
     refunds: tuple[RefundFacts, ...]
+    revision: int = 0  # edits applied to the lines since the order was received
 
 
 def order_facts(session: Session, store_id: int, order_ids: list[int]) -> list[OrderFacts]:
@@ -369,7 +371,9 @@ def order_facts(session: Session, store_id: int, order_ids: list[int]) -> list[O
         select(OrderLine).where(OrderLine.order_id.in_(ids)).order_by(OrderLine.position)
     ):
         lines[line.order_id].append(
-            LineFacts(line.id, line.sku, line.title, line.category, line.quantity, line.total)
+            LineFacts(
+                line.id, line.sku, line.title, line.category, line.quantity, line.total, line.revision
+            )
         )
     refunds = list(
         session.scalars(
@@ -409,6 +413,7 @@ def order_facts(session: Session, store_id: int, order_ids: list[int]) -> list[O
             cancelled_at=order.cancelled_at,
             lines=tuple(lines[order.id]),
             refunds=tuple(by_order[order.id]),
+            revision=order.revision,
         )
         for order in orders
     ]
