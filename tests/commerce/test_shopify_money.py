@@ -150,7 +150,8 @@ def test_an_order_that_does_not_add_up_is_kept_with_a_warning_and_earns_on_what_
     stored_more = shopify.order_by_shopify_id(more.id)
     assert stored_more["total"] == 11457 and stored_more["subtotal"] == 8792
     assert warnings(stored_more)[0].endswith(
-        "but Shopify's total is €114.57, €5.00 more. The total is kept as sent; points are earned on the lines."
+        "but Shopify's total is €114.57, €5.00 more. "
+        "The total is kept as sent; points are earned on the lines."
     )
 
     # The warning is on the order's page in the console.

@@ -98,7 +98,7 @@ def test_a_refund_asking_for_more_than_is_left_is_clamped_with_a_warning(
 
 
 def test_an_older_refund_line_without_subtotal_is_priced_from_its_line(shopify: ShopifyStore) -> None:
-    order, apron, pot = garden_order("2023-01")
+    order, _apron, pot = garden_order("2023-01")
     shopify.deliver("orders/create", order.payload(), version="2023-01")
     refund = order.refund({pot: 1}, at=shopify.clock.now())
     for item in refund["refund_line_items"]:
