@@ -52,7 +52,8 @@ def test_an_edit_removing_units_updates_the_order_and_takes_back_their_points(sh
     ]
     assert stored["total"] == 7357  # 109.57 less the apron's 36.00; tax follows with the updated order
     assert notes_of(stored, "note") == [
-        f"Edit {edit['order_edit']['id']} applied (revision 1): Linen apron: 2 → 1 unit. Total €109.57 → €73.57."
+        f"Edit {edit['order_edit']['id']} applied (revision 1): Linen apron: 2 → 1 unit. "
+        "Total €109.57 → €73.57."
     ]
     assert shopify.points(order.customer_id) == (0, 51)
     assert history(shopify, order)[0] == f"Order #{order.number} was edited: 36 points taken back"
