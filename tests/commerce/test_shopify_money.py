@@ -89,7 +89,7 @@ def test_automatic_manual_and_shipping_discounts_with_taxes_included_and_a_tip_a
     assert stored["taxes_included"] is True and stored["discount_codes"] == ["FREESHIP"]
     assert warnings(stored) == []
     assert [note["message"] for note in stored["notes"]] == [
-        "Shopify's total includes tip of €3.00, which earn no points."
+        "Shopify's total includes a tip of €3.00, which earns no points."
     ]
     assert shopify.points(order.customer_id) == (0, 37)  # the goods: 12.60 + 24.90
 
@@ -218,3 +218,22 @@ def test_the_saved_samples_are_what_the_builder_makes(shopify: ShopifyStore) -> 
     assert edit["order_edit"]["line_items"]["removals"] == [{"id": apron, "delta": 1}]
     result = shopify.deliver("orders/edited", edit).json()
     assert result["detail"].startswith("revision 1: Linen apron: 2 → 1 unit")
+
+
+def test_malformed_order_timestamps_give_way_to_other_times_with_a_note(shopify: ShopifyStore) -> None:
+    order, _, _ = spring_order("2024-10")
+    body = order.payload()
+    body["created_at"] = "not a date"
+    body["processed_at"] = "2026-02-30T10:00:00+01:00"  # there is no 30 February
+    response = shopify.deliver("orders/create", body)
+    told = "created_at 'not a date' is not a valid timestamp with a time zone: not used"
+    assert told in response.json()["notes"]
+    stored = shopify.order_by_shopify_id(order.id)
+    now = shopify.clock.now().isoformat().replace("+00:00", "Z")
+    assert (stored["placed_at"], stored["paid_at"], stored["status"]) == (now, now, "paid")
+    assert [note["message"] for note in stored["notes"] if note["topic"] == "timestamps"] == [
+        f"Order #1042: {told}; the order's other dates stand in (or the time it was received).",
+        "Order #1042: processed_at '2026-02-30T10:00:00+01:00' is not a valid timestamp with a time zone: "
+        "not used; the order's other dates stand in (or the time it was received).",
+    ]
+    assert shopify.points(order.customer_id) == (0, 87)

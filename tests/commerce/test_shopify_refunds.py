@@ -131,7 +131,7 @@ def test_a_malformed_refund_timestamp_falls_back_to_the_time_of_delivery(shopify
     stored = shopify.order_by_shopify_id(order.id)
     assert stored["refunds"][0]["occurred_at"] == shopify.clock.now().isoformat().replace("+00:00", "Z")
     assert any(
-        "processed_at '2026-13-45T99:00:00+01:00' is not a timestamp" in note
+        "processed_at '2026-13-45T99:00:00+01:00' is not a valid timestamp" in note
         for note in notes_of(stored, "note")
     )
     assert shopify.points(order.customer_id) == (0, 51)

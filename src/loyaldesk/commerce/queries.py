@@ -371,9 +371,7 @@ def order_facts(session: Session, store_id: int, order_ids: list[int]) -> list[O
         select(OrderLine).where(OrderLine.order_id.in_(ids)).order_by(OrderLine.position)
     ):
         lines[line.order_id].append(
-            LineFacts(
-                line.id, line.sku, line.title, line.category, line.quantity, line.total, line.revision
-            )
+            LineFacts(line.id, line.sku, line.title, line.category, line.quantity, line.total, line.revision)
         )
     refunds = list(
         session.scalars(

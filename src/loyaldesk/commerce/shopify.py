@@ -76,11 +76,11 @@ class Mapped:
     as_of: datetime | None = None
 
 
-def _time_notes(notes: list[str], what: str) -> list[NoteIn]:
-    return [
-        NoteIn(OrderNoteKind.NOTE, "timestamps", f"{what}: {note}; the time it was received stands in.")
-        for note in notes
-    ]
+RECEIVED = "the time it was received stands in"
+
+
+def _time_notes(notes: list[str], what: str, fallback: str = RECEIVED) -> list[NoteIn]:
+    return [NoteIn(OrderNoteKind.NOTE, "timestamps", f"{what}: {note}; {fallback}.") for note in notes]
 
 
 def customer_profile(payload: dict[str, Any], notes: list[str], where: str = "customer") -> dict[str, Any]:
@@ -222,7 +222,14 @@ def order_from_payload(payload: dict[str, Any]) -> Mapped:
     return Mapped(
         order,
         notes,
-        [*amounts.order_notes, *_time_notes(times, f"Order {order.number or external_id}")],
+        [
+            *amounts.order_notes,
+            *_time_notes(
+                times,
+                f"Order {order.number or external_id}",
+                "the order's other dates stand in (or the time it was received)",
+            ),
+        ],
         updated_at or created_at,
     )
 

@@ -303,13 +303,12 @@ def read_order_amounts(payload: dict[str, Any], currency: str, notes: list[str])
             )
         kept.append(NoteIn(OrderNoteKind.WARNING, "amounts", message))
     for label, amount in charges:
-        kept.append(
-            NoteIn(
-                OrderNoteKind.NOTE,
-                "amounts",
-                f"Shopify's total includes {label} of {show(amount)}, which earn no points.",
-            )
+        what = (
+            f"a tip of {show(amount)}, which earns"
+            if label == "tip"
+            else f"{label} of {show(amount)}, which earn"
         )
+        kept.append(NoteIn(OrderNoteKind.NOTE, "amounts", f"Shopify's total includes {what} no points."))
     if not lines:
         notes.append("no line items: recorded as one line worth nothing")
     if order_discount:

@@ -75,7 +75,7 @@ def timestamp(value: Any, where: str, notes: list[str]) -> datetime | None:
     try:
         instant = _AWARE.validate_python(clean(value) if isinstance(value, str) else value)
     except ValidationError:
-        notes.append(f"{where} {str(value)[:60]!r} is not a timestamp with a time zone: not used")
+        notes.append(f"{where} {str(value)[:60]!r} is not a valid timestamp with a time zone: not used")
         return None
     if not EARLIEST_YEAR <= instant.year <= LATEST_YEAR:
         notes.append(f"{where} {str(value)[:60]!r} is out of reach: not used")
