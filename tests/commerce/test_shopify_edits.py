@@ -213,3 +213,19 @@ def test_edits_for_unknown_orders_bad_edits_and_forged_ones_change_nothing(
         .json()["detail"]
         .startswith("revision 1")
     )
+
+
+def test_a_cancellation_is_not_an_edit_the_order_keeps_its_lines(shopify: ShopifyStore) -> None:
+    order, _apron, _pot = garden_order("2024-10")
+    shopify.deliver("orders/create", order.payload())
+    cancelled = order.payload()
+    cancelled.update(
+        cancelled_at="2026-03-02T11:00:00+01:00", cancel_reason="customer", financial_status="voided"
+    )
+    for item in cancelled["line_items"]:
+        item["current_quantity"] = 0  # nothing left to ship
+    shopify.deliver("orders/cancelled", cancelled)
+    stored = shopify.order_by_shopify_id(order.id)
+    assert (stored["status"], stored["revision"]) == ("cancelled", 0)
+    assert [line["quantity"] for line in stored["lines"]] == [2, 1] and stored["total"] == 10957
+    assert shopify.points(order.customer_id) == (0, 0)

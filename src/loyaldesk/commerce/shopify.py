@@ -74,6 +74,7 @@ class Mapped:
     notes: list[str] = field(default_factory=list)
     order_notes: list[NoteIn] = field(default_factory=list)
     as_of: datetime | None = None
+    states_lines: bool = True  # False: the payload counts no line (a cancelled order may have none left)
 
 
 RECEIVED = "the time it was received stands in"
@@ -231,6 +232,7 @@ def order_from_payload(payload: dict[str, Any]) -> Mapped:
             ),
         ],
         updated_at or created_at,
+        states_lines=bool(amounts.lines),
     )
 
 

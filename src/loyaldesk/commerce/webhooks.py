@@ -22,6 +22,7 @@ from loyaldesk.commerce.actions import ingest_orders, record_refund
 from loyaldesk.commerce.models import Order, WebhookReceipt
 from loyaldesk.commerce.order_notes import NoteIn, add_order_notes
 from loyaldesk.commerce.revisions import apply_order_edit, record_lines_as_of, restate_lines
+from loyaldesk.commerce.rules import OrderStatus
 from loyaldesk.commerce.shopify_fields import identifier
 from loyaldesk.customers import upsert_customer
 from loyaldesk.kernel.actors import Actor, system_for
@@ -92,6 +93,9 @@ def _apply_order(uow: UnitOfWork, store_id: int, actor: Actor, payload: Any) -> 
     order_notes: list[NoteIn] = list(mapped.order_notes)
     if outcome.outcome == "created":
         record_lines_as_of(uow, order_id, mapped.as_of)
+    elif mapped.value.status == OrderStatus.CANCELLED or not mapped.states_lines:
+        # A cancellation is not an edit: the order keeps the lines it was bought with, for its history.
+        order_notes = []
     else:
         revision = restate_lines(uow, actor, store_id, order_id, mapped.value, as_of=mapped.as_of)
         if revision.result == "stale":
