@@ -105,6 +105,19 @@ def test_a_line_discount_sent_twice_by_an_app_is_counted_once(shopify: ShopifySt
     assert [line["discount"] for line in stored["lines"]] == [1800, 398] and stored["notes"] == []
 
 
+def test_a_line_discount_only_in_total_discount_stays_on_its_line(shopify: ShopifyStore) -> None:
+    """An app that writes the line's total_discount and no allocation: the discount is that line's."""
+    order = ShopifyOrder("2023-01")
+    order.line("Linen apron", 4500, 2)
+    order.line("Terracotta pot", 1990, 1)
+    body = order.payload()
+    body["line_items"][1]["total_discount"] = "5.00"
+    body["total_discounts"], body["total_price"] = "5.00", "104.90"
+    shopify.deliver("orders/create", body, version="2023-01")
+    stored = shopify.order_by_shopify_id(order.id)
+    assert [line["discount"] for line in stored["lines"]] == [0, 500] and stored["notes"] == []
+
+
 def test_order_discounts_no_line_carries_are_spread_over_the_lines(shopify: ShopifyStore) -> None:
     """An older (or app-made) payload: the code's 21.98 is in total_discounts only."""
     order, _, _ = spring_order("2023-01")

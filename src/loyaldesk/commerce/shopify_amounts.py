@@ -5,8 +5,8 @@ How Shopify's REST order (API versions 2023-01 to 2024-10) is read:
 
 - **Lines.** ``price`` is the unit price before discounts. A line's discount is the sum of its
   ``discount_allocations`` (discount codes, automatic and manual discounts, each allocated to the lines
-  by Shopify); the deprecated line ``total_discount`` is read only when a payload has no allocations at
-  all, because Shopify leaves it at 0 for discount codes and some apps fill both. A discount larger than
+  by Shopify); the deprecated line ``total_discount`` is read only when the line has no allocations,
+  because Shopify leaves it at 0 for discount codes and some apps fill both. A discount larger than
   its line is cut to the line (Shopify's own test notification has one).
 - **Edits.** From 2024-01 a line has ``current_quantity``: its units after removals, refunded units
   included. loyaldesk keeps refunds apart (a refunded unit stays on its line, with its refund), so a line
@@ -97,7 +97,7 @@ def refunded_money(payload: dict[str, Any], currency: str) -> int:
 def line_discount(item: dict[str, Any], where: str, currency: str) -> int:
     """The discounts Shopify allocated to a whole line (see the module's docstring)."""
     allocations = item.get("discount_allocations")
-    if isinstance(allocations, list):
+    if isinstance(allocations, list) and allocations:
         total = 0
         for position, allocation in enumerate(allocations):
             if not isinstance(allocation, dict):
