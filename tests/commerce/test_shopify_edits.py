@@ -229,3 +229,18 @@ def test_a_cancellation_is_not_an_edit_the_order_keeps_its_lines(shopify: Shopif
     assert (stored["status"], stored["revision"]) == ("cancelled", 0)
     assert [line["quantity"] for line in stored["lines"]] == [2, 1] and stored["total"] == 10957
     assert shopify.points(order.customer_id) == (0, 0)
+
+
+def test_a_refund_after_an_edit_takes_back_what_the_line_still_holds(shopify: ShopifyStore) -> None:
+    order, apron, _pot = garden_order("2024-10")
+    shopify.deliver("orders/create", order.payload())
+    shopify.deliver(
+        "orders/edited", order.edit(at=shopify.clock.now() + timedelta(hours=1), remove={apron: 1})
+    )
+    assert shopify.points(order.customer_id) == (0, 51)  # the apron line now holds 36 of its 72 points
+    response = shopify.deliver("refunds/create", order.refund({apron: 1}, at=shopify.clock.now()))
+    assert response.json()["notes"] == []  # 36.00 was left on the line: nothing to cut down
+    stored = shopify.order_by_shopify_id(order.id)
+    assert (stored["lines"][0]["refunded_quantity"], stored["lines"][0]["refunded_amount"]) == (1, 3600)
+    assert shopify.points(order.customer_id) == (0, 15)  # 36, not 72: the edit took the rest already
+    shopify.assert_ledger_clean()
