@@ -104,6 +104,13 @@ def test_a_new_line_is_announced_by_the_edit_and_counted_with_the_updated_order(
     assert stored["total"] == 10957 + 2490  # the can (no tax on it)
     assert shopify.points(order.customer_id) == (0, 87 + 24)
     assert history(shopify, order)[0] == f"Order #{order.number} was edited: 24 more points"
+    # The warning is settled: what it waited for has come.
+    assert notes_of(stored, "warning") == []
+    assert any(
+        note.startswith(f"Edit {edit['order_edit']['id']} also changed")
+        and note.endswith("Settled: counted with the updated order received 02 Mar 2026 10:00 UTC.")
+        for note in notes_of(stored, "note")
+    )
     shopify.assert_ledger_clean()
 
 

@@ -5,6 +5,7 @@ versions 2023-01 and 2024-10, and sent over HTTP with Shopify's headers and sign
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,18 @@ def test_an_order_that_does_not_add_up_is_kept_with_a_warning_and_earns_on_what_
     ]
     assert shopify.points(order.customer_id) == (0, 77)
 
+    # Shopify later sends the order as it should be (orders/updated): the warning is settled, the lines
+    # and the points are the order's again.
+    order.updated_at = order.placed_at + timedelta(hours=2)
+    shopify.deliver("orders/updated", order.payload())
+    settled = shopify.order_by_shopify_id(order.id)
+    assert (settled["total"], settled["subtotal"], settled["revision"]) == (10957, 8792, 1)
+    assert warnings(settled) == []
+    assert settled["notes"][0]["message"].endswith(
+        "Settled: the order as the store sent it on 02 Mar 2026 10:00 UTC adds up."
+    )
+    assert shopify.points(order.customer_id) == (0, 87)
+
     # Paid more than the parts say: the total is kept, the lines earn as they are.
     more, _, _ = spring_order("2024-10")
     more.id, more.number = more.id + 1, more.number + 1
@@ -167,12 +180,18 @@ def test_an_order_that_does_not_add_up_is_kept_with_a_warning_and_earns_on_what_
         "The total is kept as sent; points are earned on the lines."
     )
 
-    # The warning is on the order's page in the console.
+    # A warning is on the order's page in the console; a settled one is among the notes.
     login(shopify.client, make_staff(db, store, "agent", password_hash))
-    page = shopify.client.get(f"/console/{store.slug}/orders/{stored['id']}")
+    page = shopify.client.get(f"/console/{store.slug}/orders/{stored_more['id']}")
     assert page.status_code == 200
-    assert "The amounts do not add up" in page.text and "€10.00 is taken off the lines" in page.text
-    assert 'role="alert"' in page.text
+    assert 'role="alert"' in page.text and "This order needs a look" in page.text
+    assert "The amounts do not add up" in page.text and "€5.00 more" in page.text
+    page = shopify.client.get(f"/console/{store.slug}/orders/{stored['id']}")
+    assert 'role="alert"' not in page.text and "Notes on the amounts" in page.text
+    assert (
+        "€10.00 is taken off the lines" in page.text
+        and "Settled: the order as the store sent it" in page.text
+    )
 
 
 def test_shopify_test_notification_keeps_its_total_with_a_warning(shopify: ShopifyStore) -> None:

@@ -64,6 +64,26 @@ def add_order_notes(uow: UnitOfWork, store_id: int, order_id: int, notes: Sequen
     return added
 
 
+def resolve_warnings(
+    uow: UnitOfWork, order_id: int, *, topic: str, key_like: str | None = None, resolution: str
+) -> int:
+    """Turn the order's warnings on ``topic`` (with a key matching the SQL pattern ``key_like``) into
+    notes, saying how they were resolved: a later statement of the order settled them. Returns how many."""
+    query = select(OrderNote).where(
+        OrderNote.order_id == order_id,
+        OrderNote.kind == OrderNoteKind.WARNING.value,
+        OrderNote.topic == topic,
+    )
+    if key_like is not None:
+        query = query.where(OrderNote.key.like(key_like))
+    resolved = 0
+    for note in uow.session.scalars(query):
+        note.kind = OrderNoteKind.NOTE.value
+        note.message = f"{note.message} {resolution}"[:MAX_NOTE_LENGTH]
+        resolved += 1
+    return resolved
+
+
 def has_note(uow: UnitOfWork, order_id: int, key: str) -> bool:
     return (
         uow.session.scalar(select(OrderNote.id).where(OrderNote.order_id == order_id, OrderNote.key == key))

@@ -20,9 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from loyaldesk.commerce import shopify
 from loyaldesk.commerce.actions import ingest_orders, record_refund
 from loyaldesk.commerce.models import Order, WebhookReceipt
-from loyaldesk.commerce.order_notes import NoteIn, add_order_notes
+from loyaldesk.commerce.order_notes import NoteIn, add_order_notes, resolve_warnings
 from loyaldesk.commerce.revisions import apply_order_edit, record_lines_as_of, restate_lines
-from loyaldesk.commerce.rules import OrderStatus
+from loyaldesk.commerce.rules import OrderNoteKind, OrderStatus
 from loyaldesk.commerce.shopify_fields import identifier
 from loyaldesk.customers import upsert_customer
 from loyaldesk.kernel.actors import Actor, system_for
@@ -101,8 +101,10 @@ def _apply_order(uow: UnitOfWork, store_id: int, actor: Actor, payload: Any) -> 
         if revision.result == "stale":
             order_notes = []  # an older statement's remarks are about amounts that are no longer the order's
             notes.append(revision.detail)
-        elif revision.result != "unchanged":
-            details.append(revision.detail)
+        else:
+            if revision.result != "unchanged":
+                details.append(revision.detail)
+            _settle_warnings(uow, order_id, order_notes)
     add_order_notes(uow, store_id, order_id, order_notes)
     recorded = 0
     for refund in refunds:
@@ -114,6 +116,26 @@ def _apply_order(uow: UnitOfWork, store_id: int, actor: Actor, payload: Any) -> 
     if recorded:
         details.append(f"{recorded} refund(s) recorded")
     return WebhookOutcome("processed", ", ".join(details), notes)
+
+
+def _settle_warnings(uow: UnitOfWork, order_id: int, statement_notes: list[NoteIn]) -> None:
+    """A newer full statement of the order settles what earlier warnings waited for: edits it could not
+    price are now counted, and amounts that did not add up do now (unless this statement warns again)."""
+    when = uow.now().strftime("%d %b %Y %H:%M UTC")
+    resolve_warnings(
+        uow,
+        order_id,
+        topic="edit",
+        key_like="edit:%:unpriced",
+        resolution=f"Settled: counted with the updated order received {when}.",
+    )
+    if not any(note.kind == OrderNoteKind.WARNING and note.topic == "amounts" for note in statement_notes):
+        resolve_warnings(
+            uow,
+            order_id,
+            topic="amounts",
+            resolution=f"Settled: the order as the store sent it on {when} adds up.",
+        )
 
 
 def _apply_edit(uow: UnitOfWork, store_id: int, actor: Actor, payload: Any) -> WebhookOutcome:

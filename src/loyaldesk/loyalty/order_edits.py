@@ -19,7 +19,7 @@ Contract:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -28,6 +28,9 @@ from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.loyalty import ledger
 from loyaldesk.loyalty.bulk_earning import pending_until_of
 from loyaldesk.loyalty.models import LedgerEntry, Member, PointLot
+
+if TYPE_CHECKING:
+    from loyaldesk.loyalty.orders import EarningContext
 
 
 def _order_entries(uow: UnitOfWork, member_id: int, order_id: int) -> list[LedgerEntry]:
@@ -71,13 +74,12 @@ def line_points_held(
 
 def follow_edits(
     uow: UnitOfWork,
-    context: Any,
+    context: EarningContext,
     member: Member,
     order: commerce.OrderFacts,
     segments: frozenset[str],
 ) -> None:
-    """Bring the points of an edited order's changed lines in line with what they earn now (see above).
-    ``context`` is the store's ``orders.EarningContext``."""
+    """Bring the points of an edited order's changed lines in line with what they earn now (see above)."""
     from loyaldesk.loyalty.orders import order_points, stage_time
 
     if order.revision == 0 or order.status == "cancelled" or order.refund_status == "full":
