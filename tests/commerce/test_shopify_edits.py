@@ -251,3 +251,21 @@ def test_a_refund_after_an_edit_takes_back_what_the_line_still_holds(shopify: Sh
     assert (stored["lines"][0]["refunded_quantity"], stored["lines"][0]["refunded_amount"]) == (1, 3600)
     assert shopify.points(order.customer_id) == (0, 15)  # 36, not 72: the edit took the rest already
     shopify.assert_ledger_clean()
+
+
+def test_a_line_an_edit_removed_keeps_its_discount_out_of_the_others(shopify: ShopifyStore) -> None:
+    """Whether or not Shopify's total_discounts still counts a removed line's discount, that discount is
+    the removed line's: it is not spread over the lines that stay."""
+    order, _apron, pot = garden_order("2024-10")
+    shopify.deliver("orders/create", order.payload())
+    order.edit(at=shopify.clock.now() + timedelta(hours=1), remove={pot: 1})
+    body = order.payload()
+    assert body["line_items"][1]["current_quantity"] == 0
+    body["total_discounts"] = "21.98"  # as placed, the pot's 3.98 included
+    response = shopify.deliver("orders/updated", body)
+    assert "line_items.1 skipped: every unit was removed by an edit" in response.json()["notes"]
+    stored = shopify.order_by_shopify_id(order.id)
+    assert [(line["title"], line["discount"]) for line in stored["lines"]] == [("Linen apron", 1800)]
+    assert not any("not allocated" in note["message"] for note in stored["notes"])
+    assert notes_of(stored, "warning") == []
+    assert shopify.points(order.customer_id) == (0, 72)  # the pot's 15 points taken back

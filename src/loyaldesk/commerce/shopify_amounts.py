@@ -58,6 +58,7 @@ class _Line:
     gross: int  # unit price x counted
     allocated: int  # Shopify's discounts on the whole line (all units)
     discount: int  # the counted units' share, cut to the line
+    unit_price: int = 0
 
 
 def refunded_units(payload: dict[str, Any]) -> dict[str, int]:
@@ -144,10 +145,11 @@ def _read_line(
                     f"(Shopify's current_quantity); {counted} counted.",
                 )
             )
-    if counted == 0:
-        notes.append(f"{where} skipped: every unit was removed by an edit")
-        return None
     allocated = line_discount(item, where, currency)
+    if counted == 0:
+        # Not counted, but its discounts stay in Shopify's total_discounts: they must not be spread.
+        notes.append(f"{where} skipped: every unit was removed by an edit")
+        return _Line({}, title, quantity, 0, 0, allocated, 0, unit_price)
     discount = allocated * counted // quantity
     gross = unit_price * counted
     if discount > gross:
@@ -174,7 +176,7 @@ def _read_line(
         "unit_price": unit_price,
         "discount": discount,
     }
-    return _Line(fields, title, quantity, counted, gross, allocated, discount)
+    return _Line(fields, title, quantity, counted, gross, allocated, discount, unit_price)
 
 
 def _shipping(payload: dict[str, Any], currency: str) -> tuple[int, int]:
@@ -228,12 +230,13 @@ def read_order_amounts(payload: dict[str, Any], currency: str, notes: list[str])
         return format_money(minor, currency)
 
     refunded = refunded_units(payload)
-    lines = [
+    read = [
         line
         for index, item in enumerate(payload.get("line_items") or [])
         if (line := _read_line(item, index, currency, refunded, notes, kept)) is not None
     ]
-    edited = any(line.counted < line.quantity for line in lines)
+    lines = [line for line in read if line.counted > 0]
+    edited = any(line.counted < line.quantity for line in read)
     shipping_total, shipping_discounts = _shipping(payload, currency)
     tax_total = max(money_field(payload, "total_tax", currency) or 0, 0)
     taxes_included = bool(payload.get("taxes_included"))
@@ -244,10 +247,10 @@ def read_order_amounts(payload: dict[str, Any], currency: str, notes: list[str])
     # Order-level discounts that no line or shipping line carries: spread over the lines.
     order_discount = 0
     total_discounts = money_field(payload, "total_discounts", currency)
-    allocated = sum(line.allocated for line in lines) + shipping_discounts
+    allocated = sum(line.allocated for line in read) + shipping_discounts
     unallocated = (total_discounts or 0) - allocated
     if unallocated > 0 and lines:
-        original_gross = sum(line.fields["unit_price"] * line.quantity for line in lines)
+        original_gross = sum(line.unit_price * line.quantity for line in read)
         share = unallocated * gross // original_gross if original_gross and edited else unallocated
         order_discount = min(share, gross - line_discounts)
         if order_discount > 0:
