@@ -63,6 +63,10 @@ def test_documented_order_example_is_accepted(client: TestClient, shopify_store:
         ("IPOD2008PINK", 19900, "141249953214522974"),
     ]
     assert order["placed_at"] == "2022-01-01T00:00:00Z"
+    # Its total_discounts (20.00) is allocated to no line: spread over both, so the total adds up.
+    assert [line["discount"] for line in order["lines"]] == [1000, 1000]
+    assert [note["kind"] for note in order["notes"]] == ["note"]
+    assert "not allocated to its lines" in order["notes"][0]["message"]
     customer = client.get(f"/api/v1/customers/{order['customer_id']}", headers=shopify_store.auth).json()
     assert (customer["external_id"], customer["email"], customer["first_name"]) == (
         "115310627314723954",
@@ -80,7 +84,7 @@ def test_shopify_test_notification_with_its_quirks_is_accepted(
     )
     assert response.status_code == 200, response.text
     notes = response.json()["notes"]
-    assert any("total_discount clamped" in note for note in notes)
+    assert "line_items.1 discount clamped to the line's price" in notes
     order = client.get("/api/v1/orders/by-external-id/820982911946154509", headers=shopify_store.auth).json()
     assert order["total"] == 500 and order["lines"][1]["discount"] == 0
 
@@ -198,3 +202,55 @@ def test_unknown_store_and_bad_payloads(client: TestClient, db: Database, shopif
     assert (
         deliver(client, shopify_store, "orders/create", payload("paid_order.json"), "n3").status_code == 200
     )
+
+
+def test_a_body_over_the_limit_is_refused_with_413_and_changes_nothing(
+    client: TestClient, db: Database, shopify_store: StoreHandle
+) -> None:
+    from loyaldesk.commerce.webhooks_http import MAX_BODY_BYTES
+
+    big = json.loads(payload("paid_order.json"))
+    big["note"] = "x" * MAX_BODY_BYTES
+    before = table_counts(db, *TABLES)
+    response = deliver(client, shopify_store, "orders/create", json.dumps(big).encode(), "big-1")
+    assert response.status_code == 413
+    assert response.json()["error"] == {
+        "code": "too_large",
+        "message": f"the body is larger than {MAX_BODY_BYTES} bytes",
+    }
+    assert table_counts(db, *TABLES) == before
+
+
+def test_a_nul_in_an_unused_field_does_not_refuse_the_order(
+    client: TestClient, db: Database, shopify_store: StoreHandle
+) -> None:
+    order = json.loads(payload("paid_order.json"))
+    order["note"] = "gift\u0000wrap"
+    order["note_attributes"] = [{"name": "gift\u0000", "value": "\u0000"}]
+    order["billing_address"] = {"address2": "\u0000", "city": "Berlin"}
+    # Text loyaldesk keeps loses its NULs (PostgreSQL could not store them).
+    order["line_items"][0]["title"] = "IPod\u0000 Nano"
+    order["shipping_address"] = {"city": "Ber\u0000lin", "country_code": "DE"}
+    order["discount_codes"][0]["code"] = "TEN\u0000OFF"
+    order["customer"]["first_name"] = "Bob\u0000"
+    raw = json.dumps(order).encode()
+    assert b"\\u0000" in raw
+    response = deliver(client, shopify_store, "orders/create", raw, "nul-1")
+    assert response.status_code == 200, response.text
+    stored = client.get("/api/v1/orders/by-external-id/450789469", headers=shopify_store.auth).json()
+    assert stored["lines"][0]["title"] == "IPod Nano" and stored["discount_codes"] == ["TENOFF"]
+    customer = client.get(f"/api/v1/customers/{stored['customer_id']}", headers=shopify_store.auth).json()
+    assert customer["first_name"] == "Bob"
+
+    # A NUL in a required fact is a 422 naming it, and nothing is stored.
+    before = table_counts(db, *TABLES)
+    order["id"] = "450789470\u0000"
+    refused = deliver(client, shopify_store, "orders/create", json.dumps(order).encode(), "nul-2")
+    assert refused.status_code == 422
+    assert refused.json()["error"]["fields"] == [{"field": "id", "reason": "must not contain NUL characters"}]
+    assert table_counts(db, *TABLES) == before
+    # Elsewhere NULs are still refused before anything reads them.
+    api = client.post("/api/v1/orders", headers=shopify_store.auth, content=b'{"external_id": "a\\u0000"}')
+    assert api.status_code == 422 and api.json()["error"]["fields"] == [
+        {"field": "external_id", "reason": "must not contain NUL characters"}
+    ]

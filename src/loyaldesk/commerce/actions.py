@@ -26,11 +26,13 @@ from loyaldesk.commerce.events import (
     ProductUpdated,
 )
 from loyaldesk.commerce.models import Order, OrderLine, Product, Refund, RefundLine
+from loyaldesk.commerce.order_notes import NoteIn, add_order_notes
 from loyaldesk.commerce.queries import order_out_from_rows
 from loyaldesk.commerce.rules import (
     LineAmounts,
     LineRefundRequest,
     LineRefundState,
+    OrderNoteKind,
     OrderStatus,
     TransitionKind,
     allocate_refund,
@@ -47,6 +49,7 @@ from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, DomainError, FieldProblem, Invalid, NotFound
 from loyaldesk.kernel.events import DomainEvent
 from loyaldesk.kernel.ids import reserve_ids
+from loyaldesk.kernel.money import format_money
 from loyaldesk.stores import authorize
 
 Outcome = Literal["created", "updated", "unchanged", "stale", "error"]
@@ -149,6 +152,8 @@ def _prepare(index: int, store_id: int, order: OrderIn, now: datetime, source: s
         "delivered_at": times.get(OrderStatus.DELIVERED),
         "cancelled_at": times.get(OrderStatus.CANCELLED),
         "cancel_reason": order.cancel_reason if order.status == OrderStatus.CANCELLED else None,
+        "revision": 0,
+        "lines_as_of": None,
         "created_at": now,
         "updated_at": now,
     }
@@ -166,6 +171,7 @@ def _prepare(index: int, store_id: int, order: OrderIn, now: datetime, source: s
             "total": line_total,
             "refunded_quantity": 0,
             "refunded_amount": 0,
+            "revision": 0,
         }
         for position, (line, discount, line_total) in enumerate(
             zip(order.lines, totals.line_discounts, totals.line_totals, strict=True)
@@ -380,14 +386,29 @@ def change_order_status(
 @dataclass(frozen=True)
 class RefundOutcome:
     order: Order
-    refund: Refund
+    refund: Refund | None  # None only when a clamped refund had nothing left to give back
     created: bool
+    clamped: tuple[str, ...] = ()
 
 
 def record_refund(
-    uow: UnitOfWork, actor: Actor, store_id: int, order_id: int, refund: RefundIn, *, source: str = "api"
+    uow: UnitOfWork,
+    actor: Actor,
+    store_id: int,
+    order_id: int,
+    refund: RefundIn,
+    *,
+    source: str = "api",
+    clamp: bool = False,
 ) -> RefundOutcome:
-    """Give money (and maybe goods) back on an order. Idempotent on the refund's ``external_id``."""
+    """Give money (and maybe goods) back on an order. Idempotent on the refund's ``external_id``.
+
+    Strict by default: a refund asking for more than is left is ``Invalid``, naming what was asked and
+    what is left. With ``clamp`` (the store has already given the money back: its refund must not be
+    lost), each part is cut down to what is left, a line the order does not have is left out, and a
+    warning on the order says what was cut; a refund left with nothing to give back records nothing but
+    the warning.
+    """
     authorize(actor, store_id, scope="orders:write", permission=None)
     order = _locked_order(uow, store_id, order_id=order_id)
     known = uow.session.scalar(
@@ -402,7 +423,15 @@ def record_refund(
             select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.position)
         )
     )
-    requests = [_line_request(position, request, lines) for position, request in enumerate(refund.lines)]
+    left_out: list[str] = []
+    requests: list[LineRefundRequest] = []
+    for position, request in enumerate(refund.lines):
+        try:
+            requests.append(_line_request(position, request, lines))
+        except Invalid as error:
+            if not clamp:
+                raise
+            left_out.append(f"{error.problems[0].reason}: left out")
     allocation = allocate_refund(
         [
             LineRefundState(line.quantity, line.total, line.refunded_quantity, line.refunded_amount)
@@ -412,7 +441,29 @@ def record_refund(
         order_total=order.total,
         order_refunded=order.refunded_total,
         amount=refund.amount,
+        clamp=clamp,
+        money=lambda minor: format_money(minor, order.currency),
     )
+    clamped = (*left_out, *allocation.clamped)
+    if clamped:
+        given = "nothing was left to refund" if not allocation.gives_back_anything else "recorded"
+        add_order_notes(
+            uow,
+            store_id,
+            order.id,
+            [
+                NoteIn(
+                    OrderNoteKind.WARNING,
+                    "refund",
+                    f"Refund {refund.external_id} asked for more than was left ({given}): "
+                    + "; ".join(clamped)
+                    + ".",
+                    key=f"refund:{refund.external_id}:clamped",
+                )
+            ],
+        )
+    if not allocation.gives_back_anything:
+        return RefundOutcome(order, None, created=False, clamped=clamped)
     now = uow.now()
     row = Refund(
         store_id=store_id,
@@ -453,7 +504,7 @@ def record_refund(
             occurred_at=row.occurred_at,
         )
     )
-    return RefundOutcome(order, row, created=True)
+    return RefundOutcome(order, row, created=True, clamped=clamped)
 
 
 def _line_request(position: int, request: Any, lines: list[OrderLine]) -> LineRefundRequest:

@@ -74,6 +74,17 @@ def _cancelled(event: StoredEvent) -> TimelineEntry:
     )
 
 
+@timeline_entry("order.edited")
+def _edited(event: StoredEvent) -> TimelineEntry:
+    before, after = _money(event.payload, "total_before"), _money(event.payload, "total")
+    changes = "; ".join(event.payload.get("changes") or [])
+    return TimelineEntry(
+        title=f"Order {event.payload.get('number')} edited",
+        detail=f"{changes} (total {before} → {after})",
+        link=_link(event),
+    )
+
+
 @timeline_entry("order.refunded")
 def _refunded(event: StoredEvent) -> TimelineEntry:
     what = "Returned goods from" if event.payload.get("kind") == "return" else "Refund on"

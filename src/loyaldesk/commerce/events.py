@@ -58,6 +58,19 @@ class OrderRefunded(_OrderEvent):
     lines: list[dict[str, int]]
 
 
+class OrderEdited(_OrderEvent):
+    """The order's lines or amounts changed after it was received (an edit in the store); ``changes``
+    says what, in words. Its points follow (loyalty re-prices the lines the edit touched)."""
+
+    event_type = "order.edited"
+    number: str
+    revision: int
+    total_before: int
+    total: int
+    currency: str
+    changes: list[str]
+
+
 class ProductCreated(DomainEvent):
     event_type = "product.created"
     subject_type = "product"

@@ -38,7 +38,10 @@ class Order(Base):
     """An order. ``status`` is its lifecycle stage; refunds and returns are tracked beside it.
 
     Amounts are minor units of ``currency``. ``total`` is what the customer paid; ``refunded_total``
-    is what has been given back, so net revenue is ``total - refunded_total``.
+    is what has been given back, so net revenue is ``total - refunded_total``. ``revision`` counts the
+    edits applied to its lines since it was received (0: as first received); ``lines_as_of`` is when the
+    store last stated its lines (Shopify's ``updated_at``), so that an older statement never undoes a
+    newer one.
     """
 
     __tablename__ = "orders"
@@ -68,6 +71,8 @@ class Order(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    lines_as_of: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -80,6 +85,9 @@ class Order(Base):
 
 
 class OrderLine(Base):
+    """One line of an order. ``revision`` is the order's revision in which the line last changed (0: as
+    first received), so that loyalty re-prices only the lines an edit touched."""
+
     __tablename__ = "order_lines"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
@@ -96,6 +104,31 @@ class OrderLine(Base):
     total: Mapped[int] = mapped_column(Money)
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
     refunded_amount: Mapped[int] = mapped_column(Money, default=0)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OrderNote(Base):
+    """Something a person should know about an order's amounts, kept with the order and shown with it.
+
+    A ``warning`` says loyaldesk could not take the store's figures as they were (amounts that do not add
+    up, a refund clamped to what was left, an edit that could not be applied); a ``note`` says how it read
+    them (a discount spread over the lines, a tip, an edit applied). ``key`` makes the same note, met
+    again in a re-sent payload, be written once.
+    """
+
+    __tablename__ = "order_notes"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    # No index of its own: the unique (order_id, key) serves every read, which is by order.
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("order_id", "key"),)
 
 
 class Refund(Base):

@@ -10,14 +10,21 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from loyaldesk.commerce.models import Order, OrderLine, Product, Refund, RefundLine
-from loyaldesk.commerce.schemas import OrderLineOut, OrderOut, ProductOut, RefundLineOut, RefundOut
+from loyaldesk.commerce.models import Order, OrderLine, OrderNote, Product, Refund, RefundLine
+from loyaldesk.commerce.schemas import (
+    OrderLineOut,
+    OrderNoteOut,
+    OrderOut,
+    ProductOut,
+    RefundLineOut,
+    RefundOut,
+)
 from loyaldesk.kernel.errors import NotFound
 from loyaldesk.kernel.pagination import page_of
 
 
 def orders_out(session: Session, orders: list[Order]) -> list[OrderOut]:
-    """Orders with their lines and refunds, loaded in three queries whatever the number of orders."""
+    """Orders with their lines, refunds and notes, loaded in a few queries whatever the number of orders."""
     if not orders:
         return []
     ids = [order.id for order in orders]
@@ -38,6 +45,9 @@ def orders_out(session: Session, orders: list[Order]) -> list[OrderOut]:
             .order_by(RefundLine.id)
         ):
             refund_lines[refund_line.refund_id].append(refund_line)
+    notes: dict[int, list[OrderNote]] = defaultdict(list)
+    for note in session.scalars(select(OrderNote).where(OrderNote.order_id.in_(ids)).order_by(OrderNote.id)):
+        notes[note.order_id].append(note)
     return [
         OrderOut(
             id=order.id,
@@ -63,6 +73,7 @@ def orders_out(session: Session, orders: list[Order]) -> list[OrderOut]:
             cancelled_at=order.cancelled_at,
             cancel_reason=order.cancel_reason,
             source=order.source,
+            revision=order.revision,
             lines=[
                 OrderLineOut(
                     id=line.id,
@@ -94,6 +105,15 @@ def orders_out(session: Session, orders: list[Order]) -> list[OrderOut]:
                     ],
                 )
                 for refund in refunds[order.id]
+            ],
+            notes=[
+                OrderNoteOut(
+                    kind=note.kind,  # type: ignore[arg-type]
+                    topic=note.topic,
+                    message=note.message,
+                    created_at=note.created_at,
+                )
+                for note in notes[order.id]
             ],
         )
         for order in orders
@@ -299,6 +319,7 @@ class LineFacts:
     category: str | None
     quantity: int
     total: int
+    revision: int = 0  # the order's revision in which the line last changed
 
 
 @dataclass(frozen=True)
@@ -332,6 +353,7 @@ class OrderFacts:
     cancelled_at: datetime | None
     lines: tuple[LineFacts, ...]
     refunds: tuple[RefundFacts, ...]
+    revision: int = 0  # edits applied to the lines since the order was received
 
 
 def order_facts(session: Session, store_id: int, order_ids: list[int]) -> list[OrderFacts]:
@@ -349,7 +371,7 @@ def order_facts(session: Session, store_id: int, order_ids: list[int]) -> list[O
         select(OrderLine).where(OrderLine.order_id.in_(ids)).order_by(OrderLine.position)
     ):
         lines[line.order_id].append(
-            LineFacts(line.id, line.sku, line.title, line.category, line.quantity, line.total)
+            LineFacts(line.id, line.sku, line.title, line.category, line.quantity, line.total, line.revision)
         )
     refunds = list(
         session.scalars(
@@ -389,6 +411,7 @@ def order_facts(session: Session, store_id: int, order_ids: list[int]) -> list[O
             cancelled_at=order.cancelled_at,
             lines=tuple(lines[order.id]),
             refunds=tuple(by_order[order.id]),
+            revision=order.revision,
         )
         for order in orders
     ]

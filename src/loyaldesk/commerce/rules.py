@@ -5,7 +5,7 @@ Money is integer minor units throughout; every split is exact (the parts always 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -18,6 +18,14 @@ class OrderStatus(StrEnum):
     FULFILLED = "fulfilled"
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
+
+
+class OrderNoteKind(StrEnum):
+    """What a note kept on an order is: a ``warning`` that the store's figures could not be taken as they
+    were, or a ``note`` on how they were read."""
+
+    WARNING = "warning"
+    NOTE = "note"
 
 
 # The forward path of an order; cancelled sits beside it.
@@ -207,6 +215,12 @@ class RefundAllocation:
     line_amounts: tuple[tuple[int, int, int], ...]  # (line_index, quantity, amount)
     lines_amount: int
     amount: int
+    # In clamp mode, what was cut down to what was left, in words (empty otherwise).
+    clamped: tuple[str, ...] = ()
+
+    @property
+    def gives_back_anything(self) -> bool:
+        return self.amount > 0 or any(quantity > 0 for _, quantity, _ in self.line_amounts)
 
 
 def pro_rata_line_amount(line: LineRefundState, quantity: int) -> int:
@@ -217,6 +231,10 @@ def pro_rata_line_amount(line: LineRefundState, quantity: int) -> int:
     return after - before
 
 
+def _units(count: int) -> str:
+    return f"{count} unit" if count == 1 else f"{count} units"
+
+
 def allocate_refund(
     lines: Sequence[LineRefundState],
     requests: Sequence[LineRefundRequest],
@@ -224,14 +242,24 @@ def allocate_refund(
     order_total: int,
     order_refunded: int,
     amount: int | None = None,
+    clamp: bool = False,
+    money: Callable[[int], str] = str,
 ) -> RefundAllocation:
     """Check a refund against what is left to refund, and work out each line's share.
 
     ``amount`` is the money given back in all; it defaults to the lines' amounts and may be more (a
     refunded shipping fee) or less (a partial goodwill refund on returned goods) but never more than what
     is left of the order's total.
+
+    Strict (the default): asking for more than is left is ``Invalid``, each problem naming what was asked
+    and what is left. With ``clamp`` (a store that has already given the money back, such as Shopify,
+    whose refund must not be lost): each part is cut down to what is left and ``clamped`` says how, in
+    words; the result may then give back nothing (``gives_back_anything``), which the caller reports.
+    Requests that name no line of the order, or a line twice, are refused either way. ``money`` formats
+    an amount of minor units for the messages.
     """
     problems: list[FieldProblem] = []
+    clamped: list[str] = []
     seen: set[int] = set()
     line_amounts: list[tuple[int, int, int]] = []
     for position, request in enumerate(requests):
@@ -245,28 +273,31 @@ def allocate_refund(
         seen.add(request.line_index)
         line = lines[request.line_index]
         left_quantity = line.quantity - line.refunded_quantity
-        if request.quantity < 0 or (request.quantity == 0 and request.amount is None):
+        quantity = request.quantity
+        if quantity < 0 or (quantity == 0 and request.amount is None):
             problems.append(FieldProblem(f"{where}.quantity", "must be at least 1"))
             continue
-        if request.quantity > left_quantity:
-            problems.append(
-                FieldProblem(
-                    f"{where}.quantity", f"only {left_quantity} of {line.quantity} are left to refund"
-                )
-            )
-            continue
-        line_amount = (
-            pro_rata_line_amount(line, request.quantity) if request.amount is None else request.amount
-        )
+        if quantity > left_quantity:
+            told = f"asked {_units(quantity)}, only {left_quantity} of {line.quantity} are left to refund"
+            if not clamp:
+                problems.append(FieldProblem(f"{where}.quantity", told))
+                continue
+            clamped.append(f"line {request.line_index + 1}: {told}; {_units(left_quantity)} refunded")
+            quantity = left_quantity
         left_amount = line.total - line.refunded_amount
+        line_amount = pro_rata_line_amount(line, quantity) if request.amount is None else request.amount
         if line_amount < 0:
             problems.append(FieldProblem(f"{where}.amount", "must not be negative"))
-        elif line_amount > left_amount:
-            problems.append(
-                FieldProblem(f"{where}.amount", f"only {left_amount} is left to refund on this line")
-            )
-        else:
-            line_amounts.append((request.line_index, request.quantity, line_amount))
+            continue
+        if line_amount > left_amount:
+            told = f"asked {money(line_amount)}, only {money(left_amount)} is left to refund on this line"
+            if not clamp:
+                problems.append(FieldProblem(f"{where}.amount", told))
+                continue
+            clamped.append(f"line {request.line_index + 1}: {told}; {money(left_amount)} refunded")
+            line_amount = left_amount
+        if quantity > 0 or line_amount > 0:
+            line_amounts.append((request.line_index, quantity, line_amount))
     if problems:
         raise Invalid("the refund does not fit the order", problems)
     lines_amount = sum(part for _, _, part in line_amounts)
@@ -275,10 +306,17 @@ def allocate_refund(
     if refund_amount < 0:
         raise Invalid.field("amount", "must not be negative")
     if refund_amount > left:
-        raise Invalid.field("amount", f"only {left} of the order's {order_total} is left to refund")
-    if refund_amount == 0 and not line_amounts:
+        told = (
+            f"asked {money(refund_amount)}, only {money(left)} of the order's {money(order_total)}"
+            " is left to refund"
+        )
+        if not clamp:
+            raise Invalid.field("amount", told)
+        clamped.append(f"{told}; {money(max(left, 0))} refunded")
+        refund_amount = max(left, 0)
+    if refund_amount == 0 and not line_amounts and not clamp:
         raise Invalid.field("amount", "a refund gives back something: an amount or some lines")
-    return RefundAllocation(tuple(line_amounts), lines_amount, refund_amount)
+    return RefundAllocation(tuple(line_amounts), lines_amount, refund_amount, tuple(clamped))
 
 
 def refund_status(total: int, refunded_total: int) -> str:

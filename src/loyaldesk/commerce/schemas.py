@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from loyaldesk.commerce.rules import OrderStatus
+from loyaldesk.commerce.rules import OrderNoteKind, OrderStatus
 from loyaldesk.customers import CustomerProfile
 from loyaldesk.kernel.email_address import Email
 from loyaldesk.kernel.errors import Invalid
@@ -120,6 +120,15 @@ class RefundOut(BaseModel):
     lines: list[RefundLineOut]
 
 
+class OrderNoteOut(BaseModel):
+    """A warning or note about the order's amounts (see ``docs/api.md``)."""
+
+    kind: OrderNoteKind
+    topic: str
+    message: str
+    created_at: datetime
+
+
 class OrderOut(BaseModel):
     id: int
     external_id: str
@@ -144,8 +153,14 @@ class OrderOut(BaseModel):
     cancelled_at: datetime | None
     cancel_reason: str | None
     source: str
+    revision: int = Field(default=0, description="Edits applied to the lines since the order was received.")
     lines: list[OrderLineOut]
     refunds: list[RefundOut]
+    notes: list[OrderNoteOut] = Field(
+        default_factory=list,
+        description="Warnings and notes about the order's amounts (amounts that do not add up, a refund cut "
+        "to what was left, an edit applied or not), oldest first.",
+    )
 
 
 class OrderWriteResult(BaseModel):

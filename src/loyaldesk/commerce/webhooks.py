@@ -3,6 +3,10 @@
 The receipt row (unique per store and ``X-Shopify-Webhook-Id``) is written in the same transaction as the
 delivery's effect, so a re-delivery is recognised exactly when the first delivery's effect was committed;
 a delivery that failed leaves no receipt and can be retried.
+
+Shopify has already taken or given back the money a delivery reports, so what can be applied is applied:
+an order whose amounts do not add up is kept with a warning, a refund asking for more than is left is cut
+down to what is left with a warning, and the notes on the order say so (see ``shopify_amounts``).
 """
 
 from __future__ import annotations
@@ -16,8 +20,12 @@ from sqlalchemy.exc import IntegrityError
 from loyaldesk.commerce import shopify
 from loyaldesk.commerce.actions import ingest_orders, record_refund
 from loyaldesk.commerce.models import Order, WebhookReceipt
+from loyaldesk.commerce.order_notes import NoteIn, add_order_notes, resolve_warnings
+from loyaldesk.commerce.revisions import apply_order_edit, record_lines_as_of, restate_lines
+from loyaldesk.commerce.rules import OrderNoteKind, OrderStatus
+from loyaldesk.commerce.shopify_fields import identifier
 from loyaldesk.customers import upsert_customer
-from loyaldesk.kernel.actors import system_for
+from loyaldesk.kernel.actors import Actor, system_for
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, Invalid
 
@@ -51,6 +59,8 @@ def receive_shopify_webhook(
     actor = system_for(store_id, "Shopify webhook")
     if topic in shopify.ORDER_TOPICS:
         result = _apply_order(uow, store_id, actor, payload)
+    elif topic in shopify.EDIT_TOPICS:
+        result = _apply_edit(uow, store_id, actor, payload)
     elif topic in shopify.REFUND_TOPICS:
         result = _apply_refund(uow, store_id, actor, payload)
     elif topic in shopify.CUSTOMER_TOPICS:
@@ -68,32 +78,97 @@ def receive_shopify_webhook(
     return result
 
 
-def _apply_order(uow: UnitOfWork, store_id: int, actor: Any, payload: Any) -> WebhookOutcome:
+def _apply_order(uow: UnitOfWork, store_id: int, actor: Actor, payload: Any) -> WebhookOutcome:
+    """Create the order or move it forward; restate its lines when they changed (an edit); record the
+    refunds it carries."""
     mapped = shopify.order_from_payload(payload)
+    refunds = shopify.refunds_in_order(payload, mapped.value.currency)
     [outcome] = ingest_orders(uow, actor, store_id, [mapped.value], source="shopify")
     if outcome.error is not None:
         raise outcome.error
-    assert outcome.order_id is not None
-    refunds_recorded = 0
-    for refund in shopify.refunds_in_order(payload, mapped.value.currency):
-        if record_refund(uow, actor, store_id, outcome.order_id, refund, source="shopify").created:
-            refunds_recorded += 1
-    detail = f"order {outcome.order_id} {outcome.outcome}"
-    if refunds_recorded:
-        detail += f", {refunds_recorded} refund(s) recorded"
-    return WebhookOutcome("processed", detail, mapped.notes)
+    order_id = outcome.order_id
+    assert order_id is not None
+    details = [f"order {order_id} {outcome.outcome}"]
+    notes = list(mapped.notes)
+    order_notes: list[NoteIn] = list(mapped.order_notes)
+    if outcome.outcome == "created":
+        record_lines_as_of(uow, order_id, mapped.as_of)
+    elif mapped.value.status == OrderStatus.CANCELLED or not mapped.states_lines:
+        # A cancellation is not an edit: the order keeps the lines it was bought with, for its history.
+        order_notes = []
+    else:
+        revision = restate_lines(uow, actor, store_id, order_id, mapped.value, as_of=mapped.as_of)
+        if revision.result == "stale":
+            order_notes = []  # an older statement's remarks are about amounts that are no longer the order's
+            notes.append(revision.detail)
+        else:
+            if revision.result != "unchanged":
+                details.append(revision.detail)
+            _settle_warnings(uow, order_id, order_notes)
+    add_order_notes(uow, store_id, order_id, order_notes)
+    recorded = 0
+    for refund in refunds:
+        result = record_refund(uow, actor, store_id, order_id, refund.value, source="shopify", clamp=True)
+        add_order_notes(uow, store_id, order_id, refund.order_notes)
+        notes.extend(refund.notes)
+        notes.extend(f"refund {refund.value.external_id}: {words}" for words in result.clamped)
+        recorded += result.created
+    if recorded:
+        details.append(f"{recorded} refund(s) recorded")
+    return WebhookOutcome("processed", ", ".join(details), notes)
 
 
-def _apply_refund(uow: UnitOfWork, store_id: int, actor: Any, payload: Any) -> WebhookOutcome:
+def _settle_warnings(uow: UnitOfWork, order_id: int, statement_notes: list[NoteIn]) -> None:
+    """A newer full statement of the order settles what earlier warnings waited for: edits it could not
+    price are now counted, and amounts that did not add up do now (unless this statement warns again)."""
+    when = uow.now().strftime("%d %b %Y %H:%M UTC")
+    resolve_warnings(
+        uow,
+        order_id,
+        topic="edit",
+        key_like="edit:%:unpriced",
+        resolution=f"Settled: counted with the updated order received {when}.",
+    )
+    if not any(note.kind == OrderNoteKind.WARNING and note.topic == "amounts" for note in statement_notes):
+        resolve_warnings(
+            uow,
+            order_id,
+            topic="amounts",
+            resolution=f"Settled: the order as the store sent it on {when} adds up.",
+        )
+
+
+def _apply_edit(uow: UnitOfWork, store_id: int, actor: Actor, payload: Any) -> WebhookOutcome:
+    mapped = shopify.order_edit_from_payload(payload)
+    revision = apply_order_edit(uow, actor, store_id, mapped.value)
+    if mapped.order_notes:
+        order_id = uow.session.scalar(
+            select(Order.id).where(
+                Order.store_id == store_id, Order.external_id == mapped.value.order_external_id
+            )
+        )
+        if order_id is not None:
+            add_order_notes(uow, store_id, order_id, mapped.order_notes)
+    return WebhookOutcome("processed", revision.detail, mapped.notes)
+
+
+def _apply_refund(uow: UnitOfWork, store_id: int, actor: Actor, payload: Any) -> WebhookOutcome:
     if not isinstance(payload, dict) or payload.get("order_id") in (None, ""):
         raise Invalid.field("order_id", "is required")
+    order_external_id = identifier(payload["order_id"], "order_id")
     order = uow.session.scalar(
-        select(Order).where(Order.store_id == store_id, Order.external_id == str(payload["order_id"]))
+        select(Order).where(Order.store_id == store_id, Order.external_id == order_external_id)
     )
     if order is None:
-        raise Conflict(f"order {payload['order_id']} has not been received yet; deliver it first, then retry")
-    refund = shopify.refund_from_payload(payload, order.currency)
-    outcome = record_refund(uow, actor, store_id, order.id, refund, source="shopify")
-    return WebhookOutcome(
-        "processed", f"refund {'recorded' if outcome.created else 'already known'} on order {order.id}"
-    )
+        raise Conflict(f"order {order_external_id} has not been received yet; deliver it first, then retry")
+    mapped = shopify.refund_from_payload(payload, order.currency)
+    outcome = record_refund(uow, actor, store_id, order.id, mapped.value, source="shopify", clamp=True)
+    add_order_notes(uow, store_id, order.id, mapped.order_notes)
+    if outcome.created:
+        detail = f"refund recorded on order {order.id}"
+    elif outcome.refund is None:
+        detail = f"refund not recorded on order {order.id}: nothing was left to refund"
+    else:
+        detail = f"refund already known on order {order.id}"
+    notes = [*mapped.notes, *outcome.clamped]
+    return WebhookOutcome("processed", detail, notes)

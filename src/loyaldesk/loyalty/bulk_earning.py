@@ -76,8 +76,17 @@ def order_credit(
         pending_until=pending_until,
         order_id=order.id,
         line_points={str(line): share for line, share in points.by_line.items()},
-        details={"explanation": list(points.explanation)},
+        details=earn_details(order, points),
     )
+
+
+def earn_details(order: commerce.OrderFacts, points: earning.OrderPoints) -> dict[str, Any]:
+    """The details of an order's earning (both lanes write the same): the explanation, and for an order
+    edited before it earned, the revision its lines are at (``order_edits`` adjusts later ones only)."""
+    details: dict[str, Any] = {"explanation": list(points.explanation)}
+    if order.revision:
+        details["revision"] = order.revision
+    return details
 
 
 def earn_description(order: commerce.OrderFacts, points: int, pending_until: datetime | None) -> str:

@@ -23,6 +23,7 @@ ORDER_EVENTS = (
     "order.delivered",
     "order.cancelled",
     "order.refunded",
+    "order.edited",
 )
 
 

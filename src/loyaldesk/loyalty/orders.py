@@ -25,6 +25,7 @@ from loyaldesk.loyalty.bulk_earning import (
     Credit,
     credit_in_bulk,
     earn_description,
+    earn_details,
     order_credit,
     pending_until_of,
 )
@@ -301,6 +302,10 @@ def _reconcile_one(
         on_order_earned(uow, context.store_id, member.customer_id, order.id)
     if order.status != "cancelled" and earned_at is not None:
         _grant_memberships(uow, context, member, order, earned_at)
+    if order.revision:
+        from loyaldesk.loyalty.order_edits import follow_edits
+
+        follow_edits(uow, context, member, order, segments)
     lots = list(
         uow.session.scalars(
             select(PointLot)
@@ -360,7 +365,7 @@ def _earn(
         pending_until=pending_until,
         order_id=order.id,
         line_points={str(line_id): points for line_id, points in result.by_line.items()},
-        details={"explanation": list(result.explanation)},
+        details=earn_details(order, result),
         earned_at=stage_time(order, context.program.earn_on_status),
     )
     _surprise(uow, context, member, order)
@@ -405,10 +410,9 @@ def _reverse_refunds(
     lots: list[PointLot],
     present: set[str],
 ) -> None:
-    line_points: dict[int, int] = {}
-    for lot in lots:
-        for line_key, points in (lot.line_points or {}).items():
-            line_points[int(line_key)] = line_points.get(int(line_key), 0) + points
+    from loyaldesk.loyalty.order_edits import line_points_held
+
+    line_points = line_points_held(uow, member.id, order, lots)
     quantities = {line.id: line.quantity for line in order.lines}
     refunded_before: dict[int, int] = {}
     for refund in order.refunds:  # oldest first: each refund takes its share on top of the earlier ones

@@ -5,7 +5,9 @@
 * Bodies larger than ``MAX_BODY_BYTES``.
 
 File uploads (multipart bodies to ``UPLOAD_PATHS``) may be up to ``MAX_UPLOAD_BODY_BYTES`` and carry NUL
-bytes (binary files); their handlers clean every text field themselves.
+bytes (binary files); their handlers clean every text field themselves. Shopify-format webhook bodies
+(``NUL_TOLERANT_PATHS``) may carry NULs too: Shopify signs the raw body and a NUL in a field loyaldesk does
+not use must not refuse the order; the mapping removes NULs from the text it keeps.
 
 Both get a clear 4xx that names the problem, instead of failing deep inside a query.
 """
@@ -24,6 +26,8 @@ MAX_BODY_BYTES = 10_000_000
 MAX_UPLOAD_BODY_BYTES = 32 * 1024 * 1024
 # Routes that take files: a message with attachments, from the widget or the console.
 UPLOAD_PATHS = re.compile(r"^/(widget-api/v1/[^/]+/messages|console/[^/]+/inbox/\d+/messages)$")
+# Bodies whose handler removes NUL characters from what it keeps (their paths still may not contain any).
+NUL_TOLERANT_PATHS = re.compile(r"^/webhooks/shopify/[^/]+$")
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
 
 
@@ -102,8 +106,10 @@ class RequestGuardMiddleware:
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
-        if not upload and _has_nul(
-            body, url_encoded=content_type.startswith(b"application/x-www-form-urlencoded")
+        if (
+            not upload
+            and not NUL_TOLERANT_PATHS.match(scope["path"])
+            and _has_nul(body, url_encoded=content_type.startswith(b"application/x-www-form-urlencoded"))
         ):
             fields = [
                 {"field": path, "reason": "must not contain NUL characters"} for path in _nul_paths(body)
