@@ -1,7 +1,7 @@
 """Support: dropped inbound mail (sender, subject, reason, path), shown to admins on the desk settings page.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-06 16:12:04.558643
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import loyaldesk.kernel.orm
 
 revision: str = "0008"
-down_revision: str | None = "0005"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
