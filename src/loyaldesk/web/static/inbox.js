@@ -57,6 +57,17 @@ class LiveInbox {
     });
     this.socket.addEventListener("message", (event) => this.onFrame(JSON.parse(event.data)));
     this.socket.addEventListener("close", (event) => {
+      this.root.dataset.live = "false";
+      if (event.code === 4401) {
+        // The session ended (logout, password change, expiry): log in again; the draft stays on the page.
+        const next = encodeURIComponent(location.pathname + location.search);
+        this.liveStatus.replaceChildren(
+          "Your session ended. ",
+          el("a", { href: `/login?next=${next}`, "data-login-again": "", text: "Log in again" }),
+        );
+        return;
+      }
+      // 4403: no longer allowed here (removed from the store, role changed): say why and stay down.
       this.liveStatus.textContent = event.code >= 4400 && event.code < 4500 ? event.reason : "Reconnecting…";
       if (event.code >= 4400 && event.code < 4500) return;
       setTimeout(() => this.connect(), Math.min(10000, 500 * 2 ** this.retry++));
