@@ -258,7 +258,7 @@ def _start(port: int, tmp_path: Path) -> subprocess.Popen[bytes]:
 
 
 def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a loaded two-core machine takes tens of seconds to start one
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server at {base} exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
