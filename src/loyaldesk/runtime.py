@@ -67,7 +67,9 @@ class Runtime:
             ),
             redis_url=settings.redis_url,
         )
-        self.password_hashing = PasswordHashing(settings.password_hashing_concurrency)
+        self.password_hashing = PasswordHashing(
+            settings.password_hashing_concurrency, niceness=settings.password_hashing_niceness
+        )
         self.account_mail = AccountMailSettings.from_settings(settings)
         self._account_tokens: AccountTokens | None = None
         self._started = False

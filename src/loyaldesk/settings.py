@@ -64,6 +64,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Passwords hashed or verified at once (argon2); 0: half the CPUs, at least one.",
     )
+    password_hashing_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much lower the CPU priority of password hashing is (Linux nice; 0: the same).",
+    )
     invitation_valid_days: int = Field(
         default=7, ge=1, le=90, description="How long a staff invitation works."
     )

@@ -5,6 +5,8 @@ answering, old hashes are renewed at login, and password changes are rate limite
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 import time
 
@@ -171,3 +173,21 @@ def test_password_changes_are_limited_per_account(
     assert 3000 < int(blocked.headers["retry-after"]) <= 3600
     assert password_hash_of(db, email) == password_hash  # nothing changed
     assert client.get("/console/account").status_code == 200  # and the session still works
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority is Linux's")
+def test_hashing_threads_run_at_a_lower_cpu_priority() -> None:
+    def own_priority(_password: str) -> str:
+        return str(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+    lowered = PasswordHashing(1, niceness=7, hash_function=own_priority)
+    same = PasswordHashing(1, niceness=0, hash_function=own_priority)
+    try:
+        assert int(asyncio.run(lowered.hash("x"))) >= 7
+        assert int(asyncio.run(same.hash("x"))) == os.getpriority(os.PRIO_PROCESS, 0)
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == os.getpriority(
+            os.PRIO_PROCESS, 0
+        )
+    finally:
+        lowered.close()
+        same.close()

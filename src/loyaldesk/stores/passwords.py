@@ -3,15 +3,17 @@
 One argon2 hash or verification takes tens to hundreds of milliseconds of CPU on several threads and
 64 MiB of memory. Run in the web server's shared thread pool, a burst of logins would take every thread
 (stalling unrelated requests such as ``/healthz``) and gigabytes of memory. ``PasswordHashing`` runs this
-work in a pool of its own with at most ``concurrency`` at once; callers await it without holding a
-thread, and when too many wait already they are told to come back (``RateLimited``) instead of queueing
-without end.
+work in a pool of its own with at most ``concurrency`` at once, at a lower CPU priority; callers await
+it without holding a thread, and when too many wait already they are told to come back (``RateLimited``)
+instead of queueing without end.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -56,13 +58,27 @@ def needs_rehash(password_hash: str) -> bool:
         return True
 
 
+# How much lower the hashing threads' CPU priority is by default (Linux ``nice``; argon2's own lane
+# threads inherit it): when the CPUs are busy, the event loop and request threads are served first.
+DEFAULT_NICENESS = 10
+
+
+def _lower_priority(niceness: int) -> None:
+    """Runs in each new hashing thread. Linux applies ``setpriority`` to one thread when given its id;
+    elsewhere it would lower the whole process, so nothing is done there."""
+    if niceness and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+
+
 def default_concurrency(cpu_count: int | None = None) -> int:
     """Half the CPUs, at least one: the other half stays free for everything else the server does."""
     return max(1, (cpu_count or os.cpu_count() or 2) // 2)
 
 
 class PasswordHashing:
-    """Argon2 work off the event loop, at most ``concurrency`` at once, at most ``max_waiting`` queued.
+    """Argon2 work off the event loop, at most ``concurrency`` at once, at most ``max_waiting`` queued,
+    ``niceness`` lower in CPU priority.
 
     ``running`` and ``waiting`` say how many calls are hashing and queued now (for tests and the bench).
     """
@@ -71,11 +87,13 @@ class PasswordHashing:
         self,
         concurrency: int = 0,
         *,
+        niceness: int = DEFAULT_NICENESS,
         max_waiting: int = 200,
         hash_function: Callable[[str], str] = hash_password,
         verify_function: Callable[[str | None, str], bool] = verify_password,
     ) -> None:
         self.concurrency = concurrency or default_concurrency()
+        self.niceness = niceness
         self.max_waiting = max_waiting
         self._hash_function = hash_function
         self._verify_function = verify_function
@@ -109,7 +127,10 @@ class PasswordHashing:
             self.waiting += 1
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(
-                    max_workers=self.concurrency, thread_name_prefix="loyaldesk-argon2"
+                    max_workers=self.concurrency,
+                    thread_name_prefix="loyaldesk-argon2",
+                    initializer=_lower_priority,
+                    initargs=(self.niceness,),
                 )
             executor = self._executor
 
