@@ -119,6 +119,17 @@ class Settings(BaseSettings):
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
 
+    @field_validator("account_mail_from")
+    @classmethod
+    def _plain_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        local, _, domain = value.rpartition("@")
+        if not local or "." not in domain or any(c in value for c in ' <>,;"\r\n'):
+            raise ValueError("give a plain address such as no-reply@desk.example.com")
+        return value
+
     def resolved_secret_key(self) -> str:
         """The configured secret key, or one generated once and kept in ``data_dir/secret_key``."""
         if self.secret_key:

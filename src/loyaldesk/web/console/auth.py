@@ -153,7 +153,7 @@ async def login(
     ip = client_ip(request)
     try:
         # Reserved before the password is checked: concurrent guesses cannot all slip under the limit.
-        runtime.account_throttle.reserve_login(email, ip)
+        await anyio.to_thread.run_sync(runtime.account_throttle.reserve_login, email, ip)
     except RateLimited as error:
         message = f"Too many failed attempts. Try again in {wait_in_words(error.retry_after_seconds)}."
         return too_many(
@@ -175,7 +175,7 @@ async def login(
             status_code=401,
             error="That email and password do not match an account.",
         )
-    runtime.account_throttle.login_succeeded(email)
+    await anyio.to_thread.run_sync(runtime.account_throttle.login_succeeded, email)
     await open_session(request, runtime, account, password)
     return RedirectResponse(next_url, status_code=303)
 
@@ -228,7 +228,7 @@ async def change_password(
 
     try:
         # Each attempt verifies the current password: a stolen session must not become a guessing oracle.
-        runtime.account_throttle.reserve_password_change(login.account.id)
+        await anyio.to_thread.run_sync(runtime.account_throttle.reserve_password_change, login.account.id)
         verified = await verified_account(runtime, login.account.email, current_password)
     except RateLimited as error:
         return too_many(page(sentence(error), 429), error)
@@ -370,7 +370,7 @@ async def reset_password(
     """Set a new password with a reset link: once, before it expires; every session of the account ends."""
     ip = client_ip(request)
     try:
-        runtime.account_throttle.reserve_link_request(ip)
+        await anyio.to_thread.run_sync(runtime.account_throttle.reserve_link_request, ip)
     except RateLimited as error:
         return too_many(
             _reset_page(request, token, email=None, error=sentence(error), status_code=429), error
@@ -406,6 +406,7 @@ async def reset_password(
         email = await runtime.database.write_async(password_resets.reset_password, digest, new_hash, ip=ip)
     except password_resets.ResetLinkGone:
         return _reset_link_gone(request)
-    runtime.account_throttle.login_succeeded(email)  # the owner of the address proved who they are
+    # The owner of the address proved who they are: the account gets its login attempts back.
+    await anyio.to_thread.run_sync(runtime.account_throttle.login_succeeded, email)
     request.session.clear()
     return RedirectResponse("/login?reset=1", status_code=303)

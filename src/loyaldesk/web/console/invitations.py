@@ -9,6 +9,7 @@ Anyone with the link may open it (rate limited per client address). What accepti
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated, Any
 
 import anyio
@@ -96,7 +97,7 @@ async def accept_invitation(
     """Accept: as the logged-in invitee, with the existing account's password, or with a new password."""
     ip = client_ip(request)
     try:
-        runtime.account_throttle.reserve_link_request(ip)
+        await anyio.to_thread.run_sync(runtime.account_throttle.reserve_link_request, ip)
     except RateLimited as error:
         return too_many(_page(request, token, None, None, error=sentence(error), status_code=429), error)
     found = await anyio.to_thread.run_sync(_usable, runtime, token)
@@ -108,7 +109,11 @@ async def accept_invitation(
     def page(error: str, status_code: int) -> HTMLResponse:
         return _page(request, token, view, login, error=error, name=name, status_code=status_code)
 
-    if login is not None and login.account.email == view.email and csrf_token == login.csrf_token:
+    if (
+        login is not None
+        and login.account.email == view.email
+        and hmac.compare_digest(csrf_token, login.csrf_token)
+    ):
         try:
             accepted = await runtime.database.write_async(
                 invitations.accept_invitation, digest, account_id=login.account.id, ip=ip
@@ -124,7 +129,7 @@ async def accept_invitation(
         return page(f"Password: {error.problems[0].reason}.", 422)
     try:
         # This may verify the password of an existing account: it is a login attempt of that account.
-        runtime.account_throttle.reserve_login(view.email, ip)
+        await anyio.to_thread.run_sync(runtime.account_throttle.reserve_login, view.email, ip)
     except RateLimited as error:
         return too_many(
             page(f"Too many attempts. Try again in {wait_in_words(error.retry_after_seconds)}.", 429), error
@@ -160,7 +165,7 @@ async def accept_invitation(
         return too_many(page(sentence(error), 429), error)
     if account is None:  # pragma: no cover - disabled between the two steps
         return page("The account cannot log in.", 403)
-    runtime.account_throttle.login_succeeded(view.email)
+    await anyio.to_thread.run_sync(runtime.account_throttle.login_succeeded, view.email)
     await open_session(request, runtime, account, password)
     return RedirectResponse(f"/console/{accepted.store_slug}", status_code=303)
 
