@@ -289,13 +289,15 @@ def start_staff_session(
     account = uow.session.get(StaffAccount, staff_id)
     if account is None or account.disabled_at is not None:
         raise NotFound("no such staff account")
+    rehashed = False
     if rehashed_password is not None:
         verified_hash, new_hash = rehashed_password
-        uow.session.execute(
+        result = uow.session.execute(
             update(StaffAccount)
             .where(StaffAccount.id == staff_id, StaffAccount.password_hash == verified_hash)
             .values(password_hash=new_hash)
         )
+        rehashed = result.rowcount == 1  # type: ignore[attr-defined]
     token = credentials.new_session_token()
     csrf = credentials.new_session_token()
     now = uow.now()
@@ -313,7 +315,7 @@ def start_staff_session(
     account.last_login_at = now
     actor = Actor(kind="staff", id=account.id, store_id=None, label=account.email, ip=ip)
     record_audit(uow, actor, "staff.login", store_id=None, target_type="staff", target_id=account.id)
-    if rehashed_password is not None:
+    if rehashed:
         record_audit(
             uow, actor, "staff.password_rehashed", store_id=None, target_type="staff", target_id=account.id
         )
