@@ -398,6 +398,73 @@ def add_staff(
         out.print(f"{email} is now {role} of {store}.")
 
 
+@staff_app.command("invite")
+def invite_staff(
+    store: Annotated[str, typer.Option(help="The store's slug.")],
+    email: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="owner, admin, agent or analyst.")],
+    name: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Invite someone to a store, as the console does: the link is mailed, or printed without mail."""
+    from datetime import timedelta
+
+    from loyaldesk.kernel.actors import system_for
+    from loyaldesk.kernel.errors import DomainError
+    from loyaldesk.stores.account_mail import AccountMailSettings
+    from loyaldesk.stores.invitations import invite_staff_member
+    from loyaldesk.stores.tokens import AccountTokens
+
+    settings = _settings()
+    with _database() as database:
+        store_id = _store_id(database, store)
+        try:
+            invitation = database.write(
+                invite_staff_member,
+                system_for(store_id),
+                store_id,
+                email=email,
+                name=name,
+                role=role,
+                tokens=AccountTokens(settings.resolved_secret_key()),
+                mail=AccountMailSettings.from_settings(settings),
+                valid_for=timedelta(days=settings.invitation_valid_days),
+            )
+        except DomainError as error:
+            raise _fail(error.message) from None
+        if invitation.link is None:
+            out.print(f"Invitation to {invitation.email} ({invitation.role} of {store}) is being mailed.")
+        else:
+            out.print(f"Give {invitation.email} this link ({invitation.role} of {store}; works once):")
+            out.print(invitation.link, soft_wrap=True)
+
+
+@staff_app.command("reset-link")
+def reset_link(email: Annotated[str, typer.Option(help="The account's email address.")]) -> None:
+    """Print a password reset link for an account (for an install that does not send mail)."""
+    from datetime import timedelta
+
+    from loyaldesk.kernel.errors import DomainError
+    from loyaldesk.stores.account_mail import AccountMailSettings
+    from loyaldesk.stores.password_resets import issue_reset_link
+    from loyaldesk.stores.tokens import AccountTokens
+
+    settings = _settings()
+    with _database() as database:
+        try:
+            link = database.write(
+                issue_reset_link,
+                email,
+                tokens=AccountTokens(settings.resolved_secret_key()),
+                mail=AccountMailSettings.from_settings(settings),
+                valid_for=timedelta(minutes=settings.password_reset_valid_minutes),
+            )
+        except (DomainError, ValueError) as error:
+            raise _fail(str(error)) from None
+        minutes = settings.password_reset_valid_minutes
+        out.print(f"Give this link to the owner of {email} (works once, for {minutes} minutes):")
+        out.print(link, soft_wrap=True)
+
+
 @keys_app.command("create")
 def create_key(
     store: Annotated[str, typer.Option(help="The store's slug.")],

@@ -22,8 +22,11 @@ from loyaldesk.kernel.jobs import BackgroundRunner, jobs
 from loyaldesk.kernel.write_queue import WriteQueue
 from loyaldesk.realtime.channels import public_channels_for
 from loyaldesk.settings import Settings
+from loyaldesk.stores.account_mail import AccountMailSettings
 from loyaldesk.stores.api_key_cache import ApiKeyCache
-from loyaldesk.stores.throttle import LoginThrottle
+from loyaldesk.stores.passwords import PasswordHashing
+from loyaldesk.stores.throttle import AccountLimits, AccountThrottle
+from loyaldesk.stores.tokens import AccountTokens
 
 log = logging.getLogger("loyaldesk.runtime")
 
@@ -52,11 +55,23 @@ class Runtime:
         self.background = BackgroundRunner(self.database) if settings.run_background_jobs else None
         self.api_keys = ApiKeyCache()
         self.database.add_commit_listener(self.api_keys.on_commit)
-        self.login_throttle = LoginThrottle(
-            per_account=settings.login_attempts_per_account,
-            per_ip=settings.login_attempts_per_ip,
+        # Logins, password changes, reset requests and account link pages: reserved before the work.
+        self.account_throttle = AccountThrottle(
+            AccountLimits(
+                login_per_account=settings.login_attempts_per_account,
+                login_per_ip=settings.login_attempts_per_ip,
+                password_changes_per_hour=settings.password_changes_per_hour,
+                reset_requests_per_account=settings.password_reset_requests_per_account,
+                reset_requests_per_ip=settings.password_reset_requests_per_ip,
+                link_requests_per_ip=settings.account_link_requests_per_ip,
+            ),
             redis_url=settings.redis_url,
         )
+        self.password_hashing = PasswordHashing(
+            settings.password_hashing_concurrency, niceness=settings.password_hashing_niceness
+        )
+        self.account_mail = AccountMailSettings.from_settings(settings)
+        self._account_tokens: AccountTokens | None = None
         self._started = False
         self._secret_key: str | None = None
         ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
@@ -71,6 +86,13 @@ class Runtime:
             self._secret_key = self.settings.resolved_secret_key()
         return self._secret_key
 
+    @property
+    def account_tokens(self) -> AccountTokens:
+        """Signs and reads the tokens of invitation and password reset links (with the secret key)."""
+        if self._account_tokens is None:
+            self._account_tokens = AccountTokens(self.secret_key)
+        return self._account_tokens
+
     def _announce(self, stored: Sequence[StoredEvent]) -> None:
         for event in stored:
             message = json.dumps(event.as_message())
@@ -83,6 +105,7 @@ class Runtime:
             return
         await self.broker.start()
         self.database.add_commit_listener(self._announce)
+        self.database.announcer = self.broker.publish  # uow.announce: access notices and the like
         if self.write_queue is not None:
             self.write_queue.start()
         if self.background is not None:
@@ -97,5 +120,7 @@ class Runtime:
         if self.write_queue is not None:
             self.write_queue.stop()
         self.database.remove_commit_listener(self._announce)
+        self.database.announcer = lambda _channel, _message: None
         await self.broker.stop()
+        self.password_hashing.close()
         self._started = False

@@ -39,8 +39,53 @@ class Settings(BaseSettings):
         description="Send the console session cookie only over HTTPS (browsers treat localhost as secure).",
     )
     session_max_age_seconds: int = Field(default=12 * 3600, ge=60)
-    login_attempts_per_account: int = Field(default=5, ge=1, description="Failed logins per 15 minutes.")
-    login_attempts_per_ip: int = Field(default=30, ge=1, description="Failed logins per 15 minutes.")
+    login_attempts_per_account: int = Field(
+        default=5, ge=1, description="Login attempts per account per 15 minutes (a success clears them)."
+    )
+    login_attempts_per_ip: int = Field(
+        default=30, ge=1, description="Login attempts per address per 15 minutes."
+    )
+    password_changes_per_hour: int = Field(
+        default=5, ge=1, description="Attempts to change one's own password, per account per hour."
+    )
+    password_reset_requests_per_account: int = Field(
+        default=3, ge=1, description="Password reset links asked for one email address per hour."
+    )
+    password_reset_requests_per_ip: int = Field(
+        default=10, ge=1, description="Password reset links asked for from one client address per hour."
+    )
+    account_link_requests_per_ip: int = Field(
+        default=30,
+        ge=1,
+        description="Requests to invitation and password-reset link pages per client address per 15 minutes.",
+    )
+    password_hashing_concurrency: int = Field(
+        default=0,
+        ge=0,
+        description="Passwords hashed or verified at once (argon2); 0: half the CPUs, at least one.",
+    )
+    password_hashing_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much lower the CPU priority of password hashing is (Linux nice; 0: the same).",
+    )
+    invitation_valid_days: int = Field(
+        default=7, ge=1, le=90, description="How long a staff invitation works."
+    )
+    password_reset_valid_minutes: int = Field(
+        default=60, ge=5, le=24 * 60, description="How long a password reset link works."
+    )
+    console_socket_recheck_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often an open console socket re-checks its session and access (besides the "
+        "immediate check when a session ends or access changes).",
+    )
+    account_mail_from: str | None = Field(
+        default=None,
+        description="Sender of invitations and password reset mail; default no-reply@<mail domain>.",
+    )
     write_batching: bool = Field(
         default=True,
         description="Group writes that arrive together into one durable commit (see docs/decisions).",
@@ -72,6 +117,17 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://") or value.startswith("postgres://"):
             # psycopg 3 is the driver we ship; spare users the dialect suffix.
             value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("account_mail_from")
+    @classmethod
+    def _plain_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        local, _, domain = value.rpartition("@")
+        if not local or "." not in domain or any(c in value for c in ' <>,;"\r\n'):
+            raise ValueError("give a plain address such as no-reply@desk.example.com")
         return value
 
     def resolved_secret_key(self) -> str:

@@ -10,9 +10,10 @@ from sqlalchemy.exc import DBAPIError
 from loyaldesk.kernel.db import Database
 from loyaldesk.stores.models import ApiKey, AuditLogEntry, StoreMembership
 from tests.factories import StoreHandle, csrf_of, login, make_staff, table_counts
+from tests.stores.conftest import another_client, shown_link
 
 
-def test_owner_adds_staff_changes_roles_and_removes_them(
+def test_owner_invites_staff_changes_roles_and_removes_them(
     client: TestClient, db: Database, store: StoreHandle, password_hash: str
 ) -> None:
     owner = make_staff(db, store, "owner", password_hash)
@@ -20,18 +21,20 @@ def test_owner_adds_staff_changes_roles_and_removes_them(
     page = client.get("/console/acme/settings/staff")
     assert page.status_code == 200
     token = csrf_of(page.text)
-    added = client.post(
+    invited = client.post(
         "/console/acme/settings/staff",
-        data={
-            "csrf_token": token,
-            "name": "Nina New",
-            "email": "nina@example.com",
-            "role": "agent",
-            "password": "welcome to the team",
-        },
+        data={"csrf_token": token, "name": "Nina New", "email": "nina@example.com", "role": "agent"},
+    )
+    assert invited.status_code == 201  # no mail on this install: the link is shown to the inviter
+    nina_browser = another_client(client)
+    link = shown_link(invited.text)
+    accept_page = nina_browser.get(link)
+    accepted = nina_browser.post(
+        link,
+        data={"csrf_token": csrf_of(accept_page.text), "name": "Nina", "password": "welcome to the team"},
         follow_redirects=False,
     )
-    assert added.status_code == 303
+    assert accepted.status_code == 303
     with db.read() as session:
         nina = session.execute(
             text("SELECT id FROM staff_accounts WHERE email = 'nina@example.com'")
@@ -54,7 +57,7 @@ def test_owner_adds_staff_changes_roles_and_removes_them(
         actions = list(
             session.scalars(select(AuditLogEntry.action).where(AuditLogEntry.store_id == store.id))
         )
-    assert {"staff.added", "staff.role_changed", "staff.removed"} <= set(actions)
+    assert {"staff.invited", "staff.added", "staff.role_changed", "staff.removed"} <= set(actions)
     audit = client.get("/console/acme/settings/audit")
     assert "staff.role_changed" in audit.text
 
@@ -70,7 +73,7 @@ def test_the_last_owner_stays_and_admins_cannot_touch_owners(
         ).scalar_one()
     login(client, admin)
     token = csrf_of(client.get("/console/acme/settings/staff").text)
-    before = table_counts(db, "store_memberships", "audit_log")
+    before = table_counts(db, "store_memberships", "staff_invitations", "audit_log")
     demote = client.post(
         f"/console/acme/settings/staff/{owner_id}/role", data={"csrf_token": token, "role": "agent"}
     )
@@ -86,7 +89,7 @@ def test_the_last_owner_stays_and_admins_cannot_touch_owners(
         },
     )
     assert promote.status_code == 403
-    assert table_counts(db, "store_memberships", "audit_log") == before
+    assert table_counts(db, "store_memberships", "staff_invitations", "audit_log") == before
 
     client.cookies.clear()
     login(client, owner)
@@ -111,7 +114,7 @@ def test_agents_and_analysts_cannot_reach_settings(
     page = client.get("/console/acme/customers")
     assert "/settings" not in page.text  # not offered in the navigation
     token = csrf_of(page.text)
-    before = table_counts(db, "api_keys", "store_memberships", "audit_log")
+    before = table_counts(db, "api_keys", "store_memberships", "staff_invitations", "audit_log")
     for path in (
         "/console/acme/settings/staff",
         "/console/acme/settings/api-keys",
@@ -145,7 +148,7 @@ def test_agents_and_analysts_cannot_reach_settings(
         ).status_code
         == 403
     )
-    assert table_counts(db, "api_keys", "store_memberships", "audit_log") == before
+    assert table_counts(db, "api_keys", "store_memberships", "staff_invitations", "audit_log") == before
 
 
 def test_api_key_is_shown_once_works_and_is_stored_hashed(

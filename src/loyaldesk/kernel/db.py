@@ -60,6 +60,8 @@ class UnitOfWork:
     after_commit_callbacks: list[Callable[[], None]] = field(default_factory=list)
     # Whether an event type has handlers to run; those without are stored as already dispatched.
     dispatch_needed: Callable[[str], bool] = field(default=lambda _event_type: True)
+    # Publishes a message on a broker channel (the runtime's broker; nothing without one).
+    announcer: Callable[[str, str], None] = field(default=lambda _channel, _message: None)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -71,6 +73,13 @@ class UnitOfWork:
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once this transaction is durably committed (never if it rolls back)."""
         self.after_commit_callbacks.append(callback)
+
+    def announce(self, channel: str, message: str) -> None:
+        """Publish ``message`` on the broker ``channel`` once this transaction commits (never if it rolls
+        back). For realtime nudges that are not domain facts and belong to no store (a console session
+        ended), so they are not stored as events; a lost one is made up for by whoever listens re-checking."""
+        announcer = self.announcer
+        self.after_commit(lambda: announcer(channel, message))
 
     def mark(self) -> tuple[int, int]:
         """A point to roll the emitted events and callbacks back to (with a savepoint)."""
@@ -196,6 +205,8 @@ class Database:
         self._write_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         self.dispatch_needed: Callable[[str], bool] = lambda _event_type: True
+        # Where ``uow.announce`` publishes; the runtime points it at its broker while it runs.
+        self.announcer: Callable[[str, str], None] = lambda _channel, _message: None
         self._commit_listeners: list[CommitListener] = []
         self._listeners_lock = threading.Lock()
         self.write_queue: WriteQueue | None = None
@@ -234,7 +245,11 @@ class Database:
 
     def new_unit_of_work(self, session: Session) -> UnitOfWork:
         return UnitOfWork(
-            session=session, clock=self.clock, backend=self.backend, dispatch_needed=self.dispatch_needed
+            session=session,
+            clock=self.clock,
+            backend=self.backend,
+            dispatch_needed=self.dispatch_needed,
+            announcer=self.announcer,
         )
 
     def write_session(self) -> Session:

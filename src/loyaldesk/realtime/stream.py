@@ -78,6 +78,16 @@ class EventStream:
             except (RuntimeError, OSError):  # closed under us (starlette's WebSocketDisconnected is one)
                 self.closed = True
 
+    async def end(self, code: int, reason: str) -> None:
+        """Close the socket with ``code`` and ``reason``; nothing is sent after it (a frame being sent
+        finishes first)."""
+        async with self._send_lock:
+            already = self.closed or self.websocket.application_state != WebSocketState.CONNECTED
+            self.closed = True
+            if not already:
+                with contextlib.suppress(RuntimeError, OSError):
+                    await self.websocket.close(code, reason)
+
     async def send_event(self, message: dict[str, Any]) -> None:
         """Send a stored event unless already sent or not for this client."""
         event_id = message.get("id")

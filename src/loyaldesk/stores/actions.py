@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from babel import Locale, UnknownLocaleError
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
@@ -16,6 +16,7 @@ from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import Conflict, Invalid, NotFound, PermissionDenied
 from loyaldesk.kernel.money import check_currency
 from loyaldesk.stores import credentials
+from loyaldesk.stores.access import announce_access_change
 from loyaldesk.stores.events import (
     ApiKeyCreated,
     ApiKeyRevoked,
@@ -24,7 +25,15 @@ from loyaldesk.stores.events import (
     StaffRoleChanged,
     StoreCreated,
 )
-from loyaldesk.stores.models import ApiKey, AuditLogEntry, StaffAccount, StaffSession, Store, StoreMembership
+from loyaldesk.stores.models import (
+    ApiKey,
+    AuditLogEntry,
+    PasswordReset,
+    StaffAccount,
+    StaffSession,
+    Store,
+    StoreMembership,
+)
 from loyaldesk.stores.rules import Permission, Role, check_scopes, check_slug, has_permission
 from loyaldesk.stores.rules import may_manage_member as _may_manage_member
 
@@ -132,20 +141,21 @@ def add_staff_member(
     role: str,
     password_hash: str | None = None,
 ) -> StoreMembership:
-    """Give a person a role in a store, creating their account if the email is new.
+    """Give a person a role in a store directly, creating their account if the email is new.
 
-    A new account needs ``password_hash`` (its initial password, hashed by the caller with
-    ``passwords.hash_password`` outside the transaction: argon2 takes tens of milliseconds that should
-    not be spent holding the write lock).
+    Install-level only (the CLI's ``stores create`` and ``staff add``, the demo): the install's operator
+    may set a new account's first password. Stores invite people instead (``invitations``), so no store
+    sets the credentials of an account that another store may use. A new account needs
+    ``password_hash`` (hashed by the caller outside the transaction: argon2 takes tens of milliseconds
+    that should not be spent holding the write lock); an existing account keeps its own password.
     """
     try:
         new_role = Role(role)
     except ValueError:
         raise Invalid.field("role", f"{role!r} is not one of {', '.join(r.value for r in Role)}") from None
     if actor.kind != "system":
-        _require(actor, store_id, Permission.MANAGE_STAFF)
-        if new_role == Role.OWNER and actor.role != Role.OWNER:
-            raise PermissionDenied("only an owner can add another owner")
+        raise PermissionDenied("stores invite their staff: Settings → Staff sends an invitation")
+    _require(actor, store_id, Permission.MANAGE_STAFF)
     normalised = _normalise_email(email)
     account = uow.session.scalar(select(StaffAccount).where(StaffAccount.email == normalised))
     if account is None:
@@ -225,6 +235,7 @@ def change_staff_role(
     if old_role == new_role:
         return membership
     membership.role = new_role.value
+    announce_access_change(uow, staff_id, "role_changed", store_id=store_id)
     uow.emit(
         StaffRoleChanged(store_id=store_id, staff_id=staff_id, old_role=old_role, new_role=new_role.value)
     )
@@ -249,6 +260,7 @@ def remove_staff_member(uow: UnitOfWork, actor: Actor, store_id: int, staff_id: 
     if membership.role == Role.OWNER and _owner_count(uow, store_id) <= 1:
         raise Conflict("a store needs at least one owner")
     uow.session.delete(membership)
+    announce_access_change(uow, staff_id, "removed", store_id=store_id)
     uow.emit(StaffMemberRemoved(store_id=store_id, staff_id=staff_id))
     record_audit(uow, actor, "staff.removed", store_id=store_id, target_type="staff", target_id=staff_id)
 
@@ -261,12 +273,31 @@ class NewSession:
 
 
 def start_staff_session(
-    uow: UnitOfWork, staff_id: int, *, ip: str | None, user_agent: str | None, max_age: timedelta
+    uow: UnitOfWork,
+    staff_id: int,
+    *,
+    ip: str | None,
+    user_agent: str | None,
+    max_age: timedelta,
+    rehashed_password: tuple[str, str] | None = None,
 ) -> NewSession:
-    """Open a console session for a staff member whose password was already verified."""
+    """Open a console session for a staff member whose password was already verified.
+
+    ``rehashed_password`` is ``(verified_hash, new_hash)`` when the verified hash was made with older
+    hashing parameters: the new hash replaces it only if it is still the stored one (a password changed
+    meanwhile wins)."""
     account = uow.session.get(StaffAccount, staff_id)
     if account is None or account.disabled_at is not None:
         raise NotFound("no such staff account")
+    rehashed = False
+    if rehashed_password is not None:
+        verified_hash, new_hash = rehashed_password
+        result = uow.session.execute(
+            update(StaffAccount)
+            .where(StaffAccount.id == staff_id, StaffAccount.password_hash == verified_hash)
+            .values(password_hash=new_hash)
+        )
+        rehashed = result.rowcount == 1  # type: ignore[attr-defined]
     token = credentials.new_session_token()
     csrf = credentials.new_session_token()
     now = uow.now()
@@ -284,6 +315,10 @@ def start_staff_session(
     account.last_login_at = now
     actor = Actor(kind="staff", id=account.id, store_id=None, label=account.email, ip=ip)
     record_audit(uow, actor, "staff.login", store_id=None, target_type="staff", target_id=account.id)
+    if rehashed:
+        record_audit(
+            uow, actor, "staff.password_rehashed", store_id=None, target_type="staff", target_id=account.id
+        )
     return NewSession(token=token, csrf_token=csrf, staff_id=staff_id)
 
 
@@ -293,26 +328,45 @@ def record_failed_login(uow: UnitOfWork, email: str, ip: str | None) -> None:
 
 
 def end_staff_session(uow: UnitOfWork, token: str) -> None:
-    """Log out: the session's token stops working everywhere at once."""
+    """Log out: the session's token stops working everywhere at once, and its console sockets close."""
     session = uow.session.scalar(
         select(StaffSession).where(StaffSession.token_hash == credentials.sha256_hex(token))
     )
     if session is not None and session.revoked_at is None:
         session.revoked_at = uow.now()
+        announce_access_change(uow, session.staff_id, "logout", session_id=session.id)
+
+
+def revoke_all_sessions(uow: UnitOfWork, staff_id: int) -> None:
+    """End every session of the account (its console sockets close once this commits)."""
+    uow.session.execute(
+        update(StaffSession)
+        .where(StaffSession.staff_id == staff_id, StaffSession.revoked_at.is_(None))
+        .values(revoked_at=uow.now())
+    )
+    announce_access_change(uow, staff_id, "sessions_revoked")
+
+
+def void_reset_links(uow: UnitOfWork, staff_id: int) -> None:
+    """Make every unused password reset link of the account stop working."""
+    uow.session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.staff_id == staff_id, PasswordReset.used_at.is_(None))
+        .values(used_at=uow.now())
+    )
 
 
 def change_own_password(uow: UnitOfWork, actor: Actor, new_password_hash: str) -> None:
-    """Set a new password (hashed by the caller) and end the person's other sessions."""
+    """Set a new password (hashed by the caller), end every session of the person (their console sockets
+    close) and void their unused reset links."""
     if actor.kind != "staff" or actor.id is None:
         raise PermissionDenied("only staff have passwords")
     account = uow.session.get(StaffAccount, actor.id)
     if account is None:
         raise NotFound("no such staff account")
     account.password_hash = new_password_hash
-    for session in uow.session.scalars(
-        select(StaffSession).where(StaffSession.staff_id == actor.id, StaffSession.revoked_at.is_(None))
-    ):
-        session.revoked_at = uow.now()
+    revoke_all_sessions(uow, actor.id)
+    void_reset_links(uow, actor.id)
     record_audit(uow, actor, "staff.password_changed", store_id=None, target_type="staff", target_id=actor.id)
 
 

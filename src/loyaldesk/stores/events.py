@@ -62,3 +62,24 @@ class ApiKeyRevoked(DomainEvent):
 
     def subject_id(self) -> int | None:
         return self.api_key_id
+
+
+class StaffInvited(DomainEvent):
+    """Someone was invited to a role in the store (the payload names no address: that is personal data)."""
+
+    event_type = "staff.invited"
+    subject_type = "staff_invitation"
+    invitation_id: int
+    role: str
+
+    def subject_id(self) -> int | None:
+        return self.invitation_id
+
+
+class StaffInvitationRevoked(DomainEvent):
+    event_type = "staff.invitation_revoked"
+    subject_type = "staff_invitation"
+    invitation_id: int
+
+    def subject_id(self) -> int | None:
+        return self.invitation_id

@@ -1,11 +1,12 @@
-"""Tables of the stores domain: stores (tenants), staff, memberships, sessions, API keys, audit log."""
+"""Tables of the stores domain: stores (tenants), staff, memberships, sessions, invitations, password
+resets, account mail, API keys, audit log."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyaldesk.kernel.orm import Base, IdType, JSONType, UTCDateTime
@@ -71,6 +72,76 @@ class StaffSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ip: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(400))
+
+
+class StaffInvitation(Base):
+    """An offer of a role in a store to whoever controls an email address, accepted once by a link.
+
+    The link carries a signed random token; only the SHA-256 of the token's random part is kept. Accepting
+    creates the account (the invitee chooses the password) or, for an address that has an account
+    already, needs that account's own password: the inviting store never sets or learns credentials.
+    """
+
+    __tablename__ = "staff_invitations"
+    __table_args__ = (Index("ix_staff_invitations_store_id_email", "store_id", "email"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    # The name the inviter gave: suggested to a new account, never applied to an existing one.
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_by_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="SET NULL")
+    )
+    # Cancelled by the store, or replaced by a newer invitation to the same address.
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PasswordReset(Base):
+    """A password reset link sent to an account's address: single use, short-lived, kept hashed."""
+
+    __tablename__ = "staff_password_resets"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Used to set a password, or made void by another reset or a password change.
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    requested_ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class AccountEmail(Base):
+    """Mail about a staff account (an invitation, a password reset link), waiting to be sent or sent.
+
+    Written in the transaction that creates the invitation or the reset, sent outside any transaction by
+    ``account_mail.send_due`` and retried with backoff (``kernel.delivery``). The message carries a live
+    link, so ``raw`` is cleared once it is sent or abandoned.
+    """
+
+    __tablename__ = "staff_account_emails"
+    __table_args__ = (Index("ix_staff_account_emails_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))  # invitation, password_reset
+    sender: Mapped[str] = mapped_column(String(320))
+    recipient: Mapped[str] = mapped_column(String(320))
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ApiKey(Base):

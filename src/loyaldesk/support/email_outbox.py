@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,50 +26,15 @@ from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.kernel.jobs import jobs
-from loyaldesk.settings import Settings, get_settings
+from loyaldesk.kernel.mail_transport import MailTransport, transport_from
+from loyaldesk.kernel.mail_transport import SmtpTransport as SmtpTransport  # moved to the kernel; still here
+from loyaldesk.settings import get_settings
 from loyaldesk.stores.models import Store
 from loyaldesk.support.csat import csat_link_token
 from loyaldesk.support.delivery import claim_due, settle
 from loyaldesk.support.models import Contact, Conversation, Message, OutboundEmail, SupportSettings
 
 log = logging.getLogger("loyaldesk.support.email")
-
-
-class MailTransport(Protocol):
-    def send(self, sender: str, recipient: str, raw: bytes) -> None:
-        """Deliver ``raw`` (RFC 5322 bytes) or raise."""
-
-
-@dataclass(frozen=True)
-class SmtpTransport:
-    """SMTP with STARTTLS and login when configured (smtplib; a new connection per batch of mail)."""
-
-    host: str
-    port: int
-    username: str | None = None
-    password: str | None = None
-    starttls: bool = True
-    timeout: float = 20.0
-
-    def send(self, sender: str, recipient: str, raw: bytes) -> None:
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as client:
-            if self.starttls:
-                client.starttls(context=ssl.create_default_context())
-            if self.username:
-                client.login(self.username, self.password or "")
-            client.sendmail(sender, [recipient], raw)
-
-
-def transport_from(settings: Settings) -> MailTransport | None:
-    if not settings.smtp_host:
-        return None
-    return SmtpTransport(
-        settings.smtp_host,
-        settings.smtp_port,
-        settings.smtp_username,
-        settings.smtp_password,
-        settings.smtp_starttls,
-    )
 
 
 def support_address(store: Store, desk: SupportSettings | None, mail_domain: str) -> str:

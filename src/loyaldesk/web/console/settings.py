@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -10,15 +11,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from loyaldesk.kernel.errors import Conflict, Invalid, PermissionDenied
 from loyaldesk.kernel.pagination import decode_cursor
 from loyaldesk.stores import actions as store_actions
+from loyaldesk.stores import invitations
 from loyaldesk.stores import queries as store_queries
-from loyaldesk.stores.passwords import hash_password
 from loyaldesk.stores.rules import (
     API_SCOPES,
     DEFAULT_API_SCOPES,
     ROLE_DESCRIPTIONS,
     Permission,
     Role,
-    check_password,
 )
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep
@@ -56,12 +56,14 @@ def _staff_page(
     *,
     error: str | None = None,
     flash: str | None = None,
+    new_invitation: invitations.NewInvitation | None = None,
     status_code: int = 200,
 ) -> Response:
     console.require(Permission.MANAGE_STAFF)
     with runtime.database.read() as session:
         staff = store_queries.list_staff(session, console.store.id)
-    return render(
+        pending = invitations.pending_invitations(session, console.store.id, runtime.clock.now())
+    response = render(
         request,
         "settings/staff.html",
         {
@@ -69,6 +71,10 @@ def _staff_page(
             "section": "settings",
             "tab": "staff",
             "staff": staff,
+            "invitations": pending,
+            "new_invitation": new_invitation,
+            "mail_ready": runtime.account_mail.can_send,
+            "valid_days": runtime.settings.invitation_valid_days,
             "roles": list(Role),
             "role_descriptions": ROLE_DESCRIPTIONS,
             "error": error,
@@ -76,6 +82,9 @@ def _staff_page(
         },
         status_code=status_code,
     )
+    if new_invitation is not None:
+        response.headers["Cache-Control"] = "no-store"  # the link is shown once
+    return response
 
 
 @router.get("/console/{store_slug}/settings/staff", response_class=HTMLResponse)
@@ -85,37 +94,90 @@ def staff_page(
     runtime: RuntimeDep,
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    flash = {"added": "Added.", "role": "Role changed.", "removed": "Removed."}.get(done or "")
+    flash = {
+        "invited": "Invitation sent. It works once, for the days shown below.",
+        "role": "Role changed.",
+        "removed": "Removed.",
+        "cancelled": "Invitation cancelled: its link no longer works.",
+    }.get(done or "")
     return _staff_page(request, console, runtime, flash=flash)
 
 
+def _invited(
+    request: Request, console: Console, runtime: Any, invitation: invitations.NewInvitation
+) -> Response:
+    """The answer to an invitation: the same whether or not the address has an account elsewhere."""
+    if invitation.link is None:
+        return RedirectResponse(f"/console/{console.store.slug}/settings/staff?done=invited", status_code=303)
+    # No mail on this install: the link is shown once, in the response itself (never in a URL).
+    return _staff_page(request, console, runtime, new_invitation=invitation, status_code=201)
+
+
 @router.post("/console/{store_slug}/settings/staff")
-def add_staff(
+def invite_staff(
     request: Request,
     console: ConsoleDep,
     runtime: RuntimeDep,
-    name: Annotated[str, Form(max_length=200)],
     email: Annotated[str, Form(max_length=320)],
     role: Annotated[str, Form(max_length=16)],
-    password: Annotated[str, Form(max_length=256)] = "",
+    name: Annotated[str, Form(max_length=200)] = "",
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    """Invite someone: a link by mail (or shown here when the install cannot send mail)."""
     console.check_csrf(csrf_token)
     console.require(Permission.MANAGE_STAFF)
     try:
-        password_hash = hash_password(check_password(password)) if password else None
-        runtime.database.write(
-            store_actions.add_staff_member,
+        invitation = runtime.database.write(
+            invitations.invite_staff_member,
             console.actor,
             console.store.id,
             email=email,
             name=name,
             role=role,
-            password_hash=password_hash,
+            tokens=runtime.account_tokens,
+            mail=runtime.account_mail,
+            valid_for=timedelta(days=runtime.settings.invitation_valid_days),
         )
     except (Invalid, Conflict) as error:
         return _staff_page(request, console, runtime, error=_message(error), status_code=422)
-    return RedirectResponse(f"/console/{console.store.slug}/settings/staff?done=added", status_code=303)
+    return _invited(request, console, runtime, invitation)
+
+
+@router.post("/console/{store_slug}/settings/staff/invitations/{invitation_id}/resend")
+def resend_invitation(
+    request: Request,
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    invitation_id: StaffId,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """A new link for a pending or expired invitation; the old link stops working."""
+    console.check_csrf(csrf_token)
+    try:
+        invitation = runtime.database.write(
+            invitations.resend_invitation,
+            console.actor,
+            console.store.id,
+            invitation_id,
+            tokens=runtime.account_tokens,
+            mail=runtime.account_mail,
+            valid_for=timedelta(days=runtime.settings.invitation_valid_days),
+        )
+    except Conflict as error:
+        return _staff_page(request, console, runtime, error=_message(error), status_code=409)
+    return _invited(request, console, runtime, invitation)
+
+
+@router.post("/console/{store_slug}/settings/staff/invitations/{invitation_id}/cancel")
+def cancel_invitation(
+    console: ConsoleDep,
+    runtime: RuntimeDep,
+    invitation_id: StaffId,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    console.check_csrf(csrf_token)
+    runtime.database.write(invitations.revoke_invitation, console.actor, console.store.id, invitation_id)
+    return RedirectResponse(f"/console/{console.store.slug}/settings/staff?done=cancelled", status_code=303)
 
 
 @router.post("/console/{store_slug}/settings/staff/{staff_id}/role")

@@ -93,6 +93,19 @@ class LiveInbox {
     });
     this.socket.addEventListener("message", (event) => this.onFrame(JSON.parse(event.data)));
     this.socket.addEventListener("close", (event) => {
+      this.root.dataset.live = "false";
+      if (event.code === 4401) {
+        // The session ended (logout, password change, expiry): log in again; the draft stays on the page.
+        const next = encodeURIComponent(location.pathname + location.search);
+        this.liveStatus.dataset.ended = "true";
+        this.liveStatus.replaceChildren(
+          "Your session ended. ",
+          el("a", { href: `/login?next=${next}`, "data-login-again": "", text: "Log in again" }),
+        );
+        return;
+      }
+      // 4403: no longer allowed here (removed from the store, a role without it): say why and stay down.
+      if (event.code >= 4400 && event.code < 4500) this.liveStatus.dataset.ended = "true";
       this.liveStatus.textContent = event.code >= 4400 && event.code < 4500 ? event.reason : "Reconnecting…";
       if (event.code >= 4400 && event.code < 4500) return;
       setTimeout(() => this.connect(), Math.min(10000, 500 * 2 ** this.retry++));
