@@ -100,6 +100,13 @@ class RatingLink:
 
 
 @dataclass(frozen=True)
+class EmailedLink:
+    """Whoever holds a link loyaldesk mailed for ``purpose`` (signed, stored hashed, single use)."""
+
+    purpose: str
+
+
+@dataclass(frozen=True)
 class SignedWebhook:
     """A sender holding the secret of the store or channel in the path (HMAC over the body)."""
 
@@ -122,6 +129,7 @@ Access = (
     | Shopper
     | WidgetTicket
     | RatingLink
+    | EmailedLink
     | SignedWebhook
     | WidgetSocket
     | ConsoleSocket
@@ -142,6 +150,14 @@ MATRIX: dict[tuple[str, str], Access] = {
     # Logging in and out.
     ("GET", "/login"): Public("the login form", rate_limited="per address"),
     ("POST", "/login"): Public("logging in", rate_limited="failed logins per account and per address"),
+    ("GET", "/login/forgot"): Public("asking for a password reset link", rate_limited="per address"),
+    ("POST", "/login/forgot"): Public(
+        "asking for a password reset link", rate_limited="per account and per address, the same either way"
+    ),
+    ("GET", "/login/reset/{token}"): EmailedLink("password-reset"),
+    ("POST", "/login/reset/{token}"): EmailedLink("password-reset"),
+    ("GET", "/invitations/{token}"): EmailedLink("staff-invitation"),
+    ("POST", "/invitations/{token}"): EmailedLink("staff-invitation"),
     ("POST", "/logout"): Account(),
     ("GET", "/console"): Account(),
     ("GET", "/console/account"): Account(),
@@ -321,6 +337,12 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/settings/staff"): Console(P.MANAGE_STAFF),
     ("POST", "/console/{store_slug}/settings/staff"): Console(P.MANAGE_STAFF),
     ("POST", "/console/{store_slug}/settings/staff/{staff_id}/remove"): Console(P.MANAGE_STAFF),
+    ("POST", "/console/{store_slug}/settings/staff/invitations/{invitation_id}/resend"): Console(
+        P.MANAGE_STAFF
+    ),
+    ("POST", "/console/{store_slug}/settings/staff/invitations/{invitation_id}/cancel"): Console(
+        P.MANAGE_STAFF
+    ),
     ("POST", "/console/{store_slug}/settings/staff/{staff_id}/role"): Console(P.MANAGE_STAFF),
     ("GET", "/console/{store_slug}/settings/api-keys"): Console(P.MANAGE_API_KEYS),
     ("POST", "/console/{store_slug}/settings/api-keys"): Console(P.MANAGE_API_KEYS),
@@ -539,6 +561,20 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
             _log_in(client, email, password)
             the_world.clients[caller] = client
             the_world.csrf[caller] = csrf_of(client.get("/console/account").text)
+        invited = call(
+            the_world.clients["owner"],
+            "POST",
+            f"/console/{DEMO_SLUG}/settings/staff",
+            data={
+                "email": "new.agent@example.com",
+                "name": "New agent",
+                "role": "agent",
+                "csrf_token": the_world.csrf["owner"],
+            },
+        )
+        assert invited.status_code in (201, 303), invited.text[:300]
+        with database.read() as session:
+            ids["invitation_id"] = _one(session, "SELECT max(id) FROM staff_invitations")
         try:
             yield the_world
         finally:
@@ -966,6 +1002,24 @@ def check_rating_link(world: World, method: str, path: str, access: RatingLink) 
         assert_refused(world, method, {404}, lambda url=url: call(client, method, url, data=data), who)
 
 
+def check_emailed_link(world: World, method: str, path: str, access: EmailedLink) -> None:
+    from loyaldesk.stores.tokens import TokenPurpose
+
+    client = world.clients["anonymous"]
+    tokens = world.app.state.runtime.account_tokens
+    other = next(purpose for purpose in TokenPurpose if purpose.value != access.purpose)
+    cases = {
+        "a made-up link": "not-a-token",
+        "a link signed for another purpose": tokens.issue(other).token,
+        "a well-signed link never issued": tokens.issue(TokenPurpose(access.purpose)).token,
+    }
+    page = call(client, "GET", "/login")
+    data = {"csrf_token": csrf_of(page.text), "password": TEST_PASSWORD, "new_password": TEST_PASSWORD}
+    for who, token in cases.items():
+        url = fill(path, world.ids, token=token)
+        assert_refused(world, method, {404, 410}, lambda url=url: call(client, method, url, data=data), who)
+
+
 def check_signed_webhook(world: World, method: str, path: str, access: SignedWebhook) -> None:
     client = world.clients["anonymous"]
     body = b'{"id": 1}'
@@ -1060,6 +1114,7 @@ CHECKS: dict[type, Any] = {
     Shopper: check_shopper,
     WidgetTicket: check_widget_ticket,
     RatingLink: check_rating_link,
+    EmailedLink: check_emailed_link,
     SignedWebhook: check_signed_webhook,
     ConsoleSocket: check_console_socket,
     WidgetSocket: check_widget_socket,
