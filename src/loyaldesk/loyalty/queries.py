@@ -118,6 +118,10 @@ def member_picture(session: Session, store: Store, member: Member, now: datetime
         sentences = tier_rules.progress_sentences(
             progress, lambda amount: format_money(amount, store.currency, store.locale)
         )
+        if tier is None or tier.id != progress.tier.id:
+            # The tier in effect now, as the sentences describe it (the stored one lags a review that is
+            # due until the review job runs, and is empty for a member never evaluated).
+            tier = session.get(Tier, progress.tier.id) or tier
     badges = badge_rules.badge_progress(
         badge_rules.default_badge_catalogue(), badge_metrics(reader, member), held_badges(reader, member.id)
     )
