@@ -16,7 +16,9 @@ from loyaldesk.loyalty.redemptions import Offer
 class BalanceOut(BaseModel):
     available: int = Field(description="Points that can be spent now.")
     pending: int = Field(description="Points earned on orders still inside their return window.")
-    lifetime_earned: int
+    lifetime_earned: int = Field(
+        description="Points earned in all: by the program's rules (net of reversals) and given as goodwill."
+    )
     lifetime_redeemed: int
 
 
