@@ -14,6 +14,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from loyaldesk.analytics import snapshots
 from loyaldesk.analytics.dashboards import refresh_store
 from loyaldesk.analytics.models import AnalyticsSnapshot
 from loyaldesk.analytics.segment_advice import StoreFacts, segment_advice
@@ -270,3 +271,18 @@ def test_segment_advice_in_words() -> None:
     assert "Invite" not in segment_advice(Segment.LOYAL, 5, 0, none)
     assert "next tier" in segment_advice(Segment.LOYAL, 5, 5, with_tiers)
     assert "tier" not in segment_advice(Segment.LOYAL, 5, 5, running)
+
+
+def test_figures_cached_in_an_older_shape_are_computed_again(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str, clock: FakeClock
+) -> None:
+    _march_store(client, store)
+    key = "from=2026-03-01&to=2026-03-30"
+    old = {"window": {}, "groups": [{"group": "everyone", "retention_esn": 1.25}]}  # before this version
+    snapshots.save(db, store.id, {"retention": old}, key, clock.now(), 0.1)
+    login(client, make_staff(db, store, "analyst", password_hash))
+    page = client.get(PAGE, params=MARCH)
+    assert page.status_code == 200 and _figures(page.text)["Retention"][0] == "50.0%"
+    with db.read() as session:
+        stored = snapshots.load(session, store.id, "retention", key)
+    assert stored is not None and "membership" in stored.payload  # stored again, in today's shape
