@@ -11,13 +11,13 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
 from playwright.sync_api import sync_playwright
 
-from loyaldesk.demo.seed import DEMO_PASSWORD, demo_member_page, seed_demo
+from loyaldesk.demo.seed import DEMO_PASSWORD, demo_member_page, latest_until, seed_demo
 from loyaldesk.kernel.migrations import upgrade_to_head
 from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings
@@ -59,7 +59,8 @@ def main(target: Path) -> None:
             database_url=url, data_dir=Path(tmp), secret_key="screenshots", cookie_secure=False
         )
         runtime = Runtime(settings)
-        seed_demo(runtime.database, seed=42, customers=3000, until=date(2026, 11, 20))
+        # The demo `make run` seeds: its history ends at the last 23:00 UTC that has passed.
+        seed_demo(runtime.database, seed=42, customers=3000, until=latest_until(datetime.now(UTC)))
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]

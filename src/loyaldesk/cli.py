@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -179,7 +179,11 @@ def demo(
     seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 42,
     customers: Annotated[int, typer.Option(min=1, max=1_000_000, help="How many shoppers.")] = 3000,
     until: Annotated[
-        str | None, typer.Option(help="Last day of history (YYYY-MM-DD); default today.")
+        str | None,
+        typer.Option(
+            help="Last day of history (YYYY-MM-DD), which ends at 23:00 UTC; default the last such day "
+            "that has passed (today after 23:00 UTC, else yesterday)."
+        ),
     ] = None,
     if_missing: Annotated[
         bool, typer.Option("--if-missing", help="Do nothing if the demo store exists.")
@@ -193,8 +197,10 @@ def demo(
         DEMO_STAFF,
         demo_exists,
         demo_member_page,
+        latest_until,
         seed_demo,
     )
+    from loyaldesk.kernel.errors import Invalid
     from loyaldesk.kernel.migrations import upgrade_to_head
 
     settings = _settings()
@@ -205,16 +211,26 @@ def demo(
                 raise _fail(f"the demo store '{DEMO_SLUG}' exists already")
             out.print("The demo store exists already.")
         else:
-            end = date.fromisoformat(until) if until else date.today()
-            with _progress() as progress:
-                task = progress.add_task("Seeding orders", total=None)
-                summary = seed_demo(
-                    database,
-                    seed=seed,
-                    customers=customers,
-                    until=end,
-                    progress=lambda done, total: progress.update(task, completed=done, total=total),
-                )
+            now = datetime.now(UTC)
+            try:
+                end = date.fromisoformat(until) if until else latest_until(now)
+            except ValueError:
+                raise _fail(f"--until: {until!r} is not a date (YYYY-MM-DD)") from None
+            try:
+                with _progress() as progress:
+                    task = progress.add_task("Seeding orders", total=None)
+                    summary = seed_demo(
+                        database,
+                        seed=seed,
+                        customers=customers,
+                        until=end,
+                        now=now,
+                        progress=lambda done, total: progress.update(task, completed=done, total=total),
+                    )
+            except Invalid as error:
+                raise _fail(
+                    "; ".join(f"--{p.field}: {p.reason}" for p in error.problems) or error.message
+                ) from None
             out.print(
                 f"Created [bold]{summary.customers:,}[/] customers, [bold]{summary.orders:,}[/] orders and "
                 f"[bold]{summary.refunds:,}[/] refunds."

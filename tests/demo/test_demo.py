@@ -1,21 +1,36 @@
-"""The demo store: deterministic for a seed, realistic in shape, and seeded through the real actions."""
+"""The demo store: deterministic for a seed, realistic in shape, seeded through the real actions, dated
+no later than the seeding moment, with a desk whose agents are within their capacity."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections import Counter
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import DateTime, func, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from loyaldesk.cli import app
 from loyaldesk.commerce.models import Order, Product, Refund
 from loyaldesk.customers.models import Customer
 from loyaldesk.demo.catalogue import MEMBERSHIP
 from loyaldesk.demo.generator import generate
-from loyaldesk.demo.seed import DEMO_PASSWORD, DEMO_STAFF, DemoSummary, demo_exists, seed_demo
+from loyaldesk.demo.seed import (
+    DEMO_PASSWORD,
+    DEMO_STAFF,
+    DemoSummary,
+    demo_exists,
+    history_end,
+    latest_until,
+    seed_demo,
+)
 from loyaldesk.kernel.db import Database
+from loyaldesk.kernel.errors import Invalid
+from loyaldesk.kernel.orm import Base, UTCDateTime
 from loyaldesk.loyalty.check import check_ledger
 from loyaldesk.loyalty.models import (
     EarningRule,
@@ -28,8 +43,10 @@ from loyaldesk.loyalty.models import (
     RewardCode,
     Tier,
 )
+from loyaldesk.settings import get_settings
 from loyaldesk.stores.models import Store
 from loyaldesk.stores.queries import verify_staff_credentials
+from loyaldesk.support.models import Agent, Conversation, SupportSettings
 
 UNTIL = date(2026, 11, 20)
 
@@ -65,9 +82,121 @@ def test_history_looks_like_a_real_store() -> None:
     assert any(order["discount_codes"] for order in orders)
 
 
+def test_the_same_seed_gives_the_same_customers_and_orders_whatever_the_day() -> None:
+    counts = set()
+    for until in (UNTIL, date(2027, 3, 1), date(2027, 6, 15)):
+        history = generate(seed=5, customers=300, until=until)
+        placed = [datetime.fromisoformat(order.payload["placed_at"]) for order in history.orders]
+        assert max(placed) < history_end(until) and min(placed) >= history_end(until) - timedelta(days=731)
+        counts.add((len(history.customers), len(history.orders)))
+    assert len(counts) == 1
+
+
+def test_no_order_is_dated_after_the_end_of_its_history() -> None:
+    for seed in range(4):
+        history = generate(seed=seed, customers=300, until=UNTIL)
+        end = history_end(UNTIL)
+        for order in history.orders:
+            stamps = [value for key, value in order.payload.items() if key.endswith("_at")]
+            stamps += [refund["occurred_at"] for refund in order.refunds]
+            assert all(datetime.fromisoformat(stamp) <= end for stamp in stamps), order.payload
+
+
+def test_the_default_day_is_the_last_whose_history_has_happened() -> None:
+    assert latest_until(datetime(2026, 12, 6, 22, 59, tzinfo=UTC)) == date(2026, 12, 5)
+    assert latest_until(datetime(2026, 12, 6, 23, 0, tzinfo=UTC)) == date(2026, 12, 6)
+    assert latest_until(datetime(2026, 12, 7, 0, 30, tzinfo=timezone(timedelta(hours=2)))) == date(
+        2026, 12, 5
+    )
+
+
+def test_a_history_ending_in_the_future_is_refused_and_nothing_is_written(db: Database) -> None:
+    with pytest.raises(Invalid) as refused:
+        seed_demo(db, customers=20, until=UNTIL, now=history_end(UNTIL) - timedelta(minutes=1))
+    assert [problem.field for problem in refused.value.problems] == ["until"]
+    assert "2026-11-19" in refused.value.problems[0].reason
+    assert not demo_exists(db)
+
+
+def test_the_demo_command_refuses_a_day_still_to_come(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOYALDESK_DATABASE_URL", database_url)
+    monkeypatch.setenv("LOYALDESK_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+        result = CliRunner().invoke(app, ["demo", "--customers", "5", "--until", tomorrow])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1
+    assert "--until: must be" in result.output and "or earlier" in result.output
+    database = Database(database_url)
+    try:
+        assert not demo_exists(database)
+    finally:
+        database.dispose()
+
+
+# Timestamp columns that may lie after the seeding moment because they name something still to come.
+DUE_DATES = {
+    "loyalty_rewards.available_from": "a reward that opens for booking later",
+    "loyalty_rewards.available_until": "a reward on offer until a later day",
+    "loyalty_members.tier_retained_until": "a tier kept until its review",
+    "loyalty_members.tier_review_at": "a tier's next review",
+    "loyalty_members.membership_until": "a paid membership's end",
+    "loyalty_lots.pending_until": "pending points unlocking later",
+    "loyalty_lots.expires_at": "points expiring later",
+    "loyalty_reward_codes.expires_at": "a code valid until a later day",
+    "support_conversations.sla_due_at": "the next SLA deadline",
+    "support_conversations.sla_next_check_at": "when the SLA timer looks again",
+    "support_conversations.snoozed_until": "a conversation put aside until later",
+}
+
+
+def future_timestamps(session: Session, now: datetime) -> dict[str, int]:
+    """``table.column`` -> how many values lie after ``now``, for every timestamp column not in
+    :data:`DUE_DATES`."""
+    found = {}
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if not isinstance(column.type, UTCDateTime | DateTime):
+                continue
+            name = f"{table.name}.{column.name}"
+            if name in DUE_DATES:
+                continue
+            later = session.scalar(select(func.count()).select_from(table).where(column > now))
+            if later:
+                found[name] = int(later)
+    return found
+
+
+def assert_agents_within_capacity(session: Session, store_id: int) -> None:
+    default = session.scalar(
+        select(SupportSettings.default_capacity).where(SupportSettings.store_id == store_id)
+    )
+    own = dict(
+        session.execute(
+            select(Agent.staff_account_id, Agent.capacity).where(Agent.store_id == store_id)
+        ).all()
+    )
+    loads = session.execute(
+        select(Conversation.assignee_id, func.count())
+        .where(
+            Conversation.store_id == store_id,
+            Conversation.status == "open",
+            Conversation.assignee_id.is_not(None),
+        )
+        .group_by(Conversation.assignee_id)
+    ).all()
+    for staff_id, load in loads:
+        capacity = own.get(staff_id) if own.get(staff_id) is not None else (default or 5)
+        assert load <= capacity, f"staff {staff_id} holds {load} open conversations, capacity {capacity}"
+
+
 def test_seeding_creates_logins_customers_orders_and_a_living_program(db: Database) -> None:
     assert not demo_exists(db)
-    summary = seed_demo(db, seed=3, customers=150, until=UNTIL)
+    summary = seed_demo(db, seed=3, customers=150, until=UNTIL, now=history_end(UNTIL))
     assert demo_exists(db)
     with db.read() as session:
         store_id = session.scalar(select(Store.id).where(Store.slug == "demo"))
@@ -78,6 +207,11 @@ def test_seeding_creates_logins_customers_orders_and_a_living_program(db: Databa
             assert verify_staff_credentials(session, email, DEMO_PASSWORD) is not None
         oldest = session.scalar(select(func.min(Customer.created_at)))
         _assert_living_program(session, store_id, summary)
+        # Nothing happened after the seeding moment, and the desk is not over its capacity.
+        assert future_timestamps(session, history_end(UNTIL)) == {}
+        assert_agents_within_capacity(session, store_id)
+        statuses = set(session.scalars(select(Conversation.status).where(Conversation.store_id == store_id)))
+        assert {"open", "resolved"} <= statuses
     assert oldest is not None and oldest.date() < date(2025, 6, 1)  # customers since their first order
     assert summary.api_key and summary.api_key.startswith("ld_")
 

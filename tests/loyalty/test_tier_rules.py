@@ -25,6 +25,7 @@ from loyaldesk.loyalty.rules.tiers import (
     TierChange,
     TierChangeReason,
     TierDefinition,
+    TierHold,
     TierLadder,
     TierPolicy,
     describe_change,
@@ -623,6 +624,36 @@ def test_progress_rolling_window_by_hand():
         "Spend €1100.00 more to reach Platinum",
         "Spend €700.00 more by 4 Apr 2027 to keep Gold",
     ]
+
+
+def test_progress_names_only_the_tier_held_when_a_membership_or_override_holds_it():
+    spent = [buy(at(2026, 1, 10), 60_000)]  # Silver by spend, kept until 10 Jan 2027 (+30 days)
+    club = MemberTierState(
+        GOLD, SILVER, at(2027, 1, 10), membership_tier_id=GOLD, membership_until=at(2026, 9, 1)
+    )
+    report = progress(LADDER, ROLLING, spent, club, at(2026, 3, 1))
+    assert (report.tier.name, report.kept_tier.name, report.to_keep, report.held_by) == (
+        "Gold", "Gold", 0, TierHold.MEMBERSHIP
+    )  # fmt: skip
+    assert progress_sentences(report, euros) == [
+        "Spend €1900.00 more to reach Platinum",
+        "Your Gold membership runs until 1 Sep 2026",
+    ]
+    floor = MemberTierState(GOLD, SILVER, at(2027, 1, 10), override_tier_id=GOLD)
+    report = progress(LADDER, ROLLING, spent, floor, at(2026, 3, 1))
+    assert (report.kept_tier.name, report.held_by, report.held_until) == ("Gold", TierHold.OVERRIDE, None)
+    assert progress_sentences(report, euros) == ["Spend €1900.00 more to reach Platinum"]
+    # A membership of the tier the member qualified for, lasting past its review: nothing to keep.
+    gold = [buy(at(2026, 1, 10), 120_000)]
+    both = MemberTierState(
+        GOLD, GOLD, at(2027, 1, 10), membership_tier_id=GOLD, membership_until=at(2027, 6, 1)
+    )
+    report = progress(LADDER, ROLLING, gold, both, at(2026, 3, 1))
+    assert (report.to_keep, report.held_by) == (0, TierHold.MEMBERSHIP)
+    # One ending before the review leaves the spend to keep it, for the same tier.
+    short = replace(both, membership_until=at(2026, 6, 1))
+    report = progress(LADDER, ROLLING, gold, short, at(2026, 3, 1))
+    assert (report.held_by, report.kept_tier.name, report.to_keep) == (TierHold.QUALIFIED, "Gold", 100_000)
 
 
 def test_progress_lifetime_top_tier_and_other_metrics():

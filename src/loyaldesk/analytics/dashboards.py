@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from loyaldesk.analytics import impact_report, queries, retention_report, snapshots
@@ -43,6 +43,9 @@ R = TypeVar("R")
 DEFAULT_PERIOD_DAYS = 90
 MAX_PERIOD_DAYS = 366
 STALE_AFTER = timedelta(hours=6)  # the job recomputes default views older than this
+# A store without a single order for longer than this has data that ended (an import of past years, a
+# shop that closed), not a quiet week: its pages open on the days that have data.
+DATA_ENDED_AFTER_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,32 @@ class Filters:
     def window(self, time_zone: str) -> Window:
         """The half-open instants from the start of ``start`` (or of time) to the end of ``end``."""
         return Window(*day_bounds(self.start, self.end, time_zone))
+
+
+@dataclass(frozen=True)
+class DataEnd:
+    """Where the store's orders end, seen on ``today`` (store dates): ``last_order_day`` is None without
+    orders. The data has *ended* when no order came for more than :data:`DATA_ENDED_AFTER_DAYS` days;
+    the default views then end on the last day with an order (``anchor``) instead of today."""
+
+    today: date
+    last_order_day: date | None
+
+    @property
+    def ended(self) -> bool:
+        last = self.last_order_day
+        return last is not None and (self.today - last).days > DATA_ENDED_AFTER_DAYS
+
+    @property
+    def anchor(self) -> date:
+        """The day the default views end on: today, or the last day with an order when the data ended."""
+        return self.last_order_day if self.ended and self.last_order_day is not None else self.today
+
+
+def data_end(session: Session, store: Store, today: date) -> DataEnd:
+    """Where ``store``'s orders end, seen on ``today`` (a store date)."""
+    last = queries.last_order_at(session, store)
+    return DataEnd(today, None if last is None else last.astimezone(ZoneInfo(store.timezone)).date())
 
 
 def period(
@@ -122,7 +151,8 @@ def _segments(
     session: Session, store: Store, filters: Filters, now: datetime, history: queries.OrderHistory
 ) -> Any:
     end = filters.window(store.timezone).end
-    return segment_report(history.before(session, store, end), end)
+    members = queries.member_customer_ids(session, store.id)
+    return segment_report(history.before(session, store, end), end, loyalty_member_ids=members)
 
 
 def _value(
@@ -204,7 +234,12 @@ def open_dashboard(
         with database.read() as session:
             stored = snapshots.load(session, store_id, chosen.name, filters.key())
         if stored is not None:
-            return Cached(chosen.decode(stored.payload), stored.computed_at, stored.compute_seconds, filters)
+            try:
+                decoded = chosen.decode(stored.payload)
+            except (ValidationError, KeyError, TypeError, ValueError):
+                decoded = None  # figures stored by an older version, in another shape: compute them again
+            if decoded is not None:
+                return Cached(decoded, stored.computed_at, stored.compute_seconds, filters)
     report, seconds = compute_and_store(database, store_id, dashboard, filters, now)
     return Cached(chosen.decode(chosen.encode(report)), now, seconds, filters)
 
@@ -230,14 +265,16 @@ def compute_and_store(
 
 
 def refresh_store(database: Database, store_id: int, now: datetime, *, only_stale: bool = False) -> list[str]:
-    """Recompute every dashboard's default view of the store (``only_stale``: those computed more than
-    :data:`STALE_AFTER` ago or never). Returns the names of the dashboards refreshed."""
+    """Recompute every dashboard's default view of the store, the one its page opens on (ending on the
+    last day with an order when the store's data has ended, see :class:`DataEnd`); ``only_stale``: those
+    computed more than :data:`STALE_AFTER` ago or never. Returns the names of the dashboards refreshed."""
     with database.read() as session:
         store = store_by_id(session, store_id)
         today = now.astimezone(ZoneInfo(store.timezone)).date()
+        anchor = data_end(session, store, today).anchor  # the views the pages open on
         due = []
         for dashboard in DASHBOARDS.values():
-            filters = dashboard.default_filters(today)
+            filters = dashboard.default_filters(anchor)
             computed = snapshots.computed_at(session, store_id, dashboard.parts[0].name, filters.key())
             if not only_stale or computed is None or now - computed >= STALE_AFTER:
                 due.append((dashboard, filters))

@@ -15,8 +15,9 @@ from loyaldesk.analytics import sentiment
 from loyaldesk.analytics.churn import ChurnSignals
 from loyaldesk.analytics.impact_report import SupportExperience
 from loyaldesk.analytics.metrics import DistinctOrders, OrderFact, distinct_orders
+from loyaldesk.analytics.segment_advice import StoreFacts
 from loyaldesk.commerce.models import Order
-from loyaldesk.loyalty.models import LedgerEntry, Member, PointLot
+from loyaldesk.loyalty.models import LedgerEntry, LoyaltyProgram, Member, PointLot, Tier
 from loyaldesk.stores.models import Store
 from loyaldesk.support.models import Conversation, CsatResponse, Message
 
@@ -47,6 +48,22 @@ def order_facts(session: Session, store: Store, until: datetime | None = None) -
     )
 
 
+def last_order_at(session: Session, store: Store) -> datetime | None:
+    """When the store's last order that analytics counts (as :func:`order_facts` reads them) was placed;
+    None when it has none."""
+    return session.scalar(
+        select(Order.placed_at)
+        .where(
+            Order.store_id == store.id,
+            Order.customer_id.is_not(None),
+            Order.currency == store.currency,
+            Order.cancelled_at.is_(None),
+        )
+        .order_by(Order.placed_at.desc())
+        .limit(1)
+    )
+
+
 class OrderHistory:
     """The store's orders read once and cut at any instant, for several reports computed together."""
 
@@ -66,6 +83,14 @@ def member_customer_ids(session: Session, store_id: int) -> frozenset[int]:
         int(customer_id)
         for customer_id in session.scalars(select(Member.customer_id).where(Member.store_id == store_id))
     )
+
+
+def store_facts(session: Session, store_id: int) -> StoreFacts:
+    """What the segments page's advice needs to know of the store: whether its loyalty program runs
+    (set up and switched on) and has tiers above the base one."""
+    enabled = session.scalar(select(LoyaltyProgram.enabled).where(LoyaltyProgram.store_id == store_id))
+    tiers = session.scalar(select(func.count(Tier.id)).where(Tier.store_id == store_id, Tier.threshold > 0))
+    return StoreFacts(program=bool(enabled), tiers=bool(enabled) and bool(tiers))
 
 
 def csat_ratings(

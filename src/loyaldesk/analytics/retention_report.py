@@ -1,5 +1,15 @@
 """The retention page's figures for one period, for everyone and for loyalty members vs non-members.
-Pure: composes ``metrics`` and ``cohorts`` over facts the caller read."""
+Pure: composes ``metrics`` and ``cohorts`` over facts the caller read.
+
+One retention figure: the set form (of the customers who bought in the period of the same length just
+before, the share who bought again in this one), bounded by 0 and 1; churn is its complement. The classic
+(E - N) / S stays in ``metrics`` but is not shown beside it: two retentions that disagree (the classic one
+counts a year of activity and can pass 100%) read as a contradiction.
+
+When every customer is a loyalty member (a program that enrols every buyer) or none is, the members' or
+the non-members' figures are the everyone figures and the report says so (``membership``), so that the
+page shows one column instead of two that always agree.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +23,8 @@ from loyaldesk.analytics.metrics import OrderFact, Window
 
 GROUPS = ("everyone", "members", "non_members")
 GROUP_TITLES = {"everyone": "All customers", "members": "Loyalty members", "non_members": "Not members"}
+# Whether the customers split into members and non-members, or are all one or the other.
+MIXED, ALL_MEMBERS, NO_MEMBERS = "mixed", "all_members", "no_members"
 
 
 @dataclass(frozen=True)
@@ -30,8 +42,7 @@ class GroupFigures:
     revenue_per_customer: float | None
     historical_clv: float | None
     retention: float | None  # set form: active in the previous period and in this one / active before
-    churn: float | None
-    retention_esn: float | None  # (E - N) / S over the period, customers counted by a 365-day activity
+    churn: float | None  # 1 - retention
     csat: metrics.Csat | None
 
     def as_row(self) -> tuple[object, ...]:
@@ -47,7 +58,6 @@ class GroupFigures:
             _round(self.historical_clv),
             _round(self.retention),
             _round(self.churn),
-            _round(self.retention_esn),
             _round(self.csat.satisfied_share) if self.csat else None,
         )
 
@@ -64,17 +74,25 @@ CSV_HEADER = (
     "historical_clv_minor",
     "retention_rate",
     "churn_rate",
-    "retention_rate_esn",
     "csat_satisfied_share",
 )
 
 
 @dataclass(frozen=True)
 class RetentionReport:
+    """``groups`` holds everyone, members and non-members; ``membership`` says whether the customers who
+    bought up to the period's end are a mix of both (``MIXED``), all members or none."""
+
     window: Window
     previous: Window
     groups: tuple[GroupFigures, ...]
     cohorts: RetentionMatrix
+    membership: str
+
+    @property
+    def shown_groups(self) -> tuple[GroupFigures, ...]:
+        """The groups worth a column: everyone alone when the split is all on one side."""
+        return self.groups if self.membership == MIXED else self.groups[:1]
 
 
 def _round(value: float | None) -> float | None:
@@ -89,7 +107,6 @@ def group_figures(
     previous: Window,
 ) -> GroupFigures:
     in_window = metrics.orders_in(orders, window)
-    esn_ok = (window.end - window.start).days <= metrics.DEFAULT_ACTIVITY_DAYS
     return GroupFigures(
         group=group,
         customers=len(metrics.active_customers(orders, window)),
@@ -102,7 +119,6 @@ def group_figures(
         historical_clv=metrics.historical_clv(orders, window),
         retention=metrics.retention_rate_sets(orders, previous, window),
         churn=metrics.churn_rate(orders, previous, window),
-        retention_esn=metrics.retention_rate_esn(orders, window) if esn_ok else None,
         csat=metrics.csat(ratings),
     )
 
@@ -130,6 +146,11 @@ def build(
     }
     figures = tuple(group_figures(name, parts[name], rated[name], window, previous) for name in GROUPS)
     cohort_orders = metrics.DistinctOrders(order for order in facts if order.placed_at < window.end)
+    membership = MIXED
+    if facts and not split.non_members:
+        membership = ALL_MEMBERS
+    elif facts and not split.members:
+        membership = NO_MEMBERS
     return RetentionReport(
-        window, previous, figures, retention_matrix(cohort_orders, through_month, time_zone)
+        window, previous, figures, retention_matrix(cohort_orders, through_month, time_zone), membership
     )

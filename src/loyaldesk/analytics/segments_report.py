@@ -31,6 +31,8 @@ class SegmentReport:
     monetary_minor: tuple[int, ...]
     scores: RfmScores | None  # None when nobody bought in the window
     members: tuple[SegmentMembers, ...]
+    # The store's loyalty members, to count those in each segment (not stored with the scores).
+    loyalty_member_ids: frozenset[int] = frozenset()
 
     def spend_of(self, customer_ids: Sequence[int]) -> int:
         index = {customer_id: position for position, customer_id in enumerate(self.customer_ids)}
@@ -38,9 +40,13 @@ class SegmentReport:
 
 
 def segment_report(
-    orders: Sequence[OrderFact], end: datetime, window_days: int = DEFAULT_WINDOW_DAYS
+    orders: Sequence[OrderFact],
+    end: datetime,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    loyalty_member_ids: frozenset[int] = frozenset(),
 ) -> SegmentReport:
-    """Segments of the customers who bought in the ``window_days`` before ``end`` (aware)."""
+    """Segments of the customers who bought in the ``window_days`` before ``end`` (aware);
+    ``loyalty_member_ids``: the store's loyalty members, counted per segment by :func:`summarize`."""
     window = Window(end - timedelta(days=window_days), end)
     last: dict[int, datetime] = {}
     count: dict[int, int] = {}
@@ -54,9 +60,11 @@ def segment_report(
     frequency = tuple(count[customer] for customer in ids)
     monetary = tuple(spend[customer] for customer in ids)
     if not ids:
-        return SegmentReport(window, ids, recency, frequency, monetary, None, ())
+        return SegmentReport(window, ids, recency, frequency, monetary, None, (), loyalty_member_ids)
     scores = rfm_scores(recency, frequency, monetary)
-    return SegmentReport(window, ids, recency, frequency, monetary, scores, segment_members(ids, scores))
+    return SegmentReport(
+        window, ids, recency, frequency, monetary, scores, segment_members(ids, scores), loyalty_member_ids
+    )
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class SegmentFigures:
     label: str
     count: int
     spend_minor: int
+    members: int  # of ``count``, the loyalty members
 
 
 @dataclass(frozen=True)
@@ -81,7 +90,13 @@ def summarize(report: SegmentReport) -> SegmentSummary:
         report.window,
         len(report.customer_ids),
         tuple(
-            SegmentFigures(group.segment, group.label, group.count, report.spend_of(group.customer_ids))
+            SegmentFigures(
+                group.segment,
+                group.label,
+                group.count,
+                report.spend_of(group.customer_ids),
+                sum(1 for customer_id in group.customer_ids if customer_id in report.loyalty_member_ids),
+            )
             for group in report.members
         ),
     )

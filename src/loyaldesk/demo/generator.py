@@ -6,6 +6,12 @@ rate (gamma-distributed across customers) while active, and after each purchase 
 probability (beta-distributed), so there are one-off buyers, loyal repeat buyers and lapsed ones. Demand
 is seasonal (a November/December peak), the store grows over the two years, some orders use discount
 codes, a few are cancelled and some are returned or refunded.
+
+The story is drawn in *demand time*: two years in which every day is as busy as any other, then spread
+over the calendar so that busy months get more of it (see :class:`_DemandClock`). So the same seed gives
+the same customers and the same number of orders whatever ``until`` is; only their dates, and which of
+the last orders have arrived or been returned by then, follow the calendar. Nothing is dated after the
+history's end (``until`` 23:00 UTC), the moment the seeder treats as "now".
 """
 
 from __future__ import annotations
@@ -57,11 +63,19 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+def history_end(until: date) -> datetime:
+    """The moment the history of ``until`` ends: 23:00 UTC that day (midnight in the demo store's zone in
+    winter). Everything in the history happened before it."""
+    return datetime.combine(until, time(23, 0), tzinfo=UTC)
+
+
 def generate(*, seed: int = 42, customers: int = 3000, until: date) -> DemoHistory:
-    """Two years of history ending on ``until`` for ``customers`` shoppers."""
+    """Two years of history ending at :func:`history_end` of ``until`` for ``customers`` shoppers. The
+    customers and the number of orders depend only on ``seed`` and ``customers``."""
     rng = np.random.default_rng(seed)
-    end = datetime.combine(until, time(23, 0), tzinfo=UTC)
+    end = history_end(until)
     start = end - timedelta(days=HISTORY_DAYS)
+    clock = _DemandClock(start)
     people = [_customer(rng, index) for index in range(customers)]
     # Most customers buy; some only signed up for the newsletter.
     buyers = []
@@ -69,22 +83,23 @@ def generate(*, seed: int = 42, customers: int = 3000, until: date) -> DemoHisto
         if rng.random() < 0.92:
             buyers.append(person)
         else:
-            person.signed_up_at = start + timedelta(days=float(rng.uniform(0, HISTORY_DAYS)))
-    acquisition = _acquisition_days(rng, len(buyers), start)
+            person.signed_up_at = clock.moment(float(rng.uniform(0, HISTORY_DAYS)))
+    acquisition = _acquisition_days(rng, len(buyers))
     orders: list[tuple[datetime, DemoOrder]] = []
     order_number = 1000
     for person, first_day in zip(buyers, acquisition, strict=True):
         rate_per_day = rng.gamma(shape=1.1, scale=2.6) / 365.0
         dropout = rng.beta(1.4, 3.2)
-        moment = start + timedelta(days=float(first_day)) + _time_of_day(rng)
-        first = True
-        while moment < end:
+        demand_day = float(first_day) + float(rng.random())
+        previous: datetime | None = None
+        while demand_day < HISTORY_DAYS:
+            moment = clock.purchase(demand_day, _time_of_day(rng), previous, end)
             order_number += 1
-            orders.append((moment, _order(rng, person, moment, end, order_number, first)))
-            first = False
+            orders.append((moment, _order(rng, person, moment, end, order_number, previous is None)))
+            previous = moment
             if rng.random() < dropout:
                 break
-            moment = _next_purchase(rng, moment, rate_per_day)
+            demand_day += float(rng.exponential(1.0 / rate_per_day))
     orders.sort(key=lambda item: item[0])
     _number_in_time_order([order for _, order in orders])
     return DemoHistory(customers=people, orders=[order for _, order in orders])
@@ -146,11 +161,38 @@ def _customer(rng: np.random.Generator, index: int) -> DemoCustomer:
     )
 
 
-def _acquisition_days(rng: np.random.Generator, count: int, start: datetime) -> np.ndarray:
-    """Days (from ``start``) on which each buyer first buys: seasonal, and more of them as the store grows."""
+class _DemandClock:
+    """Turns days of demand time (0 to ``HISTORY_DAYS``, each as busy as any other) into moments of the
+    two calendar years from ``start``, a busy month taking more of the demand than a quiet one: demand day
+    ``u`` falls on the calendar day where the season's cumulative demand reaches ``u`` (of the total)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        months = np.array([(start + timedelta(days=day)).month for day in range(HISTORY_DAYS)])
+        cumulative = np.concatenate(([0.0], np.cumsum(np.array(SEASONALITY)[months - 1])))
+        self.demand = cumulative * HISTORY_DAYS / cumulative[-1]
+        self.calendar = np.arange(HISTORY_DAYS + 1, dtype=float)
+
+    def moment(self, demand_day: float) -> datetime:
+        """The calendar moment of ``demand_day``."""
+        return self.start + timedelta(days=float(np.interp(demand_day, self.demand, self.calendar)))
+
+    def purchase(
+        self, demand_day: float, time_of_day: timedelta, previous: datetime | None, end: datetime
+    ) -> datetime:
+        """When a purchase of ``demand_day`` is placed: on its calendar day at ``time_of_day`` (UTC), after
+        the customer's ``previous`` one and before ``end``."""
+        day = self.moment(demand_day).replace(hour=0, minute=0, second=0, microsecond=0)
+        placed = max(day + time_of_day, self.start)
+        if previous is not None and placed <= previous:
+            placed = previous + timedelta(minutes=47)  # a second order the same day, a little later
+        return min(placed, end - timedelta(minutes=1))
+
+
+def _acquisition_days(rng: np.random.Generator, count: int) -> np.ndarray:
+    """Demand days on which each buyer first buys: more of them as the store grows."""
     days = np.arange(HISTORY_DAYS)
-    months = np.array([(start + timedelta(days=int(day))).month for day in days])
-    weights = (0.6 + 0.8 * days / HISTORY_DAYS) * np.array(SEASONALITY)[months - 1]
+    weights = 0.6 + 0.8 * days / HISTORY_DAYS
     return np.sort(rng.choice(days, size=count, p=weights / weights.sum()))
 
 
@@ -164,17 +206,6 @@ _HOURLY_WEIGHTS = np.array(
     [1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 3, 4, 4.5, 5, 5.5, 5, 4.5, 4.5, 5, 5.5, 6.5, 7.5, 8, 7, 5, 2.5]
 )
 _HOURLY = _HOURLY_WEIGHTS / _HOURLY_WEIGHTS.sum()
-
-
-def _next_purchase(rng: np.random.Generator, after: datetime, rate_per_day: float) -> datetime:
-    """The next purchase time of an active customer: a Poisson process thinned by season."""
-    peak = max(SEASONALITY)
-    moment = after
-    for _ in range(1000):
-        moment = moment + timedelta(days=float(rng.exponential(1.0 / (rate_per_day * peak))))
-        if rng.random() < SEASONALITY[moment.month - 1] / peak:
-            return moment.replace(hour=0, minute=0) + _time_of_day(rng)
-    return moment
 
 
 def _order(
@@ -204,15 +235,17 @@ def _order(
         for position, item in enumerate(chosen)
     ]
     subtotal = sum(line["quantity"] * line["unit_price"] for line in lines)
+    # Every draw is made whatever the date and the status, so that the draws (and thus the customers and
+    # orders) that follow are the same for any ``until``.
+    welcome, black_friday = rng.random(), rng.random()
     codes: list[str] = []
     order_discount = 0
-    if first and rng.random() < 0.3:
+    if first and welcome < 0.3:
         codes, order_discount = ["WELCOME10"], subtotal // 10
-    elif placed.month == 11 and placed.day >= 20 and rng.random() < 0.5:
+    elif placed.month == 11 and placed.day >= 20 and black_friday < 0.5:
         codes, order_discount = ["BLACKFRIDAY20"], subtotal // 5
     shipping = 0 if subtotal - order_discount >= 5000 else 495
-    age = end - placed
-    status, stamps = _lifecycle(rng, placed, age)
+    status, stamps = _lifecycle(rng, placed, end)
     payload: dict[str, Any] = {
         "external_id": f"O{number}",
         "number": f"#{number}",
@@ -242,25 +275,23 @@ def _order(
         **{key: _iso(value) for key, value in stamps.items()},
         "shipping_address": {"country": person.country, "city": "—"},
     }
+    cancel_reason = str(rng.choice(["customer changed their mind", "out of stock", "payment failed"]))
     if status == "cancelled":
-        payload["cancel_reason"] = str(
-            rng.choice(["customer changed their mind", "out of stock", "payment failed"])
-        )
+        payload["cancel_reason"] = cancel_reason
     order = DemoOrder(payload)
+    roll, days_after = rng.random(), float(rng.integers(2, 20))
+    returned = lines[int(rng.integers(len(lines)))]
+    return_reason = str(rng.choice(["wrong size", "not as described", "arrived damaged", "changed mind"]))
     delivered = stamps.get("delivered_at")
     if delivered is not None and status == "delivered":
-        roll = rng.random()
-        refund_at = delivered + timedelta(days=float(rng.integers(2, 20)))
+        refund_at = delivered + timedelta(days=days_after)
         if roll < 0.06 and refund_at < end:
-            line = lines[int(rng.integers(len(lines)))]
             order.refunds.append(
                 {
                     "external_id": f"R{number}-1",
                     "kind": "return",
-                    "lines": [{"line_external_id": line["external_id"], "quantity": 1}],
-                    "reason": str(
-                        rng.choice(["wrong size", "not as described", "arrived damaged", "changed mind"])
-                    ),
+                    "lines": [{"line_external_id": returned["external_id"], "quantity": 1}],
+                    "reason": return_reason,
                     "occurred_at": _iso(refund_at),
                 }
             )
@@ -280,13 +311,14 @@ def _order(
     return order
 
 
-def _lifecycle(rng: np.random.Generator, placed: datetime, age: timedelta) -> tuple[str, dict[str, datetime]]:
+def _lifecycle(rng: np.random.Generator, placed: datetime, now: datetime) -> tuple[str, dict[str, datetime]]:
+    """The order's status at ``now`` and the moments it reached each stage (none after ``now``)."""
     if rng.random() < 0.02:
-        return "cancelled", {"cancelled_at": placed + timedelta(hours=float(rng.uniform(0.5, 20)))}
+        cancelled = placed + timedelta(hours=float(rng.uniform(0.5, 20)))
+        return ("cancelled", {"cancelled_at": cancelled}) if cancelled <= now else ("placed", {})
     paid = placed + timedelta(minutes=float(rng.uniform(0, 5)))
     shipped = placed + timedelta(hours=float(rng.uniform(18, 60)))
     delivered = shipped + timedelta(days=float(rng.uniform(1, 4)))
-    now = placed + age
     if delivered <= now:
         return "delivered", {"paid_at": paid, "fulfilled_at": shipped, "delivered_at": delivered}
     if shipped <= now:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -22,13 +22,14 @@ from loyaldesk.commerce.models import Order
 from loyaldesk.commerce.schemas import OrderIn, ProductIn, RefundIn
 from loyaldesk.customers import CustomerProfile, CustomerRef, resolve_customers
 from loyaldesk.demo.catalogue import CATALOGUE, MEMBERSHIP
-from loyaldesk.demo.generator import HISTORY_DAYS, DemoCustomer, DemoOrder, generate
+from loyaldesk.demo.generator import HISTORY_DAYS, DemoCustomer, DemoOrder, generate, history_end
 from loyaldesk.demo.loyalty import DemoLoyalty
 from loyaldesk.demo.loyalty_program import LoyaltyFigures, membership_sales
 from loyaldesk.kernel.actors import SYSTEM, Actor, system_for
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.dispatcher import handlers
+from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import actions as store_actions
 from loyaldesk.stores.models import Store
 from loyaldesk.stores.passwords import hash_password
@@ -63,9 +64,11 @@ def demo_exists(database: Database, slug: str = DEMO_SLUG) -> bool:
         return session.scalar(select(Store.id).where(Store.slug == slug)) is not None
 
 
-def history_end(until: date) -> datetime:
-    """The moment the demo's history ends and its seeding happens (as the generator has it)."""
-    return datetime.combine(until, time(23, 0), tzinfo=UTC)
+def latest_until(now: datetime) -> date:
+    """The last day whose history has fully happened by ``now`` (its end, 23:00 UTC, is not after
+    ``now``): the default of ``loyaldesk demo --until``."""
+    day = now.astimezone(UTC).date()
+    return day if history_end(day) <= now else day - timedelta(days=1)
 
 
 def seed_demo(
@@ -76,13 +79,22 @@ def seed_demo(
     until: date,
     slug: str = DEMO_SLUG,
     progress: Callable[[int, int], None] | None = None,
+    now: datetime | None = None,
 ) -> DemoSummary:
     """Create the demo store with its staff, catalogue, loyalty program and history. ``progress(done,
-    total)`` is told of the orders replayed after each week. Refuses if the store exists (``Conflict``).
+    total)`` is told of the orders replayed after each week. Refuses if the store exists (``Conflict``)
+    and, naming ``until``, a history that would end after ``now`` (default: the real time), since nothing
+    may be dated in the future: the last allowed day is :func:`latest_until`.
 
     Only ``database``'s URL is used: the replay writes through a ``Database`` of its own on the demo's
     clock, which ends at ``until`` 23:00 UTC, so that the same seed and ``until`` give the same store
     whenever and wherever it is seeded."""
+    now = now or datetime.now(UTC)
+    if history_end(until) > now:
+        raise Invalid(
+            "the demo's history would end in the future",
+            [FieldProblem("until", f"must be {latest_until(now).isoformat()} or earlier")],
+        )
     history = generate(seed=seed, customers=customers, until=until)
     end = history_end(until)
     weeks = -(-HISTORY_DAYS // 7)

@@ -1,7 +1,12 @@
 """The demo desk's last seven months: office hours and an SLA policy, and conversations on every channel
 that agents answered (sometimes late), resolved and customers rated, replayed on the seeding clock, so the
 inbox, the customer picture, the support report and the support impact page have something true to
-show."""
+show.
+
+The desk ends as a real one would at the seeding moment: nothing happens after it; the newest
+conversations wait unassigned in the queue; answered ones wait on the customer (pending) and are closed
+after a week without an answer; and no agent holds more open conversations than their capacity (an agent
+at capacity answers and waits on the customer instead of taking on more)."""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.stores.models import StaffAccount
 from loyaldesk.support import actions, contacts, csat, sla_settings
+from loyaldesk.support.desk_settings import settings_for
 
 QUESTIONS = (
     ("Where is my order?", "Hi, I ordered last week and the tracking has not moved since Tuesday."),
@@ -33,6 +39,11 @@ ANSWERS = (
 )
 CHANNELS = ("webchat", "webchat", "email", "email", "api")
 COMMENTS = ("Quick and friendly, thank you!", "Solved in minutes.", "", "Took a while but fine.")
+FOLLOW_UPS = (
+    "Thanks! One more question though.",
+    "That did not work, I am afraid.",
+    "Here is my order number.",
+)
 
 
 MONTHS = 7
@@ -84,6 +95,8 @@ def seed_support(database: Database, clock: FakeClock, store_id: int, end: datet
         customer_count = len(customers)
     if not agents or not customers:
         return 0
+    capacity = database.write(lambda uow: settings_for(uow, store_id).default_capacity)
+    open_load: dict[int | None, int] = {agent.id: 0 for agent in agents}  # open, assigned, at the end
     count = 0
     days = MONTHS * 30
     start = end - timedelta(days=days)
@@ -101,31 +114,61 @@ def seed_support(database: Database, clock: FakeClock, store_id: int, end: datet
         contact = database.write(
             contacts.identify_contact, store_id, customer_id=customer_id, visitor_token=None
         )
+        channel = rng.choice(CHANNELS)
         message = database.write(
             actions.post_customer_message,
             contact.contact_id,
             body=text,
-            channel=rng.choice(CHANNELS),
+            channel=channel,
             subject=subject,
             new_thread=True,
         )
         count += 1
         if moment > end - timedelta(hours=6):
-            continue  # the newest ones still wait in the inbox
+            continue  # the newest ones still wait in the queue, for whoever comes online
+        conversation_id = message.conversation_id
         agent = rng.choice(agents)
         clock.advance(timedelta(minutes=rng.choice((2, 5, 9, 25, 50, 90, 240))))
-        database.write(actions.post_agent_message, agent, message.conversation_id, body=rng.choice(ANSWERS))
+        database.write(actions.post_agent_message, agent, conversation_id, body=rng.choice(ANSWERS))
+        answered = clock.now()
         if rng.random() < 0.85:
-            clock.advance(timedelta(minutes=rng.randrange(10, 600)))
-            database.write(actions.change_status, agent, message.conversation_id, "resolved")
-            if rng.random() < 0.6:
-                rating = rng.choices((5, 4, 3, 2, 1), weights=(55, 25, 10, 6, 4))[0]
-                database.write(
-                    csat.submit_csat,
-                    message.conversation_id,
-                    rating=rating,
-                    comment=rng.choice(COMMENTS) if rating >= 4 else "It took too long.",
-                    contact_id=None,
-                )
+            resolved = answered + timedelta(minutes=rng.randrange(10, 600))
+            rating = (
+                rng.choices((5, 4, 3, 2, 1), weights=(55, 25, 10, 6, 4))[0] if rng.random() < 0.6 else None
+            )
+            comment = rng.choice(COMMENTS)
+            if resolved <= end:
+                clock.set(resolved)
+                database.write(actions.change_status, agent, conversation_id, "resolved")
+                if rating is not None:
+                    database.write(
+                        csat.submit_csat,
+                        conversation_id,
+                        rating=rating,
+                        comment=comment if rating >= 4 else "It took too long.",
+                        contact_id=None,
+                    )
+            elif open_load[agent.id] < capacity:
+                open_load[agent.id] += 1  # the agent is still on it
+            else:  # an agent at capacity answers and waits for the customer rather than take on more
+                database.write(actions.change_status, agent, conversation_id, "pending")
+            continue
+        # The agent asked the customer something and waits for the answer.
+        database.write(actions.change_status, agent, conversation_id, "pending")
+        replied = answered + timedelta(hours=rng.randrange(2, 48))
+        if answered < end - timedelta(days=7):
+            # Nothing came back within a week: the agent closes it.
+            clock.set(answered + timedelta(days=7))
+            database.write(actions.change_status, agent, conversation_id, "resolved")
+        elif rng.random() < 0.5 and replied <= end and open_load[agent.id] < capacity:
+            clock.set(replied)  # the customer answered: the conversation is open again, the agent's
+            database.write(
+                actions.post_customer_message,
+                contact.contact_id,
+                body=rng.choice(FOLLOW_UPS),
+                channel=channel,
+                conversation_id=conversation_id,
+            )
+            open_load[agent.id] += 1
     clock.set(end)
     return count

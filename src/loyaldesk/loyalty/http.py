@@ -101,6 +101,12 @@ class OverviewOut(BaseModel):
     active_members: int = Field(description="Members with activity in the last 90 days.")
     points_issued: int = Field(description="Points earned through the rules, net of reversals.")
     points_adjusted: int = Field(description="Net points given (or taken, if negative) by hand.")
+    points_goodwill: int = Field(
+        description="Of the points given by hand, those given as goodwill or service recovery."
+    )
+    points_earned: int = Field(
+        description="Points members earned: issued plus goodwill (the sum of members' lifetime_earned)."
+    )
     points_redeemed: int
     points_expired: int
     points_outstanding: int = Field(description="Available and pending points not yet spent or expired.")
@@ -122,7 +128,11 @@ def overview(actor: Reader, database: DatabaseDep, runtime: RuntimeDep) -> Overv
         store = store_by_id(session, store_id)
         program = program_queries.program_or_defaults(session, store_id)
         numbers = queries.overview(session, store, program, runtime.clock.now())
-    values = {**numbers.__dict__, "tier_mix": [TierCountOut(tier=n, members=c) for n, c in numbers.tier_mix]}
+    values = {
+        **numbers.__dict__,
+        "points_earned": numbers.points_earned,
+        "tier_mix": [TierCountOut(tier=n, members=c) for n, c in numbers.tier_mix],
+    }
     return OverviewOut(**values)
 
 

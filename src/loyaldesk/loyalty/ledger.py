@@ -32,6 +32,7 @@ from loyaldesk.loyalty.events import PointsChanged
 from loyaldesk.loyalty.models import LedgerEntry, LedgerPosting, LotMovement, Member, PointLot
 from loyaldesk.loyalty.rules.expiry import ExpiryPolicy, lot_expiry
 from loyaldesk.loyalty.rules.ledger import (
+    EARNED_ADJUSTMENT_REASONS,
     Account,
     LotBalance,
     NegativeBalancePolicy,
@@ -282,8 +283,8 @@ def earn(
     )
     if not pending:
         _settle_debt(uow, lot, entry, available_before)
-    if account == Account.ISSUED:
-        member.lifetime_earned_points += points
+    if account == Account.ISSUED or reason_code in EARNED_ADJUSTMENT_REASONS:
+        member.lifetime_earned_points += points  # goodwill is earned too (see EARNED_ADJUSTMENT_REASONS)
     member.last_activity_at = max(member.last_activity_at or earned, earned)
     return EntryResult(entry, created=True)
 

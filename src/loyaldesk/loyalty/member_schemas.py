@@ -16,7 +16,9 @@ from loyaldesk.loyalty.redemptions import Offer
 class BalanceOut(BaseModel):
     available: int = Field(description="Points that can be spent now.")
     pending: int = Field(description="Points earned on orders still inside their return window.")
-    lifetime_earned: int
+    lifetime_earned: int = Field(
+        description="Points earned in all: by the program's rules (net of reversals) and given as goodwill."
+    )
     lifetime_redeemed: int
 
 
@@ -45,9 +47,15 @@ class TierProgressOut(BaseModel):
     next_tier: str | None
     to_next_tier: int | None
     next_tier_by: datetime | None
-    kept_tier: str
-    to_keep_tier: int
+    kept_tier: str = Field(description="Always the tier held now: what `to_keep_tier` keeps.")
+    to_keep_tier: int = Field(
+        description="0 when nothing is needed, or when a membership or override holds it."
+    )
     keep_by: datetime | None
+    held_by: Literal["qualified", "membership", "override"] = Field(
+        description="Why the tier is held: the member's own activity, a paid membership, or the store."
+    )
+    held_until: datetime | None = Field(description="When the paid membership that holds it ends.")
     sentences: list[str] = Field(description="The same, in words, for showing to the member.")
 
 
@@ -116,6 +124,8 @@ class MemberOut(BaseModel):
                     kept_tier=progress.kept_tier.name,
                     to_keep_tier=progress.to_keep,
                     keep_by=progress.keep_by,
+                    held_by=progress.held_by.value,
+                    held_until=progress.held_until,
                     sentences=picture.progress_sentences,
                 )
                 if progress

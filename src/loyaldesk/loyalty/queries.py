@@ -29,6 +29,7 @@ from loyaldesk.loyalty.models import (
 from loyaldesk.loyalty.redemptions import Offer, offer_for
 from loyaldesk.loyalty.rules import badges as badge_rules
 from loyaldesk.loyalty.rules import tiers as tier_rules
+from loyaldesk.loyalty.rules.ledger import EARNED_ADJUSTMENT_REASONS
 from loyaldesk.stores import Store
 
 EXPIRING_SOON = timedelta(days=30)
@@ -118,6 +119,10 @@ def member_picture(session: Session, store: Store, member: Member, now: datetime
         sentences = tier_rules.progress_sentences(
             progress, lambda amount: format_money(amount, store.currency, store.locale)
         )
+        if tier is None or tier.id != progress.tier.id:
+            # The tier in effect now, as the sentences describe it (the stored one lags a review that is
+            # due until the review job runs, and is empty for a member never evaluated).
+            tier = session.get(Tier, progress.tier.id) or tier
     badges = badge_rules.badge_progress(
         badge_rules.default_badge_catalogue(), badge_metrics(reader, member), held_badges(reader, member.id)
     )
@@ -202,12 +207,26 @@ class Overview:
     currency: str
     point_value_minor: int
     expected_breakage_percent: int
+    points_goodwill: int = 0  # given by hand as goodwill or service recovery (part of points_adjusted)
+
+    @property
+    def points_earned(self) -> int:
+        """What members earned: by the rules (net of reversals) and as goodwill; the sum of every
+        member's "earned in all"."""
+        return self.points_issued + self.points_goodwill
+
+    @property
+    def points_corrected(self) -> int:
+        """The net of the other adjustments by hand (corrections, carried-over points, removals)."""
+        return self.points_adjusted - self.points_goodwill
 
 
 def overview(session: Session, store: Store, program: LoyaltyProgram, now: datetime) -> Overview:
     """The program in numbers. Liability = outstanding points x cost per point x (1 - expected breakage).
-    Issued counts points earned by the rules; adjusted, the net of manual adjustments; the redemption rate
-    is points redeemed over points given (issued plus net positive adjustments)."""
+    Issued counts points earned by the rules; adjusted, the net of manual adjustments, of which goodwill
+    the points given as goodwill or service recovery (earned = issued + goodwill, as each member's "earned
+    in all" counts them); the redemption rate is points redeemed over points given (issued plus net
+    positive adjustments)."""
     members, active, available, pending = session.execute(
         select(
             func.count(Member.id),
@@ -227,6 +246,14 @@ def overview(session: Session, store: Store, program: LoyaltyProgram, now: datet
     adjusted = -int(sums.get("adjustment", 0))  # net points given (positive) or taken by hand
     redeemed = int(sums.get("redeemed", 0))
     expired = int(sums.get("expired", 0))
+    goodwill = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+            LedgerEntry.store_id == store.id,
+            LedgerEntry.kind == "adjust",
+            LedgerEntry.points > 0,
+            LedgerEntry.reason_code.in_(sorted(EARNED_ADJUSTMENT_REASONS)),
+        )
+    )
     tiers: list[tuple[str, int]] = [
         (name, int(count))
         for name, count in session.execute(
@@ -264,6 +291,7 @@ def overview(session: Session, store: Store, program: LoyaltyProgram, now: datet
         currency=store.currency,
         point_value_minor=program.point_value_minor,
         expected_breakage_percent=program.expected_breakage_percent,
+        points_goodwill=int(goodwill or 0),
     )
 
 

@@ -32,6 +32,11 @@ class Account(StrEnum):
 
 MEMBER_ACCOUNTS = frozenset({Account.AVAILABLE, Account.PENDING})
 
+# Points given by hand for these reasons are a gift the member earned from the store (a goodwill gesture,
+# a service recovery), so they count in what a member has "earned" wherever it is shown, as the points
+# earned by the rules do; corrections, carried-over points and the like only put a balance right.
+EARNED_ADJUSTMENT_REASONS = frozenset({"goodwill", "service_recovery"})
+
 
 class NegativeBalancePolicy(StrEnum):
     """What a clawback does when the member already spent the points it takes back."""

@@ -56,6 +56,14 @@ class TierChange(StrEnum):
     DOWNGRADE = "downgrade"
 
 
+class TierHold(StrEnum):
+    """Why the member holds the tier in effect."""
+
+    QUALIFIED = "qualified"  # their own activity reached it (and keeps it until its review)
+    MEMBERSHIP = "membership"  # a paid membership grants it, until the membership ends
+    OVERRIDE = "override"  # the store set it as a floor by hand
+
+
 class TierChangeReason(StrEnum):
     QUALIFIED = "qualified"  # the qualifying total reached a higher tier
     PERIOD_ENDED = "period_ended"  # retention plus grace ran out and the member earned less
@@ -300,8 +308,12 @@ class TierDecision:
 class TierProgress:
     """Where a member stands, in the metric's unit. ``to_next``: still needed in the current window to
     reach ``next_tier`` (None at the top), before ``next_by`` for calendar years (None otherwise: a rolling
-    or lifetime total has no deadline). ``to_keep``: still needed to keep ``kept_tier`` (the qualified
-    tier) at its review, before ``keep_by``; 0 when already secured or never at risk."""
+    or lifetime total has no deadline). ``held_by``: why ``tier`` is held; ``held_until``: when a paid
+    membership that holds it ends (exclusive; None otherwise). ``to_keep``: still needed to keep
+    ``kept_tier`` at its review, before ``keep_by``; 0 when already secured or never at risk.
+    ``kept_tier`` is always ``tier``: a tier held by a membership or an override is not kept by activity,
+    so ``to_keep`` is 0 then (what the member's own activity would keep lies below it and is not shown,
+    so that no page names one tier as held and another as to keep)."""
 
     tier: TierDefinition
     next_tier: TierDefinition | None
@@ -314,6 +326,8 @@ class TierProgress:
     review_at: datetime | None
     metric: Metric
     timezone: str
+    held_by: TierHold = TierHold.QUALIFIED
+    held_until: datetime | None = None
 
 
 def _new_year(policy: TierPolicy, moment: datetime, later: int = 0) -> datetime:
@@ -479,11 +493,25 @@ def progress(
     qualified tier's threshold minus the activity already inside the window that the review at
     ``retained_until + grace`` will look at, due by that review; calendar year: the threshold minus the
     year's total, due by New Year (during the grace days after it: minus the new year's total, due by
-    the review, unless the closed year already secured it); 0 for the base tier, lifetime, or once met."""
+    the review, unless the closed year already secured it); 0 for the base tier, lifetime, or once met,
+    and when the tier in effect is held by a membership or an override rather than by qualification."""
     now, activities = _aware(now, "now"), list(activities)
     decision = evaluate_tier(ladder, policy, activities, state, now)
     total, next_tier = decision.qualifying_total, ladder.above(decision.tier)
     kept, retained_until = decision.qualified_tier, decision.state.retained_until
+    held_by, held_until = TierHold.QUALIFIED, None
+    membership_until = decision.state.membership_until
+    membership = decision.state.membership_tier_id == decision.tier.id and membership_until is not None
+    outlasts_review = (
+        membership
+        and retained_until is not None
+        and membership_until is not None
+        and membership_until >= retained_until + policy.grace
+    )
+    if kept != decision.tier or outlasts_review:
+        held_by = TierHold.MEMBERSHIP if membership else TierHold.OVERRIDE
+        held_until = membership_until if membership else None
+        kept, retained_until = decision.tier, None  # not kept by activity: nothing to keep
     to_keep, keep_by = 0, None
     if retained_until is not None and kept != ladder.base:
         review, until = retained_until + policy.grace, now + _TICK
@@ -513,6 +541,8 @@ def progress(
         review_at=decision.review_at,
         metric=policy.metric,
         timezone=policy.timezone,
+        held_by=held_by,
+        held_until=held_until,
     )
 
 
@@ -537,9 +567,10 @@ def progress_sentences(
     format_date: Callable[[date], str] = _day_month_year,
 ) -> list[str]:
     """Plain-language lines for a member, e.g. "Spend €120.00 more by 31 Dec 2026 to reach Gold" (next
-    tier first, then keeping the current one; none when there is nothing to do). ``format_money`` turns
-    minor units into text (the caller knows currency and locale); ``format_date`` gets the last local day,
-    in the store's zone, on which activity still counts (default "31 Dec 2026")."""
+    tier first, then keeping the current one, or when the paid membership that holds it ends; none when
+    there is nothing to do). Only the tier in effect is ever named as kept. ``format_money`` turns minor
+    units into text (the caller knows currency and locale); ``format_date`` gets the last local day, in the
+    store's zone, on which activity still counts or the membership still holds (default "31 Dec 2026")."""
     zone = ZoneInfo(progress.timezone)
 
     def by(deadline: datetime | None) -> str:
@@ -549,9 +580,12 @@ def progress_sentences(
     if progress.next_tier is not None and progress.to_next is not None:
         phrase = _amount_phrase(progress.metric, progress.to_next, format_money)
         sentences.append(f"{phrase}{by(progress.next_by)} to reach {progress.next_tier.name}")
-    if progress.to_keep > 0:
+    if progress.to_keep > 0 and progress.kept_tier == progress.tier:
         phrase = _amount_phrase(progress.metric, progress.to_keep, format_money)
         sentences.append(f"{phrase}{by(progress.keep_by)} to keep {progress.kept_tier.name}")
+    if progress.held_by is TierHold.MEMBERSHIP and progress.held_until is not None:
+        last_day = format_date((progress.held_until - _TICK).astimezone(zone).date())
+        sentences.append(f"Your {progress.tier.name} membership runs until {last_day}")
     return sentences
 
 

@@ -4,7 +4,7 @@ the time they were computed shown and a button to compute them again."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -13,7 +13,16 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from loyaldesk.analytics import dashboards, impact_report, queries, retention_report
-from loyaldesk.analytics.dashboards import DASHBOARDS, Cached, Filters, open_dashboard, period
+from loyaldesk.analytics.dashboards import (
+    DASHBOARDS,
+    DEFAULT_PERIOD_DAYS,
+    Cached,
+    DataEnd,
+    Filters,
+    open_dashboard,
+    period,
+)
+from loyaldesk.analytics.segment_advice import segment_advice
 from loyaldesk.analytics.segments import CSV_HEADER, Segment, segment_rows
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import Permission
@@ -38,6 +47,45 @@ ToDate = Annotated[date | None, Query(alias="to")]
 
 def _today(runtime: Any, console: Console) -> date:
     return runtime.clock.now().astimezone(ZoneInfo(console.store.timezone)).date()
+
+
+def _data_end(runtime: Any, console: Console) -> DataEnd:
+    console.require(Permission.VIEW_ANALYTICS)
+    with runtime.database.read() as session:
+        return dashboards.data_end(session, console.store, _today(runtime, console))
+
+
+# What each page shows when it opens on the store's last data: (what is shown, the link to today's view).
+DATA_END_WORDS = {
+    "retention": ("the last {days} days with data, {start} to {end}", "the {days} days up to today"),
+    "segments": ("the last year with data: the customers who bought up to {end}", "the year up to today"),
+    "value": ("the figures as of {end}, the last day with data", "the figures as of today"),
+    "impact": (
+        "the last {days} days whose {days} days after have data: {start} to {end}",
+        "the default period up to today",
+    ),
+}
+
+
+def _data_note(data: DataEnd, filters: Filters, shifted: bool, name: str) -> dict[str, Any]:
+    """What the page says about where the store's data ends: when it opened on the last days with data
+    instead of those up to today (``shifted``: what it shows, and a link to today's view), or when the
+    period chosen runs past the last order (``after_data``)."""
+    shown, today_label = DATA_END_WORDS[name]
+    words = {
+        "days": DEFAULT_PERIOD_DAYS,
+        "start": filters.start.isoformat() if filters.start else "",
+        "end": filters.end.isoformat(),
+    }
+    last = data.last_order_day
+    return {
+        "data_end": data,
+        "shifted": shifted,
+        "shown": shown.format(**words),
+        "today_label": today_label.format(**words),
+        "today_query": DASHBOARDS[name].default_filters(data.today).key(),
+        "after_data": data.ended and last is not None and filters.end > last and not shifted,
+    }
 
 
 def _open(
@@ -72,13 +120,16 @@ def retention_page(
     export: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     """Figures for orders placed from ``from`` to ``to`` (inclusive, store dates; default: the last 90
-    days), compared with the period of the same length before; cohorts by month of first order."""
-    filters = period(start, end, _today(runtime, console))
+    days, or the last 90 days with orders when the store's data has ended), compared with the period of
+    the same length before; cohorts by month of first order."""
+    data = _data_end(runtime, console)
+    shifted = start is None and end is None and data.ended
+    filters = period(start, end, data.anchor if shifted else data.today)
     cached = _open(runtime, console, "retention", filters)
     report = cached.report
     assert filters.start is not None
     if export == "groups":
-        rows = [retention_report.CSV_HEADER, *(group.as_row() for group in report.groups)]
+        rows = [retention_report.CSV_HEADER, *(group.as_row() for group in report.shown_groups)]
         return csv_download(rows, f"retention-{filters.start.isoformat()}-{filters.end.isoformat()}.csv")
     if export == "cohorts":
         return csv_download(report.cohorts.as_rows("retention"), f"cohorts-{filters.end.isoformat()}.csv")
@@ -91,10 +142,14 @@ def retention_page(
         cached,
         start=filters.start,
         end=filters.end,
+        days=(filters.end - filters.start).days + 1,
+        previous_start=filters.start - (filters.end - filters.start) - timedelta(days=1),
+        previous_end=filters.start - timedelta(days=1),
         titles=retention_report.GROUP_TITLES,
         cohorts=report.cohorts.rows[-SHOWN_COHORTS:],
         offsets=min(report.cohorts.offsets, SHOWN_COHORTS + 1),
         dashboard="retention",
+        **_data_note(data, filters, shifted, "retention"),
     )
 
 
@@ -112,7 +167,9 @@ def segments_page(
     ``export=summary`` the table of segments."""
     if export not in (None, "true", "summary"):
         raise Invalid("unknown export", [FieldProblem("export", "true or summary")])
-    filters = dashboards.as_of(as_of, _today(runtime, console))
+    data = _data_end(runtime, console)
+    shifted = as_of is None and data.ended
+    filters = dashboards.as_of(data.anchor if shifted else as_of, data.today)
     chosen = None
     if segment is not None:
         try:
@@ -137,8 +194,9 @@ def segments_page(
         return csv_download(rows, name)
     shown = next((m for m in detail.members if m.segment == chosen), None) if detail and chosen else None
     people = {}
-    if shown is not None:
-        with runtime.database.read() as session:
+    with runtime.database.read() as session:
+        facts = queries.store_facts(session, console.store.id)
+        if shown is not None:
             people = queries.customer_names(
                 session, console.store.id, list(shown.customer_ids[:LISTED_CUSTOMERS])
             )
@@ -156,25 +214,13 @@ def segments_page(
         if shown and detail
         else {},
         listed=LISTED_CUSTOMERS,
-        descriptions=SEGMENT_HINTS,
+        advice={
+            group.segment: segment_advice(group.segment, group.count, group.members, facts)
+            for group in summary.report.segments
+        },
         dashboard="segments",
+        **_data_note(data, filters, shifted, "segments"),
     )
-
-
-# What a manager might do with each segment (shown beside it).
-SEGMENT_HINTS = {
-    Segment.CHAMPIONS: "Bought recently, often and the most. Reward them; ask for reviews.",
-    Segment.LOYAL: "Buy regularly. Offer membership perks and early access.",
-    Segment.POTENTIAL_LOYALIST: "Recent with average frequency. Invite them into the loyalty program.",
-    Segment.NEW_CUSTOMERS: "Bought for the first time lately. Welcome them and help them to a second order.",
-    Segment.PROMISING: "Recent but have not spent much yet. Build the relationship.",
-    Segment.NEED_ATTENTION: "Above average, but slipping. A timely offer may bring them back.",
-    Segment.ABOUT_TO_SLEEP: "Below average and fading. Reconnect before they are gone.",
-    Segment.AT_RISK: "Spent a lot and often, long ago. Reach out personally.",
-    Segment.CANNOT_LOSE_THEM: "Your best customers once, not seen lately. Win them back now.",
-    Segment.HIBERNATING: "Low spend, long ago. A win-back campaign may wake some.",
-    Segment.LOST: "Lowest recency, frequency and spend. Low priority.",
-}
 
 
 @router.get("/console/{store_slug}/analytics/value", response_class=HTMLResponse)
@@ -187,7 +233,9 @@ def value_page(
 ) -> Response:
     """Predicted value (BG/NBD + Gamma-Gamma) and churn risk, and the customers at risk and valuable;
     ``export=true`` downloads that list as CSV, ``export=calibration`` the holdout check."""
-    filters = dashboards.as_of(as_of, _today(runtime, console))
+    data = _data_end(runtime, console)
+    shifted = as_of is None and data.ended
+    filters = dashboards.as_of(data.anchor if shifted else as_of, data.today)
     cached = _open(runtime, console, "value", filters)
     report = cached.report
     if export == "calibration":
@@ -227,6 +275,7 @@ def value_page(
         as_of=filters.end,
         people=people,
         dashboard="value",
+        **_data_note(data, filters, shifted, "value"),
     )
 
 
@@ -240,10 +289,17 @@ def impact_page(
     export: Annotated[bool, Query()] = False,
 ) -> Response:
     """Customers grouped by their support and loyalty experience from ``from`` to ``to`` (default: the 90
-    days that ended 90 days ago), and what they bought in the equally long period after."""
-    today = _today(runtime, console)
-    default = DASHBOARDS["impact"].default_filters(today)
-    filters = period(start or (None if end else default.start), end or default.end, today)
+    days that ended 90 days ago, or before the last order when the store's data has ended), and what they
+    bought in the equally long period after."""
+    data = _data_end(runtime, console)
+    shifted = start is None and end is None and data.ended
+    default = DASHBOARDS["impact"].default_filters(data.anchor)
+    filters = period(start or (None if end else default.start), end or default.end, data.today)
+    if filters.end >= data.today:
+        raise Invalid(
+            "choose a period that has ended",
+            [FieldProblem("to", "must be before today: the page follows what customers did after it")],
+        )
     cached = _open(runtime, console, "impact", filters)
     if export:
         assert filters.start is not None
@@ -260,6 +316,7 @@ def impact_page(
         support_titles=impact_report.SUPPORT_TITLES,
         loyalty_titles=impact_report.LOYALTY_TITLES,
         dashboard="impact",
+        **_data_note(data, filters, shifted, "impact"),
     )
 
 
@@ -280,6 +337,11 @@ def refresh(
         raise Invalid("unknown dashboard", [FieldProblem("dashboard", f"one of {', '.join(DASHBOARDS)}")])
     if start is not None or dashboard in ("retention", "impact"):
         filters = period(start, end, _today(runtime, console))
+        if dashboard == "impact" and filters.end >= _today(runtime, console):
+            raise Invalid(
+                "choose a period that has ended",
+                [FieldProblem("to", "must be before today: the page follows what customers did after it")],
+            )
         query = {"from": filters.start.isoformat() if filters.start else "", "to": filters.end.isoformat()}
     else:
         filters = dashboards.as_of(as_of, _today(runtime, console))
