@@ -4,7 +4,7 @@ From now on the ledger adds them to ``lifetime_earned_points`` as it credits the
 credited before up to date (and takes them out again on downgrade). Data only: no table changes.
 
 Revision ID: 0012
-Revises: 0005
+Revises: 0009
 Create Date: 2026-12-06 17:00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0005"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
