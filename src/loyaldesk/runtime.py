@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from loyaldesk.domains import load_all
 from loyaldesk.kernel import idempotency
+from loyaldesk.kernel.backlog import BacklogGauge
 from loyaldesk.kernel.broker import Broker, broker_for
 from loyaldesk.kernel.clock import Clock, SystemClock
 from loyaldesk.kernel.db import Database
@@ -51,6 +52,7 @@ class Runtime:
         self.write_queue = WriteQueue(self.database) if settings.write_batching else None
         self.background = BackgroundRunner(self.database) if settings.run_background_jobs else None
         self.api_keys = ApiKeyCache()
+        self.backlog = BacklogGauge(self.database)
         self.database.add_commit_listener(self.api_keys.on_commit)
         self.login_throttle = LoginThrottle(
             per_account=settings.login_attempts_per_account,

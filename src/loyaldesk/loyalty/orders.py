@@ -6,6 +6,13 @@ event led there and in whatever order events arrive: an order that reached the e
 each refund takes back the refunded lines' share (``refund:<id>:reverse``); a full refund or a
 cancellation takes back whatever is left (``order:<id>:refunded`` / ``order:<id>:cancel``), and a
 cancellation gives back the points of reward codes the order used.
+
+Who earns, and from when: an order placed before the program's start date (``starts_at``) earns nothing
+and does not enrol its customer, unless the points of imported history are awarded deliberately
+(``award_history``, ``loyaldesk import --award-points``). Points that would already have expired when
+they are credited (an order of 2011 under a 365-day expiry) are never credited: no entry, nothing to
+spend (see ``rules.expiry.dead_on_arrival``). An order earned before keeps being reconciled whatever
+its date, so that refunds and cancellations still take its points back.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from loyaldesk.loyalty.program import ensure_program, terms_of
 from loyaldesk.loyalty.redemptions import CODE_PREFIX
 from loyaldesk.loyalty.rule_config import purchase_rule
 from loyaldesk.loyalty.rules import earning
+from loyaldesk.loyalty.rules.expiry import ExpiryPolicy, dead_on_arrival, inactivity_lapsed_until
 from loyaldesk.loyalty.rules.ledger import reversal_for_lines
 from loyaldesk.stores import store_by_id
 
@@ -62,6 +70,28 @@ class EarningContext:
     rules: list[earning.PurchaseRule]
     tiers: dict[int, Tier]
     touched_members: set[int] = field(default_factory=set)
+    # True while crediting imported history on purpose: orders placed before the start date earn too.
+    award_history: bool = False
+    # Per customer (inactivity expiry only): everything earned up to this moment had lapsed by now.
+    lapsed_until: dict[int, datetime] = field(default_factory=dict)
+    credited_orders: int = 0
+    credited_points: int = 0
+    expired_orders: int = 0
+
+    def earns(self, order: commerce.OrderFacts) -> bool:
+        """Whether ``order`` earns under the program's start date (or history is being awarded)."""
+        return self.award_history or order.placed_at >= self.program.starts_at
+
+    def dead_on_arrival(self, order: commerce.OrderFacts, earned_at: datetime, now: datetime) -> bool:
+        """Whether points earned on ``order`` at ``earned_at`` would have expired by ``now``."""
+        return dead_on_arrival(
+            self.terms.expiry_policy,
+            self.terms.expiry_amount,
+            earned_at,
+            self.timezone,
+            now,
+            lapsed_until=self.lapsed_until.get(order.customer_id) if order.customer_id else None,
+        )
 
     @property
     def membership_skus(self) -> frozenset[str]:
@@ -142,42 +172,98 @@ def reconcile_orders(uow: UnitOfWork, store_id: int, order_ids: list[int]) -> se
     The batch's members are locked first, in id order, so that concurrent batches cannot deadlock.
     """
     context = earning_context(uow, store_id)
+    reconcile_in_context(uow, context, order_ids)
+    return context.touched_members
+
+
+def reconcile_in_context(uow: UnitOfWork, context: EarningContext, order_ids: list[int]) -> None:
+    """``reconcile_orders`` with a context the caller prepared (``history.award_history`` sets its flag);
+    the context counts what was credited."""
     if not context.program.enabled:
-        return set()
+        return
+    store_id = context.store_id
     orders = [
         order
         for order in commerce.order_facts(uow.session, store_id, sorted(set(order_ids)))
         if order.customer_id is not None
     ]
     if not orders:
-        return set()
-    members = _members_of(uow, context, orders)
+        return
+    now = uow.now()
+    if context.terms.expiry_policy == ExpiryPolicy.INACTIVITY:
+        context.lapsed_until = _lapsed_until(uow, context, {order.customer_id for order in orders}, now)  # type: ignore[misc]
+    members = _members_of(uow, context, orders, now)
     present = _keys_present(uow, store_id, [key for order in orders for key in _order_keys(order)])
     customer_ids = {member.customer_id for member in members.values()}
     segments = _segments_of(uow, customer_ids)
     referred = _referred_pending(uow, store_id, customer_ids)
     fast: list[Credit] = []
-    general: list[tuple[Member, commerce.OrderFacts]] = []
+    general: list[tuple[Member, commerce.OrderFacts, bool]] = []
     for order in orders:
         member = members.get(order.customer_id)  # type: ignore[arg-type]
         if member is None:
             continue
+        earns = context.earns(order)
+        if not earns and f"order:{order.id}:earn" not in present:
+            continue  # placed before the program started and never credited: nothing of ours to keep
         context.touched_members.add(member.id)
-        if fast_lane_refusal(context, order, member, present, referred) is not None:
-            general.append((member, order))
+        if not earns or fast_lane_refusal(context, order, member, present, referred) is not None:
+            general.append((member, order, earns))
             continue
         earned_at = stage_time(order, context.program.earn_on_status)
         if earned_at is None:
             continue  # not at the earning stage yet: nothing to do
+        if context.dead_on_arrival(order, earned_at, now):
+            context.expired_orders += 1
+            continue
         points = order_points(context, order, member, segments.get(member.customer_id, frozenset()))
         unlock_from = stage_time(order, context.program.unlock_after_status)
         pending_until = pending_until_of(unlock_from, context.program.pending_days)
         fast.append(order_credit(member, order, points, earned_at, pending_until))
+    credited = [credit for credit in fast if credit.points > 0]
+    context.credited_orders += len(credited)
+    context.credited_points += sum(credit.points for credit in credited)
     credit_in_bulk(uow, fast, context.terms)
-    for member, order in general:
-        _reconcile_one(uow, context, member, order, present, segments.get(member.customer_id, frozenset()))
+    for member, order, earns in general:
+        _reconcile_one(
+            uow, context, member, order, present, segments.get(member.customer_id, frozenset()), earns=earns
+        )
     _after(uow, context, members)
-    return context.touched_members
+
+
+def _lapsed_until(
+    uow: UnitOfWork, context: EarningContext, customer_ids: set[int], now: datetime
+) -> dict[int, datetime]:
+    """Under the inactivity policy: per customer, the moment up to which everything they earned had
+    lapsed by now, judged from when their earning orders reached the earning stage and the member's last
+    activity (an order of 2019 followed by silence until 2025 expired in 2020, whatever came after)."""
+    column = getattr(commerce.Order, STAGE_TIMES[context.program.earn_on_status])
+    query = select(commerce.Order.customer_id, column).where(
+        commerce.Order.store_id == context.store_id,
+        commerce.Order.customer_id.in_(sorted(customer_ids)),
+        column.is_not(None),
+        commerce.Order.status != "cancelled",
+    )
+    if not context.award_history:
+        query = query.where(commerce.Order.placed_at >= context.program.starts_at)
+    activity: dict[int, list[datetime]] = {}
+    for customer_id, moment in uow.session.execute(query):
+        activity.setdefault(customer_id, []).append(moment)
+    for customer_id, last in uow.session.execute(
+        select(Member.customer_id, Member.last_activity_at).where(
+            Member.store_id == context.store_id,
+            Member.customer_id.in_(sorted(customer_ids)),
+            Member.last_activity_at.is_not(None),
+        )
+    ):
+        if last is not None:
+            activity.setdefault(customer_id, []).append(last)
+    lapsed: dict[int, datetime] = {}
+    for customer_id, moments in activity.items():
+        until = inactivity_lapsed_until(moments, context.terms.expiry_amount, now)
+        if until is not None:
+            lapsed[customer_id] = until
+    return lapsed
 
 
 def fast_lane_refusal(
@@ -215,19 +301,26 @@ def _order_keys(order: commerce.OrderFacts) -> list[str]:
 
 
 def _members_of(
-    uow: UnitOfWork, context: EarningContext, orders: list[commerce.OrderFacts]
+    uow: UnitOfWork, context: EarningContext, orders: list[commerce.OrderFacts], now: datetime
 ) -> dict[int, Member]:
     """The members of the orders' customers, by customer id, locked; enrolled first where the program
-    enrols everyone (dated by their first order here)."""
+    enrols everyone (dated by their first order here), but only through an order that earns: one placed
+    after the program started (or history awarded on purpose) whose points would not be expired already."""
     joined: dict[int, datetime] = {}
     for order in orders:
         assert order.customer_id is not None
+        earned_at = stage_time(order, context.program.earn_on_status)
+        if not context.earns(order) or (
+            earned_at is not None and context.dead_on_arrival(order, earned_at, now)
+        ):
+            continue
         joined[order.customer_id] = min(joined.get(order.customer_id, order.placed_at), order.placed_at)
     if context.program.auto_enroll:
         enroll_many(uow, context.store_id, joined)
+    customers = sorted({order.customer_id for order in orders if order.customer_id is not None})
     query = (
         select(Member)
-        .where(Member.store_id == context.store_id, Member.customer_id.in_(list(joined)))
+        .where(Member.store_id == context.store_id, Member.customer_id.in_(customers))
         .order_by(Member.id)
         .execution_options(populate_existing=True)
     )
@@ -290,16 +383,25 @@ def _reconcile_one(
     order: commerce.OrderFacts,
     present: set[str],
     segments: frozenset[str],
+    *,
+    earns: bool = True,
 ) -> None:
+    """The general path for one order. ``earns`` False: placed before the program started (and not
+    awarded as history), so it earns nothing now, but what it earned before is still kept in line."""
     program = context.program
     earned_at = stage_time(order, program.earn_on_status)
     unlock_from = stage_time(order, program.unlock_after_status)
-    if f"order:{order.id}:earn" not in present and order.status != "cancelled" and earned_at is not None:
+    if (
+        earns
+        and f"order:{order.id}:earn" not in present
+        and order.status != "cancelled"
+        and earned_at is not None
+    ):
         _earn(uow, context, member, order, unlock_from, segments)
         from loyaldesk.loyalty.referral_actions import on_order_earned
 
         on_order_earned(uow, context.store_id, member.customer_id, order.id)
-    if order.status != "cancelled" and earned_at is not None:
+    if earns and order.status != "cancelled" and earned_at is not None:
         _grant_memberships(uow, context, member, order, earned_at)
     lots = list(
         uow.session.scalars(
@@ -344,10 +446,17 @@ def _earn(
     unlock_from: datetime | None,
     segments: frozenset[str],
 ) -> None:
+    earned_at = stage_time(order, context.program.earn_on_status)
+    assert earned_at is not None
+    if context.dead_on_arrival(order, earned_at, uow.now()):
+        context.expired_orders += 1
+        return
     result = order_points(context, order, member, segments)
     if result.total <= 0:
         return
     pending_until = pending_until_of(unlock_from, context.program.pending_days)
+    context.credited_orders += 1
+    context.credited_points += result.total
     ledger.earn(
         uow,
         member,
@@ -361,9 +470,9 @@ def _earn(
         order_id=order.id,
         line_points={str(line_id): points for line_id, points in result.by_line.items()},
         details={"explanation": list(result.explanation)},
-        earned_at=stage_time(order, context.program.earn_on_status),
+        earned_at=earned_at,
     )
-    _surprise(uow, context, member, order)
+    _surprise(uow, context, member, order, earned_at)
 
 
 def _grant_memberships(
@@ -496,8 +605,11 @@ def surprise_due(program: LoyaltyProgram, order: commerce.OrderFacts) -> bool:
     return draw % program.surprise_one_in == 0
 
 
-def _surprise(uow: UnitOfWork, context: EarningContext, member: Member, order: commerce.OrderFacts) -> None:
-    """A surprise bonus on one order in N over a value; chosen by a hash of the order, so it is repeatable."""
+def _surprise(
+    uow: UnitOfWork, context: EarningContext, member: Member, order: commerce.OrderFacts, earned_at: datetime
+) -> None:
+    """A surprise bonus on one order in N over a value; chosen by a hash of the order, so it is repeatable.
+    Dated like the order's own points (the caller checked that those are not expired)."""
     program = context.program
     if not surprise_due(program, order):
         return
@@ -510,4 +622,5 @@ def _surprise(uow: UnitOfWork, context: EarningContext, member: Member, order: c
         description=f"Surprise! {program.surprise_points} bonus points with order {order.number}",
         source="bonus",
         order_id=None,
+        earned_at=earned_at,
     )
