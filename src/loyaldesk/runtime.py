@@ -28,6 +28,9 @@ from loyaldesk.stores.throttle import LoginThrottle
 
 log = logging.getLogger("loyaldesk.runtime")
 
+# The share of its time a server process gives its background work while that catches up with a backlog.
+SERVER_BACKGROUND_SHARE = 0.5
+
 
 def store_events_channel(store_id: int) -> str:
     """The broker channel on which a store's committed events are announced."""
@@ -50,7 +53,12 @@ class Runtime:
         self.database.dispatch_needed = handlers.handles
         self.broker = broker or broker_for(settings.redis_url)
         self.write_queue = WriteQueue(self.database) if settings.write_batching else None
-        self.background = BackgroundRunner(self.database) if settings.run_background_jobs else None
+        # In the server, background work gives way to requests while it catches up (see kernel.jobs).
+        self.background = (
+            BackgroundRunner(self.database, share=SERVER_BACKGROUND_SHARE)
+            if settings.run_background_jobs
+            else None
+        )
         self.api_keys = ApiKeyCache()
         self.backlog = BacklogGauge(self.database)
         self.database.add_commit_listener(self.api_keys.on_commit)

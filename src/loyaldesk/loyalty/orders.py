@@ -202,6 +202,9 @@ def reconcile_in_context(uow: UnitOfWork, context: EarningContext, order_ids: li
     for order in orders:
         member = members.get(order.customer_id)  # type: ignore[arg-type]
         if member is None:
+            earned_at = stage_time(order, context.program.earn_on_status)
+            if context.earns(order) and earned_at and context.dead_on_arrival(order, earned_at, now):
+                context.expired_orders += 1  # and so its customer was not enrolled for it
             continue
         earns = context.earns(order)
         if not earns and f"order:{order.id}:earn" not in present:
