@@ -116,3 +116,27 @@ def test_a_key_without_the_loyalty_write_scope_cannot_move_the_start(
     )
     assert response.status_code == 403
     assert shop.loyalty("GET", "/program") == before
+
+
+def test_a_reward_code_used_on_an_order_before_the_start_is_still_used_and_given_back(shop: Shop) -> None:
+    reward = shop.reward("€5 off", 500)
+    shop.order("member", LINES)
+    shop.adjust("member", 1000, key="seed")
+    member_id = shop.member("member")["member_id"]
+    response = shop.call(
+        "POST",
+        f"/api/v1/loyalty/members/{member_id}/redemptions",
+        json={"reward_id": reward["id"]},
+        headers={"Idempotency-Key": "redeem-1"},
+    )
+    code = response.json()["code"]
+    # The program now starts next week: an order placed today earns nothing, but its code is ours.
+    shop.settings(starts_at=(START + timedelta(days=7)).isoformat())
+    order = shop.order("member", LINES, discount_codes=[code])
+    [used] = shop.loyalty("GET", f"/members/{member_id}/codes")
+    assert used["status"] == "used"
+    before = shop.balance("member")
+    shop.move(order["id"], "cancelled")
+    assert shop.loyalty("GET", f"/members/{member_id}/codes")[0]["status"] == "cancelled"
+    assert shop.balance("member") == (before[0] + 500, before[1])
+    shop.assert_ledger_clean()

@@ -182,9 +182,10 @@ def reconcile_in_context(uow: UnitOfWork, context: EarningContext, order_ids: li
     if not context.program.enabled:
         return
     store_id = context.store_id
+    wanted = sorted(set(order_ids)) if context.award_history else _concerning_us(uow, context, order_ids)
     orders = [
         order
-        for order in commerce.order_facts(uow.session, store_id, sorted(set(order_ids)))
+        for order in commerce.order_facts(uow.session, store_id, wanted)
         if order.customer_id is not None
     ]
     if not orders:
@@ -207,7 +208,7 @@ def reconcile_in_context(uow: UnitOfWork, context: EarningContext, order_ids: li
                 context.expired_orders += 1  # and so its customer was not enrolled for it
             continue
         earns = context.earns(order)
-        if not earns and f"order:{order.id}:earn" not in present:
+        if not earns and f"order:{order.id}:earn" not in present and not _uses_our_codes(order):
             continue  # placed before the program started and never credited: nothing of ours to keep
         context.touched_members.add(member.id)
         if not earns or fast_lane_refusal(context, order, member, present, referred) is not None:
@@ -232,6 +233,40 @@ def reconcile_in_context(uow: UnitOfWork, context: EarningContext, order_ids: li
             uow, context, member, order, present, segments.get(member.customer_id, frozenset()), earns=earns
         )
     _after(uow, context, members)
+
+
+def _concerning_us(uow: UnitOfWork, context: EarningContext, order_ids: list[int]) -> list[int]:
+    """Of these orders, those the program has anything to do with: placed since it started, earned
+    before (they have lots), or paid with one of our reward codes. The others (an import's history) are
+    dropped before their lines are loaded: that loading was most of the cost of working through the
+    events of an import."""
+    ids = sorted(set(order_ids))
+    keep: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for order_id, placed_at, codes in uow.session.execute(
+            select(commerce.Order.id, commerce.Order.placed_at, commerce.Order.discount_codes).where(
+                commerce.Order.store_id == context.store_id, commerce.Order.id.in_(chunk)
+            )
+        ):
+            if placed_at >= context.program.starts_at or any(_is_our_code(code) for code in codes or ()):
+                keep.add(order_id)
+        keep.update(
+            uow.session.scalars(
+                select(PointLot.order_id).where(
+                    PointLot.store_id == context.store_id, PointLot.order_id.in_(chunk)
+                )
+            )
+        )
+    return sorted(keep)
+
+
+def _is_our_code(code: str) -> bool:
+    return code.strip().upper().startswith(CODE_PREFIX)
+
+
+def _uses_our_codes(order: commerce.OrderFacts) -> bool:
+    return any(_is_our_code(code) for code in order.discount_codes)
 
 
 def _lapsed_until(
@@ -281,7 +316,7 @@ def fast_lane_refusal(
         return "earned before"
     if order.status == "cancelled" or order.refunds:
         return "cancelled or refunded"
-    if any(code.strip().upper().startswith(CODE_PREFIX) for code in order.discount_codes):
+    if _uses_our_codes(order):
         return "uses a reward code"
     if any(line.sku in context.membership_skus for line in order.lines):
         return "buys a membership"
