@@ -75,9 +75,8 @@ SETTINGS_GROUPS: tuple[tuple[str, str, tuple[Setting, ...]], ...] = (
                 "The program starts",
                 "datetime",
                 "In the store's time zone. Orders placed before it earn no points and customers first "
-                "seen before it are not enrolled on their own, so that imported history does not pay out "
-                "(to award it on purpose, import with --award-points). Changing it applies to orders "
-                "processed from now on; points already earned stay.",
+                "seen before it are not enrolled automatically, so imported history does not pay out "
+                "(import with --award-points to award it). Points already earned stay when it changes.",
                 attrs="required",
             ),
         ),
