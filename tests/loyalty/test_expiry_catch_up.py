@@ -182,3 +182,16 @@ def test_points_unlocked_after_their_expiry_date_are_never_spendable(shop: Shop,
         "40 points from your order are now available",
     ]
     shop.assert_ledger_clean()
+
+
+def test_points_of_an_order_delivered_after_their_expiry_date_are_never_spendable(
+    shop: Shop, clock: FakeClock
+) -> None:
+    shop.settings(pending_days=0, expiry_amount=30, unlock_after_status="delivered")
+    order = shop.order("slow", [("TEE", "Apparel", 1, 4000)])
+    assert shop.balance("slow") == (0, 40)
+    clock.advance(timedelta(days=40))
+    shop.move(order["id"], "delivered")  # unlocks now, 10 days after the points' expiry date
+    assert shop.balance("slow") == (0, 0)
+    assert shop.history("slow")[0]["description"] == "40 points expired"
+    shop.assert_ledger_clean()

@@ -110,16 +110,14 @@ def history_split(session: Session, store_id: int, order_ids: Sequence[int]) -> 
     starts_at = program_or_defaults(session, store_id).starts_at
     before = since = 0
     for start in range(0, len(order_ids), 5000):
-        rows = session.execute(
-            select(commerce.Order.placed_at >= starts_at, func.count())
-            .where(
-                commerce.Order.store_id == store_id, commerce.Order.id.in_(order_ids[start : start + 5000])
-            )
-            .group_by(commerce.Order.placed_at >= starts_at)
-        ).all()
-        for is_since, count in rows:
-            if is_since:
-                since += count
-            else:
-                before += count
+        chunk = commerce.Order.id.in_(order_ids[start : start + 5000])
+        of_store = commerce.Order.store_id == store_id
+        since += int(
+            session.scalar(select(func.count()).where(of_store, chunk, commerce.Order.placed_at >= starts_at))
+            or 0
+        )
+        before += int(
+            session.scalar(select(func.count()).where(of_store, chunk, commerce.Order.placed_at < starts_at))
+            or 0
+        )
     return HistorySplit(starts_at, before, since)

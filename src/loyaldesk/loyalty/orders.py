@@ -535,13 +535,19 @@ def _grant_memberships(
 def _schedule_unlock(
     uow: UnitOfWork, context: EarningContext, lots: list[PointLot], unlock_from: datetime
 ) -> None:
+    from loyaldesk.loyalty.unlocking import expire_due_lots, unlock_lot
+
+    late: set[int] = set()
     for lot in lots:
         if lot.status == "pending" and lot.pending_until is None:
             lot.pending_until = unlock_from + timedelta(days=context.program.pending_days)
         if lot.status == "pending" and lot.pending_until is not None and lot.pending_until <= uow.now():
-            from loyaldesk.loyalty.unlocking import unlock_lot
-
             unlock_lot(uow, context.terms, lot)
+            if lot.expires_at is not None and lot.expires_at <= uow.now():
+                late.add(lot.id)
+    if late:  # unlocked after their expiry date (delivered very late): expired before anyone can spend them
+        uow.session.flush()
+        expire_due_lots(uow, len(late), only_lots=late)
 
 
 def _reverse_refunds(

@@ -161,7 +161,7 @@ def expire_due_lots(uow: UnitOfWork, limit: int = EXPIRY_BATCH, *, only_lots: se
     done_before = set(
         uow.session.scalars(
             select(LedgerEntry.idempotency_key).where(
-                LedgerEntry.store_id.in_({member.store_id for member in members.values()}),
+                LedgerEntry.store_id.in_(sorted({member.store_id for member in members.values()})),
                 LedgerEntry.idempotency_key.in_(sorted(keys.values())),
             )
         )
