@@ -3,9 +3,10 @@
 Starts a real ``loyaldesk serve`` on a fresh SQLite database in a temporary folder, creates a store, runs
 ``loyaldesk import orders`` of the given files in another process (as a user would), and meanwhile samples
 ``GET /healthz`` and a console page (the customer list, logged in as the owner) every quarter of a second.
-It then waits until every event is dispatched and prints, for each phase (before the import, while the
-import runs, while the server catches up after it), the latency percentiles of both, plus how long the
-import and the catch-up took and how many events the import left behind.
+and a write through the API (a customer's attribute changed, with a store API key). It then waits until
+every event is dispatched and prints, for each phase (before the import, while the import runs, while the
+server catches up after it), the latency percentiles of the three, plus how long the import and the
+catch-up took and how many events the import left behind.
 
     .venv/bin/python bench/import_backlog.py ../shared/data/online_retail/*.parquet [--award-points]
 
@@ -66,11 +67,16 @@ def _percentiles(values: list[float]) -> str:
 
 
 def _sampler(client: httpx.Client, path: str, samples: Samples, stop: threading.Event) -> None:
+    number = 0
     while not stop.is_set():
         started = time.perf_counter()
+        number += 1
         try:
-            response = client.get(path, timeout=120)
-            if response.status_code != 200:
+            if path.startswith("/api/"):  # a write: the probe customer's attribute changes every time
+                response = client.put(path, json={"attributes": {"probe": number}}, timeout=120)
+            else:
+                response = client.get(path, timeout=120)
+            if response.status_code not in (200, 201):
                 samples.errors += 1
         except httpx.HTTPError:
             samples.errors += 1
@@ -139,6 +145,7 @@ def main() -> None:
             "stores", "create", "--slug", "retail", "--name", "Online Retail", "--currency", "GBP",
             "--timezone", "Europe/London", "--owner-email", OWNER, stdin=f"{PASSWORD}\n{PASSWORD}\n",
         )  # fmt: skip
+        token = run("api-keys", "create", "--store", "retail", "--name", "bench").strip().splitlines()[-1]
         server = subprocess.Popen(
             [loyaldesk, "serve", "--port", str(port), "--skip-migrations"],
             env=environment,
@@ -159,14 +166,24 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise SystemExit("the server did not start")
                 time.sleep(0.2)
-            health, page = Samples(), Samples()
+            health, page, write = Samples(), Samples(), Samples()
             stop = threading.Event()
-            with httpx.Client(base_url=base) as plain, httpx.Client(base_url=base) as console:
+            auth = {"Authorization": f"Bearer {token}"}
+            with (
+                httpx.Client(base_url=base) as plain,
+                httpx.Client(base_url=base) as console,
+                httpx.Client(base_url=base, headers=auth) as api,
+            ):
                 _log_in(console)
                 threads = [
                     threading.Thread(target=_sampler, args=(plain, "/healthz", health, stop), daemon=True),
                     threading.Thread(
                         target=_sampler, args=(console, "/console/retail/customers", page, stop), daemon=True
+                    ),
+                    threading.Thread(
+                        target=_sampler,
+                        args=(api, "/api/v1/customers/by-external-id/bench-probe", write, stop),
+                        daemon=True,
                     ),
                 ]
                 for thread in threads:
@@ -202,7 +219,7 @@ def main() -> None:
             ("import", import_started, import_ended),
             ("catch-up", import_ended, caught_up),
         )
-        for label, samples in (("/healthz", health), ("console page", page)):
+        for label, samples in (("/healthz", health), ("console page", page), ("API write", write)):
             print(f"{label} ({samples.errors} errors)")
             for phase, start, end in phases:
                 print(f"  {phase:9s} {_percentiles(samples.between(start, end))}")
