@@ -154,3 +154,27 @@ def test_a_stopping_runner_leaves_the_rest_of_a_backlog_for_later(db: Database) 
     with db.read() as session:
         left = session.scalars(select(EventRecord).where(EventRecord.dispatched_at.is_(None))).all()
     assert len(left) == 15
+
+
+def test_a_long_backlog_lets_the_periodic_jobs_run_between_stretches_of_dispatching(db: Database) -> None:
+    store_id = _store(db)
+    registry = HandlerRegistry()
+    registry.on("test.pinged")(lambda uow, event: None)
+    with db.transaction() as uow:
+        for n in range(450):
+            uow.emit(Pinged(store_id=store_id, n=n))
+    jobs = JobRegistry()
+    runs: list[int] = []
+
+    @jobs.every(30, name="sla")
+    def sla(uow: UnitOfWork) -> int:
+        runs.append(1)
+        return 0
+
+    # No time to dispatch at all: one batch (200), then the jobs, and the pass says more is waiting.
+    runner = BackgroundRunner(db, handler_registry=registry, job_registry=jobs, dispatch_seconds=0)
+    assert runner.run_once() == 200
+    assert runs == [1] and runner._cut_short
+    with db.read() as session:
+        left = session.scalars(select(EventRecord).where(EventRecord.dispatched_at.is_(None))).all()
+    assert len(left) == 250
