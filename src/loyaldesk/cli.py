@@ -308,9 +308,9 @@ def import_orders_command(
                 reading = progress.add_task("Reading files", total=len(files))
                 task = progress.add_task("Importing invoices", total=None, visible=False)
 
-                def read(path: Path) -> None:
-                    progress.update(reading, description=f"Reading {path.name}")
-                    progress.advance(reading, 0)
+                def read(path: Path) -> None:  # called before each file: those before it are read
+                    done = next(index for index, given in enumerate(files) if Path(given) == path)
+                    progress.update(reading, description=f"Reading {path.name}", completed=done)
 
                 def imported(done: int, total: int) -> None:
                     progress.update(reading, completed=len(files), description="Reading files")
