@@ -404,8 +404,8 @@ def _print_import_summary(database: Database, slug: str, store_id: int, report, 
     if left:
         out.print(
             f"Background: {left:,} events wait to be handled (points, timelines, service levels). A "
-            "running server or `loyaldesk worker` works through them; the console says it is catching up "
-            "until they are done."
+            "running server or `loyaldesk worker` works through them; while many are left, the console "
+            "says it is catching up."
         )
     out.print(
         "Analytics: dashboards computed before the import show the new orders once refreshed (their "
