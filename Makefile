@@ -8,10 +8,11 @@ PORT ?= 8000
 .PHONY: run test install install-test install-bench browser lint bench screenshots clean
 
 ## make run: create the virtualenv, install loyaldesk, create the SQLite database, seed the demo store
-## (first time only) and serve it at http://$(HOST):$(PORT).
+## (first time only) and serve it at http://$(HOST):$(PORT) (links follow that address unless
+## LOYALDESK_PUBLIC_BASE_URL says otherwise).
 run: $(VENV)/.installed
 	$(BIN)/loyaldesk migrate
-	$(BIN)/loyaldesk demo --if-missing
+	LOYALDESK_HOST=$(HOST) LOYALDESK_PORT=$(PORT) $(BIN)/loyaldesk demo --if-missing
 	$(BIN)/loyaldesk serve --host $(HOST) --port $(PORT)
 
 ## make test: install what the tests need (Python packages, Debian's chromium) and run the whole suite.

@@ -93,19 +93,26 @@ def _redact(url: str) -> str:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on [default: LOYALDESK_HOST or 127.0.0.1].")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Port to listen on [default: LOYALDESK_PORT or 8000]."),
+    ] = None,
     workers: Annotated[
         int, typer.Option(help="Server processes (use PostgreSQL and Redis for more than 1).")
     ] = 1,
     skip_migrations: Annotated[bool, typer.Option(help="Do not apply migrations first.")] = False,
 ) -> None:
-    """Apply migrations, then serve the API, webhooks and console."""
+    """Apply migrations, then serve the API, webhooks and console. Links (console, emails, widget
+    snippet) start with LOYALDESK_PUBLIC_BASE_URL, or with the address served when it is not set."""
     import uvicorn
 
     from loyaldesk.kernel.migrations import upgrade_to_head
+    from loyaldesk.settings import WILDCARD_HOSTS
 
-    settings = _settings()
+    settings = _served_settings(host, port)
     if workers > 1 and (settings.database_url.startswith("sqlite") or not settings.redis_url):
         err.print(
             "[yellow]warning:[/] several processes need PostgreSQL and Redis to share state and events."
@@ -113,16 +120,38 @@ def serve(
     if not skip_migrations:
         upgrade_to_head(settings.database_url)
     settings.resolved_secret_key()  # create it once, before several workers race to
-    out.print(f"loyaldesk serving on [bold]http://{host}:{port}[/] — console at /console, API docs at /docs")
+    if settings.host.strip() in WILDCARD_HOSTS and "public_base_url" not in settings.model_fields_set:
+        err.print(
+            f"[yellow]warning:[/] links will say {settings.public_base_url}; set LOYALDESK_PUBLIC_BASE_URL "
+            "to the address people use to reach this server."
+        )
+    out.print(
+        f"loyaldesk serving on [bold]http://{settings.host}:{settings.port}[/] — console at /console, "
+        f"API docs at /docs; links start with {settings.public_base_url}"
+    )
     uvicorn.run(
         "loyaldesk.web.app:create_app",
         factory=True,
-        host=host,
-        port=port,
+        host=settings.host,
+        port=settings.port,
         workers=workers,
         proxy_headers=True,
         log_level="info",
     )
+
+
+def _served_settings(host: str | None, port: int | None) -> Settings:
+    """The settings with the address to serve on. The app factory builds its own ``Settings`` from the
+    environment (in this process, or in each of uvicorn's worker processes), so the address chosen on
+    the command line travels there as ``LOYALDESK_HOST`` / ``LOYALDESK_PORT``."""
+    import os
+
+    if host is not None:
+        os.environ["LOYALDESK_HOST"] = host
+    if port is not None:
+        os.environ["LOYALDESK_PORT"] = str(port)
+    get_settings.cache_clear()
+    return _settings()
 
 
 @app.command()
@@ -268,16 +297,41 @@ def import_orders_command(
     file_format: Annotated[str, typer.Option("--format", help="auto, uci or orders.")] = "auto",
     currency: Annotated[str, typer.Option(help="Currency of UCI prices.")] = "GBP",
     timezone: Annotated[str, typer.Option(help="Time zone of UCI invoice dates.")] = "Europe/London",
+    award_points: Annotated[
+        bool,
+        typer.Option(
+            "--award-points",
+            help="Also credit loyalty points for orders placed before the program's start date, as if "
+            "the program had run then (points that would have expired by now are not credited). "
+            "Default: history earns nothing.",
+        ),
+    ] = False,
 ) -> None:
-    """Import orders (UCI Online Retail files or one-row-per-line CSV); cancellations become refunds."""
+    """Import orders (UCI Online Retail files or one-row-per-line CSV); cancellations become refunds.
+
+    Orders placed before the loyalty program's start date earn no points and enrol nobody, unless
+    --award-points is given. Running the same import again adds nothing (and, with --award-points,
+    credits the points of orders imported earlier without it)."""
     from loyaldesk.commerce.importer import import_orders
+    from loyaldesk.kernel.actors import system_for
     from loyaldesk.kernel.errors import Invalid
+    from loyaldesk.loyalty.history import award_history_in_batches
 
     with _database() as database:
         store_id = _store_id(database, store)
         try:
             with _progress() as progress:
-                task = progress.add_task("Importing invoices", total=None)
+                reading = progress.add_task("Reading files", total=len(files))
+                task = progress.add_task("Importing invoices", total=None, visible=False)
+
+                def read(path: Path) -> None:  # called before each file: those before it are read
+                    done = next(index for index, given in enumerate(files) if Path(given) == path)
+                    progress.update(reading, description=f"Reading {path.name}", completed=done)
+
+                def imported(done: int, total: int) -> None:
+                    progress.update(reading, completed=len(files), description="Reading files")
+                    progress.update(task, completed=done, total=total, visible=True)
+
                 report = import_orders(
                     database,
                     store_id,
@@ -285,34 +339,94 @@ def import_orders_command(
                     file_format=file_format,
                     currency=currency,
                     timezone=timezone,
-                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                    progress=imported,
+                    reading=read,
                 )
+                award = None
+                if award_points:
+                    awarding = progress.add_task("Awarding points for history", total=len(report.order_ids))
+                    award = award_history_in_batches(
+                        database,
+                        system_for(store_id, "import"),
+                        store_id,
+                        report.order_ids,
+                        progress=lambda done, total: progress.update(awarding, completed=done, total=total),
+                    )
         except Invalid as error:
             raise _fail(
                 "; ".join(f"{p.field}: {p.reason}" for p in error.problems) or error.message
             ) from None
-        table = Table(title="Import")
-        table.add_column("What")
-        table.add_column("Count", justify="right")
-        for label, value in (
-            ("rows read", report.rows),
-            ("invoices", report.invoices),
-            ("orders created", report.orders_created),
-            ("orders already there", report.orders_unchanged),
-            ("orders failed", report.orders_failed),
-            ("order lines", report.lines),
-            ("refunds recorded", report.refunds_recorded),
-            ("refunds already there", report.refunds_known),
-            ("cancellation lines without a matching purchase", report.cancellation_lines_unmatched),
-            ("rows skipped (adjustments, non-positive quantities)", report.rows_skipped),
-            ("rows of invoices taken from an earlier file", report.rows_in_other_file),
-        ):
-            table.add_row(label, f"{value:,}")
-        out.print(table)
-        for line in report.errors[:20]:
-            err.print(f"[yellow]{line}[/]")
+        _print_import_summary(database, store, store_id, report, award)
         if report.orders_failed:
             raise typer.Exit(code=2)
+
+
+def _print_import_summary(database: Database, slug: str, store_id: int, report, award) -> None:  # type: ignore[no-untyped-def]
+    """What the import did, what it left out and why, what it means for points, and what the background
+    still has to do."""
+    from loyaldesk.kernel.backlog import events_left
+    from loyaldesk.loyalty.history import history_split
+
+    table = Table(title="Import")
+    table.add_column("What")
+    table.add_column("Count", justify="right")
+    for label, value in (
+        ("rows read", report.rows),
+        ("invoices", report.invoices),
+        ("orders created", report.orders_created),
+        ("orders already there", report.orders_unchanged),
+        ("orders failed", report.orders_failed),
+        ("  of the orders created: guest orders (no customer)", report.guest_orders),
+        ("customers created", report.customers_created),
+        ("order lines", report.lines),
+        ("cancellation invoices", report.cancellation_invoices),
+        ("refunds recorded", report.refunds_recorded),
+        ("refunds already there", report.refunds_known),
+        ("refunds failed", report.refunds_failed),
+        ("adjustment invoices (skipped)", report.adjustment_invoices),
+        ("invoices with no line left (skipped)", report.invoices_without_lines),
+    ):
+        if value or label in ("orders created", "customers created", "refunds recorded"):
+            table.add_row(label, f"{value:,}")
+    out.print(table)
+    if report.skipped:
+        skipped = Table(title=f"Rows skipped: {sum(report.skipped.values()):,}")
+        skipped.add_column("Why")
+        skipped.add_column("Rows", justify="right")
+        for reason, rows in report.skipped.most_common():
+            skipped.add_row(reason, f"{rows:,}")
+        out.print(skipped)
+    for line in report.errors[:20]:
+        err.print(f"[yellow]{line}[/]")
+    if len(report.errors) > 20:
+        err.print(f"[yellow]... and {len(report.errors) - 20:,} more[/]")
+    with database.read() as session:
+        split = history_split(session, store_id, report.order_ids)
+        left = events_left(session, store_id)
+    start = f"{split.starts_at:%Y-%m-%d %H:%M} UTC"
+    if award is not None:
+        out.print(
+            f"Loyalty: [bold]{award.points_credited:,}[/] points credited for history on "
+            f"{award.orders_credited:,} orders; {award.members_enrolled:,} customers joined the program; "
+            f"{award.orders_expired:,} orders earned points that would have expired by now, so they were "
+            "not credited."
+        )
+    else:
+        out.print(
+            f"Loyalty: the program started {start}. {split.before_start:,} of these orders were placed "
+            f"before then and earn no points; {split.since_start:,} earn as usual. To award points for "
+            "the history too, run the same command again with --award-points (nothing is imported twice)."
+        )
+    if left:
+        out.print(
+            f"Background: {left:,} events wait to be handled (points, timelines, service levels). A "
+            "running server or `loyaldesk worker` works through them; while many are left, the console "
+            "says it is catching up."
+        )
+    out.print(
+        "Analytics: dashboards computed before the import show the new orders once refreshed (their "
+        f"Refresh now button, or `loyaldesk refresh-analytics --store {slug}`)."
+    )
 
 
 @stores_app.command("create")

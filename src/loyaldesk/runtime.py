@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from loyaldesk.domains import load_all
 from loyaldesk.kernel import idempotency
+from loyaldesk.kernel.backlog import BacklogGauge
 from loyaldesk.kernel.broker import Broker, broker_for
 from loyaldesk.kernel.clock import Clock, SystemClock
 from loyaldesk.kernel.db import Database
@@ -29,6 +30,9 @@ from loyaldesk.stores.throttle import AccountLimits, AccountThrottle
 from loyaldesk.stores.tokens import AccountTokens
 
 log = logging.getLogger("loyaldesk.runtime")
+
+# The share of its time a server process gives its background work while that catches up with a backlog.
+SERVER_BACKGROUND_SHARE = 0.5
 
 
 def store_events_channel(store_id: int) -> str:
@@ -52,8 +56,14 @@ class Runtime:
         self.database.dispatch_needed = handlers.handles
         self.broker = broker or broker_for(settings.redis_url)
         self.write_queue = WriteQueue(self.database) if settings.write_batching else None
-        self.background = BackgroundRunner(self.database) if settings.run_background_jobs else None
+        # In the server, background work gives way to requests while it catches up (see kernel.jobs).
+        self.background = (
+            BackgroundRunner(self.database, share=SERVER_BACKGROUND_SHARE)
+            if settings.run_background_jobs
+            else None
+        )
         self.api_keys = ApiKeyCache()
+        self.backlog = BacklogGauge(self.database)
         self.database.add_commit_listener(self.api_keys.on_commit)
         # Logins, password changes, reset requests and account link pages: reserved before the work.
         self.account_throttle = AccountThrottle(

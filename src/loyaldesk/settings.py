@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
@@ -94,7 +94,18 @@ class Settings(BaseSettings):
         default=True,
         description="Let the web server process dispatch events and run due jobs (no separate worker).",
     )
-    public_base_url: str = Field(default="http://127.0.0.1:8000")
+    host: str = Field(
+        default="127.0.0.1", description="The address `loyaldesk serve` listens on (its --host wins)."
+    )
+    port: int = Field(
+        default=8000, ge=1, le=65535, description="The port `loyaldesk serve` listens on (its --port wins)."
+    )
+    public_base_url: str = Field(
+        default="",
+        description="Where people reach loyaldesk (https://support.example.com): the start of the links "
+        "in the console, in emails and in the widget snippet. Empty: the served address, "
+        "http://<host>:<port>.",
+    )
     mail_domain: str = Field(
         default="loyaldesk.localhost",
         description="Domain of Message-IDs and of stores' default support addresses (<slug>@<domain>).",
@@ -130,6 +141,23 @@ class Settings(BaseSettings):
             raise ValueError("give a plain address such as no-reply@desk.example.com")
         return value
 
+    @field_validator("public_base_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https:// (or be empty: the served address)")
+        return value
+
+    @model_validator(mode="after")
+    def _base_url_follows_served_address(self) -> Settings:
+        # Unset, links follow the address served: `loyaldesk serve --port 8300` (or `make run PORT=8300`)
+        # must not hand out links to port 8000.
+        # Written past pydantic's bookkeeping, so that ``model_fields_set`` still tells whether it was set.
+        if not self.public_base_url:
+            object.__setattr__(self, "public_base_url", served_base_url(self.host, self.port))
+        return self
+
     def resolved_secret_key(self) -> str:
         """The configured secret key, or one generated once and kept in ``data_dir/secret_key``."""
         if self.secret_key:
@@ -144,6 +172,19 @@ class Settings(BaseSettings):
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+
+WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})
+
+
+def served_base_url(host: str, port: int) -> str:
+    """The base URL of a server listening on ``host:port``. A wildcard address (every interface) is not
+    an address anyone can open, so links name the loopback one; ``serve`` warns to set
+    ``LOYALDESK_PUBLIC_BASE_URL`` then."""
+    name = "127.0.0.1" if host.strip() in WILDCARD_HOSTS else host.strip()
+    if ":" in name and not name.startswith("["):
+        name = f"[{name}]"  # an IPv6 literal
+    return f"http://{name}:{port}"
 
 
 @lru_cache(maxsize=1)

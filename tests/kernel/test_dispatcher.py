@@ -117,3 +117,64 @@ def test_background_runner_runs_periodic_jobs_at_their_interval(db: Database) ->
     assert runner.run_once() == 1
     assert runner.run_once() == 0
     assert runs == ["hourly"]
+
+
+def test_a_backlog_is_handled_batch_by_batch_with_a_pause_after_each_full_one(db: Database) -> None:
+    store_id = _store(db)
+    registry = HandlerRegistry()
+    handled: list[int] = []
+    registry.on("test.pinged")(lambda uow, event: handled.append(event.payload["n"]))
+    with db.transaction() as uow:
+        for n in range(25):
+            uow.emit(Pinged(store_id=store_id, n=n))
+    pauses: list[int] = []
+
+    def after_batch(seconds: float) -> bool:
+        assert seconds >= 0
+        pauses.append(len(handled))
+        return True
+
+    assert dispatch_until_idle(db, registry, limit=10, after_batch=after_batch) == 25
+    assert pauses == [10, 20] and handled == list(range(25))  # none after the last, partial batch
+
+
+def test_a_stopping_runner_leaves_the_rest_of_a_backlog_for_later(db: Database) -> None:
+    store_id = _store(db)
+    registry = HandlerRegistry()
+    handled: list[int] = []
+    registry.on("test.pinged")(lambda uow, event: handled.append(event.payload["n"]))
+    with db.transaction() as uow:
+        for n in range(25):
+            uow.emit(Pinged(store_id=store_id, n=n))
+    runner = BackgroundRunner(db, handler_registry=registry, job_registry=JobRegistry(), share=0.5)
+    runner.request_stop()
+    assert not runner._give_way(0.01)  # stopping: no pause, and no more batches
+    assert dispatch_until_idle(db, registry, limit=10, after_batch=runner._give_way) == 10
+    assert handled == list(range(10))
+    with db.read() as session:
+        left = session.scalars(select(EventRecord).where(EventRecord.dispatched_at.is_(None))).all()
+    assert len(left) == 15
+
+
+def test_a_long_backlog_lets_the_periodic_jobs_run_between_stretches_of_dispatching(db: Database) -> None:
+    store_id = _store(db)
+    registry = HandlerRegistry()
+    registry.on("test.pinged")(lambda uow, event: None)
+    with db.transaction() as uow:
+        for n in range(450):
+            uow.emit(Pinged(store_id=store_id, n=n))
+    jobs = JobRegistry()
+    runs: list[int] = []
+
+    @jobs.every(30, name="sla")
+    def sla(uow: UnitOfWork) -> int:
+        runs.append(1)
+        return 0
+
+    # No time to dispatch at all: one batch (200), then the jobs, and the pass says more is waiting.
+    runner = BackgroundRunner(db, handler_registry=registry, job_registry=jobs, dispatch_seconds=0)
+    assert runner.run_once() == 200
+    assert runs == [1] and runner._cut_short
+    with db.read() as session:
+        left = session.scalars(select(EventRecord).where(EventRecord.dispatched_at.is_(None))).all()
+    assert len(left) == 250

@@ -105,7 +105,13 @@ def history() -> list[dict[str, Any]]:
 def set_up(db: Database, slug: str) -> int:
     store = make_store(db, slug)
     actor = store.actor
-    db.write(program_actions.update_program, actor, store.id, ProgramSettingsPatch(pending_days=14))
+    # The program has run for a year: the history below is placed within it, so it earns.
+    db.write(
+        program_actions.update_program,
+        actor,
+        store.id,
+        ProgramSettingsPatch(pending_days=14, starts_at=NOW - timedelta(days=365)),
+    )
     db.write(program_actions.save_tier, actor, store.id, TierIn(name="Bronze", rank=0, threshold=0))
     db.write(
         program_actions.save_tier,

@@ -331,6 +331,51 @@ def test_bad_settings_are_named_and_nothing_is_saved(
     assert table_counts(db, *LOYALTY_TABLES) == before
 
 
+def test_the_program_start_is_set_in_the_store_time_zone_and_checked(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    as_staff(client, db, store, "admin", password_hash)
+    page = client.get("/console/acme/loyalty/settings")
+    assert "The program starts" in page.text and "imported history does not pay out" in page.text
+    form = form_of(page.text, "/console/acme/loyalty/settings")
+    zone = ZoneInfo(program_zone(db, store))
+    created = program_or_store_start(db, store)
+    assert form["starts_at"] == created.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    saved = client.post(
+        "/console/acme/loyalty/settings",
+        data={**form, "starts_at": "2025-01-15T09:30"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    assert program(db, store).starts_at == datetime(2025, 1, 15, 9, 30, tzinfo=zone).astimezone(UTC)
+    before = table_counts(db, *LOYALTY_TABLES)
+    for typed, reason in (("", "give a date and time"), ("15/01/2025", "is not a date and time")):
+        refused = client.post("/console/acme/loyalty/settings", data={**form, "starts_at": typed})
+        assert refused.status_code == 422
+        assert f'href="#f-starts_at">The program starts</a>: {reason}' in refused.text
+    assert table_counts(db, *LOYALTY_TABLES) == before
+    assert program(db, store).starts_at == datetime(2025, 1, 15, 9, 30, tzinfo=zone).astimezone(UTC)
+
+
+def program_zone(db: Database, store: StoreHandle) -> str:
+    from loyaldesk.stores.models import Store
+
+    with db.read() as session:
+        found = session.get(Store, store.id)
+        assert found is not None
+        return found.timezone
+
+
+def program_or_store_start(db: Database, store: StoreHandle):  # type: ignore[no-untyped-def]
+    from loyaldesk.loyalty.program_queries import program_or_defaults
+
+    with db.read() as session:
+        return program_or_defaults(session, store.id).starts_at
+
+
 def test_agents_and_analysts_read_settings_but_cannot_change_them(
     client: TestClient, db: Database, store: StoreHandle, password_hash: str
 ) -> None:

@@ -13,11 +13,17 @@ Formats
 
 Importing is idempotent: orders and refunds are keyed by the invoice number, so running the same import
 twice changes nothing the second time.
+
+The import writes orders, customers and refunds only; what they mean to other capabilities (points,
+timelines, analytics) follows from their events, handled in the background. Whether history earns points
+is the loyalty program's business (its start date; ``loyaldesk import orders --award-points`` asks for it
+explicitly and awards them after the orders are in).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -114,20 +120,45 @@ def category_for(description: str | None) -> str:
     return "Gifts"
 
 
+# Why rows are not imported (the summary's words).
+SKIP_ADJUSTMENT = "bad-debt adjustment invoices (A...)"
+SKIP_NO_PRICE = "lines without a price or a quantity"
+SKIP_NOT_SOLD = "lines with a quantity of 0 or less, or a negative price"
+SKIP_UNMATCHED = "cancellation lines without an earlier purchase of that item by that customer"
+SKIP_OTHER_FILE = "rows of invoices already read from an earlier file"
+
+
 @dataclass
 class ImportReport:
+    """What an import did, for its summary. ``skipped`` counts the rows left out, by reason."""
+
     rows: int = 0
     invoices: int = 0
     orders_created: int = 0
     orders_unchanged: int = 0
     orders_failed: int = 0
+    guest_orders: int = 0
+    cancellation_invoices: int = 0
+    adjustment_invoices: int = 0
+    invoices_without_lines: int = 0
+    customers_created: int = 0
     lines: int = 0
     refunds_recorded: int = 0
     refunds_known: int = 0
+    refunds_failed: int = 0
     cancellation_lines_unmatched: int = 0
     rows_skipped: int = 0
     rows_in_other_file: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
+    # The import's orders (created now or there already), in the order they were written: oldest first.
+    order_ids: list[int] = field(default_factory=list, repr=False)
+
+    def skip(self, reason: str, rows: int = 1) -> None:
+        if rows > 0:
+            self.skipped[reason] += rows
+            if reason != SKIP_OTHER_FILE:
+                self.rows_skipped += rows
 
 
 @dataclass
@@ -191,6 +222,7 @@ def _uci_invoices(
             number = str(columns["invoice"][i]).strip()
             if file_of.setdefault(number, file_index) != file_index:
                 report.rows_in_other_file += 1
+                report.skip(SKIP_OTHER_FILE)
                 continue
             invoice = invoices.get(number)
             if invoice is None:
@@ -207,7 +239,7 @@ def _uci_invoices(
                 invoices[number] = invoice
             price, quantity = columns["price"][i], columns["quantity"][i]
             if price is None or quantity is None:
-                report.rows_skipped += 1
+                report.skip(SKIP_NO_PRICE)
                 continue
             invoice.rows.append(
                 (
@@ -236,7 +268,15 @@ class _Chunk:
     invoices: int = 0
 
 
-CHUNK_INVOICES = 2000
+# Invoices per transaction. On SQLite a transaction holds the database's only write lock, so a server
+# running beside the import waits for each chunk before it can write anything (a chat message, the
+# dispatcher's next batch): 500 invoices (about 10,000 lines of the Online Retail data) keep that wait to a
+# second or two, where 2,000 held it for several.
+CHUNK_INVOICES = 500
+# Between chunks on SQLite, the import pauses long enough for a writer that waits for the lock to get it:
+# SQLite's busy handler looks again at most every 100 ms, and without a pause the import's next chunk
+# would take the lock first, chunk after chunk, while the server's writes wait.
+GIVE_WAY_SECONDS = 0.15
 
 
 def _uci_chunks(
@@ -251,15 +291,17 @@ def _uci_chunks(
             chunk = _Chunk()
         chunk.invoices += 1
         if invoice.number.upper().startswith("A"):
-            report.rows_skipped += len(invoice.rows)
+            report.adjustment_invoices += 1
+            report.skip(SKIP_ADJUSTMENT, len(invoice.rows))
             continue
         if invoice.number.upper().startswith("C"):
+            report.cancellation_invoices += 1
             _cancellation(invoice, open_lines, chunk, report)
             continue
         lines: list[dict[str, Any]] = []
         for stock, description, quantity, price in invoice.rows:
             if quantity <= 0 or price < 0:
-                report.rows_skipped += 1
+                report.skip(SKIP_NOT_SOLD)
                 continue
             line_id = f"{invoice.number}-{len(lines) + 1}"
             lines.append(
@@ -276,6 +318,7 @@ def _uci_chunks(
             if invoice.customer is not None:
                 open_lines[invoice.customer][stock].append(_OpenLine(invoice.number, line_id, quantity))
         if not lines:
+            report.invoices_without_lines += 1  # its rows were counted as skipped above
             continue
         report.lines += len(lines)
         customer = None
@@ -312,6 +355,7 @@ def _cancellation(
         need = -quantity
         if need <= 0 or invoice.customer is None:
             report.cancellation_lines_unmatched += 1
+            report.skip(SKIP_UNMATCHED)
             continue
         for line in reversed(open_lines[invoice.customer].get(stock, [])):
             if need == 0:
@@ -326,6 +370,7 @@ def _cancellation(
             )
         if need > 0:
             report.cancellation_lines_unmatched += 1
+            report.skip(SKIP_UNMATCHED)
     for order_external_id, lines in by_order.items():
         external_id = invoice.number if len(by_order) == 1 else f"{invoice.number}/{order_external_id}"
         merged: dict[str, int] = defaultdict(int)
@@ -403,14 +448,21 @@ def _orders_chunks(table: pa.Table, report: ImportReport) -> list[_Chunk]:
 
 def _write_chunk(uow: Any, store_id: int, chunk: _Chunk, report: ImportReport) -> None:
     actor = system_for(store_id, "import")
-    for outcome in ingest_orders(uow, actor, store_id, chunk.orders, source="import"):
+    outcomes = ingest_orders(uow, actor, store_id, chunk.orders, source="import")
+    for outcome in outcomes:
+        if outcome.order_id is not None:
+            report.order_ids.append(outcome.order_id)
         if outcome.outcome == "created":
             report.orders_created += 1
+            if chunk.orders[outcome.index].customer is None and chunk.orders[outcome.index].email is None:
+                report.guest_orders += 1
         elif outcome.outcome == "error":
             report.orders_failed += 1
             report.errors.append(f"order {outcome.external_id}: {outcome.error}")
         else:
             report.orders_unchanged += 1
+    # The customers this chunk created, as announced in this transaction (they commit together).
+    report.customers_created += sum(1 for event in uow.events if event.event_type == "customer.created")
     if not chunk.refunds:
         return
     order_ids = dict(
@@ -439,6 +491,7 @@ def _write_chunk(uow: Any, store_id: int, chunk: _Chunk, report: ImportReport) -
             report.refunds_recorded += 1
         except Invalid as error:
             savepoint.rollback()
+            report.refunds_failed += 1
             report.errors.append(f"refund {refund.external_id}: {error}")
 
 
@@ -452,11 +505,19 @@ def import_orders(
     timezone: str = "Europe/London",
     status: str = "delivered",
     progress: Callable[[int, int], None] | None = None,
+    reading: Callable[[Path], None] | None = None,
 ) -> ImportReport:
-    """Import order files into a store; ``progress(invoices_done, invoices_total)`` after each chunk."""
+    """Import order files into a store, a chunk of invoices per transaction, oldest first.
+
+    ``reading(path)`` is called before each file is read; ``progress(invoices_done, invoices_total)``
+    once the files are read (with 0 done) and after each chunk is committed."""
     if not paths:
         raise Invalid.field("files", "give at least one file")
-    tables = [read_table(Path(path)) for path in paths]
+    tables = []
+    for path in paths:
+        if reading is not None:
+            reading(Path(path))
+        tables.append(read_table(Path(path)))
     formats = {detect_format(table) if file_format == "auto" else file_format for table in tables}
     if len(formats) != 1:
         raise Invalid.field("files", "all files of one import must have the same format")
@@ -473,9 +534,13 @@ def import_orders(
         raise Invalid.field("format", f"{chosen!r} is not uci or orders")
     total = report.invoices
     done = 0
+    if progress is not None:
+        progress(done, total)
     for chunk in chunks:
         database.write(_write_chunk, store_id, chunk, report)
         done += chunk.invoices
         if progress is not None:
             progress(done, total)
+        if database.backend == "sqlite":
+            time.sleep(GIVE_WAY_SECONDS)
     return report

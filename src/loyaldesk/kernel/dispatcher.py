@@ -20,6 +20,7 @@ processes share the work without handling an event twice.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
@@ -154,14 +155,27 @@ def _run(uow: UnitOfWork, handler: Callable[[UnitOfWork, Any], None], argument: 
     return None
 
 
-def dispatch_until_idle(database: Database, registry: HandlerRegistry = handlers, limit: int = 200) -> int:
+def dispatch_until_idle(
+    database: Database,
+    registry: HandlerRegistry = handlers,
+    limit: int = 200,
+    *,
+    after_batch: Callable[[float], bool] | None = None,
+) -> int:
     """Handle every due event, including those the handlers themselves emit. Returns the total taken.
+
+    ``after_batch(seconds)`` is called after each full batch (more may be waiting) with the time it took,
+    and says whether to go on: the server's background runner pauses there so that a long backlog never
+    takes the whole process, and stops there when the process shuts down.
 
     Terminates: a failed event is pushed into the future (backoff), so a pass never retakes it.
     """
     total = 0
     while True:
+        started = time.perf_counter()
         taken = database.write(dispatch_pending, registry, limit)
         if taken == 0:
             return total
         total += taken
+        if after_batch is not None and taken >= limit and not after_batch(time.perf_counter() - started):
+            return total

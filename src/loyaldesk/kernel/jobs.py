@@ -6,6 +6,13 @@ several processes at once (claim rows with ``FOR UPDATE SKIP LOCKED`` or make th
 
 The web server runs a ``BackgroundRunner`` in a daemon thread by default; at scale, ``loyaldesk worker``
 processes run it in the foreground and the servers are started with ``LOYALDESK_RUN_BACKGROUND_JOBS=false``.
+
+In the server, the runner shares the process (its CPU, the GIL, the single writer) with requests. When a
+long backlog builds up (an import leaves a hundred thousand events), it works through it at most
+``share`` of the time: after each full batch it pauses as long as the batch took (share 0.5), so that
+pages and the API keep answering while it catches up. A worker process has nothing else to do (share 1).
+Either way a pass dispatches for at most ``dispatch_seconds`` before the periodic jobs get their turn (SLA
+checks must not wait for an import's backlog), and the next pass follows at once.
 """
 
 from __future__ import annotations
@@ -77,11 +84,19 @@ class BackgroundRunner:
         handler_registry: HandlerRegistry = handlers,
         job_registry: JobRegistry = jobs,
         poll_seconds: float = 1.0,
+        share: float = 1.0,
+        dispatch_seconds: float = 10.0,
     ) -> None:
+        if not 0 < share <= 1:
+            raise ValueError("share is a fraction of the time, above 0 and at most 1")
         self.database = database
         self.handler_registry = handler_registry
         self.job_registry = job_registry
         self.poll_seconds = poll_seconds
+        self.share = share
+        self.dispatch_seconds = dispatch_seconds
+        self._dispatch_until = 0.0
+        self._cut_short = False
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -112,12 +127,16 @@ class BackgroundRunner:
                 self.run_once()
             except Exception:
                 log.exception("background pass failed")
-            self._wake.wait(self.poll_seconds)
+            if not self._cut_short:  # else events are waiting: the next pass starts at once
+                self._wake.wait(self.poll_seconds)
             self._wake.clear()
 
     def run_once(self) -> int:
-        """One pass: every due event, then every job whose interval has passed. Returns work done."""
-        done = dispatch_until_idle(self.database, self.handler_registry)
+        """One pass: the due events (for at most ``dispatch_seconds``), then every job whose interval has
+        passed. Returns work done."""
+        self._cut_short = False
+        self._dispatch_until = time.monotonic() + self.dispatch_seconds
+        done = dispatch_until_idle(self.database, self.handler_registry, after_batch=self._give_way)
         now = time.monotonic()
         for job in self.job_registry.all():
             last = self._last_run.get(job.name)
@@ -132,6 +151,15 @@ class BackgroundRunner:
             except Exception:
                 log.exception("job %s failed", job.name)
         return done
+
+    def _give_way(self, batch_seconds: float) -> bool:
+        """After a full batch: pause so that the background takes at most ``share`` of the time; whether
+        to go on (not when the runner is stopping, nor once this pass has dispatched long enough)."""
+        if self.share < 1:
+            self._stop.wait(batch_seconds * (1 - self.share) / self.share)
+        if time.monotonic() >= self._dispatch_until:
+            self._cut_short = True
+        return not (self._stop.is_set() or self._cut_short)
 
     def request_stop(self) -> None:
         self._stop.set()

@@ -126,6 +126,16 @@ def dry_run_order(uow: UnitOfWork, actor: Actor, store_id: int, data: OrderDryRu
         segments = frozenset(customer.tags or [])
         member = member_of_customer(uow.session, store_id, customer.id)
     points = order_points(context, order, member, segments)
+    if not context.earns(order):
+        points = earning.OrderPoints(
+            total=0,
+            by_line={line_id: 0 for line_id in points.by_line},
+            explanation=(
+                f"placed before the program started ({context.program.starts_at:%Y-%m-%d %H:%M} UTC): "
+                "earns no points",
+            ),
+            not_applied=points.not_applied,
+        )
     tier = context.tiers.get(member.tier_id) if member and member.tier_id else None
     return OrderDryRun(points, tier.name if tier else None)
 

@@ -7,10 +7,11 @@ from loyaldesk.kernel.jobs import jobs
 from loyaldesk.loyalty.delight import send_anniversary_rewards, send_birthday_rewards, send_winback_rewards
 from loyaldesk.loyalty.redemptions import expire_codes
 from loyaldesk.loyalty.tier_actions import review_due_tiers
-from loyaldesk.loyalty.unlocking import expire_due_lots, expire_inactive_members, unlock_due_lots
+from loyaldesk.loyalty.unlocking import catch_up_expiry, expire_inactive_members, unlock_due_lots
 
 jobs.every(60, name="loyalty.unlock_due_lots")(unlock_due_lots)
-jobs.every(300, name="loyalty.expire_due_lots")(expire_due_lots)
+# Every minute, and each run goes on (bounded batches, one transaction each) until nothing is due.
+jobs.every_outside(60, name="loyalty.expire_due_lots")(catch_up_expiry)
 jobs.every(3600, name="loyalty.expire_inactive_members")(expire_inactive_members)
 jobs.every(300, name="loyalty.expire_codes")(expire_codes)
 jobs.every(300, name="loyalty.review_due_tiers")(review_due_tiers)

@@ -29,6 +29,10 @@ class LoyaltyProgram(Base):
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), unique=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     auto_enroll: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Orders placed before this earn nothing, and customers first seen before it are not enrolled on their
+    # own: importing a store's history must not pay it out (``loyaldesk import --award-points`` does it
+    # deliberately). A new program starts when its store was created.
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # [{"currency": "EUR", "points": 1, "per_amount": 100, "rounding": "down"}]
     earn_rates: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     earn_on_status: Mapped[str] = mapped_column(String(16))

@@ -6,6 +6,13 @@ event led there and in whatever order events arrive: an order that reached the e
 each refund takes back the refunded lines' share (``refund:<id>:reverse``); a full refund or a
 cancellation takes back whatever is left (``order:<id>:refunded`` / ``order:<id>:cancel``), and a
 cancellation gives back the points of reward codes the order used.
+
+Who earns, and from when: an order placed before the program's start date (``starts_at``) earns nothing
+and does not enrol its customer, unless the points of imported history are awarded deliberately
+(``award_history``, ``loyaldesk import --award-points``). Points that would already have expired when
+they are credited (an order of 2011 under a 365-day expiry) are never credited: no entry, nothing to
+spend (see ``rules.expiry.dead_on_arrival``). An order earned before keeps being reconciled whatever
+its date, so that refunds and cancellations still take its points back.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ from loyaldesk.loyalty.program import ensure_program, terms_of
 from loyaldesk.loyalty.redemptions import CODE_PREFIX
 from loyaldesk.loyalty.rule_config import purchase_rule
 from loyaldesk.loyalty.rules import earning
+from loyaldesk.loyalty.rules.expiry import ExpiryPolicy, dead_on_arrival, inactivity_lapsed_until
 from loyaldesk.loyalty.rules.ledger import reversal_for_lines
 from loyaldesk.stores import store_by_id
 
@@ -63,6 +71,28 @@ class EarningContext:
     rules: list[earning.PurchaseRule]
     tiers: dict[int, Tier]
     touched_members: set[int] = field(default_factory=set)
+    # True while crediting imported history on purpose: orders placed before the start date earn too.
+    award_history: bool = False
+    # Per customer (inactivity expiry only): everything earned up to this moment had lapsed by now.
+    lapsed_until: dict[int, datetime] = field(default_factory=dict)
+    credited_orders: int = 0
+    credited_points: int = 0
+    expired_orders: int = 0
+
+    def earns(self, order: commerce.OrderFacts) -> bool:
+        """Whether ``order`` earns under the program's start date (or history is being awarded)."""
+        return self.award_history or order.placed_at >= self.program.starts_at
+
+    def dead_on_arrival(self, order: commerce.OrderFacts, earned_at: datetime, now: datetime) -> bool:
+        """Whether points earned on ``order`` at ``earned_at`` would have expired by ``now``."""
+        return dead_on_arrival(
+            self.terms.expiry_policy,
+            self.terms.expiry_amount,
+            earned_at,
+            self.timezone,
+            now,
+            lapsed_until=self.lapsed_until.get(order.customer_id) if order.customer_id else None,
+        )
 
     @property
     def membership_skus(self) -> frozenset[str]:
@@ -143,42 +173,136 @@ def reconcile_orders(uow: UnitOfWork, store_id: int, order_ids: list[int]) -> se
     The batch's members are locked first, in id order, so that concurrent batches cannot deadlock.
     """
     context = earning_context(uow, store_id)
+    reconcile_in_context(uow, context, order_ids)
+    return context.touched_members
+
+
+def reconcile_in_context(uow: UnitOfWork, context: EarningContext, order_ids: list[int]) -> None:
+    """``reconcile_orders`` with a context the caller prepared (``history.award_history`` sets its flag);
+    the context counts what was credited."""
     if not context.program.enabled:
-        return set()
+        return
+    store_id = context.store_id
+    wanted = sorted(set(order_ids)) if context.award_history else _concerning_us(uow, context, order_ids)
     orders = [
         order
-        for order in commerce.order_facts(uow.session, store_id, sorted(set(order_ids)))
+        for order in commerce.order_facts(uow.session, store_id, wanted)
         if order.customer_id is not None
     ]
     if not orders:
-        return set()
-    members = _members_of(uow, context, orders)
+        return
+    now = uow.now()
+    if context.terms.expiry_policy == ExpiryPolicy.INACTIVITY:
+        context.lapsed_until = _lapsed_until(uow, context, {order.customer_id for order in orders}, now)  # type: ignore[misc]
+    members = _members_of(uow, context, orders, now)
     present = _keys_present(uow, store_id, [key for order in orders for key in _order_keys(order)])
     customer_ids = {member.customer_id for member in members.values()}
     segments = _segments_of(uow, customer_ids)
     referred = _referred_pending(uow, store_id, customer_ids)
     fast: list[Credit] = []
-    general: list[tuple[Member, commerce.OrderFacts]] = []
+    general: list[tuple[Member, commerce.OrderFacts, bool]] = []
     for order in orders:
         member = members.get(order.customer_id)  # type: ignore[arg-type]
         if member is None:
+            earned_at = stage_time(order, context.program.earn_on_status)
+            if context.earns(order) and earned_at and context.dead_on_arrival(order, earned_at, now):
+                context.expired_orders += 1  # and so its customer was not enrolled for it
             continue
+        earns = context.earns(order)
+        if not earns and f"order:{order.id}:earn" not in present and not _uses_our_codes(order):
+            continue  # placed before the program started and never credited: nothing of ours to keep
         context.touched_members.add(member.id)
-        if fast_lane_refusal(context, order, member, present, referred) is not None:
-            general.append((member, order))
+        if not earns or fast_lane_refusal(context, order, member, present, referred) is not None:
+            general.append((member, order, earns))
             continue
         earned_at = stage_time(order, context.program.earn_on_status)
         if earned_at is None:
             continue  # not at the earning stage yet: nothing to do
+        if context.dead_on_arrival(order, earned_at, now):
+            context.expired_orders += 1
+            continue
         points = order_points(context, order, member, segments.get(member.customer_id, frozenset()))
         unlock_from = stage_time(order, context.program.unlock_after_status)
         pending_until = pending_until_of(unlock_from, context.program.pending_days)
         fast.append(order_credit(member, order, points, earned_at, pending_until))
+    credited = [credit for credit in fast if credit.points > 0]
+    context.credited_orders += len(credited)
+    context.credited_points += sum(credit.points for credit in credited)
     credit_in_bulk(uow, fast, context.terms)
-    for member, order in general:
-        _reconcile_one(uow, context, member, order, present, segments.get(member.customer_id, frozenset()))
+    for member, order, earns in general:
+        _reconcile_one(
+            uow, context, member, order, present, segments.get(member.customer_id, frozenset()), earns=earns
+        )
     _after(uow, context, members)
-    return context.touched_members
+
+
+def _concerning_us(uow: UnitOfWork, context: EarningContext, order_ids: list[int]) -> list[int]:
+    """Of these orders, those the program has anything to do with: placed since it started, earned
+    before (they have lots), or paid with one of our reward codes. The others (an import's history) are
+    dropped before their lines are loaded: that loading was most of the cost of working through the
+    events of an import."""
+    ids = sorted(set(order_ids))
+    keep: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for order_id, placed_at, codes in uow.session.execute(
+            select(commerce.Order.id, commerce.Order.placed_at, commerce.Order.discount_codes).where(
+                commerce.Order.store_id == context.store_id, commerce.Order.id.in_(chunk)
+            )
+        ):
+            if placed_at >= context.program.starts_at or any(_is_our_code(code) for code in codes or ()):
+                keep.add(order_id)
+        keep.update(
+            uow.session.scalars(
+                select(PointLot.order_id).where(
+                    PointLot.store_id == context.store_id, PointLot.order_id.in_(chunk)
+                )
+            )
+        )
+    return sorted(keep)
+
+
+def _is_our_code(code: str) -> bool:
+    return code.strip().upper().startswith(CODE_PREFIX)
+
+
+def _uses_our_codes(order: commerce.OrderFacts) -> bool:
+    return any(_is_our_code(code) for code in order.discount_codes)
+
+
+def _lapsed_until(
+    uow: UnitOfWork, context: EarningContext, customer_ids: set[int], now: datetime
+) -> dict[int, datetime]:
+    """Under the inactivity policy: per customer, the moment up to which everything they earned had
+    lapsed by now, judged from when their earning orders reached the earning stage and the member's last
+    activity (an order of 2019 followed by silence until 2025 expired in 2020, whatever came after)."""
+    column = getattr(commerce.Order, STAGE_TIMES[context.program.earn_on_status])
+    query = select(commerce.Order.customer_id, column).where(
+        commerce.Order.store_id == context.store_id,
+        commerce.Order.customer_id.in_(sorted(customer_ids)),
+        column.is_not(None),
+        commerce.Order.status != "cancelled",
+    )
+    if not context.award_history:
+        query = query.where(commerce.Order.placed_at >= context.program.starts_at)
+    activity: dict[int, list[datetime]] = {}
+    for customer_id, moment in uow.session.execute(query):
+        activity.setdefault(customer_id, []).append(moment)
+    for customer_id, last in uow.session.execute(
+        select(Member.customer_id, Member.last_activity_at).where(
+            Member.store_id == context.store_id,
+            Member.customer_id.in_(sorted(customer_ids)),
+            Member.last_activity_at.is_not(None),
+        )
+    ):
+        if last is not None:
+            activity.setdefault(customer_id, []).append(last)
+    lapsed: dict[int, datetime] = {}
+    for customer_id, moments in activity.items():
+        until = inactivity_lapsed_until(moments, context.terms.expiry_amount, now)
+        if until is not None:
+            lapsed[customer_id] = until
+    return lapsed
 
 
 def fast_lane_refusal(
@@ -193,7 +317,7 @@ def fast_lane_refusal(
         return "earned before"
     if order.status == "cancelled" or order.refunds:
         return "cancelled or refunded"
-    if any(code.strip().upper().startswith(CODE_PREFIX) for code in order.discount_codes):
+    if _uses_our_codes(order):
         return "uses a reward code"
     if any(line.sku in context.membership_skus for line in order.lines):
         return "buys a membership"
@@ -216,19 +340,26 @@ def _order_keys(order: commerce.OrderFacts) -> list[str]:
 
 
 def _members_of(
-    uow: UnitOfWork, context: EarningContext, orders: list[commerce.OrderFacts]
+    uow: UnitOfWork, context: EarningContext, orders: list[commerce.OrderFacts], now: datetime
 ) -> dict[int, Member]:
     """The members of the orders' customers, by customer id, locked; enrolled first where the program
-    enrols everyone (dated by their first order here)."""
+    enrols everyone (dated by their first order here), but only through an order that earns: one placed
+    after the program started (or history awarded on purpose) whose points would not be expired already."""
     joined: dict[int, datetime] = {}
     for order in orders:
         assert order.customer_id is not None
+        earned_at = stage_time(order, context.program.earn_on_status)
+        if not context.earns(order) or (
+            earned_at is not None and context.dead_on_arrival(order, earned_at, now)
+        ):
+            continue
         joined[order.customer_id] = min(joined.get(order.customer_id, order.placed_at), order.placed_at)
     if context.program.auto_enroll:
         enroll_many(uow, context.store_id, joined)
+    customers = sorted({order.customer_id for order in orders if order.customer_id is not None})
     query = (
         select(Member)
-        .where(Member.store_id == context.store_id, Member.customer_id.in_(list(joined)))
+        .where(Member.store_id == context.store_id, Member.customer_id.in_(customers))
         .order_by(Member.id)
         .execution_options(populate_existing=True)
     )
@@ -291,18 +422,27 @@ def _reconcile_one(
     order: commerce.OrderFacts,
     present: set[str],
     segments: frozenset[str],
+    *,
+    earns: bool = True,
 ) -> None:
+    """The general path for one order. ``earns`` False: placed before the program started (and not
+    awarded as history), so it earns nothing now, but what it earned before is still kept in line."""
     program = context.program
     earned_at = stage_time(order, program.earn_on_status)
     unlock_from = stage_time(order, program.unlock_after_status)
-    if f"order:{order.id}:earn" not in present and order.status != "cancelled" and earned_at is not None:
+    if (
+        earns
+        and f"order:{order.id}:earn" not in present
+        and order.status != "cancelled"
+        and earned_at is not None
+    ):
         _earn(uow, context, member, order, unlock_from, segments)
         from loyaldesk.loyalty.referral_actions import on_order_earned
 
         on_order_earned(uow, context.store_id, member.customer_id, order.id)
-    if order.status != "cancelled" and earned_at is not None:
+    if earns and order.status != "cancelled" and earned_at is not None:
         _grant_memberships(uow, context, member, order, earned_at)
-    if order.revision:
+    if earns and order.revision:
         from loyaldesk.loyalty.order_edits import follow_edits
 
         follow_edits(uow, context, member, order, segments)
@@ -349,10 +489,17 @@ def _earn(
     unlock_from: datetime | None,
     segments: frozenset[str],
 ) -> None:
+    earned_at = stage_time(order, context.program.earn_on_status)
+    assert earned_at is not None
+    if context.dead_on_arrival(order, earned_at, uow.now()):
+        context.expired_orders += 1
+        return
     result = order_points(context, order, member, segments)
     if result.total <= 0:
         return
     pending_until = pending_until_of(unlock_from, context.program.pending_days)
+    context.credited_orders += 1
+    context.credited_points += result.total
     ledger.earn(
         uow,
         member,
@@ -366,9 +513,9 @@ def _earn(
         order_id=order.id,
         line_points={str(line_id): points for line_id, points in result.by_line.items()},
         details=earn_details(order, result),
-        earned_at=stage_time(order, context.program.earn_on_status),
+        earned_at=earned_at,
     )
-    _surprise(uow, context, member, order)
+    _surprise(uow, context, member, order, earned_at)
 
 
 def _grant_memberships(
@@ -393,13 +540,19 @@ def _grant_memberships(
 def _schedule_unlock(
     uow: UnitOfWork, context: EarningContext, lots: list[PointLot], unlock_from: datetime
 ) -> None:
+    from loyaldesk.loyalty.unlocking import expire_due_lots, unlock_lot
+
+    late: set[int] = set()
     for lot in lots:
         if lot.status == "pending" and lot.pending_until is None:
             lot.pending_until = unlock_from + timedelta(days=context.program.pending_days)
         if lot.status == "pending" and lot.pending_until is not None and lot.pending_until <= uow.now():
-            from loyaldesk.loyalty.unlocking import unlock_lot
-
             unlock_lot(uow, context.terms, lot)
+            if lot.expires_at is not None and lot.expires_at <= uow.now():
+                late.add(lot.id)
+    if late:  # unlocked after their expiry date (delivered very late): expired before anyone can spend them
+        uow.session.flush()
+        expire_due_lots(uow, len(late), only_lots=late)
 
 
 def _reverse_refunds(
@@ -500,8 +653,11 @@ def surprise_due(program: LoyaltyProgram, order: commerce.OrderFacts) -> bool:
     return draw % program.surprise_one_in == 0
 
 
-def _surprise(uow: UnitOfWork, context: EarningContext, member: Member, order: commerce.OrderFacts) -> None:
-    """A surprise bonus on one order in N over a value; chosen by a hash of the order, so it is repeatable."""
+def _surprise(
+    uow: UnitOfWork, context: EarningContext, member: Member, order: commerce.OrderFacts, earned_at: datetime
+) -> None:
+    """A surprise bonus on one order in N over a value; chosen by a hash of the order, so it is repeatable.
+    Dated like the order's own points (the caller checked that those are not expired)."""
     program = context.program
     if not surprise_due(program, order):
         return
@@ -514,4 +670,5 @@ def _surprise(uow: UnitOfWork, context: EarningContext, member: Member, order: c
         description=f"Surprise! {program.surprise_points} bonus points with order {order.number}",
         source="bonus",
         order_id=None,
+        earned_at=earned_at,
     )

@@ -51,11 +51,15 @@ UNLOCK_STATUSES = ("fulfilled", "delivered")
 
 
 def default_program(store: Store, now: datetime) -> LoyaltyProgram:
+    """The program a store starts with. It starts when the store was created: every store has a program
+    from then on (its row is written the first time it is needed), so the store's first live orders earn,
+    while history imported later (placed before the store came to loyaldesk) does not."""
     from loyaldesk.kernel.money import exponent
 
     per_unit = 10 ** exponent(store.currency)
     return LoyaltyProgram(
         store_id=store.id,
+        starts_at=min(store.created_at, now),
         earn_rates=[{"currency": store.currency, "points": 1, "per_amount": per_unit, "rounding": "down"}],
         created_at=now,
         updated_at=now,

@@ -79,6 +79,7 @@ def update_program(
     for rate in merged.earn_rates:
         check_currency(rate.currency, "earn_rates.currency")
     dumped = merged.model_dump(mode="json")
+    dumped["starts_at"] = merged.starts_at  # a datetime column: kept as one, not its JSON text
     changed = [name for name in changes if getattr(program, name) != dumped[name]]
     for name in changed:
         setattr(program, name, dumped[name])

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -24,6 +25,16 @@ ReferralLink = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https?://[^\s]+\{code\}[^\s]*$"),
 ]
+
+
+def _within_reach(moment: datetime) -> datetime:
+    if not 1970 <= moment.year <= 2100:
+        raise ValueError("must be between 1970 and 2100")
+    return moment.astimezone(UTC)
+
+
+# When the program starts: orders placed before it earn nothing (see docs/api.md, "Program start").
+ProgramStart = Annotated[AwareDatetime, AfterValidator(_within_reach)]
 Perk = Literal["free_shipping", "free_returns", "early_access", "priority_support"]
 
 
@@ -44,6 +55,11 @@ class ProgramSettings(_Strict):
     enabled: bool = True
     auto_enroll: bool = Field(
         default=True, description="Every customer becomes a member on their first order."
+    )
+    starts_at: ProgramStart = Field(
+        description="When the program starts: orders placed before it earn nothing and customers first "
+        "seen before it are not enrolled on their own (a new program starts when its store was created). "
+        "Importing history with `--award-points` credits older orders deliberately."
     )
     earn_rates: list[EarnRateIn] = Field(min_length=1, max_length=20)
     earn_on_status: Literal["paid", "fulfilled", "delivered"] = "paid"
@@ -108,6 +124,7 @@ class ProgramSettingsPatch(_Strict):
 
     enabled: bool | None = None
     auto_enroll: bool | None = None
+    starts_at: ProgramStart | None = None
     earn_rates: list[EarnRateIn] | None = Field(default=None, min_length=1, max_length=20)
     earn_on_status: Literal["paid", "fulfilled", "delivered"] | None = None
     unlock_after_status: Literal["fulfilled", "delivered"] | None = None

@@ -1,6 +1,10 @@
 """New customers joining the program, many at a time: one insert for the memberships, one for their
 sign-up actions, and the sign-up rules' points credited in bulk (``bulk_earning.credit_in_bulk``).
 
+Only customers who appeared after the program started join this way: importing a store's history creates
+customers first seen years ago, and they must not all become members with a sign-up reward (they join
+when they buy again, or when their history is awarded on purpose).
+
 Each customer's sign-up is recorded once (``MemberAction`` with the id ``signup:<customer>``, the id
 ``join_program`` uses too), so a customer who joined by any road is never rewarded twice.
 """
@@ -34,9 +38,13 @@ def signup_key(customer_id: int) -> str:
 
 def welcome_customers(uow: UnitOfWork, store_id: int, joined: dict[int, datetime]) -> int:
     """Enrol these customers (id -> when they joined) where the program enrols everyone, and record
-    and reward each one's sign-up once. Returns how many sign-ups were recorded now."""
+    and reward each one's sign-up once; customers who joined before the program started are left out.
+    Returns how many sign-ups were recorded now."""
     program = ensure_program(uow, store_id)
-    if not (program.enabled and program.auto_enroll) or not joined:
+    if not (program.enabled and program.auto_enroll):
+        return 0
+    joined = {customer: at for customer, at in joined.items() if at >= program.starts_at}
+    if not joined:
         return 0
     enroll_many(uow, store_id, joined)
     keys = {signup_key(customer_id): customer_id for customer_id in joined}

@@ -2,24 +2,38 @@
 
 Both run as scheduled jobs (``loyaldesk worker`` or the server's background runner), in batches, each lot
 or member with its own idempotency key, so that two workers or a retry never do it twice.
+
+Expiry catches up with everything due at once: ``catch_up_expiry`` expires due lots a bounded batch per
+transaction (``EXPIRY_BATCH``) and goes on until none is left, so that the points of a long downtime, a
+changed policy or a big import expire within a run instead of 500 lots every five minutes; each batch is
+written in a handful of bulk statements (``expire_due_lots``), the same rows ``ledger.expire`` writes.
+A lot that unlocks after its expiry date expires in the same transaction: it is never spendable.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.bulk import bulk_insert
+from loyaldesk.kernel.db import Database, UnitOfWork
+from loyaldesk.kernel.ids import reserve_ids
 from loyaldesk.loyalty import ledger
-from loyaldesk.loyalty.bulk_earning import unlock_in_bulk
-from loyaldesk.loyalty.ledger import LedgerTerms
-from loyaldesk.loyalty.models import Member, PointLot, Referral
+from loyaldesk.loyalty.bulk_earning import SYSTEM_LABEL, unlock_in_bulk
+from loyaldesk.loyalty.events import PointsChanged
+from loyaldesk.loyalty.ledger import LedgerTerms, request_hash
+from loyaldesk.loyalty.models import LedgerEntry, LedgerPosting, LotMovement, Member, PointLot, Referral
 from loyaldesk.loyalty.program import ensure_program, terms_of
 from loyaldesk.loyalty.rules.expiry import ExpiryPolicy, inactivity_deadline
+from loyaldesk.loyalty.rules.ledger import Account
 from loyaldesk.stores import store_by_id
 
 BATCH = 500
+# Lots expired per transaction: large enough that catching up with 20,000 lots takes ten transactions,
+# small enough that no transaction holds the writer for more than a moment.
+EXPIRY_BATCH = 2000
 
 
 def unlock_description(lot: PointLot) -> str:
@@ -67,6 +81,12 @@ def unlock_due_lots(uow: UnitOfWork) -> int:
     for lot in lots:
         if lot.status == "pending":
             unlock_lot(uow, _terms(uow, terms, lot.store_id), lot)
+    # Unlocked after their expiry date (an order delivered very late): they expire now, before anyone
+    # could spend them.
+    late = {lot.id for lot in lots if lot.expires_at is not None and lot.expires_at <= uow.now()}
+    if late:
+        uow.session.flush()
+        expire_due_lots(uow, len(late), only_lots=late)
     return len(lots)
 
 
@@ -106,38 +126,156 @@ def _qualifying_orders(uow: UnitOfWork, order_ids: set[int]) -> set[int]:
     )
 
 
-def expire_due_lots(uow: UnitOfWork) -> int:
-    """Expire what is left of lots past their expiry date, one entry per member. Returns lots expired."""
-    query = (
-        select(PointLot)
-        .where(
-            PointLot.status == "available",
-            PointLot.expires_at.is_not(None),
-            PointLot.expires_at <= uow.now(),
-            PointLot.remaining > 0,
-        )
-        .order_by(PointLot.member_id, PointLot.id)
-        .limit(BATCH)
+def catch_up_expiry(database: Database, *, batch: int = EXPIRY_BATCH) -> int:
+    """Expire every lot due now, ``batch`` lots per transaction, until none is left. Returns lots
+    expired. Several workers may run it at once (PostgreSQL: each batch skips lots another has locked)."""
+    total = 0
+    while True:
+        done = database.write(expire_due_lots, batch)
+        total += done
+        if done < batch:
+            return total
+
+
+def expire_due_lots(uow: UnitOfWork, limit: int = EXPIRY_BATCH, *, only_lots: set[int] | None = None) -> int:
+    """Expire what is left of up to ``limit`` lots past their expiry date (of ``only_lots``, if given),
+    one entry per member, written in bulk. Returns the lots expired."""
+    query = select(PointLot).where(
+        PointLot.status == "available",
+        PointLot.expires_at.is_not(None),
+        PointLot.expires_at <= uow.now(),
+        PointLot.remaining > 0,
     )
+    if only_lots is not None:
+        query = query.where(PointLot.id.in_(sorted(only_lots)))
+    query = query.order_by(PointLot.member_id, PointLot.id).limit(limit)
     if uow.is_postgresql:
         query = query.with_for_update(skip_locked=True)
     by_member: dict[int, list[PointLot]] = {}
     for lot in uow.session.scalars(query):
         by_member.setdefault(lot.member_id, []).append(lot)
+    if not by_member:
+        return 0
+    members = _lock_members(uow, set(by_member))
+    keys = {member_id: _expiry_key(member_id, lots) for member_id, lots in by_member.items()}
+    done_before = set(
+        uow.session.scalars(
+            select(LedgerEntry.idempotency_key).where(
+                LedgerEntry.store_id.in_(sorted({member.store_id for member in members.values()})),
+                LedgerEntry.idempotency_key.in_(sorted(keys.values())),
+            )
+        )
+    )
+    simple: dict[int, list[PointLot]] = {}
     terms: dict[int, LedgerTerms] = {}
     for member_id, lots in by_member.items():
-        member = uow.session.get(Member, member_id)
-        assert member is not None
-        points = sum(lot.remaining for lot in lots)
-        ledger.expire(
-            uow,
-            member,
-            _terms(uow, terms, member.store_id),
-            lots,
-            key=f"expire:{member_id}:{min(lot.id for lot in lots)}-{max(lot.id for lot in lots)}",
-            description=f"{points} points expired",
-        )
+        member = members[member_id]
+        if keys[member_id] in done_before or member.available_points < sum(lot.remaining for lot in lots):
+            # Replays and the unexpected (a balance below its lots) go through the ledger one by one.
+            ledger.expire(
+                uow,
+                member,
+                _terms(uow, terms, member.store_id),
+                lots,
+                key=keys[member_id],
+                description=f"{sum(lot.remaining for lot in lots)} points expired",
+            )
+        else:
+            simple[member_id] = lots
+    _expire_in_bulk(uow, simple, members)
     return sum(len(lots) for lots in by_member.values())
+
+
+def _expiry_key(member_id: int, lots: list[PointLot]) -> str:
+    return f"expire:{member_id}:{min(lot.id for lot in lots)}-{max(lot.id for lot in lots)}"
+
+
+def _expire_in_bulk(
+    uow: UnitOfWork, by_member: dict[int, list[PointLot]], members: dict[int, Member]
+) -> None:
+    """Write what ``ledger.expire`` would for each member's lots (all of what is left of them), for every
+    member at once: one insert per table and one update of the lots."""
+    if not by_member:
+        return
+    now = uow.now()
+    uow.session.flush()
+    entry_ids = reserve_ids(uow, LedgerEntry.__table__, len(by_member))
+    entries: list[dict[str, Any]] = []
+    postings: list[dict[str, Any]] = []
+    movements: list[dict[str, Any]] = []
+    for entry_id, (member_id, lots) in zip(entry_ids, by_member.items(), strict=True):
+        member = members[member_id]
+        points = sum(lot.remaining for lot in lots)
+        description = f"{points} points expired"
+        entries.append(
+            {
+                "id": entry_id,
+                "store_id": member.store_id,
+                "member_id": member.id,
+                "kind": "expire",
+                "idempotency_key": _expiry_key(member_id, lots),
+                "request_hash": request_hash(
+                    kind="expire", member=member.id, lots=sorted(lot.id for lot in lots)
+                ),
+                "points": -points,
+                "description": description,
+                "reason_code": None,
+                "order_id": None,
+                "reward_code_id": None,
+                "actor_label": SYSTEM_LABEL,
+                "details": {},
+                "created_at": now,
+            }
+        )
+        postings += [
+            {
+                "entry_id": entry_id,
+                "store_id": member.store_id,
+                "member_id": member.id,
+                "account": Account.AVAILABLE.value,
+                "amount": -points,
+            },
+            {
+                "entry_id": entry_id,
+                "store_id": member.store_id,
+                "member_id": None,
+                "account": Account.EXPIRED.value,
+                "amount": points,
+            },
+        ]
+        movements += [
+            {"lot_id": lot.id, "entry_id": entry_id, "points": -lot.remaining, "kind": "expire"}
+            for lot in lots
+        ]
+        member.available_points -= points
+        uow.emit(
+            PointsChanged(
+                store_id=member.store_id,
+                customer_id=member.customer_id,
+                member_id=member.id,
+                entry_id=entry_id,
+                kind="expire",
+                points=-points,
+                available=member.available_points,
+                pending=member.pending_points,
+                description=description,
+            )
+        )
+    bulk_insert(uow, LedgerEntry.__table__, entries)
+    bulk_insert(uow, LedgerPosting.__table__, postings)
+    bulk_insert(uow, LotMovement.__table__, movements)
+    lot_ids = sorted(lot.id for lots in by_member.values() for lot in lots)
+    for start in range(0, len(lot_ids), 500):
+        uow.session.execute(
+            update(PointLot)
+            .where(PointLot.id.in_(lot_ids[start : start + 500]))
+            .values(remaining=0, status="expired")
+            .execution_options(synchronize_session=False)
+        )
+    for lots in by_member.values():  # the loaded objects say what the rows now say
+        for lot in lots:
+            lot.remaining, lot.status = 0, "expired"
+    uow.session.flush()
 
 
 def expire_inactive_members(uow: UnitOfWork) -> int:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -51,3 +52,34 @@ def inactivity_deadline(
     if policy != ExpiryPolicy.INACTIVITY or last_activity_at is None:
         return None
     return add_months(last_activity_at.astimezone(UTC), months)
+
+
+def inactivity_lapsed_until(activity: Iterable[datetime], months: int, now: datetime) -> datetime | None:
+    """Under the inactivity policy, given every moment a member was active (earned or spent): the latest
+    of them after which they stayed inactive for ``months``, so that everything earned up to it had
+    expired by ``now``; None when no such gap happened (all they earned is still alive)."""
+    moments = sorted(moment.astimezone(UTC) for moment in activity if moment <= now)
+    lapsed: datetime | None = None
+    for current, following in zip(moments, [*moments[1:], now.astimezone(UTC)], strict=True):
+        if add_months(current, months) <= following:
+            lapsed = current
+    return lapsed
+
+
+def dead_on_arrival(
+    policy: ExpiryPolicy,
+    amount: int,
+    earned_at: datetime,
+    timezone: str,
+    now: datetime,
+    *,
+    lapsed_until: datetime | None = None,
+) -> bool:
+    """Whether points earned at ``earned_at`` but credited only ``now`` (history imported late, an order
+    reported years after it was paid) would already have expired: such points must never become
+    spendable, so they are not credited at all. ``lapsed_until`` is ``inactivity_lapsed_until`` of the
+    member, for the inactivity policy."""
+    if policy == ExpiryPolicy.INACTIVITY:
+        return lapsed_until is not None and earned_at <= lapsed_until
+    expires_at = lot_expiry(policy, amount, earned_at, timezone)
+    return expires_at is not None and expires_at <= now

@@ -7,7 +7,7 @@ start at revision 0 (as first received) with no ``lines_as_of``: the next full s
 is taken as newer.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-06 16:08:27.343171
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import loyaldesk.kernel.orm
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

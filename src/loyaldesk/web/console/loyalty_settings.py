@@ -29,6 +29,7 @@ from loyaldesk.web.console.loyalty_forms import (
     FormReader,
     amount_text,
     errors_by_field,
+    local_input,
     money_step,
     page_context,
     problems_of,
@@ -47,7 +48,7 @@ class Setting:
 
     name: str
     label: str
-    kind: str  # check | int | money | select | text | url (optional) | color
+    kind: str  # check | int | money | select | text | url (optional) | color | datetime
     help: str = ""
     options: tuple[tuple[str, str], ...] = ()
     attrs: str = ""
@@ -68,6 +69,15 @@ SETTINGS_GROUPS: tuple[tuple[str, str, tuple[Setting, ...]], ...] = (
                 "Enrol customers automatically",
                 "check",
                 "Every new customer becomes a member; otherwise they join when the store enrols them.",
+            ),
+            Setting(
+                "starts_at",
+                "The program starts",
+                "datetime",
+                "In the store's time zone. Orders placed before it earn no points and customers first "
+                "seen before it are not enrolled automatically, so imported history does not pay out "
+                "(import with --award-points to award it). Points already earned stay when it changes.",
+                attrs="required",
             ),
         ),
     ),
@@ -298,12 +308,14 @@ RATE_ROWS = 4
 ROUNDING = (("down", "round down"), ("nearest", "round to nearest"), ("up", "round up"))
 
 
-def _settings_form(program: LoyaltyProgram, currency: str) -> dict[str, Any]:
+def _settings_form(program: LoyaltyProgram, currency: str, timezone: str) -> dict[str, Any]:
     form: dict[str, Any] = {}
     for name, setting in SETTINGS.items():
         value = getattr(program, name)
         if setting.kind == "money":
             form[name] = amount_text(value, currency)
+        elif setting.kind == "datetime":
+            form[name] = local_input(value, timezone)
         elif setting.kind == "check":
             form[name] = bool(value)
         else:
@@ -329,7 +341,7 @@ def _settings_page(
     with runtime.database.read() as session:
         program = program_or_defaults(session, console, runtime.clock.now())
     currency = console.store.currency
-    form = form if form is not None else _settings_form(program, currency)
+    form = form if form is not None else _settings_form(program, currency, console.store.timezone)
     rows = max(RATE_ROWS, len(program.earn_rates or []) + 1)
     return render(
         request,
@@ -375,6 +387,10 @@ def _read_settings(form: FormData, console: Console) -> tuple[dict[str, Any], Pr
             data[name] = reader.money(name)
         elif setting.kind == "url":
             data[name] = reader.optional(name)
+        elif setting.kind == "datetime":
+            data[name] = reader.moment(name)
+            if data[name] is None and not any(problem.field == name for problem in reader.problems):
+                reader.problems.append(FieldProblem(name, "give a date and time"))
         else:
             data[name] = reader.text(name)
     rates: list[dict[str, Any]] = []
@@ -411,6 +427,8 @@ def _read_settings(form: FormData, console: Console) -> tuple[dict[str, Any], Pr
             if parts[0] == "earn_rates" and len(parts) > 1 and parts[1].isdigit():
                 parts[1] = str(row_of.get(int(parts[1]), parts[1]))
             field = ".".join(parts)
+            if any(problem.field == field for problem in reader.problems):
+                continue  # said already, in the form's own words
             reason = (
                 PATTERN_HINTS.get(field, problem.reason) if "pattern" in problem.reason else problem.reason
             )

@@ -50,6 +50,8 @@ class Console:
     access: StoreAccess
     stores: list[StoreAccess]
     ip: str | None
+    # Events of this store the background has yet to handle, when that many that people should know.
+    catching_up: int | None = None
 
     @property
     def store(self):  # type: ignore[no-untyped-def]
@@ -89,7 +91,13 @@ def console_for(
     with runtime.database.read() as session:
         access = store_queries.access_store(session, login.account.id, store_slug)
         stores = store_queries.memberships_of(session, login.account.id)
-    return Console(login=login, access=access, stores=stores, ip=client_ip(request))
+    return Console(
+        login=login,
+        access=access,
+        stores=stores,
+        ip=client_ip(request),
+        catching_up=runtime.backlog.catching_up(access.store.id),
+    )
 
 
 ConsoleDep = Annotated[Console, Depends(console_for)]
