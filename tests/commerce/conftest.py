@@ -50,5 +50,11 @@ class ShopifyStore(Shop):
 def shopify(client: TestClient, store: StoreHandle, db: Database, clock: FakeClock) -> ShopifyStore:
     db.write(store_actions.set_shopify_webhook_secret, store.actor, store.id, SHOPIFY_SECRET)
     shop = ShopifyStore(client, store, db, clock)
-    shop.settings(pending_days=0, unlock_after_status="fulfilled", earn_on_status="paid")
+    # The payloads place orders on dates of their own, some before the test store was created.
+    shop.settings(
+        pending_days=0,
+        unlock_after_status="fulfilled",
+        earn_on_status="paid",
+        starts_at="2020-01-01T00:00:00+00:00",
+    )
     return shop

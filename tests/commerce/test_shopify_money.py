@@ -214,6 +214,8 @@ def test_both_earning_lanes_earn_the_same_on_a_discounted_order(
     def earned(slug: str) -> list[tuple[Any, ...]]:
         store = make_store(db, slug)
         db.write(store_actions.set_shopify_webhook_secret, store.actor, store.id, SHOPIFY_SECRET)
+        started = {"starts_at": "2020-01-01T00:00:00+00:00"}  # the order is older than the test store
+        assert client.patch("/api/v1/loyalty/program", headers=store.auth, json=started).status_code == 200
         order, _, _ = spring_order("2024-10")
         raw, headers = envelope("orders/create", order.payload(), secret=SHOPIFY_SECRET)
         assert client.post(f"/webhooks/shopify/{slug}", content=raw, headers=headers).status_code == 200
