@@ -26,6 +26,7 @@ from starlette.websockets import WebSocketDisconnected
 
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.errors import DomainError
+from loyaldesk.kernel.json_limits import JsonRefused, loads_limited
 from loyaldesk.realtime.channels import conversation_channel, is_console_event
 from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id
 from loyaldesk.runtime import Runtime, store_events_channel
@@ -38,6 +39,8 @@ from loyaldesk.support.models import Conversation
 router = APIRouter()
 
 RESUME_WAIT_SECONDS = 1.0
+MAX_FRAME_BYTES = 64 * 1024
+MAX_FRAME_DEPTH = 8
 
 
 def same_origin(websocket: WebSocket) -> bool:
@@ -127,8 +130,8 @@ class ConsoleSession:
         except TimeoutError:
             return None
         try:
-            frame = json.loads(raw)
-        except ValueError:
+            frame = loads_limited(raw, max_bytes=MAX_FRAME_BYTES, max_depth=MAX_FRAME_DEPTH)
+        except JsonRefused:
             return None
         if isinstance(frame, dict) and frame.get("type") == "resume":
             last = frame.get("last_event_id")
@@ -160,8 +163,9 @@ class ConsoleSession:
         while True:
             raw = await self.websocket.receive_text()
             try:
-                frame = json.loads(raw)
-            except ValueError:
+                frame = loads_limited(raw, max_bytes=MAX_FRAME_BYTES, max_depth=MAX_FRAME_DEPTH)
+            except JsonRefused as refused:
+                await self.stream.send({"type": "error", "code": "bad_frame", "message": str(refused)})
                 continue
             if not isinstance(frame, dict):
                 continue

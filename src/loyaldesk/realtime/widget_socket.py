@@ -31,6 +31,7 @@ from starlette.websockets import WebSocketDisconnected
 from loyaldesk.customers import Customer, CustomerProfile, upsert_customer
 from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.errors import Conflict, DomainError, NotFound
+from loyaldesk.kernel.json_limits import JsonRefused, loads_limited
 from loyaldesk.realtime.channels import conversation_channel, is_public
 from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id
 from loyaldesk.runtime import Runtime, store_events_channel
@@ -46,6 +47,8 @@ HELLO_TIMEOUT_SECONDS = 10.0
 # Messages of one widget waiting to be stored; more at once is refused with an error naming the message.
 MAX_PENDING_MESSAGES = 50
 MAX_FRAME_BYTES = 64 * 1024
+# No frame of the protocol nests deeper than 2; deeper ones are refused before anything walks them.
+MAX_FRAME_DEPTH = 8
 
 
 class WidgetRefused(Exception):
@@ -159,7 +162,10 @@ async def widget_socket(websocket: WebSocket, store_slug: str) -> None:
     await websocket.accept()
     try:
         raw = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_SECONDS)
-        hello = json.loads(raw) if len(raw) <= MAX_FRAME_BYTES else None
+        try:
+            hello = loads_limited(raw, max_bytes=MAX_FRAME_BYTES, max_depth=MAX_FRAME_DEPTH)
+        except JsonRefused as refused:
+            raise WidgetRefused(4400, f"say hello first: {refused}") from None
         if not isinstance(hello, dict) or hello.get("type") != "hello":
             raise WidgetRefused(4400, "say hello first")
         session_info = await anyio.to_thread.run_sync(
@@ -281,15 +287,16 @@ class WidgetSession:
     async def _receive_loop(self) -> None:
         while True:
             raw = await self.websocket.receive_text()
-            if len(raw) > MAX_FRAME_BYTES:
-                await self.stream.send({"type": "error", "message": "frame too large"})
-                continue
             try:
-                frame = json.loads(raw)
-            except ValueError:
-                await self.stream.send({"type": "error", "message": "frames are JSON objects"})
+                frame = loads_limited(raw, max_bytes=MAX_FRAME_BYTES, max_depth=MAX_FRAME_DEPTH)
+            except JsonRefused as refused:
+                # The frame is dropped and the socket stays: one bad frame is no reason to lose the chat.
+                await self.stream.send({"type": "error", "code": "bad_frame", "message": str(refused)})
                 continue
             if not isinstance(frame, dict):
+                await self.stream.send(
+                    {"type": "error", "code": "bad_frame", "message": "frames are JSON objects"}
+                )
                 continue
             kind = frame.get("type")
             try:
