@@ -29,6 +29,7 @@ from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.kernel.jobs import jobs
+from loyaldesk.kernel.keys import REPLY_ADDRESS, purpose_key
 from loyaldesk.settings import Settings, get_settings
 from loyaldesk.stores.models import Store
 from loyaldesk.support.csat import csat_link_token
@@ -148,7 +149,7 @@ def _queue(
         .limit(1)
     )
     headers = compose_reply_headers(
-        secret=store.identity_secret,
+        secret=purpose_key(store.identity_secret, REPLY_ADDRESS),
         conversation_id=conversation.id,
         message_id_domain=settings.mail_domain,
         reply_address=sender,
