@@ -15,14 +15,19 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from loyaldesk.channels.email.threading import make_conversation_token, verify_conversation_token
+from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.keys import RATING_LINK, REPLY_ADDRESS, purpose_key
 from loyaldesk.stores import store_by_id
 from loyaldesk.stores.credentials import shopper_signature
 from loyaldesk.support.csat import csat_link_token
 from tests.factories import StoreHandle, table_counts
-from tests.loyalty.conftest import shop  # noqa: F401  (the fixture)
 from tests.loyalty.shop import Shop
+
+
+@pytest.fixture
+def shop(client: TestClient, store: StoreHandle, db: Database, clock: FakeClock) -> Shop:
+    return Shop(client, store, db, clock)
 
 
 def identity_secret(db: Database, store: StoreHandle) -> str:
@@ -39,7 +44,9 @@ def offline_conversation(client: TestClient, slug: str) -> int:
     return int(response.json()["conversation_id"])
 
 
-def test_no_shopper_signature_opens_a_rating_link(client: TestClient, db: Database, store: StoreHandle) -> None:
+def test_no_shopper_signature_opens_a_rating_link(
+    client: TestClient, db: Database, store: StoreHandle
+) -> None:
     conversation_id = offline_conversation(client, store.slug)
     secret = identity_secret(db, store)
     # What a store hands a shopper whose id it signs: before, the id "csat:<n>" was the rating link of n.
@@ -60,7 +67,8 @@ def test_reply_address_tokens_are_keyed_apart_from_the_secret(db: Database, stor
     assert len(keys) == 3
     # The derived keys are not HMACs keyed with the secret, which is all a store ever computes.
     for purpose in (REPLY_ADDRESS, RATING_LINK):
-        assert hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest() != purpose_key(secret, purpose)
+        plain = hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
+        assert plain != purpose_key(secret, purpose)
 
 
 def test_a_plain_signature_is_not_an_expiring_one(shop: Shop) -> None:
@@ -77,9 +85,10 @@ def test_a_plain_signature_is_not_an_expiring_one(shop: Shop) -> None:
     refused = shop.client.get(f"/member-api/v1/{shop.store.slug}/me", headers=borrowed)
     assert refused.status_code == 401, refused.text
     expiring = shop.shopper("alice", expires=later)
-    assert expiring["X-Customer-Signature"] == hmac.new(
-        secret.encode(), f"alice\0{later}".encode(), hashlib.sha256
-    ).hexdigest()
+    assert (
+        expiring["X-Customer-Signature"]
+        == hmac.new(secret.encode(), f"alice\0{later}".encode(), hashlib.sha256).hexdigest()
+    )
     assert shop.client.get(f"/member-api/v1/{shop.store.slug}/me", headers=expiring).status_code == 200
     plain = shop.shopper("alice")  # the plain format is unchanged: HMAC(secret, id)
     assert plain["X-Customer-Signature"] == hmac.new(secret.encode(), b"alice", hashlib.sha256).hexdigest()
@@ -93,11 +102,8 @@ def test_an_id_with_a_control_character_identifies_nobody(
     before = table_counts(db, "customers", "support_contacts")
     customer_id = "alice\x002000000000"
     with client.websocket_connect(f"/ws/widget/{store.slug}") as widget:
-        widget.send_text(
-            json.dumps(
-                {"type": "hello", "customer_id": customer_id, "signature": shopper_signature(secret, customer_id)}
-            )
-        )
+        signature = shopper_signature(secret, customer_id)
+        widget.send_text(json.dumps({"type": "hello", "customer_id": customer_id, "signature": signature}))
         refused = json.loads(widget.receive_text())
         assert refused["type"] == "error" and refused["code"] == 4401
         with pytest.raises(WebSocketDisconnect):

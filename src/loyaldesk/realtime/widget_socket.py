@@ -185,6 +185,11 @@ async def widget_socket(websocket: WebSocket, store_slug: str) -> None:
     await WidgetSession(websocket, runtime, session_info, hello).run()
 
 
+def _row_id(value: Any) -> bool:
+    """Whether ``value`` can be a row id (a frame's number beyond the database's range is no id)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**62
+
+
 def _error_frame(kind: Any, frame: dict[str, Any], error: DomainError) -> dict[str, Any]:
     return {
         "type": "error",
@@ -365,7 +370,7 @@ class WidgetSession:
         """``watch`` {conversation_id}: a conversation started outside this socket (a file sent over
         HTTP); it must be this contact's."""
         conversation_id = frame.get("conversation_id")
-        if not isinstance(conversation_id, int):
+        if not _row_id(conversation_id):
             raise NotFound("no such conversation")
 
         def owned() -> bool:
@@ -396,7 +401,7 @@ class WidgetSession:
     async def _read(self, frame: dict[str, Any]) -> None:
         conversation_id = self._conversation_id(frame)
         message_id = frame.get("message_id")
-        if conversation_id is None or not isinstance(message_id, int):
+        if conversation_id is None or not _row_id(message_id):
             return
         await self.runtime.database.write_async(
             actions.mark_read,

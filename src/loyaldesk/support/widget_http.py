@@ -23,6 +23,8 @@ from loyaldesk.web.file_download import download_response, read_uploads
 router = APIRouter()
 
 StoreSlug = Annotated[str, Path(min_length=1, max_length=64)]
+# Ids in paths: out of the database's range is refused here, not by the database.
+RowId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 class OfflineMessageIn(BaseModel):
@@ -83,7 +85,7 @@ async def message_with_files(
     client_message_id: Annotated[str, Form(max_length=64)],
     files: Annotated[list[UploadFile], File()],
     body: Annotated[str, Form(max_length=20_000)] = "",
-    conversation_id: Annotated[int | None, Form()] = None,
+    conversation_id: Annotated[int | None, Form(ge=1, le=2**62)] = None,
 ) -> JSONResponse:
     """Answered like the WebSocket's ``ack``; the message itself arrives as an event on the socket (send
     ``watch`` for a new ``conversation_id``)."""
@@ -112,7 +114,7 @@ async def message_with_files(
 def download_for_customer(
     runtime: RuntimeDep,
     store_slug: StoreSlug,
-    attachment_id: int,
+    attachment_id: RowId,
     ticket: Annotated[str, Query(max_length=512)],
 ) -> Response:
     """A file in one of the ticket holder's conversations, as a download."""
@@ -139,7 +141,7 @@ def _rating_context(runtime: Any, store_slug: str, conversation_id: int, token: 
     "/csat/{store_slug}/{conversation_id}/{token}", response_class=HTMLResponse, include_in_schema=False
 )
 def rating_page(
-    request: Request, runtime: RuntimeDep, store_slug: StoreSlug, conversation_id: int, token: str
+    request: Request, runtime: RuntimeDep, store_slug: StoreSlug, conversation_id: RowId, token: str
 ) -> Response:
     """The rating form a customer reaches from a link (channels that are not live)."""
     context = _rating_context(runtime, store_slug, conversation_id, token)
@@ -153,7 +155,7 @@ async def rate_by_link(
     request: Request,
     runtime: RuntimeDep,
     store_slug: StoreSlug,
-    conversation_id: int,
+    conversation_id: RowId,
     token: str,
     rating: Annotated[int, Form()],
     comment: Annotated[str, Form(max_length=2000)] = "",
