@@ -19,6 +19,7 @@ from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.kernel.jobs import BackgroundRunner, jobs
+from loyaldesk.kernel.rate_limits import RateLimits
 from loyaldesk.kernel.write_queue import WriteQueue
 from loyaldesk.realtime.channels import public_channels_for
 from loyaldesk.settings import Settings
@@ -57,6 +58,7 @@ class Runtime:
             per_ip=settings.login_attempts_per_ip,
             redis_url=settings.redis_url,
         )
+        self.rate_limits = RateLimits(settings.rate_limit_rates(), redis_url=settings.redis_url)
         self._started = False
         self._secret_key: str | None = None
         ttl = timedelta(hours=settings.idempotency_key_ttl_hours)

@@ -29,8 +29,9 @@ from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnected
 
 from loyaldesk.customers import Customer, CustomerProfile, upsert_customer
+from loyaldesk.kernel import rate_limits
 from loyaldesk.kernel.actors import system_for
-from loyaldesk.kernel.errors import Conflict, DomainError, NotFound
+from loyaldesk.kernel.errors import Conflict, DomainError, NotFound, RateLimited
 from loyaldesk.kernel.json_limits import JsonRefused, loads_limited
 from loyaldesk.realtime.channels import conversation_channel, is_public
 from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id
@@ -81,8 +82,11 @@ def _history(runtime: Runtime, store_id: int, contact_id: int) -> dict[str, Any]
         }
 
 
-def _identify(runtime: Runtime, store_slug: str, hello: dict[str, Any], origin: str | None) -> dict[str, Any]:
-    """Check the hello frame and find or create the contact; returns what the session needs."""
+def _identify(
+    runtime: Runtime, store_slug: str, hello: dict[str, Any], origin: str | None, ip: str | None
+) -> dict[str, Any]:
+    """Check the hello frame and find or create the contact; returns what the session needs. A new
+    anonymous visitor counts against the new contacts allowed from ``ip``."""
     with runtime.database.read() as session:
         try:
             store = store_by_slug(session, store_slug)
@@ -128,6 +132,11 @@ def _identify(runtime: Runtime, store_slug: str, hello: dict[str, Any], origin: 
             and known.last_seen_at is not None
             and (runtime.clock.now() - known.last_seen_at < contacts.SEEN_EVERY)
         )
+    if known is None and customer_id is None:
+        try:
+            runtime.rate_limits.hit(rate_limits.NEW_CONTACTS_PER_ADDRESS, ip or "unknown")
+        except RateLimited as refused:
+            raise WidgetRefused(4429, refused.message) from None
     if known is not None and seen_lately:  # a page load of a returning visitor: nothing to write
         contact = contacts.WidgetContact(known.id, customer_id, None)
     else:
@@ -169,7 +178,7 @@ async def widget_socket(websocket: WebSocket, store_slug: str) -> None:
         if not isinstance(hello, dict) or hello.get("type") != "hello":
             raise WidgetRefused(4400, "say hello first")
         session_info = await anyio.to_thread.run_sync(
-            _identify, runtime, store_slug, hello, websocket.headers.get("origin")
+            _identify, runtime, store_slug, hello, websocket.headers.get("origin"), _address(websocket)
         )
     except (TimeoutError, ValueError):
         await websocket.close(4400, "say hello first")
@@ -190,14 +199,21 @@ def _row_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**62
 
 
+def _address(websocket: WebSocket) -> str | None:
+    return websocket.client.host if websocket.client else None
+
+
 def _error_frame(kind: Any, frame: dict[str, Any], error: DomainError) -> dict[str, Any]:
-    return {
+    answer = {
         "type": "error",
         "for": kind,
         "client_message_id": frame.get("client_message_id"),
         "message": str(error),
         "fields": [{"field": p.field, "reason": p.reason} for p in getattr(error, "problems", [])],
     }
+    if isinstance(error, RateLimited):
+        answer |= {"code": error.code, "retry_after": error.retry_after_seconds}
+    return answer
 
 
 class WidgetSession:
@@ -207,6 +223,7 @@ class WidgetSession:
         self.store_id: int = info["store_id"]
         self.contact_id: int = info["contact_id"]
         self.info = info
+        self.address = _address(websocket)
         self.conversation_ids: set[int] = set(info["conversation_ids"])
         self.stream = EventStream(websocket, runtime.broker, self._accept)
         last = hello.get("last_event_id")
@@ -306,6 +323,12 @@ class WidgetSession:
             kind = frame.get("type")
             try:
                 if kind == "message":
+                    # Counted before it is queued: a message over a limit is never stored.
+                    self.runtime.rate_limits.hit_all(
+                        (rate_limits.WIDGET_MESSAGES_PER_CONTACT, self.contact_id),
+                        (rate_limits.WIDGET_MESSAGES_PER_ADDRESS, self.address),
+                        (rate_limits.WIDGET_MESSAGES_PER_STORE, self.store_id),
+                    )
                     if not self._queue_message(frame):
                         raise Conflict("too many messages at once; wait for the acks and send again")
                 elif kind == "typing":

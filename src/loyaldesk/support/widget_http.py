@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from loyaldesk.kernel import rate_limits
 from loyaldesk.kernel.errors import NotFound
 from loyaldesk.stores import store_by_slug
 from loyaldesk.support import actions, contacts, csat, queries
@@ -17,7 +18,7 @@ from loyaldesk.support.attachments import attachment_for_contact
 from loyaldesk.support.models import Conversation, CsatResponse
 from loyaldesk.support.widget_ticket import contact_of_ticket
 from loyaldesk.web.console.rendering import render
-from loyaldesk.web.deps import RuntimeDep
+from loyaldesk.web.deps import RuntimeDep, client_ip
 from loyaldesk.web.file_download import download_response, read_uploads
 
 router = APIRouter()
@@ -41,13 +42,23 @@ class OfflineMessageIn(BaseModel):
     status_code=201,
 )
 async def offline_message(
-    runtime: RuntimeDep, store_slug: StoreSlug, message: OfflineMessageIn
+    request: Request, runtime: RuntimeDep, store_slug: StoreSlug, message: OfflineMessageIn
 ) -> JSONResponse:
-    def store_id() -> int:
-        with runtime.database.read() as session:
-            return store_by_slug(session, store_slug).id
+    """Rate limited per address (``offline_messages_per_address``, and ``new_contacts_per_address`` for
+    a visitor not seen before): over a limit, 429 and nothing is stored."""
+    address = client_ip(request) or "unknown"
 
-    sid = await anyio.to_thread.run_sync(store_id)
+    def store_and_visitor() -> tuple[int, bool]:
+        with runtime.database.read() as session:
+            sid = store_by_slug(session, store_slug).id
+            known = contacts.find_contact(session, sid, customer_id=None, visitor_token=message.visitor_token)
+            return sid, known is not None
+
+    sid, known = await anyio.to_thread.run_sync(store_and_visitor)
+    runtime.rate_limits.hit_all(
+        (rate_limits.OFFLINE_MESSAGES_PER_ADDRESS, address),
+        (rate_limits.NEW_CONTACTS_PER_ADDRESS, None if known else address),
+    )
     contact = await runtime.database.write_async(
         contacts.identify_contact, sid, customer_id=None, visitor_token=message.visitor_token
     )
@@ -79,6 +90,7 @@ def _ticket_holder(runtime: Any, store_slug: str, ticket: str | None) -> tuple[i
     status_code=201,
 )
 async def message_with_files(
+    request: Request,
     runtime: RuntimeDep,
     store_slug: StoreSlug,
     ticket: Annotated[str, Form(max_length=512)],
@@ -89,7 +101,12 @@ async def message_with_files(
 ) -> JSONResponse:
     """Answered like the WebSocket's ``ack``; the message itself arrives as an event on the socket (send
     ``watch`` for a new ``conversation_id``)."""
-    _, contact_id = await anyio.to_thread.run_sync(_ticket_holder, runtime, store_slug, ticket)
+    store_id, contact_id = await anyio.to_thread.run_sync(_ticket_holder, runtime, store_slug, ticket)
+    runtime.rate_limits.hit_all(
+        (rate_limits.WIDGET_MESSAGES_PER_CONTACT, contact_id),
+        (rate_limits.WIDGET_MESSAGES_PER_ADDRESS, client_ip(request)),
+        (rate_limits.WIDGET_MESSAGES_PER_STORE, store_id),
+    )
     uploads = await read_uploads(files)
     message = await runtime.database.write_async(
         actions.post_customer_message,
