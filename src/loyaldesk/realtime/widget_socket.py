@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any
+from typing import Any, TypeGuard
 
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -194,7 +194,7 @@ async def widget_socket(websocket: WebSocket, store_slug: str) -> None:
     await WidgetSession(websocket, runtime, session_info, hello).run()
 
 
-def _row_id(value: Any) -> bool:
+def _row_id(value: Any) -> TypeGuard[int]:
     """Whether ``value`` can be a row id (a frame's number beyond the database's range is no id)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**62
 

@@ -5,7 +5,7 @@ moves from each channel to the install; idempotency keys without a "running" loc
   have tiers whose names differ only by case (or surrounding space) keep the name of the lowest-ranked
   one; each other gets `` (2)``, `` (3)``... appended (cut to fit 60 characters), in rank order, so
   that no tier is lost and members keep their tier.
-* ``api_channels.allow_private_network`` is dropped: whether callbacks (and IMAP polling) may reach
+* ``support_api_channels.allow_private_network`` is dropped: whether callbacks (and IMAP polling) may reach
   private, loopback or link-local addresses is now the install's setting
   ``LOYALDESK_ALLOW_PRIVATE_NETWORK``, not a store admin's choice.
 * ``idempotency_keys.locked_until`` is dropped: a request's claim on its key now lives in the request's
@@ -75,9 +75,15 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(
             batch_op.f("uq_loyalty_tiers_store_id_name_key"), ["store_id", "name_key"]
         )
+    with op.batch_alter_table("support_api_channels", schema=None) as batch_op:
+        batch_op.drop_column("allow_private_network")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("support_api_channels", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("allow_private_network", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     with op.batch_alter_table("loyalty_tiers", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_loyalty_tiers_store_id_name_key"), type_="unique")
         batch_op.drop_column("name_key")
