@@ -23,6 +23,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import loyaldesk.kernel.orm
+
 revision: str = "0010"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
@@ -77,9 +79,22 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("support_api_channels", schema=None) as batch_op:
         batch_op.drop_column("allow_private_network")
+    op.execute(sa.text("DELETE FROM idempotency_keys WHERE state <> 'done'"))
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_column("locked_until")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        # Every row is a finished request: its lock has long run out.
+        batch_op.add_column(
+            sa.Column(
+                "locked_until",
+                loyaldesk.kernel.orm.UTCDateTime(timezone=True),
+                nullable=False,
+                server_default=sa.text("CURRENT_TIMESTAMP"),
+            )
+        )
     with op.batch_alter_table("support_api_channels", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("allow_private_network", sa.Boolean(), nullable=False, server_default=sa.false())
