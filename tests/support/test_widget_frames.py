@@ -37,6 +37,9 @@ def test_a_deeply_nested_frame_gets_an_error_and_the_chat_goes_on(
             widget.send_text(frame)
             error = receive_until(widget, lambda f: f.get("type") == "error")
             assert error["code"] == "bad_frame" and error["message"], frame[:40]
+        widget.send_bytes(b"\x00\x01 binary")  # Starlette's receive_text would raise KeyError on it
+        error = receive_until(widget, lambda f: f.get("type") == "error")
+        assert error == {"type": "error", "code": "bad_frame", "message": "frames are JSON text"}
         assert table_counts(db, "support_messages", "support_conversations") == before
         widget.send_text(json.dumps({"type": "ping"}))
         assert receive_until(widget, lambda f: f.get("type") == "pong") == {"type": "pong"}

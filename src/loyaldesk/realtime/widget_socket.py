@@ -34,7 +34,7 @@ from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.errors import Conflict, DomainError, NotFound, RateLimited
 from loyaldesk.kernel.json_limits import JsonRefused, loads_limited
 from loyaldesk.realtime.channels import conversation_channel, is_public
-from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id
+from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id, receive_text_frame
 from loyaldesk.runtime import Runtime, store_events_channel
 from loyaldesk.stores import store_by_slug
 from loyaldesk.stores.credentials import shopper_signature_matches
@@ -50,6 +50,7 @@ MAX_PENDING_MESSAGES = 50
 MAX_FRAME_BYTES = 64 * 1024
 # No frame of the protocol nests deeper than 2; deeper ones are refused before anything walks them.
 MAX_FRAME_DEPTH = 8
+BINARY_FRAME_ERROR = {"type": "error", "code": "bad_frame", "message": "frames are JSON text"}
 
 
 class WidgetRefused(Exception):
@@ -170,9 +171,9 @@ async def widget_socket(websocket: WebSocket, store_slug: str) -> None:
     runtime: Runtime = websocket.app.state.runtime
     await websocket.accept()
     try:
-        raw = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_SECONDS)
+        raw = await asyncio.wait_for(receive_text_frame(websocket), HELLO_TIMEOUT_SECONDS)
         try:
-            hello = loads_limited(raw, max_bytes=MAX_FRAME_BYTES, max_depth=MAX_FRAME_DEPTH)
+            hello = loads_limited(raw or "", max_bytes=MAX_FRAME_BYTES, max_depth=MAX_FRAME_DEPTH)
         except JsonRefused as refused:
             raise WidgetRefused(4400, f"say hello first: {refused}") from None
         if not isinstance(hello, dict) or hello.get("type") != "hello":
@@ -308,7 +309,12 @@ class WidgetSession:
 
     async def _receive_loop(self) -> None:
         while True:
-            raw = await self.websocket.receive_text()
+            raw = await receive_text_frame(self.websocket)
+            if raw is None:
+                await self.stream.send(
+                    {"type": "error", "code": "bad_frame", "message": "frames are JSON text"}
+                )
+                continue
             try:
                 frame = loads_limited(raw, max_bytes=MAX_FRAME_BYTES, max_depth=MAX_FRAME_DEPTH)
             except JsonRefused as refused:
