@@ -5,6 +5,8 @@ nobody whether some other store has that conversation."""
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,6 +29,18 @@ SUPPORT_TABLES = (
     "domain_events",
     "audit_log",
 )
+
+
+@pytest.fixture(autouse=True)
+def server_work_done(db: Database) -> Iterator[None]:
+    """After the test, wait until the server has given back every database connection: a socket's
+    handler may still be reading (replaying a new conversation's events after its ack) when the client
+    has already left, and the database is closed next."""
+    yield
+    deadline = time.monotonic() + 10
+    engines = {db.engine, db.read_engine}
+    while any(engine.pool.checkedout() for engine in engines) and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.01)
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ The chat stays open afterwards and nothing is stored; a bad hello is refused wit
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +19,18 @@ from tests.support.desk import console_socket, hello, receive_until, send_messag
 
 DEEP = "[" * 10_000 + "]" * 10_000
 DEEP_OBJECT = '{"a":' * 10_000 + "1" + "}" * 10_000
+
+
+@pytest.fixture(autouse=True)
+def server_work_done(db: Database) -> Iterator[None]:
+    """After the test, wait until the server has given back every database connection: a socket's
+    handler may still be reading (replaying a new conversation's events after its ack) when the client
+    has already left, and the database is closed next."""
+    yield
+    deadline = time.monotonic() + 10
+    engines = {db.engine, db.read_engine}
+    while any(engine.pool.checkedout() for engine in engines) and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.01)
 
 
 def test_a_deeply_nested_frame_gets_an_error_and_the_chat_goes_on(

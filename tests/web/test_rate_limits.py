@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -44,6 +45,18 @@ def limited(settings: Settings, db: Database) -> Iterator[Callable[..., TestClie
     yield open_client
     for client in opened:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture(autouse=True)
+def server_work_done(db: Database) -> Iterator[None]:
+    """After the test, wait until the server has given back every database connection: a socket's
+    handler may still be reading (replaying a new conversation's events after its ack) when the client
+    has already left, and the database is closed next."""
+    yield
+    deadline = time.monotonic() + 10
+    engines = {db.engine, db.read_engine}
+    while any(engine.pool.checkedout() for engine in engines) and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.01)
 
 
 def refused_frame(answer: dict[str, Any]) -> None:
