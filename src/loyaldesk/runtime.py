@@ -20,6 +20,8 @@ from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.kernel.jobs import BackgroundRunner, jobs
+from loyaldesk.kernel.outbound import OutboundPolicy
+from loyaldesk.kernel.rate_limits import RateLimits
 from loyaldesk.kernel.write_queue import WriteQueue
 from loyaldesk.realtime.channels import public_channels_for
 from loyaldesk.settings import Settings
@@ -82,6 +84,9 @@ class Runtime:
         )
         self.account_mail = AccountMailSettings.from_settings(settings)
         self._account_tokens: AccountTokens | None = None
+        self.rate_limits = RateLimits(settings.rate_limit_rates(), redis_url=settings.redis_url)
+        # Where callbacks and mailboxes may be reached (the install's choice, not a store's).
+        self.outbound = OutboundPolicy(allow_private_network=settings.allow_private_network)
         self._started = False
         self._secret_key: str | None = None
         ttl = timedelta(hours=settings.idempotency_key_ttl_hours)

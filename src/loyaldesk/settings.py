@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from loyaldesk.kernel import rate_limits
+
 DEFAULT_DATA_DIR = Path("var")
 
 
@@ -119,6 +121,38 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(default=True, description="Upgrade to TLS with STARTTLS (port 587).")
     idempotency_key_ttl_hours: int = Field(default=24, ge=1)
     max_batch_orders: int = Field(default=1000, ge=1, le=10000)
+    allow_private_network: bool = Field(
+        default=False,
+        description="Let API channel callbacks and IMAP polling reach private, loopback, link-local and "
+        "other non-public addresses (an install whose apps or mail server live beside it).",
+    )
+    imap_allow_plain_login: bool = Field(
+        default=False,
+        description="Let IMAP polling log in without TLS when the server offers neither IMAPS nor "
+        "STARTTLS (the password then crosses the network in clear).",
+    )
+    # Rate limits, in the ``limits`` notation (30/minute, 600 per 10 minutes); see kernel/rate_limits.py.
+    rate_limit_api_requests_per_key: str = Field(default=rate_limits.API_REQUESTS_PER_KEY.default)
+    rate_limit_widget_messages_per_contact: str = Field(
+        default=rate_limits.WIDGET_MESSAGES_PER_CONTACT.default
+    )
+    rate_limit_widget_messages_per_address: str = Field(
+        default=rate_limits.WIDGET_MESSAGES_PER_ADDRESS.default
+    )
+    rate_limit_widget_messages_per_store: str = Field(default=rate_limits.WIDGET_MESSAGES_PER_STORE.default)
+    rate_limit_new_contacts_per_address: str = Field(default=rate_limits.NEW_CONTACTS_PER_ADDRESS.default)
+    rate_limit_offline_messages_per_address: str = Field(
+        default=rate_limits.OFFLINE_MESSAGES_PER_ADDRESS.default
+    )
+
+    @field_validator(*(f"rate_limit_{spec.name}" for spec in rate_limits.ALL_LIMITS))
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        return rate_limits.check_rate(value)
+
+    def rate_limit_rates(self) -> dict[str, str]:
+        """Each named rate limit's rate, by the limit's name."""
+        return {spec.name: getattr(self, f"rate_limit_{spec.name}") for spec in rate_limits.ALL_LIMITS}
 
     @field_validator("database_url")
     @classmethod

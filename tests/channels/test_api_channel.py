@@ -1,7 +1,7 @@
 """The API channel as a connected app uses it: signed inbound messages (bad signatures and stale
 timestamps refused, retries stored once), the same customer across channels, and agents' replies
-delivered to a real HTTP callback on 127.0.0.1: signed, refused to a private address unless an admin
-allowed it, retried across a restart with nothing lost."""
+delivered to a real HTTP callback on 127.0.0.1: signed, refused to a private address unless the install
+allows private networks, retried across a restart with nothing lost."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
+from loyaldesk.kernel.outbound import OutboundPolicy
 from loyaldesk.support import api_channel
 from loyaldesk.support.models import ApiChannel, Conversation, Message, OutboundCallback
 from tests.factories import StoreHandle, csrf_of, login, make_staff
@@ -66,17 +67,14 @@ def app_server() -> Iterator[tuple[Callbacks, str]]:
         server.server_close()
 
 
-def connect(
-    client: TestClient, db: Database, callback_url: str = "", allow_private: bool = False
-) -> ApiChannel:
+def connect(client: TestClient, db: Database, callback_url: str = "") -> ApiChannel:
     data = {
         "name": "SMS gateway",
         "callback_url": callback_url,
         "csrf_token": csrf_of(client.get(CHANNELS).text),
     }
-    if allow_private:
-        data["allow_private_network"] = "true"
-    assert client.post(CHANNELS, data=data, follow_redirects=False).status_code == 303
+    response = client.post(CHANNELS, data=data, follow_redirects=False)
+    assert response.status_code == 303, response.text
     with db.read() as session:
         return session.scalars(select(ApiChannel).order_by(ApiChannel.id.desc())).first()  # type: ignore[return-value]
 
@@ -190,7 +188,13 @@ def test_replies_reach_the_callback_signed_only_where_allowed_and_survive_a_rest
     database_url: str,
 ):
     callbacks, url = app_server
-    channel = connect(client, db, callback_url=url)  # 127.0.0.1, not allowed yet
+    # The app is on this machine: a host name that resolves to 127.0.0.1 (a literal one would be refused
+    # by the form already), delivered where the install allows private networks.
+    url = url.replace("127.0.0.1", "localhost.shop.test")
+    local = {"localhost.shop.test": ["127.0.0.1"]}
+    public_only = OutboundPolicy(resolver=lambda host, _port: local.get(host, []))
+    private_allowed = OutboundPolicy(allow_private_network=True, resolver=public_only.resolver)
+    channel = connect(client, db, callback_url=url)
     post(client, channel, sms("m-1", "Where is my parcel?"), at=int(clock.now().timestamp()))
     conversation = _conversations(db)[0]
     csrf = console_csrf(client, store.slug)
@@ -200,24 +204,23 @@ def test_replies_reach_the_callback_signed_only_where_allowed_and_survive_a_rest
     agent_reply(client, store.slug, conversation.id, "internal: check carrier", internal=True, csrf=csrf)
     dispatch_until_idle(db)
     with httpx.Client() as http:
-        assert api_channel.send_due(db, http) == 0
+        assert api_channel.send_due(db, http, policy=public_only) == 0
     assert callbacks.received == []  # a private address, refused
     with db.read() as session:
         row = session.scalars(select(OutboundCallback)).one()
-        assert "private, loopback" in (row.last_error or "")
+        assert "resolves to a loopback address" in (row.last_error or "")
 
-    # The admin allows the private network; the app answers 500 once, then the server restarts.
-    channel = _allow(client, db, channel, url)
+    # The install allows private networks; the app answers 500 once, then the server restarts.
     callbacks.statuses = [500]
     clock.advance(timedelta(minutes=2))
     with httpx.Client() as http:
-        assert api_channel.send_due(db, http) == 0
+        assert api_channel.send_due(db, http, policy=private_allowed) == 0
     restarted = Database(database_url, clock=clock)  # a new process: only the database remembers
     try:
         clock.advance(timedelta(minutes=5))
         with httpx.Client() as http:
-            assert api_channel.send_due(restarted, http) == 1
-            assert api_channel.send_due(restarted, http) == 0  # delivered: never again
+            assert api_channel.send_due(restarted, http, policy=private_allowed) == 1
+            assert api_channel.send_due(restarted, http, policy=private_allowed) == 0  # never again
     finally:
         restarted.dispose()
     assert len(callbacks.received) == 2  # the failed attempt and the delivery, with one delivery id
@@ -227,25 +230,6 @@ def test_replies_reach_the_callback_signed_only_where_allowed_and_survive_a_rest
     assert payload["message"]["text"] == "It arrives tomorrow." and payload["thread_id"] == "sms-+4915100000"
     expected = api_channel.signature(channel.secret, headers["x-loyaldesk-timestamp"], body)
     assert headers["x-loyaldesk-signature"] == expected
-
-
-def _allow(client: TestClient, db: Database, channel: ApiChannel, url: str) -> ApiChannel:
-    saved = client.post(
-        CHANNELS,
-        data={
-            "name": channel.name,
-            "callback_url": url,
-            "allow_private_network": "true",
-            "channel_id": str(channel.id),
-            "csrf_token": csrf_of(client.get(CHANNELS).text),
-        },
-        follow_redirects=False,
-    )
-    assert saved.status_code == 303
-    with db.read() as session:
-        found = session.get(ApiChannel, channel.id)
-        assert found is not None and found.allow_private_network
-        return found
 
 
 def test_agents_cannot_connect_apps(client: TestClient, db: Database, store: StoreHandle, password_hash: str):

@@ -875,3 +875,58 @@ def test_to_next_is_exactly_what_reaches_the_next_tier(pol, activities, state, n
 
     assert tier_with(report.to_next) >= report.next_tier.rank
     assert tier_with(report.to_next - 1) < report.next_tier.rank
+
+
+# -- stored tiers that break the rules -------------------------------------------------------------
+stored_rows = st.lists(
+    st.tuples(
+        st.text(max_size=8),  # name, possibly blank or a duplicate in another case
+        st.integers(min_value=-3, max_value=6),  # rank
+        st.integers(min_value=-100, max_value=1_000),  # threshold
+        st.sampled_from(["1", "1.5", "abc", "NaN", "-2", ""]),  # earn multiplier as stored text
+        st.lists(st.sampled_from(["free_shipping", "", "  ", "vip"]), max_size=3),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@given(stored_rows)
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_any_stored_tiers_read_as_a_valid_ladder(rows: list[tuple[str, int, int, str, list[str]]]) -> None:
+    from loyaldesk.loyalty.rules.tiers import readable_ladder, stored_tier
+
+    definitions = [
+        stored_tier(
+            id=index + 1,
+            name=name,
+            rank=rank,
+            threshold=threshold,
+            earn_multiplier=multiplier,
+            perks=perks,
+            entry_reward_points=-5,
+        )
+        for index, (name, rank, threshold, multiplier, perks) in enumerate(rows)
+    ]
+    ladder, problems = readable_ladder(definitions)  # a TierLadder: its own checks passed
+    assert ladder.base.threshold == 0
+    assert {tier.id for tier in ladder.tiers} <= {definition.id for definition in definitions}
+    names = [tier.name.casefold() for tier in ladder.tiers]
+    assert len(set(names)) == len(names)
+    assert bool(problems) == (
+        len(ladder.tiers) != len(definitions) or any(t not in definitions for t in ladder.tiers)
+    )
+
+
+def test_a_shared_name_reads_with_its_rank_and_a_non_rising_tier_is_left_out() -> None:
+    from loyaldesk.loyalty.rules.tiers import readable_ladder
+
+    ladder, problems = readable_ladder(
+        [
+            TierDefinition(1, "Gold", 0, 0),
+            TierDefinition(2, "GOLD", 1, 500),
+            TierDefinition(3, "Platinum", 2, 400),
+        ]
+    )
+    assert [(tier.id, tier.name) for tier in ladder.tiers] == [(1, "Gold"), (2, "GOLD (rank 1)")]
+    assert len(problems) == 2

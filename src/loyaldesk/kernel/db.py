@@ -8,6 +8,11 @@ Contract
 * ``database.write(fn, *args)`` runs ``fn(uow, *args)`` in a unit of work and returns its result. When
   the write queue runs (the server starts it), units that arrive together share one durable commit.
 * ``database.read()`` gives a session for queries. It never writes.
+* ``database.shared_transaction()`` opens one transaction that every ``write``, ``read``, ``transaction``
+  and ``scratch`` of this database joins while it is ``joined`` (a context variable, so a request's
+  worker threads see it too): each write in a savepoint of its own, as the write queue does, everything
+  committed (or rolled back) together by the owner. The ``Idempotency-Key`` middleware runs a request so,
+  storing the response in the same transaction as its effect (see ``kernel/idempotency.py``).
 
 SQLite runs in WAL mode with foreign keys on and ``synchronous=FULL``: every acknowledged write
 survives a power cut. Writers open their transaction with ``BEGIN IMMEDIATE`` so that two writers never
@@ -20,6 +25,7 @@ import asyncio
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -142,6 +148,78 @@ class UnitOfWork:
         return stored
 
 
+class SharedTransaction:
+    """One transaction that the writes of a request join (see the module contract). Used from one
+    request at a time, possibly from several of its threads in turn: a lock keeps their turns apart."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.session = database.write_session()
+        self.uow = database.new_unit_of_work(self.session)
+        self._lock = threading.RLock()
+        self.closed = False
+
+    def run(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        """``fn(uow, *args, **kwargs)`` in a savepoint: on an exception only its own changes and events
+        are undone, and the exception goes to the caller."""
+        with self.unit() as uow:
+            return fn(uow, *args, **kwargs)
+
+    @contextmanager
+    def unit(self) -> Iterator[UnitOfWork]:
+        with self._lock:
+            mark = self.uow.mark()
+            savepoint = self.session.begin_nested()
+            try:
+                yield self.uow
+                savepoint.commit()
+            except BaseException:
+                savepoint.rollback()
+                self.uow.discard_since(mark)
+                raise
+
+    @contextmanager
+    def scratch(self) -> Iterator[UnitOfWork]:
+        """A unit that is always rolled back (dry runs); its events are never stored."""
+        with self._lock:
+            savepoint = self.session.begin_nested()
+            try:
+                yield self.database.new_unit_of_work(self.session)
+            finally:
+                savepoint.rollback()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self._lock:
+            yield self.session
+
+    def commit(self) -> None:
+        """Commit durably, then hand the events to the commit listeners (as ``transaction()`` does)."""
+        with self._lock:
+            try:
+                stored = self.uow.store_events()
+                self.session.commit()
+            except BaseException:
+                self.rollback()
+                raise
+            self._close()
+        self.database.notify_committed(stored, self.uow.after_commit_callbacks)
+
+    def rollback(self) -> None:
+        with self._lock:
+            if not self.closed:
+                self.session.rollback()
+                self._close()
+
+    def _close(self) -> None:
+        self.closed = True
+        self.session.close()
+
+
+# The shared transaction the current request's writes join, if any (see ``Database.joined``).
+_shared: ContextVar[SharedTransaction | None] = ContextVar("loyaldesk_shared_transaction", default=None)
+
+
 def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
     """Pragmas on every new connection, and our own BEGIN instead of pysqlite's implicit one."""
 
@@ -214,14 +292,43 @@ class Database:
     # -- reading -----------------------------------------------------------------------------
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for queries. Closing it ends its transaction; loaded objects stay readable."""
+        """A session for queries. Closing it ends its transaction; loaded objects stay readable. Inside a
+        joined shared transaction: its session, which sees what the request wrote so far."""
+        shared = self._shared_here()
+        if shared is not None:
+            with shared.reading() as session:
+                yield session
+            return
         with self._read_sessions() as session:
             yield session
+
+    # -- a transaction shared by a request ------------------------------------------------------
+    def shared_transaction(self) -> SharedTransaction:
+        """A new shared transaction; the caller commits or rolls it back (see the module contract)."""
+        return SharedTransaction(self)
+
+    @contextmanager
+    def joined(self, shared: SharedTransaction) -> Iterator[None]:
+        """Make this context's reads and writes of this database join ``shared``."""
+        token = _shared.set(shared)
+        try:
+            yield
+        finally:
+            _shared.reset(token)
+
+    def _shared_here(self) -> SharedTransaction | None:
+        shared = _shared.get()
+        return shared if shared is not None and shared.database is self and not shared.closed else None
 
     # -- writing -----------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[UnitOfWork]:
         """A unit of work committed on a clean exit (see the module contract)."""
+        shared = self._shared_here()
+        if shared is not None:
+            with shared.unit() as joined:
+                yield joined
+            return
         with self._write_sessions() as session:
             uow = self.new_unit_of_work(session)
             try:
@@ -237,6 +344,11 @@ class Database:
     def scratch(self) -> Iterator[UnitOfWork]:
         """A unit of work that is always rolled back, for dry runs that reuse the write path's code and
         must keep nothing (its events are never stored)."""
+        shared = self._shared_here()
+        if shared is not None:
+            with shared.scratch() as uow:
+                yield uow
+            return
         with self._read_sessions() as session:
             try:
                 yield self.new_unit_of_work(session)
@@ -259,8 +371,12 @@ class Database:
     def write(self, fn: Callable[Concatenate[UnitOfWork, P], R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Run ``fn(uow, *args, **kwargs)`` in a unit of work and return its result.
 
-        Goes through the write queue when it runs (grouped durable commits), else a transaction of its own.
+        Goes through the write queue when it runs (grouped durable commits), else a transaction of its own;
+        inside a joined shared transaction, a savepoint of that one.
         """
+        shared = self._shared_here()
+        if shared is not None:
+            return shared.run(fn, *args, **kwargs)
         queue = self.write_queue
         if queue is not None and queue.running and not queue.is_writer_thread():
             return queue.submit(fn, *args, **kwargs).result()
@@ -272,6 +388,10 @@ class Database:
     ) -> R:
         """Run ``fn(uow, *args, [item], **kwargs)`` and return its one result; with the write queue running,
         merged with other waiting items of the same ``key`` into one call (see ``write_queue``)."""
+        shared = self._shared_here()
+        if shared is not None:
+            [result] = shared.run(fn, *args, [item], **kwargs)
+            return result
         queue = self.write_queue
         if queue is not None and queue.running and not queue.is_writer_thread():
             return queue.submit_coalesced(key, fn, *args, item=item, **kwargs).result()  # type: ignore[no-any-return]
@@ -283,6 +403,9 @@ class Database:
         self, fn: Callable[Concatenate[UnitOfWork, P], R], *args: P.args, **kwargs: P.kwargs
     ) -> R:
         """``write`` for the event loop: awaits the write queue without holding a thread."""
+        shared = self._shared_here()
+        if shared is not None:
+            return await anyio.to_thread.run_sync(lambda: shared.run(fn, *args, **kwargs))
         queue = self.write_queue
         if queue is not None and queue.running:
             return await asyncio.wrap_future(queue.submit(fn, *args, **kwargs))  # type: ignore[no-any-return]
@@ -292,6 +415,10 @@ class Database:
         self, key: Hashable, fn: Callable[..., list[R]], *args: Any, item: Any, **kwargs: Any
     ) -> R:
         """``write_coalesced`` for the event loop."""
+        shared = self._shared_here()
+        if shared is not None:
+            results = await anyio.to_thread.run_sync(lambda: shared.run(fn, *args, [item], **kwargs))
+            return results[0]  # type: ignore[no-any-return]
         queue = self.write_queue
         if queue is not None and queue.running:
             future = queue.submit_coalesced(key, fn, *args, item=item, **kwargs)

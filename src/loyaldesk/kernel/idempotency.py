@@ -1,4 +1,5 @@
-"""Idempotency keys with Stripe's semantics, for every write of the REST API.
+"""Idempotency keys with Stripe's semantics, for every write of the REST API: exactly once, also across a
+crash.
 
 A client sends ``Idempotency-Key: <key>`` with a write. The first request with a key runs and its
 response is kept for ``idempotency_key_ttl_hours``. Then, for the same credential and key:
@@ -9,28 +10,44 @@ response is kept for ``idempotency_key_ttl_hours``. Then, for the same credentia
 * the first one is still running: 409, try again shortly.
 
 Responses that say the request never started (401, 403, 409, 422, 429, 5xx) are not kept, so the key can
-be used again once the request is fixed. A "running" mark older than ``RUNNING_LOCK_SECONDS`` (its
-process died) is taken over by the next request.
+be used again once the request is fixed.
+
+Exactly once: the request runs in one shared transaction (``Database.shared_transaction``) that its
+writes join, and the response is stored in that same transaction (``finish``), so the effect and the
+stored response commit together or not at all; nothing is acknowledged before that commit. The claim on
+a key is not a row that outlives its owner but something the database or this process drops by itself
+when the owner goes away:
+
+* in this process, a set of keys in flight (``hold``/``let_go``): a second request with a key still
+  running here gets 409 at once;
+* on PostgreSQL, a transaction-level advisory lock on the key, taken in the request's transaction
+  (``begin``): another process's request with the key gets 409; when a process dies, PostgreSQL ends its
+  transaction and the lock goes with it, so a retry after a crash runs at once (no lock to wait out);
+* on SQLite, the request's transaction is a writer (``BEGIN IMMEDIATE``): another process's request with
+  the key waits for it to commit and then gets the stored response; a dead process's lock on the file is
+  dropped by the operating system.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint, delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, LargeBinary, String, UniqueConstraint, delete, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.orm import Base, IdType, UTCDateTime
 
-RUNNING_LOCK_SECONDS = 60
 NOT_KEPT_STATUSES = frozenset({401, 403, 409, 422, 429})
 
 
 class IdempotencyRecord(Base):
+    """A finished request's response, by credential (``scope``) and key. Rows only ever hold finished
+    requests (``state`` "done"); one left "running" by an older version is an abandoned claim."""
+
     __tablename__ = "idempotency_keys"
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
@@ -42,14 +59,13 @@ class IdempotencyRecord(Base):
     response_content_type: Mapped[str | None] = mapped_column(String(128))
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    locked_until: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (UniqueConstraint("scope", "key"),)
 
 
 @dataclass(frozen=True)
 class Proceed:
-    """Run the request, then ``finish`` or ``release`` the key."""
+    """Run the request in this transaction, then ``finish`` it there."""
 
 
 @dataclass(frozen=True)
@@ -85,30 +101,46 @@ def scope_for_credential(credential: str) -> str:
     return hashlib.sha256(credential.encode()).hexdigest()
 
 
+# -- keys in flight in this process -------------------------------------------------------------------
+_in_flight: set[tuple[str, str]] = set()
+_in_flight_lock = threading.Lock()
+
+
+def hold(scope: str, key: str) -> bool:
+    """Mark ``key`` as running in this process; False when it already is (answer 409)."""
+    with _in_flight_lock:
+        if (scope, key) in _in_flight:
+            return False
+        _in_flight.add((scope, key))
+        return True
+
+
+def let_go(scope: str, key: str) -> None:
+    with _in_flight_lock:
+        _in_flight.discard((scope, key))
+
+
+# -- in the request's transaction ---------------------------------------------------------------------
+def lock_number(scope: str, key: str) -> int:
+    """The advisory lock of a key: 63 bits of its hash (a signed bigint for PostgreSQL)."""
+    digest = hashlib.sha256(f"{scope}\0{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 def begin(uow: UnitOfWork, scope: str, key: str, request_fingerprint: str) -> Decision:
-    """Claim ``key`` for a request, or say what to answer instead (see module docstring)."""
-    now = uow.now()
-    lock_until = now + timedelta(seconds=RUNNING_LOCK_SECONDS)
-    savepoint = uow.session.begin_nested()
-    try:
-        uow.session.add(
-            IdempotencyRecord(
-                scope=scope,
-                key=key,
-                fingerprint=request_fingerprint,
-                state="running",
-                created_at=now,
-                locked_until=lock_until,
-            )
-        )
-        savepoint.commit()
-        return Proceed()
-    except IntegrityError:
-        savepoint.rollback()
-    query = select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+    """Claim ``key`` in the request's transaction ``uow``, or say what to answer instead (see the module
+    docstring). Must be the transaction's first statement: on SQLite it makes it the writer."""
     if uow.is_postgresql:
-        query = query.with_for_update()
-    record = uow.session.scalars(query).one()
+        taken = uow.session.execute(
+            text("SELECT pg_try_advisory_xact_lock(:lock)"), {"lock": lock_number(scope, key)}
+        ).scalar_one()
+        if not taken:
+            return StillRunning()
+    record = uow.session.scalars(
+        select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+    ).one_or_none()
+    if record is None:
+        return Proceed()
     if record.fingerprint != request_fingerprint:
         return KeyReused()
     if record.state == "done":
@@ -117,28 +149,40 @@ def begin(uow: UnitOfWork, scope: str, key: str, request_fingerprint: str) -> De
             content_type=record.response_content_type or "application/json",
             body=record.response_body or b"",
         )
-    if record.locked_until > now:
-        return StillRunning()
-    record.locked_until = lock_until
+    # A claim left "running" by an earlier version whose process died: nothing of it committed.
+    uow.session.delete(record)
+    uow.session.flush()
     return Proceed()
 
 
-def finish(uow: UnitOfWork, scope: str, key: str, status: int, content_type: str, body: bytes) -> None:
-    """Keep the response of a finished request, or release the key when the request never started."""
-    if status in NOT_KEPT_STATUSES or status >= 500:
-        release(uow, scope, key)
-        return
-    uow.session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-        .values(state="done", response_status=status, response_content_type=content_type, response_body=body)
-    )
+def kept(status: int) -> bool:
+    """Whether a response with ``status`` is remembered (and the request's writes committed)."""
+    return status not in NOT_KEPT_STATUSES and status < 500
 
 
-def release(uow: UnitOfWork, scope: str, key: str) -> None:
-    uow.session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+def finish(
+    uow: UnitOfWork,
+    scope: str,
+    key: str,
+    request_fingerprint: str,
+    status: int,
+    content_type: str,
+    body: bytes,
+) -> None:
+    """Keep the response of a finished request, in the transaction of its effect."""
+    uow.session.add(
+        IdempotencyRecord(
+            scope=scope,
+            key=key,
+            fingerprint=request_fingerprint,
+            state="done",
+            response_status=status,
+            response_content_type=content_type,
+            response_body=body,
+            created_at=uow.now(),
+        )
     )
+    uow.session.flush()
 
 
 def purge_expired(uow: UnitOfWork, ttl: timedelta) -> int:

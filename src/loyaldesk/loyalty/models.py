@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from loyaldesk.kernel.orm import Base, IdType, JSONType, UTCDateTime
 
@@ -88,6 +88,10 @@ class Tier(Base):
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(60))
+    # ``name`` case-folded (set whenever ``name`` is): unique per store, so that "Gold" and "GOLD" can
+    # never both exist. A column rather than an index on lower(name): SQLite's lower() folds ASCII only
+    # and its expression indexes cannot be reflected, and Python's casefold is what the form checks.
+    name_key: Mapped[str] = mapped_column(String(180))
     rank: Mapped[int] = mapped_column(Integer)
     threshold: Mapped[int] = mapped_column(BigInteger)
     earn_multiplier: Mapped[str] = mapped_column(String(16))  # a decimal, kept exact as text
@@ -98,7 +102,17 @@ class Tier(Base):
     support_priority: Mapped[str] = mapped_column(String(16))  # low | normal | high | urgent
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (UniqueConstraint("store_id", "rank"),)
+    __table_args__ = (UniqueConstraint("store_id", "rank"), UniqueConstraint("store_id", "name_key"))
+
+    @validates("name")
+    def _keep_name_key(self, _key: str, name: str) -> str:
+        self.name_key = tier_name_key(name)
+        return name
+
+
+def tier_name_key(name: str) -> str:
+    """What two tier names must not share: the name without surrounding space, case-folded."""
+    return name.strip().casefold()[:180]
 
 
 class Member(Base):

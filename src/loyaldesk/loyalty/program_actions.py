@@ -16,7 +16,7 @@ from loyaldesk.kernel.errors import Conflict, Invalid, NotFound
 from loyaldesk.kernel.money import check_currency
 from loyaldesk.kernel.validation import invalid_from
 from loyaldesk.loyalty import ledger
-from loyaldesk.loyalty.models import EarningRule, LoyaltyProgram, Member, Reward, Tier
+from loyaldesk.loyalty.models import EarningRule, LoyaltyProgram, Member, Reward, Tier, tier_name_key
 from loyaldesk.loyalty.program import ensure_program, terms_of
 from loyaldesk.loyalty.rules.ledger import Account
 from loyaldesk.loyalty.schemas import (
@@ -146,24 +146,46 @@ def _owned(uow: UnitOfWork, model: Any, store_id: int, row_id: int, label: str) 
 
 
 def save_tier(uow: UnitOfWork, actor: Actor, store_id: int, data: TierIn, tier_id: int | None = None) -> Tier:
-    """Create or change a tier, keeping the ladder valid (one base tier, thresholds rising with rank)."""
+    """Create or change a tier, keeping the ladder valid (one base tier, thresholds rising with rank,
+    names that differ other than by case). ``Invalid`` naming the field otherwise."""
     _allowed(actor, store_id)
+    _lock_ladder(uow, store_id)
     tiers = {tier.id: tier for tier in uow.session.scalars(select(Tier).where(Tier.store_id == store_id))}
     values = data.model_dump()
     values["earn_multiplier"] = str(data.earn_multiplier)
-    if tier_id is None:
+    existing = None
+    if tier_id is not None:
+        existing = tiers.get(tier_id) or _owned(uow, Tier, store_id, tier_id, "tier")
+    others = [tier for tier in tiers.values() if existing is None or tier.id != existing.id]
+    key = tier_name_key(data.name)
+    clash = next((tier for tier in others if tier.name_key == key), None)
+    if clash is not None:
+        raise Invalid.field("name", f"another tier is already called {clash.name!r} (case does not count)")
+    if existing is None:
         tier = Tier(store_id=store_id, created_at=uow.now(), **values)
     else:
-        tier = tiers.get(tier_id) or _owned(uow, Tier, store_id, tier_id, "tier")
+        tier = existing
         for name, value in values.items():
             setattr(tier, name, value)
-    ladder = [t for t in tiers.values() if t.id != tier.id] + [tier]
-    _check_ladder(ladder)
-    if tier_id is None:
+    _check_ladder([*others, tier])
+    if existing is None:
         uow.session.add(tier)
-        uow.session.flush()
+    uow.session.flush()
     _audit(uow, actor, "loyalty.tier_saved", store_id, "loyalty_tier", tier.id, {"name": tier.name})
     return tier
+
+
+def _lock_ladder(uow: UnitOfWork, store_id: int) -> None:
+    """Serialise changes to one store's tiers, so that two saves cannot both pass the ladder checks
+    (SQLite writers are serialised already). The program row stands for the ladder; FOR NO KEY UPDATE
+    leaves inserts that merely reference the store unblocked."""
+    ensure_program(uow, store_id)
+    if uow.is_postgresql:
+        uow.session.execute(
+            select(LoyaltyProgram.id)
+            .where(LoyaltyProgram.store_id == store_id)
+            .with_for_update(key_share=True)
+        )
 
 
 def _check_ladder(tiers: list[Tier]) -> None:
@@ -188,8 +210,9 @@ def save_reward(
     values = data.model_dump()
     known_tiers = set(uow.session.scalars(select(Tier.id).where(Tier.store_id == store_id)))
     for tier_id in values["tier_costs"]:
-        if not tier_id.isdigit() or int(tier_id) not in known_tiers:
-            raise Invalid.field("tier_costs", f"no tier {tier_id} in this store")
+        # ASCII digits only: str.isdigit() also says yes to "²", which int() then refuses.
+        if not (tier_id.isascii() and tier_id.isdigit()) or int(tier_id) not in known_tiers:
+            raise Invalid.field("tier_costs", f"no tier {tier_id!r} in this store")
     now = uow.now()
     if reward_id is None:
         reward = Reward(store_id=store_id, issued_count=0, created_at=now, updated_at=now, **values)

@@ -21,6 +21,11 @@ from loyaldesk.loyalty.models import EarningRule, Reward, Tier
 from loyaldesk.loyalty.rule_config import ActionRuleIn, PurchaseRuleIn
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+# A tier's name is shown beside the member's points and must fit its column (60 characters).
+TierName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+# A tier id as the key of ``tier_costs`` (JSON keys are strings): ASCII digits only, so that a
+# superscript or another script's digit is refused here rather than by int() deep inside.
+TierIdKey = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,18}$")]
 ReferralLink = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https?://[^\s]+\{code\}[^\s]*$"),
@@ -178,7 +183,7 @@ class RuleOut(BaseModel):
 
 
 class TierIn(_Strict):
-    name: Name
+    name: TierName = Field(description="Unique in the program, whatever the case (Gold and GOLD clash).")
     rank: int = Field(ge=0, le=100, description="0 is the base tier everyone starts in.")
     threshold: int = Field(
         ge=0, le=10**15, description="In the program's tier metric (minor units for spend)."
@@ -241,7 +246,7 @@ class RewardIn(_Strict):
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] | None
     ) = None
     points_cost: int = Field(ge=1, le=10_000_000)
-    tier_costs: dict[str, Annotated[int, Field(ge=1, le=10_000_000)]] = Field(
+    tier_costs: dict[TierIdKey, Annotated[int, Field(ge=1, le=10_000_000)]] = Field(
         default_factory=dict, description="Tier id -> points, for tiers that pay a different price."
     )
     available_from: AwareDatetime | None = None

@@ -4,6 +4,7 @@ on a manual override, and when a membership product is bought. The decisions the
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -24,28 +25,39 @@ from loyaldesk.stores import Permission, Store, authorize, record_audit, store_b
 
 BATCH = 500
 
+log = logging.getLogger("loyaldesk.loyalty.tiers")
+
 
 def ladder_of(uow: UnitOfWork, store_id: int) -> rules.TierLadder | None:
-    """The store's tiers as a ladder, or None when the store has none (then nobody has a tier)."""
+    """The store's tiers as a ladder, or None when the store has none (then nobody has a tier).
+
+    Never raises on what is stored: tiers that break the ladder's rules (saved before a rule existed,
+    or edited by hand) are read as ``rules.readable_ladder`` says and the repair is logged once."""
     rows = list(uow.session.scalars(select(Tier).where(Tier.store_id == store_id).order_by(Tier.rank)))
     if not rows:
         return None
-    from decimal import Decimal
-
-    return rules.TierLadder(
-        tuple(
-            rules.TierDefinition(
-                id=row.id,
-                name=row.name,
-                rank=row.rank,
-                threshold=row.threshold,
-                earn_multiplier=Decimal(row.earn_multiplier),
-                perks=frozenset(row.perks or []),
-                entry_reward_points=row.entry_reward_points,
-            )
-            for row in rows
+    ladder, problems = rules.readable_ladder(
+        rules.stored_tier(
+            id=row.id,
+            name=row.name,
+            rank=row.rank,
+            threshold=row.threshold,
+            earn_multiplier=row.earn_multiplier,
+            perks=row.perks,
+            entry_reward_points=row.entry_reward_points,
         )
+        for row in rows
     )
+    if problems and (store_id, tuple(problems)) not in _reported:
+        _reported.add((store_id, tuple(problems)))
+        log.warning(
+            "the tiers of store %s break the ladder's rules; read as: %s", store_id, "; ".join(problems)
+        )
+    return ladder
+
+
+# Ladder repairs already logged (per store and set of problems), so that each is logged once per process.
+_reported: set[tuple[int, tuple[str, ...]]] = set()
 
 
 def policy_of(program: LoyaltyProgram, timezone: str) -> rules.TierPolicy:

@@ -34,8 +34,9 @@ from starlette.websockets import WebSocketDisconnected
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.broker import Subscription
 from loyaldesk.kernel.errors import DomainError
+from loyaldesk.kernel.json_limits import JsonRefused, loads_limited
 from loyaldesk.realtime.channels import conversation_channel, is_console_event
-from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id
+from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id, receive_text_frame
 from loyaldesk.runtime import Runtime, store_events_channel
 from loyaldesk.stores import Permission
 from loyaldesk.stores import queries as store_queries
@@ -48,6 +49,9 @@ router = APIRouter()
 log = logging.getLogger("loyaldesk.realtime.console")
 
 RESUME_WAIT_SECONDS = 1.0
+MAX_FRAME_BYTES = 64 * 1024
+MAX_FRAME_DEPTH = 8
+BINARY_FRAME_ERROR = {"type": "error", "code": "bad_frame", "message": "frames are JSON text"}
 
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -260,12 +264,12 @@ class ConsoleConnection:
 
     async def _resume_request(self) -> int | None:
         try:
-            raw = await asyncio.wait_for(self.websocket.receive_text(), RESUME_WAIT_SECONDS)
+            raw = await asyncio.wait_for(receive_text_frame(self.websocket), RESUME_WAIT_SECONDS)
         except TimeoutError:
             return None
         try:
-            frame = json.loads(raw)
-        except ValueError:
+            frame = loads_limited(raw or "", max_bytes=MAX_FRAME_BYTES, max_depth=MAX_FRAME_DEPTH)
+        except JsonRefused:
             return None
         if isinstance(frame, dict) and frame.get("type") == "resume":
             last = frame.get("last_event_id")
@@ -295,10 +299,16 @@ class ConsoleConnection:
 
     async def _receive_loop(self) -> None:
         while True:
-            raw = await self.websocket.receive_text()
+            raw = await receive_text_frame(self.websocket)
+            if raw is None:
+                await self.stream.send(
+                    {"type": "error", "code": "bad_frame", "message": "frames are JSON text"}
+                )
+                continue
             try:
-                frame = json.loads(raw)
-            except ValueError:
+                frame = loads_limited(raw, max_bytes=MAX_FRAME_BYTES, max_depth=MAX_FRAME_DEPTH)
+            except JsonRefused as refused:
+                await self.stream.send({"type": "error", "code": "bad_frame", "message": str(refused)})
                 continue
             if not isinstance(frame, dict):
                 continue

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from loyaldesk.kernel.broker import Broker, Subscription
 from loyaldesk.kernel.db import Database
@@ -181,3 +181,13 @@ def backlog(
         if len(records) > limit:
             return None
         return [StoredEvent.from_record(record).as_message() for record in records]
+
+
+async def receive_text_frame(websocket: WebSocket) -> str | None:
+    """The next frame's text, or None for a binary frame (the protocols speak JSON text; Starlette's
+    ``receive_text`` would raise KeyError on one). ``WebSocketDisconnect`` when the client left."""
+    message = await websocket.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text = message.get("text")
+    return text if isinstance(text, str) else None

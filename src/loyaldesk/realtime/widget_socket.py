@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any
+from typing import Any, TypeGuard
 
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -29,10 +29,12 @@ from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnected
 
 from loyaldesk.customers import Customer, CustomerProfile, upsert_customer
+from loyaldesk.kernel import rate_limits
 from loyaldesk.kernel.actors import system_for
-from loyaldesk.kernel.errors import Conflict, DomainError, NotFound
+from loyaldesk.kernel.errors import Conflict, DomainError, NotFound, RateLimited
+from loyaldesk.kernel.json_limits import JsonRefused, loads_limited
 from loyaldesk.realtime.channels import conversation_channel, is_public
-from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id
+from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id, receive_text_frame
 from loyaldesk.runtime import Runtime, store_events_channel
 from loyaldesk.stores import store_by_slug
 from loyaldesk.stores.credentials import shopper_signature_matches
@@ -47,6 +49,9 @@ HELLO_TIMEOUT_SECONDS = 10.0
 # Messages of one widget waiting to be stored; more at once is refused with an error naming the message.
 MAX_PENDING_MESSAGES = 50
 MAX_FRAME_BYTES = 64 * 1024
+# No frame of the protocol nests deeper than 2; deeper ones are refused before anything walks them.
+MAX_FRAME_DEPTH = 8
+BINARY_FRAME_ERROR = {"type": "error", "code": "bad_frame", "message": "frames are JSON text"}
 
 
 class WidgetRefused(Exception):
@@ -73,10 +78,15 @@ def _history(runtime: Runtime, store_id: int, contact_id: int) -> dict[str, Any]
 
 
 def _identify(
-    runtime: Runtime, store_slug: str, hello: dict[str, Any], origin: str | None, own_host: str | None
+    runtime: Runtime,
+    store_slug: str,
+    hello: dict[str, Any],
+    origin: str | None,
+    own_host: str | None,
+    ip: str | None,
 ) -> dict[str, Any]:
     """Check the page's origin and the hello frame, and find or create the contact; returns what the
-    session needs."""
+    session needs. A new anonymous visitor counts against the new contacts allowed from ``ip``."""
     with runtime.database.read() as session:
         try:
             store = store_by_slug(session, store_slug)
@@ -123,6 +133,11 @@ def _identify(
             and known.last_seen_at is not None
             and (runtime.clock.now() - known.last_seen_at < contacts.SEEN_EVERY)
         )
+    if known is None and customer_id is None:
+        try:
+            runtime.rate_limits.hit(rate_limits.NEW_CONTACTS_PER_ADDRESS, ip or "unknown")
+        except RateLimited as refused:
+            raise WidgetRefused(4429, refused.message) from None
     if known is not None and seen_lately:  # a page load of a returning visitor: nothing to write
         contact = contacts.WidgetContact(known.id, customer_id, None)
     else:
@@ -156,8 +171,11 @@ async def widget_socket(websocket: WebSocket, store_slug: str) -> None:
     runtime: Runtime = websocket.app.state.runtime
     await websocket.accept()
     try:
-        raw = await asyncio.wait_for(websocket.receive_text(), HELLO_TIMEOUT_SECONDS)
-        hello = json.loads(raw) if len(raw) <= MAX_FRAME_BYTES else None
+        raw = await asyncio.wait_for(receive_text_frame(websocket), HELLO_TIMEOUT_SECONDS)
+        try:
+            hello = loads_limited(raw or "", max_bytes=MAX_FRAME_BYTES, max_depth=MAX_FRAME_DEPTH)
+        except JsonRefused as refused:
+            raise WidgetRefused(4400, f"say hello first: {refused}") from None
         if not isinstance(hello, dict) or hello.get("type") != "hello":
             raise WidgetRefused(4400, "say hello first")
         session_info = await anyio.to_thread.run_sync(
@@ -167,6 +185,7 @@ async def widget_socket(websocket: WebSocket, store_slug: str) -> None:
             hello,
             websocket.headers.get("origin"),
             websocket.headers.get("host"),
+            _address(websocket),
         )
     except (TimeoutError, ValueError):
         await websocket.close(4400, "say hello first")
@@ -187,14 +206,26 @@ def _close_reason(text: str) -> str:
     return text.encode()[:123].decode(errors="ignore")
 
 
+def _row_id(value: Any) -> TypeGuard[int]:
+    """Whether ``value`` can be a row id (a frame's number beyond the database's range is no id)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**62
+
+
+def _address(websocket: WebSocket) -> str | None:
+    return websocket.client.host if websocket.client else None
+
+
 def _error_frame(kind: Any, frame: dict[str, Any], error: DomainError) -> dict[str, Any]:
-    return {
+    answer = {
         "type": "error",
         "for": kind,
         "client_message_id": frame.get("client_message_id"),
         "message": str(error),
         "fields": [{"field": p.field, "reason": p.reason} for p in getattr(error, "problems", [])],
     }
+    if isinstance(error, RateLimited):
+        answer |= {"code": error.code, "retry_after": error.retry_after_seconds}
+    return answer
 
 
 class WidgetSession:
@@ -204,6 +235,7 @@ class WidgetSession:
         self.store_id: int = info["store_id"]
         self.contact_id: int = info["contact_id"]
         self.info = info
+        self.address = _address(websocket)
         self.conversation_ids: set[int] = set(info["conversation_ids"])
         self.stream = EventStream(websocket, runtime.broker, self._accept)
         last = hello.get("last_event_id")
@@ -288,20 +320,32 @@ class WidgetSession:
 
     async def _receive_loop(self) -> None:
         while True:
-            raw = await self.websocket.receive_text()
-            if len(raw) > MAX_FRAME_BYTES:
-                await self.stream.send({"type": "error", "message": "frame too large"})
+            raw = await receive_text_frame(self.websocket)
+            if raw is None:
+                await self.stream.send(
+                    {"type": "error", "code": "bad_frame", "message": "frames are JSON text"}
+                )
                 continue
             try:
-                frame = json.loads(raw)
-            except ValueError:
-                await self.stream.send({"type": "error", "message": "frames are JSON objects"})
+                frame = loads_limited(raw, max_bytes=MAX_FRAME_BYTES, max_depth=MAX_FRAME_DEPTH)
+            except JsonRefused as refused:
+                # The frame is dropped and the socket stays: one bad frame is no reason to lose the chat.
+                await self.stream.send({"type": "error", "code": "bad_frame", "message": str(refused)})
                 continue
             if not isinstance(frame, dict):
+                await self.stream.send(
+                    {"type": "error", "code": "bad_frame", "message": "frames are JSON objects"}
+                )
                 continue
             kind = frame.get("type")
             try:
                 if kind == "message":
+                    # Counted before it is queued: a message over a limit is never stored.
+                    self.runtime.rate_limits.hit_all(
+                        (rate_limits.WIDGET_MESSAGES_PER_CONTACT, self.contact_id),
+                        (rate_limits.WIDGET_MESSAGES_PER_ADDRESS, self.address),
+                        (rate_limits.WIDGET_MESSAGES_PER_STORE, self.store_id),
+                    )
                     if not self._queue_message(frame):
                         raise Conflict("too many messages at once; wait for the acks and send again")
                 elif kind == "typing":
@@ -366,7 +410,7 @@ class WidgetSession:
         """``watch`` {conversation_id}: a conversation started outside this socket (a file sent over
         HTTP); it must be this contact's."""
         conversation_id = frame.get("conversation_id")
-        if not isinstance(conversation_id, int):
+        if not _row_id(conversation_id):
             raise NotFound("no such conversation")
 
         def owned() -> bool:
@@ -397,7 +441,7 @@ class WidgetSession:
     async def _read(self, frame: dict[str, Any]) -> None:
         conversation_id = self._conversation_id(frame)
         message_id = frame.get("message_id")
-        if conversation_id is None or not isinstance(message_id, int):
+        if conversation_id is None or not _row_id(message_id):
             return
         await self.runtime.database.write_async(
             actions.mark_read,

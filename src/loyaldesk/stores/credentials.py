@@ -55,14 +55,29 @@ def new_identity_secret() -> str:
 def shopper_signature(secret: str, customer_external_id: str, expires: int | None = None) -> str:
     """What a store's server gives a logged-in shopper to prove who they are to the chat widget and the
     member page: the hex HMAC-SHA256, keyed with the store's identity secret, of the store's own customer
-    id, or of ``"<customer id>:<expires>"`` (Unix seconds) for a signature that stops working then."""
-    message = customer_external_id if expires is None else f"{customer_external_id}:{expires}"
+    id, or of ``"<customer id>\\0<expires>"`` (a NUL character between the id and the Unix seconds) for a
+    signature that stops working then.
+
+    The NUL keeps the two kinds apart: no customer id holds one (loyaldesk refuses them), so no plain
+    signature a store computes is ever an expiring one for another shopper. (The earlier form,
+    ``"<id>:<expires>"``, was: the plain signature of the id ``"alice:1999999999"`` was the expiring
+    signature of ``"alice"``.) Every other use of the secret is keyed apart (``kernel.keys``)."""
+    message = customer_external_id if expires is None else f"{customer_external_id}\0{expires}"
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def usable_customer_id(customer_external_id: str) -> bool:
+    """Whether a shopper may be identified by this id: no control characters (a NUL would make a plain
+    signature readable as an expiring one; none belongs in an id anyway)."""
+    return not any(ord(character) < 32 or ord(character) == 127 for character in customer_external_id)
 
 
 def shopper_signature_matches(
     secret: str, customer_external_id: str, signature: str, expires: int | None = None
 ) -> bool:
-    """Whether ``signature`` is the shopper signature of this id (and expiry), in constant time."""
+    """Whether ``signature`` is the shopper signature of this id (and expiry), in constant time; never
+    for an id that is not ``usable_customer_id``."""
+    if not usable_customer_id(customer_external_id):
+        return False
     expected = shopper_signature(secret, customer_external_id, expires)
     return hmac.compare_digest(expected, signature.strip().lower())

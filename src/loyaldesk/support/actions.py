@@ -348,7 +348,8 @@ def _require_staff(
     uow: UnitOfWork, actor: Actor, conversation_id: int, permission: Permission
 ) -> Conversation:
     conversation = uow.session.get(Conversation, conversation_id)
-    if conversation is None:
+    if conversation is None or not _may_know(actor, conversation.store_id):
+        # Another store's conversation is answered like a missing one: its id tells nothing.
         raise NotFound("no such conversation")
     authorize(
         actor,
@@ -357,6 +358,11 @@ def _require_staff(
         permission=permission,
     )
     return conversation
+
+
+def _may_know(actor: Actor, store_id: int) -> bool:
+    """Whether ``actor`` acts for ``store_id`` at all (the system acting for every store does)."""
+    return actor.store_id == store_id or (actor.kind == "system" and actor.store_id is None)
 
 
 def staff_name(uow: UnitOfWork, staff_id: int | None) -> str:

@@ -5,23 +5,21 @@ Signatures, both ways: ``X-Loyaldesk-Timestamp: <unix seconds>`` and
 ``X-Loyaldesk-Signature: sha256=<hex HMAC-SHA256(channel secret, "<timestamp>.<raw body>")>``; a request
 more than five minutes away from our clock is refused (a replayed capture). Inbound messages are
 de-duplicated by the app's ``message_id``; replies are delivered at least once from an outbox (a
-``delivery_id`` lets the app drop repeats), never to private, loopback or link-local addresses unless an
-admin allowed it for the channel.
+``delivery_id`` lets the app drop repeats), only to public addresses unless the install allows private
+networks, and to the address that was checked (``kernel.outbound``: no DNS rebinding in between).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +33,8 @@ from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import FieldProblem, Invalid, NotAuthenticated, NotFound
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.kernel.jobs import jobs
+from loyaldesk.kernel.outbound import OutboundPolicy, OutboundRefused
+from loyaldesk.settings import get_settings
 from loyaldesk.stores import Permission, authorize, record_audit
 from loyaldesk.support import actions, contacts
 from loyaldesk.support.delivery import claim_due, settle
@@ -70,18 +70,14 @@ def check_signature(
         raise NotAuthenticated("the signature does not match this body and the channel's secret")
 
 
-def address_is_public(host: str) -> bool:
-    """Whether every address ``host`` resolves to is a public one (no private, loopback, link-local,
-    reserved or multicast address). A name that does not resolve is not public."""
+def address_is_public(host: str, policy: OutboundPolicy | None = None) -> bool:
+    """Whether every address ``host`` resolves to is a public one (see ``kernel.outbound``). A name that
+    does not resolve is not public."""
     try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
+        (policy or OutboundPolicy()).destination(host, 443)
+    except OutboundRefused:
         return False
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
-            return False
-    return bool(infos)
+    return True
 
 
 # -- inbound -------------------------------------------------------------------------------------------
@@ -239,23 +235,25 @@ def queue_callback(uow: UnitOfWork, event: StoredEvent) -> None:
     )
 
 
-def _claim(uow: UnitOfWork, limit: int) -> list[tuple[int, str | None, str, bool, dict[str, Any]]]:
+def _claim(uow: UnitOfWork, limit: int) -> list[tuple[int, str | None, str, dict[str, Any]]]:
     claimed = []
     for row in claim_due(uow, OutboundCallback, limit):
         channel = uow.session.get(ApiChannel, row.channel_id)
         if channel is None:
             continue
-        claimed.append(
-            (row.id, channel.callback_url, channel.secret, channel.allow_private_network, row.payload)
-        )
+        claimed.append((row.id, channel.callback_url, channel.secret, row.payload))
     return claimed
 
 
-def send_due(database: Database, client: httpx.Client, *, limit: int = 50) -> int:
-    """Deliver due callbacks (no transaction open while waiting on the app); returns how many were."""
+def send_due(
+    database: Database, client: httpx.Client, *, policy: OutboundPolicy | None = None, limit: int = 50
+) -> int:
+    """Deliver due callbacks (no transaction open while waiting on the app) where ``policy`` allows
+    (public addresses only by default); returns how many were delivered."""
+    policy = policy or OutboundPolicy()
     delivered = 0
-    for row_id, url, secret, allow_private, payload in database.write(_claim, limit):
-        error = _deliver(client, url, secret, allow_private, payload, database.clock.now())
+    for row_id, url, secret, payload in database.write(_claim, limit):
+        error = _deliver(client, url, secret, payload, database.clock.now(), policy)
         database.write(settle, OutboundCallback, row_id, error)
         delivered += error is None
     return delivered
@@ -265,31 +263,52 @@ def _deliver(
     client: httpx.Client,
     url: str | None,
     secret: str,
-    allow_private: bool,
     payload: dict[str, Any],
     now: datetime,
+    policy: OutboundPolicy,
 ) -> str | None:
-    """None when the app answered 2xx, else why not."""
+    """None when the app answered 2xx, else why not. The request goes to the address the policy
+    checked (the URL's host travels in the Host header and, for HTTPS, as the TLS server name, so the
+    certificate is still verified for it)."""
     if not url:
         return "the channel has no callback URL"
     parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return f"not a valid port in {url}"
     if parts.scheme not in ("https", "http") or not parts.hostname:
         return f"not an http(s) URL: {url}"
-    if not allow_private and not address_is_public(parts.hostname):
-        return f"refused: {parts.hostname} is a private, loopback or unknown address (an admin may allow it)"
+    try:
+        destination = policy.destination(parts.hostname, port)
+    except OutboundRefused as refused:
+        return f"refused: {refused}"
+    userinfo = parts.netloc.rpartition("@")[0]
+    pinned = urlunsplit(
+        (
+            parts.scheme,
+            (userinfo + "@" if userinfo else "") + f"{destination.address_for_url}:{port}",
+            parts.path or "/",
+            parts.query,
+            "",
+        )
+    )
+    host_header = parts.netloc.rpartition("@")[2]
     body = json.dumps(payload, separators=(",", ":")).encode()
     timestamp = str(int(now.timestamp()))
     try:
         response = client.post(
-            url,
+            pinned,
             content=body,
             headers={
+                "Host": host_header,
                 "Content-Type": "application/json",
                 TIMESTAMP_HEADER: timestamp,
                 SIGNATURE_HEADER: signature(secret, timestamp, body),
             },
             timeout=CALLBACK_TIMEOUT_SECONDS,
             follow_redirects=False,
+            extensions={"sni_hostname": destination.host} if parts.scheme == "https" else None,
         )
     except httpx.HTTPError as error:
         return f"{type(error).__name__}: {error}"
@@ -310,8 +329,9 @@ def send_due_callbacks(database: Database) -> int:
             is None
         ):
             return 0  # nothing waiting: no HTTP client to open
+    policy = OutboundPolicy(allow_private_network=get_settings().allow_private_network)
     with client_factory() as client:
-        return send_due(database, client)
+        return send_due(database, client, policy=policy)
 
 
 # -- managing channels ----------------------------------------------------------------------------------
@@ -322,10 +342,12 @@ def save_channel(
     *,
     name: str,
     callback_url: str | None,
-    allow_private_network: bool = False,
     channel_id: int | None = None,
+    policy: OutboundPolicy | None = None,
 ) -> ApiChannel:
-    """Create (with a new secret) or change an API channel. Admins only."""
+    """Create (with a new secret) or change an API channel. Admins only. A callback URL whose host is an
+    address ``policy`` refuses (a private or loopback literal, say) is refused at once; names are
+    checked on each delivery, against what they resolve to then."""
     authorize(actor, store_id, scope="conversations:write", permission=Permission.MANAGE_SUPPORT)
     cleaned = " ".join(name.split())
     problems = []
@@ -334,8 +356,14 @@ def save_channel(
     url = (callback_url or "").strip() or None
     if url is not None:
         parts = urlsplit(url)
-        if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500:
+        try:
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500 or not port_ok:
             problems.append(FieldProblem("callback_url", "an http(s) URL of at most 500 characters"))
+        elif (refusal := (policy or OutboundPolicy()).refusal_of_literal(parts.hostname)) is not None:
+            problems.append(FieldProblem("callback_url", refusal))
     if problems:
         raise Invalid("the channel is not valid", problems)
     if channel_id is None:
@@ -348,7 +376,7 @@ def save_channel(
         if found is None or found.store_id != store_id:
             raise NotFound("no such channel")
         channel = found
-    channel.name, channel.callback_url, channel.allow_private_network = cleaned, url, allow_private_network
+    channel.name, channel.callback_url = cleaned, url
     uow.session.flush()
     record_audit(
         uow,
@@ -357,6 +385,6 @@ def save_channel(
         store_id=store_id,
         target_type="api_channel",
         target_id=channel.id,
-        details={"callback_url": url, "allow_private_network": allow_private_network},
+        details={"callback_url": url},
     )
     return channel

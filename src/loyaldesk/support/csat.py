@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
+from loyaldesk.kernel.keys import RATING_LINK, purpose_key
 from loyaldesk.support.desk_settings import settings_for
 from loyaldesk.support.events import CsatRequested, CsatSubmitted
 from loyaldesk.support.models import Conversation, CsatResponse
@@ -39,8 +40,9 @@ def request_csat(uow: UnitOfWork, conversation: Conversation) -> None:
 
 
 def csat_link_token(secret: str, conversation_id: int) -> str:
-    """The secret in a rating link for ``conversation_id`` (for channels that are not live)."""
-    digest = hmac.new(secret.encode(), f"csat:{conversation_id}".encode(), hashlib.sha256)
+    """The secret in a rating link for ``conversation_id`` (for channels that are not live), signed with
+    the store's identity secret's key for rating links (never the secret itself: see ``kernel.keys``)."""
+    digest = hmac.new(purpose_key(secret, RATING_LINK), str(conversation_id).encode(), hashlib.sha256)
     return digest.hexdigest()[:32]
 
 

@@ -26,6 +26,7 @@ from loyaldesk.customers import Customer
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import Invalid, NotFound
+from loyaldesk.kernel.keys import REPLY_ADDRESS, purpose_key
 from loyaldesk.stores.models import Store
 from loyaldesk.support import actions, contacts
 from loyaldesk.support.attachments import MAX_FILES_PER_MESSAGE, NewAttachment
@@ -196,7 +197,8 @@ def _email_contact(uow: UnitOfWork, store_id: int, address: str, name: str) -> C
 def _thread(session: Session, store: Store, email: InboundEmail, our_address: str) -> int | None:
     """The conversation of this store that the email continues, by the best key that finds one."""
     reply_domain = our_address.rpartition("@")[2]
-    for key in thread_keys(email, reply_domain=reply_domain, secret=store.identity_secret):
+    secret = purpose_key(store.identity_secret, REPLY_ADDRESS)
+    for key in thread_keys(email, reply_domain=reply_domain, secret=secret):
         if key.conversation_id is not None:
             found = session.get(Conversation, key.conversation_id)
             if found is not None and found.store_id == store.id:

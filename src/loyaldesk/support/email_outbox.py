@@ -26,6 +26,7 @@ from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.kernel.jobs import jobs
+from loyaldesk.kernel.keys import REPLY_ADDRESS, purpose_key
 from loyaldesk.kernel.mail_transport import MailTransport, transport_from
 from loyaldesk.kernel.mail_transport import SmtpTransport as SmtpTransport  # moved to the kernel; still here
 from loyaldesk.settings import get_settings
@@ -110,7 +111,7 @@ def _queue(
         .limit(1)
     )
     headers = compose_reply_headers(
-        secret=store.identity_secret,
+        secret=purpose_key(store.identity_secret, REPLY_ADDRESS),
         conversation_id=conversation.id,
         message_id_domain=settings.mail_domain,
         reply_address=sender,

@@ -74,8 +74,8 @@ def grant_goodwill(
     points cost counts against the budget), with a ``reason`` the customer will read. ``Conflict`` naming
     what is left when it would go over the agent's monthly budget."""
     conversation = uow.session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise NotFound("no such conversation")
+    if conversation is None or actor.store_id not in (conversation.store_id, None):
+        raise NotFound("no such conversation")  # another store's: as if missing
     authorize(
         actor, conversation.store_id, scope="conversations:write", permission=Permission.ANSWER_CONVERSATIONS
     )

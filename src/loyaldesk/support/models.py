@@ -383,8 +383,6 @@ class ApiChannel(Base):
     name: Mapped[str] = mapped_column(String(80))
     secret: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 key of both directions
     callback_url: Mapped[str | None] = mapped_column(String(500))
-    # Callbacks to private, loopback or link-local addresses only when an admin allowed it.
-    allow_private_network: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

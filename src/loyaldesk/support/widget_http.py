@@ -10,6 +10,7 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from loyaldesk.kernel import rate_limits
 from loyaldesk.kernel.errors import NotFound, PermissionDenied
 from loyaldesk.stores import store_by_slug
 from loyaldesk.support import actions, contacts, csat, queries
@@ -18,12 +19,14 @@ from loyaldesk.support.models import Conversation, CsatResponse
 from loyaldesk.support.widget_origins import origin_refusal
 from loyaldesk.support.widget_ticket import contact_of_ticket
 from loyaldesk.web.console.rendering import render
-from loyaldesk.web.deps import RuntimeDep
+from loyaldesk.web.deps import RuntimeDep, client_ip
 from loyaldesk.web.file_download import download_response, read_uploads
 
 router = APIRouter()
 
 StoreSlug = Annotated[str, Path(min_length=1, max_length=64)]
+# Ids in paths: out of the database's range is refused here, not by the database.
+RowId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 class OfflineMessageIn(BaseModel):
@@ -42,8 +45,22 @@ class OfflineMessageIn(BaseModel):
 async def offline_message(
     request: Request, runtime: RuntimeDep, store_slug: StoreSlug, message: OfflineMessageIn
 ) -> JSONResponse:
-    """Refused (403, saying why) from a page that may not use the store's chat (``widget_origins``)."""
-    sid = await anyio.to_thread.run_sync(_store_for_page, runtime, store_slug, request)
+    """Refused (403, saying why) from a page that may not use the store's chat (``widget_origins``).
+    Rate limited per address (``offline_messages_per_address``, and ``new_contacts_per_address`` for a
+    visitor not seen before): over a limit, 429 and nothing is stored."""
+    address = client_ip(request) or "unknown"
+
+    def store_and_visitor() -> tuple[int, bool]:
+        sid = _store_for_page(runtime, store_slug, request)
+        with runtime.database.read() as session:
+            known = contacts.find_contact(session, sid, customer_id=None, visitor_token=message.visitor_token)
+            return sid, known is not None
+
+    sid, known = await anyio.to_thread.run_sync(store_and_visitor)
+    runtime.rate_limits.hit_all(
+        (rate_limits.OFFLINE_MESSAGES_PER_ADDRESS, address),
+        (rate_limits.NEW_CONTACTS_PER_ADDRESS, None if known else address),
+    )
     contact = await runtime.database.write_async(
         contacts.identify_contact, sid, customer_id=None, visitor_token=message.visitor_token
     )
@@ -100,11 +117,18 @@ async def message_with_files(
     client_message_id: Annotated[str, Form(max_length=64)],
     files: Annotated[list[UploadFile], File()],
     body: Annotated[str, Form(max_length=20_000)] = "",
-    conversation_id: Annotated[int | None, Form()] = None,
+    conversation_id: Annotated[int | None, Form(ge=1, le=2**62)] = None,
 ) -> JSONResponse:
     """Answered like the WebSocket's ``ack``; the message itself arrives as an event on the socket (send
     ``watch`` for a new ``conversation_id``)."""
-    _, contact_id = await anyio.to_thread.run_sync(_ticket_holder, runtime, store_slug, ticket, request)
+    store_id, contact_id = await anyio.to_thread.run_sync(
+        _ticket_holder, runtime, store_slug, ticket, request
+    )
+    runtime.rate_limits.hit_all(
+        (rate_limits.WIDGET_MESSAGES_PER_CONTACT, contact_id),
+        (rate_limits.WIDGET_MESSAGES_PER_ADDRESS, client_ip(request)),
+        (rate_limits.WIDGET_MESSAGES_PER_STORE, store_id),
+    )
     uploads = await read_uploads(files)
     message = await runtime.database.write_async(
         actions.post_customer_message,
@@ -130,7 +154,7 @@ def download_for_customer(
     request: Request,
     runtime: RuntimeDep,
     store_slug: StoreSlug,
-    attachment_id: int,
+    attachment_id: RowId,
     ticket: Annotated[str, Query(max_length=512)],
 ) -> Response:
     """A file in one of the ticket holder's conversations, as a download (a script's ``fetch`` of it
@@ -158,7 +182,7 @@ def _rating_context(runtime: Any, store_slug: str, conversation_id: int, token: 
     "/csat/{store_slug}/{conversation_id}/{token}", response_class=HTMLResponse, include_in_schema=False
 )
 def rating_page(
-    request: Request, runtime: RuntimeDep, store_slug: StoreSlug, conversation_id: int, token: str
+    request: Request, runtime: RuntimeDep, store_slug: StoreSlug, conversation_id: RowId, token: str
 ) -> Response:
     """The rating form a customer reaches from a link (channels that are not live)."""
     context = _rating_context(runtime, store_slug, conversation_id, token)
@@ -172,7 +196,7 @@ async def rate_by_link(
     request: Request,
     runtime: RuntimeDep,
     store_slug: StoreSlug,
-    conversation_id: int,
+    conversation_id: RowId,
     token: str,
     rating: Annotated[int, Form()],
     comment: Annotated[str, Form(max_length=2000)] = "",

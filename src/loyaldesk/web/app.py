@@ -27,6 +27,7 @@ from loyaldesk.settings import Settings, get_settings
 from loyaldesk.stores import http as stores_http
 from loyaldesk.support import api_channel_http, widget_http
 from loyaldesk.web import api_events
+from loyaldesk.web.api_rate_limit import ApiRateLimitMiddleware
 from loyaldesk.web.console import analytics as console_analytics
 from loyaldesk.web.console import api_channels as console_api_channels
 from loyaldesk.web.console import auth as console_auth
@@ -228,6 +229,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.mount("/docs-static", StaticFiles(directory=DOCS_STATIC_DIR), name="docs-static")
 
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(ApiRateLimitMiddleware)  # outside idempotency: over the limit costs no database work
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),

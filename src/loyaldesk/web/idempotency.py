@@ -1,7 +1,9 @@
-"""The ``Idempotency-Key`` header on API writes (Stripe's semantics; see ``kernel/idempotency.py``).
+"""The ``Idempotency-Key`` header on API writes (Stripe's semantics, exactly once; see
+``kernel/idempotency.py``).
 
 A pure ASGI middleware: it must see the raw body (to fingerprint the request) and the whole response
-(to keep it), which a route dependency cannot.
+(to keep it), which a route dependency cannot. It runs the request in one shared transaction that the
+route's writes join, stores the response in it, commits, and only then sends the response.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from loyaldesk.kernel import idempotency
+from loyaldesk.kernel.db import Database
 from loyaldesk.web.errors import json_error
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -58,61 +61,108 @@ class IdempotencyMiddleware:
         fingerprint = idempotency.fingerprint(
             scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), body
         )
-        decision = await anyio.to_thread.run_sync(
-            lambda: database.write(idempotency.begin, key_scope, key, fingerprint)
-        )
-        if isinstance(decision, idempotency.KeyReused):
-            response = json_error(
-                422,
-                "idempotency_key_reused",
-                "this Idempotency-Key was already used for a different request",
-                [{"field": "Idempotency-Key", "reason": "was used with another method, path or body"}],
-            )
-            await response(scope, receive, send)
+        if not idempotency.hold(key_scope, key):
+            await _still_running(scope, receive, send)
             return
-        if isinstance(decision, idempotency.StillRunning):
-            response = json_error(
-                409,
-                "idempotency_key_in_use",
-                "a request with this Idempotency-Key is still being processed; retry shortly",
-                headers={"Retry-After": "1"},
-            )
-            await response(scope, receive, send)
-            return
-        if isinstance(decision, idempotency.Replay):
-            await _send_replay(send, decision)
-            return
-
-        captured: dict[str, Any] = {"status": 500, "content_type": "application/json", "body": bytearray()}
-
-        async def replay_body() -> Message:
-            nonlocal body
-            if body is None:
-                return await receive()
-            chunk, body = body, None  # type: ignore[assignment]
-            return {"type": "http.request", "body": chunk, "more_body": False}
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                captured["status"] = message["status"]
-                for name, value in message.get("headers", []):
-                    if name.lower() == b"content-type":
-                        captured["content_type"] = value.decode("latin-1")
-            elif message["type"] == "http.response.body" and len(captured["body"]) <= MAX_KEPT_BODY:
-                captured["body"].extend(message.get("body", b""))
-            await send(message)
-
         try:
-            await self.app(scope, replay_body, capture)
-        except BaseException:
-            await anyio.to_thread.run_sync(lambda: database.write(idempotency.release, key_scope, key))
-            raise
-        status = captured["status"] if len(captured["body"]) <= MAX_KEPT_BODY else 500
-        await anyio.to_thread.run_sync(
-            lambda: database.write(
-                idempotency.finish, key_scope, key, status, captured["content_type"], bytes(captured["body"])
+            await self._run_once(scope, receive, send, database, key_scope, key, fingerprint, body)
+        finally:
+            idempotency.let_go(key_scope, key)
+
+    async def _run_once(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        database: Database,
+        key_scope: str,
+        key: str,
+        fingerprint: str,
+        body: bytes,
+    ) -> None:
+        """Run the request in one shared transaction with its stored response (see kernel/idempotency)."""
+        shared = await anyio.to_thread.run_sync(database.shared_transaction)
+        try:
+            decision = await anyio.to_thread.run_sync(
+                shared.run, idempotency.begin, key_scope, key, fingerprint
             )
-        )
+            if isinstance(decision, idempotency.KeyReused):
+                response = json_error(
+                    422,
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was already used for a different request",
+                    [{"field": "Idempotency-Key", "reason": "was used with another method, path or body"}],
+                )
+                await response(scope, receive, send)
+                return
+            if isinstance(decision, idempotency.StillRunning):
+                await _still_running(scope, receive, send)
+                return
+            if isinstance(decision, idempotency.Replay):
+                await _send_replay(send, decision)
+                return
+
+            request_body: bytes | None = body
+            # The response is held back until the transaction has committed: nothing is acknowledged
+            # that a crash could still undo.
+            held: list[Message] = []
+            captured: dict[str, Any] = {
+                "status": 500,
+                "content_type": "application/json",
+                "body": bytearray(),
+            }
+
+            async def replay_body() -> Message:
+                nonlocal request_body
+                if request_body is None:
+                    return await receive()
+                chunk, request_body = request_body, None
+                return {"type": "http.request", "body": chunk, "more_body": False}
+
+            async def capture(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    captured["status"] = message["status"]
+                    for name, value in message.get("headers", []):
+                        if name.lower() == b"content-type":
+                            captured["content_type"] = value.decode("latin-1")
+                elif message["type"] == "http.response.body":
+                    captured["body"].extend(message.get("body", b""))
+                held.append(message)
+
+            with database.joined(shared):
+                await self.app(scope, replay_body, capture)
+            status = captured["status"]
+            if idempotency.kept(status) and len(captured["body"]) <= MAX_KEPT_BODY:
+                await anyio.to_thread.run_sync(
+                    shared.run,
+                    idempotency.finish,
+                    key_scope,
+                    key,
+                    fingerprint,
+                    status,
+                    captured["content_type"],
+                    bytes(captured["body"]),
+                )
+                await anyio.to_thread.run_sync(shared.commit)
+            elif idempotency.kept(status):
+                await anyio.to_thread.run_sync(shared.commit)  # too large to keep: done, not remembered
+            else:
+                await anyio.to_thread.run_sync(shared.rollback)  # refused: nothing of it stays
+            for message in held:
+                await send(message)
+        finally:
+            if not shared.closed:
+                await anyio.to_thread.run_sync(shared.rollback)
+
+
+async def _still_running(scope: Scope, receive: Receive, send: Send) -> None:
+    response = json_error(
+        409,
+        "idempotency_key_in_use",
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+        headers={"Retry-After": "1"},
+    )
+    await response(scope, receive, send)
 
 
 async def _read_body(receive: Receive) -> bytes:

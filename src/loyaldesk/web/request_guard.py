@@ -57,7 +57,10 @@ def _nul_paths(body: bytes) -> list[str]:
             for index, item in enumerate(value):
                 walk(item, f"{path}.{index}" if path else str(index))
 
-    walk(document, "")
+    try:
+        walk(document, "")
+    except RecursionError:  # nested nearly as deep as the parser allows: name the body as a whole
+        return ["body"]
     return found[:20] or ["body"]
 
 

@@ -4,9 +4,15 @@ minute, and each unread message becomes a conversation message like mail to the 
 A message is marked ``\\Seen`` only after it is stored, so a crash in between reads it again next time and
 the Message-ID de-duplication keeps it once. At most ``BATCH`` messages per pass. The mailbox is read with
 no database transaction open; each message is stored in its own. A failure to connect or log in is kept
-on the store's settings (``imap_last_error``) for the desk settings page, and polling goes on next time.
-What ``receive_email`` drops is recorded and logged there, as for the SMTP receiver; a message the server
-would not hand over is logged and left unread, to be tried again next time.
+on the store's settings (``imap_last_error``) for the desk settings page, in our own words (never the
+server's text: a host pointed at some other service must not read its answers back to the console),
+and polling goes on next time. What ``receive_email`` drops is recorded and logged there, as for the SMTP
+receiver; a message the server would not hand over is logged and left unread, to be tried again next time.
+
+Reaching the server follows the install's outbound policy (``kernel.outbound``): the host must resolve
+to public addresses only, unless the install allows private networks, and the connection goes to the
+address that was checked. The password is only ever sent over TLS, IMAPS or STARTTLS, unless the install
+allows plain logins (``LOYALDESK_IMAP_ALLOW_PLAIN_LOGIN``); certificates are verified for the host name.
 """
 
 from __future__ import annotations
@@ -14,15 +20,17 @@ from __future__ import annotations
 import contextlib
 import imaplib
 import logging
+import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.errors import NotFound
 from loyaldesk.kernel.jobs import jobs
+from loyaldesk.kernel.outbound import Destination, OutboundPolicy, OutboundRefused
 from loyaldesk.settings import get_settings
 from loyaldesk.stores.models import Store
 from loyaldesk.support.dropped_mail import MailPath
@@ -70,28 +78,125 @@ def _mailboxes(uow: UnitOfWork, mail_domain: str) -> list[Mailbox]:
     return found
 
 
-def connect(mailbox: Mailbox) -> imaplib.IMAP4:
-    if mailbox.use_ssl:
-        return imaplib.IMAP4_SSL(
-            mailbox.host, mailbox.port, ssl_context=ssl.create_default_context(), timeout=TIMEOUT_SECONDS
+@dataclass(frozen=True)
+class MailboxAccess:
+    """How this install lets loyaldesk reach stores' mail servers."""
+
+    policy: OutboundPolicy = field(default_factory=OutboundPolicy)
+    allow_plain_login: bool = False
+    # None: the system's trusted certificate authorities (tests bring their own).
+    ssl_context: ssl.SSLContext | None = None
+
+    @classmethod
+    def of_install(cls) -> MailboxAccess:
+        settings = get_settings()
+        return cls(
+            OutboundPolicy(allow_private_network=settings.allow_private_network),
+            allow_plain_login=settings.imap_allow_plain_login,
         )
-    return imaplib.IMAP4(mailbox.host, mailbox.port, timeout=TIMEOUT_SECONDS)
+
+    def tls_context(self) -> ssl.SSLContext:
+        return self.ssl_context or ssl.create_default_context()
+
+
+class MailboxError(Exception):
+    """Reading a mailbox failed; ``str()`` says what, in our words, for the desk settings page."""
+
+
+class _PinnedIMAP4(imaplib.IMAP4):
+    """IMAP to the checked address; ``host`` stays the name (for STARTTLS's certificate check)."""
+
+    def __init__(self, destination: Destination, timeout: float) -> None:
+        self._address = destination.address
+        super().__init__(destination.host, destination.port, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        return socket.create_connection((self._address, self.port), timeout)
+
+
+class _PinnedIMAP4_SSL(imaplib.IMAP4_SSL):
+    """IMAPS to the checked address, the certificate verified for the name."""
+
+    def __init__(self, destination: Destination, ssl_context: ssl.SSLContext, timeout: float) -> None:
+        self._address = destination.address
+        super().__init__(destination.host, destination.port, ssl_context=ssl_context, timeout=timeout)
+
+    def _create_socket(self, timeout: float | None) -> socket.socket:
+        sock = socket.create_connection((self._address, self.port), timeout)
+        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+
+def connect(mailbox: Mailbox, access: MailboxAccess) -> imaplib.IMAP4:
+    """An IMAP connection ready for LOGIN: over TLS (IMAPS, or STARTTLS on a plain port), unless the
+    install allows plain logins and the server offers no TLS. ``MailboxError`` otherwise."""
+    try:
+        destination = access.policy.destination(mailbox.host, mailbox.port)
+    except OutboundRefused as refused:
+        raise MailboxError(f"not connecting: {refused}") from None
+    try:
+        if mailbox.use_ssl:
+            return _PinnedIMAP4_SSL(destination, access.tls_context(), TIMEOUT_SECONDS)
+        client = _PinnedIMAP4(destination, TIMEOUT_SECONDS)
+    except ssl.SSLCertVerificationError:
+        raise MailboxError(f"the server's certificate is not valid for {mailbox.host}") from None
+    except ssl.SSLError:
+        raise MailboxError(
+            f"a TLS connection to {mailbox.host} could not be made (is the port right?)"
+        ) from None
+    except TimeoutError:
+        raise MailboxError(f"{mailbox.host} did not answer in time") from None
+    except ConnectionRefusedError:
+        raise MailboxError(f"{mailbox.host} refused the connection on port {mailbox.port}") from None
+    except (OSError, imaplib.IMAP4.error):
+        raise MailboxError(f"could not talk IMAP with {mailbox.host}:{mailbox.port}") from None
+    if "STARTTLS" in client.capabilities:
+        try:
+            client.starttls(ssl_context=access.tls_context())
+        except ssl.SSLCertVerificationError:
+            _close(client)
+            raise MailboxError(f"the server's certificate is not valid for {mailbox.host}") from None
+        except (ssl.SSLError, OSError, imaplib.IMAP4.error):
+            _close(client)
+            raise MailboxError(f"{mailbox.host} offered STARTTLS but it failed") from None
+    elif not access.allow_plain_login:
+        _close(client)
+        raise MailboxError(
+            f"{mailbox.host} offers no TLS (neither IMAPS nor STARTTLS), so the password is not sent; "
+            "use TLS, or the install may allow plain logins (LOYALDESK_IMAP_ALLOW_PLAIN_LOGIN)"
+        )
+    return client
+
+
+def _close(client: imaplib.IMAP4) -> None:
+    with contextlib.suppress(OSError, imaplib.IMAP4.error):
+        client.shutdown()
+
+
+Connector = Callable[[Mailbox, MailboxAccess], imaplib.IMAP4]
 
 
 def poll_mailbox(
     database: Database,
     mailbox: Mailbox,
     mail_domain: str,
-    connector: Callable[[Mailbox], imaplib.IMAP4] = connect,
+    access: MailboxAccess,
+    connector: Connector = connect,
 ) -> int:
-    """Store the mailbox's unread messages (at most ``BATCH``); returns how many were read."""
+    """Store the mailbox's unread messages (at most ``BATCH``); returns how many were read.
+    ``MailboxError`` (in our words) when the server cannot be reached, refuses the login or fails."""
     read = 0
-    client = connector(mailbox)
+    client = connector(mailbox, access)
     try:
-        client.login(mailbox.username, mailbox.password)
-        status, _ = client.select(_quoted(mailbox.folder))
+        try:
+            client.login(mailbox.username, mailbox.password)
+        except imaplib.IMAP4.error:
+            raise MailboxError("the server refused the user name or password") from None
+        try:
+            status, _ = client.select(_quoted(mailbox.folder))
+        except imaplib.IMAP4.error:
+            status = "NO"
         if status != "OK":
-            raise imaplib.IMAP4.error(f"cannot open folder {mailbox.folder!r}")
+            raise MailboxError(f"the folder {mailbox.folder!r} could not be opened")
         status, found = client.uid("SEARCH", "UNSEEN")
         uids = [uid.decode() for uid in (found[0] or b"").split()[:BATCH]] if status == "OK" and found else []
         for uid in uids:
@@ -135,16 +240,23 @@ def _note_error(uow: UnitOfWork, store_id: int, error: str | None) -> None:
         desk.imap_last_error = error
 
 
-def poll_all(database: Database, connector: Callable[[Mailbox], imaplib.IMAP4] = connect) -> int:
-    """Poll every store's mailbox once; a failing mailbox is noted and does not stop the others."""
+def poll_all(database: Database, access: MailboxAccess | None = None, connector: Connector = connect) -> int:
+    """Poll every store's mailbox once (reaching servers as ``access`` allows, the install's settings
+    by default); a failing mailbox is noted and does not stop the others."""
+    access = access or MailboxAccess.of_install()
     mail_domain = get_settings().mail_domain
     total = 0
     for mailbox in database.write(_mailboxes, mail_domain):
         try:
-            total += poll_mailbox(database, mailbox, mail_domain, connector)
-        except (imaplib.IMAP4.error, OSError, ssl.SSLError) as error:
+            total += poll_mailbox(database, mailbox, mail_domain, access, connector)
+        except MailboxError as error:
             log.warning("polling the mailbox of store %s failed: %s", mailbox.store_id, error)
-            database.write(_note_error, mailbox.store_id, f"{type(error).__name__}: {error}"[:500])
+            database.write(_note_error, mailbox.store_id, str(error)[:500])
+            continue
+        except (imaplib.IMAP4.error, OSError, ssl.SSLError) as error:
+            # The server's own words stay out of the console (and out of the log but for their kind).
+            log.warning("reading the mailbox of store %s failed (%s)", mailbox.store_id, type(error).__name__)
+            database.write(_note_error, mailbox.store_id, "the server failed while the mailbox was read")
             continue
         database.write(_note_error, mailbox.store_id, None)
     return total

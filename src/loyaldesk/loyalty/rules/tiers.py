@@ -181,6 +181,87 @@ class TierLadder:
         return max((tier for tier in self.tiers if tier.threshold <= total), key=_rank, default=self.base)
 
 
+def stored_tier(
+    id: int,
+    name: str | None,
+    rank: int,
+    threshold: int,
+    earn_multiplier: object,
+    perks: object,
+    entry_reward_points: int,
+) -> TierDefinition:
+    """A ``TierDefinition`` from a stored row, whatever it holds: a blank name reads "Tier <id>", a
+    negative number 0, a multiplier that is not a non-negative decimal 1, perks that are not names none."""
+    try:
+        multiplier = Decimal(str(earn_multiplier))
+    except ArithmeticError:
+        multiplier = Decimal(1)
+    if not multiplier.is_finite() or multiplier < 0:
+        multiplier = Decimal(1)
+    kept_perks = frozenset(
+        perk
+        for perk in (perks if isinstance(perks, list | tuple | set | frozenset) else ())
+        if isinstance(perk, str) and perk.strip()
+    )
+    return TierDefinition(
+        id=id,
+        name=(name or "").strip() or f"Tier {id}",
+        rank=rank,
+        threshold=max(threshold, 0),
+        earn_multiplier=multiplier,
+        perks=kept_perks,
+        entry_reward_points=max(entry_reward_points, 0),
+    )
+
+
+def readable_ladder(tiers: Iterable[TierDefinition]) -> tuple[TierLadder, list[str]]:
+    """A ladder from stored tiers that may break the rules ``TierLadder`` enforces (data written before a
+    rule existed, or edited by hand), and what was done to make it one. Reads and earning must go on:
+
+    * a name shared with a lower-ranked tier (case aside) gets the tier's rank added: "Gold (rank 2)";
+    * a rank shared with another tier: the later tier (by id) is left out;
+    * the lowest-ranked tier is the base tier, with threshold 0 whatever was stored;
+    * a tier whose threshold does not rise above the one below it is left out (members holding it read
+      as holding the tier below: nobody is shown a tier they did not earn).
+
+    Raises ValueError only for no tiers at all."""
+    problems: list[str] = []
+    by_rank: dict[int, TierDefinition] = {}
+    for tier in sorted(tiers, key=lambda tier: tier.id):
+        if tier.rank in by_rank:
+            problems.append(
+                f"tier {tier.id} shares rank {tier.rank} with tier {by_rank[tier.rank].id}: left out"
+            )
+            continue
+        by_rank[tier.rank] = tier
+    ordered = [by_rank[rank] for rank in sorted(by_rank)]
+    if not ordered:
+        raise ValueError("a tier ladder needs at least one tier")
+    kept: list[TierDefinition] = []
+    names: set[str] = set()
+    for tier in ordered:
+        if not kept and tier.threshold != 0:
+            problems.append(f"base tier {tier.name!r} had threshold {tier.threshold}: read as 0")
+            tier = replace(tier, threshold=0)
+        elif kept and tier.threshold <= kept[-1].threshold:
+            problems.append(
+                f"tier {tier.name!r} needs {tier.threshold}, not more than {kept[-1].name!r}: left out"
+            )
+            continue
+        name = tier.name.strip()
+        if name.casefold() in names:
+            suffix = 0
+            while name.casefold() in names:
+                suffix += 1
+                label = f" (rank {tier.rank})" if suffix == 1 else f" (rank {tier.rank}, {suffix})"
+                name = tier.name.strip()[: 60 - len(label)] + label
+            problems.append(f"tier {tier.id} shares its name {tier.name!r}: read as {name!r}")
+            tier = replace(tier, name=name)
+        names.add(name.casefold())
+        kept.append(tier)
+    return TierLadder(tuple(kept)), problems
+
+
 @dataclass(frozen=True)
 class TierPolicy:
     """How tiers are qualified: ``metric`` summed over ``period``; reviews (possible downgrades) happen

@@ -41,6 +41,7 @@ def channels_page(
             "notice": (notice or "")[:200],
             "signature_header": api_channel.SIGNATURE_HEADER,
             "timestamp_header": api_channel.TIMESTAMP_HEADER,
+            "private_network_allowed": runtime.settings.allow_private_network,
         },
     )
 
@@ -51,7 +52,6 @@ async def save_channel(
     console: ConsoleDep,
     name: Annotated[str, Form(max_length=200)],
     callback_url: Annotated[str, Form(max_length=600)] = "",
-    allow_private_network: Annotated[bool, Form()] = False,
     channel_id: Annotated[int | None, Form()] = None,
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
@@ -62,8 +62,8 @@ async def save_channel(
         console.store.id,
         name=name,
         callback_url=callback_url,
-        allow_private_network=allow_private_network,
         channel_id=channel_id,
+        policy=runtime.outbound,
     )
     notice = quote(f"Channel {channel.name} saved.")
     return RedirectResponse(

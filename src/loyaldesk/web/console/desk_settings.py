@@ -195,6 +195,8 @@ async def save_mailbox(
     """The existing mailbox to poll over IMAP (an empty server stops polling)."""
     console.check_csrf(csrf_token)
     host = imap_host.strip() or None
+    if host and (refusal := runtime.outbound.refusal_of_literal(host)) is not None:
+        raise Invalid("the mailbox cannot be reached from here", [FieldProblem("imap_host", refusal)])
     if host and not imap_username.strip():
         raise Invalid(
             "the mailbox needs a user", [FieldProblem("imap_username", "is required with a server")]

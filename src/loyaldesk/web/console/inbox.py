@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Header, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import AwareDatetime
 
@@ -27,6 +27,10 @@ from loyaldesk.web.deps import RuntimeDep
 from loyaldesk.web.file_download import download_response, read_uploads
 
 router = APIRouter(include_in_schema=False)
+
+# Ids in paths: out of the database's range is refused here, not by the database.
+ConversationId = Annotated[int, Path(ge=1, le=2**62)]
+RowId = Annotated[int, Path(ge=1, le=2**62)]
 
 VIEW_TITLES = {"mine": "Mine", "unassigned": "Unassigned", "all": "All"}
 STATUS_TITLES = {
@@ -173,7 +177,7 @@ def inbox_json(
 
 
 @router.get("/console/{store_slug}/inbox/{conversation_id}/messages.json")
-def messages_json(runtime: RuntimeDep, console: ConsoleDep, conversation_id: int) -> JSONResponse:
+def messages_json(runtime: RuntimeDep, console: ConsoleDep, conversation_id: ConversationId) -> JSONResponse:
     console.require(Permission.VIEW_CONVERSATIONS)
     with runtime.database.read() as session:
         conversation = queries.conversation_of(session, console.store.id, conversation_id)
@@ -229,7 +233,7 @@ async def post_message(
     request: Request,
     runtime: RuntimeDep,
     console: ConsoleDep,
-    conversation_id: int,
+    conversation_id: ConversationId,
     body: Annotated[str, Form(max_length=20_000)] = "",
     internal: Annotated[bool, Form()] = False,
     client_message_id: Annotated[str | None, Form(max_length=64)] = None,
@@ -259,7 +263,7 @@ async def post_message(
 
 @router.get("/console/{store_slug}/inbox/{conversation_id}/attachments/{attachment_id}")
 def download_attachment(
-    runtime: RuntimeDep, console: ConsoleDep, conversation_id: int, attachment_id: int
+    runtime: RuntimeDep, console: ConsoleDep, conversation_id: ConversationId, attachment_id: RowId
 ) -> Response:
     """A file of a conversation, as a download, for anyone who may read the store's conversations."""
     console.require(Permission.VIEW_CONVERSATIONS)
@@ -273,7 +277,7 @@ async def give_goodwill(
     request: Request,
     runtime: RuntimeDep,
     console: ConsoleDep,
-    conversation_id: int,
+    conversation_id: ConversationId,
     reason: Annotated[str, Form(max_length=300)],
     points: Annotated[str, Form(max_length=10)] = "",
     reward_id: Annotated[str, Form(max_length=20)] = "",
@@ -346,11 +350,12 @@ def _goodwill_given(session: Any, conversation_id: int, grant_id: int, picture: 
 async def task_done(
     runtime: RuntimeDep,
     console: ConsoleDep,
-    conversation_id: int,
-    task_id: int,
+    conversation_id: ConversationId,
+    task_id: RowId,
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     console.check_csrf(csrf_token)
+    await _conversation_here(runtime, console, conversation_id)
     await runtime.database.write_async(goodwill.complete_task, console.actor, console.store.id, task_id)
     return _redirect_back(console, conversation_id)
 
@@ -370,7 +375,7 @@ async def change_status(
     request: Request,
     runtime: RuntimeDep,
     console: ConsoleDep,
-    conversation_id: int,
+    conversation_id: ConversationId,
     status: Annotated[str, Form(max_length=20)],
     snoozed_until: Annotated[AwareDatetime | None, Form()] = None,
     snooze_hours: Annotated[int | None, Form(ge=1, le=24 * 90)] = None,
@@ -396,7 +401,7 @@ async def assign(
     request: Request,
     runtime: RuntimeDep,
     console: ConsoleDep,
-    conversation_id: int,
+    conversation_id: ConversationId,
     assignee_id: Annotated[str, Form(max_length=20)] = "",
     team_id: Annotated[str, Form(max_length=20)] = "keep",
     csrf_token: Annotated[str | None, Form()] = None,
@@ -438,7 +443,7 @@ async def update_details(
     request: Request,
     runtime: RuntimeDep,
     console: ConsoleDep,
-    conversation_id: int,
+    conversation_id: ConversationId,
     priority: Annotated[str | None, Form(max_length=10)] = None,
     labels: Annotated[str | None, Form(max_length=1000)] = None,
     csrf_token: Annotated[str | None, Form()] = None,
@@ -461,7 +466,7 @@ async def update_details(
 
 @router.get("/console/{store_slug}/inbox/{conversation_id}/canned/{reply_id}")
 def fill_canned_reply(
-    runtime: RuntimeDep, console: ConsoleDep, conversation_id: int, reply_id: int
+    runtime: RuntimeDep, console: ConsoleDep, conversation_id: ConversationId, reply_id: RowId
 ) -> JSONResponse:
     """A canned reply with its variables filled for this conversation's customer."""
     console.require(Permission.ANSWER_CONVERSATIONS)
@@ -525,7 +530,7 @@ async def save_canned(
 async def delete_canned(
     runtime: RuntimeDep,
     console: ConsoleDep,
-    reply_id: int,
+    reply_id: RowId,
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     console.check_csrf(csrf_token)
