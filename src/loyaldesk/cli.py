@@ -190,7 +190,10 @@ def mail_receiver(
     load_all()
     settings = _settings()
     database = Database(settings.database_url)
-    controller = start_receiver(database, settings.mail_domain, host=host, port=port)
+    from loyaldesk.kernel.rate_limits import RateLimits
+
+    limits = RateLimits(settings.rate_limit_rates(), redis_url=settings.redis_url)
+    controller = start_receiver(database, settings.mail_domain, host=host, port=port, rate_limits=limits)
     out.print(
         f"loyaldesk receiving mail on [bold]{host}:{port}[/] for <store>@{settings.mail_domain};"
         " Ctrl-C to stop."

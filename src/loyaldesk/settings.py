@@ -144,6 +144,10 @@ class Settings(BaseSettings):
     rate_limit_offline_messages_per_address: str = Field(
         default=rate_limits.OFFLINE_MESSAGES_PER_ADDRESS.default
     )
+    rate_limit_anonymous_requests_per_address: str = Field(
+        default=rate_limits.ANONYMOUS_REQUESTS_PER_ADDRESS.default
+    )
+    rate_limit_mail_messages_per_address: str = Field(default=rate_limits.MAIL_MESSAGES_PER_ADDRESS.default)
 
     @field_validator(*(f"rate_limit_{spec.name}" for spec in rate_limits.ALL_LIMITS))
     @classmethod

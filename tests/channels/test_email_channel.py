@@ -305,3 +305,25 @@ def test_mail_to_a_store_s_own_support_address_reaches_that_store(
     )
     [conversation] = conversations(db)
     assert conversation.store_id == store.id and texts(db, conversation.id) == ["Is this the shop?"]
+
+
+def test_a_mail_server_sending_too_much_is_told_to_come_back_later(db: Database, store: StoreHandle) -> None:
+    """Over ``mail_messages_per_address`` the receiver answers 451 (the sender keeps the message and
+    retries), stores nothing more, and takes mail again once the window has passed."""
+    from loyaldesk.kernel.rate_limits import RateLimits
+
+    port = _free_port()
+    limits = RateLimits({"mail_messages_per_address": "2/minute"})
+    controller = start_receiver(db, "loyaldesk.localhost", host="127.0.0.1", port=port, rate_limits=limits)
+    try:
+        deliver(port, mail("First", "one"))
+        deliver(port, mail("Second", "two"))
+        with pytest.raises(smtplib.SMTPDataError) as deferred:
+            deliver(port, mail("Third", "three"))
+        assert deferred.value.smtp_code == 451 and b"try again" in deferred.value.smtp_error
+        assert len(conversations(db)) == 2
+        limits.reset()  # the window has passed
+        deliver(port, mail("Third", "three"))
+        assert len(conversations(db)) == 3
+    finally:
+        controller.stop()

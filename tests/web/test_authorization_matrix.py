@@ -535,6 +535,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         secret_key="test-secret-key-not-for-production",
         run_background_jobs=False,
         redis_url=None,
+        # The matrix calls as a stranger far more often than a stranger may; the limit has its own test.
+        rate_limit_anonymous_requests_per_address="100000/minute",
     )
     runtime = Runtime(settings, database=database)
     app = create_app(runtime=runtime)
@@ -1134,3 +1136,35 @@ def test_every_route_has_an_entry(world: World) -> None:
 def test_route_refuses_whoever_may_not_call_it(world: World, method: str, path: str) -> None:
     access = MATRIX[(method, path)]
     CHECKS[type(access)](world, method, path, access)
+
+
+# What a stranger can reach: every route whose callers prove who they are without a login or an API key.
+STRANGERS_REACH = (Public, Shopper, WidgetTicket, RatingLink, EmailedLink, SignedWebhook)
+MOUNTED_FILES = {"/static": "/static/widget/loader.js", "/docs-static": "/docs-static/swagger-ui.css"}
+
+
+def test_what_a_stranger_can_reach_is_rate_limited(world: World) -> None:
+    """Each route a stranger can reach answers 429 with Retry-After once the address has used its
+    anonymous requests (3 a minute here), whatever it is asked."""
+    settings = world.app.state.runtime.settings.model_copy(
+        update={"rate_limit_anonymous_requests_per_address": "3/minute"}
+    )
+    runtime = Runtime(settings, database=world.database)
+    app = create_app(runtime=runtime)
+    reachable = [(m, p) for (m, p), access in sorted(MATRIX.items()) if isinstance(access, STRANGERS_REACH)]
+    assert len(reachable) > 20
+    with TestClient(app, base_url="https://testserver") as client:
+        for method, path in reachable:
+            runtime.rate_limits.reset()
+            url = MOUNTED_FILES.get(path) or fill(path, world.ids)
+            verb = "GET" if method == "MOUNT" else method
+            answers = [call(client, verb, url).status_code for _ in range(4)]
+            assert 429 not in answers[:3] and answers[3] == 429, f"{method} {path}: {answers}"
+            refused = call(client, verb, url)
+            assert int(refused.headers["Retry-After"]) >= 1, f"{method} {path}"
+            if verb == "HEAD":
+                continue
+            if refused.headers["content-type"].startswith("application/json"):
+                assert refused.json()["error"]["code"] == "rate_limited"
+            else:  # a page's own limit (asking for reset links), answered as a page
+                assert "try again" in refused.text.lower(), f"{method} {path}: {refused.text[:300]}"

@@ -201,7 +201,12 @@ def list_products(actor: ProductReader, database: DatabaseDep, page: PageDep) ->
     return Page(data=rows, next_cursor=cursor)
 
 
-@products_router.post("", response_model=ProductOut, summary="Create or update a product by its external_id")
+@products_router.post(
+    "",
+    response_model=ProductOut,
+    summary="Create or update a product by its external_id",
+    responses={201: {"model": ProductOut, "description": "Created"}},
+)
 def upsert_product(
     body: ProductIn, actor: ProductWriter, database: DatabaseDep, response: Response
 ) -> ProductOut:

@@ -46,6 +46,14 @@ NEW_CONTACTS_PER_ADDRESS = LimitSpec(
 OFFLINE_MESSAGES_PER_ADDRESS = LimitSpec(
     "offline_messages_per_address", "messages left from your network address", "10/hour"
 )
+ANONYMOUS_REQUESTS_PER_ADDRESS = LimitSpec(
+    "anonymous_requests_per_address",
+    "requests without a login or key from your network address",
+    "600/minute",
+)
+MAIL_MESSAGES_PER_ADDRESS = LimitSpec(
+    "mail_messages_per_address", "messages from this mail server", "120/minute"
+)
 
 ALL_LIMITS = (
     API_REQUESTS_PER_KEY,
@@ -54,6 +62,8 @@ ALL_LIMITS = (
     WIDGET_MESSAGES_PER_STORE,
     NEW_CONTACTS_PER_ADDRESS,
     OFFLINE_MESSAGES_PER_ADDRESS,
+    ANONYMOUS_REQUESTS_PER_ADDRESS,
+    MAIL_MESSAGES_PER_ADDRESS,
 )
 
 

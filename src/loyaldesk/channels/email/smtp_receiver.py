@@ -4,7 +4,8 @@ Run it with ``loyaldesk mail-receiver`` behind the store's MX (or a relay that f
 aiosmtpd server: recipients that are no store's support address are refused at RCPT (550, so the sender
 learns at once and no backscatter is produced, and the refusal is logged: no store to record it for);
 accepted mail is stored through ``support.email_inbound.receive_email`` in a worker thread; a database
-failure answers 451 so that the sending server retries later and nothing is lost. Mail dropped by the
+failure answers 451 so that the sending server retries later and nothing is lost, and so does a server that
+sends more than ``mail_messages_per_address`` messages (kernel/rate_limits.py). Mail dropped by the
 loop guard is still accepted (250): refusing it would bounce a bounce; ``receive_email`` records and
 logs it for the store's admins.
 """
@@ -19,7 +20,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
 from loyaldesk.kernel.db import Database
-from loyaldesk.kernel.errors import NotFound
+from loyaldesk.kernel.errors import NotFound, RateLimited
+from loyaldesk.kernel.rate_limits import MAIL_MESSAGES_PER_ADDRESS, RateLimits
 from loyaldesk.support.dropped_mail import MailPath
 from loyaldesk.support.email_inbound import receive_email, store_for_addresses
 
@@ -32,9 +34,10 @@ MAX_RECIPIENTS = 50
 class InboundMailHandler:
     """aiosmtpd handler hooks (``handle_RCPT``, ``handle_DATA``) over a loyaldesk database."""
 
-    def __init__(self, database: Database, mail_domain: str) -> None:
+    def __init__(self, database: Database, mail_domain: str, rate_limits: RateLimits | None = None) -> None:
         self.database = database
         self.mail_domain = mail_domain
+        self.rate_limits = rate_limits or RateLimits()
 
     def _known(self, address: str) -> bool:
         with self.database.read() as session:
@@ -57,6 +60,13 @@ class InboundMailHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:
+        peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer)
+        try:
+            self.rate_limits.hit(MAIL_MESSAGES_PER_ADDRESS, peer)
+        except RateLimited as refused:
+            log.warning("deferred mail from %r (client %s): %s", envelope.mail_from, peer, refused.message)
+            wait = refused.retry_after_seconds
+            return f"451 4.7.1 too many messages from your server; try again in {wait} s"
         raw = envelope.original_content or b""
         try:
             result = await asyncio.to_thread(
@@ -79,10 +89,12 @@ class InboundMailHandler:
         return "250 2.0.0 accepted"
 
 
-def start_receiver(database: Database, mail_domain: str, *, host: str, port: int) -> Controller:
+def start_receiver(
+    database: Database, mail_domain: str, *, host: str, port: int, rate_limits: RateLimits | None = None
+) -> Controller:
     """Start the receiver in a background thread; ``.stop()`` ends it."""
     controller = Controller(
-        InboundMailHandler(database, mail_domain),
+        InboundMailHandler(database, mail_domain, rate_limits),
         hostname=host,
         port=port,
         data_size_limit=MAX_MESSAGE_BYTES,
