@@ -6,7 +6,7 @@ cannot send mail, is shown once to the admin who invited so they can pass it on.
 accepts the role either by choosing a password (the address has no account yet) or by giving the
 password of the account the address already has. So no store sets or learns the credentials of an
 account that another store may use, and the inviting admin's answer is the same whether or not an
-account exists for the address (what differs is only what accepting asks for; see decision NNNN).
+account exists for the address (what differs is only what accepting asks for; see decision 0015).
 """
 
 from __future__ import annotations
