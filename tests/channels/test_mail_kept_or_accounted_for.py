@@ -33,6 +33,7 @@ from loyaldesk.support.email_inbound import MIN_PICTURE_IN_HTML_BYTES
 from loyaldesk.support.message_format import render_plain_text_html
 from loyaldesk.support.models import Attachment, Conversation, DroppedEmail, Message
 from tests.channels.fake_imap import FakeImapServer, Mailbox
+from tests.channels.test_imap_polling import LOCAL  # the fake server is on loopback, without TLS
 from tests.channels.test_email_channel import SUPPORT, deliver, mail, receiver  # noqa: F401 (fixture)
 from tests.factories import StoreHandle, login, make_staff, make_store
 from tests.support.desk import agent_reply, console_csrf, console_socket, event_named, receive_until
@@ -329,9 +330,9 @@ def test_mail_dropped_from_the_polled_mailbox_is_recorded_as_imap(db: Database, 
                 "imap_password": "secret",
             },
         )
-        assert imap_poller.poll_all(db) == 2
+        assert imap_poller.poll_all(db, LOCAL) == 2
         box.seen.clear()  # someone marked both unread again in their mail program
-        assert imap_poller.poll_all(db) == 2
+        assert imap_poller.poll_all(db, LOCAL) == 2
     assert [(r.reason_kind, r.path, r.subject) for r in dropped(db)] == [
         ("auto_reply", "imap", "Automatic reply: Order 1001"),
         ("auto_reply", "imap", "Automatic reply: Order 1001"),

@@ -56,7 +56,9 @@ class OrderIn(_Strict):
         None
     )
     customer: OrderCustomerIn | None = None
-    customer_id: int | None = Field(default=None, ge=1, description="loyaldesk's id of a known customer.")
+    customer_id: int | None = Field(
+        default=None, ge=1, le=2**62, description="loyaldesk's id of a known customer."
+    )
     email: Email | None = None
     currency: Annotated[str, StringConstraints(min_length=3, max_length=3)]
     lines: list[OrderLineIn] = Field(min_length=1, max_length=2000)
@@ -197,7 +199,7 @@ class StatusChangeIn(_Strict):
 
 
 class RefundLineIn(_Strict):
-    line_id: int | None = Field(default=None, ge=1, description="loyaldesk's id of the order line.")
+    line_id: int | None = Field(default=None, ge=1, le=2**62, description="loyaldesk's id of the order line.")
     line_external_id: ExternalId | None = Field(default=None, description="The store's id of the line.")
     sku: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] | None = None
     quantity: int = Field(ge=0, le=1_000_000)
