@@ -33,8 +33,8 @@ from loyaldesk.support.email_inbound import MIN_PICTURE_IN_HTML_BYTES
 from loyaldesk.support.message_format import render_plain_text_html
 from loyaldesk.support.models import Attachment, Conversation, DroppedEmail, Message
 from tests.channels.fake_imap import FakeImapServer, Mailbox
-from tests.channels.test_imap_polling import LOCAL  # the fake server is on loopback, without TLS
 from tests.channels.test_email_channel import SUPPORT, deliver, mail, receiver  # noqa: F401 (fixture)
+from tests.channels.test_imap_polling import LOCAL  # the fake server is on loopback, without TLS
 from tests.factories import StoreHandle, login, make_staff, make_store
 from tests.support.desk import agent_reply, console_csrf, console_socket, event_named, receive_until
 
