@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import smtplib
-import socket
 from collections.abc import Iterator
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -23,21 +22,16 @@ from loyaldesk.kernel.dispatcher import dispatch_until_idle
 from loyaldesk.support.email_outbox import SmtpTransport, send_due
 from loyaldesk.support.models import Attachment, Conversation, DroppedEmail, Message
 from tests.factories import StoreHandle, login, make_staff
+from tests.servers import free_port
 from tests.support.desk import agent_reply, console_csrf
 from tests.support.test_email_replies import Inbox, smtp_peer  # noqa: F401  (fixture)
 
 SUPPORT = "acme@loyaldesk.localhost"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def receiver(db: Database) -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     controller = start_receiver(db, "loyaldesk.localhost", host="127.0.0.1", port=port)
     try:
         yield port
@@ -312,7 +306,7 @@ def test_a_mail_server_sending_too_much_is_told_to_come_back_later(db: Database,
     retries), stores nothing more, and takes mail again once the window has passed."""
     from loyaldesk.kernel.rate_limits import RateLimits
 
-    port = _free_port()
+    port = free_port()
     limits = RateLimits({"mail_messages_per_address": "2/minute"})
     controller = start_receiver(db, "loyaldesk.localhost", host="127.0.0.1", port=port, rate_limits=limits)
     try:

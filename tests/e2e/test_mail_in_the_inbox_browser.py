@@ -14,9 +14,10 @@ from playwright.sync_api import expect
 
 from loyaldesk.channels.email.smtp_receiver import start_receiver
 from loyaldesk.kernel.db import Database
-from tests.e2e.conftest import _free_port, screenshot
+from tests.e2e.conftest import screenshot
 from tests.e2e.test_live_chat_browser import _log_in_to_the_inbox
 from tests.factories import TEST_PASSWORD, StoreHandle, make_staff
+from tests.servers import free_port
 
 pytestmark = pytest.mark.e2e
 SAMPLES = Path(__file__).parents[1] / "data" / "mail"
@@ -30,7 +31,7 @@ def _send(port: int, raw: bytes, store: StoreHandle) -> None:
 def test_plain_text_mail_reads_as_written_and_arrives_live_with_its_photo(
     page, browser, live_server: str, db: Database, store: StoreHandle, password_hash: str
 ):  # type: ignore[no-untyped-def]
-    port = _free_port()
+    port = free_port()
     receiver = start_receiver(db, "loyaldesk.localhost", host="127.0.0.1", port=port)
     try:
         first = (SAMPLES / "plain_text_markdown_characters.eml").read_bytes()

@@ -15,9 +15,10 @@ from loyaldesk.channels.email.smtp_receiver import start_receiver
 from loyaldesk.customers import CustomerProfile, upsert_customer
 from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.db import Database
-from tests.e2e.conftest import _free_port, screenshot
+from tests.e2e.conftest import screenshot
 from tests.e2e.test_live_chat_browser import _log_in_to_the_inbox, _send_from_the_widget
 from tests.factories import StoreHandle, make_member
+from tests.servers import free_port
 
 pytestmark = pytest.mark.e2e
 CUSTOMER = "c-9"
@@ -30,7 +31,7 @@ def _mia(db: Database, store: StoreHandle) -> None:
 
 
 def _email_from_mia(db: Database, store: StoreHandle) -> None:
-    port = _free_port()
+    port = free_port()
     receiver = start_receiver(db, "loyaldesk.localhost", host="127.0.0.1", port=port)
     try:
         message = EmailMessage()

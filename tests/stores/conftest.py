@@ -6,9 +6,7 @@ from __future__ import annotations
 import email
 import queue
 import re
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -16,7 +14,6 @@ from email.policy import default as default_policy
 from typing import Any
 
 import pytest
-import uvicorn
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -27,12 +24,7 @@ from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings
 from loyaldesk.stores import account_mail
 from loyaldesk.web.app import create_app
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.servers import free_port, serve_in_thread
 
 
 @dataclass
@@ -146,18 +138,5 @@ def live_runtime(settings: Settings, db: Database) -> Runtime:
 
 @pytest.fixture
 def live_server(live_runtime: Runtime) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(runtime=live_runtime), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
+    with serve_in_thread(live_runtime) as base:
+        yield base

@@ -6,9 +6,6 @@ the socket's Origin check compares scheme, host and port exactly."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -31,8 +28,10 @@ from loyaldesk.stores.models import StaffAccount
 from loyaldesk.web.app import create_app
 from tests.conftest import POSTGRES_URL, REDIS_URL, _truncate_postgres
 from tests.factories import TEST_PASSWORD, StoreHandle, csrf_of, login, make_staff, make_store, table_counts
-from tests.stores.conftest import another_client, close_code, free_port
+from tests.servers import server_processes
+from tests.stores.conftest import another_client, close_code
 from tests.support.desk import console_socket
+from tests.support.test_two_processes import shared_environment
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -238,39 +237,6 @@ def test_the_installs_public_address_is_an_allowed_origin_behind_a_proxy(
 # -- across processes --------------------------------------------------------------------------------
 
 
-def _start(port: int, tmp_path: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "LOYALDESK_DATABASE_URL": str(POSTGRES_URL),
-        "LOYALDESK_REDIS_URL": str(REDIS_URL),
-        "LOYALDESK_SECRET_KEY": "two-processes-share-this-key",
-        "LOYALDESK_COOKIE_SECURE": "false",
-        "LOYALDESK_DATA_DIR": str(tmp_path / f"var-{port}"),
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "loyaldesk", "serve", "--port", str(port), "--skip-migrations"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 120  # a loaded two-core machine takes tens of seconds to start one
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server at {base} exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the server at {base} did not start")
-
-
 def _browser_login(base: str, email: str) -> httpx.Client:
     browser = httpx.Client(base_url=base, follow_redirects=False)
     token = csrf_of(browser.get("/login").text)
@@ -291,12 +257,7 @@ def test_a_logout_on_one_process_closes_the_socket_on_another(
         email = make_staff(database, store, "agent", password_hash)
     finally:
         database.dispose()
-    ports = (free_port(), free_port())
-    processes = [_start(port, tmp_path) for port in ports]
-    try:
-        process_a, process_b = (f"http://127.0.0.1:{port}" for port in ports)
-        for base, process in zip((process_a, process_b), processes, strict=True):
-            _wait_ready(base, process)
+    with server_processes(2, tmp_path, shared_environment(tmp_path)) as (process_a, process_b):
         # The same browser session, talking to both processes (they share the secret key and the database).
         browser = _browser_login(process_a, email)
         cookie = "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
@@ -313,11 +274,3 @@ def test_a_logout_on_one_process_closes_the_socket_on_another(
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
             assert time.monotonic() - started < 20
         browser.close()
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()

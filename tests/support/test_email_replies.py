@@ -5,7 +5,6 @@ down keeps the mail and sends it once when it is back."""
 from __future__ import annotations
 
 import email
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import Message as MailMessage
@@ -22,6 +21,7 @@ from loyaldesk.kernel.dispatcher import dispatch_until_idle
 from loyaldesk.support.email_outbox import SmtpTransport, send_due
 from loyaldesk.support.models import OutboundEmail
 from tests.factories import StoreHandle, login, make_staff
+from tests.servers import free_port
 from tests.support.desk import agent_reply, console_csrf
 
 
@@ -37,16 +37,10 @@ class Inbox:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_peer() -> Iterator[tuple[Inbox, SmtpTransport]]:
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
         yield inbox, SmtpTransport("127.0.0.1", controller.port, starttls=False, timeout=5)
@@ -136,7 +130,7 @@ def test_a_mail_server_that_is_down_keeps_the_mail_until_it_is_back(
     )
     dispatch_until_idle(db)
 
-    down = SmtpTransport("127.0.0.1", _free_port(), starttls=False, timeout=2)  # nobody listens there
+    down = SmtpTransport("127.0.0.1", free_port(), starttls=False, timeout=2)  # nobody listens there
     assert send_due(db, down) == 0
     with db.read() as session:
         row = session.scalars(select(OutboundEmail)).one()

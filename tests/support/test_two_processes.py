@@ -8,10 +8,6 @@ Runs only when LOYALDESK_TEST_DATABASE_URL and LOYALDESK_TEST_REDIS_URL are set 
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +20,7 @@ from websockets.sync.client import ClientConnection, connect
 from loyaldesk.kernel.db import Database
 from tests.conftest import POSTGRES_URL, REDIS_URL, _truncate_postgres
 from tests.factories import TEST_PASSWORD, csrf_of, make_staff, make_store
+from tests.servers import server_processes
 
 pytestmark = [
     pytest.mark.slow,
@@ -32,63 +29,22 @@ pytestmark = [
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@pytest.fixture
+def two_servers(postgres_migrated: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    _truncate_postgres(postgres_migrated)
+    with server_processes(2, tmp_path, shared_environment(tmp_path)) as (first, second):
+        yield first, second
 
 
-def _start(port: int, tmp_path: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
+def shared_environment(tmp_path: Path) -> dict[str, str]:
+    """What two server processes of one install share: the database, Redis and the secret key."""
+    return {
         "LOYALDESK_DATABASE_URL": str(POSTGRES_URL),
         "LOYALDESK_REDIS_URL": str(REDIS_URL),
         "LOYALDESK_SECRET_KEY": "two-processes-share-this-key",
         "LOYALDESK_COOKIE_SECURE": "false",
-        "LOYALDESK_DATA_DIR": str(tmp_path / f"var-{port}"),
+        "LOYALDESK_DATA_DIR": str(tmp_path / "var"),
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "loyaldesk", "serve", "--port", str(port), "--skip-migrations"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def _wait_ready(base: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server at {base} exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the server at {base} did not start")
-
-
-@pytest.fixture
-def two_servers(postgres_migrated: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    _truncate_postgres(postgres_migrated)
-    ports = (_free_port(), _free_port())
-    processes = [_start(port, tmp_path) for port in ports]
-    try:
-        bases = tuple(f"http://127.0.0.1:{port}" for port in ports)
-        for base, process in zip(bases, processes, strict=True):
-            _wait_ready(base, process)
-        yield bases[0], bases[1]
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 def _frames_until(ws: ClientConnection, predicate: Any, timeout: float = 10.0) -> dict[str, Any]:

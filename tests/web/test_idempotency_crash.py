@@ -7,12 +7,9 @@ here (a customer without an external id) would happily run twice.
 
 from __future__ import annotations
 
-import os
 import random
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -25,6 +22,7 @@ from sqlalchemy import func, select
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.db import Database
 from tests.factories import StoreHandle
+from tests.servers import free_port, start_server_process
 
 pytestmark = pytest.mark.slow
 
@@ -33,42 +31,15 @@ ROUNDS = 3
 CLIENTS = 4
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _start(database_url: str, tmp_path: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
+    environment = {
         "LOYALDESK_DATABASE_URL": database_url,
         "LOYALDESK_SECRET_KEY": "crash-test-key",
         "LOYALDESK_DATA_DIR": str(tmp_path / "var"),
         "LOYALDESK_RUN_BACKGROUND_JOBS": "false",
         "LOYALDESK_RATE_LIMIT_API_REQUESTS_PER_KEY": "100000/minute",
     }
-    env.pop("LOYALDESK_REDIS_URL", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "loyaldesk", "serve", "--port", str(port), "--skip-migrations"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120  # a loaded machine starts a server slowly
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the server exited")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("the server did not start")
+    return start_server_process(port, tmp_path, environment, without=("LOYALDESK_REDIS_URL",))
 
 
 def _create(http: httpx.Client, base: str, token: str, key: str) -> httpx.Response:
@@ -119,7 +90,7 @@ def test_writes_in_flight_when_the_server_dies_happen_exactly_once(
     sent: list[str] = []
     in_flight_at_kills = 0
     retry_statuses: list[int] = []
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     for round_number in range(ROUNDS):
         process = _start(database_url, tmp_path, port)

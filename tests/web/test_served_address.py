@@ -4,12 +4,8 @@ and then that wins. Real server processes, started as a user would."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +15,7 @@ import pytest
 from loyaldesk.kernel.db import Database
 from loyaldesk.settings import Settings
 from tests.factories import TEST_PASSWORD, csrf_of, make_staff, make_store
+from tests.servers import free_port, start_server_process
 
 pytestmark = pytest.mark.slow
 
@@ -38,12 +35,6 @@ def test_the_public_base_url_is_the_served_address_unless_set() -> None:
         Settings(public_base_url="support.example.com")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def store_database(tmp_path: Path, sqlite_template: Path, password_hash: str) -> Iterator[tuple[str, str]]:
     """A SQLite database with a store, its owner and an API key: (database URL, API key)."""
@@ -59,11 +50,6 @@ def store_database(tmp_path: Path, sqlite_template: Path, password_hash: str) ->
 
 def _serve(url: str, folder: Path, port: int, public_base_url: str | None) -> subprocess.Popen[bytes]:
     environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("LOYALDESK_PUBLIC_BASE_URL", "LOYALDESK_HOST", "LOYALDESK_PORT")
-    }
-    environment |= {
         "LOYALDESK_DATABASE_URL": url,
         "LOYALDESK_DATA_DIR": str(folder / "var"),
         "LOYALDESK_COOKIE_SECURE": "false",
@@ -71,25 +57,13 @@ def _serve(url: str, folder: Path, port: int, public_base_url: str | None) -> su
     }
     if public_base_url:
         environment["LOYALDESK_PUBLIC_BASE_URL"] = public_base_url
-    process = subprocess.Popen(
-        [sys.executable, "-m", "loyaldesk", "serve", "--port", str(port), "--skip-migrations"],
-        env=environment,
-        cwd=folder,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+    return start_server_process(
+        port,
+        folder,
+        environment,
+        without=("LOYALDESK_PUBLIC_BASE_URL", "LOYALDESK_HOST", "LOYALDESK_PORT"),
+        capture_output=True,  # what it prints about its links is checked
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited: {process.stdout.read().decode()[-2000:]}")  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the server did not start")
 
 
 def _links(base: str, token: str, customer: str) -> tuple[str, str]:
@@ -122,7 +96,7 @@ def test_links_use_the_served_port_unless_the_public_address_is_set(
     tmp_path: Path, store_database: tuple[str, str], configured: str | None
 ) -> None:
     url, token = store_database
-    port = _free_port()
+    port = free_port()
     server = _serve(url, tmp_path, port, configured)
     try:
         webhook, referral = _links(f"http://127.0.0.1:{port}", token, "c1")
