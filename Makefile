@@ -44,6 +44,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 ## install-bench: what bench/analytics.py compares against (lifetimes, pandas, DuckDB).
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.venv-created

@@ -207,7 +207,7 @@ def test_unknown_store_and_bad_payloads(client: TestClient, db: Database, shopif
 def test_a_body_over_the_limit_is_refused_with_413_and_changes_nothing(
     client: TestClient, db: Database, shopify_store: StoreHandle
 ) -> None:
-    from loyaldesk.commerce.webhooks_http import MAX_BODY_BYTES
+    from loyaldesk.web.api.shopify_webhooks import MAX_BODY_BYTES
 
     big = json.loads(payload("paid_order.json"))
     big["note"] = "x" * MAX_BODY_BYTES

@@ -245,7 +245,6 @@ MATRIX: dict[tuple[str, str], Access] = {
     # The console: pages and forms of one store.
     ("WS", "/ws/console/{store_slug}"): ConsoleSocket(),
     ("GET", "/console/{store_slug}"): ANYONE_LOGGED_IN,
-    ("GET", "/console/{store_slug}/{section}"): ANYONE_LOGGED_IN,
     ("GET", "/console/{store_slug}/customers"): Console(P.VIEW_CUSTOMERS),
     ("GET", "/console/{store_slug}/customers/{customer_id}"): Console(P.VIEW_CUSTOMERS),
     ("POST", "/console/{store_slug}/customers/{customer_id}/profile"): Console(P.EDIT_CUSTOMERS),
@@ -606,7 +605,6 @@ def fill(path: str, ids: dict[str, Any], **overrides: Any) -> str:
         values["external_id"] = ids["order_external_id"]
     else:
         values["external_id"] = ids["customer_external_id"]
-    values["section"] = "no-such-section"
     values["token"] = "0" * 32
     values["channel_id"] = NOWHERE
     values.update(overrides)

@@ -16,17 +16,17 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from loyaldesk import __version__
-from loyaldesk.commerce import http as commerce_http
-from loyaldesk.commerce import webhooks_http
-from loyaldesk.customers import http as customers_http
-from loyaldesk.loyalty import http as loyalty_http
-from loyaldesk.loyalty import member_http
 from loyaldesk.realtime import console_socket, widget_socket
 from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings, get_settings
-from loyaldesk.stores import http as stores_http
-from loyaldesk.support import api_channel_http, widget_http
-from loyaldesk.web import api_events
+from loyaldesk.web.api import api_channel as api_channel_routes
+from loyaldesk.web.api import commerce as api_commerce
+from loyaldesk.web.api import customers as api_customers
+from loyaldesk.web.api import events as api_events
+from loyaldesk.web.api import loyalty as api_loyalty
+from loyaldesk.web.api import loyalty_activity as api_loyalty_activity
+from loyaldesk.web.api import shopify_webhooks
+from loyaldesk.web.api import store as api_store
 from loyaldesk.web.api_rate_limit import ApiRateLimitMiddleware
 from loyaldesk.web.console import analytics as console_analytics
 from loyaldesk.web.console import api_channels as console_api_channels
@@ -47,8 +47,10 @@ from loyaldesk.web.console import support_reports as console_support_reports
 from loyaldesk.web.console import widget_install as console_widget_install
 from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
+from loyaldesk.web.member import loyalty as member_loyalty
 from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
+from loyaldesk.web.widget import routes as widget_routes
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 DOCS_STATIC_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
@@ -174,15 +176,26 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_error_handlers(app)
     install_openapi(app)
 
+    # In any order: no route shadows another's URLs (tests/web/test_route_order.py proves it).
     for router in (
-        stores_http.router,
-        customers_http.router,
-        commerce_http.router,
-        commerce_http.products_router,
-        loyalty_http.router,
-        member_http.router,
+        # /api/v1 and the signed webhooks, for store backends and connected apps (web/api/)
+        api_store.router,
+        api_customers.router,
+        api_commerce.router,
+        api_commerce.products_router,
+        api_loyalty.router,
+        api_loyalty_activity.router,
         api_events.router,
-        webhooks_http.router,
+        shopify_webhooks.router,
+        api_channel_routes.router,
+        # shoppers: the member API and pages (web/member/), the widget's HTTP side (web/widget/)
+        member_loyalty.router,
+        widget_routes.router,
+        # sockets (realtime/)
+        widget_socket.router,
+        console_socket.router,
+        # staff (web/console/)
+        console_shell.router,
         console_auth.router,
         console_invitations.router,
         console_customers.router,
@@ -193,17 +206,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_api_channels.router,
         console_sla_settings.router,
         console_widget_install.router,
-        widget_socket.router,
-        console_socket.router,
-        widget_http.router,
-        api_channel_http.router,
         console_loyalty.router,
         console_loyalty_settings.router,
         console_loyalty_rules.router,
         console_loyalty_catalog.router,
         console_loyalty_members.router,
         console_settings.router,
-        console_shell.router,  # last: its /console/{store}/{section} catches what the others do not
     ):
         app.include_router(router)
 

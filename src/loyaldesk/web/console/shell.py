@@ -1,18 +1,36 @@
-"""The console's entry points and the sections that later capabilities fill in."""
+"""The console's entry points: ``/`` and ``/console`` send a visitor to the right place, ``/console/switch``
+changes store, ``/console/{store}`` opens a store's first page.
+
+A page the console does not have is FastAPI's 404; there is no catch-all, so the order in which routers are
+included does not matter."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from loyaldesk.stores import queries as store_queries
-from loyaldesk.web.console.rendering import render, render_error
+from loyaldesk.web.console.rendering import render_error
 from loyaldesk.web.console.session import ConsoleDep, LoginDep, current_login
 from loyaldesk.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
+
+# Console pages whose URL is one segment under /console, beside the stores' own /console/{store}.
+CONSOLE_PAGES_BESIDE_STORES = ("account", "switch")
+
+
+class StoreHomeSlug(StringConvertor):
+    """The ``{store_slug}`` of ``/console/{store_slug}``: any one segment except the console's own pages
+    there, so that those pages are found whichever router is included first."""
+
+    regex = "(?!(?:" + "|".join(CONSOLE_PAGES_BESIDE_STORES) + ")$)[^/]+"
+
+
+register_url_convertor("store_home_slug", StoreHomeSlug())
 
 
 @router.get("/")
@@ -36,28 +54,6 @@ def switch_store(login: LoginDep, store: Annotated[str, Query(min_length=1, max_
     return RedirectResponse(f"/console/{store}/customers", status_code=303)
 
 
-@router.get("/console/{store_slug}")
+@router.get("/console/{store_slug:store_home_slug}")
 def store_home(console: ConsoleDep) -> Response:
     return RedirectResponse(f"/console/{console.store.slug}/customers", status_code=303)
-
-
-# Sections a later capability will fill; each shows a "coming soon" page until then.
-SECTIONS: dict[str, tuple[str, str, str]] = {}
-
-
-@router.get("/console/{store_slug}/{section}", response_class=HTMLResponse)
-def section_page(request: Request, console: ConsoleDep, section: str) -> Response:
-    if section not in SECTIONS:
-        return render_error(request, 404, "There is no such page.")
-    heading, title, text = SECTIONS[section]
-    return render(
-        request,
-        "coming_soon.html",
-        {
-            "console": console,
-            "section": section,
-            "heading": heading,
-            "empty_title": title,
-            "empty_text": text,
-        },
-    )

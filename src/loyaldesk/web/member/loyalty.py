@@ -1,6 +1,6 @@
 """What a shopper sees of the loyalty program: the member API (for a store's own front end) and the member
 page (``/m/{store}``, to link to or embed), both identified by the store's signature of the shopper's id
-(see ``web.shopper``); and the invitation page a referral link opens.
+(see ``web.member.shopper``); and the invitation page a referral link opens.
 
 A shopper only ever reaches their own membership: every route finds the member from the verified
 identity, never from an id in the request.
@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from loyaldesk.kernel.errors import Conflict, DomainError, NotFound
 from loyaldesk.kernel.pagination import Page
 from loyaldesk.loyalty import program_queries, queries, redemptions
-from loyaldesk.loyalty.http import member_out
 from loyaldesk.loyalty.member_schemas import CodeOut, EntryOut, MemberOut, OfferOut
 from loyaldesk.loyalty.members import join_as_shopper, member_of_customer
 from loyaldesk.loyalty.models import Member, Reward
@@ -27,10 +26,11 @@ from loyaldesk.loyalty.program import referral_link
 from loyaldesk.loyalty.schemas import RedemptionIn
 from loyaldesk.runtime import Runtime
 from loyaldesk.stores import store_by_slug
+from loyaldesk.web.api.loyalty import member_out
 from loyaldesk.web.console.rendering import render, render_error
 from loyaldesk.web.deps import PageDep, RuntimeDep
 from loyaldesk.web.errors import status_for
-from loyaldesk.web.shopper import Shopper, ShopperDep, identify_shopper
+from loyaldesk.web.member.shopper import Shopper, ShopperDep, identify_shopper
 
 router = APIRouter(tags=["member"])
 api = "/member-api/v1/{store_slug}"

@@ -1,13 +1,13 @@
-"""Store API routes of the loyalty program: settings, rules, tiers, rewards, members, points, codes,
-action events, dry runs, referrals and the overview. Thin: parse, check the scope, call an action or a
-query. Writes that move points need an ``Idempotency-Key`` header, which becomes the ledger entry's key."""
+"""Store API routes of the loyalty program (``/api/v1/loyalty``): settings, the overview, rules, tiers,
+rewards, members, points and codes (action events, dry runs and referrals are in ``loyalty_activity``).
+Thin: parse, check the scope, call an action or a query. Writes that move points need an
+``Idempotency-Key`` header, which becomes the ledger entry's key."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy.orm import Session
 
@@ -15,34 +15,26 @@ from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.pagination import Page
 from loyaldesk.loyalty import (
-    action_events,
     program_actions,
     program_queries,
     queries,
     redemptions,
-    referral_actions,
     tier_actions,
 )
 from loyaldesk.loyalty.member_schemas import (
-    ActionEventOut,
-    ActionOutcomeOut,
     CodeOut,
     EntryOut,
     MemberOut,
     OfferOut,
-    OrderDryRunIn,
-    OrderDryRunOut,
 )
 from loyaldesk.loyalty.members import join_program
-from loyaldesk.loyalty.models import EarningRule, Member, Referral, Reward, RewardCode
+from loyaldesk.loyalty.models import EarningRule, Member, Reward, RewardCode
 from loyaldesk.loyalty.program import referral_link
 from loyaldesk.loyalty.schemas import (
-    ActionEventIn,
     AdjustmentIn,
     ProgramSettings,
     ProgramSettingsPatch,
     RedemptionIn,
-    ReferralIn,
     RewardIn,
     RewardOut,
     RuleIn,
@@ -71,7 +63,8 @@ IdempotencyKey = Annotated[
 CodeText = Annotated[str, Path(min_length=4, max_length=32)]
 
 
-def _store_id(actor: Actor) -> int:
+def store_of(actor: Actor) -> int:
+    """The store of the API key making the call (every loyalty route needs a store key)."""
     assert actor.store_id is not None
     return actor.store_id
 
@@ -82,12 +75,12 @@ def _store_id(actor: Actor) -> int:
 @router.get("/program", response_model=ProgramSettings, summary="The program's settings")
 def get_program(actor: Reader, database: DatabaseDep) -> ProgramSettings:
     with database.read() as session:
-        return program_queries.settings_of(program_queries.program_or_defaults(session, _store_id(actor)))
+        return program_queries.settings_of(program_queries.program_or_defaults(session, store_of(actor)))
 
 
 @router.patch("/program", response_model=ProgramSettings, summary="Change some of the program's settings")
 def update_program(body: ProgramSettingsPatch, actor: Writer, database: DatabaseDep) -> ProgramSettings:
-    program = database.write(program_actions.update_program, actor, _store_id(actor), body)
+    program = database.write(program_actions.update_program, actor, store_of(actor), body)
     return program_queries.settings_of(program)
 
 
@@ -123,7 +116,7 @@ class OverviewOut(BaseModel):
 
 @router.get("/overview", response_model=OverviewOut, summary="The program in numbers, with its liability")
 def overview(actor: Reader, database: DatabaseDep, runtime: RuntimeDep) -> OverviewOut:
-    store_id = _store_id(actor)
+    store_id = store_of(actor)
     with database.read() as session:
         store = store_by_id(session, store_id)
         program = program_queries.program_or_defaults(session, store_id)
@@ -142,23 +135,23 @@ def overview(actor: Reader, database: DatabaseDep, runtime: RuntimeDep) -> Overv
 @router.get("/rules", response_model=list[RuleOut], summary="Earning rules and campaigns")
 def list_rules(actor: Reader, database: DatabaseDep) -> list[RuleOut]:
     with database.read() as session:
-        return [RuleOut.of(rule) for rule in program_queries.rules_of(session, _store_id(actor))]
+        return [RuleOut.of(rule) for rule in program_queries.rules_of(session, store_of(actor))]
 
 
 @router.post("/rules", status_code=201, response_model=RuleOut, summary="Create a rule or campaign")
 def create_rule(body: RuleIn, actor: Writer, database: DatabaseDep) -> RuleOut:
-    return RuleOut.of(database.write(program_actions.save_rule, actor, _store_id(actor), body))
+    return RuleOut.of(database.write(program_actions.save_rule, actor, store_of(actor), body))
 
 
 @router.get("/rules/{rule_id}", response_model=RuleOut, summary="One rule")
 def get_rule(rule_id: RowId, actor: Reader, database: DatabaseDep) -> RuleOut:
     with database.read() as session:
-        return RuleOut.of(program_queries.owned(session, EarningRule, _store_id(actor), rule_id, "rule"))
+        return RuleOut.of(program_queries.owned(session, EarningRule, store_of(actor), rule_id, "rule"))
 
 
 @router.put("/rules/{rule_id}", response_model=RuleOut, summary="Replace a rule's terms")
 def replace_rule(rule_id: RowId, body: RuleIn, actor: Writer, database: DatabaseDep) -> RuleOut:
-    return RuleOut.of(database.write(program_actions.save_rule, actor, _store_id(actor), body, rule_id))
+    return RuleOut.of(database.write(program_actions.save_rule, actor, store_of(actor), body, rule_id))
 
 
 # -- tiers -----------------------------------------------------------------------------------------
@@ -167,17 +160,17 @@ def replace_rule(rule_id: RowId, body: RuleIn, actor: Writer, database: Database
 @router.get("/tiers", response_model=list[TierOut], summary="The tier ladder, base tier first")
 def list_tiers(actor: Reader, database: DatabaseDep) -> list[TierOut]:
     with database.read() as session:
-        return [TierOut.of(tier) for tier in program_queries.tiers_of(session, _store_id(actor))]
+        return [TierOut.of(tier) for tier in program_queries.tiers_of(session, store_of(actor))]
 
 
 @router.post("/tiers", status_code=201, response_model=TierOut, summary="Add a tier")
 def create_tier(body: TierIn, actor: Writer, database: DatabaseDep) -> TierOut:
-    return TierOut.of(database.write(program_actions.save_tier, actor, _store_id(actor), body))
+    return TierOut.of(database.write(program_actions.save_tier, actor, store_of(actor), body))
 
 
 @router.put("/tiers/{tier_id}", response_model=TierOut, summary="Change a tier")
 def replace_tier(tier_id: RowId, body: TierIn, actor: Writer, database: DatabaseDep) -> TierOut:
-    return TierOut.of(database.write(program_actions.save_tier, actor, _store_id(actor), body, tier_id))
+    return TierOut.of(database.write(program_actions.save_tier, actor, store_of(actor), body, tier_id))
 
 
 # -- rewards ---------------------------------------------------------------------------------------
@@ -186,23 +179,23 @@ def replace_tier(tier_id: RowId, body: TierIn, actor: Writer, database: Database
 @router.get("/rewards", response_model=list[RewardOut], summary="The rewards catalogue")
 def list_rewards(actor: Reader, database: DatabaseDep) -> list[RewardOut]:
     with database.read() as session:
-        return [RewardOut.of(reward) for reward in program_queries.rewards_of(session, _store_id(actor))]
+        return [RewardOut.of(reward) for reward in program_queries.rewards_of(session, store_of(actor))]
 
 
 @router.post("/rewards", status_code=201, response_model=RewardOut, summary="Add a reward")
 def create_reward(body: RewardIn, actor: Writer, database: DatabaseDep) -> RewardOut:
-    return RewardOut.of(database.write(program_actions.save_reward, actor, _store_id(actor), body))
+    return RewardOut.of(database.write(program_actions.save_reward, actor, store_of(actor), body))
 
 
 @router.get("/rewards/{reward_id}", response_model=RewardOut, summary="One reward")
 def get_reward(reward_id: RowId, actor: Reader, database: DatabaseDep) -> RewardOut:
     with database.read() as session:
-        return RewardOut.of(program_queries.owned(session, Reward, _store_id(actor), reward_id, "reward"))
+        return RewardOut.of(program_queries.owned(session, Reward, store_of(actor), reward_id, "reward"))
 
 
 @router.put("/rewards/{reward_id}", response_model=RewardOut, summary="Change a reward")
 def replace_reward(reward_id: RowId, body: RewardIn, actor: Writer, database: DatabaseDep) -> RewardOut:
-    return RewardOut.of(database.write(program_actions.save_reward, actor, _store_id(actor), body, reward_id))
+    return RewardOut.of(database.write(program_actions.save_reward, actor, store_of(actor), body, reward_id))
 
 
 # -- members ---------------------------------------------------------------------------------------
@@ -232,7 +225,7 @@ def member_out(runtime: Runtime, session: Session, store_id: int, member: Member
 def enroll_member(
     body: EnrollIn, actor: Writer, database: DatabaseDep, runtime: RuntimeDep, response: Response
 ) -> MemberOut:
-    store_id = _store_id(actor)
+    store_id = store_of(actor)
     member, created = database.write(join_program, actor, store_id, body.customer_id)
     response.status_code = 201 if created else 200
     with database.read() as session:
@@ -245,7 +238,7 @@ def enroll_member(
 def member_of_customer(
     customer_id: RowId, actor: Reader, database: DatabaseDep, runtime: RuntimeDep
 ) -> MemberOut:
-    store_id = _store_id(actor)
+    store_id = store_of(actor)
     with database.read() as session:
         member = program_queries.member_by_customer(session, store_id, customer_id)
         return member_out(runtime, session, store_id, member)
@@ -257,7 +250,7 @@ def member_of_customer(
     summary="A member: balance, pending and expiring points, tier progress, badges, referral link",
 )
 def get_member(member_id: RowId, actor: Reader, database: DatabaseDep, runtime: RuntimeDep) -> MemberOut:
-    store_id = _store_id(actor)
+    store_id = store_of(actor)
     with database.read() as session:
         member = program_queries.owned(session, Member, store_id, member_id, "member")
         return member_out(runtime, session, store_id, member)
@@ -268,7 +261,7 @@ def get_member(member_id: RowId, actor: Reader, database: DatabaseDep, runtime: 
 )
 def member_history(member_id: RowId, actor: Reader, database: DatabaseDep, page: PageDep) -> Page[EntryOut]:
     with database.read() as session:
-        program_queries.owned(session, Member, _store_id(actor), member_id, "member")
+        program_queries.owned(session, Member, store_of(actor), member_id, "member")
         entries, cursor = queries.history(session, member_id, before_id=page.before_id, limit=page.limit)
     return Page(data=[EntryOut.of(entry) for entry in entries], next_cursor=cursor)
 
@@ -279,7 +272,7 @@ def member_history(member_id: RowId, actor: Reader, database: DatabaseDep, page:
 def member_offers(
     member_id: RowId, actor: Reader, database: DatabaseDep, runtime: RuntimeDep
 ) -> list[OfferOut]:
-    store_id = _store_id(actor)
+    store_id = store_of(actor)
     with database.read() as session:
         member = program_queries.owned(session, Member, store_id, member_id, "member")
         picture = queries.member_picture(session, store_by_id(session, store_id), member, runtime.clock.now())
@@ -289,7 +282,7 @@ def member_offers(
 @router.get("/members/{member_id}/codes", response_model=list[CodeOut], summary="The member's reward codes")
 def member_codes(member_id: RowId, actor: Reader, database: DatabaseDep) -> list[CodeOut]:
     with database.read() as session:
-        program_queries.owned(session, Member, _store_id(actor), member_id, "member")
+        program_queries.owned(session, Member, store_of(actor), member_id, "member")
         return [CodeOut.of(code, name) for code, name in program_queries.codes_of_member(session, member_id)]
 
 
@@ -312,7 +305,7 @@ def adjust_points(
     idempotency_key: IdempotencyKey,
 ) -> AdjustmentOut:
     result = database.write(
-        program_actions.adjust_points, actor, _store_id(actor), member_id, body, key=f"api:{idempotency_key}"
+        program_actions.adjust_points, actor, store_of(actor), member_id, body, key=f"api:{idempotency_key}"
     )
     with database.read() as session:
         member = session.get(Member, member_id)
@@ -334,7 +327,7 @@ def redeem(
     idempotency_key: IdempotencyKey,
 ) -> CodeOut:
     code = database.write(
-        redemptions.redeem, actor, _store_id(actor), member_id, body.reward_id, key=f"api:{idempotency_key}"
+        redemptions.redeem, actor, store_of(actor), member_id, body.reward_id, key=f"api:{idempotency_key}"
     )
     with database.read() as session:
         reward = session.get(Reward, code.reward_id)
@@ -352,7 +345,7 @@ class TierOverrideIn(BaseModel):
 def set_tier_override(
     member_id: RowId, body: TierOverrideIn, actor: Writer, database: DatabaseDep, runtime: RuntimeDep
 ) -> MemberOut:
-    store_id = _store_id(actor)
+    store_id = store_of(actor)
     database.write(tier_actions.set_override, actor, store_id, member_id, body.tier_id)
     with database.read() as session:
         return member_out(
@@ -383,7 +376,7 @@ def _code_out(database: Database, code_id: int) -> CodeOut:
 
 @router.post("/codes/{code}/use", response_model=CodeOut, summary="Mark a reward code as used")
 def use_code(code: CodeText, body: CodeUseIn, actor: Writer, database: DatabaseDep) -> CodeOut:
-    used = database.write(redemptions.use_code, actor, _store_id(actor), code, body.order_id)
+    used = database.write(redemptions.use_code, actor, store_of(actor), code, body.order_id)
     return _code_out(database, used.id)
 
 
@@ -391,124 +384,5 @@ def use_code(code: CodeText, body: CodeUseIn, actor: Writer, database: DatabaseD
     "/codes/{code}/cancel", response_model=CodeOut, summary="Cancel a reward code; its points go back"
 )
 def cancel_code(code: CodeText, body: CodeCancelIn, actor: Writer, database: DatabaseDep) -> CodeOut:
-    cancelled = database.write(redemptions.cancel_code, actor, _store_id(actor), code, reason=body.reason)
+    cancelled = database.write(redemptions.cancel_code, actor, store_of(actor), code, reason=body.reason)
     return _code_out(database, cancelled.id)
-
-
-# -- action events and dry runs --------------------------------------------------------------------
-
-
-def _outcomes(outcomes: list[action_events.ActionOutcome]) -> list[ActionOutcomeOut]:
-    return [
-        ActionOutcomeOut(
-            rule_id=o.rule_id, rule_name=o.rule_name, points=o.points, awarded=o.awarded, reason=o.reason
-        )
-        for o in outcomes
-    ]
-
-
-@router.post(
-    "/events",
-    response_model=ActionEventOut,
-    summary="Something a customer did (review, newsletter, social follow, custom...): award its rules",
-)
-def record_event(body: ActionEventIn, actor: Writer, database: DatabaseDep) -> ActionEventOut:
-    result = database.write(action_events.record_action_event, actor, _store_id(actor), body)
-    return ActionEventOut(
-        member_id=result.member.id,
-        recorded=result.recorded,
-        points_awarded=result.points_awarded,
-        outcomes=_outcomes(result.outcomes),
-    )
-
-
-@router.post(
-    "/events/dry-run", response_model=list[ActionOutcomeOut], summary="What an event would earn now, and why"
-)
-def dry_run_event(body: ActionEventIn, actor: Reader, database: DatabaseDep) -> list[ActionOutcomeOut]:
-    with database.scratch() as uow:
-        return _outcomes(action_events.dry_run_event(uow, actor, _store_id(actor), body))
-
-
-@router.post("/orders/dry-run", response_model=OrderDryRunOut, summary="What an order would earn, and why")
-def dry_run_order(body: OrderDryRunIn, actor: Reader, database: DatabaseDep) -> OrderDryRunOut:
-    with database.scratch() as uow:
-        result = action_events.dry_run_order(uow, actor, _store_id(actor), body)
-    return OrderDryRunOut(
-        points=result.points.total,
-        by_line={str(line): points for line, points in result.points.by_line.items()},
-        explanation=list(result.points.explanation),
-        not_applied=list(result.points.not_applied),
-        tier=result.tier_name,
-    )
-
-
-# -- referrals -------------------------------------------------------------------------------------
-
-
-class ReferralOut(BaseModel):
-    id: int
-    code: str
-    status: str
-    reasons: list[str] = Field(description="Why the fraud checks rejected it (empty when they did not).")
-    referrer_member_id: int
-    referrer_customer_id: int | None = None
-    referred_customer_id: int
-    created_at: datetime
-    decided_by: str | None
-
-
-def _referral_out(referral: Referral, referrer_customer_id: int | None = None) -> ReferralOut:
-    return ReferralOut(
-        id=referral.id,
-        code=referral.code,
-        status=referral.status,
-        reasons=list(referral.reasons or []),
-        referrer_member_id=referral.referrer_member_id,
-        referrer_customer_id=referrer_customer_id,
-        referred_customer_id=referral.referred_customer_id,
-        created_at=referral.created_at,
-        decided_by=referral.decided_by,
-    )
-
-
-@router.post(
-    "/referrals", response_model=ReferralOut, status_code=201, summary="Record who referred a customer"
-)
-def record_referral(body: ReferralIn, actor: Writer, database: DatabaseDep) -> ReferralOut:
-    store_id = _store_id(actor)
-
-    def record(uow):  # type: ignore[no-untyped-def]
-        customer = action_events.customer_in_store(uow, store_id, body.customer_id, body.customer_external_id)
-        referral = referral_actions.record_referral(uow, actor, store_id, body.code, customer.id)
-        referrer = uow.session.get(Member, referral.referrer_member_id)
-        return referral, referrer.customer_id if referrer else None
-
-    return _referral_out(*database.write(record))
-
-
-@router.get("/referrals", response_model=list[ReferralOut], summary="Referrals, newest first")
-def list_referrals(
-    actor: Reader,
-    database: DatabaseDep,
-    status: Annotated[Literal["pending", "qualified", "rewarded", "rejected"] | None, Query()] = None,
-) -> list[ReferralOut]:
-    with database.read() as session:
-        rows = queries.referrals(session, _store_id(actor), status)
-    return [_referral_out(row["referral"], row["referrer_customer_id"]) for row in rows]
-
-
-@router.post(
-    "/referrals/{referral_id}/approve", response_model=ReferralOut, summary="Approve a rejected referral"
-)
-def approve_referral(referral_id: RowId, actor: Writer, database: DatabaseDep) -> ReferralOut:
-    return _referral_out(
-        database.write(referral_actions.decide_referral, actor, _store_id(actor), referral_id, approve=True)
-    )
-
-
-@router.post("/referrals/{referral_id}/reject", response_model=ReferralOut, summary="Reject a referral")
-def reject_referral(referral_id: RowId, actor: Writer, database: DatabaseDep) -> ReferralOut:
-    return _referral_out(
-        database.write(referral_actions.decide_referral, actor, _store_id(actor), referral_id, approve=False)
-    )
