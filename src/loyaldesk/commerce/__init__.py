@@ -15,8 +15,8 @@ from loyaldesk.commerce.queries import (
     recent_orders_of_customer,
     shipping_addresses_of_customer,
 )
-from loyaldesk.commerce.rules import OrderStatus
 from loyaldesk.commerce.schemas import OrderIn, OrderOut
+from loyaldesk.commerce.vocab import OrderStatus
 
 __all__ = [
     "CustomerOrderStats",
