@@ -35,8 +35,7 @@ from loyaldesk.analytics.segments_report import (
 from loyaldesk.analytics.value_report import ValueReport, value_report
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.periods import choose_period, day_bounds, within_reach
-from loyaldesk.stores import store_by_id
-from loyaldesk.stores.models import Store
+from loyaldesk.stores import Store, store_by_id
 
 R = TypeVar("R")
 

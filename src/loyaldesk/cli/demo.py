@@ -27,7 +27,7 @@ def demo(
     ] = False,
 ) -> None:
     """Create the demo store "Juniper & Oak" with staff logins and two years of orders."""
-    from loyaldesk.demo.seed import (
+    from loyaldesk.demo import (
         DEMO_PASSWORD,
         DEMO_SHOPIFY_SECRET,
         DEMO_SLUG,

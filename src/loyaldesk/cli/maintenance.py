@@ -47,7 +47,7 @@ def refresh_analytics_command(
 ) -> None:
     """Compute every analytics dashboard's default view now (after an import, or from cron when the
     server runs without background jobs) and print how long each took."""
-    from loyaldesk.analytics import dashboards
+    from loyaldesk.analytics import refresh_store
 
     with open_database() as database:
         store_ids = [store_id_of(database, store)] if store else all_store_ids(database)
@@ -58,7 +58,7 @@ def refresh_analytics_command(
         table.add_column("Seconds", justify="right")
         for store_id in store_ids:
             started = time.perf_counter()
-            names = dashboards.refresh_store(database, store_id, now)
+            names = refresh_store(database, store_id, now)
             table.add_row(str(store_id), ", ".join(names), f"{time.perf_counter() - started:.1f}")
     out.print(table)
 
@@ -66,7 +66,7 @@ def refresh_analytics_command(
 def all_store_ids(database: Database) -> list[int]:
     from sqlalchemy import select
 
-    from loyaldesk.stores.models import Store
+    from loyaldesk.stores import Store
 
     with database.read() as session:
         return list(session.scalars(select(Store.id).order_by(Store.id)))

@@ -32,10 +32,8 @@ def create_store(
     """Create a store and its first owner (asks for the owner's password if the account is new)."""
     from loyaldesk.kernel.actors import SYSTEM, system_for
     from loyaldesk.kernel.errors import DomainError
-    from loyaldesk.stores import actions
+    from loyaldesk.stores import actions, check_password, hash_password
     from loyaldesk.stores import queries as store_queries
-    from loyaldesk.stores.passwords import hash_password
-    from loyaldesk.stores.rules import check_password
 
     with open_database() as database:
         password_hash = None
@@ -90,10 +88,8 @@ def add_staff(
     """Give someone a role in a store (asks for a password if their account is new)."""
     from loyaldesk.kernel.actors import system_for
     from loyaldesk.kernel.errors import DomainError
-    from loyaldesk.stores import actions
+    from loyaldesk.stores import actions, check_password, hash_password
     from loyaldesk.stores import queries as store_queries
-    from loyaldesk.stores.passwords import hash_password
-    from loyaldesk.stores.rules import check_password
 
     with open_database() as database:
         store_id = store_id_of(database, store)
@@ -130,16 +126,14 @@ def invite_staff(
 
     from loyaldesk.kernel.actors import system_for
     from loyaldesk.kernel.errors import DomainError
-    from loyaldesk.stores.account_mail import AccountMailSettings
-    from loyaldesk.stores.invitations import invite_staff_member
-    from loyaldesk.stores.tokens import AccountTokens
+    from loyaldesk.stores import AccountMailSettings, AccountTokens, invitations
 
     settings = current_settings()
     with open_database() as database:
         store_id = store_id_of(database, store)
         try:
             invitation = database.write(
-                invite_staff_member,
+                invitations.invite_staff_member,
                 system_for(store_id),
                 store_id,
                 email=email,
@@ -164,15 +158,13 @@ def reset_link(email: Annotated[str, typer.Option(help="The account's email addr
     from datetime import timedelta
 
     from loyaldesk.kernel.errors import DomainError
-    from loyaldesk.stores.account_mail import AccountMailSettings
-    from loyaldesk.stores.password_resets import issue_reset_link
-    from loyaldesk.stores.tokens import AccountTokens
+    from loyaldesk.stores import AccountMailSettings, AccountTokens, password_resets
 
     settings = current_settings()
     with open_database() as database:
         try:
             link = database.write(
-                issue_reset_link,
+                password_resets.issue_reset_link,
                 email,
                 tokens=AccountTokens(settings.resolved_secret_key()),
                 mail=AccountMailSettings.from_settings(settings),
@@ -196,8 +188,7 @@ def create_key(
     """Create an API key and print it (it is shown only this once)."""
     from loyaldesk.kernel.actors import system_for
     from loyaldesk.kernel.errors import DomainError
-    from loyaldesk.stores import actions
-    from loyaldesk.stores.rules import DEFAULT_API_SCOPES
+    from loyaldesk.stores import DEFAULT_API_SCOPES, actions
 
     with open_database() as database:
         store_id = store_id_of(database, store)
