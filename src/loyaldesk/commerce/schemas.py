@@ -166,7 +166,9 @@ class OrderOut(BaseModel):
 
 
 class OrderWriteResult(BaseModel):
-    outcome: Literal[WriteOutcome.CREATED, WriteOutcome.UPDATED, WriteOutcome.UNCHANGED, WriteOutcome.STALE]
+    # The outcomes of one order written alone (a refused one answers with an error status instead); spelled
+    # as strings for the routes' sake, kept equal to WriteOutcome by tests/commerce/test_vocab.py.
+    outcome: Literal["created", "updated", "unchanged", "stale"]
     order: OrderOut
 
 
