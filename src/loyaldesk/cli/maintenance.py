@@ -64,6 +64,7 @@ def refresh_analytics_command(
 
 
 def all_store_ids(database: Database) -> list[int]:
+    """The ids of every store of this install, oldest first."""
     from sqlalchemy import select
 
     from loyaldesk.stores import Store

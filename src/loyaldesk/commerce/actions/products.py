@@ -20,6 +20,8 @@ from loyaldesk.stores import authorize
 
 @dataclass(frozen=True)
 class ProductUpsertResult:
+    """The products as stored, and how many were created, updated or left unchanged."""
+
     products: list[Product]
     created: int
     updated: int

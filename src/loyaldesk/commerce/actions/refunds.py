@@ -30,6 +30,8 @@ from loyaldesk.stores import authorize
 
 @dataclass(frozen=True)
 class RefundOutcome:
+    """The order refunded, the refund recorded (or found again) and what a clamped refund left out."""
+
     order: Order
     refund: Refund | None  # None only when a clamped refund had nothing left to give back
     created: bool

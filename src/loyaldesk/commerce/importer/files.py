@@ -80,6 +80,7 @@ CATEGORY_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def category_for(description: str | None) -> str:
+    """A category for a product that has none, from keywords of its description ("Gifts" otherwise)."""
     text = (description or "").upper()
     for category, keywords in CATEGORY_KEYWORDS:
         if any(keyword in text for keyword in keywords):
@@ -97,6 +98,7 @@ def read_table(path: Path) -> pa.Table:
 
 
 def detect_format(table: pa.Table) -> str:
+    """``uci`` or ``orders``, by the table's columns; ``Invalid`` when they fit neither."""
     names = set(table.column_names)
     if {"StockCode", "Quantity", "InvoiceDate"} <= names:
         return "uci"

@@ -29,6 +29,9 @@ from loyaldesk.kernel.validation import invalid_from
 
 @dataclass
 class Invoice:
+    """One invoice of a UCI file: its number, time, customer, country and rows (stock, description,
+    quantity, price)."""
+
     number: str
     placed_at: datetime
     customer: str | None
@@ -98,6 +101,8 @@ def uci_invoices(
 
 @dataclass
 class OpenLine:
+    """A purchased line a later cancellation may still take units back from."""
+
     order_external_id: str
     line_external_id: str
     remaining: int
@@ -105,6 +110,8 @@ class OpenLine:
 
 @dataclass
 class Chunk:
+    """The orders and refunds written in one transaction, and how many invoices they come from."""
+
     orders: list[OrderIn] = field(default_factory=list)
     refunds: list[tuple[str, RefundIn]] = field(default_factory=list)  # (order external id, refund)
     invoices: int = 0
@@ -231,6 +238,8 @@ def _cancellation(
 
 
 def orders_chunks(table: pa.Table, report: ImportReport) -> list[Chunk]:
+    """Rows of an ``orders`` file grouped into orders by ``order_id``, in chunks; a bad order is counted and
+    left out."""
     rows = table.to_pylist()
     report.rows = len(rows)
     grouped: dict[str, list[dict[str, Any]]] = {}

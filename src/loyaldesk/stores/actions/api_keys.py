@@ -21,6 +21,8 @@ from loyaldesk.stores.rules import Permission, check_scopes
 
 @dataclass(frozen=True)
 class CreatedApiKey:
+    """The key as stored and its token, which is returned only this once."""
+
     api_key: ApiKey
     token: str
 

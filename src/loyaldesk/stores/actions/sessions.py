@@ -22,6 +22,8 @@ from loyaldesk.stores.models import (
 
 @dataclass(frozen=True)
 class NewSession:
+    """A console session just opened: its token and CSRF token (shown once) and whose it is."""
+
     token: str
     csrf_token: str
     staff_id: int
@@ -78,6 +80,7 @@ def start_staff_session(
 
 
 def record_failed_login(uow: UnitOfWork, email: str, ip: str | None) -> None:
+    """Note in the audit log that a login with this email failed (from this address)."""
     actor = Actor(kind="system", id=None, store_id=None, label=email[:320], ip=ip)
     record_audit(uow, actor, "staff.login_failed", store_id=None, details={"email": email[:320]})
 
