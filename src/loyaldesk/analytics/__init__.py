@@ -4,11 +4,11 @@ and loyalty on what customers buy.
 
 Other packages import analytics through this module only. By role: pure figures with no I/O (``metrics``,
 ``cohorts``, ``segments``, ``clv``, ``churn``, ``impact``, ``sentiment``, ``rfm_summary``), the reports
-the console shows (``*_report``), reads (``queries``), the dashboards' cache (``dashboards``,
+the console shows (``reports``), reads (``queries``), the dashboards' cache (``dashboards``,
 ``snapshots``) and its refresh job (``jobs``); the vocabularies in ``vocab``.
 """
 
-from loyaldesk.analytics import dashboards, impact_report, queries, retention_report
+from loyaldesk.analytics import dashboards, queries
 from loyaldesk.analytics.dashboards import (
     DASHBOARDS,
     DEFAULT_PERIOD_DAYS,
@@ -19,6 +19,8 @@ from loyaldesk.analytics.dashboards import (
     period,
     refresh_store,
 )
+from loyaldesk.analytics.reports import impact as impact_report
+from loyaldesk.analytics.reports import retention as retention_report
 from loyaldesk.analytics.segment_advice import segment_advice
 from loyaldesk.analytics.segments import CSV_HEADER as SEGMENTS_CSV_HEADER
 from loyaldesk.analytics.segments import segment_rows

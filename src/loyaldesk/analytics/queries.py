@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.analytics import sentiment
 from loyaldesk.analytics.churn import ChurnSignals
-from loyaldesk.analytics.impact_report import SupportExperience
 from loyaldesk.analytics.metrics import DistinctOrders, OrderFact, distinct_orders
+from loyaldesk.analytics.reports.impact import SupportExperience
 from loyaldesk.analytics.segment_advice import StoreFacts
 from loyaldesk.commerce import Order
 from loyaldesk.loyalty.models import LedgerEntry, LoyaltyProgram, Member, PointLot, Tier
