@@ -872,9 +872,8 @@ def _analyst(runtime: Any, store_id: int) -> None:
     from sqlalchemy import select
 
     from loyaldesk.kernel.actors import system_for
+    from loyaldesk.stores import StaffAccount, hash_password
     from loyaldesk.stores import actions as store_actions
-    from loyaldesk.stores.models import StaffAccount
-    from loyaldesk.stores.passwords import hash_password
 
     with runtime.database.read() as session:
         if session.scalar(select(StaffAccount.id).where(StaffAccount.email == ANALYST[0])) is not None:

@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ingest  # bench/ is not a package: the raw durable commit rate
-from loyaldesk.customers.actions import CustomerRef, resolve_customers
+from loyaldesk.customers import CustomerRef, resolve_customers
 from loyaldesk.domains import load_all
 from loyaldesk.kernel.actors import SYSTEM
 from loyaldesk.kernel.clock import FakeClock

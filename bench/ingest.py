@@ -297,8 +297,7 @@ def in_process_batches(url: str, seconds: float, size: int) -> float:
     ingestion itself, to tell it apart from the web stack's."""
     from pydantic import TypeAdapter
 
-    from loyaldesk.commerce.actions import ingest_orders
-    from loyaldesk.commerce.schemas import OrderIn
+    from loyaldesk.commerce import OrderIn, ingest_orders
     from loyaldesk.domains import load_all
     from loyaldesk.kernel.actors import system_for
     from loyaldesk.kernel.db import Database

@@ -61,8 +61,7 @@ def _prepare(url: str, logins: int) -> list[str]:
     from loyaldesk.kernel.actors import SYSTEM, system_for
     from loyaldesk.kernel.db import Database
     from loyaldesk.kernel.migrations import upgrade_to_head
-    from loyaldesk.stores import actions
-    from loyaldesk.stores.passwords import hash_password
+    from loyaldesk.stores import actions, hash_password
 
     load_all()
     upgrade_to_head(url)

@@ -118,7 +118,7 @@ class Workload:
         self.next = 0
         from pydantic import TypeAdapter
 
-        from loyaldesk.commerce.schemas import OrderIn
+        from loyaldesk.commerce import OrderIn
 
         self.adapter = TypeAdapter(list[OrderIn])
 
@@ -264,7 +264,7 @@ class Engine:
         from sqlalchemy import select
 
         from loyaldesk.kernel.actors import system_for
-        from loyaldesk.stores.models import Store
+        from loyaldesk.stores import Store
 
         with self.database.read() as session:
             store_id, secret = session.execute(
@@ -275,7 +275,7 @@ class Engine:
         self.actor = system_for(self.store_id, "bench")
 
     def ingest(self, orders: list[Any]) -> None:
-        from loyaldesk.commerce.actions import ingest_orders
+        from loyaldesk.commerce import ingest_orders
 
         with self.database.transaction() as uow:
             outcomes = ingest_orders(uow, self.actor, self.store_id, orders)
@@ -388,7 +388,7 @@ class Shoppers:
         self.members: dict[str, int] = {}
 
     def headers(self, external_id: str) -> dict[str, str]:
-        from loyaldesk.stores.credentials import shopper_signature
+        from loyaldesk.stores import shopper_signature
 
         return {
             "X-Customer-Id": external_id,

@@ -17,7 +17,7 @@ from pathlib import Path
 import uvicorn
 from playwright.sync_api import sync_playwright
 
-from loyaldesk.demo.seed import DEMO_PASSWORD, demo_member_page, latest_until, seed_demo
+from loyaldesk.demo import DEMO_PASSWORD, demo_member_page, latest_until, seed_demo
 from loyaldesk.kernel.migrations import upgrade_to_head
 from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings
@@ -36,7 +36,7 @@ ARGS = [
 def _loyal_customer(runtime: Runtime) -> int:
     from sqlalchemy import func, select
 
-    from loyaldesk.commerce.models import Order
+    from loyaldesk.commerce import Order
 
     with runtime.database.read() as session:
         return int(

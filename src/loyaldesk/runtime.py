@@ -25,11 +25,14 @@ from loyaldesk.kernel.rate_limits import RateLimits
 from loyaldesk.kernel.write_queue import WriteQueue
 from loyaldesk.realtime.channels import public_channels_for
 from loyaldesk.settings import Settings
-from loyaldesk.stores.account_mail import AccountMailSettings
-from loyaldesk.stores.api_key_cache import ApiKeyCache
-from loyaldesk.stores.passwords import PasswordHashing
-from loyaldesk.stores.throttle import AccountLimits, AccountThrottle
-from loyaldesk.stores.tokens import AccountTokens
+from loyaldesk.stores import (
+    AccountLimits,
+    AccountMailSettings,
+    AccountThrottle,
+    AccountTokens,
+    ApiKeyCache,
+    PasswordHashing,
+)
 
 log = logging.getLogger("loyaldesk.runtime")
 

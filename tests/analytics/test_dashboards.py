@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from loyaldesk.analytics import impact_report
-from loyaldesk.analytics.impact_report import SupportExperience
 from loyaldesk.analytics.jobs import refresh_dashboards, refresh_lock_free, start_refresh
 from loyaldesk.analytics.metrics import OrderFact, Window
 from loyaldesk.analytics.models import AnalyticsSnapshot
+from loyaldesk.analytics.reports.impact import SupportExperience
 from loyaldesk.cli import app
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.actors import Actor

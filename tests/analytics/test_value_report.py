@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from loyaldesk.analytics.churn import ChurnSignals
 from loyaldesk.analytics.metrics import OrderFact
-from loyaldesk.analytics.value_report import value_report
+from loyaldesk.analytics.reports.value import value_report
 from loyaldesk.kernel.db import Database
 from tests.analytics.test_retention_page import place
 from tests.factories import StoreHandle, login, make_staff

@@ -20,8 +20,7 @@ from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.errors import DomainError
 from loyaldesk.runtime import Runtime
 from loyaldesk.settings import get_settings
-from loyaldesk.stores import invitations
-from loyaldesk.stores.account_mail import AccountMailSettings
+from loyaldesk.stores import AccountMailSettings, invitations
 from loyaldesk.stores.models import (
     AccountEmail,
     AuditLogEntry,

@@ -1,2 +1,68 @@
-"""Retention analytics: per-customer recency/frequency/monetary summaries and customer-lifetime-value models
-(BG/NBD purchase and dropout model, Gamma-Gamma spend model), pure numpy functions with no I/O."""
+"""Retention analytics: support, loyalty and retention metrics, cohorts, RFM segments, customer lifetime
+value (BG/NBD purchase and dropout model, Gamma-Gamma spend model), churn risk and the impact of support
+and loyalty on what customers buy.
+
+Other packages import analytics through this module only. By role: pure figures with no I/O (``metrics``,
+``cohorts``, ``segments``, ``clv``, ``churn``, ``impact``, ``sentiment``, ``rfm_summary``), the reports
+the console shows (``reports``), reads (``queries``), the dashboards' cache (``dashboards``,
+``snapshots``) and its refresh job (``jobs``); the vocabularies in ``vocab``.
+"""
+
+from loyaldesk.analytics import dashboards, queries
+from loyaldesk.analytics.dashboards import (
+    DASHBOARDS,
+    DEFAULT_PERIOD_DAYS,
+    Cached,
+    DataEnd,
+    Filters,
+    open_dashboard,
+    period,
+    refresh_store,
+)
+from loyaldesk.analytics.reports import impact as impact_report
+from loyaldesk.analytics.reports import retention as retention_report
+from loyaldesk.analytics.segment_advice import segment_advice
+from loyaldesk.analytics.segments import CSV_HEADER as SEGMENTS_CSV_HEADER
+from loyaldesk.analytics.segments import segment_rows
+from loyaldesk.analytics.vocab import (
+    COHORT_MEASURE_LABELS,
+    LOYALTY_GROUP_LABELS,
+    RETENTION_GROUP_LABELS,
+    SEGMENT_LABELS,
+    SUPPORT_GROUP_LABELS,
+    CohortMeasure,
+    LoyaltyGroup,
+    MemberMix,
+    RetentionGroup,
+    Segment,
+    SupportGroup,
+)
+
+__all__ = [
+    "COHORT_MEASURE_LABELS",
+    "DASHBOARDS",
+    "DEFAULT_PERIOD_DAYS",
+    "LOYALTY_GROUP_LABELS",
+    "RETENTION_GROUP_LABELS",
+    "SEGMENTS_CSV_HEADER",
+    "SEGMENT_LABELS",
+    "SUPPORT_GROUP_LABELS",
+    "Cached",
+    "CohortMeasure",
+    "DataEnd",
+    "Filters",
+    "LoyaltyGroup",
+    "MemberMix",
+    "RetentionGroup",
+    "Segment",
+    "SupportGroup",
+    "dashboards",
+    "impact_report",
+    "open_dashboard",
+    "period",
+    "queries",
+    "refresh_store",
+    "retention_report",
+    "segment_advice",
+    "segment_rows",
+]

@@ -23,13 +23,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from numpy.typing import NDArray
 
 from loyaldesk.analytics.metrics import DistinctOrders, OrderFact, distinct_orders
+from loyaldesk.analytics.vocab import CohortMeasure
 from loyaldesk.kernel.errors import Invalid
 
 Cell = str | int | float | None
@@ -69,23 +69,22 @@ class RetentionMatrix:
     offsets: int
     rows: tuple[CohortRow, ...]
 
-    def as_rows(
-        self, values: Literal["retention", "active", "revenue"] = "retention"
-    ) -> tuple[tuple[Cell, ...], ...]:
+    def as_rows(self, values: CohortMeasure | str = CohortMeasure.RETENTION) -> tuple[tuple[Cell, ...], ...]:
         """Table for CSV export: the header (``cohort``, ``size``, ``month_0`` .. ``month_K``), then one row
         per cohort (``YYYY-MM``, size, cells). ``values`` picks the cells: retention shares (floats),
         active customer counts or net revenue in minor units. Unobserved cells stay ``None``, which
         ``csv.writer`` writes as an empty field."""
-        if values not in ("retention", "active", "revenue"):
-            raise Invalid.field("values", "must be 'retention', 'active' or 'revenue'")
+        if values not in tuple(CohortMeasure):
+            names = [repr(measure.value) for measure in CohortMeasure]
+            raise Invalid.field("values", f"must be {', '.join(names[:-1])} or {names[-1]}")
         header: tuple[Cell, ...] = ("cohort", "size", *(f"month_{offset}" for offset in range(self.offsets)))
         body: list[tuple[Cell, ...]] = []
         for row in self.rows:
             cells: tuple[Cell, ...] = (
                 row.retention
-                if values == "retention"
+                if values == CohortMeasure.RETENTION
                 else row.active
-                if values == "active"
+                if values == CohortMeasure.ACTIVE
                 else row.revenue_minor
             )
             body.append((row.label, row.size, *cells))

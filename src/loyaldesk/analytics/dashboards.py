@@ -23,20 +23,21 @@ from zoneinfo import ZoneInfo
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from loyaldesk.analytics import impact_report, queries, retention_report, snapshots
+from loyaldesk.analytics import queries, snapshots
 from loyaldesk.analytics.metrics import Window
-from loyaldesk.analytics.segments_report import (
+from loyaldesk.analytics.reports import impact as impact_report
+from loyaldesk.analytics.reports import retention as retention_report
+from loyaldesk.analytics.reports.segments import (
     SegmentSummary,
     decode_segment_report,
     encode_segment_report,
     segment_report,
     summarize,
 )
-from loyaldesk.analytics.value_report import ValueReport, value_report
+from loyaldesk.analytics.reports.value import ValueReport, value_report
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.periods import choose_period, day_bounds, within_reach
-from loyaldesk.stores import store_by_id
-from loyaldesk.stores.models import Store
+from loyaldesk.stores import Store, store_by_id
 
 R = TypeVar("R")
 

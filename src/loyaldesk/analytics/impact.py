@@ -33,13 +33,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from loyaldesk.analytics.vocab import LoyaltyGroup, SupportGroup
 from loyaldesk.kernel.errors import Invalid
 
 MIN_GROUP_SIZE = 30
 CONFIDENCE = 0.95
 
-SUPPORT_GROUPS = ("no_contact", "csat_4_5", "csat_1_3", "response_within_target", "response_breached")
-LOYALTY_GROUPS = ("members", "non_members", "redeemers", "non_redeemers")
+SUPPORT_GROUPS: tuple[str, ...] = tuple(group.value for group in SupportGroup)
+LOYALTY_GROUPS: tuple[str, ...] = tuple(group.value for group in LoyaltyGroup)
 
 
 @dataclass(frozen=True)
@@ -261,17 +262,17 @@ def difference_in_proportions(
 
 
 _SUPPORT_RULES: dict[str, Callable[[CustomerOutcome], bool]] = {
-    "no_contact": lambda customer: not customer.contacted,
-    "csat_4_5": lambda customer: customer.csat is not None and customer.csat >= 4,
-    "csat_1_3": lambda customer: customer.csat is not None and customer.csat <= 3,
-    "response_within_target": lambda customer: customer.response_within_target is True,
-    "response_breached": lambda customer: customer.response_within_target is False,
+    SupportGroup.NO_CONTACT.value: lambda customer: not customer.contacted,
+    SupportGroup.CSAT_4_5.value: lambda customer: customer.csat is not None and customer.csat >= 4,
+    SupportGroup.CSAT_1_3.value: lambda customer: customer.csat is not None and customer.csat <= 3,
+    SupportGroup.RESPONSE_WITHIN_TARGET.value: lambda customer: customer.response_within_target is True,
+    SupportGroup.RESPONSE_BREACHED.value: lambda customer: customer.response_within_target is False,
 }
 _LOYALTY_RULES: dict[str, Callable[[CustomerOutcome], bool]] = {
-    "members": lambda customer: customer.member,
-    "non_members": lambda customer: not customer.member,
-    "redeemers": lambda customer: customer.redeemed,
-    "non_redeemers": lambda customer: customer.member and not customer.redeemed,
+    LoyaltyGroup.MEMBERS.value: lambda customer: customer.member,
+    LoyaltyGroup.NON_MEMBERS.value: lambda customer: not customer.member,
+    LoyaltyGroup.REDEEMERS.value: lambda customer: customer.redeemed,
+    LoyaltyGroup.NON_REDEEMERS.value: lambda customer: customer.member and not customer.redeemed,
 }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from loyaldesk.analytics import dashboards, snapshots
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.jobs import jobs
-from loyaldesk.stores.models import Store
+from loyaldesk.stores import Store
 
 log = logging.getLogger("loyaldesk.analytics")
 KEEP_FOR = timedelta(days=7)

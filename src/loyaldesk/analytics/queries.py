@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.analytics import sentiment
 from loyaldesk.analytics.churn import ChurnSignals
-from loyaldesk.analytics.impact_report import SupportExperience
 from loyaldesk.analytics.metrics import DistinctOrders, OrderFact, distinct_orders
+from loyaldesk.analytics.reports.impact import SupportExperience
 from loyaldesk.analytics.segment_advice import StoreFacts
-from loyaldesk.commerce.models import Order
+from loyaldesk.commerce import Order
 from loyaldesk.loyalty.models import LedgerEntry, LoyaltyProgram, Member, PointLot, Tier
-from loyaldesk.stores.models import Store
+from loyaldesk.stores import Store
 from loyaldesk.support.models import Conversation, CsatResponse, Message
 
 RECENT_DAYS = 90  # support contacts and sentiment are read over this many days before the date

@@ -19,53 +19,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from loyaldesk.analytics.vocab import Segment
 from loyaldesk.kernel.errors import Invalid
 
 IntArray = NDArray[np.int64]
 
 
-class Segment(StrEnum):
-    """Named RFM segments; the value is the stable slug used in exports and URLs."""
-
-    CHAMPIONS = "champions"
-    LOYAL = "loyal"
-    POTENTIAL_LOYALIST = "potential_loyalist"
-    NEW_CUSTOMERS = "new_customers"
-    PROMISING = "promising"
-    NEED_ATTENTION = "need_attention"
-    ABOUT_TO_SLEEP = "about_to_sleep"
-    AT_RISK = "at_risk"
-    CANNOT_LOSE_THEM = "cannot_lose_them"
-    HIBERNATING = "hibernating"
-    LOST = "lost"
-
-    @property
-    def label(self) -> str:
-        return SEGMENT_LABELS[self]
-
-
 # Display order: best customers first, then by how much attention they need.
 SEGMENT_ORDER: tuple[Segment, ...] = tuple(Segment)
 
-SEGMENT_LABELS: dict[Segment, str] = {
-    Segment.CHAMPIONS: "Champions",
-    Segment.LOYAL: "Loyal",
-    Segment.POTENTIAL_LOYALIST: "Potential loyalist",
-    Segment.NEW_CUSTOMERS: "New customers",
-    Segment.PROMISING: "Promising",
-    Segment.NEED_ATTENTION: "Need attention",
-    Segment.ABOUT_TO_SLEEP: "About to sleep",
-    Segment.AT_RISK: "At risk",
-    Segment.CANNOT_LOSE_THEM: "Cannot lose them",
-    Segment.HIBERNATING: "Hibernating",
-    Segment.LOST: "Lost",
-}
 
 _C, _L, _P = Segment.CHAMPIONS, Segment.LOYAL, Segment.POTENTIAL_LOYALIST
 _N, _PR, _NA = Segment.NEW_CUSTOMERS, Segment.PROMISING, Segment.NEED_ATTENTION

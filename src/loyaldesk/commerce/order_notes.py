@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from loyaldesk.commerce.models import OrderNote
-from loyaldesk.commerce.rules import OrderNoteKind
+from loyaldesk.commerce.vocab import OrderNoteKind
 from loyaldesk.kernel.db import UnitOfWork
 
 MAX_NOTE_LENGTH = 2000

@@ -19,6 +19,7 @@ from loyaldesk.commerce.schemas import (
     RefundLineOut,
     RefundOut,
 )
+from loyaldesk.commerce.vocab import RefundKind
 from loyaldesk.kernel.errors import NotFound
 from loyaldesk.kernel.pagination import page_of
 
@@ -95,7 +96,7 @@ def orders_out(session: Session, orders: list[Order]) -> list[OrderOut]:
                 RefundOut(
                     id=refund.id,
                     external_id=refund.external_id,
-                    kind=refund.kind,
+                    kind=RefundKind(refund.kind),
                     amount=refund.amount,
                     reason=refund.reason,
                     occurred_at=refund.occurred_at,

@@ -25,17 +25,17 @@ from typing import Literal
 
 from sqlalchemy import select, update
 
-from loyaldesk.commerce.actions import _locked_order
+from loyaldesk.commerce.actions.status import locked_order
 from loyaldesk.commerce.events import OrderEdited
 from loyaldesk.commerce.models import Order, OrderLine
 from loyaldesk.commerce.order_notes import NoteIn, add_order_notes, has_note
 from loyaldesk.commerce.rules import (
     LineAmounts,
-    OrderNoteKind,
     order_totals,
     refund_status,
 )
 from loyaldesk.commerce.schemas import OrderIn
+from loyaldesk.commerce.vocab import OrderNoteKind
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict
@@ -106,7 +106,7 @@ def restate_lines(
 ) -> RevisionOutcome:
     """Make the order's lines and amounts those of ``order`` (the store's new statement), as a revision."""
     authorize(actor, store_id, scope="orders:write", permission=None)
-    stored = _locked_order(uow, store_id, order_id=order_id)
+    stored = locked_order(uow, store_id, order_id=order_id)
     if as_of is not None and stored.lines_as_of is not None and as_of < stored.lines_as_of:
         return RevisionOutcome(
             "stale",
@@ -148,7 +148,7 @@ def apply_order_edit(uow: UnitOfWork, actor: Actor, store_id: int, edit: OrderEd
         raise Conflict(
             f"order {edit.order_external_id} has not been received yet; deliver it first, then retry"
         )
-    order = _locked_order(uow, store_id, order_id=found)
+    order = locked_order(uow, store_id, order_id=found)
     key = f"edit:{edit.edit_id}"
     if has_note(uow, order.id, key):
         return RevisionOutcome("already_applied", f"edit {edit.edit_id} was already applied", order.revision)
@@ -391,7 +391,7 @@ def _revise(
     order.tax_total = totals.tax_total
     order.taxes_included = amounts.taxes_included
     order.total = totals.total
-    order.refund_status = refund_status(order.total, order.refunded_total)
+    order.refund_status = refund_status(order.total, order.refunded_total).value
     order.revision = revision
     order.lines_as_of = later if order.lines_as_of is None else max(order.lines_as_of, later)
     order.updated_at = uow.now()

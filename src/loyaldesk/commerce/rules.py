@@ -9,24 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from loyaldesk.commerce.vocab import OrderStatus, RefundStatus
 from loyaldesk.kernel.errors import FieldProblem, Invalid
-
-
-class OrderStatus(StrEnum):
-    PLACED = "placed"
-    PAID = "paid"
-    FULFILLED = "fulfilled"
-    DELIVERED = "delivered"
-    CANCELLED = "cancelled"
-
-
-class OrderNoteKind(StrEnum):
-    """What a note kept on an order is: a ``warning`` that the store's figures could not be taken as they
-    were, or a ``note`` on how they were read."""
-
-    WARNING = "warning"
-    NOTE = "note"
-
 
 # The forward path of an order; cancelled sits beside it.
 PATH: tuple[OrderStatus, ...] = (
@@ -319,9 +303,10 @@ def allocate_refund(
     return RefundAllocation(tuple(line_amounts), lines_amount, refund_amount, tuple(clamped))
 
 
-def refund_status(total: int, refunded_total: int) -> str:
+def refund_status(total: int, refunded_total: int) -> RefundStatus:
+    """How much of an order of ``total`` is refunded once ``refunded_total`` has been given back."""
     if refunded_total <= 0:
-        return "none"
+        return RefundStatus.NONE
     if refunded_total >= total:
-        return "full"
-    return "partial"
+        return RefundStatus.FULL
+    return RefundStatus.PARTIAL

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from loyaldesk.commerce.rules import OrderNoteKind, OrderStatus
+from loyaldesk.commerce.vocab import OrderNoteKind, OrderStatus, RefundKind, RefundStatus, WriteOutcome
 from loyaldesk.customers import CustomerProfile
 from loyaldesk.kernel.email_address import Email
 from loyaldesk.kernel.errors import Invalid
@@ -115,7 +115,7 @@ class RefundLineOut(BaseModel):
 class RefundOut(BaseModel):
     id: int
     external_id: str
-    kind: str
+    kind: RefundKind
     amount: int
     reason: str | None
     occurred_at: datetime
@@ -146,7 +146,7 @@ class OrderOut(BaseModel):
     total: int
     refunded_total: int
     status: OrderStatus
-    refund_status: Literal["none", "partial", "full"]
+    refund_status: RefundStatus
     discount_codes: list[str]
     placed_at: datetime
     paid_at: datetime | None
@@ -166,6 +166,8 @@ class OrderOut(BaseModel):
 
 
 class OrderWriteResult(BaseModel):
+    # The outcomes of one order written alone (a refused one answers with an error status instead); spelled
+    # as strings for the routes' sake, kept equal to WriteOutcome by tests/commerce/test_vocab.py.
     outcome: Literal["created", "updated", "unchanged", "stale"]
     order: OrderOut
 
@@ -179,7 +181,7 @@ class BatchItemError(BaseModel):
 class BatchItemResult(BaseModel):
     index: int
     external_id: str
-    outcome: Literal["created", "updated", "unchanged", "stale", "error"]
+    outcome: WriteOutcome
     order_id: int | None = None
     error: BatchItemError | None = None
 
@@ -210,7 +212,7 @@ class RefundIn(_Strict):
     """A refund (money back) or a return (goods back, money back). Idempotent on ``external_id``."""
 
     external_id: ExternalId
-    kind: Literal["refund", "return"] = "refund"
+    kind: RefundKind = RefundKind.REFUND
     lines: list[RefundLineIn] = Field(default_factory=list, max_length=500)
     amount: MinorUnits | None = Field(default=None, description="Defaults to the sum of the lines.")
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None

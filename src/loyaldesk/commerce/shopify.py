@@ -26,7 +26,6 @@ from pydantic import TypeAdapter, ValidationError
 
 from loyaldesk.commerce.order_notes import NoteIn
 from loyaldesk.commerce.revisions import OrderEdit
-from loyaldesk.commerce.rules import OrderNoteKind, OrderStatus
 from loyaldesk.commerce.schemas import OrderCustomerIn, OrderIn, RefundIn
 from loyaldesk.commerce.shopify_amounts import read_order_amounts
 from loyaldesk.commerce.shopify_fields import (
@@ -37,6 +36,7 @@ from loyaldesk.commerce.shopify_fields import (
     timestamp,
     whole_number,
 )
+from loyaldesk.commerce.vocab import OrderNoteKind, OrderStatus
 from loyaldesk.customers import CustomerProfile
 from loyaldesk.kernel.email_address import Email
 from loyaldesk.kernel.errors import Invalid

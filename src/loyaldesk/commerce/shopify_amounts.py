@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from loyaldesk.commerce.order_notes import NoteIn
-from loyaldesk.commerce.rules import OrderNoteKind
 from loyaldesk.commerce.shopify_fields import identifier, money, money_field, text, whole_number
+from loyaldesk.commerce.vocab import OrderNoteKind
 from loyaldesk.kernel.errors import Invalid
 from loyaldesk.kernel.money import format_money
 

@@ -22,8 +22,8 @@ from loyaldesk.commerce.actions import ingest_orders, record_refund
 from loyaldesk.commerce.models import Order, WebhookReceipt
 from loyaldesk.commerce.order_notes import NoteIn, add_order_notes, resolve_warnings
 from loyaldesk.commerce.revisions import apply_order_edit, record_lines_as_of, restate_lines
-from loyaldesk.commerce.rules import OrderNoteKind, OrderStatus
 from loyaldesk.commerce.shopify_fields import identifier
+from loyaldesk.commerce.vocab import OrderNoteKind, OrderStatus
 from loyaldesk.customers import upsert_customer
 from loyaldesk.kernel.actors import Actor, system_for
 from loyaldesk.kernel.db import UnitOfWork

@@ -19,13 +19,11 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
 
 from loyaldesk.customers import Customer, CustomerProfile, CustomerRef, resolve_customers
-from loyaldesk.demo.catalogue import CATALOGUE
 from loyaldesk.demo.generator import DemoCustomer, DemoHistory, DemoOrder
 from loyaldesk.demo.loyalty_program import (
     CODE_DISCOUNT_KINDS,
@@ -35,29 +33,33 @@ from loyaldesk.demo.loyalty_program import (
     LoyaltyFigures,
     ProgramIds,
     figures,
-    retax,
     set_up_program,
+)
+from loyaldesk.demo.loyalty_steps import (
+    apply_code,
+    attempt,
+    customer_ref,
+    parse_time,
+    run_due_jobs,
+    staff_actor,
 )
 from loyaldesk.kernel.actors import Actor, system_for
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
-from loyaldesk.kernel.errors import DomainError
 from loyaldesk.kernel.events import EventRecord
 from loyaldesk.kernel.jobs import jobs
 from loyaldesk.loyalty.action_events import record_action_event
-from loyaldesk.loyalty.delight import send_birthday_rewards, send_winback_rewards
+from loyaldesk.loyalty.delight import send_birthday_rewards
 from loyaldesk.loyalty.models import Member, Reward, Tier
 from loyaldesk.loyalty.program_actions import adjust_points, save_rule
-from loyaldesk.loyalty.redemptions import expire_codes, redeem
+from loyaldesk.loyalty.redemptions import redeem
 from loyaldesk.loyalty.referral_actions import record_referral
 from loyaldesk.loyalty.schemas import (
     ActionEventIn,
     AdjustmentIn,
 )
-from loyaldesk.loyalty.tier_actions import review_due_tiers
-from loyaldesk.loyalty.unlocking import expire_due_lots, unlock_due_lots
-from loyaldesk.stores.models import StaffAccount
+from loyaldesk.stores import StaffAccount
 
 # -- the program's life ------------------------------------------------------------------------------
 
@@ -169,7 +171,7 @@ class DemoLoyalty:
         buyers = [
             customer
             for customer, order in firsts.items()
-            if window[0] < _at(order.payload["placed_at"]) < window[1]
+            if window[0] < parse_time(order.payload["placed_at"]) < window[1]
             and order.payload["status"] != "cancelled"
         ]
         browsers = [
@@ -180,7 +182,9 @@ class DemoLoyalty:
         before: dict[int, list[DemoCustomer]] = defaultdict(list)
         for index in sorted(int(i) for i in self._pick(len(buyers), 10)):
             customer = buyers[index]
-            before[self.week_of(_at(firsts[customer].payload["placed_at"])) - 1].append(self.people[customer])
+            before[self.week_of(parse_time(firsts[customer].payload["placed_at"])) - 1].append(
+                self.people[customer]
+            )
         after: dict[int, list[DemoCustomer]] = defaultdict(list)
         for index in sorted(int(i) for i in self._pick(len(browsers), 3)):
             person = browsers[index]
@@ -241,7 +245,7 @@ class DemoLoyalty:
     def _act(self, uow: UnitOfWork, actions: list[tuple[datetime, str, str, str]]) -> None:
         for _when, customer, action, event_id in actions:
             data = ActionEventIn(customer_external_id=customer, action=action, external_id=event_id)  # type: ignore[arg-type]
-            _attempt(uow, record_action_event, self.system, self.store_id, data)
+            attempt(uow, record_action_event, self.system, self.store_id, data)
 
     # -- redemptions -----------------------------------------------------------------------------
 
@@ -282,7 +286,7 @@ class DemoLoyalty:
     def _next_order(self, customer: str, now: datetime) -> DemoOrder | None:
         """The customer's order in the coming week, if they place one (and do not cancel it)."""
         for order in self.orders_of.get(customer, []):
-            placed = _at(order.payload["placed_at"])
+            placed = parse_time(order.payload["placed_at"])
             if placed > now:
                 soon = placed - now <= timedelta(days=7) and order.payload["status"] != "cancelled"
                 return order if soon else None
@@ -321,7 +325,7 @@ class DemoLoyalty:
             shopper = Actor(
                 kind="customer", id=customer_id, store_id=self.store_id, label=f"shopper {external_id}"
             )
-            code = _attempt(
+            code = attempt(
                 uow, redeem, shopper, self.store_id, member_id, reward.id, key=f"demo:{week}:{member_id}"
             )
             # The order placed in the coming week carries the code (unless they forget it at checkout).
@@ -342,9 +346,11 @@ class DemoLoyalty:
         if not codes:
             return
         code = codes[int(self.rng.integers(len(codes)))]
-        [customer_id] = resolve_customers(uow, self.store_id, [_ref(friend, uow.now())], source="demo")
+        [customer_id] = resolve_customers(
+            uow, self.store_id, [customer_ref(friend, uow.now())], source="demo"
+        )
         assert customer_id is not None
-        _attempt(uow, record_referral, self.system, self.store_id, code, customer_id)
+        attempt(uow, record_referral, self.system, self.store_id, code, customer_id)
 
     def _finale(self) -> None:
         """The last days: two referrals the fraud checks reject, and adjustments by staff."""
@@ -382,7 +388,7 @@ class DemoLoyalty:
             )
             [customer_id] = resolve_customers(uow, self.store_id, [ref], source="demo")
             assert customer_id is not None
-            _attempt(uow, record_referral, self.system, self.store_id, code, customer_id)
+            attempt(uow, record_referral, self.system, self.store_id, code, customer_id)
 
     def _adjustments(self, uow: UnitOfWork) -> None:
         staff = {
@@ -403,8 +409,8 @@ class DemoLoyalty:
         if len(members) < 3 or len(staff) < 2:
             return
         picks = [members[int(i)] for i in self.rng.choice(len(members), size=3, replace=False)]
-        agent = _staff_actor(staff["agent@juniper.example.com"], self.store_id, "agent")
-        admin = _staff_actor(staff["admin@juniper.example.com"], self.store_id, "admin")
+        agent = staff_actor(staff["agent@juniper.example.com"], self.store_id, "agent")
+        admin = staff_actor(staff["admin@juniper.example.com"], self.store_id, "admin")
         changes = (
             (agent, AdjustmentIn(points=250, reason_code="service_recovery",
                                  note="Parcel arrived two weeks late; sorry for the wait")),
@@ -414,7 +420,7 @@ class DemoLoyalty:
                                  note="Review points given twice for one review")),
         )  # fmt: skip
         for member_id, (actor, change) in zip(picks, changes, strict=True):
-            _attempt(uow, adjust_points, actor, self.store_id, member_id, change, key=f"demo-{member_id}")
+            attempt(uow, adjust_points, actor, self.store_id, member_id, change, key=f"demo-{member_id}")
 
     # -- the end ---------------------------------------------------------------------------------
 
@@ -435,92 +441,3 @@ class DemoLoyalty:
                 # A handler that fails leaves its event for a later retry; a demo must not hide that.
                 raise RuntimeError(f"{failed[0]} events of the demo store could not be handled: {failed[1]}")
             return figures(session, self.store_id)
-
-
-def run_due_jobs(uow: UnitOfWork, *, winback: bool = True) -> int:
-    """The weekly round of loyalty jobs (those the server runs every few minutes), each until done."""
-    done = 0
-    for job, batch in (
-        (unlock_due_lots, 500),
-        (expire_due_lots, 500),
-        (expire_codes, 500),
-        (review_due_tiers, 500),
-    ):
-        for _ in range(1000):
-            did = job(uow)
-            done += did
-            if did < batch:
-                break
-    return done + (send_winback_rewards(uow) if winback else 0)
-
-
-def apply_code(payload: dict[str, Any], code: str, reward: Reward) -> None:
-    """An order (not yet sent) uses a reward code: the code and its discount go on the order."""
-    payload["discount_codes"] = [*payload["discount_codes"], code]
-    subtotal = sum(line["quantity"] * line["unit_price"] for line in payload["lines"])
-    room = max(subtotal - payload["order_discount"] - 100, 0)
-    if reward.kind in ("fixed_discount", "store_credit"):
-        payload["order_discount"] += min(reward.value, room)
-    elif reward.kind == "percentage_discount":
-        payload["order_discount"] += min(room, (subtotal - payload["order_discount"]) * reward.value // 100)
-    elif reward.kind == "free_shipping":
-        payload["shipping_total"] = 0
-    elif reward.kind == "free_product" and reward.product_sku:
-        item = next((item for item in CATALOGUE if item.sku == reward.product_sku), None)
-        if item is not None:
-            payload["lines"].append(
-                {
-                    "external_id": f"{payload['number'][1:]}-{len(payload['lines']) + 1}",
-                    "sku": item.sku,
-                    "product_id": item.sku,
-                    "title": item.title,
-                    "category": item.category,
-                    "quantity": 1,
-                    "unit_price": item.price,
-                    "discount": item.price,
-                }
-            )
-    retax(payload)
-
-
-def _attempt(uow: UnitOfWork, action: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run an action in a savepoint; a refusal (not enough points, sold out...) rolls back only it."""
-    mark = uow.mark()
-    savepoint = uow.session.begin_nested()
-    try:
-        result = action(uow, *args, **kwargs)
-        savepoint.commit()
-    except DomainError:
-        savepoint.rollback()
-        uow.discard_since(mark)
-        return None
-    return result
-
-
-def _staff_actor(account: StaffAccount, store_id: int, role: str) -> Actor:
-    return Actor(kind="staff", id=account.id, store_id=store_id, label=account.email, role=role)
-
-
-def _ref(person: DemoCustomer, seen: datetime) -> CustomerRef:
-    return CustomerRef(
-        external_id=person.external_id,
-        email=person.email,
-        profile=CustomerProfile(
-            email=person.email,
-            first_name=person.first_name,
-            last_name=person.last_name,
-            phone=person.phone,
-            birthday=person.birthday,
-            locale=person.locale,
-            timezone=person.timezone,
-            marketing_consent=person.marketing_consent,
-            tags=person.tags,
-            attributes={"country": person.country},
-            preferences=person.preferences,
-        ),
-        first_seen_at=seen,
-    )
-
-
-def _at(text: str) -> datetime:
-    return datetime.fromisoformat(text)

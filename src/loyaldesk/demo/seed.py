@@ -17,9 +17,15 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import select
 
-from loyaldesk.commerce.actions import ingest_orders, record_refund, upsert_products
-from loyaldesk.commerce.models import Order
-from loyaldesk.commerce.schemas import OrderIn, ProductIn, RefundIn
+from loyaldesk.commerce import (
+    Order,
+    OrderIn,
+    ProductIn,
+    RefundIn,
+    ingest_orders,
+    record_refund,
+    upsert_products,
+)
 from loyaldesk.customers import CustomerProfile, CustomerRef, resolve_customers
 from loyaldesk.demo.catalogue import CATALOGUE, MEMBERSHIP
 from loyaldesk.demo.generator import HISTORY_DAYS, DemoCustomer, DemoOrder, generate, history_end
@@ -30,10 +36,8 @@ from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.errors import FieldProblem, Invalid
+from loyaldesk.stores import DEFAULT_API_SCOPES, Store, hash_password
 from loyaldesk.stores import actions as store_actions
-from loyaldesk.stores.models import Store
-from loyaldesk.stores.passwords import hash_password
-from loyaldesk.stores.rules import DEFAULT_API_SCOPES
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "loyaldesk-demo"
@@ -279,7 +283,7 @@ def _canned_replies(uow: UnitOfWork, store_id: int) -> None:
 
 def _desk_teams(uow: UnitOfWork, store_id: int) -> None:
     """Two teams: the agent answers orders and delivery, the admin also takes returns."""
-    from loyaldesk.stores.models import StaffAccount
+    from loyaldesk.stores import StaffAccount
     from loyaldesk.support.teams import save_team, set_agent_teams
 
     actor = system_for(store_id, "demo")
@@ -304,7 +308,7 @@ def demo_member_page(database: Database, public_base_url: str, slug: str = DEMO_
 
     from loyaldesk.customers import Customer
     from loyaldesk.loyalty.models import Member
-    from loyaldesk.stores.credentials import shopper_signature
+    from loyaldesk.stores import shopper_signature
 
     with database.read() as session:
         store = session.scalar(select(Store).where(Store.slug == slug))

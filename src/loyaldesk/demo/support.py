@@ -19,7 +19,7 @@ from loyaldesk.customers import Customer
 from loyaldesk.kernel.actors import Actor, system_for
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
-from loyaldesk.stores.models import StaffAccount
+from loyaldesk.stores import StaffAccount
 from loyaldesk.support import actions, contacts, csat, sla_settings
 from loyaldesk.support.desk_settings import settings_for
 

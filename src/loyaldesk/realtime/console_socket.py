@@ -38,10 +38,8 @@ from loyaldesk.kernel.json_limits import JsonRefused, loads_limited
 from loyaldesk.realtime.channels import conversation_channel, is_console_event
 from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id, receive_text_frame
 from loyaldesk.runtime import Runtime, store_events_channel
-from loyaldesk.stores import Permission
+from loyaldesk.stores import ConsoleSession, Permission, StoreAccess, staff_access_channel
 from loyaldesk.stores import queries as store_queries
-from loyaldesk.stores.access import staff_access_channel
-from loyaldesk.stores.queries import ConsoleSession, StoreAccess
 from loyaldesk.support import routing
 from loyaldesk.support.models import Conversation
 

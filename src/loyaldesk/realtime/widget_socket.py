@@ -36,8 +36,7 @@ from loyaldesk.kernel.json_limits import JsonRefused, loads_limited
 from loyaldesk.realtime.channels import conversation_channel, is_public
 from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id, receive_text_frame
 from loyaldesk.runtime import Runtime, store_events_channel
-from loyaldesk.stores import store_by_slug
-from loyaldesk.stores.credentials import shopper_signature_matches
+from loyaldesk.stores import shopper_signature_matches, store_by_slug
 from loyaldesk.support import actions, contacts, csat, queries
 from loyaldesk.support.models import Contact, Conversation
 from loyaldesk.support.widget_origins import origin_refusal

@@ -26,7 +26,7 @@ def authorize(actor: Actor, store_id: int, *, scope: str, permission: Permission
         return
     if actor.kind == "staff":
         if permission is None or not has_permission(actor.role or "", permission):
-            what = permission.value.replace("_", " ") if permission else "do this"
+            what = permission.label if permission else "do this"
             raise PermissionDenied(f"your role ({actor.role}) may not {what}")
         return
     raise PermissionDenied("customers cannot do this")

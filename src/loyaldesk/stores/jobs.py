@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.jobs import jobs
-from loyaldesk.stores import account_mail
-from loyaldesk.stores.actions import purge_expired_sessions
+from loyaldesk.stores.actions import account_mail, purge_expired_sessions
 
 jobs.every(3600, name="stores.purge_expired_sessions")(purge_expired_sessions)
 

@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 
 from loyaldesk.kernel.errors import FieldProblem, Invalid
+from loyaldesk.stores.vocab import DEFAULT_API_SCOPES, ROLE_DESCRIPTIONS, ApiScope, Permission, Role
 
-
-class Role(StrEnum):
-    OWNER = "owner"
-    ADMIN = "admin"
-    AGENT = "agent"
-    ANALYST = "analyst"
-
-
-class Permission(StrEnum):
-    VIEW_CUSTOMERS = "view_customers"
-    EDIT_CUSTOMERS = "edit_customers"
-    EXPORT_CUSTOMER_DATA = "export_customer_data"
-    ERASE_CUSTOMERS = "erase_customers"
-    VIEW_ORDERS = "view_orders"
-    MANAGE_STAFF = "manage_staff"
-    MANAGE_API_KEYS = "manage_api_keys"
-    MANAGE_STORE_SETTINGS = "manage_store_settings"
-    VIEW_AUDIT_LOG = "view_audit_log"
-    VIEW_ANALYTICS = "view_analytics"
-    VIEW_CONVERSATIONS = "view_conversations"
-    ANSWER_CONVERSATIONS = "answer_conversations"
-    MANAGE_SUPPORT = "manage_support"
+__all__ = [  # the vocabularies' home is vocab; they are named here too, where the rules use them
+    "API_SCOPES",
+    "DEFAULT_API_SCOPES",
+    "MIN_PASSWORD_LENGTH",
+    "ROLE_DESCRIPTIONS",
+    "ROLE_PERMISSIONS",
+    "ApiScope",
+    "Permission",
+    "Role",
+    "check_password",
+    "check_scopes",
+    "check_slug",
+    "has_permission",
+    "may_manage_member",
+]
 
 
 _EVERYTHING = frozenset(Permission)
@@ -55,15 +48,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
 }
 
-ROLE_DESCRIPTIONS: dict[Role, str] = {
-    Role.OWNER: "Everything, including making other owners.",
-    Role.ADMIN: "Everything except managing owners.",
-    Role.AGENT: "Answers customers; sees and edits customer profiles and orders.",
-    Role.ANALYST: "Reads customers, orders and analytics; changes nothing.",
-}
-
 
 def has_permission(role: str, permission: Permission) -> bool:
+    """Whether ``role`` (a role's value; an unknown one may do nothing) grants ``permission``."""
     try:
         return permission in ROLE_PERMISSIONS[Role(role)]
     except ValueError:
@@ -78,34 +65,8 @@ def may_manage_member(acting_role: str, target_role: str, new_role: str | None =
     return not touches_owner or acting_role == Role.OWNER
 
 
-# What a store backend's API key may be allowed to do. Later capabilities add their scopes here.
-API_SCOPES: dict[str, str] = {
-    "customers:read": "Read customer profiles and timelines.",
-    "customers:write": "Create, update and upsert customers.",
-    "customers:export": "Export everything about a customer (GDPR access request).",
-    "customers:erase": "Erase a customer's personal data (GDPR erasure request).",
-    "orders:read": "Read orders, lines and refunds.",
-    "orders:write": "Create orders, change their status, record refunds and returns.",
-    "products:read": "Read the product catalogue.",
-    "products:write": "Create and update products.",
-    "events:read": "Read the store's event stream.",
-    "loyalty:read": "Read the loyalty program, members' points, tiers, rewards and referrals.",
-    "loyalty:write": "Change the program; adjust points; redeem rewards; record actions and referrals.",
-    "conversations:read": "Read support conversations and their messages.",
-    "conversations:write": "Start conversations and post messages on behalf of customers.",
-}
-
-DEFAULT_API_SCOPES = (
-    "customers:read",
-    "customers:write",
-    "orders:read",
-    "orders:write",
-    "products:read",
-    "products:write",
-    "events:read",
-    "loyalty:read",
-    "loyalty:write",
-)
+# Each scope with what it allows, as the console lists them.
+API_SCOPES: dict[str, str] = {scope.value: scope.description for scope in ApiScope}
 
 
 def check_scopes(scopes: list[str]) -> list[str]:
@@ -118,7 +79,7 @@ def check_scopes(scopes: list[str]) -> list[str]:
         )
     if not scopes:
         raise Invalid.field("scopes", "choose at least one scope")
-    return sorted(set(scopes))
+    return sorted({str(scope) for scope in scopes})  # plain strings, however they were given
 
 
 MIN_PASSWORD_LENGTH = 10

@@ -18,8 +18,7 @@ from loyaldesk.customers import facts_about
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import FieldProblem, Invalid, NotFound
-from loyaldesk.stores import Permission, authorize
-from loyaldesk.stores.models import StaffAccount
+from loyaldesk.stores import Permission, StaffAccount, authorize
 from loyaldesk.support import rules, sla
 from loyaldesk.support.attachments import (
     CheckedAttachment,

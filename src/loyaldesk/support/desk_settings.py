@@ -10,8 +10,7 @@ from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import FieldProblem, Invalid
-from loyaldesk.stores import Permission, authorize, record_audit
-from loyaldesk.stores.rules import Role
+from loyaldesk.stores import Permission, Role, authorize, record_audit
 from loyaldesk.support import rules
 from loyaldesk.support.models import SupportSettings
 from loyaldesk.support.widget_origins import allowed_origin_problems, normalise_origin

@@ -27,7 +27,7 @@ from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import Invalid, NotFound
 from loyaldesk.kernel.keys import REPLY_ADDRESS, purpose_key
-from loyaldesk.stores.models import Store
+from loyaldesk.stores import Store
 from loyaldesk.support import actions, contacts
 from loyaldesk.support.attachments import MAX_FILES_PER_MESSAGE, NewAttachment
 from loyaldesk.support.dropped_mail import DropReason, MailPath, record_dropped_email

@@ -30,7 +30,7 @@ from loyaldesk.kernel.keys import REPLY_ADDRESS, purpose_key
 from loyaldesk.kernel.mail_transport import MailTransport, transport_from
 from loyaldesk.kernel.mail_transport import SmtpTransport as SmtpTransport  # moved to the kernel; still here
 from loyaldesk.settings import get_settings
-from loyaldesk.stores.models import Store
+from loyaldesk.stores import Store
 from loyaldesk.support.csat import csat_link_token
 from loyaldesk.support.delivery import claim_due, settle
 from loyaldesk.support.models import Contact, Conversation, Message, OutboundEmail, SupportSettings

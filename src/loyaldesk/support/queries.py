@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.customers import Customer, facts_about
 from loyaldesk.kernel.errors import Invalid, NotFound
-from loyaldesk.stores.models import StaffAccount, StoreMembership
-from loyaldesk.stores.rules import Permission, has_permission
+from loyaldesk.stores import Permission, StaffAccount, StoreMembership, has_permission
 from loyaldesk.support.actions import message_view
 from loyaldesk.support.desk_settings import default_settings
 from loyaldesk.support.models import (

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loyaldesk.stores.models import StaffAccount
+from loyaldesk.stores import StaffAccount
 from loyaldesk.support.models import Conversation, CsatResponse, Message
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -11,9 +11,7 @@ from sqlalchemy import func, select, update
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import FieldProblem, Invalid, NotFound
-from loyaldesk.stores import Permission, authorize, record_audit
-from loyaldesk.stores.models import StoreMembership
-from loyaldesk.stores.rules import has_permission
+from loyaldesk.stores import Permission, StoreMembership, authorize, has_permission, record_audit
 from loyaldesk.support import rules
 from loyaldesk.support.desk_settings import settings_for
 from loyaldesk.support.events import AgentPresenceChanged, ConversationAssigned

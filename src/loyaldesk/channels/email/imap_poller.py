@@ -32,7 +32,7 @@ from loyaldesk.kernel.errors import NotFound
 from loyaldesk.kernel.jobs import jobs
 from loyaldesk.kernel.outbound import Destination, OutboundPolicy, OutboundRefused
 from loyaldesk.settings import get_settings
-from loyaldesk.stores.models import Store
+from loyaldesk.stores import Store
 from loyaldesk.support.dropped_mail import MailPath
 from loyaldesk.support.email_inbound import receive_email
 from loyaldesk.support.email_outbox import support_address

@@ -12,18 +12,23 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from loyaldesk.analytics import dashboards, impact_report, queries, retention_report
-from loyaldesk.analytics.dashboards import (
+from loyaldesk.analytics import (
     DASHBOARDS,
     DEFAULT_PERIOD_DAYS,
     Cached,
     DataEnd,
     Filters,
+    Segment,
+    dashboards,
+    impact_report,
     open_dashboard,
     period,
+    queries,
+    retention_report,
+    segment_advice,
+    segment_rows,
 )
-from loyaldesk.analytics.segment_advice import segment_advice
-from loyaldesk.analytics.segments import CSV_HEADER, Segment, segment_rows
+from loyaldesk.analytics import SEGMENTS_CSV_HEADER as CSV_HEADER
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import Permission
 from loyaldesk.web.console.csv_download import csv_download

@@ -18,14 +18,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.errors import Invalid, RateLimited
 from loyaldesk.runtime import Runtime
+from loyaldesk.stores import (
+    StaffAccount,
+    TokenPurpose,
+    check_password,
+    needs_rehash,
+    password_resets,
+    wait_in_words,
+)
 from loyaldesk.stores import actions as store_actions
-from loyaldesk.stores import password_resets
 from loyaldesk.stores import queries as store_queries
-from loyaldesk.stores.models import StaffAccount
-from loyaldesk.stores.passwords import needs_rehash
-from loyaldesk.stores.rules import check_password
-from loyaldesk.stores.throttle import wait_in_words
-from loyaldesk.stores.tokens import TokenPurpose
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import (
     LOGIN_CSRF_KEY,

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from loyaldesk import commerce
+from loyaldesk.customers import CustomerProfile
 from loyaldesk.customers import actions as customer_actions
 from loyaldesk.customers import queries as customer_queries
-from loyaldesk.customers.schemas import CustomerProfile
 from loyaldesk.kernel.errors import NotFound
 from loyaldesk.kernel.pagination import decode_cursor
 from loyaldesk.loyalty import queries as loyalty_queries

@@ -18,13 +18,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from loyaldesk.kernel.errors import Invalid, RateLimited
 from loyaldesk.runtime import Runtime
+from loyaldesk.stores import (
+    ConsoleSession,
+    StaffAccount,
+    TokenPurpose,
+    check_password,
+    invitations,
+    staff_account_by_email,
+    wait_in_words,
+)
 from loyaldesk.stores import actions as store_actions
-from loyaldesk.stores import invitations
-from loyaldesk.stores.models import StaffAccount
-from loyaldesk.stores.queries import ConsoleSession, staff_account_by_email
-from loyaldesk.stores.rules import check_password
-from loyaldesk.stores.throttle import wait_in_words
-from loyaldesk.stores.tokens import TokenPurpose
 from loyaldesk.web.console.auth import (
     LinkToken,
     form_token_matches,

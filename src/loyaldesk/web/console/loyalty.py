@@ -21,8 +21,7 @@ from loyaldesk.kernel.money import format_money
 from loyaldesk.loyalty import queries as loyalty_queries
 from loyaldesk.loyalty.models import LoyaltyProgram
 from loyaldesk.loyalty.program import default_program, program_of
-from loyaldesk.stores import Permission
-from loyaldesk.stores.queries import store_by_id
+from loyaldesk.stores import Permission, store_by_id
 from loyaldesk.web.console.loyalty_forms import (
     MINUS,
     TIMES,

@@ -25,8 +25,7 @@ from loyaldesk.loyalty.redemptions import cancel_code
 from loyaldesk.loyalty.referral_actions import decide_referral
 from loyaldesk.loyalty.schemas import AdjustmentIn
 from loyaldesk.loyalty.tier_actions import set_override
-from loyaldesk.stores import Permission
-from loyaldesk.stores.queries import store_by_id
+from loyaldesk.stores import Permission, store_by_id
 from loyaldesk.web.console.loyalty_forms import (
     FormDep,
     errors_by_field,

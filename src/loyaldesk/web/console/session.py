@@ -14,9 +14,8 @@ from fastapi import Depends, Path, Request
 
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.errors import NotAuthenticated, PermissionDenied
-from loyaldesk.stores import Permission
+from loyaldesk.stores import ConsoleSession, Permission, StoreAccess
 from loyaldesk.stores import queries as store_queries
-from loyaldesk.stores.queries import ConsoleSession, StoreAccess
 from loyaldesk.web.deps import RuntimeDep, client_ip
 
 SESSION_TOKEN_KEY = "sid"

@@ -10,16 +10,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from loyaldesk.kernel.errors import Conflict, Invalid, PermissionDenied
 from loyaldesk.kernel.pagination import decode_cursor
+from loyaldesk.stores import API_SCOPES, DEFAULT_API_SCOPES, ROLE_DESCRIPTIONS, Permission, Role, invitations
 from loyaldesk.stores import actions as store_actions
-from loyaldesk.stores import invitations
 from loyaldesk.stores import queries as store_queries
-from loyaldesk.stores.rules import (
-    API_SCOPES,
-    DEFAULT_API_SCOPES,
-    ROLE_DESCRIPTIONS,
-    Permission,
-    Role,
-)
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep

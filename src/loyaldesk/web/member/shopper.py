@@ -16,8 +16,7 @@ from sqlalchemy.orm import Session
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.errors import NotAuthenticated
-from loyaldesk.stores import Store, store_by_slug
-from loyaldesk.stores.credentials import shopper_signature_matches
+from loyaldesk.stores import Store, shopper_signature_matches, store_by_slug
 from loyaldesk.web.deps import RuntimeDep, client_ip
 
 MAX_EXTERNAL_ID = 255

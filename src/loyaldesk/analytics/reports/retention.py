@@ -20,11 +20,12 @@ from datetime import date
 from loyaldesk.analytics import metrics
 from loyaldesk.analytics.cohorts import RetentionMatrix, retention_matrix
 from loyaldesk.analytics.metrics import OrderFact, Window
+from loyaldesk.analytics.vocab import MemberMix, RetentionGroup
 
-GROUPS = ("everyone", "members", "non_members")
-GROUP_TITLES = {"everyone": "All customers", "members": "Loyalty members", "non_members": "Not members"}
+GROUPS: tuple[str, ...] = tuple(group.value for group in RetentionGroup)
+GROUP_TITLES: dict[str, str] = {group.value: group.label for group in RetentionGroup}
 # Whether the customers split into members and non-members, or are all one or the other.
-MIXED, ALL_MEMBERS, NO_MEMBERS = "mixed", "all_members", "no_members"
+MIXED, ALL_MEMBERS, NO_MEMBERS = (mix.value for mix in MemberMix)
 
 
 @dataclass(frozen=True)

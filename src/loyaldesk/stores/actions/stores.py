@@ -1,14 +1,13 @@
-"""Every state change of the stores domain. Each runs inside the caller's unit of work (one transaction)."""
+"""Stores and who works in them: creating a store, its secrets, staff members and their roles, and the
+audit log every privileged action appends to. Each runs inside the caller's unit of work."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from zoneinfo import available_timezones
 
 from babel import Locale, UnknownLocaleError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
@@ -18,23 +17,18 @@ from loyaldesk.kernel.money import check_currency
 from loyaldesk.stores import credentials
 from loyaldesk.stores.access import announce_access_change
 from loyaldesk.stores.events import (
-    ApiKeyCreated,
-    ApiKeyRevoked,
     StaffMemberAdded,
     StaffMemberRemoved,
     StaffRoleChanged,
     StoreCreated,
 )
 from loyaldesk.stores.models import (
-    ApiKey,
     AuditLogEntry,
-    PasswordReset,
     StaffAccount,
-    StaffSession,
     Store,
     StoreMembership,
 )
-from loyaldesk.stores.rules import Permission, Role, check_scopes, check_slug, has_permission
+from loyaldesk.stores.rules import Permission, Role, check_slug, has_permission
 from loyaldesk.stores.rules import may_manage_member as _may_manage_member
 
 
@@ -65,7 +59,8 @@ def record_audit(
     )
 
 
-def _require(actor: Actor, store_id: int, permission: Permission) -> None:
+def require_actor_permission(actor: Actor, store_id: int, permission: Permission) -> None:
+    """``PermissionDenied`` unless the actor is this store's staff with ``permission`` (or the system)."""
     if actor.kind == "system" and actor.store_id in (None, store_id):
         return
     if (
@@ -73,7 +68,7 @@ def _require(actor: Actor, store_id: int, permission: Permission) -> None:
         or actor.store_id != store_id
         or not has_permission(actor.role or "", permission)
     ):
-        raise PermissionDenied(f"your role may not {permission.value.replace('_', ' ')}")
+        raise PermissionDenied(f"your role may not {permission.label}")
 
 
 def _check_locale(locale: str) -> str:
@@ -155,7 +150,7 @@ def add_staff_member(
         raise Invalid.field("role", f"{role!r} is not one of {', '.join(r.value for r in Role)}") from None
     if actor.kind != "system":
         raise PermissionDenied("stores invite their staff: Settings → Staff sends an invitation")
-    _require(actor, store_id, Permission.MANAGE_STAFF)
+    require_actor_permission(actor, store_id, Permission.MANAGE_STAFF)
     normalised = _normalise_email(email)
     account = uow.session.scalar(select(StaffAccount).where(StaffAccount.email == normalised))
     if account is None:
@@ -221,7 +216,7 @@ def change_staff_role(
     uow: UnitOfWork, actor: Actor, store_id: int, staff_id: int, role: str
 ) -> StoreMembership:
     """Change a member's role. Owners are managed by owners only; the last owner stays an owner."""
-    _require(actor, store_id, Permission.MANAGE_STAFF)
+    require_actor_permission(actor, store_id, Permission.MANAGE_STAFF)
     try:
         new_role = Role(role)
     except ValueError:
@@ -253,7 +248,7 @@ def change_staff_role(
 
 def remove_staff_member(uow: UnitOfWork, actor: Actor, store_id: int, staff_id: int) -> None:
     """Take a person out of a store. Their sessions stop working for this store at once."""
-    _require(actor, store_id, Permission.MANAGE_STAFF)
+    require_actor_permission(actor, store_id, Permission.MANAGE_STAFF)
     membership = _membership(uow, store_id, staff_id)
     if not _may_manage_member(actor.role or "", membership.role):
         raise PermissionDenied("only an owner can remove an owner")
@@ -265,182 +260,9 @@ def remove_staff_member(uow: UnitOfWork, actor: Actor, store_id: int, staff_id: 
     record_audit(uow, actor, "staff.removed", store_id=store_id, target_type="staff", target_id=staff_id)
 
 
-@dataclass(frozen=True)
-class NewSession:
-    token: str
-    csrf_token: str
-    staff_id: int
-
-
-def start_staff_session(
-    uow: UnitOfWork,
-    staff_id: int,
-    *,
-    ip: str | None,
-    user_agent: str | None,
-    max_age: timedelta,
-    rehashed_password: tuple[str, str] | None = None,
-) -> NewSession:
-    """Open a console session for a staff member whose password was already verified.
-
-    ``rehashed_password`` is ``(verified_hash, new_hash)`` when the verified hash was made with older
-    hashing parameters: the new hash replaces it only if it is still the stored one (a password changed
-    meanwhile wins)."""
-    account = uow.session.get(StaffAccount, staff_id)
-    if account is None or account.disabled_at is not None:
-        raise NotFound("no such staff account")
-    rehashed = False
-    if rehashed_password is not None:
-        verified_hash, new_hash = rehashed_password
-        result = uow.session.execute(
-            update(StaffAccount)
-            .where(StaffAccount.id == staff_id, StaffAccount.password_hash == verified_hash)
-            .values(password_hash=new_hash)
-        )
-        rehashed = result.rowcount == 1  # type: ignore[attr-defined]
-    token = credentials.new_session_token()
-    csrf = credentials.new_session_token()
-    now = uow.now()
-    uow.session.add(
-        StaffSession(
-            token_hash=credentials.sha256_hex(token),
-            staff_id=staff_id,
-            csrf_token=csrf,
-            created_at=now,
-            expires_at=now + max_age,
-            ip=ip,
-            user_agent=(user_agent or "")[:400] or None,
-        )
-    )
-    account.last_login_at = now
-    actor = Actor(kind="staff", id=account.id, store_id=None, label=account.email, ip=ip)
-    record_audit(uow, actor, "staff.login", store_id=None, target_type="staff", target_id=account.id)
-    if rehashed:
-        record_audit(
-            uow, actor, "staff.password_rehashed", store_id=None, target_type="staff", target_id=account.id
-        )
-    return NewSession(token=token, csrf_token=csrf, staff_id=staff_id)
-
-
-def record_failed_login(uow: UnitOfWork, email: str, ip: str | None) -> None:
-    actor = Actor(kind="system", id=None, store_id=None, label=email[:320], ip=ip)
-    record_audit(uow, actor, "staff.login_failed", store_id=None, details={"email": email[:320]})
-
-
-def end_staff_session(uow: UnitOfWork, token: str) -> None:
-    """Log out: the session's token stops working everywhere at once, and its console sockets close."""
-    session = uow.session.scalar(
-        select(StaffSession).where(StaffSession.token_hash == credentials.sha256_hex(token))
-    )
-    if session is not None and session.revoked_at is None:
-        session.revoked_at = uow.now()
-        announce_access_change(uow, session.staff_id, "logout", session_id=session.id)
-
-
-def revoke_all_sessions(uow: UnitOfWork, staff_id: int) -> None:
-    """End every session of the account (its console sockets close once this commits)."""
-    uow.session.execute(
-        update(StaffSession)
-        .where(StaffSession.staff_id == staff_id, StaffSession.revoked_at.is_(None))
-        .values(revoked_at=uow.now())
-    )
-    announce_access_change(uow, staff_id, "sessions_revoked")
-
-
-def void_reset_links(uow: UnitOfWork, staff_id: int) -> None:
-    """Make every unused password reset link of the account stop working."""
-    uow.session.execute(
-        update(PasswordReset)
-        .where(PasswordReset.staff_id == staff_id, PasswordReset.used_at.is_(None))
-        .values(used_at=uow.now())
-    )
-
-
-def change_own_password(uow: UnitOfWork, actor: Actor, new_password_hash: str) -> None:
-    """Set a new password (hashed by the caller), end every session of the person (their console sockets
-    close) and void their unused reset links."""
-    if actor.kind != "staff" or actor.id is None:
-        raise PermissionDenied("only staff have passwords")
-    account = uow.session.get(StaffAccount, actor.id)
-    if account is None:
-        raise NotFound("no such staff account")
-    account.password_hash = new_password_hash
-    revoke_all_sessions(uow, actor.id)
-    void_reset_links(uow, actor.id)
-    record_audit(uow, actor, "staff.password_changed", store_id=None, target_type="staff", target_id=actor.id)
-
-
-@dataclass(frozen=True)
-class CreatedApiKey:
-    api_key: ApiKey
-    token: str
-
-
-def create_api_key(
-    uow: UnitOfWork, actor: Actor, store_id: int, *, name: str, scopes: list[str]
-) -> CreatedApiKey:
-    """A new API key for the store's backend. The token is returned once and never stored."""
-    _require(actor, store_id, Permission.MANAGE_API_KEYS)
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise Invalid.field("name", "give the key a name of 1-100 characters, e.g. 'shop backend'")
-    checked = check_scopes(scopes)
-    token, prefix, secret_hash = credentials.new_api_key()
-    api_key = ApiKey(
-        store_id=store_id,
-        name=name,
-        prefix=prefix,
-        secret_hash=secret_hash,
-        scopes=checked,
-        created_at=uow.now(),
-        created_by_staff_id=actor.id if actor.kind == "staff" else None,
-    )
-    uow.session.add(api_key)
-    uow.session.flush()
-    uow.emit(ApiKeyCreated(store_id=store_id, api_key_id=api_key.id, prefix=prefix, scopes=checked))
-    record_audit(
-        uow,
-        actor,
-        "api_key.created",
-        store_id=store_id,
-        target_type="api_key",
-        target_id=api_key.id,
-        details={"name": name, "prefix": prefix, "scopes": checked},
-    )
-    return CreatedApiKey(api_key=api_key, token=token)
-
-
-def revoke_api_key(uow: UnitOfWork, actor: Actor, store_id: int, api_key_id: int) -> ApiKey:
-    """Stop a key from working, at once and for good."""
-    _require(actor, store_id, Permission.MANAGE_API_KEYS)
-    api_key = uow.session.get(ApiKey, api_key_id)
-    if api_key is None or api_key.store_id != store_id:
-        raise NotFound("no such API key in this store")
-    if api_key.revoked_at is None:
-        api_key.revoked_at = uow.now()
-        uow.emit(ApiKeyRevoked(store_id=store_id, api_key_id=api_key.id))
-        record_audit(
-            uow,
-            actor,
-            "api_key.revoked",
-            store_id=store_id,
-            target_type="api_key",
-            target_id=api_key.id,
-            details={"name": api_key.name, "prefix": api_key.prefix},
-        )
-    return api_key
-
-
-def touch_api_key(uow: UnitOfWork, api_key_id: int) -> None:
-    """Note that a key was used (called at most every few minutes per key)."""
-    api_key = uow.session.get(ApiKey, api_key_id)
-    if api_key is not None:
-        api_key.last_used_at = uow.now()
-
-
 def set_shopify_webhook_secret(uow: UnitOfWork, actor: Actor, store_id: int, secret: str | None) -> None:
     """Set (or clear, with None) the shared secret that Shopify-format webhooks are signed with."""
-    _require(actor, store_id, Permission.MANAGE_STORE_SETTINGS)
+    require_actor_permission(actor, store_id, Permission.MANAGE_STORE_SETTINGS)
     if secret is not None and not (8 <= len(secret) <= 255):
         raise Invalid.field("shopify_webhook_secret", "must be 8-255 characters")
     store = uow.session.get(Store, store_id)
@@ -459,7 +281,7 @@ def set_shopify_webhook_secret(uow: UnitOfWork, actor: Actor, store_id: int, sec
 
 def rotate_identity_secret(uow: UnitOfWork, actor: Actor, store_id: int) -> str:
     """A new identity secret for shopper verification; the old one stops working at once."""
-    _require(actor, store_id, Permission.MANAGE_STORE_SETTINGS)
+    require_actor_permission(actor, store_id, Permission.MANAGE_STORE_SETTINGS)
     store = uow.session.get(Store, store_id)
     if store is None:
         raise NotFound("no such store")
@@ -473,14 +295,3 @@ def rotate_identity_secret(uow: UnitOfWork, actor: Actor, store_id: int) -> str:
         target_id=store_id,
     )
     return store.identity_secret
-
-
-def purge_expired_sessions(uow: UnitOfWork) -> int:
-    """Delete sessions that expired or were revoked more than a day ago."""
-    from sqlalchemy import delete
-
-    cutoff = uow.now() - timedelta(days=1)
-    result = uow.session.execute(
-        delete(StaffSession).where((StaffSession.expires_at < cutoff) | (StaffSession.revoked_at < cutoff))
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]

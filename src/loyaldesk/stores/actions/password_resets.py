@@ -18,10 +18,11 @@ from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import NotFound
-from loyaldesk.stores import account_mail
 from loyaldesk.stores.access import announce_access_change
-from loyaldesk.stores.account_mail import AccountMailSettings
-from loyaldesk.stores.actions import record_audit, revoke_all_sessions, void_reset_links
+from loyaldesk.stores.actions import account_mail
+from loyaldesk.stores.actions.account_mail import AccountMailSettings
+from loyaldesk.stores.actions.sessions import revoke_all_sessions, void_reset_links
+from loyaldesk.stores.actions.stores import record_audit
 from loyaldesk.stores.models import PasswordReset, StaffAccount
 from loyaldesk.stores.tokens import AccountTokens, TokenPurpose
 

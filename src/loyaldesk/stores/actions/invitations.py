@@ -22,9 +22,9 @@ from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import Conflict, Invalid, NotFound, PermissionDenied
-from loyaldesk.stores import account_mail
-from loyaldesk.stores.account_mail import AccountMailSettings
-from loyaldesk.stores.actions import _require, record_audit
+from loyaldesk.stores.actions import account_mail
+from loyaldesk.stores.actions.account_mail import AccountMailSettings
+from loyaldesk.stores.actions.stores import record_audit, require_actor_permission
 from loyaldesk.stores.events import StaffInvitationRevoked, StaffInvited, StaffMemberAdded
 from loyaldesk.stores.models import StaffAccount, StaffInvitation, Store, StoreMembership
 from loyaldesk.stores.rules import Permission, Role, may_manage_member
@@ -76,9 +76,9 @@ def _email(email: str) -> str:
 
 def _may_invite(actor: Actor, store_id: int, role: Role) -> None:
     if actor.kind == "system":
-        _require(actor, store_id, Permission.MANAGE_STAFF)
+        require_actor_permission(actor, store_id, Permission.MANAGE_STAFF)
         return
-    _require(actor, store_id, Permission.MANAGE_STAFF)
+    require_actor_permission(actor, store_id, Permission.MANAGE_STAFF)
     if not may_manage_member(actor.role or "", role.value, role.value):
         raise PermissionDenied("only an owner can invite another owner")
 
@@ -200,7 +200,7 @@ def _pending(uow: UnitOfWork, store_id: int, invitation_id: int) -> StaffInvitat
 
 def revoke_invitation(uow: UnitOfWork, actor: Actor, store_id: int, invitation_id: int) -> None:
     """Cancel a pending invitation: its link stops working at once."""
-    _require(actor, store_id, Permission.MANAGE_STAFF)
+    require_actor_permission(actor, store_id, Permission.MANAGE_STAFF)
     invitation = _pending(uow, store_id, invitation_id)
     _may_invite(actor, store_id, Role(invitation.role))
     invitation.revoked_at = uow.now()
@@ -227,7 +227,7 @@ def resend_invitation(
     valid_for: timedelta,
 ) -> NewInvitation:
     """A new link for a pending (or expired) invitation; the old link stops working."""
-    _require(actor, store_id, Permission.MANAGE_STAFF)
+    require_actor_permission(actor, store_id, Permission.MANAGE_STAFF)
     invitation = _pending(uow, store_id, invitation_id)
     return invite_staff_member(
         uow,

@@ -16,28 +16,22 @@ from datetime import datetime
 
 from loyaldesk.analytics import impact
 from loyaldesk.analytics.metrics import OrderFact, Window, distinct_orders
+from loyaldesk.analytics.vocab import LoyaltyGroup, SupportGroup
 
 RETENTION_DAYS = 90
 
-SUPPORT_TITLES = {
-    "no_contact": "No support contact",
-    "csat_4_5": "Rated support 4-5",
-    "csat_1_3": "Rated support 1-3",
-    "response_within_target": "First response within target",
-    "response_breached": "First response target breached",
-}
-LOYALTY_TITLES = {
-    "members": "Loyalty members",
-    "non_members": "Not members",
-    "redeemers": "Members who redeemed",
-    "non_redeemers": "Members who did not redeem",
-}
+SUPPORT_TITLES: dict[str, str] = {group.value: group.label for group in SupportGroup}
+LOYALTY_TITLES: dict[str, str] = {group.value: group.label for group in LoyaltyGroup}
 # The comparisons the page draws: (label, group, against).
-COMPARISONS = (
-    ("Rated 4-5 vs rated 1-3", "csat_4_5", "csat_1_3"),
-    ("Answered within target vs breached", "response_within_target", "response_breached"),
-    ("Members vs not members", "members", "non_members"),
-    ("Redeemers vs other members", "redeemers", "non_redeemers"),
+COMPARISONS: tuple[tuple[str, str, str], ...] = (
+    ("Rated 4-5 vs rated 1-3", SupportGroup.CSAT_4_5.value, SupportGroup.CSAT_1_3.value),
+    (
+        "Answered within target vs breached",
+        SupportGroup.RESPONSE_WITHIN_TARGET.value,
+        SupportGroup.RESPONSE_BREACHED.value,
+    ),
+    ("Members vs not members", LoyaltyGroup.MEMBERS.value, LoyaltyGroup.NON_MEMBERS.value),
+    ("Redeemers vs other members", LoyaltyGroup.REDEEMERS.value, LoyaltyGroup.NON_REDEEMERS.value),
 )
 
 CSV_HEADER = (
