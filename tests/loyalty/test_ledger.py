@@ -178,7 +178,7 @@ def test_expiry_and_returned_points(db: Database, store: StoreHandle, clock: Fak
     _clean(db)
 
 
-def test_check_ledger_finds_tampering(db: Database, store: StoreHandle) -> None:
+def test_check_ledger_finds_tampering(db: Database, store: StoreHandle, ledger_left_broken: None) -> None:
     member = make_member(db, store)
     _run(db, store, member, ledger.earn, points=10, key="e", description="x", source="action")
     with db.transaction() as uow:
