@@ -28,7 +28,7 @@ from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.loyalty.events import MemberEnrolled
 from loyaldesk.loyalty.orders import earning_context, reconcile_in_context
-from loyaldesk.loyalty.program_queries import program_or_defaults
+from loyaldesk.loyalty.program import program_of_store
 from loyaldesk.stores import Permission, authorize, record_audit
 
 AWARD_BATCH = 1000  # orders per transaction: a few seconds of work at most, then others may write
@@ -107,7 +107,7 @@ class HistorySplit:
 
 def history_split(session: Session, store_id: int, order_ids: Sequence[int]) -> HistorySplit:
     """How these orders fall either side of the program's start date (what an import earns by default)."""
-    starts_at = program_or_defaults(session, store_id).starts_at
+    starts_at = program_of_store(session, store_id).starts_at
     before = since = 0
     for start in range(0, len(order_ids), 5000):
         chunk = commerce.Order.id.in_(order_ids[start : start + 5000])

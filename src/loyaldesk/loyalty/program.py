@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.errors import NotFound
 from loyaldesk.loyalty.ledger import LedgerTerms
 from loyaldesk.loyalty.models import LoyaltyProgram
 from loyaldesk.loyalty.rules.expiry import ExpiryPolicy
@@ -50,9 +51,16 @@ EARN_STATUSES = ("paid", "fulfilled", "delivered")
 UNLOCK_STATUSES = ("fulfilled", "delivered")
 
 
+class ProgramMissing(NotFound):
+    """The store has no loyalty program row: it was created without loyalty's store-creation step and
+    before migration 0012 (which gives every store its program)."""
+
+    code = "loyalty_program_missing"
+
+
 def default_program(store: Store, now: datetime) -> LoyaltyProgram:
     """The program a store starts with. It starts when the store was created: every store has a program
-    from then on (its row is written the first time it is needed), so the store's first live orders earn,
+    from then on (written with the store, ``create_program``), so the store's first live orders earn,
     while history imported later (placed before the store came to loyaldesk) does not."""
     from loyaldesk.kernel.money import exponent
 
@@ -72,8 +80,30 @@ def program_of(session: Session, store_id: int) -> LoyaltyProgram | None:
     return session.scalar(select(LoyaltyProgram).where(LoyaltyProgram.store_id == store_id))
 
 
+def program_of_store(session: Session, store_id: int) -> LoyaltyProgram:
+    """The store's program (reads only); ``ProgramMissing`` if the store has none."""
+    program = program_of(session, store_id)
+    if program is None:
+        raise ProgramMissing(
+            f"store {store_id} has no loyalty program; `loyaldesk migrate` gives every store its program"
+        )
+    return program
+
+
+def create_program(uow: UnitOfWork, store: Store) -> LoyaltyProgram:
+    """Give a new store its program, with the defaults (a step of creating a store, registered with
+    ``stores.on_store_created``); a store that already has one keeps it."""
+    program = program_of(uow.session, store.id)
+    if program is None:
+        program = default_program(store, uow.now())
+        uow.session.add(program)
+        uow.session.flush()
+    return program
+
+
 def ensure_program(uow: UnitOfWork, store_id: int) -> LoyaltyProgram:
-    """The store's program, created with the defaults the first time it is needed."""
+    """The store's program, for a writer. Every store has one from its creation (``create_program``);
+    a store that somehow lacks it gets it here, inside the writer's transaction, never on a read."""
     program = program_of(uow.session, store_id)
     if program is None:
         store = uow.session.get(Store, store_id)

@@ -62,7 +62,7 @@ def overview_page(request: Request, console: ConsoleDep, runtime: RuntimeDep) ->
             "overview",
             overview=numbers,
             program=program,
-            set_up=program.id is not None,
+            set_up=not program.runs_with_defaults,
             liability_words=liability_words(numbers, store.locale),
             chart_width=CHART_WIDTH,
             chart_height=chart_height(len(numbers.tier_mix)),
