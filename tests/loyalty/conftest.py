@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
-from loyaldesk.loyalty.check import check_ledger
+from loyaldesk.loyalty.queries.check_ledger import check_ledger
 from tests.factories import StoreHandle
 from tests.loyalty.shop import Shop
 

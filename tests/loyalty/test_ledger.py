@@ -11,11 +11,11 @@ from sqlalchemy.exc import DBAPIError
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.errors import Conflict
-from loyaldesk.loyalty import ledger
-from loyaldesk.loyalty.check import check_ledger
-from loyaldesk.loyalty.ledger import InsufficientPoints
+from loyaldesk.loyalty.actions import move_points as ledger
+from loyaldesk.loyalty.actions.move_points import InsufficientPoints
 from loyaldesk.loyalty.models import LedgerEntry, Member, PointLot
 from loyaldesk.loyalty.program import ensure_program, terms_of
+from loyaldesk.loyalty.queries.check_ledger import check_ledger
 from loyaldesk.loyalty.rules.ledger import Account
 from tests.factories import StoreHandle, make_member
 

@@ -14,15 +14,12 @@ from sqlalchemy.orm import Session
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.pagination import Page
-from loyaldesk.loyalty import (
-    action_events,
-    program_actions,
-    program_queries,
-    queries,
-    redemptions,
-    referral_actions,
-    tier_actions,
-)
+from loyaldesk.loyalty.actions import change_tiers as tier_actions
+from loyaldesk.loyalty.actions import configure_program as program_actions
+from loyaldesk.loyalty.actions import record_action_events as action_events
+from loyaldesk.loyalty.actions import redeem_rewards as redemptions
+from loyaldesk.loyalty.actions import reward_referrals as referral_actions
+from loyaldesk.loyalty.actions.enrol_members import join_program
 from loyaldesk.loyalty.member_schemas import (
     ActionEventOut,
     ActionOutcomeOut,
@@ -33,9 +30,10 @@ from loyaldesk.loyalty.member_schemas import (
     OrderDryRunIn,
     OrderDryRunOut,
 )
-from loyaldesk.loyalty.members import join_program
 from loyaldesk.loyalty.models import EarningRule, Member, Referral, Reward, RewardCode
 from loyaldesk.loyalty.program import referral_link
+from loyaldesk.loyalty.queries import overview as queries
+from loyaldesk.loyalty.queries import program as program_queries
 from loyaldesk.loyalty.schemas import (
     ActionEventIn,
     AdjustmentIn,

@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from loyaldesk.loyalty.actions.redeem_rewards import Offer
 from loyaldesk.loyalty.models import LedgerEntry, Reward, RewardCode
-from loyaldesk.loyalty.queries import MemberPicture
-from loyaldesk.loyalty.redemptions import Offer
+from loyaldesk.loyalty.queries.overview import MemberPicture
 
 
 class BalanceOut(BaseModel):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import NotFound
-from loyaldesk.loyalty.ledger import LedgerTerms
+from loyaldesk.loyalty.actions.move_points import LedgerTerms
 from loyaldesk.loyalty.models import LoyaltyProgram
 from loyaldesk.loyalty.rules.expiry import ExpiryPolicy
 from loyaldesk.loyalty.rules.ledger import NegativeBalancePolicy

@@ -19,8 +19,8 @@ from starlette.datastructures import FormData
 
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.kernel.money import check_currency
+from loyaldesk.loyalty.actions.configure_program import update_program
 from loyaldesk.loyalty.models import LoyaltyProgram
-from loyaldesk.loyalty.program_actions import update_program
 from loyaldesk.loyalty.schemas import ProgramSettings, ProgramSettingsPatch
 from loyaldesk.stores import Permission
 from loyaldesk.web.console.loyalty import program_or_defaults

@@ -20,9 +20,9 @@ from loyaldesk.customers import Customer
 from loyaldesk.kernel.bulk import bulk_insert
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.ids import reserve_ids
-from loyaldesk.loyalty.bulk_earning import Credit, credit_in_bulk
-from loyaldesk.loyalty.ledger import request_hash
-from loyaldesk.loyalty.members import enroll_many
+from loyaldesk.loyalty.actions.earn_in_bulk import Credit, credit_in_bulk
+from loyaldesk.loyalty.actions.enrol_members import enroll_many
+from loyaldesk.loyalty.actions.move_points import request_hash
 from loyaldesk.loyalty.models import ActionAward, EarningRule, Member, MemberAction
 from loyaldesk.loyalty.program import ensure_program, terms_of
 from loyaldesk.loyalty.rule_config import action_rule

@@ -27,8 +27,8 @@ from sqlalchemy import func, select
 from loyaldesk import commerce
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.loyalty import ledger
-from loyaldesk.loyalty.bulk_earning import (
+from loyaldesk.loyalty.actions import move_points as ledger
+from loyaldesk.loyalty.actions.earn_in_bulk import (
     Credit,
     credit_in_bulk,
     earn_description,
@@ -36,8 +36,9 @@ from loyaldesk.loyalty.bulk_earning import (
     order_credit,
     pending_until_of,
 )
-from loyaldesk.loyalty.ledger import LedgerTerms
-from loyaldesk.loyalty.members import enroll_many
+from loyaldesk.loyalty.actions.enrol_members import enroll_many
+from loyaldesk.loyalty.actions.move_points import LedgerTerms
+from loyaldesk.loyalty.actions.redeem_rewards import CODE_PREFIX
 from loyaldesk.loyalty.models import (
     EarningRule,
     LedgerEntry,
@@ -49,7 +50,6 @@ from loyaldesk.loyalty.models import (
     Tier,
 )
 from loyaldesk.loyalty.program import ensure_program, terms_of
-from loyaldesk.loyalty.redemptions import CODE_PREFIX
 from loyaldesk.loyalty.rule_config import purchase_rule
 from loyaldesk.loyalty.rules import earning
 from loyaldesk.loyalty.rules.expiry import ExpiryPolicy, dead_on_arrival, inactivity_lapsed_until
@@ -392,8 +392,8 @@ def _referred_pending(uow: UnitOfWork, store_id: int, customer_ids: set[int]) ->
 
 def _after(uow: UnitOfWork, context: EarningContext, members: dict[int, Member]) -> None:
     """Once the orders are in: tiers and badges of every member touched, in a few queries for all."""
-    from loyaldesk.loyalty.delight import award_badges_to
-    from loyaldesk.loyalty.tier_actions import update_tiers
+    from loyaldesk.loyalty.actions.change_tiers import update_tiers
+    from loyaldesk.loyalty.actions.delight_members import award_badges_to
 
     uow.session.flush()
     touched = [member for member in members.values() if member.id in context.touched_members]
@@ -437,13 +437,13 @@ def _reconcile_one(
         and earned_at is not None
     ):
         _earn(uow, context, member, order, unlock_from, segments)
-        from loyaldesk.loyalty.referral_actions import on_order_earned
+        from loyaldesk.loyalty.actions.reward_referrals import on_order_earned
 
         on_order_earned(uow, context.store_id, member.customer_id, order.id)
     if earns and order.status != "cancelled" and earned_at is not None:
         _grant_memberships(uow, context, member, order, earned_at)
     if earns and order.revision:
-        from loyaldesk.loyalty.order_edits import follow_edits
+        from loyaldesk.loyalty.actions.adjust_edited_orders import follow_edits
 
         follow_edits(uow, context, member, order, segments)
     lots = list(
@@ -471,11 +471,11 @@ def _reconcile_one(
                 f"Order {order.number} was fully refunded",
             )
     if order.status == "cancelled":
-        from loyaldesk.loyalty.redemptions import cancel_codes_of_order
+        from loyaldesk.loyalty.actions.redeem_rewards import cancel_codes_of_order
 
         cancel_codes_of_order(uow, context.terms, member, order.id, order.number)
     elif order.discount_codes:
-        from loyaldesk.loyalty.redemptions import mark_codes_used
+        from loyaldesk.loyalty.actions.redeem_rewards import mark_codes_used
 
         mark_codes_used(uow, context.store_id, order.discount_codes, order.id)
     context.touched_members.add(member.id)
@@ -526,8 +526,8 @@ def _grant_memberships(
     bought = [by_sku[line.sku] for line in order.lines if line.sku in by_sku]
     if not bought:
         return
-    from loyaldesk.loyalty.delight import record_action
-    from loyaldesk.loyalty.tier_actions import grant_membership
+    from loyaldesk.loyalty.actions.change_tiers import grant_membership
+    from loyaldesk.loyalty.actions.delight_members import record_action
 
     for tier in bought:
         new, _ = record_action(
@@ -540,7 +540,7 @@ def _grant_memberships(
 def _schedule_unlock(
     uow: UnitOfWork, context: EarningContext, lots: list[PointLot], unlock_from: datetime
 ) -> None:
-    from loyaldesk.loyalty.unlocking import expire_due_lots, unlock_lot
+    from loyaldesk.loyalty.actions.unlock_and_expire import expire_due_lots, unlock_lot
 
     late: set[int] = set()
     for lot in lots:
@@ -563,7 +563,7 @@ def _reverse_refunds(
     lots: list[PointLot],
     present: set[str],
 ) -> None:
-    from loyaldesk.loyalty.order_edits import line_points_held
+    from loyaldesk.loyalty.actions.adjust_edited_orders import line_points_held
 
     line_points = line_points_held(uow, member.id, order, lots)
     quantities = {line.id: line.quantity for line in order.lines}

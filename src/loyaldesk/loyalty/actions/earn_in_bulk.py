@@ -148,7 +148,7 @@ def pending_until_of(unlock_from: datetime | None, pending_days: int) -> datetim
 def unlock_in_bulk(uow: UnitOfWork, lots: list[PointLot], members: dict[int, Member]) -> None:
     """Unlock these pending lots (their members, by id, locked by the caller) as ``ledger.unlock`` would,
     one entry each, through the ledger's writer."""
-    from loyaldesk.loyalty.unlocking import unlock_description
+    from loyaldesk.loyalty.actions.unlock_and_expire import unlock_description
 
     drafts = []
     for lot in lots:

@@ -17,10 +17,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from loyaldesk.kernel.db import Database, UnitOfWork
-from loyaldesk.loyalty import ledger
+from loyaldesk.loyalty.actions import move_points as ledger
+from loyaldesk.loyalty.actions.earn_in_bulk import unlock_in_bulk
+from loyaldesk.loyalty.actions.move_points import LedgerTerms, request_hash
 from loyaldesk.loyalty.actions.post_entries import post
-from loyaldesk.loyalty.bulk_earning import unlock_in_bulk
-from loyaldesk.loyalty.ledger import LedgerTerms, request_hash
 from loyaldesk.loyalty.models import LedgerEntry, Member, PointLot, Referral
 from loyaldesk.loyalty.program import ensure_program, terms_of
 from loyaldesk.loyalty.rules.expiry import ExpiryPolicy, inactivity_deadline
@@ -43,7 +43,7 @@ def unlock_lot(uow: UnitOfWork, terms: LedgerTerms, lot: PointLot) -> None:
     """Unlock one pending lot now, and tell referrals that this order's points are in."""
     ledger.unlock(uow, lot, terms, key=f"lot:{lot.id}:unlock", description=unlock_description(lot))
     if lot.order_id is not None:
-        from loyaldesk.loyalty.referral_actions import on_order_points_unlocked
+        from loyaldesk.loyalty.actions.reward_referrals import on_order_points_unlocked
 
         on_order_points_unlocked(uow, lot.store_id, lot.member_id, lot.order_id)
 

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from loyaldesk import commerce
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import Database, UnitOfWork
+from loyaldesk.loyalty.actions.reconcile_orders import earning_context, reconcile_in_context
 from loyaldesk.loyalty.events import MemberEnrolled
-from loyaldesk.loyalty.orders import earning_context, reconcile_in_context
 from loyaldesk.loyalty.program import program_of_store
 from loyaldesk.stores import Permission, authorize, record_audit
 

@@ -25,12 +25,12 @@ from sqlalchemy import select
 
 from loyaldesk import commerce
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.loyalty import ledger
-from loyaldesk.loyalty.bulk_earning import pending_until_of
+from loyaldesk.loyalty.actions import move_points as ledger
+from loyaldesk.loyalty.actions.earn_in_bulk import pending_until_of
 from loyaldesk.loyalty.models import LedgerEntry, Member, PointLot
 
 if TYPE_CHECKING:
-    from loyaldesk.loyalty.orders import EarningContext
+    from loyaldesk.loyalty.actions.reconcile_orders import EarningContext
 
 
 def _order_entries(uow: UnitOfWork, member_id: int, order_id: int) -> list[LedgerEntry]:
@@ -80,7 +80,7 @@ def follow_edits(
     segments: frozenset[str],
 ) -> None:
     """Bring the points of an edited order's changed lines in line with what they earn now (see above)."""
-    from loyaldesk.loyalty.orders import order_points, stage_time
+    from loyaldesk.loyalty.actions.reconcile_orders import order_points, stage_time
 
     if order.revision == 0 or order.status == "cancelled" or order.refund_status == "full":
         return
