@@ -318,7 +318,7 @@ def import_orders_command(
     from loyaldesk.commerce.importer import import_orders
     from loyaldesk.kernel.actors import system_for
     from loyaldesk.kernel.errors import Invalid
-    from loyaldesk.loyalty.queries.history import award_history_in_batches
+    from loyaldesk.loyalty import award_history_in_batches
 
     with _database() as database:
         store_id = _store_id(database, store)
@@ -368,7 +368,7 @@ def _print_import_summary(database: Database, slug: str, store_id: int, report, 
     """What the import did, what it left out and why, what it means for points, and what the background
     still has to do."""
     from loyaldesk.kernel.backlog import events_left
-    from loyaldesk.loyalty.queries.history import history_split
+    from loyaldesk.loyalty import history_split
 
     table = Table(title="Import")
     table.add_column("What")
@@ -634,7 +634,7 @@ def check_ledger_command(
     ] = None,
 ) -> None:
     """Verify every invariant of the points ledger; exits with 1 and lists what is wrong if any fails."""
-    from loyaldesk.loyalty.queries.check_ledger import check_ledger
+    from loyaldesk.loyalty import check_ledger
 
     with _database() as database:
         store_id = _store_id(database, store) if store else None

@@ -17,7 +17,7 @@ from loyaldesk.analytics.impact_report import SupportExperience
 from loyaldesk.analytics.metrics import DistinctOrders, OrderFact, distinct_orders
 from loyaldesk.analytics.segment_advice import StoreFacts
 from loyaldesk.commerce.models import Order
-from loyaldesk.loyalty.models import LedgerEntry, LoyaltyProgram, Member, PointLot, Tier
+from loyaldesk.loyalty import LedgerEntry, LoyaltyProgram, Member, PointLot, Tier
 from loyaldesk.stores.models import Store
 from loyaldesk.support.models import Conversation, CsatResponse, Message
 

@@ -45,17 +45,23 @@ from loyaldesk.kernel.dispatcher import dispatch_until_idle
 from loyaldesk.kernel.errors import DomainError
 from loyaldesk.kernel.events import EventRecord
 from loyaldesk.kernel.jobs import jobs
-from loyaldesk.loyalty.actions.change_tiers import review_due_tiers
-from loyaldesk.loyalty.actions.configure_program import adjust_points, save_rule
-from loyaldesk.loyalty.actions.delight_members import send_birthday_rewards, send_winback_rewards
-from loyaldesk.loyalty.actions.record_action_events import record_action_event
-from loyaldesk.loyalty.actions.redeem_rewards import expire_codes, redeem
-from loyaldesk.loyalty.actions.reward_referrals import record_referral
-from loyaldesk.loyalty.actions.unlock_and_expire import expire_due_lots, unlock_due_lots
-from loyaldesk.loyalty.models import Member, Reward, Tier
-from loyaldesk.loyalty.schemas import (
+from loyaldesk.loyalty import (
     ActionEventIn,
     AdjustmentIn,
+    Member,
+    Reward,
+    Tier,
+    adjust_points,
+    expire_codes,
+    expire_due_lots,
+    record_action_event,
+    record_referral,
+    redeem,
+    review_due_tiers,
+    save_rule,
+    send_birthday_rewards,
+    send_winback_rewards,
+    unlock_due_lots,
 )
 from loyaldesk.stores.models import StaffAccount
 

@@ -21,15 +21,23 @@ from loyaldesk.demo.catalogue import MEMBERSHIP
 from loyaldesk.demo.generator import DemoHistory
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.loyalty.actions.configure_program import save_reward, save_rule, save_tier, update_program
-from loyaldesk.loyalty.models import LedgerPosting, Member, Referral, RewardCode, Tier
-from loyaldesk.loyalty.rule_config import ActionRuleIn, PurchaseRuleIn
-from loyaldesk.loyalty.schemas import (
+from loyaldesk.loyalty import (
+    ActionRuleIn,
     EarnRateIn,
+    LedgerPosting,
+    Member,
     ProgramSettingsPatch,
+    PurchaseRuleIn,
+    Referral,
+    RewardCode,
     RewardIn,
     RuleIn,
+    Tier,
     TierIn,
+    save_reward,
+    save_rule,
+    save_tier,
+    update_program,
 )
 
 STORE_TIMEZONE = ZoneInfo("Europe/Amsterdam")

@@ -32,8 +32,8 @@ from loyaldesk.loyalty.member_schemas import (
 )
 from loyaldesk.loyalty.models import EarningRule, Member, Referral, Reward, RewardCode
 from loyaldesk.loyalty.program import referral_link
-from loyaldesk.loyalty.queries import overview as queries
 from loyaldesk.loyalty.queries import program as program_queries
+from loyaldesk.loyalty.queries import views as queries
 from loyaldesk.loyalty.schemas import (
     ActionEventIn,
     AdjustmentIn,

@@ -24,8 +24,8 @@ from loyaldesk.loyalty.http import member_out
 from loyaldesk.loyalty.member_schemas import CodeOut, EntryOut, MemberOut, OfferOut
 from loyaldesk.loyalty.models import Member, Reward
 from loyaldesk.loyalty.program import referral_link
-from loyaldesk.loyalty.queries import overview as queries
 from loyaldesk.loyalty.queries import program as program_queries
+from loyaldesk.loyalty.queries import views as queries
 from loyaldesk.loyalty.queries.members import member_of_customer
 from loyaldesk.loyalty.schemas import RedemptionIn
 from loyaldesk.runtime import Runtime

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from loyaldesk.loyalty.actions.redeem_rewards import Offer
 from loyaldesk.loyalty.models import LedgerEntry, Reward, RewardCode
-from loyaldesk.loyalty.queries.overview import MemberPicture
+from loyaldesk.loyalty.queries.views import MemberPicture
 
 
 class BalanceOut(BaseModel):

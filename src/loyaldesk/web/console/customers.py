@@ -15,7 +15,7 @@ from loyaldesk.customers import queries as customer_queries
 from loyaldesk.customers.schemas import CustomerProfile
 from loyaldesk.kernel.errors import NotFound
 from loyaldesk.kernel.pagination import decode_cursor
-from loyaldesk.loyalty.queries import overview as loyalty_queries
+from loyaldesk.loyalty import queries as loyalty_queries
 from loyaldesk.stores import Permission
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import ConsoleDep

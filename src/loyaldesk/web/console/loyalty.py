@@ -18,9 +18,8 @@ from pygal.style import Style
 from sqlalchemy.orm import Session
 
 from loyaldesk.kernel.money import format_money
-from loyaldesk.loyalty.models import LoyaltyProgram
-from loyaldesk.loyalty.program import default_program, program_of
-from loyaldesk.loyalty.queries import overview as loyalty_queries
+from loyaldesk.loyalty import LoyaltyProgram, default_program, program_of
+from loyaldesk.loyalty import queries as loyalty_queries
 from loyaldesk.stores import Permission
 from loyaldesk.stores.queries import store_by_id
 from loyaldesk.web.console.loyalty_forms import (

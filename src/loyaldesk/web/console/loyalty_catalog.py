@@ -16,10 +16,8 @@ from starlette.datastructures import FormData
 
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
 from loyaldesk.kernel.money import format_money
-from loyaldesk.loyalty.actions.configure_program import save_reward, save_tier
-from loyaldesk.loyalty.models import Reward, Tier
-from loyaldesk.loyalty.queries import overview as loyalty_queries
-from loyaldesk.loyalty.schemas import RewardIn, TierIn
+from loyaldesk.loyalty import Reward, RewardIn, Tier, TierIn, save_reward, save_tier
+from loyaldesk.loyalty import queries as loyalty_queries
 from loyaldesk.stores import Permission
 from loyaldesk.web.console.loyalty import program_or_defaults
 from loyaldesk.web.console.loyalty_forms import (

@@ -18,13 +18,16 @@ from starlette.datastructures import FormData
 from loyaldesk.customers import get_customer
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
 from loyaldesk.kernel.pagination import decode_cursor
-from loyaldesk.loyalty.actions.change_tiers import set_override
-from loyaldesk.loyalty.actions.configure_program import adjust_points
-from loyaldesk.loyalty.actions.redeem_rewards import cancel_code
-from loyaldesk.loyalty.actions.reward_referrals import decide_referral
-from loyaldesk.loyalty.queries import overview as loyalty_queries
-from loyaldesk.loyalty.queries.members import get_member, member_of_customer
-from loyaldesk.loyalty.schemas import AdjustmentIn
+from loyaldesk.loyalty import (
+    AdjustmentIn,
+    adjust_points,
+    cancel_code,
+    decide_referral,
+    get_member,
+    member_of_customer,
+    set_override,
+)
+from loyaldesk.loyalty import queries as loyalty_queries
 from loyaldesk.stores import Permission
 from loyaldesk.stores.queries import store_by_id
 from loyaldesk.web.console.loyalty_forms import (

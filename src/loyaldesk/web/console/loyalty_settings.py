@@ -19,9 +19,7 @@ from starlette.datastructures import FormData
 
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.kernel.money import check_currency
-from loyaldesk.loyalty.actions.configure_program import update_program
-from loyaldesk.loyalty.models import LoyaltyProgram
-from loyaldesk.loyalty.schemas import ProgramSettings, ProgramSettingsPatch
+from loyaldesk.loyalty import LoyaltyProgram, ProgramSettings, ProgramSettingsPatch, update_program
 from loyaldesk.stores import Permission
 from loyaldesk.web.console.loyalty import program_or_defaults
 from loyaldesk.web.console.loyalty_forms import (
