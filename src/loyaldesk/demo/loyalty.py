@@ -48,6 +48,7 @@ from loyaldesk.kernel.jobs import jobs
 from loyaldesk.loyalty import (
     ActionEventIn,
     AdjustmentIn,
+    AdjustmentReason,
     Member,
     Reward,
     Tier,
@@ -412,11 +413,11 @@ class DemoLoyalty:
         agent = _staff_actor(staff["agent@juniper.example.com"], self.store_id, "agent")
         admin = _staff_actor(staff["admin@juniper.example.com"], self.store_id, "admin")
         changes = (
-            (agent, AdjustmentIn(points=250, reason_code="service_recovery",
+            (agent, AdjustmentIn(points=250, reason_code=AdjustmentReason.SERVICE_RECOVERY,
                                  note="Parcel arrived two weeks late; sorry for the wait")),
-            (agent, AdjustmentIn(points=100, reason_code="goodwill",
+            (agent, AdjustmentIn(points=100, reason_code=AdjustmentReason.GOODWILL,
                                  note="Candle arrived with a cracked lid; goodwill points")),
-            (admin, AdjustmentIn(points=-75, reason_code="correction",
+            (admin, AdjustmentIn(points=-75, reason_code=AdjustmentReason.CORRECTION,
                                  note="Review points given twice for one review")),
         )  # fmt: skip
         for member_id, (actor, change) in zip(picks, changes, strict=True):

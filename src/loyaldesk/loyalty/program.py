@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import select
@@ -14,41 +15,24 @@ from loyaldesk.loyalty.actions.move_points import LedgerTerms
 from loyaldesk.loyalty.models import LoyaltyProgram
 from loyaldesk.loyalty.rules.expiry import ExpiryPolicy
 from loyaldesk.loyalty.rules.ledger import NegativeBalancePolicy
+from loyaldesk.loyalty.schemas import ProgramSettings
 from loyaldesk.stores import Store
 
-# What a new program starts with: 1 point per unit of the store's currency, pending 14 days after
-# delivery, points expire 365 days after earning, clawbacks stop at zero.
-DEFAULTS: dict[str, Any] = {
-    "enabled": True,
-    "auto_enroll": True,
-    "earn_on_status": "paid",
-    "unlock_after_status": "delivered",
-    "pending_days": 14,
-    "expiry_policy": ExpiryPolicy.DAYS_AFTER_EARNING.value,
-    "expiry_amount": 365,
-    "negative_balance_policy": NegativeBalancePolicy.FLOOR_AT_ZERO.value,
-    "point_value_minor": 1,
-    "expected_breakage_percent": 20,
-    "tier_metric": "spend",
-    "tier_period": "rolling_12_months",
-    "tier_grace_days": 30,
-    "referral_friend_points": 200,
-    "referral_friend_on": "first_order",
-    "referral_referrer_points": 500,
-    "referral_max_per_period": 10,
-    "referral_period_days": 30,
-    "referral_new_customer_days": 30,
-    "surprise_one_in": 0,
-    "surprise_min_order_total": 0,
-    "surprise_points": 0,
-    "winback_after_days": 90,
-    "member_page_title": "Rewards",
-    "member_page_accent": "#1f5fbf",
-    "referral_link_template": None,
-}
 
-EARN_STATUSES = ("paid", "fulfilled", "delivered")
-UNLOCK_STATUSES = ("fulfilled", "delivered")
+def _defaults() -> dict[str, Any]:
+    """What a new program starts with: the defaults of ``ProgramSettings`` (the one place they are
+    written), as stored: 1 point per unit of the store's currency (``default_program``), pending 14 days
+    after delivery, points expire 365 days after earning, clawbacks stop at zero."""
+    defaults: dict[str, Any] = {}
+    for name, field in ProgramSettings.model_fields.items():
+        if field.is_required():
+            continue  # starts_at and earn_rates depend on the store
+        value = field.get_default(call_default_factory=True)
+        defaults[name] = value.value if isinstance(value, Enum) else value
+    return defaults
+
+
+DEFAULTS: dict[str, Any] = _defaults()
 
 
 class ProgramMissing(NotFound):
