@@ -8,8 +8,8 @@ Contract:
   (``LineFacts.revision``), and those an edit removed (points still held for a line the order no longer
   has). Lines an edit did not touch keep their points, even if the program changed since.
 - A changed line's points are what it earns now, computed exactly as earning computes them
-  (``orders.order_points``: the order's lines after their discounts, the store's rate and rules, the
-  member's tier).
+  (``order_earning_context.order_points``: the order's lines after their discounts, the store's rate
+  and rules, the member's tier).
 - Per revision, at most one credit (key ``order:<id>:revision:<n>:earn``: a new pending lot holding the
   lines' extra points, unlocking with the order) and one reversal (``order:<id>:revision:<n>:reverse``,
   whose details keep each line's points taken back, so that a later refund of the line takes back the

@@ -3,7 +3,8 @@
 A store that imports years of orders (``loyaldesk import orders``) wants them for its analytics and its
 customers' pictures, not to owe every past buyer points it never promised. So orders placed before the
 program's start date (``LoyaltyProgram.starts_at``) earn nothing, and their customers are not enrolled by
-them (``orders`` and ``signups`` apply this to every order and customer, however they arrive).
+them (``reconcile_orders`` and ``welcome_members`` apply this to every order and customer, however they
+arrive).
 
 ``award_history`` is the deliberate exception (``--award-points``): each imported order earns as if the
 program had run when it was placed. Its points are dated by when the order reached the earning stage,

@@ -2,7 +2,7 @@
 
 Most order events of a busy store say one thing: "this order reached the earning stage". For those, the
 general path (one ledger call per order, each with its own reads and locks) costs a few milliseconds per
-order. Here, the entries are prepared for the whole batch (``EntryDraft``s, exactly what ``ledger.earn``
+order. Here, the entries are prepared for the whole batch (``EntryDraft``s, exactly what ``move_points.earn``
 would prepare) and handed at once to the ledger's one writer, ``post_entries.post``, which writes them
 with one bulk insert per table.
 
@@ -42,7 +42,7 @@ __all__ = ["SYSTEM_LABEL", "Credit", "credit_in_bulk", "earn_description", "orde
 
 @dataclass(frozen=True)
 class Credit:
-    """Points to credit to a member as a new lot: what ``ledger.earn`` would be asked to do. A pending
+    """Points to credit to a member as a new lot: what ``move_points.earn`` would be asked to do. A pending
     credit whose ``pending_until`` has passed is unlocked at once, as the general path does."""
 
     member: Member
@@ -66,7 +66,7 @@ def order_credit(
     earned_at: datetime,
     pending_until: datetime | None,
 ) -> Credit:
-    """What an order earns, as ``orders._earn`` asks the ledger for it."""
+    """What an order earns, as ``reconcile_one_order`` asks the ledger for it."""
     return Credit(
         member=member,
         key=f"order:{order.id}:earn",
@@ -101,8 +101,8 @@ def earn_description(order: commerce.OrderFacts, points: int, pending_until: dat
 
 
 def credit_draft(credit: Credit, terms: LedgerTerms, now: datetime) -> EntryDraft:
-    """The ledger entry of one credit, as ``ledger.earn`` would prepare it (and, when its pending time has
-    passed, its unlocking at once)."""
+    """The ledger entry of one credit, as ``move_points.earn`` would prepare it (and, when its pending
+    time has passed, its unlocking at once)."""
     member, points = credit.member, credit.points
     bucket = Account.PENDING if credit.pending else Account.AVAILABLE
     earned = min(credit.earned_at, now)
@@ -146,7 +146,7 @@ def pending_until_of(unlock_from: datetime | None, pending_days: int) -> datetim
 
 
 def unlock_in_bulk(uow: UnitOfWork, lots: list[PointLot], members: dict[int, Member]) -> None:
-    """Unlock these pending lots (their members, by id, locked by the caller) as ``ledger.unlock`` would,
+    """Unlock these pending lots (their members, by id, locked by the caller) as ``move_points.unlock`` would,
     one entry each, through the ledger's writer."""
     from loyaldesk.loyalty.actions.unlock_and_expire import unlock_description
 

@@ -52,7 +52,7 @@ from loyaldesk.loyalty.rules.expiry import ExpiryPolicy, inactivity_lapsed_until
 def reconcile_orders(uow: UnitOfWork, store_id: int, order_ids: list[int]) -> set[int]:
     """Bring the points of these orders in line with their current state. Returns the members touched.
 
-    Orders that simply earn take the fast lane (``bulk_earning``); the others, the general path below.
+    Orders that simply earn take the fast lane (``earn_in_bulk``); the others, the general path below.
     The batch's members are locked first, in id order, so that concurrent batches cannot deadlock.
     """
     context = earning_context(uow, store_id)
@@ -61,8 +61,8 @@ def reconcile_orders(uow: UnitOfWork, store_id: int, order_ids: list[int]) -> se
 
 
 def reconcile_in_context(uow: UnitOfWork, context: EarningContext, order_ids: list[int]) -> None:
-    """``reconcile_orders`` with a context the caller prepared (``history.award_history`` sets its flag);
-    the context counts what was credited."""
+    """``reconcile_orders`` with a context the caller prepared (``award_imported_history.award_history``
+    sets its flag); the context counts what was credited."""
     if not context.program.enabled:
         return
     store_id = context.store_id
@@ -195,7 +195,7 @@ def fast_lane_refusal(
     present: set[str],
     referred: set[int],
 ) -> str | None:
-    """Why this order must take the general path, or None when it simply earns (see ``bulk_earning``)."""
+    """Why this order must take the general path, or None when it simply earns (see ``earn_in_bulk``)."""
     if f"order:{order.id}:earn" in present:
         return "earned before"
     if order.status == "cancelled" or order.refunds:

@@ -6,7 +6,7 @@ or member with its own idempotency key, so that two workers or a retry never do 
 Expiry catches up with everything due at once: ``catch_up_expiry`` expires due lots a bounded batch per
 transaction (``EXPIRY_BATCH``) and goes on until none is left, so that the points of a long downtime, a
 changed policy or a big import expire within a run instead of 500 lots every five minutes; each batch is
-written in a handful of bulk statements (``expire_due_lots``), the same rows ``ledger.expire`` writes.
+written in a handful of bulk statements (``expire_due_lots``), the same rows ``move_points.expire`` writes.
 A lot that unlocks after its expiry date expires in the same transaction: it is never spendable.
 """
 
@@ -110,7 +110,7 @@ def _lock_members(uow: UnitOfWork, member_ids: set[int]) -> dict[int, Member]:
 
 
 def _qualifying_orders(uow: UnitOfWork, order_ids: set[int]) -> set[int]:
-    """Orders whose unlocking rewards a referrer (see ``referral_actions.on_order_points_unlocked``)."""
+    """Orders whose unlocking rewards a referrer (see ``reward_referrals.on_order_points_unlocked``)."""
     if not order_ids:
         return set()
     return set(
@@ -189,7 +189,7 @@ def _expiry_key(member_id: int, lots: list[PointLot]) -> str:
 def _expire_in_bulk(
     uow: UnitOfWork, by_member: dict[int, list[PointLot]], members: dict[int, Member]
 ) -> None:
-    """Expire each member's lots (all of what is left of them) as ``ledger.expire`` would, for every
+    """Expire each member's lots (all of what is left of them) as ``move_points.expire`` would, for every
     member at once, through the ledger's writer."""
     drafts = []
     for member_id, lots in by_member.items():

@@ -1,5 +1,5 @@
 """New customers joining the program, many at a time: one insert for the memberships, one for their
-sign-up actions, and the sign-up rules' points credited in bulk (``bulk_earning.credit_in_bulk``).
+sign-up actions, and the sign-up rules' points credited in bulk (``earn_in_bulk.credit_in_bulk``).
 
 Only customers who appeared after the program started join this way: importing a store's history creates
 customers first seen years ago, and they must not all become members with a sign-up reward (they join
