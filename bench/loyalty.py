@@ -183,6 +183,9 @@ def set_up_program(database: Any, store_id: int) -> None:
             actor,
             store_id,
             ProgramSettingsPatch(
+                # The program runs since yesterday: the workload's orders (placed up to 4 hours ago) earn.
+                # A program starting when the store was created (seconds ago) would earn them nothing.
+                starts_at=now - timedelta(days=1),
                 earn_on_status="paid",
                 unlock_after_status="delivered",
                 pending_days=14,
