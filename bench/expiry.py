@@ -37,13 +37,13 @@ from loyaldesk.kernel.actors import SYSTEM
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.migrations import upgrade_to_head
-from loyaldesk.loyalty import ledger
-from loyaldesk.loyalty.bulk_earning import Credit, credit_in_bulk
-from loyaldesk.loyalty.check import check_ledger
-from loyaldesk.loyalty.members import enroll_many
+from loyaldesk.loyalty.actions import move_points as ledger
+from loyaldesk.loyalty.actions.earn_in_bulk import Credit, credit_in_bulk
+from loyaldesk.loyalty.actions.enrol_members import enroll_many
+from loyaldesk.loyalty.actions.unlock_and_expire import catch_up_expiry
 from loyaldesk.loyalty.models import Member, PointLot
 from loyaldesk.loyalty.program import ensure_program, terms_of
-from loyaldesk.loyalty.unlocking import catch_up_expiry
+from loyaldesk.loyalty.queries.check_ledger import check_ledger
 from loyaldesk.stores import actions as store_actions
 
 EARNED = datetime(2025, 1, 1, tzinfo=UTC)

@@ -171,7 +171,7 @@ def set_up_program(database: Any, store_id: int) -> None:
     """The program through the manager's actions: settings, three tiers on spend, two purchase rules,
     a sign-up reward."""
     from loyaldesk.kernel.actors import system_for
-    from loyaldesk.loyalty.program_actions import save_rule, save_tier, update_program
+    from loyaldesk.loyalty.actions.configure_program import save_rule, save_tier, update_program
     from loyaldesk.loyalty.rule_config import ActionRuleIn, PurchaseRuleIn
     from loyaldesk.loyalty.schemas import ProgramSettingsPatch, RuleIn, TierIn
 
@@ -183,6 +183,9 @@ def set_up_program(database: Any, store_id: int) -> None:
             actor,
             store_id,
             ProgramSettingsPatch(
+                # The program runs since yesterday: the workload's orders (placed up to 4 hours ago) earn.
+                # A program starting when the store was created (seconds ago) would earn them nothing.
+                starts_at=now - timedelta(days=1),
                 earn_on_status="paid",
                 unlock_after_status="delivered",
                 pending_days=14,
@@ -780,7 +783,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 result["drain"] = drain(engine, shoppers, shared, args.drain)
             if args.statements:
                 result["statements"] = statement_profile(engine, workload, args.batch_size)
-            from loyaldesk.loyalty.check import check_ledger
+            from loyaldesk.loyalty.queries.check_ledger import check_ledger
 
             with engine.database.read() as session:
                 violations = check_ledger(session)

@@ -126,7 +126,7 @@ def table_counts(db: Database, *tables: str) -> dict[str, int]:
 def make_member(db: Database, store: StoreHandle, external_id: str = "m-1", **program: Any) -> int:
     """A customer enrolled in the store's loyalty program; ``program`` overrides program settings."""
     from loyaldesk.customers import CustomerRef, resolve_customers
-    from loyaldesk.loyalty.members import enroll
+    from loyaldesk.loyalty.actions.enrol_members import enroll
     from loyaldesk.loyalty.program import ensure_program
 
     def create(uow):  # type: ignore[no-untyped-def]

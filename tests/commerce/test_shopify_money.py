@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from loyaldesk.kernel.db import Database
-from loyaldesk.loyalty import orders as loyalty_orders
+from loyaldesk.loyalty.actions import reconcile_orders as loyalty_orders
 from tests.commerce.conftest import SHOPIFY_SECRET, ShopifyStore
 from tests.commerce.shopify_payloads import VERSIONS, ShopifyOrder, envelope
 from tests.factories import StoreHandle, login, make_staff, make_store

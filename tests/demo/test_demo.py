@@ -31,7 +31,6 @@ from loyaldesk.demo.seed import (
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.errors import Invalid
 from loyaldesk.kernel.orm import Base, UTCDateTime
-from loyaldesk.loyalty.check import check_ledger
 from loyaldesk.loyalty.models import (
     EarningRule,
     LedgerEntry,
@@ -43,6 +42,7 @@ from loyaldesk.loyalty.models import (
     RewardCode,
     Tier,
 )
+from loyaldesk.loyalty.queries.check_ledger import check_ledger
 from loyaldesk.settings import get_settings
 from loyaldesk.stores.models import Store
 from loyaldesk.stores.queries import verify_staff_credentials

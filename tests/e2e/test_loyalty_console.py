@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from loyaldesk.kernel.db import Database
+from loyaldesk.loyalty.actions.configure_program import save_rule
+from loyaldesk.loyalty.actions.reward_referrals import record_referral
 from loyaldesk.loyalty.models import Member
-from loyaldesk.loyalty.program_actions import save_rule
-from loyaldesk.loyalty.referral_actions import record_referral
 from loyaldesk.loyalty.rule_config import ActionRuleIn, PurchaseRuleIn
 from loyaldesk.loyalty.schemas import RuleIn
 from tests.e2e.conftest import screenshot

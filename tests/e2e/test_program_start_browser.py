@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from loyaldesk.kernel.db import Database
-from loyaldesk.loyalty.program_queries import program_or_defaults
+from loyaldesk.loyalty.queries.program import program_or_defaults
 from loyaldesk.runtime import Runtime
 from tests.e2e.conftest import screenshot
 from tests.factories import StoreHandle, make_staff

@@ -8,7 +8,7 @@ import sys
 
 from loyaldesk.domains import load_all
 from loyaldesk.kernel.db import Database
-from loyaldesk.loyalty import ledger
+from loyaldesk.loyalty.actions import move_points as ledger
 from loyaldesk.loyalty.models import Member
 from loyaldesk.loyalty.program import ensure_program, terms_of
 

@@ -13,7 +13,7 @@ from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
 from loyaldesk.kernel.jobs import jobs
-from loyaldesk.loyalty.check import check_ledger
+from loyaldesk.loyalty.queries.check_ledger import check_ledger
 from loyaldesk.stores.credentials import shopper_signature
 from loyaldesk.stores.models import Store
 from tests.factories import StoreHandle

@@ -377,7 +377,9 @@ def test_a_key_without_the_loyalty_scopes_changes_nothing(shop: Shop) -> None:
 
 
 def test_winback_reaches_every_quiet_member_once(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("loyaldesk.loyalty.delight.BATCH", 2)  # a small job batch, to cross batches
+    monkeypatch.setattr(
+        "loyaldesk.loyalty.actions.delight_members.BATCH", 2
+    )  # a small job batch, to cross batches
     shop.settings(winback_after_days=30)
     shop.rule("We miss you", action="custom", custom_event="winback", points=150, max_times_per_customer=1)
     for name in ("w1", "w2", "w3"):

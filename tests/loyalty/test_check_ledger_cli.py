@@ -24,7 +24,11 @@ def _check(monkeypatch: pytest.MonkeyPatch, url: str, *args: str) -> tuple[int, 
 
 
 def test_check_ledger_passes_then_names_what_is_broken(
-    shop: Shop, db: Database, database_url: str, monkeypatch: pytest.MonkeyPatch
+    shop: Shop,
+    db: Database,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    ledger_left_broken: None,
 ) -> None:
     shop.order("x", [("A", None, 1, 5000)])
     shop.adjust("x", 100, key="k")

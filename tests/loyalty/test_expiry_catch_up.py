@@ -14,12 +14,13 @@ from loyaldesk.customers.actions import CustomerRef, resolve_customers
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.jobs import jobs
-from loyaldesk.loyalty import ledger, unlocking
-from loyaldesk.loyalty.bulk_earning import Credit, credit_in_bulk
-from loyaldesk.loyalty.check import check_ledger
-from loyaldesk.loyalty.members import enroll_many
+from loyaldesk.loyalty.actions import move_points as ledger
+from loyaldesk.loyalty.actions import unlock_and_expire as unlocking
+from loyaldesk.loyalty.actions.earn_in_bulk import Credit, credit_in_bulk
+from loyaldesk.loyalty.actions.enrol_members import enroll_many
 from loyaldesk.loyalty.models import LedgerEntry, LedgerPosting, LotMovement, Member, PointLot
 from loyaldesk.loyalty.program import ensure_program, terms_of
+from loyaldesk.loyalty.queries.check_ledger import check_ledger
 from loyaldesk.loyalty.rules.ledger import Account
 from tests.factories import StoreHandle
 from tests.loyalty.shop import Shop

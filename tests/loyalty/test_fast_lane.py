@@ -24,11 +24,12 @@ from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
 from loyaldesk.kernel.events import EventRecord
-from loyaldesk.loyalty import orders as loyalty_orders
-from loyaldesk.loyalty import program_actions, signups
-from loyaldesk.loyalty.check import check_ledger
-from loyaldesk.loyalty.delight import record_action
-from loyaldesk.loyalty.members import enroll
+from loyaldesk.loyalty.actions import configure_program as program_actions
+from loyaldesk.loyalty.actions import reconcile_orders as loyalty_orders
+from loyaldesk.loyalty.actions import welcome_members as signups
+from loyaldesk.loyalty.actions.delight_members import record_action
+from loyaldesk.loyalty.actions.enrol_members import enroll
+from loyaldesk.loyalty.actions.unlock_and_expire import unlock_due_lots
 from loyaldesk.loyalty.models import (
     EarningRule,
     LedgerEntry,
@@ -39,8 +40,8 @@ from loyaldesk.loyalty.models import (
     Tier,
 )
 from loyaldesk.loyalty.program import ensure_program
+from loyaldesk.loyalty.queries.check_ledger import check_ledger
 from loyaldesk.loyalty.schemas import ProgramSettingsPatch, RuleIn, TierIn
-from loyaldesk.loyalty.unlocking import unlock_due_lots
 from tests.factories import make_store
 
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -301,7 +302,7 @@ def test_fast_lane_and_general_path_write_the_same_ledger(
         return "forced"
 
     monkeypatch.setattr(loyalty_orders, "fast_lane_refusal", always_general)
-    monkeypatch.setattr("loyaldesk.loyalty.unlocking.bulk_unlock_refusal", always_general)
+    monkeypatch.setattr("loyaldesk.loyalty.actions.unlock_and_expire.bulk_unlock_refusal", always_general)
     monkeypatch.setattr("loyaldesk.loyalty.handlers.welcome_customers", one_by_one)
     _general_store, general, general_unlocked = live(db, clock_now, "general")
 

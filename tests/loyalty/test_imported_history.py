@@ -15,10 +15,10 @@ from loyaldesk.commerce.importer import import_orders
 from loyaldesk.customers.models import Customer
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
-from loyaldesk.loyalty import program_actions
-from loyaldesk.loyalty.check import check_ledger
-from loyaldesk.loyalty.history import HistoryAward, award_history_in_batches
+from loyaldesk.loyalty.actions import configure_program as program_actions
+from loyaldesk.loyalty.actions.award_imported_history import HistoryAward, award_history_in_batches
 from loyaldesk.loyalty.models import LedgerEntry, Member, PointLot
+from loyaldesk.loyalty.queries.check_ledger import check_ledger
 from loyaldesk.loyalty.schemas import ProgramSettingsPatch
 from tests.conftest import START
 from tests.factories import StoreHandle, make_store

@@ -11,11 +11,11 @@ from sqlalchemy.exc import DBAPIError
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.errors import Conflict
-from loyaldesk.loyalty import ledger
-from loyaldesk.loyalty.check import check_ledger
-from loyaldesk.loyalty.ledger import InsufficientPoints
+from loyaldesk.loyalty.actions import move_points as ledger
+from loyaldesk.loyalty.actions.move_points import InsufficientPoints
 from loyaldesk.loyalty.models import LedgerEntry, Member, PointLot
 from loyaldesk.loyalty.program import ensure_program, terms_of
+from loyaldesk.loyalty.queries.check_ledger import check_ledger
 from loyaldesk.loyalty.rules.ledger import Account
 from tests.factories import StoreHandle, make_member
 
@@ -178,7 +178,7 @@ def test_expiry_and_returned_points(db: Database, store: StoreHandle, clock: Fak
     _clean(db)
 
 
-def test_check_ledger_finds_tampering(db: Database, store: StoreHandle) -> None:
+def test_check_ledger_finds_tampering(db: Database, store: StoreHandle, ledger_left_broken: None) -> None:
     member = make_member(db, store)
     _run(db, store, member, ledger.earn, points=10, key="e", description="x", source="action")
     with db.transaction() as uow:

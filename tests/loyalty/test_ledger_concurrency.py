@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from loyaldesk.kernel.db import Database
-from loyaldesk.loyalty import ledger
-from loyaldesk.loyalty.check import check_ledger
+from loyaldesk.loyalty.actions import move_points as ledger
 from loyaldesk.loyalty.models import LedgerEntry, Member
 from loyaldesk.loyalty.program import ensure_program, terms_of
+from loyaldesk.loyalty.queries.check_ledger import check_ledger
 from tests.factories import StoreHandle, make_member
 
 

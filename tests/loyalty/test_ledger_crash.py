@@ -14,8 +14,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from loyaldesk.kernel.db import Database
-from loyaldesk.loyalty.check import check_ledger
 from loyaldesk.loyalty.models import LedgerEntry
+from loyaldesk.loyalty.queries.check_ledger import check_ledger
 from tests.factories import StoreHandle, make_member
 
 WRITER = Path(__file__).with_name("crash_writer.py")

@@ -25,10 +25,10 @@ from sqlalchemy import select
 
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.errors import Conflict
-from loyaldesk.loyalty import ledger
-from loyaldesk.loyalty.check import check_ledger
+from loyaldesk.loyalty.actions import move_points as ledger
 from loyaldesk.loyalty.models import Member, PointLot
 from loyaldesk.loyalty.program import ensure_program, terms_of
+from loyaldesk.loyalty.queries.check_ledger import check_ledger
 from tests.factories import StoreHandle, make_member
 
 _members = itertools.count()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.errors import PermissionDenied
-from loyaldesk.loyalty import redemptions
+from loyaldesk.loyalty.actions import redeem_rewards as redemptions
 from loyaldesk.stores.models import AuditLogEntry
 from tests.factories import StoreHandle, table_counts
 from tests.loyalty.shop import Shop

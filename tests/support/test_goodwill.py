@@ -183,8 +183,8 @@ def test_an_agent_gives_a_reward_code_counted_against_the_budget(
     client: TestClient, db: Database, store: StoreHandle, agent: str
 ):
     from loyaldesk.kernel.actors import system_for
+    from loyaldesk.loyalty.actions.configure_program import save_reward
     from loyaldesk.loyalty.models import RewardCode
-    from loyaldesk.loyalty.program_actions import save_reward
     from loyaldesk.loyalty.schemas import RewardIn
 
     conversation_id = member_conversation(db, store)

@@ -15,11 +15,11 @@ from fastapi.testclient import TestClient
 from loyaldesk.customers import upsert_customer
 from loyaldesk.customers.schemas import CustomerProfile
 from loyaldesk.kernel.db import Database, UnitOfWork
-from loyaldesk.loyalty import ledger
-from loyaldesk.loyalty.members import enroll
+from loyaldesk.loyalty.actions import move_points as ledger
+from loyaldesk.loyalty.actions.configure_program import save_tier
+from loyaldesk.loyalty.actions.enrol_members import enroll
 from loyaldesk.loyalty.models import LoyaltyProgram, Member
 from loyaldesk.loyalty.program import ensure_program, terms_of
-from loyaldesk.loyalty.program_actions import save_tier
 from loyaldesk.loyalty.schemas import TierIn
 from loyaldesk.web.console.loyalty_forms import MINUS, TIMES
 from tests.factories import StoreHandle, login, make_staff, table_counts
@@ -370,7 +370,7 @@ def program_zone(db: Database, store: StoreHandle) -> str:
 
 
 def program_or_store_start(db: Database, store: StoreHandle):  # type: ignore[no-untyped-def]
-    from loyaldesk.loyalty.program_queries import program_or_defaults
+    from loyaldesk.loyalty.queries.program import program_or_defaults
 
     with db.read() as session:
         return program_or_defaults(session, store.id).starts_at

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from loyaldesk.kernel.db import Database
-from loyaldesk.loyalty import queries as loyalty_queries
+from loyaldesk.loyalty.queries import views as loyalty_queries
 from loyaldesk.web.console.loyalty_forms import TIMES
 from tests.factories import StoreHandle, table_counts
 from tests.web.test_console_loyalty import (

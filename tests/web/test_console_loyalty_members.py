@@ -10,10 +10,10 @@ import re
 from fastapi.testclient import TestClient
 
 from loyaldesk.kernel.db import Database
+from loyaldesk.loyalty.actions.configure_program import save_reward
+from loyaldesk.loyalty.actions.redeem_rewards import redeem
+from loyaldesk.loyalty.actions.reward_referrals import record_referral
 from loyaldesk.loyalty.models import Member, Referral, RewardCode
-from loyaldesk.loyalty.program_actions import save_reward
-from loyaldesk.loyalty.redemptions import redeem
-from loyaldesk.loyalty.referral_actions import record_referral
 from loyaldesk.loyalty.schemas import RewardIn
 from tests.factories import StoreHandle, table_counts
 from tests.web.test_console_loyalty import (

@@ -17,7 +17,7 @@ from loyaldesk.analytics.metrics import DistinctOrders, OrderFact, distinct_orde
 from loyaldesk.analytics.reports.impact import SupportExperience
 from loyaldesk.analytics.segment_advice import StoreFacts
 from loyaldesk.commerce import Order
-from loyaldesk.loyalty.models import LedgerEntry, LoyaltyProgram, Member, PointLot, Tier
+from loyaldesk.loyalty import LedgerEntry, LoyaltyProgram, Member, PointLot, Tier
 from loyaldesk.stores import Store
 from loyaldesk.support.models import Conversation, CsatResponse, Message
 

@@ -39,7 +39,7 @@ def import_orders_command(
     from loyaldesk.commerce.importer import import_orders
     from loyaldesk.kernel.actors import system_for
     from loyaldesk.kernel.errors import Invalid
-    from loyaldesk.loyalty.history import award_history_in_batches
+    from loyaldesk.loyalty import award_history_in_batches
 
     with open_database() as database:
         store_id = store_id_of(database, store)
@@ -87,7 +87,7 @@ def _print_import_summary(database: Database, slug: str, store_id: int, report, 
     """What the import did, what it left out and why, what it means for points, and what the background
     still has to do."""
     from loyaldesk.kernel.backlog import events_left
-    from loyaldesk.loyalty.history import history_split
+    from loyaldesk.loyalty import history_split
 
     table = Table(title="Import")
     table.add_column("What")

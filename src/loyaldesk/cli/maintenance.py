@@ -21,7 +21,7 @@ def check_ledger_command(
     ] = None,
 ) -> None:
     """Verify every invariant of the points ledger; exits with 1 and lists what is wrong if any fails."""
-    from loyaldesk.loyalty.check import check_ledger
+    from loyaldesk.loyalty import check_ledger
 
     with open_database() as database:
         store_id = store_id_of(database, store) if store else None

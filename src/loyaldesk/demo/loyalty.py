@@ -49,17 +49,21 @@ from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
 from loyaldesk.kernel.events import EventRecord
 from loyaldesk.kernel.jobs import jobs
-from loyaldesk.loyalty.action_events import record_action_event
-from loyaldesk.loyalty.delight import send_birthday_rewards
-from loyaldesk.loyalty.models import Member, Reward, Tier
-from loyaldesk.loyalty.program_actions import adjust_points, save_rule
-from loyaldesk.loyalty.redemptions import redeem
-from loyaldesk.loyalty.referral_actions import record_referral
-from loyaldesk.loyalty.schemas import (
+from loyaldesk.loyalty import (
     ActionEventIn,
     AdjustmentIn,
+    AdjustmentReason,
+    Member,
+    Reward,
+    Tier,
+    adjust_points,
+    record_action_event,
+    record_referral,
+    redeem,
+    save_rule,
+    send_birthday_rewards,
 )
-from loyaldesk.stores import StaffAccount
+from loyaldesk.stores.models import StaffAccount
 
 # -- the program's life ------------------------------------------------------------------------------
 
@@ -412,11 +416,11 @@ class DemoLoyalty:
         agent = staff_actor(staff["agent@juniper.example.com"], self.store_id, "agent")
         admin = staff_actor(staff["admin@juniper.example.com"], self.store_id, "admin")
         changes = (
-            (agent, AdjustmentIn(points=250, reason_code="service_recovery",
+            (agent, AdjustmentIn(points=250, reason_code=AdjustmentReason.SERVICE_RECOVERY,
                                  note="Parcel arrived two weeks late; sorry for the wait")),
-            (agent, AdjustmentIn(points=100, reason_code="goodwill",
+            (agent, AdjustmentIn(points=100, reason_code=AdjustmentReason.GOODWILL,
                                  note="Candle arrived with a cracked lid; goodwill points")),
-            (admin, AdjustmentIn(points=-75, reason_code="correction",
+            (admin, AdjustmentIn(points=-75, reason_code=AdjustmentReason.CORRECTION,
                                  note="Review points given twice for one review")),
         )  # fmt: skip
         for member_id, (actor, change) in zip(picks, changes, strict=True):

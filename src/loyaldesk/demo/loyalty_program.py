@@ -21,15 +21,27 @@ from loyaldesk.demo.catalogue import MEMBERSHIP
 from loyaldesk.demo.generator import DemoHistory
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.loyalty.models import LedgerPosting, Member, Referral, RewardCode, Tier
-from loyaldesk.loyalty.program_actions import save_reward, save_rule, save_tier, update_program
-from loyaldesk.loyalty.rule_config import ActionRuleIn, PurchaseRuleIn
-from loyaldesk.loyalty.schemas import (
+from loyaldesk.loyalty import (
+    ActionRuleIn,
     EarnRateIn,
+    LedgerPosting,
+    Member,
+    Perk,
     ProgramSettingsPatch,
+    PurchaseRuleIn,
+    Referral,
+    RewardCode,
     RewardIn,
+    RewardKind,
+    Rounding,
     RuleIn,
+    SupportPriority,
+    Tier,
     TierIn,
+    save_reward,
+    save_rule,
+    save_tier,
+    update_program,
 )
 
 STORE_TIMEZONE = ZoneInfo("Europe/Amsterdam")
@@ -65,7 +77,7 @@ def set_up_program(uow: UnitOfWork, actor: Actor, store_id: int, *, end: datetim
     never to be redeemed."""
     update_program(uow, actor, store_id, ProgramSettingsPatch(
         enabled=True, auto_enroll=True,
-        earn_rates=[EarnRateIn(currency="EUR", points=1, per_amount=100, rounding="down")],
+        earn_rates=[EarnRateIn(currency="EUR", points=1, per_amount=100, rounding=Rounding.DOWN)],
         earn_on_status="paid", unlock_after_status="delivered", pending_days=14,
         expiry_policy="days_after_earning", expiry_amount=365, negative_balance_policy="floor_at_zero",
         point_value_minor=1, expected_breakage_percent=20,
@@ -80,15 +92,16 @@ def set_up_program(uow: UnitOfWork, actor: Actor, store_id: int, *, end: datetim
         for tier in (
             TierIn(name="Bronze", rank=0, threshold=0),
             TierIn(name="Silver", rank=1, threshold=25_000, earn_multiplier=Decimal("1.25"),
-                   perks=["free_returns"], entry_reward_points=100),
+                   perks=[Perk.FREE_RETURNS], entry_reward_points=100),
             TierIn(name="Gold", rank=2, threshold=60_000, earn_multiplier=Decimal("1.5"),
-                   perks=["free_shipping", "priority_support", "early_access"], entry_reward_points=250,
-                   support_priority="high"),
+                   perks=[Perk.FREE_SHIPPING, Perk.PRIORITY_SUPPORT, Perk.EARLY_ACCESS],
+                   entry_reward_points=250,
+                   support_priority=SupportPriority.HIGH),
             # The paid tier: bought with the membership product, or reached by the store's best customers.
             TierIn(name="Juniper Club", rank=3, threshold=150_000, earn_multiplier=Decimal(2),
-                   perks=["free_shipping", "free_returns", "priority_support", "early_access"],
+                   perks=[Perk.FREE_SHIPPING, Perk.FREE_RETURNS, Perk.PRIORITY_SUPPORT, Perk.EARLY_ACCESS],
                    entry_reward_points=500, membership_sku=MEMBERSHIP.sku, membership_days=365,
-                   support_priority="urgent"),
+                   support_priority=SupportPriority.URGENT),
         )
     }  # fmt: skip
     weekend = _campaign_weekend(end)
@@ -120,20 +133,23 @@ def set_up_program(uow: UnitOfWork, actor: Actor, store_id: int, *, end: datetim
     rewards = {
         reward.name: save_reward(uow, actor, store_id, reward).id
         for reward in (
-            RewardIn(name="Free shipping", kind="free_shipping", value=495, points_cost=300,
+            RewardIn(name="Free shipping", kind=RewardKind.FREE_SHIPPING, value=495, points_cost=300,
                      description="Free delivery on any order, whatever its size."),
-            RewardIn(name="€5 off", kind="fixed_discount", value=500, points_cost=500,
+            RewardIn(name="€5 off", kind=RewardKind.FIXED_DISCOUNT, value=500, points_cost=500,
                      description="€5 off your next order."),
-            RewardIn(name="€10 off", kind="fixed_discount", value=1000, points_cost=900,
+            RewardIn(name="€10 off", kind=RewardKind.FIXED_DISCOUNT, value=1000, points_cost=900,
                      description="€10 off your next order."),
-            RewardIn(name="10% off your next order", kind="percentage_discount", value=10, points_cost=1000,
+            RewardIn(name="10% off your next order", kind=RewardKind.PERCENTAGE_DISCOUNT, value=10,
+                     points_cost=1000,
                      tier_costs=club_prices,
                      description="10% off everything in one order; 800 points for Gold and Club members."),
-            RewardIn(name="€15 store credit", kind="store_credit", value=1500, points_cost=1500,
+            RewardIn(name="€15 store credit", kind=RewardKind.STORE_CREDIT, value=1500, points_cost=1500,
                      code_valid_days=365, description="€15 on your account, to spend within a year."),
-            RewardIn(name="A free soy scented candle", kind="free_product", product_sku="HOM-SOY-CDL",
+            RewardIn(name="A free soy scented candle", kind=RewardKind.FREE_PRODUCT,
+                     product_sku="HOM-SOY-CDL",
                      points_cost=2500, description="Our soy scented candle, added to your next order."),
-            RewardIn(name="30-minute session with our garden expert", kind="custom", points_cost=1200,
+            RewardIn(name="30-minute session with our garden expert", kind=RewardKind.CUSTOM,
+                     points_cost=1200,
                      stock=12, available_from=sessions_open, early_access_days=21, code_valid_days=60,
                      description="Plan your balcony or garden with Marit, our garden expert, by video "
                      "call. Twelve sessions this season; Gold and Juniper Club members book first."),

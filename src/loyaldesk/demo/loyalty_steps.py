@@ -16,11 +16,14 @@ from loyaldesk.demo.loyalty_program import (
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import DomainError
-from loyaldesk.loyalty.delight import send_winback_rewards
-from loyaldesk.loyalty.models import Reward
-from loyaldesk.loyalty.redemptions import expire_codes
-from loyaldesk.loyalty.tier_actions import review_due_tiers
-from loyaldesk.loyalty.unlocking import expire_due_lots, unlock_due_lots
+from loyaldesk.loyalty import (
+    Reward,
+    expire_codes,
+    expire_due_lots,
+    review_due_tiers,
+    send_winback_rewards,
+    unlock_due_lots,
+)
 from loyaldesk.stores import StaffAccount
 
 

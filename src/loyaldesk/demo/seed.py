@@ -307,7 +307,7 @@ def demo_member_page(database: Database, public_base_url: str, slug: str = DEMO_
     from urllib.parse import urlencode
 
     from loyaldesk.customers import Customer
-    from loyaldesk.loyalty.models import Member
+    from loyaldesk.loyalty import Member
     from loyaldesk.stores import shopper_signature
 
     with database.read() as session:

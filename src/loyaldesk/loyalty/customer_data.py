@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.customers import customer_facts, export_section
 from loyaldesk.loyalty.models import LedgerEntry, MemberBadge, Reward, RewardCode, Tier
-from loyaldesk.loyalty.queries import member_card
+from loyaldesk.loyalty.queries.views import member_card
 
 
 def _iso(value: Any) -> str | None:

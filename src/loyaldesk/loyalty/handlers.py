@@ -9,12 +9,12 @@ from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.loyalty import customer_data as _customer_data  # noqa: F401  (registers the GDPR export)
-from loyaldesk.loyalty import goodwill as _goodwill  # noqa: F401  (registers the goodwill granter)
-from loyaldesk.loyalty import timeline as _timeline  # noqa: F401  (registers timeline describers)
-from loyaldesk.loyalty.delight import record_action
-from loyaldesk.loyalty.members import member_of_customer
-from loyaldesk.loyalty.orders import reconcile_orders
-from loyaldesk.loyalty.signups import welcome_customers
+from loyaldesk.loyalty.actions import grant_goodwill as _goodwill  # noqa: F401  (registers the goodwill granter)
+from loyaldesk.loyalty.actions.delight_members import record_action
+from loyaldesk.loyalty.actions.reconcile_orders import reconcile_orders
+from loyaldesk.loyalty.actions.welcome_members import welcome_customers
+from loyaldesk.loyalty.queries import timeline as _timeline  # noqa: F401  (registers timeline describers)
+from loyaldesk.loyalty.queries.members import member_of_customer
 
 ORDER_EVENTS = (
     "order.placed",

@@ -4,10 +4,18 @@ several workers can run it at once, and every write it makes has an idempotency 
 from __future__ import annotations
 
 from loyaldesk.kernel.jobs import jobs
-from loyaldesk.loyalty.delight import send_anniversary_rewards, send_birthday_rewards, send_winback_rewards
-from loyaldesk.loyalty.redemptions import expire_codes
-from loyaldesk.loyalty.tier_actions import review_due_tiers
-from loyaldesk.loyalty.unlocking import catch_up_expiry, expire_inactive_members, unlock_due_lots
+from loyaldesk.loyalty.actions.change_tiers import review_due_tiers
+from loyaldesk.loyalty.actions.delight_members import (
+    send_anniversary_rewards,
+    send_birthday_rewards,
+    send_winback_rewards,
+)
+from loyaldesk.loyalty.actions.redeem_rewards import expire_codes
+from loyaldesk.loyalty.actions.unlock_and_expire import (
+    catch_up_expiry,
+    expire_inactive_members,
+    unlock_due_lots,
+)
 
 jobs.every(60, name="loyalty.unlock_due_lots")(unlock_due_lots)
 # Every minute, and each run goes on (bounded batches, one transaction each) until nothing is due.

@@ -4,13 +4,14 @@ and expiring points, tier progress, badges, offers, codes and the history in wor
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from loyaldesk.loyalty.actions.redeem_rewards import Offer
 from loyaldesk.loyalty.models import LedgerEntry, Reward, RewardCode
-from loyaldesk.loyalty.queries import MemberPicture
-from loyaldesk.loyalty.redemptions import Offer
+from loyaldesk.loyalty.queries.views import MemberPicture
+from loyaldesk.loyalty.vocabulary import CodeStatus, TierHold
 
 
 class BalanceOut(BaseModel):
@@ -52,7 +53,7 @@ class TierProgressOut(BaseModel):
         description="0 when nothing is needed, or when a membership or override holds it."
     )
     keep_by: datetime | None
-    held_by: Literal["qualified", "membership", "override"] = Field(
+    held_by: TierHold = Field(
         description="Why the tier is held: the member's own activity, a paid membership, or the store."
     )
     held_until: datetime | None = Field(description="When the paid membership that holds it ends.")
@@ -124,7 +125,7 @@ class MemberOut(BaseModel):
                     kept_tier=progress.kept_tier.name,
                     to_keep_tier=progress.to_keep,
                     keep_by=progress.keep_by,
-                    held_by=progress.held_by.value,
+                    held_by=progress.held_by,
                     held_until=progress.held_until,
                     sentences=picture.progress_sentences,
                 )
@@ -191,7 +192,7 @@ class CodeOut(BaseModel):
     code: str
     reward_id: int
     reward_name: str
-    status: Literal["issued", "used", "expired", "cancelled"]
+    status: CodeStatus
     points_spent: int
     issued_at: datetime
     expires_at: datetime | None

@@ -21,7 +21,7 @@ Points = BigInteger
 
 
 class LoyaltyProgram(Base):
-    """A store's program settings; one row per store (created with defaults on first use)."""
+    """A store's program settings; one row per store, created with the defaults with the store."""
 
     __tablename__ = "loyalty_programs"
 
@@ -65,6 +65,11 @@ class LoyaltyProgram(Base):
     referral_link_template: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def runs_with_defaults(self) -> bool:
+        """Its settings were never changed since it was created with the defaults."""
+        return self.updated_at <= self.created_at
 
 
 class EarningRule(Base):

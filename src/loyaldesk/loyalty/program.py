@@ -3,56 +3,48 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.loyalty.ledger import LedgerTerms
+from loyaldesk.kernel.errors import NotFound
+from loyaldesk.loyalty.actions.move_points import LedgerTerms
 from loyaldesk.loyalty.models import LoyaltyProgram
 from loyaldesk.loyalty.rules.expiry import ExpiryPolicy
 from loyaldesk.loyalty.rules.ledger import NegativeBalancePolicy
+from loyaldesk.loyalty.schemas import ProgramSettings
 from loyaldesk.stores import Store
 
-# What a new program starts with: 1 point per unit of the store's currency, pending 14 days after
-# delivery, points expire 365 days after earning, clawbacks stop at zero.
-DEFAULTS: dict[str, Any] = {
-    "enabled": True,
-    "auto_enroll": True,
-    "earn_on_status": "paid",
-    "unlock_after_status": "delivered",
-    "pending_days": 14,
-    "expiry_policy": ExpiryPolicy.DAYS_AFTER_EARNING.value,
-    "expiry_amount": 365,
-    "negative_balance_policy": NegativeBalancePolicy.FLOOR_AT_ZERO.value,
-    "point_value_minor": 1,
-    "expected_breakage_percent": 20,
-    "tier_metric": "spend",
-    "tier_period": "rolling_12_months",
-    "tier_grace_days": 30,
-    "referral_friend_points": 200,
-    "referral_friend_on": "first_order",
-    "referral_referrer_points": 500,
-    "referral_max_per_period": 10,
-    "referral_period_days": 30,
-    "referral_new_customer_days": 30,
-    "surprise_one_in": 0,
-    "surprise_min_order_total": 0,
-    "surprise_points": 0,
-    "winback_after_days": 90,
-    "member_page_title": "Rewards",
-    "member_page_accent": "#1f5fbf",
-    "referral_link_template": None,
-}
 
-EARN_STATUSES = ("paid", "fulfilled", "delivered")
-UNLOCK_STATUSES = ("fulfilled", "delivered")
+def _defaults() -> dict[str, Any]:
+    """What a new program starts with: the defaults of ``ProgramSettings`` (the one place they are
+    written), as stored: 1 point per unit of the store's currency (``default_program``), pending 14 days
+    after delivery, points expire 365 days after earning, clawbacks stop at zero."""
+    defaults: dict[str, Any] = {}
+    for name, field in ProgramSettings.model_fields.items():
+        if field.is_required():
+            continue  # starts_at and earn_rates depend on the store
+        value = field.get_default(call_default_factory=True)
+        defaults[name] = value.value if isinstance(value, Enum) else value
+    return defaults
+
+
+DEFAULTS: dict[str, Any] = _defaults()
+
+
+class ProgramMissing(NotFound):
+    """The store has no loyalty program row: it was created without loyalty's store-creation step and
+    before migration 0012 (which gives every store its program)."""
+
+    code = "loyalty_program_missing"
 
 
 def default_program(store: Store, now: datetime) -> LoyaltyProgram:
     """The program a store starts with. It starts when the store was created: every store has a program
-    from then on (its row is written the first time it is needed), so the store's first live orders earn,
+    from then on (written with the store, ``create_program``), so the store's first live orders earn,
     while history imported later (placed before the store came to loyaldesk) does not."""
     from loyaldesk.kernel.money import exponent
 
@@ -72,8 +64,30 @@ def program_of(session: Session, store_id: int) -> LoyaltyProgram | None:
     return session.scalar(select(LoyaltyProgram).where(LoyaltyProgram.store_id == store_id))
 
 
+def program_of_store(session: Session, store_id: int) -> LoyaltyProgram:
+    """The store's program (reads only); ``ProgramMissing`` if the store has none."""
+    program = program_of(session, store_id)
+    if program is None:
+        raise ProgramMissing(
+            f"store {store_id} has no loyalty program; `loyaldesk migrate` gives every store its program"
+        )
+    return program
+
+
+def create_program(uow: UnitOfWork, store: Store) -> LoyaltyProgram:
+    """Give a new store its program, with the defaults (a step of creating a store, registered with
+    ``stores.on_store_created``); a store that already has one keeps it."""
+    program = program_of(uow.session, store.id)
+    if program is None:
+        program = default_program(store, uow.now())
+        uow.session.add(program)
+        uow.session.flush()
+    return program
+
+
 def ensure_program(uow: UnitOfWork, store_id: int) -> LoyaltyProgram:
-    """The store's program, created with the defaults the first time it is needed."""
+    """The store's program, for a writer. Every store has one from its creation (``create_program``);
+    a store that somehow lacks it gets it here, inside the writer's transaction, never on a read."""
     program = program_of(uow.session, store_id)
     if program is None:
         store = uow.session.get(Store, store_id)

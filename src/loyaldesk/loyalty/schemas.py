@@ -13,12 +13,28 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from loyaldesk.loyalty.models import EarningRule, Reward, Tier
 from loyaldesk.loyalty.rule_config import ActionRuleIn, PurchaseRuleIn
+from loyaldesk.loyalty.vocabulary import (
+    AdjustmentReason,
+    ExpiryPolicy,
+    NegativeBalancePolicy,
+    OrderStage,
+    Perk,
+    ReferralFriendOn,
+    RewardKind,
+    Rounding,
+    RuleFamily,
+    SupportPriority,
+    TierMetric,
+    TierPeriod,
+    UnlockStage,
+)
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 # A tier's name is shown beside the member's points and must fit its column (60 characters).
@@ -40,18 +56,29 @@ def _within_reach(moment: datetime) -> datetime:
 
 # When the program starts: orders placed before it earn nothing (see docs/api.md, "Program start").
 ProgramStart = Annotated[AwareDatetime, AfterValidator(_within_reach)]
-Perk = Literal["free_shipping", "free_returns", "early_access", "priority_support"]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def all_optional(model: type[BaseModel], name: str) -> type[BaseModel]:
+    """A model with every field of ``model``, each optional (default None: not sent) and checked by the
+    same constraints when sent: a patch that cannot drift from the full model."""
+    fields: dict[str, Any] = {}
+    for field_name, info in model.model_fields.items():
+        annotation: Any = info.annotation
+        if info.metadata:
+            annotation = Annotated.__class_getitem__((annotation, *info.metadata))  # type: ignore[attr-defined]
+        fields[field_name] = (annotation | None, Field(default=None, description=info.description))
+    return create_model(name, __base__=_Strict, **fields)
+
+
 class EarnRateIn(_Strict):
     currency: Annotated[str, StringConstraints(min_length=3, max_length=3)]
     points: int = Field(ge=1, le=1_000_000)
     per_amount: int = Field(ge=1, le=10**12, description="Minor units of the currency that earn `points`.")
-    rounding: Literal["down", "nearest", "up"] = "down"
+    rounding: Rounding = Rounding.DOWN
 
 
 class ProgramSettings(_Strict):
@@ -67,28 +94,26 @@ class ProgramSettings(_Strict):
         "Importing history with `--award-points` credits older orders deliberately."
     )
     earn_rates: list[EarnRateIn] = Field(min_length=1, max_length=20)
-    earn_on_status: Literal["paid", "fulfilled", "delivered"] = "paid"
-    unlock_after_status: Literal["fulfilled", "delivered"] = "delivered"
+    earn_on_status: OrderStage = OrderStage.PAID
+    unlock_after_status: UnlockStage = UnlockStage.DELIVERED
     pending_days: int = Field(
         default=14, ge=0, le=365, description="The return window after the unlock stage."
     )
-    expiry_policy: Literal["never", "days_after_earning", "end_of_period", "inactivity"] = (
-        "days_after_earning"
-    )
+    expiry_policy: ExpiryPolicy = ExpiryPolicy.DAYS_AFTER_EARNING
     expiry_amount: int = Field(
         default=365,
         ge=0,
         le=3650,
         description="Days, years after the year earned, or months without activity.",
     )
-    negative_balance_policy: Literal["floor_at_zero", "allow_negative"] = "floor_at_zero"
+    negative_balance_policy: NegativeBalancePolicy = NegativeBalancePolicy.FLOOR_AT_ZERO
     point_value_minor: int = Field(default=1, ge=0, le=10**6, description="What a point costs the store.")
     expected_breakage_percent: int = Field(default=20, ge=0, le=100)
-    tier_metric: Literal["spend", "points", "orders"] = "spend"
-    tier_period: Literal["rolling_12_months", "calendar_year", "lifetime"] = "rolling_12_months"
+    tier_metric: TierMetric = TierMetric.SPEND
+    tier_period: TierPeriod = TierPeriod.ROLLING_12_MONTHS
     tier_grace_days: int = Field(default=30, ge=0, le=365)
     referral_friend_points: int = Field(default=200, ge=0, le=1_000_000)
-    referral_friend_on: Literal["signup", "first_order"] = "first_order"
+    referral_friend_on: ReferralFriendOn = ReferralFriendOn.FIRST_ORDER
     referral_referrer_points: int = Field(default=500, ge=0, le=1_000_000)
     referral_max_per_period: int = Field(default=10, ge=1, le=10_000)
     referral_period_days: int = Field(default=30, ge=1, le=3650)
@@ -122,39 +147,18 @@ class ProgramSettings(_Strict):
         return self
 
 
-class ProgramSettingsPatch(_Strict):
-    """Any subset of the settings."""
+def setting_range(name: str) -> tuple[int | None, int | None]:
+    """The smallest and largest value ``ProgramSettings`` accepts for the setting ``name`` (None: no
+    bound), for forms to offer exactly what the API accepts."""
+    low = high = None
+    for constraint in ProgramSettings.model_fields[name].metadata:
+        low = getattr(constraint, "ge", low)
+        high = getattr(constraint, "le", high)
+    return low, high
 
-    model_config = ConfigDict(extra="forbid")
 
-    enabled: bool | None = None
-    auto_enroll: bool | None = None
-    starts_at: ProgramStart | None = None
-    earn_rates: list[EarnRateIn] | None = Field(default=None, min_length=1, max_length=20)
-    earn_on_status: Literal["paid", "fulfilled", "delivered"] | None = None
-    unlock_after_status: Literal["fulfilled", "delivered"] | None = None
-    pending_days: int | None = Field(default=None, ge=0, le=365)
-    expiry_policy: Literal["never", "days_after_earning", "end_of_period", "inactivity"] | None = None
-    expiry_amount: int | None = Field(default=None, ge=0, le=3650)
-    negative_balance_policy: Literal["floor_at_zero", "allow_negative"] | None = None
-    point_value_minor: int | None = Field(default=None, ge=0, le=10**6)
-    expected_breakage_percent: int | None = Field(default=None, ge=0, le=100)
-    tier_metric: Literal["spend", "points", "orders"] | None = None
-    tier_period: Literal["rolling_12_months", "calendar_year", "lifetime"] | None = None
-    tier_grace_days: int | None = Field(default=None, ge=0, le=365)
-    referral_friend_points: int | None = Field(default=None, ge=0, le=1_000_000)
-    referral_friend_on: Literal["signup", "first_order"] | None = None
-    referral_referrer_points: int | None = Field(default=None, ge=0, le=1_000_000)
-    referral_max_per_period: int | None = Field(default=None, ge=1, le=10_000)
-    referral_period_days: int | None = Field(default=None, ge=1, le=3650)
-    referral_new_customer_days: int | None = Field(default=None, ge=1, le=3650)
-    surprise_one_in: int | None = Field(default=None, ge=0, le=1_000_000)
-    surprise_min_order_total: int | None = Field(default=None, ge=0, le=10**15)
-    surprise_points: int | None = Field(default=None, ge=0, le=1_000_000)
-    winback_after_days: int | None = Field(default=None, ge=7, le=3650)
-    member_page_title: Name | None = None
-    member_page_accent: Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")] | None = None
-    referral_link_template: ReferralLink | None = None
+class ProgramSettingsPatch(all_optional(ProgramSettings, "ProgramSettingsFields")):  # type: ignore[misc]
+    """Any subset of the settings, each checked as in ``ProgramSettings`` (derived from it: no copy)."""
 
 
 class RuleIn(_Strict):
@@ -173,7 +177,7 @@ class RuleIn(_Strict):
 class RuleOut(BaseModel):
     id: int
     name: str
-    kind: Literal["purchase", "action"]
+    kind: RuleFamily
     active: bool
     config: dict[str, Any]
 
@@ -197,7 +201,7 @@ class TierIn(_Strict):
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] | None
     ) = Field(default=None, description="A product that buys this tier for `membership_days`.")
     membership_days: int = Field(default=365, ge=1, le=3660)
-    support_priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    support_priority: SupportPriority = SupportPriority.NORMAL
 
     @field_validator("perks")
     @classmethod
@@ -236,9 +240,7 @@ class TierOut(BaseModel):
 class RewardIn(_Strict):
     name: Name
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
-    kind: Literal[
-        "fixed_discount", "percentage_discount", "free_shipping", "free_product", "store_credit", "custom"
-    ]
+    kind: RewardKind
     value: int = Field(
         default=0, ge=0, le=10**12, description="Minor units; a percent for percentage discounts."
     )
@@ -297,7 +299,7 @@ class RewardOut(BaseModel):
 
 class AdjustmentIn(_Strict):
     points: int = Field(ge=-10_000_000, le=10_000_000, description="Positive to add, negative to remove.")
-    reason_code: Literal["goodwill", "correction", "service_recovery", "migration", "fraud", "other"]
+    reason_code: AdjustmentReason
     note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
 
     @field_validator("points")

@@ -16,6 +16,7 @@ from loyaldesk.kernel.errors import Conflict, Invalid, NotFound, PermissionDenie
 from loyaldesk.kernel.money import check_currency
 from loyaldesk.stores import credentials
 from loyaldesk.stores.access import announce_access_change
+from loyaldesk.stores.creation_steps import run_store_created_steps
 from loyaldesk.stores.events import (
     StaffMemberAdded,
     StaffMemberRemoved,
@@ -114,6 +115,7 @@ def create_store(
     )
     uow.session.add(store)
     uow.session.flush()
+    run_store_created_steps(uow, store)
     uow.emit(StoreCreated(store_id=store.id, slug=slug))
     record_audit(uow, actor, "store.created", store_id=store.id, target_type="store", target_id=store.id)
     return store

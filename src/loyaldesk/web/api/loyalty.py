@@ -14,22 +14,20 @@ from sqlalchemy.orm import Session
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.pagination import Page
-from loyaldesk.loyalty import (
-    program_actions,
-    program_queries,
-    queries,
-    redemptions,
-    tier_actions,
-)
+from loyaldesk.loyalty.actions import change_tiers as tier_actions
+from loyaldesk.loyalty.actions import configure_program as program_actions
+from loyaldesk.loyalty.actions import redeem_rewards as redemptions
+from loyaldesk.loyalty.actions.enrol_members import join_program
 from loyaldesk.loyalty.member_schemas import (
     CodeOut,
     EntryOut,
     MemberOut,
     OfferOut,
 )
-from loyaldesk.loyalty.members import join_program
 from loyaldesk.loyalty.models import EarningRule, Member, Reward, RewardCode
 from loyaldesk.loyalty.program import referral_link
+from loyaldesk.loyalty.queries import program as program_queries
+from loyaldesk.loyalty.queries import views as queries
 from loyaldesk.loyalty.schemas import (
     AdjustmentIn,
     ProgramSettings,

@@ -9,7 +9,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from loyaldesk.loyalty import action_events, queries, referral_actions
+from loyaldesk.loyalty import queries
+from loyaldesk.loyalty.actions import record_action_events as action_events
+from loyaldesk.loyalty.actions import reward_referrals as referral_actions
 from loyaldesk.loyalty.member_schemas import ActionEventOut, ActionOutcomeOut, OrderDryRunIn, OrderDryRunOut
 from loyaldesk.loyalty.models import Member, Referral
 from loyaldesk.loyalty.schemas import ActionEventIn, ReferralIn

@@ -18,10 +18,10 @@ from pygal.style import Style
 from sqlalchemy.orm import Session
 
 from loyaldesk.kernel.money import format_money
+from loyaldesk.loyalty import LoyaltyProgram, default_program, program_of
 from loyaldesk.loyalty import queries as loyalty_queries
-from loyaldesk.loyalty.models import LoyaltyProgram
-from loyaldesk.loyalty.program import default_program, program_of
-from loyaldesk.stores import Permission, store_by_id
+from loyaldesk.stores import Permission
+from loyaldesk.stores.queries import store_by_id
 from loyaldesk.web.console.loyalty_forms import (
     MINUS,
     TIMES,
@@ -61,7 +61,7 @@ def overview_page(request: Request, console: ConsoleDep, runtime: RuntimeDep) ->
             "overview",
             overview=numbers,
             program=program,
-            set_up=program.id is not None,
+            set_up=not program.runs_with_defaults,
             liability_words=liability_words(numbers, store.locale),
             chart_width=CHART_WIDTH,
             chart_height=chart_height(len(numbers.tier_mix)),

@@ -16,10 +16,8 @@ from starlette.datastructures import FormData
 
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
 from loyaldesk.kernel.money import format_money
+from loyaldesk.loyalty import Reward, RewardIn, SupportPriority, Tier, TierIn, choices, save_reward, save_tier
 from loyaldesk.loyalty import queries as loyalty_queries
-from loyaldesk.loyalty.models import Reward, Tier
-from loyaldesk.loyalty.program_actions import save_reward, save_tier
-from loyaldesk.loyalty.schemas import RewardIn, TierIn
 from loyaldesk.stores import Permission
 from loyaldesk.web.console.loyalty import program_or_defaults
 from loyaldesk.web.console.loyalty_forms import (
@@ -48,7 +46,7 @@ PERKS = (
     ("early_access", "Early access to rewards"),
     ("priority_support", "Priority support"),
 )
-PRIORITIES = (("low", "Low"), ("normal", "Normal"), ("high", "High"), ("urgent", "Urgent"))
+PRIORITIES = choices(SupportPriority)
 TIER_LABELS = {
     "name": "Name",
     "rank": "Rank",

@@ -18,14 +18,18 @@ from starlette.datastructures import FormData
 from loyaldesk.customers import get_customer
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
 from loyaldesk.kernel.pagination import decode_cursor
+from loyaldesk.loyalty import (
+    AdjustmentIn,
+    adjust_points,
+    cancel_code,
+    decide_referral,
+    get_member,
+    member_of_customer,
+    set_override,
+)
 from loyaldesk.loyalty import queries as loyalty_queries
-from loyaldesk.loyalty.members import get_member, member_of_customer
-from loyaldesk.loyalty.program_actions import adjust_points
-from loyaldesk.loyalty.redemptions import cancel_code
-from loyaldesk.loyalty.referral_actions import decide_referral
-from loyaldesk.loyalty.schemas import AdjustmentIn
-from loyaldesk.loyalty.tier_actions import set_override
-from loyaldesk.stores import Permission, store_by_id
+from loyaldesk.stores import Permission
+from loyaldesk.stores.queries import store_by_id
 from loyaldesk.web.console.loyalty_forms import (
     FormDep,
     errors_by_field,

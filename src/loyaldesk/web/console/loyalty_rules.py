@@ -18,11 +18,16 @@ from starlette.datastructures import FormData
 
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.kernel.money import check_currency, format_money
+from loyaldesk.loyalty import (
+    ActionRuleIn,
+    EarningRule,
+    PurchaseRuleIn,
+    RuleIn,
+    Tier,
+    save_rule,
+    set_rule_active,
+)
 from loyaldesk.loyalty import queries as loyalty_queries
-from loyaldesk.loyalty.models import EarningRule, Tier
-from loyaldesk.loyalty.program_actions import save_rule, set_rule_active
-from loyaldesk.loyalty.rule_config import ActionRuleIn, PurchaseRuleIn
-from loyaldesk.loyalty.schemas import RuleIn
 from loyaldesk.stores import Permission
 from loyaldesk.web.console.loyalty_forms import (
     TIMES,

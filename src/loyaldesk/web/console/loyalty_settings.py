@@ -19,9 +19,22 @@ from starlette.datastructures import FormData
 
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.kernel.money import check_currency
-from loyaldesk.loyalty.models import LoyaltyProgram
-from loyaldesk.loyalty.program_actions import update_program
-from loyaldesk.loyalty.schemas import ProgramSettings, ProgramSettingsPatch
+from loyaldesk.loyalty import (
+    ExpiryPolicy,
+    LoyaltyProgram,
+    NegativeBalancePolicy,
+    OrderStage,
+    ProgramSettings,
+    ProgramSettingsPatch,
+    ReferralFriendOn,
+    Rounding,
+    TierMetric,
+    TierPeriod,
+    UnlockStage,
+    choices,
+    setting_range,
+    update_program,
+)
 from loyaldesk.stores import Permission
 from loyaldesk.web.console.loyalty import program_or_defaults
 from loyaldesk.web.console.loyalty_forms import (
@@ -54,7 +67,11 @@ class Setting:
     attrs: str = ""
 
 
-STATUSES = (("paid", "paid"), ("fulfilled", "shipped"), ("delivered", "delivered"))
+def _bounds(name: str) -> str:
+    """The input's bounds, as the program's settings model accepts them."""
+    low, high = setting_range(name)
+    return " ".join(f'{key}="{value}"' for key, value in (("min", low), ("max", high)) if value is not None)
+
 
 SETTINGS_GROUPS: tuple[tuple[str, str, tuple[Setting, ...]], ...] = (
     (
@@ -90,7 +107,7 @@ SETTINGS_GROUPS: tuple[tuple[str, str, tuple[Setting, ...]], ...] = (
                 "Points are earned when the order is",
                 "select",
                 "Earned points wait as pending until they unlock (below).",
-                STATUSES,
+                choices(OrderStage),
             ),
         ),
     ),
@@ -103,14 +120,14 @@ SETTINGS_GROUPS: tuple[tuple[str, str, tuple[Setting, ...]], ...] = (
                 "Start the return window when the order is",
                 "select",
                 "",
-                STATUSES[1:],
+                choices(UnlockStage),
             ),
             Setting(
                 "pending_days",
                 "Return window (days)",
                 "int",
                 "Points unlock this many days after that stage; 0 unlocks them at once.",
-                attrs='min="0" max="365"',
+                attrs=_bounds("pending_days"),
             ),
         ),
     ),
@@ -123,12 +140,7 @@ SETTINGS_GROUPS: tuple[tuple[str, str, tuple[Setting, ...]], ...] = (
                 "Points expire",
                 "select",
                 "",
-                (
-                    ("never", "never"),
-                    ("days_after_earning", "some days after they are earned"),
-                    ("end_of_period", "at the end of a later year"),
-                    ("inactivity", "after months without any activity"),
-                ),
+                choices(ExpiryPolicy),
             ),
             Setting(
                 "expiry_amount",
@@ -136,7 +148,7 @@ SETTINGS_GROUPS: tuple[tuple[str, str, tuple[Setting, ...]], ...] = (
                 "int",
                 "Days after earning, years after the year earned, or months without activity, "
                 "depending on the choice above.",
-                attrs='min="0" max="3650"',
+                attrs=_bounds("expiry_amount"),
             ),
         ),
     ),
@@ -149,10 +161,7 @@ SETTINGS_GROUPS: tuple[tuple[str, str, tuple[Setting, ...]], ...] = (
                 "When points taken back exceed the balance",
                 "select",
                 "At zero the store absorbs the difference; below zero, the member's next points pay it back.",
-                (
-                    ("floor_at_zero", "stop at zero"),
-                    ("allow_negative", "go below zero"),
-                ),
+                choices(NegativeBalancePolicy),
             ),
         ),
     ),
@@ -171,7 +180,7 @@ SETTINGS_GROUPS: tuple[tuple[str, str, tuple[Setting, ...]], ...] = (
                 "Expected breakage (%)",
                 "int",
                 "The share of points you expect never to be redeemed; it lowers the liability.",
-                attrs='min="0" max="100"',
+                attrs=_bounds("expected_breakage_percent"),
             ),
         ),
     ),
@@ -184,25 +193,21 @@ SETTINGS_GROUPS: tuple[tuple[str, str, tuple[Setting, ...]], ...] = (
                 "Members qualify by",
                 "select",
                 "Tier thresholds are counted in this unit.",
-                (("spend", "amount spent"), ("points", "points earned"), ("orders", "number of orders")),
+                choices(TierMetric),
             ),
             Setting(
                 "tier_period",
                 "Counted over",
                 "select",
                 "",
-                (
-                    ("rolling_12_months", "the last 12 months"),
-                    ("calendar_year", "the calendar year"),
-                    ("lifetime", "their whole membership"),
-                ),
+                choices(TierPeriod),
             ),
             Setting(
                 "tier_grace_days",
                 "Grace period before a downgrade (days)",
                 "int",
                 "Members keep their tier this long after they stop qualifying.",
-                attrs='min="0" max="365"',
+                attrs=_bounds("tier_grace_days"),
             ),
         ),
     ),
@@ -215,36 +220,38 @@ SETTINGS_GROUPS: tuple[tuple[str, str, tuple[Setting, ...]], ...] = (
                 "Points for the friend",
                 "int",
                 "",
-                attrs='min="0" max="1000000"',
+                attrs=_bounds("referral_friend_points"),
             ),
             Setting(
                 "referral_friend_on",
                 "The friend gets them",
                 "select",
                 "",
-                (("signup", "when they sign up"), ("first_order", "with their first order")),
+                choices(ReferralFriendOn),
             ),
             Setting(
                 "referral_referrer_points",
                 "Points for the member who referred",
                 "int",
                 "Paid once the friend's first order can no longer be returned.",
-                attrs='min="0" max="1000000"',
+                attrs=_bounds("referral_referrer_points"),
             ),
             Setting(
                 "referral_max_per_period",
                 "Most referrals per member",
                 "int",
                 "More than this in the period below are rejected as suspicious.",
-                attrs='min="1" max="10000"',
+                attrs=_bounds("referral_max_per_period"),
             ),
-            Setting("referral_period_days", "Period (days)", "int", "", attrs='min="1" max="3650"'),
+            Setting(
+                "referral_period_days", "Period (days)", "int", "", attrs=_bounds("referral_period_days")
+            ),
             Setting(
                 "referral_new_customer_days",
                 "Friends must be new: first seen at most (days) before",
                 "int",
                 "A customer the store knew for longer cannot be referred.",
-                attrs='min="1" max="3650"',
+                attrs=_bounds("referral_new_customer_days"),
             ),
             Setting(
                 "referral_link_template",
@@ -265,10 +272,10 @@ SETTINGS_GROUPS: tuple[tuple[str, str, tuple[Setting, ...]], ...] = (
                 "One order in",
                 "int",
                 "On average one qualifying order in this many gets a surprise; 0 turns surprises off.",
-                attrs='min="0" max="1000000"',
+                attrs=_bounds("surprise_one_in"),
             ),
             Setting("surprise_min_order_total", "Minimum order total", "money", "Smaller orders never win."),
-            Setting("surprise_points", "Surprise points", "int", "", attrs='min="0" max="1000000"'),
+            Setting("surprise_points", "Surprise points", "int", "", attrs=_bounds("surprise_points")),
         ),
     ),
     (
@@ -280,7 +287,7 @@ SETTINGS_GROUPS: tuple[tuple[str, str, tuple[Setting, ...]], ...] = (
                 "Idle days before a win-back",
                 "int",
                 "An action rule for the custom event “winback” awards its points after this idle time.",
-                attrs='min="7" max="3650"',
+                attrs=_bounds("winback_after_days"),
             ),
         ),
     ),
@@ -305,7 +312,7 @@ PATTERN_HINTS = {
     "member_page_accent": "must be a colour like #1f5fbf",
 }
 RATE_ROWS = 4
-ROUNDING = (("down", "round down"), ("nearest", "round to nearest"), ("up", "round up"))
+ROUNDING = choices(Rounding)
 
 
 def _settings_form(program: LoyaltyProgram, currency: str, timezone: str) -> dict[str, Any]:

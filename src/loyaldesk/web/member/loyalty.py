@@ -18,11 +18,14 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.kernel.errors import Conflict, DomainError, NotFound
 from loyaldesk.kernel.pagination import Page
-from loyaldesk.loyalty import program_queries, queries, redemptions
+from loyaldesk.loyalty.actions import redeem_rewards as redemptions
+from loyaldesk.loyalty.actions.enrol_members import join_as_shopper
 from loyaldesk.loyalty.member_schemas import CodeOut, EntryOut, MemberOut, OfferOut
-from loyaldesk.loyalty.members import join_as_shopper, member_of_customer
 from loyaldesk.loyalty.models import Member, Reward
 from loyaldesk.loyalty.program import referral_link
+from loyaldesk.loyalty.queries import program as program_queries
+from loyaldesk.loyalty.queries import views as queries
+from loyaldesk.loyalty.queries.members import member_of_customer
 from loyaldesk.loyalty.schemas import RedemptionIn
 from loyaldesk.runtime import Runtime
 from loyaldesk.stores import store_by_slug

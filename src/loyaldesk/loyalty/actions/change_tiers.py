@@ -14,10 +14,10 @@ from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Invalid, NotFound
 from loyaldesk.kernel.money import format_money
-from loyaldesk.loyalty import ledger
-from loyaldesk.loyalty.bulk_earning import Credit, credit_in_bulk
+from loyaldesk.loyalty.actions import move_points as ledger
+from loyaldesk.loyalty.actions.earn_in_bulk import Credit, credit_in_bulk
+from loyaldesk.loyalty.actions.move_points import LedgerTerms
 from loyaldesk.loyalty.events import TierChanged
-from loyaldesk.loyalty.ledger import LedgerTerms
 from loyaldesk.loyalty.models import LedgerEntry, LedgerPosting, LoyaltyProgram, Member, PointLot, Tier
 from loyaldesk.loyalty.program import ensure_program, terms_of
 from loyaldesk.loyalty.rules import tiers as rules

@@ -18,9 +18,9 @@ from loyaldesk.customers import Customer
 from loyaldesk.kernel.actors import Actor, system_for
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, NotFound, PermissionDenied
-from loyaldesk.loyalty import ledger
+from loyaldesk.loyalty.actions import move_points as ledger
+from loyaldesk.loyalty.actions.move_points import LedgerTerms
 from loyaldesk.loyalty.events import RewardCodeChanged, RewardRedeemed
-from loyaldesk.loyalty.ledger import LedgerTerms
 from loyaldesk.loyalty.models import Member, Reward, RewardCode, Tier
 from loyaldesk.loyalty.program import ensure_program, terms_of
 from loyaldesk.stores import Permission, authorize, record_audit, store_by_id

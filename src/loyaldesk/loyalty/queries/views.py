@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.money import format_money
 from loyaldesk.kernel.pagination import page_of
+from loyaldesk.loyalty.actions.redeem_rewards import Offer, offer_for
 from loyaldesk.loyalty.models import (
     LedgerEntry,
     LedgerPosting,
@@ -26,7 +27,6 @@ from loyaldesk.loyalty.models import (
     RewardCode,
     Tier,
 )
-from loyaldesk.loyalty.redemptions import Offer, offer_for
 from loyaldesk.loyalty.rules import badges as badge_rules
 from loyaldesk.loyalty.rules import tiers as tier_rules
 from loyaldesk.loyalty.rules.ledger import EARNED_ADJUSTMENT_REASONS
@@ -65,9 +65,9 @@ def member_picture(session: Session, store: Store, member: Member, now: datetime
     """Everything a member (or an agent looking at them) wants to know about their points."""
     from loyaldesk.kernel.clock import FakeClock
     from loyaldesk.kernel.db import UnitOfWork
-    from loyaldesk.loyalty.delight import badge_metrics, held_badges
+    from loyaldesk.loyalty.actions.change_tiers import _state, activities_of, ladder_of, policy_of
+    from loyaldesk.loyalty.actions.delight_members import badge_metrics, held_badges
     from loyaldesk.loyalty.program import program_of
-    from loyaldesk.loyalty.tier_actions import _state, activities_of, ladder_of, policy_of
 
     # The helpers read through a unit of work; this one is only ever read from.
     reader = UnitOfWork(session=session, clock=FakeClock(now), backend=session.get_bind().dialect.name)

@@ -3,7 +3,8 @@
 A store that imports years of orders (``loyaldesk import orders``) wants them for its analytics and its
 customers' pictures, not to owe every past buyer points it never promised. So orders placed before the
 program's start date (``LoyaltyProgram.starts_at``) earn nothing, and their customers are not enrolled by
-them (``orders`` and ``signups`` apply this to every order and customer, however they arrive).
+them (``reconcile_orders`` and ``welcome_members`` apply this to every order and customer, however they
+arrive).
 
 ``award_history`` is the deliberate exception (``--award-points``): each imported order earns as if the
 program had run when it was placed. Its points are dated by when the order reached the earning stage,
@@ -26,9 +27,9 @@ from sqlalchemy.orm import Session
 from loyaldesk import commerce
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import Database, UnitOfWork
+from loyaldesk.loyalty.actions.reconcile_orders import earning_context, reconcile_in_context
 from loyaldesk.loyalty.events import MemberEnrolled
-from loyaldesk.loyalty.orders import earning_context, reconcile_in_context
-from loyaldesk.loyalty.program_queries import program_or_defaults
+from loyaldesk.loyalty.program import program_of_store
 from loyaldesk.stores import Permission, authorize, record_audit
 
 AWARD_BATCH = 1000  # orders per transaction: a few seconds of work at most, then others may write
@@ -107,7 +108,7 @@ class HistorySplit:
 
 def history_split(session: Session, store_id: int, order_ids: Sequence[int]) -> HistorySplit:
     """How these orders fall either side of the program's start date (what an import earns by default)."""
-    starts_at = program_or_defaults(session, store_id).starts_at
+    starts_at = program_of_store(session, store_id).starts_at
     before = since = 0
     for start in range(0, len(order_ids), 5000):
         chunk = commerce.Order.id.in_(order_ids[start : start + 5000])

@@ -8,8 +8,8 @@ Contract:
   (``LineFacts.revision``), and those an edit removed (points still held for a line the order no longer
   has). Lines an edit did not touch keep their points, even if the program changed since.
 - A changed line's points are what it earns now, computed exactly as earning computes them
-  (``orders.order_points``: the order's lines after their discounts, the store's rate and rules, the
-  member's tier).
+  (``order_earning_context.order_points``: the order's lines after their discounts, the store's rate
+  and rules, the member's tier).
 - Per revision, at most one credit (key ``order:<id>:revision:<n>:earn``: a new pending lot holding the
   lines' extra points, unlocking with the order) and one reversal (``order:<id>:revision:<n>:reverse``,
   whose details keep each line's points taken back, so that a later refund of the line takes back the
@@ -25,12 +25,12 @@ from sqlalchemy import select
 
 from loyaldesk import commerce
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.loyalty import ledger
-from loyaldesk.loyalty.bulk_earning import pending_until_of
+from loyaldesk.loyalty.actions import move_points as ledger
+from loyaldesk.loyalty.actions.earn_in_bulk import pending_until_of
 from loyaldesk.loyalty.models import LedgerEntry, Member, PointLot
 
 if TYPE_CHECKING:
-    from loyaldesk.loyalty.orders import EarningContext
+    from loyaldesk.loyalty.actions.reconcile_orders import EarningContext
 
 
 def _order_entries(uow: UnitOfWork, member_id: int, order_id: int) -> list[LedgerEntry]:
@@ -80,7 +80,7 @@ def follow_edits(
     segments: frozenset[str],
 ) -> None:
     """Bring the points of an edited order's changed lines in line with what they earn now (see above)."""
-    from loyaldesk.loyalty.orders import order_points, stage_time
+    from loyaldesk.loyalty.actions.reconcile_orders import order_points, stage_time
 
     if order.revision == 0 or order.status == "cancelled" or order.refund_status == "full":
         return

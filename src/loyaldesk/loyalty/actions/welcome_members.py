@@ -1,5 +1,5 @@
 """New customers joining the program, many at a time: one insert for the memberships, one for their
-sign-up actions, and the sign-up rules' points credited in bulk (``bulk_earning.credit_in_bulk``).
+sign-up actions, and the sign-up rules' points credited in bulk (``earn_in_bulk.credit_in_bulk``).
 
 Only customers who appeared after the program started join this way: importing a store's history creates
 customers first seen years ago, and they must not all become members with a sign-up reward (they join
@@ -20,9 +20,9 @@ from loyaldesk.customers import Customer
 from loyaldesk.kernel.bulk import bulk_insert
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.ids import reserve_ids
-from loyaldesk.loyalty.bulk_earning import Credit, credit_in_bulk
-from loyaldesk.loyalty.ledger import request_hash
-from loyaldesk.loyalty.members import enroll_many
+from loyaldesk.loyalty.actions.earn_in_bulk import Credit, credit_in_bulk
+from loyaldesk.loyalty.actions.enrol_members import enroll_many
+from loyaldesk.loyalty.actions.move_points import request_hash
 from loyaldesk.loyalty.models import ActionAward, EarningRule, Member, MemberAction
 from loyaldesk.loyalty.program import ensure_program, terms_of
 from loyaldesk.loyalty.rule_config import action_rule

@@ -14,12 +14,13 @@ from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, NotFound
 from loyaldesk.kernel.money import check_currency
-from loyaldesk.loyalty.delight import ActionOutcome, action_outcomes, record_action
+from loyaldesk.loyalty.actions.delight_members import ActionOutcome, action_outcomes, record_action
+from loyaldesk.loyalty.actions.enrol_members import enroll
+from loyaldesk.loyalty.actions.reconcile_orders import earning_context, order_points
 from loyaldesk.loyalty.member_schemas import OrderDryRunIn
-from loyaldesk.loyalty.members import enroll, member_of_customer
 from loyaldesk.loyalty.models import Member
-from loyaldesk.loyalty.orders import earning_context, order_points
 from loyaldesk.loyalty.program import ensure_program
+from loyaldesk.loyalty.queries.members import member_of_customer
 from loyaldesk.loyalty.rules import earning
 from loyaldesk.loyalty.schemas import ActionEventIn
 from loyaldesk.stores import Permission, authorize

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict
-from loyaldesk.loyalty import ledger
+from loyaldesk.loyalty.actions import move_points as ledger
 from loyaldesk.loyalty.events import BadgeAwarded
 from loyaldesk.loyalty.models import (
     ActionAward,

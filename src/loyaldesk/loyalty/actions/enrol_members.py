@@ -1,4 +1,4 @@
-"""Program membership: enrolling customers (idempotently) and finding members."""
+"""Enrolling customers in the program (idempotently): one, many, or a shopper joining by themselves."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.actors import Actor, system_for
@@ -17,27 +16,10 @@ from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import NotFound, PermissionDenied
 from loyaldesk.kernel.ids import reserve_ids
 from loyaldesk.loyalty.events import MemberEnrolled
-from loyaldesk.loyalty.models import Member, Tier
+from loyaldesk.loyalty.models import Member
+from loyaldesk.loyalty.queries.members import base_tier_id, member_of_customer
 from loyaldesk.loyalty.rules.referrals import new_referral_code
 from loyaldesk.stores import Permission, authorize
-
-
-def member_of_customer(session: Session, store_id: int, customer_id: int) -> Member | None:
-    return session.scalar(
-        select(Member).where(Member.store_id == store_id, Member.customer_id == customer_id)
-    )
-
-
-def get_member(session: Session, store_id: int, member_id: int) -> Member:
-    member = session.scalar(select(Member).where(Member.id == member_id, Member.store_id == store_id))
-    if member is None:
-        raise NotFound(f"no member {member_id} in this store")
-    return member
-
-
-def base_tier_id(session: Session, store_id: int) -> int | None:
-    """The tier every member starts in (the lowest rank), if the store has tiers."""
-    return session.scalar(select(Tier.id).where(Tier.store_id == store_id).order_by(Tier.rank).limit(1))
 
 
 def enroll(
@@ -89,7 +71,7 @@ def join_program(uow: UnitOfWork, actor: Actor, store_id: int, customer_id: int)
             raise PermissionDenied("shoppers can only join the program themselves")
     else:
         authorize(actor, store_id, scope="loyalty:write", permission=Permission.EDIT_CUSTOMERS)
-    from loyaldesk.loyalty.delight import record_action  # delight builds on members
+    from loyaldesk.loyalty.actions.delight_members import record_action  # delight builds on members
 
     member, created = enroll(uow, store_id, customer_id)
     if created:

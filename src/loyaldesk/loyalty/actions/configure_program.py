@@ -15,7 +15,7 @@ from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, Invalid, NotFound
 from loyaldesk.kernel.money import check_currency
 from loyaldesk.kernel.validation import invalid_from
-from loyaldesk.loyalty import ledger
+from loyaldesk.loyalty.actions import move_points as ledger
 from loyaldesk.loyalty.models import EarningRule, LoyaltyProgram, Member, Reward, Tier, tier_name_key
 from loyaldesk.loyalty.program import ensure_program, terms_of
 from loyaldesk.loyalty.rules.ledger import Account

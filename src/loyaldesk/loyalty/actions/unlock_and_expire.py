@@ -6,28 +6,24 @@ or member with its own idempotency key, so that two workers or a retry never do 
 Expiry catches up with everything due at once: ``catch_up_expiry`` expires due lots a bounded batch per
 transaction (``EXPIRY_BATCH``) and goes on until none is left, so that the points of a long downtime, a
 changed policy or a big import expire within a run instead of 500 lots every five minutes; each batch is
-written in a handful of bulk statements (``expire_due_lots``), the same rows ``ledger.expire`` writes.
+written in a handful of bulk statements (``expire_due_lots``), the same rows ``move_points.expire`` writes.
 A lot that unlocks after its expiry date expires in the same transaction: it is never spendable.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from loyaldesk.kernel.bulk import bulk_insert
 from loyaldesk.kernel.db import Database, UnitOfWork
-from loyaldesk.kernel.ids import reserve_ids
-from loyaldesk.loyalty import ledger
-from loyaldesk.loyalty.bulk_earning import SYSTEM_LABEL, unlock_in_bulk
-from loyaldesk.loyalty.events import PointsChanged
-from loyaldesk.loyalty.ledger import LedgerTerms, request_hash
-from loyaldesk.loyalty.models import LedgerEntry, LedgerPosting, LotMovement, Member, PointLot, Referral
+from loyaldesk.loyalty.actions import move_points as ledger
+from loyaldesk.loyalty.actions.earn_in_bulk import unlock_in_bulk
+from loyaldesk.loyalty.actions.move_points import LedgerTerms, request_hash
+from loyaldesk.loyalty.actions.post_entries import post
+from loyaldesk.loyalty.models import LedgerEntry, Member, PointLot, Referral
 from loyaldesk.loyalty.program import ensure_program, terms_of
 from loyaldesk.loyalty.rules.expiry import ExpiryPolicy, inactivity_deadline
-from loyaldesk.loyalty.rules.ledger import Account
 from loyaldesk.stores import store_by_id
 
 BATCH = 500
@@ -47,7 +43,7 @@ def unlock_lot(uow: UnitOfWork, terms: LedgerTerms, lot: PointLot) -> None:
     """Unlock one pending lot now, and tell referrals that this order's points are in."""
     ledger.unlock(uow, lot, terms, key=f"lot:{lot.id}:unlock", description=unlock_description(lot))
     if lot.order_id is not None:
-        from loyaldesk.loyalty.referral_actions import on_order_points_unlocked
+        from loyaldesk.loyalty.actions.reward_referrals import on_order_points_unlocked
 
         on_order_points_unlocked(uow, lot.store_id, lot.member_id, lot.order_id)
 
@@ -114,7 +110,7 @@ def _lock_members(uow: UnitOfWork, member_ids: set[int]) -> dict[int, Member]:
 
 
 def _qualifying_orders(uow: UnitOfWork, order_ids: set[int]) -> set[int]:
-    """Orders whose unlocking rewards a referrer (see ``referral_actions.on_order_points_unlocked``)."""
+    """Orders whose unlocking rewards a referrer (see ``reward_referrals.on_order_points_unlocked``)."""
     if not order_ids:
         return set()
     return set(
@@ -193,88 +189,21 @@ def _expiry_key(member_id: int, lots: list[PointLot]) -> str:
 def _expire_in_bulk(
     uow: UnitOfWork, by_member: dict[int, list[PointLot]], members: dict[int, Member]
 ) -> None:
-    """Write what ``ledger.expire`` would for each member's lots (all of what is left of them), for every
-    member at once: one insert per table and one update of the lots."""
-    if not by_member:
-        return
-    now = uow.now()
-    uow.session.flush()
-    entry_ids = reserve_ids(uow, LedgerEntry.__table__, len(by_member))
-    entries: list[dict[str, Any]] = []
-    postings: list[dict[str, Any]] = []
-    movements: list[dict[str, Any]] = []
-    for entry_id, (member_id, lots) in zip(entry_ids, by_member.items(), strict=True):
+    """Expire each member's lots (all of what is left of them) as ``move_points.expire`` would, for every
+    member at once, through the ledger's writer."""
+    drafts = []
+    for member_id, lots in by_member.items():
         member = members[member_id]
-        points = sum(lot.remaining for lot in lots)
-        description = f"{points} points expired"
-        entries.append(
-            {
-                "id": entry_id,
-                "store_id": member.store_id,
-                "member_id": member.id,
-                "kind": "expire",
-                "idempotency_key": _expiry_key(member_id, lots),
-                "request_hash": request_hash(
-                    kind="expire", member=member.id, lots=sorted(lot.id for lot in lots)
-                ),
-                "points": -points,
-                "description": description,
-                "reason_code": None,
-                "order_id": None,
-                "reward_code_id": None,
-                "actor_label": SYSTEM_LABEL,
-                "details": {},
-                "created_at": now,
-            }
+        draft = ledger.expiry_draft(
+            member,
+            lots,
+            key=_expiry_key(member_id, lots),
+            fingerprint=request_hash(kind="expire", member=member.id, lots=sorted(lot.id for lot in lots)),
+            description=f"{sum(lot.remaining for lot in lots)} points expired",
         )
-        postings += [
-            {
-                "entry_id": entry_id,
-                "store_id": member.store_id,
-                "member_id": member.id,
-                "account": Account.AVAILABLE.value,
-                "amount": -points,
-            },
-            {
-                "entry_id": entry_id,
-                "store_id": member.store_id,
-                "member_id": None,
-                "account": Account.EXPIRED.value,
-                "amount": points,
-            },
-        ]
-        movements += [
-            {"lot_id": lot.id, "entry_id": entry_id, "points": -lot.remaining, "kind": "expire"}
-            for lot in lots
-        ]
-        member.available_points -= points
-        uow.emit(
-            PointsChanged(
-                store_id=member.store_id,
-                customer_id=member.customer_id,
-                member_id=member.id,
-                entry_id=entry_id,
-                kind="expire",
-                points=-points,
-                available=member.available_points,
-                pending=member.pending_points,
-                description=description,
-            )
-        )
-    bulk_insert(uow, LedgerEntry.__table__, entries)
-    bulk_insert(uow, LedgerPosting.__table__, postings)
-    bulk_insert(uow, LotMovement.__table__, movements)
-    lot_ids = sorted(lot.id for lots in by_member.values() for lot in lots)
-    for start in range(0, len(lot_ids), 500):
-        uow.session.execute(
-            update(PointLot)
-            .where(PointLot.id.in_(lot_ids[start : start + 500]))
-            .values(remaining=0, status="expired")
-            .execution_options(synchronize_session=False)
-        )
-    for lots in by_member.values():  # the loaded objects say what the rows now say
-        for lot in lots:
-            lot.remaining, lot.status = 0, "expired"
+        if draft is not None:
+            drafts.append(draft)
+    post(uow, drafts, keys_checked=True)
     uow.session.flush()
 
 

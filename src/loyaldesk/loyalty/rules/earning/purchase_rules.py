@@ -1,113 +1,35 @@
-"""Earning rules: the points an order or an action earns, and why, in words. Pure: no I/O, no clock.
-
-Contracts shared by every function here:
-- Points are integers and never negative; money is integer minor units plus a currency code; every instant
-  is timezone-aware. Days of the week and calendar periods are read in the store's time zone.
-- Rule windows are half-open: ``starts_at`` is included, ``ends_at`` is not.
-- Bad input raises ``Invalid`` naming the field, so the API answers 422 instead of guessing.
-- The explanations are what the dry-run endpoint shows; they are plain sentences for a store manager.
-"""
+"""The points an order earns under the purchase rules (rates, multipliers, exclusions, campaigns), and why."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
-from enum import Enum, IntEnum, StrEnum
+from datetime import datetime
+from decimal import Decimal
 from fractions import Fraction
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from loyaldesk.kernel.errors import Invalid
-from loyaldesk.kernel.money import check_currency, from_minor_units
+from loyaldesk.kernel.money import check_currency
+from loyaldesk.loyalty.rules.earning.common import (
+    TIMES,
+    Identifier,
+    Rounding,
+    RuleKind,
+    Weekday,
+    _check_window,
+    _choice,
+    _number,
+    _require,
+    _require_aware,
+    _set,
+)
+from loyaldesk.loyalty.rules.earning.wording import _decimal, _join, _local, _money, _plural, _zone
 
-ChoiceT = TypeVar("ChoiceT", bound=Enum)
-Identifier = int | str  # database ids are integers; a dry run may name hypothetical lines and rules
-# Tier names are given as Mapping[Any, str]: Mapping is invariant in its key, and callers hold dict[int, str].
-TIMES = "\N{MULTIPLICATION SIGN}"
-
-
-class Rounding(StrEnum):
-    DOWN = "down"
-    NEAREST = "nearest"  # an exact half rounds up: 12.5 points -> 13
-    UP = "up"
-
-
-class RuleKind(StrEnum):
-    BASE_EXCLUSION = "base_exclusion"  # lines outside the rule's scope earn nothing
-    MULTIPLIER = "multiplier"  # standing multiplier (e.g. x3 on the house brand)
-    CAMPAIGN = "campaign"  # same arithmetic as MULTIPLIER; grouped apart in the console
-
-
-class Action(StrEnum):
-    SIGNUP = "signup"
-    BIRTHDAY = "birthday"
-    REVIEW = "review"
-    REFERRAL = "referral"
-    SURVEY = "survey"
-    NEWSLETTER = "newsletter"
-    SOCIAL_FOLLOW = "social_follow"
-    CUSTOM = "custom"  # an event named by the store and sent through the API
-
-
-class Weekday(IntEnum):
-    """ISO weekday numbers, as ``date.isoweekday()`` returns them."""
-
-    MONDAY = 1
-    TUESDAY = 2
-    WEDNESDAY = 3
-    THURSDAY = 4
-    FRIDAY = 5
-    SATURDAY = 6
-    SUNDAY = 7
-
-
-class Period(StrEnum):
-    DAY = "day"
-    WEEK = "week"  # ISO week, Monday to Sunday
-    MONTH = "month"
-    YEAR = "year"
-
-
-def _require(condition: bool, field: str, reason: str) -> None:
-    if not condition:
-        raise Invalid.field(field, reason)
-
-
-def _require_aware(value: datetime | None, field: str) -> None:
-    _require(value is None or value.utcoffset() is not None, field, "must be a timezone-aware datetime")
-
-
-def _choice(kind: type[ChoiceT], value: object, field: str) -> ChoiceT:
-    try:
-        return kind(value)
-    except ValueError:
-        raise Invalid.field(field, f"must be one of {', '.join(map(str, kind))}") from None
-
-
-def _number(value: object, field: str) -> Decimal:
-    """A finite Decimal from an int, str or Decimal. Floats are refused: they are inexact (1.1 is not 1.1)."""
-    try:
-        number = Decimal("NaN") if isinstance(value, float) else Decimal(value)  # type: ignore[arg-type]
-    except (InvalidOperation, TypeError, ValueError):
-        number = Decimal("NaN")
-    _require(
-        number.is_finite(), field, f"{value!r} is not a finite decimal number (give a Decimal or a string)"
-    )
-    return number
-
-
-def _set(instance: object, name: str, value: object) -> None:
-    object.__setattr__(instance, name, value)  # normalising a frozen dataclass in __post_init__
-
-
-def _check_window(starts_at: datetime | None, ends_at: datetime | None) -> None:
-    _require_aware(starts_at, "starts_at")
-    _require_aware(ends_at, "ends_at")
-    if starts_at is not None and ends_at is not None:
-        _require(starts_at < ends_at, "ends_at", "must be after starts_at")
+if TYPE_CHECKING:
+    from loyaldesk.loyalty.rules.earning.action_rules import ActionRule
 
 
 @dataclass(frozen=True)
@@ -228,37 +150,6 @@ class OrderPoints:
     explanation: tuple[str, ...]
     not_applied: tuple[str, ...] = ()
     applied_rule_ids: tuple[Identifier, ...] = ()
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise Invalid.field("timezone", f"{name!r} is not an IANA time zone") from None
-
-
-def _money(amount: int, currency: str) -> str:
-    return f"{from_minor_units(amount, currency)} {currency}"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def _decimal(value: Decimal | Fraction) -> str:
-    if isinstance(value, Fraction):
-        exact = Decimal(value.numerator) / Decimal(value.denominator)
-        shown = exact.quantize(Decimal("0.01"))
-        return format(shown.normalize(), "f") if shown == value else f"about {shown}"
-    return format(value.normalize(), "f")
-
-
-def _join(words: Sequence[str], last: str = "and") -> str:
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
-
-
-def _local(instant: datetime, zone: ZoneInfo) -> str:
-    return f"{instant.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
 
 
 def _audience_refusal(
@@ -442,147 +333,3 @@ def points_for_order(
     rounded = f"{_decimal(exact_total)} points, rounded {direction}to {total}"
     explanation.append(f"Total: {_plural(total, 'point') if exact_total == total else rounded}")
     return OrderPoints(total, by_line, tuple(explanation), tuple(not_applied), tuple(applied))
-
-
-@dataclass(frozen=True)
-class PeriodCap:
-    """At most ``count`` awards per calendar ``period`` in the store's time zone (a birthday: 1 per year)."""
-
-    count: int
-    period: Period
-
-    def __post_init__(self) -> None:
-        _require(self.count >= 1, "period_cap.count", "must be at least 1")
-        _set(self, "period", _choice(Period, self.period, "period_cap.period"))
-
-
-@dataclass(frozen=True)
-class ActionRule:
-    """Fixed ``points`` for an action (``custom_event`` names a custom one), within its limits:
-    ``max_times_per_customer`` in all, at most once per ``frequency`` (measured from the last award), and
-    ``period_cap`` per calendar period; with the same window and audience fields as ``PurchaseRule``."""
-
-    id: Identifier
-    name: str
-    action: Action
-    points: int
-    custom_event: str | None = None
-    max_times_per_customer: int | None = None
-    frequency: timedelta | None = None
-    period_cap: PeriodCap | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    tier_ids: frozenset[Identifier] = frozenset()
-    segments: frozenset[str] = frozenset()
-    active: bool = True
-
-    def __post_init__(self) -> None:
-        _set(self, "action", _choice(Action, self.action, "action"))
-        _set(self, "tier_ids", frozenset(self.tier_ids))
-        _set(self, "segments", frozenset(self.segments))
-        _require(self.points >= 1, "points", "must be at least 1")
-        is_custom = self.action == Action.CUSTOM
-        _require(bool(self.custom_event) == is_custom, "custom_event", "is set for custom actions, only")
-        limit = self.max_times_per_customer
-        _require(limit is None or limit >= 1, "max_times_per_customer", "must be at least 1")
-        _require(self.frequency is None or self.frequency > timedelta(0), "frequency", "must be positive")
-        _check_window(self.starts_at, self.ends_at)
-
-
-@dataclass(frozen=True)
-class ActionHistory:
-    """The instants at which this rule already awarded points to this customer (any order)."""
-
-    awarded_at: tuple[datetime, ...] = ()
-
-    def __post_init__(self) -> None:
-        _set(self, "awarded_at", tuple(self.awarded_at))
-        for instant in self.awarded_at:
-            _require_aware(instant, "history.awarded_at")
-
-
-@dataclass(frozen=True)
-class ActionPoints:
-    """``points`` awarded (0 when refused), and the reason either way; ``next_allowed_at`` when waiting
-    would help."""
-
-    points: int
-    awarded: bool
-    reason: str
-    next_allowed_at: datetime | None = None
-
-
-def _period_bounds(day: date, period: Period) -> tuple[date, date]:
-    """The first day of the calendar period holding ``day``, and the first day of the next one."""
-    if period in (Period.DAY, Period.WEEK):
-        start = day - timedelta(days=day.weekday() if period == Period.WEEK else 0)
-        return start, start + timedelta(days=7 if period == Period.WEEK else 1)
-    if period == Period.MONTH:
-        return day.replace(day=1), date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return date(day.year, 1, 1), date(day.year + 1, 1, 1)
-
-
-def _duration(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds % size == 0:
-            return _plural(seconds // size, unit)
-    return str(span)
-
-
-def points_for_action(
-    rule: ActionRule,
-    *,
-    action: Action | str,
-    now: datetime,
-    event_name: str | None = None,
-    history: ActionHistory = ActionHistory(),
-    tier_id: Identifier | None = None,
-    segments: frozenset[str] = frozenset(),
-    timezone: str = "UTC",
-    tier_names: Mapping[Any, str] | None = None,
-) -> ActionPoints:
-    """Whether ``rule`` awards its points for ``action`` at ``now``, and why (the first refusal found).
-
-    Checks, in order: the rule is active; the action (and, for a custom one, ``event_name``, matched
-    exactly) is the rule's; ``now`` is in its window; the tier and segments fit; then the limits against
-    ``history``. Tier multipliers do not apply: action points are the fixed amount the store advertises.
-    """
-    zone = _zone(timezone)
-    _require_aware(now, "now")
-
-    def refuse(reason: str, next_allowed_at: datetime | None = None) -> ActionPoints:
-        return ActionPoints(0, False, reason, next_allowed_at)
-
-    if not rule.active:
-        return refuse("the rule is paused")
-    if (asked := _choice(Action, action, "action")) != rule.action:
-        return refuse(f"this rule rewards {rule.action.value}, not {asked.value}")
-    if rule.action == Action.CUSTOM and event_name != rule.custom_event:
-        return refuse(f"this rule rewards the custom event {rule.custom_event!r}, not {event_name!r}")
-    refusal = _audience_refusal(rule, now, tier_id, frozenset(segments), zone, tier_names or {})
-    if refusal is not None:
-        return refuse(refusal)
-    awarded = history.awarded_at
-    if rule.max_times_per_customer is not None and len(awarded) >= rule.max_times_per_customer:
-        return refuse(f"already awarded {_plural(len(awarded), 'time')}, limit {rule.max_times_per_customer}")
-    if rule.frequency is not None and awarded:
-        next_allowed = max(awarded) + rule.frequency
-        if now < next_allowed:
-            every = _duration(rule.frequency)
-            return refuse(
-                f"at most once every {every}; next allowed from {_local(next_allowed, zone)}", next_allowed
-            )
-    if rule.period_cap is not None:
-        period = rule.period_cap.period
-        start, following = _period_bounds(now.astimezone(zone).date(), period)
-        count = sum(
-            _period_bounds(instant.astimezone(zone).date(), period)[0] == start for instant in awarded
-        )
-        if count >= (limit := rule.period_cap.count):
-            return refuse(
-                f"already awarded {_plural(count, 'time')} this {period}, limit {limit} per {period}; "
-                f"next allowed from {following.isoformat()}",
-                datetime.combine(following, time(), tzinfo=zone).astimezone(UTC),
-            )
-    return ActionPoints(rule.points, True, f"{rule.name}: {_plural(rule.points, 'point')}")

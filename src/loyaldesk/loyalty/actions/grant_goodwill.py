@@ -15,11 +15,11 @@ from loyaldesk.customers import GoodwillGiven, GoodwillReward, goodwill_granter,
 from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, NotFound
-from loyaldesk.loyalty import ledger
+from loyaldesk.loyalty.actions import move_points as ledger
+from loyaldesk.loyalty.actions.configure_program import ADJUSTMENT_WORDS
+from loyaldesk.loyalty.actions.redeem_rewards import member_context, offer_for, redeem
 from loyaldesk.loyalty.models import Member, Reward
 from loyaldesk.loyalty.program import ensure_program, terms_of
-from loyaldesk.loyalty.program_actions import ADJUSTMENT_WORDS
-from loyaldesk.loyalty.redemptions import member_context, offer_for, redeem
 from loyaldesk.loyalty.rules.ledger import Account
 from loyaldesk.stores import store_by_id
 

@@ -17,11 +17,12 @@ from loyaldesk.customers import Customer
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, NotFound
-from loyaldesk.loyalty import ledger
+from loyaldesk.loyalty.actions import move_points as ledger
+from loyaldesk.loyalty.actions.enrol_members import enroll
 from loyaldesk.loyalty.events import ReferralRecorded
-from loyaldesk.loyalty.members import enroll, member_of_customer
 from loyaldesk.loyalty.models import Member, PointLot, Referral
 from loyaldesk.loyalty.program import ensure_program, terms_of
+from loyaldesk.loyalty.queries.members import member_of_customer
 from loyaldesk.loyalty.rules.referrals import (
     PersonFacts,
     ReferralCandidate,
