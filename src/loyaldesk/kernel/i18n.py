@@ -28,7 +28,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -182,7 +182,11 @@ def format_money(minor: int, currency: str, language: str | None = None) -> str:
 
 
 def format_day(value: date | datetime, timezone: str | None = None, language: str | None = None) -> str:
-    """``3 Mar 2026`` / ``3. März 2026``: a day (a moment's local day in ``timezone``) in the language."""
+    """``3 Mar 2026`` / ``3. März 2026``: a day (a moment's local day in ``timezone``) in the language
+    (English keeps loyaldesk's day-month-year; others their own order of day, short month and year)."""
     if isinstance(value, datetime):
         value = value.astimezone(ZoneInfo(timezone or "UTC")).date()
-    return format_date(value, "medium", locale=babel_locale(language or active_language()))
+    locale = babel_locale(language or active_language())
+    if locale.split("_")[0] == DEFAULT_LANGUAGE:
+        return format_date(value, "d MMM y", locale=locale)
+    return format_skeleton("yMMMd", value, locale=locale)
