@@ -223,7 +223,17 @@ async def rate_by_link(
     return render(request, "support/rating.html", {**context, "token": token, "thanks": True})
 
 
-@router.get("/widget-api/v1/{store_slug}/texts", tags=["widget"], summary="The widget's texts in a language")
+class WidgetTextsOut(BaseModel):
+    language: str = Field(description="The language chosen: one that loyaldesk ships (en, de).")
+    messages: dict[str, str] = Field(description="Each of the widget's English texts → its translation.")
+
+
+@router.get(
+    "/widget-api/v1/{store_slug}/texts",
+    tags=["widget"],
+    response_model=WidgetTextsOut,
+    summary="The widget's texts in the shopper's language",
+)
 def widget_texts(
     request: Request,
     runtime: RuntimeDep,
