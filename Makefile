@@ -64,7 +64,7 @@ bench: $(VENV)/.installed-bench
 LOCALE_DIR := src/loyaldesk/locale
 messages: $(VENV)/.installed
 	$(BIN)/pybabel -q extract -F babel.cfg -k t -k N_ --add-location=file --sort-output \
-		--no-wrap --project=loyaldesk -o $(LOCALE_DIR)/messages.pot .
+		--no-wrap --project=loyaldesk --version=1 -o $(LOCALE_DIR)/messages.pot .
 	$(BIN)/pybabel -q update -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) -D messages \
 		--no-fuzzy-matching --ignore-obsolete --no-wrap
 
