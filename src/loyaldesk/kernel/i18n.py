@@ -29,6 +29,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_skeleton
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -90,7 +91,7 @@ def _catalog_path(language: str) -> Path:
 
 
 @functools.cache
-def _catalog(language: str):  # type: ignore[no-untyped-def]  # babel's Catalog is untyped
+def _catalog(language: str) -> Catalog | None:
     path = _catalog_path(language)
     if not path.exists():
         return None
@@ -150,17 +151,22 @@ _ = gettext
 
 def widget_messages(language: str) -> dict[str, str]:
     """The chat widget's texts in ``language``: English text → translation, for every message extracted
-    from the widget's script (untranslated ones map to themselves)."""
-    source = _catalog("de")  # any complete catalog lists the widget's messages and where they come from
+    from the widget's script (untranslated ones map to themselves). A new dict: callers may change it."""
+    return dict(_widget_messages(language))
+
+
+@functools.cache
+def _widget_messages(language: str) -> tuple[tuple[str, str], ...]:
+    source = _catalog(DEFAULT_LANGUAGE)  # the English catalog lists every message and where it is used
     target = _catalog(language) if language in LANGUAGES else None
-    messages: dict[str, str] = {}
+    messages: list[tuple[str, str]] = []
     for message in source or ():
-        if not message.id or not any(path.endswith(WIDGET_SOURCE) for path, _ in message.locations):
+        if not message.id or not any(path.endswith(WIDGET_SOURCE) for path, _line in message.locations):
             continue
         entry = target.get(message.id) if target is not None else None
         text = entry.string if entry is not None and entry.string and not entry.fuzzy else message.id
-        messages[str(message.id)] = str(text)
-    return messages
+        messages.append((str(message.id), str(text)))
+    return tuple(messages)
 
 
 # -- formatting in a language ------------------------------------------------------------------------
