@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test install-bench browser lint bench screenshots clean
+.PHONY: run test install install-test install-bench browser lint bench screenshots clean messages
 
 ## make run: create the virtualenv, install loyaldesk, create the SQLite database, seed the demo store
 ## (first time only) and serve it at http://$(HOST):$(PORT) (links follow that address unless
@@ -58,6 +58,16 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/email_inbound.py
 	$(BIN)/python bench/analytics.py
 	$(BIN)/python bench/analytics_refresh.py --backend sqlite --customers 100000 --orders 1000000
+
+## make messages: extract every text marked for shoppers (babel.cfg) into src/loyaldesk/locale/messages.pot and
+## update each language's catalog (src/loyaldesk/locale/<lang>/LC_MESSAGES/messages.po); then translate
+## what is new or fuzzy (docs/i18n.md). The .po files are read at run time: nothing to compile.
+LOCALE_DIR := src/loyaldesk/locale
+messages: $(VENV)/.installed
+	$(BIN)/pybabel -q extract -F babel.cfg -k t -k N_ --add-location=file --sort-output \
+		--no-wrap --project=loyaldesk --version=1 -o $(LOCALE_DIR)/messages.pot .
+	$(BIN)/pybabel -q update -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) -D messages \
+		--no-fuzzy-matching --ignore-obsolete --no-wrap
 
 screenshots: $(VENV)/.installed-test browser
 	$(BIN)/python scripts/screenshots.py docs/screenshots

@@ -239,6 +239,9 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/widget-api/v1/{store_slug}/offline-messages"): Public(
         "a visitor leaves a message when nobody is online", "offline messages per address"
     ),
+    ("GET", "/widget-api/v1/{store_slug}/texts"): Public(
+        "the chat widget's texts in a language (a profile's only with the store's signature)", "per address"
+    ),
     ("GET", "/widget/{store_slug}/demo-shop"): Public("a sample shop page with the widget", "per address"),
     ("GET", "/csat/{store_slug}/{conversation_id}/{token}"): RatingLink(),
     ("POST", "/csat/{store_slug}/{conversation_id}/{token}"): RatingLink(),

@@ -28,6 +28,9 @@ def create_store(
     currency: Annotated[str, typer.Option()] = "EUR",
     timezone: Annotated[str, typer.Option()] = "Europe/Amsterdam",
     locale: Annotated[str, typer.Option()] = "en",
+    default_language: Annotated[
+        str | None, typer.Option(help="Language shoppers see unless their profile names one (en, de).")
+    ] = None,
 ) -> None:
     """Create a store and its first owner (asks for the owner's password if the account is new)."""
     from loyaldesk.kernel.actors import SYSTEM, system_for
@@ -44,7 +47,14 @@ def create_store(
 
         def create(uow):  # type: ignore[no-untyped-def]
             store = actions.create_store(
-                uow, SYSTEM, slug=slug, name=name, currency=currency, timezone=timezone, locale=locale
+                uow,
+                SYSTEM,
+                slug=slug,
+                name=name,
+                currency=currency,
+                timezone=timezone,
+                locale=locale,
+                default_language=default_language,
             )
             actions.add_staff_member(
                 uow,
@@ -62,6 +72,28 @@ def create_store(
         except DomainError as error:
             raise fail(error.message) from None
         out.print(f"Created store [bold]{slug}[/] (id {store_id}); {owner_email} is its owner.")
+
+
+@stores_app.command("set-language")
+def set_store_language(
+    store: Annotated[str, typer.Option(help="The store's slug.")],
+    language: Annotated[str, typer.Option(help="en, de, or 'browser' to follow each shopper's browser.")],
+) -> None:
+    """Set the language a store's shoppers see unless their profile names one (docs/i18n.md)."""
+    from loyaldesk.kernel.actors import SYSTEM
+    from loyaldesk.kernel.errors import DomainError
+    from loyaldesk.stores import set_default_language, store_by_slug
+
+    with open_database() as database:
+        with database.read() as session:
+            store_id = store_by_slug(session, store).id
+        chosen = None if language == "browser" else language
+        try:
+            database.write(set_default_language, SYSTEM, store_id, chosen)
+        except DomainError as error:
+            raise fail(error.message) from None
+        shown = chosen or "the language of their browser"
+        out.print(f"Shoppers of [bold]{store}[/] now see {shown} unless their profile names one.")
 
 
 @stores_app.command("list")

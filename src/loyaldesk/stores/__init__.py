@@ -28,6 +28,7 @@ from loyaldesk.stores.queries import (
     store_by_slug,
 )
 from loyaldesk.stores.rules import API_SCOPES, check_password, has_permission
+from loyaldesk.stores.shopper_language import set_default_language
 from loyaldesk.stores.throttle import AccountLimits, AccountThrottle, wait_in_words
 from loyaldesk.stores.tokens import AccountTokens, TokenPurpose
 from loyaldesk.stores.vocab import (
@@ -71,6 +72,7 @@ __all__ = [
     "password_resets",
     "queries",
     "record_audit",
+    "set_default_language",
     "shopper_signature",
     "shopper_signature_matches",
     "staff_access_channel",

@@ -23,6 +23,8 @@ class Store(Base):
     currency: Mapped[str] = mapped_column(String(3))
     timezone: Mapped[str] = mapped_column(String(64))
     locale: Mapped[str] = mapped_column(String(35))
+    # The language shoppers see when their profile names none (kernel.i18n); None: their browser's.
+    default_language: Mapped[str | None] = mapped_column(String(35))
     # Shared secret for Shopify-format webhooks (X-Shopify-Hmac-Sha256); null until configured.
     shopify_webhook_secret: Mapped[str | None] = mapped_column(String(255))
     # Signs shopper identities (HMAC of the store's customer id) for the chat widget and member page.

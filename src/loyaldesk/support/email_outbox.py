@@ -22,9 +22,11 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.channels.email.compose import build_reply
 from loyaldesk.channels.email.threading import compose_reply_headers
+from loyaldesk.customers import Customer
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.events import StoredEvent
+from loyaldesk.kernel.i18n import _, negotiate, use_language
 from loyaldesk.kernel.jobs import jobs
 from loyaldesk.kernel.keys import REPLY_ADDRESS, purpose_key
 from loyaldesk.kernel.mail_transport import MailTransport, transport_from
@@ -71,12 +73,22 @@ def queue_rating_request(uow: UnitOfWork, event: StoredEvent) -> None:
     settings = get_settings()
     token = csat_link_token(store.identity_secret, conversation.id)
     link = f"{settings.public_base_url.rstrip('/')}/csat/{store.slug}/{conversation.id}/{token}"
-    body = (
-        f"Your conversation with {store.name} is resolved. How did we do?\n\n"
-        f"Rate it from 1 to 5 (one click, a comment if you like): {link}\n\n"
-        "If something is still not right, just reply to this email and we will pick it up again."
-    )
+    with use_language(mail_language(uow, conversation, store)):
+        body = (
+            _("Your conversation with {store} is resolved. How did we do?", store=store.name)
+            + "\n\n"
+            + _("Rate it from 1 to 5 (one click, a comment if you like): {link}", link=link)
+            + "\n\n"
+            + _("If something is still not right, just reply to this email and we will pick it up again.")
+        )
     _queue(uow, event, kind="csat", body=body, author=store.name, message_id=None, automatic=True)
+
+
+def mail_language(uow: UnitOfWork, conversation: Conversation, store: Store) -> str:
+    """The language of loyaldesk's own words in mail to the conversation's customer: their profile's, else
+    the store's default for shoppers, else English (a mail has no browser to ask)."""
+    customer = uow.session.get(Customer, conversation.customer_id) if conversation.customer_id else None
+    return negotiate(profile=customer.locale if customer else None, store_default=store.default_language)
 
 
 def _queue(
@@ -110,12 +122,16 @@ def _queue(
         .order_by(OutboundEmail.id.desc())
         .limit(1)
     )
+    language = mail_language(uow, conversation, store)
+    with use_language(language):
+        subject = conversation.subject or _("Your message")
+        from_name = author if automatic else _("{author} at {store}", author=author, store=store.name)
     headers = compose_reply_headers(
         secret=purpose_key(store.identity_secret, REPLY_ADDRESS),
         conversation_id=conversation.id,
         message_id_domain=settings.mail_domain,
         reply_address=sender,
-        subject=conversation.subject or "Your message",
+        subject=subject,
         parent_message_id=parent.email_message_id if parent else None,
         parent_references=parent.references.split() if parent else (),
         automatic=automatic,
@@ -123,11 +139,12 @@ def _queue(
     raw = build_reply(
         headers=headers,
         from_address=sender,
-        from_name=author if automatic else f"{author} at {store.name}",
+        from_name=from_name,
         to=[contact.email],
         body=body,
         sent_at=uow.now(),
         body_format="markdown",
+        language=language,
     )
     uow.session.add(
         OutboundEmail(

@@ -18,6 +18,7 @@ from loyaldesk.customers import Customer
 from loyaldesk.kernel.actors import Actor, system_for
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, NotFound, PermissionDenied
+from loyaldesk.kernel.i18n import _, chosen_language, format_day, format_points, ngettext
 from loyaldesk.loyalty.actions import move_points as ledger
 from loyaldesk.loyalty.actions.move_points import LedgerTerms
 from loyaldesk.loyalty.events import RewardCodeChanged, RewardRedeemed
@@ -58,23 +59,30 @@ def offer_for(
         opens = opens - timedelta(days=reward.early_access_days)
     reasons = []
     if not reward.active:
-        reasons.append("this reward is not offered any more")
+        reasons.append(_("this reward is not offered any more"))
     if opens is not None and now < opens:
         reasons.append(
-            f"opens on {opens:%d %b %Y}"
-            + ("" if early or not reward.early_access_days else " (earlier for members with early access)")
+            _("opens on {day}", day=format_day(opens) if chosen_language() else opens.strftime("%d %b %Y"))
+            + ("" if early or not reward.early_access_days else _(" (earlier for members with early access)"))
         )
     if reward.available_until is not None and now >= reward.available_until:
-        reasons.append("no longer available")
+        reasons.append(_("no longer available"))
     if reward.stock is not None and reward.issued_count >= reward.stock:
-        reasons.append("sold out")
+        reasons.append(_("sold out"))
     if reward.min_tier_rank is not None and (tier is None or tier.rank < reward.min_tier_rank):
-        reasons.append("for higher tiers only")
+        reasons.append(_("for higher tiers only"))
     if reward.segments and not (set(reward.segments) & segments):
-        reasons.append("for selected members only")
+        reasons.append(_("for selected members only"))
     if not reasons and member.available_points < cost:
-        reasons.append(f"needs {cost - member.available_points:,} more points")
-    return Offer(reward, cost, not reasons, "; ".join(reasons) or "available")
+        reasons.append(
+            ngettext(
+                "needs {points} more point",
+                "needs {points} more points",
+                cost - member.available_points,
+                points=format_points(cost - member.available_points),
+            )
+        )
+    return Offer(reward, cost, not reasons, "; ".join(reasons) or _("available"))
 
 
 def member_context(uow: UnitOfWork, member: Member) -> tuple[Tier | None, frozenset[str]]:

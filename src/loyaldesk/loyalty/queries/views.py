@@ -12,6 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from loyaldesk.customers import Customer
+from loyaldesk.kernel.i18n import chosen_language, format_day
 from loyaldesk.kernel.money import format_money
 from loyaldesk.kernel.pagination import page_of
 from loyaldesk.loyalty.actions.redeem_rewards import Offer, offer_for
@@ -116,8 +117,12 @@ def member_picture(session: Session, store: Store, member: Member, now: datetime
             _state(ladder, member),
             now,
         )
+        # A shopper's page reads in their language (``use_language``); staff read the store's locale.
+        language = chosen_language()
         sentences = tier_rules.progress_sentences(
-            progress, lambda amount: format_money(amount, store.currency, store.locale)
+            progress,
+            lambda amount: format_money(amount, store.currency, (language or store.locale).replace("-", "_")),
+            *([lambda day: format_day(day, language=language)] if language else []),
         )
         if tier is None or tier.id != progress.tier.id:
             # The tier in effect now, as the sentences describe it (the stored one lags a review that is

@@ -31,6 +31,7 @@ from loyaldesk.stores.models import (
 )
 from loyaldesk.stores.rules import Permission, Role, check_slug, has_permission
 from loyaldesk.stores.rules import may_manage_member as _may_manage_member
+from loyaldesk.stores.shopper_language import check_default_language
 
 
 def record_audit(
@@ -95,6 +96,7 @@ def create_store(
     currency: str = "EUR",
     timezone: str = "Europe/Amsterdam",
     locale: str = "en",
+    default_language: str | None = None,
 ) -> Store:
     """Create a store (a tenant). Install-level: only the system (CLI, demo) creates stores."""
     if actor.kind != "system":
@@ -110,6 +112,7 @@ def create_store(
         currency=check_currency(currency),
         timezone=_check_timezone(timezone),
         locale=_check_locale(locale),
+        default_language=check_default_language(default_language),
         identity_secret=credentials.new_identity_secret(),
         created_at=uow.now(),
     )

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from loyaldesk.kernel.money import format_money
+from loyaldesk.web import i18n as shopper_i18n
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -87,6 +88,7 @@ def iso(moment: datetime | None) -> str:
 
 templates.env.filters.update(money=money, when=when, short_when=short_when, day=day, ago=ago, iso=iso)
 templates.env.globals["now"] = lambda: datetime.now(UTC)
+shopper_i18n.install(templates.env)  # shopper pages translate; console pages stay English
 
 
 def render(

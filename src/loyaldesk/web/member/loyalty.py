@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from loyaldesk.kernel.errors import Conflict, DomainError, NotFound
+from loyaldesk.kernel.i18n import gettext, use_language
 from loyaldesk.kernel.pagination import Page
 from loyaldesk.loyalty.actions import redeem_rewards as redemptions
 from loyaldesk.loyalty.actions.enrol_members import join_as_shopper
@@ -33,6 +34,7 @@ from loyaldesk.web.api.loyalty import member_out
 from loyaldesk.web.console.rendering import render, render_error
 from loyaldesk.web.deps import PageDep, RuntimeDep
 from loyaldesk.web.errors import status_for
+from loyaldesk.web.i18n import shopper_language
 from loyaldesk.web.member.shopper import Shopper, ShopperDep, identify_shopper
 
 router = APIRouter(tags=["member"])
@@ -151,7 +153,8 @@ def _member_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     now = runtime.clock.now()
-    with runtime.database.read() as session:
+    language = shopper_language(request, shopper.store, shopper.customer)
+    with runtime.database.read() as session, use_language(language):
         program = program_queries.program_or_defaults(session, shopper.store.id)
         member = (
             member_of_customer(session, shopper.store.id, shopper.customer.id) if shopper.customer else None
@@ -185,6 +188,7 @@ def _member_page(
             "identity": _identity_query(shopper),
             "request_key": secrets.token_urlsafe(16),
             "error": error,
+            "shopper_language": language,
         },
         status_code=status_code,
     )
@@ -263,7 +267,11 @@ def member_page_redeem(
             key=_redemption_key(member, f"page:{request_key}"),
         )
     except (Conflict, NotFound) as error:
-        return _member_page(request, runtime, shopper, error=str(error), status_code=409)
+        # The reason was written in English where the redemption ran; the page lists each reward's own.
+        language = shopper_language(request, shopper.store, shopper.customer)
+        with use_language(language):
+            message = str(error) if language == "en" else gettext("This reward cannot be redeemed now.")
+        return _member_page(request, runtime, shopper, error=message, status_code=409)
     return RedirectResponse(
         f"/m/{store_slug}?{_identity_query(shopper, redeemed=code.id)}#redeemed", status_code=303
     )
@@ -280,6 +288,7 @@ def referral_invitation(
     with runtime.database.read() as session:
         store = store_by_slug(session, store_slug)
         program = program_queries.program_or_defaults(session, store.id)
+    context = {"store": store, "program": program, "code": code.upper()}
     return render(
-        request, "member/invitation.html", {"store": store, "program": program, "code": code.upper()}
+        request, "member/invitation.html", {**context, "shopper_language": shopper_language(request, store)}
     )

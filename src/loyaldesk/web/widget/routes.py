@@ -10,8 +10,10 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from loyaldesk.customers import Customer
 from loyaldesk.kernel import rate_limits
-from loyaldesk.kernel.errors import NotFound, PermissionDenied
+from loyaldesk.kernel.errors import DomainError, NotFound, PermissionDenied
+from loyaldesk.kernel.i18n import negotiate, widget_messages
 from loyaldesk.stores import store_by_slug
 from loyaldesk.support import actions, contacts, csat, queries
 from loyaldesk.support.attachments import attachment_for_contact
@@ -21,6 +23,8 @@ from loyaldesk.support.widget_ticket import contact_of_ticket
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.deps import RuntimeDep, client_ip
 from loyaldesk.web.file_download import download_response, read_uploads
+from loyaldesk.web.i18n import shopper_language
+from loyaldesk.web.member.shopper import identify_shopper
 
 router = APIRouter()
 
@@ -165,7 +169,9 @@ def download_for_customer(
         return download_response(row.filename, row.content_type, row.data)
 
 
-def _rating_context(runtime: Any, store_slug: str, conversation_id: int, token: str) -> dict[str, Any]:
+def _rating_context(
+    runtime: Any, store_slug: str, conversation_id: int, token: str, request: Request
+) -> dict[str, Any]:
     with runtime.database.read() as session:
         store = store_by_slug(session, store_slug)
         conversation = session.get(Conversation, conversation_id)
@@ -175,7 +181,14 @@ def _rating_context(runtime: Any, store_slug: str, conversation_id: int, token: 
             # Not "log in": the customer has no account here; the link is simply not one we sent.
             raise NotFound("this rating link is not valid; use the link from the email exactly as it is")
         response = session.query(CsatResponse).filter_by(conversation_id=conversation_id).one_or_none()
-        return {"store": store, "conversation": conversation, "response": response}
+        customer = session.get(Customer, conversation.customer_id) if conversation.customer_id else None
+        language = shopper_language(request, store, customer)
+        return {
+            "store": store,
+            "conversation": conversation,
+            "response": response,
+            "shopper_language": language,
+        }
 
 
 @router.get(
@@ -185,7 +198,7 @@ def rating_page(
     request: Request, runtime: RuntimeDep, store_slug: StoreSlug, conversation_id: RowId, token: str
 ) -> Response:
     """The rating form a customer reaches from a link (channels that are not live)."""
-    context = _rating_context(runtime, store_slug, conversation_id, token)
+    context = _rating_context(runtime, store_slug, conversation_id, token, request)
     return render(request, "support/rating.html", {**context, "token": token, "thanks": False})
 
 
@@ -201,11 +214,54 @@ async def rate_by_link(
     rating: Annotated[int, Form()],
     comment: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    context = await anyio.to_thread.run_sync(_rating_context, runtime, store_slug, conversation_id, token)
+    context = await anyio.to_thread.run_sync(
+        _rating_context, runtime, store_slug, conversation_id, token, request
+    )
     await runtime.database.write_async(
         csat.submit_csat, conversation_id, rating=rating, comment=comment, contact_id=None
     )
     return render(request, "support/rating.html", {**context, "token": token, "thanks": True})
+
+
+class WidgetTextsOut(BaseModel):
+    language: str = Field(description="The language chosen: one that loyaldesk ships (en, de).")
+    messages: dict[str, str] = Field(description="Each of the widget's English texts → its translation.")
+
+
+@router.get(
+    "/widget-api/v1/{store_slug}/texts",
+    tags=["widget"],
+    response_model=WidgetTextsOut,
+    summary="The widget's texts in the shopper's language",
+)
+def widget_texts(
+    request: Request,
+    runtime: RuntimeDep,
+    store_slug: StoreSlug,
+    language: Annotated[str | None, Query(max_length=35, description="The browser's language.")] = None,
+    customer: Annotated[str | None, Query(max_length=255)] = None,
+    signature: Annotated[str | None, Query(max_length=128)] = None,
+    expires: Annotated[int | None, Query(ge=0, le=2**40)] = None,
+) -> JSONResponse:
+    """``{"language": "de", "messages": {English: translation}}``: the shopper's profile language (when
+    ``customer`` and a valid ``signature`` say who they are), else the store's default, else ``language``
+    (the widget sends ``navigator.language``), else English. A wrong signature is simply not a profile."""
+    with runtime.database.read() as session:
+        store = store_by_slug(session, store_slug)
+        profile = None
+        if customer and signature:
+            try:
+                shopper = identify_shopper(
+                    session, store_slug, customer, signature, expires, runtime.clock.now()
+                )
+                profile = shopper.customer.locale if shopper.customer else None
+            except DomainError:
+                profile = None
+    chosen = negotiate(profile=profile, store_default=store.default_language, accept_language=language)
+    return JSONResponse(
+        {"language": chosen, "messages": widget_messages(chosen)},
+        headers={"Cache-Control": "private, max-age=300"},
+    )
 
 
 @router.get("/widget/{store_slug}/demo-shop", response_class=HTMLResponse, include_in_schema=False)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from loyaldesk.kernel.i18n import _, ngettext
 from loyaldesk.loyalty.rules.tiers.evaluation import (
     Activities,
     MemberTierState,
@@ -96,12 +97,11 @@ def _day_month_year(day: date) -> str:
 
 def _amount_phrase(metric: Metric, amount: int, format_money: Callable[[int], str]) -> str:
     if metric is Metric.SPEND:
-        return f"Spend {format_money(amount)} more"
-    plural = "" if amount == 1 else "s"
+        return _("Spend {amount} more", amount=format_money(amount))
     return (
-        f"Earn {amount} more point{plural}"
+        ngettext("Earn {count} more point", "Earn {count} more points", amount)
         if metric is Metric.POINTS
-        else f"Place {amount} more order{plural}"
+        else ngettext("Place {count} more order", "Place {count} more orders", amount)
     )
 
 
@@ -118,18 +118,36 @@ def progress_sentences(
     zone = ZoneInfo(progress.timezone)
 
     def by(deadline: datetime | None) -> str:
-        return "" if deadline is None else f" by {format_date((deadline - _TICK).astimezone(zone).date())}"
+        return (
+            ""
+            if deadline is None
+            else _(" by {day}", day=format_date((deadline - _TICK).astimezone(zone).date()))
+        )
 
     sentences = []
     if progress.next_tier is not None and progress.to_next is not None:
         phrase = _amount_phrase(progress.metric, progress.to_next, format_money)
-        sentences.append(f"{phrase}{by(progress.next_by)} to reach {progress.next_tier.name}")
+        sentences.append(
+            _(
+                "{phrase}{by} to reach {tier}",
+                phrase=phrase,
+                by=by(progress.next_by),
+                tier=progress.next_tier.name,
+            )
+        )
     if progress.to_keep > 0 and progress.kept_tier == progress.tier:
         phrase = _amount_phrase(progress.metric, progress.to_keep, format_money)
-        sentences.append(f"{phrase}{by(progress.keep_by)} to keep {progress.kept_tier.name}")
+        sentences.append(
+            _(
+                "{phrase}{by} to keep {tier}",
+                phrase=phrase,
+                by=by(progress.keep_by),
+                tier=progress.kept_tier.name,
+            )
+        )
     if progress.held_by is TierHold.MEMBERSHIP and progress.held_until is not None:
         last_day = format_date((progress.held_until - _TICK).astimezone(zone).date())
-        sentences.append(f"Your {progress.tier.name} membership runs until {last_day}")
+        sentences.append(_("Your {tier} membership runs until {day}", tier=progress.tier.name, day=last_day))
     return sentences
 
 

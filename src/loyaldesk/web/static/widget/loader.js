@@ -19,6 +19,41 @@ const identity = script?.dataset.customerId
   : null;
 const SVG = "http://www.w3.org/2000/svg";
 
+// The widget's texts come from loyaldesk in the shopper's language (their profile's, the store's default,
+// else the browser's: docs/i18n.md); t("English text", {name: value}) looks one up and fills {name}.
+let texts = {};
+let language = "en";
+function t(text, values = {}) {
+  let result = texts[text] || text;
+  for (const [name, value] of Object.entries(values)) result = result.replaceAll(`{${name}}`, String(value));
+  return result;
+}
+
+// The desk's default title and greeting: a store that kept them gets them in the shopper's language
+// (its own wording is shown as written). N_ only marks them for the catalog.
+const N_ = (text) => text;
+N_("Chat with us");
+N_("Hi! How can we help?");
+
+async function loadTexts() {
+  const query = new URLSearchParams({ language: script?.dataset.language || navigator.language || "en" });
+  if (identity) {
+    query.set("customer", identity.customer_id);
+    query.set("signature", identity.signature || "");
+    if (identity.expires !== undefined) query.set("expires", String(identity.expires));
+  }
+  try {
+    const response = await fetch(`${origin}/widget-api/v1/${encodeURIComponent(store)}/texts?${query}`);
+    if (response.ok) {
+      const loaded = await response.json();
+      texts = loaded.messages || {};
+      language = loaded.language || "en";
+    }
+  } catch {
+    // Unreachable now: the widget speaks English, and the socket's retries report the connection.
+  }
+}
+
 // Pages that enforce Trusted Types (require-trusted-types-for 'script') let the widget insert the desk's
 // messages through a policy of its own, "loyaldesk-widget"; the HTML was sanitized by the server (nh3).
 const htmlPolicy = (() => {
@@ -76,23 +111,23 @@ class ChatWidget {
     document.head.append(css);
     this.launcher = el("button", {
       class: "ldw-launcher", type: "button", "aria-expanded": "false", "aria-controls": "ldw-panel",
-      text: "Chat with us",
+      text: t("Chat with us"),
     });
-    this.title = el("h2", { class: "ldw-title", id: "ldw-title", text: "Chat with us" });
+    this.title = el("h2", { class: "ldw-title", id: "ldw-title", text: t("Chat with us") });
     this.status = el("p", { class: "ldw-status", role: "status", "aria-live": "polite" });
-    const close = el("button", { class: "ldw-close", type: "button", "aria-label": "Close chat", text: "×" });
-    this.list = el("ol", { class: "ldw-messages", "aria-label": "Messages", "aria-live": "polite" });
-    this.typing = el("p", { class: "ldw-typing", text: "Support is typing…" });
+    const close = el("button", { class: "ldw-close", type: "button", "aria-label": t("Close chat"), text: "×" });
+    this.list = el("ol", { class: "ldw-messages", "aria-label": t("Messages"), "aria-live": "polite" });
+    this.typing = el("p", { class: "ldw-typing", text: t("Support is typing…") });
     this.typing.hidden = true;
-    this.input = el("textarea", { id: "ldw-input", rows: "2", placeholder: "Type your message…", maxlength: "10000" });
-    const label = el("label", { for: "ldw-input", class: "ldw-visually-hidden", text: "Your message" });
-    const send = el("button", { type: "submit", class: "ldw-send", text: "Send" });
+    this.input = el("textarea", { id: "ldw-input", rows: "2", placeholder: t("Type your message…"), maxlength: "10000" });
+    const label = el("label", { for: "ldw-input", class: "ldw-visually-hidden", text: t("Your message") });
+    const send = el("button", { type: "submit", class: "ldw-send", text: t("Send") });
     this.fileInput = el("input", {
       id: "ldw-files", type: "file", multiple: "", class: "ldw-visually-hidden",
       accept: "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,text/csv",
     });
-    const attach = el("label", { for: "ldw-files", class: "ldw-attach", title: "Attach files (up to 3, 10 MB each)" },
-      paperclipIcon(), el("span", { class: "ldw-visually-hidden", text: "Attach files" }));
+    const attach = el("label", { for: "ldw-files", class: "ldw-attach", title: t("Attach files (up to 3, 10 MB each)") },
+      paperclipIcon(), el("span", { class: "ldw-visually-hidden", text: t("Attach files") }));
     this.form = el("form", { class: "ldw-composer" }, label, this.input, this.fileInput, attach, send);
     this.csat = el("div", { class: "ldw-csat" });
     this.csat.hidden = true;
@@ -100,7 +135,7 @@ class ChatWidget {
     this.offline.hidden = true;
     this.panel = el(
       "section",
-      { class: "ldw-panel", id: "ldw-panel", role: "dialog", "aria-labelledby": "ldw-title" },
+      { class: "ldw-panel", id: "ldw-panel", role: "dialog", "aria-labelledby": "ldw-title", lang: language },
       el("header", { class: "ldw-header" }, this.title, close),
       this.status, this.list, this.typing, this.csat, this.offline, this.form,
     );
@@ -133,11 +168,11 @@ class ChatWidget {
     const body = el("textarea", { id: "ldw-off-body", name: "body", rows: "3", required: "" });
     const form = el(
       "form", { class: "ldw-offline" },
-      el("p", { text: "We're away right now. Leave a message and we'll answer by email." }),
-      el("label", { for: "ldw-off-name", text: "Name" }), name,
-      el("label", { for: "ldw-off-email", text: "Email" }), email,
-      el("label", { for: "ldw-off-body", text: "Message" }), body,
-      el("button", { type: "submit", class: "ldw-send", text: "Send message" }),
+      el("p", { text: t("We're away right now. Leave a message and we'll answer by email.") }),
+      el("label", { for: "ldw-off-name", text: t("Name") }), name,
+      el("label", { for: "ldw-off-email", text: t("Email") }), email,
+      el("label", { for: "ldw-off-body", text: t("Message") }), body,
+      el("button", { type: "submit", class: "ldw-send", text: t("Send message") }),
     );
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -153,14 +188,14 @@ class ChatWidget {
         });
         result = await response.json().catch(() => ({}));
       } catch {
-        this.status.textContent = "Could not reach us; check your connection and send again.";
+        this.status.textContent = t("Could not reach us; check your connection and send again.");
         return; // what was typed stays in the form
       }
       if (response.ok) {
-        form.replaceChildren(el("p", { role: "status", text: "Thank you! We'll reply by email soon." }));
+        form.replaceChildren(el("p", { role: "status", text: t("Thank you! We'll reply by email soon.") }));
       } else {
         const reason = (result.error?.fields || []).map((f) => `${f.field}: ${f.reason}`).join("; ");
-        this.status.textContent = reason || result.error?.message || "Could not send; try again.";
+        this.status.textContent = reason || result.error?.message || t("Could not send; try again.");
       }
     });
     return form;
@@ -191,10 +226,10 @@ class ChatWidget {
     this.socket.addEventListener("close", (event) => {
       if (event.code >= 4400 && event.code < 4500) {
         // The error frame before the close said why in full; the close reason is cut at 123 bytes.
-        this.status.textContent = this.refusal || event.reason || "The chat is not available.";
+        this.status.textContent = this.refusal || event.reason || t("The chat is not available.");
         return;
       }
-      this.status.textContent = "Reconnecting…";
+      this.status.textContent = t("Reconnecting…");
       const delay = Math.min(10000, 500 * 2 ** this.retry++);
       setTimeout(() => this.connect(), delay);
     });
@@ -204,19 +239,19 @@ class ChatWidget {
     switch (frame.type) {
       case "welcome":
         this.retry = 0;
-        this.status.textContent = frame.agents_online ? "We're online." : "";
+        this.status.textContent = frame.agents_online ? t("We're online.") : "";
         this.agentsOnline = frame.agents_online;
         if (frame.visitor_token) localStorage.setItem(storageKey("visitor_token"), frame.visitor_token);
         this.ticket = frame.ticket;
-        this.title.textContent = frame.settings.title;
-        this.launcher.textContent = frame.settings.title;
+        this.title.textContent = t(frame.settings.title);
+        this.launcher.textContent = t(frame.settings.title);
         this.panel.style.setProperty("--ldw-accent", frame.settings.accent);
         this.launcher.style.setProperty("--ldw-accent", frame.settings.accent);
         if (frame.conversation) this.conversationId = frame.conversation.id;
         if (frame.messages) {
           this.list.replaceChildren();
           this.messages.clear();
-          if (!frame.messages.length) this.addGreeting(frame.settings.greeting);
+          if (!frame.messages.length) this.addGreeting(t(frame.settings.greeting));
           for (const message of frame.messages) this.addMessage(message);
           this.showCsat(frame.conversation);
         }
@@ -256,7 +291,7 @@ class ChatWidget {
         this.socket.send(JSON.stringify({ type: "pong" }));
         break;
       case "csat_thanks":
-        this.csat.replaceChildren(el("p", { role: "status", text: "Thank you for your rating!" }));
+        this.csat.replaceChildren(el("p", { role: "status", text: t("Thank you for your rating!") }));
         break;
     }
   }
@@ -333,18 +368,18 @@ class ChatWidget {
     data.set("body", this.input.value.trim());
     if (this.conversationId) data.set("conversation_id", String(this.conversationId));
     for (const file of files) data.append("files", file);
-    this.status.textContent = `Sending ${files.map((f) => f.name).join(", ")}…`;
+    this.status.textContent = t("Sending {files}…", { files: files.map((f) => f.name).join(", ") });
     let response;
     try {
       response = await fetch(`${origin}/widget-api/v1/${store}/messages`, { method: "POST", body: data });
     } catch {
-      this.status.textContent = "The file could not be sent; check your connection and try again.";
+      this.status.textContent = t("The file could not be sent; check your connection and try again.");
       return;
     }
     const result = await response.json().catch(() => ({}));
     if (!response.ok) {
       const reason = (result.error?.fields || []).map((f) => f.reason).join("; ");
-      this.status.textContent = reason || result.error?.message || "The file could not be sent.";
+      this.status.textContent = reason || result.error?.message || t("The file could not be sent.");
       return;
     }
     this.status.textContent = "";
@@ -420,28 +455,28 @@ class ChatWidget {
       this.csat.hidden = true;
       return;
     }
-    const buttons = el("div", { class: "ldw-rating", role: "group", "aria-label": "Rate this conversation from 1 to 5" });
+    const buttons = el("div", { class: "ldw-rating", role: "group", "aria-label": t("Rate this conversation from 1 to 5") });
     const comment = el("textarea", { id: "ldw-csat-comment", rows: "2", maxlength: "2000" });
     let rating = 0;
     for (let value = 1; value <= 5; value++) {
-      const button = el("button", { type: "button", "aria-pressed": "false", "aria-label": `${value} out of 5`, text: "★".repeat(1) + value });
+      const button = el("button", { type: "button", "aria-pressed": "false", "aria-label": t("{value} out of 5", { value }), text: "★".repeat(1) + value });
       button.addEventListener("click", () => {
         rating = value;
         for (const other of buttons.children) other.setAttribute("aria-pressed", String(other === button));
       });
       buttons.append(button);
     }
-    const submit = el("button", { type: "button", class: "ldw-send", text: "Send rating" });
+    const submit = el("button", { type: "button", class: "ldw-send", text: t("Send rating") });
     submit.addEventListener("click", () => {
       if (!rating) return;
       this.socket.send(JSON.stringify({ type: "csat", conversation_id: conversation.id, rating, comment: comment.value || undefined }));
     });
     this.csat.replaceChildren(
-      el("p", { class: "ldw-csat-question", text: "How did we do?" }), buttons,
-      el("label", { for: "ldw-csat-comment", text: "Anything to add? (optional)" }), comment, submit,
+      el("p", { class: "ldw-csat-question", text: t("How did we do?") }), buttons,
+      el("label", { for: "ldw-csat-comment", text: t("Anything to add? (optional)") }), comment, submit,
     );
     this.csat.hidden = false;
   }
 }
 
-if (store) window.loyaldeskChat = new ChatWidget();
+if (store) loadTexts().then(() => (window.loyaldeskChat = new ChatWidget()));
