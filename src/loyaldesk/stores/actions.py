@@ -36,6 +36,7 @@ from loyaldesk.stores.models import (
 )
 from loyaldesk.stores.rules import Permission, Role, check_scopes, check_slug, has_permission
 from loyaldesk.stores.rules import may_manage_member as _may_manage_member
+from loyaldesk.stores.setup_steps import run_store_setup
 
 
 def record_audit(
@@ -119,6 +120,7 @@ def create_store(
     )
     uow.session.add(store)
     uow.session.flush()
+    run_store_setup(uow, store)  # the capabilities' per-store state (see stores.setup_steps)
     uow.emit(StoreCreated(store_id=store.id, slug=slug))
     record_audit(uow, actor, "store.created", store_id=store.id, target_type="store", target_id=store.id)
     return store

@@ -285,17 +285,17 @@ def _priority_for(
     perks: list[str] = []
     spend = 0
     if contact.customer_id is not None:
-        facts = facts_about(uow.session, contact.store_id, contact.customer_id)
-        loyalty = facts.get("loyalty") or {}
-        tier_name = loyalty.get("tier")
-        perks = list(loyalty.get("tier_perks") or [])
-        # The tier's own support priority (set in the loyalty program) unless the desk overrides it.
-        if (
-            tier_name
-            and tier_name not in tier_priorities
-            and loyalty.get("support_priority") in rules.PRIORITIES
-        ):
-            tier_priorities[tier_name] = rules.Priority(loyalty["support_priority"])
+        loyalty = facts_about(uow.session, contact.store_id, contact.customer_id).loyalty
+        if loyalty is not None:
+            tier_name = loyalty.tier
+            perks = list(loyalty.tier_perks)
+            # The tier's own support priority (set in the loyalty program) unless the desk overrides it.
+            if (
+                tier_name
+                and tier_name not in tier_priorities
+                and loyalty.support_priority in rules.PRIORITIES
+            ):
+                tier_priorities[tier_name] = rules.Priority(loyalty.support_priority)
         if settings.high_value_threshold_minor is not None:
             from loyaldesk.commerce import purchase_summary
 

@@ -17,13 +17,12 @@ from sqlalchemy import func, select
 from loyaldesk.customers import goodwill_rewards, grant_goodwill_points, grant_goodwill_reward
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.stores import Permission, authorize, record_audit, store_by_id
 from loyaldesk.support import actions
 from loyaldesk.support.desk_settings import settings_for
-from loyaldesk.support.events import GoodwillGranted
+from loyaldesk.support.events import CsatSubmitted, GoodwillGranted, SlaBreached
 from loyaldesk.support.models import Conversation, GoodwillGrant, SupportTask, Team
 
 MAX_POINTS = 100_000
@@ -237,17 +236,16 @@ def _recover(uow: UnitOfWork, conversation_id: int | None, why: str) -> None:
         _emit(uow, conversation, grant, given.available_points, automatic=True)
 
 
-@handlers.on("sla.breached")
-def recover_after_breach(uow: UnitOfWork, event: StoredEvent) -> None:
-    metric = str(event.payload.get("metric", "")).replace("_", " ")
-    _recover(uow, event.subject_id, f"the {metric} target was missed")
+def recover_after_breach(uow: UnitOfWork, stored: StoredEvent, event: SlaBreached) -> None:
+    """Handler of ``SlaBreached``: service recovery where the store switched it on."""
+    metric = event.metric.replace("_", " ")
+    _recover(uow, event.conversation_id, f"the {metric} target was missed")
 
 
-@handlers.on("csat.submitted")
-def recover_after_poor_rating(uow: UnitOfWork, event: StoredEvent) -> None:
-    rating = event.payload.get("rating")
-    if isinstance(rating, int) and rating <= 2:
-        _recover(uow, event.subject_id, f"they rated the conversation {rating} out of 5")
+def recover_after_poor_rating(uow: UnitOfWork, stored: StoredEvent, event: CsatSubmitted) -> None:
+    """Handler of ``CsatSubmitted``: service recovery after a rating of 2 or less."""
+    if event.rating <= 2:
+        _recover(uow, event.conversation_id, f"they rated the conversation {event.rating} out of 5")
 
 
 def complete_task(uow: UnitOfWork, actor: Actor, store_id: int, task_id: int) -> SupportTask:

@@ -300,8 +300,8 @@ class OutboundEmail(DeliveryState, Base):
     """An agent's reply waiting to be sent by email, or sent: the mail outbox.
 
     Written in the transaction that posts the reply (by the ``conversation.message_posted`` handler), sent
-    outside any transaction by ``email_outbox.send_due`` and marked sent afterwards, so a slow or broken
-    mail server never holds a database lock and nothing is lost across restarts (at least once: a crash
+    outside any transaction by ``channels.email.outbox.send_due`` and marked sent afterwards, so a slow or
+    broken mail server never holds a database lock and nothing is lost across restarts (at least once: a crash
     between sending and marking sends it again with the same Message-ID, which mail clients de-duplicate).
     """
 

@@ -128,9 +128,8 @@ def applicable_policy(uow: UnitOfWork, conversation: Conversation) -> SlaPolicy 
         return None
     tier = None
     if conversation.customer_id is not None and any((p.conditions or {}).get("tiers") for p in policies):
-        tier = (
-            facts_about(uow.session, conversation.store_id, conversation.customer_id).get("loyalty") or {}
-        ).get("tier")
+        loyalty = facts_about(uow.session, conversation.store_id, conversation.customer_id).loyalty
+        tier = loyalty.tier if loyalty is not None else None
     facts = {
         "tier": tier,
         "channel": conversation.channel,

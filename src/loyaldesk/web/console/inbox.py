@@ -16,7 +16,8 @@ from loyaldesk.customers import goodwill_rewards
 from loyaldesk.kernel.errors import FieldProblem, Invalid, NotFound
 from loyaldesk.realtime.stream import latest_event_id
 from loyaldesk.stores import Permission
-from loyaldesk.support import actions, canned_replies, email_outbox, goodwill, queries
+from loyaldesk.support import actions, canned_replies, goodwill, queries
+from loyaldesk.support import outbox as email_outbox
 from loyaldesk.support.attachments import attachment_for_staff
 from loyaldesk.support.attention import inbox_attention
 from loyaldesk.support.models import GoodwillGrant
@@ -308,7 +309,7 @@ async def give_goodwill(
         def confirmation() -> dict[str, Any]:
             with runtime.database.read() as session:
                 picture = queries.customer_picture(session, conversation)
-            balance = (picture.facts.get("loyalty") or {}).get("points")
+            balance = picture.loyalty.points if picture.loyalty else None
             budget = runtime.database.write(
                 goodwill.budget_of, console.store.id, console.login.account.id, console.access.role
             )
@@ -342,7 +343,7 @@ def _goodwill_given(session: Any, conversation_id: int, grant_id: int, picture: 
     grant = session.get(GoodwillGrant, grant_id)
     if grant is None or grant.conversation_id != conversation_id:
         return None
-    balance = (picture.facts.get("loyalty") or {}).get("points")
+    balance = picture.loyalty.points if picture.loyalty else None
     return goodwill_confirmation(grant, picture.name, balance)
 
 
