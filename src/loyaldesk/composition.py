@@ -80,8 +80,10 @@ def compose(
 
     from loyaldesk import channels
     from loyaldesk.kernel import idempotency
+    from loyaldesk.kernel.mail_transport import transport_from
     from loyaldesk.loyalty import customer_data as loyalty_customer_data
     from loyaldesk.loyalty import handlers as loyalty_handlers
+    from loyaldesk.stores import account_mail
     from loyaldesk.support import handlers as support_handlers
     from loyaldesk.support import jobs as support_jobs
     from loyaldesk.support import privacy as support_privacy
@@ -91,6 +93,9 @@ def compose(
     support_privacy.register()
 
     # Reactions and scheduled work, in the order they run for one event.
+    jobs.every_outside(10, name="stores.send_account_mail")(
+        lambda database: account_mail.send_due(database, transport_from(settings))
+    )
     loyalty_handlers.register(handlers)
     channels.register(handlers, jobs, settings)
     support_handlers.register(handlers)

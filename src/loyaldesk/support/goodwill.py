@@ -13,6 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from loyaldesk.customers import goodwill_rewards, grant_goodwill_points, grant_goodwill_reward
 from loyaldesk.kernel.actors import Actor
@@ -21,9 +22,9 @@ from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.stores import Permission, authorize, record_audit, store_by_id
 from loyaldesk.support import actions
-from loyaldesk.support.desk_settings import settings_for
+from loyaldesk.support.desk_settings import DEFAULT_GOODWILL_BUDGETS, settings_for
 from loyaldesk.support.events import CsatSubmitted, GoodwillGranted, SlaBreached
-from loyaldesk.support.models import Conversation, GoodwillGrant, SupportTask, Team
+from loyaldesk.support.models import Conversation, GoodwillGrant, SupportSettings, SupportTask, Team
 
 MAX_POINTS = 100_000
 
@@ -47,10 +48,19 @@ def month_start(now: datetime, time_zone: str) -> datetime:
 
 
 def budget_of(uow: UnitOfWork, store_id: int, staff_id: int, role: str | None) -> Budget:
-    budgets = settings_for(uow, store_id).goodwill_budgets or {}
+    """The agent's budget as an action sees it (in its unit of work)."""
+    return goodwill_budget(uow.session, store_id, staff_id, role, uow.now())
+
+
+def goodwill_budget(
+    session: Session, store_id: int, staff_id: int, role: str | None, now: datetime
+) -> Budget:
+    """What an agent with ``role`` may still give this month (a read: pages call it in a read session)."""
+    desk = session.scalar(select(SupportSettings).where(SupportSettings.store_id == store_id))
+    budgets = (desk.goodwill_budgets if desk is not None else DEFAULT_GOODWILL_BUDGETS) or {}
     limit = budgets.get(role or "", 0) if (role or "") in budgets else 0
-    since = month_start(uow.now(), store_by_id(uow.session, store_id).timezone)
-    used = uow.session.scalar(
+    since = month_start(now, store_by_id(session, store_id).timezone)
+    used = session.scalar(
         select(func.coalesce(func.sum(GoodwillGrant.points), 0)).where(
             GoodwillGrant.store_id == store_id,
             GoodwillGrant.staff_id == staff_id,

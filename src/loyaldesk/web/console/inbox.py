@@ -133,9 +133,10 @@ def inbox_page(
                     session, conversation.id, given, context["picture"]
                 )
     if c is not None and console.can(Permission.ANSWER_CONVERSATIONS):
-        context["budget"] = runtime.database.write(
-            goodwill.budget_of, console.store.id, console.login.account.id, console.access.role
-        )
+        with runtime.database.read() as session:
+            context["budget"] = goodwill.goodwill_budget(
+                session, console.store.id, console.login.account.id, console.access.role, runtime.clock.now()
+            )
     return render(request, "inbox/inbox.html", context)
 
 
@@ -310,9 +311,14 @@ async def give_goodwill(
             with runtime.database.read() as session:
                 picture = queries.customer_picture(session, conversation)
             balance = picture.loyalty.points if picture.loyalty else None
-            budget = runtime.database.write(
-                goodwill.budget_of, console.store.id, console.login.account.id, console.access.role
-            )
+            with runtime.database.read() as session:
+                budget = goodwill.goodwill_budget(
+                    session,
+                    console.store.id,
+                    console.login.account.id,
+                    console.access.role,
+                    runtime.clock.now(),
+                )
             return {
                 "points": grant.points,
                 "code": grant.code,
