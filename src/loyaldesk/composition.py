@@ -60,7 +60,7 @@ def load_all_models() -> None:
 
 def store_setup_steps() -> list[StoreSetupStep]:
     """What every new store is created with, in order (see ``stores.setup_steps``)."""
-    from loyaldesk.support.desk_settings import create_desk_settings
+    from loyaldesk.support import create_desk_settings
 
     return [create_desk_settings]
 
@@ -86,7 +86,7 @@ def compose(
     from loyaldesk.stores import account_mail
     from loyaldesk.support import handlers as support_handlers
     from loyaldesk.support import jobs as support_jobs
-    from loyaldesk.support import privacy as support_privacy
+    from loyaldesk.support.actions import privacy as support_privacy
 
     # The customer record's extensions (commerce's registered on import above, before the desk's).
     loyalty_customer_data.register()

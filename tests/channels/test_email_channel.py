@@ -286,7 +286,7 @@ def test_mail_to_a_store_s_own_support_address_reaches_that_store(
     db: Database, store: StoreHandle, receiver: int
 ):
     from loyaldesk.kernel.actors import system_for
-    from loyaldesk.support import desk_settings
+    from loyaldesk.support.actions import desk_settings
 
     db.write(
         desk_settings.update_settings,

@@ -22,8 +22,8 @@ from loyaldesk.channels.email.parsing import parse_message
 from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
-from loyaldesk.support import desk_settings
-from loyaldesk.support.dropped_mail import (
+from loyaldesk.support.actions import desk_settings
+from loyaldesk.support.actions.dropped_mail import (
     KEEP_DAYS,
     KEEP_PER_STORE,
     DropReason,

@@ -25,7 +25,7 @@ from loyaldesk.loyalty.delight import record_action
 from loyaldesk.loyalty.members import member_of_customer
 from loyaldesk.loyalty.orders import reconcile_orders
 from loyaldesk.loyalty.signups import welcome_customers
-from loyaldesk.support.events import CsatSubmitted
+from loyaldesk.support import CsatSubmitted
 
 ORDER_EVENTS: tuple[type[DomainEvent], ...] = (
     OrderPlaced,

@@ -42,8 +42,8 @@ from loyaldesk.stores import Permission
 from loyaldesk.stores import queries as store_queries
 from loyaldesk.stores.access import staff_access_channel
 from loyaldesk.stores.queries import ConsoleSession, StoreAccess
-from loyaldesk.support import routing
-from loyaldesk.support.models import Conversation
+from loyaldesk.support import Conversation
+from loyaldesk.support.actions import routing
 
 router = APIRouter()
 log = logging.getLogger("loyaldesk.realtime.console")

@@ -8,8 +8,8 @@ adapters, not here: the desk does not know its channels.
 from __future__ import annotations
 
 from loyaldesk.kernel.dispatcher import HandlerRegistry
+from loyaldesk.support.actions.goodwill import recover_after_breach, recover_after_poor_rating
 from loyaldesk.support.events import CsatSubmitted, SlaBreached
-from loyaldesk.support.goodwill import recover_after_breach, recover_after_poor_rating
 
 
 def register(handlers: HandlerRegistry) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from loyaldesk.kernel.jobs import JobRegistry
 from loyaldesk.support.actions import wake_snoozed
-from loyaldesk.support.sla import check_due
+from loyaldesk.support.actions.sla import check_due
 
 
 def register(jobs: JobRegistry) -> None:

@@ -17,7 +17,7 @@ from loyaldesk.kernel.orm import Base, IdType, JSONType, UTCDateTime
 
 
 class DeliveryState:
-    """Columns of an outbox row that something outside delivers (see ``support/delivery.py``)."""
+    """Columns of an outbox row that something outside delivers (see ``kernel/delivery.py``)."""
 
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)

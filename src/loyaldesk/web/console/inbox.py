@@ -16,12 +16,18 @@ from loyaldesk.customers import goodwill_rewards
 from loyaldesk.kernel.errors import FieldProblem, Invalid, NotFound
 from loyaldesk.realtime.stream import latest_event_id
 from loyaldesk.stores import Permission
-from loyaldesk.support import actions, canned_replies, goodwill, queries
-from loyaldesk.support import outbox as email_outbox
-from loyaldesk.support.attachments import attachment_for_staff
-from loyaldesk.support.attention import inbox_attention
-from loyaldesk.support.models import GoodwillGrant
-from loyaldesk.support.rules import CANNED_VARIABLES, PRIORITIES, render_canned_reply
+from loyaldesk.support import (
+    CANNED_VARIABLES,
+    PRIORITIES,
+    GoodwillGrant,
+    actions,
+    attachment_for_staff,
+    inbox_attention,
+    queries,
+    render_canned_reply,
+)
+from loyaldesk.support.actions import canned_replies, goodwill
+from loyaldesk.support.queries import outbox as email_outbox
 from loyaldesk.web.console.rendering import render, render_fragment
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep

@@ -21,8 +21,8 @@ from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.stores import Permission, authorize, record_audit, store_by_id
-from loyaldesk.support import actions
-from loyaldesk.support.desk_settings import DEFAULT_GOODWILL_BUDGETS, settings_for
+from loyaldesk.support.actions.desk_settings import DEFAULT_GOODWILL_BUDGETS, settings_for
+from loyaldesk.support.actions.post_message import post_system_note, staff_name
 from loyaldesk.support.events import CsatSubmitted, GoodwillGranted, SlaBreached
 from loyaldesk.support.models import Conversation, GoodwillGrant, SupportSettings, SupportTask, Team
 
@@ -162,11 +162,11 @@ def grant_goodwill(
             "customer_id": conversation.customer_id,
         },
     )
-    who = actions.staff_name(uow, actor.id)
+    who = staff_name(uow, actor.id)
     gift = (
         f"the reward {grant.reward_name} (code {grant.code})" if grant.code else f"{points:,} goodwill points"
     )
-    actions.post_system_note(uow, conversation, f"{who} gave {gift}: {text}")
+    post_system_note(uow, conversation, f"{who} gave {gift}: {text}")
     _emit(uow, conversation, grant, balance, automatic=False)
     return grant
 
@@ -241,7 +241,7 @@ def _recover(uow: UnitOfWork, conversation_id: int | None, why: str) -> None:
     note = f"Service recovery: {why}."
     if given is not None:
         note += f" {grant.points:,} points were given automatically."
-    actions.post_system_note(uow, conversation, note + " A follow-up task was created for the team lead.")
+    post_system_note(uow, conversation, note + " A follow-up task was created for the team lead.")
     if given is not None:
         _emit(uow, conversation, grant, given.available_points, automatic=True)
 

@@ -18,7 +18,7 @@ from loyaldesk.kernel.errors import Invalid, NotFound
 from loyaldesk.stores.models import StaffAccount, StoreMembership
 from loyaldesk.stores.rules import Permission, has_permission
 from loyaldesk.support.actions import message_view
-from loyaldesk.support.desk_settings import default_settings
+from loyaldesk.support.actions.desk_settings import default_settings
 from loyaldesk.support.models import (
     Agent,
     Attachment,

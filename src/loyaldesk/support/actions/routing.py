@@ -15,7 +15,7 @@ from loyaldesk.stores import Permission, authorize, record_audit
 from loyaldesk.stores.models import StoreMembership
 from loyaldesk.stores.rules import has_permission
 from loyaldesk.support import rules
-from loyaldesk.support.desk_settings import settings_for
+from loyaldesk.support.actions.desk_settings import settings_for
 from loyaldesk.support.events import AgentPresenceChanged, ConversationAssigned
 from loyaldesk.support.models import Agent, Conversation, Team, TeamMember
 
