@@ -310,7 +310,8 @@ class _Body:
                     self.problems.lose(f"MIME parts nested deeper than {MAX_MIME_DEPTH} levels not read")
                     continue
                 if isinstance(children, list):
-                    stack.extend((child, depth + 1) for child in reversed(children[: MAX_MIME_PARTS + 1]))
+                    kept = [child for child in children[: MAX_MIME_PARTS + 1] if isinstance(child, Message)]
+                    stack.extend((child, depth + 1) for child in reversed(kept))
             else:
                 yield part
 
