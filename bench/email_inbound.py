@@ -1,7 +1,7 @@
 """Inbound email throughput on SQLite: messages parsed, loop-guarded, threaded and stored per second.
 
 A store on a fresh SQLite database receives ``--messages`` (default 2,000) emails through
-``support.email_inbound.receive_email``, the function the SMTP receiver calls, one durable transaction per
+``channels.email.inbound.receive_email``, the function the SMTP receiver calls, one durable transaction per
 message (as the receiver does). The mix is what a store's support address sees: 40% new questions (plain
 text or HTML with a quoted signature), 45% replies that thread by In-Reply-To/References to an earlier
 message, 5% with a PDF attachment, 10% machine mail (auto-replies, bounces, newsletters) that the loop
@@ -34,6 +34,7 @@ from datetime import date
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+from loyaldesk.channels.email.inbound import receive_email
 from loyaldesk.channels.email.loop_guard import classify
 from loyaldesk.channels.email.parsing import parse_message
 from loyaldesk.channels.email.threading import thread_keys
@@ -42,7 +43,6 @@ from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.migrations import upgrade_to_head
 from loyaldesk.stores import actions as store_actions
-from loyaldesk.support.email_inbound import receive_email
 
 DOMAIN = "loyaldesk.localhost"
 SUPPORT = f"bench@{DOMAIN}"

@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from loyaldesk.domains import load_all
+from loyaldesk.composition import compose
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.migrations import upgrade_to_head
@@ -27,12 +27,19 @@ from loyaldesk.stores.passwords import hash_password
 from loyaldesk.web.app import create_app
 from tests.factories import TEST_PASSWORD, StoreHandle, make_store
 
-load_all()
+compose()
 
 POSTGRES_URL = os.environ.get("LOYALDESK_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("LOYALDESK_TEST_REDIS_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _composed() -> None:
+    """Every test starts from the environment's composition: a ``Runtime`` built with other settings
+    composes with those, and that must not reach the next test."""
+    compose()
 
 
 @pytest.fixture(scope="session")

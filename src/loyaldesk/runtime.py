@@ -9,17 +9,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 
-from loyaldesk.domains import load_all
-from loyaldesk.kernel import idempotency
+from loyaldesk.composition import compose
 from loyaldesk.kernel.backlog import BacklogGauge
 from loyaldesk.kernel.broker import Broker, broker_for
 from loyaldesk.kernel.clock import Clock, SystemClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.events import StoredEvent
-from loyaldesk.kernel.jobs import BackgroundRunner, jobs
+from loyaldesk.kernel.jobs import BackgroundRunner
 from loyaldesk.kernel.outbound import OutboundPolicy
 from loyaldesk.kernel.rate_limits import RateLimits
 from loyaldesk.kernel.write_queue import WriteQueue
@@ -54,7 +52,7 @@ class Runtime:
         clock: Clock | None = None,
         broker: Broker | None = None,
     ) -> None:
-        load_all()
+        compose(settings)  # handlers, jobs and channels, configured with these settings
         self.settings = settings
         self.clock = clock or (database.clock if database else SystemClock())
         self.database = database or Database(settings.database_url, clock=self.clock)
@@ -92,10 +90,6 @@ class Runtime:
         self.outbound = OutboundPolicy(allow_private_network=settings.allow_private_network)
         self._started = False
         self._secret_key: str | None = None
-        ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
-        jobs.every(3600, name="kernel.purge_idempotency_keys")(
-            lambda uow: idempotency.purge_expired(uow, ttl)
-        )
 
     @property
     def secret_key(self) -> str:

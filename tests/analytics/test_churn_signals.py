@@ -14,7 +14,8 @@ from loyaldesk.customers import Customer
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.stores import store_by_id
-from loyaldesk.support import actions, contacts
+from loyaldesk.support import actions
+from loyaldesk.support.actions import contacts
 from tests.factories import StoreHandle
 from tests.loyalty.shop import Shop
 

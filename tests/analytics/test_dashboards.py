@@ -26,7 +26,8 @@ from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.settings import get_settings
 from loyaldesk.stores.models import StaffAccount
-from loyaldesk.support import actions, contacts, csat
+from loyaldesk.support import actions
+from loyaldesk.support.actions import contacts, csat
 from tests.analytics.test_retention_page import PAGE, place
 from tests.factories import StoreHandle, login, make_member, make_staff
 

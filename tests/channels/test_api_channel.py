@@ -18,11 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from loyaldesk.channels.api import adapter as api_channel
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
 from loyaldesk.kernel.outbound import OutboundPolicy
-from loyaldesk.support import api_channel
 from loyaldesk.support.models import ApiChannel, Conversation, Message, OutboundCallback
 from tests.factories import StoreHandle, csrf_of, login, make_staff
 from tests.support.desk import agent_reply, console_csrf

@@ -18,11 +18,11 @@ import trustme
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from loyaldesk.channels.api import adapter as api_channel
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
 from loyaldesk.kernel.outbound import OutboundPolicy
-from loyaldesk.support import api_channel
 from loyaldesk.support.models import Conversation, OutboundCallback
 from tests.channels.test_api_channel import CHANNELS, Callbacks, connect, post, sms
 from tests.factories import StoreHandle, csrf_of, login, make_staff, table_counts

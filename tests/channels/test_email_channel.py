@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from loyaldesk.channels.email.outbox import SmtpTransport, send_due
 from loyaldesk.channels.email.smtp_receiver import start_receiver
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
-from loyaldesk.support.email_outbox import SmtpTransport, send_due
 from loyaldesk.support.models import Attachment, Conversation, DroppedEmail, Message
 from tests.factories import StoreHandle, login, make_staff
 from tests.servers import free_port
@@ -286,7 +286,7 @@ def test_mail_to_a_store_s_own_support_address_reaches_that_store(
     db: Database, store: StoreHandle, receiver: int
 ):
     from loyaldesk.kernel.actors import system_for
-    from loyaldesk.support import desk_settings
+    from loyaldesk.support.actions import desk_settings
 
     db.write(
         desk_settings.update_settings,

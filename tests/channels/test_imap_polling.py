@@ -16,7 +16,7 @@ from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.outbound import OutboundPolicy
 from loyaldesk.settings import Settings
-from loyaldesk.support import desk_settings
+from loyaldesk.support.actions import desk_settings
 from loyaldesk.support.models import Conversation, Message, SupportSettings
 from tests.channels.fake_imap import FakeImapServer, Mailbox
 from tests.factories import StoreHandle, login, make_staff

@@ -21,7 +21,7 @@ from loyaldesk.channels.email.imap_poller import MailboxAccess
 from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.outbound import OutboundPolicy
-from loyaldesk.support import desk_settings
+from loyaldesk.support.actions import desk_settings
 from loyaldesk.support.models import Conversation, SupportSettings
 from tests.channels.fake_imap import FakeImapServer, Mailbox
 from tests.channels.test_imap_polling import raw_mail

@@ -17,19 +17,19 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from loyaldesk.channels.email import imap_poller
+from loyaldesk.channels.email.inbound import MIN_PICTURE_IN_HTML_BYTES
 from loyaldesk.channels.email.parsing import parse_message
 from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
-from loyaldesk.support import desk_settings
-from loyaldesk.support.dropped_mail import (
+from loyaldesk.support.actions import desk_settings
+from loyaldesk.support.actions.dropped_mail import (
     KEEP_DAYS,
     KEEP_PER_STORE,
     DropReason,
     MailPath,
     record_dropped_email,
 )
-from loyaldesk.support.email_inbound import MIN_PICTURE_IN_HTML_BYTES
 from loyaldesk.support.message_format import render_plain_text_html
 from loyaldesk.support.models import Attachment, Conversation, DroppedEmail, Message
 from tests.channels.fake_imap import FakeImapServer, Mailbox

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from loyaldesk.kernel.db import Database
 from loyaldesk.stores import store_by_id
 from loyaldesk.stores.credentials import shopper_signature
-from loyaldesk.support import desk_settings
+from loyaldesk.support.actions import desk_settings
 from tests.e2e.conftest import screenshot
 from tests.factories import TEST_PASSWORD, StoreHandle, make_member, make_staff
 from tests.web.test_console_loyalty import give, ladder

@@ -17,7 +17,8 @@ from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.migrations import alembic_config, current_revision
 from loyaldesk.loyalty.models import Member
-from loyaldesk.support import actions, contacts
+from loyaldesk.support import actions
+from loyaldesk.support.actions import contacts
 from tests.factories import StoreHandle, csrf_of, login, make_staff
 from tests.loyalty.shop import Shop
 

@@ -20,7 +20,7 @@ from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.keys import RATING_LINK, REPLY_ADDRESS, purpose_key
 from loyaldesk.stores import store_by_id
 from loyaldesk.stores.credentials import shopper_signature
-from loyaldesk.support.csat import csat_link_token
+from loyaldesk.support.actions.csat import csat_link_token
 from tests.factories import StoreHandle, table_counts
 from tests.loyalty.shop import Shop
 

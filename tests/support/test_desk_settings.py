@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from loyaldesk.kernel.db import Database
-from loyaldesk.support import routing
+from loyaldesk.support.actions import routing
 from loyaldesk.support.models import Agent, Conversation, SupportSettings, Team, TeamMember
 from tests.factories import StoreHandle, csrf_of, login, make_staff, make_store
 from tests.support.test_routing import conversation, staff_id, visitor_writes
@@ -180,7 +180,8 @@ def test_a_team_conversation_is_not_given_to_an_agent_outside_the_team(
     db: Database, store: StoreHandle, password_hash: str
 ):
     from loyaldesk.kernel.actors import system_for
-    from loyaldesk.support import actions, teams
+    from loyaldesk.support import actions
+    from loyaldesk.support.actions import teams
 
     ada = staff_id(db, make_staff(db, store, "agent", password_hash, "ada@acme.example.com"))
     team = db.write(teams.save_team, system_for(store.id), store.id, name="VIP desk")

@@ -15,10 +15,10 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from loyaldesk.channels.email.outbox import SmtpTransport, send_due
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
-from loyaldesk.support.email_outbox import SmtpTransport, send_due
 from loyaldesk.support.models import OutboundEmail
 from tests.factories import StoreHandle, login, make_staff
 from tests.servers import free_port

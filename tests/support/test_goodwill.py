@@ -13,7 +13,8 @@ from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
 from loyaldesk.loyalty.models import LedgerEntry, Member
 from loyaldesk.stores.models import AuditLogEntry
-from loyaldesk.support import actions, contacts
+from loyaldesk.support import actions
+from loyaldesk.support.actions import contacts
 from loyaldesk.support.models import GoodwillGrant, Message, SupportTask
 from tests.factories import StoreHandle, csrf_of, login, make_member, make_staff
 from tests.support.test_routing import staff_id
@@ -154,7 +155,7 @@ def test_a_poor_rating_triggers_service_recovery_once(
     client.post(
         f"/console/acme/inbox/{conversation_id}/status", data={"status": "resolved", "csrf_token": csrf}
     )
-    from loyaldesk.support import csat
+    from loyaldesk.support.actions import csat
 
     db.write(csat.submit_csat, conversation_id, rating=2, comment="took ages", contact_id=None)
     dispatch_until_idle(db)

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from loyaldesk.kernel.db import Database
 from loyaldesk.stores import store_by_id
 from loyaldesk.stores.credentials import shopper_signature
-from loyaldesk.support import csat, desk_settings
+from loyaldesk.support.actions import csat, desk_settings
 from tests.factories import StoreHandle, csrf_of, login, make_member, make_staff
 from tests.support.desk import agent_reply, console_csrf, hello
 from tests.support.test_attachments import PNG, upload

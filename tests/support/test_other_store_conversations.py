@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from loyaldesk.kernel.db import Database
 from loyaldesk.stores import store_by_id
-from loyaldesk.support.csat import csat_link_token
+from loyaldesk.support.actions.csat import csat_link_token
 from loyaldesk.support.models import Conversation
 from tests.factories import StoreHandle, login, make_staff, table_counts
 from tests.support.desk import console_csrf, console_socket, hello, receive_until, send_message

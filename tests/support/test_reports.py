@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
-from loyaldesk.support.reports import ConversationRow, build_report, percentile
+from loyaldesk.support.queries.reports import ConversationRow, build_report, percentile
 from tests.factories import StoreHandle, login, make_staff
 from tests.support.desk import agent_reply, console_csrf
 from tests.support.test_routing import visitor_writes

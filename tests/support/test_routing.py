@@ -10,7 +10,8 @@ from sqlalchemy import select
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.stores.models import StaffAccount
-from loyaldesk.support import actions, contacts, desk_settings, routing
+from loyaldesk.support import actions
+from loyaldesk.support.actions import contacts, desk_settings, routing
 from loyaldesk.support.models import Conversation
 from tests.factories import StoreHandle, make_member, make_staff
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.events import EventRecord
-from loyaldesk.support import sla
+from loyaldesk.support.actions import sla
 from loyaldesk.support.models import Conversation, Message, SlaPolicy, Team
 from tests.factories import StoreHandle, csrf_of, login, make_staff
 from tests.support.desk import agent_reply, console_csrf

@@ -19,7 +19,7 @@ from loyaldesk.kernel.db import Database
 from loyaldesk.settings import Settings
 from loyaldesk.stores import store_by_id
 from loyaldesk.stores.credentials import shopper_signature
-from loyaldesk.support import desk_settings
+from loyaldesk.support.actions import desk_settings
 from tests.factories import StoreHandle, login, make_staff
 
 PUBLIC = "https://desk.example.com"

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.db import Database
-from loyaldesk.support import desk_settings
+from loyaldesk.support.actions import desk_settings
 from loyaldesk.support.models import Attachment
 from loyaldesk.support.widget_origins import allowed_origin_problems, normalise_origin, origin_refusal
 from tests.factories import StoreHandle, table_counts

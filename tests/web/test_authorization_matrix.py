@@ -47,8 +47,8 @@ from loyaldesk.stores.credentials import shopper_signature
 from loyaldesk.stores.passwords import hash_password
 from loyaldesk.stores.rules import API_SCOPES, Permission, Role, has_permission
 from loyaldesk.support.actions import post_customer_message
-from loyaldesk.support.attachments import NewAttachment
-from loyaldesk.support.contacts import identify_contact
+from loyaldesk.support.actions.attachments import NewAttachment
+from loyaldesk.support.actions.contacts import identify_contact
 from loyaldesk.web.app import create_app
 from tests.factories import TEST_PASSWORD, csrf_of
 
@@ -985,7 +985,7 @@ def check_widget_ticket(world: World, method: str, path: str, access: WidgetTick
 
 
 def check_rating_link(world: World, method: str, path: str, access: RatingLink) -> None:
-    from loyaldesk.support.csat import csat_link_token
+    from loyaldesk.support.actions.csat import csat_link_token
 
     client = world.clients["anonymous"]
     conversation = world.ids["conversation_id"]

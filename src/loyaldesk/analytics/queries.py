@@ -19,7 +19,7 @@ from loyaldesk.analytics.segment_advice import StoreFacts
 from loyaldesk.commerce import Order
 from loyaldesk.loyalty import LedgerEntry, LoyaltyProgram, Member, PointLot, Tier
 from loyaldesk.stores import Store
-from loyaldesk.support.models import Conversation, CsatResponse, Message
+from loyaldesk.support import Conversation, CsatResponse, Message
 
 RECENT_DAYS = 90  # support contacts and sentiment are read over this many days before the date
 EXPIRY_HORIZON_DAYS = 30

@@ -3,10 +3,16 @@
 from loyaldesk.customers import timeline as _timeline  # noqa: F401  (registers timeline describers)
 from loyaldesk.customers.actions import CustomerRef, resolve_customers, upsert_customer
 from loyaldesk.customers.extensions import (
+    CustomerFacts,
+    ErasureStep,
+    ExportSection,
     GoodwillGiven,
+    GoodwillGranter,
     GoodwillReward,
+    LoyaltyFacts,
+    LoyaltyFactsProvider,
+    TimelineDescriber,
     TimelineEntry,
-    customer_facts,
     erasure_step,
     export_section,
     facts_about,
@@ -15,6 +21,7 @@ from loyaldesk.customers.extensions import (
     goodwill_rewards_provider,
     grant_goodwill_points,
     grant_goodwill_reward,
+    provide_loyalty_facts,
     timeline_entry,
 )
 from loyaldesk.customers.models import Customer
@@ -24,12 +31,18 @@ from loyaldesk.customers.schemas import CustomerCreate, CustomerProfile
 __all__ = [
     "Customer",
     "CustomerCreate",
+    "CustomerFacts",
     "CustomerProfile",
     "CustomerRef",
+    "ErasureStep",
+    "ExportSection",
     "GoodwillGiven",
+    "GoodwillGranter",
     "GoodwillReward",
+    "LoyaltyFacts",
+    "LoyaltyFactsProvider",
+    "TimelineDescriber",
     "TimelineEntry",
-    "customer_facts",
     "erasure_step",
     "export_section",
     "facts_about",
@@ -39,6 +52,7 @@ __all__ = [
     "goodwill_rewards_provider",
     "grant_goodwill_points",
     "grant_goodwill_reward",
+    "provide_loyalty_facts",
     "resolve_customers",
     "timeline_entry",
     "upsert_customer",

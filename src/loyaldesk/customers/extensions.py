@@ -1,27 +1,31 @@
-"""Where other capabilities plug into the customer record.
+"""Where other capabilities plug into the customer record, through typed seams.
 
-* ``timeline_entry`` describers turn a stored event into a line on the customer's timeline.
-* ``export_section`` providers add their data to a GDPR export (orders, points, conversations...).
-* ``erasure_step`` functions remove personal data a capability keeps about a customer.
-* ``customer_facts`` providers tell other capabilities what they know of a customer (the loyalty
-  program: tier, perks and points), so that support can use them without importing loyalty.
-* a ``goodwill_granter`` gives a customer points as a gesture (the loyalty program registers one; the
-  support desk calls ``grant_goodwill_points``).
+* ``TimelineDescriber``: turns a stored event into a line on the customer's timeline.
+* ``ExportSection``: adds a capability's data to a GDPR export (orders, points, conversations...).
+* ``ErasureStep``: removes personal data a capability keeps about a customer.
+* ``LoyaltyFactsProvider``: tells other capabilities what the loyalty program knows of a customer, as a
+  frozen ``LoyaltyFacts`` (tier, perks, points), so that support routes by it without importing loyalty
+  and a renamed field is a type error, not a silently missing key. ``facts_about`` gathers every
+  capability's facts into one ``CustomerFacts``.
+* a ``GoodwillGranter`` gives a customer points as a gesture (the loyalty program provides one; the
+  support desk calls ``grant_goodwill_points``), and a rewards lister and giver give reward codes.
 
-Each capability registers at import time, from its own package, so the customers domain never imports
-them.
+The seams are ``typing.Protocol``s defined here, in the neutral domain that both sides already know.
+The composition root (``loyaldesk.composition``) registers every capability's implementations (some of
+them through the decorators below, by importing the module that holds them); the customers domain never
+imports them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.kernel.events import StoredEvent
+from loyaldesk.kernel.events import DomainEvent, StoredEvent
 
 
 @dataclass(frozen=True)
@@ -31,42 +35,85 @@ class TimelineEntry:
     link: str | None = None
 
 
-TimelineDescriber = Callable[[StoredEvent], TimelineEntry | None]
-ExportSection = Callable[[Session, int, int], Any]
-ErasureStep = Callable[[UnitOfWork, int, int], None]
+class TimelineDescriber(Protocol):
+    """A line on the customer's timeline for a stored event, or None to leave it off."""
+
+    def __call__(self, event: StoredEvent, /) -> TimelineEntry | None: ...
+
+
+class ExportSection(Protocol):
+    """A capability's JSON-able data about a customer for their GDPR export (None: nothing kept)."""
+
+    def __call__(self, session: Session, store_id: int, customer_id: int, /) -> Any: ...
+
+
+class ErasureStep(Protocol):
+    """Removes the personal data a capability keeps about a customer, in the erasure's unit of work."""
+
+    def __call__(self, uow: UnitOfWork, store_id: int, customer_id: int, /) -> None: ...
+
+
+@dataclass(frozen=True)
+class LoyaltyFacts:
+    """What the loyalty program tells the rest of loyaldesk about one member."""
+
+    tier: str | None  # None: a member below the first tier
+    tier_perks: tuple[str, ...]
+    support_priority: str | None  # the tier's own support priority ("high", ...), if it sets one
+    points: int  # available now
+    pending_points: int
+    referral_code: str | None
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    """Every capability's facts about one customer; a field is None where that capability knows nothing
+    of them (not a member, no loyalty program)."""
+
+    loyalty: LoyaltyFacts | None = None
+
+
+class LoyaltyFactsProvider(Protocol):
+    """The loyalty program's facts about a customer, or None for a customer who is not a member."""
+
+    def __call__(self, session: Session, store_id: int, customer_id: int, /) -> LoyaltyFacts | None: ...
+
 
 _describers: dict[str, TimelineDescriber] = {}
 _export_sections: dict[str, ExportSection] = {}
 _erasure_steps: dict[str, ErasureStep] = {}
-FactsProvider = Callable[[Session, int, int], "dict[str, Any] | None"]
-_facts_providers: dict[str, FactsProvider] = {}
+_loyalty_facts: list[LoyaltyFactsProvider] = []
+
+DescriberT = TypeVar("DescriberT", bound=TimelineDescriber)
+SectionT = TypeVar("SectionT", bound=ExportSection)
+StepT = TypeVar("StepT", bound=ErasureStep)
 
 
-def timeline_entry(*event_types: str) -> Callable[[TimelineDescriber], TimelineDescriber]:
-    """Decorator: describe these event types on the customer timeline."""
+def timeline_entry(*event_types: type[DomainEvent] | str) -> Callable[[DescriberT], DescriberT]:
+    """Decorator: describe these event classes (or type names) on the customer timeline."""
 
-    def register(fn: TimelineDescriber) -> TimelineDescriber:
+    def register(fn: DescriberT) -> DescriberT:
         for event_type in event_types:
-            _describers[event_type] = fn
+            _describers[event_type if isinstance(event_type, str) else event_type.event_type] = fn
         return fn
 
     return register
 
 
-def export_section(name: str) -> Callable[[ExportSection], ExportSection]:
+def export_section(name: str) -> Callable[[SectionT], SectionT]:
     """Decorator: ``fn(session, store_id, customer_id)`` returns JSON-able data for the export."""
 
-    def register(fn: ExportSection) -> ExportSection:
+    def register(fn: SectionT) -> SectionT:
         _export_sections[name] = fn
         return fn
 
     return register
 
 
-def erasure_step(name: str) -> Callable[[ErasureStep], ErasureStep]:
+def erasure_step(name: str) -> Callable[[StepT], StepT]:
     """Decorator: ``fn(uow, store_id, customer_id)`` removes this capability's personal data."""
 
-    def register(fn: ErasureStep) -> ErasureStep:
+    def register(fn: StepT) -> StepT:
         _erasure_steps[name] = fn
         return fn
 
@@ -90,24 +137,15 @@ def erasure_steps() -> dict[str, ErasureStep]:
     return dict(_erasure_steps)
 
 
-def customer_facts(name: str) -> Callable[[FactsProvider], FactsProvider]:
-    """Decorator: ``fn(session, store_id, customer_id)`` returns JSON-able facts, or None."""
-
-    def register(fn: FactsProvider) -> FactsProvider:
-        _facts_providers[name] = fn
-        return fn
-
-    return register
+def provide_loyalty_facts(provider: LoyaltyFactsProvider) -> None:
+    """The loyalty program's facts provider (one per install; registering again replaces it)."""
+    _loyalty_facts[:] = [provider]
 
 
-def facts_about(session: Session, store_id: int, customer_id: int) -> dict[str, dict[str, Any]]:
-    """Every registered capability's facts about a customer, by capability name (absent: no facts)."""
-    facts: dict[str, dict[str, Any]] = {}
-    for name, provider in _facts_providers.items():
-        found = provider(session, store_id, customer_id)
-        if found is not None:
-            facts[name] = found
-    return facts
+def facts_about(session: Session, store_id: int, customer_id: int) -> CustomerFacts:
+    """Every registered capability's facts about a customer (fields stay None where there are none)."""
+    loyalty = _loyalty_facts[0](session, store_id, customer_id) if _loyalty_facts else None
+    return CustomerFacts(loyalty=loyalty)
 
 
 @dataclass(frozen=True)
@@ -116,12 +154,29 @@ class GoodwillGiven:
     available_points: int  # the customer's balance afterwards
 
 
-# (uow, store_id, customer_id, points, note, key, reason_code, actor_label) -> GoodwillGiven
-GoodwillGranter = Callable[[UnitOfWork, int, int, int, str, str, str, str], GoodwillGiven]
+class GoodwillGranter(Protocol):
+    """Gives ``points`` once per ``key`` (a replay returns the first grant); ``Conflict`` when the
+    customer is not a member."""
+
+    def __call__(
+        self,
+        uow: UnitOfWork,
+        store_id: int,
+        customer_id: int,
+        points: int,
+        note: str,
+        key: str,
+        reason_code: str,
+        actor_label: str,
+        /,
+    ) -> GoodwillGiven: ...
+
+
 _goodwill_granters: list[GoodwillGranter] = []
+GranterT = TypeVar("GranterT", bound=GoodwillGranter)
 
 
-def goodwill_granter(fn: GoodwillGranter) -> GoodwillGranter:
+def goodwill_granter(fn: GranterT) -> GranterT:
     """Decorator: the capability that turns goodwill into something the customer keeps (points)."""
     _goodwill_granters[:] = [fn]
     return fn
@@ -155,9 +210,21 @@ class GoodwillReward:
     code: str | None = None  # the code issued (None when listing what can be given)
 
 
-# (session, store_id) -> the rewards that can be given; (uow, store, customer, reward, note, key, label)
-GoodwillRewardLister = Callable[[Session, int], "list[GoodwillReward]"]
-GoodwillRewardGiver = Callable[[UnitOfWork, int, int, int, str, str, str], GoodwillReward]
+class GoodwillRewardLister(Protocol):
+    """The rewards an agent may give in a store."""
+
+    def __call__(self, session: Session, store_id: int, /) -> list[GoodwillReward]: ...
+
+
+class GoodwillRewardGiver(Protocol):
+    """Issues a reward's code to a customer at no cost to them, once per ``key``."""
+
+    def __call__(
+        self, uow: UnitOfWork, store_id: int, customer_id: int, reward_id: int, note: str, key: str,
+        actor_label: str, /,
+    ) -> GoodwillReward: ...  # fmt: skip
+
+
 _reward_listers: list[GoodwillRewardLister] = []
 _reward_givers: list[GoodwillRewardGiver] = []
 

@@ -272,7 +272,7 @@ DEMO_CANNED_REPLIES = (
 
 def _canned_replies(uow: UnitOfWork, store_id: int) -> None:
     """A few canned replies for the inbox, with the variables agents use most."""
-    from loyaldesk.support.canned_replies import save_canned_reply
+    from loyaldesk.support import save_canned_reply
 
     for shortcut, title, body in DEMO_CANNED_REPLIES:
         save_canned_reply(
@@ -284,7 +284,7 @@ def _canned_replies(uow: UnitOfWork, store_id: int) -> None:
 def _desk_teams(uow: UnitOfWork, store_id: int) -> None:
     """Two teams: the agent answers orders and delivery, the admin also takes returns."""
     from loyaldesk.stores import StaffAccount
-    from loyaldesk.support.teams import save_team, set_agent_teams
+    from loyaldesk.support import save_team, set_agent_teams
 
     actor = system_for(store_id, "demo")
     orders = save_team(uow, actor, store_id, name="Orders & delivery")

@@ -20,8 +20,8 @@ from loyaldesk.kernel.actors import Actor, system_for
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.stores import StaffAccount
-from loyaldesk.support import actions, contacts, csat, sla_settings
-from loyaldesk.support.desk_settings import settings_for
+from loyaldesk.support import actions, settings_for
+from loyaldesk.support.actions import contacts, csat, sla_settings
 
 QUESTIONS = (
     ("Where is my order?", "Hi, I ordered last week and the tracking has not moved since Tuesday."),

@@ -1,9 +1,15 @@
 """Runs domain event handlers from the outbox, at least once, in event-id order within a batch.
 
-A handler is ``handler(uow, event)``: it reacts to another domain's committed event (loyalty earns points
-on ``order.paid``, say) inside a unit of work that also marks the event handled, so its writes and the
-"handled" mark commit together. A failing handler rolls back alone; the event is retried later with
-backoff, and its error is kept on the row for operators.
+A handler subscribes by event class (``@handlers.on(OrderPaid)``) and is called
+``handler(uow, stored, event)``: ``stored`` is the committed envelope (id, store, customer, subject, time)
+and ``event`` the typed payload (an ``OrderPaid`` rebuilt from the stored row), so a renamed field fails
+type checking instead of silently reading ``None``. It reacts to another domain's committed event (loyalty
+earns points on ``order.paid``, say) inside a unit of work that also marks the event handled, so its writes
+and the "handled" mark commit together. (A handler may also subscribe by type name, ``on("test.pinged")``,
+for events without a class; it is then called ``handler(uow, stored)``.)
+
+A failing handler rolls back alone; the event is retried later with backoff, and its error is kept on the
+row for operators.
 
 A batch handler (``@handlers.on_batch``) receives every claimed event of its types at once, so that it can
 load what it needs in a few queries (ten thousand imported orders earn points in bulk). If it raises, it
@@ -24,46 +30,94 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 
 from loyaldesk.kernel.db import Database, UnitOfWork
-from loyaldesk.kernel.events import EventRecord, StoredEvent
+from loyaldesk.kernel.events import DomainEvent, EventRecord, StoredEvent
 
 log = logging.getLogger("loyaldesk.dispatcher")
 
 Handler = Callable[[UnitOfWork, StoredEvent], None]
 BatchHandler = Callable[[UnitOfWork, list[StoredEvent]], None]
+EventT = TypeVar("EventT", bound=DomainEvent)
+TypedHandler = Callable[[UnitOfWork, StoredEvent, EventT], None]
 
 MAX_BACKOFF = timedelta(hours=1)
 
 
+def typed_event(event_class: type[EventT], stored: StoredEvent) -> EventT:
+    """The typed event a stored row holds (validated: a payload that no longer fits its class fails the
+    handler, and is retried and reported, rather than being read as missing fields)."""
+    return event_class.model_validate(
+        {
+            **stored.payload,
+            "store_id": stored.store_id,
+            "customer_id": stored.customer_id,
+            "occurred_at": stored.occurred_at,
+        }
+    )
+
+
+def _typed(event_class: type[EventT], handler: TypedHandler[EventT]) -> Handler:
+    def run(uow: UnitOfWork, stored: StoredEvent) -> None:
+        handler(uow, stored, typed_event(event_class, stored))
+
+    run.__wrapped__ = handler  # type: ignore[attr-defined]
+    run.__qualname__ = getattr(handler, "__qualname__", repr(handler))
+    return run
+
+
+def _event_type(event_class: type[DomainEvent] | str) -> str:
+    if isinstance(event_class, str):
+        return event_class
+    if not event_class.event_type:
+        raise TypeError(f"{event_class.__name__} has no event_type: subscribe to a concrete event class")
+    return event_class.event_type
+
+
 class HandlerRegistry:
-    """Which handlers react to which event types. Domains register theirs at import time."""
+    """Which handlers react to which event types. The composition root (``loyaldesk.composition``)
+    registers every domain's handlers; registering the same handler again changes nothing."""
 
     def __init__(self) -> None:
         self._handlers: dict[str, list[Handler]] = defaultdict(list)
+        self._keys: dict[str, list[object]] = defaultdict(list)
         self._batch_handlers: dict[BatchHandler, frozenset[str]] = {}
 
-    def on(self, *event_types: str) -> Callable[[Handler], Handler]:
-        """Decorator: ``@handlers.on("order.paid")``."""
+    def _add(self, event_type: str, key: object, handler: Handler) -> None:
+        keys = self._keys[event_type]
+        if key in keys:  # the same handler registered again (a second composition): replace it
+            self._handlers[event_type][keys.index(key)] = handler
+        else:
+            keys.append(key)
+            self._handlers[event_type].append(handler)
 
-        def register(handler: Handler) -> Handler:
-            for event_type in event_types:
-                if handler not in self._handlers[event_type]:
-                    self._handlers[event_type].append(handler)
+    def on(self, *event_types: type[EventT] | str) -> Callable[[Any], Any]:
+        """Decorator: ``@handlers.on(OrderPaid)`` for ``handler(uow, stored, event: OrderPaid)``; with
+        several classes the handler receives whichever class the stored event is. ``@handlers.on("x.y")``
+        (a type name, for events without a class) registers ``handler(uow, stored)``."""
+
+        def register(handler: Any) -> Any:
+            for event_class in event_types:
+                event_type = _event_type(event_class)
+                key = _handler_key(handler)
+                if isinstance(event_class, str):
+                    self._add(event_type, key, handler)
+                else:
+                    self._add(event_type, key, _typed(event_class, handler))
             return handler
 
         return register
 
-    def on_batch(self, *event_types: str) -> Callable[[BatchHandler], BatchHandler]:
-        """Decorator for a handler that takes a list of events of these types."""
+    def on_batch(self, *event_types: type[DomainEvent] | str) -> Callable[[BatchHandler], BatchHandler]:
+        """Decorator for a handler that takes a list of stored events of these classes at once (it loads
+        what it needs in a few queries; no payload is rebuilt per event, for speed)."""
 
         def register(handler: BatchHandler) -> BatchHandler:
-            self._batch_handlers[handler] = self._batch_handlers.get(handler, frozenset()) | frozenset(
-                event_types
-            )
+            names = frozenset(_event_type(event_class) for event_class in event_types)
+            self._batch_handlers[handler] = self._batch_handlers.get(handler, frozenset()) | names
             return handler
 
         return register
@@ -81,7 +135,16 @@ class HandlerRegistry:
         )
 
 
-# The process-wide registry that domain ``handlers.py`` modules register into.
+def _handler_key(handler: Any) -> object:
+    """What identifies a handler across compositions: a bound method by its function and the class of its
+    owner (an adapter configured again with other settings replaces itself), anything else by itself."""
+    owner = getattr(handler, "__self__", None)
+    if owner is not None:
+        return (type(owner), handler.__func__)
+    return handler
+
+
+# The process-wide registry the composition root registers every domain's handlers into.
 handlers = HandlerRegistry()
 
 

@@ -5,7 +5,6 @@ Other packages use loyalty only through the names below (``from loyaldesk.loyalt
 ledger's one writer), ``queries/`` the reads, ``rules/`` the pure rules.
 """
 
-from loyaldesk import stores
 from loyaldesk.loyalty import queries
 from loyaldesk.loyalty.actions.award_imported_history import (
     award_history_in_batches,
@@ -79,9 +78,6 @@ from loyaldesk.loyalty.vocabulary import (
     UnlockStage,
     choices,
 )
-
-# Every store has its program from the moment it exists: reads never create it.
-stores.on_store_created(create_program)
 
 __all__ = [
     "ActionEventIn",

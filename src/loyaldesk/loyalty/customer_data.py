@@ -1,7 +1,8 @@
-"""The loyalty program's part of a customer's GDPR export (``customers.extensions.export_section``):
-their membership and balances, every points entry, their reward codes and badges.
+"""What the loyalty program tells the customer record: its part of a customer's GDPR export (their
+membership and balances, every points entry, their reward codes and badges) and its ``LoyaltyFacts``
+about a member (what the support desk shows and routes by).
 
-Registered at import time; ``loyalty.handlers`` imports this module so that ``domains.load_all`` does.
+``register()`` plugs both into ``customers``; the composition root (``loyaldesk.composition``) calls it.
 Members are kept on erasure (the ledger must keep balancing); they hold no personal data of their own.
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loyaldesk.customers import customer_facts, export_section
+from loyaldesk.customers import LoyaltyFacts, export_section, provide_loyalty_facts
 from loyaldesk.loyalty.models import LedgerEntry, MemberBadge, Reward, RewardCode, Tier
 from loyaldesk.loyalty.queries.views import member_card
 
@@ -21,7 +22,6 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-@export_section("loyalty")
 def export_loyalty(session: Session, store_id: int, customer_id: int) -> dict[str, Any] | None:
     """The customer's membership as JSON-able data, or None when they never joined the program."""
     card = member_card(session, store_id, customer_id)
@@ -88,26 +88,31 @@ def export_loyalty(session: Session, store_id: int, customer_id: int) -> dict[st
     }
 
 
-@customer_facts("loyalty")
-def loyalty_facts(session: Session, store_id: int, customer_id: int) -> dict[str, Any] | None:
+def loyalty_facts(session: Session, store_id: int, customer_id: int) -> LoyaltyFacts | None:
     """What the support desk shows and routes by: tier, its perks, points. None for non-members."""
     card = member_card(session, store_id, customer_id)
     if card is None:
         return None
     member, tier_name = card
-    perks: list[str] = []
+    perks: tuple[str, ...] = ()
     support_priority: str | None = None
     if tier_name is not None:
         row = session.execute(
             select(Tier.perks, Tier.support_priority).where(Tier.store_id == store_id, Tier.name == tier_name)
         ).first()
         if row is not None:
-            perks, support_priority = list(row[0] or []), row[1]
-    return {
-        "tier": tier_name,
-        "tier_perks": perks,
-        "support_priority": support_priority,
-        "points": member.available_points,
-        "pending_points": member.pending_points,
-        "referral_code": member.referral_code,
-    }
+            perks, support_priority = tuple(row[0] or ()), row[1]
+    return LoyaltyFacts(
+        tier=tier_name,
+        tier_perks=perks,
+        support_priority=support_priority,
+        points=member.available_points,
+        pending_points=member.pending_points,
+        referral_code=member.referral_code,
+    )
+
+
+def register() -> None:
+    """Plug the loyalty program's export section and facts into the customer record."""
+    export_section("loyalty")(export_loyalty)
+    provide_loyalty_facts(loyalty_facts)

@@ -1,33 +1,43 @@
 """How the loyalty program reacts to the rest of loyaldesk: orders earn and lose points, new customers
-join (with their sign-up reward), answered surveys earn points."""
+join (with their sign-up reward), answered surveys earn points.
+
+``register(handlers)`` subscribes them; the composition root (``loyaldesk.composition``) calls it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
+from loyaldesk.commerce.events import (
+    OrderCancelled,
+    OrderDelivered,
+    OrderEdited,
+    OrderFulfilled,
+    OrderPaid,
+    OrderPlaced,
+    OrderRefunded,
+)
+from loyaldesk.customers.events import CustomerCreated
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.kernel.dispatcher import handlers
-from loyaldesk.kernel.events import StoredEvent
-from loyaldesk.loyalty import customer_data as _customer_data  # noqa: F401  (registers the GDPR export)
-from loyaldesk.loyalty.actions import grant_goodwill as _goodwill  # noqa: F401  (registers the goodwill granter)
+from loyaldesk.kernel.dispatcher import HandlerRegistry
+from loyaldesk.kernel.events import DomainEvent, StoredEvent
 from loyaldesk.loyalty.actions.delight_members import record_action
 from loyaldesk.loyalty.actions.reconcile_orders import reconcile_orders
 from loyaldesk.loyalty.actions.welcome_members import welcome_customers
-from loyaldesk.loyalty.queries import timeline as _timeline  # noqa: F401  (registers timeline describers)
 from loyaldesk.loyalty.queries.members import member_of_customer
 
-ORDER_EVENTS = (
-    "order.placed",
-    "order.paid",
-    "order.fulfilled",
-    "order.delivered",
-    "order.cancelled",
-    "order.refunded",
-    "order.edited",
+ORDER_EVENTS: tuple[type[DomainEvent], ...] = (
+    OrderPlaced,
+    OrderPaid,
+    OrderFulfilled,
+    OrderDelivered,
+    OrderCancelled,
+    OrderRefunded,
+    OrderEdited,
 )
 
 
-@handlers.on_batch("customer.created")
 def customers_joined(uow: UnitOfWork, events: list[StoredEvent]) -> None:
     """New customers join the program (where it enrols everyone) with their sign-up reward."""
     by_store: dict[int, dict[int, datetime]] = {}
@@ -38,7 +48,6 @@ def customers_joined(uow: UnitOfWork, events: list[StoredEvent]) -> None:
         welcome_customers(uow, store_id, joined)
 
 
-@handlers.on_batch(*ORDER_EVENTS)
 def orders_changed(uow: UnitOfWork, events: list[StoredEvent]) -> None:
     """Reconcile each order once, however many of its events are in the batch."""
     by_store: dict[int, set[int]] = {}
@@ -49,10 +58,26 @@ def orders_changed(uow: UnitOfWork, events: list[StoredEvent]) -> None:
         reconcile_orders(uow, store_id, sorted(order_ids))
 
 
-@handlers.on("csat.submitted")
-def survey_answered(uow: UnitOfWork, event: StoredEvent) -> None:
+class AnsweredSurvey(Protocol):
+    """What loyalty needs of an answered survey (support's ``CsatSubmitted`` has it): loyalty does not
+    import support, the composition root subscribes this handler to support's event class."""
+
+    store_id: int
+    customer_id: int | None
+
+
+def survey_answered(uow: UnitOfWork, stored: StoredEvent, event: AnsweredSurvey) -> None:
+    """A member who rated a conversation earns the program's "survey" action (once per rating)."""
     if event.customer_id is None:
         return
     member = member_of_customer(uow.session, event.store_id, event.customer_id)
     if member is not None:
-        record_action(uow, member, "survey", None, f"csat:{event.payload.get('survey_id', event.id)}")
+        record_action(uow, member, "survey", None, f"csat:{stored.id}")
+
+
+def register(handlers: HandlerRegistry) -> None:
+    """Subscribe the loyalty program's reactions to commerce and customers (batch handlers take the stored
+    events, for speed). Its reaction to support's answered surveys, ``survey_answered``, is subscribed by
+    the composition root, which knows both domains."""
+    handlers.on_batch(CustomerCreated)(customers_joined)
+    handlers.on_batch(*ORDER_EVENTS)(orders_changed)

@@ -40,8 +40,8 @@ from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id, rec
 from loyaldesk.runtime import Runtime, store_events_channel
 from loyaldesk.stores import ConsoleSession, Permission, StoreAccess, staff_access_channel
 from loyaldesk.stores import queries as store_queries
-from loyaldesk.support import routing
-from loyaldesk.support.models import Conversation
+from loyaldesk.support import Conversation
+from loyaldesk.support.actions import routing
 
 router = APIRouter()
 log = logging.getLogger("loyaldesk.realtime.console")

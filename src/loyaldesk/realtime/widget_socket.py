@@ -37,10 +37,8 @@ from loyaldesk.realtime.channels import conversation_channel, is_public
 from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id, receive_text_frame
 from loyaldesk.runtime import Runtime, store_events_channel
 from loyaldesk.stores import shopper_signature_matches, store_by_slug
-from loyaldesk.support import actions, contacts, csat, queries
-from loyaldesk.support.models import Contact, Conversation
-from loyaldesk.support.widget_origins import origin_refusal
-from loyaldesk.support.widget_ticket import issue_ticket
+from loyaldesk.support import Contact, Conversation, actions, issue_ticket, origin_refusal, queries
+from loyaldesk.support.actions import contacts, csat
 
 router = APIRouter()
 

@@ -16,7 +16,6 @@ from loyaldesk.stores.actions import (
 )
 from loyaldesk.stores.api_key_cache import ApiKeyCache
 from loyaldesk.stores.authorization import authorize
-from loyaldesk.stores.creation_steps import on_store_created
 from loyaldesk.stores.credentials import shopper_signature, shopper_signature_matches
 from loyaldesk.stores.models import StaffAccount, Store, StoreMembership
 from loyaldesk.stores.passwords import PasswordHashing, hash_password, needs_rehash
@@ -68,7 +67,6 @@ __all__ = [
     "hash_password",
     "invitations",
     "needs_rehash",
-    "on_store_created",
     "password_resets",
     "queries",
     "record_audit",

@@ -1,6 +1,18 @@
-"""Reactions of the support desk to other events; imports what registers with other domains."""
+"""How the support desk reacts to events: service recovery after a missed SLA target or a poor rating.
 
-from loyaldesk.support import api_channel as _api_channel  # noqa: F401  (callbacks: handler, job)
-from loyaldesk.support import email_outbox as _email_outbox  # noqa: F401  (replies by email: handler, job)
-from loyaldesk.support import goodwill as _goodwill  # noqa: F401  (service recovery handlers)
-from loyaldesk.support import privacy as _privacy  # noqa: F401  (export, erasure, timeline)
+``register(handlers)`` subscribes them; the composition root (``loyaldesk.composition``) calls it. The
+channels' reactions to the desk's events (replies by email, API callbacks) are registered by the channel
+adapters, not here: the desk does not know its channels.
+"""
+
+from __future__ import annotations
+
+from loyaldesk.kernel.dispatcher import HandlerRegistry
+from loyaldesk.support.actions.goodwill import recover_after_breach, recover_after_poor_rating
+from loyaldesk.support.events import CsatSubmitted, SlaBreached
+
+
+def register(handlers: HandlerRegistry) -> None:
+    """Subscribe the desk's own reactions."""
+    handlers.on(SlaBreached)(recover_after_breach)
+    handlers.on(CsatSubmitted)(recover_after_poor_rating)

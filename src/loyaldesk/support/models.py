@@ -17,7 +17,7 @@ from loyaldesk.kernel.orm import Base, IdType, JSONType, UTCDateTime
 
 
 class DeliveryState:
-    """Columns of an outbox row that something outside delivers (see ``support/delivery.py``)."""
+    """Columns of an outbox row that something outside delivers (see ``kernel/delivery.py``)."""
 
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -300,8 +300,8 @@ class OutboundEmail(DeliveryState, Base):
     """An agent's reply waiting to be sent by email, or sent: the mail outbox.
 
     Written in the transaction that posts the reply (by the ``conversation.message_posted`` handler), sent
-    outside any transaction by ``email_outbox.send_due`` and marked sent afterwards, so a slow or broken
-    mail server never holds a database lock and nothing is lost across restarts (at least once: a crash
+    outside any transaction by ``channels.email.outbox.send_due`` and marked sent afterwards, so a slow or
+    broken mail server never holds a database lock and nothing is lost across restarts (at least once: a crash
     between sending and marking sends it again with the same Message-ID, which mail clients de-duplicate).
     """
 

@@ -8,8 +8,7 @@ from fastapi import UploadFile
 from fastapi.responses import Response
 
 from loyaldesk.kernel.errors import Invalid
-from loyaldesk.support.attachments import MAX_FILES_PER_MESSAGE, NewAttachment
-from loyaldesk.support.message_format import MAX_ATTACHMENT_BYTES
+from loyaldesk.support import MAX_ATTACHMENT_BYTES, MAX_FILES_PER_MESSAGE, NewAttachment
 
 # A downloaded file may not run scripts, load anything or be framed, even if a browser sniffed it as HTML.
 DOWNLOAD_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"

@@ -27,16 +27,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from loyaldesk.channels.email.inbound import receive_email
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.errors import NotFound
-from loyaldesk.kernel.jobs import jobs
 from loyaldesk.kernel.outbound import Destination, OutboundPolicy, OutboundRefused
-from loyaldesk.settings import get_settings
+from loyaldesk.settings import Settings
 from loyaldesk.stores import Store
-from loyaldesk.support.dropped_mail import MailPath
-from loyaldesk.support.email_inbound import receive_email
-from loyaldesk.support.email_outbox import support_address
-from loyaldesk.support.models import SupportSettings
+from loyaldesk.support import MailPath, SupportSettings, support_address
 
 log = logging.getLogger("loyaldesk.email.imap")
 
@@ -88,8 +85,8 @@ class MailboxAccess:
     ssl_context: ssl.SSLContext | None = None
 
     @classmethod
-    def of_install(cls) -> MailboxAccess:
-        settings = get_settings()
+    def of_install(cls, settings: Settings) -> MailboxAccess:
+        """What the install's settings allow (the composition root passes them)."""
         return cls(
             OutboundPolicy(allow_private_network=settings.allow_private_network),
             allow_plain_login=settings.imap_allow_plain_login,
@@ -240,11 +237,20 @@ def _note_error(uow: UnitOfWork, store_id: int, error: str | None) -> None:
         desk.imap_last_error = error
 
 
-def poll_all(database: Database, access: MailboxAccess | None = None, connector: Connector = connect) -> int:
-    """Poll every store's mailbox once (reaching servers as ``access`` allows, the install's settings
-    by default); a failing mailbox is noted and does not stop the others."""
-    access = access or MailboxAccess.of_install()
-    mail_domain = get_settings().mail_domain
+DEFAULT_MAIL_DOMAIN: str = Settings.model_fields["mail_domain"].default
+
+
+def poll_all(
+    database: Database,
+    access: MailboxAccess | None = None,
+    connector: Connector = connect,
+    *,
+    mail_domain: str = DEFAULT_MAIL_DOMAIN,
+) -> int:
+    """Poll every store's mailbox once (reaching servers as ``access`` allows: public addresses and
+    encrypted logins only by default); a failing mailbox is noted and does not stop the others.
+    ``mail_domain`` is the install's (``Settings.mail_domain``): the stores' default support addresses."""
+    access = access or MailboxAccess()
     total = 0
     for mailbox in database.write(_mailboxes, mail_domain):
         try:
@@ -260,8 +266,3 @@ def poll_all(database: Database, access: MailboxAccess | None = None, connector:
             continue
         database.write(_note_error, mailbox.store_id, None)
     return total
-
-
-@jobs.every_outside(60, name="support.poll_imap")
-def poll_imap(database: Database) -> int:
-    return poll_all(database)

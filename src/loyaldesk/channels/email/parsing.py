@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from email.generator import BytesGenerator
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import Compat32
-from email.utils import getaddresses, parsedate_to_datetime
 from io import BytesIO
 from types import MappingProxyType
 from typing import TypeVar
@@ -29,7 +28,15 @@ from loyaldesk.channels.email.decoding import (
     CONTROL_CHARACTERS,
     decode_bytes,
     decode_header_text,
-    undo_surrogate_escapes,
+)
+from loyaldesk.channels.email.headers import (
+    BRACKETED_ID,
+    addresses,
+    message_ids,
+    one_line,
+    parse_date,
+    report_type,
+    safe_call,
 )
 from loyaldesk.channels.email.quoting import split_quoted_reply
 from loyaldesk.channels.email.sanitise import html_to_text, sanitise_html
@@ -40,7 +47,6 @@ DEFAULT_MAX_ATTACHMENTS = 50
 MAX_MULTIPART_CONTAINERS = 50
 MAX_MIME_PARTS = 500
 MAX_MIME_DEPTH = 40
-MAX_ADDRESSES_PER_HEADER = 100
 MAX_PROBLEMS = 50
 
 # Headers the loop guard reads; any X-Loyaldesk-* header is kept as well.
@@ -204,13 +210,13 @@ def _parse(raw: bytes, max_bytes: int, max_part_bytes: int, max_attachments: int
     def first(name: str) -> str:
         return decode_header_text(headers[name][0]) if name in headers else ""
 
-    message_ids = _message_ids(first("message-id"))
-    references = tuple(dict.fromkeys(_message_ids(" ".join(headers.get("references", [])))))
-    in_reply_to = _message_ids(first("in-reply-to"))
-    senders = _addresses(headers.get("from", []))
+    own_ids = message_ids(first("message-id"))
+    references = tuple(dict.fromkeys(message_ids(" ".join(headers.get("references", [])))))
+    in_reply_to = message_ids(first("in-reply-to"))
+    senders = addresses(headers.get("from", []))
     from_address, from_name = senders[0] if senders else (None, "")
     loop_headers = {
-        name: _one_line(decode_header_text(values[0]))[:1000]
+        name: one_line(decode_header_text(values[0]))[:1000]
         for name, values in headers.items()
         if name in LOOP_GUARD_HEADERS or name.startswith("x-loyaldesk-")
     }
@@ -218,27 +224,27 @@ def _parse(raw: bytes, max_bytes: int, max_part_bytes: int, max_attachments: int
     body.read(root)
     new_text, quoted_text = split_quoted_reply(body.text())
     return InboundEmail(
-        message_id=message_ids[0] if message_ids else None,
+        message_id=own_ids[0] if own_ids else None,
         in_reply_to=in_reply_to[0] if in_reply_to else None,
         references=references,
-        subject=_one_line(first("subject")),
+        subject=one_line(first("subject")),
         from_address=from_address,
         from_name=from_name,
-        reply_to_addresses=tuple(address for address, _ in _addresses(headers.get("reply-to", []))),
-        to_addresses=tuple(address for address, _ in _addresses(headers.get("to", []))),
-        cc_addresses=tuple(address for address, _ in _addresses(headers.get("cc", []))),
+        reply_to_addresses=tuple(address for address, _ in addresses(headers.get("reply-to", []))),
+        to_addresses=tuple(address for address, _ in addresses(headers.get("to", []))),
+        cc_addresses=tuple(address for address, _ in addresses(headers.get("cc", []))),
         delivered_to_addresses=tuple(
             address
             for name in ("delivered-to", "x-original-to", "envelope-to")
-            for address, _ in _addresses(headers.get(name, []))
+            for address, _ in addresses(headers.get(name, []))
         ),
-        date=_date(first("date")),
+        date=parse_date(first("date")),
         text_body=new_text,
         quoted_text=quoted_text,
         html_body=body.safe_html(),
         attachments=tuple(body.attachments),
-        content_type=_safe_call(root.get_content_type, "text/plain"),
-        report_type=_report_type(root),
+        content_type=safe_call(root.get_content_type, "text/plain"),
+        report_type=report_type(root),
         loop_headers=MappingProxyType(loop_headers),
         problems=_capped(problems),
         size=size,
@@ -250,69 +256,6 @@ def _capped(problems: list[str]) -> tuple[str, ...]:
     if len(problems) <= MAX_PROBLEMS:
         return tuple(problems)
     return (*problems[:MAX_PROBLEMS], f"{len(problems) - MAX_PROBLEMS} more problems not listed")
-
-
-# --- headers -------------------------------------------------------------------------------------------
-
-
-def _one_line(text: str) -> str:
-    return " ".join(CONTROL_CHARACTERS.sub("", text).split())
-
-
-_ADDRESS = re.compile(r"[^\s@<>()\[\],;:\\\"]{1,64}@[^\s@<>()\[\],;:\\\"]{1,255}")
-
-
-def _addresses(raw_values: list[str]) -> list[tuple[str, str]]:
-    """(address with lower-cased domain, display name) for each valid mailbox, at most 100 per header."""
-    found: list[tuple[str, str]] = []
-    for raw in raw_values[:10]:
-        text = CONTROL_CHARACTERS.sub(" ", undo_surrogate_escapes(raw))
-        try:
-            pairs = getaddresses([text])
-        except (RecursionError, ValueError, IndexError):  # deeply nested comments, for one
-            pairs = [("", address) for address in _ADDRESS.findall(text)]
-        for name, address in pairs[:MAX_ADDRESSES_PER_HEADER]:
-            if _ADDRESS.fullmatch(address) and len(address) <= 320:
-                local, domain = address.rsplit("@", 1)
-                found.append((f"{local}@{domain.lower()}", _one_line(decode_header_text(name))[:200]))
-    return found
-
-
-_BRACKETED_ID = re.compile(r"<([^<>\s]{1,500})>")
-
-
-def _message_ids(text: str) -> list[str]:
-    """Message ids in a header, in order: angle brackets stripped, domain part lower-cased."""
-    ids = _BRACKETED_ID.findall(text) or [
-        word for word in (word.strip("<>") for word in text.split()) if "@" in word and len(word) <= 500
-    ]
-    normalised = []
-    for message_id in ids:
-        if CONTROL_CHARACTERS.search(message_id) is None and "<" not in message_id and ">" not in message_id:
-            local, at, domain = message_id.rpartition("@")
-            normalised.append(f"{local}@{domain.lower()}" if at else message_id)
-    return normalised
-
-
-def _date(text: str) -> datetime | None:
-    try:
-        parsed = parsedate_to_datetime(text[:200])
-        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-
-
-def _safe_call(call: Callable[[], _T], default: _T) -> _T:
-    """Header parameter access on hostile parts; any stdlib surprise becomes the default."""
-    try:
-        return call()
-    except Exception:
-        return default
-
-
-def _report_type(part: Message) -> str | None:
-    value = _safe_call(lambda: part.get_param("report-type"), None)
-    return value.strip().lower()[:100] if isinstance(value, str) else None
 
 
 # --- MIME structure ------------------------------------------------------------------------------------
@@ -367,7 +310,8 @@ class _Body:
                     self.problems.lose(f"MIME parts nested deeper than {MAX_MIME_DEPTH} levels not read")
                     continue
                 if isinstance(children, list):
-                    stack.extend((child, depth + 1) for child in reversed(children[: MAX_MIME_PARTS + 1]))
+                    kept = [child for child in children[: MAX_MIME_PARTS + 1] if isinstance(child, Message)]
+                    stack.extend((child, depth + 1) for child in reversed(kept))
             else:
                 yield part
 
@@ -398,7 +342,7 @@ class _Body:
             if len(data) > self.max_part_bytes:
                 self.problems.lose(f"part {number}: {len(data)} bytes, cut to {self.max_part_bytes}")
                 data = data[: self.max_part_bytes]
-            charset = _safe_call(lambda: part.get_param("charset"), None)
+            charset = safe_call(lambda: part.get_param("charset"), None)
             text, problem = decode_bytes(data, charset if isinstance(charset, str) else None)
             if problem:
                 self.problems.append(f"part {number}: {problem}")
@@ -414,7 +358,7 @@ class _Body:
             self.problems.append(
                 f"part {number}: attachment {filename!r} of {len(data)} bytes {refused}, dropped"
             )
-        content_id = _BRACKETED_ID.findall(str(part.get("content-id") or ""))
+        content_id = BRACKETED_ID.findall(str(part.get("content-id") or ""))
         self.attachments.append(
             Attachment(
                 filename=filename or f"attachment-{number}{_EXTENSIONS.get(content_type, '.bin')}",
@@ -462,7 +406,7 @@ _CID_REFERENCE = re.compile(r"(?i)\bcid:([^\s\"'<>()]{1,300})")
 
 
 def _content_type(part: Message) -> str:
-    return _safe_call(part.get_content_type, "application/octet-stream")[:100]
+    return safe_call(part.get_content_type, "application/octet-stream")[:100]
 
 
 def _decoded_payload(part: Message) -> bytes:
@@ -483,8 +427,8 @@ def _message_bytes(part: Message) -> bytes:
 
 def _filename(part: Message) -> str:
     """The part's file name without any path, control or bidi characters; "" when it has none."""
-    value = _safe_call(lambda: part.get_param("filename", None, "content-disposition"), None)
-    value = value or _safe_call(lambda: part.get_param("name"), None)
+    value = safe_call(lambda: part.get_param("filename", None, "content-disposition"), None)
+    value = value or safe_call(lambda: part.get_param("name"), None)
     if isinstance(value, tuple):  # RFC 2231: (charset, language, percent-decoded text as latin-1)
         try:
             value = decode_bytes(

@@ -3,7 +3,7 @@
 Run it with ``loyaldesk mail-receiver`` behind the store's MX (or a relay that forwards to it). It is an
 aiosmtpd server: recipients that are no store's support address are refused at RCPT (550, so the sender
 learns at once and no backscatter is produced, and the refusal is logged: no store to record it for);
-accepted mail is stored through ``support.email_inbound.receive_email`` in a worker thread; a database
+accepted mail is stored through ``channels.email.inbound.receive_email`` in a worker thread; a database
 failure answers 451 so that the sending server retries later and nothing is lost, and so does a server that
 sends more than ``mail_messages_per_address`` messages (kernel/rate_limits.py). Mail dropped by the
 loop guard is still accepted (250): refusing it would bounce a bounce; ``receive_email`` records and
@@ -19,11 +19,11 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
+from loyaldesk.channels.email.inbound import receive_email, store_for_addresses
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.errors import NotFound, RateLimited
 from loyaldesk.kernel.rate_limits import MAIL_MESSAGES_PER_ADDRESS, RateLimits
-from loyaldesk.support.dropped_mail import MailPath
-from loyaldesk.support.email_inbound import receive_email, store_for_addresses
+from loyaldesk.support import MailPath
 
 log = logging.getLogger("loyaldesk.email.smtp")
 

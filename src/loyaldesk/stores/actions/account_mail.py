@@ -15,7 +15,6 @@ import html
 import logging
 import re
 import smtplib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
@@ -27,8 +26,8 @@ from sqlalchemy import update
 
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.delivery import claim_due, settle
-from loyaldesk.kernel.mail_transport import MailTransport, transport_from
-from loyaldesk.settings import Settings, get_settings
+from loyaldesk.kernel.mail_transport import MailTransport
+from loyaldesk.settings import Settings
 from loyaldesk.stores.models import AccountEmail
 
 log = logging.getLogger("loyaldesk.stores.mail")
@@ -186,7 +185,3 @@ def send_due(database: Database, transport: MailTransport | None, *, limit: int 
         database.write(_settle, mail_id, None)
         sent += 1
     return sent
-
-
-# Replaced in tests with a transport that talks to a local SMTP server.
-transport_factory: Callable[[], MailTransport | None] = lambda: transport_from(get_settings())  # noqa: E731

@@ -16,7 +16,6 @@ from loyaldesk.kernel.errors import Conflict, Invalid, NotFound, PermissionDenie
 from loyaldesk.kernel.money import check_currency
 from loyaldesk.stores import credentials
 from loyaldesk.stores.access import announce_access_change
-from loyaldesk.stores.creation_steps import run_store_created_steps
 from loyaldesk.stores.events import (
     StaffMemberAdded,
     StaffMemberRemoved,
@@ -31,6 +30,7 @@ from loyaldesk.stores.models import (
 )
 from loyaldesk.stores.rules import Permission, Role, check_slug, has_permission
 from loyaldesk.stores.rules import may_manage_member as _may_manage_member
+from loyaldesk.stores.setup_steps import run_store_setup
 from loyaldesk.stores.shopper_language import check_default_language
 
 
@@ -118,7 +118,7 @@ def create_store(
     )
     uow.session.add(store)
     uow.session.flush()
-    run_store_created_steps(uow, store)
+    run_store_setup(uow, store)  # the capabilities' per-store state (see stores.setup_steps)
     uow.emit(StoreCreated(store_id=store.id, slug=slug))
     record_audit(uow, actor, "store.created", store_id=store.id, target_type="store", target_id=store.id)
     return store

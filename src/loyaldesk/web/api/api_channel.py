@@ -9,8 +9,8 @@ from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from loyaldesk.channels.api import adapter as api_channel
 from loyaldesk.kernel.validation import invalid_from
-from loyaldesk.support import api_channel
 from loyaldesk.web.deps import RuntimeDep
 
 router = APIRouter()

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
+from loyaldesk.channels.api import adapter as api_channel
 from loyaldesk.stores import Permission
-from loyaldesk.support import api_channel
-from loyaldesk.support.models import ApiChannel
+from loyaldesk.support import ApiChannel
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import ConsoleDep
 from loyaldesk.web.deps import RuntimeDep

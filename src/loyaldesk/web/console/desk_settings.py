@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import Permission
-from loyaldesk.support import desk_settings, dropped_mail, queries, routing, teams
-from loyaldesk.support.rules import CHANNELS, PRIORITIES, RoutingMethod
+from loyaldesk.support import CHANNELS, PRIORITIES, RoutingMethod, queries
+from loyaldesk.support.actions import desk_settings, dropped_mail, routing, teams
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep

@@ -16,11 +16,18 @@ from loyaldesk.customers import goodwill_rewards
 from loyaldesk.kernel.errors import FieldProblem, Invalid, NotFound
 from loyaldesk.realtime.stream import latest_event_id
 from loyaldesk.stores import Permission
-from loyaldesk.support import actions, canned_replies, email_outbox, goodwill, queries
-from loyaldesk.support.attachments import attachment_for_staff
-from loyaldesk.support.attention import inbox_attention
-from loyaldesk.support.models import GoodwillGrant
-from loyaldesk.support.rules import CANNED_VARIABLES, PRIORITIES, render_canned_reply
+from loyaldesk.support import (
+    CANNED_VARIABLES,
+    PRIORITIES,
+    GoodwillGrant,
+    actions,
+    attachment_for_staff,
+    inbox_attention,
+    queries,
+    render_canned_reply,
+)
+from loyaldesk.support.actions import canned_replies, goodwill
+from loyaldesk.support.queries import outbox as email_outbox
 from loyaldesk.web.console.rendering import render, render_fragment
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
@@ -132,9 +139,10 @@ def inbox_page(
                     session, conversation.id, given, context["picture"]
                 )
     if c is not None and console.can(Permission.ANSWER_CONVERSATIONS):
-        context["budget"] = runtime.database.write(
-            goodwill.budget_of, console.store.id, console.login.account.id, console.access.role
-        )
+        with runtime.database.read() as session:
+            context["budget"] = goodwill.goodwill_budget(
+                session, console.store.id, console.login.account.id, console.access.role, runtime.clock.now()
+            )
     return render(request, "inbox/inbox.html", context)
 
 
@@ -308,10 +316,15 @@ async def give_goodwill(
         def confirmation() -> dict[str, Any]:
             with runtime.database.read() as session:
                 picture = queries.customer_picture(session, conversation)
-            balance = (picture.facts.get("loyalty") or {}).get("points")
-            budget = runtime.database.write(
-                goodwill.budget_of, console.store.id, console.login.account.id, console.access.role
-            )
+            balance = picture.loyalty.points if picture.loyalty else None
+            with runtime.database.read() as session:
+                budget = goodwill.goodwill_budget(
+                    session,
+                    console.store.id,
+                    console.login.account.id,
+                    console.access.role,
+                    runtime.clock.now(),
+                )
             return {
                 "points": grant.points,
                 "code": grant.code,
@@ -342,7 +355,7 @@ def _goodwill_given(session: Any, conversation_id: int, grant_id: int, picture: 
     grant = session.get(GoodwillGrant, grant_id)
     if grant is None or grant.conversation_id != conversation_id:
         return None
-    balance = (picture.facts.get("loyalty") or {}).get("points")
+    balance = picture.loyalty.points if picture.loyalty else None
     return goodwill_confirmation(grant, picture.name, balance)
 
 

@@ -11,9 +11,8 @@ from sqlalchemy import select
 
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import Permission
-from loyaldesk.support import queries, sla_settings
-from loyaldesk.support.models import BusinessCalendarRow, SlaPolicy
-from loyaldesk.support.rules import CHANNELS, PRIORITIES
+from loyaldesk.support import CHANNELS, PRIORITIES, BusinessCalendarRow, SlaPolicy, queries
+from loyaldesk.support.actions import sla_settings
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.kernel.periods import choose_period, day_bounds
 from loyaldesk.stores import Permission
-from loyaldesk.support.reports import WEEKDAYS, SupportReport, support_report
+from loyaldesk.support import WEEKDAYS, SupportReport, support_report
 from loyaldesk.web.console.csv_download import csv_download
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import ConsoleDep

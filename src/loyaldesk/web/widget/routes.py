@@ -15,11 +15,16 @@ from loyaldesk.kernel import rate_limits
 from loyaldesk.kernel.errors import DomainError, NotFound, PermissionDenied
 from loyaldesk.kernel.i18n import negotiate, widget_messages
 from loyaldesk.stores import store_by_slug
-from loyaldesk.support import actions, contacts, csat, queries
-from loyaldesk.support.attachments import attachment_for_contact
-from loyaldesk.support.models import Conversation, CsatResponse
-from loyaldesk.support.widget_origins import origin_refusal
-from loyaldesk.support.widget_ticket import contact_of_ticket
+from loyaldesk.support import (
+    Conversation,
+    CsatResponse,
+    actions,
+    attachment_for_contact,
+    contact_of_ticket,
+    origin_refusal,
+    queries,
+)
+from loyaldesk.support.actions import contacts, csat
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.deps import RuntimeDep, client_ip
 from loyaldesk.web.file_download import download_response, read_uploads

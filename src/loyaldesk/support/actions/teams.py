@@ -10,8 +10,8 @@ from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
 from loyaldesk.stores import Permission, authorize, record_audit
+from loyaldesk.support.actions.routing import is_desk_member
 from loyaldesk.support.models import Conversation, Team, TeamMember
-from loyaldesk.support.routing import is_desk_member
 
 MAX_TEAM_NAME = 80
 

@@ -13,18 +13,18 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from loyaldesk.customers import goodwill_rewards, grant_goodwill_points, grant_goodwill_reward
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.stores import Permission, authorize, record_audit, store_by_id
-from loyaldesk.support import actions
-from loyaldesk.support.desk_settings import settings_for
-from loyaldesk.support.events import GoodwillGranted
-from loyaldesk.support.models import Conversation, GoodwillGrant, SupportTask, Team
+from loyaldesk.support.actions.desk_settings import DEFAULT_GOODWILL_BUDGETS, settings_for
+from loyaldesk.support.actions.post_message import post_system_note, staff_name
+from loyaldesk.support.events import CsatSubmitted, GoodwillGranted, SlaBreached
+from loyaldesk.support.models import Conversation, GoodwillGrant, SupportSettings, SupportTask, Team
 
 MAX_POINTS = 100_000
 
@@ -48,10 +48,19 @@ def month_start(now: datetime, time_zone: str) -> datetime:
 
 
 def budget_of(uow: UnitOfWork, store_id: int, staff_id: int, role: str | None) -> Budget:
-    budgets = settings_for(uow, store_id).goodwill_budgets or {}
+    """The agent's budget as an action sees it (in its unit of work)."""
+    return goodwill_budget(uow.session, store_id, staff_id, role, uow.now())
+
+
+def goodwill_budget(
+    session: Session, store_id: int, staff_id: int, role: str | None, now: datetime
+) -> Budget:
+    """What an agent with ``role`` may still give this month (a read: pages call it in a read session)."""
+    desk = session.scalar(select(SupportSettings).where(SupportSettings.store_id == store_id))
+    budgets = (desk.goodwill_budgets if desk is not None else DEFAULT_GOODWILL_BUDGETS) or {}
     limit = budgets.get(role or "", 0) if (role or "") in budgets else 0
-    since = month_start(uow.now(), store_by_id(uow.session, store_id).timezone)
-    used = uow.session.scalar(
+    since = month_start(now, store_by_id(session, store_id).timezone)
+    used = session.scalar(
         select(func.coalesce(func.sum(GoodwillGrant.points), 0)).where(
             GoodwillGrant.store_id == store_id,
             GoodwillGrant.staff_id == staff_id,
@@ -153,11 +162,11 @@ def grant_goodwill(
             "customer_id": conversation.customer_id,
         },
     )
-    who = actions.staff_name(uow, actor.id)
+    who = staff_name(uow, actor.id)
     gift = (
         f"the reward {grant.reward_name} (code {grant.code})" if grant.code else f"{points:,} goodwill points"
     )
-    actions.post_system_note(uow, conversation, f"{who} gave {gift}: {text}")
+    post_system_note(uow, conversation, f"{who} gave {gift}: {text}")
     _emit(uow, conversation, grant, balance, automatic=False)
     return grant
 
@@ -232,22 +241,21 @@ def _recover(uow: UnitOfWork, conversation_id: int | None, why: str) -> None:
     note = f"Service recovery: {why}."
     if given is not None:
         note += f" {grant.points:,} points were given automatically."
-    actions.post_system_note(uow, conversation, note + " A follow-up task was created for the team lead.")
+    post_system_note(uow, conversation, note + " A follow-up task was created for the team lead.")
     if given is not None:
         _emit(uow, conversation, grant, given.available_points, automatic=True)
 
 
-@handlers.on("sla.breached")
-def recover_after_breach(uow: UnitOfWork, event: StoredEvent) -> None:
-    metric = str(event.payload.get("metric", "")).replace("_", " ")
-    _recover(uow, event.subject_id, f"the {metric} target was missed")
+def recover_after_breach(uow: UnitOfWork, stored: StoredEvent, event: SlaBreached) -> None:
+    """Handler of ``SlaBreached``: service recovery where the store switched it on."""
+    metric = event.metric.replace("_", " ")
+    _recover(uow, event.conversation_id, f"the {metric} target was missed")
 
 
-@handlers.on("csat.submitted")
-def recover_after_poor_rating(uow: UnitOfWork, event: StoredEvent) -> None:
-    rating = event.payload.get("rating")
-    if isinstance(rating, int) and rating <= 2:
-        _recover(uow, event.subject_id, f"they rated the conversation {rating} out of 5")
+def recover_after_poor_rating(uow: UnitOfWork, stored: StoredEvent, event: CsatSubmitted) -> None:
+    """Handler of ``CsatSubmitted``: service recovery after a rating of 2 or less."""
+    if event.rating <= 2:
+        _recover(uow, event.conversation_id, f"they rated the conversation {event.rating} out of 5")
 
 
 def complete_task(uow: UnitOfWork, actor: Actor, store_id: int, task_id: int) -> SupportTask:

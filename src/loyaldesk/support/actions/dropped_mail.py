@@ -1,6 +1,6 @@
 """Inbound mail that was dropped, or kept only in part, written down for the store's admins and logged.
 
-The SMTP receiver and the IMAP poller hand every message to ``email_inbound.receive_email``. Whatever
+The SMTP receiver and the IMAP poller hand every message to ``channels.email.inbound.receive_email``. Whatever
 it does not turn into a conversation message in full is recorded here, in the same transaction, by
 ``record_dropped_email``: mail the loop guard stops (auto-replies, bounces, list mail, our own mail
 coming back), mail with no sender address to answer, a message received before, and, for a message

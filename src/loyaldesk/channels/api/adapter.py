@@ -7,6 +7,10 @@ more than five minutes away from our clock is refused (a replayed capture). Inbo
 de-duplicated by the app's ``message_id``; replies are delivered at least once from an outbox (a
 ``delivery_id`` lets the app drop repeats), only to public addresses unless the install allows private
 networks, and to the address that was checked (``kernel.outbound``: no DNS rebinding in between).
+
+This adapter owns the channel's transport (signatures, webhook payloads, callbacks); messages are stored
+by the desk's own action (``support.post_customer_message``). The composition root subscribes
+``queue_callback`` to ``MessagePosted`` and runs ``send_due_callbacks`` with the install's outbound policy.
 """
 
 from __future__ import annotations
@@ -28,19 +32,24 @@ from sqlalchemy import select
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import Database, UnitOfWork
-from loyaldesk.kernel.dispatcher import handlers
+from loyaldesk.kernel.delivery import claim_due, settle
 from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import FieldProblem, Invalid, NotAuthenticated, NotFound
 from loyaldesk.kernel.events import StoredEvent
-from loyaldesk.kernel.jobs import jobs
 from loyaldesk.kernel.outbound import OutboundPolicy, OutboundRefused
-from loyaldesk.settings import get_settings
 from loyaldesk.stores import Permission, authorize, record_audit
-from loyaldesk.support import actions, contacts
-from loyaldesk.support.delivery import claim_due, settle
-from loyaldesk.support.models import ApiChannel, Contact, Conversation, Message, OutboundCallback
+from loyaldesk.support import (
+    ApiChannel,
+    Contact,
+    Conversation,
+    Message,
+    MessagePosted,
+    OutboundCallback,
+    identify_contact,
+    post_customer_message,
+)
 
-log = logging.getLogger("loyaldesk.support.api_channel")
+log = logging.getLogger("loyaldesk.support.api_channel")  # the name operators filter on
 
 SIGNATURE_HEADER = "X-Loyaldesk-Signature"
 TIMESTAMP_HEADER = "X-Loyaldesk-Timestamp"
@@ -125,7 +134,7 @@ def receive(uow: UnitOfWork, channel_id: int, inbound: InboundMessage) -> Messag
         if found is not None and found.contact_id == contact.id:
             conversation_id = found.id
     key = "api:" + hashlib.sha256(f"{channel.id}:{inbound.message_id}".encode()).hexdigest()[:48]
-    message = actions.post_customer_message(
+    message = post_customer_message(
         uow,
         contact.id,
         body=inbound.text,
@@ -167,9 +176,7 @@ def _contact(uow: UnitOfWork, channel: ApiChannel, given: InboundContact) -> Con
                 .limit(1)
             )
     if customer_id is not None:
-        identified = contacts.identify_contact(
-            uow, channel.store_id, customer_id=customer_id, visitor_token=None
-        )
+        identified = identify_contact(uow, channel.store_id, customer_id=customer_id, visitor_token=None)
         contact = session.get(Contact, identified.contact_id)
         assert contact is not None
     else:
@@ -188,20 +195,20 @@ def _contact(uow: UnitOfWork, channel: ApiChannel, given: InboundContact) -> Con
 
 
 # -- outbound ------------------------------------------------------------------------------------------
-@handlers.on("conversation.message_posted")
-def queue_callback(uow: UnitOfWork, event: StoredEvent) -> None:
-    """An agent's public reply in an API channel's conversation goes to the channel's callback URL."""
-    view = event.payload.get("message") or {}
-    if event.payload.get("internal") or view.get("author_kind") != "agent":
+def queue_callback(uow: UnitOfWork, stored: StoredEvent, event: MessagePosted) -> None:
+    """Handler of ``MessagePosted``: an agent's public reply in an API channel's conversation goes to the
+    channel's callback URL."""
+    view = event.message
+    if event.internal or view.get("author_kind") != "agent":
         return
-    conversation = uow.session.get(Conversation, event.subject_id)
+    conversation = uow.session.get(Conversation, event.conversation_id)
     if conversation is None or conversation.api_channel_id is None:
         return
     channel = uow.session.get(ApiChannel, conversation.api_channel_id)
     message = uow.session.get(Message, view.get("id"))
     if channel is None or not channel.active or not channel.callback_url or message is None:
         return
-    dedupe_key = f"event:{event.id}"
+    dedupe_key = f"event:{stored.id}"
     if uow.session.scalar(select(OutboundCallback.id).where(OutboundCallback.dedupe_key == dedupe_key)):
         return
     thread = conversation.external_ref.split(":", 1)[1] if conversation.external_ref else None
@@ -214,7 +221,7 @@ def queue_callback(uow: UnitOfWork, event: StoredEvent) -> None:
             dedupe_key=dedupe_key,
             payload={
                 "type": "message",
-                "delivery_id": f"{channel.id}-{event.id}",
+                "delivery_id": f"{channel.id}-{stored.id}",
                 "thread_id": thread,
                 "conversation_id": conversation.id,
                 "contact_id": contact.external_ref.split(":", 2)[2]
@@ -321,15 +328,14 @@ def _deliver(
 client_factory: Callable[[], httpx.Client] = httpx.Client
 
 
-@jobs.every_outside(5, name="support.send_due_callbacks")
-def send_due_callbacks(database: Database) -> int:
+def send_due_callbacks(database: Database, policy: OutboundPolicy) -> int:
+    """The periodic job: deliver what is due where the install's ``policy`` allows."""
     with database.read() as session:
         if (
             session.scalar(select(OutboundCallback.id).where(OutboundCallback.status == "pending").limit(1))
             is None
         ):
             return 0  # nothing waiting: no HTTP client to open
-    policy = OutboundPolicy(allow_private_network=get_settings().allow_private_network)
     with client_factory() as client:
         return send_due(database, client, policy=policy)
 

@@ -12,9 +12,10 @@ from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
 from loyaldesk.stores import Permission, authorize, record_audit
-from loyaldesk.support import rules, sla
+from loyaldesk.support import rules
+from loyaldesk.support.actions import sla
+from loyaldesk.support.actions.routing import is_desk_member
 from loyaldesk.support.models import BusinessCalendarRow, Conversation, SlaPolicy, Team
-from loyaldesk.support.routing import is_desk_member
 from loyaldesk.support.rules import CHANNELS
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

@@ -1,4 +1,9 @@
-"""The support desk's settings per store: routing, priorities, widget look and CSAT."""
+"""The support desk's settings per store: routing, priorities, widget look and CSAT.
+
+A store's settings are created with the store (``create_desk_settings``, a store setup step that the
+composition root registers; migration 0013 created them for the stores that existed before), so pages
+read them in a read session (``queries.settings_of``) and never write.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +15,21 @@ from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import FieldProblem, Invalid
-from loyaldesk.stores import Permission, Role, authorize, record_audit
+from loyaldesk.stores import Permission, Role, Store, authorize, record_audit
 from loyaldesk.support import rules
 from loyaldesk.support.models import SupportSettings
 from loyaldesk.support.widget_origins import allowed_origin_problems, normalise_origin
 
 
+def create_desk_settings(uow: UnitOfWork, store: Store) -> None:
+    """Store setup step: the new store's desk settings, with the defaults."""
+    if uow.session.scalar(select(SupportSettings.id).where(SupportSettings.store_id == store.id)) is None:
+        uow.session.add(default_settings(store.id))
+
+
 def settings_for(uow: UnitOfWork, store_id: int) -> SupportSettings:
-    """The store's desk settings, created with defaults the first time."""
+    """The store's desk settings, for an action that reads or changes them (created with defaults for a
+    store made without its setup steps, as bare test fixtures are)."""
     found = uow.session.scalar(select(SupportSettings).where(SupportSettings.store_id == store_id))
     if found is None:
         found = default_settings(store_id)

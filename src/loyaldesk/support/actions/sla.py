@@ -128,9 +128,8 @@ def applicable_policy(uow: UnitOfWork, conversation: Conversation) -> SlaPolicy 
         return None
     tier = None
     if conversation.customer_id is not None and any((p.conditions or {}).get("tiers") for p in policies):
-        tier = (
-            facts_about(uow.session, conversation.store_id, conversation.customer_id).get("loyalty") or {}
-        ).get("tier")
+        loyalty = facts_about(uow.session, conversation.store_id, conversation.customer_id).loyalty
+        tier = loyalty.tier if loyalty is not None else None
     facts = {
         "tier": tier,
         "channel": conversation.channel,
@@ -228,7 +227,8 @@ def _escalate(
     uow: UnitOfWork, conversation: Conversation, policy: SlaPolicy, metric: SlaMetric
 ) -> tuple[list[str], int | None]:
     """The policy's escalation for a breach: raise the priority, move to a team, tell the team's lead."""
-    from loyaldesk.support import actions, routing  # actions calls refresh: import at call time
+    # These modules call refresh: imported at call time.
+    from loyaldesk.support.actions import post_message, routing
 
     escalation = policy.escalation or {}
     done: list[str] = []
@@ -257,8 +257,8 @@ def _escalate(
     if escalation.get("notify_lead"):
         lead_team = uow.session.get(Team, conversation.team_id) if conversation.team_id else team
         lead_id = lead_team.lead_id if lead_team is not None else None
-        who = actions.staff_name(uow, lead_id) if lead_id else "team lead"
-        actions.post_system_note(
+        who = post_message.staff_name(uow, lead_id) if lead_id else "team lead"
+        post_message.post_system_note(
             uow, conversation, f"SLA breached: {label} ({policy.name}). {who}, please take a look."
         )
         done.append("notified_lead")

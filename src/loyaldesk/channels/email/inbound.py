@@ -3,11 +3,15 @@ guard), which conversation it continues (threading), and who wrote it (the same 
 other channel when the address is known).
 
 ``receive_email`` is the one entry point; the SMTP receiver (``channels/email/smtp_receiver.py``) and the
-IMAP poller call it with the raw bytes. It never raises on the message's content: hostile or malformed
-MIME is parsed by ``channels.email.parsing`` (never raises, linear time) and only its plain new text is
-stored, shown as plain text (line breaks kept, links made clickable, nothing read as Markdown; cleaned
-by nh3). Whatever of a message is not kept (the whole of it, or an attachment or part) is recorded for
-the store's admins and logged (``support.dropped_mail``).
+IMAP poller call it with the raw bytes. The mail-specific work (parsing, the loop guard, threading,
+which attachments are kept) is the email channel's; the message is stored by the desk's own action
+(``support.post_customer_message``), as any channel's.
+
+It never raises on the message's content: hostile or malformed MIME is parsed by
+``channels.email.parsing`` (never raises, linear time) and only its plain new text is stored, shown as
+plain text (line breaks kept, links made clickable, nothing read as Markdown; cleaned by nh3). Whatever of
+a message is not kept (the whole of it, or an attachment or part) is recorded for the store's admins and
+logged (``support.dropped_mail``).
 """
 
 from __future__ import annotations
@@ -28,12 +32,23 @@ from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import Invalid, NotFound
 from loyaldesk.kernel.keys import REPLY_ADDRESS, purpose_key
 from loyaldesk.stores import Store
-from loyaldesk.support import actions, contacts
-from loyaldesk.support.attachments import MAX_FILES_PER_MESSAGE, NewAttachment
-from loyaldesk.support.dropped_mail import DropReason, MailPath, record_dropped_email
-from loyaldesk.support.email_outbox import support_address
-from loyaldesk.support.message_format import MAX_MESSAGE_LENGTH, check_attachment
-from loyaldesk.support.models import Contact, Conversation, Message, OutboundEmail, SupportSettings
+from loyaldesk.support import (
+    MAX_FILES_PER_MESSAGE,
+    MAX_MESSAGE_LENGTH,
+    Contact,
+    Conversation,
+    DropReason,
+    MailPath,
+    Message,
+    NewAttachment,
+    OutboundEmail,
+    SupportSettings,
+    check_attachment,
+    identify_contact,
+    post_customer_message,
+    record_dropped_email,
+    support_address,
+)
 
 
 @dataclass(frozen=True)
@@ -148,7 +163,7 @@ def receive_email(
         cut = "\n\n(The rest of this email was too long to keep here.)"
         not_kept.append(f"text of {len(body):,} characters cut to {MAX_MESSAGE_LENGTH:,}")
         body = body[: MAX_MESSAGE_LENGTH - len(cut)] + cut
-    message = actions.post_customer_message(
+    message = post_customer_message(
         uow,
         contact.id,
         body=body,
@@ -174,7 +189,7 @@ def _email_contact(uow: UnitOfWork, store_id: int, address: str, name: str) -> C
         select(Customer.id).where(Customer.store_id == store_id, Customer.email == address).limit(1)
     )
     if customer_id is not None:
-        identified = contacts.identify_contact(uow, store_id, customer_id=customer_id, visitor_token=None)
+        identified = identify_contact(uow, store_id, customer_id=customer_id, visitor_token=None)
         contact = session.get(Contact, identified.contact_id)
         assert contact is not None
     else:

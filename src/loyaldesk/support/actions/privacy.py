@@ -4,6 +4,8 @@ Erasure removes what the customer wrote and who they were (message texts, contac
 texts carried by message events, rating comments, the records of their mail that was dropped) and
 keeps the conversations' bookkeeping (times, statuses, ratings) that the desk's reports need, without
 identity.
+
+``register()`` plugs them into the customer record; the composition root calls it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 from loyaldesk.customers import Customer, TimelineEntry, erasure_step, export_section, timeline_entry
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.events import EventRecord, StoredEvent
+from loyaldesk.support.events import ConversationStarted, CsatSubmitted
 from loyaldesk.support.models import (
     Attachment,
     Contact,
@@ -28,7 +31,6 @@ from loyaldesk.support.models import (
 ERASED_TEXT = "[erased]"
 
 
-@export_section("conversations")
 def export_conversations(session: Session, store_id: int, customer_id: int) -> list[dict[str, Any]]:
     conversations = session.scalars(
         select(Conversation)
@@ -61,7 +63,6 @@ def export_conversations(session: Session, store_id: int, customer_id: int) -> l
     return result
 
 
-@export_section("dropped_mail")
 def export_dropped_mail(session: Session, store_id: int, customer_id: int) -> list[dict[str, Any]]:
     """The records of the customer's mail that was dropped or kept without a part (by their addresses)."""
     addresses = _addresses_of(session, store_id, customer_id)
@@ -101,7 +102,6 @@ def _addresses_of(session: Session, store_id: int, customer_id: int) -> set[str]
     return addresses
 
 
-@erasure_step("conversations")
 def erase_conversations(uow: UnitOfWork, store_id: int, customer_id: int) -> None:
     session = uow.session
     ids = list(
@@ -151,7 +151,6 @@ def erase_conversations(uow: UnitOfWork, store_id: int, customer_id: int) -> Non
             event.payload = {**event.payload, "message": message}
 
 
-@timeline_entry("conversation.started", "csat.submitted")
 def describe(event: StoredEvent) -> TimelineEntry | None:
     if event.event_type == "conversation.started":
         return TimelineEntry(
@@ -159,3 +158,11 @@ def describe(event: StoredEvent) -> TimelineEntry | None:
             link=f"inbox?c={event.subject_id}",
         )
     return TimelineEntry(f"Rated a conversation {event.payload.get('rating')}/5")
+
+
+def register() -> None:
+    """Plug the desk's export sections, erasure step and timeline lines into the customer record."""
+    export_section("conversations")(export_conversations)
+    export_section("dropped_mail")(export_dropped_mail)
+    erasure_step("conversations")(erase_conversations)
+    timeline_entry(ConversationStarted, CsatSubmitted)(describe)

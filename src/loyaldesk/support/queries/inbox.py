@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from loyaldesk.customers import Customer, facts_about
+from loyaldesk.customers import Customer, CustomerFacts, LoyaltyFacts, facts_about
 from loyaldesk.kernel.errors import Invalid, NotFound
 from loyaldesk.stores import Permission, StaffAccount, StoreMembership, has_permission
 from loyaldesk.support.actions import message_view
-from loyaldesk.support.desk_settings import default_settings
+from loyaldesk.support.actions.desk_settings import default_settings
 from loyaldesk.support.models import (
     Agent,
     Attachment,
@@ -288,12 +288,17 @@ class CustomerPicture:
     name: str
     email: str | None
     customer: Customer | None
-    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    facts: CustomerFacts = field(default_factory=CustomerFacts)
     orders: list[Any] = field(default_factory=list)
     order_count: int = 0
     net_spent_by_currency: dict[str, int] = field(default_factory=dict)
     past_conversations: list[dict[str, Any]] = field(default_factory=list)
     ratings: list[int] = field(default_factory=list)
+
+    @property
+    def loyalty(self) -> LoyaltyFacts | None:
+        """The loyalty program's facts about the customer (None: not a member, or no customer)."""
+        return self.facts.loyalty
 
     @property
     def average_rating(self) -> float | None:
@@ -363,7 +368,7 @@ def canned_reply_values(
 ) -> dict[str, Any]:
     """The values a canned reply's variables take in this conversation."""
     customer = picture.customer
-    loyalty = picture.facts.get("loyalty") or {}
+    loyalty = picture.loyalty
     latest = picture.orders[0] if picture.orders else None
     first_name = customer.first_name if customer else (picture.name.split()[0] if picture.name else None)
     return {
@@ -374,9 +379,9 @@ def canned_reply_values(
             "email": picture.email,
         },
         "loyalty": {  # grouped as the console shows them: 1,250
-            "points": _grouped(loyalty.get("points")),
-            "pending_points": _grouped(loyalty.get("pending_points")),
-            "tier": loyalty.get("tier"),
+            "points": _grouped(loyalty.points if loyalty else None),
+            "pending_points": _grouped(loyalty.pending_points if loyalty else None),
+            "tier": loyalty.tier if loyalty else None,
         },
         "order": {
             "latest": {

@@ -13,7 +13,7 @@ from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import FieldProblem, Invalid, NotFound
 from loyaldesk.stores import Permission, StoreMembership, authorize, has_permission, record_audit
 from loyaldesk.support import rules
-from loyaldesk.support.desk_settings import settings_for
+from loyaldesk.support.actions.desk_settings import settings_for
 from loyaldesk.support.events import AgentPresenceChanged, ConversationAssigned
 from loyaldesk.support.models import Agent, Conversation, Team, TeamMember
 

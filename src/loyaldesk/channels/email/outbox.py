@@ -1,87 +1,96 @@
 """Replies by email: an agent's answer to a conversation that the customer follows by email (the chat
 widget's offline form, and the email channel) is composed, queued and sent through SMTP.
 
-1. ``queue_reply`` (a handler of ``conversation.message_posted``) and ``queue_rating_request`` (of
-   ``csat.requested``: a link to rate the conversation) compose the mail in the transaction that
-   reacts to the event: From the store's support address, To the contact's address, threaded under
-   the conversation's previous mail (In-Reply-To, References, a conversation token in Reply-To and the
-   subject), a text part and a mobile-friendly HTML part (``channels.email.compose``).
+1. ``EmailReplies.queue_reply`` (a handler of ``MessagePosted``) and ``queue_rating_request`` (of
+   ``CsatRequested``: a link to rate the conversation) compose the mail in the transaction that reacts to
+   the event: From the store's support address, To the contact's address, threaded under the
+   conversation's previous mail (In-Reply-To, References, a conversation token in Reply-To and the
+   subject), a text part and a mobile-friendly HTML part (``channels.email.compose``), and queue it as the
+   desk's ``OutboundEmail`` row.
 2. ``send_due`` (a periodic job outside any transaction) claims due mail with a lease, sends it through
    the ``MailTransport`` with no database lock held, and marks it sent; a failure is kept on the row and
-   retried with backoff (``support.delivery``).
+   retried with backoff (``kernel.delivery``).
+
+The install's mail domain and public address come in through ``EmailReplies`` (the composition root
+builds it from ``Settings``), never from process-wide settings.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from loyaldesk.channels.email.compose import build_reply
 from loyaldesk.channels.email.threading import compose_reply_headers
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.db import Database, UnitOfWork
-from loyaldesk.kernel.dispatcher import handlers
+from loyaldesk.kernel.delivery import claim_due, settle
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.kernel.i18n import _, negotiate, use_language
-from loyaldesk.kernel.jobs import jobs
 from loyaldesk.kernel.keys import REPLY_ADDRESS, purpose_key
-from loyaldesk.kernel.mail_transport import MailTransport, transport_from
+from loyaldesk.kernel.mail_transport import MailTransport
 from loyaldesk.kernel.mail_transport import SmtpTransport as SmtpTransport  # moved to the kernel; still here
-from loyaldesk.settings import get_settings
 from loyaldesk.stores import Store
-from loyaldesk.support.csat import csat_link_token
-from loyaldesk.support.delivery import claim_due, settle
-from loyaldesk.support.models import Contact, Conversation, Message, OutboundEmail, SupportSettings
+from loyaldesk.support import (
+    Contact,
+    Conversation,
+    CsatRequested,
+    Message,
+    MessagePosted,
+    OutboundEmail,
+    SupportSettings,
+    csat_link_token,
+    follows_by_email,
+    support_address,
+)
 
-log = logging.getLogger("loyaldesk.support.email")
-
-
-def support_address(store: Store, desk: SupportSettings | None, mail_domain: str) -> str:
-    """Where the store's replies come from: its configured address, else ``<slug>@<mail domain>``."""
-    if desk is not None and desk.support_email:
-        return desk.support_email
-    return f"{store.slug}@{mail_domain}"
-
-
-def follows_by_email(conversation: Conversation) -> bool:
-    return conversation.reply_by_email or conversation.channel == "email"
+log = logging.getLogger("loyaldesk.support.email")  # the name operators filter on
 
 
-@handlers.on("conversation.message_posted")
-def queue_reply(uow: UnitOfWork, event: StoredEvent) -> None:
-    """Queue an agent's public reply as mail when the customer follows the conversation by email."""
-    view = event.payload.get("message") or {}
-    if event.payload.get("internal") or view.get("author_kind") != "agent":
-        return
-    message = uow.session.get(Message, view.get("id"))
-    if message is not None:
-        _queue(uow, event, kind="reply", body=message.body, author=message.author_name, message_id=message.id)
+@dataclass(frozen=True)
+class EmailReplies:
+    """Queues the desk's replies and rating requests as mail, for an install whose stores' default
+    addresses are ``<slug>@<mail_domain>`` and whose rating links start with ``public_base_url``."""
 
+    mail_domain: str
+    public_base_url: str
 
-@handlers.on("csat.requested")
-def queue_rating_request(uow: UnitOfWork, event: StoredEvent) -> None:
-    """Ask a customer who follows the conversation by email to rate it, by a link (the widget asks live
-    customers itself)."""
-    conversation = uow.session.get(Conversation, event.subject_id)
-    store = uow.session.get(Store, event.store_id)
-    if conversation is None or store is None:
-        return
-    settings = get_settings()
-    token = csat_link_token(store.identity_secret, conversation.id)
-    link = f"{settings.public_base_url.rstrip('/')}/csat/{store.slug}/{conversation.id}/{token}"
-    with use_language(mail_language(uow, conversation, store)):
-        body = (
-            _("Your conversation with {store} is resolved. How did we do?", store=store.name)
-            + "\n\n"
-            + _("Rate it from 1 to 5 (one click, a comment if you like): {link}", link=link)
-            + "\n\n"
-            + _("If something is still not right, just reply to this email and we will pick it up again.")
-        )
-    _queue(uow, event, kind="csat", body=body, author=store.name, message_id=None, automatic=True)
+    def queue_reply(self, uow: UnitOfWork, stored: StoredEvent, event: MessagePosted) -> None:
+        """Queue an agent's public reply as mail when the customer follows the conversation by email."""
+        view = event.message
+        if event.internal or view.get("author_kind") != "agent":
+            return
+        message = uow.session.get(Message, view.get("id"))
+        if message is not None:
+            _queue(
+                uow, stored, self.mail_domain, kind="reply", body=message.body, author=message.author_name,
+                message_id=message.id,
+            )  # fmt: skip
+
+    def queue_rating_request(self, uow: UnitOfWork, stored: StoredEvent, event: CsatRequested) -> None:
+        """Ask a customer who follows the conversation by email to rate it, by a link (the widget asks
+        live customers itself)."""
+        conversation = uow.session.get(Conversation, event.conversation_id)
+        store = uow.session.get(Store, event.store_id)
+        if conversation is None or store is None:
+            return
+        token = csat_link_token(store.identity_secret, conversation.id)
+        link = f"{self.public_base_url.rstrip('/')}/csat/{store.slug}/{conversation.id}/{token}"
+        with use_language(mail_language(uow, conversation, store)):
+            body = (
+                _("Your conversation with {store} is resolved. How did we do?", store=store.name)
+                + "\n\n"
+                + _("Rate it from 1 to 5 (one click, a comment if you like): {link}", link=link)
+                + "\n\n"
+                + _("If something is still not right, just reply to this email and we will pick it up again.")
+            )
+        _queue(
+            uow, stored, self.mail_domain, kind="csat", body=body, author=store.name, message_id=None,
+            automatic=True,
+        )  # fmt: skip
 
 
 def mail_language(uow: UnitOfWork, conversation: Conversation, store: Store) -> str:
@@ -94,6 +103,7 @@ def mail_language(uow: UnitOfWork, conversation: Conversation, store: Store) -> 
 def _queue(
     uow: UnitOfWork,
     event: StoredEvent,
+    mail_domain: str,
     *,
     kind: str,
     body: str,
@@ -113,9 +123,8 @@ def _queue(
     store = uow.session.get(Store, conversation.store_id)
     if contact is None or store is None or not contact.email:
         return
-    settings = get_settings()
     desk = uow.session.scalar(select(SupportSettings).where(SupportSettings.store_id == store.id))
-    sender = support_address(store, desk, settings.mail_domain)
+    sender = support_address(store, desk, mail_domain)
     parent = uow.session.scalar(
         select(OutboundEmail)
         .where(OutboundEmail.conversation_id == conversation.id)
@@ -129,7 +138,7 @@ def _queue(
     headers = compose_reply_headers(
         secret=purpose_key(store.identity_secret, REPLY_ADDRESS),
         conversation_id=conversation.id,
-        message_id_domain=settings.mail_domain,
+        message_id_domain=mail_domain,
         reply_address=sender,
         subject=subject,
         parent_message_id=parent.email_message_id if parent else None,
@@ -186,22 +195,3 @@ def send_due(database: Database, transport: MailTransport | None, *, limit: int 
         database.write(settle, OutboundEmail, outbound_id, None)
         sent += 1
     return sent
-
-
-# Replaced in tests with a transport that talks to a local SMTP server.
-transport_factory: Callable[[], MailTransport | None] = lambda: transport_from(get_settings())  # noqa: E731
-
-
-@jobs.every_outside(10, name="support.send_due_email")
-def send_due_email(database: Database) -> int:
-    return send_due(database, transport_factory())
-
-
-def email_state(session: Session, conversation_id: int) -> dict[int, str]:
-    """Message id -> "pending", "sent" or "failed" for the conversation's replies by email."""
-    rows = session.execute(
-        select(OutboundEmail.message_id, OutboundEmail.status).where(
-            OutboundEmail.conversation_id == conversation_id, OutboundEmail.message_id.is_not(None)
-        )
-    )
-    return {message_id: status for message_id, status in rows if message_id is not None}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
 from loyaldesk.kernel.keys import RATING_LINK, purpose_key
-from loyaldesk.support.desk_settings import settings_for
+from loyaldesk.support.actions.desk_settings import settings_for
 from loyaldesk.support.events import CsatRequested, CsatSubmitted
 from loyaldesk.support.models import Conversation, CsatResponse
 

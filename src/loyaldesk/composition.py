@@ -1,0 +1,111 @@
+"""The composition root: the one place where loyaldesk's capabilities are put together.
+
+Domains define handlers, jobs, extension implementations and channel adapters; none of them registers
+itself. ``compose(settings)`` wires them explicitly, in this order:
+
+1. every domain's tables (``load_all_models``: ``Base.metadata`` complete for migrations and tests);
+2. the customer record's extensions: export sections, erasure steps (commerce before support, the order
+   erasure runs them), timeline describers, the loyalty facts provider, the goodwill granter;
+3. event handlers, subscribed by event class (``kernel.dispatcher``), and periodic jobs (``kernel.jobs``);
+4. the channel adapters (email, API), with the install's settings: they react to the desk's events and
+   call its actions; the desk never imports them;
+5. ``store_setup_steps``: what a new store gets created with (``stores.setup_steps``).
+
+Settings reach jobs and handlers from here (the mail domain, the SMTP server, the outbound policy), never
+through a process-wide ``get_settings()`` in domain code. The web app and ``loyaldesk worker`` compose
+through ``Runtime``; the CLI, the benchmarks and the tests call ``compose`` themselves. Composing again
+(another ``Settings``) replaces what was registered: a handler or job is registered once, by identity or
+name.
+
+Some capabilities still register through decorators in modules of their own (``customers.timeline``,
+``commerce.customer_data``, ``loyalty.queries.timeline``, ``loyalty.actions.grant_goodwill``, the ``jobs``
+modules of stores, loyalty and analytics): those modules are imported here, by name, and nowhere else
+for that purpose.
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import timedelta
+
+from loyaldesk.kernel.dispatcher import HandlerRegistry
+from loyaldesk.kernel.dispatcher import handlers as default_handlers
+from loyaldesk.kernel.jobs import JobRegistry
+from loyaldesk.kernel.jobs import jobs as default_jobs
+from loyaldesk.settings import Settings, get_settings
+from loyaldesk.stores.setup_steps import StoreSetupStep, set_store_setup_steps
+
+DOMAINS = ("stores", "customers", "commerce", "loyalty", "support", "analytics")
+
+# Modules that register with the customer record or the job registry when imported (their owners'
+# decorators), in the order the registrations must happen.
+_REGISTERING_MODULES = (
+    "loyaldesk.customers.timeline",
+    "loyaldesk.commerce.customer_data",
+    "loyaldesk.loyalty.queries.timeline",
+    "loyaldesk.loyalty.actions.grant_goodwill",
+    "loyaldesk.stores.jobs",
+    "loyaldesk.loyalty.jobs",
+    "loyaldesk.analytics.jobs",
+)
+
+
+def load_all_models() -> None:
+    """Import every domain's tables so that ``Base.metadata`` is complete (no handlers, no jobs)."""
+    import loyaldesk.kernel.events
+    import loyaldesk.kernel.idempotency  # noqa: F401
+
+    for name in DOMAINS:
+        importlib.import_module(f"loyaldesk.{name}.models")
+
+
+def store_setup_steps() -> list[StoreSetupStep]:
+    """What every new store is created with, in order (see ``stores.setup_steps``)."""
+    from loyaldesk.loyalty import create_program
+    from loyaldesk.support import create_desk_settings
+
+    return [create_program, create_desk_settings]
+
+
+def compose(
+    settings: Settings | None = None,
+    *,
+    handlers: HandlerRegistry = default_handlers,
+    jobs: JobRegistry = default_jobs,
+) -> None:
+    """Wire every capability of loyaldesk into ``handlers`` and ``jobs`` (the process-wide registries by
+    default) with ``settings`` (the environment's when not given). Idempotent."""
+    settings = settings or get_settings()
+    load_all_models()
+    for module in _REGISTERING_MODULES:
+        importlib.import_module(module)
+
+    from loyaldesk import channels
+    from loyaldesk.kernel import idempotency
+    from loyaldesk.kernel.mail_transport import transport_from
+    from loyaldesk.loyalty import customer_data as loyalty_customer_data
+    from loyaldesk.loyalty import handlers as loyalty_handlers
+    from loyaldesk.stores import account_mail
+    from loyaldesk.support import CsatSubmitted
+    from loyaldesk.support import handlers as support_handlers
+    from loyaldesk.support import jobs as support_jobs
+    from loyaldesk.support.actions import privacy as support_privacy
+
+    # The customer record's extensions (commerce's registered on import above, before the desk's).
+    loyalty_customer_data.register()
+    support_privacy.register()
+
+    # Reactions and scheduled work, in the order they run for one event.
+    jobs.every_outside(10, name="stores.send_account_mail")(
+        lambda database: account_mail.send_due(database, transport_from(settings))
+    )
+    loyalty_handlers.register(handlers)
+    handlers.on(CsatSubmitted)(loyalty_handlers.survey_answered)
+    channels.register(handlers, jobs, settings)
+    support_handlers.register(handlers)
+    support_jobs.register(jobs)
+
+    ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
+    jobs.every(3600, name="kernel.purge_idempotency_keys")(lambda uow: idempotency.purge_expired(uow, ttl))
+
+    set_store_setup_steps(store_setup_steps())
