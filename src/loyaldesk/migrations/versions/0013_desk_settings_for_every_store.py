@@ -6,7 +6,7 @@ had them written. Data only: no table changes. The downgrade keeps the rows (a r
 what the first read used to create).
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06 20:00:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from loyaldesk.kernel.orm import JSONType
 
 revision: str = "0013"
-down_revision: str | None = "0011"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
