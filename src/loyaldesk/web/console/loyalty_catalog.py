@@ -21,18 +21,16 @@ from loyaldesk.loyalty.models import Reward, Tier
 from loyaldesk.loyalty.program_actions import save_reward, save_tier
 from loyaldesk.loyalty.schemas import RewardIn, TierIn
 from loyaldesk.stores import Permission
+from loyaldesk.web.console.forms import errors_by_field, problems_of, readable
 from loyaldesk.web.console.loyalty import program_or_defaults
 from loyaldesk.web.console.loyalty_forms import (
     TIMES,
     FormDep,
     FormReader,
     amount_text,
-    errors_by_field,
     local_input,
     money_step,
     page_context,
-    problems_of,
-    readable,
 )
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep

@@ -1,0 +1,96 @@
+"""The console's one forms kit (``web/console/forms.py`` + ``console/_forms.html``): fields come from the
+form model's schema, and a refused form comes back with each error beside its input (``aria-invalid``,
+``aria-describedby``) and what was typed kept."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from fastapi.testclient import TestClient
+from pydantic import Field
+from starlette.datastructures import FormData
+
+from loyaldesk.kernel.db import Database
+from loyaldesk.web.console.forms import ConsoleForm, blank_form, fields_of, read_form
+from tests.factories import StoreHandle, csrf_of
+from tests.web.test_console_loyalty import as_staff, form_of
+
+
+class Colour(StrEnum):
+    RED = "red"
+    BLUE = "blue"
+
+
+class Sample(ConsoleForm):
+    name: str = Field(title="Name", min_length=1, max_length=20, description="What it is called.")
+    count: int = Field(default=3, title="How many", ge=0, le=100)
+    colour: Colour = Field(default=Colour.RED, title="Colour")
+    note: str | None = Field(default=None, max_length=50, json_schema_extra={"widget": "textarea"})
+    on: bool = Field(default=False, title="Switched on")
+
+
+def test_fields_take_labels_limits_and_choices_from_the_model() -> None:
+    fields = fields_of(Sample)
+    assert list(fields) == ["name", "count", "colour", "note", "on"]
+    assert fields["name"].label == "Name" and fields["name"].help == "What it is called."
+    assert fields["name"].limits() == {"required": True, "minlength": 1, "maxlength": 20}
+    assert fields["count"].widget == "number" and fields["count"].limits() == {"min": 0, "max": 100}
+    assert fields["colour"].widget == "select"
+    assert fields["colour"].choices == (("red", "red"), ("blue", "blue"))
+    assert fields["note"].widget == "textarea" and fields["note"].limits() == {"maxlength": 50}
+    assert fields["on"].widget == "checkbox"
+    assert blank_form(Sample).field("count").value == 3
+
+
+def test_a_refused_form_keeps_what_was_typed_and_names_the_field() -> None:
+    posted = FormData([("name", "a name far too long to be kept"), ("count", "7"), ("colour", "blue")])
+    model, state = read_form(Sample, posted)
+    assert model is None
+    assert state.field("name").value == "a name far too long to be kept"
+    assert "at most 20 characters" in state.field("name").error
+    assert state.field("count").value == "7" and state.field("count").error == ""
+    assert state.field("on").value is False
+
+    model, state = read_form(Sample, FormData([("name", "ok"), ("count", "7"), ("note", "")]))
+    assert model == Sample(name="ok", count=7, note=None) and not state.invalid
+
+
+def _field_html(html: str, input_id: str) -> str:
+    """The ``.field`` wrapper holding the input ``input_id``."""
+    match = re.search(rf'<div class="field[^"]*">\s*<label for="{input_id}">.*?</div>', html, re.S)
+    assert match, f"no field {input_id} on the page"
+    return match.group(0)
+
+
+def assert_error_beside(html: str, name: str, error: str, typed: str | None = None) -> None:
+    """The input ``name`` is marked invalid, described by its error, which says ``error``; it still holds
+    ``typed``."""
+    input_id = "f-" + name.replace(".", "-")
+    field = _field_html(html, input_id)
+    assert 'aria-invalid="true"' in field, field
+    assert f'aria-describedby="{input_id}-error' in field, field
+    assert f'<p class="field-error" id="{input_id}-error">' in field and error in field, field
+    if typed is not None:
+        assert f'value="{typed}"' in field or f">{typed}</textarea>" in field, field
+
+
+def test_canned_reply_form_shows_the_error_beside_its_field(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    as_staff(client, db, store, "agent", password_hash)
+    page = client.get("/console/acme/inbox-settings/canned")
+    data = form_of(page.text, "/console/acme/inbox-settings/canned")
+    assert set(data) == {"csrf_token", "shortcut", "title", "body", "reply_id"}
+    data.update(shortcut="not ok!", title="Order status", body="Hi {{customer.first_name}}")
+    refused = client.post("/console/acme/inbox-settings/canned", data=data, follow_redirects=False)
+    assert refused.status_code == 422
+    assert_error_beside(refused.text, "shortcut", "1 to 40 letters, digits, - or _", typed="not ok!")
+    assert 'value="Order status"' in refused.text and "Hi {{customer.first_name}}</textarea>" in refused.text
+
+    data.update(shortcut="status", csrf_token=csrf_of(refused.text))
+    saved = client.post("/console/acme/inbox-settings/canned", data=data, follow_redirects=False)
+    assert saved.status_code == 303
+    again = client.post("/console/acme/inbox-settings/canned", data=data, follow_redirects=False)
+    assert again.status_code == 422
+    assert_error_beside(again.text, "shortcut", "exists already", typed="status")
