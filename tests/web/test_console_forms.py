@@ -63,10 +63,10 @@ def _field_html(html: str, input_id: str) -> str:
     return match.group(0)
 
 
-def assert_error_beside(html: str, name: str, error: str, typed: str | None = None) -> None:
+def assert_error_beside(html: str, name: str, error: str, typed: str | None = None, prefix: str = "") -> None:
     """The input ``name`` is marked invalid, described by its error, which says ``error``; it still holds
     ``typed``."""
-    input_id = "f-" + name.replace(".", "-")
+    input_id = "f-" + prefix + name.replace(".", "-")
     field = _field_html(html, input_id)
     assert 'aria-invalid="true"' in field, field
     assert f'aria-describedby="{input_id}-error' in field, field
@@ -94,3 +94,28 @@ def test_canned_reply_form_shows_the_error_beside_its_field(
     again = client.post("/console/acme/inbox-settings/canned", data=data, follow_redirects=False)
     assert again.status_code == 422
     assert_error_beside(again.text, "shortcut", "exists already", typed="status")
+
+
+def test_sla_forms_show_errors_beside_their_fields(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    as_staff(client, db, store, "admin", password_hash)
+    sla = "/console/acme/inbox-settings/sla"
+    page = client.get(sla)
+    data = form_of(page.text, f"{sla}/policies")
+    assert data["active"] == "true" and data["warn_before_percent"] == "25"
+    data.update(name="VIP", first_response_minutes="soon", priorities=["urgent"])
+    refused = client.post(f"{sla}/policies", data=data, follow_redirects=False)
+    assert refused.status_code == 422
+    html = refused.text
+    assert_error_beside(html, "first_response_minutes", "a whole number of minutes", "soon", prefix="policy-")
+    assert 'value="VIP"' in html and 'value="urgent" checked' in html
+    assert '<a href="#f-policy-first_response_minutes">First response</a>' in html
+
+    hours = form_of(html, f"{sla}/calendars")
+    assert hours["day_0"] == "09:00-17:00" and hours["day_6"] == ""
+    hours.update(name="Office", time_zone="Mars/Olympus", day_1="08:00-12:00")
+    refused = client.post(f"{sla}/calendars", data=hours, follow_redirects=False)
+    assert refused.status_code == 422, refused.text
+    assert_error_beside(refused.text, "time_zone", "time zone", "Mars/Olympus", prefix="calendar-")
+    assert 'value="08:00-12:00"' in refused.text

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -38,9 +39,9 @@ class ConsoleForm(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-def field_id(name: str) -> str:
+def field_id(name: str, prefix: str = "") -> str:
     """The HTML id of the input named ``name`` (``rates.0.amount``: ``f-rates-0-amount``)."""
-    return "f-" + name.replace(".", "-")
+    return "f-" + prefix + name.replace(".", "-")
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,18 @@ class FormField:
     pattern: str | None = None
     choices: tuple[tuple[str, str], ...] = ()
     attrs: Mapping[str, Any] = field(default_factory=dict)
+    invalid: str = ""
+    prefix: str = ""
 
     @property
     def id(self) -> str:
-        return field_id(self.name)
+        return field_id(self.name, self.prefix)
+
+    @property
+    def chosen(self) -> list[str]:
+        """The values of a repeated input (``checks``), as text."""
+        values = self.value if isinstance(self.value, list | tuple | set) else []
+        return [str(value) for value in values]
 
     @property
     def checked(self) -> bool:
@@ -84,8 +93,8 @@ class FormField:
         ):
             if value is not None:
                 found[attribute] = int(value) if isinstance(value, float) and value.is_integer() else value
-        if self.widget == "select":
-            found.pop("pattern", None)
+        if self.widget in ("select", "checks"):
+            found = {}
         return {**found, **self.attrs}
 
 
@@ -109,18 +118,20 @@ def _plain(schema: Mapping[str, Any]) -> Mapping[str, Any]:
     return schema
 
 
+@cache
 def fields_of(model: type[BaseModel]) -> dict[str, FormField]:
-    """The model's fields, empty, in declaration order, with labels, help, limits and choices."""
+    """The model's fields, empty, in declaration order, with labels, help, limits and choices (read
+    once per model; do not change what it returns)."""
     schema = model.model_json_schema()
     definitions = schema.get("$defs", {})
     required = set(schema.get("required", ()))
     found: dict[str, FormField] = {}
     for name, raw in schema.get("properties", {}).items():
-        choices = _choices(raw, definitions)
         prop = _plain(raw)
-        widget = prop.get("widget") or (
-            "select" if choices else WIDGET_OF_TYPE.get(prop.get("type", ""), "text")
-        )
+        many = prop.get("type") == "array"
+        choices = _choices(prop.get("items", {}) if many else raw, definitions)
+        by_type = WIDGET_OF_TYPE.get(prop.get("type", ""), "text")
+        widget = prop.get("widget") or ("checks" if many else "select" if choices else by_type)
         found[name] = FormField(
             name=name,
             label=str(prop.get("title") or name.replace("_", " ").capitalize()),
@@ -134,6 +145,7 @@ def fields_of(model: type[BaseModel]) -> dict[str, FormField]:
             pattern=prop.get("pattern"),
             choices=choices,
             attrs=dict(prop.get("attrs") or {}),
+            invalid=str(prop.get("invalid") or ""),
         )
     return found
 
@@ -145,6 +157,8 @@ class FormState:
     model: type[BaseModel]
     values: dict[str, Any]
     problems: list[FieldProblem] = field(default_factory=list)
+    prefix: str = ""
+    """Put before every input's id, where two forms on a page share input names."""
 
     @property
     def errors(self) -> dict[str, str]:
@@ -172,6 +186,7 @@ class FormState:
                 **spec.__dict__,
                 "value": "" if value is None else value,
                 "error": self.errors.get(name, ""),
+                "prefix": self.prefix,
                 **overrides,
             }
         )
@@ -179,23 +194,38 @@ class FormState:
     def fields(self) -> list[FormField]:
         return [self.field(name) for name in fields_of(self.model)]
 
-    def fail(self, error: Exception, field: str = "") -> FormState:
-        """Add the problems of ``error`` (a Pydantic or domain error). A problem about no input in
-        particular goes to ``field`` when given, else to the first input its message names, else to the
-        form as a whole."""
-        for problem in problems_of(error, known=fields_of(self.model)):
-            self.problems.append(FieldProblem(problem.field or field, problem.reason))
+    def fail(self, error: Exception, field: str = "", renamed: Mapping[str, str] | None = None) -> FormState:
+        """Add the problems of ``error`` (a Pydantic or domain error). ``renamed`` maps a domain's field
+        path to this form's input (``escalation.team_id`` -> ``escalation_team_id``). A problem about no
+        input in particular goes to ``field`` when given, else to the first input its message names,
+        else to the form as a whole. A field's ``invalid`` (in its schema) replaces Pydantic's words
+        for a value of the wrong type."""
+        specs = fields_of(self.model)
+        wrong_type = isinstance(error, ValidationError) and {
+            ".".join(str(part) for part in item["loc"])
+            for item in error.errors()
+            if item["type"].endswith(("_parsing", "_type"))
+        }
+        for problem in problems_of(error, known=specs):
+            name = (renamed or {}).get(problem.field, problem.field) or field
+            reason = problem.reason
+            if wrong_type and name in wrong_type and name in specs and specs[name].invalid:
+                reason = specs[name].invalid
+            self.problems.append(FieldProblem(name, reason))
         return self
 
 
-def blank_form(model: type[BaseModel], values: Mapping[str, Any] | None = None) -> FormState:
+def blank_form(
+    model: type[BaseModel], values: Mapping[str, Any] | None = None, *, prefix: str = ""
+) -> FormState:
     """The form before anything was posted: the model's defaults, then ``values`` (the current ones)."""
     defaults = {
-        name: info.default
+        name: default
         for name, info in model.model_fields.items()
-        if not info.is_required() and info.default is not None
+        if not info.is_required() and (default := info.get_default(call_default_factory=True)) is not None
     }
-    return FormState(model, {**defaults, **{k: v for k, v in (values or {}).items() if v is not None}})
+    chosen = {key: value for key, value in (values or {}).items() if value is not None}
+    return FormState(model, {**defaults, **chosen}, prefix=prefix)
 
 
 def typed_values(model: type[BaseModel], form: FormData) -> dict[str, Any]:
@@ -218,16 +248,17 @@ def _is_list(annotation: Any) -> bool:
     return getattr(annotation, "__origin__", None) in (list, tuple, set)
 
 
-def read_form(model: type[M], form: FormData) -> tuple[M | None, FormState]:
+def read_form(model: type[M], form: FormData, *, prefix: str = "") -> tuple[M | None, FormState]:
     """The posted form validated by ``model``; on a problem, None and the state to show again.
 
-    Empty optional inputs are read as None, not as an empty string that would fail a number or pattern."""
+    An empty input whose default is None is read as None, not as an empty string that would fail a
+    number or a pattern."""
     values = typed_values(model, form)
     candidate = {
-        name: None if value == "" and not model.model_fields[name].is_required() else value
+        name: None if value == "" and model.model_fields[name].default is None else value
         for name, value in values.items()
     }
-    state = FormState(model, values)
+    state = FormState(model, values, prefix=prefix)
     try:
         return model.model_validate(candidate), state
     except ValidationError as error:
