@@ -92,7 +92,7 @@ def test_canned_reply_form_shows_the_error_beside_its_field(
     saved = client.post("/console/acme/inbox-settings/canned", data=data, follow_redirects=False)
     assert saved.status_code == 303
     again = client.post("/console/acme/inbox-settings/canned", data=data, follow_redirects=False)
-    assert again.status_code == 422
+    assert again.status_code == 409  # a conflict keeps its status, and is shown beside its field
     assert_error_beside(again.text, "shortcut", "exists already", typed="status")
 
 
@@ -119,3 +119,41 @@ def test_sla_forms_show_errors_beside_their_fields(
     assert refused.status_code == 422, refused.text
     assert_error_beside(refused.text, "time_zone", "time zone", "Mars/Olympus", prefix="calendar-")
     assert 'value="08:00-12:00"' in refused.text
+
+
+def test_the_routing_form_has_a_priority_for_every_channel() -> None:
+    from loyaldesk.support.rules import CHANNELS
+    from loyaldesk.web.console.desk_forms import RoutingForm
+
+    priorities = {
+        name.removeprefix("priority_") for name in RoutingForm.model_fields if name.startswith("priority_")
+    }
+    assert priorities == set(CHANNELS)
+
+
+def test_desk_forms_show_errors_beside_their_fields(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    as_staff(client, db, store, "admin", password_hash)
+    desk = "/console/acme/inbox-settings/desk"
+    data = form_of(client.get(desk).text, f"{desk}/routing")
+    assert data["routing_method"] and data["priority_email"] == "normal"
+    data.update(widget_accent="red", widget_title="Talk to Acme", priority_email="high")
+    refused = client.post(f"{desk}/routing", data=data, follow_redirects=False)
+    assert refused.status_code == 422
+    assert_error_beside(refused.text, "widget_accent", "should match pattern", "red")
+    assert 'value="Talk to Acme"' in refused.text
+    assert re.search(r'name="priority_email"[^>]*>.*?<option value="high" selected>', refused.text, re.S)
+
+    mailbox = form_of(refused.text, f"{desk}/mailbox")
+    mailbox.update(imap_host="imap.example.com", imap_username="", imap_password="secret")
+    refused = client.post(f"{desk}/mailbox", data=mailbox, follow_redirects=False)
+    assert refused.status_code == 422
+    assert_error_beside(refused.text, "imap_username", "is required with a server", "")
+    assert 'value="imap.example.com"' in refused.text and 'value="secret"' not in refused.text
+
+    goodwill = form_of(refused.text, f"{desk}/goodwill")
+    goodwill.update(budget_agent="lots")
+    refused = client.post(f"{desk}/goodwill", data=goodwill, follow_redirects=False)
+    assert refused.status_code == 422
+    assert_error_beside(refused.text, "budget_agent", "a whole number of points, or empty", "lots")

@@ -87,7 +87,8 @@ async def save_canned(
         except Conflict as error:
             state.fail(error, field="shortcut")
     if state.invalid:
-        return _page(request, runtime, console, state, status_code=422)
+        state.refuse_for_scripts(request)
+        return _page(request, runtime, console, state, status_code=state.status)
     return RedirectResponse(f"/console/{console.store.slug}/inbox-settings/canned", status_code=303)
 
 

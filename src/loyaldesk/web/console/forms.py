@@ -25,8 +25,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.datastructures import FormData
+from starlette.requests import Request
 
-from loyaldesk.kernel.errors import DomainError, FieldProblem, Invalid
+from loyaldesk.kernel.errors import Conflict, DomainError, FieldProblem, Invalid
+from loyaldesk.web.errors import status_for, wants_json
 
 M = TypeVar("M", bound=BaseModel)
 TRUE_WORDS = ("yes", "on", "true", "1")
@@ -95,6 +97,8 @@ class FormField:
                 found[attribute] = int(value) if isinstance(value, float) and value.is_integer() else value
         if self.widget in ("select", "checks"):
             found = {}
+        if self.widget == "color":
+            found.pop("pattern", None)
         return {**found, **self.attrs}
 
 
@@ -159,6 +163,8 @@ class FormState:
     problems: list[FieldProblem] = field(default_factory=list)
     prefix: str = ""
     """Put before every input's id, where two forms on a page share input names."""
+    status: int = 422
+    """The answer's status when the form comes back refused: a domain error's own (409 for a conflict)."""
 
     @property
     def errors(self) -> dict[str, str]:
@@ -191,6 +197,14 @@ class FormState:
             }
         )
 
+    def refuse_for_scripts(self, request: Request) -> None:
+        """A script that asked for JSON gets the problems as the API's error (``Invalid`` raised, the
+        fields named), not the page; a page is answered by showing the form again."""
+        if self.problems and wants_json(request):
+            if self.status == 409:
+                raise Conflict("; ".join(problem.reason for problem in self.problems))
+            raise Invalid("the form is not valid", list(self.problems))
+
     def fields(self) -> list[FormField]:
         return [self.field(name) for name in fields_of(self.model)]
 
@@ -200,6 +214,8 @@ class FormState:
         input in particular goes to ``field`` when given, else to the first input its message names,
         else to the form as a whole. A field's ``invalid`` (in its schema) replaces Pydantic's words
         for a value of the wrong type."""
+        if isinstance(error, DomainError):
+            self.status = status_for(error)
         specs = fields_of(self.model)
         wrong_type = isinstance(error, ValidationError) and {
             ".".join(str(part) for part in item["loc"])
@@ -208,6 +224,8 @@ class FormState:
         }
         for problem in problems_of(error, known=specs):
             name = (renamed or {}).get(problem.field, problem.field) or field
+            if name not in specs and name.split(".")[0] in specs:
+                name = name.split(".")[0]
             reason = problem.reason
             if wrong_type and name in wrong_type and name in specs and specs[name].invalid:
                 reason = specs[name].invalid

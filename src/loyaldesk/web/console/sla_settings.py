@@ -177,8 +177,10 @@ def _page(
         + [(str(cal.id), f"{cal.name} ({cal.time_zone})") for cal in calendars],
         "team_choices": [(str(team.id), team.name) for team in teams],
     }
-    invalid = (policy is not None and policy.invalid) or (calendar is not None and calendar.invalid)
-    return render(request, "inbox/sla.html", context, status_code=422 if invalid else 200)
+    refused = next((state for state in (policy, calendar) if state is not None and state.invalid), None)
+    if refused is not None:
+        refused.refuse_for_scripts(request)
+    return render(request, "inbox/sla.html", context, status_code=refused.status if refused else 200)
 
 
 @router.post("/console/{store_slug}/inbox-settings/sla/calendars")
