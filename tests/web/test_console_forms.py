@@ -157,3 +157,19 @@ def test_desk_forms_show_errors_beside_their_fields(
     refused = client.post(f"{desk}/goodwill", data=goodwill, follow_redirects=False)
     assert refused.status_code == 422
     assert_error_beside(refused.text, "budget_agent", "a whole number of points, or empty", "lots")
+
+
+def test_api_key_form_shows_errors_beside_its_fields(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    as_staff(client, db, store, "admin", password_hash)
+    keys = "/console/acme/settings/api-keys"
+    data = form_of(client.get(keys).text, keys)
+    assert data["scopes"]  # the default scopes are ticked
+    data.update(name="x" * 101, scopes=["orders:read"])
+    refused = client.post(keys, data=data, follow_redirects=False)
+    assert refused.status_code == 422
+    assert_error_beside(refused.text, "name", "at most 100 characters", "x" * 101)
+    assert (
+        'value="orders:read" checked' in refused.text and 'value="customers:read" checked' not in refused.text
+    )

@@ -7,7 +7,9 @@ with what was typed kept.
   ``min_length``/``max_length``, ``pattern``, an enum or ``Literal`` for choices). The page takes the same
   limits as HTML attributes, so the browser and the server refuse the same things.
 - ``json_schema_extra={"widget": "textarea"}`` (or ``password``, ``email``, ``color``, ``url``, ``hidden``)
-  picks another input than the type would; ``"attrs"`` adds HTML attributes (``placeholder``...).
+  picks another input than the type would; ``"attrs"`` adds HTML attributes (``placeholder``...);
+  ``"x-labels"`` names an enum's values; ``"choices"`` (value: label) offers a vocabulary that the
+  domain checks with its own words; ``"invalid"`` says what a value of the wrong type should be.
 - ``read_form(Model, form)`` gives ``(model, state)``: the validated model, or None and a state holding
   the typed values and the problems. ``state.fail(error)`` adds a domain error's problems (``Invalid``,
   ``Conflict``...) after a write refused the values. Pages render ``state.field("name")`` with the
@@ -103,6 +105,8 @@ class FormField:
 
 
 def _choices(schema: Mapping[str, Any], definitions: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    if "choices" in schema:  # a vocabulary the domain checks itself, with its own words
+        return tuple((str(value), str(text)) for value, text in schema["choices"].items())
     if "$ref" in schema:
         schema = definitions.get(str(schema["$ref"]).rsplit("/", 1)[-1], {})
     if "enum" in schema:
@@ -133,7 +137,7 @@ def fields_of(model: type[BaseModel]) -> dict[str, FormField]:
     for name, raw in schema.get("properties", {}).items():
         prop = _plain(raw)
         many = prop.get("type") == "array"
-        choices = _choices(prop.get("items", {}) if many else raw, definitions)
+        choices = _choices(prop if "choices" in prop else prop.get("items", {}) if many else raw, definitions)
         by_type = WIDGET_OF_TYPE.get(prop.get("type", ""), "text")
         widget = prop.get("widget") or ("checks" if many else "select" if choices else by_type)
         found[name] = FormField(

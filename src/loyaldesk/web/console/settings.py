@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
 
 from loyaldesk.kernel.errors import Conflict, Invalid, PermissionDenied
 from loyaldesk.kernel.pagination import decode_cursor
@@ -20,6 +21,7 @@ from loyaldesk.stores.rules import (
     Permission,
     Role,
 )
+from loyaldesk.web.console.forms import ConsoleForm, FormState, blank_form, read_form
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
@@ -27,6 +29,7 @@ from loyaldesk.web.deps import RuntimeDep
 router = APIRouter(include_in_schema=False)
 
 StaffId = Annotated[int, Path(ge=1, le=2**62)]
+API_SCOPE_CHOICES = {scope: f"{scope}: {description}" for scope, description in API_SCOPES.items()}
 
 
 def _message(error: Exception) -> str:
@@ -215,14 +218,27 @@ def remove_staff(
     return RedirectResponse(f"/console/{console.store.slug}/settings/staff?done=removed", status_code=303)
 
 
+class ApiKeyForm(ConsoleForm):
+    """A new API key: its name and what it may do."""
+
+    name: str = Field(
+        title="Name",
+        max_length=100,
+        json_schema_extra={"attrs": {"placeholder": "e.g. shop backend"}},
+    )
+    scopes: list[str] = Field(
+        default_factory=list, title="Scopes", json_schema_extra={"choices": API_SCOPE_CHOICES}
+    )
+
+
 def _keys_page(
     request: Request,
     console: Console,
     runtime: Any,
     *,
     new_token: str | None = None,
-    error: str | None = None,
     flash: str | None = None,
+    form: FormState | None = None,
     status_code: int = 200,
 ) -> Response:
     console.require(Permission.MANAGE_API_KEYS)
@@ -236,11 +252,9 @@ def _keys_page(
             "section": "settings",
             "tab": "api-keys",
             "keys": keys,
-            "scopes": API_SCOPES,
-            "default_scopes": DEFAULT_API_SCOPES,
             "new_token": new_token,
-            "error": error,
             "flash": flash,
+            "form": form or blank_form(ApiKeyForm, {"scopes": list(DEFAULT_API_SCOPES)}),
         },
         status_code=status_code,
     )
@@ -257,29 +271,35 @@ def api_keys_page(
 
 
 @router.post("/console/{store_slug}/settings/api-keys", response_class=HTMLResponse)
-def create_key(
+async def create_key(
     request: Request,
     console: ConsoleDep,
     runtime: RuntimeDep,
-    name: Annotated[str, Form(max_length=100)],
-    scopes: Annotated[list[str] | None, Form()] = None,
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    """Create a key; its token is shown once, in this answer. A refused form comes back (422) with each
+    problem beside its input."""
     console.check_csrf(csrf_token)
-    try:
-        created = runtime.database.write(
-            store_actions.create_api_key,
-            console.actor,
-            console.store.id,
-            name=name,
-            scopes=list(scopes or []),
-        )
-    except Invalid as error:
-        return _keys_page(request, console, runtime, error=_message(error), status_code=422)
-    # Shown once, in the response to the POST itself: never stored, never put in a URL.
-    response = _keys_page(request, console, runtime, new_token=created.token, status_code=201)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    console.require(Permission.MANAGE_API_KEYS)
+    key, state = read_form(ApiKeyForm, await request.form())
+    if key is not None:
+        try:
+            created = await runtime.database.write_async(
+                store_actions.create_api_key,
+                console.actor,
+                console.store.id,
+                name=key.name,
+                scopes=key.scopes,
+            )
+        except Invalid as error:
+            state.fail(error)
+        else:
+            # Shown once, in the response to the POST itself: never stored, never put in a URL.
+            response = _keys_page(request, console, runtime, new_token=created.token, status_code=201)
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    state.refuse_for_scripts(request)
+    return _keys_page(request, console, runtime, form=state, status_code=state.status)
 
 
 @router.post("/console/{store_slug}/settings/api-keys/{key_id}/revoke")
