@@ -173,3 +173,16 @@ def test_api_key_form_shows_errors_beside_its_fields(
     assert (
         'value="orders:read" checked' in refused.text and 'value="customers:read" checked' not in refused.text
     )
+
+
+def test_connected_app_form_shows_errors_beside_its_fields(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    as_staff(client, db, store, "admin", password_hash)
+    channels = "/console/acme/inbox-settings/channels"
+    data = form_of(client.get(channels).text, channels)
+    data.update(name="Instagram bridge", callback_url="ftp://bridge.example.com")
+    refused = client.post(channels, data=data, follow_redirects=False)
+    assert refused.status_code == 422
+    assert_error_beside(refused.text, "callback_url", "an http(s) URL", "ftp://bridge.example.com")
+    assert 'value="Instagram bridge"' in refused.text
