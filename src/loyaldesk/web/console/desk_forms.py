@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import Field
+from pydantic.json_schema import JsonDict
 
 from loyaldesk.support.rules import CHANNELS, Priority, RoutingMethod
 from loyaldesk.web.console.forms import ConsoleForm
@@ -134,7 +135,7 @@ def mailbox_values(settings: Any) -> dict[str, Any]:
 
 
 def _budget(role: str) -> Any:
-    extra = {"invalid": "a whole number of points, or empty", "attrs": {"inputmode": "numeric"}}
+    extra: JsonDict = {"invalid": "a whole number of points, or empty", "attrs": {"inputmode": "numeric"}}
     return Field(default=None, title=role.capitalize(), ge=0, json_schema_extra=extra)
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field
+from pydantic.json_schema import JsonDict
 
 from loyaldesk.kernel.errors import Conflict, Invalid, PermissionDenied
 from loyaldesk.kernel.pagination import decode_cursor
@@ -29,7 +30,7 @@ from loyaldesk.web.deps import RuntimeDep
 router = APIRouter(include_in_schema=False)
 
 StaffId = Annotated[int, Path(ge=1, le=2**62)]
-API_SCOPE_CHOICES = {scope: f"{scope}: {description}" for scope, description in API_SCOPES.items()}
+API_SCOPE_CHOICES: JsonDict = {scope: f"{scope}: {description}" for scope, description in API_SCOPES.items()}
 
 
 def _message(error: Exception) -> str:

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field
+from pydantic.json_schema import JsonDict
 from sqlalchemy import select
 
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid
@@ -30,7 +31,7 @@ def _back(console: Console, notice: str, page: str = "sla") -> RedirectResponse:
 
 
 MINUTES = "a whole number of minutes, or empty"
-NUMBERED = {"inputmode": "numeric"}
+NUMBERED: JsonDict = {"inputmode": "numeric"}
 # Where the domain names a problem by its own path, the input it belongs to.
 POLICY_INPUTS = {
     "conditions.channels": "channels",
@@ -43,7 +44,7 @@ CALENDAR_INPUTS = {"weekly_hours": "day_0"}
 
 
 def _minutes_field(title: str, example: int) -> Any:
-    extra = {"invalid": MINUTES, "attrs": {**NUMBERED, "placeholder": str(example)}}
+    extra: JsonDict = {"invalid": MINUTES, "attrs": {**NUMBERED, "placeholder": str(example)}}
     return Field(default=None, title=title, json_schema_extra=extra)
 
 
