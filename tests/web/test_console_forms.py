@@ -186,3 +186,31 @@ def test_connected_app_form_shows_errors_beside_its_fields(
     assert refused.status_code == 422
     assert_error_beside(refused.text, "callback_url", "an http(s) URL", "ftp://bridge.example.com")
     assert 'value="Instagram bridge"' in refused.text
+
+
+def test_team_names_are_refused_beside_their_input(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    as_staff(client, db, store, "admin", password_hash)
+    desk = "/console/acme/inbox-settings/desk"
+    data = form_of(client.get(desk).text, f"{desk}/teams")
+    assert (
+        client.post(f"{desk}/teams", data={**data, "name": "Billing"}, follow_redirects=False).status_code
+        == 303
+    )
+    assert (
+        client.post(f"{desk}/teams", data={**data, "name": "Returns"}, follow_redirects=False).status_code
+        == 303
+    )
+    again = client.post(f"{desk}/teams", data={**data, "name": "Billing"}, follow_redirects=False)
+    assert again.status_code == 409
+    assert_error_beside(again.text, "name", "exists already", "Billing", prefix="new-team-")
+
+    rename = re.search(r'name="team_id" value="(\d+)">(?:(?!team_id).)*?value="Returns"', again.text, re.S)
+    assert rename
+    renamed = client.post(
+        f"{desk}/teams", data={**data, "team_id": rename.group(1), "name": "Billing"}, follow_redirects=False
+    )
+    assert renamed.status_code == 409
+    assert_error_beside(renamed.text, "name", "exists already", "Billing", prefix=f"team-{rename.group(1)}-")
+    assert 'id="f-new-team-name-error"' not in renamed.text

@@ -168,3 +168,14 @@ def goodwill_values(settings: Any) -> dict[str, Any]:
         "recovery_enabled": bool(settings.recovery_enabled),
         "recovery_points": settings.recovery_points,
     }
+
+
+class TeamForm(ConsoleForm):
+    """A new team (or a renamed one, with ``team_id``)."""
+
+    name: str = Field(
+        title="New team",
+        max_length=200,
+        json_schema_extra={"attrs": {"maxlength": 80, "required": True, "placeholder": "Billing"}},
+    )
+    team_id: int | None = Field(default=None, ge=1, le=2**62, json_schema_extra={"widget": "hidden"})

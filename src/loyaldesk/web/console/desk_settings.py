@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from loyaldesk.kernel.errors import FieldProblem, Invalid
+from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid
 from loyaldesk.stores import Permission
 from loyaldesk.support import desk_settings, dropped_mail, queries, routing, teams
 from loyaldesk.support.rules import CHANNELS
@@ -18,6 +18,7 @@ from loyaldesk.web.console.desk_forms import (
     GoodwillForm,
     MailboxForm,
     RoutingForm,
+    TeamForm,
     goodwill_values,
     mailbox_values,
     routing_values,
@@ -62,6 +63,7 @@ def _page(
             "routing_form": blank_form(RoutingForm, routing_values(settings)),
             "mailbox_form": blank_form(MailboxForm, mailbox_values(settings)),
             "goodwill_form": blank_form(GoodwillForm, goodwill_values(settings)),
+            "team_form": blank_form(TeamForm),
         }
         if refused is not None:
             forms[FORM_NAMES[refused.model]] = refused
@@ -86,6 +88,7 @@ FORM_NAMES: dict[type, str] = {
     RoutingForm: "routing_form",
     MailboxForm: "mailbox_form",
     GoodwillForm: "goodwill_form",
+    TeamForm: "team_form",
 }
 
 
@@ -151,17 +154,31 @@ async def save_agent(
 
 @router.post("/console/{store_slug}/inbox-settings/desk/teams")
 async def save_team(
+    request: Request,
     runtime: RuntimeDep,
     console: ConsoleDep,
-    name: Annotated[str, Form(max_length=200)],
-    team_id: Annotated[int | None, Form()] = None,
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
+    """A new team, or a new name for one (``team_id``); a refused name comes back beside its input
+    (409 when another team has it)."""
     console.check_csrf(csrf_token)
-    team = await runtime.database.write_async(
-        teams.save_team, console.actor, console.store.id, name=name, team_id=team_id
-    )
-    return _back(console, f"Team {team.name} saved.")
+    console.require(Permission.MANAGE_SUPPORT)
+    team_form, state = read_form(TeamForm, await request.form())
+    if team_form is not None:
+        try:
+            team = await runtime.database.write_async(
+                teams.save_team,
+                console.actor,
+                console.store.id,
+                name=team_form.name,
+                team_id=team_form.team_id,
+            )
+            return _back(console, f"Team {team.name} saved.")
+        except Invalid as error:
+            state.fail(error)
+        except Conflict as error:
+            state.fail(error, field="name")
+    return _page(request, runtime, console, refused=state)
 
 
 @router.post("/console/{store_slug}/inbox-settings/desk/teams/{team_id}/delete")
