@@ -214,3 +214,28 @@ def test_team_names_are_refused_beside_their_input(
     assert renamed.status_code == 409
     assert_error_beside(renamed.text, "name", "exists already", "Billing", prefix=f"team-{rename.group(1)}-")
     assert 'id="f-new-team-name-error"' not in renamed.text
+
+
+def test_customer_profile_shows_errors_beside_their_fields(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    from loyaldesk.customers import upsert_customer
+    from loyaldesk.customers.schemas import CustomerProfile
+
+    upserted = db.write(upsert_customer, store.actor, store.id, "emma", CustomerProfile(first_name="Emma"))
+    customer_id = upserted.customer.id
+    as_staff(client, db, store, "admin", password_hash)
+    page = f"/console/acme/customers/{customer_id}"
+    data = form_of(client.get(page).text, f"{page}/profile")
+    assert data["first_name"] == "Emma"
+    data.update(email="not-an-email", timezone="Nowhere/Land", last_name="Stone")
+    refused = client.post(f"{page}/profile", data=data, follow_redirects=False)
+    assert refused.status_code == 422
+    assert_error_beside(refused.text, "email", "email", "not-an-email")
+    assert_error_beside(refused.text, "timezone", "", "Nowhere/Land")
+    assert 'value="Stone"' in refused.text
+
+    erase = form_of(refused.text, f"{page}/erase")
+    refused = client.post(f"{page}/erase", data={**erase, "confirm": "erase"}, follow_redirects=False)
+    assert refused.status_code == 422
+    assert_error_beside(refused.text, "confirm", "type ERASE to confirm", "erase", prefix="erase-")
