@@ -239,3 +239,15 @@ def test_customer_profile_shows_errors_beside_their_fields(
     refused = client.post(f"{page}/erase", data={**erase, "confirm": "erase"}, follow_redirects=False)
     assert refused.status_code == 422
     assert_error_beside(refused.text, "confirm", "type ERASE to confirm", "erase", prefix="erase-")
+
+
+def test_a_refused_secret_is_named_beside_its_input_and_not_typed_back(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    as_staff(client, db, store, "owner", password_hash)
+    page = "/console/acme/settings/integrations"
+    data = form_of(client.get(page).text, f"{page}/shopify")
+    refused = client.post(f"{page}/shopify", data={**data, "secret": "short"}, follow_redirects=False)
+    assert refused.status_code == 422
+    assert_error_beside(refused.text, "secret", "must be 8-255 characters", typed="")
+    assert "short" not in refused.text

@@ -315,6 +315,19 @@ def revoke_key(
     return RedirectResponse(f"/console/{console.store.slug}/settings/api-keys?done=revoked", status_code=303)
 
 
+class ShopifySecretForm(ConsoleForm):
+    """The secret that signs the store's Shopify-format webhooks (never shown again)."""
+
+    secret: str = Field(
+        title="Webhook signing secret",
+        max_length=255,
+        json_schema_extra={
+            "widget": "password",
+            "attrs": {"autocomplete": "off", "minlength": 8, "required": True},
+        },
+    )
+
+
 @router.get("/console/{store_slug}/settings/integrations", response_class=HTMLResponse)
 def integrations_page(
     request: Request,
@@ -322,9 +335,22 @@ def integrations_page(
     runtime: RuntimeDep,
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    console.require(Permission.MANAGE_STORE_SETTINGS)
     flash = {"shopify": "Shopify secret saved.", "identity": "Identity secret rotated."}.get(done or "")
+    return _integrations_page(request, console, runtime, flash=flash)
+
+
+def _integrations_page(
+    request: Request,
+    console: Console,
+    runtime: Any,
+    *,
+    flash: str | None = None,
+    form: FormState | None = None,
+) -> Response:
+    console.require(Permission.MANAGE_STORE_SETTINGS)
     webhook_url = f"{runtime.settings.public_base_url.rstrip('/')}/webhooks/shopify/{console.store.slug}"
+    if form is not None:
+        form.refuse_for_scripts(request)
     return render(
         request,
         "settings/integrations.html",
@@ -334,22 +360,35 @@ def integrations_page(
             "tab": "integrations",
             "webhook_url": webhook_url,
             "flash": flash,
+            "form": form or blank_form(ShopifySecretForm),
         },
+        status_code=form.status if form is not None else 200,
     )
 
 
 @router.post("/console/{store_slug}/settings/integrations/shopify")
-def set_shopify_secret(
+async def set_shopify_secret(
+    request: Request,
     console: ConsoleDep,
     runtime: RuntimeDep,
-    secret: Annotated[str, Form(max_length=255)],
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    """Save the secret; a refused one comes back (422) beside its input, never typed back."""
     console.check_csrf(csrf_token)
-    runtime.database.write(store_actions.set_shopify_webhook_secret, console.actor, console.store.id, secret)
-    return RedirectResponse(
-        f"/console/{console.store.slug}/settings/integrations?done=shopify", status_code=303
-    )
+    console.require(Permission.MANAGE_STORE_SETTINGS)
+    form, state = read_form(ShopifySecretForm, await request.form())
+    if form is not None:
+        try:
+            await runtime.database.write_async(
+                store_actions.set_shopify_webhook_secret, console.actor, console.store.id, form.secret
+            )
+        except Invalid as error:
+            state.fail(error, renamed={"shopify_webhook_secret": "secret"})
+        else:
+            return RedirectResponse(
+                f"/console/{console.store.slug}/settings/integrations?done=shopify", status_code=303
+            )
+    return _integrations_page(request, console, runtime, form=state)
 
 
 @router.post("/console/{store_slug}/settings/integrations/identity-secret")
