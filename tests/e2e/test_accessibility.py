@@ -217,6 +217,15 @@ def test_every_page_has_no_serious_accessibility_violation(
             assert response is not None and (response.ok or "999999999" in url), f"{url}: {response}"
             _audit(agent, url, found)
 
+        # A refused form: the errors beside their inputs.
+        agent.goto(f"{live_server}/console/{DEMO_SLUG}/inbox-settings/canned")
+        agent.get_by_label("Shortcut").fill("not ok!")
+        agent.get_by_label("Title").fill("Order status")
+        agent.get_by_label("Text").fill("Hello")
+        agent.get_by_role("button", name="Save").click()
+        agent.locator("#f-shortcut-error").wait_for()
+        _audit(agent, "a refused canned reply", found)
+
         # The staff page with an invitation link, and the invitation as the invitee sees it.
         agent.goto(f"{live_server}/console/{DEMO_SLUG}/settings/staff")
         agent.get_by_label("Name", exact=True).fill("Nina Nova")
