@@ -37,8 +37,10 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.venv-created
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+## make browser: Debian's chromium and the npm packages the browser tests load (browser/: axe-core).
 browser:
 	@scripts/install-browser.sh
+	@scripts/install-browser-packages.sh
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench

@@ -11,12 +11,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "loyaldesk"
 MAX_MODULE_LINES = 500
 
-# Longer than the limit today; their owners are splitting them (issue 13). Do not add to this list: split
-# the module instead (a file becomes a folder of the same name, by verb). The list must only shrink.
-TOO_LONG_FOR_NOW = {
-    "web/console/inbox.py",
-}
-
 
 def test_import_contracts_hold() -> None:
     """``lint-imports`` with the contracts of ``[tool.importlinter]``: the layers, the kernel imports no
@@ -45,16 +39,5 @@ def _module_lengths() -> dict[str, int]:
 
 def test_no_module_is_longer_than_500_lines() -> None:
     lengths = _module_lengths()
-    too_long = sorted(
-        f"{name}: {count} lines"
-        for name, count in lengths.items()
-        if count > MAX_MODULE_LINES and name not in TOO_LONG_FOR_NOW
-    )
+    too_long = sorted(f"{name}: {count} lines" for name, count in lengths.items() if count > MAX_MODULE_LINES)
     assert not too_long, f"split these modules (at most {MAX_MODULE_LINES} lines each): {too_long}"
-
-
-def test_the_allow_list_of_long_modules_only_shrinks() -> None:
-    """A module split below the limit (or gone) leaves the allow-list, so that it cannot grow back."""
-    lengths = _module_lengths()
-    no_longer_long = sorted(name for name in TOO_LONG_FOR_NOW if lengths.get(name, 0) <= MAX_MODULE_LINES)
-    assert not no_longer_long, f"remove these from TOO_LONG_FOR_NOW: {no_longer_long}"

@@ -8,11 +8,11 @@ import re
 
 from fastapi.testclient import TestClient
 
+from loyaldesk.channels.email.outbox import SmtpTransport, send_due
 from loyaldesk.customers import CustomerProfile, upsert_customer
 from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
-from loyaldesk.channels.email.outbox import SmtpTransport, send_due
 from tests.channels.test_email_channel import conversations, deliver, mail, receiver  # noqa: F401
 from tests.factories import StoreHandle, login, make_staff
 from tests.support.desk import agent_reply, console_csrf

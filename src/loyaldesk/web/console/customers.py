@@ -7,16 +7,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from loyaldesk import commerce
 from loyaldesk.customers import CustomerProfile
 from loyaldesk.customers import actions as customer_actions
 from loyaldesk.customers import queries as customer_queries
-from loyaldesk.kernel.errors import NotFound
+from loyaldesk.kernel.errors import FieldProblem, NotFound
 from loyaldesk.kernel.pagination import decode_cursor
 from loyaldesk.loyalty import queries as loyalty_queries
 from loyaldesk.stores import Permission
+from loyaldesk.web.console.forms import ConsoleForm, FormState, blank_form, read_form
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
@@ -60,6 +61,49 @@ def customer_list(
     )
 
 
+def _text(title: str, max_length: int, **extra: Any) -> Any:
+    return Field(default="", title=title, max_length=max_length, json_schema_extra=extra or None)
+
+
+class ProfileForm(ConsoleForm):
+    """A customer's profile as staff edit it; read into ``CustomerProfile``, whose checks apply."""
+
+    first_name: str = _text("First name", 300, attrs={"maxlength": 100})
+    last_name: str = _text("Last name", 300, attrs={"maxlength": 100})
+    email: str = _text("Email", 400, widget="email")
+    phone: str = _text("Phone", 100, widget="tel")
+    birthday: str = _text("Birthday", 20, widget="date")
+    locale: str = _text("Language", 50, attrs={"placeholder": "en, de-DE"})
+    timezone: str = _text("Time zone", 100, attrs={"placeholder": "Europe/Berlin"})
+    tags: str = _text("Tags (comma separated)", 4000)
+    marketing_consent: bool = Field(default=False, title="Agreed to receive marketing")
+
+    def profile(self) -> CustomerProfile:
+        """The profile to save; ``ValidationError`` names the input that is wrong."""
+        return CustomerProfile.model_validate(
+            {
+                "first_name": self.first_name or None,
+                "last_name": self.last_name or None,
+                "email": self.email or None,
+                "phone": self.phone or None,
+                "birthday": self.birthday or None,
+                "locale": self.locale or None,
+                "timezone": self.timezone or None,
+                "marketing_consent": self.marketing_consent,
+                "tags": [tag.strip() for tag in self.tags.split(",") if tag.strip()],
+            }
+        )
+
+
+class EraseForm(ConsoleForm):
+    confirm: str = Field(
+        default="",
+        title="Type ERASE to confirm",
+        max_length=20,
+        json_schema_extra={"attrs": {"autocomplete": "off", "pattern": "ERASE", "required": True}},
+    )
+
+
 def _profile_form(customer: Any) -> dict[str, Any]:
     return {
         "first_name": customer.first_name,
@@ -81,8 +125,8 @@ def _customer_page(
     customer_id: int,
     *,
     timeline_cursor: str | None = None,
-    form: dict[str, Any] | None = None,
-    errors: list[dict[str, str]] | None = None,
+    profile: FormState | None = None,
+    erase: FormState | None = None,
     flash: str | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -108,8 +152,8 @@ def _customer_page(
             "timeline_cursor": next_timeline,
             "loyalty_member": loyalty[0] if loyalty else None,
             "loyalty_tier": loyalty[1] if loyalty else None,
-            "form": form or _profile_form(customer),
-            "errors": errors,
+            "profile_form": profile or blank_form(ProfileForm, _profile_form(customer)),
+            "erase_form": erase or blank_form(EraseForm, prefix="erase-"),
             "flash": flash,
             "can_edit": console.can(Permission.EDIT_CUSTOMERS),
             "can_export": console.can(Permission.EXPORT_CUSTOMER_DATA),
@@ -136,66 +180,31 @@ def customer_page(
 
 
 @router.post("/console/{store_slug}/customers/{customer_id}/profile")
-def edit_profile(
+async def edit_profile(
     request: Request,
     console: ConsoleDep,
     runtime: RuntimeDep,
     customer_id: CustomerId,
     csrf_token: Annotated[str, Form(max_length=100)] = "",
-    first_name: Annotated[str, Form(max_length=300)] = "",
-    last_name: Annotated[str, Form(max_length=300)] = "",
-    email: Annotated[str, Form(max_length=400)] = "",
-    phone: Annotated[str, Form(max_length=100)] = "",
-    birthday: Annotated[str, Form(max_length=20)] = "",
-    locale: Annotated[str, Form(max_length=50)] = "",
-    timezone: Annotated[str, Form(max_length=100)] = "",
-    tags: Annotated[str, Form(max_length=4000)] = "",
-    marketing_consent: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
+    """Save the profile; a refused one comes back (422) with each problem beside its input."""
     console.check_csrf(csrf_token)
     console.require(Permission.EDIT_CUSTOMERS)
-    form = {
-        "first_name": first_name,
-        "last_name": last_name,
-        "email": email,
-        "phone": phone,
-        "birthday": birthday,
-        "locale": locale,
-        "timezone": timezone,
-        "tags": tags,
-        "marketing_consent": marketing_consent == "yes",
-    }
-    try:
-        profile = CustomerProfile.model_validate(
-            {
-                "first_name": first_name or None,
-                "last_name": last_name or None,
-                "email": email or None,
-                "phone": phone or None,
-                "birthday": birthday or None,
-                "locale": locale or None,
-                "timezone": timezone or None,
-                "marketing_consent": marketing_consent == "yes",
-                "tags": [t.strip() for t in tags.split(",") if t.strip()],
-            }
-        )
-    except ValidationError as error:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in item["loc"]),
-                "reason": item["msg"].removeprefix("Value error, "),
-            }
-            for item in error.errors()
-        ]
-        return _customer_page(
-            request, console, runtime, customer_id, form=form, errors=errors, status_code=422
-        )
-    runtime.database.write(
-        customer_actions.update_customer, console.actor, console.store.id, customer_id, profile
-    )
-    return RedirectResponse(
-        f"/console/{console.store.slug}/customers/{customer_id}?saved=profile", status_code=303
-    )
+    form, state = read_form(ProfileForm, await request.form())
+    if form is not None:
+        try:
+            profile = form.profile()
+        except ValidationError as error:
+            state.fail(error)
+        else:
+            await runtime.database.write_async(
+                customer_actions.update_customer, console.actor, console.store.id, customer_id, profile
+            )
+            return RedirectResponse(
+                f"/console/{console.store.slug}/customers/{customer_id}?saved=profile", status_code=303
+            )
+    state.refuse_for_scripts(request)
+    return _customer_page(request, console, runtime, customer_id, profile=state, status_code=state.status)
 
 
 @router.post("/console/{store_slug}/customers/{customer_id}/export")
@@ -228,14 +237,10 @@ def erase(
     console.check_csrf(csrf_token)
     console.require(Permission.ERASE_CUSTOMERS)
     if confirm.strip() != "ERASE":
-        return _customer_page(
-            request,
-            console,
-            runtime,
-            customer_id,
-            status_code=422,
-            errors=[{"field": "confirm", "reason": "type ERASE to confirm"}],
-        )
+        state = FormState(EraseForm, {"confirm": confirm}, prefix="erase-")
+        state.problems.append(FieldProblem("confirm", "type ERASE to confirm"))
+        state.refuse_for_scripts(request)
+        return _customer_page(request, console, runtime, customer_id, erase=state, status_code=422)
     runtime.database.write(customer_actions.erase_customer, console.actor, console.store.id, customer_id)
     return RedirectResponse(
         f"/console/{console.store.slug}/customers/{customer_id}?saved=erased", status_code=303

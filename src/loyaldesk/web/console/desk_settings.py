@@ -9,10 +9,21 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from loyaldesk.kernel.errors import FieldProblem, Invalid
+from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid
 from loyaldesk.stores import Permission
-from loyaldesk.support import CHANNELS, PRIORITIES, RoutingMethod, queries
+from loyaldesk.support import CHANNELS, queries
 from loyaldesk.support.actions import desk_settings, dropped_mail, routing, teams
+from loyaldesk.web.console.desk_forms import (
+    DESK_INPUTS,
+    GoodwillForm,
+    MailboxForm,
+    RoutingForm,
+    TeamForm,
+    goodwill_values,
+    mailbox_values,
+    routing_values,
+)
+from loyaldesk.web.console.forms import FormState, blank_form, read_form
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
@@ -33,22 +44,66 @@ def desk_page(
     request: Request, runtime: RuntimeDep, console: ConsoleDep, notice: str | None = None
 ) -> Response:
     console.require(Permission.MANAGE_SUPPORT)
+    return _page(request, runtime, console, notice=notice)
+
+
+def _page(
+    request: Request,
+    runtime: Any,
+    console: Console,
+    *,
+    notice: str | None = None,
+    refused: FormState | None = None,
+) -> Response:
+    """The page; ``refused`` (a form that was not saved) is shown with its problems and typed values in
+    place of the current settings."""
     with runtime.database.read() as session:
+        settings = queries.settings_of(session, console.store.id)
+        forms = {
+            "routing_form": blank_form(RoutingForm, routing_values(settings)),
+            "mailbox_form": blank_form(MailboxForm, mailbox_values(settings)),
+            "goodwill_form": blank_form(GoodwillForm, goodwill_values(settings)),
+            "team_form": blank_form(TeamForm),
+        }
+        if refused is not None:
+            forms[FORM_NAMES[refused.model]] = refused
+            refused.refuse_for_scripts(request)
         context: dict[str, Any] = {
             "console": console,
             "section": "inbox",
-            "settings": queries.settings_of(session, console.store.id),
+            "settings": settings,
             "roster": queries.desk_roster(session, console.store.id),
             "teams": queries.teams_of(session, console.store.id),
-            "routing_methods": [method.value for method in RoutingMethod],
-            "priorities": PRIORITIES,
             "channels": CHANNELS,
             "mail_domain": runtime.settings.mail_domain,
             "dropped_mail": dropped_mail.recent_dropped_emails(session, console.store.id),
             "dropped_mail_kept": (dropped_mail.KEEP_PER_STORE, dropped_mail.KEEP_DAYS),
             "notice": (notice or "")[:200],
+            **forms,
         }
-    return render(request, "inbox/desk.html", context)
+    return render(request, "inbox/desk.html", context, status_code=refused.status if refused else 200)
+
+
+FORM_NAMES: dict[type, str] = {
+    RoutingForm: "routing_form",
+    MailboxForm: "mailbox_form",
+    GoodwillForm: "goodwill_form",
+    TeamForm: "team_form",
+}
+
+
+async def _save(
+    request: Request, runtime: Any, console: Console, state: FormState, changes: dict[str, Any] | None
+) -> FormState:
+    """Write ``changes`` (None: the form was refused already); the state with the domain's problems."""
+    if changes is not None:
+        try:
+            await runtime.database.write_async(
+                desk_settings.update_settings, console.actor, console.store.id, changes
+            )
+        except Invalid as error:
+            state.fail(error, renamed=DESK_INPUTS)
+    return state
 
 
 @router.post("/console/{store_slug}/inbox-settings/desk/routing")
@@ -56,41 +111,16 @@ async def save_routing(
     request: Request,
     runtime: RuntimeDep,
     console: ConsoleDep,
-    routing_method: Annotated[str, Form(max_length=20)],
-    default_capacity: Annotated[int, Form(ge=0, le=100)],
-    widget_title: Annotated[str, Form(min_length=1, max_length=80)],
-    widget_accent: Annotated[str, Form(pattern=r"^#[0-9a-fA-F]{6}$")],
-    widget_greeting: Annotated[str, Form(max_length=300)] = "",
-    widget_allowed_origins: Annotated[str, Form(max_length=2000)] = "",
-    support_email: Annotated[str, Form(max_length=320)] = "",
-    auto_assign: Annotated[bool, Form()] = False,
-    csat_enabled: Annotated[bool, Form()] = False,
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
+    """Routing, baseline priorities, the widget, CSAT and the support address; a refused form comes
+    back (422) with each problem beside its input."""
     console.check_csrf(csrf_token)
-    form = await request.form()
-    channel_priorities = {
-        channel: str(form.get(f"priority_{channel}"))
-        for channel in CHANNELS
-        if form.get(f"priority_{channel}") not in (None, "", "normal")
-    }
-    await runtime.database.write_async(
-        desk_settings.update_settings,
-        console.actor,
-        console.store.id,
-        {
-            "routing_method": routing_method,
-            "default_capacity": default_capacity,
-            "auto_assign": auto_assign,
-            "csat_enabled": csat_enabled,
-            "widget_title": widget_title.strip(),
-            "widget_greeting": widget_greeting.strip(),
-            "widget_accent": widget_accent.lower(),
-            "widget_allowed_origins": widget_allowed_origins.split(),
-            "channel_priorities": channel_priorities,
-            "support_email": support_email.strip() or None,
-        },
-    )
+    console.require(Permission.MANAGE_SUPPORT)
+    routing_form, state = read_form(RoutingForm, await request.form())
+    await _save(request, runtime, console, state, routing_form.changes() if routing_form else None)
+    if state.invalid:
+        return _page(request, runtime, console, refused=state)
     return _back(console, "Desk settings saved.")
 
 
@@ -124,17 +154,31 @@ async def save_agent(
 
 @router.post("/console/{store_slug}/inbox-settings/desk/teams")
 async def save_team(
+    request: Request,
     runtime: RuntimeDep,
     console: ConsoleDep,
-    name: Annotated[str, Form(max_length=200)],
-    team_id: Annotated[int | None, Form()] = None,
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
+    """A new team, or a new name for one (``team_id``); a refused name comes back beside its input
+    (409 when another team has it)."""
     console.check_csrf(csrf_token)
-    team = await runtime.database.write_async(
-        teams.save_team, console.actor, console.store.id, name=name, team_id=team_id
-    )
-    return _back(console, f"Team {team.name} saved.")
+    console.require(Permission.MANAGE_SUPPORT)
+    team_form, state = read_form(TeamForm, await request.form())
+    if team_form is not None:
+        try:
+            team = await runtime.database.write_async(
+                teams.save_team,
+                console.actor,
+                console.store.id,
+                name=team_form.name,
+                team_id=team_form.team_id,
+            )
+            return _back(console, f"Team {team.name} saved.")
+        except Invalid as error:
+            state.fail(error)
+        except Conflict as error:
+            state.fail(error, field="name")
+    return _page(request, runtime, console, refused=state)
 
 
 @router.post("/console/{store_slug}/inbox-settings/desk/teams/{team_id}/delete")
@@ -151,66 +195,62 @@ async def save_goodwill(
     request: Request,
     runtime: RuntimeDep,
     console: ConsoleDep,
-    recovery_points: Annotated[int, Form(ge=0, le=100_000)] = 0,
-    recovery_enabled: Annotated[bool, Form()] = False,
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     """Monthly goodwill budgets per role (empty: no limit) and automatic service recovery."""
     console.check_csrf(csrf_token)
-    form = await request.form()
-    budgets: dict[str, int | None] = {}
-    for role in ("agent", "admin", "owner"):
-        text = str(form.get(f"budget_{role}") or "").strip()
-        try:
-            budgets[role] = int(text) if text else None
-        except ValueError:
-            raise Invalid(
-                "not a number", [FieldProblem(f"budget_{role}", "a whole number of points, or empty")]
-            ) from None
-    await runtime.database.write_async(
-        desk_settings.update_settings,
-        console.actor,
-        console.store.id,
-        {
-            "goodwill_budgets": budgets,
-            "recovery_enabled": recovery_enabled,
-            "recovery_points": recovery_points,
-        },
-    )
+    console.require(Permission.MANAGE_SUPPORT)
+    goodwill_form, state = read_form(GoodwillForm, await request.form())
+    changes = None
+    if goodwill_form is not None:
+        changes = {
+            "goodwill_budgets": goodwill_form.budgets(),
+            "recovery_enabled": goodwill_form.recovery_enabled,
+            "recovery_points": goodwill_form.recovery_points,
+        }
+    await _save(request, runtime, console, state, changes)
+    if state.invalid:
+        return _page(request, runtime, console, refused=state)
     return _back(console, "Goodwill settings saved.")
 
 
 @router.post("/console/{store_slug}/inbox-settings/desk/mailbox")
 async def save_mailbox(
+    request: Request,
     runtime: RuntimeDep,
     console: ConsoleDep,
-    imap_host: Annotated[str, Form(max_length=255)] = "",
-    imap_port: Annotated[int, Form(ge=1, le=65535)] = 993,
-    imap_ssl: Annotated[bool, Form()] = False,
-    imap_username: Annotated[str, Form(max_length=320)] = "",
-    imap_password: Annotated[str, Form(max_length=500)] = "",
-    imap_folder: Annotated[str, Form(max_length=200)] = "INBOX",
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
     """The existing mailbox to poll over IMAP (an empty server stops polling)."""
     console.check_csrf(csrf_token)
-    host = imap_host.strip() or None
-    if host and (refusal := runtime.outbound.refusal_of_literal(host)) is not None:
-        raise Invalid("the mailbox cannot be reached from here", [FieldProblem("imap_host", refusal)])
-    if host and not imap_username.strip():
-        raise Invalid(
-            "the mailbox needs a user", [FieldProblem("imap_username", "is required with a server")]
-        )
-    changes: dict[str, object] = {
-        "imap_host": host,
-        "imap_port": imap_port,
-        "imap_ssl": imap_ssl,
-        "imap_username": imap_username.strip() or None,
-        "imap_folder": imap_folder.strip() or "INBOX",
-    }
-    if imap_password:
-        changes["imap_password"] = imap_password
-    await runtime.database.write_async(
-        desk_settings.update_settings, console.actor, console.store.id, changes
+    console.require(Permission.MANAGE_SUPPORT)
+    mailbox, state = read_form(MailboxForm, await request.form())
+    changes: dict[str, object] | None = None
+    if mailbox is not None:
+        host = mailbox.imap_host.strip() or None
+        if host and (refusal := runtime.outbound.refusal_of_literal(host)) is not None:
+            state.fail(
+                Invalid("the mailbox cannot be reached from here", [FieldProblem("imap_host", refusal)])
+            )
+        elif host and not mailbox.imap_username.strip():
+            state.fail(
+                Invalid(
+                    "the mailbox needs a user", [FieldProblem("imap_username", "is required with a server")]
+                )
+            )
+        else:
+            changes = {
+                "imap_host": host,
+                "imap_port": mailbox.imap_port,
+                "imap_ssl": mailbox.imap_ssl,
+                "imap_username": mailbox.imap_username.strip() or None,
+                "imap_folder": mailbox.imap_folder.strip() or "INBOX",
+            }
+            if mailbox.imap_password:
+                changes["imap_password"] = mailbox.imap_password
+    await _save(request, runtime, console, state, changes)
+    if state.invalid:
+        return _page(request, runtime, console, refused=state)
+    return _back(
+        console, "Mailbox saved." if changes and changes["imap_host"] else "Mailbox reading switched off."
     )
-    return _back(console, "Mailbox saved." if host else "Mailbox reading switched off.")

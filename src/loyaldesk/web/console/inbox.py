@@ -17,7 +17,6 @@ from loyaldesk.kernel.errors import FieldProblem, Invalid, NotFound
 from loyaldesk.realtime.stream import latest_event_id
 from loyaldesk.stores import Permission
 from loyaldesk.support import (
-    CANNED_VARIABLES,
     PRIORITIES,
     GoodwillGrant,
     actions,
@@ -26,8 +25,9 @@ from loyaldesk.support import (
     queries,
     render_canned_reply,
 )
-from loyaldesk.support.actions import canned_replies, goodwill
+from loyaldesk.support.actions import goodwill
 from loyaldesk.support.queries import outbox as email_outbox
+from loyaldesk.web.console import canned_replies_page
 from loyaldesk.web.console.rendering import render, render_fragment
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
@@ -497,57 +497,4 @@ def fill_canned_reply(
     return JSONResponse({"body": render_canned_reply(reply.body, values)})
 
 
-@router.get("/console/{store_slug}/inbox-settings/canned", response_class=HTMLResponse)
-def canned_page(request: Request, runtime: RuntimeDep, console: ConsoleDep) -> Response:
-    console.require(Permission.VIEW_CONVERSATIONS)
-    with runtime.database.read() as session:
-        replies = queries.canned_replies_of(session, console.store.id)
-    return render(
-        request,
-        "inbox/canned.html",
-        {
-            "console": console,
-            "section": "inbox",
-            "replies": replies,
-            "variables": CANNED_VARIABLES,
-            "can_answer": console.can(Permission.ANSWER_CONVERSATIONS),
-        },
-    )
-
-
-@router.post("/console/{store_slug}/inbox-settings/canned")
-async def save_canned(
-    request: Request,
-    runtime: RuntimeDep,
-    console: ConsoleDep,
-    shortcut: Annotated[str, Form(max_length=60)],
-    title: Annotated[str, Form(max_length=200)],
-    body: Annotated[str, Form(max_length=10_000)],
-    reply_id: Annotated[int | None, Form()] = None,
-    csrf_token: Annotated[str | None, Form()] = None,
-) -> Response:
-    console.check_csrf(csrf_token)
-    await runtime.database.write_async(
-        canned_replies.save_canned_reply,
-        console.actor,
-        console.store.id,
-        shortcut=shortcut,
-        title=title,
-        body=body,
-        reply_id=reply_id,
-    )
-    return RedirectResponse(f"/console/{console.store.slug}/inbox-settings/canned", status_code=303)
-
-
-@router.post("/console/{store_slug}/inbox-settings/canned/{reply_id}/delete")
-async def delete_canned(
-    runtime: RuntimeDep,
-    console: ConsoleDep,
-    reply_id: RowId,
-    csrf_token: Annotated[str | None, Form()] = None,
-) -> Response:
-    console.check_csrf(csrf_token)
-    await runtime.database.write_async(
-        canned_replies.delete_canned_reply, console.actor, console.store.id, reply_id
-    )
-    return RedirectResponse(f"/console/{console.store.slug}/inbox-settings/canned", status_code=303)
+router.include_router(canned_replies_page.router)

@@ -19,18 +19,16 @@ from loyaldesk.kernel.money import format_money
 from loyaldesk.loyalty import Reward, RewardIn, SupportPriority, Tier, TierIn, choices, save_reward, save_tier
 from loyaldesk.loyalty import queries as loyalty_queries
 from loyaldesk.stores import Permission
+from loyaldesk.web.console.forms import errors_by_field, problems_of, readable
 from loyaldesk.web.console.loyalty import program_or_defaults
 from loyaldesk.web.console.loyalty_forms import (
     TIMES,
     FormDep,
     FormReader,
     amount_text,
-    errors_by_field,
     local_input,
     money_step,
     page_context,
-    problems_of,
-    readable,
 )
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep

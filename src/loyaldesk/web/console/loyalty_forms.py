@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -20,10 +19,9 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 from fastapi import Depends, Request
-from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from loyaldesk.kernel.errors import DomainError, FieldProblem, Invalid
+from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.kernel.money import exponent, from_minor_units, to_minor_units
 from loyaldesk.web.console.rendering import templates
 from loyaldesk.web.console.session import Console
@@ -105,64 +103,6 @@ def _zone(name: str | None) -> ZoneInfo:
         return ZoneInfo(name or "UTC")
     except Exception:
         return ZoneInfo("UTC")
-
-
-def problems_of(
-    error: Exception, *, strip: Iterable[str] = (), known: Iterable[str] = ()
-) -> list[FieldProblem]:
-    """The field problems of a Pydantic ``ValidationError`` or a domain error, each naming the form input.
-
-    ``strip`` drops a leading location part (``purchase.multiplier`` -> ``multiplier``); an error about the
-    whole form is put on the first ``known`` field name its message mentions."""
-    prefixes = tuple(strip)
-    fields = sorted(known, key=len, reverse=True)
-
-    def named_in(message: str) -> str:
-        found = [
-            (match.start(), name)
-            for name in fields
-            if (match := re.search(rf"\b{re.escape(name)}\b", message)) is not None
-        ]
-        return min(found)[1] if found else ""
-
-    problems: list[FieldProblem] = []
-    if isinstance(error, ValidationError):
-        for item in error.errors():
-            location = [str(part) for part in item["loc"] if part != "body"]
-            if location and location[0] in prefixes:
-                location = location[1:]
-            reason = item["msg"].removeprefix("Value error, ")
-            field = ".".join(location)
-            if not field:
-                field = named_in(reason)
-            problems.append(FieldProblem(field, reason))
-    elif isinstance(error, Invalid) and error.problems:
-        problems.extend(error.problems)
-    elif isinstance(error, DomainError):
-        problems.append(FieldProblem(named_in(error.message), error.message))
-    else:
-        problems.append(FieldProblem("", str(error)))
-    return problems
-
-
-def readable(problems: list[FieldProblem], labels: Mapping[str, str]) -> list[FieldProblem]:
-    """The problems with field names inside their reasons (``ends_at must be after starts_at``) replaced
-    by the inputs' labels. Only names with an underscore: a plain word reads well as it is."""
-    names = sorted((name for name in labels if "_" in name), key=len, reverse=True)
-    pattern = re.compile(r"\b(" + "|".join(re.escape(name) for name in names) + r")\b") if names else None
-
-    def words(reason: str) -> str:
-        return pattern.sub(lambda match: f"“{labels[match.group(1)]}”", reason) if pattern else reason
-
-    return [FieldProblem(problem.field, words(problem.reason)) for problem in problems]
-
-
-def errors_by_field(problems: list[FieldProblem]) -> dict[str, str]:
-    """The first reason per field, for showing beside each input."""
-    found: dict[str, str] = {}
-    for problem in problems:
-        found.setdefault(problem.field, problem.reason)
-    return found
 
 
 def amount_text(minor: int | None, currency: str) -> str:

@@ -30,13 +30,11 @@ from loyaldesk.loyalty import (
 from loyaldesk.loyalty import queries as loyalty_queries
 from loyaldesk.stores import Permission
 from loyaldesk.stores.queries import store_by_id
+from loyaldesk.web.console.forms import errors_by_field, problems_of, readable
 from loyaldesk.web.console.loyalty_forms import (
     FormDep,
-    errors_by_field,
     new_form_key,
     page_context,
-    problems_of,
-    readable,
 )
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep

@@ -29,17 +29,15 @@ from loyaldesk.loyalty import (
 )
 from loyaldesk.loyalty import queries as loyalty_queries
 from loyaldesk.stores import Permission
+from loyaldesk.web.console.forms import errors_by_field, problems_of, readable
 from loyaldesk.web.console.loyalty_forms import (
     TIMES,
     FormDep,
     FormReader,
     amount_text,
-    errors_by_field,
     local_input,
     money_step,
     page_context,
-    problems_of,
-    readable,
 )
 from loyaldesk.web.console.rendering import day, render
 from loyaldesk.web.console.session import Console, ConsoleDep

@@ -36,17 +36,15 @@ from loyaldesk.loyalty import (
     update_program,
 )
 from loyaldesk.stores import Permission
+from loyaldesk.web.console.forms import errors_by_field, problems_of, readable
 from loyaldesk.web.console.loyalty import program_or_defaults
 from loyaldesk.web.console.loyalty_forms import (
     FormDep,
     FormReader,
     amount_text,
-    errors_by_field,
     local_input,
     money_step,
     page_context,
-    problems_of,
-    readable,
 )
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep

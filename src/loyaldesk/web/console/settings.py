@@ -7,12 +7,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field
+from pydantic.json_schema import JsonDict
 
 from loyaldesk.kernel.errors import Conflict, Invalid, PermissionDenied
 from loyaldesk.kernel.pagination import decode_cursor
 from loyaldesk.stores import API_SCOPES, DEFAULT_API_SCOPES, ROLE_DESCRIPTIONS, Permission, Role, invitations
 from loyaldesk.stores import actions as store_actions
 from loyaldesk.stores import queries as store_queries
+from loyaldesk.web.console.forms import ConsoleForm, FormState, blank_form, read_form
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
@@ -20,6 +23,7 @@ from loyaldesk.web.deps import RuntimeDep
 router = APIRouter(include_in_schema=False)
 
 StaffId = Annotated[int, Path(ge=1, le=2**62)]
+API_SCOPE_CHOICES: JsonDict = {scope: f"{scope}: {description}" for scope, description in API_SCOPES.items()}
 
 
 def _message(error: Exception) -> str:
@@ -208,14 +212,27 @@ def remove_staff(
     return RedirectResponse(f"/console/{console.store.slug}/settings/staff?done=removed", status_code=303)
 
 
+class ApiKeyForm(ConsoleForm):
+    """A new API key: its name and what it may do."""
+
+    name: str = Field(
+        title="Name",
+        max_length=100,
+        json_schema_extra={"attrs": {"placeholder": "e.g. shop backend"}},
+    )
+    scopes: list[str] = Field(
+        default_factory=list, title="Scopes", json_schema_extra={"choices": API_SCOPE_CHOICES}
+    )
+
+
 def _keys_page(
     request: Request,
     console: Console,
     runtime: Any,
     *,
     new_token: str | None = None,
-    error: str | None = None,
     flash: str | None = None,
+    form: FormState | None = None,
     status_code: int = 200,
 ) -> Response:
     console.require(Permission.MANAGE_API_KEYS)
@@ -229,11 +246,9 @@ def _keys_page(
             "section": "settings",
             "tab": "api-keys",
             "keys": keys,
-            "scopes": API_SCOPES,
-            "default_scopes": DEFAULT_API_SCOPES,
             "new_token": new_token,
-            "error": error,
             "flash": flash,
+            "form": form or blank_form(ApiKeyForm, {"scopes": list(DEFAULT_API_SCOPES)}),
         },
         status_code=status_code,
     )
@@ -250,29 +265,35 @@ def api_keys_page(
 
 
 @router.post("/console/{store_slug}/settings/api-keys", response_class=HTMLResponse)
-def create_key(
+async def create_key(
     request: Request,
     console: ConsoleDep,
     runtime: RuntimeDep,
-    name: Annotated[str, Form(max_length=100)],
-    scopes: Annotated[list[str] | None, Form()] = None,
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    """Create a key; its token is shown once, in this answer. A refused form comes back (422) with each
+    problem beside its input."""
     console.check_csrf(csrf_token)
-    try:
-        created = runtime.database.write(
-            store_actions.create_api_key,
-            console.actor,
-            console.store.id,
-            name=name,
-            scopes=list(scopes or []),
-        )
-    except Invalid as error:
-        return _keys_page(request, console, runtime, error=_message(error), status_code=422)
-    # Shown once, in the response to the POST itself: never stored, never put in a URL.
-    response = _keys_page(request, console, runtime, new_token=created.token, status_code=201)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    console.require(Permission.MANAGE_API_KEYS)
+    key, state = read_form(ApiKeyForm, await request.form())
+    if key is not None:
+        try:
+            created = await runtime.database.write_async(
+                store_actions.create_api_key,
+                console.actor,
+                console.store.id,
+                name=key.name,
+                scopes=key.scopes,
+            )
+        except Invalid as error:
+            state.fail(error)
+        else:
+            # Shown once, in the response to the POST itself: never stored, never put in a URL.
+            response = _keys_page(request, console, runtime, new_token=created.token, status_code=201)
+            response.headers["Cache-Control"] = "no-store"
+            return response
+    state.refuse_for_scripts(request)
+    return _keys_page(request, console, runtime, form=state, status_code=state.status)
 
 
 @router.post("/console/{store_slug}/settings/api-keys/{key_id}/revoke")
@@ -287,6 +308,19 @@ def revoke_key(
     return RedirectResponse(f"/console/{console.store.slug}/settings/api-keys?done=revoked", status_code=303)
 
 
+class ShopifySecretForm(ConsoleForm):
+    """The secret that signs the store's Shopify-format webhooks (never shown again)."""
+
+    secret: str = Field(
+        title="Webhook signing secret",
+        max_length=255,
+        json_schema_extra={
+            "widget": "password",
+            "attrs": {"autocomplete": "off", "minlength": 8, "required": True},
+        },
+    )
+
+
 @router.get("/console/{store_slug}/settings/integrations", response_class=HTMLResponse)
 def integrations_page(
     request: Request,
@@ -294,9 +328,22 @@ def integrations_page(
     runtime: RuntimeDep,
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    console.require(Permission.MANAGE_STORE_SETTINGS)
     flash = {"shopify": "Shopify secret saved.", "identity": "Identity secret rotated."}.get(done or "")
+    return _integrations_page(request, console, runtime, flash=flash)
+
+
+def _integrations_page(
+    request: Request,
+    console: Console,
+    runtime: Any,
+    *,
+    flash: str | None = None,
+    form: FormState | None = None,
+) -> Response:
+    console.require(Permission.MANAGE_STORE_SETTINGS)
     webhook_url = f"{runtime.settings.public_base_url.rstrip('/')}/webhooks/shopify/{console.store.slug}"
+    if form is not None:
+        form.refuse_for_scripts(request)
     return render(
         request,
         "settings/integrations.html",
@@ -306,22 +353,35 @@ def integrations_page(
             "tab": "integrations",
             "webhook_url": webhook_url,
             "flash": flash,
+            "form": form or blank_form(ShopifySecretForm),
         },
+        status_code=form.status if form is not None else 200,
     )
 
 
 @router.post("/console/{store_slug}/settings/integrations/shopify")
-def set_shopify_secret(
+async def set_shopify_secret(
+    request: Request,
     console: ConsoleDep,
     runtime: RuntimeDep,
-    secret: Annotated[str, Form(max_length=255)],
     csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
+    """Save the secret; a refused one comes back (422) beside its input, never typed back."""
     console.check_csrf(csrf_token)
-    runtime.database.write(store_actions.set_shopify_webhook_secret, console.actor, console.store.id, secret)
-    return RedirectResponse(
-        f"/console/{console.store.slug}/settings/integrations?done=shopify", status_code=303
-    )
+    console.require(Permission.MANAGE_STORE_SETTINGS)
+    form, state = read_form(ShopifySecretForm, await request.form())
+    if form is not None:
+        try:
+            await runtime.database.write_async(
+                store_actions.set_shopify_webhook_secret, console.actor, console.store.id, form.secret
+            )
+        except Invalid as error:
+            state.fail(error, renamed={"shopify_webhook_secret": "secret"})
+        else:
+            return RedirectResponse(
+                f"/console/{console.store.slug}/settings/integrations?done=shopify", status_code=303
+            )
+    return _integrations_page(request, console, runtime, form=state)
 
 
 @router.post("/console/{store_slug}/settings/integrations/identity-secret")

@@ -1,0 +1,249 @@
+"""Accessible by check: axe-core (from npm, ``browser/node_modules``; ``make browser`` installs it) runs in
+a real browser over every console page and every page a shopper sees, and no serious or critical
+violation is allowed. One server, one browser, every page in one session.
+
+The pages' strict CSP forbids injected scripts, so this audit (and only this one) opens its browser
+contexts with ``bypass_csp``. The console's pages are listed here by hand, and a check compares the list
+with the app's routes, so that a new console page cannot go unaudited.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+from sqlalchemy import text
+
+from loyaldesk.demo.seed import DEMO_PASSWORD, DEMO_SLUG, seed_demo
+from loyaldesk.kernel.db import Database
+from loyaldesk.runtime import Runtime
+from loyaldesk.stores import password_resets
+from loyaldesk.stores.credentials import shopper_signature
+from loyaldesk.support import csat_link_token
+
+pytestmark = pytest.mark.e2e
+
+AXE = Path(__file__).resolve().parents[2] / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = ("serious", "critical")
+OWNER = "owner@juniper.example.com"
+
+# Every console page, by route (``{...}`` filled from the demo store). Keep in step with the app: the
+# check below fails when a console page route is missing here.
+CONSOLE_PAGES = (
+    "/console/account",
+    "/console/{slug}/customers",
+    "/console/{slug}/customers/{customer_id}",
+    "/console/{slug}/orders/{order_id}",
+    "/console/{slug}/inbox",
+    "/console/{slug}/inbox?c={conversation_id}",
+    "/console/{slug}/inbox-settings/canned",
+    "/console/{slug}/inbox-settings/desk",
+    "/console/{slug}/inbox-settings/sla",
+    "/console/{slug}/inbox-settings/channels",
+    "/console/{slug}/inbox-settings/widget",
+    "/console/{slug}/inbox-reports",
+    "/console/{slug}/analytics",
+    "/console/{slug}/analytics/segments",
+    "/console/{slug}/analytics/segments?segment=champions",
+    "/console/{slug}/analytics/value",
+    "/console/{slug}/analytics/impact",
+    "/console/{slug}/loyalty",
+    "/console/{slug}/loyalty/settings",
+    "/console/{slug}/loyalty/rules",
+    "/console/{slug}/loyalty/rules/new",
+    "/console/{slug}/loyalty/rules/{rule_id}",
+    "/console/{slug}/loyalty/tiers",
+    "/console/{slug}/loyalty/tiers/new",
+    "/console/{slug}/loyalty/tiers/{tier_id}",
+    "/console/{slug}/loyalty/rewards",
+    "/console/{slug}/loyalty/rewards/new",
+    "/console/{slug}/loyalty/rewards/{reward_id}",
+    "/console/{slug}/loyalty/members",
+    "/console/{slug}/loyalty/members/{member_id}",
+    "/console/{slug}/loyalty/customers/{customer_id}",
+    "/console/{slug}/loyalty/referrals",
+    "/console/{slug}/settings",
+    "/console/{slug}/settings/staff",
+    "/console/{slug}/settings/api-keys",
+    "/console/{slug}/settings/integrations",
+    "/console/{slug}/settings/audit",
+    "/console/{slug}/customers/999999999",  # the error page
+)
+# Console GET routes that are not pages (data for scripts, files, redirects, fragments).
+NOT_PAGES = re.compile(
+    r"\.(json|svg|csv|css)$|/attachments/|/canned/\{reply_id\}$|/messages/\{message_id\}$|"
+    r"^/console$|^/console/switch$|^/console/\{store_slug\}$|^/console/\{store_slug\}/\{section\}$|/export"
+)
+
+
+def _demo_ids(db: Database) -> dict[str, Any]:
+    def one(session: Any, sql: str, **params: Any) -> Any:
+        value = session.execute(text(sql), params).scalar()
+        assert value is not None, f"the demo has no row for: {sql}"
+        return value
+
+    with db.read() as session:
+        store = one(session, "SELECT id FROM stores WHERE slug = :slug", slug=DEMO_SLUG)
+        ids: dict[str, Any] = {
+            "slug": DEMO_SLUG,
+            "conversation_id": one(
+                session,
+                "SELECT max(id) FROM support_conversations WHERE store_id = :s AND customer_id IS NOT NULL",
+                s=store,
+            ),
+            "order_id": one(session, "SELECT min(id) FROM orders WHERE store_id = :s", s=store),
+            "rule_id": one(session, "SELECT min(id) FROM loyalty_rules WHERE store_id = :s", s=store),
+            "tier_id": one(session, "SELECT min(id) FROM loyalty_tiers WHERE store_id = :s", s=store),
+            "reward_id": one(session, "SELECT min(id) FROM loyalty_rewards WHERE store_id = :s", s=store),
+            "secret": one(session, "SELECT identity_secret FROM stores WHERE id = :s", s=store),
+        }
+        ids["customer_id"] = one(
+            session, "SELECT customer_id FROM support_conversations WHERE id = :id", id=ids["conversation_id"]
+        )
+        ids["member_id"] = one(
+            session, "SELECT id FROM loyalty_members WHERE customer_id = :id", id=ids["customer_id"]
+        )
+        ids["external_id"] = one(
+            session, "SELECT external_id FROM customers WHERE id = :id", id=ids["customer_id"]
+        )
+    return ids
+
+
+def _audit(page, where: str, found: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Run axe on the page as it is; add each serious or critical violation to ``found``."""
+    page.wait_for_load_state("load")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await window.axe.run(document, {resultTypes: ['violations']})")
+    for violation in result["violations"]:
+        if violation.get("impact") not in BLOCKING:
+            continue
+        nodes = "; ".join(
+            " ".join(map(str, node["target"]))
+            + f" ({node.get('failureSummary', '').splitlines()[-1].strip()})"
+            for node in violation["nodes"][:5]
+        )
+        found.append(f"{where}: {violation['id']} [{violation['impact']}] {violation['help']}: {nodes}")
+
+
+def _path_of(link: str) -> str:
+    parts = urlsplit(link)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def test_the_audit_covers_every_console_page(runtime: Runtime) -> None:
+    from loyaldesk.web.app import create_app
+
+    app = create_app(runtime=runtime)
+    routes = {
+        context.path_format
+        for route in app.routes
+        for context in getattr(route, "effective_route_contexts", lambda: [])()
+        if "GET" in (getattr(context.original_route, "methods", None) or ())
+        and context.path_format.startswith("/console")
+    }
+    pages = {re.sub(r"\?.*", "", path).replace("{slug}", "{store_slug}") for path in CONSOLE_PAGES}
+    audited = {
+        route
+        for route in routes
+        if re.sub(r"\{[a-z_]+\}", "X", route)
+        in {re.sub(r"\{[a-z_]+\}|999999999", "X", page) for page in pages}
+    }
+    missing = sorted(route for route in routes - audited if not NOT_PAGES.search(route))
+    assert missing == [], f"console pages the accessibility audit does not visit: {missing}"
+
+
+def test_every_page_has_no_serious_accessibility_violation(
+    live_server: str,
+    browser,  # type: ignore[no-untyped-def]
+    db: Database,
+    runtime: Runtime,
+) -> None:
+    if not AXE.exists():
+        if os.environ.get("LOYALDESK_REQUIRE_BROWSER"):
+            pytest.fail(f"{AXE} is missing: run `make browser` (npm ci in browser/)")
+        pytest.skip(f"{AXE} is missing (make browser installs it with npm)")
+    seed_demo(db, seed=3, customers=40, until=date(2026, 3, 1))
+    ids = _demo_ids(db)
+    reset_link = db.write(
+        password_resets.issue_reset_link,
+        "analyst@juniper.example.com",
+        tokens=runtime.account_tokens,
+        mail=runtime.account_mail,
+        valid_for=timedelta(hours=1),
+    )
+    signed = urlencode(
+        {"customer": ids["external_id"], "signature": shopper_signature(ids["secret"], ids["external_id"])}
+    )
+    rating_token = csat_link_token(ids["secret"], ids["conversation_id"])
+    found: list[str] = []
+    agent_context = browser.new_context(viewport={"width": 1360, "height": 900}, bypass_csp=True)
+    shopper_context = browser.new_context(viewport={"width": 1360, "height": 900}, bypass_csp=True)
+    try:
+        shopper = shopper_context.new_page()
+        shopper.set_default_timeout(10_000)
+        for path in (
+            "/login",
+            "/login/forgot",
+            _path_of(reset_link),
+            f"/m/{DEMO_SLUG}?{signed}",
+            f"/csat/{DEMO_SLUG}/{ids['conversation_id']}/{rating_token}",
+        ):
+            response = shopper.goto(live_server + path)
+            assert response is not None and response.ok, f"{path}: {response}"
+            _audit(shopper, path, found)
+        # The widget on the demo shop, closed and open; nobody is online: the offline form.
+        shopper.goto(f"{live_server}/widget/{DEMO_SLUG}/demo-shop")
+        _audit(shopper, "demo shop", found)
+        shopper.get_by_role("button", name="Chat with us").click()
+        shopper.get_by_role("button", name="Send message").wait_for()
+        _audit(shopper, "the widget's offline form", found)
+
+        agent = agent_context.new_page()
+        agent.set_default_timeout(10_000)
+        agent.goto(f"{live_server}/login")
+        agent.get_by_label("Email").fill(OWNER)
+        agent.get_by_label("Password").fill(DEMO_PASSWORD)
+        agent.get_by_role("button", name="Log in").click()
+        agent.wait_for_url(re.compile(r".*/console/.*"))
+        for path in CONSOLE_PAGES:
+            url = path.format(**ids)
+            response = agent.goto(live_server + url)
+            assert response is not None and (response.ok or "999999999" in url), f"{url}: {response}"
+            _audit(agent, url, found)
+
+        # A refused form: the errors beside their inputs.
+        agent.goto(f"{live_server}/console/{DEMO_SLUG}/inbox-settings/canned")
+        agent.get_by_label("Shortcut").fill("not ok!")
+        agent.get_by_label("Title").fill("Order status")
+        agent.get_by_label("Text").fill("Hello")
+        agent.get_by_role("button", name="Save").click()
+        agent.locator("#f-shortcut-error").wait_for()
+        _audit(agent, "a refused canned reply", found)
+
+        # The staff page with an invitation link, and the invitation as the invitee sees it.
+        agent.goto(f"{live_server}/console/{DEMO_SLUG}/settings/staff")
+        agent.get_by_label("Name", exact=True).fill("Nina Nova")
+        agent.get_by_label("Email", exact=True).fill("nina@example.com")
+        agent.get_by_role("button", name="Create an invitation link").click()
+        link = agent.locator("#invitation-link").inner_text()
+        _audit(agent, "staff page with an invitation link", found)
+        shopper.goto(live_server + _path_of(link))
+        _audit(shopper, "invitation", found)
+
+        # The widget of a signed-in shopper while an agent has the inbox open: the chat itself.
+        agent.goto(f"{live_server}/console/{DEMO_SLUG}/inbox")
+        shopper.goto(f"{live_server}/widget/{DEMO_SLUG}/demo-shop?{signed}")
+        shopper.get_by_role("button", name="Chat with us").click()
+        shopper.get_by_role("dialog").wait_for()
+        shopper.wait_for_timeout(500)
+        _audit(shopper, "the widget open, signed in", found)
+    finally:
+        agent_context.close()
+        shopper_context.close()
+    assert found == [], "serious or critical accessibility violations:\n" + "\n".join(found)
