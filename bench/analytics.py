@@ -73,7 +73,7 @@ from loyaldesk.analytics.cohorts import retention_matrix
 from loyaldesk.analytics.metrics import OrderFact
 from loyaldesk.analytics.queries import order_facts
 from loyaldesk.analytics.rfm_summary import summarize_transactions
-from loyaldesk.domains import load_all
+from loyaldesk.composition import compose
 from loyaldesk.kernel.db import Database
 from loyaldesk.stores import store_by_slug
 from loyaldesk_cli import run_commands
@@ -774,7 +774,7 @@ def main() -> None:
                 + ", ".join(f"`loyaldesk {name}` {value:.1f} s" for name, value in seconds.items())
                 + f".\n\n```\n{report}\n```"
             )
-        load_all()
+        compose()
         database = Database(url)
         try:
             exit_code = measure(database, args.store, args.repetitions)

@@ -916,10 +916,10 @@ def child(task: dict[str, Any]) -> dict[str, Any]:
     if limit > 0:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from loyaldesk.analytics import dashboards
-    from loyaldesk.domains import load_all
+    from loyaldesk.composition import compose
     from loyaldesk.kernel.db import Database
 
-    load_all()
+    compose()
     database = Database(task["url"])
     store_id = int(task["store_id"])
     now = datetime.fromisoformat(task["now"])
@@ -1271,9 +1271,9 @@ def main() -> None:
         print(json.dumps(child(json.loads(args.child_task))))
         return
 
-    from loyaldesk.domains import load_all
+    from loyaldesk.composition import compose
 
-    load_all()
+    compose()
     print_machine()
     runs: list[BackendRun] = []
     history: History | None = None

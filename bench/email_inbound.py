@@ -38,7 +38,7 @@ from loyaldesk.channels.email.inbound import receive_email
 from loyaldesk.channels.email.loop_guard import classify
 from loyaldesk.channels.email.parsing import parse_message
 from loyaldesk.channels.email.threading import thread_keys
-from loyaldesk.domains import load_all
+from loyaldesk.composition import compose
 from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.migrations import upgrade_to_head
@@ -149,7 +149,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--repetitions", type=int, default=3)
     args = parser.parse_args()
-    load_all()
+    compose()
     messages = generate(args.messages)
     size = sum(len(raw) for raw in messages) / len(messages)
     commit = subprocess.run(

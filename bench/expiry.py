@@ -31,8 +31,8 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ingest  # bench/ is not a package: the raw durable commit rate
+from loyaldesk.composition import compose
 from loyaldesk.customers import CustomerRef, resolve_customers
-from loyaldesk.domains import load_all
 from loyaldesk.kernel.actors import SYSTEM
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
@@ -141,7 +141,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=2_000)
     parser.add_argument("--repetitions", type=int, default=3)
     arguments = parser.parse_args()
-    load_all()
+    compose()
     rates: dict[str, list[float]] = {"before": [], "after": [], "raw": []}
     with tempfile.TemporaryDirectory(prefix="bench-expiry-") as name:
         folder = Path(name)

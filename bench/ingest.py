@@ -298,11 +298,11 @@ def in_process_batches(url: str, seconds: float, size: int) -> float:
     from pydantic import TypeAdapter
 
     from loyaldesk.commerce import OrderIn, ingest_orders
-    from loyaldesk.domains import load_all
+    from loyaldesk.composition import compose
     from loyaldesk.kernel.actors import system_for
     from loyaldesk.kernel.db import Database
 
-    load_all()
+    compose()
     database = Database(url)
     adapter = TypeAdapter(list[OrderIn])
     placed = datetime(2026, 1, 1, tzinfo=UTC)

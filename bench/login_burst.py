@@ -57,13 +57,13 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 def _prepare(url: str, logins: int) -> list[str]:
     """Migrate and create a store with ``logins`` agents (untimed); their emails."""
-    from loyaldesk.domains import load_all
+    from loyaldesk.composition import compose
     from loyaldesk.kernel.actors import SYSTEM, system_for
     from loyaldesk.kernel.db import Database
     from loyaldesk.kernel.migrations import upgrade_to_head
     from loyaldesk.stores import actions, hash_password
 
-    load_all()
+    compose()
     upgrade_to_head(url)
     database = Database(url)
     password_hash = hash_password(PASSWORD)

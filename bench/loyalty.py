@@ -256,11 +256,11 @@ class Engine:
     background runner (the phases decide when each transaction happens)."""
 
     def __init__(self, url: str) -> None:
-        from loyaldesk.domains import load_all
+        from loyaldesk.composition import compose
         from loyaldesk.kernel.db import Database
         from loyaldesk.kernel.dispatcher import handlers
 
-        load_all()
+        compose()
         self.database = Database(url)
         self.database.dispatch_needed = handlers.handles  # as the Runtime does
         self.handlers = handlers

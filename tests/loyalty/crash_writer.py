@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from loyaldesk.domains import load_all
+from loyaldesk.composition import compose
 from loyaldesk.kernel.db import Database
 from loyaldesk.loyalty.actions import move_points as ledger
 from loyaldesk.loyalty.models import Member
@@ -15,7 +15,7 @@ from loyaldesk.loyalty.program import ensure_program, terms_of
 
 def main() -> None:
     url, store_id, member_id, first = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-    load_all()
+    compose()
     database = Database(url)
     index = first
     while True:

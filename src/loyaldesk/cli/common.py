@@ -40,10 +40,10 @@ def current_settings() -> Settings:
 @contextmanager
 def open_database() -> Iterator[Database]:
     """The configured database, disposed of (connections closed) however the command ends."""
-    from loyaldesk.domains import load_all
+    from loyaldesk.composition import compose
     from loyaldesk.kernel.db import Database
 
-    load_all()
+    compose()
     database = Database(current_settings().database_url)
     try:
         yield database

@@ -122,10 +122,10 @@ def mail_receiver(
 ) -> None:
     """Receive mail for the stores' support addresses over SMTP and turn it into conversations."""
     from loyaldesk.channels.email.smtp_receiver import start_receiver
-    from loyaldesk.domains import load_all
+    from loyaldesk.composition import compose
     from loyaldesk.kernel.db import Database
 
-    load_all()
+    compose()
     settings = current_settings()
     database = Database(settings.database_url)
     from loyaldesk.kernel.rate_limits import RateLimits

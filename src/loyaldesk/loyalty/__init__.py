@@ -60,7 +60,7 @@ from loyaldesk.loyalty.schemas import (
     TierIn,
     setting_range,
 )
-from loyaldesk.loyalty.vocabulary import (
+from loyaldesk.loyalty.vocab import (
     AdjustmentReason,
     CodeStatus,
     EntryKind,

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from loyaldesk.loyalty.actions.redeem_rewards import Offer
 from loyaldesk.loyalty.models import LedgerEntry, Reward, RewardCode
 from loyaldesk.loyalty.queries.views import MemberPicture
-from loyaldesk.loyalty.vocabulary import CodeStatus, TierHold
+from loyaldesk.loyalty.vocab import CodeStatus, TierHold
 
 
 class BalanceOut(BaseModel):

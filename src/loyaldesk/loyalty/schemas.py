@@ -20,7 +20,7 @@ from pydantic import (
 
 from loyaldesk.loyalty.models import EarningRule, Reward, Tier
 from loyaldesk.loyalty.rule_config import ActionRuleIn, PurchaseRuleIn
-from loyaldesk.loyalty.vocabulary import (
+from loyaldesk.loyalty.vocab import (
     AdjustmentReason,
     ExpiryPolicy,
     NegativeBalancePolicy,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, event, pool
 
-from loyaldesk.domains import load_all_models
+from loyaldesk.composition import load_all_models
 from loyaldesk.kernel.orm import Base
 
 load_all_models()

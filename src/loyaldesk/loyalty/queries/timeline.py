@@ -1,7 +1,7 @@
 """How the loyalty program's events read on a customer's timeline (``customers.extensions``).
 
 Each line says what happened in words and links to the member's loyalty page in the console.
-Registered at import time; ``loyalty.handlers`` imports this module so that ``domains.load_all`` does.
+Registered at import time; the composition root (``loyaldesk.composition``) imports this module.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """One spelling per vocabulary: every word list the loyalty program accepts or shows (API schemas, the
-console's choices, the program's defaults and ranges) is one of ``loyalty.vocabulary``'s enums, so that no
+console's choices, the program's defaults and ranges) is one of ``loyalty.vocab``'s enums, so that no
 copy can drift from it."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from loyaldesk.loyalty import member_schemas, rule_config, schemas, vocabulary
+from loyaldesk.loyalty import member_schemas, rule_config, schemas
+from loyaldesk.loyalty import vocab as vocabulary
 from loyaldesk.loyalty.program import DEFAULTS
 from loyaldesk.loyalty.schemas import ProgramSettings, ProgramSettingsPatch, setting_range
 from loyaldesk.web.console.loyalty_settings import ROUNDING, SETTINGS_GROUPS
