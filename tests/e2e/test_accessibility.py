@@ -239,7 +239,8 @@ def test_every_page_has_no_serious_accessibility_violation(
         # The widget of a signed-in shopper while an agent has the inbox open: the chat itself.
         agent.goto(f"{live_server}/console/{DEMO_SLUG}/inbox")
         shopper.goto(f"{live_server}/widget/{DEMO_SLUG}/demo-shop?{signed}")
-        shopper.get_by_role("button", name="Chat with us").click()
+        # In the shopper's own language (a demo profile may name German): the launcher by its words in either.
+        shopper.get_by_role("button", name=re.compile("^(Chat with us|Chatten Sie mit uns)$")).click()
         shopper.get_by_role("dialog").wait_for()
         shopper.wait_for_timeout(500)
         _audit(shopper, "the widget open, signed in", found)
