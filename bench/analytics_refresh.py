@@ -474,6 +474,7 @@ def order_columns(history: History, bases: Bases, rows: slice) -> dict[str, Any]
         "delivered_at": Stamps(np.where(stage == 2, placed + 3 * 86_400, -1)),
         "cancelled_at": Stamps(cancelled),
         "cancel_reason": [("customer" if c else None) for c in is_cancelled.tolist()],
+        "revision": [0] * index.size,
         "created_at": placed_at,
         "updated_at": placed_at,
     }
