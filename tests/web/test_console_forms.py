@@ -5,15 +5,21 @@ form model's schema, and a refused form comes back with each error beside its in
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 from fastapi.testclient import TestClient
 from pydantic import Field
 from starlette.datastructures import FormData
 
 from loyaldesk.kernel.db import Database
+from loyaldesk.runtime import Runtime
+from loyaldesk.settings import Settings
+from loyaldesk.stores import password_resets
+from loyaldesk.web.app import create_app
 from loyaldesk.web.console.forms import ConsoleForm, blank_form, fields_of, read_form
-from tests.factories import StoreHandle, csrf_of
+from tests.factories import TEST_PASSWORD, StoreHandle, csrf_of, make_staff
 from tests.web.test_console_loyalty import as_staff, form_of
 
 
@@ -251,3 +257,112 @@ def test_a_refused_secret_is_named_beside_its_input_and_not_typed_back(
     assert refused.status_code == 422
     assert_error_beside(refused.text, "secret", "must be 8-255 characters", typed="")
     assert "short" not in refused.text
+
+
+def test_login_pages_keep_the_email_and_never_say_which_input_was_wrong(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str, settings: Settings
+) -> None:
+    email = make_staff(db, store, "agent", password_hash)
+    data = form_of(client.get("/login").text, "/login")
+    assert set(data) == {"csrf_token", "next", "email", "password"}
+    wrong = client.post("/login", data={**data, "email": email, "password": "not-it"}, follow_redirects=False)
+    assert wrong.status_code == 401
+    assert "do not match an account" in wrong.text  # said of the form, not of one input
+    assert "aria-invalid" not in wrong.text and 'value="not-it"' not in wrong.text
+    assert re.search(rf'id="f-email" name="email" type="email" value="{re.escape(email)}"', wrong.text)
+
+    mailing = Runtime(settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": 1}), database=db)
+    with TestClient(create_app(runtime=mailing), base_url="https://testserver") as browser:
+        forgot = form_of(browser.get("/login/forgot").text, "/login/forgot")
+        refused = browser.post("/login/forgot", data={**forgot, "email": "not an address"})
+        assert refused.status_code == 422
+        assert_error_beside(refused.text, "email", "Enter the address you log in with", "not an address")
+
+    link = db.write(
+        password_resets.issue_reset_link,
+        email,
+        tokens=mailing.account_tokens,
+        mail=mailing.account_mail,
+        valid_for=timedelta(hours=1),
+    )
+    path = urlsplit(link).path
+    reset = form_of(client.get(path).text, path)
+    short = client.post(path, data={**reset, "new_password": "short"}, follow_redirects=False)
+    assert short.status_code == 422
+    assert_error_beside(short.text, "new_password", "must be at least 10 characters", typed="")
+    assert 'value="short"' not in short.text
+
+
+def test_the_password_change_shows_errors_beside_its_inputs_and_never_types_them_back(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    as_staff(client, db, store, "agent", password_hash)
+    data = form_of(client.get("/console/account").text, "/console/account/password")
+    assert set(data) == {"csrf_token", "current_password", "new_password"}
+    wrong = client.post(
+        "/console/account/password",
+        data={**data, "current_password": "not-it-at-all", "new_password": "a long new secret"},
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 422
+    assert_error_beside(wrong.text, "current_password", "current password is not right", typed="")
+    assert "not-it-at-all" not in wrong.text and "a long new secret" not in wrong.text
+    short = client.post(
+        "/console/account/password",
+        data={**data, "current_password": TEST_PASSWORD, "new_password": "short"},
+        follow_redirects=False,
+    )
+    assert short.status_code == 422
+    assert_error_beside(short.text, "new_password", "must be at least 10 characters", typed="")
+    assert 'id="f-current_password-error"' not in short.text
+
+
+def test_staff_forms_show_errors_beside_their_inputs(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    as_staff(client, db, store, "owner", password_hash)
+    staff = "/console/acme/settings/staff"
+    page = client.get(staff).text
+    data = form_of(page, staff)
+    assert set(data) == {"csrf_token", "name", "email", "role"} and data["role"] == "agent"
+    refused = client.post(staff, data={**data, "name": "Nina", "email": "not an address", "role": "analyst"})
+    assert refused.status_code == 422
+    assert_error_beside(refused.text, "email", "is not an email address", "not an address")
+    assert 'value="Nina"' in refused.text
+    assert re.search(r'id="f-role" name="role"[^>]*>.*?<option value="analyst" selected>', refused.text, re.S)
+
+    owner_id = re.search(r"/settings/staff/(\d+)/role", page)
+    assert owner_id
+    role_action = f"{staff}/{owner_id.group(1)}/role"
+    role = form_of(page, role_action)
+    assert set(role) == {"csrf_token", "role"} and role["role"] == "owner"
+    last_owner = client.post(role_action, data={**role, "role": "agent"}, follow_redirects=False)
+    assert last_owner.status_code == 422
+    prefix = f"role-{owner_id.group(1)}-"
+    field = re.search(
+        rf'<div class="field[^"]*">\s*<label for="f-{prefix}role"[^>]*>.*?</div>', last_owner.text, re.S
+    )
+    assert field and 'aria-invalid="true"' in field.group(0) and "at least one owner" in field.group(0)
+    assert f'aria-describedby="f-{prefix}role-error"' in field.group(0)
+    assert '<option value="agent" selected>' in field.group(0)  # what was chosen, kept
+
+
+def test_accepting_an_invitation_shows_the_password_error_beside_it_and_keeps_the_name(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    as_staff(client, db, store, "owner", password_hash)
+    staff = "/console/acme/settings/staff"
+    data = form_of(client.get(staff).text, staff)
+    invited = client.post(staff, data={**data, "name": "Nina", "email": "nina@example.com"})
+    assert invited.status_code == 201
+    found = re.search(r"https?://[^/\s<]+(/invitations/[A-Za-z0-9._\-]+)", invited.text)
+    assert found
+    path = found.group(1)
+    invitee = TestClient(client.app, base_url="https://testserver")  # a second browser, logged out
+    invitee.portal = client.portal  # type: ignore[attr-defined]
+    accept = form_of(invitee.get(path).text, path)
+    assert set(accept) == {"csrf_token", "name", "password"} and accept["name"] == "Nina"
+    short = invitee.post(path, data={**accept, "name": "Nina Nova", "password": "short"})
+    assert short.status_code == 422
+    assert_error_beside(short.text, "password", "must be at least 10 characters", typed="")
+    assert 'value="Nina Nova"' in short.text and 'value="short"' not in short.text

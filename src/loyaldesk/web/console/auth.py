@@ -28,6 +28,14 @@ from loyaldesk.stores import (
 )
 from loyaldesk.stores import actions as store_actions
 from loyaldesk.stores import queries as store_queries
+from loyaldesk.web.console.account_forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+    refused,
+)
+from loyaldesk.web.console.forms import FormState, blank_form
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import (
     LOGIN_CSRF_KEY,
@@ -81,10 +89,12 @@ def too_many(response: HTMLResponse, error: RateLimited) -> HTMLResponse:
 def _login_page(
     request: Request, *, next_url: str, error: str | None = None, email: str = "", status_code: int = 200
 ) -> HTMLResponse:
+    """The login form; a refusal is said above it, the same whichever of email and password was wrong."""
+    form = blank_form(LoginForm, {"email": email})
     return render(
         request,
         "login.html",
-        {"csrf_token": new_form_token(request), "next": next_url, "error": error, "email": email},
+        {"csrf_token": new_form_token(request), "next": next_url, "error": error, "form": form},
         status_code=status_code,
     )
 
@@ -201,7 +211,16 @@ def logout(
 def account_page(request: Request, runtime: RuntimeDep, login: LoginDep) -> Response:
     with runtime.database.read() as session:
         stores = store_queries.memberships_of(session, login.account.id)
-    return render(request, "account.html", {"login": login, "stores": stores, "csrf_token": login.csrf_token})
+    return render(
+        request,
+        "account.html",
+        {
+            "login": login,
+            "stores": stores,
+            "csrf_token": login.csrf_token,
+            "form": blank_form(ChangePasswordForm),
+        },
+    )
 
 
 @router.post("/console/account/password")
@@ -225,8 +244,11 @@ async def change_password(
         "csrf_token": login.csrf_token,
     }
 
-    def page(error: str, status_code: int) -> HTMLResponse:
-        return render(request, "account.html", {**context, "error": error}, status_code=status_code)
+    def page(error: str, status_code: int, form: FormState | None = None) -> HTMLResponse:
+        form = form or blank_form(ChangePasswordForm)
+        return render(
+            request, "account.html", {**context, "error": error, "form": form}, status_code=status_code
+        )
 
     try:
         # Each attempt verifies the current password: a stolen session must not become a guessing oracle.
@@ -235,11 +257,15 @@ async def change_password(
     except RateLimited as error:
         return too_many(page(sentence(error), 429), error)
     if verified is None:
-        return page("Your current password is not right.", 422)
+        return page(
+            "",
+            422,
+            refused(ChangePasswordForm, {}, "current_password", "Your current password is not right."),
+        )
     try:
         new_hash = await runtime.password_hashing.hash(check_password(new_password))
     except Invalid as error:
-        return page(error.problems[0].reason.capitalize(), 422)
+        return page("", 422, refused(ChangePasswordForm, {}, "new_password", error.problems[0].reason))
     except RateLimited as error:
         return too_many(page(sentence(error), 429), error)
     actor = Actor(
@@ -260,6 +286,7 @@ def _forgot_page(
     email: str = "",
     sent_to: str | None = None,
     error: str | None = None,
+    form: FormState | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     return render(
@@ -267,7 +294,7 @@ def _forgot_page(
         "password_forgot.html",
         {
             "csrf_token": new_form_token(request),
-            "email": email,
+            "form": form or blank_form(ForgotPasswordForm, {"email": email}),
             "sent_to": sent_to,
             "error": error,
             "mail_ready": runtime.account_mail.can_send,
@@ -300,9 +327,8 @@ def forgot_password(
         )
     address = email.strip().lower()
     if not address or "@" not in address:
-        return _forgot_page(
-            request, runtime, email=email, error="Email: enter the address you log in with.", status_code=422
-        )
+        form = refused(ForgotPasswordForm, {"email": email}, "email", "Enter the address you log in with.")
+        return _forgot_page(request, runtime, form=form, status_code=422)
     try:
         runtime.account_throttle.reserve_reset_request(address, client_ip(request))
     except RateLimited as error:
@@ -327,16 +353,12 @@ def _reset_page(
     *,
     email: str | None,
     error: str | None = None,
+    form: FormState | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    return no_store(
-        render(
-            request,
-            "password_reset.html",
-            {"csrf_token": new_form_token(request), "token": token, "email": email, "error": error},
-            status_code=status_code,
-        )
-    )
+    context: dict[str, object] = {"csrf_token": new_form_token(request), "token": token, "email": email}
+    context |= {"error": error, "form": form or blank_form(ResetPasswordForm)}
+    return no_store(render(request, "password_reset.html", context, status_code=status_code))
 
 
 def _reset_link_gone(request: Request) -> HTMLResponse:
@@ -393,13 +415,8 @@ async def reset_password(
     try:
         new_hash = await runtime.password_hashing.hash(check_password(new_password))
     except Invalid as error:
-        return _reset_page(
-            request,
-            token,
-            email=view.email,
-            error=f"New password: {error.problems[0].reason}.",
-            status_code=422,
-        )
+        form = refused(ResetPasswordForm, {}, "new_password", error.problems[0].reason)
+        return _reset_page(request, token, email=view.email, form=form, status_code=422)
     except RateLimited as error:
         return too_many(
             _reset_page(request, token, email=view.email, error=sentence(error), status_code=429), error

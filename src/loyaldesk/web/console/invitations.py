@@ -28,6 +28,7 @@ from loyaldesk.stores import (
     wait_in_words,
 )
 from loyaldesk.stores import actions as store_actions
+from loyaldesk.web.console.account_forms import AcceptInvitationForm, refused
 from loyaldesk.web.console.auth import (
     LinkToken,
     form_token_matches,
@@ -38,6 +39,7 @@ from loyaldesk.web.console.auth import (
     too_many,
     verified_account,
 )
+from loyaldesk.web.console.forms import FormState, blank_form
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import current_login
 from loyaldesk.web.deps import RuntimeDep, client_ip
@@ -62,11 +64,14 @@ def _page(
     *,
     error: str | None = None,
     name: str | None = None,
+    form: FormState | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The invitation; a refused password comes back beside its input (never typed back), the name kept."""
     context: dict[str, Any] = {"token": token, "invitation": view, "login": login, "error": error}
     if view is not None:
-        context["name"] = view.suggested_name if name is None else name
+        typed = {"name": view.suggested_name if name is None else name}
+        context["form"] = form or blank_form(AcceptInvitationForm, typed)
         context["signed_in_as_invitee"] = login is not None and login.account.email == view.email
         context["csrf_token"] = login.csrf_token if login is not None else new_form_token(request)
     return no_store(render(request, "invitation.html", context, status_code=status_code))
@@ -112,6 +117,10 @@ async def accept_invitation(
     def page(error: str, status_code: int) -> HTMLResponse:
         return _page(request, token, view, login, error=error, name=name, status_code=status_code)
 
+    def wrong_password(reason: str, status_code: int) -> HTMLResponse:
+        form = refused(AcceptInvitationForm, {"name": name}, "password", reason)
+        return _page(request, token, view, login, form=form, status_code=status_code)
+
     if (
         login is not None
         and login.account.email == view.email
@@ -129,7 +138,7 @@ async def accept_invitation(
     try:
         check_password(password)
     except Invalid as error:
-        return page(f"Password: {error.problems[0].reason}.", 422)
+        return wrong_password(error.problems[0].reason, 422)
     try:
         # This may verify the password of an existing account: it is a login attempt of that account.
         await anyio.to_thread.run_sync(runtime.account_throttle.reserve_login, view.email, ip)
@@ -147,7 +156,7 @@ async def accept_invitation(
             exists = await anyio.to_thread.run_sync(_exists, runtime, view.email)
             if exists:
                 await runtime.database.write_async(store_actions.record_failed_login, view.email, ip)
-                return page(
+                return wrong_password(
                     f"{view.email} has a loyaldesk account already, and that is not its password. Enter "
                     "the password you log in with (forgot it? reset it from the login page).",
                     401,

@@ -15,6 +15,7 @@ from loyaldesk.kernel.pagination import decode_cursor
 from loyaldesk.stores import API_SCOPES, DEFAULT_API_SCOPES, ROLE_DESCRIPTIONS, Permission, Role, invitations
 from loyaldesk.stores import actions as store_actions
 from loyaldesk.stores import queries as store_queries
+from loyaldesk.web.console.account_forms import InviteForm, RoleForm, failed
 from loyaldesk.web.console.forms import ConsoleForm, FormState, blank_form, read_form
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep
@@ -54,12 +55,23 @@ def _staff_page(
     error: str | None = None,
     flash: str | None = None,
     new_invitation: invitations.NewInvitation | None = None,
+    form: FormState | None = None,
+    role_form: tuple[int, FormState] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The staff page; a refused invitation or role change comes back beside its input, as typed."""
     console.require(Permission.MANAGE_STAFF)
     with runtime.database.read() as session:
         staff = store_queries.list_staff(session, console.store.id)
         pending = invitations.pending_invitations(session, console.store.id, runtime.clock.now())
+    role_forms = {
+        member.staff_id: blank_form(RoleForm, {"role": member.role}, prefix=f"role-{member.staff_id}-")
+        for member in staff
+    }
+    if role_form is not None and role_form[0] in role_forms:
+        role_forms[role_form[0]] = role_form[1]
+    elif role_form is not None:  # no longer on the staff list: said above it
+        error = "; ".join(problem.reason for problem in role_form[1].problems)
     response = render(
         request,
         "settings/staff.html",
@@ -76,6 +88,8 @@ def _staff_page(
             "role_descriptions": ROLE_DESCRIPTIONS,
             "error": error,
             "flash": flash,
+            "form": form or blank_form(InviteForm),
+            "role_forms": role_forms,
         },
         status_code=status_code,
     )
@@ -136,7 +150,8 @@ def invite_staff(
             valid_for=timedelta(days=runtime.settings.invitation_valid_days),
         )
     except (Invalid, Conflict) as error:
-        return _staff_page(request, console, runtime, error=_message(error), status_code=422)
+        state = failed(InviteForm, {"name": name, "email": email, "role": role}, error, "email")
+        return _staff_page(request, console, runtime, form=state, status_code=422)
     return _invited(request, console, runtime, invitation)
 
 
@@ -192,7 +207,8 @@ def change_role(
             store_actions.change_staff_role, console.actor, console.store.id, staff_id, role
         )
     except (Invalid, Conflict) as error:
-        return _staff_page(request, console, runtime, error=_message(error), status_code=422)
+        state = failed(RoleForm, {"role": role}, error, "role", prefix=f"role-{staff_id}-")
+        return _staff_page(request, console, runtime, role_form=(staff_id, state), status_code=422)
     return RedirectResponse(f"/console/{console.store.slug}/settings/staff?done=role", status_code=303)
 
 
