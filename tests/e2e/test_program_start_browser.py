@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from loyaldesk.kernel.db import Database
-from loyaldesk.loyalty.queries.program import program_or_defaults
+from loyaldesk.loyalty import program_of_store
 from loyaldesk.runtime import Runtime
 from tests.e2e.conftest import screenshot
 from tests.factories import StoreHandle, make_staff
@@ -47,7 +47,7 @@ def test_manager_sets_the_program_start_while_the_console_is_catching_up(
     assert page.get_by_label("The program starts").input_value() == "2024-04-01T09:00"
     with db.read() as session:
         zone = ZoneInfo(store_zone(session, store.id))
-        assert program_or_defaults(session, store.id).starts_at == datetime(
+        assert program_of_store(session, store.id).starts_at == datetime(
             2024, 4, 1, 9, tzinfo=zone
         ).astimezone(UTC)
 

@@ -370,10 +370,10 @@ def program_zone(db: Database, store: StoreHandle) -> str:
 
 
 def program_or_store_start(db: Database, store: StoreHandle):  # type: ignore[no-untyped-def]
-    from loyaldesk.loyalty.queries.program import program_or_defaults
+    from loyaldesk.loyalty import program_of_store
 
     with db.read() as session:
-        return program_or_defaults(session, store.id).starts_at
+        return program_of_store(session, store.id).starts_at
 
 
 def test_agents_and_analysts_read_settings_but_cannot_change_them(

@@ -10,14 +10,7 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.kernel.errors import NotFound
 from loyaldesk.loyalty.models import EarningRule, LoyaltyProgram, Member, Reward, RewardCode, Tier
-from loyaldesk.loyalty.program import program_of_store
 from loyaldesk.loyalty.schemas import ProgramSettings
-
-
-def program_or_defaults(session: Session, store_id: int) -> LoyaltyProgram:
-    """The store's program (every store has one from its creation); ``ProgramMissing`` if it has none.
-    The old name of ``program.program_of_store``, kept while the transports calling it move to ``web``."""
-    return program_of_store(session, store_id)
 
 
 def settings_of(program: LoyaltyProgram) -> ProgramSettings:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.pagination import Page
+from loyaldesk.loyalty import program_of_store
 from loyaldesk.loyalty.actions import change_tiers as tier_actions
 from loyaldesk.loyalty.actions import configure_program as program_actions
 from loyaldesk.loyalty.actions import redeem_rewards as redemptions
@@ -73,7 +74,7 @@ def store_of(actor: Actor) -> int:
 @router.get("/program", response_model=ProgramSettings, summary="The program's settings")
 def get_program(actor: Reader, database: DatabaseDep) -> ProgramSettings:
     with database.read() as session:
-        return program_queries.settings_of(program_queries.program_or_defaults(session, store_of(actor)))
+        return program_queries.settings_of(program_of_store(session, store_of(actor)))
 
 
 @router.patch("/program", response_model=ProgramSettings, summary="Change some of the program's settings")
@@ -117,7 +118,7 @@ def overview(actor: Reader, database: DatabaseDep, runtime: RuntimeDep) -> Overv
     store_id = store_of(actor)
     with database.read() as session:
         store = store_by_id(session, store_id)
-        program = program_queries.program_or_defaults(session, store_id)
+        program = program_of_store(session, store_id)
         numbers = queries.overview(session, store, program, runtime.clock.now())
     values = {
         **numbers.__dict__,
@@ -208,7 +209,7 @@ def member_out(runtime: Runtime, session: Session, store_id: int, member: Member
     """The member as the API shows them (also to the member themself)."""
     store = store_by_id(session, store_id)
     picture = queries.member_picture(session, store, member, runtime.clock.now())
-    program = program_queries.program_or_defaults(session, store_id)
+    program = program_of_store(session, store_id)
     link = referral_link(program, store, member.referral_code, runtime.settings.public_base_url)
     return MemberOut.of(picture, link)
 

@@ -9,16 +9,14 @@ Everyone who may view customers may read the overview.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pygal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pygal.style import Style
-from sqlalchemy.orm import Session
 
 from loyaldesk.kernel.money import format_money
-from loyaldesk.loyalty import LoyaltyProgram, default_program, program_of
+from loyaldesk.loyalty import program_of_store
 from loyaldesk.loyalty import queries as loyalty_queries
 from loyaldesk.stores import Permission
 from loyaldesk.stores.queries import store_by_id
@@ -28,7 +26,7 @@ from loyaldesk.web.console.loyalty_forms import (
     page_context,
 )
 from loyaldesk.web.console.rendering import render
-from loyaldesk.web.console.session import Console, ConsoleDep
+from loyaldesk.web.console.session import ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
@@ -38,12 +36,6 @@ CHART_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'sel
 _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
 
 
-def program_or_defaults(session: Session, console: Console, now: Any) -> LoyaltyProgram:
-    """The store's program, or (not saved) the defaults a new program would start with."""
-    program = program_of(session, console.store.id)
-    return program or default_program(store_by_id(session, console.store.id), now)
-
-
 @router.get("/console/{store_slug}/loyalty", response_class=HTMLResponse)
 def overview_page(request: Request, console: ConsoleDep, runtime: RuntimeDep) -> Response:
     """The program in numbers, with the liability spelled out and the tier mix as a chart and a table."""
@@ -51,7 +43,7 @@ def overview_page(request: Request, console: ConsoleDep, runtime: RuntimeDep) ->
     now = runtime.clock.now()
     with runtime.database.read() as session:
         store = store_by_id(session, console.store.id)
-        program = program_or_defaults(session, console, now)
+        program = program_of_store(session, console.store.id)
         numbers = loyalty_queries.overview(session, store, program, now)
     return render(
         request,
@@ -141,7 +133,7 @@ def tier_mix_chart(console: ConsoleDep, runtime: RuntimeDep) -> Response:
     with runtime.database.read() as session:
         store = store_by_id(session, console.store.id)
         mix = loyalty_queries.overview(
-            session, store, program_or_defaults(session, console, now), now
+            session, store, program_of_store(session, console.store.id), now
         ).tier_mix
     return Response(
         tier_mix_svg(mix),

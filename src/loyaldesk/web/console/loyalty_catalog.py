@@ -16,11 +16,20 @@ from starlette.datastructures import FormData
 
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
 from loyaldesk.kernel.money import format_money
-from loyaldesk.loyalty import Reward, RewardIn, SupportPriority, Tier, TierIn, choices, save_reward, save_tier
+from loyaldesk.loyalty import (
+    Reward,
+    RewardIn,
+    SupportPriority,
+    Tier,
+    TierIn,
+    choices,
+    program_of_store,
+    save_reward,
+    save_tier,
+)
 from loyaldesk.loyalty import queries as loyalty_queries
 from loyaldesk.stores import Permission
 from loyaldesk.web.console.forms import errors_by_field, problems_of, readable
-from loyaldesk.web.console.loyalty import program_or_defaults
 from loyaldesk.web.console.loyalty_forms import (
     TIMES,
     FormDep,
@@ -119,7 +128,7 @@ def tiers_page(
     with runtime.database.read() as session:
         tiers = loyalty_queries.tiers_of(session, console.store.id)
         counts = loyalty_queries.tier_member_counts(session, console.store.id)
-        metric = program_or_defaults(session, console, runtime.clock.now()).tier_metric
+        metric = program_of_store(session, console.store.id).tier_metric
     store = console.store
     return render(
         request,
@@ -149,7 +158,7 @@ def _tier_form_page(
     status_code: int = 200,
 ) -> Response:
     with runtime.database.read() as session:
-        metric = program_or_defaults(session, console, runtime.clock.now()).tier_metric
+        metric = program_of_store(session, console.store.id).tier_metric
         tiers = loyalty_queries.tiers_of(session, console.store.id)
     if form is None:
         tier = next((t for t in tiers if t.id == tier_id), None)
@@ -251,7 +260,7 @@ def _save_tier(
     console.check_csrf(str(form.get("csrf_token") or ""))
     console.require(Permission.MANAGE_STORE_SETTINGS)
     with runtime.database.read() as session:
-        metric = program_or_defaults(session, console, runtime.clock.now()).tier_metric
+        metric = program_of_store(session, console.store.id).tier_metric
     try:
         tier = read_tier(form, console, metric)
         runtime.database.write(save_tier, console.actor, console.store.id, tier, tier_id)

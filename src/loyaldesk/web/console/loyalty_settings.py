@@ -32,12 +32,12 @@ from loyaldesk.loyalty import (
     TierPeriod,
     UnlockStage,
     choices,
+    program_of_store,
     setting_range,
     update_program,
 )
 from loyaldesk.stores import Permission
 from loyaldesk.web.console.forms import errors_by_field, problems_of, readable
-from loyaldesk.web.console.loyalty import program_or_defaults
 from loyaldesk.web.console.loyalty_forms import (
     FormDep,
     FormReader,
@@ -344,7 +344,7 @@ def _settings_page(
     status_code: int = 200,
 ) -> Response:
     with runtime.database.read() as session:
-        program = program_or_defaults(session, console, runtime.clock.now())
+        program = program_of_store(session, console.store.id)
     currency = console.store.currency
     form = form if form is not None else _settings_form(program, currency, console.store.timezone)
     rows = max(RATE_ROWS, len(program.earn_rates or []) + 1)

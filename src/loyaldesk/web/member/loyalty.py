@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from loyaldesk.kernel.errors import Conflict, DomainError, NotFound
 from loyaldesk.kernel.i18n import gettext, use_language
 from loyaldesk.kernel.pagination import Page
+from loyaldesk.loyalty import program_of_store
 from loyaldesk.loyalty.actions import redeem_rewards as redemptions
 from loyaldesk.loyalty.actions.enrol_members import join_as_shopper
 from loyaldesk.loyalty.member_schemas import CodeOut, EntryOut, MemberOut, OfferOut
@@ -155,7 +156,7 @@ def _member_page(
     now = runtime.clock.now()
     language = shopper_language(request, shopper.store, shopper.customer)
     with runtime.database.read() as session, use_language(language):
-        program = program_queries.program_or_defaults(session, shopper.store.id)
+        program = program_of_store(session, shopper.store.id)
         member = (
             member_of_customer(session, shopper.store.id, shopper.customer.id) if shopper.customer else None
         )
@@ -216,7 +217,7 @@ def member_theme(runtime: RuntimeDep, store_slug: StoreSlug) -> Response:
     """The store's accent colour as a stylesheet (the page's CSP allows no inline styles)."""
     with runtime.database.read() as session:
         store = store_by_slug(session, store_slug)
-        accent = program_queries.program_or_defaults(session, store.id).member_page_accent
+        accent = program_of_store(session, store.id).member_page_accent
     return Response(
         f":root {{ --accent: {accent}; }}\n", media_type="text/css", headers={"Cache-Control": "max-age=300"}
     )
@@ -287,7 +288,7 @@ def referral_invitation(
     """The page a referral link opens when the store has no page of its own for it."""
     with runtime.database.read() as session:
         store = store_by_slug(session, store_slug)
-        program = program_queries.program_or_defaults(session, store.id)
+        program = program_of_store(session, store.id)
     context = {"store": store, "program": program, "code": code.upper()}
     return render(
         request, "member/invitation.html", {**context, "shopper_language": shopper_language(request, store)}
