@@ -12,7 +12,7 @@ import re
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from loyaldesk.analytics import snapshots
 from loyaldesk.analytics.dashboards import refresh_store
@@ -21,6 +21,7 @@ from loyaldesk.analytics.segment_advice import StoreFacts, segment_advice
 from loyaldesk.analytics.segments import Segment
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
+from loyaldesk.loyalty import LoyaltyProgram
 from tests.analytics.test_retention_page import PAGE, place
 from tests.factories import StoreHandle, login, make_member, make_staff
 
@@ -228,12 +229,19 @@ def test_segment_advice_follows_the_store(
     login(client, make_staff(db, store, "analyst", password_hash))
     as_of = {"as_of": "2026-03-01"}
 
-    # No loyalty program: nothing about points, tiers or joining.
+    # The program switched off: nothing about points, tiers or joining. (Every store has its program from
+    # its creation, switched on.)
+    db.write(lambda uow: uow.session.execute(
+        update(LoyaltyProgram).where(LoyaltyProgram.store_id == store.id).values(enabled=False)
+    ))  # fmt: skip
     html = client.get(f"{PAGE}/segments", params=as_of).text
     advice = _advice(html)
     assert advice and not any(re.search(r"point|tier|program|member", text, re.I) for text in advice.values())
 
-    # A program its two best customers joined: the others are invited, counted.
+    # The program on, and its two best customers joined: the others are invited, counted.
+    db.write(lambda uow: uow.session.execute(
+        update(LoyaltyProgram).where(LoyaltyProgram.store_id == store.id).values(enabled=True)
+    ))  # fmt: skip
     for n in (0, 1):
         make_member(db, store, f"c{n}")
     advice = _advice(_refresh(client, as_of))
