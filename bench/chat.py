@@ -309,7 +309,7 @@ def loyaldesk_env(backend: str, directory: Path) -> dict[str, str]:
     else:
         ingest.PG_URL = loyalty.bench_postgres_url()  # ingest.prepare_database empties this database
         url = ingest.prepare_database("postgresql", directory)
-    env = {k: v for k, v in os.environ.items() if k != "LOYALDESK_REDIS_URL"}
+    env = {**ingest.UNLIMITED, **{k: v for k, v in os.environ.items() if k != "LOYALDESK_REDIS_URL"}}
     env.update(
         {
             "LOYALDESK_DATABASE_URL": url,

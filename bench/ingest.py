@@ -221,9 +221,27 @@ def prepare_database(backend: str, directory: Path) -> str:
     return PG_URL
 
 
+# A bench measures throughput, not the limits a stranger meets: every rate limit far above what it sends
+# (the install's own defaults, e.g. 1,200 API requests a minute per key, would refuse most of a run).
+UNLIMITED = {
+    f"LOYALDESK_RATE_LIMIT_{name.upper()}": "1000000/minute"
+    for name in (
+        "api_requests_per_key",
+        "widget_messages_per_contact",
+        "widget_messages_per_address",
+        "widget_messages_per_store",
+        "new_contacts_per_address",
+        "offline_messages_per_address",
+        "anonymous_requests_per_address",
+        "mail_messages_per_address",
+    )
+}
+
+
 def start_server(url: str, directory: Path) -> tuple[subprocess.Popen[bytes], int, str]:
     python = sys.executable
     env = {
+        **UNLIMITED,
         **os.environ,
         "LOYALDESK_DATABASE_URL": url,
         "LOYALDESK_DATA_DIR": str(directory / "var"),
