@@ -28,6 +28,16 @@ SCREENSHOTS = (
 
 
 @pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
+    """Browser tests run on SQLite only: what they prove (pages, widget, keyboard, accessibility) is the
+    same on either database, and every action they drive is tested on PostgreSQL too, through HTTP, in the
+    rest of the suite. Running them twice cost CI about a quarter of its time (decision 0022)."""
+    path = tmp_path / "loyaldesk.db"
+    shutil.copyfile(sqlite_template, path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture
 def live_server(runtime: Runtime) -> Iterator[str]:
     with serve_in_thread(runtime) as base:
         yield base
