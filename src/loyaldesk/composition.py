@@ -35,7 +35,7 @@ from loyaldesk.kernel.jobs import jobs as default_jobs
 from loyaldesk.settings import Settings, get_settings
 from loyaldesk.stores.setup_steps import StoreSetupStep, set_store_setup_steps
 
-DOMAINS = ("stores", "customers", "commerce", "loyalty", "support", "analytics")
+DOMAINS = ("stores", "customers", "commerce", "loyalty", "support", "journeys", "analytics")
 
 # Modules that register with the customer record or the job registry when imported (their owners'
 # decorators), in the order the registrations must happen.
@@ -61,10 +61,11 @@ def load_all_models() -> None:
 
 def store_setup_steps() -> list[StoreSetupStep]:
     """What every new store is created with, in order (see ``stores.setup_steps``)."""
+    from loyaldesk.journeys import create_messaging_settings
     from loyaldesk.loyalty import create_program
     from loyaldesk.support import create_desk_settings
 
-    return [create_program, create_desk_settings]
+    return [create_program, create_desk_settings, create_messaging_settings]
 
 
 def compose(

@@ -44,6 +44,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_ORDERS,
             Permission.VIEW_ANALYTICS,
             Permission.VIEW_CONVERSATIONS,
+            Permission.VIEW_JOURNEYS,
         }
     ),
 }

@@ -57,6 +57,8 @@ class Permission(StrEnum):
     VIEW_CONVERSATIONS = "view_conversations"
     ANSWER_CONVERSATIONS = "answer_conversations"
     MANAGE_SUPPORT = "manage_support"
+    VIEW_JOURNEYS = "view_journeys"
+    MANAGE_JOURNEYS = "manage_journeys"
 
     @property
     def label(self) -> str:
@@ -80,6 +82,8 @@ class ApiScope(StrEnum):
     LOYALTY_WRITE = "loyalty:write"
     CONVERSATIONS_READ = "conversations:read"
     CONVERSATIONS_WRITE = "conversations:write"
+    JOURNEYS_READ = "journeys:read"
+    JOURNEYS_WRITE = "journeys:write"
 
     @property
     def description(self) -> str:
@@ -102,6 +106,8 @@ API_SCOPE_DESCRIPTIONS: dict[ApiScope, str] = {
     ),
     ApiScope.CONVERSATIONS_READ: "Read support conversations and their messages.",
     ApiScope.CONVERSATIONS_WRITE: "Start conversations and post messages on behalf of customers.",
+    ApiScope.JOURNEYS_READ: "Read journeys, campaigns, their sends and results.",
+    ApiScope.JOURNEYS_WRITE: "Post custom events (cart abandoned, product viewed) and change consent.",
 }
 
 # The scopes a new key gets when none are chosen: everything but GDPR requests and conversations.
