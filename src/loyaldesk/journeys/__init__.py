@@ -12,6 +12,12 @@ from loyaldesk.journeys.actions.messaging_settings import (
     messaging_settings,
     update_messaging_settings,
 )
+from loyaldesk.journeys.actions.receipts import (
+    record_click,
+    record_delivery_receipt,
+    record_open,
+    record_unsubscribe,
+)
 from loyaldesk.journeys.events import (
     ConsentChanged,
     CustomEventReceived,
@@ -93,6 +99,10 @@ __all__ = [
     "fill",
     "messaging_settings",
     "provide_scores",
+    "record_click",
+    "record_delivery_receipt",
+    "record_open",
+    "record_unsubscribe",
     "register_adapter",
     "set_consent",
     "update_messaging_settings",
