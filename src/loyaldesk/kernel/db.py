@@ -68,6 +68,11 @@ class UnitOfWork:
     dispatch_needed: Callable[[str], bool] = field(default=lambda _event_type: True)
     # Publishes a message on a broker channel (the runtime's broker; nothing without one).
     announcer: Callable[[str, str], None] = field(default=lambda _channel, _message: None)
+    # How many reactions led to what this unit of work does (0: a person or a system acted; a handler of
+    # an event at depth d works at d + 1). Every event emitted carries it, so that rules reacting to each
+    # other in a loop can be stopped at a limit (journeys) instead of running forever.
+    chain_depth: int = 0
+    event_depths: list[int] = field(default_factory=list)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -75,6 +80,7 @@ class UnitOfWork:
     def emit(self, domain_event: DomainEvent) -> None:
         """Record an event; it is stored with this transaction and published after it commits."""
         self.events.append(domain_event)
+        self.event_depths.append(self.chain_depth)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once this transaction is durably committed (never if it rolls back)."""
@@ -94,6 +100,7 @@ class UnitOfWork:
     def discard_since(self, mark: tuple[int, int]) -> None:
         """Forget events and callbacks added after ``mark``: their savepoint was rolled back."""
         del self.events[mark[0] :]
+        del self.event_depths[mark[0] :]
         del self.after_commit_callbacks[mark[1] :]
 
     @property
@@ -112,7 +119,8 @@ class UnitOfWork:
         ids = reserve_ids(self, EventRecord.__table__, len(self.events))
         stored = []
         rows = []
-        for event_id, emitted in zip(ids, self.events, strict=True):
+        depths = self.event_depths + [self.chain_depth] * (len(self.events) - len(self.event_depths))
+        for event_id, emitted, depth in zip(ids, self.events, depths, strict=True):
             occurred_at = emitted.occurred_at or now
             payload = emitted.payload()
             needs_dispatch = self.dispatch_needed(emitted.event_type)
@@ -127,6 +135,7 @@ class UnitOfWork:
                     payload=payload,
                     occurred_at=occurred_at,
                     needs_dispatch=needs_dispatch,
+                    chain_depth=depth,
                 )
             )
             rows.append(
@@ -141,10 +150,12 @@ class UnitOfWork:
                     "occurred_at": occurred_at,
                     "dispatched_at": None if needs_dispatch else now,
                     "dispatch_attempts": 0,
+                    "chain_depth": depth,
                 }
             )
         bulk_insert(self, EventRecord.__table__, rows)
         self.events.clear()
+        self.event_depths.clear()
         return stored
 
 

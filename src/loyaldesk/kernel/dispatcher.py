@@ -199,8 +199,12 @@ def dispatch_pending(uow: UnitOfWork, registry: HandlerRegistry, limit: int = 20
 
 def _each(uow: UnitOfWork, work: tuple[list[Handler], StoredEvent]) -> None:
     single, event = work
-    for handler in single:
-        handler(uow, event)
+    uow.chain_depth = event.chain_depth + 1  # what the handlers emit was caused by this event
+    try:
+        for handler in single:
+            handler(uow, event)
+    finally:
+        uow.chain_depth = 0
 
 
 def _run(uow: UnitOfWork, handler: Callable[[UnitOfWork, Any], None], argument: Any) -> Exception | None:
@@ -208,6 +212,8 @@ def _run(uow: UnitOfWork, handler: Callable[[UnitOfWork, Any], None], argument: 
     and return why."""
     mark = uow.mark()
     savepoint = uow.session.begin_nested()
+    if isinstance(argument, list) and argument:  # a batch: its events' deepest chain, plus one
+        uow.chain_depth = max(event.chain_depth for event in argument) + 1
     try:
         handler(uow, argument)
         savepoint.commit()
@@ -215,6 +221,8 @@ def _run(uow: UnitOfWork, handler: Callable[[UnitOfWork, Any], None], argument: 
         savepoint.rollback()
         uow.discard_since(mark)
         return error
+    finally:
+        uow.chain_depth = 0
     return None
 
 

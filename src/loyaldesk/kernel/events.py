@@ -90,6 +90,8 @@ class EventRecord(Base):
     dispatch_attempts: Mapped[int] = mapped_column(Integer, default=0)
     dispatch_error: Mapped[str | None] = mapped_column(Text)
     next_dispatch_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # How many reactions led to this event (see ``UnitOfWork.chain_depth``).
+    chain_depth: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_domain_events_customer", "customer_id", "occurred_at", "id"),
@@ -126,6 +128,7 @@ class StoredEvent:
     occurred_at: datetime
     # False when no handler reacts to this type: it was stored already dispatched.
     needs_dispatch: bool = True
+    chain_depth: int = 0
 
     @classmethod
     def from_record(cls, record: EventRecord) -> StoredEvent:
@@ -138,6 +141,7 @@ class StoredEvent:
             subject_id=record.subject_id,
             payload=record.payload,
             occurred_at=record.occurred_at,
+            chain_depth=record.chain_depth or 0,
         )
 
     def as_message(self) -> dict[str, Any]:
