@@ -40,7 +40,7 @@ class OutgoingMessage:
     store_id: int
     send_id: int
     idempotency_key: str
-    channel: Channel
+    channel: Channel | str
     category: MessageCategory
     recipient: Recipient
     subject: str
@@ -50,6 +50,7 @@ class OutgoingMessage:
     headers: dict[str, str] = field(default_factory=dict)  # List-Unsubscribe and the like (email)
     sender_name: str = ""
     sender_email: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)  # a webhook step's JSON body
 
 
 class DeliveryStatus(StrEnum):
@@ -71,19 +72,20 @@ class ChannelAdapter(Protocol):
     cannot); ``deliver`` hands the message over, outside any transaction (it may block on the network),
     and says what happened. It must not raise for a delivery failure: it returns ``FAILED``/``RETRY``."""
 
-    channel: Channel
+    channel: Channel | str
 
     def address_of(self, session: Session, store_id: int, customer_id: int, /) -> str | None: ...
 
     def deliver(self, message: OutgoingMessage, /) -> DeliveryResult: ...
 
 
-ADAPTERS: dict[Channel, ChannelAdapter] = {}
+# By channel name: the customer channels of ``Channel`` and "webhook" (a rule's call-a-webhook step).
+ADAPTERS: dict[str, ChannelAdapter] = {}
 
 
 def register_adapter(adapter: ChannelAdapter) -> None:
     """Make ``adapter`` the one for its channel (the composition root calls this; again replaces)."""
-    ADAPTERS[adapter.channel] = adapter
+    ADAPTERS[str(adapter.channel)] = adapter
 
 
 @dataclass(frozen=True)

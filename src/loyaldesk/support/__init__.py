@@ -27,7 +27,9 @@ from loyaldesk.support.actions.csat import csat_link_token, request_csat, submit
 from loyaldesk.support.actions.desk_settings import create_desk_settings, settings_for, update_settings
 from loyaldesk.support.actions.dropped_mail import DropReason, MailPath, record_dropped_email
 from loyaldesk.support.actions.goodwill import grant_goodwill
+from loyaldesk.support.actions.sla import calendar_of
 from loyaldesk.support.actions.teams import save_team, set_agent_teams
+from loyaldesk.support.business_hours import is_open
 from loyaldesk.support.events import (
     ConversationAssigned,
     ConversationStarted,
@@ -51,6 +53,7 @@ from loyaldesk.support.models import (
     OutboundEmail,
     SlaPolicy,
     SupportSettings,
+    Team,
 )
 from loyaldesk.support.queries.attention import inbox_attention
 from loyaldesk.support.queries.outbox import email_state, follows_by_email, support_address
@@ -91,7 +94,9 @@ __all__ = [
     "SlaPolicy",
     "SupportReport",
     "SupportSettings",
+    "Team",
     "assign",
+    "calendar_of",
     "attachment_for_contact",
     "attachment_for_staff",
     "change_status",
@@ -104,6 +109,7 @@ __all__ = [
     "grant_goodwill",
     "identify_contact",
     "inbox_attention",
+    "is_open",
     "issue_ticket",
     "mark_read",
     "origin_refusal",

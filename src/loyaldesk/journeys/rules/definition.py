@@ -19,7 +19,7 @@ from loyaldesk.journeys.vocab import Channel, MessageCategory, StepKind, Trigger
 
 MAX_STEPS = 30
 MAX_WAIT_DAYS = 400
-DATE_TRIGGERS = ("birthday", "points_expiring", "signup_anniversary")
+DATE_TRIGGERS = ("birthday", "points_expiring", "signup_anniversary", "tier_review")
 RECURRENCES = ("daily", "weekly", "monthly")
 _CUSTOM = re.compile(r"^custom:[a-z0-9_.\-]{1,50}$")
 PRIORITIES = ("low", "normal", "high", "urgent")

@@ -1,0 +1,152 @@
+"""Journeys' reactions to what happens in the store: an event may start rules (their trigger) and may be
+what a waiting run is waiting for. One batch handler for every event type a rule can start on, so a
+thousand imported orders are matched against the rules in a few queries.
+
+Which events can trigger is a fixed list (``TRIGGER_EVENTS``): subscribing to every type would make
+every chat message and presence change pass through the dispatcher. ``conversation.resolved`` is a
+name for ``conversation.status_changed`` to resolved.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+
+from loyaldesk.customers import Customer
+from loyaldesk.journeys.actions.enroll import try_enter
+from loyaldesk.journeys.actions.run_steps import resume_waiting
+from loyaldesk.journeys.models import Enrollment, JourneyRule
+from loyaldesk.journeys.queries.facts import facts_for, fields_named
+from loyaldesk.journeys.vocab import EnrollmentStatus, TriggerKind
+from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.dispatcher import HandlerRegistry
+from loyaldesk.kernel.events import StoredEvent
+from loyaldesk.stores import Store
+
+TRIGGER_EVENTS = (
+    "order.placed",
+    "order.paid",
+    "order.fulfilled",
+    "order.delivered",
+    "order.cancelled",
+    "order.refunded",
+    "conversation.started",
+    "conversation.status_changed",
+    "conversation.assigned",
+    "csat.submitted",
+    "sla.breached",
+    "customer.created",
+    "customer.updated",
+    "loyalty.member_enrolled",
+    "loyalty.points_changed",
+    "loyalty.tier_changed",
+    "loyalty.reward_redeemed",
+    "loyalty.referral_recorded",
+    "loyalty.badge_awarded",
+    "custom.event",
+)
+# Names a rule may use that are a view of another event.
+ALIASES = {"conversation.resolved": ("conversation.status_changed", "to_status", "resolved")}
+
+
+def register(handlers: HandlerRegistry) -> None:
+    handlers.on_batch(*TRIGGER_EVENTS)(react)
+
+
+def names_of(event: StoredEvent) -> list[str]:
+    """The trigger names this event answers to (its type, an alias, ``custom:<name>``)."""
+    names = [event.event_type]
+    if event.event_type == "custom.event":
+        names = [f"custom:{event.payload.get('name')}"]
+    for alias, (base, field, value) in ALIASES.items():
+        if event.event_type == base and event.payload.get(field) == value:
+            names.append(alias)
+    return names
+
+
+def react(uow: UnitOfWork, events: list[StoredEvent]) -> None:
+    """Start the rules these events trigger, and wake the runs waiting for them."""
+    by_store: dict[int, list[StoredEvent]] = defaultdict(list)
+    for event in events:
+        if event.customer_id is not None:
+            by_store[event.store_id].append(event)
+    for store_id, store_events in by_store.items():
+        _wake_waiting(uow, store_events)
+        rules = list(
+            uow.session.scalars(
+                select(JourneyRule)
+                .where(JourneyRule.store_id == store_id, JourneyRule.enabled.is_(True))
+                .order_by(JourneyRule.id)
+            )
+        )
+        by_name: dict[str, list[JourneyRule]] = defaultdict(list)
+        for rule in rules:
+            if rule.trigger.get("kind") == TriggerKind.EVENT:
+                by_name[str(rule.trigger.get("event"))].append(rule)
+        matches = [
+            (event, rule)
+            for event in store_events
+            for name in names_of(event)
+            for rule in by_name.get(name, [])
+        ]
+        if not matches:
+            continue
+        store = uow.session.get(Store, store_id)
+        assert store is not None
+        customer_ids = {event.customer_id for event, _ in matches if event.customer_id is not None}
+        customers = {
+            c.id: c for c in uow.session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
+        }
+        for event, rule in matches:
+            customer = customers.get(event.customer_id or 0)
+            if customer is None:
+                continue
+            context = _context_of(event)
+            facts = facts_for(
+                uow.session,
+                store,
+                [customer],
+                uow.now(),
+                context={customer.id: context},
+                needs=fields_named(rule.conditions),
+            )[customer.id]
+            try_enter(
+                uow,
+                rule,
+                customer,
+                facts,
+                occurrence=f"event:{event.id}",
+                context=context,
+                depth=event.chain_depth,
+                trigger_summary=f"{event.event_type} #{event.id}",
+            )
+
+
+def _context_of(event: StoredEvent) -> dict[str, Any]:
+    context: dict[str, Any] = {
+        "event": dict(event.payload),
+        "event_id": event.id,
+        "event_type": event.event_type,
+    }
+    if "conversation_id" in event.payload:
+        context["conversation_id"] = event.payload["conversation_id"]
+    if "order_id" in event.payload:
+        context["order_id"] = event.payload["order_id"]
+    return context
+
+
+def _wake_waiting(uow: UnitOfWork, events: list[StoredEvent]) -> None:
+    wanted = {(event.customer_id, name) for event in events for name in names_of(event)}
+    customer_ids = {customer_id for customer_id, _ in wanted}
+    waiting = uow.session.scalars(
+        select(Enrollment).where(
+            Enrollment.customer_id.in_(customer_ids),
+            Enrollment.status == EnrollmentStatus.DUE,
+            Enrollment.waiting_event.is_not(None),
+        )
+    )
+    for enrollment in waiting:
+        if (enrollment.customer_id, enrollment.waiting_event) in wanted:
+            resume_waiting(uow, enrollment, event_arrived=True)
