@@ -82,6 +82,9 @@ def compose(
         importlib.import_module(module)
 
     from loyaldesk import channels
+    from loyaldesk.journeys import handlers as journey_handlers
+    from loyaldesk.journeys import jobs as journey_jobs
+    from loyaldesk.journeys.actions.deliver import DeliveryConfig
     from loyaldesk.kernel import idempotency
     from loyaldesk.kernel.mail_transport import transport_from
     from loyaldesk.loyalty import customer_data as loyalty_customer_data
@@ -105,6 +108,12 @@ def compose(
     channels.register(handlers, jobs, settings)
     support_handlers.register(handlers)
     support_jobs.register(jobs)
+    # Journeys react last: an event's own domains have done their part (points earned, conversation
+    # routed) before a rule reads the customer's facts.
+    journey_handlers.register(handlers)
+    journey_jobs.register(
+        jobs, DeliveryConfig(base_url=settings.public_base_url, secret_source=settings.resolved_secret_key)
+    )
 
     ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
     jobs.every(3600, name="kernel.purge_idempotency_keys")(lambda uow: idempotency.purge_expired(uow, ttl))

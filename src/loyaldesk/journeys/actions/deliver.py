@@ -15,6 +15,7 @@ transaction).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -47,11 +48,18 @@ COUNTED = (SendStatus.SENDING, SendStatus.SENT, SendStatus.DELIVERED, SendStatus
 
 @dataclass(frozen=True)
 class DeliveryConfig:
+    """``secret_source`` gives the key links are signed with, read when first needed (composing must not
+    create the install's key file)."""
+
     base_url: str
-    secret: str
+    secret_source: Callable[[], str]
     batch: int = 100
     max_attempts: int = 6
     lease: timedelta = timedelta(minutes=10)
+
+    @property
+    def secret(self) -> str:
+        return self.secret_source()
 
 
 @dataclass(frozen=True)
