@@ -108,7 +108,19 @@ def claim_due(uow: UnitOfWork, config: DeliveryConfig) -> list[Claimed]:
         store = stores.get(send.store_id) or uow.session.get(Store, send.store_id)
         assert store is not None
         stores[store.id] = store
-        message = _gate_and_render(uow, send, store, config)
+        mark = uow.mark()
+        savepoint = uow.session.begin_nested()
+        try:
+            message = _gate_and_render(uow, send, store, config)
+            savepoint.commit()
+        except Exception as error:  # a message that cannot be rendered fails alone, with the reason
+            savepoint.rollback()
+            uow.discard_since(mark)
+            log.exception("preparing message %s failed", send.id)
+            send.attempts += 1
+            send.last_error = f"{type(error).__name__}: {error}"[:2000]
+            _suppress(uow, send, SendStatus.FAILED, Reason.DELIVERY_FAILED, f"Not sent: {send.last_error}")
+            continue
         if message is not None:
             claimed.append(Claimed(send.id, message))
     return claimed
