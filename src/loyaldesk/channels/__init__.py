@@ -19,6 +19,10 @@ def register(handlers: HandlerRegistry, jobs: JobRegistry, settings: Settings) -
     """Wire the API and email channels with the install's ``settings``."""
     # Imported here: the email channel's pure modules (parsing, threading) are used without the desk.
     from loyaldesk.channels import api, email
+    from loyaldesk.channels.step_webhook import StepWebhookAdapter
+    from loyaldesk.journeys import register_adapter
+    from loyaldesk.kernel.outbound import OutboundPolicy
 
     api.register(handlers, jobs, settings)
     email.register(handlers, jobs, settings)
+    register_adapter(StepWebhookAdapter(OutboundPolicy(allow_private_network=settings.allow_private_network)))

@@ -51,6 +51,7 @@ class OutgoingMessage:
     sender_name: str = ""
     sender_email: str = ""
     payload: dict[str, Any] = field(default_factory=dict)  # a webhook step's JSON body
+    signing_secret: str = field(default="", repr=False)  # what a webhook step signs its body with
 
 
 class DeliveryStatus(StrEnum):

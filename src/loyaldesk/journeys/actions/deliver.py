@@ -260,10 +260,6 @@ def _render(
     settings: Any,
     config: DeliveryConfig,
 ) -> OutgoingMessage | None:
-    from loyaldesk.journeys.links import links_for
-    from loyaldesk.journeys.queries.facts import facts_for, template_values
-    from loyaldesk.journeys.rendering import render_message
-
     context = dict(send.content.get("context") or {})
     language = customer.locale or store.default_language or "en"
     recipient = Recipient(customer.id, address, customer.display_name, language)
@@ -287,8 +283,17 @@ def _render(
             "idempotency_key": send.idempotency_key,
         }
         return OutgoingMessage(
-            **common, subject="", text="", url=str(send.content.get("url")), payload=payload
+            **common,
+            subject="",
+            text="",
+            url=str(send.content.get("url")),
+            payload=payload,
+            signing_secret=store.identity_secret,
         )
+    from loyaldesk.journeys.links import links_for
+    from loyaldesk.journeys.queries.facts import facts_for, template_values
+    from loyaldesk.journeys.rendering import render_message
+
     template = uow.session.scalar(
         select(MessageTemplate).where(
             MessageTemplate.store_id == store.id, MessageTemplate.key == send.template_key
