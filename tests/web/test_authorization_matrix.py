@@ -166,6 +166,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     # The store's backend: /api/v1.
     ("GET", "/api/v1/store"): StoreApi(None),
     ("GET", "/api/v1/events"): StoreApi("events:read"),
+    ("POST", "/api/v1/custom-events"): StoreApi("journeys:write"),
+    ("PUT", "/api/v1/customers/{customer_id}/consent"): StoreApi("journeys:write"),
     ("GET", "/api/v1/customers"): StoreApi("customers:read"),
     ("POST", "/api/v1/customers"): StoreApi("customers:write"),
     ("GET", "/api/v1/customers/by-external-id/{external_id}"): StoreApi("customers:read"),
@@ -806,6 +808,8 @@ def _id_params(path: str) -> list[str]:
 
 # Bodies whose checks go beyond their JSON schema, given so that the route itself decides.
 API_BODIES: dict[tuple[str, str], Any] = {
+    ("POST", "/api/v1/custom-events"): {"name": "cart_abandoned", "customer_id": "{customer_id}"},
+    ("PUT", "/api/v1/customers/{customer_id}/consent"): {"channel": "sms", "granted": True},
     ("PUT", "/api/v1/loyalty/rules/{rule_id}"): {
         "name": "Reviews",
         "action": {"action": "review", "points": 5},
@@ -818,7 +822,10 @@ def check_store_api(world: World, method: str, path: str, access: StoreApi) -> N
     url = fill(path, world.ids)
     payload = valid_json_body(world.app, method, path) if method != "GET" else None
     if (method, path) in API_BODIES:
-        payload = API_BODIES[(method, path)]
+        payload = {  # "{customer_id}" and the like stand for store A's own ids
+            key: int(world.ids[value[1:-1]]) if isinstance(value, str) and value.startswith("{") else value
+            for key, value in API_BODIES[(method, path)].items()
+        }
     elif method == "PUT" and ("GET", path) in MATRIX:
         # A replacement the schema and its checks accept: the row as it is.
         current = call(

@@ -23,6 +23,7 @@ from loyaldesk.web.api import api_channel as api_channel_routes
 from loyaldesk.web.api import commerce as api_commerce
 from loyaldesk.web.api import customers as api_customers
 from loyaldesk.web.api import events as api_events
+from loyaldesk.web.api import journey_events as api_journey_events
 from loyaldesk.web.api import loyalty as api_loyalty
 from loyaldesk.web.api import loyalty_activity as api_loyalty_activity
 from loyaldesk.web.api import shopify_webhooks
@@ -186,6 +187,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_loyalty.router,
         api_loyalty_activity.router,
         api_events.router,
+        api_journey_events.router,
         shopify_webhooks.router,
         api_channel_routes.router,
         # shoppers: the member API and pages (web/member/), the widget's HTTP side (web/widget/)
