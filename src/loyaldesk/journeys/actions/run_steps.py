@@ -316,7 +316,7 @@ def _act(
             points=int(step["points"]),
             note=str(step.get("reason") or rule.name)[:200],
             key=f"journey:{key}",
-            reason_code="journey",
+            reason_code="goodwill",
             actor_label=actor.label,
         )
         summary += f": {step['points']} points (balance {given.available_points})"
