@@ -316,7 +316,7 @@ def _render(
         [customer],
         uow.now(),
         context={customer.id: context},
-        needs={"loyalty.next_tier_gap"},
+        needs={"loyalty.points", "loyalty.next_tier_gap"},
     )[customer.id]
     values = template_values(store, customer, facts, links.variables(), language=language)
     rendered = render_message(

@@ -24,7 +24,11 @@ from loyaldesk.loyalty import Member, PointLot
 from loyaldesk.stores import Store
 
 PAGE = 500
-SCAN_EVERY = timedelta(minutes=10)
+SCAN_EVERY = {
+    TriggerKind.DATE: timedelta(minutes=10),
+    TriggerKind.SEGMENT: timedelta(hours=1),
+    TriggerKind.ATTRIBUTE: timedelta(hours=1),
+}
 EARLIEST_ZONE = timedelta(hours=14)  # UTC+14: where a wall-clock time comes first
 
 
@@ -57,7 +61,7 @@ def scan_rules(uow: UnitOfWork) -> int:
             started += _scan_date(uow, rule, store, now)
         else:
             started += _scan_segment(uow, rule, store, now)
-        rule.next_run_at = now + SCAN_EVERY
+        rule.next_run_at = now + SCAN_EVERY[TriggerKind(str(kind))]
         rule.last_run_at = now
     return started
 

@@ -54,20 +54,29 @@ def facts_for(
     needs: set[str] | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Per customer id, the flat facts. ``context`` per customer adds the event's payload (``event``)
-    and the conversation (``conversation_id``) the rule fired for."""
+    and the conversation (``conversation_id``) the rule fired for. ``needs`` (the fields a rule names)
+    limits the work to the groups those fields belong to (``loyalty``, ``orders``, ``analytics``); None
+    loads them all. The customer's own fields are always there."""
     customers = list(customers)
     ids = [customer.id for customer in customers]
     context = context or {}
+    groups = (
+        {"loyalty", "orders", "analytics"} if needs is None else {name.split(".", 1)[0] for name in needs}
+    )
     needs = needs or set()
     members = (
         {m.customer_id: m for m in session.scalars(select(Member).where(Member.customer_id.in_(ids)))}
-        if ids
+        if ids and "loyalty" in groups
         else {}
     )
-    tier_names = dict(session.execute(select(Tier.id, Tier.name).where(Tier.store_id == store.id)).all())
+    tier_names = (
+        dict(session.execute(select(Tier.id, Tier.name).where(Tier.store_id == store.id)).all())
+        if members
+        else {}
+    )
     expiring = _expiring(session, [m.id for m in members.values()], now)
-    stats = order_stats_for_customers(session, store.id, ids) if ids else {}
-    scores = scores_for(session, store.id, ids)
+    stats = order_stats_for_customers(session, store.id, ids) if ids and "orders" in groups else {}
+    scores = scores_for(session, store.id, ids) if "analytics" in groups else {}
     facts: dict[int, dict[str, Any]] = {}
     for customer in customers:
         member = members.get(customer.id)
