@@ -82,8 +82,10 @@ def compose(
         importlib.import_module(module)
 
     from loyaldesk import channels
+    from loyaldesk.analytics import customer_scores
     from loyaldesk.journeys import handlers as journey_handlers
     from loyaldesk.journeys import jobs as journey_jobs
+    from loyaldesk.journeys import provide_scores
     from loyaldesk.journeys.actions.deliver import DeliveryConfig
     from loyaldesk.kernel import idempotency
     from loyaldesk.kernel.mail_transport import transport_from
@@ -114,6 +116,7 @@ def compose(
     journey_jobs.register(
         jobs, DeliveryConfig(base_url=settings.public_base_url, secret_source=settings.resolved_secret_key)
     )
+    provide_scores(customer_scores)  # rules read the analytics' cached scores
 
     ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
     jobs.every(3600, name="kernel.purge_idempotency_keys")(lambda uow: idempotency.purge_expired(uow, ttl))

@@ -5,7 +5,8 @@ and loyalty on what customers buy.
 Other packages import analytics through this module only. By role: pure figures with no I/O (``metrics``,
 ``cohorts``, ``segments``, ``clv``, ``churn``, ``impact``, ``sentiment``, ``rfm_summary``), the reports
 the console shows (``reports``), reads (``queries``), the dashboards' cache (``dashboards``,
-``snapshots``) and its refresh job (``jobs``); the vocabularies in ``vocab``.
+``snapshots``) and its refresh job (``jobs``), each customer's cached scores (``scores``:
+``customer_scores`` is journeys' ``ScoresProvider``); the vocabularies in ``vocab``.
 """
 
 from loyaldesk.analytics import dashboards, queries
@@ -21,6 +22,7 @@ from loyaldesk.analytics.dashboards import (
 )
 from loyaldesk.analytics.reports import impact as impact_report
 from loyaldesk.analytics.reports import retention as retention_report
+from loyaldesk.analytics.scores import customer_scores
 from loyaldesk.analytics.segment_advice import segment_advice
 from loyaldesk.analytics.segments import CSV_HEADER as SEGMENTS_CSV_HEADER
 from loyaldesk.analytics.segments import segment_rows
@@ -56,6 +58,7 @@ __all__ = [
     "RetentionGroup",
     "Segment",
     "SupportGroup",
+    "customer_scores",
     "dashboards",
     "impact_report",
     "open_dashboard",

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from loyaldesk.analytics import queries, snapshots
+from loyaldesk.analytics import queries, scores, snapshots
 from loyaldesk.analytics.metrics import Window
 from loyaldesk.analytics.reports import impact as impact_report
 from loyaldesk.analytics.reports import retention as retention_report
@@ -47,6 +47,8 @@ STALE_AFTER = timedelta(hours=6)  # the job recomputes default views older than 
 # A store without a single order for longer than this has data that ended (an import of past years, a
 # shop that closed), not a quiet week: its pages open on the days that have data.
 DATA_ENDED_AFTER_DAYS = 7
+# The dashboards whose default views (the same "as of" date) the per-customer scores are made from.
+SCORED_FROM = ("segments", "value")
 
 
 @dataclass(frozen=True)
@@ -268,18 +270,34 @@ def compute_and_store(
 def refresh_store(database: Database, store_id: int, now: datetime, *, only_stale: bool = False) -> list[str]:
     """Recompute every dashboard's default view of the store, the one its page opens on (ending on the
     last day with an order when the store's data has ended, see :class:`DataEnd`); ``only_stale``: those
-    computed more than :data:`STALE_AFTER` ago or never. Returns the names of the dashboards refreshed."""
+    computed more than :data:`STALE_AFTER` ago or never. Returns the names of the dashboards refreshed.
+
+    The per-customer scores (``scores``) come from the default views of the segments and value
+    dashboards: when either is due, or the scores are stale, both are computed and the scores written."""
     with database.read() as session:
         store = store_by_id(session, store_id)
+        currency = store.currency
         today = now.astimezone(ZoneInfo(store.timezone)).date()
-        anchor = data_end(session, store, today).anchor  # the views the pages open on
-        due = []
-        for dashboard in DASHBOARDS.values():
-            filters = dashboard.default_filters(anchor)
-            computed = snapshots.computed_at(session, store_id, dashboard.parts[0].name, filters.key())
+        end = data_end(session, store, today)
+        anchor = end.anchor  # the views the pages open on
+        filters = {name: dashboard.default_filters(anchor) for name, dashboard in DASHBOARDS.items()}
+        due: set[str] = set()
+        for name, dashboard in DASHBOARDS.items():
+            computed = snapshots.computed_at(session, store_id, dashboard.parts[0].name, filters[name].key())
             if not only_stale or computed is None or now - computed >= STALE_AFTER:
-                due.append((dashboard, filters))
+                due.add(name)
+        scored_at = scores.computed_at(session, store_id)
+    if due & set(SCORED_FROM) or (
+        end.last_order_day is not None and (scored_at is None or now - scored_at >= STALE_AFTER)
+    ):
+        due |= set(SCORED_FROM)  # the scores need both, computed together
     history = queries.OrderHistory()  # read the orders once for all of them
-    for dashboard, filters in due:
-        compute_and_store(database, store_id, dashboard, filters, now, history)
-    return [dashboard.name for dashboard, _ in due]
+    scored_from: dict[str, Any] = {}
+    for name in (name for name in DASHBOARDS if name in due):
+        report, _ = compute_and_store(database, store_id, DASHBOARDS[name], filters[name], now, history)
+        if name in SCORED_FROM:
+            scored_from[name] = report
+    if scored_from:
+        rows = scores.score_rows(scored_from["segments"], scored_from["value"], currency)
+        scores.save(database, store_id, rows, now)
+    return [name for name in DASHBOARDS if name in due]

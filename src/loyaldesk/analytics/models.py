@@ -1,4 +1,5 @@
-"""Tables of analytics: the cached figures of each dashboard (see ``snapshots``)."""
+"""Tables of analytics: the cached figures of each dashboard (see ``snapshots``) and each customer's
+scores (see ``scores``)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,21 @@ class AnalyticsSnapshot(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)
 
     __table_args__ = (UniqueConstraint("store_id", "report", "params"),)
+
+
+class CustomerScoreRow(Base):
+    """One customer's scores as of the store's last analytics refresh: the RFM ``segment`` key (None: no
+    order in the segments' window), ``churn_risk`` in 0..1 and ``value`` (the predicted 12-month CLV, in
+    the store's currency units) (None: the purchase model could not be fitted). Written in bulk by the
+    refresh (``scores.save``), read by primary key; never computed on a read."""
+
+    __tablename__ = "analytics_customer_scores"
+
+    store_id: Mapped[int] = mapped_column(
+        ForeignKey("stores.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    customer_id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=False)
+    segment: Mapped[str | None] = mapped_column(String(32))
+    churn_risk: Mapped[float | None] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())

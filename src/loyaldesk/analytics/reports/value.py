@@ -18,7 +18,13 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from loyaldesk.analytics import clv
-from loyaldesk.analytics.churn import AtRiskCustomer, ChurnCustomer, ChurnSignals, at_risk_and_valuable
+from loyaldesk.analytics.churn import (
+    AtRiskCustomer,
+    ChurnCustomer,
+    ChurnSignals,
+    at_risk_and_valuable,
+    churn_risk,
+)
 from loyaldesk.analytics.metrics import OrderFact, distinct_orders
 from loyaldesk.analytics.rfm_summary import summarize_transactions
 from loyaldesk.kernel.errors import Invalid
@@ -39,6 +45,7 @@ class CustomerValue:
     p_alive: float
     expected_purchases_90_days: float
     predicted_clv_minor: float
+    churn_risk: float  # P(alive) raised by the customer's support and loyalty signals (``churn``), 0..1
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,13 @@ def value_report(
         )
     lifetime = np.nan_to_num(lifetime, nan=0.0, posinf=0.0, neginf=0.0)
     values = tuple(
-        CustomerValue(customer, float(alive[i]), float(upcoming[i]), max(float(lifetime[i]), 0.0))
+        CustomerValue(
+            customer,
+            float(alive[i]),
+            float(upcoming[i]),
+            max(float(lifetime[i]), 0.0),
+            churn_risk(float(alive[i]), signals.get(customer, ChurnSignals())).score,
+        )
         for i, customer in enumerate(ids)
     )
     positive = sorted(value.predicted_clv_minor for value in values if value.predicted_clv_minor > 0)
