@@ -1,7 +1,7 @@
 """Analytics: each customer's cached scores (RFM segment, churn risk, expected value), read by journeys'
 rule conditions by primary key.
 
-Revision ID: 0019
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-08 10:00:00.000000
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 import loyaldesk.kernel.orm
 
-revision: str = "0019"
+revision: str = "0016"
 down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
