@@ -1,4 +1,6 @@
-"""Channels: adapters that translate between the outside world (email, APIs) and ``support``.
+"""Channels: adapters that translate between the outside world (email, APIs, web push, the widget) and
+the domains (``support``; ``journeys``' channel adapters: web push in ``push``, in-widget messages in
+``widget``).
 
 A channel calls the desk's actions (``support.post_customer_message``) and reacts to its events (an
 agent's reply goes out by mail or to an app's callback); the desk never imports a channel.
@@ -16,9 +18,12 @@ if TYPE_CHECKING:
 
 
 def register(handlers: HandlerRegistry, jobs: JobRegistry, settings: Settings) -> None:
-    """Wire the API and email channels with the install's ``settings``."""
+    """Wire the API and email channels with the install's ``settings``, and register the web push and
+    widget adapters with journeys."""
     # Imported here: the email channel's pure modules (parsing, threading) are used without the desk.
-    from loyaldesk.channels import api, email
+    from loyaldesk.channels import api, email, push, widget
 
     api.register(handlers, jobs, settings)
     email.register(handlers, jobs, settings)
+    push.register(settings)
+    widget.register()
