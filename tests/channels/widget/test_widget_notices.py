@@ -158,3 +158,22 @@ def test_an_open_widget_hears_of_its_notice_at_once(
             f"/widget-api/v1/{store.slug}/notices", params={"ticket": welcome["ticket"]}
         ).json()["notices"]
         assert [n["id"] for n in notices] == [mine]
+
+
+def test_erasing_the_customer_removes_their_notices_and_browsers(db: Database, store: StoreHandle) -> None:
+    from loyaldesk.channels.push import PushSubscription, PushSubscriptionIn, set_push_enabled, subscribe
+    from loyaldesk.customers.actions import erase_customer
+
+    nora = customer(db, store, "C-1")
+    contact = db.write(identify_contact, store.id, customer_id=nora, visitor_token=None).contact_id
+    run_send(db, WidgetAdapter(), message_for(store.id, nora, Channel.WIDGET, send_id=5))
+    db.write(set_push_enabled, store.actor, store.id, enabled=True, subject="mailto:shop@example.com")
+    point = "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU"
+    given = PushSubscriptionIn.model_validate(
+        {"endpoint": "https://push.example/s/1", "keys": {"p256dh": point, "auth": "AAAAAAAAAAAAAAAAAAAAAA"}}
+    )
+    db.write(subscribe, store.id, contact, given)
+    db.write(erase_customer, store.actor, store.id, nora)
+    with db.read() as session:
+        assert session.scalars(select(WidgetNotice)).all() == []
+        assert session.scalars(select(PushSubscription)).all() == []

@@ -35,8 +35,13 @@ __all__ = [
 
 
 def register(settings: Settings) -> None:
-    """Make ``PushAdapter`` journeys' push channel, connecting only where the install allows."""
+    """Make ``PushAdapter`` journeys' push channel, connecting only where the install allows, and
+    forget an erased customer's browsers."""
+    from loyaldesk.channels.push.subscriptions import erase_subscriptions
+    from loyaldesk.customers import erasure_step
     from loyaldesk.journeys import register_adapter
     from loyaldesk.kernel.outbound import OutboundPolicy
+
+    erasure_step("push_subscriptions")(erase_subscriptions)
 
     register_adapter(PushAdapter(policy=OutboundPolicy(allow_private_network=settings.allow_private_network)))

@@ -92,3 +92,13 @@ def subscription_count(session: Session, store_id: int, customer_id: int) -> int
         )
         or 0
     )
+
+
+def erase_subscriptions(uow: UnitOfWork, store_id: int, customer_id: int) -> None:
+    """The customer record's erasure step: their browsers are forgotten (endpoints identify a device)."""
+    for row in uow.session.scalars(
+        select(PushSubscription).where(
+            PushSubscription.store_id == store_id, PushSubscription.customer_id == customer_id
+        )
+    ):
+        uow.session.delete(row)

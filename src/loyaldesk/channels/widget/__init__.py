@@ -22,7 +22,11 @@ __all__ = [
 
 
 def register() -> None:
-    """Make ``WidgetAdapter`` journeys' widget channel."""
+    """Make ``WidgetAdapter`` journeys' widget channel; an erased customer's notices go with them."""
+    from loyaldesk.channels.widget.notices import erase_notices
+    from loyaldesk.customers import erasure_step
     from loyaldesk.journeys import register_adapter
+
+    erasure_step("widget_notices")(erase_notices)
 
     register_adapter(WidgetAdapter())

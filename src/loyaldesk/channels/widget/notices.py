@@ -56,3 +56,11 @@ def dismiss_notice(uow: UnitOfWork, store_id: int, contact_id: int, notice_id: i
         record_open(uow, store_id, notice.send_id)
         if clicked:
             record_click(uow, store_id, notice.send_id)
+
+
+def erase_notices(uow: UnitOfWork, store_id: int, customer_id: int) -> None:
+    """The customer record's erasure step: notices addressed to them (their text may name them) go."""
+    for row in uow.session.scalars(
+        select(WidgetNotice).where(WidgetNotice.store_id == store_id, WidgetNotice.customer_id == customer_id)
+    ):
+        uow.session.delete(row)
