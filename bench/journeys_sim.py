@@ -57,7 +57,13 @@ from loyaldesk.journeys import (
     register_adapter,
 )
 from loyaldesk.journeys.actions.custom_events import record_custom_event
-from loyaldesk.journeys.actions.deliver import DeliveryConfig, claim_due, record_results, recover_stale
+from loyaldesk.journeys.actions.deliver import (
+    DeliveryConfig,
+    claim_due,
+    deliver_one,
+    record_results,
+    recover_stale,
+)
 from loyaldesk.journeys.actions.enroll import MAX_CHAIN_DEPTH
 from loyaldesk.journeys.actions.rules import save_rule
 from loyaldesk.journeys.actions.run_steps import run_due
@@ -141,39 +147,96 @@ def journeys(start: datetime) -> list[RuleIn]:
     """Eight journeys a store would run, and one pair of steps that loops."""
     first_monday = start + timedelta(days=(7 - start.weekday()) % 7)
     return [
-        RuleIn(name="Weekly newsletter", purpose="campaign", category="marketing", enabled=True,
-               trigger={"kind": "schedule", "at": f"{first_monday:%Y-%m-%d}T10:00", "recurrence": "weekly",
-                        "timezone": "recipient", "audience": {"all": []}},
-               steps=[_send("vip_early_access")]),
-        RuleIn(name="Birthday", category="marketing", enabled=True,
-               trigger={"kind": "date", "date": "birthday", "days_before": 0},
-               steps=[{"kind": "wait_until", "time": "10:00", "timezone": "recipient"}, _send("birthday")]),
-        RuleIn(name="Abandoned cart", category="marketing", enabled=True,
-               trigger={"kind": "event", "event": "custom:cart_abandoned"},
-               steps=[{"kind": "wait_for_event", "event": "custom:order_placed", "timeout_hours": 1,
-                       "on_event": "exit"}, _send("abandoned_cart")]),
-        RuleIn(name="Thank you", category="transactional", enabled=True,
-               trigger={"kind": "event", "event": "custom:order_delivered"},
-               steps=[{"kind": "wait", "days": 1}, _send("post_purchase_thanks")]),
-        RuleIn(name="Review request", category="marketing", enabled=True, holdout_percent=10,
-               trigger={"kind": "event", "event": "custom:order_delivered"},
-               steps=[{"kind": "wait", "days": 7}, _send("review_request")]),
-        RuleIn(name="Support follow-up", category="support", enabled=True,
-               trigger={"kind": "event", "event": "custom:case_resolved"},
-               steps=[{"kind": "wait", "days": 3}, _send("support_follow_up")]),
-        RuleIn(name="Win-back", category="marketing", enabled=True, reentry="once",
-               trigger={"kind": "segment", "condition": {"all": [
-                   {"field": "customer.tags", "op": "contains", "value": "lapsed"}]}},
-               steps=[_send("winback")]),
-        RuleIn(name="VIP early access", purpose="campaign", category="marketing", enabled=True,
-               trigger={"kind": "schedule", "at": f"{start + timedelta(days=9):%Y-%m-%d}T18:00",
-                        "timezone": "recipient",
-                        "audience": {"all": [{"field": "customer.tags", "op": "contains", "value": "vip"}]}},
-               steps=[_send("vip_early_access")]),
-        RuleIn(name="Loop: points beget points", category="transactional", enabled=True,
-               trigger={"kind": "event", "event": "loyalty.points_changed"},
-               conditions={"all": [{"field": "customer.tags", "op": "contains", "value": "looper"}]},
-               steps=[{"kind": "grant_points", "points": 1, "reason": "loop"}]),
+        RuleIn(
+            name="Weekly newsletter",
+            purpose="campaign",
+            category="marketing",
+            enabled=True,
+            trigger={
+                "kind": "schedule",
+                "at": f"{first_monday:%Y-%m-%d}T10:00",
+                "recurrence": "weekly",
+                "timezone": "recipient",
+                "audience": {"all": []},
+            },
+            steps=[_send("vip_early_access")],
+        ),
+        RuleIn(
+            name="Birthday",
+            category="marketing",
+            enabled=True,
+            trigger={"kind": "date", "date": "birthday", "days_before": 0},
+            steps=[{"kind": "wait_until", "time": "10:00", "timezone": "recipient"}, _send("birthday")],
+        ),
+        RuleIn(
+            name="Abandoned cart",
+            category="marketing",
+            enabled=True,
+            trigger={"kind": "event", "event": "custom:cart_abandoned"},
+            steps=[
+                {
+                    "kind": "wait_for_event",
+                    "event": "custom:order_placed",
+                    "timeout_hours": 1,
+                    "on_event": "exit",
+                },
+                _send("abandoned_cart"),
+            ],
+        ),
+        RuleIn(
+            name="Thank you",
+            category="transactional",
+            enabled=True,
+            trigger={"kind": "event", "event": "custom:order_delivered"},
+            steps=[{"kind": "wait", "days": 1}, _send("post_purchase_thanks")],
+        ),
+        RuleIn(
+            name="Review request",
+            category="marketing",
+            enabled=True,
+            holdout_percent=10,
+            trigger={"kind": "event", "event": "custom:order_delivered"},
+            steps=[{"kind": "wait", "days": 7}, _send("review_request")],
+        ),
+        RuleIn(
+            name="Support follow-up",
+            category="support",
+            enabled=True,
+            trigger={"kind": "event", "event": "custom:case_resolved"},
+            steps=[{"kind": "wait", "days": 3}, _send("support_follow_up")],
+        ),
+        RuleIn(
+            name="Win-back",
+            category="marketing",
+            enabled=True,
+            reentry="once",
+            trigger={
+                "kind": "segment",
+                "condition": {"all": [{"field": "customer.tags", "op": "contains", "value": "lapsed"}]},
+            },
+            steps=[_send("winback")],
+        ),
+        RuleIn(
+            name="VIP early access",
+            purpose="campaign",
+            category="marketing",
+            enabled=True,
+            trigger={
+                "kind": "schedule",
+                "at": f"{start + timedelta(days=9):%Y-%m-%d}T18:00",
+                "timezone": "recipient",
+                "audience": {"all": [{"field": "customer.tags", "op": "contains", "value": "vip"}]},
+            },
+            steps=[_send("vip_early_access")],
+        ),
+        RuleIn(
+            name="Loop: points beget points",
+            category="transactional",
+            enabled=True,
+            trigger={"kind": "event", "event": "loyalty.points_changed"},
+            conditions={"all": [{"field": "customer.tags", "op": "contains", "value": "looper"}]},
+            steps=[{"kind": "grant_points", "points": 1, "reason": "loop"}],
+        ),
     ]
 
 
@@ -216,8 +279,16 @@ def _setup(db: Database, customers: int, days: int, rng: random.Random) -> tuple
             customer = uow.session.get(Customer, customer_id)
             customer.tags = [*customer.tags, "looper"]
             enroll(uow, store_id, customer_id)
-            grant_goodwill_points(uow, store_id, customer_id, points=10, note="start", key=f"start-{customer_id}",
-                                  reason_code="goodwill", actor_label="sim")
+            grant_goodwill_points(
+                uow,
+                store_id,
+                customer_id,
+                points=10,
+                note="start",
+                key=f"start-{customer_id}",
+                reason_code="goodwill",
+                actor_label="sim",
+            )
 
     db.write(loopers)
     return store_id, list(ids)
@@ -259,6 +330,7 @@ class Meter:
 
 def _post(db: Database, store_id: int, kind: str, customer_id: int) -> None:
     if kind == "lapsed":
+
         def tag(uow):  # type: ignore[no-untyped-def]
             customer = uow.session.get(Customer, customer_id)
             if "lapsed" not in customer.tags:
@@ -266,11 +338,20 @@ def _post(db: Database, store_id: int, kind: str, customer_id: int) -> None:
 
         db.write(tag)
         return
-    db.write(record_custom_event, system_for(store_id), store_id, CustomEventIn(name=kind, customer_id=customer_id))
+    db.write(
+        record_custom_event, system_for(store_id), store_id, CustomEventIn(name=kind, customer_id=customer_id)
+    )
 
 
-def _worker_pass(db: Database, config: DeliveryConfig, meter: Meter, rng: random.Random, kill_rate: float,
-                 duplicate_rate: float, mail: RecordingMail) -> int:
+def _worker_pass(
+    db: Database,
+    config: DeliveryConfig,
+    meter: Meter,
+    rng: random.Random,
+    kill_rate: float,
+    duplicate_rate: float,
+    mail: RecordingMail,
+) -> int:
     done = 0
     started = time.perf_counter()
     while True:
@@ -295,11 +376,13 @@ def _worker_pass(db: Database, config: DeliveryConfig, meter: Meter, rng: random
     claimed = db.write(claim_due, config)
     results = []
     for item in claimed:
-        if rng.random() < kill_rate:  # the worker dies here: the rest never reach the channel, nothing is recorded
+        if (
+            rng.random() < kill_rate
+        ):  # the worker dies here: the rest never reach the channel, nothing is recorded
             meter.kills += 1
             results = []
             break
-        results.append((item.send_id, mail.deliver(item.message)))
+        results.append(deliver_one(db, item.message))
     else:
         if results:
             db.write(record_results, results, config)
@@ -309,8 +392,14 @@ def _worker_pass(db: Database, config: DeliveryConfig, meter: Meter, rng: random
 
 
 def _dispatch_and_note(uow):  # type: ignore[no-untyped-def]
-    pending = list(uow.session.scalars(
-        select(EventRecord.id).where(EventRecord.dispatched_at.is_(None)).order_by(EventRecord.id).limit(200)))
+    pending = list(
+        uow.session.scalars(
+            select(EventRecord.id)
+            .where(EventRecord.dispatched_at.is_(None))
+            .order_by(EventRecord.id)
+            .limit(200)
+        )
+    )
     dispatch_pending(uow, handlers, 200)
     return pending
 
@@ -320,16 +409,23 @@ def _redeliver(uow, event_ids):  # type: ignore[no-untyped-def]
 
 
 def _due_timers(uow, now):  # type: ignore[no-untyped-def]
-    return list(uow.session.scalars(
-        select(Enrollment.due_at).where(Enrollment.status == "due", Enrollment.due_at <= now)
-        .order_by(Enrollment.due_at, Enrollment.id).limit(200)))
+    return list(
+        uow.session.scalars(
+            select(Enrollment.due_at)
+            .where(Enrollment.status == "due", Enrollment.due_at <= now)
+            .order_by(Enrollment.due_at, Enrollment.id)
+            .limit(200)
+        )
+    )
 
 
 def _next_due(db: Database) -> datetime | None:
     with db.read() as session:
         run = session.scalar(select(func.min(Enrollment.due_at)).where(Enrollment.status == "due"))
         send = session.scalar(select(func.min(Send.due_at)).where(Send.status.in_(("queued", "deferred"))))
-        pending = session.scalar(select(func.count()).select_from(EventRecord).where(EventRecord.dispatched_at.is_(None)))
+        pending = session.scalar(
+            select(func.count()).select_from(EventRecord).where(EventRecord.dispatched_at.is_(None))
+        )
     moments = [m for m in (run, send) if m is not None]
     if pending:
         moments.append(db.clock.now())
@@ -341,9 +437,19 @@ def _next_poll(moment: datetime, poll: int) -> datetime:
     return START + timedelta(seconds=-(-seconds // poll) * poll)
 
 
-def simulate(database_url: str, *, customers: int = 10_000, days: int = 30, workers: int = 3, poll: int = 5,
-             kill_rate: float = 0.001, fail_rate: float = 0.02, duplicate_rate: float = 0.01, seed: int = 7,
-             progress: bool = False) -> dict[str, Any]:
+def simulate(
+    database_url: str,
+    *,
+    customers: int = 10_000,
+    days: int = 30,
+    workers: int = 3,
+    poll: int = 5,
+    kill_rate: float = 0.001,
+    fail_rate: float = 0.02,
+    duplicate_rate: float = 0.01,
+    seed: int = 7,
+    progress: bool = False,
+) -> dict[str, Any]:
     """Run the simulation on a migrated, empty database; returns the figures and the checks."""
     rng = random.Random(seed)
     clock = FakeClock(START)
@@ -389,22 +495,53 @@ def simulate(database_url: str, *, customers: int = 10_000, days: int = 30, work
     return _report(db, mail, meter, store_id, customers, days, workers, wall, setup_seconds)
 
 
-def _report(db: Database, mail: RecordingMail, meter: Meter, store_id: int, customers: int, days: int,
-            workers: int, wall: float, setup_seconds: float) -> dict[str, Any]:
+def _report(
+    db: Database,
+    mail: RecordingMail,
+    meter: Meter,
+    store_id: int,
+    customers: int,
+    days: int,
+    workers: int,
+    wall: float,
+    setup_seconds: float,
+) -> dict[str, Any]:
     keys = Counter(d.key for d in mail.accepted)
     duplicates = sum(count - 1 for count in keys.values() if count > 1)
     with db.read() as session:
         people = {c.id: c for c in session.scalars(select(Customer).where(Customer.store_id == store_id))}
-        statuses = dict(session.execute(
-            select(Send.status, func.count()).where(Send.category == "marketing").group_by(Send.status)).all())
+        statuses = dict(
+            session.execute(
+                select(Send.status, func.count()).where(Send.category == "marketing").group_by(Send.status)
+            ).all()
+        )
         all_statuses = dict(session.execute(select(Send.status, func.count()).group_by(Send.status)).all())
-        evaluations = session.scalar(select(func.count()).select_from(Decision).where(
-            Decision.outcome.in_(("entered", "not_entered", "held_out")))) or 0
+        evaluations = (
+            session.scalar(
+                select(func.count())
+                .select_from(Decision)
+                .where(Decision.outcome.in_(("entered", "not_entered", "held_out")))
+            )
+            or 0
+        )
         loop_rule = session.scalar(select(JourneyRule).where(JourneyRule.name.like("Loop%")))
-        loop_runs = dict(session.execute(select(Enrollment.customer_id, func.count()).where(
-            Enrollment.rule_id == loop_rule.id).group_by(Enrollment.customer_id)).all()) if loop_rule else {}
-        loops_stopped = session.scalar(select(func.count()).select_from(Decision).where(
-            Decision.outcome == "loop_stopped")) or 0
+        loop_runs = (
+            dict(
+                session.execute(
+                    select(Enrollment.customer_id, func.count())
+                    .where(Enrollment.rule_id == loop_rule.id)
+                    .group_by(Enrollment.customer_id)
+                ).all()
+            )
+            if loop_rule
+            else {}
+        )
+        loops_stopped = (
+            session.scalar(
+                select(func.count()).select_from(Decision).where(Decision.outcome == "loop_stopped")
+            )
+            or 0
+        )
         alert = loop_rule.alert if loop_rule else None
     quiet = holiday = 0
     by_customer: dict[int, list[datetime]] = defaultdict(list)
@@ -412,8 +549,9 @@ def _report(db: Database, mail: RecordingMail, meter: Meter, store_id: int, cust
         if delivery.category != "marketing":
             continue
         customer = people[delivery.customer_id]
-        zone, country = recipient_zone(customer.timezone, customer.phone,
-                                       (customer.attributes or {}).get("country"), "Europe/Berlin")
+        zone, country = recipient_zone(
+            customer.timezone, customer.phone, (customer.attributes or {}).get("country"), "Europe/Berlin"
+        )
         local = delivery.at.astimezone(zone)
         quiet += is_quiet(local, _window())
         holiday += is_holiday(country, local.date())
@@ -422,7 +560,11 @@ def _report(db: Database, mail: RecordingMail, meter: Meter, store_id: int, cust
     for times in by_customer.values():
         times.sort()
         gap_breaches += sum(1 for a, b in zip(times, times[1:], strict=False) if b - a < MIN_GAP)
-        week_breaches += sum(1 for i in range(len(times)) if i >= PER_WEEK and times[i] - times[i - PER_WEEK] < timedelta(days=7))
+        week_breaches += sum(
+            1
+            for i in range(len(times))
+            if i >= PER_WEEK and times[i] - times[i - PER_WEEK] < timedelta(days=7)
+        )
     marketing_total = sum(statuses.values())
     dropped = int(statuses.get("dropped", 0))
     unknown = int(statuses.get("unknown", 0))
@@ -430,18 +572,39 @@ def _report(db: Database, mail: RecordingMail, meter: Meter, store_id: int, cust
     p99 = delays[min(len(delays) - 1, int(0.99 * len(delays)))]
     work_seconds = meter.dispatch_seconds + meter.run_seconds + meter.deliver_seconds + meter.scan_seconds
     figures = {
-        "customers": customers, "days": days, "workers": workers, "journeys": 8,
-        "wall_seconds": round(wall, 1), "setup_seconds": round(setup_seconds, 1), "polls": meter.polls,
-        "delivered": len(mail.accepted), "refused_5xx": mail.refused, "workers_killed": meter.kills,
-        "events_redelivered": meter.duplicates_injected, "sends_by_status": all_statuses,
+        "customers": customers,
+        "days": days,
+        "workers": workers,
+        "journeys": 8,
+        "wall_seconds": round(wall, 1),
+        "setup_seconds": round(setup_seconds, 1),
+        "polls": meter.polls,
+        "delivered": len(mail.accepted),
+        "refused_5xx": mail.refused,
+        "workers_killed": meter.kills,
+        "events_redelivered": meter.duplicates_injected,
+        "sends_by_status": all_statuses,
         "evaluations": evaluations,
-        "evaluations_per_second": round(evaluations / max(meter.dispatch_seconds + meter.scan_seconds, 1e-9), 1),
+        "evaluations_per_second": round(
+            evaluations / max(meter.dispatch_seconds + meter.scan_seconds, 1e-9), 1
+        ),
         "sends_per_second": round(len(mail.accepted) / max(meter.deliver_seconds, 1e-9), 1),
-        "engine_seconds": {"dispatch": round(meter.dispatch_seconds, 1), "runs": round(meter.run_seconds, 1),
-                           "deliver": round(meter.deliver_seconds, 1), "scan": round(meter.scan_seconds, 1),
-                           "total": round(work_seconds, 1)},
-        "timer_delay_seconds": {"p50": statistics.median(delays), "p99": p99, "max": delays[-1], "timers": len(meter.delays)},
-        "marketing_sends": marketing_total, "dropped": dropped, "unknown_after_kill": unknown,
+        "engine_seconds": {
+            "dispatch": round(meter.dispatch_seconds, 1),
+            "runs": round(meter.run_seconds, 1),
+            "deliver": round(meter.deliver_seconds, 1),
+            "scan": round(meter.scan_seconds, 1),
+            "total": round(work_seconds, 1),
+        },
+        "timer_delay_seconds": {
+            "p50": statistics.median(delays),
+            "p99": p99,
+            "max": delays[-1],
+            "timers": len(meter.delays),
+        },
+        "marketing_sends": marketing_total,
+        "dropped": dropped,
+        "unknown_after_kill": unknown,
     }
     checks = {
         "no_duplicate_sends": duplicates == 0,
@@ -450,11 +613,18 @@ def _report(db: Database, mail: RecordingMail, meter: Meter, store_id: int, cust
         "caps_never_exceeded": gap_breaches == 0 and week_breaches == 0,
         "at_most_1pct_deferrable_dropped": dropped <= 0.01 * max(marketing_total, 1),
         "p99_timer_delay_at_most_60s": p99 <= 60,
-        "loops_stopped_at_depth_limit": bool(loop_runs) and all(n == MAX_CHAIN_DEPTH for n in loop_runs.values())
-        and loops_stopped == len(loop_runs) and bool(alert),
+        "loops_stopped_at_depth_limit": bool(loop_runs)
+        and all(n == MAX_CHAIN_DEPTH for n in loop_runs.values())
+        and loops_stopped == len(loop_runs)
+        and bool(alert),
     }
-    figures["violations"] = {"duplicates": duplicates, "quiet_hours": quiet, "holidays": holiday,
-                             "gap": gap_breaches, "week": week_breaches}
+    figures["violations"] = {
+        "duplicates": duplicates,
+        "quiet_hours": quiet,
+        "holidays": holiday,
+        "gap": gap_breaches,
+        "week": week_breaches,
+    }
     return {"figures": figures, "checks": checks}
 
 
@@ -487,10 +657,23 @@ def main() -> None:
             connection.execute(text("CREATE SCHEMA public"))
         engine.dispose()
     upgrade_to_head(url)
-    result = simulate(url, customers=args.customers, days=args.days, workers=args.workers, kill_rate=args.kill_rate,
-                      fail_rate=args.fail_rate, duplicate_rate=args.duplicate_rate, seed=args.seed, progress=True)
-    result["machine"] = {"python": platform.python_version(), "platform": platform.platform(),
-                         "backend": url.split(":", 1)[0], "date": datetime.now(UTC).date().isoformat()}
+    result = simulate(
+        url,
+        customers=args.customers,
+        days=args.days,
+        workers=args.workers,
+        kill_rate=args.kill_rate,
+        fail_rate=args.fail_rate,
+        duplicate_rate=args.duplicate_rate,
+        seed=args.seed,
+        progress=True,
+    )
+    result["machine"] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "backend": url.split(":", 1)[0],
+        "date": datetime.now(UTC).date().isoformat(),
+    }
     print(json.dumps(result, indent=2, default=str))
     if not all(result["checks"].values()):
         sys.exit("a check failed: " + ", ".join(name for name, ok in result["checks"].items() if not ok))

@@ -36,6 +36,8 @@ from loyaldesk.settings import Settings, get_settings
 from loyaldesk.stores.setup_steps import StoreSetupStep, set_store_setup_steps
 
 DOMAINS = ("stores", "customers", "commerce", "loyalty", "support", "journeys", "analytics")
+# Channels with tables of their own (web push's keys and subscriptions, the widget's notices).
+CHANNEL_TABLES = ("push", "widget")
 
 # Modules that register with the customer record or the job registry when imported (their owners'
 # decorators), in the order the registrations must happen.
@@ -57,6 +59,8 @@ def load_all_models() -> None:
 
     for name in DOMAINS:
         importlib.import_module(f"loyaldesk.{name}.models")
+    for name in CHANNEL_TABLES:
+        importlib.import_module(f"loyaldesk.channels.{name}.models")
 
 
 def store_setup_steps() -> list[StoreSetupStep]:

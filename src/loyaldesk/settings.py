@@ -148,6 +148,7 @@ class Settings(BaseSettings):
         default=rate_limits.ANONYMOUS_REQUESTS_PER_ADDRESS.default
     )
     rate_limit_mail_messages_per_address: str = Field(default=rate_limits.MAIL_MESSAGES_PER_ADDRESS.default)
+    rate_limit_widget_actions_per_contact: str = Field(default=rate_limits.WIDGET_ACTIONS_PER_CONTACT.default)
 
     @field_validator(*(f"rate_limit_{spec.name}" for spec in rate_limits.ALL_LIMITS))
     @classmethod

@@ -26,7 +26,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,8 @@ from sqlalchemy import select, text
 from starlette.routing import Mount
 from starlette.websockets import WebSocketDisconnect
 
+from loyaldesk.channels.push import PushSubscriptionIn, set_push_enabled, subscribe
+from loyaldesk.channels.widget import WidgetNotice
 from loyaldesk.demo.seed import DEMO_PASSWORD, DEMO_SLUG, DEMO_STAFF, seed_demo
 from loyaldesk.kernel.actors import SYSTEM, system_for
 from loyaldesk.kernel.db import Database
@@ -245,6 +247,16 @@ MATRIX: dict[tuple[str, str], Access] = {
         "the chat widget's texts in a language (a profile's only with the store's signature)", "per address"
     ),
     ("GET", "/widget/{store_slug}/demo-shop"): Public("a sample shop page with the widget", "per address"),
+    ("GET", "/widget-api/v1/{store_slug}/push/key"): Public(
+        "the store's public VAPID key, which browsers subscribe with", "per address"
+    ),
+    ("POST", "/widget-api/v1/{store_slug}/push/subscriptions"): WidgetTicket(),
+    ("DELETE", "/widget-api/v1/{store_slug}/push/subscriptions"): WidgetTicket(),
+    ("GET", "/widget-api/v1/{store_slug}/notices"): WidgetTicket(),
+    ("POST", "/widget-api/v1/{store_slug}/notices/{notice_id}/dismiss"): WidgetTicket(),
+    ("GET", "/widget/push/service-worker.js"): Public(
+        "the web push service worker a store copies to its own site", "per address"
+    ),
     ("GET", "/csat/{store_slug}/{conversation_id}/{token}"): RatingLink(),
     ("POST", "/csat/{store_slug}/{conversation_id}/{token}"): RatingLink(),
     # The console: pages and forms of one store.
@@ -286,6 +298,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/console/{store_slug}/inbox-settings/channels"): Console(P.MANAGE_SUPPORT),
     ("GET", "/console/{store_slug}/inbox-settings/desk"): Console(P.MANAGE_SUPPORT),
     ("GET", "/console/{store_slug}/inbox-settings/widget"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox-settings/widget/push"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/desk/agents/{staff_id}"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/desk/goodwill"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/desk/mailbox"): Console(P.MANAGE_SUPPORT),
@@ -464,6 +477,20 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
             new_thread=True,
             files=[NewAttachment("parcel.txt", "text/plain", b"a parcel, crushed")],
         )
+        # A notice waiting in the customer's widget, and their browser subscribed to web push.
+        uow.session.add(
+            WidgetNotice(
+                store_id=store_id,
+                customer_id=customer_id,
+                contact_id=contact.contact_id,
+                title="Double points",
+                text="Today only",
+                created_at=uow.now(),
+                expires_at=uow.now() + timedelta(days=7),
+            )
+        )
+        set_push_enabled(uow, system_for(store_id), store_id, enabled=True, subject="mailto:a@example.com")
+        subscribe(uow, store_id, contact.contact_id, PushSubscriptionIn.model_validate(PUSH_SUBSCRIPTION))
         return message.conversation_id
 
     conversation_id = database.write(conversation_with_a_file)
@@ -522,6 +549,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         ids["message_id"] = _one(
             session, "SELECT min(id) FROM support_messages WHERE conversation_id = :id", id=conversation_id
         )
+        ids["notice_id"] = _one(session, "SELECT min(id) FROM widget_notices WHERE store_id = :store", **a)
         ids["attachment_id"] = _one(
             session, "SELECT min(id) FROM support_attachments WHERE conversation_id = :id", id=conversation_id
         )
@@ -947,6 +975,22 @@ def check_shopper(world: World, method: str, path: str, access: Shopper) -> None
         assert_let_in(as_shopper(mine, shopper_signature(world.secrets["a"], mine))(), "the shopper")
 
 
+# The widget's JSON routes: the body each takes besides its ``ticket``.
+PUSH_SUBSCRIPTION = {
+    "endpoint": "https://push.example/subscriptions/matrix",
+    "keys": {
+        # A fixed P-256 point (the generator) and 16 bytes: valid in form, which is all the route checks.
+        "p256dh": "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU",
+        "auth": "AAAAAAAAAAAAAAAAAAAAAA",
+    },
+}
+TICKET_JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("POST", "/widget-api/v1/{store_slug}/push/subscriptions"): PUSH_SUBSCRIPTION,
+    ("DELETE", "/widget-api/v1/{store_slug}/push/subscriptions"): {"endpoint": PUSH_SUBSCRIPTION["endpoint"]},
+    ("POST", "/widget-api/v1/{store_slug}/notices/{notice_id}/dismiss"): {"clicked": True},
+}
+
+
 def check_widget_ticket(world: World, method: str, path: str, access: WidgetTicket) -> None:
     from loyaldesk.support.widget_ticket import issue_ticket
 
@@ -962,33 +1006,51 @@ def check_widget_ticket(world: World, method: str, path: str, access: WidgetTick
             text("SELECT min(id) FROM support_contacts WHERE store_id = :store AND id <> :owner"),
             {"store": world.store_a, "owner": owner},
         ).scalar()
+        identified_stranger = session.execute(
+            text(
+                "SELECT min(id) FROM support_contacts WHERE store_id = :store AND id <> :owner"
+                " AND customer_id IS NOT NULL"
+            ),
+            {"store": world.store_a, "owner": owner},
+        ).scalar()
     tickets = {
         "no ticket": "",
         "a forged ticket": "forged.ticket",
         "another store's ticket": issue_ticket(secret_key, world.store_b, stranger),
     }
-    for who, ticket in tickets.items():
+    json_body = TICKET_JSON_BODIES.get((method, path))
+
+    def sender(ticket: str) -> Any:
         if method == "GET":
-            send = lambda ticket=ticket: call(client, method, url, params={"ticket": ticket})  # noqa: E731
-        else:
-            send = lambda ticket=ticket: call(  # noqa: E731
-                client,
-                method,
-                url,
-                data={"ticket": ticket, "client_message_id": "m-1", "body": "hello"},
-                files={"files": ("a.txt", b"hello", "text/plain")},
-            )
-        assert_refused(world, method, {401, 404, 422}, send, who)
-    if method == "GET":
-        # Someone else's ticket (a contact of the same store) does not open this conversation's files.
-        ticket = issue_ticket(secret_key, world.store_a, stranger)
-        assert_refused(
-            world,
+            return lambda: call(client, method, url, params={"ticket": ticket})
+        if json_body is not None:
+            return lambda: call(client, method, url, json={**json_body, "ticket": ticket})
+        return lambda: call(
+            client,
             method,
-            {404},
-            lambda: call(client, method, url, params={"ticket": ticket}),
-            "another contact's ticket",
+            url,
+            data={"ticket": ticket, "client_message_id": "m-1", "body": "hello"},
+            files={"files": ("a.txt", b"hello", "text/plain")},
         )
+
+    for who, ticket in tickets.items():
+        assert_refused(world, method, {401, 404, 422} if json_body is None else {401}, sender(ticket), who)
+    if path.endswith("/notices"):
+        # Someone else's ticket lists their own notices, never the owner's.
+        listed = sender(issue_ticket(secret_key, world.store_a, identified_stranger))()
+        assert listed.status_code == 200, listed.text[:300]
+        assert world.ids["notice_id"] not in [notice["id"] for notice in listed.json()["notices"]]
+    elif method in ("GET", "DELETE") or path.endswith("/dismiss"):
+        # Someone else's ticket (a contact of the same store) does not reach the owner's files, notices
+        # or subscriptions (an anonymous visitor may not subscribe at all).
+        for contact in (stranger, identified_stranger):
+            assert_refused(
+                world,
+                method,
+                {404} if method == "GET" or contact == identified_stranger else {403, 404},
+                sender(issue_ticket(secret_key, world.store_a, contact)),
+                "another contact's ticket",
+            )
 
 
 def check_rating_link(world: World, method: str, path: str, access: RatingLink) -> None:

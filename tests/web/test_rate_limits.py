@@ -220,3 +220,53 @@ def test_processes_share_their_counts_through_redis() -> None:
             first.hit(rate_limits.API_REQUESTS_PER_KEY, "key")
     finally:
         first.reset()
+
+
+def test_widget_actions_per_contact(
+    limited: Callable[..., TestClient], db: Database, store: StoreHandle
+) -> None:
+    """Dismissing notices and (un)subscribing to web push count per widget contact: over the limit, 429
+    and nothing is written."""
+    from loyaldesk.channels.widget import WidgetNotice
+    from loyaldesk.customers import CustomerProfile, upsert_customer
+    from loyaldesk.stores import shopper_signature, store_by_id
+
+    client = limited(widget_actions_per_contact="2/minute")
+    with db.read() as session:
+        secret = store_by_id(session, store.id).identity_secret
+    db.write(upsert_customer, store.actor, store.id, "C-1", CustomerProfile())
+    with client.websocket_connect(f"/ws/widget/{store.slug}") as widget:
+        welcome = hello(widget, customer=("C-1", shopper_signature(secret, "C-1")))
+
+    import datetime as _dt
+
+    def add(uow):  # type: ignore[no-untyped-def]
+        from loyaldesk.support import Contact
+
+        contact = uow.session.query(Contact).filter_by(store_id=store.id).one()
+        ids = []
+        for number in range(3):
+            row = WidgetNotice(
+                store_id=store.id,
+                customer_id=contact.customer_id,
+                contact_id=contact.id,
+                title=f"Notice {number}",
+                text="",
+                created_at=uow.now(),
+                expires_at=uow.now() + _dt.timedelta(days=7),
+            )
+            uow.session.add(row)
+            uow.session.flush()
+            ids.append(row.id)
+        return ids
+
+    ids = db.write(add)
+    url = f"/widget-api/v1/{store.slug}/notices/{{}}/dismiss"
+    body = {"ticket": welcome["ticket"]}
+    assert client.post(url.format(ids[0]), json=body).status_code == 200
+    assert client.post(url.format(ids[1]), json=body).status_code == 200
+    refused = client.post(url.format(ids[2]), json=body)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert refused.json()["error"]["code"] == "rate_limited"
+    with db.read() as session:
+        assert session.get(WidgetNotice, ids[2]).dismissed_at is None  # type: ignore[union-attr]

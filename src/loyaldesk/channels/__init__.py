@@ -1,4 +1,6 @@
-"""Channels: adapters that translate between the outside world (email, APIs) and ``support``.
+"""Channels: adapters that translate between the outside world (email, APIs, web push, the widget) and
+the domains (``support``; ``journeys``' channel adapters: web push in ``push``, in-widget messages in
+``widget``).
 
 A channel calls the desk's actions (``support.post_customer_message``) and reacts to its events (an
 agent's reply goes out by mail or to an app's callback); the desk never imports a channel.
@@ -16,13 +18,16 @@ if TYPE_CHECKING:
 
 
 def register(handlers: HandlerRegistry, jobs: JobRegistry, settings: Settings) -> None:
-    """Wire the API and email channels with the install's ``settings``."""
+    """Wire the API and email channels with the install's ``settings``, and register the web push and
+    widget adapters with journeys."""
     # Imported here: the email channel's pure modules (parsing, threading) are used without the desk.
-    from loyaldesk.channels import api, email
+    from loyaldesk.channels import api, email, push, widget
     from loyaldesk.channels.step_webhook import StepWebhookAdapter
     from loyaldesk.journeys import register_adapter
     from loyaldesk.kernel.outbound import OutboundPolicy
 
     api.register(handlers, jobs, settings)
     email.register(handlers, jobs, settings)
+    push.register(settings)
+    widget.register()
     register_adapter(StepWebhookAdapter(OutboundPolicy(allow_private_network=settings.allow_private_network)))

@@ -44,6 +44,8 @@ from loyaldesk.journeys.ports import (
     OutgoingMessage,
     Recipient,
     ScoresProvider,
+    finish_delivery,
+    prepare_delivery,
     provide_scores,
     register_adapter,
 )
@@ -97,7 +99,9 @@ __all__ = [
     "consents_of",
     "create_messaging_settings",
     "fill",
+    "finish_delivery",
     "messaging_settings",
+    "prepare_delivery",
     "provide_scores",
     "record_click",
     "record_delivery_receipt",

@@ -8,6 +8,17 @@
 
 Adapters register in ``ADAPTERS`` by channel; a channel without an adapter is "not set up" and its sends
 are suppressed with that reason (never silently lost).
+
+Some channels live partly in loyaldesk's own tables (web push: the subscriptions and the store's keys; the
+widget: the notices a shopper sees on their next page). Their adapters have two more methods, which the
+engine calls through ``prepare_delivery`` and ``finish_delivery`` (no-ops for adapters without them):
+
+1. ``prepare(session, message) -> message``: in a read session just before delivery, loads what the
+   network call needs into ``message.channel_data`` (held in memory, never stored);
+2. ``deliver(message)``: outside any transaction, as for every adapter;
+3. ``after_delivery(uow, message, result)``: in the transaction that records the send's outcome, writes
+   what the delivery taught (push: drop subscriptions that answered 404/410; the widget: store the
+   notice and announce it), so that the outcome and its consequences commit together.
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session
 
 from loyaldesk.journeys.vocab import Channel, MessageCategory
+from loyaldesk.kernel.db import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,9 @@ class OutgoingMessage:
     sender_email: str = ""
     payload: dict[str, Any] = field(default_factory=dict)  # a webhook step's JSON body
     signing_secret: str = field(default="", repr=False)  # what a webhook step signs its body with
+    # What an adapter's ``prepare`` loaded for its network call (push: subscriptions and keys). In memory
+    # only: the engine never stores it.
+    channel_data: dict[str, Any] = field(default_factory=dict)
 
 
 class DeliveryStatus(StrEnum):
@@ -66,14 +81,19 @@ class DeliveryResult:
     status: DeliveryStatus
     provider_id: str | None = None
     error: str | None = None
+    # What the adapter learnt for its ``after_delivery`` (push: which subscriptions accepted, which are gone).
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 class ChannelAdapter(Protocol):
     """Speaks one channel. ``address_of`` finds where the customer can be reached on it (None: they
     cannot); ``deliver`` hands the message over, outside any transaction (it may block on the network),
-    and says what happened. It must not raise for a delivery failure: it returns ``FAILED``/``RETRY``."""
+    and says what happened. It must not raise for a delivery failure: it returns ``FAILED``/``RETRY``.
+    Adapters with tables of their own also have ``prepare`` and ``after_delivery`` (the module's
+    docstring); the engine reaches them through ``prepare_delivery`` and ``finish_delivery``."""
 
-    channel: Channel | str
+    @property
+    def channel(self) -> Channel | str: ...
 
     def address_of(self, session: Session, store_id: int, customer_id: int, /) -> str | None: ...
 
@@ -82,6 +102,23 @@ class ChannelAdapter(Protocol):
 
 # By channel name: the customer channels of ``Channel`` and "webhook" (a rule's call-a-webhook step).
 ADAPTERS: dict[str, ChannelAdapter] = {}
+
+
+def prepare_delivery(adapter: ChannelAdapter, session: Session, message: OutgoingMessage) -> OutgoingMessage:
+    """``message`` with what ``adapter`` needs for its network call loaded (its optional ``prepare``, on
+    a read session, right before ``deliver``); ``message`` itself for adapters without one."""
+    prepare = getattr(adapter, "prepare", None)
+    return message if prepare is None else prepare(session, message)  # type: ignore[no-any-return]
+
+
+def finish_delivery(
+    adapter: ChannelAdapter, uow: UnitOfWork, message: OutgoingMessage, result: DeliveryResult
+) -> None:
+    """Let ``adapter`` write what ``result`` taught it (its optional ``after_delivery``), in ``uow``: the
+    transaction in which the engine records the send's outcome."""
+    after = getattr(adapter, "after_delivery", None)
+    if after is not None:
+        after(uow, message, result)
 
 
 def register_adapter(adapter: ChannelAdapter) -> None:

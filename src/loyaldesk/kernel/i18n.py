@@ -41,8 +41,8 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DEFAULT_LANGUAGE = "en"
 # Every language that ships complete (a test holds each catalog to it); English is the source text.
 LANGUAGES: tuple[str, ...] = ("en", "de")
-# What the chat widget's script asks for: messages found in this file (see ``widget_messages``).
-WIDGET_SOURCE = "web/static/widget/loader.js"
+# What the chat widget's scripts ask for: messages found in these files (see ``widget_messages``).
+WIDGET_SOURCES = ("web/static/widget/loader.js", "web/static/widget/notices.js")
 
 _active: ContextVar[str | None] = ContextVar("loyaldesk_language", default=None)
 _TAG = re.compile(r"[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*")
@@ -161,7 +161,7 @@ def _widget_messages(language: str) -> tuple[tuple[str, str], ...]:
     target = _catalog(language) if language in LANGUAGES else None
     messages: list[tuple[str, str]] = []
     for message in source or ():
-        if not message.id or not any(path.endswith(WIDGET_SOURCE) for path, _line in message.locations):
+        if not message.id or not any(path.endswith(WIDGET_SOURCES) for path, _line in message.locations):
             continue
         entry = target.get(message.id) if target is not None else None
         text = entry.string if entry is not None and entry.string and not entry.fuzzy else message.id

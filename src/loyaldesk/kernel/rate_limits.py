@@ -54,6 +54,11 @@ ANONYMOUS_REQUESTS_PER_ADDRESS = LimitSpec(
 MAIL_MESSAGES_PER_ADDRESS = LimitSpec(
     "mail_messages_per_address", "messages from this mail server", "120/minute"
 )
+WIDGET_ACTIONS_PER_CONTACT = LimitSpec(
+    "widget_actions_per_contact",
+    "notification subscriptions and dismissed notices from you",
+    "30/10 minutes",
+)
 
 ALL_LIMITS = (
     API_REQUESTS_PER_KEY,
@@ -64,6 +69,7 @@ ALL_LIMITS = (
     OFFLINE_MESSAGES_PER_ADDRESS,
     ANONYMOUS_REQUESTS_PER_ADDRESS,
     MAIL_MESSAGES_PER_ADDRESS,
+    WIDGET_ACTIONS_PER_CONTACT,
 )
 
 

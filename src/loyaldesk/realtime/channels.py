@@ -2,8 +2,9 @@
 
 Committed events go to their store's channel (``runtime.store_events_channel``), which only staff
 consoles read. The events of a conversation that its customer may see also go to the conversation's
-public channel, which the customer's widget reads. Internal notes and the desk's bookkeeping (labels,
-priority, assignment) never reach a public channel.
+public channel, which the customer's widget reads; a notice left for a widget contact goes to the
+contact's public channel, which that contact's widget reads. Internal notes and the desk's bookkeeping
+(labels, priority, assignment) never reach a public channel.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ PUBLIC_CONVERSATION_EVENTS = frozenset(
         "csat.submitted",
     }
 )
+# What a widget contact's own widget receives (subject: the contact): a notice left for them.
+CONTACT_EVENTS = frozenset({"widget.notice_posted"})
 # What the console's live inbox listens to.
 CONSOLE_EVENT_PREFIXES = ("conversation.", "csat.", "agent.", "sla.")
 
@@ -30,6 +33,15 @@ CONSOLE_EVENT_PREFIXES = ("conversation.", "csat.", "agent.", "sla.")
 def conversation_channel(conversation_id: int) -> str:
     """The public channel of one conversation: what its customer's widget may see."""
     return f"conversation:{conversation_id}:public"
+
+
+def contact_channel(contact_id: int) -> str:
+    """The public channel of one widget contact: what their widget may see besides their conversations."""
+    return f"contact:{contact_id}:public"
+
+
+def is_for_contact(event_type: str, subject_type: str | None) -> bool:
+    return subject_type == "contact" and event_type in CONTACT_EVENTS
 
 
 def is_public(event_type: str, subject_type: str | None, payload: dict[str, Any]) -> bool:
@@ -44,6 +56,8 @@ def public_channels_for(event: StoredEvent) -> list[str]:
     """The public channels on which ``event`` is announced besides its store's channel."""
     if event.subject_id is not None and is_public(event.event_type, event.subject_type, event.payload):
         return [conversation_channel(event.subject_id)]
+    if event.subject_id is not None and is_for_contact(event.event_type, event.subject_type):
+        return [contact_channel(event.subject_id)]
     return []
 
 

@@ -9,7 +9,8 @@ Protocol (JSON text frames; see docs/realtime.md):
 * server -> ``{"type": "welcome", "visitor_token"?, "ticket", "identified", "name", "agents_online",
   "settings", "conversation", "messages", "last_event_id"}``, then replays the events after
   ``last_event_id``, then streams ``{"type": "event", "id", "event", "conversation_id", "data"}`` and
-  ephemeral ``{"type": "typing", ...}`` / ``{"type": "ping"}`` frames.
+  ephemeral ``{"type": "typing", ...}`` / ``{"type": "ping"}`` frames. A notice left for the contact
+  arrives as the event ``widget.notice_posted`` {notice_id} (the widget fetches its text over HTTP).
 * client -> ``message`` {client_message_id, body, conversation_id?} (answered by ``ack`` or ``error``
   naming the ``client_message_id``), ``typing`` {conversation_id, typing}, ``read`` {conversation_id,
   message_id}, ``csat`` {conversation_id, rating, comment?}, ``watch`` {conversation_id} (one started
@@ -33,7 +34,7 @@ from loyaldesk.kernel import rate_limits
 from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.errors import Conflict, DomainError, NotFound, RateLimited
 from loyaldesk.kernel.json_limits import JsonRefused, loads_limited
-from loyaldesk.realtime.channels import conversation_channel, is_public
+from loyaldesk.realtime.channels import contact_channel, conversation_channel, is_for_contact, is_public
 from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id, receive_text_frame
 from loyaldesk.runtime import Runtime, store_events_channel
 from loyaldesk.stores import shopper_signature_matches, store_by_slug
@@ -243,6 +244,8 @@ class WidgetSession:
 
     def _accept(self, message: dict[str, Any]) -> bool:
         subject = message.get("subject") or {}
+        if is_for_contact(message.get("type", ""), subject.get("type")):
+            return bool(subject.get("id") == self.contact_id)
         return subject.get("id") in self.conversation_ids and is_public(
             message.get("type", ""), subject.get("type"), message.get("data") or {}
         )
@@ -251,6 +254,7 @@ class WidgetSession:
         try:
             for conversation_id in self.conversation_ids:
                 await self.stream.watch(conversation_channel(conversation_id))
+            await self.stream.watch(contact_channel(self.contact_id))  # notices left for this shopper
             await self._welcome()
             self.stream.start_heartbeat()
             writer = asyncio.create_task(self._store_messages(), name="widget-messages")

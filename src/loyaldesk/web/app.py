@@ -51,6 +51,8 @@ from loyaldesk.web.idempotency import IdempotencyMiddleware
 from loyaldesk.web.member import loyalty as member_loyalty
 from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
+from loyaldesk.web.widget import notices as widget_notices
+from loyaldesk.web.widget import push as widget_push
 from loyaldesk.web.widget import routes as widget_routes
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -134,7 +136,7 @@ class MemberApiCorsMiddleware:
         self.cors = CORSMiddleware(
             app,
             allow_origins=["*"],
-            allow_methods=["GET", "POST"],
+            allow_methods=["GET", "POST", "DELETE"],
             allow_headers=[
                 "Content-Type",
                 "Idempotency-Key",
@@ -193,6 +195,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         # shoppers: the member API and pages (web/member/), the widget's HTTP side (web/widget/)
         member_loyalty.router,
         widget_routes.router,
+        widget_push.router,
+        widget_notices.router,
         # sockets (realtime/)
         widget_socket.router,
         console_socket.router,

@@ -28,7 +28,15 @@ from loyaldesk.journeys.actions.messaging_settings import messaging_settings
 from loyaldesk.journeys.actions.record import decide
 from loyaldesk.journeys.events import MessageSent
 from loyaldesk.journeys.models import MessageTemplate, Send
-from loyaldesk.journeys.ports import ADAPTERS, DeliveryResult, DeliveryStatus, OutgoingMessage, Recipient
+from loyaldesk.journeys.ports import (
+    ADAPTERS,
+    DeliveryResult,
+    DeliveryStatus,
+    OutgoingMessage,
+    Recipient,
+    finish_delivery,
+    prepare_delivery,
+)
 from loyaldesk.journeys.rules.delivery_window import Caps, Window, allowed_moment, recipient_zone
 from loyaldesk.journeys.vocab import Channel, MessageCategory, Outcome, Reason, SendStatus
 from loyaldesk.kernel.db import Database, UnitOfWork
@@ -74,20 +82,25 @@ def deliver_due(database: Database, config: DeliveryConfig) -> int:
     claimed = database.write(claim_due, config)
     if not claimed:
         return 0
-    results = [(item.send_id, _deliver(item.message)) for item in claimed]
+    results = [deliver_one(database, item.message) for item in claimed]
     database.write(record_results, results, config)
     return len(claimed)
 
 
-def _deliver(message: OutgoingMessage) -> DeliveryResult:
+def deliver_one(database: Database, message: OutgoingMessage) -> tuple[OutgoingMessage, DeliveryResult]:
+    """Hand one claimed message to its channel: what the adapter needs is loaded on a read session
+    (``prepare``), then the network call runs outside any transaction. Returns the message as the
+    adapter saw it, for ``record_results``."""
     adapter = ADAPTERS.get(str(message.channel))
     if adapter is None:
-        return DeliveryResult(DeliveryStatus.FAILED, error="channel not set up")
+        return message, DeliveryResult(DeliveryStatus.FAILED, error="channel not set up")
     try:
-        return adapter.deliver(message)
+        with database.read() as session:
+            message = prepare_delivery(adapter, session, message)
+        return message, adapter.deliver(message)
     except Exception as error:  # an adapter must not raise; if it does, it is a passing failure
         log.exception("channel %s raised", message.channel)
-        return DeliveryResult(DeliveryStatus.RETRY, error=f"{type(error).__name__}: {error}")
+        return message, DeliveryResult(DeliveryStatus.RETRY, error=f"{type(error).__name__}: {error}")
 
 
 def claim_due(uow: UnitOfWork, config: DeliveryConfig) -> list[Claimed]:
@@ -340,14 +353,18 @@ def _render(
 
 
 def record_results(
-    uow: UnitOfWork, results: list[tuple[int, DeliveryResult]], config: DeliveryConfig
+    uow: UnitOfWork, results: list[tuple[OutgoingMessage, DeliveryResult]], config: DeliveryConfig
 ) -> None:
-    """What the channels said, for the messages this worker claimed."""
+    """What the channels said, for the messages this worker claimed; each adapter writes what it learnt
+    (``after_delivery``: a widget notice, a gone push subscription) in this same transaction."""
     now = uow.now()
-    for send_id, result in results:
-        send = uow.session.get(Send, send_id)
+    for message, result in results:
+        send = uow.session.get(Send, message.send_id)
         if send is None or send.status != SendStatus.SENDING:
             continue  # recovered as unknown meanwhile: leave it so
+        adapter = ADAPTERS.get(send.channel)
+        if adapter is not None:
+            finish_delivery(adapter, uow, message, result)
         send.provider_id = result.provider_id
         base: dict[str, Any] = {
             "store_id": send.store_id,

@@ -5,17 +5,21 @@ and how its server signs a signed-in shopper's id, in a few server languages."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Annotated, Any
+from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from loyaldesk.channels import push
+from loyaldesk.journeys import messaging_settings
 from loyaldesk.stores import Permission
 from loyaldesk.support import queries
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
+
+PUSH_WORKER_PATH = "/loyaldesk-sw.js"
 
 router = APIRouter(include_in_schema=False)
 
@@ -114,6 +118,7 @@ def install_page(request: Request, runtime: RuntimeDep, console: ConsoleDep) -> 
     console.require(Permission.MANAGE_SUPPORT)
     with runtime.database.read() as session:
         settings = queries.settings_of(session, console.store.id)
+        keys = push.push_keys(session, console.store.id)
     base = runtime.settings.public_base_url.strip().rstrip("/")
     context: dict[str, Any] = {
         "console": console,
@@ -124,5 +129,37 @@ def install_page(request: Request, runtime: RuntimeDep, console: ConsoleDep) -> 
         "recipes": RECIPES,
         "secret_variable": SECRET_VARIABLE,
         "can_see_secret": console.can(Permission.MANAGE_STORE_SETTINGS),
+        "push_on": keys is not None and keys.enabled,
+        "push_worker_path": PUSH_WORKER_PATH,
+        "push_snippet": push_snippet(base, console.store.slug),
+        "notice": request.query_params.get("notice"),
     }
     return render(request, "inbox/install.html", context)
+
+
+def push_snippet(public_base_url: str, store_slug: str) -> str:
+    """The signed-in shopper's tag with the service worker's path on the store's own site."""
+    signed_in = snippets(public_base_url, store_slug)["signed_in"]
+    return signed_in.replace("></script>", f'\n        data-push-worker="{PUSH_WORKER_PATH}"></script>')
+
+
+@router.post("/console/{store_slug}/inbox-settings/widget/push")
+async def switch_push(
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    enabled: Annotated[bool, Form()] = False,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """Web push on or off; the first time on makes the store's VAPID keys (their contact: the store's
+    sender address from the messaging settings, else this desk's public address)."""
+    console.check_csrf(csrf_token)
+    console.require(Permission.MANAGE_SUPPORT)
+    with runtime.database.read() as session:
+        sender = messaging_settings(session, console.store.id).sender_email
+    subject = f"mailto:{sender}" if sender else runtime.settings.public_base_url.strip().rstrip("/")
+    await runtime.database.write_async(
+        push.set_push_enabled, console.actor, console.store.id, enabled=enabled, subject=subject
+    )
+    notice = "Web push is on." if enabled else "Web push is off."
+    page = f"/console/{console.store.slug}/inbox-settings/widget"
+    return RedirectResponse(f"{page}?notice={quote(notice)}#install-push", status_code=303)

@@ -1,11 +1,14 @@
 // loyaldesk chat widget. A store adds one tag to its pages (the console's Inbox → Install the chat shows it):
 //   <script type="module" src="https://desk.example/static/widget/loader.js" data-loyaldesk-widget
 //           data-store="your-store" data-customer-id="..." data-customer-signature="..."></script>
-// (the customer attributes only for a signed-in shopper, signed by the store's server).
+// (the customer attributes only for a signed-in shopper, signed by the store's server; data-push-worker
+// names the web push service worker the store serves from its own site, see notices.js).
 // Plain ES module, no build step. Everything the shopper types is sent as text; messages from the desk
 // arrive as HTML already sanitized by the server and are the only HTML this widget inserts. It adds no
 // inline script or style, so the store's Content-Security-Policy needs only loyaldesk's origin in
 // script-src, style-src, img-src and connect-src (docs/channels.md).
+
+import { WidgetExtras } from "./notices.js";
 
 const script = document.querySelector("script[data-loyaldesk-widget]");
 const origin = new URL(import.meta.url).origin;
@@ -142,6 +145,11 @@ class ChatWidget {
     this.panel.hidden = true;
     const root = el("div", { class: "ldw-root" }, this.panel, this.launcher);
     document.body.append(root);
+    // Notices left for this shopper, and the web push opt-in (notices.js).
+    this.extras = new WidgetExtras({
+      api: `${origin}/widget-api/v1/${encodeURIComponent(store)}`, t, el, root, panel: this.panel,
+      pushWorker: script?.dataset.pushWorker,
+    });
 
     this.launcher.addEventListener("click", () => this.toggle(!this.open));
     close.addEventListener("click", () => this.toggle(false));
@@ -260,6 +268,7 @@ class ChatWidget {
         this.panel.classList.toggle("ldw-offline-mode", !this.offline.hidden);
         this.remember(frame.last_event_id);
         this.flushPending();
+        this.extras.onWelcome(frame);
         break;
       case "event":
         this.onEvent(frame);
@@ -298,7 +307,9 @@ class ChatWidget {
 
   onEvent(frame) {
     const data = frame.data;
-    if (frame.event === "conversation.message_posted") {
+    if (frame.event === "widget.notice_posted") {
+      this.extras.refresh();
+    } else if (frame.event === "conversation.message_posted") {
       this.conversationId = frame.conversation_id;
       this.addMessage(data.message);
       if (data.message.author_kind !== "customer") {
