@@ -57,6 +57,7 @@ def load_all_models() -> None:
 
     for name in DOMAINS:
         importlib.import_module(f"loyaldesk.{name}.models")
+    importlib.import_module("loyaldesk.channels.sms.models")  # a channel's own table
 
 
 def store_setup_steps() -> list[StoreSetupStep]:

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 def register(handlers: HandlerRegistry, jobs: JobRegistry, settings: Settings) -> None:
     """Wire the API and email channels with the install's ``settings``."""
     # Imported here: the email channel's pure modules (parsing, threading) are used without the desk.
-    from loyaldesk.channels import api, email
+    from loyaldesk.channels import api, email, sms
 
     api.register(handlers, jobs, settings)
     email.register(handlers, jobs, settings)
+    sms.register(handlers, jobs, settings)
