@@ -71,6 +71,7 @@ CONSOLE_PAGES = (
     "/console/{slug}/settings/staff",
     "/console/{slug}/settings/api-keys",
     "/console/{slug}/settings/integrations",
+    "/console/{slug}/settings/sms",
     "/console/{slug}/settings/audit",
     "/console/{slug}/customers/999999999",  # the error page
 )

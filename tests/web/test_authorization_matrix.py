@@ -224,6 +224,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/loyalty/referrals/{referral_id}/reject"): StoreApi("loyalty:write"),
     # Signed inbound webhooks.
     ("POST", "/webhooks/shopify/{store_slug}"): SignedWebhook(),
+    ("POST", "/webhooks/sms/{store_slug}/status"): SignedWebhook(),
+    ("POST", "/webhooks/sms/{store_slug}/inbound"): SignedWebhook(),
     ("POST", "/channels/api/{channel_id}/messages"): SignedWebhook(),
     # Shoppers: the member page and API, the widget, rating links.
     ("GET", "/m/{store_slug}"): Shopper(),
@@ -368,6 +370,9 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/settings/integrations"): Console(P.MANAGE_STORE_SETTINGS),
     ("POST", "/console/{store_slug}/settings/integrations/identity-secret"): Console(P.MANAGE_STORE_SETTINGS),
     ("POST", "/console/{store_slug}/settings/integrations/shopify"): Console(P.MANAGE_STORE_SETTINGS),
+    ("GET", "/console/{store_slug}/settings/sms"): Console(P.MANAGE_JOURNEYS),
+    ("POST", "/console/{store_slug}/settings/sms"): Console(P.MANAGE_JOURNEYS),
+    ("POST", "/console/{store_slug}/settings/sms/test"): Console(P.MANAGE_JOURNEYS),
 }
 
 
@@ -1092,9 +1097,69 @@ def check_emailed_link(world: World, method: str, path: str, access: EmailedLink
         assert_refused(world, method, {404, 410}, lambda url=url: call(client, method, url, data=data), who)
 
 
+def _sms_webhook_cases(world: World, path: str) -> dict[str, dict[str, str]]:
+    """Both stores with an SMS account, and store A's customer with the phone a STOP comes from (so
+    that a request let in would change their consent); the signatures a refused sender may bring."""
+    from loyaldesk.channels.sms.models import SmsSettings
+    from loyaldesk.channels.sms.signature import SIGNATURE_HEADER, twilio_signature
+
+    def accounts(uow):  # type: ignore[no-untyped-def]
+        for store_id, token in ((world.store_a, "token-of-store-a"), (world.store_b, "token-of-store-b")):
+            if uow.session.get(SmsSettings, store_id) is None:
+                uow.session.add(
+                    SmsSettings(
+                        store_id=store_id,
+                        base_url="https://api.twilio.com",
+                        account_sid="AC" + "0" * 32,
+                        auth_token=token,
+                        sender="+4930901820",
+                        enabled=True,
+                        default_region="DE",
+                    )
+                )
+        uow.session.execute(
+            text("UPDATE customers SET phone = '+4915123456789' WHERE id = :id"),
+            {"id": world.ids["customer_id"]},
+        )
+
+    world.database.write(accounts)
+    url = world.app.state.runtime.settings.public_base_url + fill(path, world.ids)
+    params = SMS_WEBHOOK_PARAMS
+
+    def signed(token: str) -> dict[str, str]:
+        return {SIGNATURE_HEADER: twilio_signature(token, url, params.items())}
+
+    return {
+        "an unsigned sender": {},
+        "a sender with a made-up signature": {SIGNATURE_HEADER: "bm90IGEgc2lnbmF0dXJl"},
+        "another store's signature": signed("token-of-store-b"),
+    }
+
+
+SMS_WEBHOOK_PARAMS = {
+    "From": "+4915123456789",
+    "Body": "STOP",
+    "MessageSid": "SM" + "0" * 32,
+    "MessageStatus": "delivered",
+}
+
+
 def check_signed_webhook(world: World, method: str, path: str, access: SignedWebhook) -> None:
     client = world.clients["anonymous"]
     body = b'{"id": 1}'
+    if path.startswith("/webhooks/sms"):
+        sms_url = fill(path, world.ids)
+        for who, headers in _sms_webhook_cases(world, path).items():
+            assert_refused(
+                world,
+                method,
+                {403},
+                lambda headers=headers: call(
+                    client, method, sms_url, data=SMS_WEBHOOK_PARAMS, headers=headers
+                ),
+                who,
+            )
+        return
     if path.startswith("/webhooks/shopify"):
         import base64
         import hmac

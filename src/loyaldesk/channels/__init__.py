@@ -21,13 +21,14 @@ def register(handlers: HandlerRegistry, jobs: JobRegistry, settings: Settings) -
     """Wire the API and email channels with the install's ``settings``, and register the web push and
     widget adapters with journeys."""
     # Imported here: the email channel's pure modules (parsing, threading) are used without the desk.
-    from loyaldesk.channels import api, email, push, widget
+    from loyaldesk.channels import api, email, push, sms, widget
     from loyaldesk.channels.step_webhook import StepWebhookAdapter
     from loyaldesk.journeys import register_adapter
     from loyaldesk.kernel.outbound import OutboundPolicy
 
     api.register(handlers, jobs, settings)
     email.register(handlers, jobs, settings)
+    sms.register(handlers, jobs, settings)
     push.register(settings)
     widget.register()
     register_adapter(StepWebhookAdapter(OutboundPolicy(allow_private_network=settings.allow_private_network)))

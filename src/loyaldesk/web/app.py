@@ -26,7 +26,7 @@ from loyaldesk.web.api import events as api_events
 from loyaldesk.web.api import journey_events as api_journey_events
 from loyaldesk.web.api import loyalty as api_loyalty
 from loyaldesk.web.api import loyalty_activity as api_loyalty_activity
-from loyaldesk.web.api import shopify_webhooks
+from loyaldesk.web.api import shopify_webhooks, sms_webhooks
 from loyaldesk.web.api import store as api_store
 from loyaldesk.web.api_rate_limit import ApiRateLimitMiddleware
 from loyaldesk.web.console import analytics as console_analytics
@@ -44,6 +44,7 @@ from loyaldesk.web.console import loyalty_settings as console_loyalty_settings
 from loyaldesk.web.console import settings as console_settings
 from loyaldesk.web.console import shell as console_shell
 from loyaldesk.web.console import sla_settings as console_sla_settings
+from loyaldesk.web.console import sms_settings as console_sms_settings
 from loyaldesk.web.console import support_reports as console_support_reports
 from loyaldesk.web.console import widget_install as console_widget_install
 from loyaldesk.web.errors import install_error_handlers
@@ -191,6 +192,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_events.router,
         api_journey_events.router,
         shopify_webhooks.router,
+        sms_webhooks.router,
         api_channel_routes.router,
         # shoppers: the member API and pages (web/member/), the widget's HTTP side (web/widget/)
         member_loyalty.router,
@@ -218,6 +220,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_loyalty_catalog.router,
         console_loyalty_members.router,
         console_settings.router,
+        console_sms_settings.router,
     ):
         app.include_router(router)
 
