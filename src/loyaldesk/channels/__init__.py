@@ -16,9 +16,14 @@ if TYPE_CHECKING:
 
 
 def register(handlers: HandlerRegistry, jobs: JobRegistry, settings: Settings) -> None:
-    """Wire the API and email channels with the install's ``settings``."""
+    """Wire the API and email channels with the install's ``settings``, and give journeys its email
+    adapter."""
     # Imported here: the email channel's pure modules (parsing, threading) are used without the desk.
+    from loyaldesk import journeys
     from loyaldesk.channels import api, email
+    from loyaldesk.channels.email.journey_mail import JourneyEmailAdapter
+    from loyaldesk.kernel.mail_transport import transport_from
 
     api.register(handlers, jobs, settings)
     email.register(handlers, jobs, settings)
+    journeys.register_adapter(JourneyEmailAdapter(transport_from(settings), settings))
