@@ -237,7 +237,15 @@ def _preview(
     sample = sample_values(store.name, base, store.slug, currency=store.currency, language=language)
     try:
         message = render_message(
-            draft, channel, sample, brand, links, store_name=store.name, language=language, marketing=False
+            draft,
+            channel,
+            sample,
+            brand,
+            links,
+            store_name=store.name,
+            language=language,
+            # No tracking in a preview; an SMS is shown with its opt-out line, so its length is the real one.
+            marketing=channel is Channel.SMS,
         )
     except ValueError as error:
         return {"error": str(error), "channel": channel.value}
