@@ -23,9 +23,10 @@ from loyaldesk.journeys.models import MessageTemplate
 from loyaldesk.settings import Settings
 from tests.e2e.conftest import SCREENSHOTS
 from tests.journeys.helpers import brand, links
-from tests.stores.conftest import smtp_peer  # noqa: F401  (the SMTP peer fixture)
+from tests.stores import conftest as accounts
 
 pytestmark = pytest.mark.e2e
+smtp_peer = accounts.smtp_peer  # the real SMTP peer on 127.0.0.1 (tests/stores/conftest.py)
 
 
 def test_the_email_reads_at_phone_width_without_scrolling(

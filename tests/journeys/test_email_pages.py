@@ -31,7 +31,8 @@ def _consent(db: Database, customer_id: int) -> tuple[bool, list[tuple[str, bool
         ).scalar_one()
         rows = session.execute(
             text(
-                "SELECT channel, granted, source FROM journey_consents WHERE customer_id = :id ORDER BY channel"
+                "SELECT channel, granted, source FROM journey_consents"
+                " WHERE customer_id = :id ORDER BY channel"
             ),
             {"id": customer_id},
         ).all()

@@ -107,7 +107,8 @@ def test_an_mjml_override_is_compiled_with_its_variables_escaped() -> None:
     mjml = (
         "<mjml><mj-body><mj-section><mj-column><mj-text>Dear {{ first_name }}</mj-text>"
         '<mj-button href="{{ member_url }}">Go</mj-button>'
-        '<mj-text><a href="{{ unsubscribe_url }}">Leave</a></mj-text></mj-column></mj-section></mj-body></mjml>'
+        '<mj-text><a href="{{ unsubscribe_url }}">Leave</a></mj-text>'
+        "</mj-column></mj-section></mj-body></mjml>"
     )
     message = render(email_template(mjml=mjml, body=""), marketing=False)
     assert "Dear &lt;Bob &amp; *Al*&gt;" in message.html

@@ -34,8 +34,8 @@ from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
 from loyaldesk.web.console import inbox as console_inbox
-from loyaldesk.web.console import journey_templates as console_journey_templates
 from loyaldesk.web.console import invitations as console_invitations
+from loyaldesk.web.console import journey_templates as console_journey_templates
 from loyaldesk.web.console import loyalty as console_loyalty
 from loyaldesk.web.console import loyalty_catalog as console_loyalty_catalog
 from loyaldesk.web.console import loyalty_members as console_loyalty_members

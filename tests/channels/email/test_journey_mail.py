@@ -80,7 +80,8 @@ def outgoing(category: MessageCategory = MessageCategory.MARKETING, **changes: o
         "store_id": 1, "send_id": 42, "idempotency_key": "rule:1|step:0|customer:7|occ:2026-03",
         "channel": Channel.EMAIL, "category": category,
         "recipient": Recipient(customer_id=7, address="emma@example.com", name="Emma Weber"),
-        "subject": rendered.subject, "text": rendered.text, "html": rendered.html, "headers": rendered.headers,
+        "subject": rendered.subject, "text": rendered.text, "html": rendered.html,
+        "headers": rendered.headers,
         "sender_name": "Acme Shop", "sender_email": "news@acme.example",
     }  # fmt: skip
     return OutgoingMessage(**{**fields, **changes})  # type: ignore[arg-type]

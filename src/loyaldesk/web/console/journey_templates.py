@@ -49,7 +49,7 @@ EDITOR_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
-CHANNEL_CHOICES = {channel.value: label(channel) for channel in Channel}
+CHANNEL_CHOICES: dict[str, Any] = {channel.value: label(channel) for channel in Channel}
 
 
 class TemplateForm(ConsoleForm):
