@@ -67,6 +67,9 @@ CONSOLE_PAGES = (
     "/console/{slug}/loyalty/members/{member_id}",
     "/console/{slug}/loyalty/customers/{customer_id}",
     "/console/{slug}/loyalty/referrals",
+    "/console/{slug}/journeys/templates",
+    "/console/{slug}/journeys/templates/{key}",
+    "/console/{slug}/journeys/templates/points_expiring_7_sms",
     "/console/{slug}/settings",
     "/console/{slug}/settings/staff",
     "/console/{slug}/settings/api-keys",
@@ -92,6 +95,8 @@ def _demo_ids(db: Database) -> dict[str, Any]:
         store = one(session, "SELECT id FROM stores WHERE slug = :slug", slug=DEMO_SLUG)
         ids: dict[str, Any] = {
             "slug": DEMO_SLUG,
+            "store_id": store,
+            "key": "points_expiring_7",
             "conversation_id": one(
                 session,
                 "SELECT max(id) FROM support_conversations WHERE store_id = :s AND customer_id IS NOT NULL",
@@ -171,6 +176,18 @@ def test_every_page_has_no_serious_accessibility_violation(
         pytest.skip(f"{AXE} is missing (make browser installs it with npm)")
     seed_demo(db, seed=3, customers=40, until=date(2026, 3, 1))
     ids = _demo_ids(db)
+    from loyaldesk.journeys import Channel, ensure_default_templates, links_for
+
+    db.write(ensure_default_templates, ids["store_id"], "en")
+    message_links = links_for(
+        live_server,
+        runtime.secret_key,
+        DEMO_SLUG,
+        0,
+        ids["customer_id"],
+        Channel.EMAIL,
+        store_id=ids["store_id"],
+    )
     reset_link = db.write(
         password_resets.issue_reset_link,
         "analyst@juniper.example.com",
@@ -194,6 +211,8 @@ def test_every_page_has_no_serious_accessibility_violation(
             _path_of(reset_link),
             f"/m/{DEMO_SLUG}?{signed}",
             f"/csat/{DEMO_SLUG}/{ids['conversation_id']}/{rating_token}",
+            _path_of(message_links.unsubscribe_url),
+            _path_of(message_links.preferences_url),
         ):
             response = shopper.goto(live_server + path)
             assert response is not None and response.ok, f"{path}: {response}"

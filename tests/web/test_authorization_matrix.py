@@ -109,6 +109,13 @@ class EmailedLink:
 
 
 @dataclass(frozen=True)
+class MessageLink:
+    """Whoever holds a link from a journeys message (signed token: store, send, customer, kind)."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
 class SignedWebhook:
     """A sender holding the secret of the store or channel in the path (HMAC over the body)."""
 
@@ -132,6 +139,7 @@ Access = (
     | WidgetTicket
     | RatingLink
     | EmailedLink
+    | MessageLink
     | SignedWebhook
     | WidgetSocket
     | ConsoleSocket
@@ -259,6 +267,12 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/widget/push/service-worker.js"): Public(
         "the web push service worker a store copies to its own site", "per address"
     ),
+    ("GET", "/u/{store_slug}/{token}"): MessageLink("u"),
+    ("POST", "/u/{store_slug}/{token}"): MessageLink("u"),
+    ("GET", "/preferences/{store_slug}/{token}"): MessageLink("p"),
+    ("POST", "/preferences/{store_slug}/{token}"): MessageLink("p"),
+    ("GET", "/t/o/{token}"): MessageLink("o"),
+    ("GET", "/t/c/{token}"): MessageLink("c"),
     ("GET", "/csat/{store_slug}/{conversation_id}/{token}"): RatingLink(),
     ("POST", "/csat/{store_slug}/{conversation_id}/{token}"): RatingLink(),
     # The console: pages and forms of one store.
@@ -363,6 +377,13 @@ MATRIX: dict[tuple[str, str], Access] = {
         P.MANAGE_STAFF
     ),
     ("POST", "/console/{store_slug}/settings/staff/{staff_id}/role"): Console(P.MANAGE_STAFF),
+    ("GET", "/console/{store_slug}/journeys/templates"): Console(P.VIEW_JOURNEYS),
+    ("POST", "/console/{store_slug}/journeys/templates"): Console(P.MANAGE_JOURNEYS),
+    ("POST", "/console/{store_slug}/journeys/default-templates"): Console(P.MANAGE_JOURNEYS),
+    ("GET", "/console/{store_slug}/journeys/templates/{key}"): Console(P.VIEW_JOURNEYS),
+    ("POST", "/console/{store_slug}/journeys/templates/{key}"): Console(P.MANAGE_JOURNEYS),
+    ("POST", "/console/{store_slug}/journeys/templates/{key}/preview"): Console(P.VIEW_JOURNEYS),
+    ("POST", "/console/{store_slug}/journeys/templates/{key}/delete"): Console(P.MANAGE_JOURNEYS),
     ("GET", "/console/{store_slug}/settings/api-keys"): Console(P.MANAGE_API_KEYS),
     ("POST", "/console/{store_slug}/settings/api-keys"): Console(P.MANAGE_API_KEYS),
     ("POST", "/console/{store_slug}/settings/api-keys/{key_id}/revoke"): Console(P.MANAGE_API_KEYS),
@@ -499,6 +520,16 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         return message.conversation_id
 
     conversation_id = database.write(conversation_with_a_file)
+
+    def message_templates(uow):  # type: ignore[no-untyped-def]
+        from loyaldesk.journeys import ensure_default_templates
+
+        store_id = uow.session.execute(
+            text("SELECT id FROM stores WHERE slug = :s"), {"s": DEMO_SLUG}
+        ).scalar()
+        ensure_default_templates(uow, store_id, "en")
+
+    database.write(message_templates)
     with database.read() as session:
         store_a = _one(session, "SELECT id FROM stores WHERE slug = :slug", slug=DEMO_SLUG)
         a = {"store": store_a}
@@ -534,6 +565,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
                 **a,
             ),
         }
+        ids["key"] = "birthday"  # a message template (journeys)
         ids["member_id"] = _one(
             session, "SELECT id FROM loyalty_members WHERE customer_id = :id", id=ids["customer_id"]
         )
@@ -1143,6 +1175,41 @@ SMS_WEBHOOK_PARAMS = {
     "MessageStatus": "delivered",
 }
 
+def check_message_link(world: World, method: str, path: str, access: MessageLink) -> None:
+    """A forged token, a token of another kind, and a good token under another store's slug (or for
+    another store's customer) are all 404, and change nothing."""
+    from loyaldesk.journeys import Channel, LinkClaims, LinkKind, link_token
+
+    client = world.clients["anonymous"]
+    secret_key = world.app.state.runtime.secret_key
+    customer = world.ids["customer_id"]
+    kind = LinkKind(access.kind)
+    other_kind = LinkKind.OPEN if kind is not LinkKind.OPEN else LinkKind.UNSUBSCRIBE
+    url = "https://shop.example/" if kind is LinkKind.CLICK else None
+    right = link_token(secret_key, LinkClaims(kind, world.store_a, 0, customer, Channel.EMAIL, url))
+    payload, signature = right.split(".")
+    cases = {
+        "a made-up token": "0" * 32,
+        "a forged signature": f"{payload}.{signature[:-4]}AAAA",
+        "a token signed with another secret": link_token(
+            "not the secret", LinkClaims(kind, world.store_a, 0, customer, Channel.EMAIL, url)
+        ),
+        "a token of another kind": link_token(
+            secret_key, LinkClaims(other_kind, world.store_a, 0, customer, Channel.EMAIL)
+        ),
+        "another store's customer": link_token(
+            secret_key, LinkClaims(kind, world.store_b, 0, customer, Channel.EMAIL, url)
+        ),
+    }
+    urls = {who: fill(path, world.ids, token=token) for who, token in cases.items()}
+    if "{store_slug}" in path:
+        urls["another store's slug"] = fill(path, world.ids, store_slug="rival", token=right)
+    data = {"List-Unsubscribe": "One-Click", "email": "yes"} if method == "POST" else None
+    for who, target in urls.items():
+        assert_refused(
+            world, method, {404}, lambda target=target: call(client, method, target, data=data), who
+        )
+
 
 def check_signed_webhook(world: World, method: str, path: str, access: SignedWebhook) -> None:
     client = world.clients["anonymous"]
@@ -1252,6 +1319,7 @@ CHECKS: dict[type, Any] = {
     WidgetTicket: check_widget_ticket,
     RatingLink: check_rating_link,
     EmailedLink: check_emailed_link,
+    MessageLink: check_message_link,
     SignedWebhook: check_signed_webhook,
     ConsoleSocket: check_console_socket,
     WidgetSocket: check_widget_socket,
@@ -1274,7 +1342,7 @@ def test_route_refuses_whoever_may_not_call_it(world: World, method: str, path: 
 
 
 # What a stranger can reach: every route whose callers prove who they are without a login or an API key.
-STRANGERS_REACH = (Public, Shopper, WidgetTicket, RatingLink, EmailedLink, SignedWebhook)
+STRANGERS_REACH = (Public, Shopper, WidgetTicket, RatingLink, EmailedLink, MessageLink, SignedWebhook)
 MOUNTED_FILES = {"/static": "/static/widget/loader.js", "/docs-static": "/docs-static/swagger-ui.css"}
 
 

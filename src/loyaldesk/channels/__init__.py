@@ -18,12 +18,14 @@ if TYPE_CHECKING:
 
 
 def register(handlers: HandlerRegistry, jobs: JobRegistry, settings: Settings) -> None:
-    """Wire the API and email channels with the install's ``settings``, and register the web push and
-    widget adapters with journeys."""
+    """Wire the API, email and SMS channels with the install's ``settings``, and give journeys its
+    adapters: email, SMS, web push, the widget and a rule's webhook step."""
     # Imported here: the email channel's pure modules (parsing, threading) are used without the desk.
     from loyaldesk.channels import api, email, push, sms, widget
+    from loyaldesk.channels.email.journey_mail import JourneyEmailAdapter
     from loyaldesk.channels.step_webhook import StepWebhookAdapter
     from loyaldesk.journeys import register_adapter
+    from loyaldesk.kernel.mail_transport import transport_from
     from loyaldesk.kernel.outbound import OutboundPolicy
 
     api.register(handlers, jobs, settings)
@@ -31,4 +33,5 @@ def register(handlers: HandlerRegistry, jobs: JobRegistry, settings: Settings) -
     sms.register(handlers, jobs, settings)
     push.register(settings)
     widget.register()
+    register_adapter(JourneyEmailAdapter(transport_from(settings), settings))
     register_adapter(StepWebhookAdapter(OutboundPolicy(allow_private_network=settings.allow_private_network)))

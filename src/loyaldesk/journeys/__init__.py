@@ -18,6 +18,12 @@ from loyaldesk.journeys.actions.receipts import (
     record_open,
     record_unsubscribe,
 )
+from loyaldesk.journeys.actions.templates import (
+    check_template,
+    delete_template,
+    ensure_default_templates,
+    save_template,
+)
 from loyaldesk.journeys.events import (
     ConsentChanged,
     CustomEventReceived,
@@ -25,6 +31,14 @@ from loyaldesk.journeys.events import (
     MessageSent,
     RuleLoopStopped,
     TaskCreated,
+)
+from loyaldesk.journeys.links import (
+    LinkClaims,
+    LinkKind,
+    MessageLinks,
+    link_token,
+    links_for,
+    read_link_token,
 )
 from loyaldesk.journeys.models import (
     ChannelConsent,
@@ -49,6 +63,9 @@ from loyaldesk.journeys.ports import (
     provide_scores,
     register_adapter,
 )
+from loyaldesk.journeys.queries.templates import rules_using_template, template_of, templates_of
+from loyaldesk.journeys.rendering import RenderedMessage, render_message
+from loyaldesk.journeys.rendering.sample import sample_values
 from loyaldesk.journeys.rules.variables import VARIABLES, UnknownVariable, fill, variables_in
 from loyaldesk.journeys.vocab import (
     Channel,
@@ -77,13 +94,17 @@ __all__ = [
     "EnrollmentStatus",
     "JourneyEntered",
     "JourneyRule",
+    "LinkClaims",
+    "LinkKind",
     "MessageCategory",
+    "MessageLinks",
     "MessageSent",
     "MessageTemplate",
     "Outcome",
     "OutgoingMessage",
     "Reason",
     "Recipient",
+    "RenderedMessage",
     "RuleLoopStopped",
     "RulePurpose",
     "ScoresProvider",
@@ -95,20 +116,32 @@ __all__ = [
     "TeamTask",
     "TriggerKind",
     "UnknownVariable",
+    "check_template",
     "consent_allows",
     "consents_of",
     "create_messaging_settings",
+    "delete_template",
+    "ensure_default_templates",
     "fill",
     "finish_delivery",
+    "link_token",
+    "links_for",
     "messaging_settings",
     "prepare_delivery",
     "provide_scores",
+    "read_link_token",
     "record_click",
     "record_delivery_receipt",
     "record_open",
     "record_unsubscribe",
     "register_adapter",
+    "render_message",
+    "rules_using_template",
+    "sample_values",
+    "save_template",
     "set_consent",
+    "template_of",
+    "templates_of",
     "update_messaging_settings",
     "variables_in",
 ]

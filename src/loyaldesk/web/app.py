@@ -36,6 +36,7 @@ from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
 from loyaldesk.web.console import inbox as console_inbox
 from loyaldesk.web.console import invitations as console_invitations
+from loyaldesk.web.console import journey_templates as console_journey_templates
 from loyaldesk.web.console import loyalty as console_loyalty
 from loyaldesk.web.console import loyalty_catalog as console_loyalty_catalog
 from loyaldesk.web.console import loyalty_members as console_loyalty_members
@@ -50,6 +51,7 @@ from loyaldesk.web.console import widget_install as console_widget_install
 from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
 from loyaldesk.web.member import loyalty as member_loyalty
+from loyaldesk.web.member import messages as member_messages
 from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
 from loyaldesk.web.widget import notices as widget_notices
@@ -196,6 +198,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_channel_routes.router,
         # shoppers: the member API and pages (web/member/), the widget's HTTP side (web/widget/)
         member_loyalty.router,
+        member_messages.router,
         widget_routes.router,
         widget_push.router,
         widget_notices.router,
@@ -219,6 +222,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_loyalty_rules.router,
         console_loyalty_catalog.router,
         console_loyalty_members.router,
+        console_journey_templates.router,
         console_settings.router,
         console_sms_settings.router,
     ):

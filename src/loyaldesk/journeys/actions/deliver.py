@@ -322,7 +322,9 @@ def _render(
         )
         return None
     channel = Channel(send.channel)
-    links = links_for(config.base_url, config.secret, store.slug, send.id, customer.id, channel)
+    links = links_for(
+        config.base_url, config.secret, store.slug, send.id, customer.id, channel, store_id=store.id
+    )
     facts = facts_for(
         uow.session,
         store,
@@ -331,7 +333,7 @@ def _render(
         context={customer.id: context},
         needs={"loyalty.points", "loyalty.next_tier_gap"},
     )[customer.id]
-    values = template_values(store, customer, facts, links.variables(), language=language)
+    values = template_values(store, customer, facts, config.base_url, language=language)
     rendered = render_message(
         template,
         channel,

@@ -115,6 +115,7 @@ def facts_for(
                     "loyalty.pending_points": member.pending_points,
                     "loyalty.expiring_points": points,
                     "loyalty.expiring_on": soonest,
+                    "loyalty.referral_code": member.referral_code,
                 }
             )
             if needs & TIER_FIELDS:
@@ -213,9 +214,10 @@ def _business_hours(session: Session, store_id: int, now: datetime) -> bool:
 
 
 def template_values(
-    store: Store, customer: Customer, facts: Mapping[str, Any], links: Mapping[str, str], *, language: str
+    store: Store, customer: Customer, facts: Mapping[str, Any], base_url: str, *, language: str
 ) -> dict[str, Any]:
-    """The ``{{ variables }}`` of a message to ``customer`` (``journeys.rules.variables.VARIABLES``)."""
+    """The ``{{ variables }}`` of a message to ``customer`` (``journeys.rules.variables.VARIABLES``;
+    the unsubscribe and preference links are the renderer's, signed per message)."""
     locale = (language or store.locale).replace("-", "_")
     gap = facts.get("loyalty.next_tier_gap_minor")
     expiring_on = facts.get("loyalty.expiring_on")
@@ -232,7 +234,10 @@ def template_values(
         "expiring_points": facts.get("loyalty.expiring_points", 0),
         "expiring_on": expiring_on.date().isoformat() if isinstance(expiring_on, datetime) else "",
         "order_number": event.get("number", ""),
-        **links,
+        "member_url": f"{base_url.rstrip('/')}/m/{store.slug}",
+        "referral_url": f"{base_url.rstrip('/')}/r/{store.slug}/{code}"
+        if (code := facts.get("loyalty.referral_code"))
+        else "",
     }
 
 

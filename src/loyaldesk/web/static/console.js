@@ -58,3 +58,19 @@ document.addEventListener("keydown", (event) => {
 
 // A form came back with errors: move focus to their summary, so keyboard users start there.
 document.getElementById("form-errors")?.focus();
+
+// Message template editor: "Preview" renders what is typed, without saving, and swaps the preview in.
+for (const button of document.querySelectorAll("[data-preview-url]")) {
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    const form = button.closest("form");
+    const target = document.querySelector(button.dataset.previewTarget);
+    if (!form || !target) return;
+    const response = await fetch(button.dataset.previewUrl, {
+      method: "POST",
+      body: new FormData(form),
+      headers: { Accept: "text/html" },
+    });
+    if (response.ok) target.outerHTML = await response.text();
+  });
+}

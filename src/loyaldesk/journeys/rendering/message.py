@@ -1,0 +1,218 @@
+"""``render_message``: a template, a customer's values and the store's brand into what a channel sends.
+Pure (no I/O): the engine calls it for each send, the console for its preview.
+
+* Email: the Markdown body (staff HTML sanitised) laid into the store's MJML frame, or the template's own
+  MJML when set; variables filled (HTML-escaped in the HTML part); CSS inlined; a plain-text part from
+  the Markdown with the unsubscribe address at its end. For marketing, links go through the signed click
+  redirect, an open pixel is appended, and ``List-Unsubscribe`` / ``List-Unsubscribe-Post`` (RFC 8058)
+  are set.
+* SMS, web push, the widget: text only (the subject is a push's or banner's title). A marketing SMS ends
+  with "Reply STOP to opt out." and is cut to two segments.
+
+Time: about a millisecond for an email (MJML compile cached per frame; measured in the tests).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from loyaldesk.journeys.links import MessageLinks
+from loyaldesk.journeys.models import MessageTemplate, StoreMessaging
+from loyaldesk.journeys.rendering import frame
+from loyaldesk.journeys.rendering.markdown import fill_marked, mark, parse_body, strip_tags
+from loyaldesk.journeys.rules.variables import fill
+from loyaldesk.journeys.vocab import Channel
+from loyaldesk.kernel.i18n import _, use_language
+
+_HREF = re.compile(r'href="([^"]*)"')
+# The GSM 03.38 alphabet (with its extension): a text only in these fits 153 characters a segment.
+_GSM = re.compile(
+    r"^[A-Za-z0-9 \n\r@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ!\"#¤%&'()*+,\-./:;<=>?¡ÄÖÑÜ§¿äöñüà^{}\\\[~\]|€]*$"
+)
+SMS_SEGMENTS = 2  # a marketing SMS longer than two segments is cut (cost, and carriers' filters)
+PUSH_MAX = 240
+WIDGET_MAX = 500
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    text: str
+    html: str | None = None
+    url: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def render_message(
+    template: MessageTemplate,
+    channel: Channel,
+    values: Mapping[str, Any],
+    brand: StoreMessaging,
+    links: MessageLinks,
+    *,
+    store_name: str,
+    language: str,
+    marketing: bool,
+) -> RenderedMessage:
+    """The message ``template`` says, for one recipient (``values``: the variables), on ``channel``.
+    ``marketing`` decides tracking, the List-Unsubscribe headers and the SMS opt-out line."""
+    filled: dict[str, Any] = {
+        "store_name": store_name,
+        **values,
+        "unsubscribe_url": links.unsubscribe_url,
+        "preferences_url": links.preferences_url,
+    }
+    with use_language(language):
+        if channel is Channel.EMAIL:
+            return _email(template, filled, brand, links, store_name, language, marketing)
+        return _short(template, channel, filled, marketing)
+
+
+def _email(
+    template: MessageTemplate,
+    values: dict[str, Any],
+    brand: StoreMessaging,
+    links: MessageLinks,
+    store_name: str,
+    language: str,
+    marketing: bool,
+) -> RenderedMessage:
+    subject = _line(fill(template.subject or "", values))
+    preheader = _line(fill(template.preheader or "", values))
+    button_url = _web_url(fill(template.button_url or "", values).strip())
+    button_label = _line(fill(template.button_label or "", values))
+    body = parse_body(template.body or "")
+    body_html = fill_marked(body.html, body.slots, values, escape=True)
+    if template.mjml:
+        marked, slots = mark(template.mjml)
+        document = fill_marked(frame.compile_mjml(marked), slots, values, escape=True)
+    else:
+        source = frame.frame_source(
+            store_name=store_name,
+            brand_colour=brand.brand_color,
+            logo_url=brand.logo_url or "",
+            postal_address=brand.postal_address or "",
+            with_button=bool(button_url and button_label),
+            language=language,
+            unsubscribe_label=_("Unsubscribe"),
+            preferences_label=_("Message preferences"),
+        )
+        parts = {
+            "BODY": body_html,
+            "PREHEADER": html.escape(preheader),
+            "SUBJECT": html.escape(subject),
+            "BUTTONLABEL": html.escape(button_label),
+            "BUTTONURL": html.escape(button_url or "", quote=True),
+            "UNSUB": html.escape(links.unsubscribe_url, quote=True),
+            "PREFS": html.escape(links.preferences_url, quote=True),
+        }
+        document = frame.MARKERS.sub(lambda m: parts[m.group(1)], frame.compile_mjml(source))
+    document = frame.inline_css(document)
+    document = _links(document, links, track=marketing)
+    if marketing:
+        pixel = (
+            f'<img src="{html.escape(links.open_url, quote=True)}" width="1" height="1" alt="" '
+            'style="display:block;width:1px;height:1px;border:0;" />'
+        )
+        document = document.replace("</body>", pixel + "</body>", 1)
+    text = _email_text(template, body.text, body.slots, values, button_label, button_url, links, store_name)
+    text = text + "\n\n" + _footer_text(brand, links, store_name)
+    headers: dict[str, str] = {}
+    if marketing:
+        headers = {
+            "List-Unsubscribe": f"<{links.unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    return RenderedMessage(subject=subject, text=text, html=document, url=button_url, headers=headers)
+
+
+def _email_text(
+    template: MessageTemplate,
+    marked_text: str,
+    slots: Any,
+    values: Mapping[str, Any],
+    button_label: str,
+    button_url: str | None,
+    links: MessageLinks,
+    store_name: str,
+) -> str:
+    text = fill_marked(marked_text, slots, values, escape=False)
+    if not text.strip() and template.mjml:  # an MJML-only template: its words, without the markup
+        marked, mjml_slots = mark(template.mjml)
+        words = strip_tags(re.sub(r"<mj-(head|style|title|preview)[\s\S]*?</mj-\1>", "", marked))
+        words = fill_marked(words, mjml_slots, values, escape=False)
+        text = "\n".join(line.strip() for line in words.splitlines())
+        text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    if button_url and button_label:
+        text += f"\n\n{button_label}: {button_url}"
+    return text.strip()
+
+
+def _footer_text(brand: StoreMessaging, links: MessageLinks, store_name: str) -> str:
+    lines = ["--", store_name]
+    lines += [line.strip() for line in (brand.postal_address or "").splitlines() if line.strip()]
+    lines += ["", f"{_('Message preferences')}: {links.preferences_url}"]
+    lines += [f"{_('Unsubscribe')}: {links.unsubscribe_url}"]
+    return "\n".join(lines)
+
+
+def _links(document: str, links: MessageLinks, *, track: bool) -> str:
+    """Every ``href``: kept if it is a web or mail address (else dropped), and for marketing sent through
+    the signed click redirect, except the unsubscribe and preference links themselves."""
+    untracked = {links.unsubscribe_url, links.preferences_url}
+
+    def rewrite(match: re.Match[str]) -> str:
+        url = html.unescape(match.group(1)).strip()
+        if url.startswith("mailto:"):
+            return match.group(0)
+        if not url.startswith(("https://", "http://")):
+            return 'href="#"' if url else match.group(0)
+        if track and url not in untracked:
+            url = links.click_url(url)
+        return f'href="{html.escape(url, quote=True)}"'
+
+    return _HREF.sub(rewrite, document)
+
+
+def _short(
+    template: MessageTemplate, channel: Channel, values: Mapping[str, Any], marketing: bool
+) -> RenderedMessage:
+    title = _line(fill(template.subject or "", values))
+    text = " ".join(fill(template.body or "", values).split())
+    url = _web_url(fill(template.button_url or "", values).strip())
+    if channel is Channel.SMS:
+        text = _sms(text, marketing)
+    else:
+        text = _cut(text, PUSH_MAX if channel is Channel.PUSH else WIDGET_MAX)
+    return RenderedMessage(subject=title, text=text, url=url)
+
+
+def _sms(text: str, marketing: bool) -> str:
+    suffix = ""
+    if marketing and "stop" not in text.lower():
+        suffix = " " + _("Reply STOP to opt out.")
+    whole = text + suffix
+    per_segment = 153 if _GSM.match(whole) else 67  # concatenated GSM-7 / UCS-2 segments
+    return _cut(text, per_segment * SMS_SEGMENTS - len(suffix)) + suffix
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` at most ``limit`` characters, cut at a word with an ellipsis when it must be."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+def _line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _web_url(url: str) -> str | None:
+    return url if url.startswith(("https://", "http://")) else None

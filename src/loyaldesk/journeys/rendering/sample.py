@@ -1,0 +1,31 @@
+"""A sample customer's values, to preview a template as a shopper would see it (the console's editor)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loyaldesk.kernel.i18n import format_day, format_money, format_points
+
+
+def sample_values(store_name: str, base_url: str, store_slug: str, *, currency: str = "EUR",
+                  language: str = "en") -> dict[str, Any]:  # fmt: skip
+    """Emma, a member with points about to expire, close to the next tier."""
+    from datetime import date
+
+    member_url = f"{base_url.rstrip('/')}/m/{store_slug}"
+    return {
+        "first_name": "Emma",
+        "full_name": "Emma Weber",
+        "store_name": store_name,
+        "points": format_points(1250, language),
+        "pending_points": format_points(80, language),
+        "tier": "Gold",
+        "next_tier": "Platinum",
+        "next_tier_gap": format_money(4200, currency, language),
+        "expiring_points": format_points(300, language),
+        "expiring_on": format_day(date(2026, 4, 30), language=language),
+        "referral_url": f"{base_url.rstrip('/')}/r/{store_slug}/EMMA-7K2",
+        "member_url": member_url,
+        "order_number": "#1042",
+        "recommendations": "",
+    }
