@@ -28,6 +28,7 @@ p99 timer firing delay at most 60 s; every loop stopped at the depth limit with 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import platform
 import random
@@ -40,7 +41,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
@@ -559,7 +559,7 @@ def _report(
     gap_breaches = week_breaches = 0
     for times in by_customer.values():
         times.sort()
-        gap_breaches += sum(1 for a, b in zip(times, times[1:], strict=False) if b - a < MIN_GAP)
+        gap_breaches += sum(1 for a, b in itertools.pairwise(times) if b - a < MIN_GAP)
         week_breaches += sum(
             1
             for i in range(len(times))

@@ -70,6 +70,15 @@ CONSOLE_PAGES = (
     "/console/{slug}/journeys/templates",
     "/console/{slug}/journeys/templates/{key}",
     "/console/{slug}/journeys/templates/points_expiring_7_sms",
+    "/console/{slug}/journeys",
+    "/console/{slug}/journeys/{journey_id}",
+    "/console/{slug}/journeys/{journey_id}/edit",
+    "/console/{slug}/journeys/{journey_id}/explain?customer={customer_id}",
+    "/console/{slug}/journeys/new?purpose=journey",
+    "/console/{slug}/journeys/campaigns/new",
+    "/console/{slug}/journeys/calendar",
+    "/console/{slug}/journeys/tasks",
+    "/console/{slug}/journeys/settings",
     "/console/{slug}/settings",
     "/console/{slug}/settings/staff",
     "/console/{slug}/settings/api-keys",
@@ -117,7 +126,43 @@ def _demo_ids(db: Database) -> dict[str, Any]:
         ids["external_id"] = one(
             session, "SELECT external_id FROM customers WHERE id = :id", id=ids["customer_id"]
         )
+    ids["journey_id"] = _a_journey(db, store)
     return ids
+
+
+def _a_journey(db: Database, store_id: int) -> int:
+    """A journey with a condition and a task it made, for the journeys pages."""
+    from loyaldesk.journeys.actions.rules import save_rule
+    from loyaldesk.journeys.models import TeamTask
+    from loyaldesk.journeys.schemas import RuleIn
+    from loyaldesk.kernel.actors import system_for
+
+    def create(uow: Any) -> int:
+        rule = save_rule(
+            uow,
+            system_for(store_id),
+            store_id,
+            RuleIn(
+                name="Thank repeat buyers",
+                trigger={"kind": "event", "event": "order.delivered"},
+                conditions={"all": [{"field": "orders.count", "op": "gte", "value": 2}]},
+                steps=[{"kind": "wait", "days": 1}, {"kind": "create_task", "title": "Call to thank them"}],
+                enabled=True,
+            ),
+        )
+        uow.session.add(
+            TeamTask(
+                store_id=store_id,
+                rule_id=rule.id,
+                title="Call to thank them",
+                status="open",
+                idempotency_key="a11y-task",
+                created_at=uow.now(),
+            )
+        )
+        return int(rule.id)
+
+    return int(db.write(create))
 
 
 def _audit(page, where: str, found: list[str]) -> None:  # type: ignore[no-untyped-def]

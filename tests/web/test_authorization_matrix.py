@@ -230,6 +230,17 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/loyalty/referrals"): StoreApi("loyalty:write"),
     ("POST", "/api/v1/loyalty/referrals/{referral_id}/approve"): StoreApi("loyalty:write"),
     ("POST", "/api/v1/loyalty/referrals/{referral_id}/reject"): StoreApi("loyalty:write"),
+    ("GET", "/api/v1/journeys"): StoreApi("journeys:read"),
+    ("POST", "/api/v1/journeys"): StoreApi("journeys:write"),
+    ("GET", "/api/v1/journeys/calendar"): StoreApi("journeys:read"),
+    ("GET", "/api/v1/journeys/{rule_id}"): StoreApi("journeys:read"),
+    ("PUT", "/api/v1/journeys/{rule_id}"): StoreApi("journeys:write"),
+    ("DELETE", "/api/v1/journeys/{rule_id}"): StoreApi("journeys:write"),
+    ("POST", "/api/v1/journeys/{rule_id}/enable"): StoreApi("journeys:write"),
+    ("POST", "/api/v1/journeys/{rule_id}/disable"): StoreApi("journeys:write"),
+    ("GET", "/api/v1/journeys/{rule_id}/results"): StoreApi("journeys:read"),
+    ("GET", "/api/v1/journeys/{rule_id}/dry-run"): StoreApi("journeys:read"),
+    ("GET", "/api/v1/journeys/{rule_id}/explain"): StoreApi("journeys:read"),
     # Signed inbound webhooks.
     ("POST", "/webhooks/shopify/{store_slug}"): SignedWebhook(),
     ("POST", "/webhooks/sms/{store_slug}/status"): SignedWebhook(),
@@ -365,6 +376,27 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/console/{store_slug}/loyalty/rewards/{reward_id}"): Console(P.MANAGE_STORE_SETTINGS),
     ("GET", "/console/{store_slug}/loyalty/settings"): Console(P.VIEW_CUSTOMERS),
     ("POST", "/console/{store_slug}/loyalty/settings"): Console(P.MANAGE_STORE_SETTINGS),
+    ("GET", "/console/{store_slug}/journeys"): Console(P.VIEW_JOURNEYS),
+    ("POST", "/console/{store_slug}/journeys"): Console(P.MANAGE_JOURNEYS),
+    ("GET", "/console/{store_slug}/journeys/new"): Console(P.MANAGE_JOURNEYS),
+    ("POST", "/console/{store_slug}/journeys/builtins/{builtin_key}"): Console(P.MANAGE_JOURNEYS),
+    ("GET", "/console/{store_slug}/journeys/{rule_id}"): Console(P.VIEW_JOURNEYS),
+    ("GET", "/console/{store_slug}/journeys/{rule_id}/funnel.svg"): Console(P.VIEW_JOURNEYS),
+    ("GET", "/console/{store_slug}/journeys/{rule_id}/explain"): Console(P.VIEW_JOURNEYS),
+    ("POST", "/console/{store_slug}/journeys/{rule_id}/enabled"): Console(P.MANAGE_JOURNEYS),
+    ("POST", "/console/{store_slug}/journeys/{rule_id}/alert/clear"): Console(P.MANAGE_JOURNEYS),
+    ("POST", "/console/{store_slug}/journeys/{rule_id}/delete"): Console(P.MANAGE_JOURNEYS),
+    ("GET", "/console/{store_slug}/journeys/{rule_id}/edit"): Console(P.MANAGE_JOURNEYS),
+    ("POST", "/console/{store_slug}/journeys/{rule_id}/edit"): Console(P.MANAGE_JOURNEYS),
+    ("GET", "/console/{store_slug}/journeys/campaigns/new"): Console(P.MANAGE_JOURNEYS),
+    ("POST", "/console/{store_slug}/journeys/campaigns/new"): Console(P.MANAGE_JOURNEYS),
+    ("GET", "/console/{store_slug}/journeys/calendar"): Console(P.VIEW_JOURNEYS),
+    # Read by whoever views journeys or answers customers: every role today.
+    ("GET", "/console/{store_slug}/journeys/tasks"): ANYONE_LOGGED_IN,
+    # Closed by journey managers or agents (managers answer customers too): who answers customers.
+    ("POST", "/console/{store_slug}/journeys/tasks/{task_id}/done"): Console(P.ANSWER_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/journeys/settings"): Console(P.VIEW_JOURNEYS),
+    ("POST", "/console/{store_slug}/journeys/settings"): Console(P.MANAGE_JOURNEYS),
     # Leads to the first settings page the role may manage; roles with none are refused.
     ("GET", "/console/{store_slug}/settings"): Console(P.VIEW_AUDIT_LOG),
     ("GET", "/console/{store_slug}/settings/staff"): Console(P.MANAGE_STAFF),
@@ -530,11 +562,47 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         ensure_default_templates(uow, store_id, "en")
 
     database.write(message_templates)
+
+    def a_journey_and_a_task(uow):  # type: ignore[no-untyped-def]
+        """A journey rule of store A and a task it made, so that the journeys routes have real targets."""
+        from loyaldesk.journeys.actions.rules import save_rule
+        from loyaldesk.journeys.models import TeamTask
+        from loyaldesk.journeys.schemas import RuleIn
+
+        store_id = uow.session.execute(
+            text("SELECT id FROM stores WHERE slug = :s"), {"s": DEMO_SLUG}
+        ).scalar()
+        rule = save_rule(
+            uow,
+            SYSTEM,
+            store_id,
+            RuleIn(
+                name="Tag new buyers",
+                trigger={"kind": "event", "event": "order.paid"},
+                steps=[{"kind": "tag_customer", "tag": "buyer"}],
+            ),
+        )
+        task = TeamTask(
+            store_id=store_id,
+            rule_id=rule.id,
+            title="Call the customer",
+            status="open",
+            idempotency_key="matrix-task",
+            created_at=uow.now(),
+        )
+        uow.session.add(task)
+        uow.session.flush()
+        return rule.id, task.id
+
+    journey_rule_id, journey_task_id = database.write(a_journey_and_a_task)
     with database.read() as session:
         store_a = _one(session, "SELECT id FROM stores WHERE slug = :slug", slug=DEMO_SLUG)
         a = {"store": store_a}
         ids: dict[str, Any] = {
             "store_slug": DEMO_SLUG,
+            "journey_rule_id": journey_rule_id,
+            "journey_task_id": journey_task_id,
+            "builtin_key": "birthday",
             "customer_id": _one(
                 session, "SELECT customer_id FROM support_conversations WHERE id = :id", id=conversation_id
             ),
@@ -676,6 +744,9 @@ def fill(path: str, ids: dict[str, Any], **overrides: Any) -> str:
     else:
         values["external_id"] = ids["customer_external_id"]
     values["token"] = "0" * 32
+    if "/journeys" in path:  # the journeys' own rules and tasks
+        values["rule_id"] = ids["journey_rule_id"]
+        values["task_id"] = ids["journey_task_id"]
     values["channel_id"] = NOWHERE
     values.update(overrides)
     return path.format(**values)
@@ -1174,6 +1245,7 @@ SMS_WEBHOOK_PARAMS = {
     "MessageSid": "SM" + "0" * 32,
     "MessageStatus": "delivered",
 }
+
 
 def check_message_link(world: World, method: str, path: str, access: MessageLink) -> None:
     """A forged token, a token of another kind, and a good token under another store's slug (or for

@@ -107,7 +107,9 @@ API_SCOPE_DESCRIPTIONS: dict[ApiScope, str] = {
     ApiScope.CONVERSATIONS_READ: "Read support conversations and their messages.",
     ApiScope.CONVERSATIONS_WRITE: "Start conversations and post messages on behalf of customers.",
     ApiScope.JOURNEYS_READ: "Read journeys, campaigns, their sends and results.",
-    ApiScope.JOURNEYS_WRITE: "Post custom events (cart abandoned, product viewed) and change consent.",
+    ApiScope.JOURNEYS_WRITE: (
+        "Create, change, switch and delete journeys and campaigns; post custom events; change consent."
+    ),
 }
 
 # The scopes a new key gets when none are chosen: everything but GDPR requests and conversations.

@@ -24,6 +24,7 @@ from loyaldesk.web.api import commerce as api_commerce
 from loyaldesk.web.api import customers as api_customers
 from loyaldesk.web.api import events as api_events
 from loyaldesk.web.api import journey_events as api_journey_events
+from loyaldesk.web.api import journeys as api_journeys
 from loyaldesk.web.api import loyalty as api_loyalty
 from loyaldesk.web.api import loyalty_activity as api_loyalty_activity
 from loyaldesk.web.api import shopify_webhooks, sms_webhooks
@@ -37,6 +38,13 @@ from loyaldesk.web.console import desk_settings as console_desk_settings
 from loyaldesk.web.console import inbox as console_inbox
 from loyaldesk.web.console import invitations as console_invitations
 from loyaldesk.web.console import journey_templates as console_journey_templates
+from loyaldesk.web.console import journeys as console_journeys
+from loyaldesk.web.console import journeys_calendar as console_journeys_calendar
+from loyaldesk.web.console import journeys_campaigns as console_journeys_campaigns
+from loyaldesk.web.console import journeys_editor as console_journeys_editor
+from loyaldesk.web.console import journeys_explain as console_journeys_explain
+from loyaldesk.web.console import journeys_rule as console_journeys_rule
+from loyaldesk.web.console import journeys_settings as console_journeys_settings
 from loyaldesk.web.console import loyalty as console_loyalty
 from loyaldesk.web.console import loyalty_catalog as console_loyalty_catalog
 from loyaldesk.web.console import loyalty_members as console_loyalty_members
@@ -193,6 +201,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_loyalty_activity.router,
         api_events.router,
         api_journey_events.router,
+        api_journeys.router,
         shopify_webhooks.router,
         sms_webhooks.router,
         api_channel_routes.router,
@@ -225,6 +234,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_journey_templates.router,
         console_settings.router,
         console_sms_settings.router,
+        console_journeys.router,
+        console_journeys_rule.router,
+        console_journeys_explain.router,
+        console_journeys_editor.router,
+        console_journeys_campaigns.router,
+        console_journeys_calendar.router,
+        console_journeys_settings.router,
     ):
         app.include_router(router)
 

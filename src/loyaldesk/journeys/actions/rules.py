@@ -73,6 +73,7 @@ def save_rule(
     """Create a rule (``rule_id`` None) or replace one's definition. Raises ``Invalid`` naming the part of
     the definition that cannot run (an unknown field, a missing template, a bad variable)."""
     _authorize(actor, store_id)
+    existing = rule_of(uow.session, store_id, rule_id) if rule_id is not None else None
     catalogue = catalogue_for(uow.session, store_id)
     try:
         trigger, conditions, steps = validate_rule(
@@ -85,11 +86,11 @@ def save_rule(
     except InvalidDefinition as error:
         raise Invalid.field(error.where, error.message) from None
     now = uow.now()
-    if rule_id is None:
+    if existing is None:
         rule = JourneyRule(store_id=store_id, created_at=now, version=0, builtin_key=None)
         uow.session.add(rule)
     else:
-        rule = rule_of(uow.session, store_id, rule_id)
+        rule = existing
     rule.name, rule.description = data.name.strip(), data.description
     rule.purpose, rule.category = data.purpose.value, data.category.value
     rule.trigger, rule.conditions, rule.steps = trigger, conditions, steps

@@ -173,7 +173,7 @@ def _validate_test(test: Any, event_fields: frozenset[str] | None, where: str) -
     except InvalidDefinition as error:
         raise InvalidDefinition(f"{where}.field", error.message) from None
     op = test["op"]
-    if op not in OPERATORS:
+    if not isinstance(op, str) or op not in OPERATORS:
         raise InvalidDefinition(f"{where}.op", f"unknown operator {op!r} (one of {', '.join(OPERATORS)})")
     if field.type not in OPERATORS[op]:
         raise InvalidDefinition(f"{where}.op", f"{op!r} does not apply to {field.name} ({field.type})")

@@ -177,19 +177,22 @@ def _validate_step(
             or not all(_is_num(v) for v in variants.values())
         ):
             raise InvalidDefinition(f"{where}.variants", 'two or more, like {"A": 50, "B": 50}')
-        if round(sum(variants.values())) != 100:
+        if not 99.5 <= sum(variants.values()) < 100.5:  # NaN and infinity fail too
             raise InvalidDefinition(f"{where}.variants", "the shares must add up to 100")
     elif kind is StepKind.GRANT_POINTS:
         _number(step, "points", where, 1, 1_000_000)
     elif kind is StepKind.GRANT_REWARD:
-        if step.get("reward_id") not in catalogue.reward_ids:
+        if not _is_id(step.get("reward_id")) or step["reward_id"] not in catalogue.reward_ids:
             raise InvalidDefinition(f"{where}.reward_id", "not one of this store's rewards")
     elif kind in (StepKind.TAG_CUSTOMER, StepKind.TAG_CONVERSATION):
         tag = step.get("tag")
         if not isinstance(tag, str) or not 0 < len(tag.strip()) <= 50:
             raise InvalidDefinition(f"{where}.tag", "a tag of 1 to 50 characters")
     elif kind is StepKind.ASSIGN:
-        if step.get("team_id") not in catalogue.team_ids and step.get("staff_id") not in catalogue.staff_ids:
+        team, staff = step.get("team_id"), step.get("staff_id")
+        if not (_is_id(team) and team in catalogue.team_ids) and not (
+            _is_id(staff) and staff in catalogue.staff_ids
+        ):
             raise InvalidDefinition(
                 where, "assign to one of this store's teams (team_id) or staff (staff_id)"
             )
@@ -205,6 +208,11 @@ def _validate_step(
         url = step.get("url")
         if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):
             raise InvalidDefinition(f"{where}.url", "an http(s) address")
+
+
+def _is_id(value: Any) -> bool:
+    """A row id as JSON gives it (an int, not a bool; nothing unhashable reaches a set lookup)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_num(value: Any) -> bool:
@@ -231,7 +239,7 @@ def _validate_send(step: dict[str, Any], where: str, catalogue: Catalogue) -> No
         raise InvalidDefinition(f"{where}.variants", 'like {"A": "template-a", "B": "template-b"}')
     for variant, key in keys.items():
         here = f"{where}.template" if not variant else f"{where}.variants.{variant}"
-        if key not in catalogue.templates:
+        if not isinstance(key, str) or key not in catalogue.templates:
             raise InvalidDefinition(here, f"no message template {key!r} in this store")
         template_channel, texts = catalogue.templates[key]
         if template_channel != channel:

@@ -7,6 +7,7 @@ signed webhooks other systems push to.
 - ``loyalty``: ``/api/v1/loyalty/`` program, overview, rules, tiers, rewards, members, codes
 - ``loyalty_activity``: ``/api/v1/loyalty/`` events, dry runs, referrals
 - ``events``: ``GET /api/v1/events``
+- ``journeys``: ``/api/v1/journeys...`` rules, their results, dry run, explain, the calendar
 - ``shopify_webhooks``: ``POST /webhooks/shopify/{store}``
 - ``api_channel``: ``POST /channels/api/{channel_id}/messages``
 
