@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from loyaldesk.journeys import Decision, Enrollment, JourneyRule, Send
 from loyaldesk.journeys.actions.custom_events import record_custom_event
-from loyaldesk.journeys.actions.deliver import claim_due, recover_stale
+from loyaldesk.journeys.actions.deliver import claim_due, mark_sending, recover_stale
 from loyaldesk.journeys.actions.enroll import MAX_CHAIN_DEPTH
 from loyaldesk.journeys.handlers import react
 from loyaldesk.journeys.ports import DeliveryStatus
@@ -131,22 +131,27 @@ def test_a_duplicate_event_enters_once(engine: Engine, webhook_channel: Recordin
     assert _count(engine, Send) == 1
 
 
-def test_a_worker_killed_mid_send_never_sends_twice(
+def _claim_as_a_worker_that_dies(engine: Engine, *, handing_over: bool) -> None:
+    from loyaldesk.journeys.actions.run_steps import run_due
+    from loyaldesk.kernel.dispatcher import dispatch_until_idle
+
+    dispatch_until_idle(engine.db)
+    engine.db.write(run_due)
+    claimed = engine.db.write(claim_due, CONFIG)  # the worker claims it ...
+    assert len(claimed) == 1
+    if handing_over:  # ... starts handing it to the channel ...
+        engine.db.write(mark_sending, [claimed[0].send_id])
+    # ... and dies before the channel's answer is recorded.
+
+
+def test_a_worker_killed_while_handing_a_message_over_never_sends_it_twice(
     engine: Engine, webhook_channel: RecordingChannel
 ) -> None:
     engine.rule(
         trigger={"kind": "event", "event": "custom:cart_abandoned"}, category="transactional", steps=[HOOK]
     )
     _cart(engine, engine.customer())
-    from loyaldesk.journeys.actions.run_steps import run_due
-    from loyaldesk.kernel.dispatcher import dispatch_until_idle
-
-    dispatch_until_idle(engine.db)
-    engine.db.write(run_due)
-    claimed = engine.db.write(
-        claim_due, CONFIG
-    )  # the worker claims it ... and dies before the channel answers
-    assert len(claimed) == 1
+    _claim_as_a_worker_that_dies(engine, handing_over=True)
     engine.later(minutes=5)
     assert webhook_channel.delivered == []  # still leased: nobody else takes it
     engine.later(minutes=6)
@@ -155,6 +160,22 @@ def test_a_worker_killed_mid_send_never_sends_twice(
         send = session.scalar(select(Send))
     assert send is not None and send.status == "unknown" and send.reason == "outcome_unknown"
     assert engine.db.write(recover_stale, CONFIG) == 0
+
+
+def test_a_worker_killed_before_handing_a_message_over_leaves_it_to_the_next(
+    engine: Engine, webhook_channel: RecordingChannel
+) -> None:
+    engine.rule(
+        trigger={"kind": "event", "event": "custom:cart_abandoned"}, category="transactional", steps=[HOOK]
+    )
+    _cart(engine, engine.customer())
+    _claim_as_a_worker_that_dies(engine, handing_over=False)
+    engine.later(minutes=5)
+    assert webhook_channel.delivered == []
+    engine.later(minutes=6)
+    assert len(webhook_channel.delivered) == 1
+    engine.later(minutes=30)
+    assert len(webhook_channel.delivered) == 1
 
 
 def test_passing_failures_are_retried_with_backoff_then_given_up(

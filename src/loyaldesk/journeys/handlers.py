@@ -99,19 +99,26 @@ def react(uow: UnitOfWork, events: list[StoredEvent]) -> None:
         customers = {
             c.id: c for c in uow.session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
         }
+        # One load of facts per event, for every rule it matches.
+        needed: dict[int, set[str]] = defaultdict(set)
+        for event, rule in matches:
+            needed[event.id] |= fields_named(rule.conditions)
+        facts_of_event: dict[int, dict[str, Any]] = {}
         for event, rule in matches:
             customer = customers.get(event.customer_id or 0)
             if customer is None:
                 continue
             context = _context_of(event)
-            facts = facts_for(
-                uow.session,
-                store,
-                [customer],
-                uow.now(),
-                context={customer.id: context},
-                needs=fields_named(rule.conditions),
-            )[customer.id]
+            if event.id not in facts_of_event:
+                facts_of_event[event.id] = facts_for(
+                    uow.session,
+                    store,
+                    [customer],
+                    uow.now(),
+                    context={customer.id: context},
+                    needs=needed[event.id],
+                )[customer.id]
+            facts = facts_of_event[event.id]
             try_enter(
                 uow,
                 rule,

@@ -83,7 +83,8 @@ class SendStatus(StrEnum):
 
     QUEUED = "queued"
     DEFERRED = "deferred"  # waiting for quiet hours or a cap to pass
-    SENDING = "sending"  # claimed by a worker; its outcome is being learnt
+    CLAIMED = "claimed"  # taken and rendered by a worker, not yet handed to its channel
+    SENDING = "sending"  # being handed to its channel; its outcome is being learnt
     SENT = "sent"
     DELIVERED = "delivered"
     FAILED = "failed"

@@ -1,10 +1,13 @@
 """Sending what the journeys queued: each due message is checked against consent, the recipient's
 waking hours and the caps at the moment it would go, rendered, claimed and handed to its channel.
 
-Exactly once: a message moves to ``sending`` in a committed transaction *before* its channel is called,
-and only a worker holding that claim reports its outcome. A worker that dies mid-send leaves the message
-``sending``; after the lease it becomes ``unknown`` and is never sent again (the channel may or may not
-have taken it; sending twice is the one thing a store must never see). Passing failures (a 4xx from the
+Exactly once: a worker claims a batch (``claimed``: rendered, counted against the caps), then, a few at a
+time, moves messages to ``sending`` in a committed transaction *before* their channel is called, and
+records each outcome. Only a worker holding the claim reports it. A worker that dies leaves its messages
+``claimed`` or ``sending``; after the lease, ``claimed`` ones (never handed to a channel) go back to the
+queue, and ``sending`` ones become ``unknown`` and are never sent again (the channel may or may not have
+taken them; sending twice is the one thing a store must never see). So a crash can lose at most the few
+messages in flight (``DeliveryConfig.chunk``), never duplicate one. Passing failures (a 4xx from the
 mail server, a provider's 503) go back to the queue with backoff; deferred marketing that can wait no
 longer (its ``expires_at``) is dropped, and counted.
 
@@ -15,12 +18,13 @@ transaction).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from loyaldesk.customers import Customer
 from loyaldesk.journeys.actions.consent import consent_allows
@@ -51,7 +55,7 @@ RETRY_AFTER = (
     timedelta(minutes=30),
     timedelta(hours=2),
 )
-COUNTED = (SendStatus.SENDING, SendStatus.SENT, SendStatus.DELIVERED, SendStatus.UNKNOWN)
+COUNTED = (SendStatus.CLAIMED, SendStatus.SENDING, SendStatus.SENT, SendStatus.DELIVERED, SendStatus.UNKNOWN)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class DeliveryConfig:
     base_url: str
     secret_source: Callable[[], str]
     batch: int = 100
+    chunk: int = 5  # messages handed to channels between two commits (at most this many lost to a crash)
     max_attempts: int = 6
     lease: timedelta = timedelta(minutes=10)
 
@@ -82,9 +87,22 @@ def deliver_due(database: Database, config: DeliveryConfig) -> int:
     claimed = database.write(claim_due, config)
     if not claimed:
         return 0
-    results = [deliver_one(database, item.message) for item in claimed]
-    database.write(record_results, results, config)
+    for start in range(0, len(claimed), config.chunk):
+        part = claimed[start : start + config.chunk]
+        database.write(mark_sending, [item.send_id for item in part])
+        results = [deliver_one(database, item.message) for item in part]
+        database.write(record_results, results, config)
     return len(claimed)
+
+
+def mark_sending(uow: UnitOfWork, send_ids: list[int]) -> None:
+    """These claimed messages are about to be handed to their channels (committed before the first is)."""
+    uow.session.execute(
+        update(Send)
+        .where(Send.id.in_(send_ids), Send.status == SendStatus.CLAIMED)
+        .values(status=SendStatus.SENDING)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def deliver_one(database: Database, message: OutgoingMessage) -> tuple[OutgoingMessage, DeliveryResult]:
@@ -257,7 +275,7 @@ def _gate_and_render(
     message = _render(uow, send, store, customer, address, settings, config)
     if message is None:
         return None
-    send.status = SendStatus.SENDING
+    send.status = SendStatus.CLAIMED
     send.sent_at = now  # counts against the caps from the claim on
     send.attempts += 1
     send.reason = None
@@ -331,7 +349,7 @@ def _render(
         [customer],
         uow.now(),
         context={customer.id: context},
-        needs={"loyalty.points", "loyalty.next_tier_gap"},
+        needs=_facts_needed(template),
     )[customer.id]
     values = template_values(store, customer, facts, config.base_url, language=language)
     rendered = render_message(
@@ -352,6 +370,27 @@ def _render(
         url=rendered.url,
         headers=dict(rendered.headers),
     )
+
+
+_LOYALTY_VARIABLES = frozenset(
+    {"points", "pending_points", "tier", "expiring_points", "expiring_on", "referral_url"}
+)
+_TIER_VARIABLES = frozenset({"next_tier", "next_tier_gap"})
+
+
+def _facts_needed(template: MessageTemplate) -> set[str]:
+    """The fact groups the template's variables read (the next tier's gap costs a tier evaluation)."""
+    text = " ".join(
+        part or ""
+        for part in (template.subject, template.preheader, template.body, template.button_url, template.mjml)
+    )
+    names = set(re.findall(r"\{\{\s*([a-z_]+)", text))
+    needs: set[str] = set()
+    if names & _LOYALTY_VARIABLES:
+        needs.add("loyalty.points")
+    if names & _TIER_VARIABLES:
+        needs.add("loyalty.next_tier_gap")
+    return needs
 
 
 def record_results(
@@ -414,8 +453,15 @@ def record_results(
 
 
 def recover_stale(uow: UnitOfWork, config: DeliveryConfig) -> int:
-    """Claims older than the lease: their worker died mid-send. Marked ``unknown``, never resent."""
+    """Claims older than the lease: their worker died. What it never handed to a channel goes back to
+    the queue; what it was handing over is marked ``unknown``, never resent. Returns how many were lost."""
     cutoff = uow.now() - config.lease
+    uow.session.execute(
+        update(Send)
+        .where(Send.status == SendStatus.CLAIMED, Send.sent_at < cutoff)
+        .values(status=SendStatus.QUEUED, sent_at=None)
+        .execution_options(synchronize_session=False)
+    )
     stale = list(
         uow.session.scalars(
             select(Send).where(Send.status == SendStatus.SENDING, Send.sent_at < cutoff).limit(500)

@@ -121,7 +121,15 @@ def explain(
         select(Send.sent_at, Send.channel).where(
             Send.customer_id == customer.id,
             Send.category == MessageCategory.MARKETING,
-            Send.status.in_((SendStatus.SENDING, SendStatus.SENT, SendStatus.DELIVERED, SendStatus.UNKNOWN)),
+            Send.status.in_(
+                (
+                    SendStatus.CLAIMED,
+                    SendStatus.SENDING,
+                    SendStatus.SENT,
+                    SendStatus.DELIVERED,
+                    SendStatus.UNKNOWN,
+                )
+            ),
             Send.sent_at > now - timedelta(days=7),
         )
     ).all()

@@ -131,7 +131,7 @@ def results_of(session: Session, rule: JourneyRule) -> RuleResults:
         entered=treated.customers + holdout.customers,
         treated=treated,
         holdout=holdout,
-        queued=count(SendStatus.QUEUED, SendStatus.SENDING),
+        queued=count(SendStatus.QUEUED, SendStatus.CLAIMED, SendStatus.SENDING),
         deferred=count(SendStatus.DEFERRED),
         sent=count(SendStatus.SENT, SendStatus.DELIVERED),
         delivered=int(marks[0]),
