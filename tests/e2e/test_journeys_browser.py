@@ -16,7 +16,7 @@ from loyaldesk.loyalty.models import PointLot
 from tests.conftest import START
 from tests.e2e.conftest import screenshot
 from tests.factories import StoreHandle, make_staff
-from tests.web.journeys_helpers import builtin_templates, make_rule, without_default_templates
+from tests.web.journeys_helpers import builtin_templates, make_rule
 from tests.web.test_console_loyalty import enrolled, give, person
 
 pytestmark = pytest.mark.e2e
@@ -72,9 +72,7 @@ def test_a_manager_switches_on_points_expiring_and_sees_it_in_the_calendar(
     db: Database,
     store: StoreHandle,
     password_hash: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    without_default_templates(monkeypatch)
     rule_id = _seed(db, store)
     email = make_staff(db, store, "admin", password_hash)
     page.goto(f"{live_server}/login")

@@ -4,12 +4,8 @@ imports."""
 
 from __future__ import annotations
 
-import sys
-import types
 from datetime import date
 from typing import Any
-
-import pytest
 
 from loyaldesk.customers import upsert_customer
 from loyaldesk.customers.schemas import CustomerProfile
@@ -19,16 +15,6 @@ from loyaldesk.journeys.models import MessageTemplate
 from loyaldesk.journeys.schemas import RuleIn
 from loyaldesk.kernel.db import Database, UnitOfWork
 from tests.factories import StoreHandle
-
-TEMPLATES_MODULE = "loyaldesk.journeys.actions.templates"
-
-
-def without_default_templates(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``switch_on_builtin`` finds a templates module whose defaults add nothing: the tests create the
-    templates they need themselves."""
-    module = types.ModuleType(TEMPLATES_MODULE)
-    module.ensure_default_templates = lambda uow, store_id, language="en": None  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, TEMPLATES_MODULE, module)
 
 
 def make_template(

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from loyaldesk.journeys.actions.scan import scan_rules
-from loyaldesk.journeys.models import Enrollment, JourneyRule, StoreMessaging, TeamTask
+from loyaldesk.journeys.models import Enrollment, JourneyRule, MessageTemplate, StoreMessaging, TeamTask
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.stores.models import AuditLogEntry
@@ -25,7 +25,6 @@ from tests.web.journeys_helpers import (
     customer,
     make_rule,
     make_template,
-    without_default_templates,
 )
 
 BASE = "/console/acme/journeys"
@@ -62,19 +61,12 @@ def test_the_list_shows_rules_in_words_and_the_built_ins(
     assert "Tomorrow (" in rule
 
 
-def test_switching_on_a_built_in_with_its_templates(
+def test_switching_on_a_built_in_creates_its_templates_in_one_click(
     client: TestClient,
     db: Database,
     store: StoreHandle,
     manager: str,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    without_default_templates(monkeypatch)
-    refused = client.post(f"{BASE}/builtins/points_expiring_30", data={"csrf_token": manager})
-    assert refused.status_code == 422
-    assert "steps[0].template" in refused.text and "points_expiring_30" in refused.text
-
-    builtin_templates(db, store.id)
     answer = client.post(
         f"{BASE}/builtins/points_expiring_30", data={"csrf_token": manager}, follow_redirects=False
     )
@@ -84,6 +76,11 @@ def test_switching_on_a_built_in_with_its_templates(
             select(JourneyRule).where(JourneyRule.builtin_key == "points_expiring_30")
         ).one()
         assert rule.enabled
+        assert session.scalar(
+            select(MessageTemplate.id).where(
+                MessageTemplate.store_id == store.id, MessageTemplate.key == "points_expiring_30"
+            )
+        )
     listing = client.get(BASE).text
     assert f'action="{BASE}/builtins/points_expiring_30"' not in listing  # no longer in the catalogue
     assert f'href="{BASE}/{rule.id}"' in listing
@@ -250,9 +247,8 @@ def test_explain_shows_a_failed_tests_actual_value(
 
 
 def test_the_calendar_foretells_a_birthday_on_its_day(
-    client: TestClient, db: Database, store: StoreHandle, manager: str, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, db: Database, store: StoreHandle, manager: str
 ) -> None:
-    without_default_templates(monkeypatch)
     builtin_templates(db, store.id)
     in_three_days = (START + timedelta(days=3)).date()
     customer(
