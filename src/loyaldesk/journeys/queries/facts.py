@@ -20,12 +20,15 @@ from loyaldesk.journeys.actions.consent import consents_of
 from loyaldesk.journeys.ports import scores_for
 from loyaldesk.journeys.rules.delivery_window import recipient_zone
 from loyaldesk.journeys.vocab import Channel
-from loyaldesk.kernel.money import format_money, from_minor_units
+from loyaldesk.kernel.i18n import format_day, format_money, format_points
+from loyaldesk.kernel.money import from_minor_units
 from loyaldesk.loyalty import Member, PointLot, Tier
 from loyaldesk.stores import Store
 from loyaldesk.support import BusinessCalendarRow, Conversation, Message, calendar_of, is_open
 
-EXPIRING_WINDOW = timedelta(days=30)
+# Points expiring "in the next 30 days": through the whole 30th day, so that the 30-days-before journey
+# always finds the points it is about.
+EXPIRING_WINDOW = timedelta(days=31)
 TIER_FIELDS = frozenset({"loyalty.next_tier", "loyalty.next_tier_gap"})
 
 
@@ -218,7 +221,7 @@ def template_values(
 ) -> dict[str, Any]:
     """The ``{{ variables }}`` of a message to ``customer`` (``journeys.rules.variables.VARIABLES``;
     the unsubscribe and preference links are the renderer's, signed per message)."""
-    locale = (language or store.locale).replace("-", "_")
+    language = language or store.locale
     gap = facts.get("loyalty.next_tier_gap_minor")
     expiring_on = facts.get("loyalty.expiring_on")
     event = facts.get("event") or {}
@@ -226,13 +229,15 @@ def template_values(
         "first_name": customer.first_name or "",
         "full_name": customer.display_name if customer.erased_at is None else "",
         "store_name": store.name,
-        "points": facts.get("loyalty.points", 0),
-        "pending_points": facts.get("loyalty.pending_points", 0),
+        "points": format_points(int(facts.get("loyalty.points") or 0), language),
+        "pending_points": format_points(int(facts.get("loyalty.pending_points") or 0), language),
         "tier": facts.get("loyalty.tier") or "",
         "next_tier": facts.get("loyalty.next_tier") or "",
-        "next_tier_gap": format_money(int(gap), store.currency, locale) if gap is not None else "",
-        "expiring_points": facts.get("loyalty.expiring_points", 0),
-        "expiring_on": expiring_on.date().isoformat() if isinstance(expiring_on, datetime) else "",
+        "next_tier_gap": format_money(int(gap), store.currency, language) if gap is not None else "",
+        "expiring_points": format_points(int(facts.get("loyalty.expiring_points") or 0), language),
+        "expiring_on": format_day(expiring_on, store.timezone, language)
+        if isinstance(expiring_on, datetime)
+        else "",
         "order_number": event.get("number", ""),
         "member_url": f"{base_url.rstrip('/')}/m/{store.slug}",
         "referral_url": f"{base_url.rstrip('/')}/r/{store.slug}/{code}"
