@@ -612,7 +612,7 @@ def _report(
             dict(
                 session.execute(
                     select(Enrollment.customer_id, func.count())
-                    .where(Enrollment.rule_id == loop_rule.id)
+                    .where(Enrollment.rule_id == loop_rule.id, Enrollment.status != "exited")
                     .group_by(Enrollment.customer_id)
                 ).all()
             )

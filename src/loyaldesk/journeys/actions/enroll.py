@@ -37,6 +37,58 @@ def in_holdout(rule: JourneyRule, customer_id: int) -> bool:
     return int.from_bytes(digest[:4], "big") % 100 < rule.holdout_percent
 
 
+def _stop_loop(
+    uow: UnitOfWork,
+    rule: JourneyRule,
+    customer: Customer,
+    occurrence: str,
+    depth: int,
+    context: dict[str, Any],
+) -> None:
+    """The chain is too deep: the run is recorded as ended before its first step (so that a repeat of
+    the same event stops here too, once), the rule gets an alert and the explain record says why."""
+    now = uow.now()
+    savepoint = uow.session.begin_nested()
+    try:
+        uow.session.add(
+            Enrollment(
+                store_id=rule.store_id,
+                rule_id=rule.id,
+                rule_version=rule.version,
+                customer_id=customer.id,
+                occurrence=occurrence[:128],
+                status=EnrollmentStatus.EXITED,
+                step_index=0,
+                due_at=None,
+                depth=depth,
+                context=context,
+                steps_run=0,
+                created_at=now,
+                updated_at=now,
+                finished_at=now,
+            )
+        )
+        uow.session.flush()
+        savepoint.commit()
+    except IntegrityError:
+        savepoint.rollback()
+        return
+    rule.alert = (
+        f"Stopped at {now:%Y-%m-%d %H:%M} UTC: rules triggered each other {depth} times in a row "
+        "(a loop). Check which rule's steps trigger this one."
+    )
+    decide(
+        uow,
+        store_id=rule.store_id,
+        rule_id=rule.id,
+        customer_id=customer.id,
+        outcome=Outcome.LOOP_STOPPED,
+        reason=Reason.LOOP_LIMIT,
+        summary=rule.alert,
+    )
+    uow.emit(RuleLoopStopped(store_id=rule.store_id, customer_id=customer.id, rule_id=rule.id, depth=depth))
+
+
 def try_enter(
     uow: UnitOfWork,
     rule: JourneyRule,
@@ -54,16 +106,6 @@ def try_enter(
     base: dict[str, Any] = {"store_id": rule.store_id, "rule_id": rule.id, "customer_id": customer.id}
     if customer.erased_at is not None:
         return None
-    if depth >= MAX_CHAIN_DEPTH:
-        rule.alert = (
-            f"Stopped at {uow.now():%Y-%m-%d %H:%M} UTC: rules triggered each other {depth} times in a row "
-            "(a loop). Check which rule's steps trigger this one."
-        )
-        decide(uow, **base, outcome=Outcome.LOOP_STOPPED, reason=Reason.LOOP_LIMIT, summary=rule.alert)
-        uow.emit(
-            RuleLoopStopped(store_id=rule.store_id, customer_id=customer.id, rule_id=rule.id, depth=depth)
-        )
-        return None
     if rule.reentry == "once":
         occurrence = "once"
     existing = uow.session.scalar(
@@ -75,6 +117,9 @@ def try_enter(
     )
     if existing is not None:
         return None  # a duplicate event or a second scan: the run exists once, nothing to record again
+    if depth >= MAX_CHAIN_DEPTH:
+        _stop_loop(uow, rule, customer, occurrence, depth, context)
+        return None
     passed, results = evaluate(rule.conditions, facts)
     details = {
         "tests": [result.as_dict() for result in results],
