@@ -36,6 +36,8 @@ from loyaldesk.settings import Settings, get_settings
 from loyaldesk.stores.setup_steps import StoreSetupStep, set_store_setup_steps
 
 DOMAINS = ("stores", "customers", "commerce", "loyalty", "support", "analytics")
+# Tables outside the domains' own ``models`` modules (the channels' outboxes).
+EXTRA_MODEL_MODULES = ("loyaldesk.channels.webhooks.models",)
 
 # Modules that register with the customer record or the job registry when imported (their owners'
 # decorators), in the order the registrations must happen.
@@ -57,6 +59,8 @@ def load_all_models() -> None:
 
     for name in DOMAINS:
         importlib.import_module(f"loyaldesk.{name}.models")
+    for module in EXTRA_MODEL_MODULES:
+        importlib.import_module(module)
 
 
 def store_setup_steps() -> list[StoreSetupStep]:

@@ -57,6 +57,7 @@ class Permission(StrEnum):
     VIEW_CONVERSATIONS = "view_conversations"
     ANSWER_CONVERSATIONS = "answer_conversations"
     MANAGE_SUPPORT = "manage_support"
+    MANAGE_INTEGRATIONS = "manage_integrations"
 
     @property
     def label(self) -> str:
@@ -80,6 +81,8 @@ class ApiScope(StrEnum):
     LOYALTY_WRITE = "loyalty:write"
     CONVERSATIONS_READ = "conversations:read"
     CONVERSATIONS_WRITE = "conversations:write"
+    WEBHOOKS_READ = "webhooks:read"
+    WEBHOOKS_WRITE = "webhooks:write"
 
     @property
     def description(self) -> str:
@@ -102,9 +105,12 @@ API_SCOPE_DESCRIPTIONS: dict[ApiScope, str] = {
     ),
     ApiScope.CONVERSATIONS_READ: "Read support conversations and their messages.",
     ApiScope.CONVERSATIONS_WRITE: "Start conversations and post messages on behalf of customers.",
+    ApiScope.WEBHOOKS_READ: "Read the store's outgoing webhook endpoints and their delivery logs.",
+    ApiScope.WEBHOOKS_WRITE: "Add, change and delete outgoing webhook endpoints; replay deliveries.",
 }
 
-# The scopes a new key gets when none are chosen: everything but GDPR requests and conversations.
+# The scopes a new key gets when none are chosen: everything but GDPR requests, conversations and
+# webhooks (an endpoint receives every event of the store: chosen on purpose, never by default).
 DEFAULT_API_SCOPES: tuple[ApiScope, ...] = (
     ApiScope.CUSTOMERS_READ,
     ApiScope.CUSTOMERS_WRITE,
