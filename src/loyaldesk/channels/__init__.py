@@ -1,4 +1,5 @@
-"""Channels: adapters that translate between the outside world (email, APIs) and ``support``.
+"""Channels: adapters that translate between the outside world (email, APIs, outgoing webhooks) and the
+domains.
 
 A channel calls the desk's actions (``support.post_customer_message``) and reacts to its events (an
 agent's reply goes out by mail or to an app's callback); the desk never imports a channel.
@@ -16,9 +17,10 @@ if TYPE_CHECKING:
 
 
 def register(handlers: HandlerRegistry, jobs: JobRegistry, settings: Settings) -> None:
-    """Wire the API and email channels with the install's ``settings``."""
+    """Wire the API, email and outgoing webhook channels with the install's ``settings``."""
     # Imported here: the email channel's pure modules (parsing, threading) are used without the desk.
-    from loyaldesk.channels import api, email
+    from loyaldesk.channels import api, email, webhooks
 
     api.register(handlers, jobs, settings)
     email.register(handlers, jobs, settings)
+    webhooks.register(handlers, jobs, settings)

@@ -70,9 +70,7 @@ class WebhookDelivery(Base):
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
     store_id: Mapped[int] = mapped_column(IdType, ForeignKey("stores.id", ondelete="CASCADE"))
-    endpoint_id: Mapped[int] = mapped_column(
-        IdType, ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
-    )
+    endpoint_id: Mapped[int] = mapped_column(IdType, ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
     event_id: Mapped[int | None] = mapped_column(IdType)
     event_type: Mapped[str] = mapped_column(String(64))
     message_id: Mapped[str] = mapped_column(String(64))
