@@ -51,7 +51,9 @@ def _checked(
     cleaned_url = url.strip() if url is not None else None
     if cleaned_url is not None:
         problems += url_problems(cleaned_url, policy)
-    cleaned_description = " ".join(description.split()) if description is not None else None
+    cleaned_description = None
+    if description is not None:
+        cleaned_description = "".join(c for c in " ".join(description.split()) if c.isprintable())
     if cleaned_description is not None and len(cleaned_description) > 200:
         problems.append(FieldProblem("description", "at most 200 characters"))
     types = None

@@ -50,6 +50,8 @@ def url_problems(url: str, policy: OutboundPolicy) -> list[FieldProblem]:
     (names are checked again on every delivery, against what they resolve to then)."""
     if not url or len(url) > MAX_URL_LENGTH:
         return [FieldProblem("url", f"give a URL of at most {MAX_URL_LENGTH} characters")]
+    if any(c.isspace() or not c.isprintable() for c in url):
+        return [FieldProblem("url", "must not contain spaces or control characters")]
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -57,8 +59,6 @@ def url_problems(url: str, policy: OutboundPolicy) -> list[FieldProblem]:
         return [FieldProblem("url", "not a valid URL (check the port)")]
     if parts.scheme not in ("https", "http") or not parts.hostname or port == 0:
         return [FieldProblem("url", "must be an https:// URL")]
-    if any(c.isspace() for c in url):
-        return [FieldProblem("url", "must not contain spaces")]
     if parts.username is not None or parts.password is not None:
         return [FieldProblem("url", "must not carry a user name or password: check the signature instead")]
     if parts.fragment:

@@ -105,7 +105,7 @@ def _claim(uow: UnitOfWork, limit: int) -> list[Claimed]:
     if uow.is_postgresql:
         query = query.with_for_update(of=WebhookDelivery, skip_locked=True)
     claimed = []
-    for delivery, endpoint in uow.session.execute(query).tuples():
+    for delivery, endpoint in uow.session.execute(query):
         delivery.attempts += 1
         delivery.next_attempt_at = now + LEASE
         claimed.append(
