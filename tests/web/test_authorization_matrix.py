@@ -166,6 +166,13 @@ MATRIX: dict[tuple[str, str], Access] = {
     # The store's backend: /api/v1.
     ("GET", "/api/v1/store"): StoreApi(None),
     ("GET", "/api/v1/events"): StoreApi("events:read"),
+    ("GET", "/api/v1/webhooks"): StoreApi("webhooks:read"),
+    ("POST", "/api/v1/webhooks"): StoreApi("webhooks:write"),
+    ("GET", "/api/v1/webhooks/{endpoint_id}"): StoreApi("webhooks:read"),
+    ("PATCH", "/api/v1/webhooks/{endpoint_id}"): StoreApi("webhooks:write"),
+    ("DELETE", "/api/v1/webhooks/{endpoint_id}"): StoreApi("webhooks:write"),
+    ("GET", "/api/v1/webhooks/{endpoint_id}/deliveries"): StoreApi("webhooks:read"),
+    ("POST", "/api/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/replay"): StoreApi("webhooks:write"),
     ("GET", "/api/v1/customers"): StoreApi("customers:read"),
     ("POST", "/api/v1/customers"): StoreApi("customers:write"),
     ("GET", "/api/v1/customers/by-external-id/{external_id}"): StoreApi("customers:read"),
@@ -353,6 +360,19 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/settings/integrations"): Console(P.MANAGE_STORE_SETTINGS),
     ("POST", "/console/{store_slug}/settings/integrations/identity-secret"): Console(P.MANAGE_STORE_SETTINGS),
     ("POST", "/console/{store_slug}/settings/integrations/shopify"): Console(P.MANAGE_STORE_SETTINGS),
+    # Outgoing webhooks: endpoints hold a signing secret and receive every event of the store.
+    ("GET", "/console/{store_slug}/webhooks"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks"): Console(P.MANAGE_INTEGRATIONS),
+    ("GET", "/console/{store_slug}/webhooks/{endpoint_id}"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks/{endpoint_id}"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks/{endpoint_id}/enabled"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks/{endpoint_id}/secret"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks/{endpoint_id}/rotate"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks/{endpoint_id}/test"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks/{endpoint_id}/delete"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks/{endpoint_id}/deliveries/{delivery_id}/replay"): Console(
+        P.MANAGE_INTEGRATIONS
+    ),
 }
 
 
@@ -465,6 +485,27 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         return message.conversation_id
 
     conversation_id = database.write(conversation_with_a_file)
+
+    def webhook_with_a_delivery(uow):  # type: ignore[no-untyped-def]
+        """An endpoint of store A with a delivery in its log, so that both have real targets."""
+        from loyaldesk.channels.webhooks import actions as webhook_actions
+        from loyaldesk.kernel.outbound import OutboundPolicy
+
+        store_id = uow.session.execute(
+            text("SELECT id FROM stores WHERE slug = :s"), {"s": DEMO_SLUG}
+        ).scalar()
+        created = webhook_actions.create_endpoint(
+            uow,
+            system_for(store_id),
+            store_id,
+            url="https://hooks.example.com/in",
+            event_types=["*"],
+            policy=OutboundPolicy(),
+        )
+        delivery = webhook_actions.send_test_event(uow, system_for(store_id), store_id, created.endpoint.id)
+        return created.endpoint.id, delivery.id
+
+    endpoint_id, delivery_id = database.write(webhook_with_a_delivery)
     with database.read() as session:
         store_a = _one(session, "SELECT id FROM stores WHERE slug = :slug", slug=DEMO_SLUG)
         a = {"store": store_a}
@@ -500,6 +541,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
                 **a,
             ),
         }
+        ids["endpoint_id"] = endpoint_id
+        ids["delivery_id"] = delivery_id
         ids["member_id"] = _one(
             session, "SELECT id FROM loyalty_members WHERE customer_id = :id", id=ids["customer_id"]
         )
