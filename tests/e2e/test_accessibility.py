@@ -72,6 +72,8 @@ CONSOLE_PAGES = (
     "/console/{slug}/settings/api-keys",
     "/console/{slug}/settings/integrations",
     "/console/{slug}/settings/audit",
+    "/console/{slug}/webhooks",
+    "/console/{slug}/webhooks/{endpoint_id}",
     "/console/{slug}/customers/999999999",  # the error page
 )
 # Console GET routes that are not pages (data for scripts, files, redirects, fragments).
@@ -112,6 +114,29 @@ def _demo_ids(db: Database) -> dict[str, Any]:
             session, "SELECT external_id FROM customers WHERE id = :id", id=ids["customer_id"]
         )
     return ids
+
+
+def _webhook_endpoint(db: Database) -> int:
+    """An endpoint of the demo store with a delivery in its log (a test event), for its pages."""
+    from loyaldesk.channels.webhooks import actions as webhook_actions
+    from loyaldesk.kernel.actors import system_for
+    from loyaldesk.kernel.outbound import OutboundPolicy
+
+    def create(uow: Any) -> int:
+        store = uow.session.execute(text("SELECT id FROM stores WHERE slug = :s"), {"s": DEMO_SLUG}).scalar()
+        created = webhook_actions.create_endpoint(
+            uow,
+            system_for(store),
+            store,
+            url="https://hooks.example.com/loyaldesk",
+            event_types=["order.paid", "customer.created"],
+            description="Order sync",
+            policy=OutboundPolicy(),
+        )
+        webhook_actions.send_test_event(uow, system_for(store), store, created.endpoint.id)
+        return int(created.endpoint.id)
+
+    return int(db.write(create))
 
 
 def _audit(page, where: str, found: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -170,6 +195,7 @@ def test_every_page_has_no_serious_accessibility_violation(
         pytest.skip(f"{AXE} is missing (make browser installs it with npm)")
     seed_demo(db, seed=3, customers=40, until=date(2026, 3, 1))
     ids = _demo_ids(db)
+    ids["endpoint_id"] = _webhook_endpoint(db)
     reset_link = db.write(
         password_resets.issue_reset_link,
         "analyst@juniper.example.com",

@@ -42,7 +42,7 @@ SEND_SECONDS = 2
 
 def register(handlers: HandlerRegistry, jobs: JobRegistry, settings: Settings) -> None:
     """Schedule the fan-out and the sender, reaching endpoints as the install's ``settings`` allow."""
-    from loyaldesk.channels.webhooks.fan_out import fan_out
+    from loyaldesk.channels.webhooks.fan_out import run_fan_out
     from loyaldesk.channels.webhooks.sender import SenderConfig, send_due
     from loyaldesk.kernel.outbound import OutboundPolicy
     from loyaldesk.stores import AccountMailSettings
@@ -52,5 +52,5 @@ def register(handlers: HandlerRegistry, jobs: JobRegistry, settings: Settings) -
         disable_after=timedelta(days=settings.webhook_disable_after_days),
         mail=AccountMailSettings.from_settings(settings),
     )
-    jobs.every(FAN_OUT_SECONDS, name="webhooks.fan_out")(fan_out)
+    jobs.every_outside(FAN_OUT_SECONDS, name="webhooks.fan_out")(run_fan_out)
     jobs.every_outside(SEND_SECONDS, name="webhooks.send_due")(lambda database: send_due(database, config))

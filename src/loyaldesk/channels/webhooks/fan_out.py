@@ -26,7 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from loyaldesk.channels.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookFanOutCursor
 from loyaldesk.channels.webhooks.rules import subscribes_to
 from loyaldesk.channels.webhooks.vocab import DeliveryStatus
-from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.events import EventRecord, StoredEvent
 
 GAP_GRACE = timedelta(seconds=30)
@@ -144,3 +144,19 @@ def fan_out(uow: UnitOfWork) -> int:
     if cursor.gap_event_id is not None and cursor.gap_event_id <= end:
         cursor.gap_event_id, cursor.gap_seen_at = None, None
     return inserted
+
+
+def run_fan_out(database: Database) -> int:
+    """The periodic job: a read first, so that an install with no endpoint (or no new event) takes
+    no write lock; then ``fan_out`` in one transaction."""
+    with database.read() as session:
+        listening = session.scalar(
+            select(WebhookEndpoint.id).where(WebhookEndpoint.enabled.is_(True)).limit(1)
+        )
+        if listening is None:
+            return 0
+        cursor = session.get(WebhookFanOutCursor, CURSOR_ID)
+        newest = session.scalar(select(func.max(EventRecord.id))) or 0
+        if cursor is not None and cursor.last_event_id >= newest:
+            return 0
+    return database.write(fan_out)
