@@ -102,7 +102,8 @@ def test_the_delivery_log_replay_test_event_secret_and_lifecycle(
     tested = client.post(f"{detail}/test", data={"csrf_token": token})
     assert "A test event is on its way" in text_of(tested.text)
     deliver(db)
-    assert [got.verified["type"] for got in receiver.received] == [  # type: ignore[index]
+    # The replay and the test event go out together, in parallel: in either order.
+    assert sorted(got.verified["type"] for got in receiver.received) == [  # type: ignore[index]
         "customer.created",
         "customer.created",
         "webhook.test",
