@@ -36,8 +36,9 @@ from loyaldesk.settings import Settings, get_settings
 from loyaldesk.stores.setup_steps import StoreSetupStep, set_store_setup_steps
 
 DOMAINS = ("stores", "customers", "commerce", "loyalty", "support", "journeys", "analytics")
-# Channels with tables of their own (web push's keys and subscriptions, the widget's notices).
-CHANNEL_TABLES = ("push", "sms", "widget")
+# Channels with tables of their own (web push's keys and subscriptions, SMS settings, the widget's
+# notices, outgoing webhooks' endpoints and deliveries).
+CHANNEL_TABLES = ("push", "sms", "widget", "webhooks")
 
 # Modules that register with the customer record or the job registry when imported (their owners'
 # decorators), in the order the registrations must happen.

@@ -123,8 +123,16 @@ class Settings(BaseSettings):
     max_batch_orders: int = Field(default=1000, ge=1, le=10000)
     allow_private_network: bool = Field(
         default=False,
-        description="Let API channel callbacks and IMAP polling reach private, loopback, link-local and "
-        "other non-public addresses (an install whose apps or mail server live beside it).",
+        description="Let API channel callbacks, outgoing webhooks and IMAP polling reach private, "
+        "loopback, link-local and other non-public addresses (an install whose apps or mail server "
+        "live beside it).",
+    )
+    webhook_disable_after_days: int = Field(
+        default=5,
+        ge=1,
+        le=60,
+        description="An outgoing webhook endpoint that has failed every delivery for this many days is "
+        "disabled, and the store's owners and admins are mailed.",
     )
     imap_allow_plain_login: bool = Field(
         default=False,

@@ -85,6 +85,8 @@ CONSOLE_PAGES = (
     "/console/{slug}/settings/integrations",
     "/console/{slug}/settings/sms",
     "/console/{slug}/settings/audit",
+    "/console/{slug}/webhooks",
+    "/console/{slug}/webhooks/{endpoint_id}",
     "/console/{slug}/customers/999999999",  # the error page
 )
 # Console GET routes that are not pages (data for scripts, files, redirects, fragments).
@@ -162,6 +164,27 @@ def _a_journey(db: Database, store_id: int) -> int:
         )
         return int(rule.id)
 
+
+def _webhook_endpoint(db: Database) -> int:
+    """An endpoint of the demo store with a delivery in its log (a test event), for its pages."""
+    from loyaldesk.channels.webhooks import actions as webhook_actions
+    from loyaldesk.kernel.actors import system_for
+    from loyaldesk.kernel.outbound import OutboundPolicy
+
+    def create(uow: Any) -> int:
+        store = uow.session.execute(text("SELECT id FROM stores WHERE slug = :s"), {"s": DEMO_SLUG}).scalar()
+        created = webhook_actions.create_endpoint(
+            uow,
+            system_for(store),
+            store,
+            url="https://hooks.example.com/loyaldesk",
+            event_types=["order.paid", "customer.created"],
+            description="Order sync",
+            policy=OutboundPolicy(),
+        )
+        webhook_actions.send_test_event(uow, system_for(store), store, created.endpoint.id)
+        return int(created.endpoint.id)
+
     return int(db.write(create))
 
 
@@ -233,6 +256,7 @@ def test_every_page_has_no_serious_accessibility_violation(
         Channel.EMAIL,
         store_id=ids["store_id"],
     )
+    ids["endpoint_id"] = _webhook_endpoint(db)
     reset_link = db.write(
         password_resets.issue_reset_link,
         "analyst@juniper.example.com",

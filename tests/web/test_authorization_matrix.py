@@ -178,6 +178,13 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/events"): StoreApi("events:read"),
     ("POST", "/api/v1/custom-events"): StoreApi("journeys:write"),
     ("PUT", "/api/v1/customers/{customer_id}/consent"): StoreApi("journeys:write"),
+    ("GET", "/api/v1/webhooks"): StoreApi("webhooks:read"),
+    ("POST", "/api/v1/webhooks"): StoreApi("webhooks:write"),
+    ("GET", "/api/v1/webhooks/{endpoint_id}"): StoreApi("webhooks:read"),
+    ("PATCH", "/api/v1/webhooks/{endpoint_id}"): StoreApi("webhooks:write"),
+    ("DELETE", "/api/v1/webhooks/{endpoint_id}"): StoreApi("webhooks:write"),
+    ("GET", "/api/v1/webhooks/{endpoint_id}/deliveries"): StoreApi("webhooks:read"),
+    ("POST", "/api/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/replay"): StoreApi("webhooks:write"),
     ("GET", "/api/v1/customers"): StoreApi("customers:read"),
     ("POST", "/api/v1/customers"): StoreApi("customers:write"),
     ("GET", "/api/v1/customers/by-external-id/{external_id}"): StoreApi("customers:read"),
@@ -426,6 +433,19 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/settings/sms"): Console(P.MANAGE_JOURNEYS),
     ("POST", "/console/{store_slug}/settings/sms"): Console(P.MANAGE_JOURNEYS),
     ("POST", "/console/{store_slug}/settings/sms/test"): Console(P.MANAGE_JOURNEYS),
+    # Outgoing webhooks: endpoints hold a signing secret and receive every event of the store.
+    ("GET", "/console/{store_slug}/webhooks"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks"): Console(P.MANAGE_INTEGRATIONS),
+    ("GET", "/console/{store_slug}/webhooks/{endpoint_id}"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks/{endpoint_id}"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks/{endpoint_id}/enabled"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks/{endpoint_id}/secret"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks/{endpoint_id}/rotate"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks/{endpoint_id}/test"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks/{endpoint_id}/delete"): Console(P.MANAGE_INTEGRATIONS),
+    ("POST", "/console/{store_slug}/webhooks/{endpoint_id}/deliveries/{delivery_id}/replay"): Console(
+        P.MANAGE_INTEGRATIONS
+    ),
 }
 
 
@@ -595,6 +615,27 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         return rule.id, task.id
 
     journey_rule_id, journey_task_id = database.write(a_journey_and_a_task)
+
+    def webhook_with_a_delivery(uow):  # type: ignore[no-untyped-def]
+        """An endpoint of store A with a delivery in its log, so that both have real targets."""
+        from loyaldesk.channels.webhooks import actions as webhook_actions
+        from loyaldesk.kernel.outbound import OutboundPolicy
+
+        store_id = uow.session.execute(
+            text("SELECT id FROM stores WHERE slug = :s"), {"s": DEMO_SLUG}
+        ).scalar()
+        created = webhook_actions.create_endpoint(
+            uow,
+            system_for(store_id),
+            store_id,
+            url="https://hooks.example.com/in",
+            event_types=["*"],
+            policy=OutboundPolicy(),
+        )
+        delivery = webhook_actions.send_test_event(uow, system_for(store_id), store_id, created.endpoint.id)
+        return created.endpoint.id, delivery.id
+
+    endpoint_id, delivery_id = database.write(webhook_with_a_delivery)
     with database.read() as session:
         store_a = _one(session, "SELECT id FROM stores WHERE slug = :slug", slug=DEMO_SLUG)
         a = {"store": store_a}
@@ -634,6 +675,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
             ),
         }
         ids["key"] = "birthday"  # a message template (journeys)
+        ids["endpoint_id"] = endpoint_id
+        ids["delivery_id"] = delivery_id
         ids["member_id"] = _one(
             session, "SELECT id FROM loyalty_members WHERE customer_id = :id", id=ids["customer_id"]
         )

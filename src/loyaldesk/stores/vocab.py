@@ -59,6 +59,7 @@ class Permission(StrEnum):
     MANAGE_SUPPORT = "manage_support"
     VIEW_JOURNEYS = "view_journeys"
     MANAGE_JOURNEYS = "manage_journeys"
+    MANAGE_INTEGRATIONS = "manage_integrations"
 
     @property
     def label(self) -> str:
@@ -84,6 +85,8 @@ class ApiScope(StrEnum):
     CONVERSATIONS_WRITE = "conversations:write"
     JOURNEYS_READ = "journeys:read"
     JOURNEYS_WRITE = "journeys:write"
+    WEBHOOKS_READ = "webhooks:read"
+    WEBHOOKS_WRITE = "webhooks:write"
 
     @property
     def description(self) -> str:
@@ -110,9 +113,12 @@ API_SCOPE_DESCRIPTIONS: dict[ApiScope, str] = {
     ApiScope.JOURNEYS_WRITE: (
         "Create, change, switch and delete journeys and campaigns; post custom events; change consent."
     ),
+    ApiScope.WEBHOOKS_READ: "Read the store's outgoing webhook endpoints and their delivery logs.",
+    ApiScope.WEBHOOKS_WRITE: "Add, change and delete outgoing webhook endpoints; replay deliveries.",
 }
 
-# The scopes a new key gets when none are chosen: everything but GDPR requests and conversations.
+# The scopes a new key gets when none are chosen: everything but GDPR requests, conversations and
+# webhooks (an endpoint receives every event of the store: chosen on purpose, never by default).
 DEFAULT_API_SCOPES: tuple[ApiScope, ...] = (
     ApiScope.CUSTOMERS_READ,
     ApiScope.CUSTOMERS_WRITE,

@@ -29,6 +29,7 @@ from loyaldesk.web.api import loyalty as api_loyalty
 from loyaldesk.web.api import loyalty_activity as api_loyalty_activity
 from loyaldesk.web.api import shopify_webhooks, sms_webhooks
 from loyaldesk.web.api import store as api_store
+from loyaldesk.web.api import webhooks as api_webhooks
 from loyaldesk.web.api_rate_limit import ApiRateLimitMiddleware
 from loyaldesk.web.console import analytics as console_analytics
 from loyaldesk.web.console import api_channels as console_api_channels
@@ -55,6 +56,7 @@ from loyaldesk.web.console import shell as console_shell
 from loyaldesk.web.console import sla_settings as console_sla_settings
 from loyaldesk.web.console import sms_settings as console_sms_settings
 from loyaldesk.web.console import support_reports as console_support_reports
+from loyaldesk.web.console import webhooks as console_webhooks
 from loyaldesk.web.console import widget_install as console_widget_install
 from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
@@ -202,6 +204,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_events.router,
         api_journey_events.router,
         api_journeys.router,
+        api_webhooks.router,
         shopify_webhooks.router,
         sms_webhooks.router,
         api_channel_routes.router,
@@ -241,6 +244,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_journeys_campaigns.router,
         console_journeys_calendar.router,
         console_journeys_settings.router,
+        console_webhooks.router,
     ):
         app.include_router(router)
 
