@@ -157,6 +157,7 @@ def seed_demo(
         from loyaldesk.demo.support import seed_support
 
         seed_support(replay, clock, store_id, end, seed)
+        replay.write(_journeys, store_id)
     finally:
         replay.dispose()
     return DemoSummary(
@@ -295,6 +296,21 @@ def _desk_teams(uow: UnitOfWork, store_id: int) -> None:
     }
     set_agent_teams(uow, actor, store_id, staff["agent@juniper.example.com"], [orders.id])
     set_agent_teams(uow, actor, store_id, staff["admin@juniper.example.com"], [orders.id, returns.id])
+
+
+# Switched on in the demo: a date-driven reminder, a birthday greeting, the desk's follow-up and a support
+# automation, so that the journeys pages, the calendar and the explain view have something to show.
+DEMO_JOURNEYS = ("points_expiring_30", "birthday", "support_follow_up", "auto_tag_returns")
+
+
+def _journeys(uow: UnitOfWork, store_id: int) -> None:
+    from loyaldesk.journeys import ensure_default_templates
+    from loyaldesk.journeys.actions.rules import switch_on_builtin
+
+    actor = system_for(store_id, "demo seeder")
+    ensure_default_templates(uow, store_id, "en")
+    for key in DEMO_JOURNEYS:
+        switch_on_builtin(uow, actor, store_id, key)
 
 
 def _at(text: str) -> datetime:
