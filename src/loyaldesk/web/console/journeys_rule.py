@@ -13,7 +13,6 @@ from typing import Annotated, Any
 import pygal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pygal.style import Style
 
 from loyaldesk.journeys.actions.rules import clear_alert, delete_rule, rule_of
 from loyaldesk.journeys.queries.dry_run import dry_run
@@ -21,6 +20,7 @@ from loyaldesk.journeys.queries.overview import latest_decisions, names_of
 from loyaldesk.journeys.queries.results import RuleResults, results_of
 from loyaldesk.stores import Permission
 from loyaldesk.stores.queries import store_by_id
+from loyaldesk.web.console.chart_style import console_chart_style
 from loyaldesk.web.console.journeys_words import (
     Names,
     condition_lines,
@@ -125,22 +125,7 @@ def rule_page_response(
 
 def funnel_svg(steps: list[tuple[str, int]]) -> str:
     """The funnel as a bar chart (SVG), without the scripts pygal adds (shown as an image)."""
-    style = Style(
-        background="#ffffff",
-        plot_background="#ffffff",
-        foreground="#1b2430",
-        foreground_strong="#1b2430",
-        foreground_subtle="#c9d0da",
-        colors=("#1f5fbf",),
-        opacity="1",
-        opacity_hover="1",
-        font_family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
-        label_font_size=14,
-        major_label_font_size=14,
-        value_font_size=14,
-        value_label_font_size=14,
-        no_data_font_size=18,
-    )
+    style = console_chart_style(14)
     chart = pygal.Bar(
         style=style,
         js=[],

@@ -13,13 +13,13 @@ import re
 import pygal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from pygal.style import Style
 
 from loyaldesk.kernel.money import format_money
 from loyaldesk.loyalty import program_of_store
 from loyaldesk.loyalty import queries as loyalty_queries
 from loyaldesk.stores import Permission
 from loyaldesk.stores.queries import store_by_id
+from loyaldesk.web.console.chart_style import console_chart_style
 from loyaldesk.web.console.loyalty_forms import (
     MINUS,
     TIMES,
@@ -79,22 +79,7 @@ def _ticks(largest: int) -> list[int]:
 def tier_mix_svg(mix: list[tuple[str, int]]) -> str:
     """The tier mix as a horizontal bar chart (SVG), base tier at the bottom, without the scripts pygal
     adds for tooltips (the chart is shown as an image, where nothing may run)."""
-    style = Style(
-        background="#ffffff",
-        plot_background="#ffffff",
-        foreground="#1b2430",
-        foreground_strong="#1b2430",
-        foreground_subtle="#c9d0da",
-        colors=("#1f5fbf",),
-        opacity="1",
-        opacity_hover="1",
-        font_family="system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif",
-        label_font_size=15,
-        major_label_font_size=15,
-        value_font_size=15,
-        value_label_font_size=15,
-        no_data_font_size=20,
-    )
+    style = console_chart_style(15)
     chart = pygal.HorizontalBar(
         style=style,
         js=[],
