@@ -88,6 +88,7 @@ def compose(
 
     from loyaldesk import channels
     from loyaldesk.analytics import customer_scores
+    from loyaldesk.journeys import customer_data as journey_customer_data
     from loyaldesk.journeys import handlers as journey_handlers
     from loyaldesk.journeys import jobs as journey_jobs
     from loyaldesk.journeys import provide_scores
@@ -105,6 +106,7 @@ def compose(
     # The customer record's extensions (commerce's registered on import above, before the desk's).
     loyalty_customer_data.register()
     support_privacy.register()
+    journey_customer_data.register()
 
     # Reactions and scheduled work, in the order they run for one event.
     jobs.every_outside(10, name="stores.send_account_mail")(
