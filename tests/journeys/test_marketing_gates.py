@@ -163,3 +163,25 @@ def test_transactional_messages_are_neither_capped_nor_held(engine: Engine, mail
     engine.settle()
     assert len(mail.delivered) == 3
     assert engine.clock.now() - timedelta(minutes=1) < datetime(2026, 3, 3, 23, 31, tzinfo=UTC)
+
+
+def test_a_customer_known_only_by_their_shipping_address_gets_their_countrys_hours(
+    client, engine: Engine
+) -> None:  # type: ignore[no-untyped-def]
+    from loyaldesk.journeys.queries.facts import home_country
+    from loyaldesk.journeys.rules.delivery_window import recipient_zone
+    from tests.factories import order_payload
+
+    answer = client.post(
+        "/api/v1/orders",
+        json=order_payload(shipping_address={"country_code": "jp", "city": "Kyoto", "address1": "1 Sanjo"}),
+        headers=engine.store.auth,
+    )
+    assert answer.status_code in (200, 201), answer.text
+    with engine.db.read() as session:
+        customer = session.scalar(select(Customer).where(Customer.external_id == "cust-1"))
+        assert customer is not None and home_country(session, customer) == "JP"
+        assert (
+            recipient_zone(None, None, home_country(session, customer), "Europe/Berlin")[0].key
+            == "Asia/Tokyo"
+        )

@@ -41,6 +41,7 @@ from loyaldesk.journeys.ports import (
     finish_delivery,
     prepare_delivery,
 )
+from loyaldesk.journeys.queries.facts import home_country
 from loyaldesk.journeys.rules.delivery_window import Caps, Window, allowed_moment, recipient_zone
 from loyaldesk.journeys.vocab import Channel, MessageCategory, Outcome, Reason, SendStatus
 from loyaldesk.kernel.db import Database, UnitOfWork
@@ -213,7 +214,7 @@ def _gate_and_render(
         return None
     settings = messaging_settings(uow.session, store.id)
     zone, country = recipient_zone(
-        customer.timezone, customer.phone, (customer.attributes or {}).get("country"), store.timezone
+        customer.timezone, customer.phone, home_country(uow.session, customer), store.timezone
     )
     if marketing:
         if send.expires_at is not None and now > send.expires_at:

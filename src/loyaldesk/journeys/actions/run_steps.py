@@ -22,7 +22,7 @@ from loyaldesk.journeys.actions.messaging_settings import messaging_settings
 from loyaldesk.journeys.actions.record import decide
 from loyaldesk.journeys.events import TaskCreated
 from loyaldesk.journeys.models import Enrollment, JourneyRule, Send, TeamTask
-from loyaldesk.journeys.queries.facts import facts_for, fields_named
+from loyaldesk.journeys.queries.facts import facts_for, fields_named, home_country
 from loyaldesk.journeys.rules.conditions import evaluate
 from loyaldesk.journeys.rules.delivery_window import recipient_zone
 from loyaldesk.journeys.vocab import EnrollmentStatus, MessageCategory, Outcome, Reason, SendStatus, StepKind
@@ -128,7 +128,7 @@ def advance(uow: UnitOfWork, enrollment: Enrollment) -> None:
             )
             return _wait(enrollment, now + timedelta(minutes=minutes))
         if kind is StepKind.WAIT_UNTIL:
-            return _wait(enrollment, _next_time_of_day(step, store, customer, now))
+            return _wait(enrollment, _next_time_of_day(uow, step, store, customer, now))
         if kind is StepKind.WAIT_FOR_EVENT:
             enrollment.waiting_event = str(step["event"])
             return _wait(enrollment, now + timedelta(hours=float(step["timeout_hours"])))
@@ -226,12 +226,14 @@ def _variant(variants: dict[str, float], rule_id: int, customer_id: int) -> str:
     return list(variants)[-1]
 
 
-def _next_time_of_day(step: dict[str, Any], store: Store, customer: Customer, now: datetime) -> datetime:
+def _next_time_of_day(
+    uow: UnitOfWork, step: dict[str, Any], store: Store, customer: Customer, now: datetime
+) -> datetime:
     if step.get("timezone", "recipient") == "store":
         zone, _ = recipient_zone(None, None, None, store.timezone)
     else:
         zone, _ = recipient_zone(
-            customer.timezone, customer.phone, (customer.attributes or {}).get("country"), store.timezone
+            customer.timezone, customer.phone, home_country(uow.session, customer), store.timezone
         )
     local = now.astimezone(zone)
     at = datetime.combine(local.date(), time.fromisoformat(str(step["time"])), zone)

@@ -15,7 +15,7 @@ from sqlalchemy import delete, extract, func, select
 from loyaldesk.customers import Customer
 from loyaldesk.journeys.actions.enroll import try_enter
 from loyaldesk.journeys.models import AudienceMembership, JourneyRule
-from loyaldesk.journeys.queries.facts import facts_for, fields_named
+from loyaldesk.journeys.queries.facts import facts_for, fields_named, home_country
 from loyaldesk.journeys.rules.conditions import evaluate
 from loyaldesk.journeys.rules.delivery_window import recipient_zone
 from loyaldesk.journeys.vocab import TriggerKind
@@ -232,7 +232,7 @@ def _run_schedule(uow: UnitOfWork, rule: JourneyRule, store: Store, now: datetim
         due = run_at
         if by_recipient:
             zone, _ = recipient_zone(
-                customer.timezone, customer.phone, (customer.attributes or {}).get("country"), store.timezone
+                customer.timezone, customer.phone, home_country(uow.session, customer), store.timezone
             )
             due = max(now, local_wall.replace(tzinfo=zone).astimezone(UTC))
         if try_enter(

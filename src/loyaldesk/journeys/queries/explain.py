@@ -17,7 +17,7 @@ from loyaldesk.journeys.actions.consent import consent_allows
 from loyaldesk.journeys.actions.enroll import in_holdout
 from loyaldesk.journeys.actions.messaging_settings import messaging_settings
 from loyaldesk.journeys.models import Decision, Enrollment, JourneyRule, Send
-from loyaldesk.journeys.queries.facts import facts_for, fields_named
+from loyaldesk.journeys.queries.facts import facts_for, fields_named, home_country
 from loyaldesk.journeys.rules.conditions import TestResult, evaluate
 from loyaldesk.journeys.rules.delivery_window import Caps, Window, allowed_moment, is_quiet, recipient_zone
 from loyaldesk.journeys.vocab import Channel, MessageCategory, SendStatus
@@ -113,7 +113,7 @@ def explain(
     facts = facts_for(session, store, [customer], now, needs=fields_named(rule.conditions))[customer.id]
     passes, tests = evaluate(rule.conditions, facts)
     zone, country = recipient_zone(
-        customer.timezone, customer.phone, (customer.attributes or {}).get("country"), store.timezone
+        customer.timezone, customer.phone, home_country(session, customer), store.timezone
     )
     settings = messaging_settings(session, store.id)
     window = Window(settings.quiet_start_hour, settings.quiet_end_hour, settings.respect_holidays)

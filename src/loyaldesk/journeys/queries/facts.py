@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from loyaldesk.commerce import order_stats_for_customers
+from loyaldesk.commerce import order_stats_for_customers, shipping_addresses_of_customer
 from loyaldesk.customers import Customer
 from loyaldesk.journeys.actions.consent import consents_of
 from loyaldesk.journeys.ports import scores_for
@@ -30,6 +30,19 @@ from loyaldesk.support import BusinessCalendarRow, Conversation, Message, calend
 # always finds the points it is about.
 EXPIRING_WINDOW = timedelta(days=31)
 TIER_FIELDS = frozenset({"loyalty.next_tier", "loyalty.next_tier_gap"})
+
+
+def home_country(session: Session, customer: Customer) -> str | None:
+    """Where the customer lives, for their quiet hours and public holidays: their profile's country, else
+    the country of their latest shipping address."""
+    country = (customer.attributes or {}).get("country")
+    if country:
+        return str(country)
+    for address in shipping_addresses_of_customer(session, customer.id, limit=1):
+        code = address.get("country_code") or address.get("country")
+        if isinstance(code, str) and len(code) == 2:
+            return code.upper()
+    return None
 
 
 def fields_named(*trees: Any) -> set[str]:
