@@ -185,3 +185,18 @@ def test_a_customer_known_only_by_their_shipping_address_gets_their_countrys_hou
             recipient_zone(None, None, home_country(session, customer), "Europe/Berlin")[0].key
             == "Asia/Tokyo"
         )
+
+
+def test_a_rule_can_ask_for_consent_on_a_channel(engine: Engine, webhook_channel: RecordingChannel) -> None:
+    engine.rule(
+        trigger={"kind": "event", "event": "custom:nudge"},
+        category="transactional",
+        conditions={"all": [{"field": "consent.sms", "op": "eq", "value": True}]},
+        steps=[{"kind": "call_webhook", "url": "https://shop.example.com/sms-optin"}],
+    )
+    agreed, silent = engine.customer("a"), engine.customer("b")
+    engine.db.write(set_consent, engine.store.id, agreed, Channel.SMS, granted=True, source="test")
+    _nudge(engine, agreed)
+    _nudge(engine, silent)
+    engine.settle()
+    assert [m.payload["customer_id"] for m in webhook_channel.delivered] == [agreed]

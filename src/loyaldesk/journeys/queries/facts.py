@@ -7,6 +7,7 @@ a rule names them (``needs``).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from loyaldesk.commerce import order_stats_for_customers, shipping_addresses_of_customer
 from loyaldesk.customers import Customer
 from loyaldesk.journeys.actions.consent import consents_of
+from loyaldesk.journeys.models import ChannelConsent
 from loyaldesk.journeys.ports import scores_for
 from loyaldesk.journeys.rules.delivery_window import recipient_zone
 from loyaldesk.journeys.vocab import Channel
@@ -93,6 +95,14 @@ def facts_for(
     expiring = _expiring(session, [m.id for m in members.values()], now)
     stats = order_stats_for_customers(session, store.id, ids) if ids and "orders" in groups else {}
     scores = scores_for(session, store.id, ids) if "analytics" in groups else {}
+    choices: dict[int, dict[str, bool]] = defaultdict(dict)
+    if ids and "consent" in groups:
+        for customer_id, channel, granted in session.execute(
+            select(ChannelConsent.customer_id, ChannelConsent.channel, ChannelConsent.granted).where(
+                ChannelConsent.customer_id.in_(ids)
+            )
+        ):
+            choices[customer_id][channel] = granted
     facts: dict[int, dict[str, Any]] = {}
     for customer in customers:
         member = members.get(customer.id)
@@ -136,6 +146,12 @@ def facts_for(
             )
             if needs & TIER_FIELDS:
                 row.update(_tier_gap(session, store, member, now))
+        if "consent" in groups:  # as consent_allows decides: a choice per channel, else the profile for email
+            mine = choices.get(customer.id, {})
+            erased = customer.erased_at is not None
+            row["consent.email"] = not erased and mine.get("email", bool(customer.marketing_consent))
+            row["consent.sms"] = not erased and mine.get("sms", False)
+            row["consent.push"] = not erased and mine.get("push", False)
         extra = context.get(customer.id) or {}
         if "event" in extra:
             row["event"] = dict(extra["event"])
