@@ -200,3 +200,27 @@ def test_a_rule_can_ask_for_consent_on_a_channel(engine: Engine, webhook_channel
     _nudge(engine, silent)
     engine.settle()
     assert [m.payload["customer_id"] for m in webhook_channel.delivered] == [agreed]
+
+
+def test_a_journey_leaves_a_message_in_the_chat_widget(engine: Engine) -> None:
+    """The whole path through the engine to a channel that writes as it delivers (the widget's notices)."""
+    from loyaldesk.channels.widget.models import WidgetNotice
+    from loyaldesk.support.actions.contacts import identify_contact
+
+    engine.db.write(lambda uow: ensure_default_templates(uow, engine.store.id, "en"))
+    engine.rule(
+        trigger={"kind": "event", "event": "custom:nudge"},
+        category="transactional",
+        steps=[{"kind": "send", "channel": "widget", "template": "points_expiring_widget"}],
+    )
+    customer = engine.customer("w", first_name="Wanda")
+    contact = engine.db.write(
+        identify_contact, engine.store.id, customer_id=customer, visitor_token=None
+    ).contact_id
+    _nudge(engine, customer)
+    engine.settle()
+    with engine.db.read() as session:
+        notice = session.scalar(select(WidgetNotice))
+        send = session.scalar(select(Send))
+    assert notice is not None and notice.contact_id == contact and notice.send_id == send.id  # type: ignore[union-attr]
+    assert send is not None and send.status == "sent"
