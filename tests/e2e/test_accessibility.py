@@ -164,6 +164,8 @@ def _a_journey(db: Database, store_id: int) -> int:
         )
         return int(rule.id)
 
+    return int(db.write(create))
+
 
 def _webhook_endpoint(db: Database) -> int:
     """An endpoint of the demo store with a delivery in its log (a test event), for its pages."""
