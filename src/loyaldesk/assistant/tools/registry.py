@@ -40,8 +40,13 @@ class Asker:
 
 @dataclass(frozen=True)
 class ToolRequest:
-    """What the shopper asked: the intent, the slots read from their words (order number, reward name...),
-    and a key that makes a changing tool safe to repeat."""
+    """What the shopper asked: the intent, the slots read from their words, and a key that makes a changing
+    tool safe to repeat.
+
+    Slot names (read by the dialogue from the shopper's words, all strings): ``order_number`` (as the shop
+    shows it, "1001" for "#1001"), ``email``, ``code`` (a one-time code), ``reward`` (a reward's name or
+    id as typed), ``address`` (a new shipping address as typed), ``reason`` (free text).
+    """
 
     intent: str
     text: str
