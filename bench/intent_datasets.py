@@ -42,7 +42,9 @@ def bitext_8175(data: Path) -> Examples:
 
 
 def bitext_4514(data: Path) -> Examples:
-    return _bitext(data / "intents" / "bitext" / "bitext_cs_llm_training_4514_with_responses.csv", "instruction")
+    return _bitext(
+        data / "intents" / "bitext" / "bitext_cs_llm_training_4514_with_responses.csv", "instruction"
+    )
 
 
 def main() -> None:

@@ -36,12 +36,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from intent_datasets import DEFAULT_DATA, banking77, bitext_4514, bitext_8175, clinc150  # noqa: E402
-
-from loyaldesk.assistant.nlu.classifier import IntentModel, threshold_inputs, train_intent_model  # noqa: E402
-from loyaldesk.assistant.nlu.embedding_cache import CachedEmbedder  # noqa: E402
-from loyaldesk.assistant.nlu.evaluation import cross_validate, latency_ms, score_predictions  # noqa: E402
-from loyaldesk.assistant.nlu.threshold import choose_threshold  # noqa: E402
+from intent_datasets import DEFAULT_DATA, banking77, bitext_4514, bitext_8175, clinc150
+from loyaldesk.assistant.nlu.classifier import IntentModel, threshold_inputs, train_intent_model
+from loyaldesk.assistant.nlu.embedding_cache import CachedEmbedder
+from loyaldesk.assistant.nlu.evaluation import cross_validate, latency_ms, score_predictions
+from loyaldesk.assistant.nlu.threshold import choose_threshold
 
 
 def _machine() -> dict[str, object]:
@@ -53,7 +52,9 @@ def _machine() -> dict[str, object]:
     }
 
 
-def _evaluate(model: IntentModel, embedder: CachedEmbedder, texts: list[str], labels: list[str], oos: str | None):
+def _evaluate(
+    model: IntentModel, embedder: CachedEmbedder, texts: list[str], labels: list[str], oos: str | None
+):
     predictions = model.predict_vectors(embedder.embed(texts), texts)
     return score_predictions(labels, predictions, oos)
 
@@ -71,7 +72,9 @@ def run_banking77(data: Path, args: argparse.Namespace) -> dict[str, object]:
         texts, labels, folds=10, embedder=embedder, use_tfidf=args.tfidf, class_weight=args.class_weight
     )
     elapsed = time.perf_counter() - started
-    model = train_intent_model(texts[:2000], labels[:2000], embedder=embedder, c=report.c, use_tfidf=args.tfidf)
+    model = train_intent_model(
+        texts[:2000], labels[:2000], embedder=embedder, c=report.c, use_tfidf=args.tfidf
+    )
     return {
         "benchmark": "banking77 10-fold CV",
         "accuracy": report.accuracy,
@@ -112,7 +115,9 @@ def run_clinc150(data: Path, args: argparse.Namespace) -> dict[str, object]:
         halves_scores.append({**scores, "threshold": round(half_model.threshold, 4)})
     threshold = model.threshold
     model.threshold = 0.0
-    without = score_predictions(val_labels, model.predict_vectors(embedder.embed(val_texts), val_texts), "oos")
+    without = score_predictions(
+        val_labels, model.predict_vectors(embedder.embed(val_texts), val_texts), "oos"
+    )
     model.threshold = threshold
     return {
         "benchmark": "clinc150 train -> val (oos as a class + threshold)",
@@ -156,7 +161,9 @@ def run_default(data: Path, args: argparse.Namespace) -> dict[str, object]:
     texts, labels = bitext_4514(data)
     mapped = [(text, BITEXT[label]) for text, label in zip(texts, labels, strict=True) if label in BITEXT]
     model = default_intent_model()
-    predictions = model.predict_vectors(CachedEmbedder().embed([t for t, _ in mapped]), [t for t, _ in mapped])
+    predictions = model.predict_vectors(
+        CachedEmbedder().embed([t for t, _ in mapped]), [t for t, _ in mapped]
+    )
     scores = score_predictions([label for _, label in mapped], predictions)
     rejected = sum(p.intent is None for p in predictions) / len(predictions)
     return {
@@ -169,7 +176,9 @@ def run_default(data: Path, args: argparse.Namespace) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("benchmark", choices=["banking77", "clinc150", "bitext", "default"])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--tfidf", action="store_true", help="add word n-gram TF-IDF features")

@@ -57,7 +57,8 @@ CLINC = {"greeting": "greeting", "thank_you": "thanks", "goodbye": "goodbye", "o
 #: CLINC150 intents too close to a shop's own to serve as out-of-scope examples.
 CLINC_NOT_OUT_OF_SCOPE = {
     *CLINC,
-    "rewards_balance", "redeem_rewards", "order", "cancel", "pay_bill", "bill_balance", "bill_due", "card_declined",
+    "rewards_balance", "redeem_rewards", "order", "cancel", "pay_bill", "bill_balance", "bill_due",
+    "card_declined",
     "transactions", "report_fraud", "account_blocked", "user_name", "change_user_name", "are_you_a_bot",
     "what_can_i_ask_you", "yes", "no", "maybe", "repeat", "spending_history", "credit_limit", "balance",
     "freeze_account", "damaged_card", "expiration_date", "new_card", "replacement_card_duration",
@@ -88,7 +89,9 @@ def _clinc(data: Path, rng: random.Random) -> list[tuple[str, str, str]]:
         elif label in CLINC:
             rows += [(t, CLINC[label], "clinc150") for t in texts]
         elif label not in CLINC_NOT_OUT_OF_SCOPE:
-            rows += [(t, "out_of_scope", "clinc150") for t in rng.sample(texts, OUT_OF_SCOPE_PER_CLINC_INTENT)]
+            rows += [
+                (t, "out_of_scope", "clinc150") for t in rng.sample(texts, OUT_OF_SCOPE_PER_CLINC_INTENT)
+            ]
     rows += [(text, "out_of_scope", "clinc150") for text, _ in raw["oos_train"]]
     return rows
 

@@ -57,10 +57,10 @@ def evaluate_command(
     out_of_scope_label: Annotated[
         str | None, typer.Option(help="The label of out-of-scope examples (e.g. oos).")
     ] = None,
-    tfidf: Annotated[bool, typer.Option(help="Add word n-gram TF-IDF features to the sentence vectors.")] = False,
-    class_weight: Annotated[
-        str | None, typer.Option(help="'balanced' to weigh rare intents up.")
-    ] = None,
+    tfidf: Annotated[
+        bool, typer.Option(help="Add word n-gram TF-IDF features to the sentence vectors.")
+    ] = False,
+    class_weight: Annotated[str | None, typer.Option(help="'balanced' to weigh rare intents up.")] = None,
     latency_samples: Annotated[int, typer.Option(min=1, help="Test messages timed one at a time.")] = 300,
 ) -> None:
     """Train on --train, test on --test, print one JSON object of figures."""

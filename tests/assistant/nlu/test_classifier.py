@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +82,12 @@ def model(assistant_cache: Path) -> IntentModel:
 
 
 def test_recognises_new_phrasings_of_the_trained_intents(model: IntentModel) -> None:
-    messages = ["any news on my order?", "how many loyalty points have I got", "I'd like to send back a dress", "hi!"]
+    messages = [
+        "any news on my order?",
+        "how many loyalty points have I got",
+        "I'd like to send back a dress",
+        "hi!",
+    ]
     predictions = model.predict(messages)
     assert [p.intent for p in predictions] == ["order_status", "points_balance", "return_item", "greeting"]
     for prediction in predictions:
@@ -92,7 +98,9 @@ def test_recognises_new_phrasings_of_the_trained_intents(model: IntentModel) -> 
 
 def test_messages_far_from_every_intent_are_out_of_scope(model: IntentModel) -> None:
     assert 0.0 < model.threshold < 1.0
-    predictions = model.predict(["what's the square root of 169", "recommend a good horror film", "where is my order"])
+    predictions = model.predict(
+        ["what's the square root of 169", "recommend a good horror film", "where is my order"]
+    )
     assert predictions[0].intent is None and predictions[1].intent is None
     assert predictions[2].intent == "order_status"
     # An out-of-scope prediction still ranks the closest intents, under the threshold.
@@ -115,9 +123,9 @@ def test_an_out_of_scope_class_rejects_what_it_learned(assistant_cache: Path) ->
 
 def test_a_model_round_trips_through_bytes_without_pickle(model: IntentModel) -> None:
     data = model.to_bytes()
-    with np.load(__import__("io").BytesIO(data), allow_pickle=False) as archive:
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
         assert set(archive.files) == {"header", "coef", "intercept"}
-    copy = IntentModel.from_bytes(data)
+    copy = IntentModel.from_bytes(data, embedder=model.embedder)
     messages = ["where is my order", "what's the weather tomorrow", "points?"]
     assert copy.labels == model.labels and copy.threshold == model.threshold
     assert copy.predict(messages) == model.predict(messages)
@@ -127,8 +135,10 @@ def test_a_model_round_trips_through_bytes_without_pickle(model: IntentModel) ->
 
 def test_word_features_round_trip_too(assistant_cache: Path) -> None:
     texts, labels = _examples()
-    model = train_intent_model(texts, labels, embedder=CachedEmbedder(directory=assistant_cache), use_tfidf=True)
-    copy = IntentModel.from_bytes(model.to_bytes())
+    model = train_intent_model(
+        texts, labels, embedder=CachedEmbedder(directory=assistant_cache), use_tfidf=True
+    )
+    copy = IntentModel.from_bytes(model.to_bytes(), embedder=model.embedder)
     assert copy.tfidf is not None and copy.tfidf.vocabulary == model.tfidf.vocabulary  # type: ignore[union-attr]
     messages = ["return my order please", "hello points"]
     assert copy.predict(messages) == model.predict(messages)

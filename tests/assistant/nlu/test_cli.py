@@ -82,5 +82,7 @@ def test_a_bad_file_is_named_with_its_line_and_column(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "broken.csv, line 3: column label is empty" in result.output
     no_header = _write(tmp_path, "no_header.csv", "utterance,intent\nhi,greeting\n")
-    result = CliRunner().invoke(app, ["assistant", "evaluate", "--train", str(no_header), "--test", str(train)])
+    result = CliRunner().invoke(
+        app, ["assistant", "evaluate", "--train", str(no_header), "--test", str(train)]
+    )
     assert result.exit_code == 1 and "missing column(s) label, text" in result.output

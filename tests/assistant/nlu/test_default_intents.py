@@ -24,7 +24,14 @@ TOOL_INTENTS = {
     "expiring_points", "redeem_reward", "tier_progress", "referral", "complaint", "talk_to_person", "thanks",
     "greeting",
 }  # fmt: skip
-LOYALTY = {"points_balance", "pending_points", "expiring_points", "redeem_reward", "tier_progress", "referral"}
+LOYALTY = {
+    "points_balance",
+    "pending_points",
+    "expiring_points",
+    "redeem_reward",
+    "tier_progress",
+    "referral",
+}
 
 
 def test_every_intent_the_tools_use_ships_with_a_label_description_and_examples() -> None:
@@ -35,7 +42,9 @@ def test_every_intent_the_tools_use_ships_with_a_label_description_and_examples(
     counts = Counter(label for _, label in default_training_examples())
     assert set(counts) == {*names, OUT_OF_SCOPE_LABEL}
     assert all(counts[name] >= 40 for name in names), counts
-    assert OUT_OF_SCOPE_LABEL not in {label for _, label in default_training_examples(include_out_of_scope=False)}
+    assert OUT_OF_SCOPE_LABEL not in {
+        label for _, label in default_training_examples(include_out_of_scope=False)
+    }
 
 
 def test_the_held_out_phrasings_are_not_training_examples() -> None:
@@ -49,10 +58,16 @@ def test_the_default_model_recognises_loyalty_questions_it_never_saw(default_mod
     with HELD_OUT.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     predictions = default_model.predict([row["text"] for row in rows])
-    right = Counter(row["label"] for row, p in zip(rows, predictions, strict=True) if p.intent == row["label"])
+    right = Counter(
+        row["label"] for row, p in zip(rows, predictions, strict=True) if p.intent == row["label"]
+    )
     total = Counter(row["label"] for row in rows)
     assert set(total) == LOYALTY
-    misses = [(row["text"], row["label"], p.intent) for row, p in zip(rows, predictions, strict=True) if p.intent != row["label"]]
+    misses = [
+        (row["text"], row["label"], p.intent)
+        for row, p in zip(rows, predictions, strict=True)
+        if p.intent != row["label"]
+    ]
     assert sum(right.values()) / len(rows) >= 0.85, misses
     assert all(right[intent] / total[intent] >= 0.6 for intent in LOYALTY), misses
 

@@ -39,7 +39,7 @@ from loyaldesk.assistant.nlu.threshold import choose_threshold
 from loyaldesk.assistant.ports import Prediction
 
 #: The values of C tried by cross-validation (the vectors have unit length, so C is large-ish).
-C_GRID = (2.0, 8.0, 32.0, 128.0)
+C_GRID = (4.0, 16.0, 64.0)
 #: C when there are too few examples per intent to cross-validate.
 FALLBACK_C = 16.0
 RANKED = 3  # intents listed in Prediction.ranked
@@ -97,9 +97,12 @@ class IntentModel:
             ranked = tuple((self.classes[in_scope[i]], float(scoped[i])) for i in order)
             best, confidence = ranked[0]
             rejected = confidence < self.threshold or (
-                self.out_of_scope_label is not None and self.classes[int(row.argmax())] == self.out_of_scope_label
+                self.out_of_scope_label is not None
+                and self.classes[int(row.argmax())] == self.out_of_scope_label
             )
-            predictions.append(Prediction(intent=None if rejected else best, confidence=confidence, ranked=ranked))
+            predictions.append(
+                Prediction(intent=None if rejected else best, confidence=confidence, ranked=ranked)
+            )
         return predictions
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
@@ -111,7 +114,7 @@ class IntentModel:
         return self.predict_vectors(embedder.embed(texts), texts)
 
     def to_bytes(self) -> bytes:
-        """The model as an ``.npz`` (arrays + one JSON header); no pickle, loadable with allow_pickle=False."""
+        """The model as an ``.npz`` (arrays and one JSON header), no pickle: loads with allow_pickle=False."""
         header = {
             "format": _FORMAT,
             "classes": list(self.classes),
@@ -192,16 +195,24 @@ def _out_of_fold(features, y: np.ndarray, c: float, folds: int, class_weight: st
     return result
 
 
-def threshold_inputs(probabilities: np.ndarray, truth: Sequence[str | None], classes: tuple[str, ...], oos: str | None):
-    """Per example: best in-scope confidence, whether it is right, whether it is OOS, whether the class rejects."""
+def threshold_inputs(
+    probabilities: np.ndarray, truth: Sequence[str | None], classes: tuple[str, ...], oos: str | None
+):
+    """Per example: the best in-scope confidence, whether that intent is right, whether the example is out of
+    scope, whether the model rejects it by class (``threshold.choose_threshold``'s inputs)."""
     in_scope = [index for index, label in enumerate(classes) if label != oos]
     scoped = probabilities[:, in_scope]
     best = np.asarray(in_scope)[scoped.argmax(axis=1)]
     confidences = scoped.max(axis=1)
-    out_of_scope = np.array([label is None or label == oos for label in truth])
-    correct = np.array([classes[b] == label for b, label in zip(best, truth, strict=True)]) & ~out_of_scope
+    out_of_scope = np.array([label is None or label == oos for label in truth], dtype=bool)
+    correct = (
+        np.array([classes[b] == label for b, label in zip(best, truth, strict=True)], dtype=bool)
+        & ~out_of_scope
+    )
     by_class = (
-        np.array([classes[i] == oos for i in probabilities.argmax(axis=1)]) if oos is not None else np.zeros(len(truth), bool)
+        np.array([classes[i] == oos for i in probabilities.argmax(axis=1)], dtype=bool)
+        if oos is not None
+        else np.zeros(len(truth), bool)
     )
     return confidences, correct, out_of_scope, by_class
 
@@ -264,13 +275,21 @@ def train_intent_model(
     if validation_texts is not None and validation_labels is not None:
         validation_texts, validation_labels = list(validation_texts), list(validation_labels)
         _check_examples(validation_texts, validation_labels, "validation_texts", "validation_labels")
-        unknown = sorted({label for label in validation_labels if label not in classes and label != out_of_scope_label})
+        unknown = sorted(
+            {label for label in validation_labels if label not in classes and label != out_of_scope_label}
+        )
         if unknown:
-            raise ValueError(f"validation_labels: intents not in the training labels: {', '.join(unknown[:5])}")
+            raise ValueError(
+                f"validation_labels: intents not in the training labels: {', '.join(unknown[:5])}"
+            )
         probabilities = model.probabilities(embedder.embed(validation_texts), validation_texts)
         truth: list[str | None] = list(validation_labels)
     else:
-        if out_of_fold is None and fold_count >= 2 and (out_of_scope_label in labels or out_of_scope_examples):
+        if (
+            out_of_fold is None
+            and fold_count >= 2
+            and (out_of_scope_label in labels or out_of_scope_examples)
+        ):
             out_of_fold = _out_of_fold(features, y, c, fold_count, class_weight, len(classes))
         probabilities = out_of_fold if out_of_fold is not None else np.zeros((0, len(classes)))
         truth = list(labels) if out_of_fold is not None else []

@@ -45,12 +45,16 @@ class IntentInfo:
 DEFAULT_INTENTS: tuple[IntentInfo, ...] = (
     IntentInfo("order_status", "Order status", "Where an order is, whether it has shipped, when it arrives."),
     IntentInfo("track_order", "Tracking", "The tracking number or link of a shipped order, the carrier."),
-    IntentInfo("delivery_options", "Delivery options", "Shipping methods, their prices and how long they take."),
+    IntentInfo(
+        "delivery_options", "Delivery options", "Shipping methods, their prices and how long they take."
+    ),
     IntentInfo("cancel_order", "Cancel an order", "Cancelling an order, or what cancelling costs."),
     IntentInfo("change_address", "Change the address", "Changing or setting the delivery address."),
     IntentInfo("change_order", "Change an order", "Adding, removing or swapping items of a placed order."),
     IntentInfo("place_order", "Placing an order", "How to buy: help with putting an order through."),
-    IntentInfo("return_item", "Return an item", "Sending an item back, a return label, money back for an item."),
+    IntentInfo(
+        "return_item", "Return an item", "Sending an item back, a return label, money back for an item."
+    ),
     IntentInfo("return_policy", "Return policy", "What can be returned or refunded, within which period."),
     IntentInfo("refund_status", "Refund status", "Where a refund is and when the money arrives."),
     IntentInfo("payment_problem", "Payment problem", "A payment that failed, was declined or charged twice."),
@@ -62,11 +66,15 @@ DEFAULT_INTENTS: tuple[IntentInfo, ...] = (
     IntentInfo("pending_points", "Pending points", "Why points are pending and when they become usable."),
     IntentInfo("expiring_points", "Expiring points", "When points expire and how to keep them."),
     IntentInfo("redeem_reward", "Redeem a reward", "What the points can buy, and redeeming a reward."),
-    IntentInfo("tier_progress", "Tier progress", "The shopper's tier, its benefits and how to reach the next."),
+    IntentInfo(
+        "tier_progress", "Tier progress", "The shopper's tier, its benefits and how to reach the next."
+    ),
     IntentInfo("referral", "Referral", "The referral link and the rewards for inviting friends."),
     IntentInfo("complaint", "Complaint", "Dissatisfaction with the store, an order or the service."),
     IntentInfo("leave_review", "Feedback", "Leaving a review or feedback about the store."),
-    IntentInfo("talk_to_person", "Talk to a person", "Asking for a human agent or the support team's contacts."),
+    IntentInfo(
+        "talk_to_person", "Talk to a person", "Asking for a human agent or the support team's contacts."
+    ),
     IntentInfo("greeting", "Greeting", "Hello, how are you."),
     IntentInfo("thanks", "Thanks", "Thanking the assistant."),
     IntentInfo("goodbye", "Goodbye", "Ending the conversation."),
@@ -155,4 +163,3 @@ def _save(path: Path, data: bytes) -> None:
         os.replace(handle.name, path)  # atomic: a concurrent reader sees the old file or the whole new one
     except OSError as error:
         log.warning("default intent model not saved to %s (%s)", path, error)
-

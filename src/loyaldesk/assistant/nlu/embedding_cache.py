@@ -18,8 +18,8 @@ import logging
 import os
 import sqlite3
 import threading
-from contextlib import closing
 from collections.abc import Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Protocol
 
@@ -30,6 +30,7 @@ from loyaldesk.assistant.nlu.embeddings import DIMENSIONS, MODEL_SHA256, default
 log = logging.getLogger(__name__)
 
 CACHE_DIR_VARIABLE = "LOYALDESK_ASSISTANT_CACHE_DIR"
+CHUNK = 1024  # texts embedded between two writes to the cache
 
 
 class Embedder(Protocol):
@@ -93,13 +94,17 @@ class CachedEmbedder:
                 result[row] = vector
             else:
                 missing.setdefault(key, texts[row])
-        if missing:
-            computed = self.embedder.embed(list(missing.values()))
-            fresh = dict(zip(missing, computed, strict=True))
-            for row, key in enumerate(keys):
-                if key in fresh:
-                    result[row] = fresh[key]
-            self._write(fresh)
+        fresh: dict[bytes, np.ndarray] = {}
+        pending = list(missing.items())
+        for start in range(0, len(pending), CHUNK):  # saved as it goes: an interrupted run keeps its work
+            chunk = pending[start : start + CHUNK]
+            computed = self.embedder.embed([text for _, text in chunk])
+            done = {key: vector for (key, _), vector in zip(chunk, computed, strict=True)}
+            self._write(done)
+            fresh.update(done)
+        for row, key in enumerate(keys):
+            if key in fresh:
+                result[row] = fresh[key]
         return result
 
     def _read(self, keys: set[bytes]) -> dict[bytes, np.ndarray]:
@@ -110,7 +115,9 @@ class CachedEmbedder:
                 for start in range(0, len(ordered), 500):
                     chunk = ordered[start : start + 500]
                     marks = ",".join("?" * len(chunk))
-                    rows = connection.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk)
+                    rows = connection.execute(
+                        f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk
+                    )
                     for key, blob in rows:
                         if len(blob) == DIMENSIONS * 4:
                             found[key] = np.frombuffer(blob, dtype=np.float32)
@@ -123,7 +130,10 @@ class CachedEmbedder:
             with self._lock, closing(self._connect()) as connection, connection:
                 connection.executemany(
                     "INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)",
-                    [(key, np.asarray(vector, dtype=np.float32).tobytes()) for key, vector in vectors.items()],
+                    [
+                        (key, np.asarray(vector, dtype=np.float32).tobytes())
+                        for key, vector in vectors.items()
+                    ],
                 )
         except (sqlite3.Error, OSError) as error:
             log.warning("embedding cache in %s not writable (%s)", self.directory, error)

@@ -97,7 +97,11 @@ def cross_validate(
         )
     )
     return CrossValidationReport(
-        folds=folds, examples=len(texts), accuracy=round(float(right.mean()), 4), per_intent=per_intent, c=c or 0.0
+        folds=folds,
+        examples=len(texts),
+        accuracy=round(float(right.mean()), 4),
+        per_intent=per_intent,
+        c=c or 0.0,
     )
 
 

@@ -37,7 +37,9 @@ class TfidfFeatures:
         except ValueError:  # too few texts for min_df: keep every n-gram
             vectorizer.set_params(min_df=1).fit(list(texts))
         vocabulary = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
-        return cls(vocabulary=vocabulary, idf=np.asarray(vectorizer.idf_, dtype=np.float64), ngram_max=ngram_max)
+        return cls(
+            vocabulary=vocabulary, idf=np.asarray(vectorizer.idf_, dtype=np.float64), ngram_max=ngram_max
+        )
 
     @property
     def width(self) -> int:
@@ -60,4 +62,6 @@ class TfidfFeatures:
     def from_json(cls, text: str) -> TfidfFeatures:
         data = json.loads(text)
         vocabulary = {term: index for index, term in enumerate(data["terms"])}
-        return cls(vocabulary=vocabulary, idf=np.asarray(data["idf"], dtype=np.float64), ngram_max=data["ngram_max"])
+        return cls(
+            vocabulary=vocabulary, idf=np.asarray(data["idf"], dtype=np.float64), ngram_max=data["ngram_max"]
+        )

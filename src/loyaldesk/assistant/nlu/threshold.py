@@ -29,7 +29,11 @@ class ThresholdChoice:
 
 
 def score_at(
-    confidences: np.ndarray, correct: np.ndarray, out_of_scope: np.ndarray, rejected_by_class: np.ndarray, t: float
+    confidences: np.ndarray,
+    correct: np.ndarray,
+    out_of_scope: np.ndarray,
+    rejected_by_class: np.ndarray,
+    t: float,
 ) -> tuple[float, float | None]:
     """In-scope accuracy and out-of-scope recall when rejecting every confidence under ``t``."""
     rejected = rejected_by_class | (confidences < t)
