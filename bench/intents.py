@@ -139,7 +139,12 @@ def run_bitext(data: Path, args: argparse.Namespace) -> dict[str, object]:
     embedder = CachedEmbedder()
     started = time.perf_counter()
     model = train_intent_model(
-        train_texts, train_labels, embedder=embedder, use_tfidf=args.tfidf, class_weight=args.class_weight
+        train_texts,
+        train_labels,
+        embedder=embedder,
+        use_tfidf=args.tfidf,
+        class_weight=args.class_weight,
+        folds=3,
     )
     train_seconds = time.perf_counter() - started
     return {

@@ -1,5 +1,7 @@
 """``loyaldesk assistant``: measure the assistant's intent model and help-center retrieval on your data.
 
+``prepare`` trains (or loads) the default intent model ahead of the first message.
+
 ``evaluate`` trains an intent model from scratch on ``--train`` (tuning the out-of-scope threshold on
 ``--validation`` when given) and prints ONE JSON object on standard output: ``accuracy``, ``macro_f1``,
 ``in_scope_accuracy``, ``oos_recall`` (when the test set has the out-of-scope label), ``threshold``,
@@ -116,3 +118,29 @@ def evaluate_retrieval_command(
     except ValueError as error:
         raise fail(str(error)) from error
     typer.echo(json.dumps(result))
+
+
+@assistant_app.command("prepare")
+def prepare_command() -> None:
+    """Train the default intent model now (or load it) and save it in the assistant's cache directory, so
+    that the first shopper's message does not wait for it. Prints where it is and how it was trained."""
+    from loyaldesk.assistant.nlu.default_intents import default_intent_model, default_model_key
+    from loyaldesk.assistant.nlu.embedding_cache import default_cache_dir
+
+    started = time.perf_counter()
+    model = default_intent_model()
+    path = default_cache_dir() / f"default-intents-{default_model_key()}.npz"
+    typer.echo(
+        json.dumps(
+            {
+                "model": str(path),
+                "intents": len(model.labels),
+                "threshold": round(model.threshold, 4),
+                "seconds": round(time.perf_counter() - started, 2),
+                **{
+                    key: model.info.get(key)
+                    for key in ("c", "examples", "tuning_in_scope_accuracy", "tuning_oos_recall")
+                },
+            }
+        )
+    )

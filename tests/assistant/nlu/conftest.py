@@ -21,6 +21,8 @@ def _cache_in_tmp(assistant_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv(CACHE_DIR_VARIABLE, str(assistant_cache))
 
 
+# Training the default model embeds its 3,108 examples (about 30 s of one core, several minutes when the
+# machine is shared): the tests that use it are marked slow and get a longer timeout.
 @pytest.fixture(scope="session")
 def default_model(assistant_cache: Path) -> IntentModel:
     from loyaldesk.assistant.nlu.default_intents import default_intent_model

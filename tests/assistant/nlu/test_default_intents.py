@@ -24,6 +24,8 @@ TOOL_INTENTS = {
     "expiring_points", "redeem_reward", "tier_progress", "referral", "complaint", "talk_to_person", "thanks",
     "greeting",
 }  # fmt: skip
+slow = pytest.mark.slow
+long_timeout = pytest.mark.timeout(1800)
 LOYALTY = {
     "points_balance",
     "pending_points",
@@ -54,6 +56,8 @@ def test_the_held_out_phrasings_are_not_training_examples() -> None:
     assert rows and not {row["text"].lower() for row in rows} & trained
 
 
+@slow
+@long_timeout
 def test_the_default_model_recognises_loyalty_questions_it_never_saw(default_model: IntentModel) -> None:
     with HELD_OUT.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
@@ -72,6 +76,8 @@ def test_the_default_model_recognises_loyalty_questions_it_never_saw(default_mod
     assert all(right[intent] / total[intent] >= 0.6 for intent in LOYALTY), misses
 
 
+@slow
+@long_timeout
 def test_the_default_model_answers_shop_questions_and_refuses_the_rest(default_model: IntentModel) -> None:
     messages = {
         "where is my order 1001?": "order_status",
@@ -85,6 +91,8 @@ def test_the_default_model_answers_shop_questions_and_refuses_the_rest(default_m
     assert [p.intent for p in predictions] == list(messages.values())
 
 
+@slow
+@long_timeout
 def test_another_process_loads_the_saved_model_instead_of_training(
     default_model: IntentModel, assistant_cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -31,6 +31,7 @@ from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
+from threadpoolctl import threadpool_limits
 
 from loyaldesk.assistant.nlu.embedding_cache import CachedEmbedder, Embedder
 from loyaldesk.assistant.nlu.embeddings import default_embedder
@@ -170,7 +171,8 @@ def _check_examples(texts: Sequence[str], labels: Sequence[str], texts_name: str
 
 def _fit(features: np.ndarray | sparse.csr_matrix, y: np.ndarray, c: float, class_weight: str | None):
     regression = LogisticRegression(C=c, max_iter=3000, class_weight=class_weight)
-    with warnings.catch_warnings():
+    # One BLAS thread, as for embedding: training runs beside the web server on a small machine.
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore", ConvergenceWarning)
         regression.fit(features, y)
     coef, intercept = regression.coef_, regression.intercept_
