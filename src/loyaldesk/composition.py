@@ -88,6 +88,8 @@ def compose(
 
     from loyaldesk import channels
     from loyaldesk.analytics import customer_scores
+    from loyaldesk.assistant.nlu.reader import read_default_intents
+    from loyaldesk.assistant.ports import provide_intent_reader
     from loyaldesk.journeys import customer_data as journey_customer_data
     from loyaldesk.journeys import handlers as journey_handlers
     from loyaldesk.journeys import jobs as journey_jobs
@@ -124,6 +126,7 @@ def compose(
         jobs, DeliveryConfig(base_url=settings.public_base_url, secret_source=settings.resolved_secret_key)
     )
     provide_scores(customer_scores)  # rules read the analytics' cached scores
+    provide_intent_reader(read_default_intents)  # the default intents until stores train their own
 
     ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
     jobs.every(3600, name="kernel.purge_idempotency_keys")(lambda uow: idempotency.purge_expired(uow, ttl))
