@@ -62,7 +62,7 @@ class HybridIndex:
         if not (len(doc_ids) == len(texts) == len(vectors)):
             raise ValueError("doc_ids, texts and vectors must have the same length")
         self.doc_ids = np.asarray(doc_ids, dtype=np.int64)
-        self.vectors = np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
+        self.vectors = np.asarray(vectors, dtype=np.float32)
         self.weights = weights
         self._stopwords = _STOPWORDS.get(language)
         self._bm25: bm25s.BM25 | None = None
