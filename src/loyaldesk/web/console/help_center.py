@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field
+from pydantic.json_schema import JsonDict
 
 from loyaldesk.assistant.knowledge.actions import articles as actions
 from loyaldesk.assistant.knowledge.queries import articles as queries
@@ -27,14 +28,16 @@ from loyaldesk.web.deps import RuntimeDep
 router = APIRouter(include_in_schema=False)
 
 RowId = Annotated[int, Path(ge=1, le=2**62)]
+NO_CATEGORY: JsonDict = {"": "No category"}  # the store's categories are added per page
+LANGUAGE_CHOICES: JsonDict = dict(ARTICLE_LANGUAGES)
 
 
 class ArticleForm(ConsoleForm):
     """An article's draft."""
 
     title: str = Field(title="Title", min_length=1, max_length=200)
-    category_id: str = Field(default="", title="Category", json_schema_extra={"choices": {"": "No category"}})
-    language: str = Field(default="en", title="Language", json_schema_extra={"choices": ARTICLE_LANGUAGES})
+    category_id: str = Field(default="", title="Category", json_schema_extra={"choices": NO_CATEGORY})
+    language: str = Field(default="en", title="Language", json_schema_extra={"choices": LANGUAGE_CHOICES})
     slug: str = Field(
         default="",
         title="Address",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 
 from loyaldesk.assistant.knowledge.models import Article, ArticleFeedback, Deflection, SearchLogEntry
 from loyaldesk.assistant.knowledge.vocab import ArticleStatus, DeflectionOutcome, SearchChannel
@@ -142,7 +142,7 @@ def decide_deflections(uow: UnitOfWork, *, limit: int = 500) -> int:
             Conversation.created_at >= record.opened_at,
             Conversation.created_at <= record.decide_after,
         )
-        who = []
+        who: list[ColumnElement[bool]] = []
         if record.visitor_token_hash:
             who.append(
                 Conversation.contact_id.in_(
