@@ -167,6 +167,8 @@ def test_an_article_started_from_a_resolved_conversation(
     start = f"/console/{store.slug}/help-center/articles/new?conversation={message.conversation_id}"
     assert client.get(start).status_code == 409  # not resolved yet
     db.write(change_status, agent, message.conversation_id, "resolved")
+    inbox = client.get(f"/console/{store.slug}/inbox?c={message.conversation_id}")
+    assert f'href="{start}"' in inbox.text and "Start an article from this conversation" in inbox.text
     page = client.get(start)
     assert page.status_code == 200
     assert 'value="Can I change the size of my order?"' in page.text
