@@ -31,10 +31,10 @@ _STOPWORDS = {
 class RetrievalWeights:
     """How the two scores are fused and when a result is good enough (tuned on bench/data, decision 0030)."""
 
-    dense: float = 0.7
-    lexical: float = 0.3
+    dense: float = 0.8
+    lexical: float = 0.2
     bm25_half: float = 4.0
-    min_score: float = 0.36
+    min_score: float = 0.24
 
 
 DEFAULT_WEIGHTS = RetrievalWeights()
