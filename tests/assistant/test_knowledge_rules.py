@@ -51,3 +51,14 @@ def test_faq_pairs_and_snippets():
     body = "Intro.\n\n## Can I return shoes?\nYes, within **30 days**.\n\n## Shipping\nFast."
     assert questions_and_answers(body) == [("Can I return shoes?", "Yes, within 30 days.")]
     assert snippet("word " * 100, 30).endswith("…") and len(snippet("word " * 100, 30)) <= 31
+
+
+def test_the_demo_help_center_is_the_benchmarked_one():
+    """The demo store publishes exactly the articles bench/retrieval.py measures."""
+    import json
+    from pathlib import Path
+
+    from loyaldesk.demo.help_center import help_articles
+
+    bench = Path(__file__).resolve().parents[2] / "bench" / "data" / "retrieval_articles.json"
+    assert help_articles() == json.loads(bench.read_text(encoding="utf-8"))
