@@ -48,11 +48,21 @@ def test_suggestions_from_the_stores_page(
     assert first["id"] == ids["delivery"] and first["title"] == "Delivery times"
     assert first["url"] == f"{settings.public_base_url.rstrip('/')}/help/{store.slug}/en/articles/delivery"
     assert "working days" in first["snippet"]
+    german = client.get(
+        f"/widget-api/v1/{store.slug}/articles",
+        params={"q": "how long until my parcel arrives", "language": "de-DE"},
+        headers={"origin": SHOP},
+    ).json()
+    assert german["language"] == "en" and german["articles"][0]["id"] == ids["delivery"]  # all it has
     nothing = suggest(client, store, "who painted the mona lisa").json()
     assert nothing["articles"] == []
     with db.read() as session:
         logged = session.scalars(select(SearchLogEntry).order_by(SearchLogEntry.id)).all()
-        assert [(e.channel, e.results_count > 0) for e in logged] == [("widget", True), ("widget", False)]
+        assert [(e.channel, e.results_count > 0) for e in logged] == [
+            ("widget", True),
+            ("widget", True),
+            ("widget", False),
+        ]
         assert logged[0].id == body["search_id"]
 
 

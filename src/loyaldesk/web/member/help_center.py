@@ -76,8 +76,9 @@ def help_home(
         with runtime.database.read() as session:
             store = store_by_slug(session, store_slug)
             language = _language(request, store, lang)
+            content = knowledge.article_language(session, store.id, language, store.default_language)
             categories = knowledge.categories_of(session, store.id)
-            articles = knowledge.published_articles(session, store.id, language)
+            articles = knowledge.published_articles(session, store.id, content)
     except DomainError as error:
         return _not_found(request, error)
     by_category: dict[int | None, list[Any]] = {}
@@ -104,15 +105,16 @@ async def help_search(
     content-gap report)."""
     runtime.rate_limits.hit(rate_limits.HELP_SEARCHES_PER_ADDRESS, client_ip(request) or "unknown")
 
-    def search() -> tuple[Any, str, list[Any]]:
+    def search() -> tuple[Any, str, str, list[Any]]:
         with runtime.database.read() as session:
             store = store_by_slug(session, store_slug)
             language = _language(request, store, lang)
-            hits = search_articles(session, store.id, q, language, SEARCH_RESULTS) if q.strip() else []
-            return store, language, hits
+            content = knowledge.article_language(session, store.id, language, store.default_language)
+            hits = search_articles(session, store.id, q, content, SEARCH_RESULTS) if q.strip() else []
+            return store, language, content, hits
 
     try:
-        store, language, hits = await anyio.to_thread.run_sync(search)
+        store, language, content, hits = await anyio.to_thread.run_sync(search)
     except DomainError as error:
         return _not_found(request, error)
     if q.strip():
@@ -120,7 +122,7 @@ async def help_search(
             record_search,
             store.id,
             query=q,
-            language=language,
+            language=content,
             channel=SearchChannel.HELP_CENTER,
             results_count=len(hits),
             top_article_id=hits[0].article_id if hits else None,
@@ -142,8 +144,9 @@ def help_category(
         with runtime.database.read() as session:
             store = store_by_slug(session, store_slug)
             language = _language(request, store, lang)
+            content = knowledge.article_language(session, store.id, language, store.default_language)
             category = knowledge.category_by_slug(session, store.id, category_slug)
-            articles = knowledge.published_articles(session, store.id, language, category.id)
+            articles = knowledge.published_articles(session, store.id, content, category.id)
     except DomainError as error:
         return _not_found(request, error)
     return render(

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from loyaldesk.assistant.knowledge.actions.shoppers import record_article_opened, record_search
+from loyaldesk.assistant.knowledge.queries.articles import article_language
 from loyaldesk.assistant.knowledge.vocab import ARTICLE_LANGUAGES, SearchChannel
 from loyaldesk.assistant.retrieval import search_articles
 from loyaldesk.kernel import rate_limits
@@ -62,6 +63,7 @@ async def suggest_articles(
             store = store_by_slug(session, store_slug)
             chosen = negotiate(profile=None, store_default=store.default_language, accept_language=language)
             chosen = chosen if chosen in ARTICLE_LANGUAGES else "en"
+            chosen = article_language(session, store_id, chosen, store.default_language)
             return store_id, chosen, search_articles(session, store_id, q, chosen, SUGGESTIONS)
 
     store_id, chosen, hits = await anyio.to_thread.run_sync(search)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyaldesk.assistant.knowledge.models import Article, ArticleCategory
@@ -111,3 +111,21 @@ def category_by_slug(session: Session, store_id: int, slug: str) -> ArticleCateg
     if category is None:
         raise NotFound("no such category")
     return category
+
+
+def article_language(session: Session, store_id: int, wanted: str, store_default: str | None = None) -> str:
+    """The language whose articles to show a shopper who reads ``wanted``: that one when the store has
+    published articles in it, else the store's default language, else the language most of its
+    articles are in (a German shopper of a store that writes only English still finds answers)."""
+    counts = dict(
+        session.execute(
+            select(Article.language, func.count())
+            .where(Article.store_id == store_id, Article.status == ArticleStatus.PUBLISHED)
+            .group_by(Article.language)
+        ).all()
+    )
+    if wanted in counts or not counts:
+        return wanted
+    if store_default in counts:
+        return str(store_default)
+    return str(max(counts, key=lambda language: (counts[language], language == "en")))

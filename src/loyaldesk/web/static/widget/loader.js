@@ -412,6 +412,7 @@ class ChatWidget {
   sendMessage() {
     const body = this.input.value.trim();
     if (!body) return;
+    this.articles.hide(); // the conversation starts: a person (or the assistant) answers from here
     const clientId = crypto.randomUUID();
     const element = el("li", { class: "ldw-message ldw-from-customer ldw-sending", "data-client-id": clientId }, el("p", { text: body }));
     this.list.append(element);
