@@ -111,3 +111,15 @@ def test_evaluate_retrieval_names_what_is_wrong_in_the_files(tmp_path: Path):
     (tmp_path / "q.csv").write_text("question,answer\nx,a\n")
     with pytest.raises(ValueError, match="text,article_id"):
         evaluate_retrieval(tmp_path / "a.json", tmp_path / "q.csv")
+
+
+def test_passages_embedded_for_an_older_draft_are_not_published(db: Database, store: StoreHandle):
+    from loyaldesk.assistant.knowledge.actions.articles import prepare_passages, publish_article
+
+    article = db.write(
+        save_article, store.actor, store.id, title="Gift cards", body="Gift cards are valid for 3 years."
+    )
+    stale = prepare_passages("Gift cards", "Carrier pigeons deliver every parcel.")
+    db.write(publish_article, store.actor, store.id, article.id, prepared=stale)
+    assert top(db, store, "how long can I use a gift card") == [article.id]
+    assert top(db, store, "do carrier pigeons deliver my parcel") == []

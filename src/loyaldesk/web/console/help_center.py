@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field
@@ -237,8 +238,21 @@ async def publish(
     article_id: RowId,
     csrf_token: Annotated[str | None, Form()] = None,
 ) -> Response:
+    """Publishes the draft; its passages are embedded before the write (the writer is not held while the
+    model runs)."""
     console.check_csrf(csrf_token)
-    await runtime.database.write_async(actions.publish_article, console.actor, console.store.id, article_id)
+    console.require(Permission.MANAGE_KNOWLEDGE)
+
+    def prepare() -> actions.PreparedPassages:
+        with runtime.database.read() as session:
+            article = queries.article_of_store(session, console.store.id, article_id)
+            title, body = article.title, article.body
+        return actions.prepare_passages(title, body)
+
+    prepared = await anyio.to_thread.run_sync(prepare)
+    await runtime.database.write_async(
+        actions.publish_article, console.actor, console.store.id, article_id, prepared=prepared
+    )
     return RedirectResponse(f"{_base(console)}/articles/{article_id}?published=1", status_code=303)
 
 

@@ -6,6 +6,8 @@ Editing a published article changes only the draft (``title``, ``body``): what s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import delete, select, update
 
 from loyaldesk.assistant.knowledge.events import ArticlePublished, ArticleUnpublished
@@ -82,9 +84,39 @@ def save_article(
     return article
 
 
-def publish_article(uow: UnitOfWork, actor: Actor, store_id: int, article_id: int) -> Article:
+@dataclass(frozen=True)
+class PreparedPassages:
+    """A draft's passages embedded before the publishing transaction (``prepare_passages``), so that
+    the single writer is not held while the model runs. Used only if the draft is still this text."""
+
+    title: str
+    body: str
+    passages: tuple[tuple[str, bytes], ...]
+
+
+def prepare_passages(title: str, body: str) -> PreparedPassages:
+    """Cut ``title``/``body`` into passages and embed them (float32 little-endian bytes). No I/O."""
+    from loyaldesk.assistant.nlu.embeddings import default_embedder
+
+    texts = chunks(title, body)
+    vectors = default_embedder().embed(texts)
+    encoded = tuple(
+        (text, vector.astype("<f4").tobytes()) for text, vector in zip(texts, vectors, strict=True)
+    )
+    return PreparedPassages(title, body, encoded)
+
+
+def publish_article(
+    uow: UnitOfWork,
+    actor: Actor,
+    store_id: int,
+    article_id: int,
+    *,
+    prepared: PreparedPassages | None = None,
+) -> Article:
     """Make the draft what shoppers see (the next ``version``), store its passages with their
-    embeddings, and move the store's knowledge version on so that searches use it."""
+    embeddings (``prepared`` when it is of this very draft, else embedded here), and move the store's
+    knowledge version on so that searches use it."""
     authorize(actor, store_id, scope=WRITE_SCOPE, permission=Permission.MANAGE_KNOWLEDGE)
     article = _article(uow, store_id, article_id)
     article.published_title, article.published_body = article.title, article.body
@@ -92,7 +124,9 @@ def publish_article(uow: UnitOfWork, actor: Actor, store_id: int, article_id: in
     article.version += 1
     article.published_at = uow.now()
     article.updated_by = actor.label
-    store_passages(uow, article)
+    if prepared is None or (prepared.title, prepared.body) != (article.title, article.body):
+        prepared = prepare_passages(article.title, article.body)
+    store_passages(uow, article, prepared)
     bump_knowledge_version(uow, store_id)
     uow.emit(
         ArticlePublished(
@@ -152,14 +186,10 @@ def delete_article(uow: UnitOfWork, actor: Actor, store_id: int, article_id: int
     )
 
 
-def store_passages(uow: UnitOfWork, article: Article) -> None:
+def store_passages(uow: UnitOfWork, article: Article, prepared: PreparedPassages) -> None:
     """Replace the article's passages with the published version's, each with its embedding."""
-    from loyaldesk.assistant.nlu.embeddings import default_embedder
-
     uow.session.execute(delete(ArticleChunk).where(ArticleChunk.article_id == article.id))
-    texts = chunks(article.published_title or "", article.published_body or "")
-    vectors = default_embedder().embed(texts)
-    for position, (text, vector) in enumerate(zip(texts, vectors, strict=True)):
+    for position, (text, embedding) in enumerate(prepared.passages):
         uow.session.add(
             ArticleChunk(
                 store_id=article.store_id,
@@ -167,7 +197,7 @@ def store_passages(uow: UnitOfWork, article: Article) -> None:
                 language=article.language,
                 position=position,
                 text=text,
-                embedding=vector.astype("<f4").tobytes(),
+                embedding=embedding,
             )
         )
     uow.session.flush()
