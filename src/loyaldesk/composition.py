@@ -39,6 +39,8 @@ DOMAINS = ("stores", "customers", "commerce", "loyalty", "support", "journeys", 
 # Channels with tables of their own (web push's keys and subscriptions, SMS settings, the widget's
 # notices, outgoing webhooks' endpoints and deliveries).
 CHANNEL_TABLES = ("push", "sms", "widget", "webhooks")
+# The assistant's parts with tables of their own (the help center's knowledge base).
+ASSISTANT_TABLES = ("knowledge",)
 
 # Modules that register with the customer record or the job registry when imported (their owners'
 # decorators), in the order the registrations must happen.
@@ -62,6 +64,8 @@ def load_all_models() -> None:
         importlib.import_module(f"loyaldesk.{name}.models")
     for name in CHANNEL_TABLES:
         importlib.import_module(f"loyaldesk.channels.{name}.models")
+    for name in ASSISTANT_TABLES:
+        importlib.import_module(f"loyaldesk.assistant.{name}.models")
 
 
 def store_setup_steps() -> list[StoreSetupStep]:
@@ -88,8 +92,11 @@ def compose(
 
     from loyaldesk import channels
     from loyaldesk.analytics import customer_scores
+    from loyaldesk.assistant import ports as assistant_ports
+    from loyaldesk.assistant.knowledge import customer_data as knowledge_customer_data
+    from loyaldesk.assistant.knowledge import jobs as knowledge_jobs
     from loyaldesk.assistant.nlu.reader import read_default_intents
-    from loyaldesk.assistant.ports import provide_intent_reader
+    from loyaldesk.assistant.retrieval import search_articles
     from loyaldesk.journeys import customer_data as journey_customer_data
     from loyaldesk.journeys import handlers as journey_handlers
     from loyaldesk.journeys import jobs as journey_jobs
@@ -109,6 +116,7 @@ def compose(
     loyalty_customer_data.register()
     support_privacy.register()
     journey_customer_data.register()
+    knowledge_customer_data.register()
 
     # Reactions and scheduled work, in the order they run for one event.
     jobs.every_outside(10, name="stores.send_account_mail")(
@@ -126,7 +134,9 @@ def compose(
         jobs, DeliveryConfig(base_url=settings.public_base_url, secret_source=settings.resolved_secret_key)
     )
     provide_scores(customer_scores)  # rules read the analytics' cached scores
-    provide_intent_reader(read_default_intents)  # the default intents until stores train their own
+    assistant_ports.provide_intent_reader(read_default_intents)  # the default intents until stores train their own
+    knowledge_jobs.register(jobs)  # widget deflections settle after their waiting time
+    assistant_ports.provide_article_finder(search_articles)  # the help center's retrieval
 
     ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
     jobs.every(3600, name="kernel.purge_idempotency_keys")(lambda uow: idempotency.purge_expired(uow, ttl))

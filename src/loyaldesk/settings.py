@@ -157,6 +157,10 @@ class Settings(BaseSettings):
     )
     rate_limit_mail_messages_per_address: str = Field(default=rate_limits.MAIL_MESSAGES_PER_ADDRESS.default)
     rate_limit_widget_actions_per_contact: str = Field(default=rate_limits.WIDGET_ACTIONS_PER_CONTACT.default)
+    rate_limit_help_searches_per_address: str = Field(default=rate_limits.HELP_SEARCHES_PER_ADDRESS.default)
+    rate_limit_article_feedback_per_address: str = Field(
+        default=rate_limits.ARTICLE_FEEDBACK_PER_ADDRESS.default
+    )
 
     @field_validator(*(f"rate_limit_{spec.name}" for spec in rate_limits.ALL_LIMITS))
     @classmethod

@@ -87,6 +87,11 @@ CONSOLE_PAGES = (
     "/console/{slug}/settings/audit",
     "/console/{slug}/webhooks",
     "/console/{slug}/webhooks/{endpoint_id}",
+    "/console/{slug}/help-center",
+    "/console/{slug}/help-center/articles/new",
+    "/console/{slug}/help-center/articles/{article_id}",
+    "/console/{slug}/help-center/categories",
+    "/console/{slug}/help-center/report",
     "/console/{slug}/customers/999999999",  # the error page
 )
 # Console GET routes that are not pages (data for scripts, files, redirects, fragments).
@@ -118,7 +123,11 @@ def _demo_ids(db: Database) -> dict[str, Any]:
             "tier_id": one(session, "SELECT min(id) FROM loyalty_tiers WHERE store_id = :s", s=store),
             "reward_id": one(session, "SELECT min(id) FROM loyalty_rewards WHERE store_id = :s", s=store),
             "secret": one(session, "SELECT identity_secret FROM stores WHERE id = :s", s=store),
+            "article_id": one(session, "SELECT min(id) FROM knowledge_articles WHERE store_id = :s", s=store),
         }
+        ids["article_slug"] = one(
+            session, "SELECT slug FROM knowledge_articles WHERE id = :id", id=ids["article_id"]
+        )
         ids["customer_id"] = one(
             session, "SELECT customer_id FROM support_conversations WHERE id = :id", id=ids["conversation_id"]
         )
@@ -281,6 +290,9 @@ def test_every_page_has_no_serious_accessibility_violation(
             "/login/forgot",
             _path_of(reset_link),
             f"/m/{DEMO_SLUG}?{signed}",
+            f"/help/{DEMO_SLUG}",
+            f"/help/{DEMO_SLUG}/search?q=how+long+does+delivery+take",
+            f"/help/{DEMO_SLUG}/en/articles/{ids['article_slug']}",
             f"/csat/{DEMO_SLUG}/{ids['conversation_id']}/{rating_token}",
             _path_of(message_links.unsubscribe_url),
             _path_of(message_links.preferences_url),

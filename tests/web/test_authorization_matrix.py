@@ -291,6 +291,26 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/preferences/{store_slug}/{token}"): MessageLink("p"),
     ("GET", "/t/o/{token}"): MessageLink("o"),
     ("GET", "/t/c/{token}"): MessageLink("c"),
+    # The public help center and the widget's article suggestions (published articles only).
+    ("GET", "/help/{store_slug}"): Public("the store's public help center", "per address"),
+    ("GET", "/help/{store_slug}/search"): Public("searching the help center", "help searches per address"),
+    ("GET", "/help/{store_slug}/categories/{category_slug}"): Public("a help center category", "per address"),
+    ("GET", "/help/{store_slug}/{language}/articles/{article_slug}"): Public(
+        "a published help article", "per address"
+    ),
+    ("POST", "/help/{store_slug}/{language}/articles/{article_slug}/feedback"): Public(
+        "a shopper says whether an article helped", "article feedback per address"
+    ),
+    ("GET", "/help/{store_slug}/sitemap.xml"): Public(
+        "the help center's pages for search engines", "per address"
+    ),
+    ("GET", "/help/{store_slug}/theme.css"): Public("the store's colours for its help center", "per address"),
+    ("GET", "/widget-api/v1/{store_slug}/articles"): Public(
+        "help articles suggested in the widget on pages allowed to use the chat", "help searches per address"
+    ),
+    ("POST", "/widget-api/v1/{store_slug}/articles/{article_id}/opened"): Public(
+        "a widget visitor opened a suggested article (deflection)", "widget actions per address"
+    ),
     ("GET", "/csat/{store_slug}/{conversation_id}/{token}"): RatingLink(),
     ("POST", "/csat/{store_slug}/{conversation_id}/{token}"): RatingLink(),
     # The console: pages and forms of one store.
@@ -325,6 +345,22 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/inbox-reports"): Console(P.VIEW_CONVERSATIONS),
     ("GET", "/console/{store_slug}/inbox-settings/canned"): Console(P.VIEW_CONVERSATIONS),
     ("POST", "/console/{store_slug}/inbox-settings/canned"): Console(P.ANSWER_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/help-center"): Console(P.VIEW_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/help-center/articles/new"): Console(P.MANAGE_KNOWLEDGE),
+    ("POST", "/console/{store_slug}/help-center/articles"): Console(P.MANAGE_KNOWLEDGE),
+    ("GET", "/console/{store_slug}/help-center/articles/{article_id}"): Console(P.VIEW_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/help-center/articles/{article_id}"): Console(P.MANAGE_KNOWLEDGE),
+    ("POST", "/console/{store_slug}/help-center/articles/{article_id}/publish"): Console(P.MANAGE_KNOWLEDGE),
+    ("POST", "/console/{store_slug}/help-center/articles/{article_id}/unpublish"): Console(
+        P.MANAGE_KNOWLEDGE
+    ),
+    ("POST", "/console/{store_slug}/help-center/articles/{article_id}/delete"): Console(P.MANAGE_KNOWLEDGE),
+    ("GET", "/console/{store_slug}/help-center/categories"): Console(P.VIEW_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/help-center/categories"): Console(P.MANAGE_KNOWLEDGE),
+    ("POST", "/console/{store_slug}/help-center/categories/{category_id}/delete"): Console(
+        P.MANAGE_KNOWLEDGE
+    ),
+    ("GET", "/console/{store_slug}/help-center/report"): Console(P.VIEW_CONVERSATIONS),
     ("POST", "/console/{store_slug}/inbox-settings/canned/{reply_id}/delete"): Console(
         P.ANSWER_CONVERSATIONS
     ),
@@ -664,6 +700,12 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
                 session, "SELECT min(id) FROM support_canned_replies WHERE store_id = :store", **a
             ),
             "team_id": _one(session, "SELECT min(id) FROM support_teams WHERE store_id = :store", **a),
+            "article_id": _one(
+                session, "SELECT min(id) FROM knowledge_articles WHERE store_id = :store", **a
+            ),
+            "category_id": _one(
+                session, "SELECT min(id) FROM knowledge_categories WHERE store_id = :store", **a
+            ),
             "policy_id": _one(
                 session, "SELECT min(id) FROM support_sla_policies WHERE store_id = :store", **a
             ),
@@ -675,6 +717,13 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
             ),
         }
         ids["key"] = "birthday"  # a message template (journeys)
+        ids["language"] = "en"  # the help center's articles
+        ids["article_slug"] = _one(
+            session, "SELECT slug FROM knowledge_articles WHERE id = :id", id=ids["article_id"]
+        )
+        ids["category_slug"] = _one(
+            session, "SELECT slug FROM knowledge_categories WHERE id = :id", id=ids["category_id"]
+        )
         ids["endpoint_id"] = endpoint_id
         ids["delivery_id"] = delivery_id
         ids["member_id"] = _one(

@@ -158,6 +158,9 @@ def seed_demo(
 
         seed_support(replay, clock, store_id, end, seed)
         replay.write(_journeys, store_id)
+        from loyaldesk.demo.help_center import seed_help_center
+
+        replay.write(seed_help_center, store_id)
     finally:
         replay.dispose()
     return DemoSummary(

@@ -42,7 +42,11 @@ DEFAULT_LANGUAGE = "en"
 # Every language that ships complete (a test holds each catalog to it); English is the source text.
 LANGUAGES: tuple[str, ...] = ("en", "de")
 # What the chat widget's scripts ask for: messages found in these files (see ``widget_messages``).
-WIDGET_SOURCES = ("web/static/widget/loader.js", "web/static/widget/notices.js")
+WIDGET_SOURCES = (
+    "web/static/widget/loader.js",
+    "web/static/widget/notices.js",
+    "web/static/widget/articles.js",
+)
 
 _active: ContextVar[str | None] = ContextVar("loyaldesk_language", default=None)
 _TAG = re.compile(r"[A-Za-z]{1,8}(?:[-_][A-Za-z0-9]{1,8})*")

@@ -59,6 +59,12 @@ WIDGET_ACTIONS_PER_CONTACT = LimitSpec(
     "notification subscriptions and dismissed notices from you",
     "30/10 minutes",
 )
+HELP_SEARCHES_PER_ADDRESS = LimitSpec(
+    "help_searches_per_address", "help center searches from your network address", "30/minute"
+)
+ARTICLE_FEEDBACK_PER_ADDRESS = LimitSpec(
+    "article_feedback_per_address", 'answers to "did this help?" from your network address', "20/10 minutes"
+)
 
 ALL_LIMITS = (
     API_REQUESTS_PER_KEY,
@@ -70,6 +76,8 @@ ALL_LIMITS = (
     ANONYMOUS_REQUESTS_PER_ADDRESS,
     MAIL_MESSAGES_PER_ADDRESS,
     WIDGET_ACTIONS_PER_CONTACT,
+    HELP_SEARCHES_PER_ADDRESS,
+    ARTICLE_FEEDBACK_PER_ADDRESS,
 )
 
 

@@ -60,6 +60,7 @@ class Permission(StrEnum):
     VIEW_JOURNEYS = "view_journeys"
     MANAGE_JOURNEYS = "manage_journeys"
     MANAGE_INTEGRATIONS = "manage_integrations"
+    MANAGE_KNOWLEDGE = "manage_knowledge"
 
     @property
     def label(self) -> str:
@@ -87,6 +88,8 @@ class ApiScope(StrEnum):
     JOURNEYS_WRITE = "journeys:write"
     WEBHOOKS_READ = "webhooks:read"
     WEBHOOKS_WRITE = "webhooks:write"
+    KNOWLEDGE_READ = "knowledge:read"
+    KNOWLEDGE_WRITE = "knowledge:write"
 
     @property
     def description(self) -> str:
@@ -115,6 +118,8 @@ API_SCOPE_DESCRIPTIONS: dict[ApiScope, str] = {
     ),
     ApiScope.WEBHOOKS_READ: "Read the store's outgoing webhook endpoints and their delivery logs.",
     ApiScope.WEBHOOKS_WRITE: "Add, change and delete outgoing webhook endpoints; replay deliveries.",
+    ApiScope.KNOWLEDGE_READ: "Read help center articles and categories, drafts included.",
+    ApiScope.KNOWLEDGE_WRITE: "Write, publish and withdraw help center articles and categories.",
 }
 
 # The scopes a new key gets when none are chosen: everything but GDPR requests, conversations and

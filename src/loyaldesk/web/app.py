@@ -36,6 +36,8 @@ from loyaldesk.web.console import api_channels as console_api_channels
 from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
+from loyaldesk.web.console import help_center as console_help_center
+from loyaldesk.web.console import help_center_report as console_help_center_report
 from loyaldesk.web.console import inbox as console_inbox
 from loyaldesk.web.console import invitations as console_invitations
 from loyaldesk.web.console import journey_templates as console_journey_templates
@@ -60,10 +62,12 @@ from loyaldesk.web.console import webhooks as console_webhooks
 from loyaldesk.web.console import widget_install as console_widget_install
 from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
+from loyaldesk.web.member import help_center as member_help_center
 from loyaldesk.web.member import loyalty as member_loyalty
 from loyaldesk.web.member import messages as member_messages
 from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
+from loyaldesk.web.widget import articles as widget_articles
 from loyaldesk.web.widget import notices as widget_notices
 from loyaldesk.web.widget import push as widget_push
 from loyaldesk.web.widget import routes as widget_routes
@@ -214,6 +218,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         widget_routes.router,
         widget_push.router,
         widget_notices.router,
+        member_help_center.router,
+        widget_articles.router,
         # sockets (realtime/)
         widget_socket.router,
         console_socket.router,
@@ -245,6 +251,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_journeys_calendar.router,
         console_journeys_settings.router,
         console_webhooks.router,
+        console_help_center.router,
+        console_help_center_report.router,
     ):
         app.include_router(router)
 

@@ -94,7 +94,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
         problems = getattr(error, "problems", None) or []
         details = "; ".join(f"{problem.field}: {problem.reason}" for problem in problems)
-        return render_error(request, status, f"{error.message} ({details})" if details else error.message)
+        page = render_error(request, status, f"{error.message} ({details})" if details else error.message)
+        page.headers.update(headers)  # a page over a rate limit says when to come back, as JSON does
+        return page
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError) -> Response:

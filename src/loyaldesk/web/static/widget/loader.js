@@ -8,6 +8,7 @@
 // inline script or style, so the store's Content-Security-Policy needs only loyaldesk's origin in
 // script-src, style-src, img-src and connect-src (docs/channels.md).
 
+import { ArticleSuggestions } from "./articles.js";
 import { WidgetExtras } from "./notices.js";
 
 const script = document.querySelector("script[data-loyaldesk-widget]");
@@ -149,6 +150,13 @@ class ChatWidget {
     this.extras = new WidgetExtras({
       api: `${origin}/widget-api/v1/${encodeURIComponent(store)}`, t, el, root, panel: this.panel,
       pushWorker: script?.dataset.pushWorker,
+    });
+    // Help articles as the shopper types, until a conversation starts (articles.js).
+    this.articles = new ArticleSuggestions({
+      api: `${origin}/widget-api/v1/${encodeURIComponent(store)}`, t, el, input: this.input, before: this.form,
+      language: () => language,
+      active: () => this.conversationId === null && this.messages.size === 0,
+      visitorToken: () => localStorage.getItem(storageKey("visitor_token")),
     });
 
     this.launcher.addEventListener("click", () => this.toggle(!this.open));
@@ -404,6 +412,7 @@ class ChatWidget {
   sendMessage() {
     const body = this.input.value.trim();
     if (!body) return;
+    this.articles.hide(); // the conversation starts: a person (or the assistant) answers from here
     const clientId = crypto.randomUUID();
     const element = el("li", { class: "ldw-message ldw-from-customer ldw-sending", "data-client-id": clientId }, el("p", { text: body }));
     this.list.append(element);
