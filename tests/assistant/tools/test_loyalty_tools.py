@@ -8,6 +8,7 @@ from __future__ import annotations
 from loyaldesk.assistant.tools.registry import ToolStatus
 from loyaldesk.kernel.db import Database
 from tests.assistant.tools.conftest import open_chat
+from tests.factories import make_member
 from tests.loyalty.shop import Shop
 
 
@@ -33,12 +34,13 @@ def test_balance_pending_and_expiring_points_with_dates_and_why(shop: Shop, db: 
     assert chat.ask("pending_points").facts["pending"][0]["why"].find("#1002") >= 0
     assert chat.ask("expiring_points").facts["expiring"][0]["points"] == available
     german = open_chat(db, shop.store.id, shop.customer_id("emma"), language="de")
-    assert german.ask("points_balance").text.startswith(f"Du hast {available} Punkte zum Einlösen.")
+    assert german.ask("points_balance").text.startswith(f"Sie haben {available} Punkte zum Einlösen.")
 
 
 def test_redeem_lists_what_the_member_can_afford_then_redeems_once_per_key(shop: Shop, db: Database) -> None:
     small = shop.reward("5 EUR off", 50)
-    shop.reward("Tote bag", 5_000, kind="free_product", value=0)
+    shop.reward("Tote bag", 5_000)
+    make_member(db, shop.store, "emma")
     shop.adjust("emma", 120, key="seed")
     chat = open_chat(db, shop.store.id, shop.customer_id("emma"))
     listing = chat.ask("redeem_reward", "what can I redeem")
@@ -52,18 +54,19 @@ def test_redeem_lists_what_the_member_can_afford_then_redeems_once_per_key(shop:
     assert again.facts["code"] == code
     assert shop.balance("emma") == (70, 0)
     codes = shop.loyalty("GET", f"/members/{shop.member('emma')['member_id']}/codes")
-    assert [c["code"] for c in codes["data"]] == [code]
+    assert [c["code"] for c in codes] == [code]
 
 
 def test_redeeming_without_enough_points_is_refused_and_changes_nothing(shop: Shop, db: Database) -> None:
-    shop.reward("Tote bag", 500, kind="free_product", value=0)
+    shop.reward("Tote bag", 500)
+    make_member(db, shop.store, "emma")
     shop.adjust("emma", 120, key="seed")
     chat = open_chat(db, shop.store.id, shop.customer_id("emma"))
     refused = chat.ask("redeem_reward", key="r-1", reward="Tote bag")
     assert refused.status is ToolStatus.REFUSED
     assert "needs 380 more points" in refused.text
     assert shop.balance("emma") == (120, 0)
-    assert shop.loyalty("GET", "/rewards")["data"][0]["issued_count"] == 0
+    assert shop.loyalty("GET", "/rewards")[0]["issued_count"] == 0
     unknown = chat.ask("redeem_reward", reward="a yacht")
     assert unknown.status is ToolStatus.NOT_FOUND
 
@@ -81,7 +84,8 @@ def test_tier_progress_and_referral_link(shop: Shop, db: Database) -> None:
     referral = chat.ask("referral")
     member = shop.member("emma")
     assert referral.status is ToolStatus.ANSWERED
-    assert referral.facts["referral_link"].endswith(f"/r/{shop.store.slug}/{member['referral_code']}")
+    assert referral.facts["referral_link"] == member["referral"]["link"]
+    assert f"/r/{shop.store.slug}/{referral.facts['referral_code']}" in referral.text
     assert referral.facts["referral_link"] in referral.text
 
 

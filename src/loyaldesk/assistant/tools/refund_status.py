@@ -72,9 +72,8 @@ def answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolResult:
     else:
         sentences.append(_("No refund has been recorded for order {order} yet.", order=name))
     if open_returns:
-        sentences.append(
-            _("Your return request {request} is being handled by the team.", request=f"R-{open_returns[-1]}")
-        )
+        reference = "R-" + str(open_returns[-1])
+        sentences.append(_("Your return request {request} is being handled by the team.", request=reference))
     facts = {
         **order_facts(order),
         "currency": order.currency,

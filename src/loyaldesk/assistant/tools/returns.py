@@ -116,6 +116,7 @@ def answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolResult:
                 conversation_id=asker.conversation_id,
             )
         )
+    reference = "R-" + str(existing.id)  # how the team's page names it
     return ToolResult(
         tool,
         ToolStatus.DONE,
@@ -123,7 +124,7 @@ def answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolResult:
             "I have started a return for order {order} (return request {request}). The team will send you "
             "the return instructions; returns are open until {day}.",
             order=order_name(order),
-            request=f"R-{existing.id}",
+            request=reference,
             day=day(window_ends, store),
         ),
         {**facts, "return_request_id": existing.id, "return_status": existing.status},
