@@ -39,6 +39,7 @@ CONSOLE_PAGES = (
     "/console/{slug}/customers",
     "/console/{slug}/customers/{customer_id}",
     "/console/{slug}/orders/{order_id}",
+    "/console/{slug}/returns",
     "/console/{slug}/inbox",
     "/console/{slug}/inbox?c={conversation_id}",
     "/console/{slug}/inbox-settings/canned",

@@ -52,7 +52,9 @@ def _mail_count(db: Database) -> int:
 
 
 @pytest.mark.parametrize("intent", ORDER_INTENTS)
-def test_another_customers_order_reads_exactly_like_a_missing_one(shop: Shop, db: Database, intent: str) -> None:
+def test_another_customers_order_reads_exactly_like_a_missing_one(
+    shop: Shop, db: Database, intent: str
+) -> None:
     _mine, theirs = _two_shoppers(shop)
     chat = open_chat(db, shop.store.id, shop.customer_id("anna"))
     other = chat.ask(intent, order_number="1002")
@@ -111,7 +113,9 @@ def _prove(chat: Chat, number: str, email: str) -> str:
     return result.text
 
 
-def test_an_anonymous_visitor_proves_their_order_by_the_code_sent_to_its_email(shop: Shop, db: Database) -> None:
+def test_an_anonymous_visitor_proves_their_order_by_the_code_sent_to_its_email(
+    shop: Shop, db: Database
+) -> None:
     mine, _theirs = _two_shoppers(shop)
     chat = open_chat(db, shop.store.id, None)
     wrong_email = _prove(chat, "1001", "mallory@example.com")

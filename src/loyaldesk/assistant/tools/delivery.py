@@ -30,7 +30,7 @@ def answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolResult:
     return ToolResult(DeliveryOptionsTool.name, ToolStatus.ANSWERED, info, {"shipping_info": info})
 
 
-@dataclass(frozen=True)
+@dataclass
 class DeliveryOptionsTool:
     """The store's delivery options; anyone may read them."""
 

@@ -47,7 +47,12 @@ def _points_answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolR
     picture = queries.member_picture(uow.session, store, member, uow.now())
     balance = _("You have {points} to spend.", points=_points(member.available_points))
     pending_lines = [
-        _("{points} unlock on {day} ({why}).", points=_points(p.points), day=day(p.unlocks_at, store), why=p.description)
+        _(
+            "{points} unlock on {day} ({why}).",
+            points=_points(p.points),
+            day=day(p.unlocks_at, store),
+            why=p.description,
+        )
         if p.unlocks_at is not None
         else _("{points} unlock once the order arrives ({why}).", points=_points(p.points), why=p.description)
         for p in picture.pending
@@ -70,14 +75,15 @@ def _points_answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolR
         "available_points": member.available_points,
         "pending_points": member.pending_points,
         "pending": [
-            {"points": p.points, "unlocks_at": iso(p.unlocks_at), "why": p.description} for p in picture.pending
+            {"points": p.points, "unlocks_at": iso(p.unlocks_at), "why": p.description}
+            for p in picture.pending
         ],
         "expiring": [{"points": e.points, "expires_at": iso(e.expires_at)} for e in picture.expiring],
     }
     return ToolResult(tool, ToolStatus.ANSWERED, " ".join(sentences), facts)
 
 
-@dataclass(frozen=True)
+@dataclass
 class PointsTool:
     """Points to spend, pending points with when they unlock and why, points expiring soon."""
 
@@ -114,7 +120,7 @@ def _tier_answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolRes
     return ToolResult(tool, ToolStatus.ANSWERED, " ".join(sentences), facts)
 
 
-@dataclass(frozen=True)
+@dataclass
 class TierProgressTool:
     """The member's tier, the next one and what is missing to reach it (loyalty's own sentences)."""
 
@@ -132,7 +138,7 @@ def _link(uow: UnitOfWork, store: Store, member: Member, public_base_url: str) -
     return referral_link(program, store, member.referral_code, public_base_url)
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReferralTool:
     """The member's own referral link (the store's page when the program names one)."""
 

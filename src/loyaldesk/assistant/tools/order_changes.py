@@ -62,7 +62,10 @@ def _request_change(uow: UnitOfWork, asker: Asker, request: ToolRequest, kind: O
         return ToolResult(
             tool,
             ToolStatus.NEEDS_SLOT,
-            _("Where should order {order} go instead? Please write the full new address.", order=order_name(order)),
+            _(
+                "Where should order {order} go instead? Please write the full new address.",
+                order=order_name(order),
+            ),
             facts,
             (order.id,),
             missing="address",
@@ -119,7 +122,7 @@ def _request_change(uow: UnitOfWork, asker: Asker, request: ToolRequest, kind: O
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class CancelOrderTool:
     """Ask the team (and the store's backend) to cancel an unfulfilled order."""
 
@@ -132,7 +135,7 @@ class CancelOrderTool:
         )
 
 
-@dataclass(frozen=True)
+@dataclass
 class ChangeAddressTool:
     """Ask the team (and the store's backend) to ship an unfulfilled order to a new address."""
 

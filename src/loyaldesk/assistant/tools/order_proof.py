@@ -149,13 +149,17 @@ def _prove(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolResult:
             {"reason": "too_many_codes"},
         )
     order = session.scalar(
-        select(Order).where(Order.store_id == asker.store_id, Order.number.in_((number, f"#{number}"))).limit(1)
+        select(Order)
+        .where(Order.store_id == asker.store_id, Order.number.in_((number, f"#{number}")))
+        .limit(1)
     )
     matched = order is not None and order.email is not None and _same_email(order.email, email)
     if matched and order is not None:
         sent_for_order = session.scalar(
             select(func.count(OrderProof.id)).where(
-                OrderProof.order_id == order.id, OrderProof.created_at > hour_ago, OrderProof.code_hash.is_not(None)
+                OrderProof.order_id == order.id,
+                OrderProof.created_at > hour_ago,
+                OrderProof.code_hash.is_not(None),
             )
         )
         matched = (sent_for_order or 0) < MAX_CODES_PER_ORDER
@@ -206,7 +210,9 @@ def _confirm(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolResult:
         return _no_conversation(tool)
     typed = re.sub(r"[\s-]", "", request.slots.get("code") or "")
     if not typed:
-        return ToolResult(tool, ToolStatus.NEEDS_SLOT, _("Please type the 6-digit code from the email."), missing="code")
+        return ToolResult(
+            tool, ToolStatus.NEEDS_SLOT, _("Please type the 6-digit code from the email."), missing="code"
+        )
     query = (
         select(OrderProof)
         .where(OrderProof.conversation_id == asker.conversation_id, OrderProof.store_id == asker.store_id)
@@ -266,13 +272,16 @@ def _verified(tool: str, order: Order) -> ToolResult:
     return ToolResult(
         tool,
         ToolStatus.DONE,
-        _("Thank you, order {order} is verified. What would you like to know about it?", order=order_name(order)),
+        _(
+            "Thank you, order {order} is verified. What would you like to know about it?",
+            order=order_name(order),
+        ),
         {"order_id": order.id, "order_number": order_name(order), "verified": True},
         (order.id,),
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class ProveOrderTool:
     """Send a one-time code to the email of the order the visitor names (neutral answer either way)."""
 
@@ -283,7 +292,7 @@ class ProveOrderTool:
         return in_language(_prove)(uow, asker, request)
 
 
-@dataclass(frozen=True)
+@dataclass
 class ConfirmOrderCodeTool:
     """Check the one-time code; a right one proves the order for the conversation."""
 

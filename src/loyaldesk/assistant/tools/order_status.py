@@ -70,7 +70,7 @@ def answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolResult:
     if order.tracking_url and order.status in (OrderStatus.FULFILLED, OrderStatus.DELIVERED):
         sentences.append(_("Follow the parcel here: {url}", url=order.tracking_url))
     if lines:
-        items = ", ".join(f"{line.quantity} × {line.title}" for line in lines)
+        items = ", ".join(f"{line.quantity} x {line.title}" for line in lines)
         sentences.append(_("Items: {items}.", items=items))
     facts = {
         **order_facts(order),
@@ -86,7 +86,7 @@ def answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolResult:
     return ToolResult(OrderStatusTool.name, ToolStatus.ANSWERED, " ".join(sentences), facts, (order.id,))
 
 
-@dataclass(frozen=True)
+@dataclass
 class OrderStatusTool:
     """Order status and tracking for an order the asker may see (``order_number`` slot, else their
     latest order)."""

@@ -54,10 +54,16 @@ def answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolResult:
         amount = format_money(refund.amount, order.currency)
         if refund.kind == "return":
             sentences.append(
-                _("{amount} was refunded for returned items on {day}.", amount=amount, day=day(refund.occurred_at, store))
+                _(
+                    "{amount} was refunded for returned items on {day}.",
+                    amount=amount,
+                    day=day(refund.occurred_at, store),
+                )
             )
         else:
-            sentences.append(_("{amount} was refunded on {day}.", amount=amount, day=day(refund.occurred_at, store)))
+            sentences.append(
+                _("{amount} was refunded on {day}.", amount=amount, day=day(refund.occurred_at, store))
+            )
     if refunds:
         sentences.insert(
             0,
@@ -89,7 +95,7 @@ def answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolResult:
     return ToolResult(tool, ToolStatus.ANSWERED, " ".join(sentences), facts, (order.id,))
 
 
-@dataclass(frozen=True)
+@dataclass
 class RefundStatusTool:
     """The refunds of an order the asker may see (``order_number`` slot, else their latest order)."""
 

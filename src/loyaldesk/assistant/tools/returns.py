@@ -83,10 +83,7 @@ def answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolResult:
         .where(
             ReturnRequest.store_id == asker.store_id,
             (ReturnRequest.request_key == key)
-            | (
-                (ReturnRequest.order_id == order.id)
-                & (ReturnRequest.status == ReturnStatus.REQUESTED.value)
-            ),
+            | ((ReturnRequest.order_id == order.id) & (ReturnRequest.status == ReturnStatus.REQUESTED.value)),
         )
         .limit(1)
     )
@@ -132,7 +129,7 @@ def answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolResult:
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReturnItemTool:
     """Start a return within the store's return window."""
 

@@ -128,7 +128,7 @@ def answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolResult:
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class RedeemRewardTool:
     """What the member can redeem, and redeeming one (``reward`` slot: its name or id)."""
 

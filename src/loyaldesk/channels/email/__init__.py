@@ -19,8 +19,8 @@ if TYPE_CHECKING:
 def register(handlers: HandlerRegistry, jobs: JobRegistry, settings: Settings) -> None:
     """Subscribe the email channel to the desk's events and schedule its jobs, with the install's
     ``settings`` (mail domain, public address, SMTP server, outbound policy)."""
-    from loyaldesk.channels.email.imap_poller import MailboxAccess, poll_all
     from loyaldesk.assistant.tools import provide_order_code_mailer
+    from loyaldesk.channels.email.imap_poller import MailboxAccess, poll_all
     from loyaldesk.channels.email.order_codes import OrderCodeMailer
     from loyaldesk.channels.email.outbox import EmailReplies, send_due
     from loyaldesk.kernel.mail_transport import transport_from

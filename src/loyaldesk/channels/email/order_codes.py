@@ -35,7 +35,11 @@ class OrderCodeMailer:
         with use_language(mail.language) as language:
             subject = _("Your code for order {order}", order=mail.order_number)
             body = (
-                _("Your code to show order {order} in the chat with {store}:", order=mail.order_number, store=store.name)
+                _(
+                    "Your code to show order {order} in the chat with {store}:",
+                    order=mail.order_number,
+                    store=store.name,
+                )
                 + f"\n\n**{mail.code}**\n\n"
                 + _("It is valid for {minutes} minutes.", minutes=mail.valid_minutes)
                 + "\n\n"

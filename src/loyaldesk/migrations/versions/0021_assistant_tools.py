@@ -56,7 +56,7 @@ def upgrade() -> None:
             ["store_id"], ["stores.id"], name=op.f("fk_return_requests_store_id_stores"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_return_requests")),
-        sa.UniqueConstraint("store_id", "request_key", name=op.f("uq_return_requests_store_id")),
+        sa.UniqueConstraint("store_id", "request_key", name=op.f("uq_return_requests_store_id_request_key")),
     )
     op.create_index("ix_return_requests_store_created", "return_requests", ["store_id", "created_at"])
     op.create_index(op.f("ix_return_requests_order_id"), "return_requests", ["order_id"])
@@ -85,9 +85,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_order_proofs")),
     )
-    op.create_index(
-        "ix_order_proofs_conversation_created", "order_proofs", ["conversation_id", "created_at"]
-    )
+    op.create_index("ix_order_proofs_conversation_created", "order_proofs", ["conversation_id", "created_at"])
     op.create_index(op.f("ix_order_proofs_order_id"), "order_proofs", ["order_id"])
     with op.batch_alter_table("support_settings") as batch_op:
         batch_op.add_column(
