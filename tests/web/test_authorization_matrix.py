@@ -336,6 +336,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/inbox-settings/widget"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/widget/push"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/desk/agents/{staff_id}"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox-settings/desk/policies"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/desk/goodwill"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/desk/mailbox"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/desk/routing"): Console(P.MANAGE_SUPPORT),
