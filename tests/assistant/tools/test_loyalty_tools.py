@@ -98,3 +98,26 @@ def test_a_customer_who_is_not_a_member_is_told_so(shop: Shop, db: Database) -> 
     chat = open_chat(db, shop.store.id, customer_id)
     result = chat.ask("points_balance")
     assert result.status is ToolStatus.NOT_FOUND and "not a member" in result.text
+
+
+def test_concurrent_redemptions_never_overdraw_and_one_key_redeems_once(shop: Shop, db: Database) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    shop.reward("5 EUR off", 100)
+    make_member(db, shop.store, "emma")
+    shop.adjust("emma", 150, key="seed")
+    chats = [open_chat(db, shop.store.id, shop.customer_id("emma")) for _ in range(4)]
+    # Four redemptions at once with points for one: exactly one goes through.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(
+            pool.map(lambda n: chats[n].ask("redeem_reward", key=f"k-{n}", reward="5 EUR off"), range(4))
+        )
+    assert sorted(result.status for result in results) == [ToolStatus.DONE] + [ToolStatus.REFUSED] * 3
+    assert shop.balance("emma") == (50, 0)
+    # The same key four times at once: one redemption, one code.
+    shop.adjust("emma", 200, key="more")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        same = list(pool.map(lambda chat: chat.ask("redeem_reward", key="same", reward="5 EUR off"), chats))
+    assert {result.status for result in same} == {ToolStatus.DONE}
+    assert len({result.facts["code"] for result in same}) == 1
+    assert shop.balance("emma") == (150, 0)

@@ -185,3 +185,19 @@ def test_the_return_window_is_a_desk_setting(shop: Shop, db: Database) -> None:
     with pytest.raises(Invalid) as refused:
         db.write(too_long)
     assert [problem.field for problem in refused.value.problems] == ["return_window_days"]
+
+
+def test_erasing_the_customer_blanks_the_words_of_their_requests(shop: Shop, db: Database) -> None:
+    _shipped(shop, "8001")
+    shop.order("emma", external_id="8002", status="paid")
+    chat = open_chat(db, shop.store.id, shop.customer_id("emma"))
+    chat.ask("return_item", order_number="8001", reason="the seam is torn, call me on 0151 123")
+    chat.ask("change_address", order_number="8002", address="Hauptstr. 1, 10115 Berlin")
+    customer_id = shop.customer_id("emma")
+    assert shop.call("POST", f"/api/v1/customers/{customer_id}/erase").status_code == 200
+    [row] = shop.ok("GET", "/api/v1/return-requests")["data"]
+    assert row["reason"] == ""
+    with db.read() as session:
+        from loyaldesk.journeys import TeamTask
+
+        assert [task.details for task in session.query(TeamTask)] == ["(erased)"]

@@ -32,6 +32,10 @@ def product_tools(public_base_url: str = "") -> list[Tool]:
 
 
 def register_product_tools(public_base_url: str = "") -> None:
-    """Register every product tool under its intents (the composition root calls it; idempotent)."""
+    """Register every product tool under its intents, and the tools' erasure step with the customer
+    record (the composition root calls it; idempotent)."""
+    from loyaldesk.assistant.tools import customer_data
+
     for tool in product_tools(public_base_url):
         register_tool(tool)
+    customer_data.register()

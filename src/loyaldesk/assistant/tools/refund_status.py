@@ -31,7 +31,10 @@ def answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolResult:
     session = uow.session
     if not has_identity(session, asker):
         return orders_need_identity(tool)
-    order = visible_order(session, asker, clean_order_number(request.slots.get("order_number")))
+    typed = (request.slots.get("order_number") or "").strip()
+    number = clean_order_number(typed)
+    # A number that cannot be one answers like any order not found (never "your latest order" instead).
+    order = None if typed and number is None else visible_order(session, asker, number)
     if order is None:
         return order_not_found(tool)
     store = store_by_id(session, asker.store_id)
