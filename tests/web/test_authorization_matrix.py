@@ -304,6 +304,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/console/{store_slug}/customers/{customer_id}/erase"): Console(P.ERASE_CUSTOMERS),
     ("GET", "/console/{store_slug}/orders/{order_id}"): Console(P.VIEW_ORDERS),
     ("GET", "/console/{store_slug}/returns"): Console(P.VIEW_ORDERS),
+    ("POST", "/console/{store_slug}/returns/{return_id}/status"): Console(P.ANSWER_CONVERSATIONS),
     ("GET", "/console/{store_slug}/inbox"): Console(P.VIEW_CONVERSATIONS),
     ("GET", "/console/{store_slug}/inbox.json"): Console(P.VIEW_CONVERSATIONS),
     ("GET", "/console/{store_slug}/inbox/{conversation_id}/messages.json"): Console(P.VIEW_CONVERSATIONS),
@@ -695,6 +696,10 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         )
         ids["task_id"] = (
             session.execute(text("SELECT min(id) FROM support_tasks WHERE store_id = :store"), a).scalar()
+            or NOWHERE
+        )
+        ids["return_id"] = (
+            session.execute(text("SELECT min(id) FROM return_requests WHERE store_id = :store"), a).scalar()
             or NOWHERE
         )
         ids["message_id"] = _one(

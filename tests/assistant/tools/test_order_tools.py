@@ -201,3 +201,29 @@ def test_erasing_the_customer_blanks_the_words_of_their_requests(shop: Shop, db:
         from loyaldesk.journeys import TeamTask
 
         assert [task.details for task in session.query(TeamTask)] == ["(erased)"]
+
+
+def test_the_team_accepts_then_closes_a_return(
+    shop: Shop, db: Database, client: TestClient, store: StoreHandle, password_hash: str
+) -> None:
+    _shipped(shop, "9001")
+    chat = open_chat(db, shop.store.id, shop.customer_id("emma"))
+    return_id = chat.ask("return_item", order_number="9001").facts["return_request_id"]
+    login(client, make_staff(db, store, "agent", password_hash))
+    page = client.get(f"/console/{store.slug}/returns")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    url = f"/console/{store.slug}/returns/{return_id}/status"
+    closed_too_early = client.post(url, data={"status": "closed", "csrf_token": token})
+    assert closed_too_early.status_code == 200 and "cannot become closed" in closed_too_early.text
+    accepted = client.post(url, data={"status": "accepted", "csrf_token": token})
+    assert f"Return request R-{return_id} is now accepted." in accepted.text
+    bad = client.post(url, data={"status": "lost", "csrf_token": token})
+    assert bad.status_code == 422 and "status" in bad.text
+    client.post(url, data={"status": "closed", "csrf_token": token})
+    [row] = shop.ok("GET", "/api/v1/return-requests?status=closed")["data"]
+    assert row["id"] == return_id
+    events = shop.ok("GET", "/api/v1/events?type=assistant.return_status_changed")["data"]
+    assert [event["data"]["status"] for event in events] == ["accepted", "closed"]
+    # Another store's staff or a wrong id: not found, nothing changed.
+    assert client.post(f"/console/{store.slug}/returns/999999/status", data={"status": "accepted",
+                       "csrf_token": token}).status_code == 404  # fmt: skip

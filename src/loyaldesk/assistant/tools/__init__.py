@@ -9,9 +9,11 @@ from loyaldesk.assistant.tools.catalogue import product_tools, register_product_
 from loyaldesk.assistant.tools.models import OrderProof, ReturnRequest
 from loyaldesk.assistant.tools.order_proof import OrderCodeMail, OrderCodeMailer, provide_order_code_mailer
 from loyaldesk.assistant.tools.queries import ReturnRequestRow, return_requests
+from loyaldesk.assistant.tools.return_actions import NEXT_STATUSES, change_return_status
 from loyaldesk.assistant.tools.vocab import OrderChangeKind, ReturnStatus
 
 __all__ = [
+    "NEXT_STATUSES",
     "OrderChangeKind",
     "OrderCodeMail",
     "OrderCodeMailer",
@@ -19,6 +21,7 @@ __all__ = [
     "ReturnRequest",
     "ReturnRequestRow",
     "ReturnStatus",
+    "change_return_status",
     "product_tools",
     "provide_order_code_mailer",
     "register_product_tools",

@@ -30,3 +30,11 @@ class ReturnRequested(_OrderEvent):
     order_number: str
     return_request_id: int
     conversation_id: int | None = None
+
+
+class ReturnStatusChanged(_OrderEvent):
+    """The team accepted, declined or closed a return request."""
+
+    event_type = "assistant.return_status_changed"
+    return_request_id: int
+    status: str  # ReturnStatus
