@@ -5,7 +5,7 @@ it through its ``OrderCodeMailer`` port (the composition root provides this one)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
@@ -53,6 +53,8 @@ class OrderCodeMailer:
             subject=subject,
             automatic=True,
         )
+        # A new message, not an answer: no "Re: " (the conversation's tag stays, so a reply lands there).
+        headers = replace(headers, subject=headers.subject.removeprefix("Re: "))
         raw = build_reply(
             headers=headers,
             from_address=sender,
