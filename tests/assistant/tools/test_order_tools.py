@@ -227,3 +227,24 @@ def test_the_team_accepts_then_closes_a_return(
     # Another store's staff or a wrong id: not found, nothing changed.
     assert client.post(f"/console/{store.slug}/returns/999999/status", data={"status": "accepted",
                        "csrf_token": token}).status_code == 404  # fmt: skip
+
+
+def test_a_shopify_fulfillment_carries_the_tracking_the_assistant_quotes() -> None:
+    import json
+    from pathlib import Path
+
+    from loyaldesk.commerce.shopify import order_from_payload
+
+    data = Path(__file__).resolve().parents[2] / "data" / "shopify" / "paid_order.json"
+    payload = json.loads(data.read_text())
+    payload["fulfillment_status"] = "fulfilled"
+    payload["fulfillments"] = [
+        {"created_at": "2026-03-02T09:00:00+01:00", "tracking_company": "DHL", "tracking_number": "JJD1",
+         "tracking_url": "https://www.dhl.de/track?id=JJD1"},
+    ]  # fmt: skip
+    order = order_from_payload(payload).value
+    assert (order.carrier, order.tracking_number, str(order.tracking_url)) == (
+        "DHL", "JJD1", "https://www.dhl.de/track?id=JJD1"
+    )  # fmt: skip
+    payload["fulfillments"][0]["tracking_url"] = "javascript:alert(1)"
+    assert order_from_payload(payload).value.tracking_url is None
