@@ -39,8 +39,11 @@ DOMAINS = ("stores", "customers", "commerce", "loyalty", "support", "journeys", 
 # Channels with tables of their own (web push's keys and subscriptions, SMS settings, the widget's
 # notices, outgoing webhooks' endpoints and deliveries).
 CHANNEL_TABLES = ("push", "sms", "widget", "webhooks")
-# The assistant's parts with tables of their own (the help center's knowledge base).
-ASSISTANT_TABLES = ("knowledge",)
+# The assistant's tables, by module (the assistant's parts are built side by side).
+ASSISTANT_TABLES = (
+    "loyaldesk.assistant.knowledge.models",
+    "loyaldesk.assistant.tools.models",
+)
 
 # Modules that register with the customer record or the job registry when imported (their owners'
 # decorators), in the order the registrations must happen.
@@ -64,8 +67,8 @@ def load_all_models() -> None:
         importlib.import_module(f"loyaldesk.{name}.models")
     for name in CHANNEL_TABLES:
         importlib.import_module(f"loyaldesk.channels.{name}.models")
-    for name in ASSISTANT_TABLES:
-        importlib.import_module(f"loyaldesk.assistant.{name}.models")
+    for module in ASSISTANT_TABLES:
+        importlib.import_module(module)
 
 
 def store_setup_steps() -> list[StoreSetupStep]:
@@ -97,6 +100,7 @@ def compose(
     from loyaldesk.assistant.knowledge import jobs as knowledge_jobs
     from loyaldesk.assistant.nlu.reader import read_default_intents
     from loyaldesk.assistant.retrieval import search_articles
+    from loyaldesk.assistant.tools import register_product_tools
     from loyaldesk.journeys import customer_data as journey_customer_data
     from loyaldesk.journeys import handlers as journey_handlers
     from loyaldesk.journeys import jobs as journey_jobs
@@ -134,9 +138,12 @@ def compose(
         jobs, DeliveryConfig(base_url=settings.public_base_url, secret_source=settings.resolved_secret_key)
     )
     provide_scores(customer_scores)  # rules read the analytics' cached scores
-    assistant_ports.provide_intent_reader(read_default_intents)  # the default intents until stores train their own
+    assistant_ports.provide_intent_reader(
+        read_default_intents
+    )  # the default intents until stores train their own
     knowledge_jobs.register(jobs)  # widget deflections settle after their waiting time
     assistant_ports.provide_article_finder(search_articles)  # the help center's retrieval
+    register_product_tools(public_base_url=settings.public_base_url)  # the assistant's tools, by intent
 
     ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
     jobs.every(3600, name="kernel.purge_idempotency_keys")(lambda uow: idempotency.purge_expired(uow, ttl))

@@ -39,6 +39,7 @@ CONSOLE_PAGES = (
     "/console/{slug}/customers",
     "/console/{slug}/customers/{customer_id}",
     "/console/{slug}/orders/{order_id}",
+    "/console/{slug}/returns",
     "/console/{slug}/inbox",
     "/console/{slug}/inbox?c={conversation_id}",
     "/console/{slug}/inbox-settings/canned",
@@ -199,6 +200,29 @@ def _webhook_endpoint(db: Database) -> int:
     return int(db.write(create))
 
 
+def _return_request(db: Database, ids: dict[str, Any]) -> None:
+    """A return a shopper started with the assistant, so that the returns page shows a row."""
+    from loyaldesk.assistant.tools import ReturnRequest
+
+    def create(uow: Any) -> None:
+        now = uow.now()
+        uow.session.add(
+            ReturnRequest(
+                store_id=ids["store_id"],
+                order_id=ids["order_id"],
+                conversation_id=ids["conversation_id"],
+                status="requested",
+                reason="Too small",
+                request_key="a11y-return",
+                window_ends_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    db.write(create)
+
+
 def _audit(page, where: str, found: list[str]) -> None:  # type: ignore[no-untyped-def]
     """Run axe on the page as it is; add each serious or critical violation to ``found``."""
     page.wait_for_load_state("load")
@@ -268,6 +292,7 @@ def test_every_page_has_no_serious_accessibility_violation(
         store_id=ids["store_id"],
     )
     ids["endpoint_id"] = _webhook_endpoint(db)
+    _return_request(db, ids)
     reset_link = db.write(
         password_resets.issue_reset_link,
         "analyst@juniper.example.com",

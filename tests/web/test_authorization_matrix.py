@@ -237,6 +237,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/loyalty/referrals"): StoreApi("loyalty:write"),
     ("POST", "/api/v1/loyalty/referrals/{referral_id}/approve"): StoreApi("loyalty:write"),
     ("POST", "/api/v1/loyalty/referrals/{referral_id}/reject"): StoreApi("loyalty:write"),
+    ("GET", "/api/v1/return-requests"): StoreApi("orders:read"),
     ("GET", "/api/v1/journeys"): StoreApi("journeys:read"),
     ("POST", "/api/v1/journeys"): StoreApi("journeys:write"),
     ("GET", "/api/v1/journeys/calendar"): StoreApi("journeys:read"),
@@ -322,6 +323,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/console/{store_slug}/customers/{customer_id}/export"): Console(P.EXPORT_CUSTOMER_DATA),
     ("POST", "/console/{store_slug}/customers/{customer_id}/erase"): Console(P.ERASE_CUSTOMERS),
     ("GET", "/console/{store_slug}/orders/{order_id}"): Console(P.VIEW_ORDERS),
+    ("GET", "/console/{store_slug}/returns"): Console(P.VIEW_ORDERS),
+    ("POST", "/console/{store_slug}/returns/{return_id}/status"): Console(P.ANSWER_CONVERSATIONS),
     ("GET", "/console/{store_slug}/inbox"): Console(P.VIEW_CONVERSATIONS),
     ("GET", "/console/{store_slug}/inbox.json"): Console(P.VIEW_CONVERSATIONS),
     ("GET", "/console/{store_slug}/inbox/{conversation_id}/messages.json"): Console(P.VIEW_CONVERSATIONS),
@@ -370,6 +373,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/inbox-settings/widget"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/widget/push"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/desk/agents/{staff_id}"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox-settings/desk/policies"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/desk/goodwill"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/desk/mailbox"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/inbox-settings/desk/routing"): Console(P.MANAGE_SUPPORT),
@@ -741,6 +745,10 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         )
         ids["task_id"] = (
             session.execute(text("SELECT min(id) FROM support_tasks WHERE store_id = :store"), a).scalar()
+            or NOWHERE
+        )
+        ids["return_id"] = (
+            session.execute(text("SELECT min(id) FROM return_requests WHERE store_id = :store"), a).scalar()
             or NOWHERE
         )
         ids["message_id"] = _one(

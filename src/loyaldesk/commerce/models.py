@@ -71,6 +71,10 @@ class Order(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    # The shipment as the store last stated it (the assistant quotes it: "shipped with DHL, tracking ...").
+    carrier: Mapped[str | None] = mapped_column(String(100))
+    tracking_number: Mapped[str | None] = mapped_column(String(200))
+    tracking_url: Mapped[str | None] = mapped_column(String(500))
     revision: Mapped[int] = mapped_column(Integer, default=0)
     lines_as_of: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

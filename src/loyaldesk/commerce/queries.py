@@ -73,6 +73,9 @@ def orders_out(session: Session, orders: list[Order]) -> list[OrderOut]:
             delivered_at=order.delivered_at,
             cancelled_at=order.cancelled_at,
             cancel_reason=order.cancel_reason,
+            carrier=order.carrier,
+            tracking_number=order.tracking_number,
+            tracking_url=order.tracking_url,
             source=order.source,
             revision=order.revision,
             lines=[

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
 
 from loyaldesk.commerce.vocab import OrderNoteKind, OrderStatus, RefundKind, RefundStatus, WriteOutcome
 from loyaldesk.customers import CustomerProfile
@@ -77,6 +77,9 @@ class OrderIn(_Strict):
     delivered_at: AwareDatetime | None = None
     cancelled_at: AwareDatetime | None = None
     cancel_reason: Text200 | None = None
+    carrier: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    tracking_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    tracking_url: HttpUrl | None = Field(default=None, description="Where the shopper follows the parcel.")
     shipping_address: dict[str, Annotated[str, StringConstraints(max_length=300)] | None] | None = Field(
         default=None, max_length=20
     )
@@ -154,6 +157,9 @@ class OrderOut(BaseModel):
     delivered_at: datetime | None
     cancelled_at: datetime | None
     cancel_reason: str | None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
     source: str
     revision: int = Field(default=0, description="Edits applied to the lines since the order was received.")
     lines: list[OrderLineOut]
@@ -198,6 +204,9 @@ class StatusChangeIn(_Strict):
     status: OrderStatus
     occurred_at: AwareDatetime | None = Field(default=None, description="Defaults to now.")
     reason: Text200 | None = Field(default=None, description="Why it was cancelled, for example.")
+    carrier: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    tracking_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    tracking_url: HttpUrl | None = Field(default=None, description="Where the shopper follows the parcel.")
 
 
 class RefundLineIn(_Strict):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -140,6 +141,17 @@ def _status(payload: dict[str, Any]) -> OrderStatus:
     return OrderStatus.PLACED
 
 
+def _shipment(fulfillment: dict[str, Any]) -> dict[str, Any]:
+    """The latest fulfillment's carrier and tracking, as the assistant quotes them (a tracking URL that is
+    not a plain http(s) address is left out rather than refusing the order)."""
+    url = text(fulfillment.get("tracking_url"), 500)
+    return {
+        "carrier": text(fulfillment.get("tracking_company"), 100),
+        "tracking_number": text(fulfillment.get("tracking_number"), 200),
+        "tracking_url": url if url and re.fullmatch(r"https?://[^\s/?#]+[^\s]*", url) else None,
+    }
+
+
 def order_from_payload(payload: dict[str, Any]) -> Mapped:
     """An ``OrderIn`` from a Shopify order payload, or ``Invalid`` naming what is missing or wrong."""
     if not isinstance(payload, dict):
@@ -212,6 +224,7 @@ def order_from_payload(payload: dict[str, Any]) -> Mapped:
         "cancelled_at": timestamp(payload.get("cancelled_at"), "cancelled_at", times),
         "cancel_reason": text(payload.get("cancel_reason"), 200),
         "shipping_address": shipping_address,
+        **_shipment(fulfillments[-1] if fulfillments else {}),
     }
     try:
         order = OrderIn.model_validate(data)

@@ -43,6 +43,7 @@ from loyaldesk.loyalty.program import (
     default_program,
     program_of,
     program_of_store,
+    referral_link,
 )
 from loyaldesk.loyalty.queries.check_ledger import Violation, check_ledger
 from loyaldesk.loyalty.queries.members import get_member, member_of_customer
@@ -139,6 +140,7 @@ __all__ = [
     "record_action_event",
     "record_referral",
     "redeem",
+    "referral_link",
     "review_due_tiers",
     "save_reward",
     "save_rule",

@@ -66,6 +66,10 @@ class SupportSettings(Base):
     imap_password: Mapped[str | None] = mapped_column(String(500))
     imap_folder: Mapped[str] = mapped_column(String(200), default="INBOX")
     imap_last_error: Mapped[str | None] = mapped_column(String(500))
+    # The store's return policy and delivery information as the assistant quotes them to shoppers: a
+    # return may be started up to this many days after delivery (or fulfilment when no delivery is known).
+    return_window_days: Mapped[int] = mapped_column(Integer, default=30)
+    shipping_info: Mapped[str | None] = mapped_column(Text)
 
 
 class Team(Base):

@@ -27,6 +27,7 @@ from loyaldesk.web.api import journey_events as api_journey_events
 from loyaldesk.web.api import journeys as api_journeys
 from loyaldesk.web.api import loyalty as api_loyalty
 from loyaldesk.web.api import loyalty_activity as api_loyalty_activity
+from loyaldesk.web.api import return_requests as api_return_requests
 from loyaldesk.web.api import shopify_webhooks, sms_webhooks
 from loyaldesk.web.api import store as api_store
 from loyaldesk.web.api import webhooks as api_webhooks
@@ -53,6 +54,7 @@ from loyaldesk.web.console import loyalty_catalog as console_loyalty_catalog
 from loyaldesk.web.console import loyalty_members as console_loyalty_members
 from loyaldesk.web.console import loyalty_rules as console_loyalty_rules
 from loyaldesk.web.console import loyalty_settings as console_loyalty_settings
+from loyaldesk.web.console import return_requests as console_return_requests
 from loyaldesk.web.console import settings as console_settings
 from loyaldesk.web.console import shell as console_shell
 from loyaldesk.web.console import sla_settings as console_sla_settings
@@ -209,6 +211,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_journey_events.router,
         api_journeys.router,
         api_webhooks.router,
+        api_return_requests.router,
         shopify_webhooks.router,
         sms_webhooks.router,
         api_channel_routes.router,
@@ -253,6 +256,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_webhooks.router,
         console_help_center.router,
         console_help_center_report.router,
+        console_return_requests.router,
     ):
         app.include_router(router)
 

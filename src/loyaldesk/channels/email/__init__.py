@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 def register(handlers: HandlerRegistry, jobs: JobRegistry, settings: Settings) -> None:
     """Subscribe the email channel to the desk's events and schedule its jobs, with the install's
     ``settings`` (mail domain, public address, SMTP server, outbound policy)."""
+    from loyaldesk.assistant.tools import provide_order_code_mailer
     from loyaldesk.channels.email.imap_poller import MailboxAccess, poll_all
+    from loyaldesk.channels.email.order_codes import OrderCodeMailer
     from loyaldesk.channels.email.outbox import EmailReplies, send_due
     from loyaldesk.kernel.mail_transport import transport_from
     from loyaldesk.support import CsatRequested, MessagePosted
@@ -27,6 +29,7 @@ def register(handlers: HandlerRegistry, jobs: JobRegistry, settings: Settings) -
     replies = EmailReplies(mail_domain=settings.mail_domain, public_base_url=settings.public_base_url)
     handlers.on(MessagePosted)(replies.queue_reply)
     handlers.on(CsatRequested)(replies.queue_rating_request)
+    provide_order_code_mailer(OrderCodeMailer(mail_domain=settings.mail_domain))
     access = MailboxAccess.of_install(settings)
     jobs.every_outside(10, name="support.send_due_email")(
         lambda database: send_due(database, transport_from(settings))

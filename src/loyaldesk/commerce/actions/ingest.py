@@ -17,6 +17,7 @@ from loyaldesk.commerce.actions.status import (
     STAGE_TIMESTAMP_COLUMN,
     advance_order,
     locked_order,
+    set_shipment,
     stage_event,
 )
 from loyaldesk.commerce.events import (
@@ -137,6 +138,9 @@ def _prepare(index: int, store_id: int, order: OrderIn, now: datetime, source: s
         "delivered_at": times.get(OrderStatus.DELIVERED),
         "cancelled_at": times.get(OrderStatus.CANCELLED),
         "cancel_reason": order.cancel_reason if order.status == OrderStatus.CANCELLED else None,
+        "carrier": order.carrier,
+        "tracking_number": order.tracking_number,
+        "tracking_url": str(order.tracking_url) if order.tracking_url else None,
         "revision": 0,
         "lines_as_of": None,
         "created_at": now,
@@ -283,6 +287,7 @@ def _update_existing(uow: UnitOfWork, store_id: int, item: _Prepared) -> IngestO
         kind = advance_order(
             uow, order, item.order.status, uow.now(), item.order.cancel_reason, given_times=given
         )
+        set_shipment(order, item.order)
     except DomainError as error:
         return IngestOutcome(item.index, external_id, WriteOutcome.ERROR, error=error)
     return IngestOutcome(item.index, external_id, _OUTCOME_OF_TRANSITION[kind], order_id=order.id)

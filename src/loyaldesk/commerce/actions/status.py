@@ -119,4 +119,13 @@ def change_order_status(
     kind = advance_order(uow, order, change.status, change.occurred_at or uow.now(), change.reason)
     if kind == TransitionKind.STALE:
         raise Conflict(f"the order is already {order.status}; it cannot go back to {change.status.value}")
+    set_shipment(order, change)
     return order
+
+
+def set_shipment(order: Order, given: Any) -> None:
+    """Keep the carrier and tracking the store sent with an order or a status change (those it sent)."""
+    for name in ("carrier", "tracking_number", "tracking_url"):
+        value = getattr(given, name, None)
+        if value is not None:
+            setattr(order, name, str(value))

@@ -55,6 +55,7 @@ def default_settings(store_id: int) -> SupportSettings:
         goodwill_budgets=dict(DEFAULT_GOODWILL_BUDGETS),
         recovery_enabled=False,
         recovery_points=0,
+        return_window_days=30,
     )
 
 
@@ -86,6 +87,8 @@ SETTING_FIELDS = frozenset(
         "imap_username",
         "imap_password",
         "imap_folder",
+        "return_window_days",
+        "shipping_info",
     }
 )
 
@@ -139,6 +142,10 @@ def update_settings(uow: UnitOfWork, actor: Actor, store_id: int, changes: dict[
         problems.append(FieldProblem("imap_port", "between 1 and 65535"))
     if "recovery_points" in changes and not 0 <= int(changes["recovery_points"]) <= 100_000:
         problems.append(FieldProblem("recovery_points", "between 0 and 100,000"))
+    if "return_window_days" in changes and not 0 <= int(changes["return_window_days"]) <= 365:
+        problems.append(FieldProblem("return_window_days", "between 0 and 365 days"))
+    if changes.get("shipping_info") is not None and len(str(changes["shipping_info"])) > 4000:
+        problems.append(FieldProblem("shipping_info", "at most 4,000 characters"))
     if problems:
         raise Invalid("the support settings are not valid", problems)
     for key, value in changes.items():

@@ -179,3 +179,30 @@ class TeamForm(ConsoleForm):
         json_schema_extra={"attrs": {"maxlength": 80, "required": True, "placeholder": "Billing"}},
     )
     team_id: int | None = Field(default=None, ge=1, le=2**62, json_schema_extra={"widget": "hidden"})
+
+
+class ShopperPolicyForm(ConsoleForm):
+    """What the assistant tells shoppers: how long returns stay open, and the store's delivery options."""
+
+    return_window_days: int = Field(
+        default=30, title="Returns may be started up to this many days after delivery", ge=0, le=365
+    )
+    shipping_info: str = Field(
+        default="",
+        title="Delivery options, as the assistant quotes them (empty: it answers from articles)",
+        max_length=4000,
+        json_schema_extra={"widget": "textarea", "attrs": {"rows": 4}},
+    )
+
+    def changes(self) -> dict[str, Any]:
+        return {
+            "return_window_days": self.return_window_days,
+            "shipping_info": self.shipping_info.strip() or None,
+        }
+
+
+def shopper_policy_values(settings: Any) -> dict[str, Any]:
+    return {
+        "return_window_days": 30 if settings.return_window_days is None else settings.return_window_days,
+        "shipping_info": settings.shipping_info or "",
+    }

@@ -18,10 +18,12 @@ from loyaldesk.web.console.desk_forms import (
     GoodwillForm,
     MailboxForm,
     RoutingForm,
+    ShopperPolicyForm,
     TeamForm,
     goodwill_values,
     mailbox_values,
     routing_values,
+    shopper_policy_values,
 )
 from loyaldesk.web.console.forms import FormState, blank_form, read_form
 from loyaldesk.web.console.rendering import render
@@ -64,6 +66,7 @@ def _page(
             "mailbox_form": blank_form(MailboxForm, mailbox_values(settings)),
             "goodwill_form": blank_form(GoodwillForm, goodwill_values(settings)),
             "team_form": blank_form(TeamForm),
+            "policy_form": blank_form(ShopperPolicyForm, shopper_policy_values(settings)),
         }
         if refused is not None:
             forms[FORM_NAMES[refused.model]] = refused
@@ -89,6 +92,7 @@ FORM_NAMES: dict[type, str] = {
     MailboxForm: "mailbox_form",
     GoodwillForm: "goodwill_form",
     TeamForm: "team_form",
+    ShopperPolicyForm: "policy_form",
 }
 
 
@@ -122,6 +126,23 @@ async def save_routing(
     if state.invalid:
         return _page(request, runtime, console, refused=state)
     return _back(console, "Desk settings saved.")
+
+
+@router.post("/console/{store_slug}/inbox-settings/desk/policies")
+async def save_shopper_policies(
+    request: Request,
+    runtime: RuntimeDep,
+    console: ConsoleDep,
+    csrf_token: Annotated[str | None, Form()] = None,
+) -> Response:
+    """The return window and the delivery options the assistant quotes to shoppers."""
+    console.check_csrf(csrf_token)
+    console.require(Permission.MANAGE_SUPPORT)
+    policy_form, state = read_form(ShopperPolicyForm, await request.form())
+    await _save(request, runtime, console, state, policy_form.changes() if policy_form else None)
+    if state.invalid:
+        return _page(request, runtime, console, refused=state)
+    return _back(console, "Returns and delivery saved.")
 
 
 @router.post("/console/{store_slug}/inbox-settings/desk/agents/{staff_id}")
