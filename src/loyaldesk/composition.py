@@ -62,6 +62,9 @@ def load_all_models() -> None:
         importlib.import_module(f"loyaldesk.{name}.models")
     for name in CHANNEL_TABLES:
         importlib.import_module(f"loyaldesk.channels.{name}.models")
+    importlib.import_module(
+        "loyaldesk.assistant.dialog.models"
+    )  # the assistant's settings and dialogue state
 
 
 def store_setup_steps() -> list[StoreSetupStep]:
@@ -88,6 +91,8 @@ def compose(
 
     from loyaldesk import channels
     from loyaldesk.analytics import customer_scores
+    from loyaldesk.assistant.dialog import handlers as assistant_dialog_handlers
+    from loyaldesk.assistant.dialog.first_line import assistant_takes
     from loyaldesk.journeys import customer_data as journey_customer_data
     from loyaldesk.journeys import handlers as journey_handlers
     from loyaldesk.journeys import jobs as journey_jobs
@@ -102,6 +107,7 @@ def compose(
     from loyaldesk.support import handlers as support_handlers
     from loyaldesk.support import jobs as support_jobs
     from loyaldesk.support.actions import privacy as support_privacy
+    from loyaldesk.support.first_line import provide_first_line
 
     # The customer record's extensions (commerce's registered on import above, before the desk's).
     loyalty_customer_data.register()
@@ -117,6 +123,9 @@ def compose(
     channels.register(handlers, jobs, settings)
     support_handlers.register(handlers)
     support_jobs.register(jobs)
+    # The assistant answers chat and API conversations first when the store switched it on.
+    assistant_dialog_handlers.register(handlers)
+    provide_first_line(assistant_takes)
     # Journeys react last: an event's own domains have done their part (points earned, conversation
     # routed) before a rule reads the customer's facts.
     journey_handlers.register(handlers)
