@@ -23,7 +23,7 @@ from collections.abc import Iterable
 
 _ORDER_WORD = r"(?:order|bestellung|auftrag|commande|pedido)"
 _ORDER = re.compile(
-    rf"(?:\b{_ORDER_WORD}(?:\s*(?:number|no\.?|nr\.?|nummer|id))?\s*[:#]?\s*#?\s*"
+    rf"(?:\b{_ORDER_WORD}(?:\s*(?:number|no\.?|nr\.?|nummer|id))?(?:\s+(?:is|ist|was))?\s*[:#]?\s*#?\s*"
     r"(?P<after_word>[A-Za-z]{0,4}-?\d[\dA-Za-z-]{0,30})\b)"
     r"|(?:#\s?(?P<after_hash>[A-Za-z]{0,4}-?\d[\dA-Za-z-]{0,30})\b)",
     re.IGNORECASE,
