@@ -121,8 +121,8 @@ def assistant_report(
         else:
             tally["v"] += 1
     intents = [
-        IntentOutcome(intent, t["h"], t["o"], t["d"], t["v"], t["a"])
-        for intent, t in sorted(counts.items(), key=lambda item: (-item[1]["h"], item[0]))
+        IntentOutcome(intent, tally["h"], tally["o"], tally["d"], tally["v"], tally["a"])
+        for intent, tally in sorted(counts.items(), key=lambda item: (-item[1]["h"], item[0]))
     ]
     total = IntentOutcome(
         "all",

@@ -17,9 +17,8 @@ from fastapi.testclient import TestClient
 from loyaldesk.assistant.dialog.llm import Source, check_answer
 from loyaldesk.assistant.dialog.models import AssistantConversation
 from loyaldesk.kernel.db import Database
-from tests.assistant.dialogue_helpers import (
+from tests.assistant.dialogue.helpers import (
     FakeTool,
-    assistant_world,  # noqa: F401  (a fixture)
     enable_assistant,
     replies_after,
     widget,
@@ -42,10 +41,12 @@ def fake_llm() -> Iterator[FakeLlm]:
     llm = FakeLlm(url=f"http://127.0.0.1:{port}/v1")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+        def do_POST(self) -> None:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             llm.requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
-            reply = json.dumps({"choices": [{"message": {"role": "assistant", "content": llm.answer}}]}).encode()
+            reply = json.dumps(
+                {"choices": [{"message": {"role": "assistant", "content": llm.answer}}]}
+            ).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(reply)))
@@ -63,7 +64,9 @@ def fake_llm() -> Iterator[FakeLlm]:
     server.server_close()
 
 
-def _ask(client: TestClient, db: Database, store: StoreHandle, llm: FakeLlm, answer: str) -> tuple[dict[str, Any], int]:
+def _ask(
+    client: TestClient, db: Database, store: StoreHandle, llm: FakeLlm, answer: str
+) -> tuple[dict[str, Any], int]:
     enable_assistant(db, store, llm_base_url=llm.url, llm_model="tiny-model", llm_api_key="sk-test-12345678")
     llm.answer = answer
     with widget(client, store) as ws:
@@ -73,7 +76,11 @@ def _ask(client: TestClient, db: Database, store: StoreHandle, llm: FakeLlm, ans
 
 
 def test_a_cited_answer_is_sent_with_its_sources_links(
-    client: TestClient, db: Database, store: StoreHandle, fake_llm: FakeLlm, assistant_world: dict[str, FakeTool]
+    client: TestClient,
+    db: Database,
+    store: StoreHandle,
+    fake_llm: FakeLlm,
+    assistant_world: dict[str, FakeTool],
 ):
     reply, _ = _ask(
         client, db, store, fake_llm, "We ship every order within 2 working days [a12], from Leipzig [a12]."

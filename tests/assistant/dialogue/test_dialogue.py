@@ -17,10 +17,9 @@ from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
 from loyaldesk.stores import store_by_id
 from loyaldesk.support import Conversation
-from tests.assistant.dialogue_helpers import (
+from tests.assistant.dialogue.helpers import (
     ASSISTANT_NAME,
     FakeTool,
-    assistant_world,  # noqa: F401  (a fixture)
     enable_assistant,
     messages_of,
     replies_after,
@@ -250,7 +249,11 @@ def test_a_vip_tier_goes_to_people_first(
 
 
 def test_outside_business_hours_it_says_when_a_person_will_answer(
-    client: TestClient, db: Database, store: StoreHandle, clock: FakeClock, assistant_world: dict[str, FakeTool]
+    client: TestClient,
+    db: Database,
+    store: StoreHandle,
+    clock: FakeClock,
+    assistant_world: dict[str, FakeTool],
 ):
     from loyaldesk.support import BusinessCalendarRow
 

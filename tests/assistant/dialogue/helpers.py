@@ -9,14 +9,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.testclient import WebSocketTestSession
 
 from loyaldesk.assistant import ports
 from loyaldesk.assistant.dialog.settings import save_assistant_settings
-from loyaldesk.assistant.tools import registry
 from loyaldesk.assistant.tools.registry import Asker, ToolRequest, ToolResult, ToolStatus
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
@@ -75,7 +73,9 @@ SHIPPING = ports.ArticleHit(
 )
 
 
-def fake_articles(session: Session, store_id: int, text: str, language: str, limit: int) -> list[ports.ArticleHit]:
+def fake_articles(
+    session: Session, store_id: int, text: str, language: str, limit: int
+) -> list[ports.ArticleHit]:
     folded = text.casefold()
     return [SHIPPING][:limit] if "ship" in folded or "deliver" in folded else []
 
@@ -112,25 +112,17 @@ def order_status_answer(asker: Asker, request: ToolRequest) -> ToolResult:
     )
 
 
-@pytest.fixture
-def assistant_world(monkeypatch: pytest.MonkeyPatch) -> dict[str, FakeTool]:
-    """The fake reader, finder and an order-status tool, for one test (put back afterwards)."""
-    monkeypatch.setattr(ports, "_intent_reader", fake_intents)
-    monkeypatch.setattr(ports, "_article_finder", fake_articles)
-    tool = FakeTool("order_status", ("order_status",), order_status_answer)
-    monkeypatch.setattr(registry, "_TOOLS", {**registry.registered_tools(), "order_status": tool})
-    return {"order_status": tool}
-
-
 def replies_after(ws: WebSocketTestSession, db: Database) -> dict[str, Any]:
     """Let the assistant react (the server's background runner does this right after the commit), then
     the message it posted, as the widget receives it."""
     dispatch_until_idle(db)
     frame = receive_until(
         ws,
-        lambda f: f.get("type") == "event"
-        and f.get("event") == "conversation.message_posted"
-        and f["data"]["message"]["author_kind"] == "assistant",
+        lambda f: (
+            f.get("type") == "event"
+            and f.get("event") == "conversation.message_posted"
+            and f["data"]["message"]["author_kind"] == "assistant"
+        ),
     )
     return frame["data"]["message"]  # type: ignore[no-any-return]
 

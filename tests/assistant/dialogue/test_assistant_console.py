@@ -10,9 +10,8 @@ from fastapi.testclient import TestClient
 
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
-from tests.assistant.dialogue_helpers import (
+from tests.assistant.dialogue.helpers import (
     FakeTool,
-    assistant_world,  # noqa: F401  (a fixture)
     enable_assistant,
     replies_after,
     widget,
@@ -91,14 +90,23 @@ def test_a_store_backend_hands_a_conversation_back(
     url = f"/api/v1/conversations/{ack['conversation_id']}/assistant/hand-back"
     back = client.post(url, headers=store.auth)
     assert back.status_code == 200
-    assert back.json() == {"conversation_id": ack["conversation_id"], "assistant_active": True, "status": "active"}
+    assert back.json() == {
+        "conversation_id": ack["conversation_id"],
+        "assistant_active": True,
+        "status": "active",
+    }
     again = client.post(url, headers=store.auth)
     assert again.status_code == 422
     assert again.json()["error"]["fields"][0]["field"] == "assistant"
 
 
 def test_the_report_counts_verified_resolutions_and_not_a_conversation_reopened_within_72_hours(
-    client: TestClient, db: Database, store: StoreHandle, owner: str, clock: FakeClock, assistant_world: dict[str, FakeTool]
+    client: TestClient,
+    db: Database,
+    store: StoreHandle,
+    owner: str,
+    clock: FakeClock,
+    assistant_world: dict[str, FakeTool],
 ):
     enable_assistant(db, store)
     csrf = console_csrf(client, store.slug)

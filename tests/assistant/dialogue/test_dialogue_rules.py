@@ -18,7 +18,10 @@ from loyaldesk.assistant.dialog.slots import read_slots
         ("Bestellung Nr. 2002 fehlt", {"order_number": "2002"}),
         ("the code is 482913", {"code": "482913"}),
         ("order 123456 and code 654321", {"order_number": "123456", "code": "654321"}),
-        ("order 1001, email jane.doe+shop@example.com", {"order_number": "1001", "email": "jane.doe+shop@example.com"}),
+        (
+            "order 1001, email jane.doe+shop@example.com",
+            {"order_number": "1001", "email": "jane.doe+shop@example.com"},
+        ),
         ("I'd like the Free Shipping reward", {"reward": "Free shipping"}),
         ("redeem the 10 EUR voucher please", {"reward": "10 EUR voucher"}),
         (
@@ -51,6 +54,11 @@ def test_sentiment_alone_is_not_frustration() -> None:
 
 def test_the_summary_keeps_the_facts_and_the_first_and_last_words() -> None:
     text = summary(
-        ["Hi there.", "My order 1001 never arrived. I waited two weeks.", "Nice weather today.", "Please help."]
+        [
+            "Hi there.",
+            "My order 1001 never arrived. I waited two weeks.",
+            "Nice weather today.",
+            "Please help.",
+        ]
     )
     assert "1001" in text and "Hi there." in text and "Please help." in text and "weather" not in text
