@@ -73,6 +73,8 @@ def test_hi_gets_the_assistants_greeting_and_no_agent_is_paged(
     # The assistant answers it: nobody was given the conversation, no SLA clock runs, nobody waits.
     assert talk.assistant_active and talk.assignee_id is None
     assert talk.sla_state is None and talk.waiting_since is None
+    attention = client.get(f"/console/{store.slug}/inbox.json").json()["attention"]
+    assert attention == {"unassigned": 0, "waiting": []}  # nothing calls for the agent
 
 
 def test_a_signed_in_shopper_gets_the_tools_answer_and_a_visitor_is_asked_to_sign_in(
