@@ -43,6 +43,7 @@ CHANNEL_TABLES = ("push", "sms", "widget", "webhooks")
 ASSISTANT_TABLES = (
     "loyaldesk.assistant.knowledge.models",
     "loyaldesk.assistant.tools.models",
+    "loyaldesk.assistant.dialog.models",  # the assistant's settings and dialogue state
 )
 
 # Modules that register with the customer record or the job registry when imported (their owners'
@@ -101,6 +102,8 @@ def compose(
     from loyaldesk.assistant.nlu.reader import read_default_intents
     from loyaldesk.assistant.retrieval import search_articles
     from loyaldesk.assistant.tools import register_product_tools
+    from loyaldesk.assistant.dialog import handlers as assistant_dialog_handlers
+    from loyaldesk.assistant.dialog.first_line import assistant_takes
     from loyaldesk.journeys import customer_data as journey_customer_data
     from loyaldesk.journeys import handlers as journey_handlers
     from loyaldesk.journeys import jobs as journey_jobs
@@ -115,6 +118,7 @@ def compose(
     from loyaldesk.support import handlers as support_handlers
     from loyaldesk.support import jobs as support_jobs
     from loyaldesk.support.actions import privacy as support_privacy
+    from loyaldesk.support.first_line import provide_first_line
 
     # The customer record's extensions (commerce's registered on import above, before the desk's).
     loyalty_customer_data.register()
@@ -131,6 +135,9 @@ def compose(
     channels.register(handlers, jobs, settings)
     support_handlers.register(handlers)
     support_jobs.register(jobs)
+    # The assistant answers chat and API conversations first when the store switched it on.
+    assistant_dialog_handlers.register(handlers)
+    provide_first_line(assistant_takes)
     # Journeys react last: an event's own domains have done their part (points earned, conversation
     # routed) before a rule reads the customer's facts.
     journey_handlers.register(handlers)

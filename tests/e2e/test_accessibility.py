@@ -47,6 +47,7 @@ CONSOLE_PAGES = (
     "/console/{slug}/inbox-settings/sla",
     "/console/{slug}/inbox-settings/channels",
     "/console/{slug}/inbox-settings/widget",
+    "/console/{slug}/inbox-settings/assistant",
     "/console/{slug}/inbox-reports",
     "/console/{slug}/analytics",
     "/console/{slug}/analytics/segments",
@@ -98,7 +99,8 @@ CONSOLE_PAGES = (
 # Console GET routes that are not pages (data for scripts, files, redirects, fragments).
 NOT_PAGES = re.compile(
     r"\.(json|svg|csv|css)$|/attachments/|/canned/\{reply_id\}$|/messages/\{message_id\}$|"
-    r"^/console$|^/console/switch$|^/console/\{store_slug\}$|^/console/\{store_slug\}/\{section\}$|/export"
+    r"^/console$|^/console/switch$|^/console/\{store_slug\}$|^/console/\{store_slug\}/\{section\}$|/export|"
+    r"/inbox/\{conversation_id\}/assistant$"  # the assistant's panel: a fragment the inbox page loads
 )
 
 

@@ -486,6 +486,14 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/console/{store_slug}/webhooks/{endpoint_id}/deliveries/{delivery_id}/replay"): Console(
         P.MANAGE_INTEGRATIONS
     ),
+    # The assistant (issue 15, dialogue): its settings, its panel beside a conversation, the hand-back.
+    ("GET", "/console/{store_slug}/inbox-settings/assistant"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox-settings/assistant"): Console(P.MANAGE_SUPPORT),
+    ("GET", "/console/{store_slug}/inbox/{conversation_id}/assistant"): Console(P.VIEW_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/inbox/{conversation_id}/assistant/hand-back"): Console(
+        P.ANSWER_CONVERSATIONS
+    ),
+    ("POST", "/api/v1/conversations/{conversation_id}/assistant/hand-back"): StoreApi("conversations:write"),
 }
 
 

@@ -161,6 +161,7 @@ def seed_demo(
         from loyaldesk.demo.help_center import seed_help_center
 
         replay.write(seed_help_center, store_id)
+        replay.write(_assistant, store_id)
     finally:
         replay.dispose()
     return DemoSummary(
@@ -314,6 +315,22 @@ def _journeys(uow: UnitOfWork, store_id: int) -> None:
     ensure_default_templates(uow, store_id, "en")
     for key in DEMO_JOURNEYS:
         switch_on_builtin(uow, actor, store_id, key)
+
+
+def _assistant(uow: UnitOfWork, store_id: int) -> None:
+    """The demo's assistant answers its chat (after the seeded history, which people answered); the
+    top tier goes to people first."""
+    from loyaldesk.assistant.dialog.settings import save_assistant_settings
+
+    save_assistant_settings(
+        uow,
+        system_for(store_id, "demo seeder"),
+        store_id,
+        enabled=True,
+        display_name="Juniper",
+        people_first_tiers=["Juniper Club"],
+        low_confidence_limit=2,
+    )
 
 
 def _at(text: str) -> datetime:

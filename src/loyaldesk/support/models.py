@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyaldesk.kernel.orm import Base, IdType, JSONType, UTCDateTime
@@ -186,6 +196,8 @@ class Conversation(Base):
         ForeignKey("support_api_channels.id", ondelete="SET NULL")
     )
     external_ref: Mapped[str | None] = mapped_column(String(300), index=True)
+    # The store's assistant answers it (not routed, no SLA clock) until it hands it to people.
+    assistant_active: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class BusinessCalendarRow(Base):

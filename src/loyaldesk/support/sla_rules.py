@@ -44,6 +44,7 @@ class SlaState(StrEnum):
 class PauseReason(StrEnum):
     WAITING_ON_CUSTOMER = "waiting_on_customer"
     SNOOZED = "snoozed"
+    ASSISTANT = "assistant"  # the store's assistant answered; the clocks start when it hands off
 
 
 class EscalationKind(StrEnum):

@@ -20,6 +20,7 @@ from loyaldesk.realtime import console_socket, widget_socket
 from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings, get_settings
 from loyaldesk.web.api import api_channel as api_channel_routes
+from loyaldesk.web.api import assistant as api_assistant
 from loyaldesk.web.api import commerce as api_commerce
 from loyaldesk.web.api import customers as api_customers
 from loyaldesk.web.api import events as api_events
@@ -34,6 +35,7 @@ from loyaldesk.web.api import webhooks as api_webhooks
 from loyaldesk.web.api_rate_limit import ApiRateLimitMiddleware
 from loyaldesk.web.console import analytics as console_analytics
 from loyaldesk.web.console import api_channels as console_api_channels
+from loyaldesk.web.console import assistant as console_assistant
 from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
@@ -215,6 +217,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         shopify_webhooks.router,
         sms_webhooks.router,
         api_channel_routes.router,
+        api_assistant.router,
         # shoppers: the member API and pages (web/member/), the widget's HTTP side (web/widget/)
         member_loyalty.router,
         member_messages.router,
@@ -257,6 +260,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_help_center.router,
         console_help_center_report.router,
         console_return_requests.router,
+        console_assistant.router,
     ):
         app.include_router(router)
 

@@ -196,10 +196,10 @@ def _contact(uow: UnitOfWork, channel: ApiChannel, given: InboundContact) -> Con
 
 # -- outbound ------------------------------------------------------------------------------------------
 def queue_callback(uow: UnitOfWork, stored: StoredEvent, event: MessagePosted) -> None:
-    """Handler of ``MessagePosted``: an agent's public reply in an API channel's conversation goes to the
-    channel's callback URL."""
+    """Handler of ``MessagePosted``: an agent's (or the store's assistant's) public reply in an API channel's
+    conversation goes to the channel's callback URL."""
     view = event.message
-    if event.internal or view.get("author_kind") != "agent":
+    if event.internal or view.get("author_kind") not in ("agent", "assistant"):
         return
     conversation = uow.session.get(Conversation, event.conversation_id)
     if conversation is None or conversation.api_channel_id is None:

@@ -15,6 +15,7 @@ from loyaldesk.support.actions.desk_settings import settings_for
 from loyaldesk.support.events import (
     ConversationStarted,
 )
+from loyaldesk.support.first_line import assistant_takes
 from loyaldesk.support.models import Contact, Conversation, SupportSettings
 
 CHANNELS = rules.CHANNELS
@@ -67,6 +68,8 @@ def start_conversation(
         message_count=0,
         created_at=now,
         updated_at=now,
+        # The offline form leaves a message for people: the assistant takes only live conversations.
+        assistant_active=not reply_by_email and assistant_takes(uow.session, contact, channel),
     )
     uow.session.add(conversation)
     uow.session.flush()

@@ -181,6 +181,7 @@ def route_waiting(uow: UnitOfWork, store_id: int, *, limit: int = 200) -> int:
                 Conversation.store_id == store_id,
                 Conversation.status == "open",
                 Conversation.assignee_id.is_(None),
+                Conversation.assistant_active.is_(False),  # the assistant answers it
             )
             .order_by(Conversation.priority_rank.desc(), Conversation.waiting_since, Conversation.id)
             .limit(limit)

@@ -166,7 +166,8 @@ def timeline_of(uow: UnitOfWork, conversation: Conversation) -> ConversationTime
 def refresh(uow: UnitOfWork, conversation: Conversation) -> None:
     """Bring the conversation's SLA up to date as of now: policy, due time and state for the inbox, the
     next time to look again, and any warning or breach not fired yet (with the policy's escalation)."""
-    policy = applicable_policy(uow, conversation)
+    # While the assistant answers, nobody waits on a person: no clock runs (it starts at the hand-off).
+    policy = None if conversation.assistant_active else applicable_policy(uow, conversation)
     if policy is None:
         if conversation.sla_policy_id is not None or conversation.sla_state is not None:
             conversation.sla_policy_id = None

@@ -47,7 +47,8 @@ class Attention:
 
 def inbox_attention(session: Session, store_id: int, viewer_id: int) -> Attention:
     """The store's unassigned active conversations (a count), and the active conversations waiting for an
-    answer (the customer wrote last) that are unassigned or assigned to ``viewer_id``."""
+    answer (the customer wrote last) that are unassigned or assigned to ``viewer_id``; neither counts a
+    conversation the store's assistant answers (until it hands off)."""
     unassigned = session.scalar(
         select(func.count())
         .select_from(Conversation)
@@ -55,6 +56,7 @@ def inbox_attention(session: Session, store_id: int, viewer_id: int) -> Attentio
             Conversation.store_id == store_id,
             Conversation.status.in_(ACTIVE_STATUSES),
             Conversation.assignee_id.is_(None),
+            Conversation.assistant_active.is_(False),  # the assistant answers those: nobody is paged
         )
     )
     rows = session.execute(
@@ -67,6 +69,7 @@ def inbox_attention(session: Session, store_id: int, viewer_id: int) -> Attentio
             Conversation.store_id == store_id,
             Conversation.status.in_(ACTIVE_STATUSES),
             Conversation.waiting_since.is_not(None),
+            Conversation.assistant_active.is_(False),
             or_(Conversation.assignee_id.is_(None), Conversation.assignee_id == viewer_id),
         )
         .order_by(Conversation.waiting_since.desc(), Conversation.id.desc())

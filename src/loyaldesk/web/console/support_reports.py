@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from loyaldesk.assistant.dialog.report import assistant_report
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.kernel.periods import choose_period, day_bounds
 from loyaldesk.stores import Permission
@@ -92,6 +93,7 @@ def reports_page(
     begin, finish = day_bounds(start, end, console.store.timezone)
     with runtime.database.read() as session:
         report = support_report(session, console.store.id, begin, finish, console.store.timezone)
+        assistant = assistant_report(session, console.store.id, begin, finish, runtime.clock.now())
     if export is not None:
         if export not in EXPORTS:
             raise Invalid("unknown export", [FieldProblem("export", f"one of {', '.join(EXPORTS)}")])
@@ -105,6 +107,7 @@ def reports_page(
             "console": console,
             "section": "inbox",
             "report": report,
+            "assistant": assistant,
             "start": start,
             "end": end,
             "weekdays": WEEKDAYS,

@@ -341,6 +341,24 @@ class LiveInbox {
       }
       canned.value = "";
     });
+    this.loadAssistantPanel(textarea);
+  }
+
+  // The assistant's panel (suggested articles and reply, hand-back) comes after the page, so it never
+  // slows the conversation down; "Insert" puts the suggested reply into the composer.
+  async loadAssistantPanel(textarea) {
+    const slot = document.querySelector("[data-assistant-slot]");
+    if (!slot) return;
+    const response = await fetch(slot.dataset.src, { headers: { accept: "text/html" } });
+    if (!response.ok) return;
+    const template = document.createElement("template");
+    template.innerHTML = await response.text(); // our own server's fragment, escaped by Jinja
+    slot.replaceChildren(template.content);
+    slot.querySelector("[data-insert-reply]")?.addEventListener("click", () => {
+      const reply = slot.querySelector("[data-suggested-reply]")?.textContent || "";
+      textarea.value = textarea.value ? `${textarea.value}\n${reply}` : reply;
+      textarea.focus();
+    });
   }
 
   sendTyping() {

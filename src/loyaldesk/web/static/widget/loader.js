@@ -355,7 +355,11 @@ class ChatWidget {
     for (const link of body.querySelectorAll("a")) link.setAttribute("target", "_blank");
     const node = el(
       "li",
-      { class: `ldw-message ${mine ? "ldw-from-customer" : "ldw-from-agent"}`, "data-message-id": message.id },
+      {
+        // The store's assistant speaks like an agent, under its own name (and class, for the store's CSS).
+        class: `ldw-message ${mine ? "ldw-from-customer" : "ldw-from-agent"}${message.author_kind === "assistant" ? " ldw-from-assistant" : ""}`,
+        "data-message-id": message.id,
+      },
       mine ? null : el("p", { class: "ldw-author", text: message.author_name }),
       body,
     );
