@@ -62,6 +62,7 @@ def load_all_models() -> None:
         importlib.import_module(f"loyaldesk.{name}.models")
     for name in CHANNEL_TABLES:
         importlib.import_module(f"loyaldesk.channels.{name}.models")
+    importlib.import_module("loyaldesk.assistant.teaching.models")  # the store's intents and models
 
 
 def store_setup_steps() -> list[StoreSetupStep]:
@@ -88,6 +89,7 @@ def compose(
 
     from loyaldesk import channels
     from loyaldesk.analytics import customer_scores
+    from loyaldesk.assistant.teaching import jobs as teaching_jobs
     from loyaldesk.journeys import customer_data as journey_customer_data
     from loyaldesk.journeys import handlers as journey_handlers
     from loyaldesk.journeys import jobs as journey_jobs
@@ -124,6 +126,14 @@ def compose(
         jobs, DeliveryConfig(base_url=settings.public_base_url, secret_source=settings.resolved_secret_key)
     )
     provide_scores(customer_scores)  # rules read the analytics' cached scores
+
+    # The assistant reads intents with the store's own model (its examples, retrained in the background).
+    from loyaldesk.assistant import teaching
+    from loyaldesk.assistant.ports import provide_intent_reader
+
+    teaching.provide_trainer(teaching.NluTrainer())
+    provide_intent_reader(teaching.read_store_intents)
+    teaching_jobs.register(jobs)
 
     ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
     jobs.every(3600, name="kernel.purge_idempotency_keys")(lambda uow: idempotency.purge_expired(uow, ttl))

@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from loyaldesk.assistant.nlu.embeddings import DIMENSIONS, ModelFileMismatch, SentenceEmbedder, default_embedder
+from loyaldesk.assistant.nlu.embeddings import (
+    DIMENSIONS,
+    ModelFileMismatch,
+    SentenceEmbedder,
+    default_embedder,
+)
 
 
 def test_vectors_have_unit_length_and_keep_the_order_of_the_texts() -> None:
@@ -16,7 +21,11 @@ def test_vectors_have_unit_length_and_keep_the_order_of_the_texts() -> None:
 
 def test_paraphrases_are_closer_than_unrelated_requests() -> None:
     order, package, points = default_embedder().embed(
-        ["where is my order", "my parcel has not arrived yet, where is it?", "how many loyalty points do I have"]
+        [
+            "where is my order",
+            "my parcel has not arrived yet, where is it?",
+            "how many loyalty points do I have",
+        ]
     )
     assert float(order @ package) > float(order @ points) + 0.2
 

@@ -87,6 +87,8 @@ class ApiScope(StrEnum):
     JOURNEYS_WRITE = "journeys:write"
     WEBHOOKS_READ = "webhooks:read"
     WEBHOOKS_WRITE = "webhooks:write"
+    ASSISTANT_READ = "assistant:read"
+    ASSISTANT_WRITE = "assistant:write"
 
     @property
     def description(self) -> str:
@@ -115,6 +117,8 @@ API_SCOPE_DESCRIPTIONS: dict[ApiScope, str] = {
     ),
     ApiScope.WEBHOOKS_READ: "Read the store's outgoing webhook endpoints and their delivery logs.",
     ApiScope.WEBHOOKS_WRITE: "Add, change and delete outgoing webhook endpoints; replay deliveries.",
+    ApiScope.ASSISTANT_READ: "Read the assistant's intents, the examples it was taught, its model's status.",
+    ApiScope.ASSISTANT_WRITE: "Teach the assistant: add and remove examples, label messages, retrain.",
 }
 
 # The scopes a new key gets when none are chosen: everything but GDPR requests, conversations and

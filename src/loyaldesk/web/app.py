@@ -20,6 +20,7 @@ from loyaldesk.realtime import console_socket, widget_socket
 from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings, get_settings
 from loyaldesk.web.api import api_channel as api_channel_routes
+from loyaldesk.web.api import assistant_teaching as api_assistant_teaching
 from loyaldesk.web.api import commerce as api_commerce
 from loyaldesk.web.api import customers as api_customers
 from loyaldesk.web.api import events as api_events
@@ -33,10 +34,13 @@ from loyaldesk.web.api import webhooks as api_webhooks
 from loyaldesk.web.api_rate_limit import ApiRateLimitMiddleware
 from loyaldesk.web.console import analytics as console_analytics
 from loyaldesk.web.console import api_channels as console_api_channels
+from loyaldesk.web.console import assistant_intent_page as console_assistant_intent_page
+from loyaldesk.web.console import assistant_intents as console_assistant_intents
 from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
 from loyaldesk.web.console import inbox as console_inbox
+from loyaldesk.web.console import intent_labels as console_intent_labels
 from loyaldesk.web.console import invitations as console_invitations
 from loyaldesk.web.console import journey_templates as console_journey_templates
 from loyaldesk.web.console import journeys as console_journeys
@@ -205,6 +209,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_journey_events.router,
         api_journeys.router,
         api_webhooks.router,
+        api_assistant_teaching.router,
         shopify_webhooks.router,
         sms_webhooks.router,
         api_channel_routes.router,
@@ -245,6 +250,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_journeys_calendar.router,
         console_journeys_settings.router,
         console_webhooks.router,
+        console_assistant_intents.router,
+        console_assistant_intent_page.router,
+        console_intent_labels.router,
     ):
         app.include_router(router)
 
