@@ -127,11 +127,11 @@ def compose(
     )
     provide_scores(customer_scores)  # rules read the analytics' cached scores
 
-    # The assistant reads intents with the store's own model (its examples, retrained in the background).
+    # The assistant reads intents with the store's own model (its examples, retrained in the background
+    # by assistant.nlu's trainer, teaching's default).
     from loyaldesk.assistant import teaching
     from loyaldesk.assistant.ports import provide_intent_reader
 
-    teaching.provide_trainer(teaching.NluTrainer())
     provide_intent_reader(teaching.read_store_intents)
     teaching_jobs.register(jobs)
 

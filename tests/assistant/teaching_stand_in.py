@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from loyaldesk.assistant.ports import Prediction
-from loyaldesk.assistant.teaching import BuiltinIntent, provide_trainer
+from loyaldesk.assistant.teaching import BuiltinIntent, NluTrainer, provide_trainer
 
 BUILTIN = [
     BuiltinIntent("order_status", "Order status", "Where an order is."),
@@ -117,6 +117,6 @@ def real_classifier_present() -> bool:
 
 
 def install_unless_real() -> None:
-    """Provide the stand-in when ``assistant.nlu`` has no classifier yet (else leave the real one)."""
-    if not real_classifier_present():
-        provide_trainer(StandInTrainer())
+    """Provide the real trainer again (a test may have provided another), or the stand-in while
+    ``assistant.nlu`` has no classifier yet."""
+    provide_trainer(NluTrainer() if real_classifier_present() else StandInTrainer())

@@ -3,8 +3,8 @@
 Teaching needs five things from the classifier: the built-in intents, their training examples, a way to
 train and cross-validate a model, and a way to load one back. ``Trainer`` names them; ``NluTrainer``
 provides them from ``assistant.nlu.classifier`` and ``assistant.nlu.default_intents`` (imported when first
-used, so that this module imports on its own). The composition root calls ``provide_trainer(NluTrainer())``;
-tests may provide a smaller one (fewer default examples) through the same call.
+used, so that this module imports on its own). It is the trainer in use unless ``provide_trainer`` says
+otherwise (tests provide a smaller one: fewer default examples, or one that fails).
 """
 
 from __future__ import annotations
