@@ -36,13 +36,15 @@ def context(session: Session, console: Console, conversation_id: int) -> dict[st
     """``{"intent_labels": LabelControl}`` for someone who may label messages; ``{}`` otherwise."""
     if not console.can(Permission.ANSWER_CONVERSATIONS):
         return {}
-    labelled = dict(
-        session.execute(
+    labelled = {
+        message_id: intent
+        for message_id, intent in session.execute(
             select(IntentExample.message_id, IntentExample.intent)
             .join(Message, Message.id == IntentExample.message_id)
             .where(IntentExample.store_id == console.store.id, Message.conversation_id == conversation_id)
         ).all()
-    )
+        if message_id is not None
+    }
     choices = teaching.label_choices(session, console.store.id)
     return {"intent_labels": LabelControl(choices, labelled, console.csrf_token)}
 

@@ -92,7 +92,7 @@ def delete_intent(uow: UnitOfWork, actor: Actor, store_id: int, name: str) -> in
         raise NotFound("no such intent of the store's own")
     removed = uow.session.execute(
         delete(IntentExample).where(IntentExample.store_id == store_id, IntentExample.intent == name)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     uow.session.delete(row)
     _changed(uow, actor, store_id, name, "deleted")
     return int(removed or 0)
