@@ -36,10 +36,10 @@ def train(claim: TrainingClaim) -> tuple[bytes, dict[str, Any]]:
     started = time.monotonic()
     model = trainer.train(claim.texts, claim.labels, oos)
     blob = model.to_bytes()
-    counts = Counter(label for label in claim.labels if label != oos)
-    folds = rules.cross_validation_folds(counts, CROSS_VALIDATION_FOLDS)
+    texts, labels = rules.cross_validation_sample(claim.texts, claim.labels)
+    folds = rules.cross_validation_folds(Counter(labels), CROSS_VALIDATION_FOLDS)
     try:
-        report = rules.report_json(trainer.cross_validate(claim.texts, claim.labels, folds), folds)
+        report = rules.report_json(trainer.cross_validate(texts, labels, folds), folds)
     except Exception as error:  # the model is good; only its report could not be made
         log.warning("cross-validation of store %s failed: %s", claim.store_id, error)
         report = {"overall": None, "per_intent": {}, "folds": folds, "note": f"no report: {error}"}

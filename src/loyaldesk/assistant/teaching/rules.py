@@ -4,7 +4,8 @@ taught twice, and how a cross-validation report reads. No I/O."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from typing import Any
 
@@ -86,14 +87,25 @@ def report_json(report: Any, folds: int) -> dict[str, Any]:
     {intent: float}, "folds": int, "note": str | None}``. Accepts the trainer's report object (a
     dataclass, an object with ``as_json``/``to_dict``, or a mapping) with the overall accuracy under
     ``accuracy`` or ``overall`` and the per-intent one under ``per_intent``, ``accuracy_per_intent`` or
-    ``intents``."""
+    ``intents``: a mapping of intent to accuracy, or a sequence of records with ``intent`` and
+    ``accuracy`` (``evaluation.IntentScore``)."""
     plain = _plain(report)
     overall = _number(plain.get("accuracy", plain.get("overall")))
     per_intent_raw = plain.get("per_intent", plain.get("accuracy_per_intent", plain.get("intents"))) or {}
+    if isinstance(per_intent_raw, Mapping):  # {"order_status": 0.97} or {"order_status": {"accuracy": ..}}
+        pairs = list(per_intent_raw.items())
+    else:  # [IntentScore(intent, examples, accuracy)], [{"intent": .., "accuracy": ..}], [(name, value)]
+        pairs = []
+        for item in per_intent_raw:
+            record = item if isinstance(item, tuple | list) else _plain(item)
+            if isinstance(record, Mapping):
+                pairs.append((record.get("intent", record.get("name")), record))
+            elif len(record) >= 2:
+                pairs.append((record[0], record[-1]))
     per_intent: dict[str, float] = {}
-    for name, value in dict(per_intent_raw).items():
+    for name, value in pairs:
         number = _number(value)
-        if number is not None:
+        if name is not None and number is not None:
             per_intent[str(name)] = number
     return {"overall": overall, "per_intent": per_intent, "folds": folds, "note": None}
 
@@ -103,3 +115,13 @@ def cross_validation_folds(label_counts: Mapping[str, int], wanted: int = 5) -> 
     examples (each fold must see each intent), and at least 2."""
     smallest = min(label_counts.values(), default=0)
     return max(2, min(wanted, smallest))
+
+
+def cross_validation_sample(
+    texts: Sequence[str], labels: Sequence[str], minimum: int = 2
+) -> tuple[list[str], list[str]]:
+    """The examples to cross-validate: those of intents with at least ``minimum`` examples (an intent
+    taught once cannot be held out and trained on at the same time; it gets no accuracy yet)."""
+    counts = Counter(labels)
+    kept = [(text, label) for text, label in zip(texts, labels, strict=True) if counts[label] >= minimum]
+    return [text for text, _ in kept], [label for _, label in kept]

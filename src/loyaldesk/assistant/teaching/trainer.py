@@ -76,12 +76,22 @@ class NluTrainer:
         return list(default_training_examples())
 
     def train(self, texts: Sequence[str], labels: Sequence[str], out_of_scope_label: str | None) -> Any:
+        """Trained with the built-in model's recipe (``default_intents.DEFAULT_RECIPE`` when it names one:
+        its C, features and class weights), so that a store's model differs by its examples only."""
+        from loyaldesk.assistant.nlu import default_intents
         from loyaldesk.assistant.nlu.classifier import train_intent_model
 
-        return train_intent_model(list(texts), list(labels), out_of_scope_label=out_of_scope_label)
+        recipe = getattr(default_intents, "DEFAULT_RECIPE", {})
+        options = {
+            name: recipe[name] for name in ("c", "use_tfidf", "class_weight", "folds") if name in recipe
+        }
+        return train_intent_model(list(texts), list(labels), out_of_scope_label=out_of_scope_label, **options)
 
     def cross_validate(self, texts: Sequence[str], labels: Sequence[str], folds: int) -> Any:
-        from loyaldesk.assistant.nlu.classifier import cross_validate
+        try:
+            from loyaldesk.assistant.nlu.classifier import cross_validate  # type: ignore[attr-defined]
+        except ImportError:
+            from loyaldesk.assistant.nlu.evaluation import cross_validate
 
         return cross_validate(list(texts), list(labels), folds=folds)
 
