@@ -282,3 +282,64 @@ def test_a_failed_training_is_shown_and_the_previous_model_keeps_answering(
     with db.read() as session:
         [prediction] = read_intents(session, store.id, ["is gift wrapping available"])
     assert prediction.intent == "gift_wrapping"
+
+
+def test_a_manager_switches_a_builtin_off_edits_and_deletes_an_own_intent(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+):
+    csrf = _owner(client, db, store, password_hash)
+    _teach_gift_wrapping(client, store, csrf)
+    base = f"/console/{store.slug}/assistant"
+    builtin = current_trainer().builtin_intents()[0]
+
+    off = client.post(
+        f"{base}/intents/{builtin.name}/enabled",
+        data={"enabled": "false", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert off.status_code == 303
+    page = client.get(off.headers["location"]).text
+    assert "Switched off: the assistant reads it as out of scope." in page
+    assert ">Switch on</button>" in page
+    conversation_id, _ = customer_writes(db, store, "Hello")
+    inbox = client.get(f"/console/{store.slug}/inbox", params={"c": conversation_id}).text
+    assert f'<option value="{builtin.name}"' not in inbox
+    refused = client.post(
+        f"{base}/examples", data={"intent": builtin.name, "text": "hey", "csrf_token": csrf}
+    )
+    assert refused.status_code == 422 and "switched on" in refused.text
+    # The store's model is trained without it, and the assistant reads it as out of scope.
+    client.post(f"{base}/retrain", data={"csrf_token": csrf})
+    assert run_retrain_job(db) == 1
+    said = next(text for text, label in current_trainer().default_examples() if label == builtin.name)
+    with db.read() as session:
+        [prediction] = read_intents(session, store.id, [said])
+    assert prediction.intent != builtin.name
+
+    edited = client.post(
+        f"{base}/intents/gift_wrapping/edit",
+        data={"label": "Gift wrap", "description": "Presents.", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert edited.status_code == 303
+    assert "<h1>Gift wrap</h1>" in client.get(edited.headers["location"]).text
+    blank = client.post(f"{base}/intents/gift_wrapping/edit", data={"label": " ", "csrf_token": csrf})
+    assert blank.status_code == 422 and 'id="f-label-error"' in blank.text
+
+    detail = client.get(f"{base}/intents/gift_wrapping").text
+    example_id = re.search(r"/assistant/examples/(\d+)/delete", detail)
+    assert example_id is not None
+    removed = client.post(
+        f"{base}/examples/{example_id.group(1)}/delete",
+        data={"back": "gift_wrapping", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert removed.headers["location"].endswith("/assistant/intents/gift_wrapping?done=removed")
+    assert len(client.get("/api/v1/assistant/examples", headers=store.auth).json()) == 4
+
+    deleted = client.post(
+        f"{base}/intents/gift_wrapping/delete", data={"csrf_token": csrf}, follow_redirects=False
+    )
+    assert deleted.status_code == 303
+    assert client.get(f"{base}/intents/gift_wrapping").status_code == 404
+    assert client.get("/api/v1/assistant/examples", headers=store.auth).json() == []
