@@ -90,6 +90,8 @@ def compose(
     from loyaldesk import channels
     from loyaldesk.analytics import customer_scores
     from loyaldesk.assistant.teaching import jobs as teaching_jobs
+    from loyaldesk.assistant.teaching.actions.privacy import erase_examples
+    from loyaldesk.customers import erasure_step
     from loyaldesk.journeys import customer_data as journey_customer_data
     from loyaldesk.journeys import handlers as journey_handlers
     from loyaldesk.journeys import jobs as journey_jobs
@@ -133,6 +135,7 @@ def compose(
     from loyaldesk.assistant.ports import provide_intent_reader
 
     provide_intent_reader(teaching.read_store_intents)
+    erasure_step("assistant_examples")(erase_examples)  # examples labelled from the customer's messages
     teaching_jobs.register(jobs)
 
     ttl = timedelta(hours=settings.idempotency_key_ttl_hours)

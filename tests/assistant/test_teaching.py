@@ -343,3 +343,28 @@ def test_a_manager_switches_a_builtin_off_edits_and_deletes_an_own_intent(
     assert deleted.status_code == 303
     assert client.get(f"{base}/intents/gift_wrapping").status_code == 404
     assert client.get("/api/v1/assistant/examples", headers=store.auth).json() == []
+
+
+def test_erasing_a_customer_erases_the_examples_taken_from_their_messages(
+    client: TestClient, db: Database, store: StoreHandle
+):
+    from loyaldesk.support.actions import contacts, post_customer_message
+
+    api = store.auth
+    client.post("/api/v1/assistant/examples", json={"intent": "greeting", "text": "hiya folks"}, headers=api)
+    created = client.post(
+        "/api/v1/customers", json={"external_id": "c-9", "email": "c9@example.com"}, headers=api
+    )
+    assert created.status_code == 201, created.text
+    customer_id = created.json()["id"]
+    contact = db.write(contacts.identify_contact, store.id, customer_id=customer_id, visitor_token=None)
+    message = db.write(post_customer_message, contact.contact_id, body="good morning to you")
+    labelled = client.post(
+        "/api/v1/assistant/examples", json={"intent": "greeting", "message_id": message.id}, headers=api
+    )
+    assert labelled.status_code == 201, labelled.text
+    assert labelled.json()["text"] == "good morning to you"
+
+    assert client.post(f"/api/v1/customers/{customer_id}/erase", headers=api).status_code == 200
+    left = client.get("/api/v1/assistant/examples", headers=api).json()
+    assert [e["text"] for e in left] == ["hiya folks"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from loyaldesk.assistant.teaching.events import IntentModelTrained
 from loyaldesk.assistant.teaching.models import IntentExample, IntentModelRow, RetrainingRequest
@@ -21,6 +21,8 @@ from loyaldesk.kernel.db import UnitOfWork
 # A training that has not finished after this long died with its process: it is marked failed.
 TRAINING_GIVES_UP_AFTER = timedelta(hours=1)
 MAX_ERROR_LENGTH = 2000
+# Versions kept per store once a new one is ready (the history of its accuracy; older blobs go).
+KEEP_VERSIONS = 5
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,12 @@ def finish_training(
         row.status = ModelStatus.READY.value
         row.blob = blob
         row.report = dict(report or {})
+        uow.session.execute(
+            delete(IntentModelRow).where(
+                IntentModelRow.store_id == claim.store_id,
+                IntentModelRow.version <= row.version - KEEP_VERSIONS,
+            )
+        )
     accuracy = row.report.get("overall") if row.status == ModelStatus.READY else None
     uow.emit(
         IntentModelTrained(
