@@ -25,9 +25,11 @@ from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings
 from loyaldesk.stores.passwords import hash_password
 from loyaldesk.web.app import create_app
+from tests.assistant.teaching_stand_in import install_unless_real
 from tests.factories import TEST_PASSWORD, StoreHandle, make_store
 
 compose()
+install_unless_real()
 
 POSTGRES_URL = os.environ.get("LOYALDESK_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("LOYALDESK_TEST_REDIS_URL")
@@ -40,6 +42,7 @@ def _composed() -> None:
     """Every test starts from the environment's composition: a ``Runtime`` built with other settings
     composes with those, and that must not reach the next test."""
     compose()
+    install_unless_real()  # the assistant's classifier, or a stand-in until assistant.nlu has one
 
 
 @pytest.fixture(scope="session")

@@ -44,6 +44,7 @@ ASSISTANT_TABLES = (
     "loyaldesk.assistant.knowledge.models",
     "loyaldesk.assistant.tools.models",
     "loyaldesk.assistant.dialog.models",  # the assistant's settings and dialogue state
+    "loyaldesk.assistant.teaching.models",  # the store's intents, examples and trained models
 )
 
 # Modules that register with the customer record or the job registry when imported (their owners'
@@ -97,13 +98,16 @@ def compose(
     from loyaldesk import channels
     from loyaldesk.analytics import customer_scores
     from loyaldesk.assistant import ports as assistant_ports
-    from loyaldesk.assistant.knowledge import customer_data as knowledge_customer_data
-    from loyaldesk.assistant.knowledge import jobs as knowledge_jobs
-    from loyaldesk.assistant.nlu.reader import read_default_intents
-    from loyaldesk.assistant.retrieval import search_articles
-    from loyaldesk.assistant.tools import register_product_tools
+    from loyaldesk.assistant import teaching
     from loyaldesk.assistant.dialog import handlers as assistant_dialog_handlers
     from loyaldesk.assistant.dialog.first_line import assistant_takes
+    from loyaldesk.assistant.knowledge import customer_data as knowledge_customer_data
+    from loyaldesk.assistant.knowledge import jobs as knowledge_jobs
+    from loyaldesk.assistant.retrieval import search_articles
+    from loyaldesk.assistant.teaching import jobs as teaching_jobs
+    from loyaldesk.assistant.teaching.actions.privacy import erase_examples
+    from loyaldesk.assistant.tools import register_product_tools
+    from loyaldesk.customers import erasure_step
     from loyaldesk.journeys import customer_data as journey_customer_data
     from loyaldesk.journeys import handlers as journey_handlers
     from loyaldesk.journeys import jobs as journey_jobs
@@ -145,12 +149,15 @@ def compose(
         jobs, DeliveryConfig(base_url=settings.public_base_url, secret_source=settings.resolved_secret_key)
     )
     provide_scores(customer_scores)  # rules read the analytics' cached scores
-    assistant_ports.provide_intent_reader(
-        read_default_intents
-    )  # the default intents until stores train their own
     knowledge_jobs.register(jobs)  # widget deflections settle after their waiting time
     assistant_ports.provide_article_finder(search_articles)  # the help center's retrieval
     register_product_tools(public_base_url=settings.public_base_url)  # the assistant's tools, by intent
+
+    # The assistant reads intents with the store's own model when it has one (its examples, retrained in
+    # the background), else with the default intents.
+    assistant_ports.provide_intent_reader(teaching.read_store_intents)
+    erasure_step("assistant_examples")(erase_examples)  # examples labelled from the customer's messages
+    teaching_jobs.register(jobs)
 
     ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
     jobs.every(3600, name="kernel.purge_idempotency_keys")(lambda uow: idempotency.purge_expired(uow, ttl))

@@ -19,6 +19,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from sqlalchemy import text
 
+from loyaldesk.assistant.teaching import current_trainer
 from loyaldesk.demo.seed import DEMO_PASSWORD, DEMO_SLUG, seed_demo
 from loyaldesk.kernel.db import Database
 from loyaldesk.runtime import Runtime
@@ -94,6 +95,8 @@ CONSOLE_PAGES = (
     "/console/{slug}/help-center/articles/{article_id}",
     "/console/{slug}/help-center/categories",
     "/console/{slug}/help-center/report",
+    "/console/{slug}/assistant/intents",
+    "/console/{slug}/assistant/intents/{intent_name}",
     "/console/{slug}/customers/999999999",  # the error page
 )
 # Console GET routes that are not pages (data for scripts, files, redirects, fragments).
@@ -295,6 +298,7 @@ def test_every_page_has_no_serious_accessibility_violation(
     )
     ids["endpoint_id"] = _webhook_endpoint(db)
     _return_request(db, ids)
+    ids["intent_name"] = current_trainer().builtin_intents()[0].name
     reset_link = db.write(
         password_resets.issue_reset_link,
         "analyst@juniper.example.com",

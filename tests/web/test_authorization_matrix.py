@@ -185,6 +185,13 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("DELETE", "/api/v1/webhooks/{endpoint_id}"): StoreApi("webhooks:write"),
     ("GET", "/api/v1/webhooks/{endpoint_id}/deliveries"): StoreApi("webhooks:read"),
     ("POST", "/api/v1/webhooks/{endpoint_id}/deliveries/{delivery_id}/replay"): StoreApi("webhooks:write"),
+    # store teaching (web/api/assistant_teaching.py)
+    ("GET", "/api/v1/assistant/intents"): StoreApi("assistant:read"),
+    ("GET", "/api/v1/assistant/examples"): StoreApi("assistant:read"),
+    ("POST", "/api/v1/assistant/examples"): StoreApi("assistant:write"),
+    ("DELETE", "/api/v1/assistant/examples/{example_id}"): StoreApi("assistant:write"),
+    ("GET", "/api/v1/assistant/model"): StoreApi("assistant:read"),
+    ("POST", "/api/v1/assistant/model/retrain"): StoreApi("assistant:write"),
     ("GET", "/api/v1/customers"): StoreApi("customers:read"),
     ("POST", "/api/v1/customers"): StoreApi("customers:write"),
     ("GET", "/api/v1/customers/by-external-id/{external_id}"): StoreApi("customers:read"),
@@ -494,6 +501,20 @@ MATRIX: dict[tuple[str, str], Access] = {
         P.ANSWER_CONVERSATIONS
     ),
     ("POST", "/api/v1/conversations/{conversation_id}/assistant/hand-back"): StoreApi("conversations:write"),
+    # store teaching (web/console/assistant_intents.py, assistant_intent_page.py, intent_labels.py)
+    ("GET", "/console/{store_slug}/assistant/intents"): Console(P.VIEW_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/assistant/intent-accuracy.svg"): Console(P.VIEW_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/assistant/examples"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/assistant/examples/{example_id}/delete"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/assistant/custom-intents"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/assistant/retrain"): Console(P.MANAGE_SUPPORT),
+    ("GET", "/console/{store_slug}/assistant/intents/{intent_name}"): Console(P.VIEW_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/assistant/intents/{intent_name}/edit"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/assistant/intents/{intent_name}/delete"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/assistant/intents/{intent_name}/enabled"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/inbox/{conversation_id}/messages/{message_id}/intent"): Console(
+        P.ANSWER_CONVERSATIONS
+    ),
 }
 
 
@@ -736,6 +757,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         ids["category_slug"] = _one(
             session, "SELECT slug FROM knowledge_categories WHERE id = :id", id=ids["category_id"]
         )
+        ids["intent_name"] = "order_status"  # a built-in intent of the assistant
+        ids["example_id"] = NOWHERE  # the demo store has taught no example
         ids["endpoint_id"] = endpoint_id
         ids["delivery_id"] = delivery_id
         ids["member_id"] = _one(

@@ -90,6 +90,8 @@ class ApiScope(StrEnum):
     WEBHOOKS_WRITE = "webhooks:write"
     KNOWLEDGE_READ = "knowledge:read"
     KNOWLEDGE_WRITE = "knowledge:write"
+    ASSISTANT_READ = "assistant:read"
+    ASSISTANT_WRITE = "assistant:write"
 
     @property
     def description(self) -> str:
@@ -120,6 +122,8 @@ API_SCOPE_DESCRIPTIONS: dict[ApiScope, str] = {
     ApiScope.WEBHOOKS_WRITE: "Add, change and delete outgoing webhook endpoints; replay deliveries.",
     ApiScope.KNOWLEDGE_READ: "Read help center articles and categories, drafts included.",
     ApiScope.KNOWLEDGE_WRITE: "Write, publish and withdraw help center articles and categories.",
+    ApiScope.ASSISTANT_READ: "Read the assistant's intents, the examples it was taught, its model's status.",
+    ApiScope.ASSISTANT_WRITE: "Teach the assistant: add and remove examples, label messages, retrain.",
 }
 
 # The scopes a new key gets when none are chosen: everything but GDPR requests, conversations and

@@ -21,6 +21,7 @@ from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings, get_settings
 from loyaldesk.web.api import api_channel as api_channel_routes
 from loyaldesk.web.api import assistant as api_assistant
+from loyaldesk.web.api import assistant_teaching as api_assistant_teaching
 from loyaldesk.web.api import commerce as api_commerce
 from loyaldesk.web.api import customers as api_customers
 from loyaldesk.web.api import events as api_events
@@ -36,12 +37,15 @@ from loyaldesk.web.api_rate_limit import ApiRateLimitMiddleware
 from loyaldesk.web.console import analytics as console_analytics
 from loyaldesk.web.console import api_channels as console_api_channels
 from loyaldesk.web.console import assistant as console_assistant
+from loyaldesk.web.console import assistant_intent_page as console_assistant_intent_page
+from loyaldesk.web.console import assistant_intents as console_assistant_intents
 from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
 from loyaldesk.web.console import help_center as console_help_center
 from loyaldesk.web.console import help_center_report as console_help_center_report
 from loyaldesk.web.console import inbox as console_inbox
+from loyaldesk.web.console import intent_labels as console_intent_labels
 from loyaldesk.web.console import invitations as console_invitations
 from loyaldesk.web.console import journey_templates as console_journey_templates
 from loyaldesk.web.console import journeys as console_journeys
@@ -214,6 +218,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_journeys.router,
         api_webhooks.router,
         api_return_requests.router,
+        api_assistant_teaching.router,
         shopify_webhooks.router,
         sms_webhooks.router,
         api_channel_routes.router,
@@ -261,6 +266,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_help_center_report.router,
         console_return_requests.router,
         console_assistant.router,
+        console_assistant_intents.router,
+        console_assistant_intent_page.router,
+        console_intent_labels.router,
     ):
         app.include_router(router)
 

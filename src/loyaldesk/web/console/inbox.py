@@ -27,7 +27,7 @@ from loyaldesk.support import (
 )
 from loyaldesk.support.actions import goodwill
 from loyaldesk.support.queries import outbox as email_outbox
-from loyaldesk.web.console import canned_replies_page
+from loyaldesk.web.console import canned_replies_page, intent_labels
 from loyaldesk.web.console.rendering import render, render_fragment
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
@@ -132,6 +132,7 @@ def inbox_page(
                     "tasks": queries.tasks_of(session, conversation.id),
                     "goodwill_rewards": goodwill_rewards(session, console.store.id),
                     "by_email": email_outbox.follows_by_email(conversation),
+                    **intent_labels.context(session, console, conversation.id),
                 }
             )
             if given is not None:
@@ -158,9 +159,8 @@ def inbox_json(
     sort: Annotated[str, Query(max_length=10)] = "priority",
     c: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> JSONResponse:
-    """The list as JSON, for the live inbox to redraw itself: the rows as data and as the page renders
-    them (``html``; ``c`` marks the open conversation), and what the agent must not miss (``attention``:
-    the unassigned count, the conversations waiting for them or for anyone)."""
+    """The list as JSON for the live inbox to redraw itself: the rows as data and as rendered (``html``; ``c``
+    marks the open one), and what the agent must not miss (``attention``: unassigned, waiting for them)."""
     console.require(Permission.VIEW_CONVERSATIONS)
     rows = _inbox_rows(runtime, console, view, status, q, label, team, sort)
     with runtime.database.read() as session:
@@ -208,6 +208,7 @@ def _message_html(runtime: Any, console: Console, session: Any, conversation_id:
             "email_states": email_outbox.email_state(session, conversation_id),
             "store": console.store,
             "now": runtime.clock.now(),
+            **intent_labels.context(session, console, conversation_id),
         },
     )
 
@@ -485,9 +486,8 @@ def fill_canned_reply(
     console.require(Permission.ANSWER_CONVERSATIONS)
     with runtime.database.read() as session:
         conversation = queries.conversation_of(session, console.store.id, conversation_id)
-        reply = next(
-            (r for r in queries.canned_replies_of(session, console.store.id) if r.id == reply_id), None
-        )
+        replies = queries.canned_replies_of(session, console.store.id)
+        reply = next((r for r in replies if r.id == reply_id), None)
         if reply is None:
             raise NotFound("no such canned reply")
         picture = queries.customer_picture(session, conversation)
