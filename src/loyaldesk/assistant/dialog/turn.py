@@ -253,6 +253,11 @@ class _Turn:
             state.resume_intent = resume
             return self._say(result.text)
         clear_pending(state)
+        if result.status == ToolStatus.NOT_FOUND and "order_number" not in slots:
+            # The store keeps no data for this (its delivery options, say): its articles may answer.
+            hits = ports.find_articles(self.uow.session, self.conversation.store_id, text, self.language, 3)
+            if hits:
+                return self._answer_from_articles(text, feeling, hits)
         texts = [result.text]
         if intent == ProofIntent.CONFIRM_ORDER_CODE and result.status == ToolStatus.DONE and resume:
             resumed_tool = tool_for(resume)
@@ -271,8 +276,11 @@ class _Turn:
             return self._say_from_llm(text, sources, feeling)
         return self._say("\n\n".join(t for t in texts if t))
 
-    def _answer_from_articles(self, text: str, feeling: Frustration) -> None:
-        hits = ports.find_articles(self.uow.session, self.conversation.store_id, text, self.language, 3)
+    def _answer_from_articles(
+        self, text: str, feeling: Frustration, hits: list[ports.ArticleHit] | None = None
+    ) -> None:
+        if hits is None:
+            hits = ports.find_articles(self.uow.session, self.conversation.store_id, text, self.language, 3)
         if not hits:
             return self._miss(replies.no_answer(), feeling)
         remember_articles(self.state, [{"id": h.article_id, "title": h.title, "url": h.url} for h in hits])
