@@ -8,11 +8,12 @@ PORT ?= 8000
 .PHONY: run test install install-test install-bench browser lint bench screenshots clean messages
 
 ## make run: create the virtualenv, install loyaldesk, create the SQLite database, seed the demo store
-## (first time only) and serve it at http://$(HOST):$(PORT) (links follow that address unless
-## LOYALDESK_PUBLIC_BASE_URL says otherwise).
+## and build the assistant's default intent model (both the first time only), and serve it at
+## http://$(HOST):$(PORT) (links follow that address unless LOYALDESK_PUBLIC_BASE_URL says otherwise).
 run: $(VENV)/.installed
 	$(BIN)/loyaldesk migrate
 	LOYALDESK_HOST=$(HOST) LOYALDESK_PORT=$(PORT) $(BIN)/loyaldesk demo --if-missing
+	$(BIN)/loyaldesk assistant prepare
 	$(BIN)/loyaldesk serve --host $(HOST) --port $(PORT)
 
 ## make test: install what the tests need (Python packages, Debian's chromium) and run the whole suite.

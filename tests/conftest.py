@@ -16,6 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from loyaldesk.assistant.nlu.embedding_cache import CACHE_DIR_VARIABLE
+from loyaldesk.assistant.teaching.trainer import NluTrainer, provide_trainer
 from loyaldesk.composition import compose
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
@@ -25,11 +27,9 @@ from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings
 from loyaldesk.stores.passwords import hash_password
 from loyaldesk.web.app import create_app
-from tests.assistant.teaching_stand_in import install_unless_real
 from tests.factories import TEST_PASSWORD, StoreHandle, make_store
 
 compose()
-install_unless_real()
 
 POSTGRES_URL = os.environ.get("LOYALDESK_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("LOYALDESK_TEST_REDIS_URL")
@@ -42,7 +42,19 @@ def _composed() -> None:
     """Every test starts from the environment's composition: a ``Runtime`` built with other settings
     composes with those, and that must not reach the next test."""
     compose()
-    install_unless_real()  # the assistant's classifier, or a stand-in until assistant.nlu has one
+    provide_trainer(NluTrainer())  # the assistant's real classifier (a test may have provided another)
+
+
+@pytest.fixture(scope="session")
+def assistant_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The assistant's disk cache (sentence vectors, the default intent model) for this test session:
+    tests never read the user's cache, and the default model is trained at most once per session."""
+    return tmp_path_factory.mktemp("assistant-cache")
+
+
+@pytest.fixture(autouse=True)
+def _assistant_cache_in_tmp(assistant_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(assistant_cache))
 
 
 @pytest.fixture(scope="session")

@@ -8,17 +8,6 @@ from pathlib import Path
 import pytest
 
 from loyaldesk.assistant.nlu.classifier import IntentModel
-from loyaldesk.assistant.nlu.embedding_cache import CACHE_DIR_VARIABLE
-
-
-@pytest.fixture(scope="session")
-def assistant_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("assistant-cache")
-
-
-@pytest.fixture(autouse=True)
-def _cache_in_tmp(assistant_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(CACHE_DIR_VARIABLE, str(assistant_cache))
 
 
 # Training the default model embeds its 3,108 examples (about 30 s of one core, several minutes when the
