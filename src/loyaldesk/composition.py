@@ -93,6 +93,7 @@ def compose(
     from loyaldesk.analytics import customer_scores
     from loyaldesk.assistant.dialog import handlers as assistant_dialog_handlers
     from loyaldesk.assistant.dialog.first_line import assistant_takes
+    from loyaldesk.assistant.dialog.llm_drafts import write_drafts as write_llm_drafts
     from loyaldesk.journeys import customer_data as journey_customer_data
     from loyaldesk.journeys import handlers as journey_handlers
     from loyaldesk.journeys import jobs as journey_jobs
@@ -126,6 +127,7 @@ def compose(
     # The assistant answers chat and API conversations first when the store switched it on.
     assistant_dialog_handlers.register(handlers)
     provide_first_line(assistant_takes)
+    jobs.every_outside(1, name="assistant.write_llm_answers")(write_llm_drafts)  # the LLM, unlocked
     # Journeys react last: an event's own domains have done their part (points earned, conversation
     # routed) before a rule reads the customer's facts.
     journey_handlers.register(handlers)
