@@ -92,6 +92,7 @@ def compose(
     from loyaldesk import channels
     from loyaldesk.analytics import customer_scores
     from loyaldesk.assistant.dialog import handlers as assistant_dialog_handlers
+    from loyaldesk.assistant.dialog import privacy as assistant_privacy
     from loyaldesk.assistant.dialog.first_line import assistant_takes
     from loyaldesk.assistant.dialog.llm_drafts import write_drafts as write_llm_drafts
     from loyaldesk.journeys import customer_data as journey_customer_data
@@ -114,6 +115,7 @@ def compose(
     loyalty_customer_data.register()
     support_privacy.register()
     journey_customer_data.register()
+    assistant_privacy.register()
 
     # Reactions and scheduled work, in the order they run for one event.
     jobs.every_outside(10, name="stores.send_account_mail")(

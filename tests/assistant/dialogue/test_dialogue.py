@@ -301,3 +301,20 @@ def test_it_speaks_the_shoppers_language(
         missed = replies_after(ws, db)
     assert "Hallo! Ich bin Juno" in greeting["body_html"]
     assert "Das habe ich leider nicht verstanden" in missed["body_html"]
+
+
+def test_erasing_the_customer_scrubs_what_the_assistant_kept(
+    client: TestClient, db: Database, store: StoreHandle, assistant_world: dict[str, FakeTool]
+):
+    enable_assistant(db, store)
+    with widget(client, store) as ws:
+        hello(ws, customer=signed(secret_of(db, store), "cust-9"))
+        ack = send_message(ws, "where is my order #1001, I live at Hauptstr. 5", "c-1")
+        replies_after(ws, db)
+    kept = state(db, ack["conversation_id"])
+    assert kept.customer_texts and kept.tool_calls and kept.customer_id is not None
+    erased = client.post(f"/api/v1/customers/{kept.customer_id}/erase", headers=store.auth)
+    assert erased.status_code == 200
+    scrubbed = state(db, ack["conversation_id"])
+    assert scrubbed.customer_texts == [] and scrubbed.tool_calls == [] and scrubbed.last_answer is None
+    assert scrubbed.intent == "order_status"  # the outcome still counts in the report
