@@ -100,7 +100,9 @@ def compose(
     from loyaldesk.assistant import ports as assistant_ports
     from loyaldesk.assistant import teaching
     from loyaldesk.assistant.dialog import handlers as assistant_dialog_handlers
+    from loyaldesk.assistant.dialog import privacy as assistant_privacy
     from loyaldesk.assistant.dialog.first_line import assistant_takes
+    from loyaldesk.assistant.dialog.llm_drafts import write_drafts as write_llm_drafts
     from loyaldesk.assistant.knowledge import customer_data as knowledge_customer_data
     from loyaldesk.assistant.knowledge import jobs as knowledge_jobs
     from loyaldesk.assistant.retrieval import search_articles
@@ -129,6 +131,7 @@ def compose(
     support_privacy.register()
     journey_customer_data.register()
     knowledge_customer_data.register()
+    assistant_privacy.register()
 
     # Reactions and scheduled work, in the order they run for one event.
     jobs.every_outside(10, name="stores.send_account_mail")(
@@ -142,6 +145,7 @@ def compose(
     # The assistant answers chat and API conversations first when the store switched it on.
     assistant_dialog_handlers.register(handlers)
     provide_first_line(assistant_takes)
+    jobs.every_outside(1, name="assistant.write_llm_answers")(write_llm_drafts)  # the LLM, unlocked
     # Journeys react last: an event's own domains have done their part (points earned, conversation
     # routed) before a rule reads the customer's facts.
     journey_handlers.register(handlers)

@@ -7,6 +7,7 @@ Protocol (JSON text frames; see docs/realtime.md):
   gets their own conversations; anyone else is an anonymous visitor known by ``visitor_token`` (a new
   one is issued in ``welcome`` when missing or unknown).
 * server -> ``{"type": "welcome", "visitor_token"?, "ticket", "identified", "name", "agents_online",
+  "assistant" (the store's assistant answers when no agent is online),
   "settings", "conversation", "messages", "last_event_id"}``, then replays the events after
   ``last_event_id``, then streams ``{"type": "event", "id", "event", "conversation_id", "data"}`` and
   ephemeral ``{"type": "typing", ...}`` / ``{"type": "ping"}`` frames. A notice left for the contact
@@ -29,6 +30,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnected
 
+from loyaldesk.assistant.dialog.settings import assistant_config
 from loyaldesk.customers import Customer, CustomerProfile, upsert_customer
 from loyaldesk.kernel import rate_limits
 from loyaldesk.kernel.actors import system_for
@@ -155,6 +157,8 @@ def _identify(
             "name": name,
             "conversation_ids": [c.id for c in conversations if c.channel == "webchat"],
             "agents_online": queries.agents_online(session, store_id),
+            # The store's assistant answers when nobody is online, so the chat stays open for it.
+            "assistant": assistant_config(session, store_id).enabled,
             "settings": {
                 "title": settings.widget_title,
                 "greeting": settings.widget_greeting,
@@ -305,6 +309,7 @@ class WidgetSession:
             "identified": info["customer_id"] is not None,
             "name": info["name"],
             "agents_online": info["agents_online"],
+            "assistant": info["assistant"],
             "settings": info["settings"],
             "conversation": history["conversation"],
             # A fresh client, or one that missed too much, gets the history; a resuming one the events.

@@ -13,10 +13,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
 from loyaldesk.assistant.dialog.llm import Source, check_answer
+from loyaldesk.assistant.dialog.llm_drafts import write_drafts
 from loyaldesk.assistant.dialog.models import AssistantConversation
 from loyaldesk.kernel.db import Database
+from loyaldesk.kernel.dispatcher import dispatch_until_idle
 from tests.assistant.dialogue.helpers import (
     FakeTool,
     enable_assistant,
@@ -69,9 +72,13 @@ def _ask(
 ) -> tuple[dict[str, Any], int]:
     enable_assistant(db, store, llm_base_url=llm.url, llm_model="tiny-model", llm_api_key="sk-test-12345678")
     llm.answer = answer
+    fake_llm_requests_before = len(llm.requests)
     with widget(client, store) as ws:
         hello(ws)
         ack = send_message(ws, "How fast do you ship?", "c-1")
+        dispatch_until_idle(db)  # the turn leaves the answer to the LLM...
+        assert fake_llm_requests_before == len(llm.requests)  # ...which is not asked inside it
+        write_drafts(db)  # the server's job, outside any transaction
         return replies_after(ws, db), ack["conversation_id"]
 
 
@@ -93,6 +100,13 @@ def test_a_cited_answer_is_sent_with_its_sources_links(
     prompt = request["body"]["messages"][1]["content"]
     # Only the sources (with their ids) and the question reach the model.
     assert "[a12] Shipping times" in prompt and "How fast do you ship?" in prompt
+    with db.read() as session:  # settled: nothing waits for the model any more (SQL NULL, not JSON null)
+        waiting = session.scalar(
+            select(func.count())
+            .select_from(AssistantConversation)
+            .where(AssistantConversation.llm_draft.is_not(None))
+        )
+    assert waiting == 0
 
 
 @pytest.mark.parametrize(

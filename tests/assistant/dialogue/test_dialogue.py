@@ -280,3 +280,41 @@ def test_outside_business_hours_it_says_when_a_person_will_answer(
     assert "Our team is away right now" in reply["body_html"]
     # Monday 09:00 UTC, told in the store's time zone (Europe/Amsterdam by default: 10:00).
     assert "9 Mar 2026, 10:00" in reply["body_html"]
+
+
+def test_it_speaks_the_shoppers_language(
+    client: TestClient, db: Database, store: StoreHandle, assistant_world: dict[str, FakeTool]
+):
+    from loyaldesk.stores import Store
+
+    def german(uow):  # type: ignore[no-untyped-def]
+        found = uow.session.get(Store, store.id)
+        found.default_language = "de"
+
+    db.write(german)
+    enable_assistant(db, store)
+    with widget(client, store) as ws:
+        hello(ws)
+        send_message(ws, "hallo", "c-1")
+        greeting = replies_after(ws, db)
+        send_message(ws, "blorp", "c-2")
+        missed = replies_after(ws, db)
+    assert "Hallo! Ich bin Juno" in greeting["body_html"]
+    assert "Das habe ich leider nicht verstanden" in missed["body_html"]
+
+
+def test_erasing_the_customer_scrubs_what_the_assistant_kept(
+    client: TestClient, db: Database, store: StoreHandle, assistant_world: dict[str, FakeTool]
+):
+    enable_assistant(db, store)
+    with widget(client, store) as ws:
+        hello(ws, customer=signed(secret_of(db, store), "cust-9"))
+        ack = send_message(ws, "where is my order #1001, I live at Hauptstr. 5", "c-1")
+        replies_after(ws, db)
+    kept = state(db, ack["conversation_id"])
+    assert kept.customer_texts and kept.tool_calls and kept.customer_id is not None
+    erased = client.post(f"/api/v1/customers/{kept.customer_id}/erase", headers=store.auth)
+    assert erased.status_code == 200
+    scrubbed = state(db, ack["conversation_id"])
+    assert scrubbed.customer_texts == [] and scrubbed.tool_calls == [] and scrubbed.last_answer is None
+    assert scrubbed.intent == "order_status"  # the outcome still counts in the report

@@ -7,10 +7,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyaldesk.kernel.orm import Base, IdType, JSONType, UTCDateTime
+
+# None is SQL NULL here (not JSON null), so "no draft waiting" is what an index and IS NULL see.
+NullableJSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class AssistantSettings(Base):
@@ -61,6 +65,8 @@ class AssistantConversation(Base):
     articles: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     order_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
     last_sentiment: Mapped[float | None] = mapped_column(Float)
+    # A question left to the LLM (``llm_drafts``): the message, the sources, the language; None when none.
+    llm_draft: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON)
     # The answer for the customer's latest message (the agent's suggested reply).
     last_answer: Mapped[str | None] = mapped_column(String(4000))
     last_answer_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

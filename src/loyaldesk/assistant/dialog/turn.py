@@ -19,14 +19,15 @@ In this order:
 6. no tool → the best articles (``ports.find_articles``); none, or out of scope → say so and count a
    miss; ``low_confidence_limit`` misses hand off.
 
-With an LLM configured, answers from a tool or from articles are written by it (``llm.write_answer``) and
-sent only when backed by their cited sources; otherwise the conversation is handed off.
+With an LLM configured, answers from a tool or from articles are left to it as a draft request
+(``AssistantConversation.llm_draft``): ``llm_drafts.write_drafts`` asks the model outside any transaction
+and sends the answer only when backed by its cited sources; otherwise it hands the conversation off.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -139,6 +140,7 @@ class _Turn:
         prediction = ports.read_intents(session, self.conversation.store_id, [text])[0]
         intent = prediction.intent or small_talk(text)
         state = self.state
+        state.llm_draft = None  # an answer still being written for an earlier message is not sent now
         earlier = remember_text(state, text)
         intent = self._continue_pending(intent, slots)
         repeats = count_intent(state, intent) if intent else 0
@@ -290,11 +292,15 @@ class _Turn:
         return self._say(replies.articles(hits))
 
     def _say_from_llm(self, question: str, sources: list[llm.Source], feeling: Frustration) -> None:
-        assert self.config.llm is not None
-        answer = llm.write_answer(self.config.llm, question, sources)
-        if answer.text is None:
-            return self._hand_off(HandoffReason.UNSUPPORTED_ANSWER, feeling)
-        return self._say(answer.text)
+        """Leave the answer to the LLM: the draft is written by ``llm_drafts`` outside this transaction
+        (a slow model must not hold the database), then sent or handed off."""
+        self.state.llm_draft = {
+            "message_id": self.message.id,
+            "question": question,
+            "sources": [asdict(source) for source in sources],
+            "language": self.language,
+            "sentiment": feeling.describe(),
+        }
 
     def _miss(self, words: str, feeling: Frustration) -> None:
         state = self.state

@@ -71,6 +71,7 @@ def upgrade() -> None:
         sa.Column("articles", JSON, nullable=False),
         sa.Column("order_ids", JSON, nullable=False),
         sa.Column("last_sentiment", sa.Float(), nullable=True),
+        sa.Column("llm_draft", JSON, nullable=True),
         sa.Column("last_answer", sa.String(length=4000), nullable=True),
         sa.Column("last_answer_at", WHEN, nullable=True),
         sa.Column("handoff_reason", sa.String(length=32), nullable=True),

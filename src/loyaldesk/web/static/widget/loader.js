@@ -255,7 +255,9 @@ class ChatWidget {
     switch (frame.type) {
       case "welcome":
         this.retry = 0;
-        this.status.textContent = frame.agents_online ? t("We're online.") : "";
+        // Someone answers now: an agent, or the store's assistant (which hands over to people).
+        const answered = frame.agents_online || frame.assistant;
+        this.status.textContent = answered ? t("We're online.") : "";
         this.agentsOnline = frame.agents_online;
         if (frame.visitor_token) localStorage.setItem(storageKey("visitor_token"), frame.visitor_token);
         this.ticket = frame.ticket;
@@ -271,7 +273,7 @@ class ChatWidget {
           for (const message of frame.messages) this.addMessage(message);
           this.showCsat(frame.conversation);
         }
-        this.offline.hidden = frame.agents_online || Boolean(frame.conversation) || this.pending.size > 0;
+        this.offline.hidden = answered || Boolean(frame.conversation) || this.pending.size > 0;
         this.form.hidden = !this.offline.hidden;
         this.panel.classList.toggle("ldw-offline-mode", !this.offline.hidden);
         this.remember(frame.last_event_id);
