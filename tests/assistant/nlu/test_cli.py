@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from loyaldesk.cli import app
@@ -86,3 +87,17 @@ def test_a_bad_file_is_named_with_its_line_and_column(tmp_path: Path) -> None:
         app, ["assistant", "evaluate", "--train", str(no_header), "--test", str(train)]
     )
     assert result.exit_code == 1 and "missing column(s) label, text" in " ".join(result.output.split())
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+def test_prepare_saves_the_default_model_where_the_server_reads_it(
+    default_model, assistant_cache: Path
+) -> None:
+    result = CliRunner().invoke(app, ["assistant", "prepare"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert Path(figures["model"]).parent == assistant_cache and Path(figures["model"]).exists()
+    assert figures["intents"] == len(default_model.labels) and figures["threshold"] == round(
+        default_model.threshold, 4
+    )

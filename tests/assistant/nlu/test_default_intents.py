@@ -107,3 +107,14 @@ def test_another_process_loads_the_saved_model_instead_of_training(
     monkeypatch.setattr(default_intents, "train_default_intent_model", no_training)
     loaded = default_intent_model(assistant_cache)
     assert loaded is not default_model and loaded.to_bytes() == default_model.to_bytes()
+
+
+@slow
+@long_timeout
+def test_the_composed_assistant_reads_intents_with_the_default_model(default_model: IntentModel) -> None:
+    from loyaldesk.assistant import ports
+    from loyaldesk.composition import compose
+
+    compose()  # the composition root provides the default intent reader
+    predictions = ports.read_intents(None, 1, ["how many points do I have?", "what's the weather in Oslo"])  # type: ignore[arg-type]
+    assert [p.intent for p in predictions] == ["points_balance", None]

@@ -28,14 +28,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from loyaldesk.assistant.nlu.embedding_cache import CachedEmbedder, Embedder
 from loyaldesk.assistant.nlu.embeddings import default_embedder
-from loyaldesk.assistant.nlu.features import TfidfFeatures
+from loyaldesk.assistant.nlu.features import TfidfFeatures  # scikit-learn loads only when fitted or used
 from loyaldesk.assistant.nlu.threshold import choose_threshold
 from loyaldesk.assistant.ports import Prediction
 
@@ -170,6 +167,11 @@ def _check_examples(texts: Sequence[str], labels: Sequence[str], texts_name: str
 
 
 def _fit(features: np.ndarray | sparse.csr_matrix, y: np.ndarray, c: float, class_weight: str | None):
+    # scikit-learn is imported here, not at the top: a process that only loads a model and predicts (the
+    # server) starts seconds sooner without it.
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
     # tol 1e-3 rather than 1e-4 keeps fits short on small shared machines (docs/benchmarks.md is measured
     # with it).
     regression = LogisticRegression(C=c, tol=1e-3, max_iter=1000, class_weight=class_weight)
@@ -186,6 +188,8 @@ def _fit(features: np.ndarray | sparse.csr_matrix, y: np.ndarray, c: float, clas
 
 def _out_of_fold(features, y: np.ndarray, c: float, folds: int, class_weight: str | None, classes: int):
     """Out-of-fold probabilities for every training example (stratified folds, fixed seed)."""
+    from sklearn.model_selection import StratifiedKFold
+
     result = np.zeros((len(y), classes), dtype=np.float64)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     for train_rows, test_rows in splitter.split(np.zeros(len(y)), y):

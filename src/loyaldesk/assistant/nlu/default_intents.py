@@ -9,8 +9,9 @@ Contracts:
   ``include_out_of_scope=False``; train with ``out_of_scope_label=OUT_OF_SCOPE_LABEL``.
 - ``default_intent_model()``: the model trained from those examples, once per process; it is also kept on
   disk (in ``embedding_cache.default_cache_dir()`` unless a directory is given), under a name derived from the
-  sentence model's hash, the data file and the training recipe, so another process loads it (well under a
-  second) instead of training again, and any change to the data retrains.
+  sentence model's hash, the data file and the training recipe, so another process loads it (the file in a
+  few milliseconds; scikit-learn is not imported to predict) instead of training again, and any change to
+  the data retrains.
 """
 
 from __future__ import annotations

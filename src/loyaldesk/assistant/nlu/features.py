@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 _TOKEN_PATTERN = r"(?u)\b\w+\b"  # single letters count too ("i", "a" matter in short messages)
 
@@ -29,6 +27,8 @@ class TfidfFeatures:
     @classmethod
     def fit(cls, texts: Sequence[str], *, ngram_max: int = 2, min_df: int = 2) -> TfidfFeatures:
         """Learn the vocabulary (n-grams seen in at least ``min_df`` texts) and their IDF."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         vectorizer = TfidfVectorizer(
             ngram_range=(1, ngram_max), min_df=min_df, sublinear_tf=True, token_pattern=_TOKEN_PATTERN
         )
@@ -46,6 +46,9 @@ class TfidfFeatures:
         return len(self.vocabulary)
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        from sklearn.feature_extraction.text import CountVectorizer
+        from sklearn.preprocessing import normalize
+
         counter = CountVectorizer(
             ngram_range=(1, self.ngram_max), vocabulary=self.vocabulary, token_pattern=_TOKEN_PATTERN
         )
