@@ -2,18 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from loyaldesk.kernel.actors import SYSTEM, Actor, system_for
 from loyaldesk.kernel.db import Database
+from loyaldesk.runtime import Runtime
 from loyaldesk.stores import actions as store_actions
 from loyaldesk.stores.rules import API_SCOPES
+from loyaldesk.web.app import create_app
 
 TEST_PASSWORD = "correct horse battery"
+
+
+# Built apps not serving a test now, by what their middleware was built with (the session cookie's settings).
+_idle_apps: dict[tuple[str, int, bool], list[FastAPI]] = {}
+
+
+@contextmanager
+def app_serving(runtime: Runtime) -> Iterator[FastAPI]:
+    """An app serving ``runtime`` for the duration of the block: a built app, given this runtime.
+
+    FastAPI builds an app's route table lazily on its first requests (hundreds of dependency signatures,
+    about half a second of CPU), more than most tests take. Every route, the middleware and the lifespan
+    read the runtime from ``app.state``, so a fresh runtime on a built app is a fresh server; only the
+    session middleware keeps settings of its own, hence one pool of apps per cookie configuration. Two
+    apps serving at once (two installs in one test) are two apps.
+    """
+    settings = runtime.settings
+    key = (settings.resolved_secret_key(), settings.session_max_age_seconds, settings.cookie_secure)
+    idle = _idle_apps.setdefault(key, [])
+    app = idle.pop() if idle else create_app(runtime=runtime)
+    app.state.runtime = runtime
+    try:
+        yield app
+    finally:
+        app.state.runtime = None  # let this test's runtime and database go
+        idle.append(app)
 
 
 @dataclass

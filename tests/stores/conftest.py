@@ -23,7 +23,7 @@ from loyaldesk.kernel.mail_transport import SmtpTransport
 from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings
 from loyaldesk.stores import account_mail
-from loyaldesk.web.app import create_app
+from tests.factories import app_serving
 from tests.servers import free_port, serve_in_thread
 
 
@@ -75,7 +75,10 @@ def mailing_runtime(settings: Settings, db: Database, smtp_peer: MailPeer) -> Ru
 
 @pytest.fixture
 def mailing_client(mailing_runtime: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(runtime=mailing_runtime), base_url="https://testserver") as test_client:
+    with (
+        app_serving(mailing_runtime) as app,
+        TestClient(app, base_url="https://testserver") as test_client,
+    ):
         yield test_client
 
 

@@ -67,68 +67,97 @@ def names_of(event: StoredEvent) -> list[str]:
 
 
 def react(uow: UnitOfWork, events: list[StoredEvent]) -> None:
-    """Start the rules these events trigger, and wake the runs waiting for them."""
+    """Start the rules these events trigger, and wake the runs waiting for them.
+
+    This runs on every order, points and conversation event of every store, and most stores have no
+    enabled rule for most of them: a batch costs two indexed queries whatever its stores (the runs
+    waiting for its customers; the triggers of its stores' enabled rules, without their conditions and
+    steps), and a rule is loaded only when an event matches its trigger. Both are read in the batch's own
+    transaction, so a rule saved, switched on or off by another process counts from its commit on.
+    """
     by_store: dict[int, list[StoredEvent]] = defaultdict(list)
     for event in events:
         if event.customer_id is not None:
             by_store[event.store_id].append(event)
+    if not by_store:
+        return
+    _wake_waiting(uow, [event for store_events in by_store.values() for event in store_events])
+    triggers = _event_triggers(uow, set(by_store))
     for store_id, store_events in by_store.items():
-        _wake_waiting(uow, store_events)
-        rules = list(
-            uow.session.scalars(
-                select(JourneyRule)
-                .where(JourneyRule.store_id == store_id, JourneyRule.enabled.is_(True))
-                .order_by(JourneyRule.id)
-            )
-        )
-        by_name: dict[str, list[JourneyRule]] = defaultdict(list)
-        for rule in rules:
-            if rule.trigger.get("kind") == TriggerKind.EVENT:
-                by_name[str(rule.trigger.get("event"))].append(rule)
-        matches = [
-            (event, rule)
+        by_name = triggers.get(store_id)
+        if not by_name:
+            continue
+        matched = [
+            (event, rule_id)
             for event in store_events
             for name in names_of(event)
-            for rule in by_name.get(name, [])
+            for rule_id in by_name.get(name, [])
         ]
-        if not matches:
+        if not matched:
             continue
-        store = uow.session.get(Store, store_id)
-        assert store is not None
-        customer_ids = {event.customer_id for event, _ in matches if event.customer_id is not None}
-        customers = {
-            c.id: c for c in uow.session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))
-        }
-        # One load of facts per event, for every rule it matches.
-        needed: dict[int, set[str]] = defaultdict(set)
-        for event, rule in matches:
-            needed[event.id] |= fields_named(rule.conditions)
-        facts_of_event: dict[int, dict[str, Any]] = {}
-        for event, rule in matches:
-            customer = customers.get(event.customer_id or 0)
-            if customer is None:
-                continue
-            context = _context_of(event)
-            if event.id not in facts_of_event:
-                facts_of_event[event.id] = facts_for(
-                    uow.session,
-                    store,
-                    [customer],
-                    uow.now(),
-                    context={customer.id: context},
-                    needs=needed[event.id],
-                )[customer.id]
-            facts = facts_of_event[event.id]
-            try_enter(
-                uow,
-                rule,
-                customer,
-                facts,
-                occurrence=f"event:{event.id}",
-                context=context,
-                depth=event.chain_depth,
-                trigger_summary=f"{event.event_type} #{event.id}",
+        rules = {
+            rule.id: rule
+            for rule in uow.session.scalars(
+                select(JourneyRule).where(JourneyRule.id.in_({rule_id for _, rule_id in matched}))
             )
+        }
+        matches = [(event, rules[rule_id]) for event, rule_id in matched if rule_id in rules]
+        _enter(uow, store_id, matches)
+
+
+def _event_triggers(uow: UnitOfWork, store_ids: set[int]) -> dict[int, dict[str, list[int]]]:
+    """Per store, the ids of its enabled event-triggered rules by the event name they start on, in id
+    order (one query on ``ix_journey_rules_store_enabled``)."""
+    triggers: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    rows = uow.session.execute(
+        select(JourneyRule.store_id, JourneyRule.id, JourneyRule.trigger)
+        .where(JourneyRule.store_id.in_(store_ids), JourneyRule.enabled.is_(True))
+        .order_by(JourneyRule.id)
+    )
+    for store_id, rule_id, trigger in rows:
+        if trigger.get("kind") == TriggerKind.EVENT:
+            triggers[store_id][str(trigger.get("event"))].append(rule_id)
+    return triggers
+
+
+def _enter(uow: UnitOfWork, store_id: int, matches: list[tuple[StoredEvent, JourneyRule]]) -> None:
+    """Enter each matching rule for its event's customer, with the facts its conditions name."""
+    if not matches:
+        return
+    store = uow.session.get(Store, store_id)
+    assert store is not None
+    customer_ids = {event.customer_id for event, _ in matches if event.customer_id is not None}
+    customers = {c.id: c for c in uow.session.scalars(select(Customer).where(Customer.id.in_(customer_ids)))}
+    # One load of facts per event, for every rule it matches.
+    needed: dict[int, set[str]] = defaultdict(set)
+    for event, rule in matches:
+        needed[event.id] |= fields_named(rule.conditions)
+    facts_of_event: dict[int, dict[str, Any]] = {}
+    for event, rule in matches:
+        customer = customers.get(event.customer_id or 0)
+        if customer is None:
+            continue
+        context = _context_of(event)
+        if event.id not in facts_of_event:
+            facts_of_event[event.id] = facts_for(
+                uow.session,
+                store,
+                [customer],
+                uow.now(),
+                context={customer.id: context},
+                needs=needed[event.id],
+            )[customer.id]
+        facts = facts_of_event[event.id]
+        try_enter(
+            uow,
+            rule,
+            customer,
+            facts,
+            occurrence=f"event:{event.id}",
+            context=context,
+            depth=event.chain_depth,
+            trigger_summary=f"{event.event_type} #{event.id}",
+        )
 
 
 def _context_of(event: StoredEvent) -> dict[str, Any]:

@@ -184,13 +184,17 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     settings = settings or (runtime.settings if runtime else get_settings())
     runtime = runtime or Runtime(settings)
 
+    # The app reads its runtime from ``app.state`` (as every route does), never from a closure: the
+    # tests serve one app with a fresh runtime each (FastAPI builds an app's route table on its first
+    # requests, which costs more than most tests).
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await runtime.start()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        started: Runtime = app.state.runtime
+        await started.start()
         try:
             yield
         finally:
-            await runtime.stop()
+            await started.stop()
 
     app = FastAPI(
         title="loyaldesk",
@@ -273,12 +277,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.include_router(router)
 
     @app.get("/healthz", tags=["health"], summary="Is the server up and can it reach its database?")
-    def healthz() -> JSONResponse:
+    def healthz(request: Request) -> JSONResponse:
         from sqlalchemy import text
 
-        with runtime.database.read() as session:
+        database = request.app.state.runtime.database
+        with database.read() as session:
             session.execute(text("SELECT 1"))
-        return JSONResponse({"status": "ok", "version": __version__, "database": runtime.database.backend})
+        return JSONResponse({"status": "ok", "version": __version__, "database": database.backend})
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> HTMLResponse:
