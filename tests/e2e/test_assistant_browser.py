@@ -7,6 +7,7 @@ nothing of it. The intent model is the product's default one (trained once per t
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
@@ -17,6 +18,7 @@ from loyaldesk.assistant.dialog.settings import save_assistant_settings
 from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.db import Database
 from loyaldesk.loyalty.models import RewardCode
+from loyaldesk.settings import Settings
 from loyaldesk.stores import store_by_id
 from loyaldesk.stores.credentials import shopper_signature
 from loyaldesk.support.models import Message
@@ -30,6 +32,20 @@ from tests.factories import StoreHandle, make_member, order_payload
 from tests.web.test_console_loyalty import give, ladder
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    """As the product runs: the web server's own background runner dispatches events, so the assistant
+    answers a message right after it is stored (other tests dispatch by hand)."""
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "var",
+        secret_key="test-secret-key-not-for-production",
+        run_background_jobs=True,
+        redis_url=None,
+    )
+
 
 CUSTOMER = "cust-1"  # order_payload's customer: Emma, emma@example.com
 ASSISTANT = "Juniper"

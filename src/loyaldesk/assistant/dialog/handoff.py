@@ -72,8 +72,12 @@ def _order_numbers(uow: UnitOfWork, store_id: int, order_ids: Sequence[int]) -> 
     rows = uow.session.execute(
         select(Order.id, Order.number).where(Order.store_id == store_id, Order.id.in_(list(order_ids)))
     ).all()
-    numbers = dict(rows)
-    return [f"#{numbers[order_id]}" if order_id in numbers else f"id {order_id}" for order_id in order_ids]
+    numbers = {order_id: str(number) for order_id, number in rows}
+
+    def shown(number: str) -> str:  # as the shop shows it: "#1001", never "##1001"
+        return number if number.startswith("#") else f"#{number}"
+
+    return [shown(numbers[order_id]) if order_id in numbers else f"id {order_id}" for order_id in order_ids]
 
 
 def packet(uow: UnitOfWork, state: AssistantConversation, reason: HandoffReason, sentiment: str) -> str:
