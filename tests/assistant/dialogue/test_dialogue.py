@@ -318,3 +318,26 @@ def test_erasing_the_customer_scrubs_what_the_assistant_kept(
     scrubbed = state(db, ack["conversation_id"])
     assert scrubbed.customer_texts == [] and scrubbed.tool_calls == [] and scrubbed.last_answer is None
     assert scrubbed.intent == "order_status"  # the outcome still counts in the report
+
+
+def test_a_question_without_an_intent_is_answered_from_the_help_center_and_every_search_is_logged(
+    client: TestClient, db: Database, store: StoreHandle, assistant_world: dict[str, FakeTool]
+):
+    from loyaldesk.assistant.knowledge.models import SearchLogEntry
+
+    enable_assistant(db, store)
+    with widget(client, store) as ws:
+        hello(ws)
+        send_message(ws, "do you ship to Norway?", "c-1")  # no intent reads it; an article does
+        answer = replies_after(ws, db)
+        assert "Shipping times" in answer["body_html"]
+        send_message(ws, "blorp the quux", "c-2")
+        missed = replies_after(ws, db)
+        assert "didn't understand" in missed["body_html"]
+    with db.read() as session:
+        logged = session.scalars(select(SearchLogEntry).order_by(SearchLogEntry.id)).all()
+        seen = [(entry.channel, entry.query, entry.results_count, entry.top_article_id) for entry in logged]
+    assert seen == [
+        ("assistant", "do you ship to Norway?", 1, None),  # the fake finder's article is not stored
+        ("assistant", "blorp the quux", 0, None),  # a content gap in the help center's report
+    ]

@@ -49,6 +49,9 @@ from loyaldesk.assistant.dialog.state import (
     state_of,
 )
 from loyaldesk.assistant.dialog.vocab import AssistantStatus, HandoffReason, ProofIntent, SmallTalk
+from loyaldesk.assistant.knowledge.actions.shoppers import record_search
+from loyaldesk.assistant.knowledge.models import Article
+from loyaldesk.assistant.knowledge.vocab import SearchChannel
 from loyaldesk.assistant.tools.registry import Asker, Tool, ToolRequest, ToolResult, ToolStatus, tool_for
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.db import UnitOfWork
@@ -155,8 +158,8 @@ class _Turn:
             return self._hand_off(HandoffReason.ASKED_FOR_PERSON, feeling)
         if feeling.frustrated:
             return self._hand_off(HandoffReason.FRUSTRATED, feeling)
-        if intent is None:
-            return self._miss(replies.not_understood(), feeling)
+        if intent is None:  # no intent: the help center may still answer it (a content gap if not)
+            return self._answer_from_articles(text, feeling, miss_words=replies.not_understood())
         if intent == SmallTalk.GREETING:
             return self._say(replies.greeting(self.config.display_name))
         if intent == SmallTalk.THANKS:
@@ -279,12 +282,30 @@ class _Turn:
         return self._say("\n\n".join(t for t in texts if t))
 
     def _answer_from_articles(
-        self, text: str, feeling: Frustration, hits: list[ports.ArticleHit] | None = None
+        self,
+        text: str,
+        feeling: Frustration,
+        hits: list[ports.ArticleHit] | None = None,
+        *,
+        miss_words: str | None = None,
     ) -> None:
         if hits is None:
             hits = ports.find_articles(self.uow.session, self.conversation.store_id, text, self.language, 3)
+        # The help center's content-gap report counts what shoppers asked the assistant too (the top
+        # article by id only when it is one of this store's: another finder may rank other documents).
+        top = self.uow.session.get(Article, hits[0].article_id) if hits else None
+        record_search(
+            self.uow,
+            self.conversation.store_id,
+            query=text,
+            language=self.language,
+            channel=SearchChannel.ASSISTANT,
+            results_count=len(hits),
+            top_article_id=top.id if top is not None and top.store_id == self.conversation.store_id else None,
+            customer_id=self._asker().customer_id,
+        )
         if not hits:
-            return self._miss(replies.no_answer(), feeling)
+            return self._miss(miss_words or replies.no_answer(), feeling)
         remember_articles(self.state, [{"id": h.article_id, "title": h.title, "url": h.url} for h in hits])
         if self.config.llm is not None:
             sources = [llm.Source(f"a{h.article_id}", h.title, h.snippet, h.url) for h in hits]
