@@ -331,9 +331,20 @@ def test_every_page_has_no_serious_accessibility_violation(
             response = shopper.goto(live_server + path)
             assert response is not None and response.ok, f"{path}: {response}"
             _audit(shopper, path, found)
-        # The widget on the demo shop, closed and open; nobody is online: the offline form.
+        # The widget on the demo shop, closed and open; nobody is online but the demo's assistant
+        # answers: the chat form. With the assistant switched off: the offline form.
         shopper.goto(f"{live_server}/widget/{DEMO_SLUG}/demo-shop")
         _audit(shopper, "demo shop", found)
+        shopper.get_by_role("button", name="Chat with us").click()
+        shopper.get_by_role("dialog").get_by_label("Your message").wait_for()
+        _audit(shopper, "the widget's chat form", found)
+        db.write(
+            lambda uow: uow.session.execute(
+                text("UPDATE assistant_settings SET enabled = :off WHERE store_id = :s"),
+                {"off": False, "s": ids["store_id"]},
+            )
+        )
+        shopper.reload()
         shopper.get_by_role("button", name="Chat with us").click()
         shopper.get_by_role("button", name="Send message").wait_for()
         _audit(shopper, "the widget's offline form", found)

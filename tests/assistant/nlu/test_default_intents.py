@@ -16,6 +16,8 @@ from loyaldesk.assistant.nlu.default_intents import (
     default_intent_model,
     default_training_examples,
 )
+from loyaldesk.kernel.db import Database
+from tests.factories import StoreHandle
 
 HELD_OUT = Path(__file__).with_name("loyalty_heldout.csv")
 TOOL_INTENTS = {
@@ -111,10 +113,15 @@ def test_another_process_loads_the_saved_model_instead_of_training(
 
 @slow
 @long_timeout
-def test_the_composed_assistant_reads_intents_with_the_default_model(default_model: IntentModel) -> None:
+def test_the_composed_assistant_reads_intents_with_the_default_model(
+    default_model: IntentModel, db: Database, store: StoreHandle
+) -> None:
     from loyaldesk.assistant import ports
     from loyaldesk.composition import compose
 
-    compose()  # the composition root provides the default intent reader
-    predictions = ports.read_intents(None, 1, ["how many points do I have?", "what's the weather in Oslo"])  # type: ignore[arg-type]
+    compose()  # the composition root provides the intent reader: a store that trained none reads defaults
+    with db.read() as session:
+        predictions = ports.read_intents(
+            session, store.id, ["how many points do I have?", "what's the weather in Oslo"]
+        )
     assert [p.intent for p in predictions] == ["points_balance", None]
