@@ -101,3 +101,51 @@ def test_prepare_saves_the_default_model_where_the_server_reads_it(
     assert figures["intents"] == len(default_model.labels) and figures["threshold"] == round(
         default_model.threshold, 4
     )
+
+
+def test_evaluate_retrieval_prints_the_three_measures(tmp_path: Path) -> None:
+    articles = [
+        {"id": "returns", "title": "Returning an item", "body": "Send it back within 30 days for a refund."},
+        {"id": "points", "title": "Earning points", "body": "Every euro you spend earns one loyalty point."},
+        {"id": "shipping", "title": "Shipping times", "body": "Parcels arrive in two to four working days."},
+    ]
+    (tmp_path / "articles.json").write_text(json.dumps(articles))
+    (tmp_path / "queries.csv").write_text(
+        "text,article_id\n"
+        "can I send my shoes back,returns\n"
+        "how do I collect points,points\n"
+        "how long does delivery take,shipping\n"
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "assistant",
+            "evaluate-retrieval",
+            "--articles",
+            str(tmp_path / "articles.json"),
+            "--queries",
+            str(tmp_path / "queries.csv"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output.strip().splitlines()[-1])
+    assert {"hit_at_1", "recall_at_5", "mrr_at_10"} <= figures.keys()
+    assert figures["hit_at_1"] == 1.0 and figures["mrr_at_10"] == 1.0
+
+
+def test_evaluate_retrieval_names_a_query_for_an_unknown_article(tmp_path: Path) -> None:
+    (tmp_path / "articles.json").write_text(json.dumps([{"id": 1, "title": "Returns", "body": "30 days."}]))
+    (tmp_path / "queries.csv").write_text("text,article_id\nwhere is my refund,99\n")
+    result = CliRunner().invoke(
+        app,
+        [
+            "assistant",
+            "evaluate-retrieval",
+            "--articles",
+            str(tmp_path / "articles.json"),
+            "--queries",
+            str(tmp_path / "queries.csv"),
+        ],
+    )
+    assert result.exit_code != 0
+    assert "99" in result.output
