@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from loyaldesk.assistant.tools.access import clean_order_number, has_identity, visible_order
 from loyaldesk.assistant.tools.registry import Asker, ToolRequest, ToolResult, ToolStatus
 from loyaldesk.commerce import Order
 from loyaldesk.kernel.db import UnitOfWork
@@ -71,6 +72,18 @@ def needs_order_number(tool: str) -> ToolResult:
         {"reason": "order_number_missing"},
         missing="order_number",
     )
+
+
+def order_asked_about(uow: UnitOfWork, asker: Asker, request: ToolRequest, tool: str) -> Order | ToolResult:
+    """The order the request names, if the asker may see it; else the answer to give instead (prove who
+    you are, which order, or a "not found" that reveals nothing)."""
+    if not has_identity(uow.session, asker):
+        return orders_need_identity(tool)
+    number = clean_order_number(request.slots.get("order_number"))
+    if number is None:
+        return needs_order_number(tool)
+    order = visible_order(uow.session, asker, number)
+    return order_not_found(tool) if order is None else order
 
 
 def order_name(order: Order) -> str:

@@ -11,14 +11,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from loyaldesk.assistant.tools.access import clean_order_number, has_identity, visible_order
 from loyaldesk.assistant.tools.common import (
     in_language,
-    needs_order_number,
+    order_asked_about,
     order_facts,
     order_name,
-    order_not_found,
-    orders_need_identity,
 )
 from loyaldesk.assistant.tools.events import OrderChangeRequested
 from loyaldesk.assistant.tools.registry import Asker, ToolRequest, ToolResult, ToolStatus
@@ -46,14 +43,9 @@ def _refusal(order: Order) -> str:
 def _request_change(uow: UnitOfWork, asker: Asker, request: ToolRequest, kind: OrderChangeKind) -> ToolResult:
     tool = kind.value if kind is OrderChangeKind.CHANGE_ADDRESS else "cancel_order"
     session = uow.session
-    if not has_identity(session, asker):
-        return orders_need_identity(tool)
-    number = clean_order_number(request.slots.get("order_number"))
-    if number is None:
-        return needs_order_number(tool)
-    order = visible_order(session, asker, number)
-    if order is None:
-        return order_not_found(tool)
+    order = order_asked_about(uow, asker, request, tool)
+    if isinstance(order, ToolResult):
+        return order
     facts = order_facts(order)
     if OrderStatus(order.status) not in OPEN_STAGES:
         return ToolResult(tool, ToolStatus.REFUSED, _refusal(order), facts, (order.id,))

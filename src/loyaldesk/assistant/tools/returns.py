@@ -11,16 +11,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from loyaldesk.assistant.tools.access import aware, clean_order_number, has_identity, visible_order
+from loyaldesk.assistant.tools.access import aware
 from loyaldesk.assistant.tools.common import (
     day,
     in_language,
     iso,
-    needs_order_number,
+    order_asked_about,
     order_facts,
     order_name,
-    order_not_found,
-    orders_need_identity,
 )
 from loyaldesk.assistant.tools.events import ReturnRequested
 from loyaldesk.assistant.tools.models import ReturnRequest
@@ -37,14 +35,9 @@ DEFAULT_RETURN_WINDOW_DAYS = 30
 def answer(uow: UnitOfWork, asker: Asker, request: ToolRequest) -> ToolResult:
     tool = ReturnItemTool.name
     session = uow.session
-    if not has_identity(session, asker):
-        return orders_need_identity(tool)
-    number = clean_order_number(request.slots.get("order_number"))
-    if number is None:
-        return needs_order_number(tool)
-    order = visible_order(session, asker, number)
-    if order is None:
-        return order_not_found(tool)
+    order = order_asked_about(uow, asker, request, tool)
+    if isinstance(order, ToolResult):
+        return order
     store = store_by_id(session, asker.store_id)
     facts = order_facts(order)
     received = order.delivered_at or order.fulfilled_at
