@@ -24,6 +24,7 @@ import ipaddress
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # host, port -> the addresses the name resolves to, in the order to try them
@@ -135,3 +136,27 @@ class OutboundPolicy:
                         "(the install may allow private networks: LOYALDESK_ALLOW_PRIVATE_NETWORK)"
                     )
         return Destination(host=host.strip("[]"), address=str(checked[0]), port=port)
+
+
+def check_service_url(value: str, policy: OutboundPolicy, example: str) -> tuple[str, str | None]:
+    """A service's base address as a store typed it (an SMS provider's API, an LLM endpoint): returns the
+    address without its trailing slash and, when it is refused, why (to show beside the field; ``example``
+    is an address that would be accepted). Accepted: http(s), a host, no query, fragment or user info, at
+    most 500 characters, and a host the policy allows as a literal."""
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+        or len(url) > 500
+        or not port_ok
+    ):
+        return url, f"an http(s) address without a query, like {example}"
+    return url, policy.refusal_of_literal(parts.hostname)

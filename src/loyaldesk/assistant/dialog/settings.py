@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +16,7 @@ from loyaldesk.assistant.dialog.models import AssistantSettings
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import FieldProblem, Invalid
-from loyaldesk.kernel.outbound import OutboundPolicy
+from loyaldesk.kernel.outbound import OutboundPolicy, check_service_url
 from loyaldesk.stores import Permission, authorize, record_audit
 
 DEFAULT_NAME = "Assistant"
@@ -74,25 +73,9 @@ def assistant_config(session: Session, store_id: int) -> AssistantConfig:
 
 
 def _check_url(value: str, policy: OutboundPolicy) -> tuple[str, str | None]:
-    url = value.strip().rstrip("/")
-    if not url:
+    if not value.strip():
         return "", None
-    parts = urlsplit(url)
-    try:
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:
-        port_ok = False
-    if (
-        parts.scheme not in ("https", "http")
-        or not parts.hostname
-        or parts.query
-        or parts.fragment
-        or "@" in parts.netloc
-        or len(url) > 500
-        or not port_ok
-    ):
-        return url, "an http(s) address without a query, like https://api.openai.com/v1"
-    return url, policy.refusal_of_literal(parts.hostname)
+    return check_service_url(value, policy, "https://api.openai.com/v1")
 
 
 def save_assistant_settings(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +15,7 @@ from loyaldesk.channels.sms.phones import normalise_phone, region_or_none
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import FieldProblem, Invalid
-from loyaldesk.kernel.outbound import OutboundPolicy
+from loyaldesk.kernel.outbound import OutboundPolicy, check_service_url
 from loyaldesk.stores import Permission, Store, authorize, record_audit
 
 ACCOUNT_SID = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
@@ -76,23 +75,7 @@ def token_hint(token: str | None) -> str:
 
 
 def _check_base_url(value: str, policy: OutboundPolicy) -> tuple[str, str | None]:
-    url = value.strip().rstrip("/")
-    parts = urlsplit(url)
-    try:
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:
-        port_ok = False
-    if (
-        parts.scheme not in ("https", "http")
-        or not parts.hostname
-        or parts.query
-        or parts.fragment
-        or "@" in parts.netloc
-        or len(url) > 500
-        or not port_ok
-    ):
-        return url, "an http(s) address without a query, like https://api.twilio.com"
-    return url, policy.refusal_of_literal(parts.hostname)
+    return check_service_url(value, policy, "https://api.twilio.com")
 
 
 def _check_sender(value: str) -> tuple[str, str | None]:
