@@ -1,4 +1,41 @@
-"""Feedback: surveys (NPS, CSAT, CES, custom), the themes found in the answers, closing the loop with the
-customer, and staff recognition. Empty until its issue fills it."""
+"""Feedback: surveys that ask at the right moment (through journeys: one throttle, consent, quiet
+hours), every answer kept with its context and acted on (themes, a detractor's conversation, "we fixed
+it"), the dashboards that show it, and the team that serves recognised (kudos, shout-outs, the staff
+pulse, coaching). Decision 0034 describes how the parts meet.
 
-__all__: list[str] = []
+Layout: ``vocab`` (the word lists), ``models`` (tables), ``events``; ``rules/`` pure (questions and
+answers, scores and buckets); ``actions/`` writers (``answer``: a customer's answers); ``queries/``
+reads.
+"""
+
+from loyaldesk.feedback.actions.answer import invitation_by_token, submit_answers
+from loyaldesk.feedback.events import KudosReceived, SurveyAnswered, SurveyAsked, ThemeFixed
+from loyaldesk.feedback.models import (
+    FeedbackSettings,
+    Survey,
+    SurveyInvitation,
+    SurveyResponse,
+    Theme,
+)
+from loyaldesk.feedback.rules.scoring import bucket, is_detractor
+from loyaldesk.feedback.vocab import Bucket, SurveyChannel, SurveyKind, SurveyStatus
+
+__all__ = [
+    "Bucket",
+    "FeedbackSettings",
+    "KudosReceived",
+    "Survey",
+    "SurveyAnswered",
+    "SurveyAsked",
+    "SurveyChannel",
+    "SurveyInvitation",
+    "SurveyKind",
+    "SurveyResponse",
+    "SurveyStatus",
+    "Theme",
+    "ThemeFixed",
+    "bucket",
+    "invitation_by_token",
+    "is_detractor",
+    "submit_answers",
+]

@@ -6,12 +6,13 @@ Channels (email, SMS, web push, the widget) plug in as ``ChannelAdapter``s (``jo
 analytics' scores as a ``ScoresProvider``; the composition root registers both.
 """
 
-from loyaldesk.journeys.actions.consent import consent_allows, consents_of, set_consent
+from loyaldesk.journeys.actions.consent import consent_allows, consents_of, feedback_allowed, set_consent
 from loyaldesk.journeys.actions.messaging_settings import (
     create_messaging_settings,
     messaging_settings,
     update_messaging_settings,
 )
+from loyaldesk.journeys.actions.queue import queue_message
 from loyaldesk.journeys.actions.receipts import (
     record_click,
     record_delivery_receipt,
@@ -58,9 +59,12 @@ from loyaldesk.journeys.ports import (
     OutgoingMessage,
     Recipient,
     ScoresProvider,
+    SurveyAsk,
+    SurveyAsker,
     finish_delivery,
     prepare_delivery,
     provide_scores,
+    provide_survey_asker,
     register_adapter,
 )
 from loyaldesk.journeys.queries.templates import rules_using_template, template_of, templates_of
@@ -112,6 +116,8 @@ __all__ = [
     "SendStatus",
     "StepKind",
     "StoreMessaging",
+    "SurveyAsk",
+    "SurveyAsker",
     "TaskCreated",
     "TeamTask",
     "TriggerKind",
@@ -122,6 +128,7 @@ __all__ = [
     "create_messaging_settings",
     "delete_template",
     "ensure_default_templates",
+    "feedback_allowed",
     "fill",
     "finish_delivery",
     "link_token",
@@ -129,6 +136,8 @@ __all__ = [
     "messaging_settings",
     "prepare_delivery",
     "provide_scores",
+    "provide_survey_asker",
+    "queue_message",
     "read_link_token",
     "record_click",
     "record_delivery_receipt",

@@ -154,3 +154,43 @@ def scores_for(session: Session, store_id: int, customer_ids: list[int]) -> dict
     if not _scores or not customer_ids:
         return {}
     return _scores[0](session, store_id, customer_ids)
+
+
+@dataclass(frozen=True)
+class SurveyAsk:
+    """A rule's ``ask_survey`` step for one customer: the step as saved (``survey_id``, ``channel``,
+    optional ``sample_percent``), the run's context (the triggering event's ``order_id``,
+    ``conversation_id``...) and ``key``, the step's idempotency key (rule, step, customer, occurrence)."""
+
+    store_id: int
+    rule_id: int
+    enrollment_id: int
+    step_index: int
+    customer_id: int
+    step: dict[str, Any]
+    context: dict[str, Any]
+    key: str
+
+
+class SurveyAsker(Protocol):
+    """Feedback's side of the ``ask_survey`` step (registered by the composition root): ``survey_ids``
+    lists the surveys a rule may ask in a store (checked when the rule is saved); ``ask`` asks one
+    customer, in the run's transaction, applying the store's one survey throttle, and returns what the
+    explain record says (asked, throttled, sampled out...)."""
+
+    def survey_ids(self, session: Session, store_id: int, /) -> frozenset[int]: ...
+
+    def ask(self, uow: UnitOfWork, ask: SurveyAsk, /) -> str: ...
+
+
+_askers: list[SurveyAsker] = []
+
+
+def provide_survey_asker(asker: SurveyAsker) -> None:
+    _askers[:] = [asker]
+
+
+def survey_asker() -> SurveyAsker | None:
+    """The registered asker (None in a process that composed without feedback: the step then fails with
+    that reason in the explain record)."""
+    return _askers[0] if _askers else None

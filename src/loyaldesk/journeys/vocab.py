@@ -26,6 +26,11 @@ class MessageCategory(StrEnum):
     MARKETING = "marketing"
     TRANSACTIONAL = "transactional"
     SUPPORT = "support"
+    # A survey, or a reply to what the customer told the store ("we fixed it"): service, not promotion.
+    # It waits for the recipient's waking hours like marketing, is not counted against the marketing caps
+    # (surveys have one throttle of their own, in feedback), and is never sent on a channel the customer
+    # opted out of; it needs no prior marketing opt-in (decision 0034).
+    FEEDBACK = "feedback"
 
 
 class RulePurpose(StrEnum):
@@ -34,6 +39,7 @@ class RulePurpose(StrEnum):
     SUPPORT = "support"
     JOURNEY = "journey"
     CAMPAIGN = "campaign"
+    SURVEY = "survey"  # the rule that asks a feedback survey (managed from the survey, not edited alone)
 
 
 class TriggerKind(StrEnum):
@@ -64,6 +70,7 @@ class StepKind(StrEnum):
     REPLY = "reply"  # an automatic reply in the conversation
     CREATE_TASK = "create_task"
     CALL_WEBHOOK = "call_webhook"
+    ASK_SURVEY = "ask_survey"  # ask a feedback survey (``journeys.ports.SurveyAsker``: throttle, invitation)
     EXIT = "exit"
 
 
@@ -99,6 +106,8 @@ class Reason(StrEnum):
     NOT_MATCHED = "not_matched"
     ALREADY_ENTERED = "already_entered"
     NO_CONSENT = "no_consent"
+    OPTED_OUT = "opted_out"  # a survey or feedback reply to a customer who opted out of the channel
+    SURVEY_THROTTLE = "survey_throttle"  # asked for feedback within the store's window already
     UNSUBSCRIBED = "unsubscribed"
     QUIET_HOURS = "quiet_hours"
     HOLIDAY = "holiday"
@@ -145,9 +154,11 @@ LABELS: dict[StrEnum, str] = {
     MessageCategory.MARKETING: "Marketing",
     MessageCategory.TRANSACTIONAL: "Transactional",
     MessageCategory.SUPPORT: "Support",
+    MessageCategory.FEEDBACK: "Surveys and feedback",
     RulePurpose.SUPPORT: "Support automation",
     RulePurpose.JOURNEY: "Journey",
     RulePurpose.CAMPAIGN: "Campaign",
+    RulePurpose.SURVEY: "Survey",
     TriggerKind.EVENT: "When an event happens",
     TriggerKind.DATE: "On a date of the customer's",
     TriggerKind.SEGMENT: "When a customer enters a segment",
@@ -156,6 +167,8 @@ LABELS: dict[StrEnum, str] = {
     Reason.NOT_MATCHED: "Conditions not met",
     Reason.ALREADY_ENTERED: "Already entered for this occurrence",
     Reason.NO_CONSENT: "No marketing consent on this channel",
+    Reason.OPTED_OUT: "The customer opted out of this channel",
+    Reason.SURVEY_THROTTLE: "Asked for feedback recently (the store's survey throttle)",
     Reason.UNSUBSCRIBED: "Unsubscribed",
     Reason.QUIET_HOURS: "Quiet hours in the customer's time zone",
     Reason.HOLIDAY: "Public holiday in the customer's country",

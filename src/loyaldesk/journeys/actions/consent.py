@@ -75,3 +75,14 @@ def consent_allows(session: Session, customer: Customer, channel: Channel) -> bo
     if channel is Channel.EMAIL:
         return bool(customer.marketing_consent)
     return channel is Channel.WIDGET
+
+
+def feedback_allowed(session: Session, customer: Customer, channel: Channel) -> bool:
+    """Whether a survey or a reply to the customer's feedback may reach ``customer`` on ``channel``
+    (``MessageCategory.FEEDBACK``): yes unless they were erased or opted out of that channel (an
+    unsubscribe link, the preference page, SMS STOP, the API). It asks for no marketing opt-in: a question
+    about an order or a conversation, or word that what they complained about is fixed, is service
+    (decision 0034)."""
+    if customer.erased_at is not None:
+        return False
+    return consents_of(session, customer.id).get(channel) is not False

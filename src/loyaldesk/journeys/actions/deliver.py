@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from loyaldesk.customers import Customer
-from loyaldesk.journeys.actions.consent import consent_allows
+from loyaldesk.journeys.actions.consent import consent_allows, feedback_allowed
 from loyaldesk.journeys.actions.messaging_settings import messaging_settings
 from loyaldesk.journeys.actions.record import decide
 from loyaldesk.journeys.events import MessageSent
@@ -204,6 +204,15 @@ def _gate_and_render(
             f"Not sent: no marketing consent for {send.channel}",
         )
         return None
+    if (
+        send.category == MessageCategory.FEEDBACK
+        and channel is not None
+        and not feedback_allowed(uow.session, customer, channel)
+    ):
+        _suppress(
+            uow, send, SendStatus.SUPPRESSED, Reason.OPTED_OUT, f"Not sent: opted out of {send.channel}"
+        )
+        return None
     address = (
         str(send.content.get("url"))
         if send.channel == "webhook"
@@ -216,18 +225,23 @@ def _gate_and_render(
     zone, country = recipient_zone(
         customer.timezone, customer.phone, home_country(uow.session, customer), store.timezone
     )
-    if marketing:
+    # Marketing and feedback wait for waking hours; only marketing counts against the caps.
+    if marketing or send.category == MessageCategory.FEEDBACK:
         if send.expires_at is not None and now > send.expires_at:
             _suppress(uow, send, SendStatus.DROPPED, Reason.EXPIRED, "Dropped: waited past its deadline")
             return None
-        recent = uow.session.execute(
-            select(Send.sent_at, Send.channel).where(
-                Send.customer_id == customer.id,
-                Send.category == MessageCategory.MARKETING,
-                Send.status.in_(COUNTED),
-                Send.sent_at > now - timedelta(days=7),
-            )
-        ).all()
+        recent = (
+            uow.session.execute(
+                select(Send.sent_at, Send.channel).where(
+                    Send.customer_id == customer.id,
+                    Send.category == MessageCategory.MARKETING,
+                    Send.status.in_(COUNTED),
+                    Send.sent_at > now - timedelta(days=7),
+                )
+            ).all()
+            if marketing
+            else []
+        )
         verdict = allowed_moment(
             now,
             zone=zone,
@@ -362,6 +376,7 @@ def _render(
         store_name=store.name,
         language=language,
         marketing=send.category == MessageCategory.MARKETING,
+        blocks=send.content.get("blocks") or (),
     )
     return OutgoingMessage(
         **common,

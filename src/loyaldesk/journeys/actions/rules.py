@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.journeys.builtins import BY_KEY
 from loyaldesk.journeys.models import JourneyRule, MessageTemplate
+from loyaldesk.journeys.ports import survey_asker
 from loyaldesk.journeys.rules.conditions import InvalidDefinition
 from loyaldesk.journeys.rules.definition import Catalogue, validate_rule
 from loyaldesk.journeys.schemas import RuleIn
@@ -53,6 +54,7 @@ def catalogue_for(session: Session, store_id: int) -> Catalogue:
         staff_ids=frozenset(
             session.scalars(select(StoreMembership.staff_id).where(StoreMembership.store_id == store_id))
         ),
+        survey_ids=asker.survey_ids(session, store_id) if (asker := survey_asker()) else frozenset(),
     )
 
 

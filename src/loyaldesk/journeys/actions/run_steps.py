@@ -22,6 +22,7 @@ from loyaldesk.journeys.actions.messaging_settings import messaging_settings
 from loyaldesk.journeys.actions.record import decide
 from loyaldesk.journeys.events import TaskCreated
 from loyaldesk.journeys.models import Enrollment, JourneyRule, Send, TeamTask
+from loyaldesk.journeys.ports import SurveyAsk, survey_asker
 from loyaldesk.journeys.queries.facts import facts_for, fields_named, home_country
 from loyaldesk.journeys.rules.conditions import evaluate
 from loyaldesk.journeys.rules.delivery_window import recipient_zone
@@ -387,6 +388,24 @@ def _act(
                 TaskCreated(store_id=rule.store_id, customer_id=customer.id, task_id=task.id, rule_id=rule.id)
             )
         summary += f": task {step['title']!r}"
+    elif kind is StepKind.ASK_SURVEY:
+        asker = survey_asker()
+        if asker is None:
+            summary += ": surveys are not set up in this process"
+        else:
+            summary += ": " + asker.ask(
+                uow,
+                SurveyAsk(
+                    store_id=rule.store_id,
+                    rule_id=rule.id,
+                    enrollment_id=enrollment.id,
+                    step_index=index,
+                    customer_id=customer.id,
+                    step=dict(step),
+                    context=dict(enrollment.context or {}),
+                    key=key,
+                ),
+            )
     elif kind is StepKind.CALL_WEBHOOK:
         if uow.session.scalar(select(Send.id).where(Send.idempotency_key == key)) is None:
             uow.session.add(

@@ -6,6 +6,10 @@ Pure (no I/O): the engine calls it for each send, the console for its preview.
   the Markdown with the unsubscribe address at its end. For marketing, links go through the signed click
   redirect, an open pixel is appended, and ``List-Unsubscribe`` / ``List-Unsubscribe-Post`` (RFC 8058)
   are set.
+* Blocks (``blocks``, from the send's content): parts a domain adds below the body, such as a survey's
+  first question as a row of answer links (``"choices"``), so that it can be answered in the email
+  itself. Email shows them as buttons (HTML) and numbered links (text); the short channels carry the
+  block's ``url`` (the whole survey) instead.
 * SMS, web push, the widget: text only (the subject is a push's or banner's title). A marketing SMS ends
   with "Reply STOP to opt out." and is cut to two segments.
 
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,9 +61,11 @@ def render_message(
     store_name: str,
     language: str,
     marketing: bool,
+    blocks: Sequence[Mapping[str, Any]] = (),
 ) -> RenderedMessage:
     """The message ``template`` says, for one recipient (``values``: the variables), on ``channel``.
-    ``marketing`` decides tracking, the List-Unsubscribe headers and the SMS opt-out line."""
+    ``marketing`` decides tracking, the List-Unsubscribe headers and the SMS opt-out line; ``blocks`` are
+    added below the body (the module's docstring)."""
     filled: dict[str, Any] = {
         "store_name": store_name,
         **values,
@@ -68,8 +74,8 @@ def render_message(
     }
     with use_language(language):
         if channel is Channel.EMAIL:
-            return _email(template, filled, brand, links, store_name, language, marketing)
-        return _short(template, channel, filled, marketing)
+            return _email(template, filled, brand, links, store_name, language, marketing, blocks)
+        return _short(template, channel, filled, marketing, blocks)
 
 
 def _email(
@@ -80,16 +86,22 @@ def _email(
     store_name: str,
     language: str,
     marketing: bool,
+    blocks: Sequence[Mapping[str, Any]] = (),
 ) -> RenderedMessage:
     subject = _line(fill(template.subject or "", values))
     preheader = _line(fill(template.preheader or "", values))
     button_url = _web_url(fill(template.button_url or "", values).strip())
     button_label = _line(fill(template.button_label or "", values))
     body = parse_body(template.body or "")
-    body_html = fill_marked(body.html, body.slots, values, escape=True)
+    body_html = fill_marked(body.html, body.slots, values, escape=True) + "".join(
+        _block_html(block, brand.brand_color) for block in blocks
+    )
     if template.mjml:
         marked, slots = mark(template.mjml)
         document = fill_marked(frame.compile_mjml(marked), slots, values, escape=True)
+        if blocks:  # a store's own MJML has no place for them: they go at the end of its body
+            extra = "".join(_block_html(block, brand.brand_color) for block in blocks)
+            document = document.replace("</body>", f'<div style="padding:0 24px">{extra}</div></body>', 1)
     else:
         source = frame.frame_source(
             store_name=store_name,
@@ -120,6 +132,8 @@ def _email(
         )
         document = document.replace("</body>", pixel + "</body>", 1)
     text = _email_text(template, body.text, body.slots, values, button_label, button_url, links, store_name)
+    if blocks:
+        text += "".join("\n\n" + _block_text(block) for block in blocks)
     text = text + "\n\n" + _footer_text(brand, links, store_name)
     headers: dict[str, str] = {}
     if marketing:
@@ -178,12 +192,65 @@ def _links(document: str, links: MessageLinks, *, track: bool) -> str:
     return _HREF.sub(rewrite, document)
 
 
+def _block_html(block: Mapping[str, Any], brand_colour: str) -> str:
+    """A block as HTML for the email's body. ``choices``: the question, then one button per answer (a
+    link that records it), with the scale's end labels under the row."""
+    if block.get("kind") != "choices":
+        return ""
+    colour = frame.colour(brand_colour)
+    on = frame.text_colour_on(colour)
+    cells = []
+    for option in block.get("options") or ():
+        url = _web_url(str(option.get("url") or ""))
+        if url is None:
+            continue
+        label = html.escape(str(option.get("label") or ""))
+        title = html.escape(str(option.get("title") or option.get("label") or ""), quote=True)
+        cells.append(
+            f'<td style="padding:2px"><a href="{html.escape(url, quote=True)}" title="{title}" '
+            f'aria-label="{title}" style="display:inline-block;min-width:28px;padding:8px 6px;'
+            f"background:{colour};color:{on};text-decoration:none;border-radius:4px;text-align:center;"
+            f'font-weight:600">{label}</a></td>'
+        )
+    question = html.escape(str(block.get("question") or ""))
+    ends = ""
+    if block.get("low") or block.get("high"):
+        ends = (
+            '<table role="presentation" width="100%" style="font-size:12px;color:#4b5563"><tr>'
+            f'<td align="left">{html.escape(str(block.get("low") or ""))}</td>'
+            f'<td align="right">{html.escape(str(block.get("high") or ""))}</td></tr></table>'
+        )
+    return (
+        '<div class="ld-choices" style="margin:16px 0">'
+        f'<p style="font-weight:600;margin:0 0 8px">{question}</p>'
+        f'<table role="presentation" style="border-collapse:collapse"><tr>{"".join(cells)}</tr></table>'
+        f"{ends}</div>"
+    )
+
+
+def _block_text(block: Mapping[str, Any]) -> str:
+    """A block in the plain-text part: the question and one line per answer with its link."""
+    if block.get("kind") != "choices":
+        return ""
+    lines = [str(block.get("question") or "")]
+    for option in block.get("options") or ():
+        title = option.get("title") or option.get("label")
+        lines.append(f"{title}: {option.get('url')}")
+    return "\n".join(lines)
+
+
 def _short(
-    template: MessageTemplate, channel: Channel, values: Mapping[str, Any], marketing: bool
+    template: MessageTemplate,
+    channel: Channel,
+    values: Mapping[str, Any],
+    marketing: bool,
+    blocks: Sequence[Mapping[str, Any]] = (),
 ) -> RenderedMessage:
     title = _line(fill(template.subject or "", values))
     text = " ".join(fill(template.body or "", values).split())
     url = _web_url(fill(template.button_url or "", values).strip())
+    for block in blocks:  # a survey on a short channel: its link, in place of a button
+        url = url or _web_url(str(block.get("url") or ""))
     if channel is Channel.SMS:
         text = _sms(text, marketing)
     else:

@@ -34,6 +34,7 @@ class Catalogue:
     reward_ids: frozenset[int] = frozenset()
     team_ids: frozenset[int] = frozenset()
     staff_ids: frozenset[int] = frozenset()
+    survey_ids: frozenset[int] = frozenset()  # what an ``ask_survey`` step may ask (feedback's surveys)
 
 
 def event_fields(trigger: dict[str, Any], catalogue: Catalogue) -> frozenset[str] | None:
@@ -204,6 +205,14 @@ def _validate_step(
     elif kind is StepKind.CREATE_TASK:
         _text(step, "title", where, 300)
         _number(step, "due_hours", where, 0, 24 * 60, required=False)
+    elif kind is StepKind.ASK_SURVEY:
+        if not _is_id(step.get("survey_id")) or step["survey_id"] not in catalogue.survey_ids:
+            raise InvalidDefinition(f"{where}.survey_id", "not one of this store's surveys")
+        try:
+            Channel(str(step.get("channel", "email")))
+        except ValueError:
+            raise InvalidDefinition(f"{where}.channel", f"one of {', '.join(Channel)}") from None
+        _number(step, "sample_percent", where, 0.1, 100, required=False)
     elif kind is StepKind.CALL_WEBHOOK:
         url = step.get("url")
         if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):

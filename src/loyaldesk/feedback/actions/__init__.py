@@ -1,0 +1,1 @@
+"""Feedback's writers, one module per change."""

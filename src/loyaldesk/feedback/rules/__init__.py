@@ -1,0 +1,1 @@
+"""Feedback's pure rules: questions and answers (``questions``), scores and buckets (``scoring``)."""
