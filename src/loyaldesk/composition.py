@@ -75,11 +75,12 @@ def load_all_models() -> None:
 
 def store_setup_steps() -> list[StoreSetupStep]:
     """What every new store is created with, in order (see ``stores.setup_steps``)."""
+    from loyaldesk.feedback import create_feedback_settings
     from loyaldesk.journeys import create_messaging_settings
     from loyaldesk.loyalty import create_program
     from loyaldesk.support import create_desk_settings
 
-    return [create_program, create_desk_settings, create_messaging_settings]
+    return [create_program, create_desk_settings, create_messaging_settings, create_feedback_settings]
 
 
 def compose(

@@ -9,6 +9,11 @@ reads.
 """
 
 from loyaldesk.feedback.actions.answer import invitation_by_token, submit_answers
+from loyaldesk.feedback.actions.settings import (
+    create_feedback_settings,
+    feedback_settings,
+    update_feedback_settings,
+)
 from loyaldesk.feedback.events import KudosReceived, SurveyAnswered, SurveyAsked, ThemeFixed
 from loyaldesk.feedback.models import (
     FeedbackSettings,
@@ -35,7 +40,10 @@ __all__ = [
     "Theme",
     "ThemeFixed",
     "bucket",
+    "create_feedback_settings",
+    "feedback_settings",
     "invitation_by_token",
     "is_detractor",
     "submit_answers",
+    "update_feedback_settings",
 ]

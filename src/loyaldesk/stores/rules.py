@@ -36,6 +36,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_ORDERS,
             Permission.VIEW_CONVERSATIONS,
             Permission.ANSWER_CONVERSATIONS,
+            Permission.VIEW_FEEDBACK,
         }
     ),
     Role.ANALYST: frozenset(
@@ -45,6 +46,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_ANALYTICS,
             Permission.VIEW_CONVERSATIONS,
             Permission.VIEW_JOURNEYS,
+            Permission.VIEW_FEEDBACK,
         }
     ),
 }

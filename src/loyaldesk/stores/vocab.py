@@ -61,6 +61,8 @@ class Permission(StrEnum):
     MANAGE_JOURNEYS = "manage_journeys"
     MANAGE_INTEGRATIONS = "manage_integrations"
     MANAGE_KNOWLEDGE = "manage_knowledge"
+    VIEW_FEEDBACK = "view_feedback"  # the feedback inbox, dashboards, themes; correct an answer's themes
+    MANAGE_FEEDBACK = "manage_feedback"  # build surveys, own themes, mark them fixed, run the staff pulse
 
     @property
     def label(self) -> str:
@@ -92,6 +94,8 @@ class ApiScope(StrEnum):
     KNOWLEDGE_WRITE = "knowledge:write"
     ASSISTANT_READ = "assistant:read"
     ASSISTANT_WRITE = "assistant:write"
+    FEEDBACK_READ = "feedback:read"
+    FEEDBACK_WRITE = "feedback:write"
 
     @property
     def description(self) -> str:
@@ -124,6 +128,10 @@ API_SCOPE_DESCRIPTIONS: dict[ApiScope, str] = {
     ApiScope.KNOWLEDGE_WRITE: "Write, publish and withdraw help center articles and categories.",
     ApiScope.ASSISTANT_READ: "Read the assistant's intents, the examples it was taught, its model's status.",
     ApiScope.ASSISTANT_WRITE: "Teach the assistant: add and remove examples, label messages, retrain.",
+    ApiScope.FEEDBACK_READ: "Read surveys, their answers with context, themes and feedback dashboards.",
+    ApiScope.FEEDBACK_WRITE: (
+        "Build and switch surveys, ask customers, submit answers for them, tag themes, mark themes fixed."
+    ),
 }
 
 # The scopes a new key gets when none are chosen: everything but GDPR requests, conversations and
