@@ -30,6 +30,7 @@ from loyaldesk.customers import Customer
 from loyaldesk.journeys.actions.consent import consent_allows, feedback_allowed
 from loyaldesk.journeys.actions.messaging_settings import messaging_settings
 from loyaldesk.journeys.actions.record import decide
+from loyaldesk.journeys.actions.recover import recover_stale
 from loyaldesk.journeys.events import MessageSent
 from loyaldesk.journeys.models import MessageTemplate, Send
 from loyaldesk.journeys.ports import (
@@ -56,6 +57,8 @@ RETRY_AFTER = (
     timedelta(minutes=30),
     timedelta(hours=2),
 )
+__all__ = ["DeliveryConfig", "claim_due", "deliver_due", "mark_sending", "record_results", "recover_stale"]
+
 COUNTED = (SendStatus.CLAIMED, SendStatus.SENDING, SendStatus.SENT, SendStatus.DELIVERED, SendStatus.UNKNOWN)
 
 
@@ -466,36 +469,3 @@ def record_results(
                 reason=Reason(send.reason),
                 summary=f"Failed: {send.last_error}",
             )
-
-
-def recover_stale(uow: UnitOfWork, config: DeliveryConfig) -> int:
-    """Claims older than the lease: their worker died. What it never handed to a channel goes back to
-    the queue; what it was handing over is marked ``unknown``, never resent. Returns how many were lost."""
-    cutoff = uow.now() - config.lease
-    uow.session.execute(
-        update(Send)
-        .where(Send.status == SendStatus.CLAIMED, Send.sent_at < cutoff)
-        .values(status=SendStatus.QUEUED, sent_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    stale = list(
-        uow.session.scalars(
-            select(Send).where(Send.status == SendStatus.SENDING, Send.sent_at < cutoff).limit(500)
-        )
-    )
-    for send in stale:
-        send.status = SendStatus.UNKNOWN
-        send.reason = Reason.OUTCOME_UNKNOWN.value
-        if send.rule_id is not None:
-            decide(
-                uow,
-                store_id=send.store_id,
-                rule_id=send.rule_id,
-                customer_id=send.customer_id,
-                send_id=send.id,
-                enrollment_id=send.enrollment_id,
-                outcome=Outcome.FAILED,
-                reason=Reason.OUTCOME_UNKNOWN,
-                summary="The worker sending it stopped; not sent again, to never send twice",
-            )
-    return len(stale)
