@@ -1,0 +1,19 @@
+"""The team part's reactions and scheduled work: kudos from a top answer with a comment, and the pulse
+series (closing pulses, opening the next of a recurring one). ``register`` is called by the composition
+root."""
+
+from __future__ import annotations
+
+from loyaldesk.feedback.events import SurveyAnswered
+from loyaldesk.feedback.team.kudos import record_kudos
+from loyaldesk.feedback.team.pulse import run_pulses
+from loyaldesk.kernel.dispatcher import HandlerRegistry
+from loyaldesk.kernel.jobs import JobRegistry
+
+PULSE_JOB = "feedback.team.pulses"
+
+
+def register(handlers: HandlerRegistry, jobs: JobRegistry) -> None:
+    """Subscribe kudos to answers and schedule the pulse job (every ten minutes)."""
+    handlers.on(SurveyAnswered)(record_kudos)
+    jobs.every(600, name=PULSE_JOB)(run_pulses)
