@@ -91,7 +91,7 @@ def team_cards(
             SurveyResponse.agent_id.is_not(None),
             SurveyResponse.score.is_not(None),
             SurveyResponse.created_at >= since,
-            SurveyResponse.created_at < until,
+            SurveyResponse.created_at <= until,
         )
         .group_by(SurveyResponse.agent_id)
     ).all()
@@ -102,20 +102,20 @@ def team_cards(
         .where(
             Conversation.store_id == store_id,
             Conversation.resolved_at >= since,
-            Conversation.resolved_at < until,
+            Conversation.resolved_at <= until,
         )
         .group_by(Conversation.assignee_id),
     )
     kudos = _counts(
         session,
         select(Kudos.agent_id, func.count())
-        .where(Kudos.store_id == store_id, Kudos.created_at >= since, Kudos.created_at < until)
+        .where(Kudos.store_id == store_id, Kudos.created_at >= since, Kudos.created_at <= until)
         .group_by(Kudos.agent_id),
     )
     shoutouts = _counts(
         session,
         select(Shoutout.to_staff_id, func.count())
-        .where(Shoutout.store_id == store_id, Shoutout.created_at >= since, Shoutout.created_at < until)
+        .where(Shoutout.store_id == store_id, Shoutout.created_at >= since, Shoutout.created_at <= until)
         .group_by(Shoutout.to_staff_id),
     )
     cards = []
