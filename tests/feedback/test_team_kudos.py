@@ -114,7 +114,12 @@ def test_the_agent_hears_of_kudos_live_and_sees_them_as_new_until_opening_the_pr
         with console_socket(ana_client, store.slug) as socket:
             assert json.loads(socket.receive_text())["type"] == "ready"
             customer_answers(
-                db, store, csat, {"score": 5, "comment": "Lovely help"}, agent_id=ana, conversation_id=conversation
+                db,
+                store,
+                csat,
+                {"score": 5, "comment": "Lovely help"},
+                agent_id=ana,
+                conversation_id=conversation,
             )
             frame = receive_until(socket, event_named("feedback.kudos_received"))
         assert frame["data"]["agent_id"] == ana

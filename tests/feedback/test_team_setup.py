@@ -26,7 +26,14 @@ from loyaldesk.support.actions.contacts import identify_contact
 from tests.factories import TEST_PASSWORD, StoreHandle, app_serving, csrf_of, login
 
 CSAT_QUESTIONS = [
-    {"id": "score", "type": "scale", "min": 1, "max": 5, "text": {"en": "How satisfied are you?"}, "required": True},
+    {
+        "id": "score",
+        "type": "scale",
+        "min": 1,
+        "max": 5,
+        "text": {"en": "How satisfied are you?"},
+        "required": True,
+    },
     {"id": "comment", "type": "text", "text": {"en": "Anything to add?"}, "required": False},
 ]
 NPS_QUESTIONS = [
@@ -95,7 +102,7 @@ def make_survey(db: Database, store: StoreHandle, kind: str, questions: list[dic
 def served_conversation(
     db: Database, store: StoreHandle, agent_id: int | None, *, resolved: bool = False, customer: str = "c-1"
 ) -> tuple[int, int]:
-    """A customer's chat that ``agent_id`` served (assigned; resolved now when asked): (conversation, customer)."""
+    """A customer's chat ``agent_id`` served (resolved now when asked): (conversation, customer)."""
     customer_id = make_customer(db, store, customer)
 
     def create(uow):  # type: ignore[no-untyped-def]

@@ -20,7 +20,9 @@ from tests.support.desk import console_socket, event_named, receive_until
 
 
 def _row(html: str, name: str) -> str:
-    match = re.search(rf"<tr data-agent=\"\d+\">\s*<th scope=\"row\"><a [^>]*>{name}</a></th>(.*?)</tr>", html, re.S)
+    match = re.search(
+        rf"<tr data-agent=\"\d+\">\s*<th scope=\"row\"><a [^>]*>{name}</a></th>(.*?)</tr>", html, re.S
+    )
     assert match, f"no row for {name}"
     return match.group(1)
 
@@ -77,7 +79,9 @@ def test_a_shoutout_reaches_a_colleague_and_bad_ones_are_refused_with_the_reason
         def give(**values: object):  # type: ignore[no-untyped-def]
             data = {"to_staff_id": bob, "conversation_id": conversation, "message": "Great save!", **values}
             return ana_client.post(
-                f"/console/{store.slug}/team/shoutouts", data={**data, "csrf_token": token}, follow_redirects=False
+                f"/console/{store.slug}/team/shoutouts",
+                data={**data, "csrf_token": token},
+                follow_redirects=False,
             )
 
         before = table_counts(db, *tables)

@@ -41,14 +41,21 @@ def test_coaching_notes_reach_the_agent_and_their_leads_only(
     nps = make_survey(db, store, "nps", NPS_QUESTIONS)
     conversation, _ = served_conversation(db, store, ana)
     low = customer_answers(
-        db, store, csat, {"score": 1, "comment": "Nobody read my email"}, agent_id=ana, conversation_id=conversation
+        db,
+        store,
+        csat,
+        {"score": 1, "comment": "Nobody read my email"},
+        agent_id=ana,
+        conversation_id=conversation,
     )
     customer_answers(db, store, nps, {"score": 3, "comment": "Slow refund"}, agent_id=ana)
     customer_answers(db, store, csat, {"score": 4, "comment": "Fine really"}, agent_id=ana)  # not low
     customer_answers(db, store, csat, {"score": 2, "comment": "Bob was rude"}, agent_id=bob)
 
     slug = store.slug
-    with console_clients(runtime, store, "Ana Agent", "Bob Agent", "Lea Lead", "Olivia Owner", "Max Analyst") as c:
+    with console_clients(
+        runtime, store, "Ana Agent", "Bob Agent", "Lea Lead", "Olivia Owner", "Max Analyst"
+    ) as c:
         mine = c["Ana Agent"].get(f"/console/{slug}/team/coaching").text
         assert "Nobody read my email" in mine and "Slow refund" in mine
         assert "Fine really" not in mine and "Bob was rude" not in mine
@@ -85,7 +92,9 @@ def test_coaching_notes_reach_the_agent_and_their_leads_only(
 
         # Ana sees the notes on her own answers; Bob sees nothing of them anywhere he can look.
         mine = c["Ana Agent"].get(f"/console/{slug}/team/coaching").text
-        assert "let us look at the queue together" in mine and "Lea Lead" in mine and "Agreed with Lea." in mine
+        assert (
+            "let us look at the queue together" in mine and "Lea Lead" in mine and "Agreed with Lea." in mine
+        )
         for path in ("/team/coaching", f"/team/{ana}", "/team", f"/team/coaching/{ana}"):
             assert "look at the queue" not in c["Bob Agent"].get(f"/console/{slug}{path}").text, path
 

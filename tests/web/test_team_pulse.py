@@ -18,7 +18,12 @@ from tests.factories import StoreHandle, csrf_of, login, table_counts
 from tests.feedback.test_team_setup import add_staff, console_clients, email_of
 
 AGENTS = ("Ana Agent", "Bob Agent", "Cy Agent", "Di Agent", "Ed Agent", "Flo Agent")
-ANSWER_TABLES = ("feedback_staff_pulse_answers", "feedback_staff_pulse_participants", "audit_log", "domain_events")
+ANSWER_TABLES = (
+    "feedback_staff_pulse_answers",
+    "feedback_staff_pulse_participants",
+    "audit_log",
+    "domain_events",
+)
 
 
 def _open_pulse(client, slug: str, **values: str):  # type: ignore[no-untyped-def]
@@ -40,7 +45,9 @@ def _open_pulse(client, slug: str, **values: str):  # type: ignore[no-untyped-de
 def _answer(client, slug: str, pulse_id: int, **answers: str):  # type: ignore[no-untyped-def]
     token = csrf_of(client.get(f"/console/{slug}/team/pulse").text)
     return client.post(
-        f"/console/{slug}/team/pulse/{pulse_id}", data={**answers, "csrf_token": token}, follow_redirects=False
+        f"/console/{slug}/team/pulse/{pulse_id}",
+        data={**answers, "csrf_token": token},
+        follow_redirects=False,
     )
 
 
@@ -81,12 +88,16 @@ def test_pulse_answers_are_anonymous_once_each_and_hidden_below_the_minimum(
             "Di Agent": "",
         }
         for number, (name, comment) in enumerate(comments.items()):
-            answered = _answer(clients[name], slug, pulse_id, enps=str(6 + number), q1=str(2 + number), q2=comment)
+            answered = _answer(
+                clients[name], slug, pulse_id, enps=str(6 + number), q1=str(2 + number), q2=comment
+            )
             assert answered.status_code == 303, answered.text[:300]
         # Answering leaves no trace that names the person next to the answer: no audit row, no event.
         after = table_counts(db, *ANSWER_TABLES)
         assert after["audit_log"] == before["audit_log"] and after["domain_events"] == before["domain_events"]
-        columns = {column["name"] for column in inspect(db.engine).get_columns("feedback_staff_pulse_answers")}
+        columns = {
+            column["name"] for column in inspect(db.engine).get_columns("feedback_staff_pulse_answers")
+        }
         assert not {"staff_id", "created_at", "answered_at"} & columns
 
         # Twice: refused, nothing stored.
@@ -99,7 +110,9 @@ def test_pulse_answers_are_anonymous_once_each_and_hidden_below_the_minimum(
             stranger = strangers["Sam Stranger"]
             assert stranger.get(f"/console/{slug}/team/pulse/{pulse_id}").status_code == 404
             token = csrf_of(stranger.get(f"/console/{other_store.slug}/team/pulse").text)
-            post = stranger.post(f"/console/{slug}/team/pulse/{pulse_id}", data={"enps": "9", "csrf_token": token})
+            post = stranger.post(
+                f"/console/{slug}/team/pulse/{pulse_id}", data={"enps": "9", "csrf_token": token}
+            )
             assert post.status_code == 404
             # Nor through their own store's address.
             post = stranger.post(
