@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from loyaldesk.feedback.actions.settings import feedback_settings
 from loyaldesk.feedback.models import StaffPulse, StaffPulseAnswer, StaffPulseParticipant
@@ -104,8 +105,8 @@ def is_open(pulse: StaffPulse, now: datetime) -> bool:
     return pulse.status == PulseStatus.OPEN and pulse.opens_at <= now < pulse.closes_at
 
 
-def has_answered(uow_or_session: Any, pulse_id: int, staff_id: int) -> bool:
-    session = getattr(uow_or_session, "session", uow_or_session)
+def has_answered(session: Session, pulse_id: int, staff_id: int) -> bool:
+    """Whether ``staff_id`` answered the pulse (only ever asked about the viewer themselves)."""
     return session.get(StaffPulseParticipant, (pulse_id, staff_id)) is not None
 
 
@@ -151,13 +152,14 @@ def answer_pulse(
     answered apart from an answer that names nobody and carries only the day; no audit row, no event."""
     if actor.kind != "staff" or actor.id is None or actor.store_id != store_id:
         raise PermissionDenied("only the store's staff answer its pulse")
-    pulse = uow.session.get(StaffPulse, pulse_id)
+    # The pulse's row locked (PostgreSQL; SQLite has one writer): answers to one pulse take turns, so a
+    # second answer sent from two tabs at once finds the first instead of failing on the primary key.
+    pulse = uow.session.get(StaffPulse, pulse_id, with_for_update=True)
     if pulse is None or pulse.store_id != store_id:
         raise NotFound("no such pulse")
     if not is_open(pulse, uow.now()):
         raise Conflict("this pulse is closed and takes no more answers")
-    # Locked read of who answered: a second answer (two tabs at once) meets the primary key.
-    if uow.session.get(StaffPulseParticipant, (pulse.id, actor.id), with_for_update=True) is not None:
+    if uow.session.get(StaffPulseParticipant, (pulse.id, actor.id)) is not None:
         raise Conflict("you already answered this pulse (answers are anonymous and cannot be changed)")
     clean = check_pulse_answers(pulse.questions, answers)
     texts = [
