@@ -140,3 +140,22 @@ def test_the_agent_hears_of_kudos_live_and_sees_them_as_new_until_opening_the_pr
         assert "1 new kudos from customers" in profile
         assert ana_client.get(f"/console/{store.slug}/team/notices.json").json()["unseen_kudos"] == 0
         assert "new kudos" not in ana_client.get(f"/console/{store.slug}/team/{ana}").text
+
+
+def test_erasing_the_customer_erases_their_kudos(
+    db: Database, runtime: Runtime, store: StoreHandle, password_hash: str
+) -> None:
+    ana = add_staff(db, store, "Ana Agent", "agent", password_hash)
+    csat = make_survey(db, store, "csat", CSAT_QUESTIONS)
+    _, customer = served_conversation(db, store, ana)
+    customer_answers(
+        db, store, csat, {"score": 5, "comment": "Ana was wonderful"}, agent_id=ana, customer_id=customer
+    )
+    customer_answers(db, store, csat, {"score": 5, "comment": "Someone else's thanks"}, agent_id=ana)
+    assert _kudos(db) == 2
+    with console_clients(runtime, store, "Ana Agent") as clients:
+        erased = clients["anonymous"].post(f"/api/v1/customers/{customer}/erase", headers=store.auth)
+        assert erased.status_code == 200, erased.text
+        profile = clients["Ana Agent"].get(f"/console/{store.slug}/team/{ana}").text
+    assert "Ana was wonderful" not in profile and "Someone else&#39;s thanks" in profile
+    assert _kudos(db) == 1
