@@ -22,6 +22,7 @@ from loyaldesk.feedback.actions.settings import (
     update_feedback_settings,
 )
 from loyaldesk.feedback.actions.surveys import (
+    add_default_surveys,
     create_default_surveys,
     create_survey,
     ensure_default_surveys,
@@ -59,6 +60,7 @@ __all__ = [
     "SurveyStatus",
     "Theme",
     "ThemeFixed",
+    "add_default_surveys",
     "ask_customer",
     "bucket",
     "create_default_surveys",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from loyaldesk.feedback.vocab import SurveyChannel, SurveyKind
 
@@ -38,3 +38,9 @@ class AskIn(BaseModel):
     channel: SurveyChannel = SurveyChannel.API
     order_id: int | None = None
     conversation_id: int | None = None
+
+    @model_validator(mode="after")
+    def _one_customer(self) -> AskIn:
+        if (self.customer_id is None) == (self.customer_external_id is None):
+            raise ValueError("name the customer by customer_id or customer_external_id (one of them)")
+        return self

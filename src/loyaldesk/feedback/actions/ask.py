@@ -23,14 +23,18 @@ from sqlalchemy import func, select
 from loyaldesk.commerce import Order, OrderLine, Product
 from loyaldesk.customers import Customer
 from loyaldesk.feedback.actions.settings import feedback_settings
+from loyaldesk.feedback.actions.surveys import survey_of
 from loyaldesk.feedback.actions.templates import ensure_survey_templates, template_key_for
 from loyaldesk.feedback.events import SurveyAsked
 from loyaldesk.feedback.models import Survey, SurveyInvitation
 from loyaldesk.feedback.rules.questions import text_of
+from loyaldesk.feedback.schemas import AskIn
 from loyaldesk.feedback.vocab import QuestionType, SurveyChannel, SurveyStatus
 from loyaldesk.journeys import Channel, MessageCategory, SurveyAsk, feedback_allowed, queue_message
+from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.stores import Store
+from loyaldesk.kernel.errors import Conflict, NotFound
+from loyaldesk.stores import Permission, Store, authorize
 from loyaldesk.support import Conversation
 
 
@@ -279,3 +283,46 @@ def _products_of(uow: UnitOfWork, store_id: int, order_id: int | None) -> list[i
             select(Product.id).where(Product.store_id == store_id, Product.external_id.in_(external))
         )
     )
+
+
+REFUSALS = {
+    "throttled": "this customer was asked for feedback recently (the store's survey throttle)",
+    "opted_out": "this customer opted out of that channel",
+    "no_address": "this customer has no address on that channel",
+    "not_active": "this survey is not active: switch it on first",
+    "erased": "this customer's data was erased",
+}
+
+
+def ask_from_api(
+    uow: UnitOfWork, actor: Actor, store_id: int, survey_id: int, data: AskIn, *, base_url: str
+) -> SurveyInvitation:
+    """The store's site or app (or a person) asks one customer (``AskIn``): the same throttle, consent and
+    channel rules as a survey asking on its own. Raises ``NotFound`` for another store's survey or
+    customer, ``Conflict`` with the reason when the customer may not be asked now. An idempotent
+    request (the same ``Idempotency-Key``) is answered by the HTTP layer."""
+    authorize(actor, store_id, scope="feedback:write", permission=Permission.MANAGE_FEEDBACK)
+    survey = survey_of(uow.session, store_id, survey_id)
+    if data.customer_id is not None:
+        customer = uow.session.get(Customer, data.customer_id)
+    else:
+        customer = uow.session.scalar(
+            select(Customer).where(
+                Customer.store_id == store_id, Customer.external_id == data.customer_external_id
+            )
+        )
+    if customer is None or customer.store_id != store_id:
+        raise NotFound(f"no customer {data.customer_id or data.customer_external_id!r} in this store")
+    result = ask_customer(
+        uow,
+        store_id=store_id,
+        survey_id=survey.id,
+        customer_id=customer.id,
+        channel=SurveyChannel(data.channel),
+        context={"order_id": data.order_id, "conversation_id": data.conversation_id},
+        key=f"api:{survey.id}:{customer.id}:{secrets.token_hex(8)}",  # each request asks anew
+        base_url=base_url,
+    )
+    if result.invitation is None:
+        raise Conflict(REFUSALS.get(result.reason, result.reason))
+    return result.invitation

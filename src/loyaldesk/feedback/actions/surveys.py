@@ -220,3 +220,11 @@ def ensure_default_surveys(uow: UnitOfWork, store_id: int, language: str = "en")
     if made:
         uow.session.flush()
     return made
+
+
+def add_default_surveys(uow: UnitOfWork, actor: Actor, store_id: int, language: str = "en") -> int:
+    """A manager adds the default surveys their store lacks (a store made before feedback existed)."""
+    _authorize(actor, store_id)
+    made = ensure_default_surveys(uow, store_id, language)
+    record_audit(uow, actor, "feedback.default_surveys_added", store_id=store_id, details={"made": made})
+    return made
