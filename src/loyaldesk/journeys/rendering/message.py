@@ -221,9 +221,10 @@ def _block_html(block: Mapping[str, Any], brand_colour: str) -> str:
             f'<td align="right">{html.escape(str(block.get("high") or ""))}</td></tr></table>'
         )
     whole = _web_url(str(block.get("url") or ""))
+    open_label = _("Open the survey")
     link = (
         f'<p style="margin:12px 0 0"><a href="{html.escape(whole, quote=True)}" style="color:{colour}">'
-        f"{html.escape(_('Open the survey'))}</a></p>"
+        f"{html.escape(open_label)}</a></p>"
         if whole
         else ""
     )
@@ -244,7 +245,8 @@ def _block_text(block: Mapping[str, Any]) -> str:
         title = option.get("title") or option.get("label")
         lines.append(f"{title}: {option.get('url')}")
     if block.get("url"):
-        lines.append(f"{_('Open the survey')}: {block.get('url')}")
+        open_label = _("Open the survey")
+        lines.append(f"{open_label}: {block.get('url')}")
     return "\n".join(lines)
 
 
