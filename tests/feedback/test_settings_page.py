@@ -68,3 +68,21 @@ def test_an_agent_may_look_but_not_save(
     denied = client.post(PAGE, data=_form(csrf_token=csrf_of(page.text), throttle_days="1"))
     assert denied.status_code == 403
     assert _settings(db, store).throttle_days == 30
+
+
+def test_a_surveys_asking_rule_does_not_break_the_journeys_pages(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    from sqlalchemy import select
+
+    from loyaldesk.feedback import Survey, SurveyStatus, set_survey_status
+
+    with db.read() as session:
+        survey_id = session.scalar(select(Survey.id).where(Survey.builtin_key == "csat-delivery"))
+    db.write(set_survey_status, store.actor, store.id, survey_id, SurveyStatus.ACTIVE)
+    login(client, make_staff(db, store, "admin", password_hash))
+    for page in ("/console/acme/journeys", "/console/acme/journeys/calendar"):
+        response = client.get(page)
+        assert response.status_code == 200, page
+    listed = client.get("/api/v1/journeys", headers=store.auth).json()["data"]
+    assert any(rule["purpose"] == "survey" and rule["category"] == "feedback" for rule in listed)
