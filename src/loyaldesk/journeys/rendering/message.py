@@ -260,19 +260,19 @@ def _short(
     title = _line(fill(template.subject or "", values))
     text = " ".join(fill(template.body or "", values).split())
     url = _web_url(fill(template.button_url or "", values).strip())
-    for block in blocks:  # a survey on a short channel: its link, in place of a button
-        url = url or _web_url(str(block.get("url") or ""))
+    block_url = next((u for block in blocks if (u := _web_url(str(block.get("url") or "")))), None)
+    url = url or block_url  # a survey on a short channel: its link, in place of a button
     if channel is Channel.SMS:
-        text = _sms(text, marketing)
+        # An SMS has no button: the survey's link ends the text, never cut.
+        text = _sms(text, marketing, suffix=f" {block_url}" if block_url else "")
     else:
         text = _cut(text, PUSH_MAX if channel is Channel.PUSH else WIDGET_MAX)
     return RenderedMessage(subject=title, text=text, url=url)
 
 
-def _sms(text: str, marketing: bool) -> str:
-    suffix = ""
+def _sms(text: str, marketing: bool, suffix: str = "") -> str:
     if marketing and "stop" not in text.lower():
-        suffix = " " + _("Reply STOP to opt out.")
+        suffix += " " + _("Reply STOP to opt out.")
     whole = text + suffix
     per_segment = 153 if _GSM.match(whole) else 67  # concatenated GSM-7 / UCS-2 segments
     return _cut(text, per_segment * SMS_SEGMENTS - len(suffix)) + suffix
