@@ -159,3 +159,32 @@ def test_erasing_the_customer_erases_their_kudos(
         profile = clients["Ana Agent"].get(f"/console/{store.slug}/team/{ana}").text
     assert "Ana was wonderful" not in profile and "Someone else&#39;s thanks" in profile
     assert _kudos(db) == 1
+
+
+def test_the_chats_own_five_star_rating_with_a_comment_is_kudos_too(
+    db: Database, runtime: Runtime, store: StoreHandle, password_hash: str
+) -> None:
+    """The chat's rating (support's 1-5, by the link in the email) reaches kudos through the mirror."""
+    from loyaldesk.support import csat_link_token
+    from tests.support.desk import console_csrf
+
+    ana = add_staff(db, store, "Ana Agent", "agent", password_hash)
+    conversation, _ = served_conversation(db, store, ana)
+    with db.read() as session:
+        from loyaldesk.stores import Store
+
+        secret = session.get(Store, store.id).identity_secret  # type: ignore[union-attr]
+    with console_clients(runtime, store, "Ana Agent") as clients:
+        ana_client = clients["Ana Agent"]
+        resolved = ana_client.post(
+            f"/console/{store.slug}/inbox/{conversation}/status",
+            data={"status": "resolved", "csrf_token": console_csrf(ana_client, store.slug)},
+            follow_redirects=False,
+        )
+        assert resolved.status_code == 303, resolved.text[:300]
+        link = f"/csat/{store.slug}/{conversation}/{csat_link_token(secret, conversation)}"
+        rated = clients["anonymous"].post(link, data={"rating": "5", "comment": "Ana is a star"})
+        assert rated.status_code == 200, rated.text[:300]
+        dispatch_until_idle(db)
+        assert _kudos(db) == 1
+        assert "Ana is a star" in ana_client.get(f"/console/{store.slug}/team/{ana}").text
