@@ -188,3 +188,13 @@ def test_the_chats_own_five_star_rating_with_a_comment_is_kudos_too(
         dispatch_until_idle(db)
         assert _kudos(db) == 1
         assert "Ana is a star" in ana_client.get(f"/console/{store.slug}/team/{ana}").text
+
+        # Rating again replaces the rating: new words replace the kudos' words; a lower rating withdraws it.
+        clients["anonymous"].post(link, data={"rating": "5", "comment": "Ana is a true star"})
+        dispatch_until_idle(db)
+        assert _kudos(db) == 1
+        assert "Ana is a true star" in ana_client.get(f"/console/{store.slug}/team/{ana}").text
+        clients["anonymous"].post(link, data={"rating": "2", "comment": "On second thought, no"})
+        dispatch_until_idle(db)
+        assert _kudos(db) == 0
+        assert "star" not in ana_client.get(f"/console/{store.slug}/team/{ana}").text

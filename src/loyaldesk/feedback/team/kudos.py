@@ -36,19 +36,29 @@ def top_score(survey: Survey) -> int | None:
 def record_kudos(uow: UnitOfWork, stored: StoredEvent, event: SurveyAnswered) -> None:
     """Handler of ``SurveyAnswered``: when the answer (as it stands now) has its scale's top score and a
     comment and names the agent who served the customer, keep one kudos for it and announce it. Runs for
-    every part of an answer; the first part that qualifies makes the kudos, later ones find it made."""
-    if event.score is None:
-        return
+    every part of an answer; the first part that qualifies makes the kudos, later ones find it made.
+    A customer who answers again (the chat's rating can be changed) keeps the kudos current: new words
+    replace the old, and a kudos whose answer no longer qualifies is withdrawn."""
     response = uow.session.get(SurveyResponse, event.response_id)
-    if response is None or response.agent_id is None or response.score is None:
+    if response is None:
         return
+    existing = uow.session.scalar(select(Kudos).where(Kudos.response_id == response.id))
     comment = (response.comment or "").strip()
-    if not comment:
-        return
     survey = uow.session.get(Survey, response.survey_id)
-    if survey is None or response.score != top_score(survey):
+    qualifies = (
+        survey is not None
+        and response.agent_id is not None
+        and response.score is not None
+        and bool(comment)
+        and response.score == top_score(survey)
+    )
+    if existing is not None:
+        if not qualifies or existing.agent_id != response.agent_id:
+            uow.session.delete(existing)
+        elif existing.comment != comment:
+            existing.comment = comment
         return
-    if uow.session.scalar(select(Kudos.id).where(Kudos.response_id == response.id)) is not None:
+    if not qualifies or response.agent_id is None:
         return
     kudos = Kudos(
         store_id=response.store_id,
