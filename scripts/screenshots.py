@@ -50,6 +50,92 @@ def _loyal_customer(runtime: Runtime) -> int:
         )
 
 
+def _team_story(runtime: Runtime) -> None:
+    """What the team page shows after a few weeks: customers' ratings of the demo's agents (kudos among
+    them), a colleague's shout-out. Through the real paths: answers through ``submit_answers``, kudos by
+    the handler, the shout-out by its action."""
+    import uuid
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from loyaldesk.feedback import Survey, SurveyInvitation, submit_answers
+    from loyaldesk.feedback.team import give_shoutout
+    from loyaldesk.kernel.actors import Actor
+    from loyaldesk.kernel.dispatcher import dispatch_until_idle
+    from loyaldesk.stores import StaffAccount, Store
+    from loyaldesk.support import Conversation
+
+    words = ["Ana fixed my order in minutes, thank you!", "So patient with me", "", "", "Great help", ""]
+
+    def story(uow):  # type: ignore[no-untyped-def]
+        store = uow.session.scalar(select(Store).where(Store.slug == "demo"))
+        staff = {
+            name: staff_id
+            for staff_id, name in uow.session.execute(select(StaffAccount.id, StaffAccount.name))
+        }
+        now = uow.now()
+        survey = Survey(
+            store_id=store.id,
+            kind="csat",
+            name="Chat rating",
+            status="active",
+            languages=["en"],
+            questions=[
+                {"id": "score", "type": "scale", "min": 1, "max": 5, "text": {"en": "How did we do?"}},
+                {"id": "comment", "type": "text", "text": {"en": "Anything to add?"}, "required": False},
+            ],
+            trigger={"kind": "api"},
+            channel="email",
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(survey)
+        uow.session.flush()
+        conversations = list(
+            uow.session.scalars(
+                select(Conversation)
+                .where(Conversation.store_id == store.id, Conversation.customer_id.is_not(None))
+                .order_by(Conversation.id.desc())
+                .limit(40)
+            )
+        )
+        plan = [("Ana Agent", score) for score in (5, 5, 4, 5, 3, 5, 4, 5, 2, 5)]
+        plan += [("Adam Admin", score) for score in (4, 5, 3)]
+        for number, ((name, score), conversation) in enumerate(zip(plan, conversations, strict=False)):
+            conversation.assignee_id = staff[name]
+            invitation = SurveyInvitation(
+                store_id=store.id,
+                survey_id=survey.id,
+                customer_id=conversation.customer_id,
+                channel="email",
+                token=uuid.uuid4().hex,
+                status="asked",
+                conversation_id=conversation.id,
+                agent_id=staff[name],
+                product_ids=[],
+                idempotency_key=uuid.uuid4().hex,
+                asked_at=now,
+                expires_at=now + timedelta(days=30),
+            )
+            uow.session.add(invitation)
+            uow.session.flush()
+            comment = words[number % len(words)] if score == 5 else ""
+            submit_answers(uow, invitation, {"score": score, "comment": comment})
+        owner = Actor(kind="staff", id=staff["Olivia Owner"], store_id=store.id, label="Olivia", role="owner")
+        give_shoutout(
+            uow,
+            owner,
+            store.id,
+            to_staff_id=staff["Ana Agent"],
+            conversation_id=conversations[0].id,
+            message="Thank you for calming down a very upset customer and saving the order.",
+        )
+
+    runtime.database.write(story)
+    dispatch_until_idle(runtime.database)
+
+
 def main(target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -133,6 +219,10 @@ def main(target: Path) -> None:
             page.screenshot(path=str(target / "assistant-settings.png"), full_page=True)
             page.goto(f"{base}/help/demo")
             page.screenshot(path=str(target / "help-center.png"), full_page=True)
+            # The team that serves (issue 16): recognition, fairly.
+            _team_story(runtime)
+            page.goto(f"{base}/console/demo/team")
+            page.screenshot(path=str(target / "team.png"), full_page=True)
             page.goto(f"{base}/docs")
             page.wait_for_selector(".swagger-ui .opblock")
             page.screenshot(path=str(target / "api-docs.png"))

@@ -181,6 +181,11 @@ def compose(
     erasure_step("assistant_examples")(erase_examples)  # examples labelled from the customer's messages
     teaching_jobs.register(jobs)
 
+    # feedback: the team that serves (kudos from top answers with a comment, the staff pulse's series)
+    from loyaldesk.feedback import team as feedback_team
+
+    feedback_team.register(handlers, jobs)
+
     ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
     jobs.every(3600, name="kernel.purge_idempotency_keys")(lambda uow: idempotency.purge_expired(uow, ttl))
 

@@ -98,6 +98,13 @@ CONSOLE_PAGES = (
     "/console/{slug}/help-center/report",
     "/console/{slug}/assistant/intents",
     "/console/{slug}/assistant/intents/{intent_name}",
+    "/console/{slug}/team",
+    "/console/{slug}/team/{agent_id}",
+    "/console/{slug}/team/shoutouts/new?conversation_id={conversation_id}",
+    "/console/{slug}/team/pulse",
+    "/console/{slug}/team/pulse/{pulse_id}",
+    "/console/{slug}/team/coaching",
+    "/console/{slug}/team/coaching/{agent_id}",
     "/console/{slug}/customers/999999999",  # the error page
 )
 # Console GET routes that are not pages (data for scripts, files, redirects, fragments).
@@ -229,6 +236,28 @@ def _return_request(db: Database, ids: dict[str, Any]) -> None:
     db.write(create)
 
 
+def _team(db: Database, ids: dict[str, Any]) -> None:
+    """A staff pulse (the owner may answer it and sees where its results will be) and the demo agent's id,
+    for the team pages."""
+    from loyaldesk.feedback.team import PulseIn, PulseQuestionIn, create_pulse
+    from loyaldesk.kernel.actors import system_for
+
+    spec = PulseIn(
+        title="Autumn pulse",
+        questions=[
+            PulseQuestionIn(text="I have the tools I need"),
+            PulseQuestionIn(text="Ideas?", type="text"),
+        ],
+    )
+    ids["pulse_id"] = db.write(
+        lambda uow: create_pulse(uow, system_for(ids["store_id"]), ids["store_id"], spec).id
+    )
+    with db.read() as session:
+        ids["agent_id"] = session.execute(
+            text("SELECT id FROM staff_accounts WHERE email = 'agent@juniper.example.com'")
+        ).scalar_one()
+
+
 def _audit(page, where: str, found: list[str]) -> None:  # type: ignore[no-untyped-def]
     """Run axe on the page as it is; add each serious or critical violation to ``found``."""
     page.wait_for_load_state("load")
@@ -299,6 +328,7 @@ def test_every_page_has_no_serious_accessibility_violation(
     )
     ids["endpoint_id"] = _webhook_endpoint(db)
     _return_request(db, ids)
+    _team(db, ids)
     ids["intent_name"] = current_trainer().builtin_intents()[0].name
     reset_link = db.write(
         password_resets.issue_reset_link,

@@ -341,6 +341,23 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/orders/{order_id}"): Console(P.VIEW_ORDERS),
     ("GET", "/console/{store_slug}/returns"): Console(P.VIEW_ORDERS),
     ("POST", "/console/{store_slug}/returns/{return_id}/status"): Console(P.ANSWER_CONVERSATIONS),
+    # feedback: the team that serves (web/console/team.py, team_pulse.py, team_coaching.py)
+    ("GET", "/console/{store_slug}/team"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/team/notices.json"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/team/{staff_id}"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/team/shoutouts/new"): Console(P.VIEW_FEEDBACK),
+    ("POST", "/console/{store_slug}/team/shoutouts"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/team/pulse"): ANYONE_LOGGED_IN,  # every staff member answers the pulse
+    ("POST", "/console/{store_slug}/team/pulse"): Console(P.MANAGE_FEEDBACK),
+    ("GET", "/console/{store_slug}/team/pulse/{pulse_id}"): ANYONE_LOGGED_IN,
+    ("POST", "/console/{store_slug}/team/pulse/{pulse_id}"): ANYONE_LOGGED_IN,
+    ("GET", "/console/{store_slug}/team/coaching"): Console(P.VIEW_FEEDBACK),  # the viewer's own list
+    # An agent's list: the agent, their team lead or a manager. Here {staff_id} is the demo's agent (whose
+    # own list it is) and no team has a lead, so exactly the roles that answer conversations get in; other
+    # agents and leads are tested in tests/web/test_team_coaching.py.
+    ("GET", "/console/{store_slug}/team/coaching/{staff_id}"): Console(P.ANSWER_CONVERSATIONS),
+    # A note: a lead of the agent's team or a manager (the demo has no leads: managers only here).
+    ("POST", "/console/{store_slug}/team/coaching/{staff_id}/notes"): Console(P.MANAGE_FEEDBACK),
     ("GET", "/console/{store_slug}/inbox"): Console(P.VIEW_CONVERSATIONS),
     ("GET", "/console/{store_slug}/inbox.json"): Console(P.VIEW_CONVERSATIONS),
     ("GET", "/console/{store_slug}/inbox/{conversation_id}/messages.json"): Console(P.VIEW_CONVERSATIONS),
@@ -771,6 +788,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         )
         ids["intent_name"] = "order_status"  # a built-in intent of the assistant
         ids["example_id"] = NOWHERE  # the demo store has taught no example
+        ids["pulse_id"] = NOWHERE  # the demo has no staff pulse
         ids["endpoint_id"] = endpoint_id
         ids["delivery_id"] = delivery_id
         ids["member_id"] = _one(

@@ -68,6 +68,9 @@ from loyaldesk.web.console import shell as console_shell
 from loyaldesk.web.console import sla_settings as console_sla_settings
 from loyaldesk.web.console import sms_settings as console_sms_settings
 from loyaldesk.web.console import support_reports as console_support_reports
+from loyaldesk.web.console import team as console_team
+from loyaldesk.web.console import team_coaching as console_team_coaching
+from loyaldesk.web.console import team_pulse as console_team_pulse
 from loyaldesk.web.console import webhooks as console_webhooks
 from loyaldesk.web.console import widget_install as console_widget_install
 from loyaldesk.web.errors import install_error_handlers
@@ -276,6 +279,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_assistant_intents.router,
         console_assistant_intent_page.router,
         console_intent_labels.router,
+        console_team.router,
+        console_team_pulse.router,
+        console_team_coaching.router,
         console_feedback_settings.router,
     ):
         app.include_router(router)
