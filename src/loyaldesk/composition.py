@@ -80,7 +80,17 @@ def store_setup_steps() -> list[StoreSetupStep]:
     from loyaldesk.loyalty import create_program
     from loyaldesk.support import create_desk_settings
 
-    return [create_program, create_desk_settings, create_messaging_settings, create_feedback_settings]
+    steps: list[StoreSetupStep] = [
+        create_program,
+        create_desk_settings,
+        create_messaging_settings,
+        create_feedback_settings,
+    ]
+    # feedback: themes (the built-in retail themes; stores made before get them on first use)
+    from loyaldesk.feedback.themes import ensure_default_themes
+
+    steps.append(ensure_default_themes)
+    return steps
 
 
 def compose(
@@ -147,6 +157,14 @@ def compose(
     assistant_dialog_handlers.register(handlers)
     provide_first_line(assistant_takes)
     jobs.every_outside(1, name="assistant.write_llm_answers")(write_llm_drafts)  # the LLM, unlocked
+    # feedback: themes (a comment is tagged in its answer's transaction, before the reactions that read
+    # its themes, such as a detractor's conversation routed by theme; corrections retrain in the background)
+    from loyaldesk.feedback import SurveyAnswered
+    from loyaldesk.feedback.themes import run_due_theme_training, tag_answered
+
+    handlers.on(SurveyAnswered)(tag_answered)
+    jobs.every_outside(10, name="feedback.train_themes")(run_due_theme_training)
+
     # Journeys react last: an event's own domains have done their part (points earned, conversation
     # routed) before a rule reads the customer's facts.
     journey_handlers.register(handlers)

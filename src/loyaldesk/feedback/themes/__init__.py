@@ -20,6 +20,7 @@ from loyaldesk.feedback.themes.queries import (
     ThemeView,
     model_state,
     response_theme_ids,
+    store_teams,
     themes_overview,
 )
 from loyaldesk.feedback.themes.tagging import tag_answered, tag_response
@@ -38,6 +39,7 @@ __all__ = [
     "response_theme_ids",
     "retrain_themes_now",
     "run_due_theme_training",
+    "store_teams",
     "tag_answered",
     "tag_response",
     "theme_suggestions",

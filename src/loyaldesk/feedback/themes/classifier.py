@@ -65,7 +65,9 @@ class ThemeClassifier:
             found.append(chosen)
         return found
 
-    def predict(self, texts: Sequence[str], embedder: Embedder | None = None) -> list[list[tuple[str, float]]]:
+    def predict(
+        self, texts: Sequence[str], embedder: Embedder | None = None
+    ) -> list[list[tuple[str, float]]]:
         """Themes of each text (``predict_vectors`` after embedding with ``embedder`` or the default)."""
         if not texts:
             return []

@@ -35,19 +35,35 @@ class ThemeInfo:
 
 
 DEFAULT_THEMES: tuple[ThemeInfo, ...] = (
-    ThemeInfo("delivery", "Delivery", "Late, lost or misdelivered parcels, tracking, couriers, shipping time."),
+    ThemeInfo(
+        "delivery", "Delivery", "Late, lost or misdelivered parcels, tracking, couriers, shipping time."
+    ),
     ThemeInfo("damaged_item", "Damaged item", "An item that arrived broken, scratched, dented or leaking."),
-    ThemeInfo("returns_refunds", "Returns and refunds", "Sending items back, exchanges, refunds and their delays."),
-    ThemeInfo("product_quality", "Product quality", "How well a product is made, lasts, works, matches its photos."),
-    ThemeInfo("sizing_fit", "Sizing and fit", "Sizes that run small or large, the size guide, how things fit."),
+    ThemeInfo(
+        "returns_refunds", "Returns and refunds", "Sending items back, exchanges, refunds and their delays."
+    ),
+    ThemeInfo(
+        "product_quality", "Product quality", "How well a product is made, lasts, works, matches its photos."
+    ),
+    ThemeInfo(
+        "sizing_fit", "Sizing and fit", "Sizes that run small or large, the size guide, how things fit."
+    ),
     ThemeInfo("price_value", "Price and value", "Prices, discounts, offers, fees and value for money."),
     ThemeInfo("stock_availability", "Stock and availability", "Sold out, back orders, the range on offer."),
-    ThemeInfo("website_checkout", "Website and checkout", "The site and app: search, account, basket, checkout."),
+    ThemeInfo(
+        "website_checkout", "Website and checkout", "The site and app: search, account, basket, checkout."
+    ),
     ThemeInfo("payment", "Payment", "Payment methods, declined or double charges, invoices."),
-    ThemeInfo("staff_service", "Staff and service", "The people who helped (or did not): agents, phone, chat."),
+    ThemeInfo(
+        "staff_service", "Staff and service", "The people who helped (or did not): agents, phone, chat."
+    ),
     ThemeInfo("loyalty_program", "Loyalty program", "Points, rewards, tiers, referrals and member perks."),
-    ThemeInfo("packaging", "Packaging", "How orders are packed: too much, too little, plastic, presentation."),
-    ThemeInfo("communication", "Communication", "Emails, texts and updates from the store, replies to messages."),
+    ThemeInfo(
+        "packaging", "Packaging", "How orders are packed: too much, too little, plastic, presentation."
+    ),
+    ThemeInfo(
+        "communication", "Communication", "Emails, texts and updates from the store, replies to messages."
+    ),
 )
 DEFAULT_THEME_KEYS = tuple(info.key for info in DEFAULT_THEMES)
 

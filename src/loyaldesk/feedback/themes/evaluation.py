@@ -44,7 +44,9 @@ def evaluate_themes(train_rows: Rows, test_rows: Rows, embedder: Embedder | None
     predicted = model.predict_vectors(embedder.embed([text for text, _ in test_rows]))
     truth = [set(names) for _, names in test_rows]
     guessed = [{key for key, _ in found} for found in predicted]
-    themes = sorted({name for names in truth for name in names} | {name for names in guessed for name in names})
+    themes = sorted(
+        {name for names in truth for name in names} | {name for names in guessed for name in names}
+    )
     per_theme: dict[str, float] = {}
     support: dict[str, int] = {}
     pooled = np.zeros(3, dtype=int)

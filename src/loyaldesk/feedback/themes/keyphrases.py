@@ -34,7 +34,9 @@ class Suggestion:
     examples: tuple[str, ...]
 
 
-def _comments(session: Session, store_id: int, since: datetime, low_confidence: float) -> tuple[list[str], list[bool]]:
+def _comments(
+    session: Session, store_id: int, since: datetime, low_confidence: float
+) -> tuple[list[str], list[bool]]:
     rows = session.execute(
         select(SurveyResponse.id, SurveyResponse.comment)
         .where(
@@ -91,7 +93,9 @@ def theme_suggestions(
     scores = in_unthemed / max(in_unthemed.sum(), 1) * np.log1p(words_per_class / np.maximum(in_all, 1))
     scores = scores * (1 + 0.5 * np.array([phrase.count(" ") for phrase in phrases]))  # longer says more
     names = {name.lower() for name in session.scalars(select(Theme.name).where(Theme.store_id == store_id))}
-    names |= {key.replace("_", " ") for key in session.scalars(select(Theme.key).where(Theme.store_id == store_id))}
+    names |= {
+        key.replace("_", " ") for key in session.scalars(select(Theme.key).where(Theme.store_id == store_id))
+    }
     chosen: list[Suggestion] = []
     texts = [comment for comment, flag in zip(comments, unthemed, strict=True) if flag]
     unthemed_counts = counts[mask]

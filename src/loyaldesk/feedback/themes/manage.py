@@ -93,7 +93,12 @@ def create_theme(
     uow.session.add(theme)
     uow.session.flush()
     record_audit(
-        uow, actor, "feedback.theme_created", store_id=store_id, target_type="feedback_theme", target_id=theme.id
+        uow,
+        actor,
+        "feedback.theme_created",
+        store_id=store_id,
+        target_type="feedback_theme",
+        target_id=theme.id,
     )
     return theme
 
@@ -101,7 +106,9 @@ def create_theme(
 UPDATABLE = ("name", "description", "owner_team_id", "enabled")
 
 
-def update_theme(uow: UnitOfWork, actor: Actor, store_id: int, theme_id: int, changes: dict[str, Any]) -> Theme:
+def update_theme(
+    uow: UnitOfWork, actor: Actor, store_id: int, theme_id: int, changes: dict[str, Any]
+) -> Theme:
     """Change a theme's ``name``, ``description``, ``owner_team_id`` (a team of the store, or None) or
     ``enabled``. ``NotFound`` for a theme of another store; an unknown field is refused by name."""
     authorize(actor, store_id, scope="feedback:write", permission=Permission.MANAGE_FEEDBACK)
@@ -113,7 +120,9 @@ def update_theme(uow: UnitOfWork, actor: Actor, store_id: int, theme_id: int, ch
         if field == "name":
             checked[field] = _clean_name(value)
             clash = uow.session.scalar(
-                select(Theme.id).where(Theme.store_id == store_id, Theme.id != theme_id, Theme.name == checked[field])
+                select(Theme.id).where(
+                    Theme.store_id == store_id, Theme.id != theme_id, Theme.name == checked[field]
+                )
             )
             if clash is not None:
                 raise Conflict(f"the store has a theme called {checked[field]!r} already")

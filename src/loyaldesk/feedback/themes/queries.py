@@ -112,7 +112,9 @@ def model_state(session: Session, store_id: int) -> ModelState:
     newest_done = next(
         (row for row in rows if row.status in (ThemeModelStatus.READY, ThemeModelStatus.FAILED)), None
     )
-    failed = newest_done if newest_done is not None and newest_done.status == ThemeModelStatus.FAILED else None
+    failed = (
+        newest_done if newest_done is not None and newest_done.status == ThemeModelStatus.FAILED else None
+    )
     if ready is not None:
         report = dict(ready.report or {})
         version, trained_at, count = ready.version, ready.trained_at, ready.example_count
@@ -205,3 +207,13 @@ def response_theme_ids(session: Session, response_id: int) -> list[int]:
             )
         )
     )
+
+
+def store_teams(session: Session, store_id: int) -> list[tuple[int, str]]:
+    """The store's support teams as ``(id, name)``, by name (the owning team's choices)."""
+    return [
+        (int(team_id), name)
+        for team_id, name in session.execute(
+            select(Team.id, Team.name).where(Team.store_id == store_id).order_by(Team.name)
+        ).all()
+    ]

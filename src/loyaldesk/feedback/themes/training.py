@@ -99,7 +99,9 @@ def retrain_themes_now(uow: UnitOfWork, actor: Actor, store_id: int) -> datetime
     """The "Retrain now" button: the job trains the store on its next pass (within seconds)."""
     authorize(actor, store_id, scope="feedback:write", permission=Permission.MANAGE_FEEDBACK)
     due = request_theme_retraining(uow, store_id, after=timedelta(0))
-    record_audit(uow, actor, "feedback.themes_retrain_requested", store_id=store_id, target_type="theme_model")
+    record_audit(
+        uow, actor, "feedback.themes_retrain_requested", store_id=store_id, target_type="theme_model"
+    )
     return due
 
 
@@ -114,9 +116,7 @@ def _give_up_on_stale(uow: UnitOfWork) -> None:
     )
 
 
-def training_examples(
-    uow: UnitOfWork, store_id: int
-) -> tuple[list[str], list[str], list[list[int]], int]:
+def training_examples(uow: UnitOfWork, store_id: int) -> tuple[list[str], list[str], list[list[int]], int]:
     """``(keys, texts, labels, store_label_count)`` the store's model trains on (the module's rules)."""
     ensure_default_themes(uow, store_id)
     themes = list(
@@ -140,13 +140,17 @@ def training_examples(
     by_response: dict[int, list[tuple[int, bool, datetime]]] = {}
     for response_id, theme_id, present, at in rows:
         by_response.setdefault(response_id, []).append((theme_id, present, at))
-    comments = dict(
-        uow.session.execute(
-            select(SurveyResponse.id, SurveyResponse.comment).where(
-                SurveyResponse.id.in_(list(by_response)), SurveyResponse.comment.is_not(None)
-            )
-        ).all()
-    ) if by_response else {}
+    comments = (
+        dict(
+            uow.session.execute(
+                select(SurveyResponse.id, SurveyResponse.comment).where(
+                    SurveyResponse.id.in_(list(by_response)), SurveyResponse.comment.is_not(None)
+                )
+            ).all()
+        )
+        if by_response
+        else {}
+    )
     for response_id, marks in by_response.items():
         comment = (comments.get(response_id) or "").strip()
         if not comment:
