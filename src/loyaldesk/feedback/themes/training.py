@@ -14,7 +14,8 @@
 What a store trains on (``TrainingClaim``): the default comments for its enabled built-in themes, plus
 every answer a person labelled (``ResponseTheme`` rows with source ``agent``): ``present`` true is a
 positive label, false a negative one; an answer a person corrected is also a negative for every other
-theme that existed then. A theme the store made trains from the store's labels only.
+theme that existed then. A theme the store made gets its positives from the store's labels only (the
+default comments, written about the built-in themes, count as its negatives).
 """
 
 from __future__ import annotations
@@ -128,10 +129,11 @@ def training_examples(uow: UnitOfWork, store_id: int) -> tuple[list[str], list[s
     column = {theme.id: index for index, theme in enumerate(themes)}
     texts: list[str] = []
     labels: list[list[int]] = []
-    builtin = [theme.builtin for theme in themes]
     for text, names in default_examples():
         texts.append(text)
-        labels.append([(1 if key in names else 0) if builtin[i] else -1 for i, key in enumerate(keys)])
+        # A store's own theme learns its positives from the store's labels only; the default comments,
+        # written about the built-in themes, are its negatives.
+        labels.append([1 if key in names else 0 for key in keys])
     rows = uow.session.execute(
         select(ResponseTheme.response_id, ResponseTheme.theme_id, ResponseTheme.present, ResponseTheme.at)
         .where(ResponseTheme.store_id == store_id, ResponseTheme.source == ThemeSource.AGENT)
