@@ -13,7 +13,14 @@ from sqlalchemy import func, select
 
 from loyaldesk.customers import CustomerRef, resolve_customers
 from loyaldesk.feedback import submit_answers, themes
-from loyaldesk.feedback.models import ResponseTheme, Survey, SurveyInvitation, SurveyResponse, Theme, ThemeModel
+from loyaldesk.feedback.models import (
+    ResponseTheme,
+    Survey,
+    SurveyInvitation,
+    SurveyResponse,
+    Theme,
+    ThemeModel,
+)
 from loyaldesk.feedback.themes import jobs as theme_jobs
 from loyaldesk.feedback.themes.defaults import DEFAULT_THEME_KEYS
 from loyaldesk.kernel.clock import FakeClock
@@ -110,7 +117,9 @@ def store(db: Database) -> StoreHandle:
 
 def test_every_new_store_gets_the_retail_themes(db: Database, store: StoreHandle) -> None:
     with db.read() as session:
-        keys = set(session.scalars(select(Theme.key).where(Theme.store_id == store.id, Theme.builtin.is_(True))))
+        keys = set(
+            session.scalars(select(Theme.key).where(Theme.store_id == store.id, Theme.builtin.is_(True)))
+        )
     assert keys == set(DEFAULT_THEME_KEYS)
     assert len(DEFAULT_THEME_KEYS) == 13
     assert db.write(themes.ensure_default_themes, store.id) == []  # idempotent
@@ -170,7 +179,9 @@ def test_stores_made_before_themes_get_them_on_first_use(db: Database) -> None:
     assert theme_keys_of(db, response_id) == {"loyalty_program": "model"}
 
 
-def test_corrections_are_checked_and_a_burst_costs_one_training(db: Database, store: StoreHandle, clock: FakeClock) -> None:
+def test_corrections_are_checked_and_a_burst_costs_one_training(
+    db: Database, store: StoreHandle, clock: FakeClock
+) -> None:
     response_id = answer(db, store.id, "Too much plastic in the box.")
     packaging = theme_id(db, store.id, "packaging")
     with pytest.raises(Invalid) as refused:
@@ -230,7 +241,9 @@ def test_a_store_theme_is_learnt_from_its_labels_and_changes_the_next_prediction
     with db.read() as session:
         view = next(v for v in themes.themes_overview(session, store.id, clock.now()) if v.id == gift)
     assert view.predicted and view.labels_needed == 0 and view.f1 is not None
-    fresh = answer(db, store.id, "Is gift wrapping available? I want it wrapped as a present.", customer="g-new")
+    fresh = answer(
+        db, store.id, "Is gift wrapping available? I want it wrapped as a present.", customer="g-new"
+    )
     assert "gift_wrap" in theme_keys_of(db, fresh)
 
 
@@ -253,7 +266,9 @@ def test_a_failed_training_keeps_the_previous_model(
     assert "sizing_fit" in theme_keys_of(db, response_id)
 
 
-def test_suggestions_come_from_comments_no_theme_fits(db: Database, store: StoreHandle, clock: FakeClock) -> None:
+def test_suggestions_come_from_comments_no_theme_fits(
+    db: Database, store: StoreHandle, clock: FakeClock
+) -> None:
     for index, text in enumerate(
         [
             "Would love an engraving service for the watches.",
