@@ -23,12 +23,12 @@ from loyaldesk.feedback.models import (
 )
 from loyaldesk.feedback.themes import jobs as theme_jobs
 from loyaldesk.feedback.themes.defaults import DEFAULT_THEME_KEYS
+from loyaldesk.kernel.actors import SYSTEM, Actor
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
 from loyaldesk.kernel.errors import Invalid, NotFound, PermissionDenied
 from loyaldesk.stores.actions import create_store
-from loyaldesk.kernel.actors import SYSTEM, Actor
 from tests.factories import StoreHandle, make_store
 
 QUESTIONS = [
@@ -163,8 +163,8 @@ def test_a_theme_switched_off_is_not_tagged(db: Database, store: StoreHandle) ->
 
 def test_stores_made_before_themes_get_them_on_first_use(db: Database) -> None:
     def bare_store(uow):  # type: ignore[no-untyped-def]
-        from loyaldesk.stores.setup_steps import set_store_setup_steps
         from loyaldesk.composition import store_setup_steps
+        from loyaldesk.stores.setup_steps import set_store_setup_steps
 
         set_store_setup_steps([])
         try:
