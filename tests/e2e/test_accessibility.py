@@ -97,6 +97,7 @@ CONSOLE_PAGES = (
     "/console/{slug}/help-center/report",
     "/console/{slug}/assistant/intents",
     "/console/{slug}/assistant/intents/{intent_name}",
+    "/console/{slug}/feedback/themes",  # feedback: themes
     "/console/{slug}/customers/999999999",  # the error page
 )
 # Console GET routes that are not pages (data for scripts, files, redirects, fragments).
