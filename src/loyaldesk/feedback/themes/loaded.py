@@ -19,33 +19,42 @@ from loyaldesk.feedback.themes.default_model import default_theme_model
 from loyaldesk.feedback.themes.vocab import ThemeModelStatus
 
 CACHED_MODELS = 64
-_cache: OrderedDict[tuple[int, int], ThemeClassifier] = OrderedDict()
+# Keyed by the database too, and by when the version was trained: a test process opens many databases
+# whose stores and versions share numbers.
+_cache: OrderedDict[tuple[str, int, int, str], ThemeClassifier] = OrderedDict()
 _lock = threading.Lock()
+
+
+def forget_loaded_models() -> None:
+    """Drop every loaded store model (tests that reuse store ids across databases)."""
+    with _lock:
+        _cache.clear()
 
 
 def classifier_for_store(session: Session, store_id: int) -> tuple[ThemeClassifier, int | None]:
     """The store's classifier and its version (None: the default model)."""
-    version = session.scalar(
-        select(ThemeModel.version)
+    newest = session.execute(
+        select(ThemeModel.version, ThemeModel.trained_at)
         .where(ThemeModel.store_id == store_id, ThemeModel.status == ThemeModelStatus.READY)
         .order_by(ThemeModel.version.desc())
         .limit(1)
-    )
-    if version is None:
+    ).first()
+    if newest is None:
         return default_theme_model()[0], None
-    key = (store_id, int(version))
+    version = int(newest.version)
+    key = (str(session.get_bind().engine.url), store_id, version, str(newest.trained_at))
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
-            return _cache[key], key[1]
+            return _cache[key], version
     blob = session.scalar(
         select(ThemeModel.blob).where(ThemeModel.store_id == store_id, ThemeModel.version == version)
     )
     model = ThemeClassifier.from_bytes(bytes(blob or b""))
     with _lock:
         _cache[key] = model
-        for stale in [k for k in _cache if k[0] == store_id and k[1] < key[1]]:
+        for stale in [k for k in _cache if k[:2] == key[:2] and k[2] < version]:
             del _cache[stale]
         while len(_cache) > CACHED_MODELS:
             _cache.popitem(last=False)
-    return model, key[1]
+    return model, version
