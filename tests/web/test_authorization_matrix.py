@@ -772,10 +772,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         ids["example_id"] = NOWHERE  # the demo store has taught no example
         # feedback: themes (the demo store's built-in themes; an answer when the demo has one)
         ids["theme_id"] = _one(session, "SELECT min(id) FROM feedback_themes WHERE store_id = :store", **a)
-        ids["response_id"] = (
-            session.execute(text("SELECT min(id) FROM feedback_responses WHERE store_id = :store"), a).scalar()
-            or NOWHERE
-        )
+        first_answer = text("SELECT min(id) FROM feedback_responses WHERE store_id = :store")
+        ids["response_id"] = session.execute(first_answer, a).scalar() or NOWHERE
         ids["endpoint_id"] = endpoint_id
         ids["delivery_id"] = delivery_id
         ids["member_id"] = _one(

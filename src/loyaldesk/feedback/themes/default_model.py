@@ -5,7 +5,7 @@ directory; the model is kept on disk in the assistant's cache directory
 (``assistant.nlu.embedding_cache.default_cache_dir()``: ``$LOYALDESK_ASSISTANT_CACHE_DIR`` in tests)
 under a name derived from the sentence model, the data and the recipe, so another process loads it in
 milliseconds, and a change to the data trains it again. ``loyaldesk feedback prepare`` builds it ahead of
-the first comment.
+the first comment; ``prepared_default_theme_model`` never trains (None when not prepared).
 """
 
 from __future__ import annotations
@@ -74,6 +74,17 @@ def default_theme_model(cache_dir: Path | None = None) -> tuple[ThemeClassifier,
             found = train_default_theme_model(cache_dir)
             _save(path, found)
         _models[path] = found
+        return found
+
+
+def prepared_default_theme_model(cache_dir: Path | None = None) -> tuple[ThemeClassifier, dict[str, Any]] | None:
+    """The default model if it is in memory or on disk already, else None: never trains (pages and the API
+    read its report without waiting for a training)."""
+    path = default_model_path(cache_dir)
+    with _lock:
+        found = _models.get(path) or _load(path)
+        if found is not None:
+            _models[path] = found
         return found
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.feedback.models import ResponseTheme, SurveyResponse, Theme, ThemeModel
 from loyaldesk.feedback.themes.classifier import MIN_POSITIVES
-from loyaldesk.feedback.themes.default_model import default_theme_model
+from loyaldesk.feedback.themes.default_model import prepared_default_theme_model
 from loyaldesk.feedback.themes.defaults import DEFAULT_THEME_KEYS
 from loyaldesk.feedback.themes.vocab import ThemeModelStatus
 from loyaldesk.feedback.vocab import ThemeSource
@@ -119,7 +119,8 @@ def model_state(session: Session, store_id: int) -> ModelState:
         report = dict(ready.report or {})
         version, trained_at, count = ready.version, ready.trained_at, ready.example_count
     else:
-        report = default_theme_model()[1]
+        prepared = prepared_default_theme_model()  # not trained here: a page never waits for it
+        report = prepared[1] if prepared else {}
         version, trained_at, count = None, None, int(report.get("examples") or 0)
     return ModelState(
         uses_default=ready is None,
