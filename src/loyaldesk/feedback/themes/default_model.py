@@ -77,7 +77,9 @@ def default_theme_model(cache_dir: Path | None = None) -> tuple[ThemeClassifier,
         return found
 
 
-def prepared_default_theme_model(cache_dir: Path | None = None) -> tuple[ThemeClassifier, dict[str, Any]] | None:
+def prepared_default_theme_model(
+    cache_dir: Path | None = None,
+) -> tuple[ThemeClassifier, dict[str, Any]] | None:
     """The default model if it is in memory or on disk already, else None: never trains (pages and the API
     read its report without waiting for a training)."""
     path = default_model_path(cache_dir)
