@@ -165,3 +165,32 @@ def test_themes_api(client: TestClient, db: Database, store: StoreHandle, other_
     )
     assert denied.status_code == 403
     assert theme_keys_of(db, response_id) == {"payment": "agent"}
+
+
+def test_a_suggested_theme_is_created_from_the_page(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    for index, text in enumerate(
+        [
+            "Would love an engraving service for the watches.",
+            "Can you add an engraving service? My initials on the lid would be perfect.",
+            "The engraving service you offered last year was great, bring it back.",
+        ]
+    ):
+        answer(db, store.id, text, customer=f"e-{index}")
+    csrf = as_role(client, db, store, "admin", password_hash)
+    page = client.get("/console/acme/feedback/themes")
+    assert "“engraving service”</strong> in 3 comments" in page.text
+    assert "<q>Would love an engraving service for the watches.</q>" in page.text
+    assert '<input type="hidden" name="name" value="Engraving service">' in page.text
+    created = client.post(
+        "/console/acme/feedback/themes",
+        data={"name": "Engraving service", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303
+    page = client.get(created.headers["location"])
+    assert "Theme created." in page.text and "No suggestion: recent comments fit your themes." in page.text
+    with db.read() as session:
+        made = session.scalar(select(Theme).where(Theme.store_id == store.id, Theme.key == "engraving_service"))
+    assert made is not None and made.builtin is False

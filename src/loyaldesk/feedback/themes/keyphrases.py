@@ -6,8 +6,8 @@ Contract of ``theme_suggestions(session, store_id, now, ...) -> list[Suggestion]
 - Scores word n-grams (1-3 words, English stop words dropped) by class-based TF-IDF: how much more often
   a phrase occurs in unthemed comments than across all the store's recent comments (c-TF-IDF, with the
   two classes "unthemed" and "themed"). A phrase must occur in at least ``min_comments`` unthemed
-  comments; a phrase inside a better one already chosen is skipped; phrases that name an existing theme
-  are skipped.
+  comments; a phrase inside a better one already chosen is skipped, and so is one inside (or holding)
+  the name of an existing theme.
 - Each suggestion has the phrase, how many unthemed comments use it, and up to three of them.
 With fewer than ``min_comments`` unthemed comments there is no suggestion.
 """
@@ -62,6 +62,11 @@ def _comments(
     return [row.comment for row in rows], [row.id not in themed for row in rows]
 
 
+def _overlap(one: str, other: str) -> bool:
+    """Whether one phrase holds the other as whole words."""
+    return f" {one} " in f" {other} " or f" {other} " in f" {one} "
+
+
 def theme_suggestions(
     session: Session,
     store_id: int,
@@ -105,7 +110,7 @@ def theme_suggestions(
                 break
             continue
         phrase = str(phrases[index])
-        if phrase in names or any(phrase in s.phrase or s.phrase in phrase for s in chosen):
+        if any(_overlap(phrase, name) for name in names) or any(_overlap(phrase, s.phrase) for s in chosen):
             continue
         rows = unthemed_counts[:, index].nonzero()[0]
         chosen.append(Suggestion(phrase, int(in_unthemed[index]), tuple(texts[row] for row in rows[:3])))
