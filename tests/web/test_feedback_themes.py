@@ -192,5 +192,7 @@ def test_a_suggested_theme_is_created_from_the_page(
     page = client.get(created.headers["location"])
     assert "Theme created." in page.text and "No suggestion: recent comments fit your themes." in page.text
     with db.read() as session:
-        made = session.scalar(select(Theme).where(Theme.store_id == store.id, Theme.key == "engraving_service"))
+        made = session.scalar(
+            select(Theme).where(Theme.store_id == store.id, Theme.key == "engraving_service")
+        )
     assert made is not None and made.builtin is False
