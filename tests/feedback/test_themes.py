@@ -282,3 +282,24 @@ def test_suggestions_come_from_comments_no_theme_fits(
         found = themes.theme_suggestions(session, store.id, clock.now())
     assert found and found[0].phrase == "engraving service"
     assert found[0].comment_count == 3 and len(found[0].examples) == 3
+
+
+def test_the_owning_team_of_an_answer_and_the_choices_for_its_page(db: Database, store: StoreHandle) -> None:
+    from loyaldesk.support import save_team
+
+    logistics = db.write(save_team, store.actor, store.id, name="Logistics").id
+    billing = db.write(save_team, store.actor, store.id, name="Billing").id
+    delivery, payment = theme_id(db, store.id, "delivery"), theme_id(db, store.id, "payment")
+    db.write(themes.update_theme, store.actor, store.id, delivery, {"owner_team_id": logistics})
+    db.write(themes.update_theme, store.actor, store.id, payment, {"owner_team_id": billing})
+    response_id = answer(db, store.id, "My parcel arrived ten days late.")
+    with db.read() as session:
+        assert themes.owner_team_of_response(session, response_id) == logistics
+        choices = themes.theme_choices(session, store.id)
+    assert choices[0] == (delivery, "Delivery") and len(choices) == 13
+    db.write(themes.correct_themes, store.actor, store.id, response_id, [payment])
+    with db.read() as session:
+        assert themes.owner_team_of_response(session, response_id) == billing
+    db.write(themes.correct_themes, store.actor, store.id, response_id, [])
+    with db.read() as session:
+        assert themes.owner_team_of_response(session, response_id) is None

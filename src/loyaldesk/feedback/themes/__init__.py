@@ -19,8 +19,10 @@ from loyaldesk.feedback.themes.queries import (
     ModelState,
     ThemeView,
     model_state,
+    owner_team_of_response,
     response_theme_ids,
     store_teams,
+    theme_choices,
     themes_overview,
 )
 from loyaldesk.feedback.themes.tagging import tag_answered, tag_response
@@ -35,6 +37,7 @@ __all__ = [
     "create_theme",
     "ensure_default_themes",
     "model_state",
+    "owner_team_of_response",
     "request_theme_retraining",
     "response_theme_ids",
     "retrain_themes_now",
@@ -42,6 +45,7 @@ __all__ = [
     "store_teams",
     "tag_answered",
     "tag_response",
+    "theme_choices",
     "theme_suggestions",
     "themes_overview",
     "update_theme",

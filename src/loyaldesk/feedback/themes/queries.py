@@ -218,3 +218,38 @@ def store_teams(session: Session, store_id: int) -> list[tuple[int, str]]:
             select(Team.id, Team.name).where(Team.store_id == store_id).order_by(Team.name)
         ).all()
     ]
+
+
+def theme_choices(session: Session, store_id: int) -> list[tuple[int, str]]:
+    """The store's enabled themes as ``(id, name)`` (built-in first): the checkboxes of an answer's page,
+    named ``theme_id``, posted to ``/console/{store}/feedback/responses/{response_id}/themes``."""
+    order = {key: index for index, key in enumerate(DEFAULT_THEME_KEYS)}
+    rows = session.execute(
+        select(Theme.id, Theme.name, Theme.key, Theme.builtin).where(
+            Theme.store_id == store_id, Theme.enabled.is_(True)
+        )
+    ).all()
+    ranked = sorted(
+        rows, key=lambda r: (0, order.get(r.key, 99), "") if r.builtin else (1, 0, r.name.lower())
+    )
+    return [(int(row.id), row.name) for row in ranked]
+
+
+def owner_team_of_response(session: Session, response_id: int) -> int | None:
+    """The team that owns what an answer is about: of its themes that have an owning team, the one a
+    person set (else the most confident of the model's); None when no theme of it has a team. For the
+    detractor part's routing."""
+    rows = session.execute(
+        select(Theme.owner_team_id, ResponseTheme.source, ResponseTheme.confidence)
+        .join(Theme, Theme.id == ResponseTheme.theme_id)
+        .where(
+            ResponseTheme.response_id == response_id,
+            ResponseTheme.present.is_(True),
+            Theme.owner_team_id.is_not(None),
+            Theme.enabled.is_(True),
+        )
+    ).all()
+    if not rows:
+        return None
+    best = max(rows, key=lambda r: (r.source == ThemeSource.AGENT, r.confidence or 0.0))
+    return int(best.owner_team_id)
