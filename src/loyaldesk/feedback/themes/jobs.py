@@ -1,7 +1,8 @@
 """The theme retraining job (registered by the composition root as ``feedback.train_themes``, every
 ``RETRAIN_EVERY_SECONDS``, outside a transaction): each store whose retraining is due is claimed
 (``training.claim_due_theme_training``), trained with no transaction open, and finished; a failure is
-recorded with its reason and the previous model keeps tagging."""
+recorded with its reason and the previous model keeps tagging. Its first pass prepares the default model
+when nobody did (``loyaldesk feedback prepare``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from loyaldesk.assistant.nlu.embedding_cache import CachedEmbedder
 from loyaldesk.feedback.themes.classifier import train_theme_classifier
+from loyaldesk.feedback.themes.default_model import default_theme_model, prepared_default_theme_model
 from loyaldesk.feedback.themes.training import TrainingClaim, claim_due_theme_training, finish_theme_training
 from loyaldesk.kernel.db import Database
 
@@ -30,7 +32,11 @@ def train_claim(claim: TrainingClaim) -> tuple[bytes, dict[str, Any]]:
 
 
 def run_due_theme_training(database: Database, *, limit: int = STORES_PER_PASS) -> int:
-    """Train the stores whose retraining is due (at most ``limit``); returns how many were tried."""
+    """Train the stores whose retraining is due (at most ``limit``); returns how many were tried. The
+    first pass of a process also prepares the default model if ``loyaldesk feedback prepare`` did not,
+    here outside any transaction, so that the first comment's tagging does not train it."""
+    if prepared_default_theme_model() is None:
+        default_theme_model()
     done = 0
     while done < limit:
         claim = database.write(claim_due_theme_training)
