@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from loyaldesk.feedback.models import ResponseTheme, Theme
 from loyaldesk.feedback.themes import jobs as theme_jobs
@@ -196,3 +196,13 @@ def test_a_suggested_theme_is_created_from_the_page(
             select(Theme).where(Theme.store_id == store.id, Theme.key == "engraving_service")
         )
     assert made is not None and made.builtin is False
+
+
+def test_a_store_made_before_themes_gets_them_when_its_page_or_list_is_first_read(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    db.write(lambda uow: uow.session.execute(delete(Theme).where(Theme.store_id == store.id)))
+    as_role(client, db, store, "analyst", password_hash)
+    page = client.get("/console/acme/feedback/themes")
+    assert page.status_code == 200 and "Damaged item" in page.text and "Retrain now" not in page.text
+    assert len(client.get("/api/v1/feedback/themes", headers=store.auth).json()) == 13

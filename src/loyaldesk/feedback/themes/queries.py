@@ -253,3 +253,11 @@ def owner_team_of_response(session: Session, response_id: int) -> int | None:
         return None
     best = max(rows, key=lambda r: (r.source == ThemeSource.AGENT, r.confidence or 0.0))
     return int(best.owner_team_id)
+
+
+def store_has_themes(session: Session, store_id: int) -> bool:
+    """Whether the store has its built-in themes (a store made before themes existed has none yet)."""
+    found = session.scalar(
+        select(Theme.id).where(Theme.store_id == store_id, Theme.builtin.is_(True)).limit(1)
+    )
+    return found is not None

@@ -87,12 +87,11 @@ def list_themes(actor: Reader, runtime: RuntimeDep) -> list[dict[str, Any]]:
     """Built-in themes first; creates the built-in ones on first use for a store made before them."""
     store_id = _store(actor)
     with runtime.database.read() as session:
-        views = themes.themes_overview(session, store_id, runtime.clock.now())
-    if not any(view.builtin for view in views):
+        has_themes = themes.store_has_themes(session, store_id)
+    if not has_themes:
         runtime.database.write(themes.ensure_default_themes, store_id)
-        with runtime.database.read() as session:
-            views = themes.themes_overview(session, store_id, runtime.clock.now())
-    return [view.as_json() for view in views]
+    with runtime.database.read() as session:
+        return [view.as_json() for view in themes.themes_overview(session, store_id, runtime.clock.now())]
 
 
 @router.post("/themes", status_code=201, response_model=ThemeOut, summary="Create a theme")

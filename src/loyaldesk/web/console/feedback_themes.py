@@ -130,6 +130,10 @@ def themes_page(
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     console.require(Permission.VIEW_FEEDBACK)
+    with runtime.database.read() as session:
+        has_themes = themes.store_has_themes(session, console.store.id)
+    if not has_themes:  # a store made before themes existed gets the built-in ones on first use
+        runtime.database.write(themes.ensure_default_themes, console.store.id)
     return _page(request, runtime, console, done=done)
 
 
