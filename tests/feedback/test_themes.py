@@ -31,6 +31,7 @@ from loyaldesk.kernel.errors import Invalid, NotFound, PermissionDenied
 from loyaldesk.stores.actions import create_store
 from tests.factories import StoreHandle, make_store
 
+SURVEY_NAME = "Themes test: a score and a comment"
 QUESTIONS = [
     {"id": "score", "type": "scale", "min": 1, "max": 5, "required": True, "text": {"en": "How was it?"}},
     {"id": "comment", "type": "text", "required": False, "text": {"en": "Tell us more"}},
@@ -42,7 +43,7 @@ def survey_for(db: Database, store_id: int) -> int:
         survey = Survey(
             store_id=store_id,
             kind="csat",
-            name="After delivery",
+            name=SURVEY_NAME,
             status="active",
             questions=QUESTIONS,
             languages=["en"],
@@ -62,7 +63,9 @@ def answer(db: Database, store_id: int, comment: str | None, *, score: int = 2, 
     """A customer's real answer to a survey invitation (through ``submit_answers``), its events handled
     by the registered handlers; returns the answer's id."""
     with db.read() as session:
-        survey_id = session.scalar(select(func.min(Survey.id)).where(Survey.store_id == store_id))
+        survey_id = session.scalar(
+            select(func.min(Survey.id)).where(Survey.store_id == store_id, Survey.name == SURVEY_NAME)
+        )
     if survey_id is None:
         survey_id = survey_for(db, store_id)
 
