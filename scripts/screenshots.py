@@ -217,6 +217,9 @@ def main(target: Path) -> None:
             page.screenshot(path=str(target / "assistant-intents.png"), full_page=True)
             page.goto(f"{base}/console/demo/inbox-settings/assistant")
             page.screenshot(path=str(target / "assistant-settings.png"), full_page=True)
+            # feedback: themes (issue 16)
+            page.goto(f"{base}/console/demo/feedback/themes")
+            page.screenshot(path=str(target / "feedback-themes.png"), full_page=True)
             page.goto(f"{base}/help/demo")
             page.screenshot(path=str(target / "help-center.png"), full_page=True)
             # The team that serves (issue 16): recognition, fairly.

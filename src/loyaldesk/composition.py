@@ -81,13 +81,18 @@ def store_setup_steps() -> list[StoreSetupStep]:
     from loyaldesk.loyalty import create_program
     from loyaldesk.support import create_desk_settings
 
-    return [
+    steps: list[StoreSetupStep] = [
         create_program,
         create_desk_settings,
         create_messaging_settings,
         create_feedback_settings,
         create_default_surveys,
     ]
+    # feedback: themes (the built-in retail themes; stores made before get them on first use)
+    from loyaldesk.feedback.themes import ensure_default_themes
+
+    steps.append(ensure_default_themes)
+    return steps
 
 
 def compose(
@@ -164,6 +169,13 @@ def compose(
     feedback_handlers.register(handlers)
     handlers.on(SurveyAnswered)(loyalty_handlers.feedback_answered)
     provide_survey_asker(FeedbackAsker(settings.public_base_url))
+    # feedback: themes (a comment is tagged in its answer's transaction, before the reactions that read
+    # its themes, such as a detractor's conversation routed by theme; corrections retrain in the background)
+    from loyaldesk.feedback.themes import run_due_theme_training, tag_answered
+
+    handlers.on(SurveyAnswered)(tag_answered)
+    jobs.every_outside(10, name="feedback.train_themes")(run_due_theme_training)
+
     # Journeys react last: an event's own domains have done their part (points earned, conversation
     # routed) before a rule reads the customer's facts.
     journey_handlers.register(handlers)

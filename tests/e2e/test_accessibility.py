@@ -105,6 +105,7 @@ CONSOLE_PAGES = (
     "/console/{slug}/team/pulse/{pulse_id}",
     "/console/{slug}/team/coaching",
     "/console/{slug}/team/coaching/{agent_id}",
+    "/console/{slug}/feedback/themes",  # feedback: themes
     "/console/{slug}/customers/999999999",  # the error page
 )
 # Console GET routes that are not pages (data for scripts, files, redirects, fragments).

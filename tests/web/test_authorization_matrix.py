@@ -540,6 +540,17 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/console/{store_slug}/assistant/intents/{intent_name}/edit"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/assistant/intents/{intent_name}/delete"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/assistant/intents/{intent_name}/enabled"): Console(P.MANAGE_SUPPORT),
+    # feedback: themes (web/console/feedback_themes.py, web/api/feedback_themes.py)
+    ("GET", "/console/{store_slug}/feedback/themes"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/themes/counts.svg"): Console(P.VIEW_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/themes"): Console(P.MANAGE_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/themes/retrain"): Console(P.MANAGE_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/themes/{theme_id}/edit"): Console(P.MANAGE_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/responses/{response_id}/themes"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/api/v1/feedback/themes"): StoreApi("feedback:read"),
+    ("POST", "/api/v1/feedback/themes"): StoreApi("feedback:write"),
+    ("PATCH", "/api/v1/feedback/themes/{theme_id}"): StoreApi("feedback:write"),
+    ("PUT", "/api/v1/feedback/responses/{response_id}/themes"): StoreApi("feedback:write"),
     ("POST", "/console/{store_slug}/inbox/{conversation_id}/messages/{message_id}/intent"): Console(
         P.ANSWER_CONVERSATIONS
     ),
@@ -789,6 +800,10 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         ids["intent_name"] = "order_status"  # a built-in intent of the assistant
         ids["example_id"] = NOWHERE  # the demo store has taught no example
         ids["pulse_id"] = NOWHERE  # the demo has no staff pulse
+        # feedback: themes (the demo store's built-in themes; an answer when the demo has one)
+        ids["theme_id"] = _one(session, "SELECT min(id) FROM feedback_themes WHERE store_id = :store", **a)
+        first_answer = text("SELECT min(id) FROM feedback_responses WHERE store_id = :store")
+        ids["response_id"] = session.execute(first_answer, a).scalar() or NOWHERE
         ids["endpoint_id"] = endpoint_id
         ids["delivery_id"] = delivery_id
         ids["member_id"] = _one(

@@ -25,6 +25,7 @@ from loyaldesk.web.api import assistant_teaching as api_assistant_teaching
 from loyaldesk.web.api import commerce as api_commerce
 from loyaldesk.web.api import customers as api_customers
 from loyaldesk.web.api import events as api_events
+from loyaldesk.web.api import feedback_themes as api_feedback_themes
 from loyaldesk.web.api import journey_events as api_journey_events
 from loyaldesk.web.api import journeys as api_journeys
 from loyaldesk.web.api import loyalty as api_loyalty
@@ -44,6 +45,7 @@ from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
 from loyaldesk.web.console import feedback_settings as console_feedback_settings
+from loyaldesk.web.console import feedback_themes as console_feedback_themes
 from loyaldesk.web.console import help_center as console_help_center
 from loyaldesk.web.console import help_center_report as console_help_center_report
 from loyaldesk.web.console import inbox as console_inbox
@@ -229,6 +231,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_return_requests.router,
         api_surveys.router,
         api_assistant_teaching.router,
+        api_feedback_themes.router,
         shopify_webhooks.router,
         sms_webhooks.router,
         api_channel_routes.router,
@@ -283,6 +286,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_team_pulse.router,
         console_team_coaching.router,
         console_feedback_settings.router,
+        console_feedback_themes.router,
     ):
         app.include_router(router)
 
