@@ -147,6 +147,10 @@ def compose(
     assistant_dialog_handlers.register(handlers)
     provide_first_line(assistant_takes)
     jobs.every_outside(1, name="assistant.write_llm_answers")(write_llm_drafts)  # the LLM, unlocked
+    # feedback: acting on what customers say (detractors' conversations, loop closure, recovery)
+    from loyaldesk.feedback import detractors as feedback_detractors
+
+    feedback_detractors.register(handlers, jobs)
     # Journeys react last: an event's own domains have done their part (points earned, conversation
     # routed) before a rule reads the customer's facts.
     journey_handlers.register(handlers)
