@@ -79,7 +79,8 @@ def audience(
         query = query.where(SurveyResponse.created_at >= since)
     latest: dict[int, int] = {}
     for response_id, customer_id in session.execute(query.order_by(SurveyResponse.id)):
-        latest[int(customer_id)] = int(response_id)
+        if customer_id is not None:
+            latest[customer_id] = response_id
     if not latest:
         return Audience([])
     customers = session.scalars(
