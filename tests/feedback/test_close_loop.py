@@ -25,7 +25,7 @@ from loyaldesk.journeys.ports import ADAPTERS
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
-from loyaldesk.kernel.errors import Invalid, PermissionDenied
+from loyaldesk.kernel.errors import Invalid, NotFound, PermissionDenied
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.loyalty.models import Member
 from tests.factories import StoreHandle, make_store, table_counts
@@ -174,7 +174,6 @@ def test_the_listed_answers_and_since_choose_who_is_told(
         ({"goodwill_points": -5}, "goodwill_points"),
         ({"goodwill_points": 1_000_000}, "goodwill_points"),
         ({"channel": "sms"}, "channel"),
-        ({"theme_id": "foreign"}, "theme_id"),
         ({"theme_id": "nobody"}, "theme_id"),
         ({"response_ids": "foreign"}, "response_ids"),
     ],
@@ -189,8 +188,6 @@ def test_bad_input_is_refused_naming_it_and_stores_nothing(
     foreign_theme = make_theme(db, other, "delivery")
     foreign_answer = raised(db, other, make_survey(db, other), make_customer(db, other, "zed"), foreign_theme)
     arguments: dict[str, Any] = {"theme_id": theme, "note": "Fixed.", **changes}
-    if arguments["theme_id"] == "foreign":
-        arguments["theme_id"] = foreign_theme
     if arguments["theme_id"] == "nobody":
         arguments["theme_id"] = make_theme(db, store, "price")  # nobody raised it
     if arguments.get("response_ids") == "foreign":
@@ -202,6 +199,9 @@ def test_bad_input_is_refused_naming_it_and_stores_nothing(
     assert table_counts(db, *TABLES) == before
     with db.read() as session:
         assert session.get(Theme, theme).fixed_at is None  # type: ignore[union-attr]
+    with pytest.raises(NotFound):  # another store's theme: as if there were none
+        db.write(mark_fixed, store.actor, store.id, theme_id=foreign_theme, note="Fixed.")
+    assert table_counts(db, *TABLES) == before
 
 
 def test_an_agent_may_not_mark_fixed(db: Database, store: StoreHandle) -> None:

@@ -22,7 +22,7 @@ from loyaldesk.feedback.models import LoopClosure, LoopClosureRecipient, SurveyR
 from loyaldesk.journeys import Channel, MessageCategory, queue_message, save_template, template_of
 from loyaldesk.kernel.actors import Actor, system_for
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid
+from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
 from loyaldesk.stores import Permission, authorize, record_audit
 
 TEMPLATE_KEY = "feedback_fixed"  # journeys' template keys are letters, digits and underscores
@@ -78,8 +78,8 @@ def _check(
     if theme_id is not None:
         theme = uow.session.get(Theme, theme_id)
         if theme is None or theme.store_id != store_id:
-            theme = None
-            problems.append(FieldProblem("theme_id", "is not a theme of this store"))
+            # Another store's theme is answered like a missing one: its id tells nothing.
+            raise NotFound("no such theme")
     picked: list[int] | None = None
     if response_ids is not None:
         picked = sorted({int(rid) for rid in response_ids})
@@ -118,8 +118,8 @@ def mark_fixed(
     every distinct customer who raised it (``recipients.audience``), with ``goodwill_points`` each for
     the loyalty program's members (others get the message, not the points). Needs
     ``MANAGE_FEEDBACK`` (scope ``feedback:write``). Refused with the reason, storing nothing: no note,
-    points below 0 or above ``MAX_GOODWILL_POINTS``, a theme or an answer of another store, a channel
-    other than email, nobody to tell."""
+    points below 0 or above ``MAX_GOODWILL_POINTS``, an answer of another store, a channel other than
+    email, nobody to tell (``Invalid``); a theme of another store (``NotFound``, as for none)."""
     authorize(actor, store_id, scope="feedback:write", permission=Permission.MANAGE_FEEDBACK)
     theme, picked, cleaned, chosen = _check(
         uow, store_id, theme_id, response_ids, note, goodwill_points, channel
