@@ -319,16 +319,56 @@ def test_two_workers_never_open_two_conversations(db: Database, store: StoreHand
         assert session.scalar(select(func.count()).select_from(Conversation)) == 1
 
 
-def test_resolving_is_what_a_recovery_survey_waits_for(db: Database, store: StoreHandle, survey: int) -> None:
-    """Placeholder guard until the asker lands: resolving a detractor conversation never fails."""
+def test_resolving_asks_the_survey_again_once_as_a_follow_up(
+    db: Database, store: StoreHandle, clock: FakeClock, survey: int
+) -> None:
+    """Recovery: the resolved conversation asks the same survey again (past the throttle: Emma was
+    asked minutes ago), linked to the detractor answer; her new answer is a follow-up of it."""
     emma = make_customer(db, store, "emma")
     response_id = answer(db, invite(db, store, survey, emma), {"score": 1, "why": "Broken."})
     run_opening_job(db)
     conversation_id = response_row(db, response_id).detractor_conversation_id
     assert conversation_id is not None
-    db.write(update_feedback_settings, store.actor, store.id, {"recovery_survey": False})
-    db.write(post_agent_message, store.actor, conversation_id, body="Fixed for you.")
+    db.write(post_agent_message, store.actor, conversation_id, body="We sent a new one.")
     db.write(change_status, store.actor, conversation_id, "resolved")
     dispatch_until_idle(db)
     with db.read() as session:
-        assert session.scalar(select(func.count()).select_from(SurveyInvitation)) == 1
+        [follow_up] = session.scalars(
+            select(SurveyInvitation).where(SurveyInvitation.follow_up_of_id == response_id)
+        )
+        session.expunge(follow_up)
+    assert follow_up.survey_id == survey and follow_up.customer_id == emma
+    assert follow_up.conversation_id == conversation_id
+    # Reopened and resolved again: still one follow-up.
+    db.write(change_status, store.actor, conversation_id, "open")
+    db.write(change_status, store.actor, conversation_id, "resolved")
+    dispatch_until_idle(db)
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(SurveyInvitation)) == 2
+    # Her answer to it is a recovery (7 or more), kept as a follow-up of the detractor answer.
+    recovered = answer(db, follow_up, {"score": 9, "why": "Great service after all."})
+    again = response_row(db, recovered)
+    assert again.follow_up_of_id == response_id and again.bucket == "promoter"
+
+
+def test_no_recovery_survey_when_switched_off_or_for_a_follow_up(
+    db: Database, store: StoreHandle, survey: int
+) -> None:
+    emma, finn = make_customer(db, store, "emma"), make_customer(db, store, "finn")
+    first = answer(db, invite(db, store, survey, emma), {"score": 1, "why": "Broken."})
+    follow_up = answer(
+        db, invite(db, store, survey, finn, follow_up_of_id=first), {"score": 2, "why": "Still."}
+    )
+    run_opening_job(db)
+    db.write(update_feedback_settings, store.actor, store.id, {"recovery_survey": False})
+    conversation_id = response_row(db, first).detractor_conversation_id
+    assert conversation_id is not None
+    db.write(change_status, store.actor, conversation_id, "resolved")
+    dispatch_until_idle(db)
+    db.write(update_feedback_settings, store.actor, store.id, {"recovery_survey": True})
+    conversation_id = response_row(db, follow_up).detractor_conversation_id  # a follow-up: no loop
+    assert conversation_id is not None
+    db.write(change_status, store.actor, conversation_id, "resolved")
+    dispatch_until_idle(db)
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(SurveyInvitation)) == 2

@@ -245,6 +245,15 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/loyalty/referrals/{referral_id}/approve"): StoreApi("loyalty:write"),
     ("POST", "/api/v1/loyalty/referrals/{referral_id}/reject"): StoreApi("loyalty:write"),
     ("GET", "/api/v1/return-requests"): StoreApi("orders:read"),
+    ("GET", "/api/v1/surveys"): StoreApi("feedback:read"),
+    ("POST", "/api/v1/surveys"): StoreApi("feedback:write"),
+    ("POST", "/api/v1/surveys/defaults"): StoreApi("feedback:write"),
+    ("GET", "/api/v1/surveys/{survey_id}"): StoreApi("feedback:read"),
+    ("PUT", "/api/v1/surveys/{survey_id}"): StoreApi("feedback:write"),
+    ("POST", "/api/v1/surveys/{survey_id}/status"): StoreApi("feedback:write"),
+    ("POST", "/api/v1/surveys/{survey_id}/invitations"): StoreApi("feedback:write"),
+    ("GET", "/api/v1/feedback/settings"): StoreApi("feedback:read"),
+    ("PATCH", "/api/v1/feedback/settings"): StoreApi("feedback:write"),
     ("POST", "/api/v1/feedback/themes/{theme_id}/fixed"): StoreApi("feedback:write"),
     ("GET", "/api/v1/feedback/closures"): StoreApi("feedback:read"),
     ("GET", "/api/v1/journeys"): StoreApi("journeys:read"),
@@ -456,6 +465,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/journeys/tasks"): ANYONE_LOGGED_IN,
     # Closed by journey managers or agents (managers answer customers too): who answers customers.
     ("POST", "/console/{store_slug}/journeys/tasks/{task_id}/done"): Console(P.ANSWER_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/feedback/settings"): Console(P.VIEW_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/settings"): Console(P.MANAGE_FEEDBACK),
     ("GET", "/console/{store_slug}/journeys/settings"): Console(P.VIEW_JOURNEYS),
     ("POST", "/console/{store_slug}/journeys/settings"): Console(P.MANAGE_JOURNEYS),
     # Leads to the first settings page the role may manage; roles with none are refused.
@@ -740,6 +751,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
                 session, "SELECT min(id) FROM support_canned_replies WHERE store_id = :store", **a
             ),
             "team_id": _one(session, "SELECT min(id) FROM support_teams WHERE store_id = :store", **a),
+            "survey_id": _one(session, "SELECT min(id) FROM feedback_surveys WHERE store_id = :store", **a),
             "article_id": _one(
                 session, "SELECT min(id) FROM knowledge_articles WHERE store_id = :store", **a
             ),
@@ -1095,6 +1107,8 @@ def _id_params(path: str) -> list[str]:
 API_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/custom-events"): {"name": "cart_abandoned", "customer_id": "{customer_id}"},
     ("PUT", "/api/v1/customers/{customer_id}/consent"): {"channel": "sms", "granted": True},
+    ("POST", "/api/v1/surveys/{survey_id}/invitations"): {"customer_id": "{customer_id}", "channel": "api"},
+    ("PATCH", "/api/v1/feedback/settings"): {"throttle_days": 30},
     ("PUT", "/api/v1/loyalty/rules/{rule_id}"): {
         "name": "Reviews",
         "action": {"action": "review", "points": 5},

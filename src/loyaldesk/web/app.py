@@ -33,6 +33,7 @@ from loyaldesk.web.api import loyalty_activity as api_loyalty_activity
 from loyaldesk.web.api import return_requests as api_return_requests
 from loyaldesk.web.api import shopify_webhooks, sms_webhooks
 from loyaldesk.web.api import store as api_store
+from loyaldesk.web.api import surveys as api_surveys
 from loyaldesk.web.api import webhooks as api_webhooks
 from loyaldesk.web.api_rate_limit import ApiRateLimitMiddleware
 from loyaldesk.web.console import analytics as console_analytics
@@ -44,6 +45,7 @@ from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
 from loyaldesk.web.console import feedback_fix as console_feedback_fix
+from loyaldesk.web.console import feedback_settings as console_feedback_settings
 from loyaldesk.web.console import help_center as console_help_center
 from loyaldesk.web.console import help_center_report as console_help_center_report
 from loyaldesk.web.console import inbox as console_inbox
@@ -224,6 +226,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_journeys.router,
         api_webhooks.router,
         api_return_requests.router,
+        api_surveys.router,
         api_assistant_teaching.router,
         shopify_webhooks.router,
         sms_webhooks.router,
@@ -276,6 +279,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_assistant_intents.router,
         console_assistant_intent_page.router,
         console_intent_labels.router,
+        console_feedback_settings.router,
         console_feedback_fix.router,
     ):
         app.include_router(router)

@@ -15,14 +15,14 @@ import logging
 
 from sqlalchemy import select
 
+from loyaldesk.feedback.actions.ask import ask_customer
 from loyaldesk.feedback.actions.settings import feedback_settings
 from loyaldesk.feedback.detractors.actions import open_due
 from loyaldesk.feedback.events import SurveyAnswered
-from loyaldesk.feedback.models import SurveyInvitation, SurveyResponse
+from loyaldesk.feedback.models import SurveyResponse
 from loyaldesk.feedback.vocab import SurveyChannel
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.dispatcher import HandlerRegistry
-from loyaldesk.kernel.errors import DomainError
 from loyaldesk.kernel.events import StoredEvent
 from loyaldesk.kernel.jobs import JobRegistry
 from loyaldesk.support import (
@@ -37,12 +37,13 @@ log = logging.getLogger(__name__)
 OPEN_EVERY_SECONDS = 10
 
 
-def register(handlers: HandlerRegistry, jobs: JobRegistry) -> None:
-    """Subscribe the reactions and schedule the opening job (the composition root calls this)."""
+def register(handlers: HandlerRegistry, jobs: JobRegistry, *, base_url: str) -> None:
+    """Subscribe the reactions and schedule the opening job (the composition root calls this);
+    ``base_url`` is the install's public address, for the recovery survey's links."""
     jobs.every(OPEN_EVERY_SECONDS, name="feedback.open_detractor_conversations")(open_due)
     handlers.on(SurveyAnswered)(add_late_comment)
     handlers.on(MessagePosted)(mark_contacted)
-    handlers.on(ConversationStatusChanged)(ask_recovery)
+    handlers.on(ConversationStatusChanged)(RecoveryAsker(base_url).ask_recovery)
 
 
 def _detractor_answer(uow: UnitOfWork, conversation_id: int) -> SurveyResponse | None:
@@ -93,36 +94,36 @@ def mark_contacted(uow: UnitOfWork, stored: StoredEvent, event: MessagePosted) -
     response.contacted_at = stored.occurred_at
 
 
-def ask_recovery(uow: UnitOfWork, stored: StoredEvent, event: ConversationStatusChanged) -> None:
-    """A resolved detractor conversation: ask the customer the same survey again, as a follow-up of the
-    answer (once; not for an answer that is itself a follow-up), when the store's recovery survey is on.
-    A survey that cannot ask (closed, the customer gone) is skipped and logged."""
-    if event.to_status != "resolved":
-        return
-    response = _detractor_answer(uow, event.conversation_id)
-    if response is None or response.customer_id is None or response.follow_up_of_id is not None:
-        return
-    if not feedback_settings(uow.session, response.store_id).recovery_survey:
-        return
-    asked = uow.session.scalar(
-        select(SurveyInvitation.id).where(SurveyInvitation.follow_up_of_id == response.id).limit(1)
-    )
-    if asked is not None:
-        return
-    from loyaldesk.feedback.actions.ask import ask_customer  # the lead's asker
+class RecoveryAsker:
+    """The recovery survey, with the install's public address for its links."""
 
-    channel = response.channel if response.channel in (SurveyChannel.EMAIL, SurveyChannel.SMS) else "email"
-    try:
-        with uow.session.begin_nested():
-            ask_customer(
-                uow,
-                store_id=response.store_id,
-                survey_id=response.survey_id,
-                customer_id=response.customer_id,
-                channel=channel,
-                context={"conversation_id": event.conversation_id},
-                key=f"feedback-recovery:{response.id}",
-                follow_up_of_id=response.id,
-            )
-    except DomainError as error:
-        log.info("no recovery survey for answer %s: %s", response.id, error)
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+
+    def ask_recovery(self, uow: UnitOfWork, stored: StoredEvent, event: ConversationStatusChanged) -> None:
+        """A resolved detractor conversation: ask the customer the same survey again, as a follow-up of
+        the answer (``feedback.ask_customer(..., follow_up_of_id=...)``, which skips the throttle), once
+        (its key is the answer's), not for an answer that is itself a follow-up, when the store's
+        recovery survey is on. When the asker says no (the survey closed, the customer opted out or
+        was erased) nothing is asked and the reason is logged."""
+        if event.to_status != "resolved":
+            return
+        response = _detractor_answer(uow, event.conversation_id)
+        if response is None or response.customer_id is None or response.follow_up_of_id is not None:
+            return
+        if not feedback_settings(uow.session, response.store_id).recovery_survey:
+            return
+        channel = SurveyChannel.SMS if response.channel == SurveyChannel.SMS else SurveyChannel.EMAIL
+        result = ask_customer(
+            uow,
+            store_id=response.store_id,
+            survey_id=response.survey_id,
+            customer_id=response.customer_id,
+            channel=channel,
+            context={"order_id": response.order_id, "conversation_id": event.conversation_id},
+            key=f"feedback-recovery:{response.id}",
+            base_url=self.base_url,
+            follow_up_of_id=response.id,
+        )
+        if not result.asked:
+            log.info("no recovery survey for answer %s: %s", response.id, result.reason)
