@@ -286,3 +286,35 @@ def test_a_broadcast_reaches_exactly_those_who_raised_it_and_did_not_opt_out(
             )
         )
     assert recipients == listed
+
+
+def test_the_message_is_a_journeys_template_in_the_stores_language_the_store_may_change(
+    db: Database, store: StoreHandle, email_channel: RecordingChannel
+) -> None:
+    from loyaldesk.journeys import save_template, template_of
+    from loyaldesk.stores import Store
+
+    def german(uow: UnitOfWork) -> None:
+        found = uow.session.get(Store, store.id)
+        assert found is not None
+        found.default_language = "de"
+
+    db.write(german)
+    survey = make_survey(db, store)
+    theme = make_theme(db, store, "delivery")
+    raised(db, store, survey, make_customer(db, store, "ann"), theme)
+    db.write(mark_fixed, store.actor, store.id, theme_id=theme, note="Pakete gehen am selben Tag raus.")
+    with db.read() as session:
+        template = template_of(session, store.id, "feedback_fixed")
+        assert template is not None and template.subject == "Sie haben es uns gesagt, wir haben es behoben"
+    # The store rewrites it in the template editor's terms; the next broadcast uses its words.
+    db.write(save_template, store.actor, store.id, "feedback_fixed", {"subject": "Erledigt: {{ fix_note }}"})
+    raised(db, store, survey, make_customer(db, store, "bob"), theme)
+    db.write(mark_fixed, store.actor, store.id, theme_id=theme, note="Wirklich behoben.")
+    dispatch_until_idle(db)
+    deliver_due(db, CONFIG)
+    assert sorted(message.subject for message in email_channel.delivered) == [
+        "Erledigt: Pakete gehen am selben Tag raus.",
+        "Erledigt: Wirklich behoben.",
+        "Erledigt: Wirklich behoben.",
+    ]

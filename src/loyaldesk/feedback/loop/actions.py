@@ -23,7 +23,7 @@ from loyaldesk.journeys import Channel, MessageCategory, queue_message, save_tem
 from loyaldesk.kernel.actors import Actor, system_for
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
-from loyaldesk.stores import Permission, authorize, record_audit
+from loyaldesk.stores import Permission, authorize, record_audit, store_by_id
 
 TEMPLATE_KEY = "feedback_fixed"  # journeys' template keys are letters, digits and underscores
 MAX_NOTE = 2000
@@ -31,25 +31,50 @@ MAX_GOODWILL_POINTS = 10_000  # a broadcast's points per customer: a slip of the
 MAX_ANSWERS = 1000
 CHANNELS = (Channel.EMAIL,)
 
-TEMPLATE = {
-    "channel": Channel.EMAIL.value,
-    "name": "We fixed it (feedback)",
-    "subject": "You told us, we fixed it",
-    "preheader": "What we changed after your feedback",
-    "body": (
-        "Hi {{ first_name | there }},\n\n"
-        "you told us something was not right, and we listened. Here is what we changed:\n\n"
-        "{{ fix_note }}\n\n"
-        "Thank you for taking the time to tell us. It makes {{ store_name }} better for everyone."
-    ),
+# The "we fixed it" email in the languages loyaldesk ships (the store's default language picks one;
+# English otherwise). The store may change it like any journeys template.
+TEMPLATES = {
+    "en": {
+        "name": "We fixed it (feedback)",
+        "subject": "You told us, we fixed it",
+        "preheader": "What we changed after your feedback",
+        "body": (
+            "Hi {{ first_name | there }},\n\n"
+            "you told us something was not right, and we listened. Here is what we changed:\n\n"
+            "{{ fix_note }}\n\n"
+            "Thank you for taking the time to tell us. It makes {{ store_name }} better for everyone."
+        ),
+    },
+    "de": {
+        "name": "Wir haben es behoben (Feedback)",
+        "subject": "Sie haben es uns gesagt, wir haben es behoben",
+        "preheader": "Was wir nach Ihrer Rückmeldung geändert haben",
+        "body": (
+            "Hallo {{ first_name | zusammen }},\n\n"
+            "Sie haben uns gesagt, dass etwas nicht stimmte, und wir haben zugehört. Das haben wir "
+            "geändert:\n\n"
+            "{{ fix_note }}\n\n"
+            "Danke, dass Sie sich die Zeit genommen haben. So wird {{ store_name }} für alle besser."
+        ),
+    },
 }
 
 
 def ensure_fixed_template(uow: UnitOfWork, store_id: int) -> None:
-    """The store's "we fixed it" email template (``feedback_fixed``, English), created on first use
-    through journeys' own ``save_template``; a store's changes to it are kept."""
-    if template_of(uow.session, store_id, TEMPLATE_KEY) is None:
-        save_template(uow, system_for(store_id, "feedback"), store_id, TEMPLATE_KEY, dict(TEMPLATE))
+    """The store's "we fixed it" email template (``feedback_fixed``, in the store's default language
+    when loyaldesk ships it, else English), created on first use through journeys' own
+    ``save_template``; a store's changes to it are kept."""
+    if template_of(uow.session, store_id, TEMPLATE_KEY) is not None:
+        return
+    store = store_by_id(uow.session, store_id)
+    words = TEMPLATES.get((store.default_language or "en").split("-")[0], TEMPLATES["en"])
+    save_template(
+        uow,
+        system_for(store_id, "feedback"),
+        store_id,
+        TEMPLATE_KEY,
+        {"channel": Channel.EMAIL.value, **words},
+    )
 
 
 def _check(
