@@ -77,6 +77,7 @@ def test_the_form_says_who_will_be_told_and_marking_fixed_shows_the_broadcast(
     shown = html.unescape(broadcast.text)
     assert "Parcels now ship the same day." in shown and "3 customers raised it" in shown
     assert shown.count('data-send-status="queued"') == 3  # journeys decides at delivery: cleo's is held then
+    assert shown.count("opted out: it will not be sent") == 1
     listing = html.unescape(client.get("/console/acme/feedback/closures").text)
     assert "Delivery" in listing and "Parcels now ship the same day." in listing
     with db.read() as session:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.customers import Customer
 from loyaldesk.feedback.models import LoopClosure, LoopClosureRecipient, Theme
-from loyaldesk.journeys import Send, SendStatus
+from loyaldesk.journeys import Channel, Send, SendStatus, feedback_allowed
 from loyaldesk.kernel.errors import NotFound
 
 
@@ -106,6 +106,14 @@ def closure_detail(session: Session, store_id: int, closure_id: int) -> tuple[Cl
     for recipient in recipients:
         send = sends.get(recipient.send_id) if recipient.send_id is not None else None
         customer = customers.get(recipient.customer_id)
+        reason = send.reason if send is not None and send.status != SendStatus.SENT else None
+        if (
+            send is not None
+            and send.status in (SendStatus.QUEUED, SendStatus.DEFERRED)
+            and customer is not None
+            and not feedback_allowed(session, customer, Channel(send.channel))
+        ):
+            reason = "opted out: it will not be sent"  # what journeys' gate will say at delivery
         rows.append(
             RecipientRow(
                 customer_id=recipient.customer_id,
@@ -113,7 +121,7 @@ def closure_detail(session: Session, store_id: int, closure_id: int) -> tuple[Cl
                 response_id=recipient.response_id,
                 send_id=recipient.send_id,
                 status=send.status if send is not None else "not queued",
-                reason=send.reason if send is not None and send.status != SendStatus.SENT else None,
+                reason=reason,
                 points_granted=recipient.points_granted,
             )
         )
