@@ -57,6 +57,7 @@ _REGISTERING_MODULES = (
     "loyaldesk.stores.jobs",
     "loyaldesk.loyalty.jobs",
     "loyaldesk.analytics.jobs",
+    "loyaldesk.feedback.timeline",
 )
 
 

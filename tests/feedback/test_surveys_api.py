@@ -186,3 +186,22 @@ def test_a_customers_answers_are_in_their_export_and_their_words_go_with_their_e
         response = session.scalars(select(SurveyResponse)).one()
         assert response.customer_id is None and response.comment is None
         assert response.answers == {"score": 4} and response.score == 4  # the count stays, the words go
+
+
+def test_the_customers_timeline_says_they_were_asked_and_what_they_answered(
+    client: TestClient, db: Database, store: StoreHandle
+) -> None:
+    from loyaldesk.kernel.dispatcher import dispatch_until_idle
+
+    survey_id = _active_survey(client, store)
+    customer_id = _customer(client, store, "c-timeline")
+    token = client.post(
+        f"/api/v1/surveys/{survey_id}/invitations", headers=store.auth, json={"customer_id": customer_id}
+    ).json()["token"]
+    db.write(lambda uow: submit_answers(uow, invitation_by_token(uow, store.id, token), {"score": 5}))
+    dispatch_until_idle(db)
+    timeline = client.get(f"/api/v1/customers/{customer_id}/timeline", headers=store.auth)
+    assert timeline.status_code == 200, timeline.text
+    titles = [entry["title"] for entry in timeline.json()["data"]]
+    assert "Asked for feedback: Custom survey" in titles
+    assert "Started answering Custom survey" in titles or "Answered Custom survey" in titles
