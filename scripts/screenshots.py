@@ -136,6 +136,45 @@ def _team_story(runtime: Runtime) -> None:
     dispatch_until_idle(runtime.database)
 
 
+def _raised_theme(runtime: Runtime) -> int:
+    """A "delivery" theme five demo customers raised in a survey answer (feedback: closing the loop)."""
+    from sqlalchemy import select
+
+    from loyaldesk.customers import Customer
+    from loyaldesk.feedback.models import ResponseTheme, Survey, SurveyResponse, Theme
+    from loyaldesk.stores import Store
+
+    def create(uow):  # type: ignore[no-untyped-def]
+        now = uow.now()
+        store_id = uow.session.scalar(select(Store.id).where(Store.slug == "demo"))
+        survey = Survey(
+            store_id=store_id, kind="nps", name="How are we doing?", status="active", questions=[],
+            languages=["en"], trigger={"kind": "api"}, channel="email", created_at=now, updated_at=now,
+        )  # fmt: skip
+        theme = Theme(store_id=store_id, key="screenshots_delivery", name="Delivery", created_at=now)
+        uow.session.add_all([survey, theme])
+        uow.session.flush()
+        customers = uow.session.scalars(
+            select(Customer.id).where(Customer.store_id == store_id, Customer.email.is_not(None)).limit(5)
+        )
+        for customer_id in customers:
+            response = SurveyResponse(
+                store_id=store_id, survey_id=survey.id, customer_id=customer_id, survey_kind="nps",
+                channel="email", score=4, bucket="detractor", answers={}, comment="My parcel was late.",
+                complete=True, created_at=now, updated_at=now,
+            )  # fmt: skip
+            uow.session.add(response)
+            uow.session.flush()
+            uow.session.add(
+                ResponseTheme(
+                    response_id=response.id, theme_id=theme.id, store_id=store_id, source="agent", at=now
+                )
+            )
+        return int(theme.id)
+
+    return int(runtime.database.write(create))
+
+
 def main(target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -226,6 +265,13 @@ def main(target: Path) -> None:
             _team_story(runtime)
             page.goto(f"{base}/console/demo/team")
             page.screenshot(path=str(target / "team.png"), full_page=True)
+            # Closing the loop (issue 16): the fix form with who will be told, then the broadcast.
+            page.goto(f"{base}/console/demo/feedback/themes/{_raised_theme(runtime)}/fix")
+            page.get_by_label("What was fixed").fill("Parcels now leave our warehouse the same day.")
+            page.screenshot(path=str(target / "feedback-fix-theme.png"), full_page=True)
+            page.get_by_role("button", name="Mark fixed", exact=False).first.click()
+            page.wait_for_url("**/feedback/closures/*")
+            page.screenshot(path=str(target / "feedback-closure.png"), full_page=True)
             page.goto(f"{base}/docs")
             page.wait_for_selector(".swagger-ui .opblock")
             page.screenshot(path=str(target / "api-docs.png"))

@@ -176,6 +176,10 @@ def compose(
     handlers.on(SurveyAnswered)(tag_answered)
     jobs.every_outside(10, name="feedback.train_themes")(run_due_theme_training)
 
+    # feedback: acting on what customers say (detractors' conversations, loop closure, recovery)
+    from loyaldesk.feedback import detractors as feedback_detractors
+
+    feedback_detractors.register(handlers, jobs, base_url=settings.public_base_url)
     # Journeys react last: an event's own domains have done their part (points earned, conversation
     # routed) before a rule reads the customer's facts.
     journey_handlers.register(handlers)

@@ -106,6 +106,9 @@ CONSOLE_PAGES = (
     "/console/{slug}/team/coaching",
     "/console/{slug}/team/coaching/{agent_id}",
     "/console/{slug}/feedback/themes",  # feedback: themes
+    "/console/{slug}/feedback/themes/{theme_id}/fix",
+    "/console/{slug}/feedback/closures",
+    "/console/{slug}/feedback/closures/{closure_id}",
     "/console/{slug}/customers/999999999",  # the error page
 )
 # Console GET routes that are not pages (data for scripts, files, redirects, fragments).
@@ -259,6 +262,48 @@ def _team(db: Database, ids: dict[str, Any]) -> None:
         ).scalar_one()
 
 
+def _feedback_closure(db: Database, ids: dict[str, Any]) -> None:
+    """A theme three demo customers raised, marked fixed once, for the closing-the-loop pages."""
+    from loyaldesk.feedback.loop import mark_fixed
+    from loyaldesk.feedback.models import ResponseTheme, Survey, SurveyResponse, Theme
+    from loyaldesk.kernel.actors import system_for
+
+    def create(uow: Any) -> None:
+        now = uow.now()
+        store_id = ids["store_id"]
+        survey = Survey(
+            store_id=store_id, kind="nps", name="How are we doing?", status="active", questions=[],
+            languages=["en"], trigger={"kind": "api"}, channel="email", created_at=now, updated_at=now,
+        )  # fmt: skip
+        theme = Theme(store_id=store_id, key="a11y_delivery", name="Delivery", created_at=now)
+        uow.session.add_all([survey, theme])
+        uow.session.flush()
+        customers = uow.session.execute(
+            text("SELECT id FROM customers WHERE store_id = :s AND email IS NOT NULL ORDER BY id LIMIT 3"),
+            {"s": store_id},
+        ).scalars()
+        for customer_id in customers:
+            response = SurveyResponse(
+                store_id=store_id, survey_id=survey.id, customer_id=customer_id, survey_kind="nps",
+                channel="email", score=3, bucket="detractor", answers={"score": 3}, comment="Late again.",
+                complete=True, created_at=now, updated_at=now,
+            )  # fmt: skip
+            uow.session.add(response)
+            uow.session.flush()
+            uow.session.add(
+                ResponseTheme(
+                    response_id=response.id, theme_id=theme.id, store_id=store_id, source="agent", at=now
+                )
+            )
+        uow.session.flush()
+        closure = mark_fixed(
+            uow, system_for(store_id), store_id, theme_id=theme.id, note="Parcels now ship the same day."
+        )
+        ids["theme_id"], ids["closure_id"] = theme.id, closure.id
+
+    db.write(create)
+
+
 def _audit(page, where: str, found: list[str]) -> None:  # type: ignore[no-untyped-def]
     """Run axe on the page as it is; add each serious or critical violation to ``found``."""
     page.wait_for_load_state("load")
@@ -330,6 +375,7 @@ def test_every_page_has_no_serious_accessibility_violation(
     ids["endpoint_id"] = _webhook_endpoint(db)
     _return_request(db, ids)
     _team(db, ids)
+    _feedback_closure(db, ids)
     ids["intent_name"] = current_trainer().builtin_intents()[0].name
     reset_link = db.write(
         password_resets.issue_reset_link,

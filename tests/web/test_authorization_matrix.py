@@ -254,6 +254,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/surveys/{survey_id}/invitations"): StoreApi("feedback:write"),
     ("GET", "/api/v1/feedback/settings"): StoreApi("feedback:read"),
     ("PATCH", "/api/v1/feedback/settings"): StoreApi("feedback:write"),
+    ("POST", "/api/v1/feedback/themes/{theme_id}/fixed"): StoreApi("feedback:write"),
+    ("GET", "/api/v1/feedback/closures"): StoreApi("feedback:read"),
     ("GET", "/api/v1/journeys"): StoreApi("journeys:read"),
     ("POST", "/api/v1/journeys"): StoreApi("journeys:write"),
     ("GET", "/api/v1/journeys/calendar"): StoreApi("journeys:read"),
@@ -340,6 +342,11 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/console/{store_slug}/customers/{customer_id}/erase"): Console(P.ERASE_CUSTOMERS),
     ("GET", "/console/{store_slug}/orders/{order_id}"): Console(P.VIEW_ORDERS),
     ("GET", "/console/{store_slug}/returns"): Console(P.VIEW_ORDERS),
+    # feedback: acting on what customers say (closing the loop)
+    ("GET", "/console/{store_slug}/feedback/themes/{theme_id}/fix"): Console(P.MANAGE_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/themes/{theme_id}/fix"): Console(P.MANAGE_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/closures"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/closures/{closure_id}"): Console(P.VIEW_FEEDBACK),
     ("POST", "/console/{store_slug}/returns/{return_id}/status"): Console(P.ANSWER_CONVERSATIONS),
     # feedback: the team that serves (web/console/team.py, team_pulse.py, team_coaching.py)
     ("GET", "/console/{store_slug}/team"): Console(P.VIEW_FEEDBACK),
@@ -825,6 +832,13 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         )
         ids["return_id"] = (
             session.execute(text("SELECT min(id) FROM return_requests WHERE store_id = :store"), a).scalar()
+            or NOWHERE
+        )
+        # feedback: closing the loop (a broadcast when the world has one)
+        ids["closure_id"] = (
+            session.execute(
+                text("SELECT min(id) FROM feedback_loop_closures WHERE store_id = :store"), a
+            ).scalar()
             or NOWHERE
         )
         ids["message_id"] = _one(

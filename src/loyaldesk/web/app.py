@@ -25,6 +25,7 @@ from loyaldesk.web.api import assistant_teaching as api_assistant_teaching
 from loyaldesk.web.api import commerce as api_commerce
 from loyaldesk.web.api import customers as api_customers
 from loyaldesk.web.api import events as api_events
+from loyaldesk.web.api import feedback_loop as api_feedback_loop
 from loyaldesk.web.api import feedback_themes as api_feedback_themes
 from loyaldesk.web.api import journey_events as api_journey_events
 from loyaldesk.web.api import journeys as api_journeys
@@ -44,6 +45,7 @@ from loyaldesk.web.console import assistant_intents as console_assistant_intents
 from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
+from loyaldesk.web.console import feedback_fix as console_feedback_fix
 from loyaldesk.web.console import feedback_settings as console_feedback_settings
 from loyaldesk.web.console import feedback_themes as console_feedback_themes
 from loyaldesk.web.console import help_center as console_help_center
@@ -236,6 +238,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         sms_webhooks.router,
         api_channel_routes.router,
         api_assistant.router,
+        api_feedback_loop.router,
         # shoppers: the member API and pages (web/member/), the widget's HTTP side (web/widget/)
         member_loyalty.router,
         member_messages.router,
@@ -287,6 +290,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_team_coaching.router,
         console_feedback_settings.router,
         console_feedback_themes.router,
+        console_feedback_fix.router,
     ):
         app.include_router(router)
 
