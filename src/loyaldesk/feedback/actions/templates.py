@@ -10,8 +10,8 @@ from loyaldesk.feedback.vocab import SurveyChannel
 from loyaldesk.journeys import MessageTemplate
 from loyaldesk.kernel.db import UnitOfWork
 
-EMAIL_TEMPLATE = "feedback-survey"
-SMS_TEMPLATE = "feedback-survey-sms"
+EMAIL_TEMPLATE = "feedback_survey"
+SMS_TEMPLATE = "feedback_survey_sms"
 
 _WORDS = {
     "en": {
