@@ -73,12 +73,16 @@ from loyaldesk.web.idempotency import IdempotencyMiddleware
 from loyaldesk.web.member import help_center as member_help_center
 from loyaldesk.web.member import loyalty as member_loyalty
 from loyaldesk.web.member import messages as member_messages
+from loyaldesk.web.member import survey_api as member_survey_api
+from loyaldesk.web.member import survey_member as member_survey_member
+from loyaldesk.web.member import surveys as member_surveys
 from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
 from loyaldesk.web.widget import articles as widget_articles
 from loyaldesk.web.widget import notices as widget_notices
 from loyaldesk.web.widget import push as widget_push
 from loyaldesk.web.widget import routes as widget_routes
+from loyaldesk.web.widget import surveys as widget_surveys
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 DOCS_STATIC_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
@@ -112,6 +116,7 @@ EMBEDDABLE_PREFIXES = ("/m/", "/r/")
 WIDGET_ASSETS_PREFIX = "/static/widget/"
 MEMBER_API_PREFIX = "/member-api/"
 WIDGET_API_PREFIX = "/widget-api/"
+SURVEY_API_PREFIX = "/survey-api/"  # a survey invitation by its token: the token is the credential
 
 
 class SecurityHeadersMiddleware:
@@ -138,7 +143,15 @@ class SecurityHeadersMiddleware:
                     headers.append((b"access-control-allow-origin", b"*"))
                     headers.append((b"cross-origin-resource-policy", b"cross-origin"))
                 elif has_policy or path.startswith(
-                    ("/docs", "/api/", "/webhooks/", "/channels/", MEMBER_API_PREFIX, WIDGET_API_PREFIX)
+                    (
+                        "/docs",
+                        "/api/",
+                        "/webhooks/",
+                        "/channels/",
+                        MEMBER_API_PREFIX,
+                        WIDGET_API_PREFIX,
+                        SURVEY_API_PREFIX,
+                    )
                 ):
                     pass  # a response that set its own policy keeps it; JSON needs none
                 elif path.startswith(EMBEDDABLE_PREFIXES):
@@ -173,7 +186,8 @@ class MemberApiCorsMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith((MEMBER_API_PREFIX, WIDGET_API_PREFIX)):
+        cors_prefixes = (MEMBER_API_PREFIX, WIDGET_API_PREFIX, SURVEY_API_PREFIX)
+        if scope["type"] == "http" and scope["path"].startswith(cors_prefixes):
             await self.cors(scope, receive, send)
         else:
             await self.app(scope, receive, send)
@@ -235,6 +249,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         widget_notices.router,
         member_help_center.router,
         widget_articles.router,
+        # feedback: where customers answer (the survey page, its JSON API, the member page's, the widget's)
+        member_surveys.router,
+        member_survey_api.router,
+        member_survey_member.router,
+        widget_surveys.router,
         # sockets (realtime/)
         widget_socket.router,
         console_socket.router,
