@@ -57,8 +57,12 @@ NPS_QUESTIONS: list[dict[str, Any]] = [
 ]
 
 
-def make_customer(db: Database, store: StoreHandle, external_id: str = "c-1", locale: str | None = None) -> int:
-    profile = CustomerProfile(first_name="Ada", last_name="L", email=f"{external_id}@example.com", locale=locale)
+def make_customer(
+    db: Database, store: StoreHandle, external_id: str = "c-1", locale: str | None = None
+) -> int:
+    profile = CustomerProfile(
+        first_name="Ada", last_name="L", email=f"{external_id}@example.com", locale=locale
+    )
     return int(db.write(upsert_customer, store.actor, store.id, external_id, profile).customer.id)
 
 
@@ -94,7 +98,13 @@ def make_survey(
 
 
 def invite(
-    db: Database, store: StoreHandle, survey_id: int, customer_id: int, *, days: int = 30, channel: str = "email"
+    db: Database,
+    store: StoreHandle,
+    survey_id: int,
+    customer_id: int,
+    *,
+    days: int = 30,
+    channel: str = "email",
 ) -> tuple[int, str]:
     token = secrets.token_urlsafe(24)
 

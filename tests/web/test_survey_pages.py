@@ -126,11 +126,16 @@ def test_without_scripts_each_step_saves_and_the_next_questions_appear(
     )
     assert done.status_code == 200 and "Thank you!" in done.text
     final = response_of(db, invitation)
-    assert final is not None and final.complete and final.answers == {
-        "score": 3,
-        "why_low": "delivery",
-        "comment": "slow",
-    }
+    assert (
+        final is not None
+        and final.complete
+        and final.answers
+        == {
+            "score": 3,
+            "why_low": "delivery",
+            "comment": "slow",
+        }
+    )
     assert final.bucket == "detractor"
 
 
@@ -245,7 +250,9 @@ def test_the_json_api_reads_and_answers_with_one_problem_per_question(
     }
     assert client.post(f"/survey-api/v1/acme/{token}/answers", content=b"{").status_code == 422
     assert response_of(db, invitation) is None
-    partial = client.post(f"/survey-api/v1/acme/{token}/answers", json={"answers": {"score": 8}, "language": "de"})
+    partial = client.post(
+        f"/survey-api/v1/acme/{token}/answers", json={"answers": {"score": 8}, "language": "de"}
+    )
     assert partial.status_code == 200 and partial.json()["status"] == "partial"
     complete = client.post(f"/survey-api/v1/acme/{token}/answers", json={"answers": {"liked": ["speed"]}})
     assert complete.json() == {
@@ -258,8 +265,11 @@ def test_the_json_api_reads_and_answers_with_one_problem_per_question(
     assert response is not None and response.language == "de" and response.bucket == "passive"
     preflight = client.options(
         f"/survey-api/v1/acme/{token}/answers",
-        headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
-                 "Access-Control-Request-Headers": "Content-Type"},
+        headers={
+            "Origin": "https://shop.example",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Content-Type",
+        },
     )
     assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
 
@@ -269,7 +279,10 @@ def test_the_page_is_in_the_stores_colours_with_readable_contrast(
 ) -> None:
     def yellow(uow: UnitOfWork) -> None:
         update_messaging_settings(
-            uow, store.actor, store.id, {"brand_color": "#ffd400", "logo_url": "https://shop.example/logo.png"}
+            uow,
+            store.actor,
+            store.id,
+            {"brand_color": "#ffd400", "logo_url": "https://shop.example/logo.png"},
         )
 
     db.write(yellow)

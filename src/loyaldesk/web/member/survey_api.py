@@ -102,7 +102,10 @@ async def answer(
     question. Shared by the token API and the widget."""
     if not isinstance(body, dict) or not isinstance(body.get("answers"), dict):
         return json_error(
-            422, "invalid", "the request is not valid", [{"field": "answers", "reason": "an object: id → answer"}]
+            422,
+            "invalid",
+            "the request is not valid",
+            [{"field": "answers", "reason": "an object: id → answer"}],
         )
     reason = view.refusal(opened, runtime.clock.now())
     if reason is not None:
@@ -138,7 +141,9 @@ async def answer(
 @router.post(
     "/survey-api/v1/{store_slug}/{token}/answers", summary="Answer a survey invitation, all or in part"
 )
-async def answer_by_token(request: Request, runtime: RuntimeDep, store_slug: StoreSlug, token: Token) -> JSONResponse:
+async def answer_by_token(
+    request: Request, runtime: RuntimeDep, store_slug: StoreSlug, token: Token
+) -> JSONResponse:
     """``{"answers": {"q1": 9, "q2": "Fast delivery"}, "language": "de"}``: kept with what was answered
     before. 200 ``{"status": "partial" | "answered", "complete", "answers", "visible"}``; 409 with
     ``reason`` (``closed``, ``expired``, ``answered``: answering twice); 422 with one problem per
@@ -150,5 +155,7 @@ async def answer_by_token(request: Request, runtime: RuntimeDep, store_slug: Sto
     try:
         body = await request.json()
     except ValueError:
-        return json_error(422, "invalid", "the request is not valid", [{"field": "body", "reason": "is not JSON"}])
+        return json_error(
+            422, "invalid", "the request is not valid", [{"field": "body", "reason": "is not JSON"}]
+        )
     return await answer(runtime, opened, body)

@@ -28,6 +28,7 @@ def open_surveys(
     for opened in view.open_invitations(session, shopper.store.id, shopper.customer.id, now):
         chosen = view.survey_language(opened.survey, language, opened.customer)
         questions = view.questions_view(opened.survey, chosen)
+        page = f"/s/{shopper.store.slug}/{opened.invitation.token}?lang={chosen}"
         found.append(
             {
                 "kind": opened.survey.kind,
@@ -35,7 +36,7 @@ def open_surveys(
                 "question": questions[0]["text"] if questions else "",
                 "asked_at": opened.invitation.asked_at.isoformat(),
                 "expires_at": opened.invitation.expires_at.isoformat(),
-                "url": f"{base_url.rstrip('/')}/s/{shopper.store.slug}/{opened.invitation.token}?lang={chosen}",
+                "url": base_url.rstrip("/") + page,
             }
         )
     return found

@@ -141,7 +141,9 @@ def question_view(question: Mapping[str, Any], language: str, languages: Sequenc
     if kind in (QuestionType.NPS, QuestionType.SCALE):
         view["min"], view["max"] = int(question["min"]), int(question["max"])
         view["low"] = text_of(question.get("low") or {}, language, languages) if question.get("low") else ""
-        view["high"] = text_of(question.get("high") or {}, language, languages) if question.get("high") else ""
+        view["high"] = (
+            text_of(question.get("high") or {}, language, languages) if question.get("high") else ""
+        )
     if kind in (QuestionType.SINGLE, QuestionType.MULTIPLE):
         view["options"] = [
             {"id": str(option["id"]), "text": text_of(option.get("text") or {}, language, languages)}

@@ -31,7 +31,9 @@ def problem_text(question: Mapping[str, Any], *, missing: bool = False) -> str:
     too long)."""
     kind = question.get("type")
     if kind in ("nps", "scale"):
-        return _("Choose a number from {low} to {high}.", low=question.get("min", 0), high=question.get("max", 10))
+        return _(
+            "Choose a number from {low} to {high}.", low=question.get("min", 0), high=question.get("max", 10)
+        )
     if kind == "single":
         return _("Choose one of the answers.")
     if kind == "multiple":

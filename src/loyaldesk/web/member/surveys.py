@@ -115,9 +115,7 @@ def _not_found(request: Request) -> Response:
     return _page(request, "member/surveys/refused.html", context, 404)
 
 
-def _refused(
-    request: Request, runtime: Runtime, opened: view.Opened, language: str, reason: str
-) -> Response:
+def _refused(request: Request, runtime: Runtime, opened: view.Opened, language: str, reason: str) -> Response:
     context = _context(request, runtime, opened, language, reason=reason)
     with use_language(context["shopper_language"]):
         context["message"] = refusal_text(reason)
@@ -237,7 +235,9 @@ async def answer_on_page(
     if not given:
         with use_language(ui):
             errors = {"": refusal_text("empty")}
-        return render_survey(request, runtime, opened, language, answers=merged, errors=errors, status_code=422)
+        return render_survey(
+            request, runtime, opened, language, answers=merged, errors=errors, status_code=422
+        )
 
     def save(uow: UnitOfWork) -> bool:
         invitation = uow.session.get(SurveyInvitation, opened.invitation.id)
@@ -253,7 +253,9 @@ async def answer_on_page(
                 problem.field.removeprefix("answers."): problem_text(by_id.get(problem.field[8:], {}))
                 for problem in invalid.problems
             }
-        return render_survey(request, runtime, opened, language, answers=merged, errors=errors, status_code=422)
+        return render_survey(
+            request, runtime, opened, language, answers=merged, errors=errors, status_code=422
+        )
     except Conflict:  # answered, closed or expired since the page was read
         again = _open(runtime, store_slug, token)
         reason = view.refusal(again, runtime.clock.now()) or view.ANSWERED
