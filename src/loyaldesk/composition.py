@@ -75,12 +75,18 @@ def load_all_models() -> None:
 
 def store_setup_steps() -> list[StoreSetupStep]:
     """What every new store is created with, in order (see ``stores.setup_steps``)."""
-    from loyaldesk.feedback import create_feedback_settings
+    from loyaldesk.feedback import create_default_surveys, create_feedback_settings
     from loyaldesk.journeys import create_messaging_settings
     from loyaldesk.loyalty import create_program
     from loyaldesk.support import create_desk_settings
 
-    return [create_program, create_desk_settings, create_messaging_settings, create_feedback_settings]
+    return [
+        create_program,
+        create_desk_settings,
+        create_messaging_settings,
+        create_feedback_settings,
+        create_default_surveys,
+    ]
 
 
 def compose(
@@ -111,10 +117,13 @@ def compose(
     from loyaldesk.assistant.teaching.actions.privacy import erase_examples
     from loyaldesk.assistant.tools import register_product_tools
     from loyaldesk.customers import erasure_step
+    from loyaldesk.feedback import SurveyAnswered
+    from loyaldesk.feedback import handlers as feedback_handlers
+    from loyaldesk.feedback.actions.ask import FeedbackAsker
     from loyaldesk.journeys import customer_data as journey_customer_data
     from loyaldesk.journeys import handlers as journey_handlers
     from loyaldesk.journeys import jobs as journey_jobs
-    from loyaldesk.journeys import provide_scores
+    from loyaldesk.journeys import provide_scores, provide_survey_asker
     from loyaldesk.journeys.actions.deliver import DeliveryConfig
     from loyaldesk.kernel import idempotency
     from loyaldesk.kernel.mail_transport import transport_from
@@ -147,6 +156,11 @@ def compose(
     assistant_dialog_handlers.register(handlers)
     provide_first_line(assistant_takes)
     jobs.every_outside(1, name="assistant.write_llm_answers")(write_llm_drafts)  # the LLM, unlocked
+    # feedback: the chat's rating kept with the other answers, loyalty's points for answering, and the
+    # journeys step that asks a survey (through feedback's one throttle).
+    feedback_handlers.register(handlers)
+    handlers.on(SurveyAnswered)(loyalty_handlers.feedback_answered)
+    provide_survey_asker(FeedbackAsker(settings.public_base_url))
     # Journeys react last: an event's own domains have done their part (points earned, conversation
     # routed) before a rule reads the customer's facts.
     journey_handlers.register(handlers)

@@ -252,6 +252,15 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/loyalty/referrals/{referral_id}/approve"): StoreApi("loyalty:write"),
     ("POST", "/api/v1/loyalty/referrals/{referral_id}/reject"): StoreApi("loyalty:write"),
     ("GET", "/api/v1/return-requests"): StoreApi("orders:read"),
+    ("GET", "/api/v1/surveys"): StoreApi("feedback:read"),
+    ("POST", "/api/v1/surveys"): StoreApi("feedback:write"),
+    ("POST", "/api/v1/surveys/defaults"): StoreApi("feedback:write"),
+    ("GET", "/api/v1/surveys/{survey_id}"): StoreApi("feedback:read"),
+    ("PUT", "/api/v1/surveys/{survey_id}"): StoreApi("feedback:write"),
+    ("POST", "/api/v1/surveys/{survey_id}/status"): StoreApi("feedback:write"),
+    ("POST", "/api/v1/surveys/{survey_id}/invitations"): StoreApi("feedback:write"),
+    ("GET", "/api/v1/feedback/settings"): StoreApi("feedback:read"),
+    ("PATCH", "/api/v1/feedback/settings"): StoreApi("feedback:write"),
     ("GET", "/api/v1/journeys"): StoreApi("journeys:read"),
     ("POST", "/api/v1/journeys"): StoreApi("journeys:write"),
     ("GET", "/api/v1/journeys/calendar"): StoreApi("journeys:read"),
@@ -751,6 +760,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
                 session, "SELECT min(id) FROM support_canned_replies WHERE store_id = :store", **a
             ),
             "team_id": _one(session, "SELECT min(id) FROM support_teams WHERE store_id = :store", **a),
+            "survey_id": _one(session, "SELECT min(id) FROM feedback_surveys WHERE store_id = :store", **a),
             "article_id": _one(
                 session, "SELECT min(id) FROM knowledge_articles WHERE store_id = :store", **a
             ),
@@ -1095,6 +1105,8 @@ def _id_params(path: str) -> list[str]:
 API_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/custom-events"): {"name": "cart_abandoned", "customer_id": "{customer_id}"},
     ("PUT", "/api/v1/customers/{customer_id}/consent"): {"channel": "sms", "granted": True},
+    ("POST", "/api/v1/surveys/{survey_id}/invitations"): {"customer_id": "{customer_id}", "channel": "api"},
+    ("PATCH", "/api/v1/feedback/settings"): {"throttle_days": 30},
     ("PUT", "/api/v1/loyalty/rules/{rule_id}"): {
         "name": "Reviews",
         "action": {"action": "review", "points": 5},

@@ -32,6 +32,7 @@ from loyaldesk.web.api import loyalty_activity as api_loyalty_activity
 from loyaldesk.web.api import return_requests as api_return_requests
 from loyaldesk.web.api import shopify_webhooks, sms_webhooks
 from loyaldesk.web.api import store as api_store
+from loyaldesk.web.api import surveys as api_surveys
 from loyaldesk.web.api import webhooks as api_webhooks
 from loyaldesk.web.api_rate_limit import ApiRateLimitMiddleware
 from loyaldesk.web.console import analytics as console_analytics
@@ -236,6 +237,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_journeys.router,
         api_webhooks.router,
         api_return_requests.router,
+        api_surveys.router,
         api_assistant_teaching.router,
         shopify_webhooks.router,
         sms_webhooks.router,

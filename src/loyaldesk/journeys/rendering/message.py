@@ -220,11 +220,18 @@ def _block_html(block: Mapping[str, Any], brand_colour: str) -> str:
             f'<td align="left">{html.escape(str(block.get("low") or ""))}</td>'
             f'<td align="right">{html.escape(str(block.get("high") or ""))}</td></tr></table>'
         )
+    whole = _web_url(str(block.get("url") or ""))
+    link = (
+        f'<p style="margin:12px 0 0"><a href="{html.escape(whole, quote=True)}" style="color:{colour}">'
+        f"{html.escape(_('Open the survey'))}</a></p>"
+        if whole
+        else ""
+    )
     return (
         '<div class="ld-choices" style="margin:16px 0">'
         f'<p style="font-weight:600;margin:0 0 8px">{question}</p>'
         f'<table role="presentation" style="border-collapse:collapse"><tr>{"".join(cells)}</tr></table>'
-        f"{ends}</div>"
+        f"{ends}{link}</div>"
     )
 
 
@@ -236,6 +243,8 @@ def _block_text(block: Mapping[str, Any]) -> str:
     for option in block.get("options") or ():
         title = option.get("title") or option.get("label")
         lines.append(f"{title}: {option.get('url')}")
+    if block.get("url"):
+        lines.append(f"{_('Open the survey')}: {block.get('url')}")
     return "\n".join(lines)
 
 
