@@ -67,6 +67,7 @@ from loyaldesk.web.console import shell as console_shell
 from loyaldesk.web.console import sla_settings as console_sla_settings
 from loyaldesk.web.console import sms_settings as console_sms_settings
 from loyaldesk.web.console import support_reports as console_support_reports
+from loyaldesk.web.console import surveys as console_surveys
 from loyaldesk.web.console import webhooks as console_webhooks
 from loyaldesk.web.console import widget_install as console_widget_install
 from loyaldesk.web.errors import install_error_handlers
@@ -294,6 +295,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_assistant_intents.router,
         console_assistant_intent_page.router,
         console_intent_labels.router,
+        console_surveys.router,  # feedback: the survey builder
     ):
         app.include_router(router)
 
