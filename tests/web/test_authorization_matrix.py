@@ -348,6 +348,14 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/member-api/v1/{store_slug}/me/surveys"): Shopper(),
     ("GET", "/widget-api/v1/{store_slug}/surveys/pending"): WidgetTicket(),
     ("POST", "/widget-api/v1/{store_slug}/surveys/{invitation_id}/answers"): WidgetTicket(),
+    # feedback: the survey builder (console)
+    ("GET", "/console/{store_slug}/feedback/surveys"): Console(P.VIEW_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/surveys"): Console(P.MANAGE_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/surveys/new"): Console(P.MANAGE_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/surveys/{survey_id}"): Console(P.VIEW_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/surveys/{survey_id}"): Console(P.MANAGE_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/surveys/{survey_id}/status"): Console(P.MANAGE_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/surveys/{survey_id}/preview"): Console(P.VIEW_FEEDBACK),
     # The console: pages and forms of one store.
     ("WS", "/ws/console/{store_slug}"): ConsoleSocket(),
     ("GET", "/console/{store_slug}"): ANYONE_LOGGED_IN,
