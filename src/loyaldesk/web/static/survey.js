@@ -65,9 +65,21 @@ async function save(partial) {
   return response;
 }
 
+function empty(value) {
+  return value === null || value === "" || (Array.isArray(value) && !value.length);
+}
+
+// An answer that completes the survey while optional questions are still open waits for "Send": a
+// complete survey takes no more answers, and the comment would be lost.
+function wouldCloseEarly() {
+  const shown = blocks().filter((block) => !block.hidden);
+  const complete = shown.every((block) => !("required" in block.dataset) || !empty(valueOf(block)));
+  return complete && shown.some((block) => empty(valueOf(block)));
+}
+
 async function saveQuestion(block) {
   const value = valueOf(block);
-  if (value === null || value === "" || (Array.isArray(value) && !value.length)) return;
+  if (empty(value) || wouldCloseEarly()) return;
   try {
     const response = await save({ [block.dataset.question]: value });
     if (response.ok) status.textContent = form.dataset.saved;

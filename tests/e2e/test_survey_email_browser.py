@@ -1,0 +1,130 @@
+"""The survey proof in a real browser: a customer is asked an NPS survey (``feedback.ask_customer``); the
+journeys deliver job mails the invitation through a real SMTP peer (aiosmtpd); the test reads the email,
+follows its link for 9 in Chromium; the survey page shows 9 chosen and recorded (the database holds a
+partial answer with score 9); the shopper answers the question that 9 brings up and a comment, sends,
+reads the thank-you in their language, and the answer is complete.
+
+The clock is a fake one set to the real time, and the shopper lives where it is midday now, so that the
+feedback message (which waits for waking hours) may go at once."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select, update
+
+from loyaldesk.customers import Customer, CustomerProfile, upsert_customer
+from loyaldesk.feedback import SurveyInvitation, SurveyResponse, ask_customer
+from loyaldesk.feedback.actions.surveys import create_survey, set_survey_status
+from loyaldesk.feedback.schemas import SurveyIn
+from loyaldesk.feedback.vocab import SurveyChannel, SurveyKind, SurveyStatus
+from loyaldesk.kernel.clock import FakeClock
+from loyaldesk.kernel.db import Database, UnitOfWork
+from loyaldesk.kernel.dispatcher import dispatch_until_idle
+from loyaldesk.settings import Settings
+from tests.e2e.conftest import screenshot
+from tests.e2e.test_journey_proof_browser import html_of, midday_zone, run_job
+from tests.factories import StoreHandle
+from tests.stores import conftest as accounts
+from tests.web.survey_fixtures import NPS_QUESTIONS
+
+pytestmark = pytest.mark.e2e
+smtp_peer = accounts.smtp_peer  # the real SMTP peer on 127.0.0.1
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def settings(settings: Settings, smtp_peer: accounts.MailPeer) -> Settings:
+    return accounts.mailing_settings(settings, smtp_peer)
+
+
+def test_a_shopper_answers_the_first_question_in_the_email_and_the_rest_on_the_page(
+    live_server: str,
+    page,  # type: ignore[no-untyped-def]
+    db: Database,
+    store: StoreHandle,
+    smtp_peer: accounts.MailPeer,
+    clock: FakeClock,
+) -> None:
+    profile = CustomerProfile(first_name="Grace", email="grace@example.com", locale="de")
+    grace = db.write(upsert_customer, store.actor, store.id, "g-1", profile).customer.id
+    db.write(
+        lambda uow: uow.session.execute(
+            update(Customer).where(Customer.id == grace).values(timezone=midday_zone(clock.now()))
+        )
+    )
+
+    def a_survey(uow: UnitOfWork) -> int:
+        data = SurveyIn(
+            name="How are we doing?",
+            kind=SurveyKind.NPS,
+            languages=["en", "de"],
+            questions=NPS_QUESTIONS,
+            trigger={"kind": "api"},
+            channel=SurveyChannel.EMAIL,
+        )
+        survey = create_survey(uow, store.actor, store.id, data)
+        set_survey_status(uow, store.actor, store.id, survey.id, SurveyStatus.ACTIVE)
+        return survey.id
+
+    survey_id = db.write(a_survey)
+
+    def ask(uow: UnitOfWork) -> int:
+        result = ask_customer(
+            uow,
+            store_id=store.id,
+            survey_id=survey_id,
+            customer_id=grace,
+            channel=SurveyChannel.EMAIL,
+            context={},
+            key="e2e-survey",
+            base_url=live_server,
+        )
+        assert result.invitation is not None, result.reason
+        return result.invitation.id
+
+    invitation_id = db.write(ask)
+    dispatch_until_idle(db)
+    run_job("journeys.deliver", db)
+    assert len(smtp_peer.received) == 1
+    _sender, recipients, message = smtp_peer.received[0]
+    assert recipients == ["grace@example.com"]
+    html = html_of(message)
+    assert "Wie wahrscheinlich empfehlen Sie uns?" in html  # the first question, in her language
+    by_answer = {label: url for url, label in re.findall(r'<a href="([^"]+)"[^>]*>(\d+)</a>', html)}
+    assert set(by_answer) == {str(n) for n in range(11)}
+    nine = by_answer["9"].replace("&amp;", "&")
+    assert nine.startswith(live_server) and nine.endswith("?a=9")
+
+    # Her click on 9: the page shows it chosen and says it is recorded; the database has it.
+    page.goto(nine)
+    status = page.locator("#survey-status")
+    expect(status).to_contain_text("Ihre Antwort 9 ist gespeichert")
+    assert page.get_by_role("radio", name="9").is_checked()
+    with db.read() as session:
+        response = session.scalar(select(SurveyResponse).where(SurveyResponse.invitation_id == invitation_id))
+        assert response is not None and response.score == 9 and response.complete is False
+        assert session.get(SurveyInvitation, invitation_id).status == "partial"  # type: ignore[union-attr]
+    screenshot(page, "survey-page-from-email")
+
+    # 9 brings up "what did you like" (not "what went wrong"); she answers it and leaves a comment.
+    expect(page.get_by_role("group", name=re.compile("Was hat Ihnen gefallen"))).to_be_visible()
+    expect(page.get_by_role("group", name=re.compile("Was lief schief"))).to_be_hidden()
+    page.get_by_text("Die Geschwindigkeit").click()
+    page.get_by_label("Noch etwas?").fill("Schnelle Lieferung, danke!")
+    page.get_by_role("button", name="Antworten senden").click()
+    expect(page.get_by_role("heading", name="Vielen Dank!")).to_be_visible()
+    screenshot(page, "survey-thank-you")
+    with db.read() as session:
+        response = session.scalar(select(SurveyResponse).where(SurveyResponse.invitation_id == invitation_id))
+        assert response is not None and response.complete and response.bucket == "promoter"
+        assert response.answers == {"score": 9, "liked": ["speed"], "comment": "Schnelle Lieferung, danke!"}
+        assert response.language == "de" and response.channel == "email"
+        assert session.get(SurveyInvitation, invitation_id).status == "answered"  # type: ignore[union-attr]
