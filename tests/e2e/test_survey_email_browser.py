@@ -128,3 +128,37 @@ def test_a_shopper_answers_the_first_question_in_the_email_and_the_rest_on_the_p
         assert response.answers == {"score": 9, "liked": ["speed"], "comment": "Schnelle Lieferung, danke!"}
         assert response.language == "de" and response.channel == "email"
         assert session.get(SurveyInvitation, invitation_id).status == "answered"  # type: ignore[union-attr]
+
+
+def test_a_signed_in_shopper_answers_in_the_chat_widget(
+    live_server: str,
+    page,  # type: ignore[no-untyped-def]
+    db: Database,
+    store: StoreHandle,
+) -> None:
+    """The widget's survey card: the first question, then the one the answer brings up; answered
+    without leaving the page."""
+    from loyaldesk.stores import shopper_signature, store_by_id
+    from tests.web.survey_fixtures import invite, make_customer, make_survey
+
+    customer = make_customer(db, store, "w-1")
+    invitation_id, _token = invite(db, store, make_survey(db, store), customer, channel="widget")
+    with db.read() as session:
+        secret = store_by_id(session, store.id).identity_secret
+    signature = shopper_signature(secret, "w-1")
+    page.goto(f"{live_server}/widget/{store.slug}/demo-shop?customer=w-1&signature={signature}")
+    page.get_by_role("button", name="Chat with us").click()
+    card = page.locator(".ldw-survey")
+    expect(card.get_by_text("How likely are you to recommend us?")).to_be_visible()
+    card.get_by_role("button", name="3", exact=True).click()
+    expect(card.get_by_text("What went wrong?")).to_be_visible()
+    card.get_by_role("button", name="Delivery").click()
+    expect(card.get_by_text("Anything else?")).to_be_visible()
+    card.get_by_role("textbox").fill("The parcel came late")
+    card.get_by_role("button", name="Send").click()
+    expect(card.get_by_text("Thank you for your answers!")).to_be_visible()
+    screenshot(page, "survey-widget-card")
+    with db.read() as session:
+        response = session.scalar(select(SurveyResponse).where(SurveyResponse.invitation_id == invitation_id))
+        assert response is not None and response.complete and response.bucket == "detractor"
+        assert response.answers == {"score": 3, "why_low": "delivery", "comment": "The parcel came late"}
