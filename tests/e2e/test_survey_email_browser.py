@@ -152,12 +152,12 @@ def test_a_signed_in_shopper_answers_in_the_chat_widget(
     expect(card.get_by_text("How likely are you to recommend us?")).to_be_visible()
     card.get_by_role("button", name="3", exact=True).click()
     expect(card.get_by_text("What went wrong?")).to_be_visible()
+    screenshot(page, "survey-widget-card")
     card.get_by_role("button", name="Delivery").click()
     expect(card.get_by_text("Anything else?")).to_be_visible()
     card.get_by_role("textbox").fill("The parcel came late")
     card.get_by_role("button", name="Send").click()
     expect(card.get_by_text("Thank you for your answers!")).to_be_visible()
-    screenshot(page, "survey-widget-card")
     with db.read() as session:
         response = session.scalar(select(SurveyResponse).where(SurveyResponse.invitation_id == invitation_id))
         assert response is not None and response.complete and response.bucket == "detractor"

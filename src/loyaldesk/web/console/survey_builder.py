@@ -263,8 +263,14 @@ def field_of(where: str, languages: list[str]) -> str:
     }.get(where, where.split(".")[0].split("[")[0])
 
 
+def kind_label(kind: str) -> str:
+    """A survey kind's label. ``vocab.LABELS`` is keyed by value, and ``QuestionType.NPS`` has the same
+    value as ``SurveyKind.NPS`` ("nps"), so the later entry (the question type's) wins there."""
+    return "Net Promoter Score (NPS)" if kind == SurveyKind.NPS else label(SurveyKind(kind))
+
+
 def kind_choices() -> list[tuple[str, str]]:
-    return [(kind.value, label(kind)) for kind in SurveyKind]
+    return [(kind.value, kind_label(kind)) for kind in SurveyKind]
 
 
 def type_choices() -> list[tuple[str, str]]:

@@ -66,7 +66,7 @@ def surveys_list(
     rows = [
         {
             "survey": survey,
-            "kind": label(SurveyKind(survey.kind)),
+            "kind": builder.kind_label(survey.kind),
             "status": label(SurveyStatus(survey.status)),
             "channel": label(SurveyChannel(survey.channel)),
             "when": builder.when_it_asks(survey.trigger or {}),
@@ -120,7 +120,7 @@ def _editor(
             "section": "feedback",
             "survey": survey,
             "kind": kind,
-            "kind_label": label(SurveyKind(kind)),
+            "kind_label": builder.kind_label(kind),
             "form": values,
             "errors": errors or {},
             "problems": problems or [],
@@ -154,7 +154,7 @@ def new_survey(
     if "en" not in languages:
         languages.append("en")
     defaults = {
-        "name": label(kind),
+        "name": builder.kind_label(kind),
         "kind": kind.value,
         "languages": languages,
         "questions": default_questions(kind, languages),
