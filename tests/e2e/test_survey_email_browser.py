@@ -113,6 +113,11 @@ def test_a_shopper_answers_the_first_question_in_the_email_and_the_rest_on_the_p
         assert response is not None and response.score == 9 and response.complete is False
         assert session.get(SurveyInvitation, invitation_id).status == "partial"  # type: ignore[union-attr]
     screenshot(page, "survey-page-from-email")
+    # On a phone: nothing wider than the screen, every answer still a big enough target.
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert page.locator(".survey-point span").first.bounding_box()["height"] >= 44  # type: ignore[index]
+    page.set_viewport_size({"width": 1360, "height": 900})
 
     # 9 brings up "what did you like" (not "what went wrong"); she answers it and leaves a comment.
     expect(page.get_by_role("group", name=re.compile("Was hat Ihnen gefallen"))).to_be_visible()

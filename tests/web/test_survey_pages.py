@@ -225,6 +225,21 @@ def test_a_post_that_did_not_come_from_the_page_is_refused(
     assert same_origin.status_code == 200
 
 
+def test_an_answer_out_of_range_on_the_page_is_refused_beside_its_question(
+    client: TestClient, db: Database, store: StoreHandle
+) -> None:
+    invitation, token = opened(db, store)
+    page = client.get(f"/s/acme/{token}")
+    refused = client.post(
+        f"/s/acme/{token}",
+        data={"form_token": form_token(page.text), "q_score": "11", "q_comment": "hi", "action": "submit"},
+    )
+    assert refused.status_code == 422
+    assert '<p class="survey-error" id="err-score">Choose a number from 0 to 10.</p>' in refused.text
+    assert 'aria-describedby="err-score"' in refused.text
+    assert response_of(db, invitation) is None and invitation_status(db, invitation) == "asked"
+
+
 def test_the_json_api_reads_and_answers_with_one_problem_per_question(
     client: TestClient, db: Database, store: StoreHandle
 ) -> None:
