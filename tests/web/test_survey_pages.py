@@ -314,3 +314,16 @@ def test_the_page_is_in_the_stores_colours_with_readable_contrast(
         values = dict(re.findall(r"--([a-z-]+): (#[0-9a-f]{6})", theme_css(colour)))
         assert contrast(values["brand"], values["on-brand"]) >= 4.5 or colour == "#777777"
         assert contrast(values["brand-text"], "#ffffff") >= 4.5
+
+
+def test_answers_of_no_shape_a_question_takes_are_refused(
+    client: TestClient, db: Database, store: StoreHandle
+) -> None:
+    invitation, token = opened(db, store)
+    for strange in ({"why_low": [1]}, {"score": {"a": 1}}, {"liked": [["price"]]}, {"score": 9.5}):
+        refused = client.post(f"/survey-api/v1/acme/{token}/answers", json={"answers": strange})
+        assert refused.status_code == 422, (strange, refused.text)
+        assert refused.json()["error"]["fields"][0]["field"] == f"answers.{next(iter(strange))}"
+    assert client.get(f"/survey-api/v1/acme/{'x' * 300}").status_code == 404
+    assert client.get(f"/survey-api/v1/{'x' * 100}/{token}").status_code == 404
+    assert response_of(db, invitation) is None

@@ -24,8 +24,10 @@ from loyaldesk.web.member import survey_view as view
 
 router = APIRouter(tags=["surveys"])
 
-StoreSlug = Annotated[str, Path(min_length=1, max_length=64)]
-Token = Annotated[str, Path(min_length=1, max_length=200)]
+# Checked here, not by FastAPI: its refusal of a path or query would not have this API's JSON shape
+# (``/survey-api/`` is not one of ``web.errors.wants_json``'s paths). Too long reads like unknown: 404.
+StoreSlug = Annotated[str, Path(description="The store's slug.")]
+Token = Annotated[str, Path(description="The invitation's token (from its link).")]
 NO_STORE = {"Cache-Control": "no-store"}
 REASONS = {
     view.CLOSED: "this survey is closed and takes no more answers",
@@ -81,7 +83,7 @@ def survey_by_token(
     runtime: RuntimeDep,
     store_slug: StoreSlug,
     token: Token,
-    lang: Annotated[str | None, Query(max_length=35, description="One of the survey's languages.")] = None,
+    lang: Annotated[str | None, Query(description="One of the survey's languages.")] = None,
 ) -> JSONResponse:
     """The survey in ``lang`` (else the customer's language, else the survey's first): its kind, its
     questions with their texts, the answers so far, its status and the store's brand colour."""
@@ -89,7 +91,7 @@ def survey_by_token(
         opened, brand, logo = _read(runtime, store_slug, token)
     except NotFound:
         return not_found_response()
-    language = view.survey_language(opened.survey, lang, opened.customer)
+    language = view.survey_language(opened.survey, (lang or "")[:35] or None, opened.customer)
     body = survey_json(opened, language, brand, logo, runtime.clock.now())
     return JSONResponse(body, headers=NO_STORE)
 
@@ -107,10 +109,21 @@ async def answer(
             "the request is not valid",
             [{"field": "answers", "reason": "an object: id → answer"}],
         )
+    shapeless = [
+        {
+            "field": f"answers.{qid}",
+            "reason": "must be a number, an option's id, a list of options' ids, or text",
+        }
+        for qid, value in body["answers"].items()
+        if not _plain_answer(value)
+    ]
+    if shapeless:  # refused here: feedback's checks expect answers of these shapes
+        return json_error(422, "invalid", "some answers do not fit their questions", shapeless)
     reason = view.refusal(opened, runtime.clock.now())
     if reason is not None:
         return refusal_response(reason)
     wanted = body.get("language") if isinstance(body.get("language"), str) else default_language
+    wanted = wanted[:35] if wanted else None
     # Kept with the answer only when the caller says it (a later part must not undo an earlier "de").
     language = view.survey_language(opened.survey, wanted, opened.customer) if wanted else None
 
@@ -136,6 +149,12 @@ async def answer(
             reason = view.refusal(again, runtime.clock.now())
         return refusal_response(reason or view.ANSWERED)
     return JSONResponse(result, headers=NO_STORE)
+
+
+def _plain_answer(value: Any) -> bool:
+    if value is None or isinstance(value, str | int):
+        return True
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 @router.post(

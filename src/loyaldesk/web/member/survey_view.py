@@ -47,7 +47,7 @@ class Opened:
 def open_by_token(session: Session, store_slug: str, token: str) -> Opened:
     """The invitation ``token`` opens in the store ``store_slug``; ``NotFound`` the same way for an
     unknown token, one of another store and an unknown store (nothing tells them apart)."""
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or not store_slug or len(store_slug) > 64:
         raise NotFound(NOT_FOUND)
     store = session.scalar(select(Store).where(Store.slug == store_slug))
     invitation = session.scalar(select(SurveyInvitation).where(SurveyInvitation.token == token))
