@@ -57,6 +57,7 @@ _REGISTERING_MODULES = (
     "loyaldesk.stores.jobs",
     "loyaldesk.loyalty.jobs",
     "loyaldesk.analytics.jobs",
+    "loyaldesk.feedback.timeline",
 )
 
 
@@ -118,6 +119,7 @@ def compose(
     from loyaldesk.assistant.tools import register_product_tools
     from loyaldesk.customers import erasure_step
     from loyaldesk.feedback import SurveyAnswered
+    from loyaldesk.feedback import customer_data as feedback_customer_data
     from loyaldesk.feedback import handlers as feedback_handlers
     from loyaldesk.feedback.actions.ask import FeedbackAsker
     from loyaldesk.journeys import customer_data as journey_customer_data
@@ -140,6 +142,7 @@ def compose(
     loyalty_customer_data.register()
     support_privacy.register()
     journey_customer_data.register()
+    feedback_customer_data.register()  # surveys asked and answers given; erasure keeps scores only
     knowledge_customer_data.register()
     assistant_privacy.register()
 

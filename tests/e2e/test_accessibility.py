@@ -83,6 +83,7 @@ CONSOLE_PAGES = (
     "/console/{slug}/journeys/calendar",
     "/console/{slug}/journeys/tasks",
     "/console/{slug}/journeys/settings",
+    "/console/{slug}/feedback/settings",
     "/console/{slug}/settings",
     "/console/{slug}/settings/staff",
     "/console/{slug}/settings/api-keys",

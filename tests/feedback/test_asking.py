@@ -233,3 +233,66 @@ def _active_surveys(db: Database, store: StoreHandle) -> list[int]:
         )
 
     return db.write(make)
+
+
+def test_a_relationship_nps_asks_its_sample_of_customers_who_ordered_on_its_schedule(
+    client: TestClient, db: Database, clock: FakeClock, store: StoreHandle, email: CapturingEmail
+) -> None:
+    from loyaldesk.feedback import update_survey
+    from loyaldesk.journeys.actions.scan import scan_rules
+
+    for number in range(6):
+        payload = order_payload(
+            f"o-{number}",
+            customer={"external_id": f"c-{number}", "email": f"c{number}@example.com", "first_name": "Emma"},
+        )
+        assert client.post("/api/v1/orders", json=payload, headers=store.auth).status_code in (200, 201)
+    _customer(db, store, "never-ordered")
+    survey_id = _survey(db, store, "nps-relationship")
+    every_one = SurveyIn(
+        name="NPS",
+        kind=SurveyKind.NPS,
+        trigger={"kind": "schedule", "recurrence": "monthly", "sample_percent": 100},
+    )
+    db.write(update_survey, store.actor, store.id, survey_id, every_one)
+    db.write(set_survey_status, store.actor, store.id, survey_id, SurveyStatus.ACTIVE)
+    for _ in range(4):  # the first run is tomorrow at 10:00 in each customer's zone
+        clock.advance(timedelta(hours=12))
+        db.write(scan_rules)
+        _settle(db)
+    invitations = _read(db, lambda s: list(s.scalars(select(SurveyInvitation))))
+    assert len(invitations) == 6  # every customer who ordered, once; not the one who never did
+    assert len(email.delivered) == 6
+    assert all(len(re.findall(r"\?a=\d+", m.html or "")) == 11 for m in email.delivered)  # 0 to 10
+
+
+def test_two_workers_asking_one_customer_at_once_ask_once(
+    db: Database, store: StoreHandle, database_url: str
+) -> None:
+    """On PostgreSQL the throttle is read under the customer's row lock: of two asks racing for one
+    customer (different surveys, different channels), exactly one gets through."""
+    import threading
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("several connections writing at once: PostgreSQL")
+    surveys = _active_surveys(db, store)
+    customer_id = _customer(db, store, "racing")
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def ask(survey_id: int, channel: SurveyChannel, key: str) -> None:
+        def write(uow: Any) -> str:
+            start.wait(timeout=10)
+            return _ask(uow, store, survey_id, customer_id, channel, key)
+
+        outcomes.append(db.write(write))
+
+    threads = [
+        threading.Thread(target=ask, args=(surveys[0], SurveyChannel.EMAIL, "race-1")),
+        threading.Thread(target=ask, args=(surveys[1], SurveyChannel.WIDGET, "race-2")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["asked", "throttled"]

@@ -162,3 +162,46 @@ def test_answers_are_refused_with_the_reason_and_nothing_is_stored(
     with db.read() as session:
         stored = session.scalars(select(SurveyResponse)).one()
         assert stored.score == 2 and stored.customer_id == customer_id
+
+
+def test_a_customers_answers_are_in_their_export_and_their_words_go_with_their_erasure(
+    client: TestClient, db: Database, store: StoreHandle
+) -> None:
+    survey_id = _active_survey(client, store)
+    customer_id = _customer(client, store, "c-erase")
+    token = client.post(
+        f"/api/v1/surveys/{survey_id}/invitations", headers=store.auth, json={"customer_id": customer_id}
+    ).json()["token"]
+    db.write(
+        lambda uow: submit_answers(
+            uow, invitation_by_token(uow, store.id, token), {"score": 4, "why": "My own words"}
+        )
+    )
+    export = client.get(f"/api/v1/customers/{customer_id}/export", headers=store.auth)
+    assert export.status_code == 200
+    assert export.json()["feedback"]["answers"][0]["answers"]["why"] == "My own words"
+    erased = client.post(f"/api/v1/customers/{customer_id}/erase", headers=store.auth)
+    assert erased.status_code in (200, 202, 204), erased.text
+    with db.read() as session:
+        response = session.scalars(select(SurveyResponse)).one()
+        assert response.customer_id is None and response.comment is None
+        assert response.answers == {"score": 4} and response.score == 4  # the count stays, the words go
+
+
+def test_the_customers_timeline_says_they_were_asked_and_what_they_answered(
+    client: TestClient, db: Database, store: StoreHandle
+) -> None:
+    from loyaldesk.kernel.dispatcher import dispatch_until_idle
+
+    survey_id = _active_survey(client, store)
+    customer_id = _customer(client, store, "c-timeline")
+    token = client.post(
+        f"/api/v1/surveys/{survey_id}/invitations", headers=store.auth, json={"customer_id": customer_id}
+    ).json()["token"]
+    db.write(lambda uow: submit_answers(uow, invitation_by_token(uow, store.id, token), {"score": 5}))
+    dispatch_until_idle(db)
+    timeline = client.get(f"/api/v1/customers/{customer_id}/timeline", headers=store.auth)
+    assert timeline.status_code == 200, timeline.text
+    titles = [entry["title"] for entry in timeline.json()["data"]]
+    assert "Asked for feedback: Custom survey" in titles
+    assert "Started answering Custom survey" in titles or "Answered Custom survey" in titles

@@ -484,6 +484,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/journeys/tasks"): ANYONE_LOGGED_IN,
     # Closed by journey managers or agents (managers answer customers too): who answers customers.
     ("POST", "/console/{store_slug}/journeys/tasks/{task_id}/done"): Console(P.ANSWER_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/feedback/settings"): Console(P.VIEW_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/settings"): Console(P.MANAGE_FEEDBACK),
     ("GET", "/console/{store_slug}/journeys/settings"): Console(P.VIEW_JOURNEYS),
     ("POST", "/console/{store_slug}/journeys/settings"): Console(P.MANAGE_JOURNEYS),
     # Leads to the first settings page the role may manage; roles with none are refused.

@@ -43,6 +43,7 @@ from loyaldesk.web.console import assistant_intents as console_assistant_intents
 from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
+from loyaldesk.web.console import feedback_settings as console_feedback_settings
 from loyaldesk.web.console import help_center as console_help_center
 from loyaldesk.web.console import help_center_report as console_help_center_report
 from loyaldesk.web.console import inbox as console_inbox
@@ -296,6 +297,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_assistant_intent_page.router,
         console_intent_labels.router,
         console_surveys.router,  # feedback: the survey builder
+        console_feedback_settings.router,
     ):
         app.include_router(router)
 

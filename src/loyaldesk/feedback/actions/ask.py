@@ -33,7 +33,7 @@ from loyaldesk.feedback.vocab import QuestionType, SurveyChannel, SurveyStatus
 from loyaldesk.journeys import Channel, MessageCategory, SurveyAsk, feedback_allowed, queue_message
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.kernel.errors import Conflict, NotFound
+from loyaldesk.kernel.errors import Conflict, Invalid, NotFound
 from loyaldesk.stores import Permission, Store, authorize
 from loyaldesk.support import Conversation
 
@@ -129,20 +129,28 @@ def ask_customer(
         assert store is not None
         language = _language(customer.locale or store.default_language, survey.languages or ["en"])
         template = survey.template_key or template_key_for(channel)
-        ensure_survey_templates(uow, store_id, store.default_language or "en")
-        uow.session.flush()
-        send = queue_message(
-            uow,
-            store_id=store_id,
-            customer_id=customer.id,
-            channel=journeys_channel,
-            template_key=template,
-            category=MessageCategory.FEEDBACK,
-            key=f"survey-invitation:{invitation.id}",
-            context={key: value for key, value in (("order_id", invitation.order_id),) if value},
-            blocks=[first_question_block(survey, invitation.token, store.slug, base_url, language)],
-            expires_at=invitation.expires_at,
-        )
+        block = first_question_block(survey, invitation.token, store.slug, base_url, language)
+
+        def queue() -> Any:
+            return queue_message(
+                uow,
+                store_id=store_id,
+                customer_id=customer.id,
+                channel=journeys_channel,
+                template_key=template,
+                category=MessageCategory.FEEDBACK,
+                key=f"survey-invitation:{invitation.id}",
+                context={"order_id": invitation.order_id} if invitation.order_id else {},
+                blocks=[block],
+                expires_at=invitation.expires_at,
+            )
+
+        try:
+            send = queue()
+        except Invalid:  # the store has no invitation template yet (or deleted it): make the default
+            ensure_survey_templates(uow, store_id, store.default_language or "en")
+            uow.session.flush()
+            send = queue()
         invitation.send_id = send.id if send is not None else None
     uow.emit(
         SurveyAsked(
