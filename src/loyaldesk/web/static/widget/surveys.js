@@ -81,8 +81,10 @@ export class SurveyCard {
     }
     const later = el("button", { type: "button", class: "ldw-survey-later", text: t("Later") });
     later.addEventListener("click", () => this.close());
+    const answering = this.card.contains(document.activeElement); // keep a keyboard user in the card
     this.card.replaceChildren(title, this.questionNode(question), this.note, later);
     this.card.hidden = false;
+    if (answering) this.card.querySelector(".ldw-survey-question button, .ldw-survey-question textarea, .ldw-survey-question input")?.focus();
   }
 
   questionNode(question) {
