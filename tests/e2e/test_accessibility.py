@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from sqlalchemy import select as sa_select
 from sqlalchemy import text
 
 from loyaldesk.assistant.teaching import current_trainer
@@ -109,6 +110,11 @@ CONSOLE_PAGES = (
     "/console/{slug}/feedback/themes/{theme_id}/fix",
     "/console/{slug}/feedback/closures",
     "/console/{slug}/feedback/closures/{closure_id}",
+    # feedback: the survey builder
+    "/console/{slug}/feedback/surveys",
+    "/console/{slug}/feedback/surveys/new?kind=nps",
+    "/console/{slug}/feedback/surveys/{survey_id}",
+    "/console/{slug}/feedback/surveys/{survey_id}/preview",
     "/console/{slug}/customers/999999999",  # the error page
 )
 # Console GET routes that are not pages (data for scripts, files, redirects, fragments).
@@ -156,7 +162,38 @@ def _demo_ids(db: Database) -> dict[str, Any]:
             session, "SELECT external_id FROM customers WHERE id = :id", id=ids["customer_id"]
         )
     ids["journey_id"] = _a_journey(db, store)
+    ids["survey_id"], ids["survey_token"] = _a_survey_invitation(db, store, ids["customer_id"])
     return ids
+
+
+def _a_survey_invitation(db: Database, store_id: int, customer_id: int) -> tuple[int, str]:
+    """The demo store's NPS survey (a default one) and an invitation to it, for the survey pages."""
+    from loyaldesk.feedback import Survey, SurveyInvitation
+
+    def create(uow: Any) -> tuple[int, str]:
+        survey = (
+            uow.session.execute(sa_select(Survey).where(Survey.store_id == store_id, Survey.kind == "nps"))
+            .scalars()
+            .first()
+        )
+        now = uow.now()
+        uow.session.add(
+            SurveyInvitation(
+                store_id=store_id,
+                survey_id=survey.id,
+                customer_id=customer_id,
+                channel="email",
+                token="a11y-survey-token",
+                status="asked",
+                product_ids=[],
+                idempotency_key="a11y-survey",
+                asked_at=now,
+                expires_at=now + timedelta(days=30),
+            )
+        )
+        return int(survey.id), "a11y-survey-token"
+
+    return db.write(create)
 
 
 def _a_journey(db: Database, store_id: int) -> int:
@@ -405,6 +442,7 @@ def test_every_page_has_no_serious_accessibility_violation(
             f"/csat/{DEMO_SLUG}/{ids['conversation_id']}/{rating_token}",
             _path_of(message_links.unsubscribe_url),
             _path_of(message_links.preferences_url),
+            f"/s/{DEMO_SLUG}/{ids['survey_token']}?a=9",  # feedback: the survey page from an email's link
         ):
             response = shopper.goto(live_server + path)
             assert response is not None and response.ok, f"{path}: {response}"

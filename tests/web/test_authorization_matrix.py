@@ -130,8 +130,15 @@ class ConsoleSocket:
     """Logged-in staff of the store in the path who may view its conversations."""
 
 
+@dataclass(frozen=True)
+class SurveyLink:
+    """Whoever holds a survey invitation's token (in its email link, the member page, the store's site):
+    the token is the credential, valid only under its own store's slug."""
+
+
 Access = (
-    Public
+    SurveyLink
+    | Public
     | StoreApi
     | Console
     | Account
@@ -332,6 +339,25 @@ MATRIX: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/csat/{store_slug}/{conversation_id}/{token}"): RatingLink(),
     ("POST", "/csat/{store_slug}/{conversation_id}/{token}"): RatingLink(),
+    # feedback: where customers answer (the survey page and its JSON API by token, member page, widget)
+    ("GET", "/s/{store_slug}/{token}"): SurveyLink(),
+    ("POST", "/s/{store_slug}/{token}"): SurveyLink(),
+    ("GET", "/survey-api/v1/{store_slug}/{token}"): SurveyLink(),
+    ("POST", "/survey-api/v1/{store_slug}/{token}/answers"): SurveyLink(),
+    ("GET", "/survey-theme/{store_slug}.css"): Public(
+        "the store's colours for its survey pages", "per address"
+    ),
+    ("GET", "/member-api/v1/{store_slug}/me/surveys"): Shopper(),
+    ("GET", "/widget-api/v1/{store_slug}/surveys/pending"): WidgetTicket(),
+    ("POST", "/widget-api/v1/{store_slug}/surveys/{invitation_id}/answers"): WidgetTicket(),
+    # feedback: the survey builder (console)
+    ("GET", "/console/{store_slug}/feedback/surveys"): Console(P.VIEW_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/surveys"): Console(P.MANAGE_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/surveys/new"): Console(P.MANAGE_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/surveys/{survey_id}"): Console(P.VIEW_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/surveys/{survey_id}"): Console(P.MANAGE_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/surveys/{survey_id}/status"): Console(P.MANAGE_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/surveys/{survey_id}/preview"): Console(P.VIEW_FEEDBACK),
     # The console: pages and forms of one store.
     ("WS", "/ws/console/{store_slug}"): ConsoleSocket(),
     ("GET", "/console/{store_slug}"): ANYONE_LOGGED_IN,
@@ -1288,6 +1314,7 @@ TICKET_JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/widget-api/v1/{store_slug}/push/subscriptions"): PUSH_SUBSCRIPTION,
     ("DELETE", "/widget-api/v1/{store_slug}/push/subscriptions"): {"endpoint": PUSH_SUBSCRIPTION["endpoint"]},
     ("POST", "/widget-api/v1/{store_slug}/notices/{notice_id}/dismiss"): {"clicked": True},
+    ("POST", "/widget-api/v1/{store_slug}/surveys/{invitation_id}/answers"): {"answers": {"score": 1}},
 }
 
 
@@ -1335,7 +1362,12 @@ def check_widget_ticket(world: World, method: str, path: str, access: WidgetTick
 
     for who, ticket in tickets.items():
         assert_refused(world, method, {401, 404, 422} if json_body is None else {401}, sender(ticket), who)
-    if path.endswith("/notices"):
+    if path.endswith("/surveys/pending"):
+        # Someone else's ticket lists their own surveys (none here), never the owner's.
+        for contact in (stranger, identified_stranger):
+            listed = sender(issue_ticket(secret_key, world.store_a, contact))()
+            assert listed.status_code == 200 and listed.json() == {"surveys": []}, listed.text[:300]
+    elif path.endswith("/notices"):
         # Someone else's ticket lists their own notices, never the owner's.
         listed = sender(issue_ticket(secret_key, world.store_a, identified_stranger))()
         assert listed.status_code == 200, listed.text[:300]
@@ -1575,7 +1607,83 @@ def check_public(world: World, method: str, path: str, access: Public) -> None:
     assert access.why and access.rate_limited
 
 
+def _survey_tokens(world: World) -> dict[str, str]:
+    """An open invitation of store A's customer and one of store B's (made once), by store."""
+    from loyaldesk.feedback import Survey, SurveyInvitation
+
+    def make(uow):  # type: ignore[no-untyped-def]
+        tokens = {}
+        for name, store_id in (("a", world.store_a), ("b", world.store_b)):
+            token = f"matrix-survey-token-{name}"
+            if uow.session.execute(select(SurveyInvitation).where(SurveyInvitation.token == token)).first():
+                tokens[name] = token
+                continue
+            now = uow.now()
+            customer = (
+                uow.session.execute(
+                    text("SELECT min(id) FROM customers WHERE store_id = :s"), {"s": store_id}
+                ).scalar()
+                or world.ids["customer_id"]
+            )
+            survey = Survey(
+                store_id=store_id,
+                kind="nps",
+                name="Matrix",
+                status="active",
+                languages=["en"],
+                questions=[
+                    {"id": "score", "type": "nps", "text": {"en": "?"}, "required": True, "min": 0, "max": 10}
+                ],
+                trigger={"kind": "api"},
+                channel="email",
+                created_at=now,
+                updated_at=now,
+            )
+            uow.session.add(survey)
+            uow.session.flush()
+            uow.session.add(
+                SurveyInvitation(
+                    store_id=store_id,
+                    survey_id=survey.id,
+                    customer_id=customer,
+                    channel="email",
+                    token=token,
+                    status="asked",
+                    product_ids=[],
+                    idempotency_key=token,
+                    asked_at=now,
+                    expires_at=now + timedelta(days=3650),
+                )
+            )
+            tokens[name] = token
+        return tokens
+
+    return world.database.write(make)
+
+
+def check_survey_link(world: World, method: str, path: str, access: SurveyLink) -> None:
+    """A made-up token, store A's token under store B's slug and store B's token under store A's are all
+    the same 404 and change nothing; the holder of the right one gets in."""
+    tokens = _survey_tokens(world)
+    client = world.clients["anonymous"]
+    body = (
+        {"json": {"answers": {"score": 1}}} if path.startswith("/survey-api") else {"data": {"q_score": "1"}}
+    )
+    if method == "GET":
+        body = {}
+    cases = {
+        "a made-up token": fill(path, world.ids, token="0" * 32),
+        "store A's token under another store": fill(path, world.ids, store_slug="rival", token=tokens["a"]),
+        "another store's token": fill(path, world.ids, token=tokens["b"]),
+    }
+    for who, url in cases.items():
+        assert_refused(world, method, {404}, lambda url=url: call(client, method, url, **body), who)
+    if method == "GET":
+        assert_let_in(call(client, method, fill(path, world.ids, token=tokens["a"])), "the token's holder")
+
+
 CHECKS: dict[type, Any] = {
+    SurveyLink: check_survey_link,
     StoreApi: check_store_api,
     Console: check_console,
     Account: check_account,
@@ -1606,7 +1714,16 @@ def test_route_refuses_whoever_may_not_call_it(world: World, method: str, path: 
 
 
 # What a stranger can reach: every route whose callers prove who they are without a login or an API key.
-STRANGERS_REACH = (Public, Shopper, WidgetTicket, RatingLink, EmailedLink, MessageLink, SignedWebhook)
+STRANGERS_REACH = (
+    Public,
+    Shopper,
+    WidgetTicket,
+    RatingLink,
+    EmailedLink,
+    MessageLink,
+    SignedWebhook,
+    SurveyLink,
+)
 MOUNTED_FILES = {"/static": "/static/widget/loader.js", "/docs-static": "/docs-static/swagger-ui.css"}
 
 

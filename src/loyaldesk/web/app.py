@@ -72,6 +72,7 @@ from loyaldesk.web.console import shell as console_shell
 from loyaldesk.web.console import sla_settings as console_sla_settings
 from loyaldesk.web.console import sms_settings as console_sms_settings
 from loyaldesk.web.console import support_reports as console_support_reports
+from loyaldesk.web.console import surveys as console_surveys
 from loyaldesk.web.console import team as console_team
 from loyaldesk.web.console import team_coaching as console_team_coaching
 from loyaldesk.web.console import team_pulse as console_team_pulse
@@ -82,12 +83,16 @@ from loyaldesk.web.idempotency import IdempotencyMiddleware
 from loyaldesk.web.member import help_center as member_help_center
 from loyaldesk.web.member import loyalty as member_loyalty
 from loyaldesk.web.member import messages as member_messages
+from loyaldesk.web.member import survey_api as member_survey_api
+from loyaldesk.web.member import survey_member as member_survey_member
+from loyaldesk.web.member import surveys as member_surveys
 from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
 from loyaldesk.web.widget import articles as widget_articles
 from loyaldesk.web.widget import notices as widget_notices
 from loyaldesk.web.widget import push as widget_push
 from loyaldesk.web.widget import routes as widget_routes
+from loyaldesk.web.widget import surveys as widget_surveys
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 DOCS_STATIC_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
@@ -121,6 +126,7 @@ EMBEDDABLE_PREFIXES = ("/m/", "/r/")
 WIDGET_ASSETS_PREFIX = "/static/widget/"
 MEMBER_API_PREFIX = "/member-api/"
 WIDGET_API_PREFIX = "/widget-api/"
+SURVEY_API_PREFIX = "/survey-api/"  # a survey invitation by its token: the token is the credential
 
 
 class SecurityHeadersMiddleware:
@@ -147,7 +153,15 @@ class SecurityHeadersMiddleware:
                     headers.append((b"access-control-allow-origin", b"*"))
                     headers.append((b"cross-origin-resource-policy", b"cross-origin"))
                 elif has_policy or path.startswith(
-                    ("/docs", "/api/", "/webhooks/", "/channels/", MEMBER_API_PREFIX, WIDGET_API_PREFIX)
+                    (
+                        "/docs",
+                        "/api/",
+                        "/webhooks/",
+                        "/channels/",
+                        MEMBER_API_PREFIX,
+                        WIDGET_API_PREFIX,
+                        SURVEY_API_PREFIX,
+                    )
                 ):
                     pass  # a response that set its own policy keeps it; JSON needs none
                 elif path.startswith(EMBEDDABLE_PREFIXES):
@@ -182,7 +196,8 @@ class MemberApiCorsMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith((MEMBER_API_PREFIX, WIDGET_API_PREFIX)):
+        cors_prefixes = (MEMBER_API_PREFIX, WIDGET_API_PREFIX, SURVEY_API_PREFIX)
+        if scope["type"] == "http" and scope["path"].startswith(cors_prefixes):
             await self.cors(scope, receive, send)
         else:
             await self.app(scope, receive, send)
@@ -247,6 +262,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         widget_notices.router,
         member_help_center.router,
         widget_articles.router,
+        # feedback: where customers answer (the survey page, its JSON API, the member page's, the widget's)
+        member_surveys.router,
+        member_survey_api.router,
+        member_survey_member.router,
+        widget_surveys.router,
         # sockets (realtime/)
         widget_socket.router,
         console_socket.router,
@@ -288,6 +308,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_team.router,
         console_team_pulse.router,
         console_team_coaching.router,
+        console_surveys.router,  # feedback: the survey builder
         console_feedback_settings.router,
         console_feedback_themes.router,
         console_feedback_fix.router,
