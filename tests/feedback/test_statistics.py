@@ -23,7 +23,14 @@ from loyaldesk.feedback.rules.statistics import (
 LIKED = [3, 1, 2, 2, 3, 5, 8, 12, 20, 22, 22]
 STRUGGLING = [10, 6, 7, 8, 8, 10, 12, 12, 10, 8, 9]
 POLARISED = [15, 5, 3, 2, 2, 3, 3, 4, 8, 20, 35]
-SAMPLES = [(100, LIKED), (150, STRUGGLING), (250, POLARISED), (400, LIKED), (1000, STRUGGLING), (3000, POLARISED)]
+SAMPLES = [
+    (100, LIKED),
+    (150, STRUGGLING),
+    (250, POLARISED),
+    (400, LIKED),
+    (1000, STRUGGLING),
+    (3000, POLARISED),
+]
 RESAMPLES = 20_000
 
 
@@ -87,7 +94,12 @@ def test_one_answer() -> None:
     assert one.too_few and MIN_ANSWERS > 1
     assert mean_t([6]).value == 6 and mean_t([6]).low is None
     single = csat(1, 1)
-    assert single.value == 100 and single.low is not None and single.low < 50 and single.high == pytest.approx(100)
+    assert (
+        single.value == 100
+        and single.low is not None
+        and single.low < 50
+        and single.high == pytest.approx(100)
+    )
 
 
 def test_wilson_against_a_textbook_value() -> None:

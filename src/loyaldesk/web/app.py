@@ -25,6 +25,7 @@ from loyaldesk.web.api import assistant_teaching as api_assistant_teaching
 from loyaldesk.web.api import commerce as api_commerce
 from loyaldesk.web.api import customers as api_customers
 from loyaldesk.web.api import events as api_events
+from loyaldesk.web.api import feedback_responses as api_feedback_responses
 from loyaldesk.web.api import journey_events as api_journey_events
 from loyaldesk.web.api import journeys as api_journeys
 from loyaldesk.web.api import loyalty as api_loyalty
@@ -42,6 +43,8 @@ from loyaldesk.web.console import assistant_intents as console_assistant_intents
 from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
+from loyaldesk.web.console import feedback_dashboard as console_feedback_dashboard
+from loyaldesk.web.console import feedback_inbox as console_feedback_inbox
 from loyaldesk.web.console import help_center as console_help_center
 from loyaldesk.web.console import help_center_report as console_help_center_report
 from loyaldesk.web.console import inbox as console_inbox
@@ -222,6 +225,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_journeys.router,
         api_webhooks.router,
         api_return_requests.router,
+        api_feedback_responses.router,
         api_assistant_teaching.router,
         shopify_webhooks.router,
         sms_webhooks.router,
@@ -273,6 +277,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_assistant_intents.router,
         console_assistant_intent_page.router,
         console_intent_labels.router,
+        console_feedback_inbox.router,
+        console_feedback_dashboard.router,
     ):
         app.include_router(router)
 
