@@ -86,7 +86,7 @@ def answer_detail(session: Session, store_id: int, response_id: int) -> AnswerDe
             select(Theme.id, Theme.name)
             .where(Theme.store_id == store_id, Theme.enabled.is_(True))
             .order_by(Theme.name)
-        ).tuples()
+        )
     )
     tags = list(session.scalars(select(ResponseTheme).where(ResponseTheme.response_id == response.id)))
     return AnswerDetail(
@@ -135,12 +135,12 @@ def filter_choices(session: Session, store_id: int) -> FilterChoices:
         surveys=tuple(
             session.execute(
                 select(Survey.id, Survey.name).where(Survey.store_id == store_id).order_by(Survey.name)
-            ).tuples()
+            )
         ),
         themes=tuple(
             session.execute(
                 select(Theme.id, Theme.name).where(Theme.store_id == store_id).order_by(Theme.name)
-            ).tuples()
+            )
         ),
         tiers=tuple(
             tier
@@ -158,7 +158,7 @@ def filter_choices(session: Session, store_id: int) -> FilterChoices:
                 .join(StoreMembership, StoreMembership.staff_id == StaffAccount.id)
                 .where(StoreMembership.store_id == store_id)
                 .order_by(StaffAccount.name)
-            ).tuples()
+            )
         ),
         products=tuple(
             session.execute(
@@ -166,6 +166,6 @@ def filter_choices(session: Session, store_id: int) -> FilterChoices:
                 .where(Product.store_id == store_id)
                 .order_by(Product.title)
                 .limit(LISTED_PRODUCTS)
-            ).tuples()
+            )
         ),
     )

@@ -237,7 +237,7 @@ def response_rates(
         .join(Survey, Survey.id == i.survey_id)
         .where(Survey.store_id == store_id, i.asked_at >= start, i.asked_at < end)
         .group_by(Survey.kind)
-    ).tuples()
+    )
     counts = {SurveyKind(kind): (int(asked), int(answered)) for kind, asked, answered in rows}
     return tuple(
         ResponseRate(k, asked, answered, statistics.wilson(answered, asked))
@@ -277,7 +277,7 @@ def breakdowns(
                 r.survey_kind == kind.value,
                 ResponseTheme.present.is_(True),
             )
-        ).tuples()
+        )
         for response_id, theme_id in tagged:
             if response_id in by_id:
                 keyed["theme"][str(theme_id)].append(by_id[response_id].score)
@@ -316,7 +316,7 @@ def _names(
             str(i): name
             for i, name in session.execute(
                 select(StaffAccount.id, StaffAccount.name).where(StaffAccount.id.in_(ids("agent")))
-            ).tuples()
+            )
         }
     if keyed["product"]:
         names["product"] = {
@@ -325,13 +325,13 @@ def _names(
                 select(Product.id, Product.title).where(
                     Product.store_id == store_id, Product.id.in_(ids("product"))
                 )
-            ).tuples()
+            )
         }
     if keyed["theme"]:
         names["theme"] = {
             str(i): name
             for i, name in session.execute(
                 select(Theme.id, Theme.name).where(Theme.store_id == store_id, Theme.id.in_(ids("theme")))
-            ).tuples()
+            )
         }
     return names

@@ -180,6 +180,11 @@ def responses(
     return with_context(session, store_id, found), cursor
 
 
+def _pairs(session: Session, query: Any) -> dict[int, str]:
+    """id -> name of a two-column query."""
+    return {int(row[0]): str(row[1]) for row in session.execute(query)}
+
+
 def with_context(session: Session, store_id: int, found: Sequence[SurveyResponse]) -> list[InboxRow]:
     """``found`` answers as inbox rows, their context read in one query per kind."""
     if not found:
@@ -191,28 +196,19 @@ def with_context(session: Session, store_id: int, found: Sequence[SurveyResponse
             select(Customer).where(Customer.store_id == store_id, Customer.id.in_(customer_ids))
         )
     }
-    surveys = dict(
-        session.execute(
-            select(Survey.id, Survey.name).where(Survey.id.in_({row.survey_id for row in found}))
-        ).tuples()
+    surveys = _pairs(
+        session, select(Survey.id, Survey.name).where(Survey.id.in_({r.survey_id for r in found}))
     )
     agent_ids = {row.agent_id for row in found if row.agent_id}
-    agents = dict(
-        session.execute(
-            select(StaffAccount.id, StaffAccount.name).where(StaffAccount.id.in_(agent_ids))
-        ).tuples()
-    )
+    agents = _pairs(session, select(StaffAccount.id, StaffAccount.name).where(StaffAccount.id.in_(agent_ids)))
     product_ids = {pid for row in found for pid in (row.product_ids or [])}
-    products = dict(
-        session.execute(
-            select(Product.id, Product.title).where(Product.store_id == store_id, Product.id.in_(product_ids))
-        ).tuples()
+    products = _pairs(
+        session,
+        select(Product.id, Product.title).where(Product.store_id == store_id, Product.id.in_(product_ids)),
     )
     order_ids = {row.order_id for row in found if row.order_id}
-    orders = dict(
-        session.execute(
-            select(Order.id, Order.number).where(Order.store_id == store_id, Order.id.in_(order_ids))
-        ).tuples()
+    orders = _pairs(
+        session, select(Order.id, Order.number).where(Order.store_id == store_id, Order.id.in_(order_ids))
     )
     themes: dict[int, list[ThemeTag]] = {}
     tagged = session.execute(

@@ -130,7 +130,7 @@ def purchases(session: Session, store_id: int, start: datetime, end: datetime) -
             r.survey_kind.in_([SurveyKind.NPS.value, SurveyKind.CSAT.value, SurveyKind.CES.value]),
         )
         .order_by(r.created_at)
-    ).tuples()
+    )
     for customer_id, created_at, bucket in rows:
         if customer_id is not None and bucket is not None and customer_id not in first:
             first[customer_id] = (created_at, Bucket(bucket))
@@ -149,7 +149,7 @@ def purchases(session: Session, store_id: int, start: datetime, end: datetime) -
                 Order.status != OrderStatus.CANCELLED.value,
                 Order.customer_id.in_(answered),
             )
-        ).tuples()
+        )
         for customer_id, placed_at, total, refunded in orders:
             if customer_id is None or customer_id not in first:
                 continue
