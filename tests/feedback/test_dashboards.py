@@ -125,7 +125,7 @@ def test_the_dashboard_page_shows_the_same_figures_with_charts(
     page = client.get("/console/acme/feedback/dashboard", params=PERIOD)
     assert page.status_code == 200, page.text
     nps = statistics.nps(26, 11, 12)
-    assert f'{nps.value:.0f} <span class="muted small">({nps.low:.0f}–{nps.high:.0f})' in page.text
+    assert f'{nps.value:.0f} <span class="muted small">({nps.low:.0f}\u2013{nps.high:.0f})' in page.text
     assert "70.0%" in page.text and "Mar 2026" in page.text and "(too few to conclude)" in page.text
     assert "1 of 15 detractors contacted within 7 days" in page.text
     assert 'aria-current="page">Dashboard</a>' in page.text
