@@ -245,6 +245,9 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/loyalty/referrals/{referral_id}/approve"): StoreApi("loyalty:write"),
     ("POST", "/api/v1/loyalty/referrals/{referral_id}/reject"): StoreApi("loyalty:write"),
     ("GET", "/api/v1/return-requests"): StoreApi("orders:read"),
+    # feedback: the inbox and the dashboards (web/api/feedback_responses.py)
+    ("GET", "/api/v1/feedback/responses"): StoreApi("feedback:read"),
+    ("GET", "/api/v1/feedback/summary"): StoreApi("feedback:read"),
     ("GET", "/api/v1/journeys"): StoreApi("journeys:read"),
     ("POST", "/api/v1/journeys"): StoreApi("journeys:write"),
     ("GET", "/api/v1/journeys/calendar"): StoreApi("journeys:read"),
@@ -331,6 +334,11 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/console/{store_slug}/customers/{customer_id}/erase"): Console(P.ERASE_CUSTOMERS),
     ("GET", "/console/{store_slug}/orders/{order_id}"): Console(P.VIEW_ORDERS),
     ("GET", "/console/{store_slug}/returns"): Console(P.VIEW_ORDERS),
+    # feedback: the inbox and the dashboards (web/console/feedback_inbox.py, feedback_dashboard.py)
+    ("GET", "/console/{store_slug}/feedback"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/responses/{response_id}"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/dashboard"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/dashboard/chart.svg"): Console(P.VIEW_FEEDBACK),
     ("POST", "/console/{store_slug}/returns/{return_id}/status"): Console(P.ANSWER_CONVERSATIONS),
     ("GET", "/console/{store_slug}/inbox"): Console(P.VIEW_CONVERSATIONS),
     ("GET", "/console/{store_slug}/inbox.json"): Console(P.VIEW_CONVERSATIONS),
@@ -780,6 +788,10 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         )
         ids["return_id"] = (
             session.execute(text("SELECT min(id) FROM return_requests WHERE store_id = :store"), a).scalar()
+            or NOWHERE
+        )
+        ids["response_id"] = (  # feedback: the inbox (the demo's answers, when it has some)
+            session.execute(text("SELECT min(id) FROM feedback_responses WHERE store_id = :store"), a).scalar()
             or NOWHERE
         )
         ids["message_id"] = _one(
