@@ -1,0 +1,266 @@
+"""The demo store's survey answers over its last six months, so the feedback inbox and dashboards have
+something true to show: an NPS survey asked of buyers a week after their order, a CSAT survey after
+resolved conversations (with the agent who answered), a CES survey after some of them, answered through
+``feedback.submit_answers`` on the seeding clock (so each answer carries the customer's tier and value
+of that day). Scores improve a little over the months; detractors are contacted by the team (most
+within a week) and some answer a follow-up survey; comments name what went well or wrong, and are
+tagged with the store's themes where it has them (keys below).
+
+Surveys are created here as rows with validated questions; when the store's default surveys exist
+(``feedback.actions.surveys``) they should be used instead."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from loyaldesk.commerce import Order
+from loyaldesk.feedback import Survey, SurveyInvitation, Theme, submit_answers
+from loyaldesk.feedback.models import ResponseTheme, SurveyResponse
+from loyaldesk.feedback.rules.questions import validate_questions
+from loyaldesk.feedback.rules.scoring import SCORE_RANGES, bucket
+from loyaldesk.feedback.vocab import SurveyKind
+from loyaldesk.kernel.clock import FakeClock
+from loyaldesk.kernel.db import Database, UnitOfWork
+from loyaldesk.stores import StaffAccount, StoreMembership
+
+MONTHS = 6
+QUESTIONS: dict[str, list[dict[str, Any]]] = {
+    "nps": [
+        {
+            "id": "score",
+            "type": "nps",
+            "text": {"en": "How likely are you to recommend Juniper to a friend?"},
+        },
+        {"id": "why", "type": "text", "text": {"en": "What is the main reason for your score?"}},
+    ],
+    "csat": [
+        {
+            "id": "score",
+            "type": "scale",
+            "min": 1,
+            "max": 5,
+            "text": {"en": "How satisfied were you with our help?"},
+        },
+        {"id": "why", "type": "text", "text": {"en": "Anything we could do better?"}},
+    ],
+    "ces": [
+        {
+            "id": "score",
+            "type": "scale",
+            "min": 1,
+            "max": 7,
+            "text": {"en": "Juniper made it easy to handle my issue."},
+        },
+    ],
+}
+NAMES = {"nps": "Relationship NPS", "csat": "Support satisfaction", "ces": "Effort after support"}
+# (comment, the theme keys it is about), by bucket.
+COMMENTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    "promoter": [
+        ("Fast delivery and lovely packaging.", ("delivery",)),
+        ("The linen shirt is great quality.", ("product_quality",)),
+        ("Ana sorted my exchange in minutes, thank you!", ("staff",)),
+        ("I love collecting points for the rewards.", ("loyalty_program",)),
+        ("", ()),
+    ],
+    "passive": [
+        ("Good products, but shipping took a while.", ("delivery",)),
+        ("A bit expensive for what it is.", ("price",)),
+        ("The website is slow on my phone.", ("website",)),
+        ("", ()),
+    ],
+    "detractor": [
+        ("My parcel arrived two weeks late.", ("delivery",)),
+        ("The mug arrived broken.", ("damaged_item",)),
+        ("Still waiting for my refund.", ("returns_refunds",)),
+        ("Checkout kept failing.", ("website",)),
+        ("Nobody answered my email for days.", ("staff",)),
+    ],
+}
+
+
+def _survey(uow: UnitOfWork, store_id: int, kind: str) -> int:
+    now = uow.now()
+    survey = Survey(
+        store_id=store_id,
+        kind=kind,
+        name=NAMES[kind],
+        status="active",
+        questions=validate_questions(QUESTIONS[kind], ["en"]),
+        languages=["en"],
+        trigger={"kind": "api"},
+        channel="email",
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(survey)
+    uow.session.flush()
+    return survey.id
+
+
+def _score(rng: random.Random, kind: str, progress: float) -> int:
+    """A score drawn from a distribution that improves with ``progress`` (0 at the start, 1 now)."""
+    lift = 0.25 * progress
+    if kind == "nps":
+        weights = [4, 2, 2, 3, 3, 5, 7, 10, 16, 20 + 10 * lift, 22 + 20 * lift]
+        return rng.choices(range(11), weights=weights)[0]
+    if kind == "csat":
+        return rng.choices(range(1, 6), weights=[5, 5, 10, 30, 45 + 30 * lift])[0]
+    return rng.choices(range(1, 8), weights=[3, 3, 6, 10, 18, 28, 30 + 30 * lift])[0]
+
+
+def seed_feedback(database: Database, clock: FakeClock, store_id: int, end: datetime, seed: int) -> int:
+    """Answers over the ``MONTHS`` months before ``end``; returns how many. Leaves the clock at ``end``."""
+    rng = random.Random(seed * 11 + 16)
+    start = end - timedelta(days=30 * MONTHS)
+    surveys = database.write(lambda uow: {kind: _survey(uow, store_id, kind) for kind in QUESTIONS})
+    with database.read() as session:
+        orders = list(
+            session.execute(
+                select(Order.id, Order.customer_id, Order.placed_at)
+                .where(Order.store_id == store_id, Order.placed_at >= start, Order.customer_id.is_not(None))
+                .order_by(Order.placed_at)
+            )
+        )
+        agents = list(
+            session.scalars(
+                select(StaffAccount.id)
+                .join(StoreMembership, StoreMembership.staff_id == StaffAccount.id)
+                .where(StoreMembership.store_id == store_id, StoreMembership.role.in_(["agent", "admin"]))
+            )
+        )
+        themes = {
+            theme.key: theme.id for theme in session.scalars(select(Theme).where(Theme.store_id == store_id))
+        }
+    if not orders:
+        return 0
+    sampled = [order for order in orders if rng.random() < 0.8]
+    count = 0
+    for week_start in _weeks(start, end):
+        week = [
+            o
+            for o in sampled
+            if week_start <= o.placed_at + timedelta(days=7) < week_start + timedelta(days=7)
+        ]
+        if not week:
+            continue
+        clock.set(min(end, week_start + timedelta(days=3, hours=rng.randrange(8, 20))))
+        progress = (week_start - start) / (end - start)
+        count += database.write(_answer_week, store_id, surveys, week, agents, themes, rng, progress, end)
+    clock.set(end)
+    return count
+
+
+def _weeks(start: datetime, end: datetime) -> list[datetime]:
+    weeks, moment = [], start
+    while moment < end:
+        weeks.append(moment)
+        moment += timedelta(days=7)
+    return weeks
+
+
+def _answer_week(
+    uow: UnitOfWork,
+    store_id: int,
+    surveys: dict[str, int],
+    orders: list[Any],
+    agents: list[int],
+    themes: dict[str, int],
+    rng: random.Random,
+    progress: float,
+    end: datetime,
+) -> int:
+    count = 0
+    for order in orders:
+        kind = rng.choices(["nps", "csat", "ces"], weights=[55, 30, 15])[0]
+        agent = rng.choice(agents) if agents and kind != "nps" else None
+        channel = rng.choices(["email", "widget", "sms", "member"], weights=[60, 20, 10, 10])[0]
+        invitation = _invite(uow, store_id, surveys[kind], order.customer_id, channel, order.id, agent)
+        if rng.random() < 0.45:
+            continue  # not every customer answers
+        score = _score(rng, kind, progress)
+        found = bucket(kind, score, *SCORE_RANGES[SurveyKind(kind)])
+        comment, keys = rng.choice(COMMENTS[found.value if found else "passive"])
+        answers: dict[str, Any] = {"score": score}
+        if comment and kind != "ces":
+            answers["why"] = comment
+        response = submit_answers(uow, invitation, answers)
+        count += 1
+        for key in keys:
+            if key in themes and comment:
+                uow.session.add(
+                    ResponseTheme(
+                        response_id=response.id,
+                        theme_id=themes[key],
+                        store_id=store_id,
+                        source="model",
+                        present=True,
+                        confidence=round(rng.uniform(0.6, 0.97), 2),
+                        at=uow.now(),
+                    )
+                )
+        if response.bucket == "detractor":
+            count += _close_the_loop(uow, store_id, surveys[kind], response, rng, end)
+    return count
+
+
+def _invite(
+    uow: UnitOfWork,
+    store_id: int,
+    survey_id: int,
+    customer_id: int,
+    channel: str,
+    order_id: int | None,
+    agent_id: int | None,
+    follow_up_of_id: int | None = None,
+) -> SurveyInvitation:
+    now = uow.now()
+    invitation = SurveyInvitation(
+        store_id=store_id,
+        survey_id=survey_id,
+        customer_id=customer_id,
+        channel=channel,
+        token=secrets.token_urlsafe(24),
+        status="asked",
+        order_id=order_id,
+        agent_id=agent_id,
+        product_ids=[],
+        follow_up_of_id=follow_up_of_id,
+        idempotency_key=f"demo:{secrets.token_hex(10)}",
+        asked_at=now,
+        expires_at=now + timedelta(days=30),
+    )
+    uow.session.add(invitation)
+    uow.session.flush()
+    return invitation
+
+
+def _close_the_loop(
+    uow: UnitOfWork,
+    store_id: int,
+    survey_id: int,
+    response: SurveyResponse,
+    rng: random.Random,
+    end: datetime,
+) -> int:
+    """The team contacts most detractors (most within a week); some answer a follow-up survey, which
+    is dated when they answered it (the answer itself is created at the clock's time: moved after)."""
+    if rng.random() < 0.85:
+        response.contacted_at = min(
+            end, response.created_at + timedelta(days=rng.choice((0.2, 1, 2, 3, 5, 9)))
+        )
+    if response.contacted_at is None or rng.random() < 0.5:
+        return 0
+    invitation = _invite(
+        uow, store_id, survey_id, response.customer_id or 0, "email", None, response.agent_id, response.id
+    )
+    low, high = SCORE_RANGES[SurveyKind(response.survey_kind)]
+    better = min(high, max(low, (response.score or low) + rng.randrange(0, (high - low) // 2 + 2)))
+    follow = submit_answers(uow, invitation, {"score": better})
+    follow.created_at = min(end, response.contacted_at + timedelta(days=rng.randrange(5, 12)))
+    return 1
