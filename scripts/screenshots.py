@@ -133,6 +133,12 @@ def main(target: Path) -> None:
             page.screenshot(path=str(target / "assistant-settings.png"), full_page=True)
             page.goto(f"{base}/help/demo")
             page.screenshot(path=str(target / "help-center.png"), full_page=True)
+            # The feedback inbox and dashboards (issue 16).
+            page.goto(f"{base}/console/demo/feedback")
+            page.screenshot(path=str(target / "feedback-inbox.png"))
+            page.goto(f"{base}/console/demo/feedback/dashboard")
+            page.wait_for_function("[...document.querySelectorAll('img.chart')].every((image) => image.complete)")
+            page.screenshot(path=str(target / "feedback-dashboard.png"), full_page=True)
             page.goto(f"{base}/docs")
             page.wait_for_selector(".swagger-ui .opblock")
             page.screenshot(path=str(target / "api-docs.png"))

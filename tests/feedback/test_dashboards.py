@@ -155,3 +155,17 @@ def test_the_summary_needs_the_feedback_scope(client: TestClient, db: Database, 
         client.get("/api/v1/feedback/summary", headers=make_api_key(db, store, ["feedback:read"])).status_code
         == 200
     )
+
+
+def test_the_impact_page_shows_what_they_bought_after_answering(
+    client: TestClient, world: dict[str, Any], db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    client.cookies.clear()
+    login(client, make_staff(db, store, "analyst", password_hash))
+    page = client.get("/console/acme/analytics/impact", params={"from": "2026-03-01", "to": "2026-03-31"})
+    assert page.status_code == 200, page.text
+    section = page.text.split("data-feedback-purchases", 1)[1].split("</section>", 1)[0]
+    promoters = section.split('data-bucket="promoter"', 1)[1].split("</tr>", 1)[0]
+    detractors = section.split('data-bucket="detractor"', 1)[1].split("</tr>", 1)[0]
+    assert "100.0%" in promoters and "60.00" in promoters  # Emma: two orders, 40 + 20
+    assert "50.0%" in detractors and "15.00" in detractors  # Noah bought for 30, Liam nothing
