@@ -791,9 +791,10 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
             or NOWHERE
         )
         ids["response_id"] = (  # feedback: the inbox (the demo's answers, when it has some)
-            session.execute(text("SELECT min(id) FROM feedback_responses WHERE store_id = :store"), a).scalar()
-            or NOWHERE
-        )
+            session.execute(
+                text("SELECT min(id) FROM feedback_responses WHERE store_id = :store"), a
+            ).scalar()
+        ) or NOWHERE
         ids["message_id"] = _one(
             session, "SELECT min(id) FROM support_messages WHERE conversation_id = :id", id=conversation_id
         )
