@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from loyaldesk.commerce import Order
+from loyaldesk.commerce import Order, OrderLine, Product
 from loyaldesk.feedback import Survey, SurveyInvitation, Theme, submit_answers
 from loyaldesk.feedback.models import ResponseTheme, SurveyResponse
 from loyaldesk.feedback.rules.questions import validate_questions
@@ -137,6 +137,17 @@ def seed_feedback(database: Database, clock: FakeClock, store_id: int, end: date
         themes = {
             theme.key: theme.id for theme in session.scalars(select(Theme).where(Theme.store_id == store_id))
         }
+        products: dict[int, list[int]] = {}
+        for order_id, product_id in session.execute(
+            select(OrderLine.order_id, Product.id)
+            .join(Order, Order.id == OrderLine.order_id)
+            .join(
+                Product,
+                (Product.store_id == store_id) & (Product.external_id == OrderLine.product_external_id),
+            )
+            .where(Order.store_id == store_id, Order.placed_at >= start)
+        ):
+            products.setdefault(order_id, []).append(product_id)
     if not orders:
         return 0
     sampled = [order for order in orders if rng.random() < 0.8]
@@ -151,7 +162,9 @@ def seed_feedback(database: Database, clock: FakeClock, store_id: int, end: date
             continue
         clock.set(min(end, week_start + timedelta(days=3, hours=rng.randrange(8, 20))))
         progress = (week_start - start) / (end - start)
-        count += database.write(_answer_week, store_id, surveys, week, agents, themes, rng, progress, end)
+        count += database.write(
+            _answer_week, store_id, surveys, week, agents, themes, rng, progress, end, products
+        )
     clock.set(end)
     return count
 
@@ -174,6 +187,7 @@ def _answer_week(
     rng: random.Random,
     progress: float,
     end: datetime,
+    products: dict[int, list[int]],
 ) -> int:
     count = 0
     for order in orders:
@@ -181,6 +195,7 @@ def _answer_week(
         agent = rng.choice(agents) if agents and kind != "nps" else None
         channel = rng.choices(["email", "widget", "sms", "member"], weights=[60, 20, 10, 10])[0]
         invitation = _invite(uow, store_id, surveys[kind], order.customer_id, channel, order.id, agent)
+        invitation.product_ids = sorted(set(products.get(order.id, ())))
         if rng.random() < 0.45:
             continue  # not every customer answers
         score = _score(rng, kind, progress)

@@ -200,20 +200,7 @@ def summary(
     finish = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
     answers = scored_answers(session, store_id, begin, finish, zone)
     overall = {k: kind_scores(k, (a.score for a in answers if a.kind is k)) for k in SCORED_KINDS}
-    by_period: dict[date, list[Answer]] = defaultdict(list)
-    for answer in answers:
-        by_period[period_start(answer.created_on, granularity)].append(answer)
-    series = tuple(
-        PeriodScores(
-            day,
-            _period_label(day, granularity),
-            {
-                k: kind_scores(k, (a.score for a in by_period.get(day, ()) if a.kind is k))
-                for k in SCORED_KINDS
-            },
-        )
-        for day in _periods(start, end, granularity)
-    )
+    series = _series(answers, start, end, granularity)
     chosen = [a for a in answers if a.kind is kind]
     return ScoresSummary(
         start=start,
@@ -225,6 +212,41 @@ def summary(
         response_rates=response_rates(session, store_id, begin, finish),
         breakdowns=breakdowns(session, store_id, kind, chosen, begin, finish),
     )
+
+
+def _series(
+    answers: list[Answer], start: date, end: date, granularity: Granularity
+) -> tuple[PeriodScores, ...]:
+    by_period: dict[date, list[Answer]] = defaultdict(list)
+    for answer in answers:
+        by_period[period_start(answer.created_on, granularity)].append(answer)
+    return tuple(
+        PeriodScores(
+            day,
+            _period_label(day, granularity),
+            {
+                k: kind_scores(k, (a.score for a in by_period.get(day, ()) if a.kind is k))
+                for k in SCORED_KINDS
+            },
+        )
+        for day in _periods(start, end, granularity)
+    )
+
+
+def scores_over_time(
+    session: Session,
+    store_id: int,
+    *,
+    start: date,
+    end: date,
+    timezone: str,
+    granularity: Granularity = "month",
+) -> tuple[PeriodScores, ...]:
+    """Only the scores per week or month (what a chart needs), as :func:`summary` gives them."""
+    zone = ZoneInfo(timezone)
+    begin = datetime.combine(start, datetime.min.time(), zone)
+    finish = datetime.combine(end + timedelta(days=1), datetime.min.time(), zone)
+    return _series(scored_answers(session, store_id, begin, finish, zone), start, end, granularity)
 
 
 def response_rates(

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from loyaldesk.feedback.queries import dashboards, outcomes
 from loyaldesk.feedback.rules.statistics import MIN_ANSWERS
-from loyaldesk.feedback.vocab import LABELS, Bucket, SurveyKind
+from loyaldesk.feedback.vocab import Bucket, SurveyKind
 from loyaldesk.kernel.errors import Invalid
 from loyaldesk.stores import Permission
 from loyaldesk.web.console.feedback_charts import Point, score_chart
@@ -29,6 +29,15 @@ FIGURES = {
     SurveyKind.NPS: ("NPS", -100.0, 100.0, ""),
     SurveyKind.CSAT: ("CSAT, % satisfied (4-5)", 0.0, 100.0, "%"),
     SurveyKind.CES: ("CES, mean effort score (1-7)", 1.0, 7.0, ""),
+}
+# The kinds' names. Not vocab.LABELS: its SurveyKind.NPS and QuestionType.NPS keys are both "nps" and
+# collide (the question type's label wins).
+KIND_NAMES = {
+    SurveyKind.NPS: "Net Promoter Score (NPS)",
+    SurveyKind.CSAT: "Customer satisfaction (CSAT)",
+    SurveyKind.CES: "Customer effort (CES)",
+    SurveyKind.REVIEW: "Product review request",
+    SurveyKind.CUSTOM: "Custom survey",
 }
 BUCKET_TITLES = {
     Bucket.PROMOTER: "Promoters (and satisfied, easy)",
@@ -102,7 +111,7 @@ def dashboard_page(request: Request, runtime: RuntimeDep, console: ConsoleDep) -
             "after": after,
             "figures": FIGURES,
             "kinds": dashboards.SCORED_KINDS,
-            "labels": LABELS,
+            "kind_names": KIND_NAMES,
             "bucket_titles": BUCKET_TITLES,
             "min_answers": MIN_ANSWERS,
             "chart_width": 720,
@@ -121,14 +130,22 @@ def score_chart_image(
     """One kind's score per week or month with its interval, as an SVG image (``chart``: nps, csat,
     ces or ces_easy; the period as the page's)."""
     period = _period(runtime, console, request)
-    summary, _ = load(runtime, console.store.id, console.store.timezone, period)
+    with runtime.database.read() as session:
+        periods = dashboards.scores_over_time(
+            session,
+            console.store.id,
+            start=period.start,
+            end=period.end,
+            timezone=console.store.timezone,
+            granularity=period.every,
+        )
     if chart == "ces_easy":
         kind, title, low, high, unit = SurveyKind.CES, "CES, % easy (5-7)", 0.0, 100.0, "%"
     else:
         kind = SurveyKind(chart)
         title, low, high, unit = FIGURES[kind]
     points = []
-    for item in summary.series:
+    for item in periods:
         scores = item.scores[kind]
         estimate = scores.easy if chart == "ces_easy" else scores.main
         assert estimate is not None

@@ -19,6 +19,7 @@ from loyaldesk.feedback.vocab import LABELS, Bucket, SurveyChannel, SurveyKind
 from loyaldesk.kernel.errors import Invalid
 from loyaldesk.kernel.pagination import decode_position
 from loyaldesk.stores import Permission
+from loyaldesk.web.console.feedback_dashboard import KIND_NAMES
 from loyaldesk.web.console.feedback_filters import parse_filters, query_of
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import ConsoleDep
@@ -52,7 +53,8 @@ def _common() -> dict[str, object]:
         "bucket_pill": BUCKET_PILL,
         "bucket_word": bucket_word,
         "labels": LABELS,
-        "kind_label": lambda value: LABELS.get(SurveyKind(value), value),
+        "kind_label": lambda value: KIND_NAMES.get(SurveyKind(value), value),
+        "kind_names": KIND_NAMES,
         "channel_label": lambda value: (
             LABELS.get(SurveyChannel(value), value) if value in set(SurveyChannel) else value
         ),
