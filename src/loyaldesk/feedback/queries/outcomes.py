@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from loyaldesk.commerce import Order, OrderStatus
 from loyaldesk.feedback.models import SurveyResponse
@@ -74,11 +74,8 @@ def outcomes(
     inclusive), as of ``now``."""
     begin, finish = _bounds(start, end, timezone)
     r = SurveyResponse
-    follow = aliased(SurveyResponse)
     detractor_rows = session.execute(
-        select(r.id, r.survey_kind, r.created_at, r.contacted_at, follow.score, follow.survey_kind)
-        .outerjoin(follow, (follow.follow_up_of_id == r.id) & (follow.store_id == store_id))
-        .where(
+        select(r.id, r.survey_kind, r.created_at, r.contacted_at).where(
             r.store_id == store_id,
             r.created_at >= begin,
             r.created_at < finish,
@@ -86,19 +83,26 @@ def outcomes(
             r.survey_kind.in_([SurveyKind.NPS.value, SurveyKind.CSAT.value, SurveyKind.CES.value]),
         )
     ).all()
+    # Follow-ups come after the answer they follow: one range read of the store's answers since the
+    # period began (feedback_responses has no index on follow_up_of_id; a join on it scans per row).
+    follow_ups: dict[int, list[tuple[str, int]]] = {}
+    for follow_up_of, kind, score in session.execute(
+        select(r.follow_up_of_id, r.survey_kind, r.score).where(
+            r.store_id == store_id,
+            r.created_at >= begin,
+            r.follow_up_of_id.is_not(None),
+            r.score.is_not(None),
+        )
+    ):
+        follow_ups.setdefault(int(follow_up_of or 0), []).append((kind, int(score or 0)))
     seen: dict[int, bool | None] = {}  # detractor answer -> recovered (None: no scored follow-up)
     contacted = 0
+    window = timedelta(days=CONTACT_DAYS)
     for row in detractor_rows:
-        if row[0] not in seen:
-            seen[row[0]] = None
-            if row.contacted_at is not None and row.contacted_at - row.created_at <= timedelta(
-                days=CONTACT_DAYS
-            ):
-                contacted += 1
-        follow_score, follow_kind = row[4], row[5]
-        if follow_score is not None:
-            recovered = not is_detractor(follow_kind or row.survey_kind, follow_score)
-            seen[row[0]] = bool(seen[row[0]]) or recovered
+        if row.contacted_at is not None and row.contacted_at - row.created_at <= window:
+            contacted += 1
+        answers = follow_ups.get(row.id)
+        seen[row.id] = None if not answers else any(not is_detractor(kind, score) for kind, score in answers)
     followed = [value for value in seen.values() if value is not None]
     recovered_count = sum(1 for value in followed if value)
     return Outcomes(
