@@ -263,13 +263,15 @@ def _close_the_loop(
     rng: random.Random,
     end: datetime,
 ) -> int:
-    """The team contacts most detractors (most within a week); some answer a follow-up survey, which
-    is dated when they answered it (the answer itself is created at the clock's time: moved after)."""
-    if rng.random() < 0.85:
-        response.contacted_at = min(
-            end, response.created_at + timedelta(days=rng.choice((0.2, 1, 2, 3, 5, 9)))
-        )
-    if response.contacted_at is None or rng.random() < 0.5:
+    """The team contacts most detractors (most within a week); some answer a follow-up survey, dated
+    when they answered it (the answer is created at the clock's time, then moved there). Nothing is
+    dated after ``end``: a detractor too recent is not contacted yet, nor followed up."""
+    contacted_at = response.created_at + timedelta(days=rng.choice((0.2, 1, 2, 3, 5, 9)))
+    if rng.random() < 0.15 or contacted_at > end:
+        return 0
+    response.contacted_at = contacted_at
+    answered_at = contacted_at + timedelta(days=rng.randrange(5, 12))
+    if rng.random() < 0.5 or answered_at > end:
         return 0
     invitation = _invite(
         uow, store_id, survey_id, response.customer_id or 0, "email", None, response.agent_id, response.id
@@ -277,5 +279,6 @@ def _close_the_loop(
     low, high = SCORE_RANGES[SurveyKind(response.survey_kind)]
     better = min(high, max(low, (response.score or low) + rng.randrange(0, (high - low) // 2 + 2)))
     follow = submit_answers(uow, invitation, {"score": better})
-    follow.created_at = min(end, response.contacted_at + timedelta(days=rng.randrange(5, 12)))
+    follow.created_at = follow.updated_at = answered_at
+    invitation.asked_at = contacted_at + timedelta(days=3)
     return 1
