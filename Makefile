@@ -14,6 +14,7 @@ run: $(VENV)/.installed
 	$(BIN)/loyaldesk migrate
 	LOYALDESK_HOST=$(HOST) LOYALDESK_PORT=$(PORT) $(BIN)/loyaldesk demo --if-missing
 	$(BIN)/loyaldesk assistant prepare
+	$(BIN)/loyaldesk feedback prepare
 	$(BIN)/loyaldesk serve --host $(HOST) --port $(PORT)
 
 ## make test: install what the tests need (Python packages, Debian's chromium) and run the whole suite.

@@ -57,6 +57,7 @@ _REGISTERING_MODULES = (
     "loyaldesk.stores.jobs",
     "loyaldesk.loyalty.jobs",
     "loyaldesk.analytics.jobs",
+    "loyaldesk.feedback.timeline",
 )
 
 
@@ -75,12 +76,23 @@ def load_all_models() -> None:
 
 def store_setup_steps() -> list[StoreSetupStep]:
     """What every new store is created with, in order (see ``stores.setup_steps``)."""
-    from loyaldesk.feedback import create_feedback_settings
+    from loyaldesk.feedback import create_default_surveys, create_feedback_settings
     from loyaldesk.journeys import create_messaging_settings
     from loyaldesk.loyalty import create_program
     from loyaldesk.support import create_desk_settings
 
-    return [create_program, create_desk_settings, create_messaging_settings, create_feedback_settings]
+    steps: list[StoreSetupStep] = [
+        create_program,
+        create_desk_settings,
+        create_messaging_settings,
+        create_feedback_settings,
+        create_default_surveys,
+    ]
+    # feedback: themes (the built-in retail themes; stores made before get them on first use)
+    from loyaldesk.feedback.themes import ensure_default_themes
+
+    steps.append(ensure_default_themes)
+    return steps
 
 
 def compose(
@@ -111,10 +123,14 @@ def compose(
     from loyaldesk.assistant.teaching.actions.privacy import erase_examples
     from loyaldesk.assistant.tools import register_product_tools
     from loyaldesk.customers import erasure_step
+    from loyaldesk.feedback import SurveyAnswered
+    from loyaldesk.feedback import customer_data as feedback_customer_data
+    from loyaldesk.feedback import handlers as feedback_handlers
+    from loyaldesk.feedback.actions.ask import FeedbackAsker
     from loyaldesk.journeys import customer_data as journey_customer_data
     from loyaldesk.journeys import handlers as journey_handlers
     from loyaldesk.journeys import jobs as journey_jobs
-    from loyaldesk.journeys import provide_scores
+    from loyaldesk.journeys import provide_scores, provide_survey_asker
     from loyaldesk.journeys.actions.deliver import DeliveryConfig
     from loyaldesk.kernel import idempotency
     from loyaldesk.kernel.mail_transport import transport_from
@@ -131,6 +147,7 @@ def compose(
     loyalty_customer_data.register()
     support_privacy.register()
     journey_customer_data.register()
+    feedback_customer_data.register()  # surveys asked and answers given; erasure keeps scores only
     knowledge_customer_data.register()
     assistant_privacy.register()
 
@@ -147,6 +164,22 @@ def compose(
     assistant_dialog_handlers.register(handlers)
     provide_first_line(assistant_takes)
     jobs.every_outside(1, name="assistant.write_llm_answers")(write_llm_drafts)  # the LLM, unlocked
+    # feedback: the chat's rating kept with the other answers, loyalty's points for answering, and the
+    # journeys step that asks a survey (through feedback's one throttle).
+    feedback_handlers.register(handlers)
+    handlers.on(SurveyAnswered)(loyalty_handlers.feedback_answered)
+    provide_survey_asker(FeedbackAsker(settings.public_base_url))
+    # feedback: themes (a comment is tagged in its answer's transaction, before the reactions that read
+    # its themes, such as a detractor's conversation routed by theme; corrections retrain in the background)
+    from loyaldesk.feedback.themes import run_due_theme_training, tag_answered
+
+    handlers.on(SurveyAnswered)(tag_answered)
+    jobs.every_outside(10, name="feedback.train_themes")(run_due_theme_training)
+
+    # feedback: acting on what customers say (detractors' conversations, loop closure, recovery)
+    from loyaldesk.feedback import detractors as feedback_detractors
+
+    feedback_detractors.register(handlers, jobs, base_url=settings.public_base_url)
     # Journeys react last: an event's own domains have done their part (points earned, conversation
     # routed) before a rule reads the customer's facts.
     journey_handlers.register(handlers)
@@ -163,6 +196,11 @@ def compose(
     assistant_ports.provide_intent_reader(teaching.read_store_intents)
     erasure_step("assistant_examples")(erase_examples)  # examples labelled from the customer's messages
     teaching_jobs.register(jobs)
+
+    # feedback: the team that serves (kudos from top answers with a comment, the staff pulse's series)
+    from loyaldesk.feedback import team as feedback_team
+
+    feedback_team.register(handlers, jobs)
 
     ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
     jobs.every(3600, name="kernel.purge_idempotency_keys")(lambda uow: idempotency.purge_expired(uow, ttl))

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from sqlalchemy import select as sa_select
 from sqlalchemy import text
 
 from loyaldesk.assistant.teaching import current_trainer
@@ -82,6 +83,7 @@ CONSOLE_PAGES = (
     "/console/{slug}/journeys/calendar",
     "/console/{slug}/journeys/tasks",
     "/console/{slug}/journeys/settings",
+    "/console/{slug}/feedback/settings",
     "/console/{slug}/settings",
     "/console/{slug}/settings/staff",
     "/console/{slug}/settings/api-keys",
@@ -101,6 +103,22 @@ CONSOLE_PAGES = (
     "/console/{slug}/feedback?bucket=detractor&comment=yes",
     "/console/{slug}/feedback/responses/{response_id}",
     "/console/{slug}/feedback/dashboard",
+    "/console/{slug}/team",
+    "/console/{slug}/team/{agent_id}",
+    "/console/{slug}/team/shoutouts/new?conversation_id={conversation_id}",
+    "/console/{slug}/team/pulse",
+    "/console/{slug}/team/pulse/{pulse_id}",
+    "/console/{slug}/team/coaching",
+    "/console/{slug}/team/coaching/{agent_id}",
+    "/console/{slug}/feedback/themes",  # feedback: themes
+    "/console/{slug}/feedback/themes/{theme_id}/fix",
+    "/console/{slug}/feedback/closures",
+    "/console/{slug}/feedback/closures/{closure_id}",
+    # feedback: the survey builder
+    "/console/{slug}/feedback/surveys",
+    "/console/{slug}/feedback/surveys/new?kind=nps",
+    "/console/{slug}/feedback/surveys/{survey_id}",
+    "/console/{slug}/feedback/surveys/{survey_id}/preview",
     "/console/{slug}/customers/999999999",  # the error page
 )
 # Console GET routes that are not pages (data for scripts, files, redirects, fragments).
@@ -151,7 +169,38 @@ def _demo_ids(db: Database) -> dict[str, Any]:
             session, "SELECT external_id FROM customers WHERE id = :id", id=ids["customer_id"]
         )
     ids["journey_id"] = _a_journey(db, store)
+    ids["survey_id"], ids["survey_token"] = _a_survey_invitation(db, store, ids["customer_id"])
     return ids
+
+
+def _a_survey_invitation(db: Database, store_id: int, customer_id: int) -> tuple[int, str]:
+    """The demo store's NPS survey (a default one) and an invitation to it, for the survey pages."""
+    from loyaldesk.feedback import Survey, SurveyInvitation
+
+    def create(uow: Any) -> tuple[int, str]:
+        survey = (
+            uow.session.execute(sa_select(Survey).where(Survey.store_id == store_id, Survey.kind == "nps"))
+            .scalars()
+            .first()
+        )
+        now = uow.now()
+        uow.session.add(
+            SurveyInvitation(
+                store_id=store_id,
+                survey_id=survey.id,
+                customer_id=customer_id,
+                channel="email",
+                token="a11y-survey-token",
+                status="asked",
+                product_ids=[],
+                idempotency_key="a11y-survey",
+                asked_at=now,
+                expires_at=now + timedelta(days=30),
+            )
+        )
+        return int(survey.id), "a11y-survey-token"
+
+    return db.write(create)
 
 
 def _a_journey(db: Database, store_id: int) -> int:
@@ -235,6 +284,70 @@ def _return_request(db: Database, ids: dict[str, Any]) -> None:
     db.write(create)
 
 
+def _team(db: Database, ids: dict[str, Any]) -> None:
+    """A staff pulse (the owner may answer it and sees where its results will be) and the demo agent's id,
+    for the team pages."""
+    from loyaldesk.feedback.team import PulseIn, PulseQuestionIn, create_pulse
+    from loyaldesk.kernel.actors import system_for
+
+    spec = PulseIn(
+        title="Autumn pulse",
+        questions=[
+            PulseQuestionIn(text="I have the tools I need"),
+            PulseQuestionIn(text="Ideas?", type="text"),
+        ],
+    )
+    ids["pulse_id"] = db.write(
+        lambda uow: create_pulse(uow, system_for(ids["store_id"]), ids["store_id"], spec).id
+    )
+    with db.read() as session:
+        ids["agent_id"] = session.execute(
+            text("SELECT id FROM staff_accounts WHERE email = 'agent@juniper.example.com'")
+        ).scalar_one()
+
+
+def _feedback_closure(db: Database, ids: dict[str, Any]) -> None:
+    """A theme three demo customers raised, marked fixed once, for the closing-the-loop pages."""
+    from loyaldesk.feedback.loop import mark_fixed
+    from loyaldesk.feedback.models import ResponseTheme, Survey, SurveyResponse, Theme
+    from loyaldesk.kernel.actors import system_for
+
+    def create(uow: Any) -> None:
+        now = uow.now()
+        store_id = ids["store_id"]
+        survey = Survey(
+            store_id=store_id, kind="nps", name="How are we doing?", status="active", questions=[],
+            languages=["en"], trigger={"kind": "api"}, channel="email", created_at=now, updated_at=now,
+        )  # fmt: skip
+        theme = Theme(store_id=store_id, key="a11y_delivery", name="Delivery", created_at=now)
+        uow.session.add_all([survey, theme])
+        uow.session.flush()
+        customers = uow.session.execute(
+            text("SELECT id FROM customers WHERE store_id = :s AND email IS NOT NULL ORDER BY id LIMIT 3"),
+            {"s": store_id},
+        ).scalars()
+        for customer_id in customers:
+            response = SurveyResponse(
+                store_id=store_id, survey_id=survey.id, customer_id=customer_id, survey_kind="nps",
+                channel="email", score=3, bucket="detractor", answers={"score": 3}, comment="Late again.",
+                complete=True, created_at=now, updated_at=now,
+            )  # fmt: skip
+            uow.session.add(response)
+            uow.session.flush()
+            uow.session.add(
+                ResponseTheme(
+                    response_id=response.id, theme_id=theme.id, store_id=store_id, source="agent", at=now
+                )
+            )
+        uow.session.flush()
+        closure = mark_fixed(
+            uow, system_for(store_id), store_id, theme_id=theme.id, note="Parcels now ship the same day."
+        )
+        ids["theme_id"], ids["closure_id"] = theme.id, closure.id
+
+    db.write(create)
+
+
 def _audit(page, where: str, found: list[str]) -> None:  # type: ignore[no-untyped-def]
     """Run axe on the page as it is; add each serious or critical violation to ``found``."""
     page.wait_for_load_state("load")
@@ -305,6 +418,8 @@ def test_every_page_has_no_serious_accessibility_violation(
     )
     ids["endpoint_id"] = _webhook_endpoint(db)
     _return_request(db, ids)
+    _team(db, ids)
+    _feedback_closure(db, ids)
     ids["intent_name"] = current_trainer().builtin_intents()[0].name
     reset_link = db.write(
         password_resets.issue_reset_link,
@@ -334,6 +449,7 @@ def test_every_page_has_no_serious_accessibility_violation(
             f"/csat/{DEMO_SLUG}/{ids['conversation_id']}/{rating_token}",
             _path_of(message_links.unsubscribe_url),
             _path_of(message_links.preferences_url),
+            f"/s/{DEMO_SLUG}/{ids['survey_token']}?a=9",  # feedback: the survey page from an email's link
         ):
             response = shopper.goto(live_server + path)
             assert response is not None and response.ok, f"{path}: {response}"

@@ -130,8 +130,15 @@ class ConsoleSocket:
     """Logged-in staff of the store in the path who may view its conversations."""
 
 
+@dataclass(frozen=True)
+class SurveyLink:
+    """Whoever holds a survey invitation's token (in its email link, the member page, the store's site):
+    the token is the credential, valid only under its own store's slug."""
+
+
 Access = (
-    Public
+    SurveyLink
+    | Public
     | StoreApi
     | Console
     | Account
@@ -248,6 +255,17 @@ MATRIX: dict[tuple[str, str], Access] = {
     # feedback: the inbox and the dashboards (web/api/feedback_responses.py)
     ("GET", "/api/v1/feedback/responses"): StoreApi("feedback:read"),
     ("GET", "/api/v1/feedback/summary"): StoreApi("feedback:read"),
+    ("GET", "/api/v1/surveys"): StoreApi("feedback:read"),
+    ("POST", "/api/v1/surveys"): StoreApi("feedback:write"),
+    ("POST", "/api/v1/surveys/defaults"): StoreApi("feedback:write"),
+    ("GET", "/api/v1/surveys/{survey_id}"): StoreApi("feedback:read"),
+    ("PUT", "/api/v1/surveys/{survey_id}"): StoreApi("feedback:write"),
+    ("POST", "/api/v1/surveys/{survey_id}/status"): StoreApi("feedback:write"),
+    ("POST", "/api/v1/surveys/{survey_id}/invitations"): StoreApi("feedback:write"),
+    ("GET", "/api/v1/feedback/settings"): StoreApi("feedback:read"),
+    ("PATCH", "/api/v1/feedback/settings"): StoreApi("feedback:write"),
+    ("POST", "/api/v1/feedback/themes/{theme_id}/fixed"): StoreApi("feedback:write"),
+    ("GET", "/api/v1/feedback/closures"): StoreApi("feedback:read"),
     ("GET", "/api/v1/journeys"): StoreApi("journeys:read"),
     ("POST", "/api/v1/journeys"): StoreApi("journeys:write"),
     ("GET", "/api/v1/journeys/calendar"): StoreApi("journeys:read"),
@@ -324,6 +342,25 @@ MATRIX: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/csat/{store_slug}/{conversation_id}/{token}"): RatingLink(),
     ("POST", "/csat/{store_slug}/{conversation_id}/{token}"): RatingLink(),
+    # feedback: where customers answer (the survey page and its JSON API by token, member page, widget)
+    ("GET", "/s/{store_slug}/{token}"): SurveyLink(),
+    ("POST", "/s/{store_slug}/{token}"): SurveyLink(),
+    ("GET", "/survey-api/v1/{store_slug}/{token}"): SurveyLink(),
+    ("POST", "/survey-api/v1/{store_slug}/{token}/answers"): SurveyLink(),
+    ("GET", "/survey-theme/{store_slug}.css"): Public(
+        "the store's colours for its survey pages", "per address"
+    ),
+    ("GET", "/member-api/v1/{store_slug}/me/surveys"): Shopper(),
+    ("GET", "/widget-api/v1/{store_slug}/surveys/pending"): WidgetTicket(),
+    ("POST", "/widget-api/v1/{store_slug}/surveys/{invitation_id}/answers"): WidgetTicket(),
+    # feedback: the survey builder (console)
+    ("GET", "/console/{store_slug}/feedback/surveys"): Console(P.VIEW_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/surveys"): Console(P.MANAGE_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/surveys/new"): Console(P.MANAGE_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/surveys/{survey_id}"): Console(P.VIEW_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/surveys/{survey_id}"): Console(P.MANAGE_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/surveys/{survey_id}/status"): Console(P.MANAGE_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/surveys/{survey_id}/preview"): Console(P.VIEW_FEEDBACK),
     # The console: pages and forms of one store.
     ("WS", "/ws/console/{store_slug}"): ConsoleSocket(),
     ("GET", "/console/{store_slug}"): ANYONE_LOGGED_IN,
@@ -339,7 +376,29 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/feedback/responses/{response_id}"): Console(P.VIEW_FEEDBACK),
     ("GET", "/console/{store_slug}/feedback/dashboard"): Console(P.VIEW_FEEDBACK),
     ("GET", "/console/{store_slug}/feedback/dashboard/chart.svg"): Console(P.VIEW_FEEDBACK),
+    # feedback: acting on what customers say (closing the loop)
+    ("GET", "/console/{store_slug}/feedback/themes/{theme_id}/fix"): Console(P.MANAGE_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/themes/{theme_id}/fix"): Console(P.MANAGE_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/closures"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/closures/{closure_id}"): Console(P.VIEW_FEEDBACK),
     ("POST", "/console/{store_slug}/returns/{return_id}/status"): Console(P.ANSWER_CONVERSATIONS),
+    # feedback: the team that serves (web/console/team.py, team_pulse.py, team_coaching.py)
+    ("GET", "/console/{store_slug}/team"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/team/notices.json"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/team/{staff_id}"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/team/shoutouts/new"): Console(P.VIEW_FEEDBACK),
+    ("POST", "/console/{store_slug}/team/shoutouts"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/team/pulse"): ANYONE_LOGGED_IN,  # every staff member answers the pulse
+    ("POST", "/console/{store_slug}/team/pulse"): Console(P.MANAGE_FEEDBACK),
+    ("GET", "/console/{store_slug}/team/pulse/{pulse_id}"): ANYONE_LOGGED_IN,
+    ("POST", "/console/{store_slug}/team/pulse/{pulse_id}"): ANYONE_LOGGED_IN,
+    ("GET", "/console/{store_slug}/team/coaching"): Console(P.VIEW_FEEDBACK),  # the viewer's own list
+    # An agent's list: the agent, their team lead or a manager. Here {staff_id} is the demo's agent (whose
+    # own list it is) and no team has a lead, so exactly the roles that answer conversations get in; other
+    # agents and leads are tested in tests/web/test_team_coaching.py.
+    ("GET", "/console/{store_slug}/team/coaching/{staff_id}"): Console(P.ANSWER_CONVERSATIONS),
+    # A note: a lead of the agent's team or a manager (the demo has no leads: managers only here).
+    ("POST", "/console/{store_slug}/team/coaching/{staff_id}/notes"): Console(P.MANAGE_FEEDBACK),
     ("GET", "/console/{store_slug}/inbox"): Console(P.VIEW_CONVERSATIONS),
     ("GET", "/console/{store_slug}/inbox.json"): Console(P.VIEW_CONVERSATIONS),
     ("GET", "/console/{store_slug}/inbox/{conversation_id}/messages.json"): Console(P.VIEW_CONVERSATIONS),
@@ -457,6 +516,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/journeys/tasks"): ANYONE_LOGGED_IN,
     # Closed by journey managers or agents (managers answer customers too): who answers customers.
     ("POST", "/console/{store_slug}/journeys/tasks/{task_id}/done"): Console(P.ANSWER_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/feedback/settings"): Console(P.VIEW_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/settings"): Console(P.MANAGE_FEEDBACK),
     ("GET", "/console/{store_slug}/journeys/settings"): Console(P.VIEW_JOURNEYS),
     ("POST", "/console/{store_slug}/journeys/settings"): Console(P.MANAGE_JOURNEYS),
     # Leads to the first settings page the role may manage; roles with none are refused.
@@ -520,6 +581,17 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/console/{store_slug}/assistant/intents/{intent_name}/edit"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/assistant/intents/{intent_name}/delete"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/assistant/intents/{intent_name}/enabled"): Console(P.MANAGE_SUPPORT),
+    # feedback: themes (web/console/feedback_themes.py, web/api/feedback_themes.py)
+    ("GET", "/console/{store_slug}/feedback/themes"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/themes/counts.svg"): Console(P.VIEW_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/themes"): Console(P.MANAGE_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/themes/retrain"): Console(P.MANAGE_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/themes/{theme_id}/edit"): Console(P.MANAGE_FEEDBACK),
+    ("POST", "/console/{store_slug}/feedback/responses/{response_id}/themes"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/api/v1/feedback/themes"): StoreApi("feedback:read"),
+    ("POST", "/api/v1/feedback/themes"): StoreApi("feedback:write"),
+    ("PATCH", "/api/v1/feedback/themes/{theme_id}"): StoreApi("feedback:write"),
+    ("PUT", "/api/v1/feedback/responses/{response_id}/themes"): StoreApi("feedback:write"),
     ("POST", "/console/{store_slug}/inbox/{conversation_id}/messages/{message_id}/intent"): Console(
         P.ANSWER_CONVERSATIONS
     ),
@@ -741,6 +813,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
                 session, "SELECT min(id) FROM support_canned_replies WHERE store_id = :store", **a
             ),
             "team_id": _one(session, "SELECT min(id) FROM support_teams WHERE store_id = :store", **a),
+            "survey_id": _one(session, "SELECT min(id) FROM feedback_surveys WHERE store_id = :store", **a),
             "article_id": _one(
                 session, "SELECT min(id) FROM knowledge_articles WHERE store_id = :store", **a
             ),
@@ -767,6 +840,11 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         )
         ids["intent_name"] = "order_status"  # a built-in intent of the assistant
         ids["example_id"] = NOWHERE  # the demo store has taught no example
+        ids["pulse_id"] = NOWHERE  # the demo has no staff pulse
+        # feedback: themes (the demo store's built-in themes; an answer when the demo has one)
+        ids["theme_id"] = _one(session, "SELECT min(id) FROM feedback_themes WHERE store_id = :store", **a)
+        first_answer = text("SELECT min(id) FROM feedback_responses WHERE store_id = :store")
+        ids["response_id"] = session.execute(first_answer, a).scalar() or NOWHERE
         ids["endpoint_id"] = endpoint_id
         ids["delivery_id"] = delivery_id
         ids["member_id"] = _one(
@@ -795,6 +873,13 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
                 text("SELECT min(id) FROM feedback_responses WHERE store_id = :store"), a
             ).scalar()
         ) or NOWHERE
+        # feedback: closing the loop (a broadcast when the world has one)
+        ids["closure_id"] = (
+            session.execute(
+                text("SELECT min(id) FROM feedback_loop_closures WHERE store_id = :store"), a
+            ).scalar()
+            or NOWHERE
+        )
         ids["message_id"] = _one(
             session, "SELECT min(id) FROM support_messages WHERE conversation_id = :id", id=conversation_id
         )
@@ -1090,6 +1175,8 @@ def _id_params(path: str) -> list[str]:
 API_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/v1/custom-events"): {"name": "cart_abandoned", "customer_id": "{customer_id}"},
     ("PUT", "/api/v1/customers/{customer_id}/consent"): {"channel": "sms", "granted": True},
+    ("POST", "/api/v1/surveys/{survey_id}/invitations"): {"customer_id": "{customer_id}", "channel": "api"},
+    ("PATCH", "/api/v1/feedback/settings"): {"throttle_days": 30},
     ("PUT", "/api/v1/loyalty/rules/{rule_id}"): {
         "name": "Reviews",
         "action": {"action": "review", "points": 5},
@@ -1240,6 +1327,7 @@ TICKET_JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/widget-api/v1/{store_slug}/push/subscriptions"): PUSH_SUBSCRIPTION,
     ("DELETE", "/widget-api/v1/{store_slug}/push/subscriptions"): {"endpoint": PUSH_SUBSCRIPTION["endpoint"]},
     ("POST", "/widget-api/v1/{store_slug}/notices/{notice_id}/dismiss"): {"clicked": True},
+    ("POST", "/widget-api/v1/{store_slug}/surveys/{invitation_id}/answers"): {"answers": {"score": 1}},
 }
 
 
@@ -1287,7 +1375,12 @@ def check_widget_ticket(world: World, method: str, path: str, access: WidgetTick
 
     for who, ticket in tickets.items():
         assert_refused(world, method, {401, 404, 422} if json_body is None else {401}, sender(ticket), who)
-    if path.endswith("/notices"):
+    if path.endswith("/surveys/pending"):
+        # Someone else's ticket lists their own surveys (none here), never the owner's.
+        for contact in (stranger, identified_stranger):
+            listed = sender(issue_ticket(secret_key, world.store_a, contact))()
+            assert listed.status_code == 200 and listed.json() == {"surveys": []}, listed.text[:300]
+    elif path.endswith("/notices"):
         # Someone else's ticket lists their own notices, never the owner's.
         listed = sender(issue_ticket(secret_key, world.store_a, identified_stranger))()
         assert listed.status_code == 200, listed.text[:300]
@@ -1527,7 +1620,83 @@ def check_public(world: World, method: str, path: str, access: Public) -> None:
     assert access.why and access.rate_limited
 
 
+def _survey_tokens(world: World) -> dict[str, str]:
+    """An open invitation of store A's customer and one of store B's (made once), by store."""
+    from loyaldesk.feedback import Survey, SurveyInvitation
+
+    def make(uow):  # type: ignore[no-untyped-def]
+        tokens = {}
+        for name, store_id in (("a", world.store_a), ("b", world.store_b)):
+            token = f"matrix-survey-token-{name}"
+            if uow.session.execute(select(SurveyInvitation).where(SurveyInvitation.token == token)).first():
+                tokens[name] = token
+                continue
+            now = uow.now()
+            customer = (
+                uow.session.execute(
+                    text("SELECT min(id) FROM customers WHERE store_id = :s"), {"s": store_id}
+                ).scalar()
+                or world.ids["customer_id"]
+            )
+            survey = Survey(
+                store_id=store_id,
+                kind="nps",
+                name="Matrix",
+                status="active",
+                languages=["en"],
+                questions=[
+                    {"id": "score", "type": "nps", "text": {"en": "?"}, "required": True, "min": 0, "max": 10}
+                ],
+                trigger={"kind": "api"},
+                channel="email",
+                created_at=now,
+                updated_at=now,
+            )
+            uow.session.add(survey)
+            uow.session.flush()
+            uow.session.add(
+                SurveyInvitation(
+                    store_id=store_id,
+                    survey_id=survey.id,
+                    customer_id=customer,
+                    channel="email",
+                    token=token,
+                    status="asked",
+                    product_ids=[],
+                    idempotency_key=token,
+                    asked_at=now,
+                    expires_at=now + timedelta(days=3650),
+                )
+            )
+            tokens[name] = token
+        return tokens
+
+    return world.database.write(make)
+
+
+def check_survey_link(world: World, method: str, path: str, access: SurveyLink) -> None:
+    """A made-up token, store A's token under store B's slug and store B's token under store A's are all
+    the same 404 and change nothing; the holder of the right one gets in."""
+    tokens = _survey_tokens(world)
+    client = world.clients["anonymous"]
+    body = (
+        {"json": {"answers": {"score": 1}}} if path.startswith("/survey-api") else {"data": {"q_score": "1"}}
+    )
+    if method == "GET":
+        body = {}
+    cases = {
+        "a made-up token": fill(path, world.ids, token="0" * 32),
+        "store A's token under another store": fill(path, world.ids, store_slug="rival", token=tokens["a"]),
+        "another store's token": fill(path, world.ids, token=tokens["b"]),
+    }
+    for who, url in cases.items():
+        assert_refused(world, method, {404}, lambda url=url: call(client, method, url, **body), who)
+    if method == "GET":
+        assert_let_in(call(client, method, fill(path, world.ids, token=tokens["a"])), "the token's holder")
+
+
 CHECKS: dict[type, Any] = {
+    SurveyLink: check_survey_link,
     StoreApi: check_store_api,
     Console: check_console,
     Account: check_account,
@@ -1558,7 +1727,16 @@ def test_route_refuses_whoever_may_not_call_it(world: World, method: str, path: 
 
 
 # What a stranger can reach: every route whose callers prove who they are without a login or an API key.
-STRANGERS_REACH = (Public, Shopper, WidgetTicket, RatingLink, EmailedLink, MessageLink, SignedWebhook)
+STRANGERS_REACH = (
+    Public,
+    Shopper,
+    WidgetTicket,
+    RatingLink,
+    EmailedLink,
+    MessageLink,
+    SignedWebhook,
+    SurveyLink,
+)
 MOUNTED_FILES = {"/static": "/static/widget/loader.js", "/docs-static": "/docs-static/swagger-ui.css"}
 
 

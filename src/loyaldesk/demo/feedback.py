@@ -3,8 +3,8 @@ something true to show: an NPS survey asked of buyers a week after their order, 
 resolved conversations (with the agent who answered), a CES survey after some of them, answered through
 ``feedback.submit_answers`` on the seeding clock (so each answer carries the customer's tier and value
 of that day). Scores improve a little over the months; detractors are contacted by the team (most
-within a week) and some answer a follow-up survey; comments name what went well or wrong, and are
-tagged with the store's themes where it has them (keys below).
+within a week) and some answer a follow-up survey; comments name what went well or wrong (the theme
+keys beside them say what they are about; the store's classifier tags them as they arrive).
 
 Surveys are created here as rows with validated questions; when the store's default surveys exist
 (``feedback.actions.surveys``) they should be used instead."""
@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from loyaldesk.commerce import Order, OrderLine, Product
 from loyaldesk.feedback import Survey, SurveyInvitation, Theme, submit_answers
-from loyaldesk.feedback.models import ResponseTheme, SurveyResponse
+from loyaldesk.feedback.models import SurveyResponse
 from loyaldesk.feedback.rules.questions import validate_questions
-from loyaldesk.feedback.rules.scoring import SCORE_RANGES, bucket
+from loyaldesk.feedback.rules.scoring import SCORE_RANGES, bucket, score_question
 from loyaldesk.feedback.vocab import SurveyKind
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
@@ -64,43 +64,55 @@ COMMENTS: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "promoter": [
         ("Fast delivery and lovely packaging.", ("delivery",)),
         ("The linen shirt is great quality.", ("product_quality",)),
-        ("Ana sorted my exchange in minutes, thank you!", ("staff",)),
+        ("Ana sorted my exchange in minutes, thank you!", ("staff_service",)),
         ("I love collecting points for the rewards.", ("loyalty_program",)),
         ("", ()),
     ],
     "passive": [
         ("Good products, but shipping took a while.", ("delivery",)),
-        ("A bit expensive for what it is.", ("price",)),
-        ("The website is slow on my phone.", ("website",)),
+        ("A bit expensive for what it is.", ("price_value",)),
+        ("The website is slow on my phone.", ("website_checkout",)),
         ("", ()),
     ],
     "detractor": [
         ("My parcel arrived two weeks late.", ("delivery",)),
         ("The mug arrived broken.", ("damaged_item",)),
         ("Still waiting for my refund.", ("returns_refunds",)),
-        ("Checkout kept failing.", ("website",)),
-        ("Nobody answered my email for days.", ("staff",)),
+        ("Checkout kept failing.", ("website_checkout",)),
+        ("Nobody answered my email for days.", ("staff_service",)),
     ],
 }
 
 
-def _survey(uow: UnitOfWork, store_id: int, kind: str) -> int:
-    now = uow.now()
-    survey = Survey(
-        store_id=store_id,
-        kind=kind,
-        name=NAMES[kind],
-        status="active",
-        questions=validate_questions(QUESTIONS[kind], ["en"]),
-        languages=["en"],
-        trigger={"kind": "api"},
-        channel="email",
-        created_at=now,
-        updated_at=now,
+def _survey(uow: UnitOfWork, store_id: int, kind: str) -> tuple[int, str, str | None]:
+    """The store's default survey of ``kind`` (made with the store) or, without one, a survey made here:
+    (its id, its score question's id, its first text question's id)."""
+    found = uow.session.scalar(
+        select(Survey)
+        .where(Survey.store_id == store_id, Survey.kind == kind, Survey.builtin_key.is_not(None))
+        .order_by(Survey.id)
+        .limit(1)
     )
-    uow.session.add(survey)
-    uow.session.flush()
-    return survey.id
+    if found is None or score_question(found.questions) is None:
+        now = uow.now()
+        found = Survey(
+            store_id=store_id,
+            kind=kind,
+            name=NAMES[kind],
+            status="active",
+            questions=validate_questions(QUESTIONS[kind], ["en"]),
+            languages=["en"],
+            trigger={"kind": "api"},
+            channel="email",
+            created_at=now,
+            updated_at=now,
+        )
+        uow.session.add(found)
+        uow.session.flush()
+    scored = score_question(found.questions)
+    assert scored is not None
+    text = next((str(q["id"]) for q in found.questions if q.get("type") == "text"), None)
+    return found.id, str(scored["id"]), text
 
 
 def _score(rng: random.Random, kind: str, progress: float) -> int:
@@ -180,7 +192,7 @@ def _weeks(start: datetime, end: datetime) -> list[datetime]:
 def _answer_week(
     uow: UnitOfWork,
     store_id: int,
-    surveys: dict[str, int],
+    surveys: dict[str, tuple[int, str, str | None]],
     orders: list[Any],
     agents: list[int],
     themes: dict[str, int],
@@ -194,33 +206,21 @@ def _answer_week(
         kind = rng.choices(["nps", "csat", "ces"], weights=[55, 30, 15])[0]
         agent = rng.choice(agents) if agents and kind != "nps" else None
         channel = rng.choices(["email", "widget", "sms", "member"], weights=[60, 20, 10, 10])[0]
-        invitation = _invite(uow, store_id, surveys[kind], order.customer_id, channel, order.id, agent)
+        survey_id, score_id, text_id = surveys[kind]
+        invitation = _invite(uow, store_id, survey_id, order.customer_id, channel, order.id, agent)
         invitation.product_ids = sorted(set(products.get(order.id, ())))
         if rng.random() < 0.45:
             continue  # not every customer answers
         score = _score(rng, kind, progress)
         found = bucket(kind, score, *SCORE_RANGES[SurveyKind(kind)])
-        comment, keys = rng.choice(COMMENTS[found.value if found else "passive"])
-        answers: dict[str, Any] = {"score": score}
-        if comment and kind != "ces":
-            answers["why"] = comment
+        comment, _keys = rng.choice(COMMENTS[found.value if found else "passive"])
+        answers: dict[str, Any] = {score_id: score}
+        if comment and text_id is not None:
+            answers[text_id] = comment
         response = submit_answers(uow, invitation, answers)
         count += 1
-        for key in keys:
-            if key in themes and comment:
-                uow.session.add(
-                    ResponseTheme(
-                        response_id=response.id,
-                        theme_id=themes[key],
-                        store_id=store_id,
-                        source="model",
-                        present=True,
-                        confidence=round(rng.uniform(0.6, 0.97), 2),
-                        at=uow.now(),
-                    )
-                )
         if response.bucket == "detractor":
-            count += _close_the_loop(uow, store_id, surveys[kind], response, rng, end)
+            count += _close_the_loop(uow, store_id, survey_id, score_id, response, rng, end)
     return count
 
 
@@ -259,6 +259,7 @@ def _close_the_loop(
     uow: UnitOfWork,
     store_id: int,
     survey_id: int,
+    score_id: str,
     response: SurveyResponse,
     rng: random.Random,
     end: datetime,
@@ -278,7 +279,7 @@ def _close_the_loop(
     )
     low, high = SCORE_RANGES[SurveyKind(response.survey_kind)]
     better = min(high, max(low, (response.score or low) + rng.randrange(0, (high - low) // 2 + 2)))
-    follow = submit_answers(uow, invitation, {"score": better})
+    follow = submit_answers(uow, invitation, {score_id: better})
     follow.created_at = follow.updated_at = answered_at
     invitation.asked_at = contacted_at + timedelta(days=3)
     return 1

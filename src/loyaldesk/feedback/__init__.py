@@ -9,10 +9,26 @@ reads.
 """
 
 from loyaldesk.feedback.actions.answer import invitation_by_token, submit_answers
+from loyaldesk.feedback.actions.ask import (
+    AskResult,
+    FeedbackAsker,
+    ask_customer,
+    first_question_block,
+    survey_url,
+)
 from loyaldesk.feedback.actions.settings import (
     create_feedback_settings,
     feedback_settings,
     update_feedback_settings,
+)
+from loyaldesk.feedback.actions.surveys import (
+    add_default_surveys,
+    create_default_surveys,
+    create_survey,
+    ensure_default_surveys,
+    set_survey_status,
+    survey_of,
+    update_survey,
 )
 from loyaldesk.feedback.events import KudosReceived, SurveyAnswered, SurveyAsked, ThemeFixed
 from loyaldesk.feedback.models import (
@@ -23,27 +39,42 @@ from loyaldesk.feedback.models import (
     Theme,
 )
 from loyaldesk.feedback.rules.scoring import bucket, is_detractor
+from loyaldesk.feedback.schemas import AskIn, SurveyIn
 from loyaldesk.feedback.vocab import Bucket, SurveyChannel, SurveyKind, SurveyStatus
 
 __all__ = [
+    "AskIn",
+    "AskResult",
     "Bucket",
+    "FeedbackAsker",
     "FeedbackSettings",
     "KudosReceived",
     "Survey",
     "SurveyAnswered",
     "SurveyAsked",
     "SurveyChannel",
+    "SurveyIn",
     "SurveyInvitation",
     "SurveyKind",
     "SurveyResponse",
     "SurveyStatus",
     "Theme",
     "ThemeFixed",
+    "add_default_surveys",
+    "ask_customer",
     "bucket",
+    "create_default_surveys",
     "create_feedback_settings",
+    "create_survey",
+    "ensure_default_surveys",
     "feedback_settings",
+    "first_question_block",
     "invitation_by_token",
     "is_detractor",
+    "set_survey_status",
     "submit_answers",
+    "survey_of",
+    "survey_url",
     "update_feedback_settings",
+    "update_survey",
 ]

@@ -35,6 +35,8 @@ class SurveyAnswered(DomainEvent):
     complete: bool = False
     first: bool = False
     has_comment: bool = False
+    # The chat's own rating kept with the other answers (support's csat.submitted already told loyalty).
+    mirrored: bool = False
 
     def subject_id(self) -> int | None:
         return self.response_id

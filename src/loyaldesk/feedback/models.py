@@ -53,7 +53,6 @@ class Survey(Base):
     trigger: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     channel: Mapped[str] = mapped_column(String(16), default="email")
     template_key: Mapped[str | None] = mapped_column(String(64))  # the invitation's message template
-    review_points: Mapped[int] = mapped_column(Integer, default=0)  # points for a product review
     rule_id: Mapped[int | None] = mapped_column(IdType)
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -19,6 +19,7 @@ from loyaldesk.journeys.actions.receipts import (
     record_open,
     record_unsubscribe,
 )
+from loyaldesk.journeys.actions.rules import save_owned_rule
 from loyaldesk.journeys.actions.templates import (
     check_template,
     delete_template,
@@ -71,6 +72,7 @@ from loyaldesk.journeys.queries.templates import rules_using_template, template_
 from loyaldesk.journeys.rendering import RenderedMessage, render_message
 from loyaldesk.journeys.rendering.sample import sample_values
 from loyaldesk.journeys.rules.variables import VARIABLES, UnknownVariable, fill, variables_in
+from loyaldesk.journeys.schemas import RuleIn
 from loyaldesk.journeys.vocab import (
     Channel,
     EnrollmentStatus,
@@ -109,6 +111,7 @@ __all__ = [
     "Reason",
     "Recipient",
     "RenderedMessage",
+    "RuleIn",
     "RuleLoopStopped",
     "RulePurpose",
     "ScoresProvider",
@@ -147,6 +150,7 @@ __all__ = [
     "render_message",
     "rules_using_template",
     "sample_values",
+    "save_owned_rule",
     "save_template",
     "set_consent",
     "template_of",

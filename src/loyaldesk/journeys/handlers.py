@@ -45,6 +45,7 @@ TRIGGER_EVENTS = (
     "loyalty.reward_redeemed",
     "loyalty.referral_recorded",
     "loyalty.badge_awarded",
+    "feedback.survey_answered",
     "custom.event",
 )
 # Names a rule may use that are a view of another event.

@@ -46,6 +46,7 @@ WIDGET_SOURCES = (
     "web/static/widget/loader.js",
     "web/static/widget/notices.js",
     "web/static/widget/articles.js",
+    "web/static/widget/surveys.js",
 )
 
 _active: ContextVar[str | None] = ContextVar("loyaldesk_language", default=None)

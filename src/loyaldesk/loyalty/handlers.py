@@ -75,6 +75,31 @@ def survey_answered(uow: UnitOfWork, stored: StoredEvent, event: AnsweredSurvey)
         record_action(uow, member, "survey", None, f"csat:{stored.id}")
 
 
+class AnsweredFeedback(Protocol):
+    """What loyalty needs of a feedback answer (feedback's ``SurveyAnswered`` has it); the composition
+    root subscribes ``feedback_answered`` to it, as for support's rating."""
+
+    store_id: int
+    customer_id: int | None
+    response_id: int
+    survey_kind: str
+    complete: bool
+    has_comment: bool
+    mirrored: bool
+
+
+def feedback_answered(uow: UnitOfWork, stored: StoredEvent, event: AnsweredFeedback) -> None:
+    """A member who completed a survey earns the program's "survey" action; a product review with words
+    its "review" action instead. Once per answer (its id is the action's key), with the program's caps and
+    limits; the chat's mirrored rating earned through ``survey_answered`` already."""
+    if event.customer_id is None or not event.complete or event.mirrored:
+        return
+    member = member_of_customer(uow.session, event.store_id, event.customer_id)
+    if member is not None:
+        action = "review" if event.survey_kind == "review" and event.has_comment else "survey"
+        record_action(uow, member, action, None, f"feedback:{event.response_id}")
+
+
 def register(handlers: HandlerRegistry) -> None:
     """Subscribe the loyalty program's reactions to commerce and customers (batch handlers take the stored
     events, for speed). Its reaction to support's answered surveys, ``survey_answered``, is subscribed by

@@ -27,7 +27,9 @@ PUBLIC_CONVERSATION_EVENTS = frozenset(
 # What a widget contact's own widget receives (subject: the contact): a notice left for them.
 CONTACT_EVENTS = frozenset({"widget.notice_posted"})
 # What the console's live inbox listens to.
-CONSOLE_EVENT_PREFIXES = ("conversation.", "csat.", "agent.", "sla.")
+CONSOLE_EVENT_PREFIXES: tuple[str, ...] = ("conversation.", "csat.", "agent.", "sla.")
+# Recognition for one staff member (ids only; the console asks the server whether it is for its viewer).
+CONSOLE_EVENT_PREFIXES += ("feedback.kudos_received", "feedback.shoutout_received")
 
 
 def conversation_channel(conversation_id: int) -> str:

@@ -25,7 +25,9 @@ from loyaldesk.web.api import assistant_teaching as api_assistant_teaching
 from loyaldesk.web.api import commerce as api_commerce
 from loyaldesk.web.api import customers as api_customers
 from loyaldesk.web.api import events as api_events
+from loyaldesk.web.api import feedback_loop as api_feedback_loop
 from loyaldesk.web.api import feedback_responses as api_feedback_responses
+from loyaldesk.web.api import feedback_themes as api_feedback_themes
 from loyaldesk.web.api import journey_events as api_journey_events
 from loyaldesk.web.api import journeys as api_journeys
 from loyaldesk.web.api import loyalty as api_loyalty
@@ -33,6 +35,7 @@ from loyaldesk.web.api import loyalty_activity as api_loyalty_activity
 from loyaldesk.web.api import return_requests as api_return_requests
 from loyaldesk.web.api import shopify_webhooks, sms_webhooks
 from loyaldesk.web.api import store as api_store
+from loyaldesk.web.api import surveys as api_surveys
 from loyaldesk.web.api import webhooks as api_webhooks
 from loyaldesk.web.api_rate_limit import ApiRateLimitMiddleware
 from loyaldesk.web.console import analytics as console_analytics
@@ -44,7 +47,10 @@ from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
 from loyaldesk.web.console import feedback_dashboard as console_feedback_dashboard
+from loyaldesk.web.console import feedback_fix as console_feedback_fix
 from loyaldesk.web.console import feedback_inbox as console_feedback_inbox
+from loyaldesk.web.console import feedback_settings as console_feedback_settings
+from loyaldesk.web.console import feedback_themes as console_feedback_themes
 from loyaldesk.web.console import help_center as console_help_center
 from loyaldesk.web.console import help_center_report as console_help_center_report
 from loyaldesk.web.console import inbox as console_inbox
@@ -69,6 +75,10 @@ from loyaldesk.web.console import shell as console_shell
 from loyaldesk.web.console import sla_settings as console_sla_settings
 from loyaldesk.web.console import sms_settings as console_sms_settings
 from loyaldesk.web.console import support_reports as console_support_reports
+from loyaldesk.web.console import surveys as console_surveys
+from loyaldesk.web.console import team as console_team
+from loyaldesk.web.console import team_coaching as console_team_coaching
+from loyaldesk.web.console import team_pulse as console_team_pulse
 from loyaldesk.web.console import webhooks as console_webhooks
 from loyaldesk.web.console import widget_install as console_widget_install
 from loyaldesk.web.errors import install_error_handlers
@@ -76,12 +86,16 @@ from loyaldesk.web.idempotency import IdempotencyMiddleware
 from loyaldesk.web.member import help_center as member_help_center
 from loyaldesk.web.member import loyalty as member_loyalty
 from loyaldesk.web.member import messages as member_messages
+from loyaldesk.web.member import survey_api as member_survey_api
+from loyaldesk.web.member import survey_member as member_survey_member
+from loyaldesk.web.member import surveys as member_surveys
 from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
 from loyaldesk.web.widget import articles as widget_articles
 from loyaldesk.web.widget import notices as widget_notices
 from loyaldesk.web.widget import push as widget_push
 from loyaldesk.web.widget import routes as widget_routes
+from loyaldesk.web.widget import surveys as widget_surveys
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 DOCS_STATIC_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
@@ -115,6 +129,7 @@ EMBEDDABLE_PREFIXES = ("/m/", "/r/")
 WIDGET_ASSETS_PREFIX = "/static/widget/"
 MEMBER_API_PREFIX = "/member-api/"
 WIDGET_API_PREFIX = "/widget-api/"
+SURVEY_API_PREFIX = "/survey-api/"  # a survey invitation by its token: the token is the credential
 
 
 class SecurityHeadersMiddleware:
@@ -141,7 +156,15 @@ class SecurityHeadersMiddleware:
                     headers.append((b"access-control-allow-origin", b"*"))
                     headers.append((b"cross-origin-resource-policy", b"cross-origin"))
                 elif has_policy or path.startswith(
-                    ("/docs", "/api/", "/webhooks/", "/channels/", MEMBER_API_PREFIX, WIDGET_API_PREFIX)
+                    (
+                        "/docs",
+                        "/api/",
+                        "/webhooks/",
+                        "/channels/",
+                        MEMBER_API_PREFIX,
+                        WIDGET_API_PREFIX,
+                        SURVEY_API_PREFIX,
+                    )
                 ):
                     pass  # a response that set its own policy keeps it; JSON needs none
                 elif path.startswith(EMBEDDABLE_PREFIXES):
@@ -176,7 +199,8 @@ class MemberApiCorsMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith((MEMBER_API_PREFIX, WIDGET_API_PREFIX)):
+        cors_prefixes = (MEMBER_API_PREFIX, WIDGET_API_PREFIX, SURVEY_API_PREFIX)
+        if scope["type"] == "http" and scope["path"].startswith(cors_prefixes):
             await self.cors(scope, receive, send)
         else:
             await self.app(scope, receive, send)
@@ -226,11 +250,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_webhooks.router,
         api_return_requests.router,
         api_feedback_responses.router,
+        api_surveys.router,
         api_assistant_teaching.router,
+        api_feedback_themes.router,
         shopify_webhooks.router,
         sms_webhooks.router,
         api_channel_routes.router,
         api_assistant.router,
+        api_feedback_loop.router,
         # shoppers: the member API and pages (web/member/), the widget's HTTP side (web/widget/)
         member_loyalty.router,
         member_messages.router,
@@ -239,6 +266,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         widget_notices.router,
         member_help_center.router,
         widget_articles.router,
+        # feedback: where customers answer (the survey page, its JSON API, the member page's, the widget's)
+        member_surveys.router,
+        member_survey_api.router,
+        member_survey_member.router,
+        widget_surveys.router,
         # sockets (realtime/)
         widget_socket.router,
         console_socket.router,
@@ -279,6 +311,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_intent_labels.router,
         console_feedback_inbox.router,
         console_feedback_dashboard.router,
+        console_team.router,
+        console_team_pulse.router,
+        console_team_coaching.router,
+        console_surveys.router,  # feedback: the survey builder
+        console_feedback_settings.router,
+        console_feedback_themes.router,
+        console_feedback_fix.router,
     ):
         app.include_router(router)
 

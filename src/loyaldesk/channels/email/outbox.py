@@ -121,7 +121,13 @@ def _queue(
         return  # this event was handled before (at least once)
     contact = uow.session.get(Contact, conversation.contact_id)
     store = uow.session.get(Store, conversation.store_id)
-    if contact is None or store is None or not contact.email:
+    # The contact's own address, else (a conversation loyaldesk opened for a known customer, such as a
+    # detractor's follow-up) the customer's.
+    customer = uow.session.get(Customer, conversation.customer_id) if conversation.customer_id else None
+    address = (contact.email if contact else None) or (
+        customer.email if customer is not None and customer.erased_at is None else None
+    )
+    if contact is None or store is None or not address:
         return
     desk = uow.session.scalar(select(SupportSettings).where(SupportSettings.store_id == store.id))
     sender = support_address(store, desk, mail_domain)
@@ -149,7 +155,7 @@ def _queue(
         headers=headers,
         from_address=sender,
         from_name=from_name,
-        to=[contact.email],
+        to=[address],
         body=body,
         sent_at=uow.now(),
         body_format="markdown",
@@ -163,7 +169,7 @@ def _queue(
             kind=kind,
             dedupe_key=dedupe_key,
             sender=sender,
-            recipient=contact.email,
+            recipient=address,
             email_message_id=headers.message_id,
             references=" ".join(headers.references),
             raw=raw,

@@ -76,6 +76,32 @@ def save_rule(
     the definition that cannot run (an unknown field, a missing template, a bad variable)."""
     _authorize(actor, store_id)
     existing = rule_of(uow.session, store_id, rule_id) if rule_id is not None else None
+    rule = _write_rule(uow, store_id, data, existing)
+    record_audit(
+        uow,
+        actor,
+        "journeys.rule_saved",
+        store_id=store_id,
+        target_type="journey_rule",
+        target_id=rule.id,
+        details={"version": rule.version, "enabled": rule.enabled},
+    )
+    return rule
+
+
+def save_owned_rule(uow: UnitOfWork, store_id: int, owner_key: str, data: RuleIn) -> JourneyRule:
+    """Create or replace the rule another domain keeps for ``owner_key`` (a survey's asking rule:
+    ``survey:<id>``), checked like any rule. The caller has authorised the person and records the audit
+    entry of its own change; journeys' permission is not asked (a survey manager need not edit journeys)."""
+    existing = uow.session.scalar(
+        select(JourneyRule).where(JourneyRule.store_id == store_id, JourneyRule.builtin_key == owner_key)
+    )
+    rule = _write_rule(uow, store_id, data, existing)
+    rule.builtin_key = owner_key
+    return rule
+
+
+def _write_rule(uow: UnitOfWork, store_id: int, data: RuleIn, existing: JourneyRule | None) -> JourneyRule:
     catalogue = catalogue_for(uow.session, store_id)
     try:
         trigger, conditions, steps = validate_rule(
@@ -106,15 +132,6 @@ def save_rule(
     rule.next_run_at = None  # a changed schedule or scan starts afresh
     rule.updated_at = now
     uow.session.flush()
-    record_audit(
-        uow,
-        actor,
-        "journeys.rule_saved",
-        store_id=store_id,
-        target_type="journey_rule",
-        target_id=rule.id,
-        details={"version": rule.version, "enabled": rule.enabled},
-    )
     return rule
 
 

@@ -268,6 +268,7 @@ def template_values(
         if isinstance(expiring_on, datetime)
         else "",
         "order_number": event.get("number", ""),
+        "fix_note": event.get("fix_note", ""),
         "member_url": f"{base_url.rstrip('/')}/m/{store.slug}",
         "referral_url": f"{base_url.rstrip('/')}/r/{store.slug}/{code}"
         if (code := facts.get("loyalty.referral_code"))

@@ -220,11 +220,19 @@ def _block_html(block: Mapping[str, Any], brand_colour: str) -> str:
             f'<td align="left">{html.escape(str(block.get("low") or ""))}</td>'
             f'<td align="right">{html.escape(str(block.get("high") or ""))}</td></tr></table>'
         )
+    whole = _web_url(str(block.get("url") or ""))
+    open_label = _("Open the survey")
+    link = (
+        f'<p style="margin:12px 0 0"><a href="{html.escape(whole, quote=True)}" style="color:{colour}">'
+        f"{html.escape(open_label)}</a></p>"
+        if whole
+        else ""
+    )
     return (
         '<div class="ld-choices" style="margin:16px 0">'
         f'<p style="font-weight:600;margin:0 0 8px">{question}</p>'
         f'<table role="presentation" style="border-collapse:collapse"><tr>{"".join(cells)}</tr></table>'
-        f"{ends}</div>"
+        f"{ends}{link}</div>"
     )
 
 
@@ -236,6 +244,9 @@ def _block_text(block: Mapping[str, Any]) -> str:
     for option in block.get("options") or ():
         title = option.get("title") or option.get("label")
         lines.append(f"{title}: {option.get('url')}")
+    if block.get("url"):
+        open_label = _("Open the survey")
+        lines.append(f"{open_label}: {block.get('url')}")
     return "\n".join(lines)
 
 
@@ -249,19 +260,19 @@ def _short(
     title = _line(fill(template.subject or "", values))
     text = " ".join(fill(template.body or "", values).split())
     url = _web_url(fill(template.button_url or "", values).strip())
-    for block in blocks:  # a survey on a short channel: its link, in place of a button
-        url = url or _web_url(str(block.get("url") or ""))
+    block_url = next((u for block in blocks if (u := _web_url(str(block.get("url") or "")))), None)
+    url = url or block_url  # a survey on a short channel: its link, in place of a button
     if channel is Channel.SMS:
-        text = _sms(text, marketing)
+        # An SMS has no button: the survey's link ends the text, never cut.
+        text = _sms(text, marketing, suffix=f" {block_url}" if block_url else "")
     else:
         text = _cut(text, PUSH_MAX if channel is Channel.PUSH else WIDGET_MAX)
     return RenderedMessage(subject=title, text=text, url=url)
 
 
-def _sms(text: str, marketing: bool) -> str:
-    suffix = ""
+def _sms(text: str, marketing: bool, suffix: str = "") -> str:
     if marketing and "stop" not in text.lower():
-        suffix = " " + _("Reply STOP to opt out.")
+        suffix += " " + _("Reply STOP to opt out.")
     whole = text + suffix
     per_segment = 153 if _GSM.match(whole) else 67  # concatenated GSM-7 / UCS-2 segments
     return _cut(text, per_segment * SMS_SEGMENTS - len(suffix)) + suffix

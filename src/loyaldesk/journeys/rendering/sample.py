@@ -28,4 +28,5 @@ def sample_values(store_name: str, base_url: str, store_slug: str, *, currency: 
         "member_url": member_url,
         "order_number": "#1042",
         "recommendations": "",
+        "fix_note": "Fragile items now travel in double boxes.",
     }

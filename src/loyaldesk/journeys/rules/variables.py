@@ -29,6 +29,7 @@ VARIABLES: dict[str, str] = {
     "unsubscribe_url": "One-click unsubscribe link",
     "preferences_url": "The customer's message preferences",
     "recommendations": "Products picked for the customer (when recommendations are on)",
+    "fix_note": 'What the store fixed, in its own words (a "we fixed it" message)',
 }
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}|]*?)\s*(?:\|\s*([^{}]*?)\s*)?\}\}")

@@ -154,7 +154,6 @@ def upgrade() -> None:
         ),
         sa.Column("channel", sa.String(length=16), nullable=False),
         sa.Column("template_key", sa.String(length=64), nullable=True),
-        sa.Column("review_points", sa.Integer(), nullable=False),
         sa.Column("rule_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("closes_at", loyaldesk.kernel.orm.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", loyaldesk.kernel.orm.UTCDateTime(timezone=True), nullable=False),

@@ -37,6 +37,7 @@ from loyaldesk.web.deps import PageDep, RuntimeDep
 from loyaldesk.web.errors import status_for
 from loyaldesk.web.i18n import shopper_language
 from loyaldesk.web.member.shopper import Shopper, ShopperDep, identify_shopper
+from loyaldesk.web.member.survey_member import open_surveys
 
 router = APIRouter(tags=["member"])
 api = "/member-api/v1/{store_slug}"
@@ -169,6 +170,7 @@ def _member_page(
                 if picture
                 else None
             )
+        surveys = open_surveys(session, shopper, now, runtime.settings.public_base_url, language)
         link = (
             referral_link(program, shopper.store, member.referral_code, runtime.settings.public_base_url)
             if member
@@ -186,6 +188,7 @@ def _member_page(
             "history": history,
             "redeemed": redeemed,
             "referral_link": link,
+            "surveys": surveys,
             "identity": _identity_query(shopper),
             "request_key": secrets.token_urlsafe(16),
             "error": error,

@@ -145,6 +145,26 @@ class LiveInbox {
       }
     }
     if (frame.event.startsWith("conversation.") || frame.event.startsWith("csat.")) this.refreshList();
+    if (frame.event === "feedback.kudos_received" || frame.event === "feedback.shoutout_received") this.recognise(frame);
+  }
+
+  // Kudos from a customer or a colleague's shout-out: the event carries ids only; the server says whether
+  // it is for the person looking (and how many kudos are new), and the inbox shows it above the list.
+  async recognise(frame) {
+    const response = await fetch(`/console/${this.store}/team/notices.json`, { headers: { Accept: "application/json" } });
+    if (!response.ok) return;
+    const notices = await response.json();
+    if (frame.data.agent_id !== notices.staff_id && frame.data.to_staff_id !== notices.staff_id) return;
+    const text = frame.event === "feedback.kudos_received"
+      ? `A customer sent you kudos (${notices.unseen_kudos} new).`
+      : "A colleague gave you a shout-out.";
+    let banner = document.querySelector("[data-recognition]");
+    if (!banner) {
+      banner = el("p", { class: "notice notice-success", role: "status", "data-recognition": "" });
+      this.root.before(banner);
+    }
+    banner.replaceChildren(`${text} `, el("a", { href: notices.profile_url, text: "See it on your profile" }));
+    this.chime.play();
   }
 
   // A message as the server renders it: the HTML came with the reply just sent, or is fetched.

@@ -10,6 +10,7 @@
 
 import { ArticleSuggestions } from "./articles.js";
 import { WidgetExtras } from "./notices.js";
+import { SurveyCard } from "./surveys.js";
 
 const script = document.querySelector("script[data-loyaldesk-widget]");
 const origin = new URL(import.meta.url).origin;
@@ -151,6 +152,11 @@ class ChatWidget {
       api: `${origin}/widget-api/v1/${encodeURIComponent(store)}`, t, el, root, panel: this.panel,
       pushWorker: script?.dataset.pushWorker,
     });
+    // A survey waiting for a signed-in shopper's answer, as a card above the messages (surveys.js).
+    this.surveys = new SurveyCard({
+      api: `${origin}/widget-api/v1/${encodeURIComponent(store)}`, t, el, panel: this.panel, before: this.list,
+      language: () => language,
+    });
     // Help articles as the shopper types, until a conversation starts (articles.js).
     this.articles = new ArticleSuggestions({
       api: `${origin}/widget-api/v1/${encodeURIComponent(store)}`, t, el, input: this.input, before: this.form,
@@ -279,6 +285,7 @@ class ChatWidget {
         this.remember(frame.last_event_id);
         this.flushPending();
         this.extras.onWelcome(frame);
+        this.surveys.onWelcome(frame);
         break;
       case "event":
         this.onEvent(frame);
