@@ -16,7 +16,7 @@ from sqlalchemy import text
 from loyaldesk.feedback.models import ResponseTheme, Theme
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
-from tests.factories import StoreHandle, login, make_api_key, make_member, make_staff
+from tests.factories import StoreHandle, csrf_of, login, make_api_key, make_member, make_staff
 from tests.feedback.insight_world import answered, answered_many, make_customer, make_product, make_survey
 
 
@@ -204,6 +204,20 @@ def test_the_answer_page_has_everything_and_the_themes_form(
     promoter = client.get(f"/console/acme/feedback/responses/{world['promoter']}")
     assert not re.search(rf'name="theme_id" value="{world["damaged"]}" checked', promoter.text)
     assert client.get(f"/console/acme/feedback/responses/{world['foreign']}").status_code == 404
+
+
+def test_correcting_themes_from_the_answer_page(client: TestClient, world: dict[str, Any]) -> None:
+    page = client.get(f"/console/acme/feedback/responses/{world['promoter']}")
+    form = page.text.split("data-theme-form", 1)[1].split("</form>", 1)[0]
+    action = f"/console/acme/feedback/responses/{world['promoter']}/themes"
+    saved = client.post(
+        action,
+        data={"csrf_token": csrf_of(page.text), "theme_id": str(world["damaged"])},
+        follow_redirects=True,
+    )
+    assert saved.status_code == 200 and "Themes saved" in saved.text
+    assert re.search(rf'name="theme_id" value="{world["damaged"]}" checked', saved.text)
+    assert 'name="theme_id"' in form and "checked" not in form  # before: none of its themes
 
 
 def test_an_anonymous_visitor_is_sent_to_log_in(client: TestClient, world: dict[str, Any]) -> None:

@@ -41,6 +41,10 @@ BUCKET_WORDS = {
 }
 
 
+# What the page says after a form on it was saved (``?done=``, set by the route that saved it).
+DONE_NOTICES = {"themes": "Themes saved. The theme classifier learns from your correction."}
+
+
 def bucket_word(kind: SurveyKind, bucket: Bucket | None) -> str:
     if bucket is None:
         return "No score"
@@ -118,7 +122,7 @@ def answer_page(
     runtime: RuntimeDep,
     console: ConsoleDep,
     response_id: Annotated[int, Path(ge=1, le=2**62)],
-    notice: Annotated[str | None, Query(max_length=200)] = None,
+    done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     """One answer: its questions and answers, its context, the follow-up answers, the customer's other
     answers, and the themes form (checkboxes ``theme_id`` of the store's enabled themes)."""
@@ -132,7 +136,7 @@ def answer_page(
             "console": console,
             "detail": detail,
             "row": detail.row,
-            "notice": notice or "",
+            "notice": DONE_NOTICES.get(done or "", ""),
             "active": "inbox",
             **_common(),
         },
