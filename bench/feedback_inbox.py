@@ -63,7 +63,7 @@ def _build(database: Database, answers: int, seed: int) -> dict[str, Any]:
             uow.session.flush()
             surveys[kind] = survey.id
         themes = []
-        for key in ("delivery", "damaged", "price", "website", "staff"):
+        for key in ("bench_delivery", "bench_damaged", "bench_price", "bench_website", "bench_staff"):
             theme = Theme(store_id=store.id, key=key, name=key.title(), created_at=uow.now())
             uow.session.add(theme)
             uow.session.flush()
