@@ -96,11 +96,15 @@ def answer(db: Database, invitation: SurveyInvitation, answers: dict[str, Any]) 
 
 def make_theme(db: Database, store: StoreHandle, key: str, owner_team_id: int | None = None) -> int:
     def create(uow: UnitOfWork) -> int:
-        theme = Theme(
-            store_id=store.id, key=key, name=key.replace("_", " ").capitalize(), owner_team_id=owner_team_id,
-            created_at=uow.now(),
-        )  # fmt: skip
-        uow.session.add(theme)
+        """The store's theme ``key`` (a built-in one the store was made with, or a new one), owned by
+        ``owner_team_id``."""
+        theme = uow.session.scalar(select(Theme).where(Theme.store_id == store.id, Theme.key == key))
+        if theme is None:
+            theme = Theme(
+                store_id=store.id, key=key, name=key.replace("_", " ").capitalize(), created_at=uow.now()
+            )
+            uow.session.add(theme)
+        theme.owner_team_id = owner_team_id
         uow.session.flush()
         return theme.id
 

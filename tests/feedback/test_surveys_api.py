@@ -205,3 +205,34 @@ def test_the_customers_timeline_says_they_were_asked_and_what_they_answered(
     titles = [entry["title"] for entry in timeline.json()["data"]]
     assert "Asked for feedback: Custom survey" in titles
     assert "Started answering Custom survey" in titles or "Answered Custom survey" in titles
+
+
+def test_a_one_click_score_completes_the_answer_and_the_comment_can_still_follow(
+    client: TestClient, db: Database, store: StoreHandle
+) -> None:
+    survey_id = _active_survey(client, store)
+    customer_id = _customer(client, store, "c-click")
+    token = client.post(
+        f"/api/v1/surveys/{survey_id}/invitations", headers=store.auth, json={"customer_id": customer_id}
+    ).json()["token"]
+
+    def answer(answers: dict[str, Any]) -> Any:
+        return db.write(lambda uow: submit_answers(uow, invitation_by_token(uow, store.id, token), answers))
+
+    assert answer({"score": 5}).complete is True  # the email's click: the only required question
+    later = answer({"why": "Quick and friendly"})
+    assert later.complete is True and later.comment == "Quick and friendly"
+    with pytest.raises(Conflict, match="already answered"):
+        answer({"why": "Changed my mind"})
+
+
+def test_a_list_for_a_single_choice_is_refused_not_a_crash() -> None:
+    from loyaldesk.feedback.rules.questions import check_answers, validate_questions
+
+    questions = validate_questions(
+        [{"id": "pick", "type": "single", "text": {"en": "?"}, "options": ["a", "b"]}], ["en"]
+    )
+    _, problems = check_answers(questions, {"pick": ["o1"]})
+    assert problems and problems[0].question == "pick"
+    _, problems = check_answers(questions, {"pick": {"x": 1}})
+    assert problems

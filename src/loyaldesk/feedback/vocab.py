@@ -67,36 +67,53 @@ class PulseStatus(StrEnum):
     CLOSED = "closed"
 
 
-LABELS: dict[StrEnum, str] = {
-    SurveyKind.NPS: "Net Promoter Score (NPS)",
-    SurveyKind.CSAT: "Customer satisfaction (CSAT)",
-    SurveyKind.CES: "Customer effort (CES)",
-    SurveyKind.REVIEW: "Product review request",
-    SurveyKind.CUSTOM: "Custom survey",
-    QuestionType.NPS: "0-10 likelihood",
-    QuestionType.SCALE: "Scale",
-    QuestionType.SINGLE: "Single choice",
-    QuestionType.MULTIPLE: "Multiple choice",
-    QuestionType.TEXT: "Text",
-    SurveyStatus.DRAFT: "Draft",
-    SurveyStatus.ACTIVE: "Active",
-    SurveyStatus.CLOSED: "Closed",
-    SurveyChannel.EMAIL: "Email",
-    SurveyChannel.SMS: "SMS",
-    SurveyChannel.WIDGET: "Chat widget",
-    SurveyChannel.MEMBER: "Member page",
-    SurveyChannel.API: "Your site or app (API)",
-    InvitationStatus.ASKED: "Asked",
-    InvitationStatus.PARTIAL: "Partly answered",
-    InvitationStatus.ANSWERED: "Answered",
-    InvitationStatus.EXPIRED: "Expired",
-    Bucket.PROMOTER: "Promoter",
-    Bucket.PASSIVE: "Passive",
-    Bucket.DETRACTOR: "Detractor",
-    ThemeSource.MODEL: "Suggested",
-    ThemeSource.AGENT: "Set by the team",
+# Labels per vocabulary (two vocabularies may share a value: SurveyKind.NPS and QuestionType.NPS are both
+# "nps", so one dict keyed by value would mix them up).
+LABELS: dict[type[StrEnum], dict[str, str]] = {
+    SurveyKind: {
+        SurveyKind.NPS: "Net Promoter Score (NPS)",
+        SurveyKind.CSAT: "Customer satisfaction (CSAT)",
+        SurveyKind.CES: "Customer effort (CES)",
+        SurveyKind.REVIEW: "Product review request",
+        SurveyKind.CUSTOM: "Custom survey",
+    },
+    QuestionType: {
+        QuestionType.NPS: "0-10 likelihood",
+        QuestionType.SCALE: "Scale",
+        QuestionType.SINGLE: "Single choice",
+        QuestionType.MULTIPLE: "Multiple choice",
+        QuestionType.TEXT: "Text",
+    },
+    SurveyStatus: {
+        SurveyStatus.DRAFT: "Draft",
+        SurveyStatus.ACTIVE: "Active",
+        SurveyStatus.CLOSED: "Closed",
+    },
+    SurveyChannel: {
+        SurveyChannel.EMAIL: "Email",
+        SurveyChannel.SMS: "SMS",
+        SurveyChannel.WIDGET: "Chat widget",
+        SurveyChannel.MEMBER: "Member page",
+        SurveyChannel.API: "Your site or app (API)",
+    },
+    InvitationStatus: {
+        InvitationStatus.ASKED: "Asked",
+        InvitationStatus.PARTIAL: "Partly answered",
+        InvitationStatus.ANSWERED: "Answered",
+        InvitationStatus.EXPIRED: "Expired",
+    },
+    Bucket: {
+        Bucket.PROMOTER: "Promoter",
+        Bucket.PASSIVE: "Passive",
+        Bucket.DETRACTOR: "Detractor",
+    },
+    ThemeSource: {
+        ThemeSource.MODEL: "Suggested",
+        ThemeSource.AGENT: "Set by the team",
+    },
 }
 
 
 def label(value: StrEnum) -> str:
-    return LABELS.get(value, str(value).replace("_", " ").capitalize())
+    """What a person reads for ``value`` (its vocabulary's label, else the value in words)."""
+    return LABELS.get(type(value), {}).get(value, str(value).replace("_", " ").capitalize())

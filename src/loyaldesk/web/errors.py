@@ -58,7 +58,9 @@ def error_body(error: DomainError) -> dict[str, Any]:
 def wants_json(request: Request) -> bool:
     """API paths always; console routes when the page's script asked for JSON (``Accept``)."""
     path = request.url.path
-    if path.startswith(("/api/", "/webhooks/", "/channels/", "/healthz", "/widget-api/", "/member-api/")):
+    if path.startswith(
+        ("/api/", "/webhooks/", "/channels/", "/healthz", "/widget-api/", "/member-api/", "/survey-api/")
+    ):
         return True
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept

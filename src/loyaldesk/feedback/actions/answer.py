@@ -38,17 +38,17 @@ def submit_answers(
 ) -> SurveyResponse:
     """Record ``answers`` (question id -> answer) to ``invitation``, adding to what the customer answered
     before. Refused with the reason, storing nothing: a closed survey or an expired invitation
-    (``Conflict``), an invitation already fully answered (``Conflict``: answering twice), answers that do
-    not fit their questions (``Invalid``, one problem per question). The caller has proved that the asker
-    holds ``invitation`` (its token, or the signed-in shopper it belongs to)."""
+    (``Conflict``); answering a question of a complete answer again (``Conflict``: answering twice; a
+    complete answer still takes the optional questions left open, such as the comment after a one-click
+    score in the email); answers that do not fit their questions (``Invalid``, one problem per question).
+    The caller has proved that the asker holds ``invitation`` (its token, or the signed-in shopper it
+    belongs to)."""
     survey = uow.session.get(Survey, invitation.survey_id)
     if survey is None:
         raise NotFound("no such survey invitation")
     now = uow.now()
     if survey.status == SurveyStatus.CLOSED or (survey.closes_at is not None and survey.closes_at <= now):
         raise Conflict("this survey is closed and takes no more answers")
-    if invitation.status == InvitationStatus.ANSWERED:
-        raise Conflict("this survey was already answered, thank you")
     if invitation.status == InvitationStatus.EXPIRED or invitation.expires_at <= now:
         raise Conflict("this survey invitation has expired")
     clean, problems = check_answers(survey.questions, answers)
@@ -60,6 +60,12 @@ def submit_answers(
     if not clean:
         raise Invalid.field("answers", "answer at least one question")
     response = uow.session.scalar(select(SurveyResponse).where(SurveyResponse.invitation_id == invitation.id))
+    if invitation.status == InvitationStatus.ANSWERED and (
+        response is None or any(qid in (response.answers or {}) for qid in clean)
+    ):
+        # Complete already: what was answered stays; only a question left open may still be answered
+        # (the optional comment after a one-click score in the email).
+        raise Conflict("this survey was already answered, thank you")
     first = response is None
     if response is None:
         response = _new_response(uow, survey, invitation, language)

@@ -223,13 +223,15 @@ def check_answers(
                 problems.append(AnswerProblem(str(qid), f"must be a whole number from {low} to {high}"))
                 continue
         elif kind is QuestionType.SINGLE:
-            if answer not in {o["id"] for o in question["options"]}:
+            if not isinstance(answer, str) or answer not in {o["id"] for o in question["options"]}:
                 problems.append(AnswerProblem(str(qid), "must be one of the question's options"))
                 continue
         elif kind is QuestionType.MULTIPLE:
             answer = [answer] if isinstance(answer, str) else answer
             options = {o["id"] for o in question["options"]}
-            if not isinstance(answer, list) or not all(item in options for item in answer):
+            if not isinstance(answer, list) or not all(
+                isinstance(item, str) and item in options for item in answer
+            ):
                 problems.append(AnswerProblem(str(qid), "must be a list of the question's options"))
                 continue
             answer = [o["id"] for o in question["options"] if o["id"] in answer]

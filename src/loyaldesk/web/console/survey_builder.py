@@ -264,9 +264,8 @@ def field_of(where: str, languages: list[str]) -> str:
 
 
 def kind_label(kind: str) -> str:
-    """A survey kind's label. ``vocab.LABELS`` is keyed by value, and ``QuestionType.NPS`` has the same
-    value as ``SurveyKind.NPS`` ("nps"), so the later entry (the question type's) wins there."""
-    return "Net Promoter Score (NPS)" if kind == SurveyKind.NPS else label(SurveyKind(kind))
+    """A survey kind's label."""
+    return label(SurveyKind(kind))
 
 
 def kind_choices() -> list[tuple[str, str]]:
