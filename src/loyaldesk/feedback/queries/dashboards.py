@@ -26,7 +26,7 @@ from loyaldesk.commerce import Product
 from loyaldesk.feedback.models import ResponseTheme, Survey, SurveyInvitation, SurveyResponse, Theme
 from loyaldesk.feedback.rules import statistics
 from loyaldesk.feedback.rules.statistics import Estimate
-from loyaldesk.feedback.vocab import LABELS, SurveyChannel, SurveyKind
+from loyaldesk.feedback.vocab import SurveyChannel, SurveyKind, label
 from loyaldesk.stores import StaffAccount
 
 Granularity = Literal["week", "month"]
@@ -330,8 +330,7 @@ def _names(
     names: dict[str, dict[str, str]] = {dimension: {} for dimension in DIMENSIONS}
     names["tier"] = {key: key or "No tier" for key in keyed["tier"]}
     names["channel"] = {
-        key: LABELS.get(SurveyChannel(key), key) if key in set(SurveyChannel) else key
-        for key in keyed["channel"]
+        key: label(SurveyChannel(key)) if key in set(SurveyChannel) else key for key in keyed["channel"]
     }
     if keyed["agent"]:
         names["agent"] = {

@@ -169,6 +169,8 @@ def responses(
     query = filtered(session, store_id, filters)
     if before is not None:
         moment, last_id = before
+        if not 0 <= last_id <= 2**62:
+            raise Invalid.field("cursor", "is not a cursor this list returned")
         query = query.where(or_(r.created_at < moment, and_(r.created_at == moment, r.id < last_id)))
     found: list[SurveyResponse] = list(
         session.scalars(query.order_by(r.created_at.desc(), r.id.desc()).limit(limit + 1))

@@ -100,11 +100,11 @@ def list_responses(
     score_min: Annotated[int | None, Query(ge=0, le=10)] = None,
     score_max: Annotated[int | None, Query(ge=0, le=10)] = None,
     kind: Annotated[SurveyKind | None, Query()] = None,
-    survey: Annotated[int | None, Query(ge=1, description="A survey's id.")] = None,
-    theme: Annotated[int | None, Query(ge=1, description="A theme's id.")] = None,
+    survey: Annotated[int | None, Query(ge=1, le=2**62, description="A survey's id.")] = None,
+    theme: Annotated[int | None, Query(ge=1, le=2**62, description="A theme's id.")] = None,
     tier: Annotated[str | None, Query(max_length=100, description="The tier when answering.")] = None,
-    product: Annotated[int | None, Query(ge=1, description="A product's id.")] = None,
-    agent: Annotated[int | None, Query(ge=1, description="A staff member's id.")] = None,
+    product: Annotated[int | None, Query(ge=1, le=2**62, description="A product's id.")] = None,
+    agent: Annotated[int | None, Query(ge=1, le=2**62, description="A staff member's id.")] = None,
     channel: Annotated[SurveyChannel | None, Query()] = None,
     start: Annotated[
         str | None, Query(alias="from", max_length=10, description="First day, store time.")

@@ -30,8 +30,7 @@ FIGURES = {
     SurveyKind.CSAT: ("CSAT, % satisfied (4-5)", 0.0, 100.0, "%"),
     SurveyKind.CES: ("CES, mean effort score (1-7)", 1.0, 7.0, ""),
 }
-# The kinds' names. Not vocab.LABELS: its SurveyKind.NPS and QuestionType.NPS keys are both "nps" and
-# collide (the question type's label wins).
+# The kinds' names as the dashboards title them.
 KIND_NAMES = {
     SurveyKind.NPS: "Net Promoter Score (NPS)",
     SurveyKind.CSAT: "Customer satisfaction (CSAT)",

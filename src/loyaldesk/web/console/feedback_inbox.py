@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from loyaldesk.feedback.queries import answer as answer_queries
 from loyaldesk.feedback.queries import inbox as inbox_queries
-from loyaldesk.feedback.vocab import LABELS, Bucket, SurveyChannel, SurveyKind
+from loyaldesk.feedback.vocab import Bucket, SurveyChannel, SurveyKind, label
 from loyaldesk.kernel.errors import Invalid
 from loyaldesk.kernel.pagination import decode_position
 from loyaldesk.stores import Permission
@@ -56,12 +56,10 @@ def _common() -> dict[str, object]:
         "section": "feedback",
         "bucket_pill": BUCKET_PILL,
         "bucket_word": bucket_word,
-        "labels": LABELS,
+        "label": label,
         "kind_label": lambda value: KIND_NAMES.get(SurveyKind(value), value),
         "kind_names": KIND_NAMES,
-        "channel_label": lambda value: (
-            LABELS.get(SurveyChannel(value), value) if value in set(SurveyChannel) else value
-        ),
+        "channel_label": lambda value: label(SurveyChannel(value)) if value in set(SurveyChannel) else value,
     }
 
 
