@@ -261,6 +261,12 @@ def main(target: Path) -> None:
             page.screenshot(path=str(target / "feedback-themes.png"), full_page=True)
             page.goto(f"{base}/help/demo")
             page.screenshot(path=str(target / "help-center.png"), full_page=True)
+            # The feedback inbox and dashboards (issue 16).
+            page.goto(f"{base}/console/demo/feedback")
+            page.screenshot(path=str(target / "feedback-inbox.png"))
+            page.goto(f"{base}/console/demo/feedback/dashboard")
+            page.wait_for_function("[...document.querySelectorAll('img.chart')].every((image) => image.complete)")
+            page.screenshot(path=str(target / "feedback-dashboard.png"), full_page=True)
             # The team that serves (issue 16): recognition, fairly.
             _team_story(runtime)
             page.goto(f"{base}/console/demo/team")

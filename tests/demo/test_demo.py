@@ -151,6 +151,7 @@ DUE_DATES = {
     "support_conversations.sla_due_at": "the next SLA deadline",
     "support_conversations.sla_next_check_at": "when the SLA timer looks again",
     "support_conversations.snoozed_until": "a conversation put aside until later",
+    "feedback_invitations.expires_at": "a survey invitation that takes answers until a later day",
 }
 
 

@@ -99,6 +99,10 @@ CONSOLE_PAGES = (
     "/console/{slug}/help-center/report",
     "/console/{slug}/assistant/intents",
     "/console/{slug}/assistant/intents/{intent_name}",
+    "/console/{slug}/feedback",
+    "/console/{slug}/feedback?bucket=detractor&comment=yes",
+    "/console/{slug}/feedback/responses/{response_id}",
+    "/console/{slug}/feedback/dashboard",
     "/console/{slug}/team",
     "/console/{slug}/team/{agent_id}",
     "/console/{slug}/team/shoutouts/new?conversation_id={conversation_id}",
@@ -148,6 +152,9 @@ def _demo_ids(db: Database) -> dict[str, Any]:
             "reward_id": one(session, "SELECT min(id) FROM loyalty_rewards WHERE store_id = :s", s=store),
             "secret": one(session, "SELECT identity_secret FROM stores WHERE id = :s", s=store),
             "article_id": one(session, "SELECT min(id) FROM knowledge_articles WHERE store_id = :s", s=store),
+            "response_id": one(  # feedback: one of the demo's survey answers
+                session, "SELECT max(id) FROM feedback_responses WHERE store_id = :s", s=store
+            ),
         }
         ids["article_slug"] = one(
             session, "SELECT slug FROM knowledge_articles WHERE id = :id", id=ids["article_id"]

@@ -252,6 +252,9 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/loyalty/referrals/{referral_id}/approve"): StoreApi("loyalty:write"),
     ("POST", "/api/v1/loyalty/referrals/{referral_id}/reject"): StoreApi("loyalty:write"),
     ("GET", "/api/v1/return-requests"): StoreApi("orders:read"),
+    # feedback: the inbox and the dashboards (web/api/feedback_responses.py)
+    ("GET", "/api/v1/feedback/responses"): StoreApi("feedback:read"),
+    ("GET", "/api/v1/feedback/summary"): StoreApi("feedback:read"),
     ("GET", "/api/v1/surveys"): StoreApi("feedback:read"),
     ("POST", "/api/v1/surveys"): StoreApi("feedback:write"),
     ("POST", "/api/v1/surveys/defaults"): StoreApi("feedback:write"),
@@ -368,6 +371,11 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/console/{store_slug}/customers/{customer_id}/erase"): Console(P.ERASE_CUSTOMERS),
     ("GET", "/console/{store_slug}/orders/{order_id}"): Console(P.VIEW_ORDERS),
     ("GET", "/console/{store_slug}/returns"): Console(P.VIEW_ORDERS),
+    # feedback: the inbox and the dashboards (web/console/feedback_inbox.py, feedback_dashboard.py)
+    ("GET", "/console/{store_slug}/feedback"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/responses/{response_id}"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/dashboard"): Console(P.VIEW_FEEDBACK),
+    ("GET", "/console/{store_slug}/feedback/dashboard/chart.svg"): Console(P.VIEW_FEEDBACK),
     # feedback: acting on what customers say (closing the loop)
     ("GET", "/console/{store_slug}/feedback/themes/{theme_id}/fix"): Console(P.MANAGE_FEEDBACK),
     ("POST", "/console/{store_slug}/feedback/themes/{theme_id}/fix"): Console(P.MANAGE_FEEDBACK),
@@ -860,6 +868,11 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
             session.execute(text("SELECT min(id) FROM return_requests WHERE store_id = :store"), a).scalar()
             or NOWHERE
         )
+        ids["response_id"] = (  # feedback: the inbox (the demo's answers, when it has some)
+            session.execute(
+                text("SELECT min(id) FROM feedback_responses WHERE store_id = :store"), a
+            ).scalar()
+        ) or NOWHERE
         # feedback: closing the loop (a broadcast when the world has one)
         ids["closure_id"] = (
             session.execute(

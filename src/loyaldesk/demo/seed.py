@@ -157,6 +157,9 @@ def seed_demo(
         from loyaldesk.demo.support import seed_support
 
         seed_support(replay, clock, store_id, end, seed)
+        from loyaldesk.demo.feedback import seed_feedback  # feedback: the inbox and dashboards
+
+        seed_feedback(replay, clock, store_id, end, seed)
         replay.write(_journeys, store_id)
         from loyaldesk.demo.help_center import seed_help_center
 

@@ -26,6 +26,7 @@ from loyaldesk.web.api import commerce as api_commerce
 from loyaldesk.web.api import customers as api_customers
 from loyaldesk.web.api import events as api_events
 from loyaldesk.web.api import feedback_loop as api_feedback_loop
+from loyaldesk.web.api import feedback_responses as api_feedback_responses
 from loyaldesk.web.api import feedback_themes as api_feedback_themes
 from loyaldesk.web.api import journey_events as api_journey_events
 from loyaldesk.web.api import journeys as api_journeys
@@ -45,7 +46,9 @@ from loyaldesk.web.console import assistant_intents as console_assistant_intents
 from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
+from loyaldesk.web.console import feedback_dashboard as console_feedback_dashboard
 from loyaldesk.web.console import feedback_fix as console_feedback_fix
+from loyaldesk.web.console import feedback_inbox as console_feedback_inbox
 from loyaldesk.web.console import feedback_settings as console_feedback_settings
 from loyaldesk.web.console import feedback_themes as console_feedback_themes
 from loyaldesk.web.console import help_center as console_help_center
@@ -246,6 +249,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_journeys.router,
         api_webhooks.router,
         api_return_requests.router,
+        api_feedback_responses.router,
         api_surveys.router,
         api_assistant_teaching.router,
         api_feedback_themes.router,
@@ -305,6 +309,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_assistant_intents.router,
         console_assistant_intent_page.router,
         console_intent_labels.router,
+        console_feedback_inbox.router,
+        console_feedback_dashboard.router,
         console_team.router,
         console_team_pulse.router,
         console_team_coaching.router,

@@ -29,9 +29,11 @@ from loyaldesk.analytics import (
     segment_rows,
 )
 from loyaldesk.analytics import SEGMENTS_CSV_HEADER as CSV_HEADER
+from loyaldesk.feedback.queries import outcomes as feedback_outcomes
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import Permission
 from loyaldesk.web.console.csv_download import csv_download
+from loyaldesk.web.console.feedback_dashboard import BUCKET_TITLES as FEEDBACK_BUCKET_TITLES
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
@@ -306,6 +308,17 @@ def impact_page(
             [FieldProblem("to", "must be before today: the page follows what customers did after it")],
         )
     cached = _open(runtime, console, "impact", filters)
+    after = None  # feedback: what customers bought after answering a survey in the period
+    if console.can(Permission.VIEW_FEEDBACK) and filters.start is not None:
+        with runtime.database.read() as session:
+            after = feedback_outcomes.outcomes(
+                session,
+                console.store.id,
+                start=filters.start,
+                end=filters.end,
+                timezone=console.store.timezone,
+                now=runtime.clock.now(),
+            )
     if export:
         assert filters.start is not None
         return csv_download(
@@ -321,6 +334,8 @@ def impact_page(
         support_titles=impact_report.SUPPORT_TITLES,
         loyalty_titles=impact_report.LOYALTY_TITLES,
         dashboard="impact",
+        after=after,
+        bucket_titles=FEEDBACK_BUCKET_TITLES,
         **_data_note(data, filters, shifted, "impact"),
     )
 
