@@ -265,7 +265,9 @@ def main(target: Path) -> None:
             page.goto(f"{base}/console/demo/feedback")
             page.screenshot(path=str(target / "feedback-inbox.png"))
             page.goto(f"{base}/console/demo/feedback/dashboard")
-            page.wait_for_function("[...document.querySelectorAll('img.chart')].every((image) => image.complete)")
+            page.wait_for_function(
+                "[...document.querySelectorAll('img.chart')].every((image) => image.complete)"
+            )
             page.screenshot(path=str(target / "feedback-dashboard.png"), full_page=True)
             # The team that serves (issue 16): recognition, fairly.
             _team_story(runtime)
