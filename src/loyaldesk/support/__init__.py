@@ -28,6 +28,7 @@ from loyaldesk.support.actions.desk_settings import create_desk_settings, settin
 from loyaldesk.support.actions.dropped_mail import DropReason, MailPath, record_dropped_email
 from loyaldesk.support.actions.goodwill import grant_goodwill
 from loyaldesk.support.actions.sla import calendar_of
+from loyaldesk.support.actions.sla_settings import save_policy
 from loyaldesk.support.actions.teams import save_team, set_agent_teams
 from loyaldesk.support.business_hours import is_open
 from loyaldesk.support.events import (
@@ -54,6 +55,7 @@ from loyaldesk.support.models import (
     SlaPolicy,
     SupportSettings,
     Team,
+    TeamMember,
 )
 from loyaldesk.support.queries.attention import inbox_attention
 from loyaldesk.support.queries.outbox import email_state, follows_by_email, support_address
@@ -95,6 +97,7 @@ __all__ = [
     "SupportReport",
     "SupportSettings",
     "Team",
+    "TeamMember",
     "assign",
     "attachment_for_contact",
     "attachment_for_staff",
@@ -120,6 +123,7 @@ __all__ = [
     "render_canned_reply",
     "request_csat",
     "save_canned_reply",
+    "save_policy",
     "save_team",
     "set_agent_teams",
     "settings_for",

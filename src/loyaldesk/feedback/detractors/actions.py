@@ -38,6 +38,7 @@ from loyaldesk.support import (
     assign,
     identify_contact,
     post_customer_message,
+    save_policy,
     update_conversation,
 )
 
@@ -115,8 +116,6 @@ def ensure_sla_policy(uow: UnitOfWork, store_id: int, hours: int) -> None:
     """The store's SLA policy for detractor conversations (label ``detractor``: the first reply within
     ``hours``, on the clock, ahead of the store's other policies), created or brought in line with the
     feedback settings through support's own ``save_policy``, so the inbox shows and escalates it."""
-    from loyaldesk.support.actions.sla_settings import save_policy  # not exported yet: see the report
-
     policies = list(uow.session.scalars(select(SlaPolicy).where(SlaPolicy.store_id == store_id)))
     mine = next((policy for policy in policies if policy.name == POLICY_NAME), None)
     first = min((policy.position for policy in policies if policy is not mine), default=0)

@@ -8,8 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyaldesk.stores import Permission, StaffAccount, StoreMembership, has_permission
-from loyaldesk.support import Team
-from loyaldesk.support.models import TeamMember  # not exported by support yet: the team memberships
+from loyaldesk.support import Team, TeamMember
 
 
 @dataclass(frozen=True)
