@@ -44,8 +44,9 @@ def test_composing_again_replaces_what_was_registered() -> None:
     posted = len(handlers.for_type("conversation.message_posted"))
     names = sorted(job.name for job in jobs.all())
     compose(Settings(mail_domain="two.example"), handlers=handlers, jobs=jobs)
-    # the email and API channels, and the assistant answering customers
-    assert len(handlers.for_type("conversation.message_posted")) == posted == 3
+    # the email and API channels, the assistant answering customers, and feedback noting the team's first
+    # reply to a detractor
+    assert len(handlers.for_type("conversation.message_posted")) == posted == 4
     assert sorted(job.name for job in jobs.all()) == names
     assert "support.send_due_email" in names and "stores.send_account_mail" in names
 
