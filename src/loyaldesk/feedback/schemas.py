@@ -33,11 +33,11 @@ class AskIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    customer_id: int | None = None
+    customer_id: int | None = Field(default=None, ge=1, le=2**62)
     customer_external_id: str | None = Field(default=None, max_length=255)
     channel: SurveyChannel = SurveyChannel.API
-    order_id: int | None = None
-    conversation_id: int | None = None
+    order_id: int | None = Field(default=None, ge=1, le=2**62)
+    conversation_id: int | None = Field(default=None, ge=1, le=2**62)
 
     @model_validator(mode="after")
     def _one_customer(self) -> AskIn:

@@ -35,7 +35,7 @@ class FixIn(BaseModel):
     )
     channel: str = Field(default="email", max_length=16, description="The channel of the message (email).")
     since: datetime | None = Field(default=None, description="Only answers from this moment on.")
-    response_ids: list[int] | None = Field(
+    response_ids: list[Annotated[int, Field(ge=1, le=2**62)]] | None = Field(
         default=None, max_length=1000, description="Tell the customers of these answers instead."
     )
 
