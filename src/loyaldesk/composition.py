@@ -35,7 +35,17 @@ from loyaldesk.kernel.jobs import jobs as default_jobs
 from loyaldesk.settings import Settings, get_settings
 from loyaldesk.stores.setup_steps import StoreSetupStep, set_store_setup_steps
 
-DOMAINS = ("stores", "customers", "commerce", "loyalty", "support", "journeys", "feedback", "analytics")
+DOMAINS = (
+    "stores",
+    "customers",
+    "commerce",
+    "loyalty",
+    "support",
+    "journeys",
+    "feedback",
+    "recommendations",
+    "analytics",
+)
 # Channels with tables of their own (web push's keys and subscriptions, SMS settings, the widget's
 # notices, outgoing webhooks' endpoints and deliveries).
 CHANNEL_TABLES = ("push", "sms", "widget", "webhooks")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyaldesk.kernel.orm import Base, IdType, JSONType, UTCDateTime
@@ -25,6 +25,16 @@ class Product(Base):
     price: Mapped[int] = mapped_column(Money)
     currency: Mapped[str] = mapped_column(String(3))
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # What recommendations need beyond the title and price. None: the store did not say.
+    url: Mapped[str | None] = mapped_column(String(2000))
+    image_url: Mapped[str | None] = mapped_column(String(2000))
+    in_stock: Mapped[bool | None] = mapped_column(Boolean)  # None: unknown (treated as in stock)
+    inventory_quantity: Mapped[int | None] = mapped_column(Integer)
+    cost: Mapped[int | None] = mapped_column(Money)  # what the store pays (for the margin), minor units
+    consumable: Mapped[bool | None] = mapped_column(Boolean)  # None: learned from repurchases
+    active: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=true()
+    )  # False: archived or deleted at the store
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -1,4 +1,62 @@
-"""Recommendations: catalogue signals, the models trained on them and the next best offer for a
-customer. Empty until its issue fills it."""
+"""Recommendations: catalogue signals, the models fitted on the order history, the picks stored per
+customer and served re-ranked, customers' preferences, and personal offers measured against a random
+holdout.
 
-__all__: list[str] = []
+Other packages import only the names in ``__all__``.
+"""
+
+from loyaldesk.recommendations.events import (
+    OfferConverted,
+    OfferEnded,
+    OfferLaunched,
+    PicksUpdated,
+    PreferencesChanged,
+    RecommendationsFitted,
+)
+from loyaldesk.recommendations.models import (
+    CustomerPick,
+    CustomerPreferences,
+    Offer,
+    OfferAssignment,
+    RecommendationFit,
+    RecommendationSettings,
+)
+from loyaldesk.recommendations.ports import PickFilters, PickRequest, PickView
+from loyaldesk.recommendations.queries import picks_for
+from loyaldesk.recommendations.vocab import (
+    FitStatus,
+    Method,
+    OfferGroup,
+    OfferKind,
+    OfferStatus,
+    OfferTarget,
+    Placement,
+    ReasonKind,
+)
+
+__all__ = [
+    "CustomerPick",
+    "CustomerPreferences",
+    "FitStatus",
+    "Method",
+    "Offer",
+    "OfferAssignment",
+    "OfferConverted",
+    "OfferEnded",
+    "OfferGroup",
+    "OfferKind",
+    "OfferLaunched",
+    "OfferStatus",
+    "OfferTarget",
+    "PickFilters",
+    "PickRequest",
+    "PickView",
+    "PicksUpdated",
+    "Placement",
+    "PreferencesChanged",
+    "ReasonKind",
+    "RecommendationFit",
+    "RecommendationSettings",
+    "RecommendationsFitted",
+    "picks_for",
+]
