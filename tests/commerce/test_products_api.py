@@ -31,7 +31,9 @@ def post(client: TestClient, store: StoreHandle, body: dict[str, Any], status: i
     return response.json()
 
 
-def patch(client: TestClient, store: StoreHandle, external_id: str, body: dict[str, Any], status: int = 200) -> Any:
+def patch(
+    client: TestClient, store: StoreHandle, external_id: str, body: dict[str, Any], status: int = 200
+) -> Any:
     response = client.patch(f"/api/v1/products/by-external-id/{external_id}", headers=store.auth, json=body)
     assert response.status_code == status, response.text
     return response.json()
@@ -96,7 +98,9 @@ def _field_errors(body: dict[str, Any]) -> dict[str, str]:
     return {problem["field"]: problem["reason"] for problem in body["error"]["fields"]}
 
 
-def test_bad_input_names_the_field_and_writes_nothing(client: TestClient, store: StoreHandle, db: Database) -> None:
+def test_bad_input_names_the_field_and_writes_nothing(
+    client: TestClient, store: StoreHandle, db: Database
+) -> None:
     no_price = {key: value for key, value in BEANS.items() if key != "price"}
     assert "price" in _field_errors(post(client, store, no_price, 422))
     for field, value in (
@@ -112,13 +116,21 @@ def test_bad_input_names_the_field_and_writes_nothing(client: TestClient, store:
         assert field in errors, (field, errors)
     assert "http" in _field_errors(post(client, store, {**BEANS, "url": "mailto:a@b.c"}, 422))["url"]
     batch = client.post(
-        "/api/v1/products/batch", headers=store.auth, json={"products": [BEANS, {**BEANS, "external_id": "x", "price": None}]}
+        "/api/v1/products/batch",
+        headers=store.auth,
+        json={"products": [BEANS, {**BEANS, "external_id": "x", "price": None}]},
     )
     assert batch.status_code == 422
     assert "products.1.price" in _field_errors(batch.json())
     assert table_counts(db, "products")["products"] == 0
     post(client, store, BEANS, 201)
-    for body in ({"title": None}, {"price": None}, {"image_url": "not a url"}, {"price": -5}, {"colour": "red"}):
+    for body in (
+        {"title": None},
+        {"price": None},
+        {"image_url": "not a url"},
+        {"price": -5},
+        {"colour": "red"},
+    ):
         field = next(iter(body))
         assert field in _field_errors(patch(client, store, "p-beans", body, 422)), body
     product = client.get("/api/v1/products", headers=store.auth).json()["data"][0]
