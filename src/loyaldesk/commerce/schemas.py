@@ -283,7 +283,6 @@ class _ProductCatalogue(_Strict):
     consumable: bool | None = Field(
         default=None, description="Bought again and again (coffee, soap); null: learned from repurchases."
     )
-    active: bool = Field(default=True, description="False: archived or deleted at the store (never picked).")
 
 
 class ProductIn(_ProductCatalogue):
@@ -302,6 +301,7 @@ class ProductIn(_ProductCatalogue):
     price: MinorUnits
     currency: Annotated[str, StringConstraints(min_length=3, max_length=3)]
     attributes: ProductAttributes = Field(default_factory=dict, max_length=50)
+    active: bool = Field(default=True, description="False: archived or deleted at the store (never picked).")
 
     @field_validator("currency")
     @classmethod
