@@ -208,3 +208,14 @@ def test_exported_and_erased_with_the_customer(client: TestClient, store: StoreH
         client.put(f"/api/v1/customers/{customer_id}/preferences", headers=store.auth, json=MINE).status_code
         == 404
     )
+
+
+def test_without_a_catalogue_the_choices_come_from_the_orders(
+    client: TestClient, store: StoreHandle, db: Database
+) -> None:
+    customer(client, store, "c-1")
+    line = {"sku": "TEA", "title": "Green tea", "category": "Tea", "quantity": 1, "unit_price": 500}
+    order = {"external_id": "o-1", "currency": "EUR", "customer": {"external_id": "c-1"}, "lines": [line]}
+    assert client.post("/api/v1/orders", headers=store.auth, json=order).status_code == 201
+    mine = client.get("/member-api/v1/acme/me/preferences", headers=signed(db, store, "c-1")).json()
+    assert mine["category_choices"] == ["Tea"]

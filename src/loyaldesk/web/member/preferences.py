@@ -125,7 +125,7 @@ def _page(
         chosen = set((values or {}).get("interests") or []) | set(
             (values or {}).get("excluded_categories") or []
         )
-        size_labels = _size_labels()
+        size_labels, channel_labels = _size_labels(), _channel_labels()
         context = {
             "store": shopper.store,
             "shopper": shopper,
@@ -137,10 +137,7 @@ def _page(
             "size_rows": [(kind, size_labels.get(kind, kind), sizes.get(kind, "")) for kind in SIZE_KINDS]
             + [(kind, kind, value) for kind, value in sizes.items() if kind not in SIZE_KINDS],
             "categories": sorted(set(categories) | chosen, key=str.casefold),
-            "channels": [
-                (channel.value, label)
-                for channel, label in zip(Channel, _channel_labels().values(), strict=True)
-            ],
+            "channels": [(channel.value, channel_labels[channel.value]) for channel in Channel],
             "error": error,
             "saved": saved,
             "back": f"/m/{shopper.store.slug}?{_identity(shopper)}",
