@@ -315,6 +315,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("DELETE", "/widget-api/v1/{store_slug}/push/subscriptions"): WidgetTicket(),
     ("GET", "/widget-api/v1/{store_slug}/notices"): WidgetTicket(),
     ("POST", "/widget-api/v1/{store_slug}/notices/{notice_id}/dismiss"): WidgetTicket(),
+    ("GET", "/widget-api/v1/{store_slug}/greeting"): WidgetTicket(),  # nothing personal when anonymous
     ("GET", "/widget/push/service-worker.js"): Public(
         "the web push service worker a store copies to its own site", "per address"
     ),
