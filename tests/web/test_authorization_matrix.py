@@ -1399,6 +1399,22 @@ def check_widget_ticket(world: World, method: str, path: str, access: WidgetTick
         listed = sender(issue_ticket(secret_key, world.store_a, identified_stranger))()
         assert listed.status_code == 200, listed.text[:300]
         assert world.ids["notice_id"] not in [notice["id"] for notice in listed.json()["notices"]]
+    elif path.endswith("/greeting"):
+        # Someone else's ticket greets that someone (an anonymous visitor: nothing personal), never the
+        # owner of the conversation.
+        for contact in (stranger, identified_stranger):
+            with world.database.read() as session:
+                name = session.execute(
+                    text(
+                        "SELECT c.first_name FROM support_contacts k JOIN customers c ON c.id = k.customer_id"
+                        " WHERE k.id = :contact"
+                    ),
+                    {"contact": contact},
+                ).scalar()
+            greeted = sender(issue_ticket(secret_key, world.store_a, contact))()
+            assert greeted.status_code == 200, greeted.text[:300]
+            body = greeted.json()
+            assert body.get("first_name") == name if body["personal"] else body == {"personal": False}
     elif method in ("GET", "DELETE") or path.endswith("/dismiss"):
         # Someone else's ticket (a contact of the same store) does not reach the owner's files, notices
         # or subscriptions (an anonymous visitor may not subscribe at all).
