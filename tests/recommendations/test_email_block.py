@@ -6,16 +6,18 @@ without the block (no heading, no empty box). Plus the block's options and their
 
 from __future__ import annotations
 
+import html
 from datetime import datetime, time, timedelta
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from loyaldesk.customers import Customer
 from loyaldesk.journeys.actions.rules import switch_on_builtin
-from loyaldesk.journeys.actions.templates import check_template
+from loyaldesk.journeys.actions.templates import check_template, ensure_default_templates
 from loyaldesk.journeys.rendering.recommendations import BlockOptions, block_options, parse_options
 from loyaldesk.journeys.vocab import Channel
 from loyaldesk.kernel.clock import FakeClock
@@ -25,7 +27,7 @@ from loyaldesk.recommendations import PickFilters, PickRequest, Placement, picks
 from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings
 from tests.e2e.test_journey_proof_browser import engine_pass, midday_zone
-from tests.factories import StoreHandle
+from tests.factories import StoreHandle, login, make_staff
 from tests.recommendations.test_inbox_picks import COFFEE, add_picks, add_product
 from tests.stores import conftest as accounts
 from tests.web.test_console_loyalty import enrolled, give, person
@@ -133,3 +135,18 @@ def test_options_are_read_and_bad_ones_are_refused_naming_the_field() -> None:
     [problem] = check_template(Channel.EMAIL, texts)
     assert problem.field == "body" and "count is a whole number from 1 to 6" in problem.reason
     assert check_template(Channel.EMAIL, {**texts, "body": "Hi\n\n{{ recommendations | count=2 }}"}) == []
+
+
+def test_the_template_editor_previews_the_block_with_sample_products(
+    client: TestClient, db: Database, store: StoreHandle, password_hash: str
+) -> None:
+    login(client, make_staff(db, store, "owner", password_hash))
+    db.write(ensure_default_templates, store.id, "en")
+    editor = client.get(f"/console/{store.slug}/journeys/templates/winback")
+    assert editor.status_code == 200
+    preview = html.unescape(editor.text)
+    # Three products by default, in each of the two previews (phone and desktop width).
+    assert "Picked for you" in preview and preview.count('class="ld-product"') == 6
+    assert "Espresso beans 1 kg" in preview and "You buy this about every 30 days" in preview
+    other = client.get(f"/console/{store.slug}/journeys/templates/review_request")
+    assert "Picked for you" not in html.unescape(other.text)  # no {{ recommendations }} there
