@@ -181,6 +181,11 @@ def compose(
     feedback_handlers.register(handlers)
     handlers.on(SurveyAnswered)(loyalty_handlers.feedback_answered)
     provide_survey_asker(FeedbackAsker(settings.public_base_url))
+    # recommendations: the products block of journeys' emails (journeys never imports recommendations)
+    from loyaldesk.journeys import provide_product_picker
+    from loyaldesk.recommendations.email_block import cards_for_email
+
+    provide_product_picker(cards_for_email)
     # feedback: themes (a comment is tagged in its answer's transaction, before the reactions that read
     # its themes, such as a detractor's conversation routed by theme; corrections retrain in the background)
     from loyaldesk.feedback.themes import run_due_theme_training, tag_answered

@@ -11,13 +11,17 @@ from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from loyaldesk.kernel.db import Database
+from loyaldesk.loyalty import Member
+from loyaldesk.recommendations import ReasonKind
 from loyaldesk.stores import store_by_id
 from loyaldesk.stores.credentials import shopper_signature
 from loyaldesk.support.actions import desk_settings
 from tests.e2e.conftest import screenshot
 from tests.factories import TEST_PASSWORD, StoreHandle, make_member, make_staff
+from tests.recommendations.test_inbox_picks import add_picks, add_product
 from tests.web.test_console_loyalty import give, ladder
 
 pytestmark = pytest.mark.e2e
@@ -220,6 +224,10 @@ def test_goodwill_says_what_was_given(
     member = make_member(db, store, "m-7")
     give(db, store, member, 100, "welcome")
     with db.read() as session:
+        customer_id = session.scalars(select(Member.customer_id).where(Member.id == member)).one()
+    add_product(db, store, "BEANS-1", "Espresso beans 1 kg")
+    add_picks(db, store, customer_id, [("BEANS-1", ReasonKind.REPURCHASE, {"days": 30})])
+    with db.read() as session:
         secret = store_by_id(session, store.id).identity_secret
     query = "?" + urlencode({"customer": "m-7", "signature": shopper_signature(secret, "m-7")})
     _log_in(page, live_server, db, store, password_hash)
@@ -239,6 +247,14 @@ def test_goodwill_says_what_was_given(
     expect(page.locator("[data-points]")).to_have_text("140")
     expect(page.get_by_label("Points", exact=True)).to_have_value("")  # ready for the next one
     screenshot(page, "inbox-goodwill-given")
+
+    # Beside it, what the customer is likely to want next, and an offer for it within the budget left.
+    expect(page.get_by_role("region", name="Likely next")).to_contain_text("Espresso beans 1 kg")
+    page.get_by_role("button", name="Give 100 points").click()
+    expect(page.locator("[data-goodwill-result]")).to_contain_text(
+        "100 points: “Points toward Espresso beans 1 kg, with our thanks”. Their balance is now 240 points."
+    )
+    expect(page.locator("[data-budget]")).to_contain_text("360 of 500 points left this month.")
 
 
 def test_the_offline_form_fits_a_1280_by_800_window_and_the_attach_button_is_drawn(

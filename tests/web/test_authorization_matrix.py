@@ -315,6 +315,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("DELETE", "/widget-api/v1/{store_slug}/push/subscriptions"): WidgetTicket(),
     ("GET", "/widget-api/v1/{store_slug}/notices"): WidgetTicket(),
     ("POST", "/widget-api/v1/{store_slug}/notices/{notice_id}/dismiss"): WidgetTicket(),
+    ("GET", "/widget-api/v1/{store_slug}/greeting"): WidgetTicket(),  # nothing personal when anonymous
     ("GET", "/widget/push/service-worker.js"): Public(
         "the web push service worker a store copies to its own site", "per address"
     ),
@@ -1398,6 +1399,22 @@ def check_widget_ticket(world: World, method: str, path: str, access: WidgetTick
         listed = sender(issue_ticket(secret_key, world.store_a, identified_stranger))()
         assert listed.status_code == 200, listed.text[:300]
         assert world.ids["notice_id"] not in [notice["id"] for notice in listed.json()["notices"]]
+    elif path.endswith("/greeting"):
+        # Someone else's ticket greets that someone (an anonymous visitor: nothing personal), never the
+        # owner of the conversation.
+        for contact in (stranger, identified_stranger):
+            with world.database.read() as session:
+                name = session.execute(
+                    text(
+                        "SELECT c.first_name FROM support_contacts k JOIN customers c ON c.id = k.customer_id"
+                        " WHERE k.id = :contact"
+                    ),
+                    {"contact": contact},
+                ).scalar()
+            greeted = sender(issue_ticket(secret_key, world.store_a, contact))()
+            assert greeted.status_code == 200, greeted.text[:300]
+            body = greeted.json()
+            assert body.get("first_name") == name if body["personal"] else body == {"personal": False}
     elif method in ("GET", "DELETE") or path.endswith("/dismiss"):
         # Someone else's ticket (a contact of the same store) does not reach the owner's files, notices
         # or subscriptions (an anonymous visitor may not subscribe at all).

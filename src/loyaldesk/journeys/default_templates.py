@@ -44,6 +44,8 @@ EMAIL_KEYS = (
 OTHER_KEYS = ("points_expiring_7_sms", "abandoned_cart_push", "points_expiring_widget")
 KEYS = EMAIL_KEYS + OTHER_KEYS
 MEMBER_URL = "{{ member_url }}"
+# Products picked for the recipient (journeys.rendering.recommendations): nothing when they have none.
+PICKS = "\n\n{{ recommendations }}"
 
 
 def default_templates(language: str) -> dict[str, DefaultTemplate]:
@@ -74,7 +76,8 @@ def _templates() -> list[DefaultTemplate]:
                 "hands, and it earned you points: you now have **{{ points }} points**."
             )
             + "\n\n"
-            + _("If anything is not right, write to us and we will sort it out."),
+            + _("If anything is not right, write to us and we will sort it out.")
+            + PICKS,
             _("See my points"),
             MEMBER_URL,
         ),
@@ -116,7 +119,8 @@ def _templates() -> list[DefaultTemplate]:
             + _(
                 "A friendly reminder: **{{ expiring_points }} of your points** expire on {{ expiring_on }}. "
                 "You have {{ points }} points in all, and a month left to turn them into a reward."
-            ),
+            )
+            + PICKS,
             _("Use my points"),
             MEMBER_URL,
         ),
@@ -130,7 +134,8 @@ def _templates() -> list[DefaultTemplate]:
             + _(
                 "Your **{{ expiring_points }} points** expire on {{ expiring_on }}, one week from now. "
                 "Spend them on your next order before they are gone."
-            ),
+            )
+            + PICKS,
             _("Use my points"),
             MEMBER_URL,
         ),
@@ -200,7 +205,8 @@ def _templates() -> list[DefaultTemplate]:
             + _(
                 "It has been a while since your last visit to {{ store_name }}. A lot is new, and your "
                 "{{ points }} points are still waiting for you."
-            ),
+            )
+            + PICKS,
             _("See what is new"),
             MEMBER_URL,
         ),

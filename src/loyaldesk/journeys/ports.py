@@ -194,3 +194,48 @@ def survey_asker() -> SurveyAsker | None:
     """The registered asker (None in a process that composed without feedback: the step then fails with
     that reason in the explain record)."""
     return _askers[0] if _askers else None
+
+
+@dataclass(frozen=True)
+class ProductAsk:
+    """What a message's ``{{ recommendations }}`` block asks for one recipient: up to ``count`` products,
+    narrowed to ``categories`` or to a campaign's ``item_keys`` when given, in ``language``."""
+
+    store_id: int
+    customer_id: int
+    count: int = 3
+    categories: tuple[str, ...] = ()
+    item_keys: tuple[str, ...] = ()
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class ProductCard:
+    """One product in a message: what the recipient reads (``price`` already written in their language,
+    "" when unknown; ``reason`` the pick's why in words)."""
+
+    item_key: str
+    title: str
+    url: str | None = None
+    image_url: str | None = None
+    price: str = ""
+    reason: str = ""
+
+
+class ProductPicker(Protocol):
+    """Recommendations' side of the ``recommendations`` block (registered by the composition root):
+    the recipient's picks, best first, [] when there are none (the block then renders nothing). A read."""
+
+    def __call__(self, session: Session, ask: ProductAsk, /) -> list[ProductCard]: ...
+
+
+_pickers: list[ProductPicker] = []
+
+
+def provide_product_picker(picker: ProductPicker) -> None:
+    _pickers[:] = [picker]
+
+
+def pick_products(session: Session, ask: ProductAsk) -> list[ProductCard]:
+    """The registered picker's products for ``ask`` ([] in a process composed without recommendations)."""
+    return _pickers[0](session, ask) if _pickers else []

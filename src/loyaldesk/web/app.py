@@ -94,6 +94,7 @@ from loyaldesk.web.member import surveys as member_surveys
 from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
 from loyaldesk.web.widget import articles as widget_articles
+from loyaldesk.web.widget import greeting as widget_greeting
 from loyaldesk.web.widget import notices as widget_notices
 from loyaldesk.web.widget import push as widget_push
 from loyaldesk.web.widget import routes as widget_routes
@@ -266,6 +267,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         widget_routes.router,
         widget_push.router,
         widget_notices.router,
+        widget_greeting.router,
         member_help_center.router,
         widget_articles.router,
         # feedback: where customers answer (the survey page, its JSON API, the member page's, the widget's)

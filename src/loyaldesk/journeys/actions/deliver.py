@@ -341,6 +341,7 @@ def _render(
         )
     from loyaldesk.journeys.links import links_for
     from loyaldesk.journeys.queries.facts import facts_for, template_values
+    from loyaldesk.journeys.queries.products import product_blocks
     from loyaldesk.journeys.rendering import render_message
 
     template = uow.session.scalar(
@@ -379,7 +380,10 @@ def _render(
         store_name=store.name,
         language=language,
         marketing=send.category == MessageCategory.MARKETING,
-        blocks=send.content.get("blocks") or (),
+        blocks=[
+            *(send.content.get("blocks") or ()),
+            *product_blocks(uow.session, template, customer, language),
+        ],
     )
     return OutgoingMessage(
         **common,

@@ -11,6 +11,7 @@ from loyaldesk.journeys.models import MessageTemplate
 from loyaldesk.journeys.queries.templates import rules_using_template, template_of, templates_of
 from loyaldesk.journeys.rendering.frame import check_mjml
 from loyaldesk.journeys.rendering.markdown import mark
+from loyaldesk.journeys.rendering.recommendations import check_options
 from loyaldesk.journeys.rules.variables import VARIABLES, UnknownVariable, fill, variables_in
 from loyaldesk.journeys.vocab import Channel
 from loyaldesk.kernel.actors import Actor
@@ -126,6 +127,10 @@ def check_template(channel: Channel, texts: dict[str, str]) -> list[FieldProblem
             problems.append(FieldProblem(name, f"unknown variable {{{{ {error.name} }}}} (known: {known})"))
         except ValueError as error:
             problems.append(FieldProblem(name, str(error)))
+        else:
+            wrong = check_options(texts.get(name) or "")
+            if wrong:
+                problems.append(FieldProblem(name, wrong))
     if problems:
         return problems
     has_mjml = bool((texts.get("mjml") or "").strip())

@@ -9,7 +9,9 @@ Pure (no I/O): the engine calls it for each send, the console for its preview.
 * Blocks (``blocks``, from the send's content): parts a domain adds below the body, such as a survey's
   first question as a row of answer links (``"choices"``), so that it can be answered in the email
   itself. Email shows them as buttons (HTML) and numbered links (text); the short channels carry the
-  block's ``url`` (the whole survey) instead.
+  block's ``url`` (the whole survey) instead. The ``"recommendations"`` block (products picked for the
+  recipient, ``rendering.recommendations``) goes where the template's ``{{ recommendations }}`` is, else
+  below the body; without products it renders nothing. Short channels leave it out.
 * SMS, web push, the widget: text only (the subject is a push's or banner's title). A marketing SMS ends
   with "Reply STOP to opt out." and is cut to two segments.
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +30,7 @@ from typing import Any
 from loyaldesk.journeys.links import MessageLinks
 from loyaldesk.journeys.models import MessageTemplate, StoreMessaging
 from loyaldesk.journeys.rendering import frame
+from loyaldesk.journeys.rendering import recommendations as picks_block
 from loyaldesk.journeys.rendering.markdown import fill_marked, mark, parse_body, strip_tags
 from loyaldesk.journeys.rules.variables import fill
 from loyaldesk.journeys.vocab import Channel
@@ -71,6 +75,8 @@ def render_message(
         **values,
         "unsubscribe_url": links.unsubscribe_url,
         "preferences_url": links.preferences_url,
+        # Where the products block goes, never words: its options are not a fallback to show.
+        picks_block.RECOMMENDATIONS: " ",
     }
     with use_language(language):
         if channel is Channel.EMAIL:
@@ -93,12 +99,27 @@ def _email(
     button_url = _web_url(fill(template.button_url or "", values).strip())
     button_label = _line(fill(template.button_label or "", values))
     body = parse_body(template.body or "")
-    body_html = fill_marked(body.html, body.slots, values, escape=True) + "".join(
+    # The products block goes where the template says ``{{ recommendations }}`` (a one-off token stands
+    # there through the filling, so no value can pass for it), the other blocks below the body.
+    picked = [block for block in blocks if block.get("kind") == picks_block.KIND]
+    blocks = [block for block in blocks if block.get("kind") != picks_block.KIND]
+    token = f"LDREC{secrets.token_hex(8)}Z"
+    picks_html = "".join(picks_block.block_html(block, brand.brand_color) for block in picked)
+    picks_text = "\n\n".join(t for t in (picks_block.block_text(block) for block in picked) if t)
+    marked_html, placed = _place_picks(body.html, body.slots, token, paragraph=True)
+    body_html = fill_marked(marked_html, body.slots, values, escape=True) + "".join(
         _block_html(block, brand.brand_color) for block in blocks
     )
+    if not template.mjml and not placed:
+        body_html += token
+    body_html = body_html.replace(token, picks_html)
     if template.mjml:
         marked, slots = mark(template.mjml)
-        document = fill_marked(frame.compile_mjml(marked), slots, values, escape=True)
+        compiled, placed = _place_picks(frame.compile_mjml(marked), slots, token, paragraph=True)
+        document = fill_marked(compiled, slots, values, escape=True)
+        if not placed:
+            blocks = [*picked, *blocks]  # the store's MJML has no place for the products: at its end
+        document = document.replace(token, picks_html)
         if blocks:  # a store's own MJML has no place for them: they go at the end of its body
             extra = "".join(_block_html(block, brand.brand_color) for block in blocks)
             document = document.replace("</body>", f'<div style="padding:0 24px">{extra}</div></body>', 1)
@@ -131,9 +152,15 @@ def _email(
             'style="display:block;width:1px;height:1px;border:0;" />'
         )
         document = document.replace("</body>", pixel + "</body>", 1)
-    text = _email_text(template, body.text, body.slots, values, button_label, button_url, links, store_name)
+    marked_text, placed = _place_picks(body.text, body.slots, token, paragraph=False)
+    text = _email_text(template, marked_text, body.slots, values, button_label, button_url, links, store_name)
+    text = re.sub(r"\n{3,}", "\n\n", text.replace(token, picks_text)).strip()
+    if picks_text and not placed:
+        text += "\n\n" + picks_text
     if blocks:
-        text += "".join("\n\n" + _block_text(block) for block in blocks)
+        text += "".join(
+            "\n\n" + _block_text(block) for block in blocks if block.get("kind") != picks_block.KIND
+        )
     text = text + "\n\n" + _footer_text(brand, links, store_name)
     headers: dict[str, str] = {}
     if marketing:
@@ -166,6 +193,19 @@ def _email_text(
     return text.strip()
 
 
+def _place_picks(marked: str, slots: Sequence[Any], token: str, *, paragraph: bool) -> tuple[str, bool]:
+    """``marked`` with the markers of its ``{{ recommendations }}`` slots replaced by ``token`` (a
+    paragraph of its own taken whole in HTML, so no card sits inside a ``<p>``), and whether there was one."""
+    found = False
+    for index, slot in enumerate(slots):
+        if slot.name != picks_block.RECOMMENDATIONS:
+            continue
+        pattern = rf"<p>\s*LDV{index}Z\s*</p>|LDV{index}Z(?!\d)" if paragraph else rf"LDV{index}Z(?!\d)"
+        marked, count = re.subn(pattern, token, marked)
+        found = found or count > 0
+    return marked, found
+
+
 def _footer_text(brand: StoreMessaging, links: MessageLinks, store_name: str) -> str:
     lines = ["--", store_name]
     lines += [line.strip() for line in (brand.postal_address or "").splitlines() if line.strip()]
@@ -195,6 +235,8 @@ def _links(document: str, links: MessageLinks, *, track: bool) -> str:
 def _block_html(block: Mapping[str, Any], brand_colour: str) -> str:
     """A block as HTML for the email's body. ``choices``: the question, then one button per answer (a
     link that records it), with the scale's end labels under the row."""
+    if block.get("kind") == picks_block.KIND:
+        return picks_block.block_html(block, brand_colour)
     if block.get("kind") != "choices":
         return ""
     colour = frame.colour(brand_colour)
@@ -238,6 +280,8 @@ def _block_html(block: Mapping[str, Any], brand_colour: str) -> str:
 
 def _block_text(block: Mapping[str, Any]) -> str:
     """A block in the plain-text part: the question and one line per answer with its link."""
+    if block.get("kind") == picks_block.KIND:
+        return picks_block.block_text(block)
     if block.get("kind") != "choices":
         return ""
     lines = [str(block.get("question") or "")]

@@ -30,3 +30,38 @@ def sample_values(store_name: str, base_url: str, store_slug: str, *, currency: 
         "recommendations": "",
         "fix_note": "Fragile items now travel in double boxes.",
     }
+
+
+SAMPLE_PRODUCTS = (
+    ("Espresso beans 1 kg", 1890, "You buy this about every 30 days"),
+    ("Burr grinder", 8900, "Often bought with Espresso beans"),
+    ("Stoneware mug", 1400, "Popular in Kitchen"),
+    ("Paper filters", 450, "A bestseller"),
+    ("Milk jug", 1600, "Customers who bought Espresso beans also bought this"),
+    ("Descaler", 900, "Often bought with Burr grinder"),
+)
+
+
+def sample_blocks(
+    body: str | None, mjml: str | None, base_url: str, *, currency: str = "EUR", language: str = "en"
+) -> list[dict[str, Any]]:
+    """Sample products for a template with ``{{ recommendations }}`` (so the preview shows where the
+    block goes and how many cards it holds); [] for other templates or options that do not read."""
+    from loyaldesk.journeys.rendering.recommendations import KIND, block_options
+
+    try:
+        options = block_options(body, mjml)
+    except ValueError:
+        return []
+    if options is None:
+        return []
+    cards = [
+        {
+            "title": title,
+            "url": f"{base_url.rstrip('/')}/#product-{index}",
+            "price": format_money(price, currency, language),
+            "reason": reason,
+        }
+        for index, (title, price, reason) in enumerate(SAMPLE_PRODUCTS[: options.count], start=1)
+    ]
+    return [{"kind": KIND, "cards": cards}]

@@ -27,7 +27,7 @@ from loyaldesk.support import (
 )
 from loyaldesk.support.actions import goodwill
 from loyaldesk.support.queries import outbox as email_outbox
-from loyaldesk.web.console import canned_replies_page, intent_labels
+from loyaldesk.web.console import canned_replies_page, inbox_picks, intent_labels
 from loyaldesk.web.console.rendering import render, render_fragment
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
@@ -139,11 +139,8 @@ def inbox_page(
                 context["goodwill_given"] = _goodwill_given(
                     session, conversation.id, given, context["picture"]
                 )
-    if c is not None and console.can(Permission.ANSWER_CONVERSATIONS):
-        with runtime.database.read() as session:
-            context["budget"] = goodwill.goodwill_budget(
-                session, console.store.id, console.login.account.id, console.access.role, runtime.clock.now()
-            )
+    if c is not None:  # the goodwill budget, "Likely next" and a gesture for the top pick
+        context.update(inbox_picks.sidebar(runtime, console, context["picture"], context["goodwill_rewards"]))
     return render(request, "inbox/inbox.html", context)
 
 

@@ -34,6 +34,7 @@ from loyaldesk.journeys import (
     template_of,
     templates_of,
 )
+from loyaldesk.journeys.rendering.sample import sample_blocks
 from loyaldesk.journeys.vocab import label
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
 from loyaldesk.stores import Permission
@@ -246,6 +247,7 @@ def _preview(
             language=language,
             # No tracking in a preview; an SMS is shown with its opt-out line, so its length is the real one.
             marketing=channel is Channel.SMS,
+            blocks=sample_blocks(draft.body, draft.mjml, base, currency=store.currency, language=language),
         )
     except ValueError as error:
         return {"error": str(error), "channel": channel.value}

@@ -9,6 +9,7 @@
 // script-src, style-src, img-src and connect-src (docs/channels.md).
 
 import { ArticleSuggestions } from "./articles.js";
+import { PersonalGreeting } from "./greeting.js";
 import { WidgetExtras } from "./notices.js";
 import { SurveyCard } from "./surveys.js";
 
@@ -157,6 +158,10 @@ class ChatWidget {
       api: `${origin}/widget-api/v1/${encodeURIComponent(store)}`, t, el, panel: this.panel, before: this.list,
       language: () => language,
     });
+    // The greeting of a returning, signed-in shopper in place of the store's (greeting.js).
+    this.greeting = new PersonalGreeting({
+      api: `${origin}/widget-api/v1/${encodeURIComponent(store)}`, el, list: this.list, language: () => language,
+    });
     // Help articles as the shopper types, until a conversation starts (articles.js).
     this.articles = new ArticleSuggestions({
       api: `${origin}/widget-api/v1/${encodeURIComponent(store)}`, t, el, input: this.input, before: this.form,
@@ -275,7 +280,10 @@ class ChatWidget {
         if (frame.messages) {
           this.list.replaceChildren();
           this.messages.clear();
-          if (!frame.messages.length) this.addGreeting(t(frame.settings.greeting));
+          if (!frame.messages.length) {
+            this.addGreeting(t(frame.settings.greeting));
+            this.greeting.onWelcome(frame);
+          }
           for (const message of frame.messages) this.addMessage(message);
           this.showCsat(frame.conversation);
         }
