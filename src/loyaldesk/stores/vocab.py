@@ -96,6 +96,8 @@ class ApiScope(StrEnum):
     ASSISTANT_WRITE = "assistant:write"
     FEEDBACK_READ = "feedback:read"
     FEEDBACK_WRITE = "feedback:write"
+    RECOMMENDATIONS_READ = "recommendations:read"
+    RECOMMENDATIONS_WRITE = "recommendations:write"
 
     @property
     def description(self) -> str:
@@ -131,6 +133,10 @@ API_SCOPE_DESCRIPTIONS: dict[ApiScope, str] = {
     ApiScope.FEEDBACK_READ: "Read surveys, their answers with context, themes and feedback dashboards.",
     ApiScope.FEEDBACK_WRITE: (
         "Build and switch surveys, ask customers, submit answers for them, tag themes, mark themes fixed."
+    ),
+    ApiScope.RECOMMENDATIONS_READ: "Read the products picked for each customer, with why.",
+    ApiScope.RECOMMENDATIONS_WRITE: (
+        "Change the recommendation settings and customers' preferences; run a fit."
     ),
 }
 

@@ -1,85 +1,389 @@
 """Serving a customer's picks from storage: the stored candidates in rank order, joined to the catalogue,
-filtered and re-ranked by what may have changed since the fit.
+filtered and re-ranked (``rules.reranking``) by what may have changed since the fit, each with its why in
+the customer's language (``rules.reasons``).
 
-The first version (the contract the placements are built on) filters by the store's settings and the
-request's filters and keeps the stored order; ``rules.reranking`` refines it.
+Bounded reads, each by an index: the store's settings (cached per store, ``actions.settings``), the stored
+picks (primary key), their products (``external_id`` / ``sku``), the member's balance and tier, the rewards
+for those items, the analytics' scores (primary key, through journeys' ``scores_for``), the customer's
+preferences (primary key) and their purchases within ``exclude_bought_days`` (the orders' customer index).
+A customer with nothing stored (new, or not fitted yet) gets the store's bestsellers, computed from the
+order lines of the last ``BESTSELLER_DAYS`` days and cached per store for ``BESTSELLER_SECONDS``.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from loyaldesk.commerce import Product
-from loyaldesk.recommendations.models import CustomerPick, RecommendationSettings
+from loyaldesk.commerce import Order, OrderLine, Product
+from loyaldesk.customers import Customer
+from loyaldesk.journeys import scores_for
+from loyaldesk.loyalty import Member, Reward, Tier
+from loyaldesk.recommendations.actions.settings import ServingSettings, serving_settings
+from loyaldesk.recommendations.models import CustomerPick, CustomerPreferences
 from loyaldesk.recommendations.ports import PickRequest, PickView
+from loyaldesk.recommendations.rules.reasons import reason_text
+from loyaldesk.recommendations.rules.reranking import (
+    Candidate,
+    CatalogueItem,
+    Ranked,
+    RewardOffer,
+    Rules,
+    Shopper,
+    rerank,
+    reward_cost,
+    sizes_of,
+)
 from loyaldesk.recommendations.vocab import ReasonKind
 
+MAX_LIMIT = 100
+MAX_RECENT_LINES = 500  # the newest lines considered for "bought recently"
+BESTSELLER_DAYS = 90
+BESTSELLER_COUNT = 60
+BESTSELLER_SECONDS = 300.0
 
-def picks_for(session: Session, request: PickRequest) -> list[PickView]:
+_bestsellers: weakref.WeakKeyDictionary[Engine, dict[int, tuple[float, tuple[Candidate, ...]]]] = (
+    weakref.WeakKeyDictionary()
+)
+_lock = threading.Lock()
+
+
+def picks_for(session: Session, request: PickRequest, *, now: datetime | None = None) -> list[PickView]:
     """Up to ``request.limit`` picks for the customer, best first; [] when the store has recommendations
-    off or nothing is stored for the customer. Never raises for an unknown customer."""
-    settings = session.get(RecommendationSettings, request.store_id)
-    if settings is not None and not settings.enabled:
+    off or the customer is unknown. A known customer with nothing stored gets the store's bestsellers.
+    Never raises for an unknown customer. ``now`` (the runtime's clock; default the wall clock) dates
+    "bought recently", reward availability and the bestsellers' window."""
+    settings = serving_settings(session, request.store_id)
+    limit = max(0, min(request.limit, MAX_LIMIT))
+    if not settings.enabled or limit == 0:
         return []
-    stored = session.scalars(
-        select(CustomerPick)
-        .where(CustomerPick.store_id == request.store_id, CustomerPick.customer_id == request.customer_id)
-        .order_by(CustomerPick.rank)
-    ).all()
-    if not stored:
-        return []
-    keys = {pick.item_key for pick in stored}
-    products: dict[str, Product] = {}
-    for row in session.scalars(
-        select(Product).where(
-            Product.store_id == request.store_id,
-            or_(Product.external_id.in_(keys), Product.sku.in_(keys)),
-        )
-    ):
-        products.setdefault(row.external_id, row)
-        if row.sku:
-            products.setdefault(row.sku, row)
-    in_stock_only = request.filters.in_stock_only
-    if in_stock_only is None:
-        in_stock_only = settings.in_stock_only if settings is not None else True
-    allowed = set(settings.categories) if settings is not None and settings.categories else set()
-    wanted = set(request.filters.categories)
-    views: list[PickView] = []
-    for pick in stored:
-        product = products.get(pick.item_key)
-        if pick.item_key in request.filters.exclude_item_keys:
-            continue
-        if request.filters.item_keys and pick.item_key not in request.filters.item_keys:
-            continue
-        if product is not None and not product.active:
-            continue
-        if in_stock_only and product is not None and product.in_stock is False:
-            continue
-        category = product.category if product is not None else pick.reason_params.get("category")
-        if allowed and category not in allowed:
-            continue
-        if wanted and category not in wanted:
-            continue
-        views.append(
-            PickView(
-                item_key=pick.item_key,
-                title=product.title
-                if product is not None
-                else str(pick.reason_params.get("title", pick.item_key)),
-                reason="",
-                reason_kind=ReasonKind(pick.reason_kind),
-                score=pick.score,
-                product_id=product.id if product is not None else None,
-                url=product.url if product is not None else None,
-                image_url=product.image_url if product is not None else None,
-                price=product.price if product is not None else None,
-                currency=product.currency if product is not None else None,
-                category=category if isinstance(category, str) else None,
-                in_stock=product.in_stock if product is not None else None,
-                reason_params=dict(pick.reason_params),
+    now = now or datetime.now(UTC)
+    candidates = _stored(session, request.store_id, request.customer_id)
+    if not candidates:
+        known = session.scalar(
+            select(Customer.id).where(
+                Customer.id == request.customer_id, Customer.store_id == request.store_id
             )
         )
-        if len(views) >= request.limit:
-            break
-    return views
+        if known is None:
+            return []
+        candidates = bestsellers(session, request.store_id, now)
+        if not candidates:
+            return []
+    keys = {candidate.item_key for candidate in candidates}
+    catalogue, skus = _catalogue(session, request.store_id, keys)
+    shopper = _shopper(session, request, settings, now)
+    rewards = _rewards(session, request.store_id, skus, shopper.tier_id, _tier_rank(session, shopper), now)
+    ranked = rerank(candidates, catalogue, rewards, shopper, _rules(settings, request), now, limit)
+    return [_view(entry, request.language) for entry in ranked]
+
+
+def _rules(settings: ServingSettings, request: PickRequest) -> Rules:
+    filters = request.filters
+    # A placement may ask for in-stock only where the store does not; never the other way round.
+    in_stock_only = settings.in_stock_only or bool(filters.in_stock_only)
+    return Rules(
+        in_stock_only=in_stock_only,
+        allowed_categories=settings.categories,
+        wanted_categories=tuple(filters.categories),
+        item_keys=tuple(filters.item_keys),
+        exclude_item_keys=tuple(filters.exclude_item_keys),
+        exclude_bought_days=settings.exclude_bought_days,
+        consumable_categories=settings.consumable_categories,
+    )
+
+
+def _stored(session: Session, store_id: int, customer_id: int) -> tuple[Candidate, ...]:
+    rows = session.execute(
+        select(
+            CustomerPick.item_key,
+            CustomerPick.rank,
+            CustomerPick.score,
+            CustomerPick.reason_kind,
+            CustomerPick.reason_params,
+            CustomerPick.method,
+        )
+        .where(CustomerPick.store_id == store_id, CustomerPick.customer_id == customer_id)
+        .order_by(CustomerPick.rank)
+    )
+    return tuple(
+        Candidate(
+            item_key=key,
+            rank=rank,
+            score=float(score),
+            reason_kind=kind,
+            reason_params=params or {},
+            method=method,
+        )
+        for key, rank, score, kind, params, method in rows
+    )
+
+
+def _catalogue(
+    session: Session, store_id: int, keys: set[str]
+) -> tuple[dict[str, CatalogueItem], dict[str, str]]:
+    """The catalogue rows of the item keys (by external id, else by SKU) and each key's SKU (rewards
+    name products by SKU)."""
+    found: dict[str, CatalogueItem] = {}
+    skus: dict[str, str] = {}
+    if not keys:
+        return found, skus
+    rows = session.execute(
+        select(
+            Product.id,
+            Product.external_id,
+            Product.sku,
+            Product.title,
+            Product.category,
+            Product.price,
+            Product.currency,
+            Product.cost,
+            Product.in_stock,
+            Product.active,
+            Product.consumable,
+            Product.url,
+            Product.image_url,
+            Product.attributes,
+        ).where(Product.store_id == store_id, or_(Product.external_id.in_(keys), Product.sku.in_(keys)))
+    )
+    by_external: dict[str, CatalogueItem] = {}
+    by_sku: dict[str, CatalogueItem] = {}
+    sku_of: dict[int, str | None] = {}
+    for row in rows:
+        item = CatalogueItem(
+            product_id=int(row.id),
+            title=row.title,
+            category=row.category,
+            price=row.price,
+            currency=row.currency,
+            cost=row.cost,
+            in_stock=row.in_stock,
+            active=bool(row.active),
+            consumable=row.consumable,
+            url=row.url,
+            image_url=row.image_url,
+            sizes=sizes_of(row.attributes),
+        )
+        sku_of[item.product_id] = row.sku
+        by_external[row.external_id] = item
+        if row.sku:
+            by_sku.setdefault(row.sku, item)
+    for key in keys:
+        match = by_external.get(key) or by_sku.get(key)
+        if match is not None:
+            found[key] = match
+            skus[key] = sku_of.get(match.product_id) or key
+        else:
+            skus[key] = key
+    return found, skus
+
+
+def _shopper(session: Session, request: PickRequest, settings: ServingSettings, now: datetime) -> Shopper:
+    member = session.execute(
+        select(Member.available_points, Member.tier_id).where(
+            Member.store_id == request.store_id, Member.customer_id == request.customer_id
+        )
+    ).first()
+    scores = scores_for(session, request.store_id, [request.customer_id]).get(request.customer_id)
+    preferences = session.get(CustomerPreferences, (request.store_id, request.customer_id))
+    return Shopper(
+        points_balance=int(member.available_points) if member is not None else None,
+        tier_id=int(member.tier_id) if member is not None and member.tier_id is not None else None,
+        churn_risk=scores.churn_risk if scores is not None else None,
+        value=scores.value if scores is not None else None,
+        interests=tuple(preferences.interests or ()) if preferences is not None else (),
+        excluded_categories=tuple(preferences.excluded_categories or ()) if preferences is not None else (),
+        sizes=dict(preferences.sizes or {}) if preferences is not None else {},
+        recently_bought=_recently_bought(session, request, settings, now),
+    )
+
+
+def _recently_bought(
+    session: Session, request: PickRequest, settings: ServingSettings, now: datetime
+) -> dict[str, datetime]:
+    if settings.exclude_bought_days <= 0:
+        return {}
+    since = now - timedelta(days=settings.exclude_bought_days)
+    rows = session.execute(
+        select(OrderLine.product_external_id, OrderLine.sku, Order.placed_at)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(
+            Order.customer_id == request.customer_id,
+            Order.store_id == request.store_id,
+            Order.placed_at >= since,
+            Order.status != "cancelled",
+        )
+        .order_by(Order.placed_at.desc())
+        .limit(MAX_RECENT_LINES)
+    )
+    bought: dict[str, datetime] = {}
+    for external_id, sku, placed_at in rows:
+        for key in (external_id, sku):
+            if key and key not in bought:
+                bought[key] = placed_at
+    return bought
+
+
+def _tier_rank(session: Session, shopper: Shopper) -> int | None:
+    if shopper.tier_id is None:
+        return None
+    return session.scalar(select(Tier.rank).where(Tier.id == shopper.tier_id))
+
+
+def _rewards(
+    session: Session,
+    store_id: int,
+    skus: Mapping[str, str],
+    tier_id: int | None,
+    tier_rank: int | None,
+    now: datetime,
+) -> dict[str, RewardOffer]:
+    """The cheapest live loyalty reward for each item (by its SKU), at the customer's tier's price."""
+    if not skus:
+        return {}
+    rows = session.execute(
+        select(
+            Reward.id,
+            Reward.product_sku,
+            Reward.points_cost,
+            Reward.tier_costs,
+            Reward.min_tier_rank,
+            Reward.available_from,
+            Reward.available_until,
+            Reward.stock,
+            Reward.issued_count,
+        ).where(
+            Reward.store_id == store_id,
+            Reward.active.is_(True),
+            Reward.product_sku.in_(set(skus.values())),
+        )
+    )
+    cheapest: dict[str, RewardOffer] = {}
+    for row in rows:
+        if row.available_from is not None and row.available_from > now:
+            continue
+        if row.available_until is not None and row.available_until <= now:
+            continue
+        if row.stock is not None and row.issued_count >= row.stock:
+            continue
+        if row.min_tier_rank is not None and (tier_rank is None or tier_rank < row.min_tier_rank):
+            continue
+        offer = RewardOffer(
+            reward_id=int(row.id), points_cost=reward_cost(row.points_cost, row.tier_costs, tier_id)
+        )
+        known = cheapest.get(row.product_sku)
+        if known is None or offer.points_cost < known.points_cost:
+            cheapest[row.product_sku] = offer
+    return {key: cheapest[sku] for key, sku in skus.items() if sku in cheapest}
+
+
+def bestsellers(session: Session, store_id: int, now: datetime) -> tuple[Candidate, ...]:
+    """The store's most ordered items of the last ``BESTSELLER_DAYS`` days (by orders), as candidates
+    with the reason bestseller; cached per store for ``BESTSELLER_SECONDS``."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    moment = time.monotonic()
+    with _lock:
+        entry = _bestsellers.get(engine, {}).get(store_id)
+    if entry is not None and entry[0] > moment:
+        return entry[1]
+    found = _compute_bestsellers(session, store_id, now)
+    with _lock:
+        _bestsellers.setdefault(engine, {})[store_id] = (moment + BESTSELLER_SECONDS, found)
+    return found
+
+
+def forget_bestsellers(store_id: int | None = None) -> None:
+    """Drop the cached bestsellers (of one store, or all)."""
+    with _lock:
+        for stores in _bestsellers.values():
+            if store_id is None:
+                stores.clear()
+            else:
+                stores.pop(store_id, None)
+
+
+def _compute_bestsellers(session: Session, store_id: int, now: datetime) -> tuple[Candidate, ...]:
+    key = func.coalesce(OrderLine.product_external_id, OrderLine.sku)
+    orders = func.count(func.distinct(OrderLine.order_id))
+    rows = session.execute(
+        select(
+            key.label("item_key"),
+            orders.label("orders"),
+            func.max(OrderLine.title),
+            func.max(OrderLine.category),
+        )
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(
+            and_(
+                Order.store_id == store_id,
+                Order.placed_at >= now - timedelta(days=BESTSELLER_DAYS),
+                Order.status != "cancelled",
+                key.is_not(None),
+            )
+        )
+        .group_by(key)
+        .order_by(orders.desc(), key)
+        .limit(BESTSELLER_COUNT)
+    )
+    return tuple(
+        Candidate(
+            item_key=str(item_key),
+            rank=position,
+            score=float(count),
+            reason_kind=ReasonKind.BESTSELLER.value,
+            reason_params=_params(title=title, category=category),
+            method="popularity",
+        )
+        for position, (item_key, count, title, category) in enumerate(rows)
+    )
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def _view(entry: Ranked, language: str) -> PickView:
+    candidate, item = entry.candidate, entry.item
+    try:
+        kind = ReasonKind(candidate.reason_kind)
+    except ValueError:
+        kind = ReasonKind.FOR_YOU
+    return PickView(
+        item_key=candidate.item_key,
+        title=entry.title,
+        reason=reason_text(kind, candidate.reason_params, language, title=entry.title),
+        reason_kind=kind,
+        score=entry.final_score,
+        product_id=item.product_id if item is not None else None,
+        url=item.url if item is not None else None,
+        image_url=item.image_url if item is not None else None,
+        price=item.price if item is not None else None,
+        currency=item.currency if item is not None else None,
+        category=entry.category,
+        in_stock=item.in_stock if item is not None else None,
+        points_cost=entry.reward.points_cost if entry.reward is not None else None,
+        reward_id=entry.reward.reward_id if entry.reward is not None else None,
+        affordable=entry.affordable,
+        reason_params=dict(candidate.reason_params),
+    )
+
+
+def known_customer(session: Session, store_id: int, customer_id: int) -> bool:
+    """Whether the store has this customer (the API answers 404 otherwise)."""
+    return (
+        session.scalar(select(Customer.id).where(Customer.id == customer_id, Customer.store_id == store_id))
+        is not None
+    )
+
+
+def item_keys(values: Iterable[str]) -> tuple[str, ...]:
+    """Item keys from a comma-separated request value, trimmed, without empties or repeats."""
+    return tuple(dict.fromkeys(v.strip() for value in values for v in value.split(",") if v.strip()))
