@@ -296,3 +296,67 @@ def test_the_member_api_gives_a_shopper_their_own_picks_only(
         "/member-api/v1/acme/me/recommendations", headers=signed(db, store, "c-1"), params={"limit": 500}
     )
     assert too_many.status_code == 422
+
+
+def test_preferences_and_churn_risk_shape_the_order(
+    client: TestClient, db: Database, store: StoreHandle, clock: FakeClock
+) -> None:
+    from loyaldesk.analytics.models import CustomerScoreRow
+    from loyaldesk.recommendations import CustomerPreferences
+
+    catalogue(db, store)
+    make_product(
+        db, store, "boots", "Boots", sku="BOOTS", category="Shoes", attributes={"sizes": ["40", "41"]}
+    )
+    customer_id = make_customer(db, store, "c-1")
+    store_picks(
+        db,
+        store,
+        customer_id,
+        [
+            ("grinder", 1.0, "bought_with", {"other_title": "Coffee beans"}),
+            ("boots", 0.95, "for_you", {}),
+            ("filter", 0.9, "popular_in_category", {"category": "Coffee"}),
+            ("beans", 0.8, "repurchase", {"title": "Coffee beans", "days": 30}),
+            ("gone", 0.0, "for_you", {"title": "A gone item"}),
+        ],
+    )
+
+    def served() -> list[str]:
+        body = client.get(URL.format(customer_id), headers=store.auth).json()
+        return [pick["item_key"] for pick in body["data"]]
+
+    assert served() == ["grinder", "boots", "filter", "beans", "gone"]
+
+    def tell(uow):  # type: ignore[no-untyped-def]
+        uow.session.add(
+            CustomerPreferences(
+                store_id=store.id,
+                customer_id=customer_id,
+                sizes={"shoes": "44"},
+                interests=["coffee"],
+                excluded_categories=["Kitchen"],
+                channels=[],
+                updated_at=uow.now(),
+            )
+        )
+
+    db.write(tell)
+    # Kitchen left out, no boots in size 44, coffee lifted.
+    assert served() == ["filter", "beans", "gone"]
+
+    def drifting(uow):  # type: ignore[no-untyped-def]
+        uow.session.add(
+            CustomerScoreRow(
+                store_id=store.id,
+                customer_id=customer_id,
+                segment="at_risk",
+                churn_risk=0.9,
+                value=80.0,
+                computed_at=uow.now(),
+            )
+        )
+
+    db.write(drifting)
+    # A customer drifting away gets what they buy again first.
+    assert served() == ["beans", "filter", "gone"]

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from loyaldesk.commerce import Order, OrderLine, Product
@@ -79,8 +79,8 @@ def picks_for(session: Session, request: PickRequest, *, now: datetime | None = 
             return []
     keys = {candidate.item_key for candidate in candidates}
     catalogue, skus = _catalogue(session, request.store_id, keys)
-    shopper = _shopper(session, request, settings, now)
-    rewards = _rewards(session, request.store_id, skus, shopper.tier_id, _tier_rank(session, shopper), now)
+    shopper, tier_rank = _shopper(session, request, settings, now)
+    rewards = _rewards(session, request.store_id, skus, shopper.tier_id, tier_rank, now)
     ranked = rerank(candidates, catalogue, rewards, shopper, _rules(settings, request), now, limit)
     return [_view(entry, request.language) for entry in ranked]
 
@@ -100,19 +100,93 @@ def _rules(settings: ServingSettings, request: PickRequest) -> Rules:
     )
 
 
-def _stored(session: Session, store_id: int, customer_id: int) -> tuple[Candidate, ...]:
-    rows = session.execute(
-        select(
-            CustomerPick.item_key,
-            CustomerPick.rank,
-            CustomerPick.score,
-            CustomerPick.reason_kind,
-            CustomerPick.reason_params,
-            CustomerPick.method,
-        )
-        .where(CustomerPick.store_id == store_id, CustomerPick.customer_id == customer_id)
-        .order_by(CustomerPick.rank)
+# The hot path's statements, built once on the tables (Core: no ORM work per call).
+_PICKS = CustomerPick.__table__
+_PRODUCTS = Product.__table__
+_MEMBERS = Member.__table__
+_TIERS = Tier.__table__
+_REWARDS = Reward.__table__
+_PREFERENCES = CustomerPreferences.__table__
+_ORDERS = Order.__table__
+_LINES = OrderLine.__table__
+
+_STORED = (
+    select(
+        _PICKS.c.item_key,
+        _PICKS.c.rank,
+        _PICKS.c.score,
+        _PICKS.c.reason_kind,
+        _PICKS.c.reason_params,
+        _PICKS.c.method,
     )
+    .where(_PICKS.c.store_id == bindparam("store_id"), _PICKS.c.customer_id == bindparam("customer_id"))
+    .order_by(_PICKS.c.rank)
+)
+_PRODUCT_COLUMNS = (
+    _PRODUCTS.c.id,
+    _PRODUCTS.c.external_id,
+    _PRODUCTS.c.sku,
+    _PRODUCTS.c.title,
+    _PRODUCTS.c.category,
+    _PRODUCTS.c.price,
+    _PRODUCTS.c.currency,
+    _PRODUCTS.c.cost,
+    _PRODUCTS.c.in_stock,
+    _PRODUCTS.c.active,
+    _PRODUCTS.c.consumable,
+    _PRODUCTS.c.url,
+    _PRODUCTS.c.image_url,
+    _PRODUCTS.c.attributes,
+)
+# Two index reads rather than one OR (which SQLite answers by scanning the store's catalogue).
+_BY_EXTERNAL_ID = select(*_PRODUCT_COLUMNS).where(
+    _PRODUCTS.c.store_id == bindparam("store_id"),
+    _PRODUCTS.c.external_id.in_(bindparam("keys", expanding=True)),
+)
+_BY_SKU = select(*_PRODUCT_COLUMNS).where(
+    _PRODUCTS.c.store_id == bindparam("store_id"), _PRODUCTS.c.sku.in_(bindparam("keys", expanding=True))
+)
+_MEMBER = (
+    select(_MEMBERS.c.available_points, _MEMBERS.c.tier_id, _TIERS.c.rank)
+    .select_from(_MEMBERS.outerjoin(_TIERS, _TIERS.c.id == _MEMBERS.c.tier_id))
+    .where(_MEMBERS.c.store_id == bindparam("store_id"), _MEMBERS.c.customer_id == bindparam("customer_id"))
+)
+_PREFERENCES_OF = select(
+    _PREFERENCES.c.sizes, _PREFERENCES.c.interests, _PREFERENCES.c.excluded_categories
+).where(
+    _PREFERENCES.c.store_id == bindparam("store_id"), _PREFERENCES.c.customer_id == bindparam("customer_id")
+)
+_RECENT = (
+    select(_LINES.c.product_external_id, _LINES.c.sku, _ORDERS.c.placed_at)
+    .select_from(_LINES.join(_ORDERS, _ORDERS.c.id == _LINES.c.order_id))
+    .where(
+        _ORDERS.c.customer_id == bindparam("customer_id"),
+        _ORDERS.c.store_id == bindparam("store_id"),
+        _ORDERS.c.placed_at >= bindparam("since"),
+        _ORDERS.c.status != "cancelled",
+    )
+    .order_by(_ORDERS.c.placed_at.desc())
+    .limit(MAX_RECENT_LINES)
+)
+_REWARDS_FOR = select(
+    _REWARDS.c.id,
+    _REWARDS.c.product_sku,
+    _REWARDS.c.points_cost,
+    _REWARDS.c.tier_costs,
+    _REWARDS.c.min_tier_rank,
+    _REWARDS.c.available_from,
+    _REWARDS.c.available_until,
+    _REWARDS.c.stock,
+    _REWARDS.c.issued_count,
+).where(
+    _REWARDS.c.store_id == bindparam("store_id"),
+    _REWARDS.c.active.is_(True),
+    _REWARDS.c.product_sku.in_(bindparam("skus", expanding=True)),
+)
+
+
+def _stored(session: Session, store_id: int, customer_id: int) -> tuple[Candidate, ...]:
+    rows = session.connection().execute(_STORED, {"store_id": store_id, "customer_id": customer_id})
     return tuple(
         Candidate(
             item_key=key,
@@ -126,6 +200,23 @@ def _stored(session: Session, store_id: int, customer_id: int) -> tuple[Candidat
     )
 
 
+def _item(row: Any) -> CatalogueItem:
+    return CatalogueItem(
+        product_id=int(row.id),
+        title=row.title,
+        category=row.category,
+        price=row.price,
+        currency=row.currency,
+        cost=row.cost,
+        in_stock=row.in_stock,
+        active=bool(row.active),
+        consumable=row.consumable,
+        url=row.url,
+        image_url=row.image_url,
+        sizes=sizes_of(row.attributes),
+    )
+
+
 def _catalogue(
     session: Session, store_id: int, keys: set[str]
 ) -> tuple[dict[str, CatalogueItem], dict[str, str]]:
@@ -135,65 +226,31 @@ def _catalogue(
     skus: dict[str, str] = {}
     if not keys:
         return found, skus
-    rows = session.execute(
-        select(
-            Product.id,
-            Product.external_id,
-            Product.sku,
-            Product.title,
-            Product.category,
-            Product.price,
-            Product.currency,
-            Product.cost,
-            Product.in_stock,
-            Product.active,
-            Product.consumable,
-            Product.url,
-            Product.image_url,
-            Product.attributes,
-        ).where(Product.store_id == store_id, or_(Product.external_id.in_(keys), Product.sku.in_(keys)))
-    )
-    by_external: dict[str, CatalogueItem] = {}
-    by_sku: dict[str, CatalogueItem] = {}
-    sku_of: dict[int, str | None] = {}
-    for row in rows:
-        item = CatalogueItem(
-            product_id=int(row.id),
-            title=row.title,
-            category=row.category,
-            price=row.price,
-            currency=row.currency,
-            cost=row.cost,
-            in_stock=row.in_stock,
-            active=bool(row.active),
-            consumable=row.consumable,
-            url=row.url,
-            image_url=row.image_url,
-            sizes=sizes_of(row.attributes),
-        )
-        sku_of[item.product_id] = row.sku
-        by_external[row.external_id] = item
-        if row.sku:
-            by_sku.setdefault(row.sku, item)
-    for key in keys:
-        match = by_external.get(key) or by_sku.get(key)
-        if match is not None:
-            found[key] = match
-            skus[key] = sku_of.get(match.product_id) or key
-        else:
-            skus[key] = key
+    connection = session.connection()
+    for row in connection.execute(_BY_EXTERNAL_ID, {"store_id": store_id, "keys": sorted(keys)}):
+        found[row.external_id] = _item(row)
+        skus[row.external_id] = row.sku or row.external_id
+    missing = sorted(keys - found.keys())
+    if missing:
+        for row in connection.execute(_BY_SKU, {"store_id": store_id, "keys": missing}):
+            if row.sku not in found:
+                found[row.sku] = _item(row)
+                skus[row.sku] = row.sku
+    for key in keys - skus.keys():
+        skus[key] = key
     return found, skus
 
 
-def _shopper(session: Session, request: PickRequest, settings: ServingSettings, now: datetime) -> Shopper:
-    member = session.execute(
-        select(Member.available_points, Member.tier_id).where(
-            Member.store_id == request.store_id, Member.customer_id == request.customer_id
-        )
-    ).first()
+def _shopper(
+    session: Session, request: PickRequest, settings: ServingSettings, now: datetime
+) -> tuple[Shopper, int | None]:
+    """What is known of the customer, and their tier's rank (for members-only rewards)."""
+    ids = {"store_id": request.store_id, "customer_id": request.customer_id}
+    connection = session.connection()
+    member = connection.execute(_MEMBER, ids).first()
     scores = scores_for(session, request.store_id, [request.customer_id]).get(request.customer_id)
-    preferences = session.get(CustomerPreferences, (request.store_id, request.customer_id))
-    return Shopper(
+    preferences = connection.execute(_PREFERENCES_OF, ids).first()
+    shopper = Shopper(
         points_balance=int(member.available_points) if member is not None else None,
         tier_id=int(member.tier_id) if member is not None and member.tier_id is not None else None,
         churn_risk=scores.churn_risk if scores is not None else None,
@@ -203,6 +260,7 @@ def _shopper(session: Session, request: PickRequest, settings: ServingSettings, 
         sizes=dict(preferences.sizes or {}) if preferences is not None else {},
         recently_bought=_recently_bought(session, request, settings, now),
     )
+    return shopper, (member.rank if member is not None else None)
 
 
 def _recently_bought(
@@ -210,18 +268,13 @@ def _recently_bought(
 ) -> dict[str, datetime]:
     if settings.exclude_bought_days <= 0:
         return {}
-    since = now - timedelta(days=settings.exclude_bought_days)
-    rows = session.execute(
-        select(OrderLine.product_external_id, OrderLine.sku, Order.placed_at)
-        .join(Order, Order.id == OrderLine.order_id)
-        .where(
-            Order.customer_id == request.customer_id,
-            Order.store_id == request.store_id,
-            Order.placed_at >= since,
-            Order.status != "cancelled",
-        )
-        .order_by(Order.placed_at.desc())
-        .limit(MAX_RECENT_LINES)
+    rows = session.connection().execute(
+        _RECENT,
+        {
+            "store_id": request.store_id,
+            "customer_id": request.customer_id,
+            "since": now - timedelta(days=settings.exclude_bought_days),
+        },
     )
     bought: dict[str, datetime] = {}
     for external_id, sku, placed_at in rows:
@@ -229,12 +282,6 @@ def _recently_bought(
             if key and key not in bought:
                 bought[key] = placed_at
     return bought
-
-
-def _tier_rank(session: Session, shopper: Shopper) -> int | None:
-    if shopper.tier_id is None:
-        return None
-    return session.scalar(select(Tier.rank).where(Tier.id == shopper.tier_id))
 
 
 def _rewards(
@@ -248,22 +295,8 @@ def _rewards(
     """The cheapest live loyalty reward for each item (by its SKU), at the customer's tier's price."""
     if not skus:
         return {}
-    rows = session.execute(
-        select(
-            Reward.id,
-            Reward.product_sku,
-            Reward.points_cost,
-            Reward.tier_costs,
-            Reward.min_tier_rank,
-            Reward.available_from,
-            Reward.available_until,
-            Reward.stock,
-            Reward.issued_count,
-        ).where(
-            Reward.store_id == store_id,
-            Reward.active.is_(True),
-            Reward.product_sku.in_(set(skus.values())),
-        )
+    rows = session.connection().execute(
+        _REWARDS_FOR, {"store_id": store_id, "skus": sorted(set(skus.values()))}
     )
     cheapest: dict[str, RewardOffer] = {}
     for row in rows:
