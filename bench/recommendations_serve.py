@@ -15,6 +15,7 @@ Then, alternating per repetition (A/B, so a neighbour's load hits both alike), i
   (the one read serving cannot avoid);
 * ``picks_for`` (every read of serving: settings, picks, products, member, rewards, scores,
   preferences, recent purchases; the re-ranking; the reasons);
+* the API's floor: ``GET /api/v1/store`` (the key check, the middleware, one row, JSON);
 * the API call through the whole app in-process (key check, rate limit, validation, JSON).
 
 and prints p50 / p95 / p99 in ms and p50 as a ratio to the raw limit's.
@@ -60,7 +61,9 @@ CHUNK = 5000
 
 def _chunks(database: Database, table: Any, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), CHUNK):
-        database.write(lambda uow, chunk=rows[start : start + CHUNK]: uow.session.execute(insert(table), chunk))
+        database.write(
+            lambda uow, chunk=rows[start : start + CHUNK]: uow.session.execute(insert(table), chunk)
+        )
 
 
 def _build(database: Database, customers: int, picks: int, products: int, seed: int) -> dict[str, Any]:
@@ -357,7 +360,17 @@ def main() -> None:
             assert response.json()["data"], "a customer without picks in the bench"
             return response
 
-        work: dict[str, Callable[[int], object]] = {"raw": raw, "picks_for": query, "api": api}
+        def api_floor(customer_id: int) -> object:
+            response = client.get("/api/v1/store", headers=headers)
+            assert response.status_code == 200, response.text
+            return response
+
+        work: dict[str, Callable[[int], object]] = {
+            "raw": raw,
+            "picks_for": query,
+            "api_floor": api_floor,
+            "api": api,
+        }
         for run in work.values():  # warm up: caches, connections, the first request
             for customer_id in sample[:20]:
                 run(customer_id)
@@ -371,6 +384,7 @@ def main() -> None:
         labels = {
             "raw": "raw limit: the stored picks by primary key",
             "picks_for": "picks_for (every read, re-rank, reasons)",
+            "api_floor": "API floor: GET /api/v1/store (key, one row)",
             "api": "GET /api/v1/customers/{id}/recommendations",
         }
         for name, label in labels.items():

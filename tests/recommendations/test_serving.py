@@ -221,6 +221,14 @@ def test_a_customer_with_nothing_stored_gets_the_bestsellers(
     assert [pick["item_key"] for pick in body["data"]] == ["filter", "grinder"]
     assert {pick["reason_kind"] for pick in body["data"]} == {"bestseller"}
     assert body["data"][0]["reason"] == "Ein Bestseller" and body["language"] == "de"
+    # Stored picks the filters thin out are topped up with bestsellers the fit did not put forward.
+    regular = make_customer(db, store, "regular")
+    store_picks(db, store, regular, [("kettle", 1.0, "for_you", {}), ("grinder", 0.5, "for_you", {})])
+    topped = client.get(URL.format(regular), headers=store.auth, params={"limit": 3}).json()["data"]
+    assert [(pick["item_key"], pick["reason_kind"]) for pick in topped] == [
+        ("grinder", "for_you"),
+        ("filter", "bestseller"),
+    ]
 
 
 def test_bad_requests_are_refused_clearly(client: TestClient, db: Database, store: StoreHandle) -> None:

@@ -57,7 +57,8 @@ _lock = threading.Lock()
 
 def picks_for(session: Session, request: PickRequest, *, now: datetime | None = None) -> list[PickView]:
     """Up to ``request.limit`` picks for the customer, best first; [] when the store has recommendations
-    off or the customer is unknown. A known customer with nothing stored gets the store's bestsellers.
+    off or the customer is unknown. A known customer with nothing stored gets the store's bestsellers;
+    one whose stored picks the filters thin out below ``limit`` gets them topped up with bestsellers.
     Never raises for an unknown customer. ``now`` (the runtime's clock; default the wall clock) dates
     "bought recently", reward availability and the bestsellers' window."""
     settings = serving_settings(session, request.store_id)
@@ -77,11 +78,22 @@ def picks_for(session: Session, request: PickRequest, *, now: datetime | None = 
         candidates = bestsellers(session, request.store_id, now)
         if not candidates:
             return []
+        stored = False
+    else:
+        stored = True
     keys = {candidate.item_key for candidate in candidates}
     catalogue, skus = _catalogue(session, request.store_id, keys)
     shopper, tier_rank = _shopper(session, request, settings, now)
     rewards = _rewards(session, request.store_id, skus, shopper.tier_id, tier_rank, now)
-    ranked = rerank(candidates, catalogue, rewards, shopper, _rules(settings, request), now, limit)
+    rules = _rules(settings, request)
+    ranked = rerank(candidates, catalogue, rewards, shopper, rules, now, limit)
+    if stored and len(ranked) < limit:
+        # The filters left fewer than asked for: top up with bestsellers the fit did not put forward.
+        extra = tuple(c for c in bestsellers(session, request.store_id, now) if c.item_key not in keys)
+        if extra:
+            more_catalogue, more_skus = _catalogue(session, request.store_id, {c.item_key for c in extra})
+            more_rewards = _rewards(session, request.store_id, more_skus, shopper.tier_id, tier_rank, now)
+            ranked += rerank(extra, more_catalogue, more_rewards, shopper, rules, now, limit - len(ranked))
     return [_view(entry, request.language) for entry in ranked]
 
 
@@ -156,12 +168,14 @@ _PREFERENCES_OF = select(
 ).where(
     _PREFERENCES.c.store_id == bindparam("store_id"), _PREFERENCES.c.customer_id == bindparam("customer_id")
 )
+# By the customer's index (customer_id, placed_at) alone: with the store's id in the WHERE too, SQLite
+# prefers the store's (store_id, placed_at) index and reads every order of the period. A customer belongs
+# to one store; the store is checked on the rows.
 _RECENT = (
-    select(_LINES.c.product_external_id, _LINES.c.sku, _ORDERS.c.placed_at)
+    select(_LINES.c.product_external_id, _LINES.c.sku, _ORDERS.c.placed_at, _ORDERS.c.store_id)
     .select_from(_LINES.join(_ORDERS, _ORDERS.c.id == _LINES.c.order_id))
     .where(
         _ORDERS.c.customer_id == bindparam("customer_id"),
-        _ORDERS.c.store_id == bindparam("store_id"),
         _ORDERS.c.placed_at >= bindparam("since"),
         _ORDERS.c.status != "cancelled",
     )
@@ -270,14 +284,12 @@ def _recently_bought(
         return {}
     rows = session.connection().execute(
         _RECENT,
-        {
-            "store_id": request.store_id,
-            "customer_id": request.customer_id,
-            "since": now - timedelta(days=settings.exclude_bought_days),
-        },
+        {"customer_id": request.customer_id, "since": now - timedelta(days=settings.exclude_bought_days)},
     )
     bought: dict[str, datetime] = {}
-    for external_id, sku, placed_at in rows:
+    for external_id, sku, placed_at, store_id in rows:
+        if store_id != request.store_id:
+            continue
         for key in (external_id, sku):
             if key and key not in bought:
                 bought[key] = placed_at

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
+from sqlalchemy import select
 
 from loyaldesk.customers import Customer
 from loyaldesk.kernel import i18n
@@ -16,7 +17,7 @@ from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.errors import Invalid, NotFound
 from loyaldesk.recommendations import PickFilters, PickRequest, Placement, picks_for
 from loyaldesk.recommendations.schemas import PickOut, PicksOut
-from loyaldesk.stores import store_by_id
+from loyaldesk.stores import Store
 from loyaldesk.web.deps import RuntimeDep, scope
 
 router = APIRouter(prefix="/api/v1/customers", tags=["recommendations"])
@@ -76,12 +77,14 @@ def customer_recommendations(
     if language is not None and i18n.shipped_language(language) is None:
         raise Invalid.field("language", f"one of {', '.join(i18n.LANGUAGES)}")
     with runtime.database.read() as session:
-        customer = session.get(Customer, customer_id)
-        if customer is None or customer.store_id != store_id:
+        found = session.execute(
+            select(Customer.locale, Store.default_language)
+            .join(Store, Store.id == Customer.store_id)
+            .where(Customer.id == customer_id, Customer.store_id == store_id)
+        ).first()
+        if found is None:
             raise NotFound(f"no customer {customer_id} in this store")
-        chosen = i18n.negotiate(
-            profile=language or customer.locale, store_default=store_by_id(session, store_id).default_language
-        )
+        chosen = i18n.negotiate(profile=language or found.locale, store_default=found.default_language)
         views = picks_for(
             session,
             PickRequest(
