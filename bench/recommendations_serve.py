@@ -315,7 +315,8 @@ def main() -> None:
         started = time.perf_counter()
         world = _build(database, options.customers, options.picks, options.products, options.seed)
         print(
-            f"{options.customers:,} customers, {world['picks']:,} stored picks, {options.products:,} products, "
+            f"{options.customers:,} customers, {world['picks']:,} stored picks, "
+            f"{options.products:,} products, "
             f"{world['orders']:,} orders / {world['lines']:,} lines written in "
             f"{time.perf_counter() - started:.1f} s ({url.split(':')[0]})"
         )
