@@ -42,7 +42,6 @@ def _list(field: str, values: list[str] | None) -> tuple[str, ...]:
     "/{customer_id}/recommendations",
     response_model=PicksOut,
     summary="Products picked for a customer",
-    responses={404: {"description": "No such customer in this store."}},
 )
 def customer_recommendations(
     actor: Reader,
