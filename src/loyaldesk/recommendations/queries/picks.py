@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -66,24 +66,22 @@ def picks_for(session: Session, request: PickRequest, *, now: datetime | None = 
     if not settings.enabled or limit == 0:
         return []
     now = now or datetime.now(UTC)
+    facts = (
+        session.connection()
+        .execute(_FACTS, {"store_id": request.store_id, "customer_id": request.customer_id})
+        .first()
+    )
+    if facts is None:  # not this store's customer
+        return []
     candidates = _stored(session, request.store_id, request.customer_id)
-    if not candidates:
-        known = session.scalar(
-            select(Customer.id).where(
-                Customer.id == request.customer_id, Customer.store_id == request.store_id
-            )
-        )
-        if known is None:
-            return []
+    stored = bool(candidates)
+    if not stored:
         candidates = bestsellers(session, request.store_id, now)
         if not candidates:
             return []
-        stored = False
-    else:
-        stored = True
     keys = {candidate.item_key for candidate in candidates}
     catalogue, skus = _catalogue(session, request.store_id, keys)
-    shopper, tier_rank = _shopper(session, request, settings, now)
+    shopper, tier_rank = _shopper(session, request, settings, now, facts)
     rewards = _rewards(session, request.store_id, skus, shopper.tier_id, tier_rank, now)
     rules = _rules(settings, request)
     ranked = rerank(candidates, catalogue, rewards, shopper, rules, now, limit)
@@ -158,15 +156,34 @@ _BY_EXTERNAL_ID = select(*_PRODUCT_COLUMNS).where(
 _BY_SKU = select(*_PRODUCT_COLUMNS).where(
     _PRODUCTS.c.store_id == bindparam("store_id"), _PRODUCTS.c.sku.in_(bindparam("keys", expanding=True))
 )
-_MEMBER = (
-    select(_MEMBERS.c.available_points, _MEMBERS.c.tier_id, _TIERS.c.rank)
-    .select_from(_MEMBERS.outerjoin(_TIERS, _TIERS.c.id == _MEMBERS.c.tier_id))
-    .where(_MEMBERS.c.store_id == bindparam("store_id"), _MEMBERS.c.customer_id == bindparam("customer_id"))
-)
-_PREFERENCES_OF = select(
-    _PREFERENCES.c.sizes, _PREFERENCES.c.interests, _PREFERENCES.c.excluded_categories
-).where(
-    _PREFERENCES.c.store_id == bindparam("store_id"), _PREFERENCES.c.customer_id == bindparam("customer_id")
+_CUSTOMERS = Customer.__table__
+# The customer (so that an unknown one is told apart), their membership with its tier's rank and their
+# preferences: one row, one round trip.
+_FACTS = (
+    select(
+        _CUSTOMERS.c.id,
+        _MEMBERS.c.available_points,
+        _MEMBERS.c.tier_id,
+        _TIERS.c.rank.label("tier_rank"),
+        _PREFERENCES.c.sizes,
+        _PREFERENCES.c.interests,
+        _PREFERENCES.c.excluded_categories,
+    )
+    .select_from(
+        _CUSTOMERS.outerjoin(
+            _MEMBERS,
+            and_(_MEMBERS.c.customer_id == _CUSTOMERS.c.id, _MEMBERS.c.store_id == _CUSTOMERS.c.store_id),
+        )
+        .outerjoin(_TIERS, _TIERS.c.id == _MEMBERS.c.tier_id)
+        .outerjoin(
+            _PREFERENCES,
+            and_(
+                _PREFERENCES.c.store_id == _CUSTOMERS.c.store_id,
+                _PREFERENCES.c.customer_id == _CUSTOMERS.c.id,
+            ),
+        )
+    )
+    .where(_CUSTOMERS.c.id == bindparam("customer_id"), _CUSTOMERS.c.store_id == bindparam("store_id"))
 )
 # By the customer's index (customer_id, placed_at) alone: with the store's id in the WHERE too, SQLite
 # prefers the store's (store_id, placed_at) index and reads every order of the period. A customer belongs
@@ -256,25 +273,23 @@ def _catalogue(
 
 
 def _shopper(
-    session: Session, request: PickRequest, settings: ServingSettings, now: datetime
+    session: Session, request: PickRequest, settings: ServingSettings, now: datetime, facts: Any
 ) -> tuple[Shopper, int | None]:
-    """What is known of the customer, and their tier's rank (for members-only rewards)."""
-    ids = {"store_id": request.store_id, "customer_id": request.customer_id}
-    connection = session.connection()
-    member = connection.execute(_MEMBER, ids).first()
+    """What is known of the customer (``facts``: their ``_FACTS`` row), and their tier's rank (for
+    members-only rewards)."""
     scores = scores_for(session, request.store_id, [request.customer_id]).get(request.customer_id)
-    preferences = connection.execute(_PREFERENCES_OF, ids).first()
+    member = facts.available_points is not None
     shopper = Shopper(
-        points_balance=int(member.available_points) if member is not None else None,
-        tier_id=int(member.tier_id) if member is not None and member.tier_id is not None else None,
+        points_balance=int(facts.available_points) if member else None,
+        tier_id=int(facts.tier_id) if member and facts.tier_id is not None else None,
         churn_risk=scores.churn_risk if scores is not None else None,
         value=scores.value if scores is not None else None,
-        interests=tuple(preferences.interests or ()) if preferences is not None else (),
-        excluded_categories=tuple(preferences.excluded_categories or ()) if preferences is not None else (),
-        sizes=dict(preferences.sizes or {}) if preferences is not None else {},
+        interests=tuple(facts.interests or ()),
+        excluded_categories=tuple(facts.excluded_categories or ()),
+        sizes=dict(facts.sizes or {}),
         recently_bought=_recently_bought(session, request, settings, now),
     )
-    return shopper, (member.rank if member is not None else None)
+    return shopper, (facts.tier_rank if member else None)
 
 
 def _recently_bought(
@@ -419,16 +434,3 @@ def _view(entry: Ranked, language: str) -> PickView:
         affordable=entry.affordable,
         reason_params=dict(candidate.reason_params),
     )
-
-
-def known_customer(session: Session, store_id: int, customer_id: int) -> bool:
-    """Whether the store has this customer (the API answers 404 otherwise)."""
-    return (
-        session.scalar(select(Customer.id).where(Customer.id == customer_id, Customer.store_id == store_id))
-        is not None
-    )
-
-
-def item_keys(values: Iterable[str]) -> tuple[str, ...]:
-    """Item keys from a comma-separated request value, trimmed, without empties or repeats."""
-    return tuple(dict.fromkeys(v.strip() for value in values for v in value.split(",") if v.strip()))
