@@ -91,7 +91,13 @@ def picks_for(session: Session, request: PickRequest, *, now: datetime | None = 
         if extra:
             more_catalogue, more_skus = _catalogue(session, request.store_id, {c.item_key for c in extra})
             more_rewards = _rewards(session, request.store_id, more_skus, shopper.tier_id, tier_rank, now)
-            ranked += rerank(extra, more_catalogue, more_rewards, shopper, rules, now, limit - len(ranked))
+            # Bestsellers are keyed as the order lines name them: skip a product already shown by another key.
+            shown = {entry.item.product_id for entry in ranked if entry.item is not None}
+            for entry in rerank(extra, more_catalogue, more_rewards, shopper, rules, now, limit):
+                if len(ranked) >= limit:
+                    break
+                if entry.item is None or entry.item.product_id not in shown:
+                    ranked.append(entry)
     return [_view(entry, request.language) for entry in ranked]
 
 
