@@ -134,9 +134,9 @@ API_SCOPE_DESCRIPTIONS: dict[ApiScope, str] = {
     ApiScope.FEEDBACK_WRITE: (
         "Build and switch surveys, ask customers, submit answers for them, tag themes, mark themes fixed."
     ),
-    ApiScope.RECOMMENDATIONS_READ: "Read the products picked for each customer, with why.",
+    ApiScope.RECOMMENDATIONS_READ: "Read customers' picks, preferences, recommendation settings and offers.",
     ApiScope.RECOMMENDATIONS_WRITE: (
-        "Change the recommendation settings and customers' preferences; run a fit."
+        "Change customers' preferences, recommendation settings and offers; refit the models."
     ),
 }
 

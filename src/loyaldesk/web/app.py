@@ -32,6 +32,7 @@ from loyaldesk.web.api import journey_events as api_journey_events
 from loyaldesk.web.api import journeys as api_journeys
 from loyaldesk.web.api import loyalty as api_loyalty
 from loyaldesk.web.api import loyalty_activity as api_loyalty_activity
+from loyaldesk.web.api import preferences as api_preferences
 from loyaldesk.web.api import recommendations as api_recommendations
 from loyaldesk.web.api import return_requests as api_return_requests
 from loyaldesk.web.api import shopify_webhooks, sms_webhooks
@@ -88,6 +89,7 @@ from loyaldesk.web.idempotency import IdempotencyMiddleware
 from loyaldesk.web.member import help_center as member_help_center
 from loyaldesk.web.member import loyalty as member_loyalty
 from loyaldesk.web.member import messages as member_messages
+from loyaldesk.web.member import preferences as member_preferences
 from loyaldesk.web.member import recommendations as member_recommendations
 from loyaldesk.web.member import survey_api as member_survey_api
 from loyaldesk.web.member import survey_member as member_survey_member
@@ -278,6 +280,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         # recommendations: "picked for you" on the member page and in the member API
         member_recommendations.router,
         widget_surveys.router,
+        # recommendations: what customers told the store they prefer (member page and API, store API)
+        member_preferences.router,
+        api_preferences.router,
         # sockets (realtime/)
         widget_socket.router,
         console_socket.router,

@@ -1,4 +1,4 @@
-"""Changes of recommendations, one module per change."""
+"""Every write of recommendations, one module per change."""
 
 from loyaldesk.recommendations.actions.settings import (
     create_recommendation_settings,
