@@ -89,6 +89,7 @@ def store_setup_steps() -> list[StoreSetupStep]:
     from loyaldesk.feedback import create_default_surveys, create_feedback_settings
     from loyaldesk.journeys import create_messaging_settings
     from loyaldesk.loyalty import create_program
+    from loyaldesk.recommendations import create_recommendation_settings
     from loyaldesk.support import create_desk_settings
 
     steps: list[StoreSetupStep] = [
@@ -97,6 +98,7 @@ def store_setup_steps() -> list[StoreSetupStep]:
         create_messaging_settings,
         create_feedback_settings,
         create_default_surveys,
+        create_recommendation_settings,
     ]
     # feedback: themes (the built-in retail themes; stores made before get them on first use)
     from loyaldesk.feedback.themes import ensure_default_themes

@@ -84,6 +84,7 @@ CONSOLE_PAGES = (
     "/console/{slug}/journeys/tasks",
     "/console/{slug}/journeys/settings",
     "/console/{slug}/feedback/settings",
+    "/console/{slug}/recommendations",
     "/console/{slug}/settings",
     "/console/{slug}/settings/staff",
     "/console/{slug}/settings/api-keys",

@@ -207,6 +207,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("PATCH", "/api/v1/customers/{customer_id}"): StoreApi("customers:write"),
     ("POST", "/api/v1/customers/{customer_id}/erase"): StoreApi("customers:erase"),
     ("GET", "/api/v1/customers/{customer_id}/export"): StoreApi("customers:export"),
+    # recommendations (serving): a customer's picks
+    ("GET", "/api/v1/customers/{customer_id}/recommendations"): StoreApi("recommendations:read"),
     ("GET", "/api/v1/customers/{customer_id}/timeline"): StoreApi("customers:read"),
     ("GET", "/api/v1/orders"): StoreApi("orders:read"),
     ("POST", "/api/v1/orders"): StoreApi("orders:write"),
@@ -356,6 +358,7 @@ MATRIX: dict[tuple[str, str], Access] = {
         "the store's colours for its survey pages", "per address"
     ),
     ("GET", "/member-api/v1/{store_slug}/me/surveys"): Shopper(),
+    ("GET", "/member-api/v1/{store_slug}/me/recommendations"): Shopper(),
     ("GET", "/member-api/v1/{store_slug}/me/preferences"): Shopper(),
     ("PUT", "/member-api/v1/{store_slug}/me/preferences"): Shopper(),
     ("GET", "/m/{store_slug}/preferences"): Shopper(),
@@ -527,6 +530,10 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/console/{store_slug}/journeys/tasks/{task_id}/done"): Console(P.ANSWER_CONVERSATIONS),
     ("GET", "/console/{store_slug}/feedback/settings"): Console(P.VIEW_FEEDBACK),
     ("POST", "/console/{store_slug}/feedback/settings"): Console(P.MANAGE_FEEDBACK),
+    # recommendations (serving): the settings page and "fit now", for who manages the store and its program
+    ("GET", "/console/{store_slug}/recommendations"): Console(P.MANAGE_STORE_SETTINGS),
+    ("POST", "/console/{store_slug}/recommendations"): Console(P.MANAGE_STORE_SETTINGS),
+    ("POST", "/console/{store_slug}/recommendations/fit"): Console(P.MANAGE_STORE_SETTINGS),
     ("GET", "/console/{store_slug}/journeys/settings"): Console(P.VIEW_JOURNEYS),
     ("POST", "/console/{store_slug}/journeys/settings"): Console(P.MANAGE_JOURNEYS),
     # Leads to the first settings page the role may manage; roles with none are refused.

@@ -71,6 +71,7 @@ from loyaldesk.journeys.ports import (
     provide_scores,
     provide_survey_asker,
     register_adapter,
+    scores_for,
 )
 from loyaldesk.journeys.queries.templates import rules_using_template, template_of, templates_of
 from loyaldesk.journeys.rendering import RenderedMessage, render_message
@@ -160,6 +161,7 @@ __all__ = [
     "sample_values",
     "save_owned_rule",
     "save_template",
+    "scores_for",
     "set_consent",
     "template_of",
     "templates_of",

@@ -5,6 +5,11 @@ holdout.
 Other packages import only the names in ``__all__``.
 """
 
+from loyaldesk.recommendations.actions.settings import (
+    create_recommendation_settings,
+    recommendation_settings,
+    update_recommendation_settings,
+)
 from loyaldesk.recommendations.events import (
     OfferConverted,
     OfferEnded,
@@ -58,5 +63,8 @@ __all__ = [
     "RecommendationFit",
     "RecommendationSettings",
     "RecommendationsFitted",
+    "create_recommendation_settings",
     "picks_for",
+    "recommendation_settings",
+    "update_recommendation_settings",
 ]

@@ -33,6 +33,7 @@ from loyaldesk.web.api import journeys as api_journeys
 from loyaldesk.web.api import loyalty as api_loyalty
 from loyaldesk.web.api import loyalty_activity as api_loyalty_activity
 from loyaldesk.web.api import preferences as api_preferences
+from loyaldesk.web.api import recommendations as api_recommendations
 from loyaldesk.web.api import return_requests as api_return_requests
 from loyaldesk.web.api import shopify_webhooks, sms_webhooks
 from loyaldesk.web.api import store as api_store
@@ -70,6 +71,7 @@ from loyaldesk.web.console import loyalty_catalog as console_loyalty_catalog
 from loyaldesk.web.console import loyalty_members as console_loyalty_members
 from loyaldesk.web.console import loyalty_rules as console_loyalty_rules
 from loyaldesk.web.console import loyalty_settings as console_loyalty_settings
+from loyaldesk.web.console import recommendation_settings as console_recommendation_settings
 from loyaldesk.web.console import return_requests as console_return_requests
 from loyaldesk.web.console import settings as console_settings
 from loyaldesk.web.console import shell as console_shell
@@ -88,6 +90,7 @@ from loyaldesk.web.member import help_center as member_help_center
 from loyaldesk.web.member import loyalty as member_loyalty
 from loyaldesk.web.member import messages as member_messages
 from loyaldesk.web.member import preferences as member_preferences
+from loyaldesk.web.member import recommendations as member_recommendations
 from loyaldesk.web.member import survey_api as member_survey_api
 from loyaldesk.web.member import survey_member as member_survey_member
 from loyaldesk.web.member import surveys as member_surveys
@@ -123,8 +126,9 @@ CONSOLE_CSP = (
 
 
 # The member page and invitation page are made to be embedded in the store's own site.
+# Product pictures ("picked for you") come from the store's own image host, over https.
 MEMBER_PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
     "connect-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'self'"
 )
 EMBEDDABLE_PREFIXES = ("/m/", "/r/")
@@ -261,6 +265,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_channel_routes.router,
         api_assistant.router,
         api_feedback_loop.router,
+        api_recommendations.router,
         # shoppers: the member API and pages (web/member/), the widget's HTTP side (web/widget/)
         member_loyalty.router,
         member_messages.router,
@@ -274,6 +279,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         member_surveys.router,
         member_survey_api.router,
         member_survey_member.router,
+        # recommendations: "picked for you" on the member page and in the member API
+        member_recommendations.router,
         widget_surveys.router,
         # recommendations: what customers told the store they prefer (member page and API, store API)
         member_preferences.router,
@@ -323,6 +330,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_team_coaching.router,
         console_surveys.router,  # feedback: the survey builder
         console_feedback_settings.router,
+        console_recommendation_settings.router,
         console_feedback_themes.router,
         console_feedback_fix.router,
     ):

@@ -1,0 +1,1 @@
+"""Pure rules of recommendations (no I/O)."""
