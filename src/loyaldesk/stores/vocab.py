@@ -96,6 +96,8 @@ class ApiScope(StrEnum):
     ASSISTANT_WRITE = "assistant:write"
     FEEDBACK_READ = "feedback:read"
     FEEDBACK_WRITE = "feedback:write"
+    RECOMMENDATIONS_READ = "recommendations:read"
+    RECOMMENDATIONS_WRITE = "recommendations:write"
 
     @property
     def description(self) -> str:
@@ -132,6 +134,8 @@ API_SCOPE_DESCRIPTIONS: dict[ApiScope, str] = {
     ApiScope.FEEDBACK_WRITE: (
         "Build and switch surveys, ask customers, submit answers for them, tag themes, mark themes fixed."
     ),
+    ApiScope.RECOMMENDATIONS_READ: "Read recommendations, their settings, personal offers and their results.",
+    ApiScope.RECOMMENDATIONS_WRITE: "Change recommendation settings; create, launch and end personal offers.",
 }
 
 # The scopes a new key gets when none are chosen: everything but GDPR requests, conversations and

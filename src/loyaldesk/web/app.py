@@ -32,6 +32,7 @@ from loyaldesk.web.api import journey_events as api_journey_events
 from loyaldesk.web.api import journeys as api_journeys
 from loyaldesk.web.api import loyalty as api_loyalty
 from loyaldesk.web.api import loyalty_activity as api_loyalty_activity
+from loyaldesk.web.api import offers as api_offers
 from loyaldesk.web.api import return_requests as api_return_requests
 from loyaldesk.web.api import shopify_webhooks, sms_webhooks
 from loyaldesk.web.api import store as api_store
@@ -69,6 +70,7 @@ from loyaldesk.web.console import loyalty_catalog as console_loyalty_catalog
 from loyaldesk.web.console import loyalty_members as console_loyalty_members
 from loyaldesk.web.console import loyalty_rules as console_loyalty_rules
 from loyaldesk.web.console import loyalty_settings as console_loyalty_settings
+from loyaldesk.web.console import offers as console_offers
 from loyaldesk.web.console import return_requests as console_return_requests
 from loyaldesk.web.console import settings as console_settings
 from loyaldesk.web.console import shell as console_shell
@@ -86,6 +88,7 @@ from loyaldesk.web.idempotency import IdempotencyMiddleware
 from loyaldesk.web.member import help_center as member_help_center
 from loyaldesk.web.member import loyalty as member_loyalty
 from loyaldesk.web.member import messages as member_messages
+from loyaldesk.web.member import offers as member_offers
 from loyaldesk.web.member import survey_api as member_survey_api
 from loyaldesk.web.member import survey_member as member_survey_member
 from loyaldesk.web.member import surveys as member_surveys
@@ -258,6 +261,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_channel_routes.router,
         api_assistant.router,
         api_feedback_loop.router,
+        api_offers.router,  # recommendations: personal offers and their results
         # shoppers: the member API and pages (web/member/), the widget's HTTP side (web/widget/)
         member_loyalty.router,
         member_messages.router,
@@ -270,6 +274,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         member_surveys.router,
         member_survey_api.router,
         member_survey_member.router,
+        member_offers.router,  # recommendations: the shopper's personal offers
         widget_surveys.router,
         # sockets (realtime/)
         widget_socket.router,
@@ -318,6 +323,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_feedback_settings.router,
         console_feedback_themes.router,
         console_feedback_fix.router,
+        console_offers.router,  # recommendations: personal offers
     ):
         app.include_router(router)
 

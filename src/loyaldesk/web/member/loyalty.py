@@ -36,6 +36,7 @@ from loyaldesk.web.console.rendering import render, render_error
 from loyaldesk.web.deps import PageDep, RuntimeDep
 from loyaldesk.web.errors import status_for
 from loyaldesk.web.i18n import shopper_language
+from loyaldesk.web.member.offers import offers_view
 from loyaldesk.web.member.shopper import Shopper, ShopperDep, identify_shopper
 from loyaldesk.web.member.survey_member import open_surveys
 
@@ -171,6 +172,7 @@ def _member_page(
                 else None
             )
         surveys = open_surveys(session, shopper, now, runtime.settings.public_base_url, language)
+        offers = offers_view(session, shopper, now, language)  # personal offers (the offer group only)
         link = (
             referral_link(program, shopper.store, member.referral_code, runtime.settings.public_base_url)
             if member
@@ -189,6 +191,7 @@ def _member_page(
             "redeemed": redeemed,
             "referral_link": link,
             "surveys": surveys,
+            "offers": offers,
             "identity": _identity_query(shopper),
             "request_key": secrets.token_urlsafe(16),
             "error": error,
