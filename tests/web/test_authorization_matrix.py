@@ -270,6 +270,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/offers"): StoreApi("recommendations:read"),
     ("POST", "/api/v1/offers"): StoreApi("recommendations:write"),
     ("GET", "/api/v1/offers/{offer_id}"): StoreApi("recommendations:read"),
+    ("PUT", "/api/v1/offers/{offer_id}"): StoreApi("recommendations:write"),
     ("POST", "/api/v1/offers/{offer_id}/launch"): StoreApi("recommendations:write"),
     ("POST", "/api/v1/offers/{offer_id}/end"): StoreApi("recommendations:write"),
     ("GET", "/api/v1/journeys"): StoreApi("journeys:read"),

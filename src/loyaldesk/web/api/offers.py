@@ -1,6 +1,7 @@
 """Personal offers through the store API: ``GET /api/v1/offers`` (newest first, each with its results)
 and ``GET /api/v1/offers/{offer_id}`` (``recommendations:read``); ``POST /api/v1/offers`` (a draft),
-``POST /api/v1/offers/{offer_id}/launch`` and ``/end`` (``recommendations:write``)."""
+``PUT /api/v1/offers/{offer_id}`` (change a draft), ``POST /api/v1/offers/{offer_id}/launch`` and
+``/end`` (``recommendations:write``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pydantic import BaseModel, Field
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.pagination import Page, encode_cursor
 from loyaldesk.recommendations.actions.offer_launch import end_offer, launch_offer
-from loyaldesk.recommendations.actions.offers import create_offer
+from loyaldesk.recommendations.actions.offers import create_offer, update_offer
 from loyaldesk.recommendations.offer_schemas import OfferIn
 from loyaldesk.recommendations.queries.offers import OfferResults, offer_results, offers_of
 from loyaldesk.recommendations.rules.uplift import GroupFigures, Interval
@@ -151,6 +152,14 @@ def create(actor: Writer, runtime: RuntimeDep, body: OfferIn) -> OfferOut:
     assert actor.store_id is not None
     offer = runtime.database.write(create_offer, actor, actor.store_id, body)
     return _read(runtime, actor.store_id, offer.id)
+
+
+@router.put("/{offer_id}", response_model=OfferOut, summary="Change a draft offer")
+def replace(actor: Writer, runtime: RuntimeDep, offer_id: OfferId, body: OfferIn) -> OfferOut:
+    """Replace a draft's settings (checked as on creation). 409 once launched: its customers were split."""
+    assert actor.store_id is not None
+    runtime.database.write(update_offer, actor, actor.store_id, offer_id, body)
+    return _read(runtime, actor.store_id, offer_id)
 
 
 @router.post("/{offer_id}/launch", response_model=OfferOut, summary="Launch an offer")
