@@ -8,6 +8,7 @@ Managing offers is managing the loyalty program's rewards (``manage_store_settin
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime, time
 from typing import Annotated, Any
@@ -24,6 +25,7 @@ from loyaldesk.recommendations.actions.offers import MANAGE, PICKED, VIEW, creat
 from loyaldesk.recommendations.offer_ports import segment_labels
 from loyaldesk.recommendations.offer_schemas import OfferIn
 from loyaldesk.recommendations.queries.offers import OfferResults, offer_results, offers_of
+from loyaldesk.recommendations.rules.offer_words import gives
 from loyaldesk.recommendations.rules.uplift import GroupFigures
 from loyaldesk.recommendations.vocab import LABELS, OfferKind, OfferTarget
 from loyaldesk.web.console.chart_style import console_chart_style
@@ -136,6 +138,7 @@ def _view(console: Console, results: OfferResults) -> dict[str, Any]:
     view: dict[str, Any] = {
         "offer": offer,
         "kind": LABELS[OfferKind][offer.kind],
+        "gives": gives(offer.kind, offer.value, console.store.currency),
         "target": LABELS[OfferTarget][offer.target_kind] + (f": {offer.target}" if offer.target else ""),
         "segment": "every member with an order"
         if offer.segment is None
@@ -263,7 +266,21 @@ def offer_page(
 
 
 def uplift_svg(view_title: str, results: OfferResults) -> str:
-    """Each group's conversion with its 95% interval as whiskers (SVG without pygal's scripts)."""
+    """Each group's conversion with its 95% interval as whiskers (SVG without pygal's scripts); the axis
+    runs to a little above the highest interval, so small rates stay readable."""
+    found = results.uplift
+    values: list[dict[str, Any] | None] = []
+    top = 10.0
+    if found is not None:
+        for figures in (found.treatment, found.holdout):
+            rate, interval = figures.conversion_rate, figures.conversion_interval
+            if rate is None or interval is None:
+                values.append(None)
+                continue
+            top = max(top, interval.high * 100)
+            values.append(
+                {"value": rate * 100, "ci": {"low": interval.low * 100, "high": interval.high * 100}}
+            )
     chart = pygal.Bar(
         style=console_chart_style(13),
         js=[],
@@ -274,21 +291,11 @@ def uplift_svg(view_title: str, results: OfferResults) -> str:
         print_values=True,
         value_formatter=lambda value: f"{value:.1f}%",
         margin=10,
-        range=(0, 100),
+        range=(0, min(100, 5 * math.ceil(top * 1.15 / 5))),
         no_data_text="Not launched yet",
     )
-    found = results.uplift
     if found is not None:
         chart.x_labels = ["Offer group", "Holdout"]
-        values: list[dict[str, Any] | None] = []
-        for figures in (found.treatment, found.holdout):
-            rate, interval = figures.conversion_rate, figures.conversion_interval
-            if rate is None or interval is None:
-                values.append(None)
-                continue
-            values.append(
-                {"value": rate * 100, "ci": {"low": interval.low * 100, "high": interval.high * 100}}
-            )
         chart.add("Conversion", values)
     return _SCRIPT.sub("", chart.render(is_unicode=True))
 
