@@ -27,6 +27,7 @@ from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import dispatch_until_idle
 from loyaldesk.kernel.errors import Conflict
 from loyaldesk.kernel.events import EventRecord
+from loyaldesk.kernel.jobs import jobs
 from loyaldesk.loyalty import LedgerEntry, Reward, RewardCode, check_ledger
 from loyaldesk.recommendations import Offer, OfferAssignment
 from loyaldesk.recommendations.actions.offer_launch import end_due_offers, end_offer, launch_offer
@@ -85,6 +86,11 @@ def test_a_launch_splits_1000_members_reproducibly_and_tells_only_the_offer_grou
     db.write(launch_offer, store.actor, store.id, offer_id)
     assert groups_of(db, offer_id) == groups
     assert table_counts(db, "journey_sends")["journey_sends"] == len(treatment)
+    with db.read() as session:
+        launches = session.scalars(
+            select(EventRecord.payload).where(EventRecord.event_type == "recommendations.offer_launched")
+        ).all()
+    assert [(p["treatment"], p["holdout"]) for p in launches] == [(len(treatment), len(held))]
 
 
 def test_the_offer_group_gets_the_message_the_holdout_nothing_and_an_opt_out_is_respected(
@@ -275,6 +281,7 @@ def test_results_through_the_api_with_intervals_and_the_job_ends_the_offer(
     assert client.get("/api/v1/offers", headers=make_api_key(db, store, ["loyalty:read"])).status_code == 403
 
     clock.advance(timedelta(days=7))
+    assert "recommendations.end_due_offers" in {job.name for job in jobs.all()}  # composed
     assert db.write(end_due_offers) == 1
     with db.read() as session:
         offer = session.get(Offer, offer_id)
