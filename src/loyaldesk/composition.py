@@ -146,6 +146,7 @@ def compose(
     from loyaldesk.kernel.mail_transport import transport_from
     from loyaldesk.loyalty import customer_data as loyalty_customer_data
     from loyaldesk.loyalty import handlers as loyalty_handlers
+    from loyaldesk.recommendations import customer_data as recommendation_customer_data
     from loyaldesk.stores import account_mail
     from loyaldesk.support import CsatSubmitted
     from loyaldesk.support import handlers as support_handlers
@@ -160,6 +161,7 @@ def compose(
     feedback_customer_data.register()  # surveys asked and answers given; erasure keeps scores only
     knowledge_customer_data.register()
     assistant_privacy.register()
+    recommendation_customer_data.register()  # what the customer prefers: exported, deleted on erasure
 
     # Reactions and scheduled work, in the order they run for one event.
     jobs.every_outside(10, name="stores.send_account_mail")(

@@ -450,6 +450,7 @@ def test_every_page_has_no_serious_accessibility_violation(
             "/login/forgot",
             _path_of(reset_link),
             f"/m/{DEMO_SLUG}?{signed}",
+            f"/m/{DEMO_SLUG}/preferences?{signed}",  # recommendations: the shopper's preferences
             f"/help/{DEMO_SLUG}",
             f"/help/{DEMO_SLUG}/search?q=how+long+does+delivery+take",
             f"/help/{DEMO_SLUG}/en/articles/{ids['article_slug']}",

@@ -219,6 +219,10 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/api/v1/products"): StoreApi("products:write"),
     ("POST", "/api/v1/products/batch"): StoreApi("products:write"),
     ("GET", "/api/v1/products/{product_id}"): StoreApi("products:read"),
+    ("PATCH", "/api/v1/products/by-external-id/{external_id}"): StoreApi("products:write"),
+    # recommendations: what a customer told the store they prefer
+    ("GET", "/api/v1/customers/{customer_id}/preferences"): StoreApi("recommendations:read"),
+    ("PUT", "/api/v1/customers/{customer_id}/preferences"): StoreApi("recommendations:write"),
     ("GET", "/api/v1/loyalty/program"): StoreApi("loyalty:read"),
     ("PATCH", "/api/v1/loyalty/program"): StoreApi("loyalty:write"),
     ("GET", "/api/v1/loyalty/overview"): StoreApi("loyalty:read"),
@@ -359,6 +363,10 @@ MATRIX: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/member-api/v1/{store_slug}/me/surveys"): Shopper(),
     ("GET", "/member-api/v1/{store_slug}/me/offers"): Shopper(),  # recommendations: personal offers
+    ("GET", "/member-api/v1/{store_slug}/me/preferences"): Shopper(),
+    ("PUT", "/member-api/v1/{store_slug}/me/preferences"): Shopper(),
+    ("GET", "/m/{store_slug}/preferences"): Shopper(),
+    ("POST", "/m/{store_slug}/preferences"): Shopper(),
     ("GET", "/widget-api/v1/{store_slug}/surveys/pending"): WidgetTicket(),
     ("POST", "/widget-api/v1/{store_slug}/surveys/{invitation_id}/answers"): WidgetTicket(),
     # feedback: the survey builder (console)
@@ -820,6 +828,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
                 session, "SELECT min(external_id) FROM orders WHERE store_id = :store", **a
             ),
             "product_id": _one(session, "SELECT min(id) FROM products WHERE store_id = :store", **a),
+            "product_external_id": _one(
+                session, "SELECT min(external_id) FROM products WHERE store_id = :store", **a
+            ),
             "rule_id": _one(session, "SELECT min(id) FROM loyalty_rules WHERE store_id = :store", **a),
             "tier_id": _one(session, "SELECT min(id) FROM loyalty_tiers WHERE store_id = :store", **a),
             "reward_id": _one(session, "SELECT min(id) FROM loyalty_rewards WHERE store_id = :store", **a),
@@ -994,6 +1005,8 @@ def fill(path: str, ids: dict[str, Any], **overrides: Any) -> str:
     values = dict(ids)
     if path.startswith("/api/v1/orders/by-external-id"):
         values["external_id"] = ids["order_external_id"]
+    elif path.startswith("/api/v1/products/by-external-id"):
+        values["external_id"] = ids["product_external_id"]
     else:
         values["external_id"] = ids["customer_external_id"]
     values["token"] = "0" * 32

@@ -149,3 +149,51 @@ def _print_import_summary(database: Database, slug: str, store_id: int, report, 
         "Analytics: dashboards computed before the import show the new orders once refreshed (their "
         f"Refresh now button, or `loyaldesk refresh-analytics --store {slug}`)."
     )
+
+
+@import_app.command("products")
+def import_products_command(
+    file: Annotated[Path, typer.Argument(help="A CSV or Parquet file, one product per row.")],
+    store: Annotated[str, typer.Option(help="The store's slug.")],
+) -> None:
+    """Import the catalogue: columns external_id, title, price (decimal), currency, and optionally sku,
+    category, url, image_url, in_stock, inventory_quantity, cost, consumable, active.
+
+    Bad rows (no price, a bad address, an unknown currency, ...) are listed by line and left out; the rest
+    is imported. Running it again changes nothing. Exit code 2 when rows were left out."""
+    from loyaldesk.commerce.importer import import_products
+    from loyaldesk.kernel.errors import Invalid
+
+    with open_database() as database:
+        store_id = store_id_of(database, store)
+        try:
+            with progress_bar() as progress:
+                task = progress.add_task("Importing products", total=None)
+                report = import_products(
+                    database,
+                    store_id,
+                    file,
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                )
+        except Invalid as error:
+            raise fail("; ".join(f"{p.field}: {p.reason}" for p in error.problems) or error.message) from None
+    table = Table(title="Products import")
+    table.add_column("What")
+    table.add_column("Count", justify="right")
+    for label, value in (
+        ("rows read", report.rows),
+        ("products created", report.created),
+        ("products updated", report.updated),
+        ("products unchanged", report.unchanged),
+        ("rows left out", report.skipped),
+    ):
+        table.add_row(label, f"{value:,}")
+    out.print(table)
+    if report.unused_columns:
+        out.print(f"Columns not used: {', '.join(report.unused_columns)}")
+    for line, where, reason in report.problems[:50]:
+        err.print(f"[yellow]{report.line_word} {line}: {where} {reason}; left out[/]")
+    if report.skipped > 50:
+        err.print(f"[yellow]... and {report.skipped - 50:,} more rows left out[/]")
+    if report.skipped:
+        raise typer.Exit(code=2)

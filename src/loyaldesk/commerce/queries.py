@@ -252,6 +252,13 @@ def product_out(product: Product) -> ProductOut:
         price=product.price,
         currency=product.currency,
         attributes=product.attributes or {},
+        url=product.url,
+        image_url=product.image_url,
+        in_stock=product.in_stock,
+        inventory_quantity=product.inventory_quantity,
+        cost=product.cost,
+        consumable=product.consumable,
+        active=product.active if product.active is not None else True,
         created_at=product.created_at,
         updated_at=product.updated_at,
     )

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    field_validator,
+)
 
 from loyaldesk.commerce.vocab import OrderNoteKind, OrderStatus, RefundKind, RefundStatus, WriteOutcome
 from loyaldesk.customers import CustomerProfile
@@ -233,21 +243,114 @@ class RefundWriteResult(BaseModel):
     order: OrderOut
 
 
-class ProductIn(_Strict):
+def _web_address(value: str | None) -> str | None:
+    """An absolute http(s) address with a host, as the store sent it (not rewritten)."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise ValueError("must be an http:// or https:// address with a host")
+    return value
+
+
+WebAddress = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), AfterValidator(_web_address)
+]
+ProductTitle = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+ProductSku = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
+Quantity = Annotated[
+    int, Field(ge=-(10**9), le=10**9, description="Units on hand (may be negative: oversold).")
+]
+ProductAttributes = dict[
+    Annotated[str, StringConstraints(min_length=1, max_length=64)], str | int | float | bool | None
+]
+
+# What recommendations read beyond the title and price. On an update, a field left out keeps its stored
+# value (null clears it); see ``docs/api.md`` ("Products").
+CATALOGUE_FIELDS = ("url", "image_url", "in_stock", "inventory_quantity", "cost", "consumable", "active")
+
+
+class _ProductCatalogue(_Strict):
+    url: WebAddress | None = Field(default=None, description="The product's page on the store (http/https).")
+    image_url: WebAddress | None = Field(default=None, description="Its main image (http/https).")
+    in_stock: bool | None = Field(
+        default=None,
+        description="Whether it can be bought now; null: unknown. Derived from inventory_quantity > 0 when "
+        "left out and inventory_quantity is given.",
+    )
+    inventory_quantity: Quantity | None = None
+    cost: MinorUnits | None = Field(default=None, description="What the store pays for it (for the margin).")
+    consumable: bool | None = Field(
+        default=None, description="Bought again and again (coffee, soap); null: learned from repurchases."
+    )
+
+
+class ProductIn(_ProductCatalogue):
+    """A product as the store's backend sends it, created or updated by ``external_id``.
+
+    ``sku``, ``category`` and ``attributes`` are replaced by what is sent (left out: cleared), as before;
+    the catalogue fields (``url``, ``image_url``, ``in_stock``, ``inventory_quantity``, ``cost``,
+    ``consumable``, ``active``) keep their stored value when left out, so that a feed which does not know
+    them does not wipe what another source said. To change only stock or price, use
+    ``PATCH /api/v1/products/by-external-id/{external_id}``."""
+
     external_id: ExternalId
-    sku: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = None
-    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+    sku: ProductSku | None = None
+    title: ProductTitle
     category: Text200 | None = None
     price: MinorUnits
     currency: Annotated[str, StringConstraints(min_length=3, max_length=3)]
-    attributes: dict[
-        Annotated[str, StringConstraints(min_length=1, max_length=64)], str | int | float | bool | None
-    ] = Field(default_factory=dict, max_length=50)
+    attributes: ProductAttributes = Field(default_factory=dict, max_length=50)
+    active: bool = Field(default=True, description="False: archived or deleted at the store (never picked).")
 
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
         return _currency_code(value)
+
+    def catalogue_changes(self) -> dict[str, Any]:
+        """The catalogue fields this statement sets: those sent, and ``in_stock`` derived from the
+        quantity when only the quantity was sent."""
+        return _catalogue_changes(self)
+
+
+class ProductPatchIn(_ProductCatalogue):
+    """A partial update of a known product: only the fields sent change (stock, price, ...)."""
+
+    sku: ProductSku | None = None
+    title: ProductTitle | None = None
+    category: Text200 | None = None
+    price: MinorUnits | None = None
+    currency: Annotated[str, StringConstraints(min_length=3, max_length=3)] | None = None
+    attributes: ProductAttributes | None = Field(default=None, max_length=50)
+    active: bool | None = Field(default=None, description="False: archived or deleted at the store.")
+
+    @field_validator("title", "price", "currency", "active")
+    @classmethod
+    def _kept(cls, value: Any) -> Any:
+        # Validators run only on fields that were sent: null for one of these is an attempt to clear it.
+        if value is None:
+            raise ValueError("cannot be cleared (leave it out to keep it)")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return _currency_code(value)
+
+    def changes(self) -> dict[str, Any]:
+        """Every field sent, with ``in_stock`` derived from the quantity when only the quantity was sent."""
+        sent = {name: getattr(self, name) for name in self.model_fields_set if name not in CATALOGUE_FIELDS}
+        if "attributes" in sent and sent["attributes"] is None:
+            sent["attributes"] = {}
+        return {**sent, **_catalogue_changes(self)}
+
+
+def _catalogue_changes(product: _ProductCatalogue) -> dict[str, Any]:
+    sent = {name: getattr(product, name) for name in CATALOGUE_FIELDS if name in product.model_fields_set}
+    if "in_stock" not in sent and sent.get("inventory_quantity") is not None:
+        sent["in_stock"] = sent["inventory_quantity"] > 0
+    return sent
 
 
 class ProductBatchIn(_Strict):
@@ -263,6 +366,15 @@ class ProductOut(BaseModel):
     price: int
     currency: str
     attributes: dict[str, Any]
+    url: str | None = None
+    image_url: str | None = None
+    in_stock: bool | None = Field(
+        default=None, description="null: the store has not said (counts as in stock)."
+    )
+    inventory_quantity: int | None = None
+    cost: int | None = None
+    consumable: bool | None = None
+    active: bool = True
     created_at: datetime
     updated_at: datetime
 

@@ -14,20 +14,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.exc import IntegrityError
 
-from loyaldesk.commerce import shopify
+from loyaldesk.commerce import shopify, shopify_products
 from loyaldesk.commerce.actions import ingest_orders, record_refund
-from loyaldesk.commerce.models import Order, WebhookReceipt
+from loyaldesk.commerce.actions.products import set_products_active, update_product, upsert_products
+from loyaldesk.commerce.models import Order, Product, WebhookReceipt
 from loyaldesk.commerce.order_notes import NoteIn, add_order_notes, resolve_warnings
 from loyaldesk.commerce.revisions import apply_order_edit, record_lines_as_of, restate_lines
+from loyaldesk.commerce.schemas import ProductPatchIn
 from loyaldesk.commerce.shopify_fields import identifier
 from loyaldesk.commerce.vocab import OrderNoteKind, OrderStatus
 from loyaldesk.customers import upsert_customer
 from loyaldesk.kernel.actors import Actor, system_for
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, Invalid
+from loyaldesk.stores import Store
 
 
 @dataclass
@@ -38,9 +41,16 @@ class WebhookOutcome:
 
 
 def receive_shopify_webhook(
-    uow: UnitOfWork, store_id: int, *, topic: str, webhook_id: str, payload: Any
+    uow: UnitOfWork,
+    store_id: int,
+    *,
+    topic: str,
+    webhook_id: str,
+    payload: Any,
+    shop_domain: str | None = None,
 ) -> WebhookOutcome:
-    """Apply one delivery, once. Raises ``Invalid`` for a payload that cannot be understood."""
+    """Apply one delivery, once. Raises ``Invalid`` for a payload that cannot be understood.
+    ``shop_domain`` (``X-Shopify-Shop-Domain``) makes the products' page addresses."""
     savepoint = uow.session.begin_nested()
     receipt = WebhookReceipt(
         store_id=store_id,
@@ -72,6 +82,10 @@ def receive_shopify_webhook(
             f"customer {upserted.customer.id} {'created' if upserted.created else 'updated'}",
             mapped.notes,
         )
+    elif topic in shopify_products.PRODUCT_TOPICS | shopify_products.PRODUCT_DELETE_TOPICS:
+        result = _apply_product(uow, store_id, actor, topic, payload, shop_domain)
+    elif topic in shopify_products.INVENTORY_TOPICS:
+        result = _apply_inventory_level(uow, store_id, payload)
     else:
         result = WebhookOutcome("ignored", f"topic {topic!r} is not handled")
     receipt.outcome = f"{result.outcome}: {result.detail}"[:200]
@@ -172,3 +186,56 @@ def _apply_refund(uow: UnitOfWork, store_id: int, actor: Actor, payload: Any) ->
         detail = f"refund already known on order {order.id}"
     notes = [*mapped.notes, *outcome.clamped]
     return WebhookOutcome("processed", detail, notes)
+
+
+def _apply_product(
+    uow: UnitOfWork, store_id: int, actor: Actor, topic: str, payload: Any, shop_domain: str | None
+) -> WebhookOutcome:
+    """A created or updated product into the catalogue; a deleted one made inactive (its history stays)."""
+    if topic in shopify_products.PRODUCT_DELETE_TOPICS:
+        external_id = shopify_products.deleted_product_id(payload)
+        changed = set_products_active(uow, store_id, [external_id], active=False)
+        if not changed:
+            return WebhookOutcome("processed", f"product {external_id} is not in the catalogue (or inactive)")
+        return WebhookOutcome("processed", f"product {external_id} deleted at the store: inactive")
+    store = uow.session.get(Store, store_id)
+    assert store is not None
+    mapped = shopify_products.product_from_payload(payload, store.currency, shop_domain)
+    result = upsert_products(uow, actor, store_id, [mapped.product])
+    product = result.products[0]
+    verb = "created" if result.created else "updated" if result.updated else "unchanged"
+    state = "" if product.active else " (inactive)"
+    return WebhookOutcome("processed", f"product {product.id} {verb}{state}", mapped.notes)
+
+
+def _apply_inventory_level(uow: UnitOfWork, store_id: int, payload: Any) -> WebhookOutcome:
+    """An inventory item's new level onto its product's stock, found by the items its products/create or
+    products/update listed; an item of no known product is ignored (its product has not arrived yet)."""
+    item, available = shopify_products.inventory_level(payload)
+    key = f"{shopify_products.INVENTORY_KEY}{item}"
+    # The JSON text holds the key in quotes on both backends; the match is confirmed on the row.
+    candidates = uow.session.scalars(
+        select(Product).where(
+            Product.store_id == store_id, cast(Product.attributes, String).like(f'%"{key}"%')
+        )
+    )
+    product = next((row for row in candidates if key in (row.attributes or {})), None)
+    if product is None:
+        return WebhookOutcome("ignored", f"inventory item {item} belongs to no product in the catalogue")
+    attributes = dict(product.attributes)
+    if attributes[key] != shopify_products.CONTINUE:
+        attributes[key] = shopify_products.UNTRACKED if available is None else available
+    items = {
+        name.removeprefix(shopify_products.INVENTORY_KEY): value
+        for name, value in attributes.items()
+        if name.startswith(shopify_products.INVENTORY_KEY)
+    }
+    in_stock, quantity = shopify_products.stock_of(items)
+    changes = ProductPatchIn.model_validate(
+        {"attributes": attributes, "in_stock": in_stock, "inventory_quantity": quantity}
+    )
+    actor = system_for(store_id, "Shopify webhook")
+    update_product(uow, actor, store_id, product.external_id, changes)
+    return WebhookOutcome(
+        "processed", f"product {product.id} stock: {quantity} ({'in' if in_stock else 'out of'} stock)"
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,36 @@ CATALOGUE: tuple[CatalogueItem, ...] = (
 # The paid loyalty tier, sold at checkout: a product of the store, but not part of the generated shopping
 # (it is added to some orders of repeat customers by the demo's loyalty program).
 MEMBERSHIP = CatalogueItem("CLUB-12M", "Juniper Club membership (12 months)", "Memberships", 4900)
+
+# The demo store's own (made-up) shop: product pages live under it. No images: the demo ships none.
+DEMO_SHOP_URL = "https://shop.juniper.example.com"
+# What the store pays, as a share of the price, by category (for the margin recommendations weigh).
+COST_SHARE = {"Apparel": 45, "Footwear": 50, "Accessories": 40, "Home": 42, "Outdoor": 48, "Beauty": 30}
+# Sold out right now (so that "in stock only" has something to leave out), and stock the store does not
+# count (gift cards, the membership).
+SOLD_OUT = frozenset({"APP-RAI-JKT", "FTW-CHE-BOT", "OUT-CMP-LNT"})
+UNCOUNTED = frozenset({"GFT-CRD-050", "CLUB-12M"})
+# Bought again and again: the store says so for these (the rest is learned from repurchases).
+CONSUMABLE = frozenset({"BTY-NAT-SOP", "BTY-HND-CRM", "BTY-LIP-TRI", "HOM-SOY-CDL"})
+
+
+def catalogue_fields(item: CatalogueItem) -> dict[str, Any]:
+    """What the demo store sends about an item besides its title and price: its page, stock, cost and
+    whether it is a consumable. Deterministic (no randomness: the demo is the same on every install)."""
+    handle = re.sub(r"[^a-z0-9]+", "-", item.title.lower()).strip("-")
+    quantity = (
+        None if item.sku in UNCOUNTED else 0 if item.sku in SOLD_OUT else 4 + sum(map(ord, item.sku)) % 37
+    )
+    share = COST_SHARE.get(item.category)
+    return {
+        "url": f"{DEMO_SHOP_URL}/products/{handle}",
+        "image_url": None,
+        "inventory_quantity": quantity,
+        "in_stock": True if quantity is None else quantity > 0,
+        "cost": item.price * share // 100 if share else None,
+        "consumable": True if item.sku in CONSUMABLE else None,
+    }
+
 
 # (country code, locale, time zone, phone prefix)
 COUNTRIES: tuple[tuple[str, str, str, str], ...] = (

@@ -27,7 +27,7 @@ from loyaldesk.commerce import (
     upsert_products,
 )
 from loyaldesk.customers import CustomerProfile, CustomerRef, resolve_customers
-from loyaldesk.demo.catalogue import CATALOGUE, MEMBERSHIP
+from loyaldesk.demo.catalogue import CATALOGUE, MEMBERSHIP, catalogue_fields
 from loyaldesk.demo.generator import HISTORY_DAYS, DemoCustomer, DemoOrder, generate, history_end
 from loyaldesk.demo.loyalty import DemoLoyalty
 from loyaldesk.demo.loyalty_program import LoyaltyFigures, membership_sales
@@ -208,6 +208,7 @@ def _create_store(uow: UnitOfWork, slug: str, password_hash: str) -> tuple[int, 
             category=item.category,
             price=item.price,
             currency="EUR",
+            **catalogue_fields(item),
         )
         for item in (*CATALOGUE, MEMBERSHIP)
     ]

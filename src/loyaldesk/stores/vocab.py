@@ -134,8 +134,10 @@ API_SCOPE_DESCRIPTIONS: dict[ApiScope, str] = {
     ApiScope.FEEDBACK_WRITE: (
         "Build and switch surveys, ask customers, submit answers for them, tag themes, mark themes fixed."
     ),
-    ApiScope.RECOMMENDATIONS_READ: "Read recommendations, their settings, personal offers and their results.",
-    ApiScope.RECOMMENDATIONS_WRITE: "Change recommendation settings; create, launch and end personal offers.",
+    ApiScope.RECOMMENDATIONS_READ: "Read customers' picks, preferences, recommendation settings and offers.",
+    ApiScope.RECOMMENDATIONS_WRITE: (
+        "Change customers' preferences, recommendation settings and offers; refit the models."
+    ),
 }
 
 # The scopes a new key gets when none are chosen: everything but GDPR requests, conversations and

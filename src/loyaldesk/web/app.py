@@ -33,6 +33,7 @@ from loyaldesk.web.api import journeys as api_journeys
 from loyaldesk.web.api import loyalty as api_loyalty
 from loyaldesk.web.api import loyalty_activity as api_loyalty_activity
 from loyaldesk.web.api import offers as api_offers
+from loyaldesk.web.api import preferences as api_preferences
 from loyaldesk.web.api import return_requests as api_return_requests
 from loyaldesk.web.api import shopify_webhooks, sms_webhooks
 from loyaldesk.web.api import store as api_store
@@ -89,6 +90,7 @@ from loyaldesk.web.member import help_center as member_help_center
 from loyaldesk.web.member import loyalty as member_loyalty
 from loyaldesk.web.member import messages as member_messages
 from loyaldesk.web.member import offers as member_offers
+from loyaldesk.web.member import preferences as member_preferences
 from loyaldesk.web.member import survey_api as member_survey_api
 from loyaldesk.web.member import survey_member as member_survey_member
 from loyaldesk.web.member import surveys as member_surveys
@@ -276,6 +278,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         member_survey_member.router,
         member_offers.router,  # recommendations: the shopper's personal offers
         widget_surveys.router,
+        # recommendations: what customers told the store they prefer (member page and API, store API)
+        member_preferences.router,
+        api_preferences.router,
         # sockets (realtime/)
         widget_socket.router,
         console_socket.router,

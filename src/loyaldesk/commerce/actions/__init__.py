@@ -6,7 +6,12 @@ and sending an order again with a later status moves it forward (emitting that s
 
 from loyaldesk.commerce.actions.erasure import erase_order_personal_data
 from loyaldesk.commerce.actions.ingest import IngestOutcome, ingest_orders
-from loyaldesk.commerce.actions.products import ProductUpsertResult, upsert_products
+from loyaldesk.commerce.actions.products import (
+    ProductUpsertResult,
+    set_products_active,
+    update_product,
+    upsert_products,
+)
 from loyaldesk.commerce.actions.refunds import RefundOutcome, record_refund
 from loyaldesk.commerce.actions.status import change_order_status
 
@@ -18,5 +23,7 @@ __all__ = [
     "erase_order_personal_data",
     "ingest_orders",
     "record_refund",
+    "set_products_active",
+    "update_product",
     "upsert_products",
 ]

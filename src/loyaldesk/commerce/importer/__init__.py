@@ -18,10 +18,22 @@ The import writes orders, customers and refunds only; what they mean to other ca
 timelines, analytics) follows from their events, handled in the background. Whether history earns points
 is the loyalty program's business (its start date; ``loyaldesk import orders --award-points`` asks for it
 explicitly and awards them after the orders are in).
+
+``loyaldesk import products FILE`` reads the catalogue (``importer.products``): one product per row, bad
+rows reported by line and left out.
 """
 
 from loyaldesk.commerce.importer.files import category_for, detect_format, read_table
+from loyaldesk.commerce.importer.products import ProductImportReport, import_products
 from loyaldesk.commerce.importer.report import ImportReport
 from loyaldesk.commerce.importer.writing import import_orders
 
-__all__ = ["ImportReport", "category_for", "detect_format", "import_orders", "read_table"]
+__all__ = [
+    "ImportReport",
+    "ProductImportReport",
+    "category_for",
+    "detect_format",
+    "import_orders",
+    "import_products",
+    "read_table",
+]

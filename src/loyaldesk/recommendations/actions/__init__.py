@@ -1,0 +1,1 @@
+"""Every write of recommendations, one module per change."""

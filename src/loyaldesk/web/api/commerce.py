@@ -23,6 +23,7 @@ from loyaldesk.commerce.schemas import (
     ProductBatchResult,
     ProductIn,
     ProductOut,
+    ProductPatchIn,
     RefundIn,
     RefundWriteResult,
     StatusChangeIn,
@@ -226,6 +227,25 @@ def upsert_products(body: ProductBatchIn, actor: ProductWriter, database: Databa
         unchanged=result.unchanged,
         products=[queries.product_out(product) for product in result.products],
     )
+
+
+@products_router.patch(
+    "/by-external-id/{external_id}",
+    response_model=ProductOut,
+    summary="Change some fields of a known product (stock, price, ...) by the store's id",
+    description='Only the fields sent change: `{"inventory_quantity": 0}` is a whole stock update '
+    "(`in_stock` follows the quantity unless sent). A product not sent yet is 404: create it with "
+    "`POST /api/v1/products` first.",
+)
+def patch_product(
+    external_id: Annotated[str, Path(min_length=1, max_length=255)],
+    body: ProductPatchIn,
+    actor: ProductWriter,
+    database: DatabaseDep,
+) -> ProductOut:
+    assert actor.store_id is not None
+    product = database.write(actions.update_product, actor, actor.store_id, external_id, body)
+    return queries.product_out(product)
 
 
 @products_router.get("/{product_id}", response_model=ProductOut, summary="One product")

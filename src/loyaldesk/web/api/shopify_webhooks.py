@@ -37,7 +37,7 @@ class WebhookResult(BaseModel):
 @router.post(
     "/shopify/{store_slug}",
     response_model=WebhookResult,
-    summary="Receive a Shopify-format webhook (orders, refunds, customers)",
+    summary="Receive a Shopify-format webhook (orders, refunds, customers, products, inventory levels)",
     description="Signed with X-Shopify-Hmac-Sha256 over the raw body using the store's Shopify webhook "
     "secret; re-deliveries with the same X-Shopify-Webhook-Id are recognised and not applied twice. "
     f"Bodies over {MAX_BODY_BYTES} bytes are refused with 413 (too_large).",
@@ -50,6 +50,7 @@ async def shopify_webhook(
     x_shopify_topic: Annotated[str, Header(min_length=1, max_length=64)],
     x_shopify_webhook_id: Annotated[str, Header(min_length=1, max_length=255)],
     x_shopify_hmac_sha256: Annotated[str | None, Header(max_length=200)] = None,
+    x_shopify_shop_domain: Annotated[str | None, Header(max_length=255)] = None,
 ) -> WebhookResult | JSONResponse:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
@@ -79,6 +80,7 @@ async def shopify_webhook(
             topic=x_shopify_topic,
             webhook_id=x_shopify_webhook_id,
             payload=payload,
+            shop_domain=x_shopify_shop_domain,
         )
     )
     return WebhookResult(outcome=outcome.outcome, detail=outcome.detail, notes=outcome.notes)
