@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from tests.factories import StoreHandle
 
 from loyaldesk.commerce import OrderIn, ingest_orders
 from loyaldesk.customers import Customer
@@ -17,6 +16,7 @@ from loyaldesk.loyalty.program import ensure_program
 from loyaldesk.recommendations.actions.offer_launch import launch_offer
 from loyaldesk.recommendations.actions.offers import create_offer
 from loyaldesk.recommendations.offer_schemas import OfferIn
+from tests.factories import StoreHandle
 
 
 def line(

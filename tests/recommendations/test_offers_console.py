@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.factories import StoreHandle, csrf_of, login, make_staff, table_counts
-from tests.recommendations.offer_world import shop
 
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.recommendations import Offer
+from tests.factories import StoreHandle, csrf_of, login, make_staff, table_counts
+from tests.recommendations.offer_world import shop
 
 NEW = "/console/acme/recommendations/offers/new"
 LIST = "/console/acme/recommendations/offers"

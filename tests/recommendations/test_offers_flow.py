@@ -12,9 +12,6 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
-from tests.factories import StoreHandle, make_api_key, table_counts
-from tests.journeys.conftest import CONFIG, RecordingChannel
-from tests.recommendations.offer_world import launched, line, order, shop
 
 from loyaldesk.commerce import ingest_orders
 from loyaldesk.customers import Customer
@@ -34,6 +31,9 @@ from loyaldesk.recommendations.actions.offer_launch import end_due_offers, end_o
 from loyaldesk.recommendations.rules.uplift import in_holdout
 from loyaldesk.stores import Store
 from loyaldesk.stores.credentials import shopper_signature
+from tests.factories import StoreHandle, make_api_key, table_counts
+from tests.journeys.conftest import CONFIG, RecordingChannel
+from tests.recommendations.offer_world import launched, line, order, shop
 
 
 @pytest.fixture

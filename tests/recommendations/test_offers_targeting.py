@@ -8,9 +8,6 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.factories import StoreHandle
-from tests.recommendations.offer_world import launched, shop
-from tests.recommendations.test_offers_flow import groups_of
 
 from loyaldesk.analytics.models import CustomerScoreRow
 from loyaldesk.kernel.clock import FakeClock
@@ -19,6 +16,9 @@ from loyaldesk.recommendations import CustomerPick, Offer
 from loyaldesk.stores import Store
 from loyaldesk.stores.credentials import shopper_signature
 from loyaldesk.stores.models import AuditLogEntry
+from tests.factories import StoreHandle
+from tests.recommendations.offer_world import launched, shop
+from tests.recommendations.test_offers_flow import groups_of
 
 
 def test_an_rfm_segment_narrows_the_offer_to_its_customers(
