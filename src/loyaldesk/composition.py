@@ -221,6 +221,22 @@ def compose(
 
     feedback_team.register(handlers, jobs)
 
+    # recommendations: personal offers (a paid order converts its customer's assignments; offers end
+    # when their time is up; the analytics' RFM segments are what an offer may target)
+    from loyaldesk.analytics import Segment
+    from loyaldesk.recommendations import offer_handlers, offer_jobs
+    from loyaldesk.recommendations.offer_ports import provide_offer_segments
+
+    offer_handlers.register(handlers)
+    offer_jobs.register(jobs)
+    provide_offer_segments(
+        {segment.value: segment.label for segment in Segment},
+        lambda session, store_id, ids: {
+            customer_id: scores.segment
+            for customer_id, scores in customer_scores(session, store_id, ids).items()
+        },
+    )
+
     ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
     jobs.every(3600, name="kernel.purge_idempotency_keys")(lambda uow: idempotency.purge_expired(uow, ttl))
 

@@ -120,6 +120,10 @@ CONSOLE_PAGES = (
     "/console/{slug}/feedback/surveys/new?kind=nps",
     "/console/{slug}/feedback/surveys/{survey_id}",
     "/console/{slug}/feedback/surveys/{survey_id}/preview",
+    # recommendations: personal offers (the demo's ended offer)
+    "/console/{slug}/recommendations/offers",
+    "/console/{slug}/recommendations/offers/new",
+    "/console/{slug}/recommendations/offers/{offer_id}",
     "/console/{slug}/customers/999999999",  # the error page
 )
 # Console GET routes that are not pages (data for scripts, files, redirects, fragments).
@@ -155,6 +159,9 @@ def _demo_ids(db: Database) -> dict[str, Any]:
             "article_id": one(session, "SELECT min(id) FROM knowledge_articles WHERE store_id = :s", s=store),
             "response_id": one(  # feedback: one of the demo's survey answers
                 session, "SELECT max(id) FROM feedback_responses WHERE store_id = :s", s=store
+            ),
+            "offer_id": one(  # recommendations: the demo's ended personal offer
+                session, "SELECT min(id) FROM recommendation_offers WHERE store_id = :s", s=store
             ),
         }
         ids["article_slug"] = one(

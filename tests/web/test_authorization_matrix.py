@@ -272,6 +272,13 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("PATCH", "/api/v1/feedback/settings"): StoreApi("feedback:write"),
     ("POST", "/api/v1/feedback/themes/{theme_id}/fixed"): StoreApi("feedback:write"),
     ("GET", "/api/v1/feedback/closures"): StoreApi("feedback:read"),
+    # recommendations: personal offers and their results (web/api/offers.py)
+    ("GET", "/api/v1/offers"): StoreApi("recommendations:read"),
+    ("POST", "/api/v1/offers"): StoreApi("recommendations:write"),
+    ("GET", "/api/v1/offers/{offer_id}"): StoreApi("recommendations:read"),
+    ("PUT", "/api/v1/offers/{offer_id}"): StoreApi("recommendations:write"),
+    ("POST", "/api/v1/offers/{offer_id}/launch"): StoreApi("recommendations:write"),
+    ("POST", "/api/v1/offers/{offer_id}/end"): StoreApi("recommendations:write"),
     ("GET", "/api/v1/journeys"): StoreApi("journeys:read"),
     ("POST", "/api/v1/journeys"): StoreApi("journeys:write"),
     ("GET", "/api/v1/journeys/calendar"): StoreApi("journeys:read"),
@@ -359,6 +366,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ),
     ("GET", "/member-api/v1/{store_slug}/me/surveys"): Shopper(),
     ("GET", "/member-api/v1/{store_slug}/me/recommendations"): Shopper(),
+    ("GET", "/member-api/v1/{store_slug}/me/offers"): Shopper(),  # recommendations: personal offers
     ("GET", "/member-api/v1/{store_slug}/me/preferences"): Shopper(),
     ("PUT", "/member-api/v1/{store_slug}/me/preferences"): Shopper(),
     ("GET", "/m/{store_slug}/preferences"): Shopper(),
@@ -393,6 +401,16 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/console/{store_slug}/feedback/themes/{theme_id}/fix"): Console(P.MANAGE_FEEDBACK),
     ("GET", "/console/{store_slug}/feedback/closures"): Console(P.VIEW_FEEDBACK),
     ("GET", "/console/{store_slug}/feedback/closures/{closure_id}"): Console(P.VIEW_FEEDBACK),
+    # recommendations: personal offers (web/console/offers.py)
+    ("GET", "/console/{store_slug}/recommendations/offers"): Console(P.VIEW_ANALYTICS),
+    ("POST", "/console/{store_slug}/recommendations/offers"): Console(P.MANAGE_STORE_SETTINGS),
+    ("GET", "/console/{store_slug}/recommendations/offers/new"): Console(P.MANAGE_STORE_SETTINGS),
+    ("GET", "/console/{store_slug}/recommendations/offers/{offer_id}"): Console(P.VIEW_ANALYTICS),
+    ("GET", "/console/{store_slug}/recommendations/offers/{offer_id}/chart.svg"): Console(P.VIEW_ANALYTICS),
+    ("POST", "/console/{store_slug}/recommendations/offers/{offer_id}/launch"): Console(
+        P.MANAGE_STORE_SETTINGS
+    ),
+    ("POST", "/console/{store_slug}/recommendations/offers/{offer_id}/end"): Console(P.MANAGE_STORE_SETTINGS),
     ("POST", "/console/{store_slug}/returns/{return_id}/status"): Console(P.ANSWER_CONVERSATIONS),
     # feedback: the team that serves (web/console/team.py, team_pulse.py, team_coaching.py)
     ("GET", "/console/{store_slug}/team"): Console(P.VIEW_FEEDBACK),
@@ -899,6 +917,12 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
             ).scalar()
             or NOWHERE
         )
+        ids["offer_id"] = (  # recommendations: the demo's ended personal offer
+            session.execute(
+                text("SELECT min(id) FROM recommendation_offers WHERE store_id = :store"), a
+            ).scalar()
+            or NOWHERE
+        )
         ids["message_id"] = _one(
             session, "SELECT min(id) FROM support_messages WHERE conversation_id = :id", id=conversation_id
         )
@@ -1198,6 +1222,13 @@ API_BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/v1/customers/{customer_id}/consent"): {"channel": "sms", "granted": True},
     ("POST", "/api/v1/surveys/{survey_id}/invitations"): {"customer_id": "{customer_id}", "channel": "api"},
     ("PATCH", "/api/v1/feedback/settings"): {"throttle_days": 30},
+    ("POST", "/api/v1/offers"): {
+        "name": "Matrix offer",
+        "kind": "bonus_points",
+        "value": 10,
+        "target_kind": "any",
+        "ends_at": "2099-01-01T00:00:00+00:00",
+    },
     ("PUT", "/api/v1/loyalty/rules/{rule_id}"): {
         "name": "Reviews",
         "action": {"action": "review", "points": 5},

@@ -160,6 +160,9 @@ def seed_demo(
         from loyaldesk.demo.feedback import seed_feedback  # feedback: the inbox and dashboards
 
         seed_feedback(replay, clock, store_id, end, seed)
+        from loyaldesk.demo.offers import seed_offers  # recommendations: an ended personal offer
+
+        seed_offers(replay, clock, store_id, end, seed)
         replay.write(_journeys, store_id)
         from loyaldesk.demo.help_center import seed_help_center
 

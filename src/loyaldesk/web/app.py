@@ -32,6 +32,7 @@ from loyaldesk.web.api import journey_events as api_journey_events
 from loyaldesk.web.api import journeys as api_journeys
 from loyaldesk.web.api import loyalty as api_loyalty
 from loyaldesk.web.api import loyalty_activity as api_loyalty_activity
+from loyaldesk.web.api import offers as api_offers
 from loyaldesk.web.api import preferences as api_preferences
 from loyaldesk.web.api import recommendations as api_recommendations
 from loyaldesk.web.api import return_requests as api_return_requests
@@ -71,6 +72,7 @@ from loyaldesk.web.console import loyalty_catalog as console_loyalty_catalog
 from loyaldesk.web.console import loyalty_members as console_loyalty_members
 from loyaldesk.web.console import loyalty_rules as console_loyalty_rules
 from loyaldesk.web.console import loyalty_settings as console_loyalty_settings
+from loyaldesk.web.console import offers as console_offers
 from loyaldesk.web.console import recommendation_settings as console_recommendation_settings
 from loyaldesk.web.console import return_requests as console_return_requests
 from loyaldesk.web.console import settings as console_settings
@@ -89,6 +91,7 @@ from loyaldesk.web.idempotency import IdempotencyMiddleware
 from loyaldesk.web.member import help_center as member_help_center
 from loyaldesk.web.member import loyalty as member_loyalty
 from loyaldesk.web.member import messages as member_messages
+from loyaldesk.web.member import offers as member_offers
 from loyaldesk.web.member import preferences as member_preferences
 from loyaldesk.web.member import recommendations as member_recommendations
 from loyaldesk.web.member import survey_api as member_survey_api
@@ -266,6 +269,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_assistant.router,
         api_feedback_loop.router,
         api_recommendations.router,
+        api_offers.router,  # recommendations: personal offers and their results
         # shoppers: the member API and pages (web/member/), the widget's HTTP side (web/widget/)
         member_loyalty.router,
         member_messages.router,
@@ -281,6 +285,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         member_survey_member.router,
         # recommendations: "picked for you" on the member page and in the member API
         member_recommendations.router,
+        member_offers.router,  # recommendations: the shopper's personal offers
         widget_surveys.router,
         # recommendations: what customers told the store they prefer (member page and API, store API)
         member_preferences.router,
@@ -333,6 +338,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_recommendation_settings.router,
         console_feedback_themes.router,
         console_feedback_fix.router,
+        console_offers.router,  # recommendations: personal offers
     ):
         app.include_router(router)
 

@@ -269,6 +269,8 @@ def template_values(
         else "",
         "order_number": event.get("number", ""),
         "fix_note": event.get("fix_note", ""),
+        "offer_details": event.get("offer_details", ""),
+        "offer_code": event.get("offer_code", ""),
         "member_url": f"{base_url.rstrip('/')}/m/{store.slug}",
         "referral_url": f"{base_url.rstrip('/')}/r/{store.slug}/{code}"
         if (code := facts.get("loyalty.referral_code"))

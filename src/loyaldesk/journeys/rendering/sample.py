@@ -29,6 +29,8 @@ def sample_values(store_name: str, base_url: str, store_slug: str, *, currency: 
         "order_number": "#1042",
         "recommendations": "",
         "fix_note": "Fragile items now travel in double boxes.",
+        "offer_details": "200 bonus points on your next order with Coffee beans, until 31 Dec 2026",
+        "offer_code": "LD-7KQ2M-XW4PT",
     }
 
 

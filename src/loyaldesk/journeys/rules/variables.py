@@ -30,6 +30,8 @@ VARIABLES: dict[str, str] = {
     "preferences_url": "The customer's message preferences",
     "recommendations": "Products picked for the customer (when recommendations are on)",
     "fix_note": 'What the store fixed, in its own words (a "we fixed it" message)',
+    "offer_details": "What a personal offer gives, on what, until when (a personal offer message)",
+    "offer_code": "The customer's personal code for an offer (discount offers)",
 }
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}|]*?)\s*(?:\|\s*([^{}]*?)\s*)?\}\}")

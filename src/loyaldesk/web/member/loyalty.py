@@ -36,6 +36,7 @@ from loyaldesk.web.console.rendering import render, render_error
 from loyaldesk.web.deps import PageDep, RuntimeDep
 from loyaldesk.web.errors import status_for
 from loyaldesk.web.i18n import shopper_language
+from loyaldesk.web.member.offers import offers_view
 from loyaldesk.web.member.recommendations import picked_for_you
 from loyaldesk.web.member.shopper import Shopper, ShopperDep, identify_shopper
 from loyaldesk.web.member.survey_member import open_surveys
@@ -173,6 +174,7 @@ def _member_page(
             )
         surveys = open_surveys(session, shopper, now, runtime.settings.public_base_url, language)
         picks = picked_for_you(session, shopper, language, now)
+        offers = offers_view(session, shopper, now, language)  # personal offers (the offer group only)
         link = (
             referral_link(program, shopper.store, member.referral_code, runtime.settings.public_base_url)
             if member
@@ -192,6 +194,7 @@ def _member_page(
             "referral_link": link,
             "surveys": surveys,
             "picks": picks,
+            "offers": offers,
             "identity": _identity_query(shopper),
             "request_key": secrets.token_urlsafe(16),
             "error": error,
