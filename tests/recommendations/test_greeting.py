@@ -131,9 +131,9 @@ def test_nothing_personal_for_an_anonymous_visitor_or_when_the_store_turned_it_o
     assert greet(client, ticket_for(runtime, db, store, None)) == {"personal": False}
 
     def turn_off(uow: Any) -> None:
-        uow.session.add(
-            RecommendationSettings(store_id=store.id, widget_greeting=False, updated_at=uow.now())
-        )
+        row = uow.session.get(RecommendationSettings, store.id)  # every new store has its settings
+        row.widget_greeting = False
+        row.updated_at = uow.now()
 
     db.write(turn_off)
     assert greet(client, ticket_for(runtime, db, store, customer_id)) == {"personal": False}
