@@ -1,0 +1,69 @@
+"""The blend: a weighted sum of each method's per-customer normalised scores. No I/O.
+
+``DEFAULT_WEIGHTS`` were chosen by a small grid search on a validation split inside the training period
+of UCI Online Retail (train before 2011-06-01, validate 2011-06-01..09-01; see
+docs/benchmarks-recommendations.md); a store overrides them in ``RecommendationSettings.weights``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from loyaldesk.recommendations.vocab import Method
+
+SINGLE_METHODS = (Method.POPULARITY, Method.REPURCHASE, Method.COPURCHASE, Method.ITEM_KNN, Method.ALS)
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    Method.POPULARITY.value: 0.1,
+    Method.REPURCHASE.value: 1.0,
+    Method.COPURCHASE.value: 0.2,
+    Method.ITEM_KNN.value: 0.3,
+    Method.ALS.value: 0.3,
+}
+
+
+def resolve_weights(overrides: Mapping[str, float] | None) -> dict[str, float]:
+    """The store's weights when it set any (unknown methods and negative weights ignored), else the
+    defaults."""
+    known = {method.value for method in SINGLE_METHODS}
+    cleaned = {
+        key: float(value)
+        for key, value in (overrides or {}).items()
+        if key in known and isinstance(value, int | float) and value >= 0
+    }
+    if not cleaned or not any(cleaned.values()):
+        return dict(DEFAULT_WEIGHTS)
+    return {method.value: cleaned.get(method.value, 0.0) for method in SINGLE_METHODS}
+
+
+def normalise(scores: np.ndarray) -> np.ndarray:
+    """Max-normalised: the customer's best item under this method scores 1, nothing scores below 0."""
+    clipped = np.maximum(scores, 0.0)
+    top = clipped.max() if len(clipped) else 0.0
+    return clipped / top if top > 0 else clipped
+
+
+def blend(
+    components: Mapping[str, np.ndarray], weights: Mapping[str, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The blended scores and, per item, the index (into ``SINGLE_METHODS``) of the method that
+    contributed most."""
+    n = len(next(iter(components.values())))
+    parts = np.zeros((len(SINGLE_METHODS), n))
+    for row, method in enumerate(SINGLE_METHODS):
+        weight = weights.get(method.value, 0.0)
+        if weight and method.value in components:
+            parts[row] = weight * normalise(components[method.value])
+    return parts.sum(axis=0), parts.argmax(axis=0)
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` highest positive scores, best first (ties by index)."""
+    positive = np.flatnonzero(scores > 0)
+    if not len(positive):
+        return positive
+    k = min(k, len(positive))
+    part = positive[np.argpartition(-scores[positive], k - 1)[:k]] if k < len(positive) else positive
+    return part[np.lexsort((part, -scores[part]))]
