@@ -47,7 +47,7 @@ class EngineParams:
     knn_kind: str = "ease"  # "ease" or "cosine"
     knn_neighbours: int = 50
     ease_regularization: float = 300.0
-    als_factors: int = 64
+    als_factors: int = 128
     als_regularization: float = 0.05
     als_iterations: int = 15
     als_alpha: float = 10.0
@@ -335,6 +335,20 @@ def _iso_day(day: float) -> str:
     return datetime.fromtimestamp(day * SECONDS_PER_DAY, UTC).date().isoformat()
 
 
+_blas: Any = None
+
+
+def one_blas_thread() -> Any:
+    """A context in which BLAS runs on one thread: one customer's algebra is small, and OpenBLAS's
+    threads would only spin against the server's own (measured: several times the CPU per order)."""
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = ThreadpoolController()
+    return _blas.limit(limits=1, user_api="blas")
+
+
 def recommend(
     model: FittedModel,
     history: History,
@@ -345,7 +359,8 @@ def recommend(
     """The customer's best ``k`` candidates by the blend (the model's weights unless given), each with
     the method that contributed most and its reason. A customer without known items gets bestsellers."""
     day = day_of(now) if isinstance(now, datetime) else float(now)
-    scored = score_components(model, history, day)
+    with one_blas_thread():
+        scored = score_components(model, history, day)
     chosen = resolve_weights(weights) if weights is not None else model.weights
     blended, leader = blend(scored.components, chosen)
     # popularity breaks ties and fills the list when the customer's own signals run out

@@ -26,6 +26,7 @@ from loyaldesk.recommendations.engine import (
     FittedModel,
     day_of,
     fit,
+    one_blas_thread,
     recommend,
     score_components,
 )
@@ -205,7 +206,8 @@ def prepare(model: FittedModel, cases: list[Case], now: float) -> Prepared:
     candidates, parts, timings = [], [], []
     for case in cases:
         started = time.perf_counter()
-        scored = score_components(model, case.history, now)
+        with one_blas_thread():
+            scored = score_components(model, case.history, now)
         timings.append((time.perf_counter() - started) * 1000)
         pool = np.unique(
             np.concatenate([top_k(scored.components[m.value], CANDIDATES) for m in SINGLE_METHODS])

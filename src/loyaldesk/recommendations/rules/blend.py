@@ -15,13 +15,19 @@ from loyaldesk.recommendations.vocab import Method
 
 SINGLE_METHODS = (Method.POPULARITY, Method.REPURCHASE, Method.COPURCHASE, Method.ITEM_KNN, Method.ALS)
 
+# Chosen by coordinate ascent on the validation split (hit rate + nDCG at 10): popularity 0.5, repurchase 1,
+# item-kNN 0.3, ALS 1.5, co-purchase 0. Co-purchase is kept at a token 0.05 so that "often bought with"
+# reasons appear at all; it cost 0.002 of validation hit rate.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    Method.POPULARITY.value: 0.1,
+    Method.POPULARITY.value: 0.5,
     Method.REPURCHASE.value: 1.0,
-    Method.COPURCHASE.value: 0.2,
+    Method.COPURCHASE.value: 0.05,
     Method.ITEM_KNN.value: 0.3,
-    Method.ALS.value: 0.3,
+    Method.ALS.value: 1.5,
 }
+
+
+REPURCHASE_LEADS = 0.5
 
 
 def resolve_weights(overrides: Mapping[str, float] | None) -> dict[str, float]:
@@ -49,14 +55,19 @@ def blend(
     components: Mapping[str, np.ndarray], weights: Mapping[str, float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """The blended scores and, per item, the index (into ``SINGLE_METHODS``) of the method that
-    contributed most."""
+    contributed most, except that repurchase leads whenever it contributed at least half as much as the
+    leader: "you buy this about every N days" is the reason a customer recognises, and the factor and
+    neighbour methods mostly echo the same repeat purchases."""
     n = len(next(iter(components.values())))
     parts = np.zeros((len(SINGLE_METHODS), n))
     for row, method in enumerate(SINGLE_METHODS):
         weight = weights.get(method.value, 0.0)
         if weight and method.value in components:
             parts[row] = weight * normalise(components[method.value])
-    return parts.sum(axis=0), parts.argmax(axis=0)
+    leader = parts.argmax(axis=0)
+    repurchase = SINGLE_METHODS.index(Method.REPURCHASE)
+    strong = (parts[repurchase] > 0) & (parts[repurchase] >= REPURCHASE_LEADS * parts.max(axis=0))
+    return parts.sum(axis=0), np.where(strong, repurchase, leader)
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
