@@ -136,6 +136,11 @@ def test_a_new_customer_gets_bestsellers_of_their_first_category() -> None:
     assert (
         picks[0].reason_kind is ReasonKind.POPULAR_IN_CATEGORY and picks[0].reason_params["category"] == "Tea"
     )
+    # with the default blend, their category's bestseller is among their first picks, saying so
+    blended = recommend(model, history, START + timedelta(days=101), 3)
+    assert any(
+        pick.item_key == "tea" and pick.reason_kind is ReasonKind.POPULAR_IN_CATEGORY for pick in blended
+    )
     # somebody the model has never seen (no known items) gets bestsellers, never an error
     stranger = customer_history(model, ["unknown"], [day_of(START)])
     fallback = recommend(model, stranger, START, 3)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
@@ -179,20 +180,31 @@ def test_the_refit_job_fits_due_stores_once_per_interval(
     assert run_due_fits(db) == 0  # recommendations off
 
 
-def test_imported_online_retail_history_fits_through_the_command(db: Database, store: StoreHandle) -> None:
+def test_imported_online_retail_history_fits_through_the_command(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, db: Database, store: StoreHandle
+) -> None:
     from loyaldesk.cli import app
     from loyaldesk.commerce.importer import import_orders
+    from loyaldesk.settings import get_settings
 
     import_orders(db, store.id, [DATA / "recommendations_sample.parquet"])
-    outcome = fit_store(db, store.id)
-    assert outcome.succeeded and outcome.customers > 200 and outcome.items > 1000
+    monkeypatch.setenv("LOYALDESK_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["recommend", "fit", "--store", store.slug])
+        missing = CliRunner().invoke(app, ["recommend", "fit", "--store", "nope"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.output)
+    assert outcome["status"] == "succeeded" and outcome["customers"] > 200 and outcome["items"] > 1000
+    assert missing.exit_code == 1 and "nope" in missing.output
     with db.read() as session:
         customers = session.scalar(select(func.count(func.distinct(CustomerPick.customer_id))))
         orders_with_customer = session.scalar(
             select(func.count(func.distinct(Order.customer_id))).where(Order.customer_id.is_not(None))
         )
-    assert customers == outcome.customers <= orders_with_customer
-    del app
+    assert customers == outcome["customers"] <= orders_with_customer
 
 
 def test_the_evaluate_command_prints_every_method(tmp_path: Path) -> None:

@@ -30,7 +30,13 @@ from loyaldesk.recommendations.engine import (
     recommend,
     score_components,
 )
-from loyaldesk.recommendations.rules.blend import SINGLE_METHODS, normalise, resolve_weights, top_k
+from loyaldesk.recommendations.rules.blend import (
+    NORMALISE_FLOOR,
+    SINGLE_METHODS,
+    normalise,
+    resolve_weights,
+    top_k,
+)
 from loyaldesk.recommendations.rules.history import History, history_from
 from loyaldesk.recommendations.rules.interactions import Interactions
 from loyaldesk.recommendations.rules.metrics import ranking_metrics
@@ -215,7 +221,14 @@ def prepare(model: FittedModel, cases: list[Case], now: float) -> Prepared:
         if not len(pool):
             pool = top_k(model.popularity.astype(np.float64), CANDIDATES)
         candidates.append(pool)
-        parts.append(np.vstack([normalise(scored.components[m.value])[pool] for m in SINGLE_METHODS]))
+        parts.append(
+            np.vstack(
+                [
+                    normalise(scored.components[m.value], NORMALISE_FLOOR.get(m.value, 0.0))[pool]
+                    for m in SINGLE_METHODS
+                ]
+            )
+        )
     return Prepared(candidates, parts, cases, timings)
 
 

@@ -44,10 +44,17 @@ def resolve_weights(overrides: Mapping[str, float] | None) -> dict[str, float]:
     return {method.value: cleaned.get(method.value, 0.0) for method in SINGLE_METHODS}
 
 
-def normalise(scores: np.ndarray) -> np.ndarray:
-    """Max-normalised: the customer's best item under this method scores 1, nothing scores below 0."""
+# Repurchase scores are purchase counts (time-decayed) times how likely a re-buy is: below one recent
+# repeat purchase they are weak evidence, and max-normalising would turn a new customer's one-off item
+# (re-bought by nobody) into a full-strength pick. They are divided by at least this.
+NORMALISE_FLOOR: dict[str, float] = {Method.REPURCHASE.value: 1.0}
+
+
+def normalise(scores: np.ndarray, floor: float = 0.0) -> np.ndarray:
+    """Max-normalised: the customer's best item under this method scores 1 (or less, when the best is
+    below ``floor``), nothing scores below 0."""
     clipped = np.maximum(scores, 0.0)
-    top = clipped.max() if len(clipped) else 0.0
+    top = max(clipped.max() if len(clipped) else 0.0, floor)
     return clipped / top if top > 0 else clipped
 
 
@@ -63,7 +70,7 @@ def blend(
     for row, method in enumerate(SINGLE_METHODS):
         weight = weights.get(method.value, 0.0)
         if weight and method.value in components:
-            parts[row] = weight * normalise(components[method.value])
+            parts[row] = weight * normalise(components[method.value], NORMALISE_FLOOR.get(method.value, 0.0))
     leader = parts.argmax(axis=0)
     repurchase = SINGLE_METHODS.index(Method.REPURCHASE)
     strong = (parts[repurchase] > 0) & (parts[repurchase] >= REPURCHASE_LEADS * parts.max(axis=0))
