@@ -255,7 +255,13 @@ def fit_store(database: Database, store_id: int, *, fail_with: Exception | None 
         message = f"{type(error).__name__}: {error}"
         database.write(_fail, fit_id, message, seconds)
         return FitOutcome(fit_id, False, fit_seconds=seconds, error=message)
-    database.write(_succeed, fit_id, model, picks, seconds, now)
+    try:
+        database.write(_succeed, fit_id, model, picks, seconds, now)
+    except Exception as error:  # the rewrite rolled back as a whole: the previous picks stay
+        log.exception("storing the recommendations of store %s failed", store_id)
+        message = f"{type(error).__name__}: {error}"
+        database.write(_fail, fit_id, message, seconds)
+        return FitOutcome(fit_id, False, fit_seconds=seconds, error=message)
     _remember(fit_id, model)
     return FitOutcome(
         fit_id,
