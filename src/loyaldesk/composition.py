@@ -199,6 +199,13 @@ def compose(
     from loyaldesk.feedback import detractors as feedback_detractors
 
     feedback_detractors.register(handlers, jobs, base_url=settings.public_base_url)
+    # recommendations: a paid order rescoring its customer's picks from the stored model (a batch
+    # handler, in the background), and the refit of each store when its interval passed and orders came
+    from loyaldesk.recommendations import handlers as recommendation_handlers
+    from loyaldesk.recommendations.jobs import REFIT_CHECK_SECONDS, run_due_fits
+
+    recommendation_handlers.register(handlers)
+    jobs.every_outside(REFIT_CHECK_SECONDS, name="recommendations.refit")(run_due_fits)
     # Journeys react last: an event's own domains have done their part (points earned, conversation
     # routed) before a rule reads the customer's facts.
     journey_handlers.register(handlers)

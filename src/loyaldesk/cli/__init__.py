@@ -16,6 +16,7 @@ from loyaldesk.cli import stores  # noqa: F401
 from loyaldesk.cli import maintenance  # noqa: F401
 from loyaldesk.cli import assistant  # noqa: F401
 from loyaldesk.cli import feedback  # noqa: F401
+from loyaldesk.cli import recommend  # noqa: F401
 # isort: on
 
 __all__ = ["app", "main"]
