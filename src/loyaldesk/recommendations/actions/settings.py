@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,24 +202,6 @@ def update_recommendation_settings(
     forget_settings(store_id)
     uow.after_commit(lambda: forget_settings(store_id))
     return row
-
-
-# -- "fit now" ------------------------------------------------------------------------------------------
-# The engine's fit, registered by the composition root (``provide_fitter``): called as
-# ``fitter(database, store_id)`` and expected to record its ``RecommendationFit`` row itself.
-Fitter = Callable[[Any, int], Any]
-_fitters: list[Fitter] = []
-
-
-def provide_fitter(fitter: Fitter | None) -> None:
-    """Register the engine's fit for "fit now" (None: none; the console then says fitting is not
-    available)."""
-    _fitters[:] = [fitter] if fitter is not None else []
-
-
-def fitter() -> Fitter | None:
-    """The registered fit, if any."""
-    return _fitters[0] if _fitters else None
 
 
 def record_fit_request(uow: UnitOfWork, actor: Actor, store_id: int) -> None:

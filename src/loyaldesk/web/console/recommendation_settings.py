@@ -24,7 +24,8 @@ from loyaldesk.recommendations import (
     recommendation_settings,
     update_recommendation_settings,
 )
-from loyaldesk.recommendations.actions.settings import WEIGHABLE, fitter, record_fit_request
+from loyaldesk.recommendations.actions.fit import fit_store
+from loyaldesk.recommendations.actions.settings import WEIGHABLE, record_fit_request
 from loyaldesk.recommendations.vocab import FitStatus, Method, label
 from loyaldesk.stores import Permission
 from loyaldesk.web.console.forms import ConsoleForm, FormState, blank_form, read_form
@@ -41,7 +42,6 @@ RECENT_FITS = 10
 FLASHES = {
     "1": "Settings saved.",
     "fit": "Fit started: the new picks are served when it finishes.",
-    "nofit": "Fitting is not available in this installation yet.",
 }
 
 
@@ -157,7 +157,6 @@ def _page(
             "active": "settings",
             "form": state,
             "fits": fits,
-            "fit_available": fitter() is not None,
             "methods": [(method.value, label(method)) for method in Method if method.value in WEIGHABLE],
             "flash": flash,
         },
@@ -211,21 +210,18 @@ def save_settings(request: Request, console: ConsoleDep, runtime: RuntimeDep, fo
     return _page(request, console, runtime, state, status_code=state.status)
 
 
-def run_fit_now(runtime: Any, store_id: int) -> bool:
-    """Start the engine's fit for the store in the background; False when no fit is registered
-    (``recommendations.actions.settings.provide_fitter``; the composition root wires the engine's)."""
-    fit = fitter()
-    if fit is None:
-        return False
+def run_fit_now(runtime: Any, store_id: int) -> None:
+    """Start the engine's fit (``recommendations.actions.fit.fit_store``) for the store on a thread of
+    its own; the fit records its own ``RecommendationFit`` row (running, then succeeded or failed), which
+    the page lists. A second click while one runs starts another; the later one's picks win."""
 
     def work() -> None:
         try:
-            fit(runtime.database, store_id)
+            fit_store(runtime.database, store_id)
         except Exception:  # the fit records its own failure; this keeps the thread from dying loudly
             log.exception("recommendations fit for store %s failed", store_id)
 
     threading.Thread(target=work, name=f"recommendations-fit-{store_id}", daemon=True).start()
-    return True
 
 
 @router.post("/console/{store_slug}/recommendations/fit")
@@ -233,7 +229,5 @@ def fit_now(console: ConsoleDep, runtime: RuntimeDep, form: FormDep) -> Response
     console.check_csrf(str(form.get("csrf_token") or ""))
     console.require(PERMISSION)
     runtime.database.write(record_fit_request, console.actor, console.store.id)
-    started = run_fit_now(runtime, console.store.id)
-    return RedirectResponse(
-        f"/console/{console.store.slug}/recommendations?done={'fit' if started else 'nofit'}", status_code=303
-    )
+    run_fit_now(runtime, console.store.id)
+    return RedirectResponse(f"/console/{console.store.slug}/recommendations?done=fit", status_code=303)
