@@ -163,6 +163,9 @@ def seed_demo(
         from loyaldesk.demo.offers import seed_offers  # recommendations: an ended personal offer
 
         seed_offers(replay, clock, store_id, end, seed)
+        from loyaldesk.recommendations import fit_store  # picks for every customer, as the refit job would
+
+        fit_store(replay, store_id)
         replay.write(_journeys, store_id)
         from loyaldesk.demo.help_center import seed_help_center
 

@@ -5,6 +5,7 @@ holdout.
 Other packages import only the names in ``__all__``.
 """
 
+from loyaldesk.recommendations.actions.fit import fit_store
 from loyaldesk.recommendations.actions.settings import (
     create_recommendation_settings,
     recommendation_settings,
@@ -64,6 +65,7 @@ __all__ = [
     "RecommendationSettings",
     "RecommendationsFitted",
     "create_recommendation_settings",
+    "fit_store",
     "picks_for",
     "recommendation_settings",
     "update_recommendation_settings",
