@@ -1,6 +1,6 @@
 """The recommendation engine on UCI Online Retail: every method and the blend on temporal splits, the
 full fit as the product runs it (all methods, then every customer's stored candidates scored). The
-per-order update's database cost is not measured here (see docs/benchmarks-recommendations.md).
+per-order update's database cost is not measured here (see docs/benchmarks.md, "Recommendations").
 
     .venv/bin/python bench/recommendations.py \
         ../shared/data/online_retail/online_retail_2010-12_to_2011-12.parquet \

@@ -175,6 +175,22 @@ def _raised_theme(runtime: Runtime) -> int:
     return int(runtime.database.write(create))
 
 
+def recommendation_pages(page, base: str, target: Path, runtime: Runtime) -> None:  # type: ignore[no-untyped-def]
+    """The shopper's picks on the member page, the store's recommendation settings and its offers."""
+    shopper = demo_member_page(runtime.database, base)
+    assert shopper is not None
+    page.goto(shopper)
+    picks = page.locator("section", has_text="Picked for you").first
+    picks.screenshot(path=str(target / "member-picked-for-you.png"))
+    page.goto(f"{base}/console/demo/recommendations")
+    page.screenshot(path=str(target / "recommendations-settings.png"), full_page=True)
+    page.goto(f"{base}/console/demo/recommendations/offers")
+    page.screenshot(path=str(target / "offers.png"), full_page=True)
+    page.locator("table tbody a").first.click()
+    page.wait_for_load_state()
+    page.screenshot(path=str(target / "offer-results.png"), full_page=True)
+
+
 def main(target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -289,6 +305,7 @@ def main(target: Path) -> None:
             preview = page.get_by_role("link", name="Preview the survey page").get_attribute("href")
             page.goto(f"{base}{preview}")
             page.screenshot(path=str(target / "feedback-survey-page.png"), full_page=True)
+            recommendation_pages(page, base, target, runtime)
             page.goto(f"{base}/docs")
             page.wait_for_selector(".swagger-ui .opblock")
             page.screenshot(path=str(target / "api-docs.png"))

@@ -2,7 +2,7 @@
 
 ``DEFAULT_WEIGHTS`` were chosen by a small grid search on a validation split inside the training period
 of UCI Online Retail (train before 2011-06-01, validate 2011-06-01..09-01; see
-docs/benchmarks-recommendations.md); a store overrides them in ``RecommendationSettings.weights``.
+docs/benchmarks.md, "Recommendations"); a store overrides them in ``RecommendationSettings.weights``.
 """
 
 from __future__ import annotations
