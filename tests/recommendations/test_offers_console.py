@@ -68,6 +68,8 @@ def test_a_manager_creates_launches_and_reads_an_offer(
     shown = client.get(f"{LIST}/{offer_id}")
     assert 'data-status="active"' in shown.text
     assert "Offer group" in shown.text and "Holdout" in shown.text and "95% interval" in shown.text
+    # Nobody has ordered yet: an interval around zero is never called a clear difference.
+    assert "not distinguishable from no effect" in shown.text and "(a clear difference)" not in shown.text
     with db.read() as session:
         offer = session.scalar(select(Offer).where(Offer.id == offer_id))
         assert offer is not None and offer.treatment_count + offer.holdout_count == 30

@@ -157,7 +157,7 @@ def _view(console: Console, results: OfferResults) -> dict[str, Any]:
             view["conversion_difference"] = {
                 "value": f"{found.conversion_difference * 100:+.1f} points",
                 "interval": f"{interval.low * 100:+.1f} to {interval.high * 100:+.1f}" if interval else "—",
-                "clear": bool(interval and interval.excludes_zero),
+                "excludes_zero": bool(interval and interval.excludes_zero),
             }
         if found.revenue_difference is not None:
             interval = found.revenue_interval
@@ -166,7 +166,7 @@ def _view(console: Console, results: OfferResults) -> dict[str, Any]:
                 "interval": f"{_money(console, interval.low)} to {_money(console, interval.high)}"
                 if interval
                 else "—",
-                "clear": bool(interval and interval.excludes_zero),
+                "excludes_zero": bool(interval and interval.excludes_zero),
             }
     return view
 
