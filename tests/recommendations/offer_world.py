@@ -14,6 +14,7 @@ from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.loyalty.actions.enrol_members import enroll_many
 from loyaldesk.loyalty.program import ensure_program
 from loyaldesk.recommendations.actions.offer_launch import launch_offer
+from loyaldesk.recommendations.actions.offer_telling import tell_offer_groups
 from loyaldesk.recommendations.actions.offers import create_offer
 from loyaldesk.recommendations.offer_schemas import OfferIn
 from tests.factories import StoreHandle
@@ -94,7 +95,20 @@ def offer_in(ends_at: datetime, **overrides: Any) -> OfferIn:
     return OfferIn.model_validate(values)
 
 
-def launched(db: Database, store: StoreHandle, ends_at: datetime, **overrides: Any) -> int:
+def tell(db: Database) -> int:
+    """Run the telling job (``recommendations.tell_offers``) until nobody is left to tell."""
+    told = 0
+    while done := tell_offer_groups(db):
+        told += done
+    return told
+
+
+def launched(
+    db: Database, store: StoreHandle, ends_at: datetime, *, told: bool = True, **overrides: Any
+) -> int:
+    """A launched offer's id; its treatment group told by the job (unless ``told`` is False)."""
     offer = db.write(create_offer, store.actor, store.id, offer_in(ends_at, **overrides))
     db.write(launch_offer, store.actor, store.id, offer.id)
+    if told:
+        tell(db)
     return int(offer.id)

@@ -1,6 +1,7 @@
 """Personal offers in the console over HTTP: a manager creates a draft (bad values come back beside their
-inputs, 422, nothing stored), launches it with the form's CSRF token, reads its results and chart; an
-analyst reads but cannot manage; an agent cannot see offers at all."""
+inputs, 422, nothing stored), launches it with the form's CSRF token (the page says telling has started
+and shows its progress until the job has told everyone), reads its results and chart; an analyst reads
+but cannot manage; an agent cannot see offers at all."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.recommendations import Offer
 from tests.factories import StoreHandle, csrf_of, login, make_staff, table_counts
-from tests.recommendations.offer_world import shop
+from tests.recommendations.offer_world import shop, tell
 
 NEW = "/console/acme/recommendations/offers/new"
 LIST = "/console/acme/recommendations/offers"
@@ -65,7 +66,16 @@ def test_a_manager_creates_launches_and_reads_an_offer(
     offer_id = int(offer_page.split("/")[-1].split("?")[0])
     launched = client.post(f"{LIST}/{offer_id}/launch", data={"csrf_token": token}, follow_redirects=False)
     assert launched.status_code == 303
+    started = client.get(launched.headers["location"]).text
+    assert "Telling the offer group has started" in started
+    with db.read() as session:
+        treatment = session.scalar(select(Offer.treatment_count).where(Offer.id == offer_id))
+    assert treatment
+    assert f"Told 0 of {treatment}" in started and "telling is under way" in started
+    assert f"told 0 of {treatment}" in client.get(LIST).text  # the list shows the progress too
+    assert tell(db) == treatment  # the job
     shown = client.get(f"{LIST}/{offer_id}")
+    assert f"Told {treatment} of {treatment}" in shown.text and "under way" not in shown.text
     assert 'data-status="active"' in shown.text
     assert "Offer group" in shown.text and "Holdout" in shown.text and "95% interval" in shown.text
     # Nobody has ordered yet: an interval around zero is never called a clear difference.

@@ -20,7 +20,9 @@ def test_the_demo_has_an_ended_offer_with_results(db: Database) -> None:
         [offer] = session.scalars(select(Offer))
         assert offer.status == "ended" and offer.kind == "bonus_points" and offer.target
         assert offer.treatment_count > 0 and offer.holdout_count > 0
-        found = results_of(session, offer, history_end(UNTIL)).uplift
+        results = results_of(session, offer, history_end(UNTIL))
+        assert results.told == offer.treatment_count  # the offer group was told at the launch
+        found = results.uplift
         assert found is not None
         assert found.treatment.customers == offer.treatment_count
         assert found.treatment.converted + found.holdout.converted > 0

@@ -1,8 +1,9 @@
 """Personal offers end to end: a launch splits the targeted members at random (reproducibly, in the
-expected proportions), tells the offer group through journeys and never the holdout, issues discount
-codes to the offer group only; a qualifying paid order converts either group and credits a bonus once
-(a replayed event changes nothing; the ledger stays clean); results come with intervals through the
-store API; the job ends offers whose time is up; bad input is refused naming the field, storing nothing."""
+expected proportions) and tells nobody itself; the telling job then tells the offer group through
+journeys and never the holdout, and issues discount codes to the offer group only; a qualifying paid
+order converts either group and credits a bonus once (a replayed event changes nothing; the ledger stays
+clean); results come with intervals through the store API; the job ends offers whose time is up; bad
+input is refused naming the field, storing nothing."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from loyaldesk.stores import Store
 from loyaldesk.stores.credentials import shopper_signature
 from tests.factories import StoreHandle, make_api_key, table_counts
 from tests.journeys.conftest import CONFIG, RecordingChannel
-from tests.recommendations.offer_world import launched, line, order, shop
+from tests.recommendations.offer_world import launched, line, order, shop, tell
 
 
 @pytest.fixture
@@ -65,7 +66,9 @@ def test_a_launch_splits_1000_members_reproducibly_and_tells_only_the_offer_grou
     db: Database, store: StoreHandle, clock: FakeClock
 ) -> None:
     customers = shop(db, store, 1000, clock.now() - timedelta(days=3))
-    offer_id = launched(db, store, clock.now() + timedelta(days=14), target_kind="any", target=None)
+    offer_id = launched(
+        db, store, clock.now() + timedelta(days=14), told=False, target_kind="any", target=None
+    )
     groups = groups_of(db, offer_id)
     assert sorted(groups) == customers
     held = {customer for customer, group in groups.items() if group == "holdout"}
@@ -73,6 +76,9 @@ def test_a_launch_splits_1000_members_reproducibly_and_tells_only_the_offer_grou
     assert 149 <= len(held) <= 251
     assert all((customer in held) == in_holdout(offer_id, customer, 20) for customer in customers)
     treatment = set(customers) - held
+    assert told(db) == set()  # the launch itself tells nobody
+    assert "recommendations.tell_offers" in {job.name for job in jobs.all()}  # composed
+    assert tell(db) == len(treatment)
     assert told(db) == treatment  # the offer group is told, the holdout never
     with db.read() as session:
         offer = session.get(Offer, offer_id)
@@ -84,6 +90,7 @@ def test_a_launch_splits_1000_members_reproducibly_and_tells_only_the_offer_grou
         )
     # Launching again re-assigns nobody and sends nothing more.
     db.write(launch_offer, store.actor, store.id, offer_id)
+    assert tell(db) == 0
     assert groups_of(db, offer_id) == groups
     assert table_counts(db, "journey_sends")["journey_sends"] == len(treatment)
     with db.read() as session:

@@ -17,7 +17,7 @@ from loyaldesk.stores import Store
 from loyaldesk.stores.credentials import shopper_signature
 from loyaldesk.stores.models import AuditLogEntry
 from tests.factories import StoreHandle
-from tests.recommendations.offer_world import launched, shop
+from tests.recommendations.offer_world import launched, shop, tell
 from tests.recommendations.test_offers_flow import groups_of
 
 
@@ -102,6 +102,8 @@ def test_a_draft_changes_until_launched_and_the_member_page_shows_only_the_offer
     assert bad.status_code == 422 and "target" in bad.text
     launch = client.post(f"/api/v1/offers/{offer_id}/launch", headers=store.auth)
     assert launch.status_code == 200 and launch.json()["status"] == "active"
+    # Nobody is told in the launch: the telling job reports its progress through the API.
+    assert (launch.json()["told_count"], launch.json()["telling"]) == (0, True)
     again = client.put(
         f"/api/v1/offers/{offer_id}", json={**body, "target": "Tea", "ends_at": ends}, headers=store.auth
     )
@@ -134,6 +136,10 @@ def test_a_draft_changes_until_launched_and_the_member_page_shows_only_the_offer
 
     treated = next(c for c in customers if groups[c] == "treatment")
     held = next(c for c in customers if groups[c] == "holdout")
+    assert "Tea time" not in page(treated)  # not told yet: no code, nothing to show
+    assert tell(db) == offer.treatment_count
+    read = client.get(f"/api/v1/offers/{offer_id}", headers=store.auth).json()
+    assert (read["told_count"], read["telling"]) == (offer.treatment_count, False)
     shown = page(treated)
     assert "Just for you" in shown and "Tea time" in shown and 'data-testid="offer-code"' in shown
     assert "on anything in Coffee" in shown

@@ -1,8 +1,9 @@
 """The demo store's personal offer: one that ran for four weeks and has ended, so the console's offers page
 shows real-looking results (the offer group against the holdout, with intervals).
 
-The offer is created and launched through recommendations' own actions at its launch moment (the split,
-the messages queued, which expired with the offer and are never sent). The history was ingested before
+The offer is created and launched through recommendations' own actions at its launch moment (the split),
+and its offer group told by the telling job at that moment (the messages queued, which expired with the
+offer and are never sent). The history was ingested before
 the offer existed, so the conversions are read from the orders of the window, for both groups, as the
 paid-order handler would have marked them (the demo credits no bonus points for them). No order is
 invented: the demo's history knows nothing of the offer, so its results show what a randomised test
@@ -20,6 +21,7 @@ from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.errors import Invalid
 from loyaldesk.recommendations.actions.offer_launch import end_due_offers, launch_offer
+from loyaldesk.recommendations.actions.offer_telling import tell_offer_groups
 from loyaldesk.recommendations.actions.offers import create_offer
 from loyaldesk.recommendations.models import OfferAssignment
 from loyaldesk.recommendations.offer_schemas import OfferIn
@@ -66,6 +68,8 @@ def seed_offers(database: Database, clock: FakeClock, store_id: int, end: dateti
     except Invalid:
         clock.set(end)
         return None
+    while tell_offer_groups(database):
+        pass
     database.write(_conversions, offer.id, launch_at, ends_at, category)
     clock.set(end)
     database.write(end_due_offers)

@@ -22,6 +22,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -164,5 +165,18 @@ class OfferAssignment(Base):
     converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     conversion_order_id: Mapped[int | None] = mapped_column(IdType)
     bonus_entry_id: Mapped[int | None] = mapped_column(IdType)
+    # When the telling job issued the code (discounts) and queued the message (treatment only; None:
+    # not told yet, or the holdout).
+    told_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_recommendation_offer_assignments_customer", "store_id", "customer_id"),)
+    __table_args__ = (
+        Index("ix_recommendation_offer_assignments_customer", "store_id", "customer_id"),
+        # The telling job's queue: treatment members not told yet (empties as telling goes on).
+        Index(
+            "ix_recommendation_offer_assignments_untold",
+            "offer_id",
+            "customer_id",
+            postgresql_where=text("\"group\" = 'treatment' AND told_at IS NULL"),
+            sqlite_where=text("\"group\" = 'treatment' AND told_at IS NULL"),
+        ),
+    )

@@ -1,34 +1,33 @@
 """Launching a personal offer and ending it.
 
-``launch_offer`` is one transaction: every targeted customer is assigned to the treatment group or the
-holdout by a draw fixed by (offer, customer) (``rules.uplift.in_holdout``: the same customer lands on the
-same side on any retry); for a discount a loyalty ``Reward`` is created and each treatment member gets
-a personal code through the loyalty program's goodwill path (the reward's one point credited as a gift
-and redeemed at once: the balance does not move, the ledger shows both halves; the reward is then
-switched off, so it never shows in the rewards catalogue and nobody else can redeem it); the treatment
-group is told through journeys (template ``personal_offer``, message category ``marketing``: journeys
-sends only where the customer agreed to marketing on that channel, in their waking hours, within the
-caps). The holdout is never told and gets no code. Launching again returns the launched offer: nobody is
-re-assigned, nothing is sent twice.
+``launch_offer`` is one short transaction: every targeted customer is assigned to the treatment group or
+the holdout by a draw fixed by (offer, customer) (``rules.uplift.in_holdout``: the same customer lands on
+the same side on any retry), in one bulk insert; for a discount the loyalty ``Reward`` behind the codes
+is created (switched off: it never shows in the rewards catalogue and nobody can redeem it). Nobody is
+told in it: telling the treatment group (a personal code for a discount, the ``personal_offer`` message
+through journeys) is the telling job's, in small batches after the launch (``actions.offer_telling``), so
+that a store-sized segment never holds the database's writer for long. The holdout is never told and gets
+no code. Launching again returns the launched offer: nobody is re-assigned.
 
-``end_offer`` (a manager, or ``end_due_offers`` when ``ends_at`` passes) freezes the results.
+``end_offer`` (a manager, or ``end_due_offers`` when ``ends_at`` passes) freezes the results; an offer
+ended before everyone was told stops telling.
 """
 
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from loyaldesk.commerce import Product
-from loyaldesk.customers import grant_goodwill_reward
-from loyaldesk.journeys import Channel, MessageCategory, queue_message, save_template, template_of
+from loyaldesk.journeys import Channel, save_template, template_of
 from loyaldesk.kernel.actors import Actor, system_for
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, Invalid
-from loyaldesk.kernel.i18n import _, use_language
-from loyaldesk.loyalty import Reward, RewardCode, RewardKind
+from loyaldesk.kernel.i18n import use_language
+from loyaldesk.loyalty import Reward, RewardKind
 from loyaldesk.recommendations.actions.offers import (
     _audit,
     authorize_manage,
@@ -43,7 +42,8 @@ from loyaldesk.recommendations.vocab import OfferGroup, OfferKind, OfferStatus, 
 from loyaldesk.stores import store_by_id
 
 TEMPLATE_KEY = "personal_offer"
-MAX_CUSTOMERS = 200_000  # one launch is one transaction: a store-sized segment, not a mailing list
+MAX_CUSTOMERS = 200_000  # a store-sized segment, not a mailing list
+INSERT_CHUNK = 5_000  # assignment rows per bulk insert statement
 
 # The message that tells the treatment group, in the languages loyaldesk ships (the store's default
 # language picks one; English otherwise). The store may change it like any journeys template.
@@ -103,9 +103,30 @@ def _target_title(uow: UnitOfWork, offer: Offer) -> str | None:
     )
 
 
+def offer_details(uow: UnitOfWork, offer: Offer) -> str:
+    """What the offer gives, in the store's default language ("15% off BEANS-1 until ...")."""
+    store = store_by_id(uow.session, offer.store_id)
+    with use_language(store.default_language):
+        return details(
+            offer.kind,
+            offer.value,
+            offer.target_kind,
+            offer.target,
+            offer.ends_at,
+            store.currency,
+            store.timezone,
+            store.default_language,
+            _target_title(uow, offer),
+        )
+
+
+def code_days(offer: Offer, now: datetime) -> int:
+    """How long a code issued now stays valid: to the offer's end, at least a day."""
+    return max(1, math.ceil((offer.ends_at - now).total_seconds() / 86400))
+
+
 def _discount_reward(uow: UnitOfWork, offer: Offer, words: str) -> Reward:
     now = uow.now()
-    days = max(1, math.ceil((offer.ends_at - now).total_seconds() / 86400))
     reward = Reward(
         store_id=offer.store_id,
         name=f"Personal offer: {offer.name}"[:120],
@@ -126,8 +147,9 @@ def _discount_reward(uow: UnitOfWork, offer: Offer, words: str) -> Reward:
         min_tier_rank=None,
         segments=[],
         early_access_days=0,
-        code_valid_days=days,
-        active=True,  # only while this transaction issues the codes (see the module's docstring)
+        code_valid_days=code_days(offer, now),
+        active=False,  # never in the catalogue: only the telling job's batches switch it on, inside
+        # their own transaction, to issue the codes (``actions.offer_telling``)
         created_at=now,
         updated_at=now,
     )
@@ -137,12 +159,13 @@ def _discount_reward(uow: UnitOfWork, offer: Offer, words: str) -> Reward:
 
 
 def launch_offer(uow: UnitOfWork, actor: Actor, store_id: int, offer_id: int) -> Offer:
-    """Split, issue, tell (see the module's docstring). ``Conflict`` for an ended offer; ``Invalid``
-    when its end has passed or nobody is targeted (nothing is written)."""
+    """Split the targeted customers (see the module's docstring); the telling job tells the treatment
+    group afterwards. ``Conflict`` for an ended offer; ``Invalid`` when its end has passed or nobody is
+    targeted (nothing is written)."""
     authorize_manage(actor, store_id)
     offer = offer_of(uow.session, store_id, offer_id, lock=uow.is_postgresql)
     if offer.status == OfferStatus.ACTIVE:
-        return offer  # launched already: nobody re-assigned, nothing re-sent
+        return offer  # launched already: nobody re-assigned (telling goes on in its job)
     if offer.status == OfferStatus.ENDED:
         raise Conflict("this offer has ended; create a new one")
     now = uow.now()
@@ -153,19 +176,7 @@ def launch_offer(uow: UnitOfWork, actor: Actor, store_id: int, offer_id: int) ->
         raise Invalid.field("segment", "no loyalty member with an order is in this segment: nobody to offer")
     if len(customers) > MAX_CUSTOMERS:
         raise Invalid.field("segment", f"at most {MAX_CUSTOMERS:,} customers an offer")
-    store = store_by_id(uow.session, store_id)
-    with use_language(store.default_language):
-        words = details(
-            offer.kind,
-            offer.value,
-            offer.target_kind,
-            offer.target,
-            offer.ends_at,
-            store.currency,
-            store.timezone,
-            store.default_language,
-            _target_title(uow, offer),
-        )
+    words = offer_details(uow, offer)
     discount = offer.kind != OfferKind.BONUS_POINTS
     reward = _discount_reward(uow, offer, words) if discount else None
     ensure_offer_template(uow, store_id)
@@ -181,59 +192,15 @@ def launch_offer(uow: UnitOfWork, actor: Actor, store_id: int, offer_id: int) ->
                 "assigned_at": now,
             }
         )
-    uow.session.execute(insert(OfferAssignment), rows)
-    treatment = [row["customer_id"] for row in rows if row["group"] == OfferGroup.TREATMENT]
-    for customer_id in treatment:
-        key = f"offer:{offer.id}:{customer_id}"
-        code_text = ""
-        if reward is not None:
-            try:
-                with uow.session.begin_nested():
-                    given = grant_goodwill_reward(
-                        uow,
-                        store_id,
-                        customer_id,
-                        reward_id=reward.id,
-                        note=offer.name,
-                        key=key,
-                        actor_label=actor.label,
-                    )
-            except Conflict:
-                given = None  # left the program since: told without a code, counted as treated
-            if given is not None and given.code:
-                with use_language(store.default_language):
-                    code_text = _("Your personal code: {code}", code=given.code)
-                code_id = uow.session.scalar(
-                    select(RewardCode.id).where(
-                        RewardCode.store_id == store_id, RewardCode.code == given.code
-                    )
-                )
-                uow.session.execute(
-                    update(OfferAssignment)
-                    .where(
-                        OfferAssignment.offer_id == offer.id,
-                        OfferAssignment.customer_id == customer_id,
-                    )
-                    .values(reward_code_id=code_id)
-                )
-        queue_message(
-            uow,
-            store_id=store_id,
-            customer_id=customer_id,
-            channel=Channel.EMAIL,
-            template_key=TEMPLATE_KEY,
-            category=MessageCategory.MARKETING,
-            key=f"{key}:told",
-            context={"event": {"offer_details": words, "offer_code": code_text, "offer_id": offer.id}},
-            expires_at=offer.ends_at,
-        )
+    for start in range(0, len(rows), INSERT_CHUNK):
+        uow.session.execute(insert(OfferAssignment), rows[start : start + INSERT_CHUNK])
+    treatment = sum(1 for row in rows if row["group"] == OfferGroup.TREATMENT)
     if reward is not None:
-        reward.active = False  # never in the catalogue: the codes issued above are the offer
         offer.reward_id = reward.id
     offer.status = OfferStatus.ACTIVE.value
     offer.launched_at = now
-    offer.treatment_count = len(treatment)
-    offer.holdout_count = len(rows) - len(treatment)
+    offer.treatment_count = treatment
+    offer.holdout_count = len(rows) - treatment
     offer.updated_at = now
     uow.session.flush()
     _audit(uow, actor, "recommendations.offer_launched", offer)

@@ -28,6 +28,29 @@ class OfferResults:
     window_start: datetime | None
     window_end: datetime | None
     uplift: Uplift | None  # None for a draft (nobody assigned yet)
+    told: int = 0  # treatment members told so far (the telling job's progress; all of them once done)
+
+    @property
+    def telling(self) -> bool:
+        """Whether the telling job is still at work on this offer."""
+        return self.offer.status == OfferStatus.ACTIVE and self.told < self.offer.treatment_count
+
+
+def told_of(session: Session, offer: Offer) -> int:
+    """Treatment members told so far: the treatment less those the telling job has still to reach
+    (counted on the small index of those)."""
+    if offer.launched_at is None:
+        return 0
+    untold = session.scalar(
+        select(func.count())
+        .select_from(OfferAssignment)
+        .where(
+            OfferAssignment.offer_id == offer.id,
+            OfferAssignment.group == OfferGroup.TREATMENT.value,
+            OfferAssignment.told_at.is_(None),
+        )
+    )
+    return max(0, offer.treatment_count - int(untold or 0))
 
 
 def window_of(offer: Offer, now: datetime) -> tuple[datetime | None, datetime | None]:
@@ -75,7 +98,13 @@ def results_of(session: Session, offer: Offer, now: datetime) -> OfferResults:
         group: group_figures(int(n), int(converted), Sums(int(n), total, squares))
         for group, (n, converted, total, squares) in counts.items()
     }
-    return OfferResults(offer, start, end, uplift(groups[OfferGroup.TREATMENT], groups[OfferGroup.HOLDOUT]))
+    return OfferResults(
+        offer,
+        start,
+        end,
+        uplift(groups[OfferGroup.TREATMENT], groups[OfferGroup.HOLDOUT]),
+        told_of(session, offer),
+    )
 
 
 def offers_of(
@@ -130,7 +159,8 @@ class MyOffer:
 
 
 def my_offers(session: Session, store_id: int, customer_id: int, now: datetime) -> list[MyOffer]:
-    """The shopper's active offers: treatment group only (the holdout sees nothing), not past their end."""
+    """The shopper's active offers: treatment group only (the holdout sees nothing), once told (a
+    discount's code is issued then), not past their end."""
     rows = session.execute(
         select(Offer, OfferAssignment.reward_code_id, OfferAssignment.converted_at)
         .join(OfferAssignment, OfferAssignment.offer_id == Offer.id)
@@ -138,6 +168,7 @@ def my_offers(session: Session, store_id: int, customer_id: int, now: datetime) 
             OfferAssignment.store_id == store_id,
             OfferAssignment.customer_id == customer_id,
             OfferAssignment.group == OfferGroup.TREATMENT.value,
+            OfferAssignment.told_at.is_not(None),
             Offer.status == OfferStatus.ACTIVE.value,
             Offer.ends_at > now,
         )

@@ -73,6 +73,11 @@ class OfferOut(BaseModel):
     ended_at: datetime | None
     treatment_count: int
     holdout_count: int
+    told_count: int = Field(
+        description="Offer-group members told so far (code issued, message queued): telling runs in the "
+        "background after the launch and reaches ``treatment_count`` unless the offer ends first."
+    )
+    telling: bool = Field(description="Whether the offer group is still being told.")
     results_from: datetime | None = Field(description="The results' window: from the launch ...")
     results_until: datetime | None = Field(description="... to the end (or now, while it runs).")
     groups: list[GroupOut] = Field(description="Treatment and holdout (empty for a draft).")
@@ -104,6 +109,8 @@ class OfferOut(BaseModel):
             ended_at=offer.ended_at,
             treatment_count=offer.treatment_count,
             holdout_count=offer.holdout_count,
+            told_count=results.told,
+            telling=results.telling,
             results_from=results.window_start,
             results_until=results.window_end,
             groups=[
@@ -164,8 +171,10 @@ def replace(actor: Writer, runtime: RuntimeDep, offer_id: OfferId, body: OfferIn
 
 @router.post("/{offer_id}/launch", response_model=OfferOut, summary="Launch an offer")
 def launch(actor: Writer, runtime: RuntimeDep, offer_id: OfferId) -> OfferOut:
-    """Split the targeted customers into the offer group and the holdout, issue codes, tell the offer
-    group. Launching again changes nothing. 409 for an ended offer, 422 when nobody is targeted."""
+    """Split the targeted customers into the offer group and the holdout; telling the offer group (a
+    code each for a discount, the message) then runs in the background: ``told_count`` of
+    ``treatment_count`` shows how far it got. Launching again changes nothing. 409 for an ended offer,
+    422 when nobody is targeted."""
     assert actor.store_id is not None
     runtime.database.write(launch_offer, actor, actor.store_id, offer_id)
     return _read(runtime, actor.store_id, offer_id)

@@ -150,6 +150,9 @@ def _view(console: Console, results: OfferResults) -> dict[str, Any]:
         "holdout": group(found.holdout if found else None),
         "conversion_difference": None,
         "revenue_difference": None,
+        "told": results.told,
+        "telling": results.telling,
+        "told_words": f"told {results.told:,} of {offer.treatment_count:,}",
     }
     if found is not None:
         if found.conversion_difference is not None:
@@ -235,7 +238,10 @@ def create_offer_form(request: Request, runtime: RuntimeDep, console: ConsoleDep
 
 FLASH = {
     "created": "Saved as a draft: it reaches nobody until you launch it.",
-    "launched": "Launched: customers were split and the offer group is being told.",
+    "launched": (
+        "Launched: customers were split into the offer group and the holdout. Telling the offer group "
+        "has started: it runs in the background, the progress is shown below."
+    ),
     "ended": "Ended: the results are final.",
 }
 
@@ -339,7 +345,8 @@ def _act(request: Request, runtime: Any, console: Console, offer_id: int, action
 def launch(
     request: Request, runtime: RuntimeDep, console: ConsoleDep, offer_id: OfferId, form: FormDep
 ) -> Response:
-    """Split the targeted customers and tell the offer group (once: a second launch changes nothing)."""
+    """Split the targeted customers (once: a second launch changes nothing); the offer group is told in
+    the background afterwards."""
     console.check_csrf(str(form.get("csrf_token") or ""))
     console.require(MANAGE)
     return _act(request, runtime, console, offer_id, launch_offer, "launched")
