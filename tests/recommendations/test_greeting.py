@@ -93,7 +93,7 @@ def test_an_active_personal_offer_comes_before_the_pick_and_a_held_out_customer_
     add_product(db, store, "BEANS-1", "Espresso beans 1 kg")
     add_picks(db, store, customer_id, [("BEANS-1", ReasonKind.REPURCHASE, {"days": 30})])
 
-    def offer(uow: Any, group: str) -> None:
+    def offer(uow: Any, group: str, told: bool = True) -> None:
         now = uow.now()
         row = Offer(
             store_id=store.id, name="Double points on coffee", description="Twice the points on beans.",
@@ -105,13 +105,20 @@ def test_an_active_personal_offer_comes_before_the_pick_and_a_held_out_customer_
         uow.session.flush()
         uow.session.add(
             OfferAssignment(
-                offer_id=row.id, customer_id=customer_id, store_id=store.id, group=group, assigned_at=now
+                offer_id=row.id,
+                customer_id=customer_id,
+                store_id=store.id,
+                group=group,
+                assigned_at=now,
+                told_at=now if told else None,
             )
         )
 
     db.write(offer, "holdout")
     ticket = ticket_for(runtime, db, store, customer_id)
     assert greet(client, ticket)["suggestion"]["kind"] == "pick"  # held out: the pick, not the offer
+    db.write(offer, "treatment", False)
+    assert greet(client, ticket)["suggestion"]["kind"] == "pick"  # not told yet: no code to show
 
     db.write(offer, "treatment")
     body = greet(client, ticket, language="en")

@@ -95,8 +95,8 @@ def greeting_for(
 
 
 def active_offer(session: Session, store_id: int, customer_id: int, now: datetime) -> GreetingOffer | None:
-    """The customer's active personal offer ending soonest (treatment group only: a customer held out
-    never hears of it), or None."""
+    """The customer's active personal offer ending soonest (treatment group only, once told: a customer
+    held out never hears of it), or None."""
     row = session.execute(
         select(Offer.id, Offer.name, Offer.description, Offer.ends_at)
         .join(OfferAssignment, OfferAssignment.offer_id == Offer.id)
@@ -104,6 +104,7 @@ def active_offer(session: Session, store_id: int, customer_id: int, now: datetim
             OfferAssignment.store_id == store_id,
             OfferAssignment.customer_id == customer_id,
             OfferAssignment.group == OfferGroup.TREATMENT.value,
+            OfferAssignment.told_at.is_not(None),  # told (a discount's code exists only from then)
             Offer.store_id == store_id,
             Offer.status == OfferStatus.ACTIVE.value,
             Offer.ends_at > now,
