@@ -24,6 +24,7 @@ from loyaldesk.journeys.actions.templates import (
     check_template,
     delete_template,
     ensure_default_templates,
+    ensure_owned_template,
     save_template,
 )
 from loyaldesk.journeys.events import (
@@ -139,6 +140,7 @@ __all__ = [
     "create_messaging_settings",
     "delete_template",
     "ensure_default_templates",
+    "ensure_owned_template",
     "feedback_allowed",
     "fill",
     "finish_delivery",

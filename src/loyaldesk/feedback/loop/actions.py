@@ -19,11 +19,16 @@ from loyaldesk.customers import grant_goodwill_points
 from loyaldesk.feedback.events import ThemeFixed
 from loyaldesk.feedback.loop.recipients import Audience, audience
 from loyaldesk.feedback.models import LoopClosure, LoopClosureRecipient, SurveyResponse, Theme
-from loyaldesk.journeys import Channel, MessageCategory, queue_message, save_template, template_of
-from loyaldesk.kernel.actors import Actor, system_for
+from loyaldesk.journeys import (
+    Channel,
+    MessageCategory,
+    ensure_owned_template,
+    queue_message,
+)
+from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
-from loyaldesk.stores import Permission, authorize, record_audit, store_by_id
+from loyaldesk.stores import Permission, authorize, record_audit
 
 TEMPLATE_KEY = "feedback_fixed"  # journeys' template keys are letters, digits and underscores
 MAX_NOTE = 2000
@@ -61,20 +66,9 @@ TEMPLATES = {
 
 
 def ensure_fixed_template(uow: UnitOfWork, store_id: int) -> None:
-    """The store's "we fixed it" email template (``feedback_fixed``, in the store's default language
-    when loyaldesk ships it, else English), created on first use through journeys' own
-    ``save_template``; a store's changes to it are kept."""
-    if template_of(uow.session, store_id, TEMPLATE_KEY) is not None:
-        return
-    store = store_by_id(uow.session, store_id)
-    words = TEMPLATES.get((store.default_language or "en").split("-")[0], TEMPLATES["en"])
-    save_template(
-        uow,
-        system_for(store_id, "feedback"),
-        store_id,
-        TEMPLATE_KEY,
-        {"channel": Channel.EMAIL.value, **words},
-    )
+    """The store's "we fixed it" email template (``feedback_fixed``), created on first use in the store's
+    default language when loyaldesk ships it, else English; a store's changes to it are kept."""
+    ensure_owned_template(uow, store_id, TEMPLATE_KEY, TEMPLATES, owner="feedback")
 
 
 def _check(

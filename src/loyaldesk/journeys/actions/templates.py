@@ -14,10 +14,10 @@ from loyaldesk.journeys.rendering.markdown import mark
 from loyaldesk.journeys.rendering.recommendations import check_options
 from loyaldesk.journeys.rules.variables import VARIABLES, UnknownVariable, fill, variables_in
 from loyaldesk.journeys.vocab import Channel
-from loyaldesk.kernel.actors import Actor
+from loyaldesk.kernel.actors import Actor, system_for
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, FieldProblem, Invalid, NotFound
-from loyaldesk.stores import Permission, authorize, record_audit
+from loyaldesk.stores import Permission, authorize, record_audit, store_by_id
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9_]{0,63}$")
 LIMITS = {
@@ -69,6 +69,24 @@ def ensure_default_templates(
             uow, actor, "journeys.default_templates_created", store_id=store_id, details={"keys": made}
         )
     return len(made)
+
+
+def ensure_owned_template(
+    uow: UnitOfWork,
+    store_id: int,
+    key: str,
+    words_by_language: dict[str, dict[str, str]],
+    *,
+    owner: str,
+) -> None:
+    """Create the email template ``key`` another capability sends with (``owner``: "feedback",
+    "recommendations"), on first use, in the store's default language when ``words_by_language`` has it,
+    else English (``words_by_language["en"]``); a store's changes to an existing one are kept."""
+    if template_of(uow.session, store_id, key) is not None:
+        return
+    store = store_by_id(uow.session, store_id)
+    words = words_by_language.get((store.default_language or "en").split("-")[0], words_by_language["en"])
+    save_template(uow, system_for(store_id, owner), store_id, key, {"channel": Channel.EMAIL.value, **words})
 
 
 def save_template(

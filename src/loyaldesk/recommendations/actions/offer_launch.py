@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from loyaldesk.commerce import Product
-from loyaldesk.journeys import Channel, save_template, template_of
-from loyaldesk.kernel.actors import Actor, system_for
+from loyaldesk.journeys import ensure_owned_template
+from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, Invalid
 from loyaldesk.kernel.i18n import use_language
@@ -77,17 +77,7 @@ TEMPLATES = {
 
 def ensure_offer_template(uow: UnitOfWork, store_id: int) -> None:
     """The store's ``personal_offer`` email template, created on first use (a store's edits are kept)."""
-    if template_of(uow.session, store_id, TEMPLATE_KEY) is not None:
-        return
-    store = store_by_id(uow.session, store_id)
-    words = TEMPLATES.get((store.default_language or "en").split("-")[0], TEMPLATES["en"])
-    save_template(
-        uow,
-        system_for(store_id, "recommendations"),
-        store_id,
-        TEMPLATE_KEY,
-        {"channel": Channel.EMAIL.value, **words},
-    )
+    ensure_owned_template(uow, store_id, TEMPLATE_KEY, TEMPLATES, owner="recommendations")
 
 
 def _target_title(uow: UnitOfWork, offer: Offer) -> str | None:
