@@ -43,6 +43,7 @@ from loyaldesk.loyalty.models import (
     Tier,
 )
 from loyaldesk.loyalty.queries.check_ledger import check_ledger
+from loyaldesk.recommendations import CustomerPick, RecommendationFit
 from loyaldesk.settings import get_settings
 from loyaldesk.stores.models import Store
 from loyaldesk.stores.queries import verify_staff_credentials
@@ -213,6 +214,13 @@ def test_seeding_creates_logins_customers_orders_and_a_living_program(db: Databa
         assert_agents_within_capacity(session, store_id)
         statuses = set(session.scalars(select(Conversation.status).where(Conversation.store_id == store_id)))
         assert {"open", "resolved"} <= statuses
+        # Fitted once seeded: the customers who ordered have picks when `make run` opens.
+        fit = session.scalar(select(RecommendationFit).where(RecommendationFit.store_id == store_id))
+        assert fit is not None and fit.status == "succeeded" and fit.customers_count > 100
+        picked = select(func.count(func.distinct(CustomerPick.customer_id))).where(
+            CustomerPick.store_id == store_id
+        )
+        assert session.scalar(picked) == fit.customers_count
     assert oldest is not None and oldest.date() < date(2025, 6, 1)  # customers since their first order
     assert summary.api_key and summary.api_key.startswith("ld_")
 

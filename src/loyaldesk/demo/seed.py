@@ -84,9 +84,11 @@ def seed_demo(
     slug: str = DEMO_SLUG,
     progress: Callable[[int, int], None] | None = None,
     now: datetime | None = None,
+    fit_recommendations: bool = True,
 ) -> DemoSummary:
     """Create the demo store with its staff, catalogue, loyalty program and history. ``progress(done,
-    total)`` is told of the orders replayed after each week. Refuses if the store exists (``Conflict``)
+    total)`` is told of the orders replayed after each week. With ``fit_recommendations`` (the default)
+    every customer's picks are fitted at the end, as the refit job would. Refuses if the store exists (``Conflict``)
     and, naming ``until``, a history that would end after ``now`` (default: the real time), since nothing
     may be dated in the future: the last allowed day is :func:`latest_until`.
 
@@ -163,9 +165,10 @@ def seed_demo(
         from loyaldesk.demo.offers import seed_offers  # recommendations: an ended personal offer
 
         seed_offers(replay, clock, store_id, end, seed)
-        from loyaldesk.recommendations import fit_store  # picks for every customer, as the refit job would
+        if fit_recommendations:
+            from loyaldesk.recommendations import fit_store  # picks for every customer
 
-        fit_store(replay, store_id)
+            fit_store(replay, store_id)
         replay.write(_journeys, store_id)
         from loyaldesk.demo.help_center import seed_help_center
 
