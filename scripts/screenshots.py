@@ -185,7 +185,6 @@ def recommendation_pages(page, base: str, target: Path, runtime: Runtime) -> Non
     page.goto(f"{base}/console/demo/recommendations")
     page.screenshot(path=str(target / "recommendations-settings.png"), full_page=True)
     page.goto(f"{base}/console/demo/recommendations/offers")
-    page.screenshot(path=str(target / "offers.png"), full_page=True)
     page.locator("table tbody a").first.click()
     page.wait_for_load_state()
     page.screenshot(path=str(target / "offer-results.png"), full_page=True)
