@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from loyaldesk.kernel.errors import Conflict, DomainError, NotFound
 from loyaldesk.kernel.i18n import gettext, use_language
@@ -23,7 +24,7 @@ from loyaldesk.loyalty import program_of_store
 from loyaldesk.loyalty.actions import redeem_rewards as redemptions
 from loyaldesk.loyalty.actions.enrol_members import join_as_shopper
 from loyaldesk.loyalty.member_schemas import CodeOut, EntryOut, MemberOut, OfferOut
-from loyaldesk.loyalty.models import Member, Reward
+from loyaldesk.loyalty.models import Member
 from loyaldesk.loyalty.program import referral_link
 from loyaldesk.loyalty.queries import program as program_queries
 from loyaldesk.loyalty.queries import views as queries
@@ -38,7 +39,7 @@ from loyaldesk.web.errors import status_for
 from loyaldesk.web.i18n import shopper_language
 from loyaldesk.web.member.offers import offers_view
 from loyaldesk.web.member.recommendations import picked_for_you
-from loyaldesk.web.member.shopper import Shopper, ShopperDep, identify_shopper
+from loyaldesk.web.member.shopper import Shopper, ShopperDep, ShopperHeadersDep, identify_shopper
 from loyaldesk.web.member.survey_member import open_surveys
 
 router = APIRouter(tags=["member"])
@@ -111,22 +112,29 @@ def my_codes(shopper: ShopperDep, runtime: RuntimeDep) -> list[CodeOut]:
 @router.post(
     api + "/me/redemptions", status_code=201, response_model=CodeOut, summary="Redeem a reward; get its code"
 )
-def my_redemption(
-    body: RedemptionIn, shopper: ShopperDep, runtime: RuntimeDep, idempotency_key: IdempotencyKey
+async def my_redemption(
+    body: RedemptionIn, headers: ShopperHeadersDep, runtime: RuntimeDep, idempotency_key: IdempotencyKey
 ) -> CodeOut:
-    with runtime.database.read() as session:
-        member = _member(session, shopper)
-    code = runtime.database.write(
-        redemptions.redeem,
-        shopper.actor,
-        shopper.store.id,
-        member.id,
-        body.reward_id,
-        key=_redemption_key(member, idempotency_key),
+    # The shopper and their member in one read transaction, off the event loop; then the redemption
+    # joins the others waiting for the writer (one bulk call and one commit for all of them).
+    def identified() -> tuple[Shopper, Member]:
+        with runtime.database.read() as session:
+            shopper = headers.identify(session, runtime.clock.now())
+            return shopper, _member(session, shopper)
+
+    shopper, member = await run_in_threadpool(identified)
+    request = redemptions.RedemptionRequest(
+        shopper.actor, member.id, body.reward_id, _redemption_key(member, idempotency_key)
     )
-    with runtime.database.read() as session:
-        reward = session.get(Reward, code.reward_id)
-        return CodeOut.of(code, reward.name if reward else "")
+    outcome = await runtime.database.write_coalesced_async(
+        ("loyalty.redeem", shopper.store.id),
+        redemptions.redeem_in_bulk,
+        shopper.store.id,
+        item=request,
+    )
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return CodeOut.of(outcome.code, outcome.reward_name)
 
 
 # -- member page ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.actors import Actor
-from loyaldesk.kernel.errors import NotAuthenticated
+from loyaldesk.kernel.errors import NotAuthenticated, NotFound
 from loyaldesk.stores import Store, shopper_signature_matches, store_by_slug
 from loyaldesk.web.deps import RuntimeDep, client_ip
 
@@ -54,26 +54,50 @@ def identify_shopper(
     now: datetime,
 ) -> Shopper:
     """The shopper whose store signed ``external_id``, or ``NotAuthenticated`` saying what is wrong."""
-    store = store_by_slug(session, store_slug)
     if not external_id or not signature:
+        store_by_slug(session, store_slug)  # an unknown store is a 404 before anything else
         raise NotAuthenticated("this page needs the shopper's customer id and signature from the store")
     if len(external_id) > MAX_EXTERNAL_ID or len(signature) > 128:
+        store_by_slug(session, store_slug)
         raise NotAuthenticated("the customer id or signature is too long")
+    # The store and the customer in one statement: identification is on every shopper request.
+    found = session.execute(
+        select(Store, Customer)
+        .outerjoin(Customer, (Customer.store_id == Store.id) & (Customer.external_id == external_id))
+        .where(Store.slug == store_slug)
+    ).first()
+    if found is None:
+        raise NotFound(f"no store {store_slug!r}")
+    store, customer = found
     if not shopper_signature_matches(store.identity_secret, external_id, signature, expires):
         raise NotAuthenticated(
             "the signature does not match this customer id; ask the store for a fresh link"
         )
     if expires is not None and expires < now.timestamp():
         raise NotAuthenticated("this link has expired; open it again from the store")
-    customer = session.scalar(
-        select(Customer).where(Customer.store_id == store.id, Customer.external_id == external_id)
-    )
     return Shopper(store, external_id, signature, expires, customer)
 
 
-def shopper_from_headers(
+@dataclass(frozen=True)
+class ShopperHeaders:
+    """What a member API request says about its shopper, not yet checked."""
+
+    store_slug: str
+    external_id: str | None
+    signature: str | None
+    expires: int | None
+    ip: str | None
+
+    def identify(self, session: Session, now: datetime) -> Shopper:
+        """The verified shopper (see ``identify_shopper``), inside the caller's read transaction."""
+        shopper = identify_shopper(
+            session, self.store_slug, self.external_id, self.signature, self.expires, now
+        )
+        return replace(shopper, ip=self.ip)
+
+
+async def shopper_headers(
     request: Request,
-    runtime: RuntimeDep,
     store_slug: Annotated[str, Path(min_length=1, max_length=64)],
     x_customer_id: Annotated[
         str | None, Header(max_length=MAX_EXTERNAL_ID, description="The store's customer id.")
@@ -86,12 +110,20 @@ def shopper_from_headers(
         int | None, Header(ge=0, le=2**40, description="Unix seconds, when the signature covers an expiry.")
     ] = None,
 ) -> Shopper:
-    """The member API's caller, from the ``X-Customer-Id`` / ``X-Customer-Signature`` headers."""
+    """The ``X-Customer-Id`` / ``X-Customer-Signature`` headers of a member API request (no I/O: runs on
+    the event loop)."""
+    return ShopperHeaders(
+        store_slug, x_customer_id, x_customer_signature, x_signature_expires, client_ip(request)
+    )
+
+
+ShopperHeadersDep = Annotated[ShopperHeaders, Depends(shopper_headers)]
+
+
+def shopper_from_headers(headers: ShopperHeadersDep, runtime: RuntimeDep) -> Shopper:
+    """The member API's caller, verified from its headers in one read transaction."""
     with runtime.database.read() as session:
-        shopper = identify_shopper(
-            session, store_slug, x_customer_id, x_customer_signature, x_signature_expires, runtime.clock.now()
-        )
-    return replace(shopper, ip=client_ip(request))
+        return headers.identify(session, runtime.clock.now())
 
 
 ShopperDep = Annotated[Shopper, Depends(shopper_from_headers)]
