@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.actors import Actor
-from loyaldesk.kernel.errors import NotAuthenticated, NotFound
+from loyaldesk.kernel.errors import DomainError, NotAuthenticated
 from loyaldesk.stores import Store, shopper_signature_matches, store_by_slug
 from loyaldesk.web.deps import RuntimeDep, client_ip
 
@@ -45,6 +45,24 @@ class Shopper:
         )
 
 
+def _verify(
+    store: Store, external_id: str | None, signature: str | None, expires: int | None, now: datetime
+) -> str:
+    """``external_id`` if ``store`` signed it (and the signature has not expired), else
+    ``NotAuthenticated`` saying what is wrong."""
+    if not external_id or not signature:
+        raise NotAuthenticated("this page needs the shopper's customer id and signature from the store")
+    if len(external_id) > MAX_EXTERNAL_ID or len(signature) > 128:
+        raise NotAuthenticated("the customer id or signature is too long")
+    if not shopper_signature_matches(store.identity_secret, external_id, signature, expires):
+        raise NotAuthenticated(
+            "the signature does not match this customer id; ask the store for a fresh link"
+        )
+    if expires is not None and expires < now.timestamp():
+        raise NotAuthenticated("this link has expired; open it again from the store")
+    return external_id
+
+
 def identify_shopper(
     session: Session,
     store_slug: str,
@@ -53,29 +71,45 @@ def identify_shopper(
     expires: int | None,
     now: datetime,
 ) -> Shopper:
-    """The shopper whose store signed ``external_id``, or ``NotAuthenticated`` saying what is wrong."""
-    if not external_id or not signature:
-        store_by_slug(session, store_slug)  # an unknown store is a 404 before anything else
-        raise NotAuthenticated("this page needs the shopper's customer id and signature from the store")
-    if len(external_id) > MAX_EXTERNAL_ID or len(signature) > 128:
-        store_by_slug(session, store_slug)
-        raise NotAuthenticated("the customer id or signature is too long")
-    # The store and the customer in one statement: identification is on every shopper request.
-    found = session.execute(
-        select(Store, Customer)
-        .outerjoin(Customer, (Customer.store_id == Store.id) & (Customer.external_id == external_id))
-        .where(Store.slug == store_slug)
-    ).first()
-    if found is None:
-        raise NotFound(f"no store {store_slug!r}")
-    store, customer = found
-    if not shopper_signature_matches(store.identity_secret, external_id, signature, expires):
-        raise NotAuthenticated(
-            "the signature does not match this customer id; ask the store for a fresh link"
-        )
-    if expires is not None and expires < now.timestamp():
-        raise NotAuthenticated("this link has expired; open it again from the store")
-    return Shopper(store, external_id, signature, expires, customer)
+    """The shopper whose store signed ``external_id``, or ``NotAuthenticated`` saying what is wrong
+    (``NotFound`` for an unknown store)."""
+    [shopper] = identify_shoppers(
+        session, store_slug, [ShopperHeaders(store_slug, external_id, signature, expires, None)], now
+    )
+    if isinstance(shopper, DomainError):
+        raise shopper
+    return shopper
+
+
+def identify_shoppers(
+    session: Session, store_slug: str, claims: list[ShopperHeaders], now: datetime
+) -> list[Shopper | DomainError]:
+    """``identify_shopper`` for several shoppers of one store in two statements: per claim, its verified
+    shopper or the error that refuses it. ``NotFound`` (raised) when there is no such store."""
+    store = store_by_slug(session, store_slug)
+    outcomes: list[Shopper | DomainError] = []
+    verified: list[str] = []
+    for claim in claims:
+        try:
+            verified.append(_verify(store, claim.external_id, claim.signature, claim.expires, now))
+        except NotAuthenticated as error:
+            outcomes.append(error)
+            continue
+        outcomes.append(Shopper(store, verified[-1], claim.signature or "", claim.expires, None, claim.ip))
+    if verified:
+        customers = {
+            customer.external_id: customer
+            for customer in session.scalars(
+                select(Customer).where(Customer.store_id == store.id, Customer.external_id.in_(verified))
+            )
+        }
+        outcomes = [
+            replace(outcome, customer=customers.get(outcome.external_id))
+            if isinstance(outcome, Shopper)
+            else outcome
+            for outcome in outcomes
+        ]
+    return outcomes
 
 
 @dataclass(frozen=True)
@@ -90,10 +124,10 @@ class ShopperHeaders:
 
     def identify(self, session: Session, now: datetime) -> Shopper:
         """The verified shopper (see ``identify_shopper``), inside the caller's read transaction."""
-        shopper = identify_shopper(
-            session, self.store_slug, self.external_id, self.signature, self.expires, now
-        )
-        return replace(shopper, ip=self.ip)
+        [shopper] = identify_shoppers(session, self.store_slug, [self], now)
+        if isinstance(shopper, DomainError):
+            raise shopper
+        return shopper
 
 
 async def shopper_headers(
@@ -109,7 +143,7 @@ async def shopper_headers(
     x_signature_expires: Annotated[
         int | None, Header(ge=0, le=2**40, description="Unix seconds, when the signature covers an expiry.")
     ] = None,
-) -> Shopper:
+) -> ShopperHeaders:
     """The ``X-Customer-Id`` / ``X-Customer-Signature`` headers of a member API request (no I/O: runs on
     the event loop)."""
     return ShopperHeaders(
