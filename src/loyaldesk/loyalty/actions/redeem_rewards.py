@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from loyaldesk.customers import Customer
@@ -221,7 +221,9 @@ def redeem_in_bulk(
         )
     if accepted:
         _take_stock(uow, issued, rewards)
-        entry_ids = ledger_post(uow, drafts)
+        # SQLite writers are serialised by BEGIN IMMEDIATE, so the keys checked above cannot be taken
+        # meanwhile; on PostgreSQL a concurrent API redemption may take one (``post`` says Conflict).
+        entry_ids = ledger_post(uow, drafts, keys_checked=not uow.is_postgresql)
         _issue_codes(uow, store_id, requests, outcomes, members, accepted, entry_ids, now)
     for index in live:  # retries within the batch get the first request's outcome
         first = first_of_key.get(requests[index].key)
@@ -341,14 +343,20 @@ def _refusal(reward: Reward, offer: Offer, balance: int, issued: int) -> DomainE
 
 def _take_stock(uow: UnitOfWork, issued: dict[int, int], rewards: dict[int, Reward]) -> None:
     """Count the issued codes on the rewards (their rows are locked: the counts were checked above)."""
-    for reward_id, count in issued.items():
-        reward = rewards[reward_id]
-        if count != reward.issued_count:
-            uow.session.execute(
-                update(Reward).where(Reward.id == reward_id).values(issued_count=count),
-                execution_options={"synchronize_session": False},
-            )
-            set_committed_value(reward, "issued_count", count)
+    changed = [
+        {"reward_id": reward_id, "count": count}
+        for reward_id, count in issued.items()
+        if count != rewards[reward_id].issued_count
+    ]
+    if not changed:
+        return
+    table = Reward.__table__
+    uow.session.execute(
+        update(table).where(table.c.id == bindparam("reward_id")).values(issued_count=bindparam("count")),
+        changed,
+    )
+    for row in changed:
+        set_committed_value(rewards[row["reward_id"]], "issued_count", row["count"])
 
 
 def _issue_codes(
