@@ -27,8 +27,8 @@ Phases, repeated ``--repetitions`` times in this order (alternating), medians re
    phases for the same events; redemptions emit no event that a handler reacts to), 8 keep-alive clients
    each redeeming for its own member through ``POST /member-api/v1/{store}/me/redemptions`` (signed
    shopper headers, a fresh ``Idempotency-Key`` per request) for ``--seconds``; then the same with all 8
-   clients redeeming for ONE member (contention on that member's row). Reported: redemptions/s and
-   latency p50/p99/max.
+   clients redeeming for ONE member (contention on that member's row). Reported: redemptions/s,
+   latency p50/p99/max, and the server process's CPU time per request (``/proc``, all its threads).
 
 At the end: a drain test (the shared member gets exactly K redemptions' worth of points; 8 clients redeem
 until refused: exactly K must succeed and the balance must end at 0, never below it, replaying the

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from loyaldesk.customers import Customer
@@ -350,7 +350,7 @@ def _take_stock(uow: UnitOfWork, issued: dict[int, int], rewards: dict[int, Rewa
     ]
     if not changed:
         return
-    table = Reward.__table__
+    table: Table = Reward.__table__  # type: ignore[assignment]  # Core, not the ORM's bulk update
     uow.session.execute(
         update(table).where(table.c.id == bindparam("reward_id")).values(issued_count=bindparam("count")),
         changed,
