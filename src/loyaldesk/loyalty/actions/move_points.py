@@ -186,15 +186,6 @@ def unlock(uow: UnitOfWork, lot: PointLot, terms: LedgerTerms, *, key: str, desc
     )
 
 
-def _available_lots(uow: UnitOfWork, member_id: int, excluding: int | None = None) -> list[PointLot]:
-    query = select(PointLot).where(
-        PointLot.member_id == member_id, PointLot.status == "available", PointLot.remaining > 0
-    )
-    if excluding is not None:
-        query = query.where(PointLot.id != excluding)
-    return list(uow.session.scalars(query.order_by(PointLot.id)))
-
-
 def available_lots_of(uow: UnitOfWork, member_ids: list[int]) -> dict[int, list[PointLot]]:
     """The available lots with points left of each of ``member_ids``, oldest first (one query; the
     members are locked by the caller). Members without any map to an empty list."""
@@ -319,7 +310,7 @@ def spend(
         )
     draft = spend_draft(
         member,
-        _available_lots(uow, member.id),
+        available_lots_of(uow, [member.id])[member.id],
         points=points,
         key=key,
         description=description,
@@ -489,7 +480,7 @@ def reverse_order_points(
     if plan.from_balance:
         reversed_ids = {take.lot.id for take in takes}
         # The lots the clawback may take from, as they will be once the order's lots are reversed.
-        others = [lot for lot in _available_lots(uow, member.id) if lot.id not in reversed_ids]
+        others = [lot for lot in available_lots_of(uow, [member.id])[member.id] if lot.id not in reversed_ids]
         takes += oldest_first(others, plan.from_balance, "clawback")
     return _posted(
         uow,
