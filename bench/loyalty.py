@@ -27,8 +27,8 @@ Phases, repeated ``--repetitions`` times in this order (alternating), medians re
    phases for the same events; redemptions emit no event that a handler reacts to), 8 keep-alive clients
    each redeeming for its own member through ``POST /member-api/v1/{store}/me/redemptions`` (signed
    shopper headers, a fresh ``Idempotency-Key`` per request) for ``--seconds``; then the same with all 8
-   clients redeeming for ONE member (contention on that member's row). Reported: redemptions/s and
-   latency p50/p99/max.
+   clients redeeming for ONE member (contention on that member's row). Reported: redemptions/s,
+   latency p50/p99/max, and the server process's CPU time per request (``/proc``, all its threads).
 
 At the end: a drain test (the shared member gets exactly K redemptions' worth of points; 8 clients redeem
 until refused: exactly K must succeed and the balance must end at 0, never below it, replaying the
@@ -393,8 +393,9 @@ def batch_phase(
 class Shoppers:
     """The redeeming members, set up through the server's APIs."""
 
-    def __init__(self, port: int, token: str, secret: str) -> None:
+    def __init__(self, port: int, token: str, secret: str, server_pid: int | None = None) -> None:
         self.port, self.token, self.secret = port, token, secret
+        self.server_pid = server_pid  # whose CPU time the redemption phase reports per redemption
         self.path = f"/member-api/v1/{STORE_SLUG}/me/redemptions"
         self.reward_id = 0
         self.members: dict[str, int] = {}
@@ -475,9 +476,11 @@ class Shoppers:
             finally:
                 connection.close()
 
+        cpu_before = process_cpu_seconds(self.server_pid)
         started = time.perf_counter()
         await asyncio.gather(*(client(i, external_id) for i, external_id in enumerate(identities)))
         elapsed = time.perf_counter() - started
+        server_cpu = process_cpu_seconds(self.server_pid) - cpu_before
         latencies.sort()
         return {
             "requests": len(latencies),
@@ -485,10 +488,23 @@ class Shoppers:
             "statuses": dict(statuses),
             "errors": errors[:3] if not until_refused else [],
             "redemptions_per_s": statuses[201] / elapsed,
+            # the server process's CPU (all its threads) per request answered, 409s included
+            "server_cpu_ms_per_request": 1000 * server_cpu / max(1, len(latencies)),
             "p50_ms": 1000 * percentile(latencies, 0.50),
             "p99_ms": 1000 * percentile(latencies, 0.99),
             "max_ms": 1000 * latencies[-1] if latencies else math.nan,
         }
+
+
+def process_cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``); 0 when unknown."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(ordered: list[float], fraction: float) -> float:
@@ -766,7 +782,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             result["warm_up_s"] = warm_up(engine, workload, args.batch_size)
             own = [f"shopper-{i}" for i in range(CLIENTS)]
             shared = "shopper-shared"
-            shoppers = Shoppers(port, token, engine.identity_secret)
+            shoppers = Shoppers(port, token, engine.identity_secret, server.pid)
             if "redeem" in phases:
                 asyncio.run(shoppers.set_up([*own, shared]))
                 asyncio.run(shoppers.redeem(own, 1.0, "warm"))
@@ -828,8 +844,11 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 "points_cpu_ms_per_order",
             ),
         ),
-        ("redeem_own", ("redemptions_per_s", "p50_ms", "p99_ms", "max_ms")),
-        ("redeem_shared", ("redemptions_per_s", "p50_ms", "p99_ms", "max_ms")),
+        ("redeem_own", ("redemptions_per_s", "p50_ms", "p99_ms", "max_ms", "server_cpu_ms_per_request")),
+        (
+            "redeem_shared",
+            ("redemptions_per_s", "p50_ms", "p99_ms", "max_ms", "server_cpu_ms_per_request"),
+        ),
     ):
         if reps[phase]:
             for key in keys:
@@ -864,8 +883,11 @@ def report(results: list[dict[str, Any]]) -> None:
             f"{cell('batch.end_to_end_orders_per_s')} | {m.get('single.cpu_ms_per_order', math.nan):.2f}, "
             f"{m.get('batch.points_cpu_ms_per_order', math.nan):.2f} |"
         )
-    print("\n| backend | raw commit ms | variant | redemptions/s (ratio to raw) | p50 ms | p99 ms | max ms |")
-    print("|---|---:|---|---:|---:|---:|---:|")
+    print(
+        "\n| backend | raw commit ms | variant | redemptions/s (ratio to raw) | p50 ms | p99 ms | max ms "
+        "| server CPU ms/request |"
+    )
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
     for r in results:
         m, q = r["medians"], r["ratios_to_raw"]
         for variant, label in (
@@ -877,7 +899,8 @@ def report(results: list[dict[str, Any]]) -> None:
                     f"| {r['backend']} | {1000 / r['raw_median']:.3f} | {label} | "
                     f"{m[f'{variant}.redemptions_per_s']:,.0f} ({q[f'{variant}.redemptions_per_s']:.3f}) | "
                     f"{m[f'{variant}.p50_ms']:.1f} | {m[f'{variant}.p99_ms']:.1f} | "
-                    f"{m[f'{variant}.max_ms']:.1f} |"
+                    f"{m[f'{variant}.max_ms']:.1f} | "
+                    f"{m.get(f'{variant}.server_cpu_ms_per_request', math.nan):.2f} |"
                 )
 
 

@@ -53,16 +53,34 @@ __all__ = [
     "EntryResult",
     "InsufficientPoints",
     "LedgerTerms",
+    "available_lots_of",
     "earn",
     "expire",
     "find_entry",
     "lock_member",
+    "lock_members",
     "request_hash",
     "return_points",
     "reverse_order_points",
     "spend",
+    "spend_draft",
     "unlock",
 ]
+
+
+def lock_members(uow: UnitOfWork, member_ids: list[int]) -> dict[int, Member]:
+    """The rows of ``member_ids`` that exist, locked for this transaction in id order (``FOR UPDATE`` on
+    PostgreSQL, so that two batches never deadlock; SQLite writers are serialised by ``BEGIN IMMEDIATE``)
+    and freshly read: ``lock_member`` for many members in one statement."""
+    query = (
+        select(Member)
+        .where(Member.id.in_(sorted(set(member_ids))))
+        .order_by(Member.id)
+        .execution_options(populate_existing=True)
+    )
+    if uow.is_postgresql:
+        query = query.with_for_update()
+    return {member.id: member for member in uow.session.scalars(query)}
 
 
 def _posted(uow: UnitOfWork, draft: EntryDraft) -> EntryResult:
@@ -168,13 +186,18 @@ def unlock(uow: UnitOfWork, lot: PointLot, terms: LedgerTerms, *, key: str, desc
     )
 
 
-def _available_lots(uow: UnitOfWork, member_id: int, excluding: int | None = None) -> list[PointLot]:
-    query = select(PointLot).where(
-        PointLot.member_id == member_id, PointLot.status == "available", PointLot.remaining > 0
+def available_lots_of(uow: UnitOfWork, member_ids: list[int]) -> dict[int, list[PointLot]]:
+    """The available lots with points left of each of ``member_ids``, oldest first (one query; the
+    members are locked by the caller). Members without any map to an empty list."""
+    lots: dict[int, list[PointLot]] = {member_id: [] for member_id in member_ids}
+    query = (
+        select(PointLot)
+        .where(PointLot.member_id.in_(member_ids), PointLot.status == "available", PointLot.remaining > 0)
+        .order_by(PointLot.id)
     )
-    if excluding is not None:
-        query = query.where(PointLot.id != excluding)
-    return list(uow.session.scalars(query.order_by(PointLot.id)))
+    for lot in uow.session.scalars(query):
+        lots[lot.member_id].append(lot)
+    return lots
 
 
 def oldest_first(lots: list[PointLot], points: int, kind: str) -> list[LotTake]:
@@ -183,6 +206,74 @@ def oldest_first(lots: list[PointLot], points: int, kind: str) -> list[LotTake]:
     takes, _shortfall = take_oldest_first([LotBalance(lot.id, lot.remaining) for lot in lots], points)
     emptied = "expired" if kind == "expire" else "spent"
     return [LotTake(by_id[lot_id], taken, kind, emptied) for lot_id, taken in takes]
+
+
+def spend_fingerprint(
+    member_id: int,
+    points: int,
+    account: Account = Account.REDEEMED,
+    reward_code_id: int | None = None,
+    reason_code: str | None = None,
+) -> str:
+    """What a spend's idempotency key stands for (see ``replay``)."""
+    return request_hash(
+        kind="spend",
+        member=member_id,
+        points=points,
+        account=account.value,
+        reward_code=reward_code_id,
+        reason=reason_code,
+    )
+
+
+def spend_draft(
+    member: Member,
+    lots: list[PointLot],
+    *,
+    points: int,
+    key: str,
+    description: str,
+    now: datetime,
+    taken: dict[int, int] | None = None,
+    account: Account = Account.REDEEMED,
+    may_overdraw: bool = False,
+    reward_code_id: int | None = None,
+    reason_code: str | None = None,
+    actor_label: str = "loyaldesk",
+    details: dict[str, Any] | None = None,
+) -> EntryDraft:
+    """The entry that debits ``points`` from ``member``'s available balance, oldest of ``lots`` first.
+
+    No I/O and no balance check: the caller has locked the member, found no entry with ``key``, and made
+    sure the balance covers ``points`` unless ``may_overdraw``. ``taken`` (lot id -> points) says what
+    drafts prepared earlier in the same ``post`` already take from these lots; it is updated with this
+    draft's takes, so that several spends of one member in one batch never take the same points twice.
+    """
+    already = taken if taken is not None else {}
+    balances = [LotBalance(lot.id, lot.remaining - already.get(lot.id, 0)) for lot in lots]
+    by_id = {lot.id: lot for lot in lots}
+    takes, _shortfall = take_oldest_first(balances, points)
+    for lot_id, amount in takes:
+        already[lot_id] = already.get(lot_id, 0) + amount
+    return EntryDraft(
+        member=member,
+        kind="redeem" if account == Account.REDEEMED else "adjust",
+        key=key,
+        fingerprint=spend_fingerprint(member.id, points, account, reward_code_id, reason_code),
+        postings=[
+            Posting(Account.AVAILABLE, -points, member=True),
+            Posting(account, points, member=False),
+        ],
+        description=description,
+        may_overdraw=may_overdraw,
+        reward_code_id=reward_code_id,
+        reason_code=reason_code,
+        actor_label=actor_label,
+        details=details or {},
+        takes=[LotTake(by_id[lot_id], amount, "spend", "spent") for lot_id, amount in takes],
+        lifetime_redeemed=points if account == Account.REDEEMED else 0,
+        active_at=now,
+    )
 
 
 def spend(
@@ -198,26 +289,17 @@ def spend(
     reason_code: str | None = None,
     actor_label: str = "loyaldesk",
     details: dict[str, Any] | None = None,
-    locked: bool = False,
 ) -> EntryResult:
     """Debit ``points`` from the available balance, oldest lots first. ``InsufficientPoints`` if short
-    (manual adjustments may overdraw only when the program allows negative balances). ``locked``: the
-    caller has already locked ``member`` (``lock_member``) and found no entry with ``key``."""
+    (manual adjustments may overdraw only when the program allows negative balances). Redemptions of
+    rewards prepare the same entry with ``spend_draft``, several members at a time."""
     if points <= 0:
         raise Invalid.field("points", "must be a positive number of points")
-    fingerprint = request_hash(
-        kind="spend",
-        member=member.id,
-        points=points,
-        account=account.value,
-        reward_code=reward_code_id,
-        reason=reason_code,
-    )
-    if not locked:
-        member = lock_member(uow, member.id)  # first: a retry racing the original waits for it here
-        replayed = replay(uow, member.store_id, key, fingerprint)
-        if replayed is not None:
-            return replayed
+    fingerprint = spend_fingerprint(member.id, points, account, reward_code_id, reason_code)
+    member = lock_member(uow, member.id)  # first: a retry racing the original waits for it here
+    replayed = replay(uow, member.store_id, key, fingerprint)
+    if replayed is not None:
+        return replayed
     may_overdraw = (
         account == Account.ADJUSTMENT
         and terms.negative_balance_policy == NegativeBalancePolicy.ALLOW_NEGATIVE
@@ -226,28 +308,21 @@ def spend(
         raise InsufficientPoints(
             f"{points} points are needed but only {member.available_points} are available"
         )
-    return _posted(
-        uow,
-        EntryDraft(
-            member=member,
-            kind="redeem" if account == Account.REDEEMED else "adjust",
-            key=key,
-            fingerprint=fingerprint,
-            postings=[
-                Posting(Account.AVAILABLE, -points, member=True),
-                Posting(account, points, member=False),
-            ],
-            description=description,
-            may_overdraw=may_overdraw,
-            reward_code_id=reward_code_id,
-            reason_code=reason_code,
-            actor_label=actor_label,
-            details=details or {},
-            takes=oldest_first(_available_lots(uow, member.id), points, "spend"),
-            lifetime_redeemed=points if account == Account.REDEEMED else 0,
-            active_at=uow.now(),
-        ),
+    draft = spend_draft(
+        member,
+        available_lots_of(uow, [member.id])[member.id],
+        points=points,
+        key=key,
+        description=description,
+        now=uow.now(),
+        account=account,
+        may_overdraw=may_overdraw,
+        reward_code_id=reward_code_id,
+        reason_code=reason_code,
+        actor_label=actor_label,
+        details=details,
     )
+    return _posted(uow, draft)
 
 
 def return_points(
@@ -405,7 +480,7 @@ def reverse_order_points(
     if plan.from_balance:
         reversed_ids = {take.lot.id for take in takes}
         # The lots the clawback may take from, as they will be once the order's lots are reversed.
-        others = [lot for lot in _available_lots(uow, member.id) if lot.id not in reversed_ids]
+        others = [lot for lot in available_lots_of(uow, [member.id])[member.id] if lot.id not in reversed_ids]
         takes += oldest_first(others, plan.from_balance, "clawback")
     return _posted(
         uow,

@@ -1,4 +1,4 @@
-"""Redeeming rewards for points, and the lifecycle of the codes that redemption issues.
+"""Redeeming rewards for points (the codes' later lifecycle is in ``reward_codes``, re-exported here).
 
 A redemption checks the reward (active, in its window or early access, in stock, allowed for the member's
 tier and segments), spends the points through the ledger, takes one unit of stock atomically, and issues a
@@ -12,23 +12,48 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from loyaldesk.customers import Customer
-from loyaldesk.kernel.actors import Actor, system_for
+from loyaldesk.kernel.actors import Actor
+from loyaldesk.kernel.bulk import bulk_insert
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.kernel.errors import Conflict, NotFound, PermissionDenied
+from loyaldesk.kernel.errors import Conflict, DomainError, NotFound, PermissionDenied
 from loyaldesk.kernel.i18n import _, chosen_language, format_day, format_points, ngettext
+from loyaldesk.kernel.ids import reserve_ids
 from loyaldesk.loyalty.actions import move_points as ledger
-from loyaldesk.loyalty.actions.move_points import LedgerTerms
-from loyaldesk.loyalty.events import RewardCodeChanged, RewardRedeemed
-from loyaldesk.loyalty.models import Member, Reward, RewardCode, Tier
-from loyaldesk.loyalty.program import ensure_program, terms_of
-from loyaldesk.stores import Permission, authorize, record_audit, store_by_id
+from loyaldesk.loyalty.actions.post_entries import post as ledger_post
+from loyaldesk.loyalty.actions.reward_codes import (
+    CODE_PREFIX,
+    cancel_code,
+    cancel_codes_of_order,
+    expire_codes,
+    mark_codes_used,
+    use_code,
+)
+from loyaldesk.loyalty.events import RewardRedeemed
+from loyaldesk.loyalty.models import LedgerEntry, Member, Reward, RewardCode, Tier
+from loyaldesk.stores import Permission, authorize, record_audit
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: codes are read aloud and typed
-CODE_PREFIX = "LD-"  # tells our codes apart from the store's own discount codes
 EARLY_ACCESS_PERK = "early_access"
+
+__all__ = [
+    "CODE_PREFIX",
+    "Offer",
+    "Redemption",
+    "RedemptionRequest",
+    "cancel_code",
+    "cancel_codes_of_order",
+    "expire_codes",
+    "mark_codes_used",
+    "member_context",
+    "offer_for",
+    "redeem",
+    "redeem_in_bulk",
+    "use_code",
+]
 
 
 def new_code() -> str:
@@ -91,219 +116,314 @@ def member_context(uow: UnitOfWork, member: Member) -> tuple[Tier | None, frozen
     return tier, frozenset(customer.tags or []) if customer else frozenset()
 
 
+@dataclass(frozen=True)
+class RedemptionRequest:
+    """One redemption asked for: ``actor`` spends ``member_id``'s points on ``reward_id``, once per
+    ``key`` (the caller's idempotency key; the ledger entry's key is ``redeem:{key}``)."""
+
+    actor: Actor
+    member_id: int
+    reward_id: int
+    key: str
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """A redemption's outcome: its code, the reward's name, and whether this call issued it (False: the
+    key's first redemption, returned again)."""
+
+    code: RewardCode
+    reward_name: str
+    created: bool
+
+
 def redeem(
     uow: UnitOfWork, actor: Actor, store_id: int, member_id: int, reward_id: int, *, key: str
 ) -> RewardCode:
     """Spend points on a reward and issue its code. Idempotent on ``key``: a retry returns the same code."""
-    member = ledger.lock_member(uow, member_id)
-    if member.store_id != store_id:
-        raise NotFound(f"no member {member_id} in this store")
+    [outcome] = redeem_in_bulk(uow, store_id, [RedemptionRequest(actor, member_id, reward_id, key)])
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome.code
+
+
+def redeem_in_bulk(
+    uow: UnitOfWork, store_id: int, requests: list[RedemptionRequest]
+) -> list[Redemption | DomainError]:
+    """Redeem every request of ``store_id``, in order, in a handful of statements; one outcome per request:
+    its ``Redemption``, or the error that refused it (nothing of a refused request is written).
+
+    Each request gets what ``redeem`` alone would give: the members are locked first, each request is
+    checked against its member's balance as the requests before it in the list leave it (never
+    overdrawn), against the reward's stock as they leave it, and against the reward's rules for the
+    member's tier and segments; a key seen before (or earlier in the list) returns its first code. The
+    write queue merges the redemptions waiting together into one call (``submit_coalesced`` keyed by
+    store); a database error raises, and the queue then runs each request alone.
+    """
+    outcomes: list[Redemption | DomainError | None] = [None] * len(requests)
+    members = ledger.lock_members(uow, [request.member_id for request in requests])
+    for index, request in enumerate(requests):
+        member = members.get(request.member_id)
+        if member is None or member.store_id != store_id:
+            outcomes[index] = NotFound(f"no member {request.member_id} in this store")
+            continue
+        try:
+            _authorize(request.actor, store_id, member)
+        except DomainError as error:
+            outcomes[index] = error
+    rewards = _rewards(
+        uow, store_id, {r.reward_id for r, o in zip(requests, outcomes, strict=True) if o is None}
+    )
+    _replay_known_keys(uow, store_id, requests, outcomes, rewards)
+    live = [index for index, outcome in enumerate(outcomes) if outcome is None]
+    if not live:
+        return _finished(outcomes)
+    now = uow.now()
+    spenders = sorted({requests[index].member_id for index in live})
+    tiers, segments = _member_contexts(uow, [members[member_id] for member_id in spenders])
+    lots = ledger.available_lots_of(uow, spenders)
+    balance = {member_id: members[member_id].available_points for member_id in spenders}
+    issued = {reward.id: reward.issued_count for reward in rewards.values()}
+    taken: dict[int, int] = {}
+    first_of_key: dict[str, int] = {}
+    accepted: list[tuple[int, Reward, int]] = []  # (request index, reward, cost)
+    drafts = []
+    for index in live:
+        request = requests[index]
+        if request.key in first_of_key:  # the same key twice in one batch: the second is a retry
+            continue
+        reward = rewards.get(request.reward_id)
+        if reward is None:
+            outcomes[index] = NotFound(f"no reward {request.reward_id} in this store")
+            continue
+        member = members[request.member_id]
+        tier = tiers.get(member.tier_id) if member.tier_id else None
+        offer = offer_for(reward, member, tier, segments.get(member.customer_id, frozenset()), now)
+        refusal = _refusal(reward, offer, balance[member.id], issued[reward.id])
+        if refusal is not None:
+            outcomes[index] = refusal
+            continue
+        first_of_key[request.key] = index
+        balance[member.id] -= offer.cost
+        issued[reward.id] += 1
+        accepted.append((index, reward, offer.cost))
+        drafts.append(
+            ledger.spend_draft(
+                member,
+                lots[member.id],
+                points=offer.cost,
+                key=f"redeem:{request.key}",
+                description=f"Redeemed {reward.name}",
+                now=now,
+                taken=taken,
+                actor_label=request.actor.label,
+            )
+        )
+    if accepted:
+        _take_stock(uow, issued, rewards)
+        # SQLite writers are serialised by BEGIN IMMEDIATE, so the keys checked above cannot be taken
+        # meanwhile; on PostgreSQL a concurrent API redemption may take one (``post`` says Conflict).
+        entry_ids = ledger_post(uow, drafts, keys_checked=not uow.is_postgresql)
+        _issue_codes(uow, store_id, requests, outcomes, members, accepted, entry_ids, now)
+    for index in live:  # retries within the batch get the first request's outcome
+        first = first_of_key.get(requests[index].key)
+        if outcomes[index] is None and first is not None:
+            outcomes[index] = _same_redemption(requests[index], outcomes[first])
+    return _finished(outcomes)
+
+
+def _authorize(actor: Actor, store_id: int, member: Member) -> None:
     if actor.kind == "customer":
         if actor.store_id != store_id or actor.id != member.customer_id:
             raise PermissionDenied("members redeem their own points only")
     else:
         authorize(actor, store_id, scope="loyalty:write", permission=Permission.EDIT_CUSTOMERS)
-    entry_key = f"redeem:{key}"
-    existing = ledger.find_entry(uow, store_id, entry_key)
-    if existing is not None:
-        code = uow.session.scalar(select(RewardCode).where(RewardCode.redeem_entry_id == existing.id))
-        if code is None or code.reward_id != reward_id or code.member_id != member_id:
-            raise Conflict(f"the idempotency key {key!r} was already used for a different redemption")
-        return code
-    reward = uow.session.scalar(select(Reward).where(Reward.id == reward_id, Reward.store_id == store_id))
-    if reward is None:
-        raise NotFound(f"no reward {reward_id} in this store")
-    tier, segments = member_context(uow, member)
-    now = uow.now()
-    offer = offer_for(reward, member, tier, segments, now)
-    if not offer.available:
-        if member.available_points < offer.cost and offer.reason.startswith("needs"):
-            raise ledger.InsufficientPoints(f"{reward.name}: {offer.reason}")
-        raise Conflict(f"{reward.name} cannot be redeemed: {offer.reason}")
-    taken = uow.session.execute(
-        update(Reward)
-        .where(Reward.id == reward.id, (Reward.stock.is_(None)) | (Reward.issued_count < Reward.stock))
-        .values(issued_count=Reward.issued_count + 1)
-    )
-    if taken.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"{reward.name} is sold out")
-    program = ensure_program(uow, store_id)
-    terms = terms_of(program, store_by_id(uow.session, store_id).timezone)
-    result = ledger.spend(
-        uow,
-        member,
-        terms,
-        points=offer.cost,
-        key=entry_key,
-        description=f"Redeemed {reward.name}",
-        actor_label=actor.label,
-        locked=True,  # locked above, and no entry has this key
-    )
-    code = RewardCode(
-        store_id=store_id,
-        reward_id=reward.id,
-        member_id=member.id,
-        code=new_code(),
-        status="issued",
-        points_spent=offer.cost,
-        redeem_entry_id=result.entry.id,
-        issued_at=now,
-        expires_at=now + timedelta(days=reward.code_valid_days) if reward.code_valid_days else None,
-    )
-    uow.session.add(code)
-    uow.session.flush()
-    uow.emit(
-        RewardRedeemed(
-            store_id=store_id,
-            customer_id=member.customer_id,
-            member_id=member.id,
-            reward_code_id=code.id,
-            reward_id=reward.id,
-            reward_name=reward.name,
-            reward_kind=reward.kind,
-            value=reward.value,
-            code=code.code,
-            points=offer.cost,
-            expires_at=code.expires_at.isoformat() if code.expires_at else None,
-        )
-    )
-    if actor.is_person:
-        record_audit(
-            uow,
-            actor,
-            "loyalty.reward_redeemed_for_member",
-            store_id=store_id,
-            target_type="member",
-            target_id=member.id,
-            details={"reward": reward.name, "points": offer.cost},
-        )
-    return code
 
 
-def _code(uow: UnitOfWork, store_id: int, code_text: str) -> RewardCode:
-    code = uow.session.scalar(
-        select(RewardCode).where(
-            RewardCode.store_id == store_id, RewardCode.code == code_text.strip().upper()
-        )
-    )
-    if code is None:
-        raise NotFound(f"no reward code {code_text!r} in this store")
-    return code
-
-
-def _changed(uow: UnitOfWork, code: RewardCode, member: Member) -> None:
-    uow.emit(
-        RewardCodeChanged(
-            store_id=code.store_id,
-            customer_id=member.customer_id,
-            member_id=member.id,
-            reward_code_id=code.id,
-            code=code.code,
-            status=code.status,
-        )
-    )
-
-
-def use_code(
-    uow: UnitOfWork, actor: Actor, store_id: int, code_text: str, order_id: int | None
-) -> RewardCode:
-    """Mark a code as used (by an order). Using a used code again with the same order changes nothing."""
-    authorize(actor, store_id, scope="loyalty:write", permission=Permission.EDIT_CUSTOMERS)
-    code = _code(uow, store_id, code_text)
-    if code.status == "used" and code.used_order_id == order_id:
-        return code
-    if code.status != "issued":
-        raise Conflict(f"code {code.code} is {code.status}")
-    code.status, code.used_at, code.used_order_id = "used", uow.now(), order_id
-    member = uow.session.get(Member, code.member_id)
-    assert member is not None
-    _changed(uow, code, member)
-    return code
-
-
-def cancel_code(uow: UnitOfWork, actor: Actor, store_id: int, code_text: str, *, reason: str) -> RewardCode:
-    """Cancel an issued or used code and give its points back (a used one when its order was cancelled
-    or the shopper was let down). An expired code keeps its points spent."""
-    authorize(actor, store_id, scope="loyalty:write", permission=Permission.EDIT_CUSTOMERS)
-    code = _code(uow, store_id, code_text)
-    if code.status == "cancelled":
-        return code
-    if code.status == "expired":
-        raise Conflict(f"code {code.code} expired; its points are not returned")
-    member = uow.session.get(Member, code.member_id)
-    assert member is not None
-    terms = terms_of(ensure_program(uow, store_id), store_by_id(uow.session, store_id).timezone)
-    _return(uow, terms, member, code, reason)
-    if actor.is_person:
-        record_audit(
-            uow,
-            actor,
-            "loyalty.reward_code_cancelled",
-            store_id=store_id,
-            target_type="reward_code",
-            target_id=code.id,
-            details={"code": code.code, "reason": reason},
-        )
-    return code
-
-
-def _return(uow: UnitOfWork, terms: LedgerTerms, member: Member, code: RewardCode, reason: str) -> None:
-    result = ledger.return_points(
-        uow,
-        member,
-        terms,
-        points=code.points_spent,
-        key=f"code:{code.id}:return",
-        description=f"{reason}: {code.points_spent} points back",
-        reward_code_id=code.id,
-        order_id=code.used_order_id,
-    )
-    code.status, code.cancelled_at, code.return_entry_id = "cancelled", uow.now(), result.entry.id
-    _changed(uow, code, member)
-
-
-def mark_codes_used(uow: UnitOfWork, store_id: int, discount_codes: tuple[str, ...], order_id: int) -> None:
-    """An order carried these discount codes: those that are our reward codes are now used."""
-    wanted = [text.strip().upper() for text in discount_codes if text.strip().upper().startswith(CODE_PREFIX)]
-    if not wanted:
-        return
-    for code in uow.session.scalars(
-        select(RewardCode).where(
-            RewardCode.store_id == store_id, RewardCode.code.in_(wanted), RewardCode.status == "issued"
-        )
-    ):
-        use_code(uow, system_for(store_id), store_id, code.code, order_id)
-
-
-def cancel_codes_of_order(
-    uow: UnitOfWork, terms: LedgerTerms, member: Member, order_id: int, number: str
-) -> None:
-    """A cancelled order gives back the points of the reward codes it used."""
-    codes = uow.session.scalars(
-        select(RewardCode).where(RewardCode.used_order_id == order_id, RewardCode.status == "used")
-    )
-    for code in codes:
-        owner = uow.session.get(Member, code.member_id) or member
-        _return(uow, terms, owner, code, f"Order {number} was cancelled; reward code {code.code} returned")
-
-
-def expire_codes(uow: UnitOfWork) -> int:
-    """Codes not used before their expiry date expire (their points are not returned)."""
+def _rewards(uow: UnitOfWork, store_id: int, reward_ids: set[int]) -> dict[int, Reward]:
+    """The rewards, freshly read and locked in id order (their stock counts change here)."""
+    if not reward_ids:
+        return {}
     query = (
-        select(RewardCode)
-        .where(
-            RewardCode.status == "issued",
-            RewardCode.expires_at.is_not(None),
-            RewardCode.expires_at <= uow.now(),
-        )
-        .limit(500)
+        select(Reward)
+        .where(Reward.id.in_(sorted(reward_ids)), Reward.store_id == store_id)
+        .order_by(Reward.id)
+        .execution_options(populate_existing=True)
     )
     if uow.is_postgresql:
-        query = query.with_for_update(skip_locked=True)
-    codes = list(uow.session.scalars(query))
-    for code in codes:
-        code.status = "expired"
-        member = uow.session.get(Member, code.member_id)
-        assert member is not None
-        _changed(uow, code, member)
-    return len(codes)
+        query = query.with_for_update()
+    return {reward.id: reward for reward in uow.session.scalars(query)}
+
+
+def _replay_known_keys(
+    uow: UnitOfWork,
+    store_id: int,
+    requests: list[RedemptionRequest],
+    outcomes: list[Redemption | DomainError | None],
+    rewards: dict[int, Reward],
+) -> None:
+    """Requests whose key already redeemed get that redemption back (or ``Conflict`` if it was another)."""
+    keys = {f"redeem:{r.key}" for r, o in zip(requests, outcomes, strict=True) if o is None}
+    if not keys:
+        return
+    known = dict(
+        uow.session.execute(
+            select(LedgerEntry.idempotency_key, LedgerEntry.id).where(
+                LedgerEntry.store_id == store_id, LedgerEntry.idempotency_key.in_(keys)
+            )
+        ).all()
+    )
+    if not known:
+        return
+    codes = {
+        code.redeem_entry_id: code
+        for code in uow.session.scalars(
+            select(RewardCode).where(RewardCode.redeem_entry_id.in_(known.values()))
+        )
+    }
+    for index, request in enumerate(requests):
+        entry_id = known.get(f"redeem:{request.key}")
+        if outcomes[index] is not None or entry_id is None:
+            continue
+        code = codes.get(entry_id)
+        if code is None or code.reward_id != request.reward_id or code.member_id != request.member_id:
+            outcomes[index] = _reused(request)
+            continue
+        reward = rewards.get(code.reward_id)
+        outcomes[index] = Redemption(code, reward.name if reward else "", created=False)
+
+
+def _reused(request: RedemptionRequest) -> Conflict:
+    return Conflict(f"the idempotency key {request.key!r} was already used for a different redemption")
+
+
+def _same_redemption(
+    request: RedemptionRequest, first: Redemption | DomainError | None
+) -> Redemption | DomainError:
+    """A request repeating an earlier one's key in the same batch: the earlier outcome, as a replay."""
+    if not isinstance(first, Redemption):
+        return first if isinstance(first, DomainError) else _reused(request)
+    code = first.code
+    if code.reward_id != request.reward_id or code.member_id != request.member_id:
+        return _reused(request)
+    return Redemption(code, first.reward_name, created=False)
+
+
+def _member_contexts(
+    uow: UnitOfWork, members: list[Member]
+) -> tuple[dict[int, Tier], dict[int, frozenset[str]]]:
+    """The members' tiers (by id) and segments (customer tags, by customer id): two queries for all."""
+    tier_ids = {member.tier_id for member in members if member.tier_id}
+    tiers = (
+        {tier.id: tier for tier in uow.session.scalars(select(Tier).where(Tier.id.in_(tier_ids)))}
+        if tier_ids
+        else {}
+    )
+    rows = uow.session.execute(
+        select(Customer.id, Customer.tags).where(Customer.id.in_({m.customer_id for m in members}))
+    )
+    return tiers, {customer_id: frozenset(tags or []) for customer_id, tags in rows}
+
+
+def _refusal(reward: Reward, offer: Offer, balance: int, issued: int) -> DomainError | None:
+    """Why the request is refused, given the member's balance and the reward's issued count as the
+    requests before it leave them; None if it may go ahead."""
+    if not offer.available and not offer.reason.startswith("needs"):
+        return Conflict(f"{reward.name} cannot be redeemed: {offer.reason}")
+    if reward.stock is not None and issued >= reward.stock:
+        return Conflict(f"{reward.name} is sold out")
+    if balance < offer.cost:
+        short = offer.cost - balance
+        reason = ngettext(
+            "needs {points} more point", "needs {points} more points", short, points=format_points(short)
+        )
+        return ledger.InsufficientPoints(f"{reward.name}: {reason}")
+    return None
+
+
+def _take_stock(uow: UnitOfWork, issued: dict[int, int], rewards: dict[int, Reward]) -> None:
+    """Count the issued codes on the rewards (their rows are locked: the counts were checked above)."""
+    changed = [
+        {"reward_id": reward_id, "count": count}
+        for reward_id, count in issued.items()
+        if count != rewards[reward_id].issued_count
+    ]
+    if not changed:
+        return
+    table: Table = Reward.__table__  # type: ignore[assignment]  # Core, not the ORM's bulk update
+    uow.session.execute(
+        update(table).where(table.c.id == bindparam("reward_id")).values(issued_count=bindparam("count")),
+        changed,
+    )
+    for row in changed:
+        set_committed_value(rewards[row["reward_id"]], "issued_count", row["count"])
+
+
+def _issue_codes(
+    uow: UnitOfWork,
+    store_id: int,
+    requests: list[RedemptionRequest],
+    outcomes: list[Redemption | DomainError | None],
+    members: dict[int, Member],
+    accepted: list[tuple[int, Reward, int]],
+    entry_ids: list[int],
+    now: datetime,
+) -> None:
+    """Insert the accepted redemptions' codes (one statement), announce them, audit staff's."""
+    ids = reserve_ids(uow, RewardCode.__table__, len(accepted))
+    rows = []
+    for code_id, entry_id, (index, reward, cost) in zip(ids, entry_ids, accepted, strict=True):
+        request = requests[index]
+        member = members[request.member_id]
+        code = RewardCode(
+            id=code_id,
+            store_id=store_id,
+            reward_id=reward.id,
+            member_id=member.id,
+            code=new_code(),
+            status="issued",
+            points_spent=cost,
+            redeem_entry_id=entry_id,
+            return_entry_id=None,
+            issued_at=now,
+            expires_at=now + timedelta(days=reward.code_valid_days) if reward.code_valid_days else None,
+            used_at=None,
+            used_order_id=None,
+            cancelled_at=None,
+        )
+        rows.append({column: getattr(code, column) for column in _CODE_COLUMNS})
+        outcomes[index] = Redemption(code, reward.name, created=True)
+        uow.emit(
+            RewardRedeemed(
+                store_id=store_id,
+                customer_id=member.customer_id,
+                member_id=member.id,
+                reward_code_id=code_id,
+                reward_id=reward.id,
+                reward_name=reward.name,
+                reward_kind=reward.kind,
+                value=reward.value,
+                code=code.code,
+                points=cost,
+                expires_at=code.expires_at.isoformat() if code.expires_at else None,
+            )
+        )
+        if request.actor.is_person:
+            record_audit(
+                uow,
+                request.actor,
+                "loyalty.reward_redeemed_for_member",
+                store_id=store_id,
+                target_type="member",
+                target_id=member.id,
+                details={"reward": reward.name, "points": cost},
+            )
+    bulk_insert(uow, RewardCode.__table__, rows)
+
+
+_CODE_COLUMNS = tuple(column.key for column in RewardCode.__table__.columns)
+
+
+def _finished(outcomes: list[Redemption | DomainError | None]) -> list[Redemption | DomainError]:
+    assert all(outcome is not None for outcome in outcomes), "every request has an outcome"
+    return outcomes  # type: ignore[return-value]

@@ -15,6 +15,18 @@ def member_of_customer(session: Session, store_id: int, customer_id: int) -> Mem
     )
 
 
+def members_of_customers(session: Session, store_id: int, customer_ids: list[int]) -> dict[int, int]:
+    """The member id of each of ``customer_ids`` that is a member of ``store_id``'s program."""
+    if not customer_ids:
+        return {}
+    rows = session.execute(
+        select(Member.customer_id, Member.id).where(
+            Member.store_id == store_id, Member.customer_id.in_(customer_ids)
+        )
+    )
+    return {customer_id: member_id for customer_id, member_id in rows}
+
+
 def get_member(session: Session, store_id: int, member_id: int) -> Member:
     member = session.scalar(select(Member).where(Member.id == member_id, Member.store_id == store_id))
     if member is None:

@@ -9,6 +9,7 @@ identity, never from an id in the request.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Form, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, DomainError, NotFound
 from loyaldesk.kernel.i18n import gettext, use_language
 from loyaldesk.kernel.pagination import Page
@@ -23,11 +25,11 @@ from loyaldesk.loyalty import program_of_store
 from loyaldesk.loyalty.actions import redeem_rewards as redemptions
 from loyaldesk.loyalty.actions.enrol_members import join_as_shopper
 from loyaldesk.loyalty.member_schemas import CodeOut, EntryOut, MemberOut, OfferOut
-from loyaldesk.loyalty.models import Member, Reward
+from loyaldesk.loyalty.models import Member
 from loyaldesk.loyalty.program import referral_link
 from loyaldesk.loyalty.queries import program as program_queries
 from loyaldesk.loyalty.queries import views as queries
-from loyaldesk.loyalty.queries.members import member_of_customer
+from loyaldesk.loyalty.queries.members import member_of_customer, members_of_customers
 from loyaldesk.loyalty.schemas import RedemptionIn
 from loyaldesk.runtime import Runtime
 from loyaldesk.stores import store_by_slug
@@ -38,7 +40,14 @@ from loyaldesk.web.errors import status_for
 from loyaldesk.web.i18n import shopper_language
 from loyaldesk.web.member.offers import offers_view
 from loyaldesk.web.member.recommendations import picked_for_you
-from loyaldesk.web.member.shopper import Shopper, ShopperDep, identify_shopper
+from loyaldesk.web.member.shopper import (
+    Shopper,
+    ShopperDep,
+    ShopperHeaders,
+    ShopperHeadersDep,
+    identify_shopper,
+    identify_shoppers,
+)
 from loyaldesk.web.member.survey_member import open_surveys
 
 router = APIRouter(tags=["member"])
@@ -111,22 +120,69 @@ def my_codes(shopper: ShopperDep, runtime: RuntimeDep) -> list[CodeOut]:
 @router.post(
     api + "/me/redemptions", status_code=201, response_model=CodeOut, summary="Redeem a reward; get its code"
 )
-def my_redemption(
-    body: RedemptionIn, shopper: ShopperDep, runtime: RuntimeDep, idempotency_key: IdempotencyKey
+async def my_redemption(
+    body: RedemptionIn, headers: ShopperHeadersDep, runtime: RuntimeDep, idempotency_key: IdempotencyKey
 ) -> CodeOut:
-    with runtime.database.read() as session:
-        member = _member(session, shopper)
-    code = runtime.database.write(
-        redemptions.redeem,
-        shopper.actor,
-        shopper.store.id,
-        member.id,
-        body.reward_id,
-        key=_redemption_key(member, idempotency_key),
+    # No thread of its own: the shopper is identified, and the redemption made, by the writer thread
+    # together with the other redemptions waiting for it (a few statements and one commit for all).
+    outcome = await runtime.database.write_coalesced_async(
+        ("member-api.redeem", headers.store_slug),
+        redeem_as_shoppers,
+        headers.store_slug,
+        item=ShopperRedemption(headers, body.reward_id, idempotency_key),
     )
-    with runtime.database.read() as session:
-        reward = session.get(Reward, code.reward_id)
-        return CodeOut.of(code, reward.name if reward else "")
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return CodeOut.of(outcome.code, outcome.reward_name)
+
+
+@dataclass(frozen=True)
+class ShopperRedemption:
+    """A member API redemption as it arrived: the shopper's unverified headers, the reward, the key."""
+
+    headers: ShopperHeaders
+    reward_id: int
+    idempotency_key: str
+
+
+def redeem_as_shoppers(
+    uow: UnitOfWork, store_slug: str, asked: list[ShopperRedemption]
+) -> list[redemptions.Redemption | DomainError]:
+    """Identify each shopper (as ``shopper_from_headers`` does), find their membership, and redeem for
+    all of them with ``redeem_in_bulk``: one outcome per request, in order (see ``write_queue``'s
+    coalescing). Reads only, besides the action."""
+    try:
+        shoppers = identify_shoppers(uow.session, store_slug, [item.headers for item in asked], uow.now())
+    except DomainError as error:  # no such store
+        return [error] * len(asked)
+    customer_ids = [s.customer.id for s in shoppers if isinstance(s, Shopper) and s.customer]
+    members = members_of_customers(uow.session, _store_of(shoppers), customer_ids)
+    outcomes: list[redemptions.Redemption | DomainError | None] = []
+    requests: list[redemptions.RedemptionRequest] = []
+    positions: list[int] = []
+    for item, shopper in zip(asked, shoppers, strict=True):
+        if isinstance(shopper, DomainError):
+            outcomes.append(shopper)
+            continue
+        member_id = members.get(shopper.customer.id) if shopper.customer else None
+        if member_id is None:
+            outcomes.append(NotFound("you are not a member of the loyalty program yet; join it first"))
+            continue
+        key = f"member:{member_id}:{item.idempotency_key}"  # as ``_redemption_key``
+        positions.append(len(outcomes))
+        outcomes.append(None)  # the action's outcome, below
+        requests.append(redemptions.RedemptionRequest(shopper.actor, member_id, item.reward_id, key))
+    if requests:
+        store_id = _store_of(shoppers)
+        for position, outcome in zip(
+            positions, redemptions.redeem_in_bulk(uow, store_id, requests), strict=True
+        ):
+            outcomes[position] = outcome
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _store_of(shoppers: list[Shopper | DomainError]) -> int:
+    return next((s.store.id for s in shoppers if isinstance(s, Shopper)), 0)
 
 
 # -- member page ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.actors import Actor
-from loyaldesk.kernel.errors import NotAuthenticated
+from loyaldesk.kernel.errors import DomainError, NotAuthenticated
 from loyaldesk.stores import Store, shopper_signature_matches, store_by_slug
 from loyaldesk.web.deps import RuntimeDep, client_ip
 
@@ -45,16 +45,11 @@ class Shopper:
         )
 
 
-def identify_shopper(
-    session: Session,
-    store_slug: str,
-    external_id: str | None,
-    signature: str | None,
-    expires: int | None,
-    now: datetime,
-) -> Shopper:
-    """The shopper whose store signed ``external_id``, or ``NotAuthenticated`` saying what is wrong."""
-    store = store_by_slug(session, store_slug)
+def _verify(
+    store: Store, external_id: str | None, signature: str | None, expires: int | None, now: datetime
+) -> str:
+    """``external_id`` if ``store`` signed it (and the signature has not expired), else
+    ``NotAuthenticated`` saying what is wrong."""
     if not external_id or not signature:
         raise NotAuthenticated("this page needs the shopper's customer id and signature from the store")
     if len(external_id) > MAX_EXTERNAL_ID or len(signature) > 128:
@@ -65,15 +60,78 @@ def identify_shopper(
         )
     if expires is not None and expires < now.timestamp():
         raise NotAuthenticated("this link has expired; open it again from the store")
-    customer = session.scalar(
-        select(Customer).where(Customer.store_id == store.id, Customer.external_id == external_id)
+    return external_id
+
+
+def identify_shopper(
+    session: Session,
+    store_slug: str,
+    external_id: str | None,
+    signature: str | None,
+    expires: int | None,
+    now: datetime,
+) -> Shopper:
+    """The shopper whose store signed ``external_id``, or ``NotAuthenticated`` saying what is wrong
+    (``NotFound`` for an unknown store)."""
+    [shopper] = identify_shoppers(
+        session, store_slug, [ShopperHeaders(store_slug, external_id, signature, expires, None)], now
     )
-    return Shopper(store, external_id, signature, expires, customer)
+    if isinstance(shopper, DomainError):
+        raise shopper
+    return shopper
 
 
-def shopper_from_headers(
+def identify_shoppers(
+    session: Session, store_slug: str, claims: list[ShopperHeaders], now: datetime
+) -> list[Shopper | DomainError]:
+    """``identify_shopper`` for several shoppers of one store in two statements: per claim, its verified
+    shopper or the error that refuses it. ``NotFound`` (raised) when there is no such store."""
+    store = store_by_slug(session, store_slug)
+    outcomes: list[Shopper | DomainError] = []
+    verified: list[str] = []
+    for claim in claims:
+        try:
+            verified.append(_verify(store, claim.external_id, claim.signature, claim.expires, now))
+        except NotAuthenticated as error:
+            outcomes.append(error)
+            continue
+        outcomes.append(Shopper(store, verified[-1], claim.signature or "", claim.expires, None, claim.ip))
+    if verified:
+        customers = {
+            customer.external_id: customer
+            for customer in session.scalars(
+                select(Customer).where(Customer.store_id == store.id, Customer.external_id.in_(verified))
+            )
+        }
+        outcomes = [
+            replace(outcome, customer=customers.get(outcome.external_id))
+            if isinstance(outcome, Shopper)
+            else outcome
+            for outcome in outcomes
+        ]
+    return outcomes
+
+
+@dataclass(frozen=True)
+class ShopperHeaders:
+    """What a member API request says about its shopper, not yet checked."""
+
+    store_slug: str
+    external_id: str | None
+    signature: str | None
+    expires: int | None
+    ip: str | None
+
+    def identify(self, session: Session, now: datetime) -> Shopper:
+        """The verified shopper (see ``identify_shopper``), inside the caller's read transaction."""
+        [shopper] = identify_shoppers(session, self.store_slug, [self], now)
+        if isinstance(shopper, DomainError):
+            raise shopper
+        return shopper
+
+
+async def shopper_headers(
     request: Request,
-    runtime: RuntimeDep,
     store_slug: Annotated[str, Path(min_length=1, max_length=64)],
     x_customer_id: Annotated[
         str | None, Header(max_length=MAX_EXTERNAL_ID, description="The store's customer id.")
@@ -85,13 +143,21 @@ def shopper_from_headers(
     x_signature_expires: Annotated[
         int | None, Header(ge=0, le=2**40, description="Unix seconds, when the signature covers an expiry.")
     ] = None,
-) -> Shopper:
-    """The member API's caller, from the ``X-Customer-Id`` / ``X-Customer-Signature`` headers."""
+) -> ShopperHeaders:
+    """The ``X-Customer-Id`` / ``X-Customer-Signature`` headers of a member API request (no I/O: runs on
+    the event loop)."""
+    return ShopperHeaders(
+        store_slug, x_customer_id, x_customer_signature, x_signature_expires, client_ip(request)
+    )
+
+
+ShopperHeadersDep = Annotated[ShopperHeaders, Depends(shopper_headers)]
+
+
+def shopper_from_headers(headers: ShopperHeadersDep, runtime: RuntimeDep) -> Shopper:
+    """The member API's caller, verified from its headers in one read transaction."""
     with runtime.database.read() as session:
-        shopper = identify_shopper(
-            session, store_slug, x_customer_id, x_customer_signature, x_signature_expires, runtime.clock.now()
-        )
-    return replace(shopper, ip=client_ip(request))
+        return headers.identify(session, runtime.clock.now())
 
 
 ShopperDep = Annotated[Shopper, Depends(shopper_from_headers)]
