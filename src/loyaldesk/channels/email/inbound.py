@@ -19,8 +19,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, String, bindparam, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from loyaldesk.channels.email.loop_guard import classify
@@ -72,23 +73,103 @@ def _without_plus(address: str) -> str:
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
+# As ``support.actions.contacts.SEEN_EVERY``: a contact's ``last_seen_at`` is written at most this often.
+SEEN_EVERY = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class MailStore:
+    """The store a message is for, with what threading needs of it: the address its replies come from
+    and the secret its conversation tokens are made with."""
+
+    store_id: int
+    our_address: str
+    reply_secret: bytes
+
+
+# Hot-path statements, built once (SQLAlchemy then reuses their cache keys and compiled forms).
+_BY_SUPPORT_EMAIL = (
+    select(SupportSettings.store_id, SupportSettings.support_email, Store.slug, Store.identity_secret)
+    .join(Store, Store.id == SupportSettings.store_id)
+    .where(func.lower(SupportSettings.support_email).in_(bindparam("bases", expanding=True)))
+    .order_by(SupportSettings.store_id)
+    .limit(1)
+)
+_BY_SLUG = (
+    select(Store.id, SupportSettings.support_email, Store.slug, Store.identity_secret)
+    .outerjoin(SupportSettings, SupportSettings.store_id == Store.id)
+    .where(Store.slug.in_(bindparam("slugs", expanding=True)))
+    .order_by(Store.id)
+    .limit(1)
+)
+_CUSTOMER_BY_EMAIL = (
+    select(Customer.id)
+    .where(Customer.store_id == bindparam("store_id"), Customer.email == bindparam("email"))
+    .limit(1)
+)
+_CONTACT_BY_EMAIL = (
+    select(Contact)
+    .where(
+        Contact.store_id == bindparam("store_id"),
+        Contact.email == bindparam("email"),
+        Contact.customer_id.is_(None),
+    )
+    .order_by(Contact.id)
+    .limit(1)
+)
+# Every key at once: the conversations named by verified tokens, our own outbound mail by Message-ID,
+# and the customers' stored mail by dedupe key (which also finds this very message when it is a
+# duplicate). Each row: (kind, key, conversation id, message id).
+_THREAD_ROWS = union_all(
+    select(
+        literal("conversation"),
+        cast(Conversation.id, String),
+        Conversation.id,
+        literal(None, Integer),
+    ).where(
+        Conversation.store_id == bindparam("store_id"),
+        Conversation.id.in_(bindparam("conversation_ids", expanding=True)),
+    ),
+    select(
+        literal("outbound"),
+        OutboundEmail.email_message_id,
+        OutboundEmail.conversation_id,
+        literal(None, Integer),
+    ).where(
+        OutboundEmail.store_id == bindparam("store_id"),
+        OutboundEmail.email_message_id.in_(bindparam("message_ids", expanding=True)),
+    ),
+    select(literal("stored"), Message.dedupe_key, Message.conversation_id, Message.id).where(
+        Message.store_id == bindparam("store_id"),
+        Message.dedupe_key.in_(bindparam("dedupe_keys", expanding=True)),
+    ),
+)
+
+
+def _mail_store(session: Session, addresses: Sequence[str], mail_domain: str) -> MailStore | None:
+    bases = sorted({_without_plus(address) for address in addresses if "@" in address})
+    if not bases:
+        return None
+    connection = session.connection()
+    row = connection.execute(_BY_SUPPORT_EMAIL, {"bases": bases}).first()
+    if row is None:
+        domain = mail_domain.strip().lower()
+        slugs = [local for local, _, host in (base.rpartition("@") for base in bases) if host == domain]
+        if not slugs:
+            return None
+        row = connection.execute(_BY_SLUG, {"slugs": slugs}).first()
+        if row is None:
+            return None
+    store_id, support_email, slug, identity_secret = row
+    our_address = support_email or f"{slug}@{mail_domain}"
+    return MailStore(int(store_id), our_address, purpose_key(identity_secret, REPLY_ADDRESS))
+
+
 def store_for_addresses(session: Session, addresses: Sequence[str], mail_domain: str) -> int | None:
     """The store whose support address is one of ``addresses`` (plus-parts ignored): a configured
     ``support_email``, or the default ``<slug>@<mail domain>``."""
-    bases = {_without_plus(address) for address in addresses if "@" in address}
-    if not bases:
-        return None
-    configured = session.scalar(
-        select(SupportSettings.store_id).where(func.lower(SupportSettings.support_email).in_(bases)).limit(1)
-    )
-    if configured is not None:
-        return int(configured)
-    domain = mail_domain.strip().lower()
-    slugs = [local for local, _, host in (base.rpartition("@") for base in bases) if host == domain]
-    if not slugs:
-        return None
-    found = session.scalar(select(Store.id).where(Store.slug.in_(slugs)).limit(1))
-    return int(found) if found is not None else None
+    found = _mail_store(session, addresses, mail_domain)
+    return found.store_id if found is not None else None
 
 
 def receive_email(
@@ -103,15 +184,28 @@ def receive_email(
     recipients as support address (the SMTP receiver refuses such mail); every other outcome is an
     ``InboundResult``, and every message dropped or kept without a part is recorded with the reason
     (``dropped_mail.record_dropped_email``)."""
-    email = parse_message(raw)
+    return receive_parsed_email(
+        uow, parse_message(raw), raw, envelope_recipients, mail_domain=mail_domain, path=path
+    )
+
+
+def receive_parsed_email(
+    uow: UnitOfWork,
+    email: InboundEmail,
+    raw: bytes,
+    envelope_recipients: Sequence[str],
+    *,
+    mail_domain: str,
+    path: MailPath = MailPath.SMTP,
+) -> InboundResult:
+    """``receive_email`` for a message already parsed (``email`` is ``parse_message(raw)``), so that a
+    receiver can parse outside the write transaction."""
     session = uow.session
-    store_id = store_for_addresses(session, [*envelope_recipients, *email.recipient_addresses], mail_domain)
-    if store_id is None:
+    session.flush()  # the lookups below read through the session's connection, past its autoflush
+    store = _mail_store(session, [*envelope_recipients, *email.recipient_addresses], mail_domain)
+    if store is None:
         raise NotFound("no store receives mail at this address")
-    store = session.get(Store, store_id)
-    assert store is not None
-    desk = session.scalar(select(SupportSettings).where(SupportSettings.store_id == store_id))
-    our_address = support_address(store, desk, mail_domain)
+    store_id = store.store_id
 
     def account_for(kind: DropReason, reason: str, conversation_id: int | None = None) -> None:
         sender = email.from_address or email.from_name
@@ -120,7 +214,7 @@ def receive_email(
             conversation_id=conversation_id,
         )  # fmt: skip
 
-    verdict = classify(email, our_domains=[mail_domain], our_addresses=[our_address])
+    verdict = classify(email, our_domains=[mail_domain], our_addresses=[store.our_address])
     if not verdict.may_open_conversation:
         account_for(DropReason(verdict.verdict.value), verdict.reason)
         return InboundResult("dropped", f"{verdict.verdict}: {verdict.reason}")
@@ -131,21 +225,19 @@ def receive_email(
         account_for(DropReason.NO_SENDER, f"no sender address we could answer{unreadable}")
         return InboundResult("dropped", "no sender address we could answer")
     source_key = email_source_key(email.message_id or hashlib.sha256(raw).hexdigest())
-    existing = session.scalar(
-        select(Message).where(Message.store_id == store_id, Message.dedupe_key == source_key)
-    )
-    if existing is not None:
+    duplicate, conversation_id = _dedupe_and_thread(session, store, email, source_key)
+    if duplicate is not None:
+        existing_message_id, existing_conversation_id = duplicate
         account_for(
             DropReason.DUPLICATE,
             "received before (the same Message-ID, or the same bytes), kept once",
-            existing.conversation_id,
+            existing_conversation_id,
         )
         return InboundResult(
-            "duplicate", "this message was received before", existing.conversation_id, existing.id
+            "duplicate", "this message was received before", existing_conversation_id, existing_message_id
         )
 
     contact = _email_contact(uow, store_id, sender, email.from_name)
-    conversation_id = _thread(session, store, email, our_address)
     if conversation_id is not None:
         conversation = session.get(Conversation, conversation_id)
         if conversation is None or conversation.contact_id != contact.id:
@@ -183,57 +275,75 @@ def receive_email(
 
 def _email_contact(uow: UnitOfWork, store_id: int, address: str, name: str) -> Contact:
     """The customer's contact when a customer of the store has this address; else the contact known
-    by this address; else a new one."""
+    by this address; else a new one. ``last_seen_at`` is written at most every ``SEEN_EVERY``."""
     session = uow.session
-    customer_id = session.scalar(
-        select(Customer.id).where(Customer.store_id == store_id, Customer.email == address).limit(1)
-    )
+    now = uow.now()
+    params = {"store_id": store_id, "email": address}
+    customer_id = session.connection().execute(_CUSTOMER_BY_EMAIL, params).scalar()
     if customer_id is not None:
         identified = identify_contact(uow, store_id, customer_id=customer_id, visitor_token=None)
         contact = session.get(Contact, identified.contact_id)
         assert contact is not None
     else:
-        contact = session.scalar(
-            select(Contact)
-            .where(Contact.store_id == store_id, Contact.email == address, Contact.customer_id.is_(None))
-            .order_by(Contact.id)
-            .limit(1)
-        )
+        contact = session.scalars(_CONTACT_BY_EMAIL, params).first()
         if contact is None:
-            contact = Contact(store_id=store_id, email=address, created_at=uow.now())
+            contact = Contact(store_id=store_id, email=address, created_at=now)
             session.add(contact)
-    contact.email = contact.email or address
-    contact.name = contact.name or (name.strip()[:200] or None)
-    contact.last_seen_at = uow.now()
-    session.flush()
+    if not contact.email:
+        contact.email = address
+    if not contact.name:
+        contact.name = name.strip()[:200] or None
+    if contact.last_seen_at is None or now - contact.last_seen_at >= SEEN_EVERY:
+        contact.last_seen_at = now
+    if contact.id is None:
+        session.flush()
     return contact
 
 
-def _thread(session: Session, store: Store, email: InboundEmail, our_address: str) -> int | None:
-    """The conversation of this store that the email continues, by the best key that finds one."""
-    reply_domain = our_address.rpartition("@")[2]
-    secret = purpose_key(store.identity_secret, REPLY_ADDRESS)
-    for key in thread_keys(email, reply_domain=reply_domain, secret=secret):
+def _dedupe_and_thread(
+    session: Session, store: MailStore, email: InboundEmail, source_key: str
+) -> tuple[tuple[int, int] | None, int | None]:
+    """One query for both questions: the (message id, conversation id) already stored under
+    ``source_key`` (a duplicate), and the conversation of this store that the email continues, by the
+    best of its thread keys that finds one."""
+    keys = thread_keys(email, reply_domain=store.our_address.rpartition("@")[2], secret=store.reply_secret)
+    conversation_ids = [key.conversation_id for key in keys if key.conversation_id is not None]
+    message_ids = [key.message_id for key in keys if key.message_id]
+    dedupe_keys = {email_source_key(message_id): message_id for message_id in message_ids}
+    rows = session.connection().execute(
+        _THREAD_ROWS,
+        {
+            "store_id": store.store_id,
+            "conversation_ids": conversation_ids,
+            "message_ids": message_ids,
+            "dedupe_keys": [source_key, *dedupe_keys],
+        },
+    )
+    found_conversations: set[int] = set()
+    ours: dict[str, int] = {}
+    theirs: dict[str, int] = {}
+    duplicate: tuple[int, int] | None = None
+    for kind, key, conversation_id, message_id in rows:
+        if kind == "conversation":
+            found_conversations.add(int(conversation_id))
+        elif kind == "outbound":
+            ours.setdefault(key, int(conversation_id))
+        else:
+            if key == source_key:
+                duplicate = (int(message_id), int(conversation_id))
+            if key in dedupe_keys:
+                theirs[dedupe_keys[key]] = int(conversation_id)
+    if duplicate is not None:
+        return duplicate, None
+    for key in keys:
         if key.conversation_id is not None:
-            found = session.get(Conversation, key.conversation_id)
-            if found is not None and found.store_id == store.id:
-                return found.id
+            if key.conversation_id in found_conversations:
+                return None, key.conversation_id
         elif key.message_id:
-            ours = session.scalar(
-                select(OutboundEmail.conversation_id).where(
-                    OutboundEmail.store_id == store.id, OutboundEmail.email_message_id == key.message_id
-                )
-            )
-            if ours is not None:
-                return int(ours)
-            theirs = session.scalar(
-                select(Message.conversation_id).where(
-                    Message.store_id == store.id, Message.dedupe_key == email_source_key(key.message_id)
-                )
-            )
-            if theirs is not None:
-                return int(theirs)
-    return None
+            found = ours.get(key.message_id, theirs.get(key.message_id))
+            if found is not None:
+                return None, found
+    return None, None
 
 
 # A picture the HTML body shows is kept only from this size on: customers paste photos and screenshots
