@@ -11,10 +11,12 @@ A store on a fresh SQLite database receives ``--messages`` (default 2,000) email
 
 Each run also measures the raw durable commit rate of the same disk (``bench/ingest.py``: one row per
 ``BEGIN IMMEDIATE``/``COMMIT``, WAL, synchronous=FULL) and the process CPU time per message (for the
-concurrent run: the server process only; the clients run in another process). The mix is what a store's support address sees: 40% new questions (plain
-text or HTML with a quoted signature), 45% replies that thread by In-Reply-To/References to an earlier
-message, 5% with a PDF attachment, 10% machine mail (auto-replies, bounces, newsletters) that the loop
-guard drops. Messages are generated before timing. Reported: messages/s end to end, and separately
+concurrent run: the server process only; the clients run in another process).
+
+The mix is what a store's support address sees: 40% new questions (plain text or HTML with a quoted
+signature), 45% replies that thread by In-Reply-To/References to an earlier message, 5% with a PDF
+attachment, 10% machine mail (auto-replies, bounces, newsletters) that the loop guard drops. Messages
+are generated before timing. Reported: messages/s end to end, and separately
 ``parse_message`` alone and ``parse_message`` + ``classify`` + ``thread_keys`` (the pure part) per
 second on the same messages, with the median of ``--repetitions`` runs and the machine it ran on.
 
@@ -61,7 +63,7 @@ from loyaldesk.kernel.rate_limits import RateLimits
 from loyaldesk.stores import actions as store_actions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import raw_sqlite_commits  # noqa: E402  (the same raw limit as the ingest bench)
+from ingest import raw_sqlite_commits
 
 DOMAIN = "loyaldesk.localhost"
 SUPPORT = f"bench@{DOMAIN}"
@@ -187,9 +189,7 @@ def _send_all(port: int, messages: list[bytes], connections: int, out: Any) -> N
                 with lock:
                     replies[outcome] = replies.get(outcome, 0) + 1
 
-    threads = [
-        threading.Thread(target=client, args=(messages[n::connections],)) for n in range(connections)
-    ]
+    threads = [threading.Thread(target=client, args=(messages[n::connections],)) for n in range(connections)]
     for thread in threads:
         thread.start()
     ready.wait()
@@ -280,8 +280,10 @@ def main() -> None:
         f"SMTP, {args.connections} connections:           {rate:8.0f} messages/s  ({rate / raw:.2f}x raw),"
         f" {statistics.median(smtp_cpu):.2f} ms server CPU each  (replies {replies}, {commits} commits)"
     )
-    print(f"every repetition: raw {[round(x) for x in raw_rates]}, sequential {[round(x) for x in stored]},"
-          f" SMTP {[round(x) for x in smtp]}")
+    print(
+        f"every repetition: raw {[round(x) for x in raw_rates]}, sequential {[round(x) for x in stored]},"
+        f" SMTP {[round(x) for x in smtp]}"
+    )
     print(f"load average: {os.getloadavg()}")
 
 

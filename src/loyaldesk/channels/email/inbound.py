@@ -48,7 +48,6 @@ from loyaldesk.support import (
     identify_contact,
     post_customer_message,
     record_dropped_email,
-    support_address,
 )
 
 
