@@ -17,12 +17,14 @@ logged (``support.dropped_mail``).
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Integer, String, bindparam, cast, func, literal, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, String, bindparam, cast, event, func, literal, select, union_all
+from sqlalchemy.orm import Session, object_session
 
 from loyaldesk.channels.email.loop_guard import classify
 from loyaldesk.channels.email.parsing import InboundEmail, parse_message
@@ -145,12 +147,9 @@ _THREAD_ROWS = union_all(
 )
 
 
-def _mail_store(session: Session, addresses: Sequence[str], mail_domain: str) -> MailStore | None:
-    bases = sorted({_without_plus(address) for address in addresses if "@" in address})
-    if not bases:
-        return None
+def _load_mail_store(session: Session, bases: Sequence[str], mail_domain: str) -> MailStore | None:
     connection = session.connection()
-    row = connection.execute(_BY_SUPPORT_EMAIL, {"bases": bases}).first()
+    row = connection.execute(_BY_SUPPORT_EMAIL, {"bases": list(bases)}).first()
     if row is None:
         domain = mail_domain.strip().lower()
         slugs = [local for local, _, host in (base.rpartition("@") for base in bases) if host == domain]
@@ -162,6 +161,62 @@ def _mail_store(session: Session, addresses: Sequence[str], mail_domain: str) ->
     store_id, support_email, slug, identity_secret = row
     our_address = support_email or f"{slug}@{mail_domain}"
     return MailStore(int(store_id), our_address, purpose_key(identity_secret, REPLY_ADDRESS))
+
+
+# Which store an address is for, per database: the SMTP receiver asks at every RCPT and again for every
+# message. Only found stores are kept, for ``MAIL_STORE_SECONDS``; a change of any store's desk settings
+# or store row made in this process empties the cache at once (at its flush and again at its commit, so
+# that a read between the two cannot keep the old answer), and one made by another process (the web
+# server, for a mail receiver of its own) is seen within ``MAIL_STORE_SECONDS``.
+MAIL_STORE_SECONDS = 5.0
+_MAX_CACHED = 10_000
+_cached: dict[tuple[object, str, tuple[str, ...]], tuple[float, MailStore]] = {}
+_cache_lock = threading.Lock()
+_FORGET = "loyaldesk.email.forget_mail_stores"
+
+
+def forget_mail_stores() -> None:
+    """Empty the cache of stores by address (after a change of a store's address or secret)."""
+    with _cache_lock:
+        _cached.clear()
+
+
+def _store_changed(_mapper: object, _connection: object, target: object) -> None:
+    forget_mail_stores()
+    session = object_session(target)
+    if session is not None:
+        session.info[_FORGET] = True
+
+
+for _model in (Store, SupportSettings):
+    for _change in ("after_insert", "after_update", "after_delete"):
+        event.listen(_model, _change, _store_changed)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    if session.info.pop(_FORGET, False):
+        forget_mail_stores()
+
+
+def _mail_store(session: Session, addresses: Sequence[str], mail_domain: str) -> MailStore | None:
+    bases = tuple(sorted({_without_plus(address) for address in addresses if "@" in address}))
+    if not bases:
+        return None
+    bind = session.get_bind()
+    key = (getattr(bind, "engine", bind), mail_domain, bases)
+    now = time.monotonic()
+    with _cache_lock:
+        entry = _cached.get(key)
+    if entry is not None and entry[0] > now:
+        return entry[1]
+    found = _load_mail_store(session, bases, mail_domain)
+    if found is not None:
+        with _cache_lock:
+            if len(_cached) >= _MAX_CACHED:
+                _cached.clear()
+            _cached[key] = (now + MAIL_STORE_SECONDS, found)
+    return found
 
 
 def store_for_addresses(session: Session, addresses: Sequence[str], mail_domain: str) -> int | None:
