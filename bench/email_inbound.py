@@ -152,11 +152,19 @@ def pure_rates(messages: list[bytes], secret: str) -> tuple[float, float]:
     return len(messages) / parse_seconds, len(messages) / (parse_seconds + guard_seconds)
 
 
-def stored_rate(messages: list[bytes]) -> tuple[float, float, dict[str, int]]:
-    """Sequential: messages/s, CPU ms per message, outcomes."""
+def stored_rate(messages: list[bytes]) -> tuple[float, float, float, dict[str, int]]:
+    """Sequential: messages/s, CPU ms per message, SQL statements per message, outcomes."""
+    from sqlalchemy import event
+
     with tempfile.TemporaryDirectory() as tmp:
         database, _ = fresh_database(Path(tmp))
         outcomes: dict[str, int] = {}
+        statements = [0]
+
+        def count(*_args: Any) -> None:
+            statements[0] += 1
+
+        event.listen(database.engine, "before_cursor_execute", count)
         cpu = time.process_time()
         start = time.perf_counter()
         for raw in messages:
@@ -165,7 +173,7 @@ def stored_rate(messages: list[bytes]) -> tuple[float, float, dict[str, int]]:
         seconds = time.perf_counter() - start
         cpu = time.process_time() - cpu
         database.dispose()
-    return len(messages) / seconds, cpu * 1000 / len(messages), outcomes
+    return len(messages) / seconds, cpu * 1000 / len(messages), statements[0] / len(messages), outcomes
 
 
 def _send_all(port: int, messages: list[bytes], connections: int, out: Any) -> None:
@@ -251,6 +259,7 @@ def main() -> None:
     outcomes: dict[str, int] = {}
     replies: dict[str, int] = {}
     commits = 0
+    per_message = 0.0
     for _ in range(args.repetitions):
         with tempfile.TemporaryDirectory() as tmp:
             raw_rates.append(raw_sqlite_commits(Path(tmp), 2.0))
@@ -258,7 +267,7 @@ def main() -> None:
         parse.append(p)
         pure.append(g)
         if not args.skip_sequential:
-            s, c, outcomes = stored_rate(messages)
+            s, c, per_message, outcomes = stored_rate(messages)
             stored.append(s)
             stored_cpu.append(c)
         r, c, replies, commits = smtp_rate(messages, args.connections)
@@ -272,7 +281,8 @@ def main() -> None:
         rate = statistics.median(stored)
         print(
             f"sequential, receive_email:       {rate:8.0f} messages/s  ({rate / raw:.2f}x raw),"
-            f" {statistics.median(stored_cpu):.2f} ms CPU each  (outcomes {outcomes})"
+            f" {statistics.median(stored_cpu):.2f} ms CPU each, {per_message:.1f} SQL statements each"
+            f" (BEGIN/COMMIT included; outcomes {outcomes})"
         )
     rate = statistics.median(smtp)
     print(
