@@ -211,7 +211,7 @@ def _mail_store(session: Session, addresses: Sequence[str], mail_domain: str) ->
     if entry is not None and entry[0] > now:
         return entry[1]
     found = _load_mail_store(session, bases, mail_domain)
-    if found is not None:
+    if found is not None and not session.info.get(_FORGET):  # never what this transaction changed
         with _cache_lock:
             if len(_cached) >= _MAX_CACHED:
                 _cached.clear()
