@@ -199,8 +199,19 @@ def _forget_after_commit(session: Session) -> None:
         forget_mail_stores()
 
 
+def _bases(addresses: Sequence[str]) -> tuple[str, ...]:
+    return tuple(sorted({_without_plus(address) for address in addresses if "@" in address}))
+
+
+def cached_mail_store(engine: object, addresses: Sequence[str], mail_domain: str) -> MailStore | None:
+    """The store for ``addresses`` if the cache of ``engine``'s database holds it (no I/O: for the event
+    loop); None means "not known without asking the database"."""
+    entry = _cached.get((engine, mail_domain, _bases(addresses)))
+    return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+
 def _mail_store(session: Session, addresses: Sequence[str], mail_domain: str) -> MailStore | None:
-    bases = tuple(sorted({_without_plus(address) for address in addresses if "@" in address}))
+    bases = _bases(addresses)
     if not bases:
         return None
     bind = session.get_bind()

@@ -21,7 +21,7 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
-from loyaldesk.channels.email.inbound import receive_parsed_email, store_for_addresses
+from loyaldesk.channels.email.inbound import cached_mail_store, receive_parsed_email, store_for_addresses
 from loyaldesk.channels.email.parsing import parse_message
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.errors import NotFound, RateLimited
@@ -52,7 +52,8 @@ class InboundMailHandler:
     ) -> str:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 too many recipients"
-        if not await asyncio.to_thread(self._known, address):
+        cached = cached_mail_store(self.database.read_engine, [address], self.mail_domain)
+        if cached is None and not await asyncio.to_thread(self._known, address):
             log.info(
                 "refused mail from %r to unknown recipient %r (client %s): 550",
                 envelope.mail_from,
