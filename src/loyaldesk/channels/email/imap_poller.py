@@ -31,7 +31,8 @@ from functools import partial
 
 from sqlalchemy import select
 
-from loyaldesk.channels.email.inbound import receive_email
+from loyaldesk.channels.email.inbound import INBOUND_EMAIL, ArrivedEmail, receive_email, receive_parsed_emails
+from loyaldesk.channels.email.parsing import parse_message
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.errors import NotFound
 from loyaldesk.kernel.outbound import Destination, OutboundPolicy, OutboundRefused
@@ -233,15 +234,20 @@ def _store_and_mark_read(
     mail_domain: str,
     fetched: list[tuple[str, bytes]],
 ) -> int:
-    """Store ``fetched`` (uid, raw) messages, each in its own unit of work, and mark each read once its
-    commit is done; through the write queue all at once when one runs here. Returns how many were read."""
+    """Store ``fetched`` (uid, raw) messages and mark each read once its commit is done: through the
+    write queue all at once when one runs here (merged into ``receive_parsed_emails`` calls), else each in
+    a transaction of its own. Returns how many were read."""
     recipients = [mailbox.address]
     options = {"mail_domain": mail_domain, "path": MailPath.IMAP}
     queue = database.write_queue
     waits: list[tuple[str, Callable[[], object]]]
     if queue is not None and queue.running and not queue.is_writer_thread():
-        submit = queue.submit
-        waits = [(uid, submit(receive_email, raw, recipients, **options).result) for uid, raw in fetched]
+        key = (INBOUND_EMAIL, mail_domain, MailPath.IMAP)
+        # Parsed first, then handed over together, so that the writer finds them all waiting.
+        arrived = [(uid, ArrivedEmail(parse_message(raw), raw, (mailbox.address,))) for uid, raw in fetched]
+        submit = queue.submit_coalesced
+        futures = [(uid, submit(key, receive_parsed_emails, item=item, **options)) for uid, item in arrived]
+        waits = [(uid, partial(_raise_refusal, future.result)) for uid, future in futures]
     else:
         write = database.write
         waits = [(uid, partial(write, receive_email, raw, recipients, **options)) for uid, raw in fetched]
@@ -260,6 +266,13 @@ def _store_and_mark_read(
         client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
         read += 1
     return read
+
+
+def _raise_refusal(result: Callable[[], object]) -> object:
+    outcome = result()
+    if isinstance(outcome, NotFound):
+        raise outcome
+    return outcome
 
 
 def _quoted(folder: str) -> str:

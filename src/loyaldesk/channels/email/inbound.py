@@ -338,6 +338,44 @@ def receive_parsed_email(
     return InboundResult(outcome, verdict.reason, message.conversation_id, message.id)
 
 
+@dataclass(frozen=True)
+class ArrivedEmail:
+    """One message as a receiver hands it to ``receive_parsed_emails``: parsed, with its raw bytes and
+    its envelope recipients."""
+
+    email: InboundEmail
+    raw: bytes
+    envelope_recipients: tuple[str, ...]
+
+
+def receive_parsed_emails(
+    uow: UnitOfWork, arrived: Sequence[ArrivedEmail], *, mail_domain: str, path: MailPath = MailPath.SMTP
+) -> list[InboundResult | NotFound]:
+    """``receive_parsed_email`` for each message, in order, in one unit of work: the shape the write
+    queue's ``submit_coalesced`` merges messages arriving together into (``INBOUND_EMAIL`` is the key),
+    so that they share one savepoint as well as one commit. One result per message: its
+    ``InboundResult``, or the ``NotFound`` that refused it before anything of it was written (no store
+    receives mail at its addresses). Any other error is raised (the write queue then stores each
+    message alone, to find whose it was)."""
+    results: list[InboundResult | NotFound] = []
+    for item in arrived:
+        addresses = [*item.envelope_recipients, *item.email.recipient_addresses]
+        uow.session.flush()
+        if _mail_store(uow.session, addresses, mail_domain) is None:
+            results.append(NotFound("no store receives mail at this address"))
+            continue
+        results.append(
+            receive_parsed_email(
+                uow, item.email, item.raw, item.envelope_recipients, mail_domain=mail_domain, path=path
+            )
+        )
+    return results
+
+
+# The write queue's coalescing key for ``receive_parsed_emails``.
+INBOUND_EMAIL = "email.inbound"
+
+
 def _email_contact(uow: UnitOfWork, store_id: int, address: str, name: str) -> Contact:
     """The customer's contact when a customer of the store has this address; else the contact known
     by this address; else a new one. ``last_seen_at`` is written at most every ``SEEN_EVERY``."""

@@ -4,8 +4,9 @@ Run it with ``loyaldesk mail-receiver`` behind the store's MX (or a relay that f
 aiosmtpd server: recipients that are no store's support address are refused at RCPT (550, so the sender
 learns at once and no backscatter is produced, and the refusal is logged: no store to record it for);
 accepted mail is parsed in a worker thread and stored through ``channels.email.inbound`` by the process's
-write queue (``kernel/write_queue.py``), so that messages arriving together on several connections share
-one durable commit; each is answered 250 only after the commit that stored it. A database
+write queue (``kernel/write_queue.py``): messages arriving together on several connections are merged
+into one ``receive_parsed_emails`` call and share one durable commit; each is answered 250 only after the
+commit that stored it. A database
 failure answers 451 so that the sending server retries later and nothing is lost, and so does a server that
 sends more than ``mail_messages_per_address`` messages (kernel/rate_limits.py). Mail dropped by the
 loop guard is still accepted (250): refusing it would bounce a bounce; ``receive_email`` records and
@@ -21,7 +22,13 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
-from loyaldesk.channels.email.inbound import cached_mail_store, receive_parsed_email, store_for_addresses
+from loyaldesk.channels.email.inbound import (
+    INBOUND_EMAIL,
+    ArrivedEmail,
+    cached_mail_store,
+    receive_parsed_emails,
+    store_for_addresses,
+)
 from loyaldesk.channels.email.parsing import parse_message
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.errors import NotFound, RateLimited
@@ -75,14 +82,15 @@ class InboundMailHandler:
         raw = envelope.original_content or b""
         try:
             email = await asyncio.to_thread(parse_message, raw)  # outside the writer: it never raises
-            result = await self.database.write_async(
-                receive_parsed_email,
-                email,
-                raw,
-                list(envelope.rcpt_tos),
+            result = await self.database.write_coalesced_async(
+                (INBOUND_EMAIL, self.mail_domain, MailPath.SMTP),
+                receive_parsed_emails,
+                item=ArrivedEmail(email, raw, tuple(envelope.rcpt_tos)),
                 mail_domain=self.mail_domain,
                 path=MailPath.SMTP,
             )
+            if isinstance(result, NotFound):
+                raise result
         except NotFound:  # the recipients' store went away between RCPT and DATA
             log.info(
                 "refused mail from %r to %r: no store receives it: 550", envelope.mail_from, envelope.rcpt_tos
