@@ -185,7 +185,8 @@ def _send_all(port: int, messages: list[bytes], connections: int, out: Any) -> N
 
     def client(share: list[bytes]) -> None:
         with smtplib.SMTP("127.0.0.1", port, timeout=120) as smtp:
-            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if smtp.sock is not None:
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo("bench.example.org")
             ready.wait()
             for raw in share:

@@ -28,6 +28,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from sqlalchemy import select
 
@@ -238,7 +239,7 @@ def _store_and_mark_read(
     write queue all at once when one runs here (merged into ``receive_parsed_emails`` calls), else each in
     a transaction of its own. Returns how many were read."""
     recipients = [mailbox.address]
-    options = {"mail_domain": mail_domain, "path": MailPath.IMAP}
+    options: dict[str, Any] = {"mail_domain": mail_domain, "path": MailPath.IMAP}
     queue = database.write_queue
     waits: list[tuple[str, Callable[[], object]]]
     if queue is not None and queue.running and not queue.is_writer_thread():

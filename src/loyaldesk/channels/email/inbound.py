@@ -23,7 +23,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Integer, String, bindparam, cast, event, func, literal, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    event,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, object_session
 
 from loyaldesk.channels.email.loop_guard import classify
@@ -121,7 +132,7 @@ _CONTACT_BY_EMAIL = (
 # Every key at once: the conversations named by verified tokens, our own outbound mail by Message-ID,
 # and the customers' stored mail by dedupe key (which also finds this very message when it is a
 # duplicate). Each row: (kind, key, conversation id, message id).
-_THREAD_ROWS = union_all(
+_THREAD_ROWS: CompoundSelect = union_all(
     select(
         literal("conversation"),
         cast(Conversation.id, String),
