@@ -3,11 +3,14 @@ minute, and each unread message becomes a conversation message like mail to the 
 
 A message is marked ``\\Seen`` only after it is stored, so a crash in between reads it again next time and
 the Message-ID de-duplication keeps it once. At most ``BATCH`` messages per pass. The mailbox is read with
-no database transaction open; each message is stored in its own. A failure to connect or log in is kept
-on the store's settings (``imap_last_error``) for the desk settings page, in our own words (never the
-server's text: a host pointed at some other service must not read its answers back to the console),
-and polling goes on next time. What ``receive_email`` drops is recorded and logged there, as for the SMTP
-receiver; a message the server would not hand over is logged and left unread, to be tried again next time.
+no database transaction open; each message is stored in a unit of work of its own, and when the process
+runs a write queue the messages fetched together (up to ``GROUP_BYTES``) are handed to it at once, so
+that they share durable commits (each is still marked read only after the commit that stored it). A
+failure to connect or log in is kept on the store's settings (``imap_last_error``) for the desk settings
+page, in our own words (never the server's text: a host pointed at some other service must not read its
+answers back to the console), and polling goes on next time. What ``receive_email`` drops is recorded and
+logged there, as for the SMTP receiver; a message the server would not hand over is logged and left
+unread, to be tried again next time.
 
 Reaching the server follows the install's outbound policy (``kernel.outbound``): the host must resolve
 to public addresses only, unless the install allows private networks, and the connection goes to the
@@ -24,10 +27,13 @@ import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 from sqlalchemy import select
 
-from loyaldesk.channels.email.inbound import receive_email
+from loyaldesk.channels.email.inbound import INBOUND_EMAIL, ArrivedEmail, receive_email, receive_parsed_emails
+from loyaldesk.channels.email.parsing import parse_message
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.errors import NotFound
 from loyaldesk.kernel.outbound import Destination, OutboundPolicy, OutboundRefused
@@ -39,6 +45,8 @@ log = logging.getLogger("loyaldesk.email.imap")
 
 BATCH = 50
 TIMEOUT_SECONDS = 30.0
+# Fetched messages handed to the write queue together hold at most about this much memory.
+GROUP_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -196,7 +204,9 @@ def poll_mailbox(
             raise MailboxError(f"the folder {mailbox.folder!r} could not be opened")
         status, found = client.uid("SEARCH", "UNSEEN")
         uids = [uid.decode() for uid in (found[0] or b"").split()[:BATCH]] if status == "OK" and found else []
-        for uid in uids:
+        fetched: list[tuple[str, bytes]] = []
+        size = 0
+        for position, uid in enumerate(uids, start=1):
             status, parts = client.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = next((part[1] for part in parts or [] if isinstance(part, tuple) and len(part) > 1), None)
             if status != "OK" or not isinstance(raw, bytes):
@@ -206,25 +216,64 @@ def poll_mailbox(
                     uid,
                     status,
                 )
-                continue
-            try:
-                database.write(
-                    receive_email, raw, [mailbox.address], mail_domain=mail_domain, path=MailPath.IMAP
-                )
-            except NotFound:  # the support address changed since this pass began
-                log.warning(
-                    "store %s: %s is no support address now; message UID %s left unread",
-                    mailbox.store_id,
-                    mailbox.address,
-                    uid,
-                )
-                continue
-            client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
-            read += 1
+            else:
+                fetched.append((uid, raw))
+                size += len(raw)
+            if fetched and (size >= GROUP_BYTES or position == len(uids)):
+                read += _store_and_mark_read(database, client, mailbox, mail_domain, fetched)
+                fetched, size = [], 0
     finally:
         with contextlib.suppress(imaplib.IMAP4.error, OSError):
             client.logout()
     return read
+
+
+def _store_and_mark_read(
+    database: Database,
+    client: imaplib.IMAP4,
+    mailbox: Mailbox,
+    mail_domain: str,
+    fetched: list[tuple[str, bytes]],
+) -> int:
+    """Store ``fetched`` (uid, raw) messages and mark each read once its commit is done: through the
+    write queue all at once when one runs here (merged into ``receive_parsed_emails`` calls), else each in
+    a transaction of its own. Returns how many were read."""
+    recipients = [mailbox.address]
+    options: dict[str, Any] = {"mail_domain": mail_domain, "path": MailPath.IMAP}
+    queue = database.write_queue
+    waits: list[tuple[str, Callable[[], object]]]
+    if queue is not None and queue.running and not queue.is_writer_thread():
+        key = (INBOUND_EMAIL, mail_domain, MailPath.IMAP)
+        # Parsed first, then handed over together, so that the writer finds them all waiting.
+        arrived = [(uid, ArrivedEmail(parse_message(raw), raw, (mailbox.address,))) for uid, raw in fetched]
+        submit = queue.submit_coalesced
+        futures = [(uid, submit(key, receive_parsed_emails, item=item, **options)) for uid, item in arrived]
+        waits = [(uid, partial(_raise_refusal, future.result)) for uid, future in futures]
+    else:
+        write = database.write
+        waits = [(uid, partial(write, receive_email, raw, recipients, **options)) for uid, raw in fetched]
+    read = 0
+    for uid, stored in waits:
+        try:
+            stored()
+        except NotFound:  # the support address changed since this pass began
+            log.warning(
+                "store %s: %s is no support address now; message UID %s left unread",
+                mailbox.store_id,
+                mailbox.address,
+                uid,
+            )
+            continue
+        client.uid("STORE", uid, "+FLAGS", "(\\Seen)")
+        read += 1
+    return read
+
+
+def _raise_refusal(result: Callable[[], object]) -> object:
+    outcome = result()
+    if isinstance(outcome, NotFound):
+        raise outcome
+    return outcome
 
 
 def _quoted(folder: str) -> str:

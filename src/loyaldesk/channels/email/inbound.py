@@ -17,11 +17,25 @@ logged (``support.dropped_mail``).
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    CompoundSelect,
+    Integer,
+    String,
+    bindparam,
+    cast,
+    event,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session, object_session
 
 from loyaldesk.channels.email.loop_guard import classify
 from loyaldesk.channels.email.parsing import InboundEmail, parse_message
@@ -47,7 +61,6 @@ from loyaldesk.support import (
     identify_contact,
     post_customer_message,
     record_dropped_email,
-    support_address,
 )
 
 
@@ -72,23 +85,167 @@ def _without_plus(address: str) -> str:
     return f"{local.split('+', 1)[0]}@{domain}"
 
 
+# As ``support.actions.contacts.SEEN_EVERY``: a contact's ``last_seen_at`` is written at most this often.
+SEEN_EVERY = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class MailStore:
+    """The store a message is for, with what threading needs of it: the address its replies come from
+    and the secret its conversation tokens are made with."""
+
+    store_id: int
+    our_address: str
+    reply_secret: bytes
+
+
+# Hot-path statements, built once (SQLAlchemy then reuses their cache keys and compiled forms).
+_BY_SUPPORT_EMAIL = (
+    select(SupportSettings.store_id, SupportSettings.support_email, Store.slug, Store.identity_secret)
+    .join(Store, Store.id == SupportSettings.store_id)
+    .where(func.lower(SupportSettings.support_email).in_(bindparam("bases", expanding=True)))
+    .order_by(SupportSettings.store_id)
+    .limit(1)
+)
+_BY_SLUG = (
+    select(Store.id, SupportSettings.support_email, Store.slug, Store.identity_secret)
+    .outerjoin(SupportSettings, SupportSettings.store_id == Store.id)
+    .where(Store.slug.in_(bindparam("slugs", expanding=True)))
+    .order_by(Store.id)
+    .limit(1)
+)
+_CUSTOMER_BY_EMAIL = (
+    select(Customer.id)
+    .where(Customer.store_id == bindparam("store_id"), Customer.email == bindparam("email"))
+    .limit(1)
+)
+_CONTACT_BY_EMAIL = (
+    select(Contact)
+    .where(
+        Contact.store_id == bindparam("store_id"),
+        Contact.email == bindparam("email"),
+        Contact.customer_id.is_(None),
+    )
+    .order_by(Contact.id)
+    .limit(1)
+)
+# Every key at once: the conversations named by verified tokens, our own outbound mail by Message-ID,
+# and the customers' stored mail by dedupe key (which also finds this very message when it is a
+# duplicate). Each row: (kind, key, conversation id, message id).
+_THREAD_ROWS: CompoundSelect = union_all(
+    select(
+        literal("conversation"),
+        cast(Conversation.id, String),
+        Conversation.id,
+        literal(None, Integer),
+    ).where(
+        Conversation.store_id == bindparam("store_id"),
+        Conversation.id.in_(bindparam("conversation_ids", expanding=True)),
+    ),
+    select(
+        literal("outbound"),
+        OutboundEmail.email_message_id,
+        OutboundEmail.conversation_id,
+        literal(None, Integer),
+    ).where(
+        OutboundEmail.store_id == bindparam("store_id"),
+        OutboundEmail.email_message_id.in_(bindparam("message_ids", expanding=True)),
+    ),
+    select(literal("stored"), Message.dedupe_key, Message.conversation_id, Message.id).where(
+        Message.store_id == bindparam("store_id"),
+        Message.dedupe_key.in_(bindparam("dedupe_keys", expanding=True)),
+    ),
+)
+
+
+def _load_mail_store(session: Session, bases: Sequence[str], mail_domain: str) -> MailStore | None:
+    connection = session.connection()
+    row = connection.execute(_BY_SUPPORT_EMAIL, {"bases": list(bases)}).first()
+    if row is None:
+        domain = mail_domain.strip().lower()
+        slugs = [local for local, _, host in (base.rpartition("@") for base in bases) if host == domain]
+        if not slugs:
+            return None
+        row = connection.execute(_BY_SLUG, {"slugs": slugs}).first()
+        if row is None:
+            return None
+    store_id, support_email, slug, identity_secret = row
+    our_address = support_email or f"{slug}@{mail_domain}"
+    return MailStore(int(store_id), our_address, purpose_key(identity_secret, REPLY_ADDRESS))
+
+
+# Which store an address is for, per database: the SMTP receiver asks at every RCPT and again for every
+# message. Only found stores are kept, for ``MAIL_STORE_SECONDS``; a change of any store's desk settings
+# or store row made in this process empties the cache at once (at its flush and again at its commit, so
+# that a read between the two cannot keep the old answer), and one made by another process (the web
+# server, for a mail receiver of its own) is seen within ``MAIL_STORE_SECONDS``.
+MAIL_STORE_SECONDS = 5.0
+_MAX_CACHED = 10_000
+_cached: dict[tuple[object, str, tuple[str, ...]], tuple[float, MailStore]] = {}
+_cache_lock = threading.Lock()
+_FORGET = "loyaldesk.email.forget_mail_stores"
+
+
+def forget_mail_stores() -> None:
+    """Empty the cache of stores by address (after a change of a store's address or secret)."""
+    with _cache_lock:
+        _cached.clear()
+
+
+def _store_changed(_mapper: object, _connection: object, target: object) -> None:
+    forget_mail_stores()
+    session = object_session(target)
+    if session is not None:
+        session.info[_FORGET] = True
+
+
+for _model in (Store, SupportSettings):
+    for _change in ("after_insert", "after_update", "after_delete"):
+        event.listen(_model, _change, _store_changed)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    if session.info.pop(_FORGET, False):
+        forget_mail_stores()
+
+
+def _bases(addresses: Sequence[str]) -> tuple[str, ...]:
+    return tuple(sorted({_without_plus(address) for address in addresses if "@" in address}))
+
+
+def cached_mail_store(engine: object, addresses: Sequence[str], mail_domain: str) -> MailStore | None:
+    """The store for ``addresses`` if the cache of ``engine``'s database holds it (no I/O: for the event
+    loop); None means "not known without asking the database"."""
+    entry = _cached.get((engine, mail_domain, _bases(addresses)))
+    return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+
+def _mail_store(session: Session, addresses: Sequence[str], mail_domain: str) -> MailStore | None:
+    bases = _bases(addresses)
+    if not bases:
+        return None
+    bind = session.get_bind()
+    key = (getattr(bind, "engine", bind), mail_domain, bases)
+    now = time.monotonic()
+    with _cache_lock:
+        entry = _cached.get(key)
+    if entry is not None and entry[0] > now:
+        return entry[1]
+    found = _load_mail_store(session, bases, mail_domain)
+    if found is not None and not session.info.get(_FORGET):  # never what this transaction changed
+        with _cache_lock:
+            if len(_cached) >= _MAX_CACHED:
+                _cached.clear()
+            _cached[key] = (now + MAIL_STORE_SECONDS, found)
+    return found
+
+
 def store_for_addresses(session: Session, addresses: Sequence[str], mail_domain: str) -> int | None:
     """The store whose support address is one of ``addresses`` (plus-parts ignored): a configured
     ``support_email``, or the default ``<slug>@<mail domain>``."""
-    bases = {_without_plus(address) for address in addresses if "@" in address}
-    if not bases:
-        return None
-    configured = session.scalar(
-        select(SupportSettings.store_id).where(func.lower(SupportSettings.support_email).in_(bases)).limit(1)
-    )
-    if configured is not None:
-        return int(configured)
-    domain = mail_domain.strip().lower()
-    slugs = [local for local, _, host in (base.rpartition("@") for base in bases) if host == domain]
-    if not slugs:
-        return None
-    found = session.scalar(select(Store.id).where(Store.slug.in_(slugs)).limit(1))
-    return int(found) if found is not None else None
+    found = _mail_store(session, addresses, mail_domain)
+    return found.store_id if found is not None else None
 
 
 def receive_email(
@@ -103,15 +260,28 @@ def receive_email(
     recipients as support address (the SMTP receiver refuses such mail); every other outcome is an
     ``InboundResult``, and every message dropped or kept without a part is recorded with the reason
     (``dropped_mail.record_dropped_email``)."""
-    email = parse_message(raw)
+    return receive_parsed_email(
+        uow, parse_message(raw), raw, envelope_recipients, mail_domain=mail_domain, path=path
+    )
+
+
+def receive_parsed_email(
+    uow: UnitOfWork,
+    email: InboundEmail,
+    raw: bytes,
+    envelope_recipients: Sequence[str],
+    *,
+    mail_domain: str,
+    path: MailPath = MailPath.SMTP,
+) -> InboundResult:
+    """``receive_email`` for a message already parsed (``email`` is ``parse_message(raw)``), so that a
+    receiver can parse outside the write transaction."""
     session = uow.session
-    store_id = store_for_addresses(session, [*envelope_recipients, *email.recipient_addresses], mail_domain)
-    if store_id is None:
+    session.flush()  # the lookups below read through the session's connection, past its autoflush
+    store = _mail_store(session, [*envelope_recipients, *email.recipient_addresses], mail_domain)
+    if store is None:
         raise NotFound("no store receives mail at this address")
-    store = session.get(Store, store_id)
-    assert store is not None
-    desk = session.scalar(select(SupportSettings).where(SupportSettings.store_id == store_id))
-    our_address = support_address(store, desk, mail_domain)
+    store_id = store.store_id
 
     def account_for(kind: DropReason, reason: str, conversation_id: int | None = None) -> None:
         sender = email.from_address or email.from_name
@@ -120,7 +290,7 @@ def receive_email(
             conversation_id=conversation_id,
         )  # fmt: skip
 
-    verdict = classify(email, our_domains=[mail_domain], our_addresses=[our_address])
+    verdict = classify(email, our_domains=[mail_domain], our_addresses=[store.our_address])
     if not verdict.may_open_conversation:
         account_for(DropReason(verdict.verdict.value), verdict.reason)
         return InboundResult("dropped", f"{verdict.verdict}: {verdict.reason}")
@@ -131,21 +301,19 @@ def receive_email(
         account_for(DropReason.NO_SENDER, f"no sender address we could answer{unreadable}")
         return InboundResult("dropped", "no sender address we could answer")
     source_key = email_source_key(email.message_id or hashlib.sha256(raw).hexdigest())
-    existing = session.scalar(
-        select(Message).where(Message.store_id == store_id, Message.dedupe_key == source_key)
-    )
-    if existing is not None:
+    duplicate, conversation_id = _dedupe_and_thread(session, store, email, source_key)
+    if duplicate is not None:
+        existing_message_id, existing_conversation_id = duplicate
         account_for(
             DropReason.DUPLICATE,
             "received before (the same Message-ID, or the same bytes), kept once",
-            existing.conversation_id,
+            existing_conversation_id,
         )
         return InboundResult(
-            "duplicate", "this message was received before", existing.conversation_id, existing.id
+            "duplicate", "this message was received before", existing_conversation_id, existing_message_id
         )
 
     contact = _email_contact(uow, store_id, sender, email.from_name)
-    conversation_id = _thread(session, store, email, our_address)
     if conversation_id is not None:
         conversation = session.get(Conversation, conversation_id)
         if conversation is None or conversation.contact_id != contact.id:
@@ -181,59 +349,115 @@ def receive_email(
     return InboundResult(outcome, verdict.reason, message.conversation_id, message.id)
 
 
+@dataclass(frozen=True)
+class ArrivedEmail:
+    """One message as a receiver hands it to ``receive_parsed_emails``: parsed, with its raw bytes and
+    its envelope recipients."""
+
+    email: InboundEmail
+    raw: bytes
+    envelope_recipients: tuple[str, ...]
+
+
+def receive_parsed_emails(
+    uow: UnitOfWork, arrived: Sequence[ArrivedEmail], *, mail_domain: str, path: MailPath = MailPath.SMTP
+) -> list[InboundResult | NotFound]:
+    """``receive_parsed_email`` for each message, in order, in one unit of work: the shape the write
+    queue's ``submit_coalesced`` merges messages arriving together into (``INBOUND_EMAIL`` is the key),
+    so that they share one savepoint as well as one commit. One result per message: its
+    ``InboundResult``, or the ``NotFound`` that refused it before anything of it was written (no store
+    receives mail at its addresses). Any other error is raised (the write queue then stores each
+    message alone, to find whose it was)."""
+    results: list[InboundResult | NotFound] = []
+    for item in arrived:
+        addresses = [*item.envelope_recipients, *item.email.recipient_addresses]
+        uow.session.flush()
+        if _mail_store(uow.session, addresses, mail_domain) is None:
+            results.append(NotFound("no store receives mail at this address"))
+            continue
+        results.append(
+            receive_parsed_email(
+                uow, item.email, item.raw, item.envelope_recipients, mail_domain=mail_domain, path=path
+            )
+        )
+    return results
+
+
+# The write queue's coalescing key for ``receive_parsed_emails``.
+INBOUND_EMAIL = "email.inbound"
+
+
 def _email_contact(uow: UnitOfWork, store_id: int, address: str, name: str) -> Contact:
     """The customer's contact when a customer of the store has this address; else the contact known
-    by this address; else a new one."""
+    by this address; else a new one. ``last_seen_at`` is written at most every ``SEEN_EVERY``."""
     session = uow.session
-    customer_id = session.scalar(
-        select(Customer.id).where(Customer.store_id == store_id, Customer.email == address).limit(1)
-    )
+    now = uow.now()
+    params = {"store_id": store_id, "email": address}
+    customer_id = session.connection().execute(_CUSTOMER_BY_EMAIL, params).scalar()
     if customer_id is not None:
         identified = identify_contact(uow, store_id, customer_id=customer_id, visitor_token=None)
         contact = session.get(Contact, identified.contact_id)
         assert contact is not None
     else:
-        contact = session.scalar(
-            select(Contact)
-            .where(Contact.store_id == store_id, Contact.email == address, Contact.customer_id.is_(None))
-            .order_by(Contact.id)
-            .limit(1)
-        )
+        contact = session.scalars(_CONTACT_BY_EMAIL, params).first()
         if contact is None:
-            contact = Contact(store_id=store_id, email=address, created_at=uow.now())
+            contact = Contact(store_id=store_id, email=address, created_at=now)
             session.add(contact)
-    contact.email = contact.email or address
-    contact.name = contact.name or (name.strip()[:200] or None)
-    contact.last_seen_at = uow.now()
-    session.flush()
+    if not contact.email:
+        contact.email = address
+    if not contact.name:
+        contact.name = name.strip()[:200] or None
+    if contact.last_seen_at is None or now - contact.last_seen_at >= SEEN_EVERY:
+        contact.last_seen_at = now
+    if contact.id is None:
+        session.flush()
     return contact
 
 
-def _thread(session: Session, store: Store, email: InboundEmail, our_address: str) -> int | None:
-    """The conversation of this store that the email continues, by the best key that finds one."""
-    reply_domain = our_address.rpartition("@")[2]
-    secret = purpose_key(store.identity_secret, REPLY_ADDRESS)
-    for key in thread_keys(email, reply_domain=reply_domain, secret=secret):
+def _dedupe_and_thread(
+    session: Session, store: MailStore, email: InboundEmail, source_key: str
+) -> tuple[tuple[int, int] | None, int | None]:
+    """One query for both questions: the (message id, conversation id) already stored under
+    ``source_key`` (a duplicate), and the conversation of this store that the email continues, by the
+    best of its thread keys that finds one."""
+    keys = thread_keys(email, reply_domain=store.our_address.rpartition("@")[2], secret=store.reply_secret)
+    conversation_ids = [key.conversation_id for key in keys if key.conversation_id is not None]
+    message_ids = [key.message_id for key in keys if key.message_id]
+    dedupe_keys = {email_source_key(message_id): message_id for message_id in message_ids}
+    rows = session.connection().execute(
+        _THREAD_ROWS,
+        {
+            "store_id": store.store_id,
+            "conversation_ids": conversation_ids,
+            "message_ids": message_ids,
+            "dedupe_keys": [source_key, *dedupe_keys],
+        },
+    )
+    found_conversations: set[int] = set()
+    ours: dict[str, int] = {}
+    theirs: dict[str, int] = {}
+    duplicate: tuple[int, int] | None = None
+    for kind, key, conversation_id, message_id in rows:
+        if kind == "conversation":
+            found_conversations.add(int(conversation_id))
+        elif kind == "outbound":
+            ours.setdefault(key, int(conversation_id))
+        else:
+            if key == source_key:
+                duplicate = (int(message_id), int(conversation_id))
+            if key in dedupe_keys:
+                theirs[dedupe_keys[key]] = int(conversation_id)
+    if duplicate is not None:
+        return duplicate, None
+    for key in keys:
         if key.conversation_id is not None:
-            found = session.get(Conversation, key.conversation_id)
-            if found is not None and found.store_id == store.id:
-                return found.id
+            if key.conversation_id in found_conversations:
+                return None, key.conversation_id
         elif key.message_id:
-            ours = session.scalar(
-                select(OutboundEmail.conversation_id).where(
-                    OutboundEmail.store_id == store.id, OutboundEmail.email_message_id == key.message_id
-                )
-            )
-            if ours is not None:
-                return int(ours)
-            theirs = session.scalar(
-                select(Message.conversation_id).where(
-                    Message.store_id == store.id, Message.dedupe_key == email_source_key(key.message_id)
-                )
-            )
-            if theirs is not None:
-                return int(theirs)
-    return None
+            found = ours.get(key.message_id, theirs.get(key.message_id))
+            if found is not None:
+                return None, found
+    return None, None
 
 
 # A picture the HTML body shows is kept only from this size on: customers paste photos and screenshots
