@@ -299,5 +299,5 @@ def refresh_store(database: Database, store_id: int, now: datetime, *, only_stal
             scored_from[name] = report
     if scored_from:
         rows = scores.score_rows(scored_from["segments"], scored_from["value"], currency)
-        scores.save(database, store_id, rows, now)
+        scores.save(database, store_id, rows, now, filters["segments"].end)
     return [name for name in DASHBOARDS if name in due]
