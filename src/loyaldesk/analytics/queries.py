@@ -3,7 +3,6 @@ redemptions and expiring points, support conversations, ratings and messages. Re
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -13,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.analytics import sentiment
 from loyaldesk.analytics.churn import ChurnSignals
-from loyaldesk.analytics.metrics import DistinctOrders, OrderFact, distinct_orders
+from loyaldesk.analytics.metrics import DistinctOrders, OrderFact
+from loyaldesk.analytics.order_columns import OrderColumns, order_columns
 from loyaldesk.analytics.reports.impact import SupportExperience
 from loyaldesk.analytics.segment_advice import StoreFacts
 from loyaldesk.commerce import Order
@@ -29,23 +29,7 @@ def order_facts(session: Session, store: Store, until: datetime | None = None) -
     """The store's orders placed before ``until`` (all when ``None``) by known customers, in the store's
     currency, net of refunds, as distinct orders sorted by time; cancelled orders are left out (they were
     never a purchase)."""
-    query = select(Order.id, Order.customer_id, Order.placed_at, Order.total, Order.refunded_total).where(
-        Order.store_id == store.id,
-        Order.customer_id.is_not(None),
-        Order.currency == store.currency,
-        Order.cancelled_at.is_(None),
-    )
-    if until is not None:
-        query = query.where(Order.placed_at < until)
-    return distinct_orders(
-        OrderFact(
-            customer_id=int(customer_id or 0),
-            order_id=int(order_id),
-            placed_at=placed_at,
-            net_amount_minor=max(int(total) - int(refunded or 0), 0),
-        )
-        for order_id, customer_id, placed_at, total, refunded in session.execute(query)
-    )
+    return order_columns(session, store, until).facts()
 
 
 def last_order_at(session: Session, store: Store) -> datetime | None:
@@ -65,17 +49,23 @@ def last_order_at(session: Session, store: Store) -> datetime | None:
 
 
 class OrderHistory:
-    """The store's orders read once and cut at any instant, for several reports computed together."""
+    """The store's orders read once (column-wise) and cut at any instant, for several reports computed
+    together; each cut is made of the same :class:`OrderFact` values, built once."""
 
     def __init__(self) -> None:
-        self._orders: DistinctOrders | None = None
+        self._columns: OrderColumns | None = None
+        self._facts: DistinctOrders | None = None
+
+    def columns(self, session: Session, store: Store) -> OrderColumns:
+        if self._columns is None:
+            self._columns = order_columns(session, store)
+        return self._columns
 
     def before(self, session: Session, store: Store, until: datetime) -> DistinctOrders:
-        if self._orders is None:
-            self._orders = order_facts(session, store)
-        return DistinctOrders(
-            self._orders[: bisect_left(self._orders, until, key=lambda fact: fact.placed_at)]
-        )
+        columns = self.columns(session, store)
+        if self._facts is None:
+            self._facts = columns.facts()
+        return DistinctOrders(self._facts[: columns.count_before(until)])
 
 
 def member_customer_ids(session: Session, store_id: int) -> frozenset[int]:
