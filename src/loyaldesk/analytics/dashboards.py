@@ -155,7 +155,7 @@ def _segments(
 ) -> Any:
     end = filters.window(store.timezone).end
     members = queries.member_customer_ids(session, store.id)
-    return segment_report(history.before(session, store, end), end, loyalty_member_ids=members)
+    return segment_report(history.columns(session, store).before(end), end, loyalty_member_ids=members)
 
 
 def _value(
@@ -170,7 +170,7 @@ def _impact(
     session: Session, store: Store, filters: Filters, now: datetime, history: queries.OrderHistory
 ) -> Any:
     exposure = filters.window(store.timezone)
-    orders = history.before(session, store, exposure.end + (exposure.end - exposure.start))
+    orders = history.columns(session, store).before(exposure.end + (exposure.end - exposure.start))
     contacted, experiences = queries.support_experiences(session, store.id, exposure.start, exposure.end)
     return impact_report.build(
         orders,

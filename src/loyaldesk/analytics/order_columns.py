@@ -10,8 +10,7 @@ microsecond). The arrays are then sorted by (instant, order id), the order of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -20,61 +19,11 @@ from sqlalchemy import BigInteger, cast, extract, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from loyaldesk.analytics.metrics import DistinctOrders, OrderFact
+from loyaldesk.analytics.columns import OrderColumns, microseconds
 from loyaldesk.commerce import Order
 from loyaldesk.stores import Store
 
 FETCH_ROWS = 65_536  # rows per fetch from the driver
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-Int64s = NDArray[np.int64]
-
-
-@dataclass(frozen=True)
-class OrderColumns:
-    """Distinct orders as aligned columns sorted by (``placed_at_us``, ``order_id``)."""
-
-    order_id: Int64s
-    customer_id: Int64s
-    placed_at_us: Int64s  # microseconds since 1970-01-01 UTC
-    net_amount_minor: Int64s
-
-    def __len__(self) -> int:
-        return int(self.order_id.shape[0])
-
-    def count_before(self, until: datetime) -> int:
-        """How many of the orders were placed before the aware instant ``until``."""
-        return int(np.searchsorted(self.placed_at_us, microseconds(until), side="left"))
-
-    def facts(self, stop: int | None = None) -> DistinctOrders:
-        """The first ``stop`` orders (all when None) as :class:`OrderFact` values, in the same order."""
-        end = len(self) if stop is None else stop
-        placed = self.placed_at_us[:end].astype("datetime64[us]").tolist()
-        make = object.__new__
-        put = object.__setattr__
-        facts = []
-        # The columns come from the database's typed columns: every id and amount is an int and every
-        # instant aware UTC, which is all ``OrderFact.__post_init__`` checks; skip it for speed.
-        for customer_id, order_id, naive, amount in zip(
-            self.customer_id[:end].tolist(),
-            self.order_id[:end].tolist(),
-            placed,
-            self.net_amount_minor[:end].tolist(),
-            strict=True,
-        ):
-            fact = make(OrderFact)
-            put(fact, "customer_id", customer_id)
-            put(fact, "order_id", order_id)
-            put(fact, "placed_at", naive.replace(tzinfo=UTC))
-            put(fact, "net_amount_minor", amount)
-            facts.append(fact)
-        return DistinctOrders(facts)
-
-
-def microseconds(moment: datetime) -> int:
-    """The aware instant ``moment`` in whole microseconds since the Unix epoch."""
-    delta = moment - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def _placed_at_us(dialect: str) -> ColumnElement[int]:

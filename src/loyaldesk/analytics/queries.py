@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from loyaldesk.analytics import sentiment
 from loyaldesk.analytics.churn import ChurnSignals
+from loyaldesk.analytics.columns import OrderColumns
 from loyaldesk.analytics.metrics import DistinctOrders, OrderFact
-from loyaldesk.analytics.order_columns import OrderColumns, order_columns
+from loyaldesk.analytics.order_columns import order_columns
 from loyaldesk.analytics.reports.impact import SupportExperience
 from loyaldesk.analytics.segment_advice import StoreFacts
 from loyaldesk.commerce import Order
