@@ -162,7 +162,7 @@ def _value(
     session: Session, store: Store, filters: Filters, now: datetime, history: queries.OrderHistory
 ) -> Any:
     end = filters.window(store.timezone).end
-    orders = history.before(session, store, end)
+    orders = history.columns(session, store).before(end)
     return value_report(orders, end, queries.churn_signals(session, store.id, orders, end))
 
 

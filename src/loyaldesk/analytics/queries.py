@@ -7,12 +7,13 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyaldesk.analytics import sentiment
 from loyaldesk.analytics.churn import ChurnSignals
-from loyaldesk.analytics.columns import OrderColumns
+from loyaldesk.analytics.columns import MICROSECONDS_PER_DAY, OrderColumns, microseconds
 from loyaldesk.analytics.metrics import DistinctOrders, OrderFact
 from loyaldesk.analytics.order_columns import order_columns
 from loyaldesk.analytics.reports.impact import SupportExperience
@@ -114,18 +115,17 @@ def customer_names(
 
 
 def churn_signals(
-    session: Session, store_id: int, orders: Sequence[OrderFact], as_of_end: datetime
+    session: Session, store_id: int, orders: Sequence[OrderFact] | OrderColumns, as_of_end: datetime
 ) -> dict[int, ChurnSignals]:
     """Support and loyalty signals per customer who ordered before ``as_of_end``: open conversations (open
     or pending), a latest rating of 3 or less, conversations in the last 90 days beyond the first, negative
     sentiment of their messages in those 90 days (``sentiment``), points expiring in the next
     :data:`EXPIRY_HORIZON_DAYS` days, and days since the last order."""
-    last_order: dict[int, datetime] = {}
-    for order in orders:
-        if order.placed_at < as_of_end:
-            last_order[order.customer_id] = max(
-                last_order.get(order.customer_id, order.placed_at), order.placed_at
-            )
+    before = OrderColumns.of(orders).before(as_of_end)
+    customers, inverse = np.unique(before.customer_id, return_inverse=True)
+    last = np.full(customers.shape[0], np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, inverse, before.placed_at_us)
+    inactive = np.maximum((microseconds(as_of_end) - last) // MICROSECONDS_PER_DAY, 0)
     recent_start = as_of_end - timedelta(days=RECENT_DAYS)
     open_problems: Counter[int] = Counter()
     recent: Counter[int] = Counter()
@@ -164,9 +164,9 @@ def churn_signals(
             negative_sentiment=customer in negative,
             repeated_contacts=max(recent.get(customer, 0) - 1, 0),
             points_expiring_soon=expiring.get(customer, 0),
-            days_inactive=max((as_of_end - placed).days, 0),
+            days_inactive=days,
         )
-        for customer, placed in last_order.items()
+        for customer, days in zip(customers.tolist(), inactive.tolist(), strict=True)
     }
 
 
