@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -35,7 +35,7 @@ class OrderColumns:
         return int(np.searchsorted(self.placed_at_us, microseconds(until), side="left"))
 
     @classmethod
-    def of(cls, orders: Sequence[OrderFact] | OrderColumns) -> OrderColumns:
+    def of(cls, orders: Iterable[OrderFact] | OrderColumns) -> OrderColumns:
         """``orders`` as columns: made distinct and sorted as :func:`metrics.distinct_orders` makes them
         (which raises ``Invalid`` on conflicting facts); columns are returned unchanged."""
         if isinstance(orders, OrderColumns):
@@ -71,6 +71,23 @@ class OrderColumns:
             self.placed_at_us[first:stop],
             self.net_amount_minor[first:stop],
         )
+
+    def of_customers(self, customer_ids: Int64s, *, inside: bool = True) -> OrderColumns:
+        """The orders of the customers in ``customer_ids`` (or, with ``inside=False``, of all others)."""
+        keep = np.isin(self.customer_id, customer_ids, invert=not inside)
+        return OrderColumns(
+            self.order_id[keep], self.customer_id[keep], self.placed_at_us[keep], self.net_amount_minor[keep]
+        )
+
+    def historical_clv(self, start: datetime, end: datetime) -> float | None:
+        """:func:`metrics.historical_clv` over the window [``start``, ``end``): the mean, over the
+        customers active in it, of the net revenue of all their orders placed before ``end``."""
+        active = np.unique(self.between(start, end).customer_id)
+        if not active.size:
+            return None
+        before = self.before(end)
+        total = int(before.net_amount_minor[np.isin(before.customer_id, active)].sum())
+        return total / int(active.size)
 
     def placed_at(self) -> NDArray[np.datetime64]:
         """The instants as numpy ``datetime64[us]`` (UTC)."""

@@ -144,7 +144,7 @@ def _retention(
     session: Session, store: Store, filters: Filters, now: datetime, history: queries.OrderHistory
 ) -> Any:
     window = filters.window(store.timezone)
-    orders = history.before(session, store, window.end)
+    orders = history.columns(session, store).before(window.end)
     members = queries.member_customer_ids(session, store.id)
     ratings = queries.csat_ratings(session, store.id, window.start, window.end)
     return retention_report.build(orders, members, ratings, window, filters.end, store.timezone)

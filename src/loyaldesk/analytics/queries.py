@@ -51,23 +51,16 @@ def last_order_at(session: Session, store: Store) -> datetime | None:
 
 
 class OrderHistory:
-    """The store's orders read once (column-wise) and cut at any instant, for several reports computed
-    together; each cut is made of the same :class:`OrderFact` values, built once."""
+    """The store's orders read once, column-wise, for several reports computed together (each cuts them
+    at its own instant with ``OrderColumns.before``)."""
 
     def __init__(self) -> None:
         self._columns: OrderColumns | None = None
-        self._facts: DistinctOrders | None = None
 
     def columns(self, session: Session, store: Store) -> OrderColumns:
         if self._columns is None:
             self._columns = order_columns(session, store)
         return self._columns
-
-    def before(self, session: Session, store: Store, until: datetime) -> DistinctOrders:
-        columns = self.columns(session, store)
-        if self._facts is None:
-            self._facts = columns.facts()
-        return DistinctOrders(self._facts[: columns.count_before(until)])
 
 
 def member_customer_ids(session: Session, store_id: int) -> frozenset[int]:
