@@ -29,7 +29,8 @@ FETCH_ROWS = 65_536  # rows per fetch from the driver
 def _placed_at_us(dialect: str) -> ColumnElement[int]:
     if dialect == "sqlite":
         # Stored as text 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC: whole seconds, then the fraction's digits.
-        seconds = cast(func.strftime("%s", Order.placed_at), BigInteger)
+        # (strftime rounds a fraction to milliseconds: whole seconds are read from the first 19 characters.)
+        seconds = cast(func.strftime("%s", func.substr(Order.placed_at, 1, 19)), BigInteger)
         fraction = cast(func.substr(Order.placed_at, 21, 6), BigInteger)
         return seconds * 1_000_000 + fraction
     return cast(extract("epoch", Order.placed_at) * 1_000_000, BigInteger)
