@@ -50,6 +50,26 @@ class ChurnSignals:
     days_inactive: int = 0
 
     def __post_init__(self) -> None:
+        problems, contacts, points, days = (
+            self.open_problems,
+            self.repeated_contacts,
+            self.points_expiring_soon,
+            self.days_inactive,
+        )
+        # Fast path (a refresh makes one per customer): plain non-negative ints and bools are valid.
+        if (
+            type(problems) is int
+            and type(contacts) is int
+            and type(points) is int
+            and type(days) is int
+            and problems >= 0
+            and contacts >= 0
+            and points >= 0
+            and days >= 0
+            and type(self.low_csat) is bool
+            and type(self.negative_sentiment) is bool
+        ):
+            return
         for name in ("open_problems", "repeated_contacts", "points_expiring_soon", "days_inactive"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -19,7 +19,7 @@ from loyaldesk.analytics.scores import Rfm, SegmentMember
 from loyaldesk.analytics.segments import CSV_HEADER, SEGMENT_ORDER, Segment, segment_rows
 from loyaldesk.kernel.db import Database
 
-EXPORT_PAGE = 5000  # rows read per query while exporting
+EXPORT_PAGE = 1000  # rows read per query while exporting (the first is sent before the next is read)
 
 
 def segment_members(
