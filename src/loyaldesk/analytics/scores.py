@@ -27,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from loyaldesk.analytics.models import CustomerScoreRow
@@ -167,6 +167,11 @@ def save(
             )
         if chunk:
             low = chunk[-1].customer_id
+    if database.backend == "postgresql":
+        # Every row was just replaced: fresh statistics keep the segment pages on the segment index (with
+        # none, the planner reads and sorts a whole segment for each page).
+        with database.transaction() as uow:
+            uow.session.execute(text(f"ANALYZE {CustomerScoreRow.__tablename__}"))
 
 
 def computed_at(session: Session, store_id: int) -> datetime | None:
