@@ -24,6 +24,7 @@ from loyaldesk.analytics.cohorts import RetentionMatrix, retention_matrix
 from loyaldesk.analytics.columns import OrderColumns
 from loyaldesk.analytics.metrics import OrderFact, Window
 from loyaldesk.analytics.vocab import MemberMix, RetentionGroup
+from loyaldesk.kernel.errors import Invalid
 
 GROUPS: tuple[str, ...] = tuple(group.value for group in RetentionGroup)
 GROUP_TITLES: dict[str, str] = {group.value: group.label for group in RetentionGroup}
@@ -110,26 +111,37 @@ def group_figures(
     window: Window,
     previous: Window,
 ) -> GroupFigures:
-    """The figures of one group of customers over ``window``, compared with ``previous`` (which ends
-    where ``window`` starts). Only the orders of the two windows are turned into facts; historical CLV
-    reads the columns of the whole history."""
+    """The figures of one group of customers over ``window``, compared with ``previous`` (which must end by
+    the start of ``window``), as ``metrics`` defines them, computed on the orders' columns: the same
+    integer counts and sums, and each ratio divided in Python (``None`` on a zero denominator)."""
+    if previous.end > window.start:
+        raise Invalid.field("second", "must start at or after the end of the first window")
     columns = OrderColumns.of(orders)
-    recent = columns.between(min(previous.start, window.start), max(previous.end, window.end)).facts()
-    in_window = metrics.orders_in(recent, window)
+    inside = columns.between(window.start, window.end)
+    customers, per_customer = np.unique(inside.customer_id, return_counts=True)
+    before = np.unique(columns.between(previous.start, previous.end).customer_id)
+    active, orders_count = int(customers.size), len(inside)
+    revenue = int(inside.net_amount_minor.sum())
+    base = int(before.size)
+    kept = int(np.isin(before, customers, assume_unique=True).sum())
     return GroupFigures(
         group=group,
-        customers=len(metrics.active_customers(recent, window)),
-        orders=len(in_window),
-        revenue_minor=metrics.net_revenue(recent, window),
-        average_order_value=metrics.average_order_value(recent, window),
-        purchase_frequency=metrics.purchase_frequency(recent, window),
-        repeat_purchase_rate=metrics.repeat_purchase_rate(recent, window),
-        revenue_per_customer=metrics.revenue_per_customer(recent, window),
+        customers=active,
+        orders=orders_count,
+        revenue_minor=revenue,
+        average_order_value=_ratio(revenue, orders_count),
+        purchase_frequency=_ratio(orders_count, active),
+        repeat_purchase_rate=_ratio(int((per_customer >= 2).sum()), active),
+        revenue_per_customer=_ratio(revenue, active),
         historical_clv=columns.historical_clv(window.start, window.end),
-        retention=metrics.retention_rate_sets(recent, previous, window),
-        churn=metrics.churn_rate(recent, previous, window),
+        retention=_ratio(kept, base),
+        churn=_ratio(base - kept, base),
         csat=metrics.csat(ratings),
     )
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return None if denominator == 0 else numerator / denominator
 
 
 def build(
