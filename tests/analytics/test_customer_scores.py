@@ -249,3 +249,34 @@ def test_a_rule_on_churn_risk_enters_exactly_the_customers_at_risk(
         assert session.get(JourneyRule, rule) is not None
     assert entered == at_risk
     assert ids["never"] not in entered
+
+
+def test_a_segment_lists_and_exports_from_the_scores_table_as_from_the_cached_view(
+    db: Database, store: StoreHandle, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loyaldesk.analytics import segment_csv_rows, segment_members
+    from loyaldesk.analytics import segment_listing as listing
+    from loyaldesk.analytics.segments import SEGMENT_ORDER
+
+    _shop(db, store)
+    now = clock.now()
+    filters = DASHBOARDS["segments"].default_filters(now.date())
+    # Before any refresh the table holds no view: the export comes from the cached per-customer part.
+    from_view = list(segment_csv_rows(db, store.id, filters, None, now))
+    report = open_dashboard(db, store.id, "segments", filters, now, part="segments_customers").report
+    assert from_view == segment_rows(report.customer_ids, report.scores)
+    listed_from_view = {s: segment_members(db, store.id, filters, s, now) for s in SEGMENT_ORDER}
+
+    refresh_store(db, store.id, now)
+    monkeypatch.setattr(listing, "EXPORT_PAGE", 2)  # several keyset pages per segment
+    monkeypatch.setattr(listing, "open_dashboard", None)  # the table alone answers: no snapshot decoded
+    assert list(segment_csv_rows(db, store.id, filters, None, now)) == from_view
+    for segment in SEGMENT_ORDER:
+        assert segment_members(db, store.id, filters, segment, now, limit=500) == listed_from_view[segment]
+        first = segment_members(db, store.id, filters, segment, now, limit=1)
+        rest = segment_members(
+            db, store.id, filters, segment, now, after=first[0].customer_id if first else None
+        )
+        assert first + rest == listed_from_view[segment]
+        exported = list(segment_csv_rows(db, store.id, filters, segment, now))
+        assert exported == [from_view[0], *(row for row in from_view[1:] if row[1] == segment.value)]

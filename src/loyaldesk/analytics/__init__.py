@@ -24,6 +24,7 @@ from loyaldesk.analytics.reports import impact as impact_report
 from loyaldesk.analytics.reports import retention as retention_report
 from loyaldesk.analytics.scores import customer_scores
 from loyaldesk.analytics.segment_advice import segment_advice
+from loyaldesk.analytics.segment_listing import segment_csv_rows, segment_members
 from loyaldesk.analytics.segments import CSV_HEADER as SEGMENTS_CSV_HEADER
 from loyaldesk.analytics.segments import segment_rows
 from loyaldesk.analytics.vocab import (
@@ -67,5 +68,7 @@ __all__ = [
     "refresh_store",
     "retention_report",
     "segment_advice",
+    "segment_csv_rows",
+    "segment_members",
     "segment_rows",
 ]

@@ -24,6 +24,9 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
 from loyaldesk.kernel.errors import Invalid
 
 
@@ -47,6 +50,26 @@ class ChurnSignals:
     days_inactive: int = 0
 
     def __post_init__(self) -> None:
+        problems, contacts, points, days = (
+            self.open_problems,
+            self.repeated_contacts,
+            self.points_expiring_soon,
+            self.days_inactive,
+        )
+        # Fast path (a refresh makes one per customer): plain non-negative ints and bools are valid.
+        if (
+            type(problems) is int
+            and type(contacts) is int
+            and type(points) is int
+            and type(days) is int
+            and problems >= 0
+            and contacts >= 0
+            and points >= 0
+            and days >= 0
+            and type(self.low_csat) is bool
+            and type(self.negative_sentiment) is bool
+        ):
+            return
         for name in ("open_problems", "repeated_contacts", "points_expiring_soon", "days_inactive"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -54,6 +77,9 @@ class ChurnSignals:
         for name in ("low_csat", "negative_sentiment"):
             if not isinstance(getattr(self, name), bool):
                 raise Invalid.field(name, "must be true or false")
+
+
+NO_SIGNALS = ChurnSignals()
 
 
 @dataclass(frozen=True)
@@ -141,6 +167,40 @@ def churn_risk(p_alive: float, signals: ChurnSignals, weights: ChurnWeights = DE
             raised.append((-bump, order, reason))
     score = min(1.0, max(0.0, 1.0 - staying))
     return ChurnRisk(score=score, base=base, reasons=tuple(reason for _, _, reason in sorted(raised)))
+
+
+def churn_scores(
+    p_alive: ArrayLike, signals: Sequence[ChurnSignals], weights: ChurnWeights = DEFAULT_WEIGHTS
+) -> NDArray[np.float64]:
+    """:func:`churn_risk`'s score of each customer at once (aligned ``p_alive`` and ``signals``), the same
+    floating-point operations in the same order on arrays, hence the same numbers. Raises ``Invalid`` when
+    a P(alive) is not a probability."""
+    alive = np.asarray(p_alive, dtype=np.float64)
+    if alive.size and not (np.all(alive >= 0.0) and np.all(alive <= 1.0)):
+        bad = next(value for value in alive.tolist() if not 0.0 <= value <= 1.0)
+        raise Invalid.field("p_alive", f"must be a probability in [0, 1] (got {bad!r})")
+    count = len(signals)
+
+    def column(name: str, kind: type = np.int64) -> NDArray[Any]:
+        return np.fromiter((getattr(signal, name) for signal in signals), dtype=kind, count=count)
+
+    problems = column("open_problems").astype(np.float64)
+    contacts = column("repeated_contacts").astype(np.float64)
+    inactive_days = column("days_inactive").astype(np.float64)
+    inactive_span = weights.inactive_full_days - weights.inactive_grace_days
+    inactive = np.minimum(1.0, np.maximum(0.0, (inactive_days - weights.inactive_grace_days) / inactive_span))
+    bumps = (
+        weights.open_problems * np.minimum(1.0, problems / weights.open_problems_full),
+        weights.low_csat * column("low_csat", np.float64),
+        weights.negative_sentiment * column("negative_sentiment", np.float64),
+        weights.repeated_contacts * np.minimum(1.0, contacts / weights.repeated_contacts_full),
+        weights.points_expiring_soon * (column("points_expiring_soon") > 0),
+        weights.inactivity * inactive,
+    )
+    staying = alive.copy()
+    for bump in bumps:  # the order of _bumps, as churn_risk multiplies them
+        staying *= 1.0 - bump
+    return np.minimum(1.0, np.maximum(0.0, 1.0 - staying))
 
 
 def at_risk_and_valuable(

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from numpy.typing import NDArray
 
-from loyaldesk.analytics.metrics import DistinctOrders, OrderFact, distinct_orders
+from loyaldesk.analytics.columns import EPOCH, OrderColumns, microseconds
+from loyaldesk.analytics.metrics import OrderFact
 from loyaldesk.analytics.vocab import CohortMeasure
 from loyaldesk.kernel.errors import Invalid
 
@@ -92,7 +93,7 @@ class RetentionMatrix:
 
 
 def retention_matrix(
-    orders: Iterable[OrderFact], through_month: date, time_zone: str = "UTC"
+    orders: Iterable[OrderFact] | OrderColumns, through_month: date, time_zone: str = "UTC"
 ) -> RetentionMatrix:
     """Monthly acquisition cohorts of ``orders`` and their retention and revenue by month offset.
 
@@ -105,8 +106,8 @@ def retention_matrix(
     if isinstance(through_month, datetime) or not isinstance(through_month, date):
         raise Invalid.field("through_month", "must be a date naming a month, not a datetime")
     last = _month_number(through_month)
-    facts = distinct_orders(orders)
-    if not facts or _month_number(facts[0].placed_at.astimezone(zone)) > last:
+    facts = OrderColumns.of(orders)
+    if not len(facts) or _month_number(_instant(int(facts.placed_at_us[0])).astimezone(zone)) > last:
         return RetentionMatrix(time_zone, _month_start(last), 0, ())
     customers, months, amounts = _order_months(facts, zone, last)
     base = int(months.min())
@@ -153,25 +154,26 @@ def retention_matrix(
 
 
 def _order_months(
-    facts: DistinctOrders, zone: ZoneInfo, last: int
+    facts: OrderColumns, zone: ZoneInfo, last: int
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """(customer, local month number, net amount) of the orders up to month ``last``. The facts are sorted
+    """(customer, local month number, net amount) of the orders up to month ``last``. The orders are sorted
     by time, so each order's month is found by bisection among the instants the local months begin."""
-    seconds = np.fromiter((fact.placed_at.timestamp() for fact in facts), dtype=np.float64, count=len(facts))
-    first = _month_number(facts[0].placed_at.astimezone(zone))
-    final = _month_number(facts[-1].placed_at.astimezone(zone))
+    first = _month_number(_instant(int(facts.placed_at_us[0])).astimezone(zone))
+    final = _month_number(_instant(int(facts.placed_at_us[-1])).astimezone(zone))
     starts = np.array(
         [
-            datetime.combine(_month_start(month), time(), zone).timestamp()
+            microseconds(datetime.combine(_month_start(month), time(), zone))
             for month in range(first + 1, final + 1)
         ],
-        dtype=np.float64,
+        dtype=np.int64,
     )
-    months = first + np.searchsorted(starts, seconds, side="right").astype(np.int64)
+    months = first + np.searchsorted(starts, facts.placed_at_us, side="right").astype(np.int64)
     keep = months <= last
-    customers = np.fromiter((fact.customer_id for fact in facts), dtype=np.int64, count=len(facts))
-    amounts = np.fromiter((fact.net_amount_minor for fact in facts), dtype=np.int64, count=len(facts))
-    return customers[keep], months[keep], amounts[keep]
+    return facts.customer_id[keep], months[keep], facts.net_amount_minor[keep]
+
+
+def _instant(placed_at_us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=placed_at_us)
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -144,7 +144,7 @@ def _retention(
     session: Session, store: Store, filters: Filters, now: datetime, history: queries.OrderHistory
 ) -> Any:
     window = filters.window(store.timezone)
-    orders = history.before(session, store, window.end)
+    orders = history.columns(session, store).before(window.end)
     members = queries.member_customer_ids(session, store.id)
     ratings = queries.csat_ratings(session, store.id, window.start, window.end)
     return retention_report.build(orders, members, ratings, window, filters.end, store.timezone)
@@ -155,14 +155,14 @@ def _segments(
 ) -> Any:
     end = filters.window(store.timezone).end
     members = queries.member_customer_ids(session, store.id)
-    return segment_report(history.before(session, store, end), end, loyalty_member_ids=members)
+    return segment_report(history.columns(session, store).before(end), end, loyalty_member_ids=members)
 
 
 def _value(
     session: Session, store: Store, filters: Filters, now: datetime, history: queries.OrderHistory
 ) -> Any:
     end = filters.window(store.timezone).end
-    orders = history.before(session, store, end)
+    orders = history.columns(session, store).before(end)
     return value_report(orders, end, queries.churn_signals(session, store.id, orders, end))
 
 
@@ -170,7 +170,7 @@ def _impact(
     session: Session, store: Store, filters: Filters, now: datetime, history: queries.OrderHistory
 ) -> Any:
     exposure = filters.window(store.timezone)
-    orders = history.before(session, store, exposure.end + (exposure.end - exposure.start))
+    orders = history.columns(session, store).before(exposure.end + (exposure.end - exposure.start))
     contacted, experiences = queries.support_experiences(session, store.id, exposure.start, exposure.end)
     return impact_report.build(
         orders,
@@ -299,5 +299,5 @@ def refresh_store(database: Database, store_id: int, now: datetime, *, only_stal
             scored_from[name] = report
     if scored_from:
         rows = scores.score_rows(scored_from["segments"], scored_from["value"], currency)
-        scores.save(database, store_id, rows, now)
+        scores.save(database, store_id, rows, now, filters["segments"].end)
     return [name for name in DASHBOARDS if name in due]

@@ -283,13 +283,9 @@ def historical_clv(orders: Iterable[OrderFact], window: Window) -> float | None:
     mean over those customers, ``None`` when nobody was active. Historical: what customers have spent so
     far, no forecast (for predicted CLV see :mod:`loyaldesk.analytics.clv`).
     """
-    facts = distinct_orders(orders)
-    active = {order.customer_id for order in _in_window(facts, window)}
-    end = _utc(window.end)
-    total = sum(
-        order.net_amount_minor for order in facts if order.customer_id in active and order.placed_at < end
-    )
-    return _ratio(total, len(active))
+    from loyaldesk.analytics.columns import OrderColumns  # columns are built on this module's facts
+
+    return OrderColumns.of(orders).historical_clv(window.start, window.end)
 
 
 def survey_scores(answers: Iterable[SurveyAnswer], window: Window) -> tuple[int, ...]:

@@ -3,9 +3,19 @@ scores (see ``scores``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Float, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyaldesk.kernel.orm import Base, IdType, UTCDateTime
@@ -34,8 +44,11 @@ class AnalyticsSnapshot(Base):
 class CustomerScoreRow(Base):
     """One customer's scores as of the store's last analytics refresh: the RFM ``segment`` key (None: no
     order in the segments' window), ``churn_risk`` in 0..1 and ``value`` (the predicted 12-month CLV, in
-    the store's currency units) (None: the purchase model could not be fitted). Written in bulk by the
-    refresh (``scores.save``), read by primary key; never computed on a read."""
+    the store's currency units) (None: the purchase model could not be fitted). With a segment, the RFM
+    figures the segments page lists: ``as_of`` (the segments' "as of" date), ``recency_days``,
+    ``frequency``, ``monetary_minor`` and ``rfm`` (the three scores as digits, "545"). Written in bulk by
+    the refresh (``scores.save``), read by primary key, or by segment in customer id order (the index);
+    never computed on a read."""
 
     __tablename__ = "analytics_customer_scores"
 
@@ -47,3 +60,10 @@ class CustomerScoreRow(Base):
     churn_risk: Mapped[float | None] = mapped_column(Float)
     value: Mapped[float | None] = mapped_column(Float)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    as_of: Mapped[date | None] = mapped_column(Date)
+    recency_days: Mapped[int | None] = mapped_column(Integer)
+    frequency: Mapped[int | None] = mapped_column(Integer)
+    monetary_minor: Mapped[int | None] = mapped_column(BigInteger)
+    rfm: Mapped[str | None] = mapped_column(String(3))
+
+    __table_args__ = (Index("ix_analytics_customer_scores_segment", "store_id", "segment", "customer_id"),)

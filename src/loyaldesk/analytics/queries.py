@@ -3,17 +3,19 @@ redemptions and expiring points, support conversations, ratings and messages. Re
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyaldesk.analytics import sentiment
 from loyaldesk.analytics.churn import ChurnSignals
-from loyaldesk.analytics.metrics import DistinctOrders, OrderFact, distinct_orders
+from loyaldesk.analytics.columns import MICROSECONDS_PER_DAY, OrderColumns, microseconds
+from loyaldesk.analytics.metrics import DistinctOrders, OrderFact
+from loyaldesk.analytics.order_columns import order_columns
 from loyaldesk.analytics.reports.impact import SupportExperience
 from loyaldesk.analytics.segment_advice import StoreFacts
 from loyaldesk.commerce import Order
@@ -29,23 +31,7 @@ def order_facts(session: Session, store: Store, until: datetime | None = None) -
     """The store's orders placed before ``until`` (all when ``None``) by known customers, in the store's
     currency, net of refunds, as distinct orders sorted by time; cancelled orders are left out (they were
     never a purchase)."""
-    query = select(Order.id, Order.customer_id, Order.placed_at, Order.total, Order.refunded_total).where(
-        Order.store_id == store.id,
-        Order.customer_id.is_not(None),
-        Order.currency == store.currency,
-        Order.cancelled_at.is_(None),
-    )
-    if until is not None:
-        query = query.where(Order.placed_at < until)
-    return distinct_orders(
-        OrderFact(
-            customer_id=int(customer_id or 0),
-            order_id=int(order_id),
-            placed_at=placed_at,
-            net_amount_minor=max(int(total) - int(refunded or 0), 0),
-        )
-        for order_id, customer_id, placed_at, total, refunded in session.execute(query)
-    )
+    return order_columns(session, store, until).facts()
 
 
 def last_order_at(session: Session, store: Store) -> datetime | None:
@@ -65,17 +51,16 @@ def last_order_at(session: Session, store: Store) -> datetime | None:
 
 
 class OrderHistory:
-    """The store's orders read once and cut at any instant, for several reports computed together."""
+    """The store's orders read once, column-wise, for several reports computed together (each cuts them
+    at its own instant with ``OrderColumns.before``)."""
 
     def __init__(self) -> None:
-        self._orders: DistinctOrders | None = None
+        self._columns: OrderColumns | None = None
 
-    def before(self, session: Session, store: Store, until: datetime) -> DistinctOrders:
-        if self._orders is None:
-            self._orders = order_facts(session, store)
-        return DistinctOrders(
-            self._orders[: bisect_left(self._orders, until, key=lambda fact: fact.placed_at)]
-        )
+    def columns(self, session: Session, store: Store) -> OrderColumns:
+        if self._columns is None:
+            self._columns = order_columns(session, store)
+        return self._columns
 
 
 def member_customer_ids(session: Session, store_id: int) -> frozenset[int]:
@@ -123,18 +108,17 @@ def customer_names(
 
 
 def churn_signals(
-    session: Session, store_id: int, orders: Sequence[OrderFact], as_of_end: datetime
+    session: Session, store_id: int, orders: Sequence[OrderFact] | OrderColumns, as_of_end: datetime
 ) -> dict[int, ChurnSignals]:
     """Support and loyalty signals per customer who ordered before ``as_of_end``: open conversations (open
     or pending), a latest rating of 3 or less, conversations in the last 90 days beyond the first, negative
     sentiment of their messages in those 90 days (``sentiment``), points expiring in the next
     :data:`EXPIRY_HORIZON_DAYS` days, and days since the last order."""
-    last_order: dict[int, datetime] = {}
-    for order in orders:
-        if order.placed_at < as_of_end:
-            last_order[order.customer_id] = max(
-                last_order.get(order.customer_id, order.placed_at), order.placed_at
-            )
+    before = OrderColumns.of(orders).before(as_of_end)
+    customers, inverse = np.unique(before.customer_id, return_inverse=True)
+    last = np.full(customers.shape[0], np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, inverse, before.placed_at_us)
+    inactive = np.maximum((microseconds(as_of_end) - last) // MICROSECONDS_PER_DAY, 0)
     recent_start = as_of_end - timedelta(days=RECENT_DAYS)
     open_problems: Counter[int] = Counter()
     recent: Counter[int] = Counter()
@@ -173,9 +157,9 @@ def churn_signals(
             negative_sentiment=customer in negative,
             repeated_contacts=max(recent.get(customer, 0) - 1, 0),
             points_expiring_soon=expiring.get(customer, 0),
-            days_inactive=max((as_of_end - placed).days, 0),
+            days_inactive=days,
         )
-        for customer, placed in last_order.items()
+        for customer, days in zip(customers.tolist(), inactive.tolist(), strict=True)
     }
 
 

@@ -129,10 +129,26 @@ def segment_of(r: int, f: int, m: int) -> Segment:
 def segments(scores: RfmScores) -> tuple[Segment, ...]:
     """The segment of each customer, aligned with the scores. Needs 5-bin scores (``Invalid`` otherwise)."""
     _require_five_bins(scores)
-    return tuple(
-        segment_of(int(r), int(f), int(m))
-        for r, f, m in zip(scores.recency, scores.frequency, scores.monetary, strict=True)
-    )
+    return tuple(_GRID_ARRAY[segment_codes(scores)].tolist())
+
+
+# The grid flattened, indexed by (R - 1) * 5 + (FM - 1).
+_GRID_ARRAY = np.array([segment for row in SEGMENT_GRID for segment in row], dtype=object)
+
+
+def segment_codes(scores: RfmScores) -> IntArray:
+    """Each customer's cell of :data:`SEGMENT_GRID` as ``(R - 1) * 5 + (FM - 1)``, computed on the arrays
+    (:func:`segment_of` for all at once). Raises ``Invalid`` naming the score that is not in 1 .. 5."""
+    for array, field in ((scores.recency, "r"), (scores.frequency, "f"), (scores.monetary, "m")):
+        values = np.asarray(array)
+        if values.dtype.kind in "iu" and (not values.size or 1 <= values.min() <= values.max() <= 5):
+            continue
+        for value in values.tolist():
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+                raise Invalid.field(field, f"must be an integer score in 1 .. 5 (got {value!r})")
+    recency = np.asarray(scores.recency, dtype=np.int64)
+    fm = (np.asarray(scores.frequency, dtype=np.int64) + np.asarray(scores.monetary, dtype=np.int64) + 1) // 2
+    return (recency - 1) * 5 + (fm - 1)
 
 
 def segment_members(
@@ -142,8 +158,11 @@ def segment_members(
     sorted ascending. ``customer_ids`` is aligned with ``scores``; ids must be distinct and sortable."""
     ids = _customer_ids(customer_ids, scores)
     members: dict[Segment, list[Any]] = {segment: [] for segment in SEGMENT_ORDER}
-    for customer_id, segment in zip(ids, segments(scores), strict=True):
-        members[segment].append(customer_id)
+    _require_five_bins(scores)
+    codes = segment_codes(scores)
+    id_array = np.array(ids, dtype=object)
+    for code in np.unique(codes).tolist():
+        members[_GRID_ARRAY[code]].extend(id_array[codes == code].tolist())
     return tuple(SegmentMembers(segment, tuple(sorted(members[segment]))) for segment in SEGMENT_ORDER)
 
 

@@ -14,8 +14,11 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+
 from loyaldesk.analytics import impact
-from loyaldesk.analytics.metrics import OrderFact, Window, distinct_orders
+from loyaldesk.analytics.columns import MICROSECONDS_PER_DAY, OrderColumns, microseconds
+from loyaldesk.analytics.metrics import OrderFact, Window
 from loyaldesk.analytics.vocab import LoyaltyGroup, SupportGroup
 
 RETENTION_DAYS = 90
@@ -100,7 +103,7 @@ class ImpactReport:
 
 
 def build(
-    orders: Sequence[OrderFact],
+    orders: Sequence[OrderFact] | OrderColumns,
     exposure: Window,
     now: datetime,
     contacted: Collection[int],
@@ -117,27 +120,35 @@ def build(
     follow_up = Window(exposure.end, min(exposure.end + length, max(now, exposure.end)))
     complete = exposure.end + length <= now
     retention_days = max(min(RETENTION_DAYS, (follow_up.end - follow_up.start).days), 0)
-    facts = distinct_orders(orders)
-    known = {order.customer_id for order in facts if order.placed_at < exposure.end}
-    later: dict[int, list[OrderFact]] = {}
-    for order in facts:
-        if order.customer_id in known and follow_up.start <= order.placed_at < follow_up.end:
-            later.setdefault(order.customer_id, []).append(order)
+    columns = OrderColumns.of(orders)
+    known = np.unique(columns.before(exposure.end).customer_id)
+    later = columns.between(follow_up.start, follow_up.end)
+    position = np.searchsorted(known, later.customer_id)
+    position[position == known.shape[0]] = 0  # not a known customer (checked below)
+    of_known = known[position] == later.customer_id if known.size else np.zeros(0, dtype=bool)
+    position = position[of_known]
+    bought = np.bincount(position, minlength=known.shape[0])
+    spend = np.zeros(known.shape[0], dtype=np.int64)
+    np.add.at(spend, position, later.net_amount_minor[of_known])
+    first = np.full(known.shape[0], np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, position, later.placed_at_us[of_known])
+    end_us = microseconds(exposure.end)
+    days_to_next = (np.where(bought > 0, first, end_us) - end_us) // MICROSECONDS_PER_DAY
     outcomes = []
-    for customer_id in sorted(known):
-        bought = later.get(customer_id, [])
+    for customer_id, orders_after, spent, days in zip(
+        known.tolist(), bought.tolist(), spend.tolist(), days_to_next.tolist(), strict=True
+    ):
         experience = experiences.get(customer_id, SupportExperience())
         was_contacted = customer_id in contacted
-        first = min((order.placed_at for order in bought), default=None)
         outcomes.append(
             impact.CustomerOutcome(
                 customer_id=customer_id,
                 contacted=was_contacted,
                 csat=experience.lowest_csat if was_contacted else None,
                 response_within_target=experience.response_within_target if was_contacted else None,
-                subsequent_orders=len(bought),
-                subsequent_spend_minor=sum(order.net_amount_minor for order in bought),
-                days_to_next_order=None if first is None else (first - exposure.end).days,
+                subsequent_orders=orders_after,
+                subsequent_spend_minor=spent,
+                days_to_next_order=days if orders_after else None,
                 member=customer_id in members,
                 redeemed=customer_id in members and customer_id in redeemers,
             )

@@ -17,10 +17,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+
 from loyaldesk.analytics import metrics
 from loyaldesk.analytics.cohorts import RetentionMatrix, retention_matrix
+from loyaldesk.analytics.columns import OrderColumns
 from loyaldesk.analytics.metrics import OrderFact, Window
 from loyaldesk.analytics.vocab import MemberMix, RetentionGroup
+from loyaldesk.kernel.errors import Invalid
 
 GROUPS: tuple[str, ...] = tuple(group.value for group in RetentionGroup)
 GROUP_TITLES: dict[str, str] = {group.value: group.label for group in RetentionGroup}
@@ -102,30 +106,46 @@ def _round(value: float | None) -> float | None:
 
 def group_figures(
     group: str,
-    orders: Sequence[OrderFact],
+    orders: Sequence[OrderFact] | OrderColumns,
     ratings: Iterable[int],
     window: Window,
     previous: Window,
 ) -> GroupFigures:
-    in_window = metrics.orders_in(orders, window)
+    """The figures of one group of customers over ``window``, compared with ``previous`` (which must end by
+    the start of ``window``), as ``metrics`` defines them, computed on the orders' columns: the same
+    integer counts and sums, and each ratio divided in Python (``None`` on a zero denominator)."""
+    if previous.end > window.start:
+        raise Invalid.field("second", "must start at or after the end of the first window")
+    columns = OrderColumns.of(orders)
+    inside = columns.between(window.start, window.end)
+    customers, per_customer = np.unique(inside.customer_id, return_counts=True)
+    before = np.unique(columns.between(previous.start, previous.end).customer_id)
+    active, orders_count = int(customers.size), len(inside)
+    revenue = int(inside.net_amount_minor.sum())
+    base = int(before.size)
+    kept = int(np.isin(before, customers, assume_unique=True).sum())
     return GroupFigures(
         group=group,
-        customers=len(metrics.active_customers(orders, window)),
-        orders=len(in_window),
-        revenue_minor=metrics.net_revenue(orders, window),
-        average_order_value=metrics.average_order_value(orders, window),
-        purchase_frequency=metrics.purchase_frequency(orders, window),
-        repeat_purchase_rate=metrics.repeat_purchase_rate(orders, window),
-        revenue_per_customer=metrics.revenue_per_customer(orders, window),
-        historical_clv=metrics.historical_clv(orders, window),
-        retention=metrics.retention_rate_sets(orders, previous, window),
-        churn=metrics.churn_rate(orders, previous, window),
+        customers=active,
+        orders=orders_count,
+        revenue_minor=revenue,
+        average_order_value=_ratio(revenue, orders_count),
+        purchase_frequency=_ratio(orders_count, active),
+        repeat_purchase_rate=_ratio(int((per_customer >= 2).sum()), active),
+        revenue_per_customer=_ratio(revenue, active),
+        historical_clv=columns.historical_clv(window.start, window.end),
+        retention=_ratio(kept, base),
+        churn=_ratio(base - kept, base),
         csat=metrics.csat(ratings),
     )
 
 
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return None if denominator == 0 else numerator / denominator
+
+
 def build(
-    orders: Sequence[OrderFact],
+    orders: Sequence[OrderFact] | OrderColumns,
     member_ids: frozenset[int],
     ratings: Sequence[tuple[int | None, int]],
     window: Window,
@@ -135,9 +155,11 @@ def build(
     """Figures for everyone, members and non-members over ``window``, and the monthly cohorts up to
     ``through_month`` (orders before ``window.end``)."""
     previous = Window(window.start - (window.end - window.start), window.start)
-    facts = metrics.distinct_orders(orders)
-    split = metrics.split_by_membership(facts, member_ids)
-    parts = {"everyone": facts, "members": split.members, "non_members": split.non_members}
+    facts = OrderColumns.of(orders)
+    members = np.fromiter(member_ids, dtype=np.int64, count=len(member_ids))
+    split_members = facts.of_customers(members)
+    split_others = facts.of_customers(members, inside=False)
+    parts = {"everyone": facts, "members": split_members, "non_members": split_others}
     rated = {
         "everyone": [rating for _, rating in ratings],
         "members": [rating for customer, rating in ratings if customer in member_ids],
@@ -146,12 +168,15 @@ def build(
         ],
     }
     figures = tuple(group_figures(name, parts[name], rated[name], window, previous) for name in GROUPS)
-    cohort_orders = metrics.DistinctOrders(order for order in facts if order.placed_at < window.end)
     membership = MIXED
-    if facts and not split.non_members:
+    if len(facts) and not len(split_others):
         membership = ALL_MEMBERS
-    elif facts and not split.members:
+    elif len(facts) and not len(split_members):
         membership = NO_MEMBERS
     return RetentionReport(
-        window, previous, figures, retention_matrix(cohort_orders, through_month, time_zone), membership
+        window,
+        previous,
+        figures,
+        retention_matrix(facts.before(window.end), through_month, time_zone),
+        membership,
     )

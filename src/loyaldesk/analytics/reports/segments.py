@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from loyaldesk.analytics import metrics
+from loyaldesk.analytics.columns import MICROSECONDS_PER_DAY, OrderColumns, microseconds
 from loyaldesk.analytics.metrics import OrderFact, Window
 from loyaldesk.analytics.segments import RfmScores, Segment, SegmentMembers, rfm_scores, segment_members
 
@@ -40,25 +40,25 @@ class SegmentReport:
 
 
 def segment_report(
-    orders: Sequence[OrderFact],
+    orders: Sequence[OrderFact] | OrderColumns,
     end: datetime,
     window_days: int = DEFAULT_WINDOW_DAYS,
     loyalty_member_ids: frozenset[int] = frozenset(),
 ) -> SegmentReport:
     """Segments of the customers who bought in the ``window_days`` before ``end`` (aware);
-    ``loyalty_member_ids``: the store's loyalty members, counted per segment by :func:`summarize`."""
+    ``loyalty_member_ids``: the store's loyalty members, counted per segment by :func:`summarize`.
+    Computed on the orders' columns (facts are turned into columns first)."""
     window = Window(end - timedelta(days=window_days), end)
-    last: dict[int, datetime] = {}
-    count: dict[int, int] = {}
-    spend: dict[int, int] = {}
-    for order in metrics.orders_in(orders, window):
-        last[order.customer_id] = max(last.get(order.customer_id, order.placed_at), order.placed_at)
-        count[order.customer_id] = count.get(order.customer_id, 0) + 1
-        spend[order.customer_id] = spend.get(order.customer_id, 0) + order.net_amount_minor
-    ids = tuple(sorted(last))
-    recency = tuple(int((window.end - last[customer]).total_seconds() // 86400) for customer in ids)
-    frequency = tuple(count[customer] for customer in ids)
-    monetary = tuple(spend[customer] for customer in ids)
+    inside = OrderColumns.of(orders).between(window.start, window.end)
+    customers, inverse = np.unique(inside.customer_id, return_inverse=True)
+    last = np.full(customers.shape[0], np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, inverse, inside.placed_at_us)
+    spend = np.zeros(customers.shape[0], dtype=np.int64)
+    np.add.at(spend, inverse, inside.net_amount_minor)
+    ids = tuple(customers.tolist())
+    recency = tuple(((microseconds(window.end) - last) // MICROSECONDS_PER_DAY).tolist())
+    frequency = tuple(np.bincount(inverse, minlength=customers.shape[0]).tolist())
+    monetary = tuple(spend.tolist())
     if not ids:
         return SegmentReport(window, ids, recency, frequency, monetary, None, (), loyalty_member_ids)
     scores = rfm_scores(recency, frequency, monetary)
@@ -86,6 +86,8 @@ class SegmentSummary:
 
 
 def summarize(report: SegmentReport) -> SegmentSummary:
+    spend = dict(zip(report.customer_ids, report.monetary_minor, strict=True))
+    members = report.loyalty_member_ids
     return SegmentSummary(
         report.window,
         len(report.customer_ids),
@@ -94,8 +96,8 @@ def summarize(report: SegmentReport) -> SegmentSummary:
                 group.segment,
                 group.label,
                 group.count,
-                report.spend_of(group.customer_ids),
-                sum(1 for customer_id in group.customer_ids if customer_id in report.loyalty_member_ids),
+                sum(spend[customer_id] for customer_id in group.customer_ids),
+                sum(1 for customer_id in group.customer_ids if customer_id in members),
             )
             for group in report.members
         ),

@@ -19,13 +19,15 @@ import numpy as np
 
 from loyaldesk.analytics import clv
 from loyaldesk.analytics.churn import (
+    NO_SIGNALS,
     AtRiskCustomer,
     ChurnCustomer,
     ChurnSignals,
     at_risk_and_valuable,
-    churn_risk,
+    churn_scores,
 )
-from loyaldesk.analytics.metrics import OrderFact, distinct_orders
+from loyaldesk.analytics.columns import EPOCH, OrderColumns
+from loyaldesk.analytics.metrics import OrderFact
 from loyaldesk.analytics.rfm_summary import summarize_transactions
 from loyaldesk.kernel.errors import Invalid
 
@@ -64,16 +66,17 @@ class ValueReport:
 
 
 def value_report(
-    orders: Sequence[OrderFact], as_of_end: datetime, signals: Mapping[int, ChurnSignals]
+    orders: Sequence[OrderFact] | OrderColumns, as_of_end: datetime, signals: Mapping[int, ChurnSignals]
 ) -> ValueReport:
-    """The report for orders placed before ``as_of_end``; ``signals`` by customer id (absent: none)."""
-    facts = [order for order in distinct_orders(orders) if order.placed_at < as_of_end]
-    if not facts:
+    """The report for orders placed before ``as_of_end``; ``signals`` by customer id (absent: none).
+    Computed on the orders' columns (facts are turned into columns first)."""
+    facts = OrderColumns.of(orders).before(as_of_end)
+    if not len(facts):
         return ValueReport(0, 0, None, None, ("No orders yet.",), (), ())
     summary = summarize_transactions(
-        [order.customer_id for order in facts],
-        [order.placed_at for order in facts],
-        [order.net_amount_minor for order in facts],
+        facts.customer_id,
+        facts.placed_at(),
+        facts.net_amount_minor,
         observation_end=as_of_end,
         period_days=PERIOD_DAYS,
     )
@@ -117,14 +120,15 @@ def value_report(
         )
     lifetime = np.nan_to_num(lifetime, nan=0.0, posinf=0.0, neginf=0.0)
     values = tuple(
-        CustomerValue(
-            customer,
-            float(alive[i]),
-            float(upcoming[i]),
-            max(float(lifetime[i]), 0.0),
-            churn_risk(float(alive[i]), signals.get(customer, ChurnSignals())).score,
+        CustomerValue(customer, p_alive, expected, max(lifetime_value, 0.0), risk)
+        for customer, p_alive, expected, lifetime_value, risk in zip(
+            ids,
+            alive.tolist(),
+            upcoming.tolist(),
+            lifetime.tolist(),
+            churn_scores(alive, [signals.get(customer, NO_SIGNALS) for customer in ids]).tolist(),
+            strict=True,
         )
-        for i, customer in enumerate(ids)
     )
     positive = sorted(value.predicted_clv_minor for value in values if value.predicted_clv_minor > 0)
     if not positive:  # nobody has a predicted value: nobody is "valuable"
@@ -140,14 +144,17 @@ def value_report(
             holdout_weeks=holdout_weeks,
         )
     threshold = positive[len(positive) // 2]
+    # Only those who can pass both thresholds (the same risk as ``values`` holds) are scored again with
+    # their reasons; the list is the same as from every customer.
     candidates = [
         ChurnCustomer(
             value.customer_id,
             value.p_alive,
             value.predicted_clv_minor,
-            signals.get(value.customer_id, ChurnSignals()),
+            signals.get(value.customer_id, NO_SIGNALS),
         )
         for value in values
+        if value.churn_risk >= RISK_THRESHOLD and value.predicted_clv_minor >= threshold
     ]
     at_risk = tuple(at_risk_and_valuable(candidates, RISK_THRESHOLD, threshold)[:LIST_LENGTH])
     return ValueReport(
@@ -166,20 +173,21 @@ def value_report(
 
 
 def holdout_check(
-    facts: Sequence[OrderFact], as_of_end: datetime
+    orders: Sequence[OrderFact] | OrderColumns, as_of_end: datetime
 ) -> tuple[clv.HoldoutCalibration | None, float, list[str]]:
     """Fit the purchase model again without the last part of the history (a third of it, at most
     :data:`HOLDOUT_WEEKS` weeks) and compare its forecast of that part with what customers did. Returns the
     calibration (``None`` when the history is too short to hold any out), the holdout length in weeks and
     warnings."""
-    first = min(order.placed_at for order in facts)
+    facts = OrderColumns.of(orders).before(as_of_end)
+    first = EPOCH + timedelta(microseconds=int(facts.placed_at_us.min()))
     holdout_days = min(HOLDOUT_WEEKS * 7, (as_of_end - first).days // 3)
     if holdout_days < MIN_HOLDOUT_DAYS:
         return None, 0.0, ["The history is too short to check the model on a holdout period."]
     summary = summarize_transactions(
-        [order.customer_id for order in facts],
-        [order.placed_at for order in facts],
-        [order.net_amount_minor for order in facts],
+        facts.customer_id,
+        facts.placed_at(),
+        facts.net_amount_minor,
         observation_end=as_of_end,
         calibration_end=as_of_end - timedelta(days=holdout_days),
         period_days=PERIOD_DAYS,
@@ -209,8 +217,9 @@ def holdout_check(
     return calibration, weeks, [f"Holdout check ({weeks:.0f} weeks): {text}" for text in calibration.warnings]
 
 
-def _average_order_value(facts: Sequence[OrderFact]) -> dict[int, float]:
-    totals: dict[int, list[int]] = {}
-    for order in facts:
-        totals.setdefault(order.customer_id, []).append(order.net_amount_minor)
-    return {customer: sum(amounts) / len(amounts) for customer, amounts in totals.items()}
+def _average_order_value(facts: OrderColumns) -> dict[int, float]:
+    customers, inverse = np.unique(facts.customer_id, return_inverse=True)
+    totals = np.zeros(customers.shape[0], dtype=np.int64)
+    np.add.at(totals, inverse, facts.net_amount_minor)
+    counts = np.bincount(inverse, minlength=customers.shape[0])
+    return dict(zip(customers.tolist(), (totals / counts).tolist(), strict=True))

@@ -26,13 +26,13 @@ from loyaldesk.analytics import (
     queries,
     retention_report,
     segment_advice,
-    segment_rows,
+    segment_csv_rows,
+    segment_members,
 )
-from loyaldesk.analytics import SEGMENTS_CSV_HEADER as CSV_HEADER
 from loyaldesk.feedback.queries import outcomes as feedback_outcomes
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.stores import Permission
-from loyaldesk.web.console.csv_download import csv_download
+from loyaldesk.web.console.csv_download import csv_download, csv_stream
 from loyaldesk.web.console.feedback_dashboard import BUCKET_TITLES as FEEDBACK_BUCKET_TITLES
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import Console, ConsoleDep
@@ -188,25 +188,24 @@ def segments_page(
         summary_rows: list[tuple[object, ...]] = [("segment", "label", "customers", "spend_minor")]
         summary_rows += [(s.segment.value, s.label, s.count, s.spend_minor) for s in summary.report.segments]
         return csv_download(summary_rows, f"rfm-segments-{filters.end.isoformat()}.csv")
-    detail = None
-    if chosen is not None or export:
-        detail = _open(runtime, console, "segments", filters, part="segments_customers").report
     if export:
-        assert detail is not None
-        if detail.scores is None:
-            rows: list[tuple[object, ...]] = [CSV_HEADER]
-        else:
-            rows = list(segment_rows(detail.customer_ids, detail.scores, chosen))
         name = f"rfm-{chosen.value if chosen else 'all'}-{filters.end.isoformat()}.csv"
-        return csv_download(rows, name)
-    shown = next((m for m in detail.members if m.segment == chosen), None) if detail and chosen else None
-    people = {}
+        rows = segment_csv_rows(runtime.database, console.store.id, filters, chosen, runtime.clock.now())
+        return csv_stream(rows, name)
+    shown = next((group for group in summary.report.segments if group.segment == chosen), None)
+    listed = []
+    if shown is not None and shown.count:
+        listed = segment_members(
+            runtime.database,
+            console.store.id,
+            filters,
+            shown.segment,
+            runtime.clock.now(),
+            limit=LISTED_CUSTOMERS,
+        )
     with runtime.database.read() as session:
         facts = queries.store_facts(session, console.store.id)
-        if shown is not None:
-            people = queries.customer_names(
-                session, console.store.id, list(shown.customer_ids[:LISTED_CUSTOMERS])
-            )
+        people = queries.customer_names(session, console.store.id, [member.customer_id for member in listed])
     return _page(
         request,
         console,
@@ -215,11 +214,8 @@ def segments_page(
         as_of=filters.end,
         largest=max((s.count for s in summary.report.segments), default=0),
         chosen=shown,
-        detail=detail,
+        listed_members=listed,
         people=people,
-        index={customer_id: i for i, customer_id in enumerate(detail.customer_ids)}
-        if shown and detail
-        else {},
         listed=LISTED_CUSTOMERS,
         advice={
             group.segment: segment_advice(group.segment, group.count, group.members, facts)
