@@ -63,7 +63,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import random
 import signal
 import subprocess
@@ -324,7 +323,7 @@ class Orders:
                         status, payload = await asyncio.wait_for(
                             connection.post("/api/v1/orders", body, headers), 60
                         )
-                    except Exception as error:  # noqa: BLE001 - counted, then a fresh connection
+                    except Exception as error:
                         if len(self.errors) < 100:
                             self.errors.append(repr(error))
                         connection.close()
@@ -418,7 +417,7 @@ async def soak(
                 probe.send_lag.append(time.perf_counter() - target)
                 try:
                     await client.send(client_id)
-                except Exception as error:  # noqa: BLE001 - a closed connection: counted
+                except Exception as error:
                     probe.error(f"send {client_id}: {error!r}")
 
         async def sampler() -> None:
@@ -571,13 +570,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             cookie = chat.log_in(server)
             with asyncio.Runner(loop_factory=chat.event_loop_factory()) as runner:
                 document.update(runner.run(soak(server, cookie, token, url, args)))
-        except Exception as error:  # noqa: BLE001 - reported with the log's tail
+        except Exception as error:
             document["failed"] = f"{type(error).__name__}: {error}"
             document["server_log_tail"] = server.log_tail(3000)
         finally:
             chat.stop([server])
             document["server_exit_code"] = server.process.returncode
-            document["server_log_problems"] = problems_without_hook(server)
+            document["server_log_problems"] = server.problems()  # the hook's lines are neither
         trace = directory / "tracemalloc.jsonl"
         if trace.exists():
             records = [json.loads(line) for line in trace.read_text().splitlines() if line.strip()]
@@ -588,7 +587,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             ]
         try:
             document["database"] = table_sizes(url)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             document["database"] = {"failed": repr(error)}
         if args.keep_database and url.startswith("sqlite"):
             import shutil
@@ -596,12 +595,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             shutil.copy(directory / "soak.db", args.keep_database)
     document["machine"]["load_average_after"] = chat.load_average()
     return document
-
-
-def problems_without_hook(server: chat.Server) -> dict[str, Any]:
-    """The log's warnings, errors and tracebacks (``bench/chat.py``), the hook's own lines left out."""
-    found = server.problems()
-    return found
 
 
 def report(document: dict[str, Any]) -> None:
@@ -636,8 +629,8 @@ def report(document: dict[str, Any]) -> None:
         ("order latency p50 / p99 (ms)", f"{o['latency']['p50_ms']} / {o['latency']['p99_ms']}"),
         (
             "events undispatched: load stop / after drain",
-            f"{document['undispatched_events_when_load_stopped']:,} / {document['undispatched_events_after_drain']:,}"
-            f" (drain {document['drain_s']} s)",
+            f"{document['undispatched_events_when_load_stopped']:,} / "
+            f"{document['undispatched_events_after_drain']:,} (drain {document['drain_s']} s)",
         ),
         ("server CPU (% of one core)", f"{c['server_percent_of_one_core']} ({c['server_cpu_s']} s)"),
         ("client CPU (% of one core)", f"{c['client_percent_of_one_core']}"),
@@ -654,12 +647,13 @@ def report(document: dict[str, Any]) -> None:
     for row in msg["delivery_per_minute"]:
         print(f"| {row['minute']} | {row['count']:,} | {row['p50_ms']} | {row['p99_ms']} | {row['max_ms']} |")
     print(
-        "\n| t (s) | RSS MiB | server CPU % | client CPU % | sent | delivered | orders |\n|---:|---:|---:|---:|---:|---:|---:|"
+        "\n| t (s) | RSS MiB | server CPU % | client CPU % | sent | delivered | orders |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|"
     )
     for s in document["samples"]:
         print(
-            f"| {s['t_s']} | {s['rss_kib'] / 1024:.1f} | {s['server_cpu_percent']} | {s['client_cpu_percent']} "
-            f"| {s['sent']:,} | {s['delivered']:,} | {s['orders_accepted']:,} |"
+            f"| {s['t_s']} | {s['rss_kib'] / 1024:.1f} | {s['server_cpu_percent']} "
+            f"| {s['client_cpu_percent']} | {s['sent']:,} | {s['delivered']:,} | {s['orders_accepted']:,} |"
         )
     problems = document["server_log_problems"]
     for line, n in list({**problems["messages"], **problems["exceptions"]}.items())[:8]:
@@ -673,11 +667,13 @@ def report(document: dict[str, Any]) -> None:
     trace = document.get("tracemalloc")
     if trace:
         print(
-            f"\ntracemalloc: {trace['seconds_since_baseline']} s after the baseline, {trace['traced_mib']} MiB traced; top growers:"
+            f"\ntracemalloc: {trace['seconds_since_baseline']} s after the baseline, "
+            f"{trace['traced_mib']} MiB traced; top growers:"
         )
         for item in trace["top"][:15]:
             print(
-                f"  {item['size_diff_kib']:+,.1f} KiB ({item['count_diff']:+,} blocks) {' <- '.join(item['where'][:3])}"
+                f"  {item['size_diff_kib']:+,.1f} KiB ({item['count_diff']:+,} blocks) "
+                + " <- ".join(item["where"][:3])
             )
 
 
