@@ -381,10 +381,20 @@ async def soak(
     widget_url = f"{server.ws_base}/ws/widget/{chat.STORE}"
     try:
         await console.open(server, cookie, compression)
-        began = time.perf_counter()
+        began, cpu_began, rss_began = time.perf_counter(), chat.cpu_seconds(pid), chat.vm_rss_kib(pid)
         await chat.bounded(
             [lambda c=c: c.open(widget_url, compression) for c in clients], chat.OPEN_CONCURRENCY, 300
         )
+        # What a shopper's page costs the server before any chat: the widget opens its socket on page load.
+        result["widget_connect"] = {
+            "server_cpu_ms_per_connection": round(
+                1000 * (chat.cpu_seconds(pid) - cpu_began) / max(len(clients), 1), 2
+            ),
+            "rss_kib_per_idle_connection": round(
+                (chat.vm_rss_kib(pid) - rss_began) / max(len(clients), 1), 1
+            ),
+        }
+        cpu_began = chat.cpu_seconds(pid)
         warm_ids = [f"w{c.index}" for c in clients]
         await chat.bounded(
             [lambda c=c, i=i: c.send_and_wait(i, 60) for c, i in zip(clients, warm_ids, strict=True)],
@@ -394,6 +404,9 @@ async def soak(
         if not await chat.wait_delivered(probe, warm_ids, 60):
             raise RuntimeError("some first messages never reached the console")
         result["setup_s"] = round(time.perf_counter() - began, 1)
+        result["first_message_server_cpu_ms"] = round(
+            1000 * (chat.cpu_seconds(pid) - cpu_began) / max(len(clients), 1), 2
+        )
         result["rss_kib_with_conversations"] = chat.vm_rss_kib(pid)
 
         load_ids: list[str] = []
@@ -634,6 +647,12 @@ def report(document: dict[str, Any]) -> None:
         ),
         ("server CPU (% of one core)", f"{c['server_percent_of_one_core']} ({c['server_cpu_s']} s)"),
         ("client CPU (% of one core)", f"{c['client_percent_of_one_core']}"),
+        (
+            "widget connect: server CPU ms / RSS KiB each",
+            f"{document['widget_connect']['server_cpu_ms_per_connection']} / "
+            f"{document['widget_connect']['rss_kib_per_idle_connection']}",
+        ),
+        ("first message (new conversation): server CPU ms", f"{document['first_message_server_cpu_ms']}"),
         ("server log problems", f"{document['server_log_problems']['count']}"),
         (
             "load average before / after",
