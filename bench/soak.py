@@ -465,6 +465,7 @@ async def soak(
                         "sent": len(load_ids),
                         "delivered": len(probe.delivered) - len(warm_ids),
                         "orders_accepted": orders.accepted,
+                        "undispatched_events": await asyncio.to_thread(undispatched, url),
                     }
                 )
                 if tick * args.sample_every == args.warm_up and args.tracemalloc:
@@ -684,13 +685,14 @@ def report(document: dict[str, Any]) -> None:
     for row in msg["delivery_per_minute"]:
         print(f"| {row['minute']} | {row['count']:,} | {row['p50_ms']} | {row['p99_ms']} | {row['max_ms']} |")
     print(
-        "\n| t (s) | RSS MiB | server CPU % | client CPU % | sent | delivered | orders |\n"
-        "|---:|---:|---:|---:|---:|---:|---:|"
+        "\n| t (s) | RSS MiB | server CPU % | client CPU % | sent | delivered | orders | undispatched |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     for s in document["samples"]:
         print(
             f"| {s['t_s']} | {s['rss_kib'] / 1024:.1f} | {s['server_cpu_percent']} "
-            f"| {s['client_cpu_percent']} | {s['sent']:,} | {s['delivered']:,} | {s['orders_accepted']:,} |"
+            f"| {s['client_cpu_percent']} | {s['sent']:,} | {s['delivered']:,} | {s['orders_accepted']:,} "
+            f"| {s.get('undispatched_events', '-')} |"
         )
     problems = document["server_log_problems"]
     for line, n in list({**problems["messages"], **problems["exceptions"]}.items())[:8]:
