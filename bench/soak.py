@@ -294,6 +294,22 @@ def table_sizes(url: str) -> dict[str, Any]:
 
 
 # -- the load -------------------------------------------------------------------------------------
+class CountingProbe(chat.Probe):
+    """``bench/chat.py``'s probe, counting every error frame (it keeps only the first 1,000), and the
+    messages the server refused because the widget had too many waiting to be stored."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.error_count = 0
+        self.refused_busy = 0
+
+    def error(self, text: str) -> None:
+        self.error_count += 1
+        if "too many messages at once" in text:
+            self.refused_busy += 1
+        super().error(text)
+
+
 class Orders:
     """Orders posted one per request on a fixed schedule; what came back."""
 
@@ -385,7 +401,7 @@ async def soak(
     """Open everything, run the load for ``args.seconds`` with sampling, drain; every figure."""
     compression = None if args.no_compression else "deflate"
     pid = server.process.pid
-    probe = chat.Probe()
+    probe = CountingProbe()
     clients = [chat.Client(i, "widget", probe) for i in range(args.conversations)]
     console = chat.Console(probe)
     result: dict[str, Any] = {"rss_kib_at_start": chat.vm_rss_kib(pid)}
@@ -538,7 +554,8 @@ async def soak(
                     ),
                     "delivery_per_minute": per_minute,
                     "client_send_lag": chat.summary_ms(probe.send_lag),
-                    "client_errors": len(probe.errors),
+                    "client_errors": probe.error_count,
+                    "refused_too_many_waiting": probe.refused_busy,
                     "first_client_errors": probe.errors[:5],
                 },
                 "orders": {
@@ -647,7 +664,11 @@ def report(document: dict[str, Any]) -> None:
         ("growth", f"{m['growth_percent']} % (goal < {m['goal_percent']} %: {verdict})"),
         ("slope over the second half", f"{m['slope_mib_per_min_second_half']} MiB/min"),
         ("messages sent / delivered", f"{msg['sent']:,} / {msg['delivered']:,} ({msg['delivered_per_s']}/s)"),
-        ("late / lost / duplicates", f"{msg['late']:,} / {msg['lost']:,} / {msg['duplicates']:,}"),
+        (
+            "late / lost / duplicates / refused (too many waiting)",
+            f"{msg['late']:,} / {msg['lost']:,} / {msg['duplicates']:,} / "
+            f"{msg['refused_too_many_waiting']:,}",
+        ),
         (
             "delivery p50 / p99 / max (ms)",
             f"{msg['delivery']['p50_ms']} / {msg['delivery']['p99_ms']} / {msg['delivery']['max_ms']}",
