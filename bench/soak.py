@@ -122,8 +122,6 @@ def install_tracemalloc_hook(frames: int, every: float) -> None:
     baseline_wanted, dump_wanted = threading.Event(), threading.Event()
     ignore = (
         tracemalloc.Filter(False, tracemalloc.__file__),
-        tracemalloc.Filter(False, "<frozen importlib._bootstrap>"),
-        tracemalloc.Filter(False, "<frozen importlib._bootstrap_external>"),
         tracemalloc.Filter(False, "<unknown>"),
     )
     out = Path("tracemalloc.jsonl")
@@ -145,6 +143,7 @@ def install_tracemalloc_hook(frames: int, every: float) -> None:
             current = snapshot()
             key = "lineno" if frames == 1 else "traceback"
             stats = current.compare_to(baseline, key)[:TRACE_TOP]
+            by_file = current.compare_to(baseline, "filename")[:TRACE_TOP]
             traced, peak = tracemalloc.get_traced_memory()
             record = {
                 "seconds_since_baseline": round(time.monotonic() - began, 1),
@@ -160,6 +159,15 @@ def install_tracemalloc_hook(frames: int, every: float) -> None:
                         "count": stat.count,
                     }
                     for stat in stats
+                ],
+                # Imports show as <frozen importlib._bootstrap_external> (code objects) and module files.
+                "top_files": [
+                    {
+                        "file": stat.traceback[0].filename,
+                        "size_diff_kib": round(stat.size_diff / 1024, 1),
+                        "count_diff": stat.count_diff,
+                    }
+                    for stat in by_file
                 ],
             }
             with out.open("a") as sink:
@@ -735,6 +743,9 @@ def report(document: dict[str, Any]) -> None:
                 f"  {item['size_diff_kib']:+,.1f} KiB ({item['count_diff']:+,} blocks) "
                 + " <- ".join(item["where"][:3])
             )
+        print("by file:")
+        for item in trace.get("top_files", [])[:10]:
+            print(f"  {item['size_diff_kib']:+,.1f} KiB ({item['count_diff']:+,} blocks) {item['file']}")
 
 
 def main() -> None:
