@@ -39,7 +39,8 @@ as ``python -m loyaldesk serve``); when ``LOYALDESK_SOAK_TRACEMALLOC`` is set it
 with that many frames, takes a baseline snapshot on SIGUSR1 (sent by the soak when the warm-up ends) and
 then, every ``--tracemalloc-every`` seconds and on SIGUSR2 (sent at the end of the load), compares a new
 snapshot to the baseline and logs the top growers (``tracemalloc:`` lines in the server log, and JSON
-lines in ``tracemalloc.jsonl``). tracemalloc slows the server down (2-4x here): read its figures for
+lines in ``tracemalloc.jsonl``). tracemalloc slows the server down (2-4x here; one snapshot and comparison
+of a 200 MiB heap took minutes on a loaded machine, so dumps come late): read its figures for
 *what* grows, and take the RSS and latency figures from a run without it.
 
 Everything listens on 127.0.0.1; the run is bounded in time (setup steps have their own timeouts, the
