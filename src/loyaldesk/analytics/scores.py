@@ -237,10 +237,12 @@ def segment_page(
     if after is not None:
         query = query.where(CustomerScoreRow.customer_id > after)
     rows = session.execute(query.order_by(CustomerScoreRow.customer_id).limit(limit))
-    return [
-        SegmentMember(int(customer_id), segment, Rfm(int(recency), int(frequency), int(monetary), rfm))
-        for customer_id, recency, frequency, monetary, rfm in rows
-    ]
+    members = []
+    for customer_id, recency, frequency, monetary, rfm in rows:
+        # A row with a segment always carries its RFM figures: the refresh writes them together.
+        assert recency is not None and frequency is not None and monetary is not None and rfm is not None
+        members.append(SegmentMember(int(customer_id), segment, Rfm(recency, frequency, monetary, rfm)))
+    return members
 
 
 def _chunks(rows: Sequence[ScoreRow]) -> Iterator[tuple[Sequence[ScoreRow], bool]]:

@@ -88,9 +88,9 @@ def seed_demo(
 ) -> DemoSummary:
     """Create the demo store with its staff, catalogue, loyalty program and history. ``progress(done,
     total)`` is told of the orders replayed after each week. With ``fit_recommendations`` (the default)
-    every customer's picks are fitted at the end, as the refit job would. Refuses if the store exists (``Conflict``)
-    and, naming ``until``, a history that would end after ``now`` (default: the real time), since nothing
-    may be dated in the future: the last allowed day is :func:`latest_until`.
+    every customer's picks are fitted at the end, as the refit job would. Refuses if the store exists
+    (``Conflict``) and, naming ``until``, a history that would end after ``now`` (default: the real time),
+    since nothing may be dated in the future: the last allowed day is :func:`latest_until`.
 
     Only ``database``'s URL is used: the replay writes through a ``Database`` of its own on the demo's
     clock, which ends at ``until`` 23:00 UTC, so that the same seed and ``until`` give the same store
