@@ -4,7 +4,6 @@ on a manual override, and when a membership product is bought. The decisions the
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -19,45 +18,17 @@ from loyaldesk.loyalty.actions.earn_in_bulk import Credit, credit_in_bulk
 from loyaldesk.loyalty.actions.move_points import LedgerTerms
 from loyaldesk.loyalty.events import TierChanged
 from loyaldesk.loyalty.models import LedgerEntry, LedgerPosting, LoyaltyProgram, Member, PointLot, Tier
-from loyaldesk.loyalty.program import ensure_program, terms_of
+from loyaldesk.loyalty.program_cache import ProgramSnapshot, program_snapshot
 from loyaldesk.loyalty.rules import tiers as rules
-from loyaldesk.stores import Permission, Store, authorize, record_audit, store_by_id
+from loyaldesk.stores import Permission, authorize, record_audit
 
 BATCH = 500
 
-log = logging.getLogger("loyaldesk.loyalty.tiers")
-
 
 def ladder_of(uow: UnitOfWork, store_id: int) -> rules.TierLadder | None:
-    """The store's tiers as a ladder, or None when the store has none (then nobody has a tier).
-
-    Never raises on what is stored: tiers that break the ladder's rules (saved before a rule existed,
-    or edited by hand) are read as ``rules.readable_ladder`` says and the repair is logged once."""
-    rows = list(uow.session.scalars(select(Tier).where(Tier.store_id == store_id).order_by(Tier.rank)))
-    if not rows:
-        return None
-    ladder, problems = rules.readable_ladder(
-        rules.stored_tier(
-            id=row.id,
-            name=row.name,
-            rank=row.rank,
-            threshold=row.threshold,
-            earn_multiplier=row.earn_multiplier,
-            perks=row.perks,
-            entry_reward_points=row.entry_reward_points,
-        )
-        for row in rows
-    )
-    if problems and (store_id, tuple(problems)) not in _reported:
-        _reported.add((store_id, tuple(problems)))
-        log.warning(
-            "the tiers of store %s break the ladder's rules; read as: %s", store_id, "; ".join(problems)
-        )
-    return ladder
-
-
-# Ladder repairs already logged (per store and set of problems), so that each is logged once per process.
-_reported: set[tuple[int, tuple[str, ...]]] = set()
+    """The store's tiers as a ladder, or None when the store has none (then nobody has a tier). Never
+    raises on what is stored (see ``program_cache``, which builds it once per change)."""
+    return program_snapshot(uow, store_id).ladder
 
 
 def policy_of(program: LoyaltyProgram, timezone: str) -> rules.TierPolicy:
@@ -163,20 +134,20 @@ def update_tiers(
     if not members:
         return []
     store_id = members[0].store_id
-    ladder = ladder_of(uow, store_id)
+    snapshot = program_snapshot(uow, store_id)
+    ladder = snapshot.ladder
     if ladder is None:
         return []
-    store = store_by_id(uow.session, store_id)
-    program = program or ensure_program(uow, store_id)
-    terms = terms or terms_of(program, store.timezone)
-    policy = policy_of(program, store.timezone)
+    program = program or snapshot.program
+    terms = terms or snapshot.terms
+    policy = policy_of(program, snapshot.timezone)
     activities = activities_for(uow, members)
     now = uow.now()
     decisions = []
     entered: list[tuple[Member, rules.TierDefinition]] = []
     for member in members:
         decision = rules.evaluate_tier(ladder, policy, activities[member.id], _state(ladder, member), now)
-        _apply(uow, member, decision, program, store)
+        _apply(uow, member, decision, program, snapshot)
         entered += [(member, tier) for tier in decision.tiers_entered if tier.entry_reward_points > 0]
         decisions.append(decision)
     _pay_entry_rewards(uow, entered, terms)
@@ -236,7 +207,7 @@ def _apply(
     member: Member,
     decision: rules.TierDecision,
     program: LoyaltyProgram,
-    store: Store,
+    snapshot: ProgramSnapshot,
 ) -> None:
     state = decision.state
     if (member.tier_id, member.tier_qualified_id, member.tier_retained_until, member.tier_override_id) != (
@@ -258,7 +229,7 @@ def _apply(
         reason = rules.describe_change(
             decision,
             rules.Metric(program.tier_metric),
-            lambda amount: format_money(amount, store.currency, store.locale),
+            lambda amount: format_money(amount, snapshot.currency, snapshot.locale),
         )
         uow.emit(
             TierChanged(
