@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from loyaldesk.commerce import Order
 from loyaldesk.kernel.actors import Actor
@@ -46,43 +46,50 @@ def activities_of(uow: UnitOfWork, member: Member) -> list[rules.QualifyingActiv
     return activities_for(uow, [member])[member.id]
 
 
+_REVERSED_POINTS = (
+    select(LedgerEntry.member_id, LedgerEntry.order_id, func.sum(LedgerPosting.amount))
+    .join(LedgerPosting, LedgerPosting.entry_id == LedgerEntry.id)
+    .where(
+        LedgerEntry.member_id.in_(bindparam("member_ids", expanding=True)),
+        LedgerEntry.kind.in_(("reverse", "cancel")),
+        LedgerPosting.account == "issued",
+    )
+    .group_by(LedgerEntry.member_id, LedgerEntry.order_id)
+)
+_EARNED_LOTS = select(
+    PointLot.member_id, PointLot.order_id, PointLot.source, PointLot.points, PointLot.earned_at
+).where(
+    PointLot.member_id.in_(bindparam("member_ids", expanding=True)),
+    PointLot.source.in_(("order", "action", "bonus")),
+)
+_ORDERS = select(Order.customer_id, Order.id, Order.placed_at, Order.total, Order.refunded_total).where(
+    Order.customer_id.in_(bindparam("customer_ids", expanding=True)), Order.status != "cancelled"
+)
+
+
 def activities_for(uow: UnitOfWork, members: list[Member]) -> dict[int, list[rules.QualifyingActivity]]:
-    """``activities_of`` for many members at once, in three queries (per 500 members)."""
+    """``activities_of`` for many members at once, in three queries (per 500 members), built once."""
     orders: dict[int, list[rules.QualifyingActivity]] = {member.id: [] for member in members}
     other: dict[int, list[rules.QualifyingActivity]] = {member.id: [] for member in members}
+    session = uow.session
     for start in range(0, len(members), 500):
         chunk = members[start : start + 500]
-        member_ids = [member.id for member in chunk]
+        member_ids = {"member_ids": [member.id for member in chunk]}
         reversed_points: dict[tuple[int, int | None], int] = {
             (member_id, order_id): int(total or 0)
-            for member_id, order_id, total in uow.session.execute(
-                select(LedgerEntry.member_id, LedgerEntry.order_id, func.sum(LedgerPosting.amount))
-                .join(LedgerPosting, LedgerPosting.entry_id == LedgerEntry.id)
-                .where(
-                    LedgerEntry.member_id.in_(member_ids),
-                    LedgerEntry.kind.in_(("reverse", "cancel")),
-                    LedgerPosting.account == "issued",
-                )
-                .group_by(LedgerEntry.member_id, LedgerEntry.order_id)
-            )
+            for member_id, order_id, total in session.execute(_REVERSED_POINTS, member_ids)
         }
         earned_by_order: dict[tuple[int, int], int] = {}
-        for member_id, order_id, source, points, earned_at in uow.session.execute(
-            select(
-                PointLot.member_id, PointLot.order_id, PointLot.source, PointLot.points, PointLot.earned_at
-            ).where(PointLot.member_id.in_(member_ids), PointLot.source.in_(("order", "action", "bonus")))
-        ):
+        for member_id, order_id, source, points, earned_at in session.execute(_EARNED_LOTS, member_ids):
             if source == "order" and order_id is not None:
                 earned_by_order[member_id, order_id] = earned_by_order.get((member_id, order_id), 0) + points
             else:
                 other[member_id].append(rules.QualifyingActivity(earned_at, points=points))
         member_of_customer = {member.customer_id: member.id for member in chunk}
-        for customer_id, order_id, placed_at, total, refunded in uow.session.execute(
-            select(Order.customer_id, Order.id, Order.placed_at, Order.total, Order.refunded_total).where(
-                Order.customer_id.in_(list(member_of_customer)), Order.status != "cancelled"
-            )
+        for customer_id, order_id, placed_at, total, refunded in session.execute(
+            _ORDERS, {"customer_ids": list(member_of_customer)}
         ):
-            member_id = member_of_customer[customer_id]  # type: ignore[index]
+            member_id = member_of_customer[customer_id]
             points = max(
                 earned_by_order.get((member_id, order_id), 0) - reversed_points.get((member_id, order_id), 0),
                 0,
@@ -129,12 +136,14 @@ def update_tiers(
     *,
     program: LoyaltyProgram | None = None,
     terms: LedgerTerms | None = None,
+    snapshot: ProgramSnapshot | None = None,
 ) -> list[rules.TierDecision]:
-    """``update_tier`` for members of one store, reading what it needs for all of them at once."""
+    """``update_tier`` for members of one store, reading what it needs for all of them at once (the
+    caller may pass the store's ``snapshot`` it read in this transaction)."""
     if not members:
         return []
     store_id = members[0].store_id
-    snapshot = program_snapshot(uow, store_id)
+    snapshot = snapshot or program_snapshot(uow, store_id)
     ladder = snapshot.ladder
     if ladder is None:
         return []

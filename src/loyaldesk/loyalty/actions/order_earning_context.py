@@ -15,7 +15,7 @@ from loyaldesk.loyalty.models import (
     Member,
     Tier,
 )
-from loyaldesk.loyalty.program_cache import program_snapshot
+from loyaldesk.loyalty.program_cache import ProgramSnapshot, program_snapshot
 from loyaldesk.loyalty.rules import earning
 from loyaldesk.loyalty.rules.expiry import dead_on_arrival
 
@@ -34,6 +34,7 @@ class EarningContext:
     rules: list[earning.PurchaseRule]
     tiers: dict[int, Tier]
     names: dict[int, str] = field(default_factory=dict)  # tier names by id, for the explanations
+    snapshot: ProgramSnapshot | None = None  # what the context was read from (for the tiers after it)
     touched_members: set[int] = field(default_factory=set)
     # True while crediting imported history on purpose: orders placed before the start date earn too.
     award_history: bool = False
@@ -78,6 +79,7 @@ def earning_context(uow: UnitOfWork, store_id: int) -> EarningContext:
         rules=list(snapshot.purchase_rules),
         tiers=snapshot.tiers,
         names=snapshot.tier_names(),
+        snapshot=snapshot,
     )
 
 
