@@ -208,6 +208,10 @@ def dispatch_inline(uow: UnitOfWork, registry: HandlerRegistry = handlers, passe
     be taken too), each handler in its savepoint, a failure recorded on its event for a retry. Should
     the pass itself fail, it is rolled back alone and the events stay pending for the background runner:
     the caller's own work is never lost to a handler.
+
+    Call it last in a unit of work (nothing after it may raise): the events it stores early include
+    those of the units before it in a write-queue group, and they are kept with the transaction, not with
+    the unit's savepoint.
     """
     taken = 0
     for _ in range(passes):
