@@ -397,3 +397,31 @@ def test_winback_reaches_every_quiet_member_once(shop: Shop, monkeypatch: pytest
         shop.run_jobs("loyalty.winback")
     assert [shop.balance(name)[0] for name in ("w1", "w2", "w3")] == [150, 150, 150]
     assert shop.balance("newcomer")[0] == 150
+
+
+def test_an_order_sent_alone_has_its_points_when_the_request_returns(shop: Shop) -> None:
+    """POST /api/v1/orders reconciles the order's points in its own transaction: no dispatcher pass is
+    needed for them, and nothing is left waiting for the background runner."""
+    from sqlalchemy import func, select
+
+    from loyaldesk.kernel.events import EventRecord
+
+    shop.order("first", [("A", None, 1, 2000)])  # the customer exists and is a member
+    body = {
+        "external_id": "alone-1",
+        "number": "#alone-1",
+        "customer": {"external_id": "first", "email": "first@example.com"},
+        "currency": "EUR",
+        "lines": [{"external_id": "1", "sku": "A", "title": "A", "quantity": 1, "unit_price": 3000}],
+        "status": "paid",
+        "placed_at": shop.clock.now().isoformat(),
+        "paid_at": shop.clock.now().isoformat(),
+    }
+    shop.ok("POST", "/api/v1/orders", 201, json=body)
+    with shop.db.read() as session:
+        pending = session.scalar(
+            select(func.count()).select_from(EventRecord).where(EventRecord.dispatched_at.is_(None))
+        )
+    assert pending == 0
+    assert shop.balance("first") == (0, 50)
+    shop.assert_ledger_clean()

@@ -12,6 +12,7 @@ from loyaldesk.commerce.actions import (
     RefundOutcome,
     change_order_status,
     ingest_orders,
+    ingest_orders_and_react,
     record_refund,
     upsert_products,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "change_order_status",
     "get_order",
     "ingest_orders",
+    "ingest_orders_and_react",
     "order_facts",
     "order_stats_for_customers",
     "purchase_summary",

@@ -73,6 +73,9 @@ class UnitOfWork:
     # other in a loop can be stopped at a limit (journeys) instead of running forever.
     chain_depth: int = 0
     event_depths: list[int] = field(default_factory=list)
+    # Events stored before the commit (``dispatcher.dispatch_inline`` stores them to handle them in this
+    # same transaction); ``store_events`` returns them with the rest, to be published on commit.
+    stored_early: list[StoredEvent] = field(default_factory=list)
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -108,13 +111,14 @@ class UnitOfWork:
         return self.backend == "postgresql"
 
     def store_events(self) -> list[StoredEvent]:
-        """Insert the emitted events into ``domain_events``; called once, just before commit.
+        """Insert the emitted events into ``domain_events``; called just before commit, and returns every
+        event this unit of work stored (also those stored earlier, for ``dispatch_inline``).
 
         Events that no handler reacts to are stored already marked dispatched, so that the dispatcher
         never has to touch them.
         """
         if not self.events:
-            return []
+            return list(self.stored_early)
         now = self.now()
         ids = reserve_ids(self, EventRecord.__table__, len(self.events))
         stored = []
@@ -156,7 +160,12 @@ class UnitOfWork:
         bulk_insert(self, EventRecord.__table__, rows)
         self.events.clear()
         self.event_depths.clear()
-        return stored
+        return self.stored_early + stored
+
+    def store_events_early(self) -> None:
+        """Store the events emitted so far now, before the commit, so that this transaction can handle
+        them (``dispatcher.dispatch_inline``); they are still published once it commits."""
+        self.stored_early = self.store_events()
 
 
 class SharedTransaction:

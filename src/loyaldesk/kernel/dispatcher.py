@@ -197,6 +197,43 @@ def dispatch_pending(uow: UnitOfWork, registry: HandlerRegistry, limit: int = 20
     return len(records)
 
 
+def dispatch_inline(uow: UnitOfWork, registry: HandlerRegistry = handlers, passes: int = 3) -> int:
+    """Handle the events this unit of work emitted, in its own transaction, before it commits: what they
+    cause (an order's points) then shares the durable commit of what caused them (the order), instead
+    of one commit for the order and one or two more for the dispatcher's passes. Up to ``passes``
+    rounds, for the events the handlers themselves emit (``loyalty.points_changed`` for the journeys);
+    whatever is left is the background runner's, as usual. Returns how many events were taken.
+
+    Each pass is ``dispatch_pending``: oldest pending events first (another unit's waiting events may
+    be taken too), each handler in its savepoint, a failure recorded on its event for a retry. Should
+    the pass itself fail, it is rolled back alone and the events stay pending for the background runner:
+    the caller's own work is never lost to a handler.
+
+    Call it last in a unit of work (nothing after it may raise): the events it stores early include
+    those of the units before it in a write-queue group, and they are kept with the transaction, not with
+    the unit's savepoint.
+    """
+    taken = 0
+    for _ in range(passes):
+        if not uow.events:
+            break
+        uow.store_events_early()
+        mark = uow.mark()
+        savepoint = uow.session.begin_nested()
+        try:
+            handled = dispatch_pending(uow, registry)
+            savepoint.commit()
+        except Exception as error:  # the runner retries these events; never fail the caller for them
+            savepoint.rollback()
+            uow.discard_since(mark)
+            log.warning("inline dispatch failed, left to the background runner: %s", error)
+            break
+        taken += handled
+        if not handled:
+            break
+    return taken
+
+
 def _each(uow: UnitOfWork, work: tuple[list[Handler], StoredEvent]) -> None:
     single, event = work
     uow.chain_depth = event.chain_depth + 1  # what the handlers emit was caused by this event

@@ -5,7 +5,7 @@ and sending an order again with a later status moves it forward (emitting that s
 """
 
 from loyaldesk.commerce.actions.erasure import erase_order_personal_data
-from loyaldesk.commerce.actions.ingest import IngestOutcome, ingest_orders
+from loyaldesk.commerce.actions.ingest import IngestOutcome, ingest_orders, ingest_orders_and_react
 from loyaldesk.commerce.actions.products import (
     ProductUpsertResult,
     set_products_active,
@@ -22,6 +22,7 @@ __all__ = [
     "change_order_status",
     "erase_order_personal_data",
     "ingest_orders",
+    "ingest_orders_and_react",
     "record_refund",
     "set_products_active",
     "update_product",

@@ -37,6 +37,7 @@ from loyaldesk.customers import Customer, CustomerProfile, CustomerRef, resolve_
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.bulk import bulk_insert, lookup_by_keys
 from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.dispatcher import dispatch_inline
 from loyaldesk.kernel.errors import DomainError, Invalid
 from loyaldesk.kernel.ids import reserve_ids
 from loyaldesk.stores import authorize
@@ -291,3 +292,16 @@ def _update_existing(uow: UnitOfWork, store_id: int, item: _Prepared) -> IngestO
     except DomainError as error:
         return IngestOutcome(item.index, external_id, WriteOutcome.ERROR, error=error)
     return IngestOutcome(item.index, external_id, _OUTCOME_OF_TRANSITION[kind], order_id=order.id)
+
+
+def ingest_orders_and_react(
+    uow: UnitOfWork, actor: Actor, store_id: int, orders: Sequence[OrderIn]
+) -> list[IngestOutcome]:
+    """``ingest_orders``, then the reactions to what it emitted (the orders' points, the journeys' reaction
+    to those) in the same transaction (``dispatcher.dispatch_inline``): an order and its points share one
+    durable commit, and with the write queue coalescing concurrent requests, with their neighbours'. For
+    the API's orders as they happen; imports keep ``ingest_orders`` and leave the reactions to the
+    background runner. A reaction that fails is left to that runner and never fails the ingestion."""
+    outcomes = ingest_orders(uow, actor, store_id, orders)
+    dispatch_inline(uow)
+    return outcomes

@@ -4,10 +4,9 @@ on a manual override, and when a membership product is bought. The decisions the
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from loyaldesk.commerce import Order
 from loyaldesk.kernel.actors import Actor
@@ -19,45 +18,17 @@ from loyaldesk.loyalty.actions.earn_in_bulk import Credit, credit_in_bulk
 from loyaldesk.loyalty.actions.move_points import LedgerTerms
 from loyaldesk.loyalty.events import TierChanged
 from loyaldesk.loyalty.models import LedgerEntry, LedgerPosting, LoyaltyProgram, Member, PointLot, Tier
-from loyaldesk.loyalty.program import ensure_program, terms_of
+from loyaldesk.loyalty.program_cache import ProgramSnapshot, program_snapshot
 from loyaldesk.loyalty.rules import tiers as rules
-from loyaldesk.stores import Permission, Store, authorize, record_audit, store_by_id
+from loyaldesk.stores import Permission, authorize, record_audit
 
 BATCH = 500
 
-log = logging.getLogger("loyaldesk.loyalty.tiers")
-
 
 def ladder_of(uow: UnitOfWork, store_id: int) -> rules.TierLadder | None:
-    """The store's tiers as a ladder, or None when the store has none (then nobody has a tier).
-
-    Never raises on what is stored: tiers that break the ladder's rules (saved before a rule existed,
-    or edited by hand) are read as ``rules.readable_ladder`` says and the repair is logged once."""
-    rows = list(uow.session.scalars(select(Tier).where(Tier.store_id == store_id).order_by(Tier.rank)))
-    if not rows:
-        return None
-    ladder, problems = rules.readable_ladder(
-        rules.stored_tier(
-            id=row.id,
-            name=row.name,
-            rank=row.rank,
-            threshold=row.threshold,
-            earn_multiplier=row.earn_multiplier,
-            perks=row.perks,
-            entry_reward_points=row.entry_reward_points,
-        )
-        for row in rows
-    )
-    if problems and (store_id, tuple(problems)) not in _reported:
-        _reported.add((store_id, tuple(problems)))
-        log.warning(
-            "the tiers of store %s break the ladder's rules; read as: %s", store_id, "; ".join(problems)
-        )
-    return ladder
-
-
-# Ladder repairs already logged (per store and set of problems), so that each is logged once per process.
-_reported: set[tuple[int, tuple[str, ...]]] = set()
+    """The store's tiers as a ladder, or None when the store has none (then nobody has a tier). Never
+    raises on what is stored (see ``program_cache``, which builds it once per change)."""
+    return program_snapshot(uow, store_id).ladder
 
 
 def policy_of(program: LoyaltyProgram, timezone: str) -> rules.TierPolicy:
@@ -75,43 +46,50 @@ def activities_of(uow: UnitOfWork, member: Member) -> list[rules.QualifyingActiv
     return activities_for(uow, [member])[member.id]
 
 
+_REVERSED_POINTS = (
+    select(LedgerEntry.member_id, LedgerEntry.order_id, func.sum(LedgerPosting.amount))
+    .join(LedgerPosting, LedgerPosting.entry_id == LedgerEntry.id)
+    .where(
+        LedgerEntry.member_id.in_(bindparam("member_ids", expanding=True)),
+        LedgerEntry.kind.in_(("reverse", "cancel")),
+        LedgerPosting.account == "issued",
+    )
+    .group_by(LedgerEntry.member_id, LedgerEntry.order_id)
+)
+_EARNED_LOTS = select(
+    PointLot.member_id, PointLot.order_id, PointLot.source, PointLot.points, PointLot.earned_at
+).where(
+    PointLot.member_id.in_(bindparam("member_ids", expanding=True)),
+    PointLot.source.in_(("order", "action", "bonus")),
+)
+_ORDERS = select(Order.customer_id, Order.id, Order.placed_at, Order.total, Order.refunded_total).where(
+    Order.customer_id.in_(bindparam("customer_ids", expanding=True)), Order.status != "cancelled"
+)
+
+
 def activities_for(uow: UnitOfWork, members: list[Member]) -> dict[int, list[rules.QualifyingActivity]]:
-    """``activities_of`` for many members at once, in three queries (per 500 members)."""
+    """``activities_of`` for many members at once, in three queries (per 500 members), built once."""
     orders: dict[int, list[rules.QualifyingActivity]] = {member.id: [] for member in members}
     other: dict[int, list[rules.QualifyingActivity]] = {member.id: [] for member in members}
+    session = uow.session
     for start in range(0, len(members), 500):
         chunk = members[start : start + 500]
-        member_ids = [member.id for member in chunk]
+        member_ids = {"member_ids": [member.id for member in chunk]}
         reversed_points: dict[tuple[int, int | None], int] = {
             (member_id, order_id): int(total or 0)
-            for member_id, order_id, total in uow.session.execute(
-                select(LedgerEntry.member_id, LedgerEntry.order_id, func.sum(LedgerPosting.amount))
-                .join(LedgerPosting, LedgerPosting.entry_id == LedgerEntry.id)
-                .where(
-                    LedgerEntry.member_id.in_(member_ids),
-                    LedgerEntry.kind.in_(("reverse", "cancel")),
-                    LedgerPosting.account == "issued",
-                )
-                .group_by(LedgerEntry.member_id, LedgerEntry.order_id)
-            )
+            for member_id, order_id, total in session.execute(_REVERSED_POINTS, member_ids)
         }
         earned_by_order: dict[tuple[int, int], int] = {}
-        for member_id, order_id, source, points, earned_at in uow.session.execute(
-            select(
-                PointLot.member_id, PointLot.order_id, PointLot.source, PointLot.points, PointLot.earned_at
-            ).where(PointLot.member_id.in_(member_ids), PointLot.source.in_(("order", "action", "bonus")))
-        ):
+        for member_id, order_id, source, points, earned_at in session.execute(_EARNED_LOTS, member_ids):
             if source == "order" and order_id is not None:
                 earned_by_order[member_id, order_id] = earned_by_order.get((member_id, order_id), 0) + points
             else:
                 other[member_id].append(rules.QualifyingActivity(earned_at, points=points))
         member_of_customer = {member.customer_id: member.id for member in chunk}
-        for customer_id, order_id, placed_at, total, refunded in uow.session.execute(
-            select(Order.customer_id, Order.id, Order.placed_at, Order.total, Order.refunded_total).where(
-                Order.customer_id.in_(list(member_of_customer)), Order.status != "cancelled"
-            )
+        for customer_id, order_id, placed_at, total, refunded in session.execute(
+            _ORDERS, {"customer_ids": list(member_of_customer)}
         ):
-            member_id = member_of_customer[customer_id]  # type: ignore[index]
+            member_id = member_of_customer[customer_id]
             points = max(
                 earned_by_order.get((member_id, order_id), 0) - reversed_points.get((member_id, order_id), 0),
                 0,
@@ -158,25 +136,27 @@ def update_tiers(
     *,
     program: LoyaltyProgram | None = None,
     terms: LedgerTerms | None = None,
+    snapshot: ProgramSnapshot | None = None,
 ) -> list[rules.TierDecision]:
-    """``update_tier`` for members of one store, reading what it needs for all of them at once."""
+    """``update_tier`` for members of one store, reading what it needs for all of them at once (the
+    caller may pass the store's ``snapshot`` it read in this transaction)."""
     if not members:
         return []
     store_id = members[0].store_id
-    ladder = ladder_of(uow, store_id)
+    snapshot = snapshot or program_snapshot(uow, store_id)
+    ladder = snapshot.ladder
     if ladder is None:
         return []
-    store = store_by_id(uow.session, store_id)
-    program = program or ensure_program(uow, store_id)
-    terms = terms or terms_of(program, store.timezone)
-    policy = policy_of(program, store.timezone)
+    program = program or snapshot.program
+    terms = terms or snapshot.terms
+    policy = policy_of(program, snapshot.timezone)
     activities = activities_for(uow, members)
     now = uow.now()
     decisions = []
     entered: list[tuple[Member, rules.TierDefinition]] = []
     for member in members:
         decision = rules.evaluate_tier(ladder, policy, activities[member.id], _state(ladder, member), now)
-        _apply(uow, member, decision, program, store)
+        _apply(uow, member, decision, program, snapshot)
         entered += [(member, tier) for tier in decision.tiers_entered if tier.entry_reward_points > 0]
         decisions.append(decision)
     _pay_entry_rewards(uow, entered, terms)
@@ -236,7 +216,7 @@ def _apply(
     member: Member,
     decision: rules.TierDecision,
     program: LoyaltyProgram,
-    store: Store,
+    snapshot: ProgramSnapshot,
 ) -> None:
     state = decision.state
     if (member.tier_id, member.tier_qualified_id, member.tier_retained_until, member.tier_override_id) != (
@@ -258,7 +238,7 @@ def _apply(
         reason = rules.describe_change(
             decision,
             rules.Metric(program.tier_metric),
-            lambda amount: format_money(amount, store.currency, store.locale),
+            lambda amount: format_money(amount, snapshot.currency, snapshot.locale),
         )
         uow.emit(
             TierChanged(

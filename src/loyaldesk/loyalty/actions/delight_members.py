@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from loyaldesk.customers import Customer
@@ -308,45 +308,20 @@ def badge_metrics(uow: UnitOfWork, member: Member) -> dict[str, int]:
 
 def badge_metrics_for(uow: UnitOfWork, members: list[Member]) -> dict[int, dict[str, int]]:
     """What the badges measure (orders, net spend, reviews, successful referrals, points earned), for
-    many members in four queries (per 500 members)."""
-    from loyaldesk.commerce import Order
-
+    many members in three aggregate queries (per 500 members), built once."""
     found: dict[int, dict[str, int]] = {}
+    session = uow.session
     for start in range(0, len(members), 500):
         chunk = members[start : start + 500]
-        member_ids = [member.id for member in chunk]
+        member_ids = {"member_ids": [member.id for member in chunk]}
         by_customer = {
             customer_id: (int(orders), int(spend))
-            for customer_id, orders, spend in uow.session.execute(
-                select(
-                    Order.customer_id,
-                    func.count(Order.id),
-                    func.coalesce(func.sum(Order.total - Order.refunded_total), 0),
-                )
-                .where(
-                    Order.customer_id.in_([member.customer_id for member in chunk]),
-                    Order.status != "cancelled",
-                )
-                .group_by(Order.customer_id)
+            for customer_id, orders, spend in session.execute(
+                _ORDERS_AND_SPEND, {"customer_ids": [member.customer_id for member in chunk]}
             )
         }
-        reviews = dict(
-            uow.session.execute(
-                select(MemberAction.member_id, func.count())
-                .where(MemberAction.member_id.in_(member_ids), MemberAction.action == "review")
-                .group_by(MemberAction.member_id)
-            ).all()
-        )
-        referrals = dict(
-            uow.session.execute(
-                select(Referral.referrer_member_id, func.count())
-                .where(
-                    Referral.referrer_member_id.in_(member_ids),
-                    Referral.status.in_(("qualified", "rewarded")),
-                )
-                .group_by(Referral.referrer_member_id)
-            ).all()
-        )
+        reviews = dict(session.execute(_REVIEWS, member_ids).all())
+        referrals = dict(session.execute(_REFERRALS, member_ids).all())
         for member in chunk:
             orders, spend = by_customer.get(member.customer_id, (0, 0))
             found[member.id] = {
@@ -367,12 +342,49 @@ def held_badges_for(uow: UnitOfWork, member_ids: list[int]) -> dict[int, dict[st
     found: dict[int, dict[str, int]] = {member_id: {} for member_id in member_ids}
     for start in range(0, len(member_ids), 500):
         for member_id, code, level in uow.session.execute(
-            select(MemberBadge.member_id, MemberBadge.badge_code, func.max(MemberBadge.level))
-            .where(MemberBadge.member_id.in_(member_ids[start : start + 500]))
-            .group_by(MemberBadge.member_id, MemberBadge.badge_code)
+            _HELD_BADGES, {"member_ids": member_ids[start : start + 500]}
         ):
             found[member_id][code] = int(level)
     return found
+
+
+def _badge_statements() -> tuple[Any, Any, Any, Any]:
+    from loyaldesk.commerce import Order
+
+    orders_and_spend = (
+        select(
+            Order.customer_id,
+            func.count(Order.id),
+            func.coalesce(func.sum(Order.total - Order.refunded_total), 0),
+        )
+        .where(Order.customer_id.in_(bindparam("customer_ids", expanding=True)), Order.status != "cancelled")
+        .group_by(Order.customer_id)
+    )
+    reviews = (
+        select(MemberAction.member_id, func.count())
+        .where(
+            MemberAction.member_id.in_(bindparam("member_ids", expanding=True)),
+            MemberAction.action == "review",
+        )
+        .group_by(MemberAction.member_id)
+    )
+    referrals = (
+        select(Referral.referrer_member_id, func.count())
+        .where(
+            Referral.referrer_member_id.in_(bindparam("member_ids", expanding=True)),
+            Referral.status.in_(("qualified", "rewarded")),
+        )
+        .group_by(Referral.referrer_member_id)
+    )
+    held = (
+        select(MemberBadge.member_id, MemberBadge.badge_code, func.max(MemberBadge.level))
+        .where(MemberBadge.member_id.in_(bindparam("member_ids", expanding=True)))
+        .group_by(MemberBadge.member_id, MemberBadge.badge_code)
+    )
+    return orders_and_spend, reviews, referrals, held
+
+
+_ORDERS_AND_SPEND, _REVIEWS, _REFERRALS, _HELD_BADGES = _badge_statements()
 
 
 def award_badges(uow: UnitOfWork, member: Member) -> list[badge_rules.BadgeAward]:

@@ -7,22 +7,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
-
 from loyaldesk import commerce
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.loyalty.actions.move_points import LedgerTerms
 from loyaldesk.loyalty.models import (
-    EarningRule,
     LoyaltyProgram,
     Member,
     Tier,
 )
-from loyaldesk.loyalty.program import ensure_program, terms_of
-from loyaldesk.loyalty.rule_config import purchase_rule
+from loyaldesk.loyalty.program_cache import ProgramSnapshot, program_snapshot
 from loyaldesk.loyalty.rules import earning
 from loyaldesk.loyalty.rules.expiry import dead_on_arrival
-from loyaldesk.stores import store_by_id
 
 STAGE_TIMES = {"paid": "paid_at", "fulfilled": "fulfilled_at", "delivered": "delivered_at"}
 
@@ -38,6 +33,8 @@ class EarningContext:
     rates: list[earning.EarnRate]
     rules: list[earning.PurchaseRule]
     tiers: dict[int, Tier]
+    names: dict[int, str] = field(default_factory=dict)  # tier names by id, for the explanations
+    snapshot: ProgramSnapshot | None = None  # what the context was read from (for the tiers after it)
     touched_members: set[int] = field(default_factory=set)
     # True while crediting imported history on purpose: orders placed before the start date earn too.
     award_history: bool = False
@@ -67,31 +64,22 @@ class EarningContext:
         return frozenset(tier.membership_sku for tier in self.tiers.values() if tier.membership_sku)
 
     def tier_names(self) -> dict[int, str]:
-        return {tier_id: tier.name for tier_id, tier in self.tiers.items()}
+        return self.names
 
 
 def earning_context(uow: UnitOfWork, store_id: int) -> EarningContext:
-    program = ensure_program(uow, store_id)
-    store = store_by_id(uow.session, store_id)
-    rules = [
-        purchase_rule(row)
-        for row in uow.session.scalars(
-            select(EarningRule)
-            .where(
-                EarningRule.store_id == store_id, EarningRule.kind == "purchase", EarningRule.active.is_(True)
-            )
-            .order_by(EarningRule.id)
-        )
-    ]
-    tiers = {tier.id: tier for tier in uow.session.scalars(select(Tier).where(Tier.store_id == store_id))}
+    """What earning needs of the store for one pass, from its program snapshot (``program_cache``)."""
+    snapshot = program_snapshot(uow, store_id)
     return EarningContext(
         store_id=store_id,
-        timezone=store.timezone,
-        program=program,
-        terms=terms_of(program, store.timezone),
-        rates=[earning.EarnRate(**rate) for rate in program.earn_rates],
-        rules=rules,
-        tiers=tiers,
+        timezone=snapshot.timezone,
+        program=snapshot.program,
+        terms=snapshot.terms,
+        rates=list(snapshot.rates),
+        rules=list(snapshot.purchase_rules),
+        tiers=snapshot.tiers,
+        names=snapshot.tier_names(),
+        snapshot=snapshot,
     )
 
 

@@ -280,7 +280,7 @@ def _after(uow: UnitOfWork, context: EarningContext, members: dict[int, Member])
 
     uow.session.flush()
     touched = [member for member in members.values() if member.id in context.touched_members]
-    update_tiers(uow, touched, program=context.program, terms=context.terms)
+    update_tiers(uow, touched, program=context.program, terms=context.terms, snapshot=context.snapshot)
     award_badges_to(uow, touched)
 
 

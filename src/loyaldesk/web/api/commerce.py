@@ -81,10 +81,15 @@ async def ingest_order(
 ) -> OrderWriteResult:
     assert actor.store_id is not None
     # Concurrent single-order requests of one API key are merged into one bulk ingestion (one set of
-    # statements, one durable commit); each request still gets its own outcome. Async, so that waiting
-    # for the durable commit holds no worker thread.
+    # statements, one durable commit); each request still gets its own outcome. The orders' points are
+    # reconciled in the same transaction (``ingest_orders_and_react``): one durable commit for orders and
+    # points. Async, so that waiting for the durable commit holds no worker thread.
     outcome = await database.write_coalesced_async(
-        ("ingest_orders", actor.id), actions.ingest_orders, replace(actor, ip=None), actor.store_id, item=body
+        ("ingest_orders", actor.id),
+        actions.ingest_orders_and_react,
+        replace(actor, ip=None),
+        actor.store_id,
+        item=body,
     )
     if outcome.error is not None:
         raise outcome.error
