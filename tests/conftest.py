@@ -43,6 +43,12 @@ compose()
 # (``pytest_collection_finish`` freezes it).
 gc.set_threshold(10_000, 20, 20)
 
+# Commands run in tests print through rich consoles, which take their width from COLUMNS when they are
+# made and wrap there (80 without it): a message naming a file under ``tmp_path`` broke where the path
+# reached column 80, and an xdist worker's paths are longer (``.../popen-gw0/...``) and its COLUMNS is 80
+# (GNU readline sets it when a worker imports it). Print as on a wide terminal, whoever runs the tests.
+os.environ["COLUMNS"] = "200"
+
 # "gw0", "gw1"... in a pytest-xdist worker (set before this module is imported); None when run serially.
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 
