@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+## The suite's workers (pytest-xdist): one per core of CI's two. `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= 2
 
 .PHONY: run test install install-test install-bench browser lint bench screenshots clean messages
 
@@ -17,9 +19,10 @@ run: $(VENV)/.installed
 	$(BIN)/loyaldesk feedback prepare
 	$(BIN)/loyaldesk serve --host $(HOST) --port $(PORT)
 
-## make test: install what the tests need (Python packages, Debian's chromium) and run the whole suite.
+## make test: install what the tests need (Python packages, Debian's chromium) and run the whole suite on
+## $(TEST_WORKERS) workers (pytest-xdist; tests/xdist_scheduling.py says which test goes where).
 test: $(VENV)/.installed-test browser
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

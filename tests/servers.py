@@ -69,6 +69,7 @@ def start_server_process(
         wait_until_serving(f"http://127.0.0.1:{port}", process)
     except BaseException:
         process.kill()
+        process.wait()  # reaped: an unreaped Popen warns when collected, failing whichever test is running
         raise
     return process
 
@@ -92,8 +93,9 @@ def server_processes(
         for process in processes:
             try:
                 process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
+            except subprocess.TimeoutExpired:  # a loaded machine can take longer to shut down
                 process.kill()
+                process.wait()  # reaped: an unreaped Popen warns when collected, failing whichever test runs
 
 
 def wait_until_serving(base: str, process: subprocess.Popen[bytes] | None = None) -> None:
