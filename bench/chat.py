@@ -694,10 +694,10 @@ async def measure(
         ended = time.perf_counter()
         elapsed = ended - began
         client_cpu = own_cpu_seconds() - client_cpu_before
-        server_cpu = {
-            server.name: round(100 * (cpu_seconds(server.process.pid) - cpu_before[server.name]) / elapsed, 1)
-            for server in servers
+        server_cpu_seconds = {
+            server.name: cpu_seconds(server.process.pid) - cpu_before[server.name] for server in servers
         }
+        server_cpu = {name: round(100 * used / elapsed, 1) for name, used in server_cpu_seconds.items()}
         load_after = load_average()
         result["rss_kib"]["end"] = rss(servers)
 
@@ -733,6 +733,11 @@ async def measure(
                 "client_loop_lag": summary_ms(lags),
                 "client_cpu_percent": round(100 * client_cpu / elapsed, 1),
                 "server_cpu_percent": server_cpu,
+                # All the servers' CPU time over the load phase (and the wait for late deliveries) per
+                # message delivered (echo: per frame echoed).
+                "server_cpu_ms_per_message": round(
+                    1000 * sum(server_cpu_seconds.values()) / max(len(delivered), 1), 3
+                ),
                 "load_average_before": load_before,
                 "load_average_after": load_after,
                 "console_frames": console.frames if console else None,
@@ -912,6 +917,7 @@ def report(results: list[dict[str, Any]], document: dict[str, Any]) -> None:
         "ack p99",
         "KiB per idle conn.",
         "server CPU %",
+        "server CPU ms / msg",
         "client CPU %",
         "client loop lag p99 / send lag p99",
     ]
@@ -941,6 +947,7 @@ def report(results: list[dict[str, Any]], document: dict[str, Any]) -> None:
             fmt(a.get("p99_ms"), 2),
             ", ".join(f"{v:,.1f}" for v in r["kib_per_idle_connection"].values()),
             ", ".join(f"{v:.0f}" for v in r["server_cpu_percent"].values()),
+            fmt(r.get("server_cpu_ms_per_message"), 2),
             fmt(r["client_cpu_percent"], 0),
             f"{fmt(r['client_loop_lag']['p99_ms'], 2)} / {fmt(r['client_send_lag']['p99_ms'], 2)}",
         ]

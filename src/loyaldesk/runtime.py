@@ -17,6 +17,7 @@ from loyaldesk.kernel.clock import Clock, SystemClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.dispatcher import handlers
 from loyaldesk.kernel.events import StoredEvent
+from loyaldesk.kernel.heap import settle_after_startup
 from loyaldesk.kernel.jobs import BackgroundRunner
 from loyaldesk.kernel.outbound import OutboundPolicy
 from loyaldesk.kernel.rate_limits import RateLimits
@@ -123,6 +124,7 @@ class Runtime:
         if self.background is not None:
             self.background.start()
         self._started = True
+        settle_after_startup()  # the first full GC pass would otherwise stall the first minute's traffic
 
     async def stop(self) -> None:
         if not self._started:

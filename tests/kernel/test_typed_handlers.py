@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from loyaldesk.composition import compose
@@ -38,15 +40,22 @@ def test_a_handler_subscribed_by_class_receives_the_typed_event(db: Database) ->
     assert [(times, note) for _id, times, note in seen] == [(3, None)]
 
 
+def _batch_handlers_of(handlers: HandlerRegistry, event_type: str) -> list[Any]:
+    return [handler for handler, types in handlers.batch_handlers() if event_type in types]
+
+
 def test_composing_again_replaces_what_was_registered() -> None:
     handlers, jobs = HandlerRegistry(), JobRegistry()
     compose(Settings(mail_domain="one.example"), handlers=handlers, jobs=jobs)
     posted = len(handlers.for_type("conversation.message_posted"))
+    posted_in_batches = _batch_handlers_of(handlers, "conversation.message_posted")
     names = sorted(job.name for job in jobs.all())
     compose(Settings(mail_domain="two.example"), handlers=handlers, jobs=jobs)
-    # the email and API channels, the assistant answering customers, and feedback noting the team's first
-    # reply to a detractor
-    assert len(handlers.for_type("conversation.message_posted")) == posted == 4
+    # the email and API channels and feedback noting the team's first reply to a detractor, one by one;
+    # the assistant answering customers, in batches
+    assert len(handlers.for_type("conversation.message_posted")) == posted == 3
+    assert _batch_handlers_of(handlers, "conversation.message_posted") == posted_in_batches
+    assert [handler.__name__ for handler in posted_in_batches] == ["answer_customers"]
     assert sorted(job.name for job in jobs.all()) == names
     assert "support.send_due_email" in names and "stores.send_account_mail" in names
 

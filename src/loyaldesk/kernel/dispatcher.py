@@ -65,6 +65,8 @@ def _typed(event_class: type[EventT], handler: TypedHandler[EventT]) -> Handler:
         handler(uow, stored, typed_event(event_class, stored))
 
     run.__wrapped__ = handler  # type: ignore[attr-defined]
+    # ``_each`` rebuilds an event once for all the handlers of its class (events are frozen).
+    run.event_class = event_class  # type: ignore[attr-defined]
     run.__qualname__ = getattr(handler, "__qualname__", repr(handler))
     return run
 
@@ -237,9 +239,17 @@ def dispatch_inline(uow: UnitOfWork, registry: HandlerRegistry = handlers, passe
 def _each(uow: UnitOfWork, work: tuple[list[Handler], StoredEvent]) -> None:
     single, event = work
     uow.chain_depth = event.chain_depth + 1  # what the handlers emit was caused by this event
+    typed: dict[type[DomainEvent], DomainEvent] = {}
     try:
         for handler in single:
-            handler(uow, event)
+            event_class = getattr(handler, "event_class", None)
+            if event_class is None:
+                handler(uow, event)
+                continue
+            value = typed.get(event_class)
+            if value is None:
+                value = typed[event_class] = typed_event(event_class, event)
+            handler.__wrapped__(uow, event, value)  # type: ignore[attr-defined]
     finally:
         uow.chain_depth = 0
 

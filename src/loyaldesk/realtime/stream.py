@@ -32,6 +32,32 @@ SENT_WINDOW = 5000
 
 EventFilter = Callable[[dict[str, Any]], bool]
 
+# Broker messages decoded once for every stream that receives them (a store event reaches the agents'
+# consoles and the customer's widget): raw text -> (message, the client frame's text or None for a
+# frame without an id). Read-only for everyone; cleared when full (it only saves work).
+_DECODED: dict[str, tuple[dict[str, Any], str | None]] = {}
+_DECODED_LIMIT = 2048
+
+
+def decoded(raw: str) -> tuple[dict[str, Any], str | None] | None:
+    """The broker message ``raw`` as a dict and, for a stored event, its client frame as JSON text (both
+    shared: never change them); None when ``raw`` is not a JSON object."""
+    found = _DECODED.get(raw)
+    if found is None:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(message, dict):
+            return None
+        text = (
+            json.dumps(event_frame(message), separators=(",", ":")) if message.get("id") is not None else None
+        )
+        if len(_DECODED) >= _DECODED_LIMIT:
+            _DECODED.clear()
+        found = _DECODED[raw] = (message, text)
+    return found
+
 
 def event_frame(message: dict[str, Any]) -> dict[str, Any]:
     """The frame a client receives for a stored event (``StoredEvent.as_message`` shape)."""
@@ -70,11 +96,15 @@ class EventStream:
         self._gate.set()
 
     async def send(self, frame: dict[str, Any]) -> None:
+        await self.send_text(json.dumps(frame, separators=(",", ":")))
+
+    async def send_text(self, text: str) -> None:
+        """Send a frame already serialised (one serialisation shared by every recipient)."""
         if self.closed or self.websocket.application_state != WebSocketState.CONNECTED:
             return
         async with self._send_lock:
             try:
-                await self.websocket.send_text(json.dumps(frame, separators=(",", ":")))
+                await self.websocket.send_text(text)
             except (RuntimeError, OSError):  # closed under us (starlette's WebSocketDisconnected is one)
                 self.closed = True
 
@@ -88,8 +118,9 @@ class EventStream:
                 with contextlib.suppress(RuntimeError, OSError):
                     await self.websocket.close(code, reason)
 
-    async def send_event(self, message: dict[str, Any]) -> None:
-        """Send a stored event unless already sent or not for this client."""
+    async def send_event(self, message: dict[str, Any], text: str | None = None) -> None:
+        """Send a stored event unless already sent or not for this client (``text``: its frame, already
+        serialised)."""
         event_id = message.get("id")
         if event_id is not None:
             if event_id <= self.floor or event_id in self.sent or not self.accept(message):
@@ -100,7 +131,10 @@ class EventStream:
                 kept = sorted(self.sent)[-SENT_WINDOW:]
                 self.floor = kept[0] - 1
                 self.sent = set(kept)
-        await self.send(event_frame(message) if event_id is not None else message)
+        if text is not None:
+            await self.send_text(text)
+        else:
+            await self.send(event_frame(message) if event_id is not None else message)
 
     async def watch(self, channel: str) -> None:
         """Start forwarding ``channel`` (idempotent)."""
@@ -115,11 +149,9 @@ class EventStream:
             while True:
                 raw = await subscription.get()
                 await self._gate.wait()
-                try:
-                    message = json.loads(raw)
-                except ValueError:
-                    continue
-                await self.send_event(message)
+                found = decoded(raw)
+                if found is not None:
+                    await self.send_event(*found)
         except asyncio.CancelledError:
             raise
         except Exception:  # a closed socket ends the forwarder; the receive loop notices too

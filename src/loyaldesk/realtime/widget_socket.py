@@ -382,13 +382,19 @@ class WidgetSession:
         body = frame.get("body")
         client_id = frame.get("client_message_id")
         conversation_id = self._conversation_id(frame)
-        message = await self.runtime.database.write_async(
-            actions.post_customer_message,
-            self.contact_id,
-            body=body if isinstance(body, str) else "",
-            client_message_id=client_id if isinstance(client_id, str) else None,
-            conversation_id=conversation_id,
+        # Coalesced: the messages of every socket waiting together are stored in one batch.
+        message = await self.runtime.database.write_coalesced_async(
+            actions.CUSTOMER_MESSAGES,
+            actions.post_customer_messages,
+            item=actions.CustomerMessage(
+                self.contact_id,
+                body if isinstance(body, str) else "",
+                client_message_id=client_id if isinstance(client_id, str) else None,
+                conversation_id=conversation_id,
+            ),
         )
+        if isinstance(message, DomainError):
+            raise message
         await self.stream.send(
             {
                 "type": "ack",

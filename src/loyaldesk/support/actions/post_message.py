@@ -9,13 +9,13 @@ calling); staff act as an ``Actor`` whose role is checked here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
-from loyaldesk.kernel.errors import FieldProblem, Invalid, NotFound
+from loyaldesk.kernel.errors import DomainError, FieldProblem, Invalid, NotFound
 from loyaldesk.stores import Permission
 from loyaldesk.stores.models import StaffAccount
 from loyaldesk.support import rules
@@ -41,6 +41,9 @@ from loyaldesk.support.message_format import (
 )
 from loyaldesk.support.models import Contact, Conversation, Message
 
+if TYPE_CHECKING:
+    from loyaldesk.support.actions.customer_messages import CustomerMessage
+
 
 def message_view(message: Message, attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A message as every client sees it (the shape in ``MessagePosted`` and the history APIs)."""
@@ -57,7 +60,7 @@ def message_view(message: Message, attachments: list[dict[str, Any]] | None = No
     }
 
 
-def _check_client_message_id(client_message_id: str | None) -> str | None:
+def check_client_message_id(client_message_id: str | None) -> str | None:
     if client_message_id is None:
         return None
     value = client_message_id.strip()
@@ -164,25 +167,61 @@ def post_customer_message(
     else a new one (prioritised and routed). A retry with the same ``client_message_id`` (or the same
     ``source_key`` from another channel, such as an email's Message-ID) returns the first message and
     changes nothing. Reopens a conversation that was pending, snoozed, resolved or closed. With ``files``
-    the text may be empty. ``plain_text`` (an email) shows the text as written instead of as Markdown."""
+    the text may be empty. ``plain_text`` (an email) shows the text as written instead of as Markdown.
+
+    One item of ``customer_messages.post_customer_messages`` (the same code path as the widget's
+    batched messages); raises the error that refused the message."""
+    from loyaldesk.support.actions.customer_messages import CustomerMessage, post_customer_messages
+
+    item = CustomerMessage(
+        contact_id,
+        body,
+        client_message_id=client_message_id,
+        conversation_id=conversation_id,
+        channel=channel,
+        subject=subject,
+        files=files,
+        source_key=source_key,
+        new_thread=new_thread,
+        plain_text=plain_text,
+    )
+    [result] = post_customer_messages(uow, [item])
+    if isinstance(result, DomainError):
+        raise result
+    message = uow.session.get(Message, result.id)
+    assert message is not None
+    return message
+
+
+def post_one(
+    uow: UnitOfWork,
+    contact_id: int,
+    item: CustomerMessage,
+    client_message_id: str | None,
+    dedupe_key: str | None,
+) -> Message:
+    """The message of ``item`` that may change its conversation's state (see ``customer_messages``):
+    a duplicate returns the first message; else it is stored with ORM objects, opening, reopening,
+    routing and refreshing the SLA as needed. ``client_message_id`` is checked already."""
     contact = uow.session.get(Contact, contact_id)
     if contact is None:
         raise NotFound("no such contact")
-    client_message_id = _check_client_message_id(client_message_id)
-    dedupe_key = source_key or (f"contact:{contact.id}:{client_message_id}" if client_message_id else None)
     existing = _existing(uow, contact.store_id, dedupe_key)
     if existing is not None:
         return existing
-    text, checked = _check_content(body, files)
+    text, checked = _check_content(item.body, item.files)
+    conversation_id = item.conversation_id
     conversation = (
         None
-        if new_thread and conversation_id is None
-        else customer_conversation(uow, contact, conversation_id, channel)
+        if item.new_thread and conversation_id is None
+        else customer_conversation(uow, contact, conversation_id, item.channel)
     )
     started = conversation is None
     if conversation is None:
         first_line = text or (checked[0].filename if checked else "")
-        conversation = start_conversation(uow, contact, channel=channel, subject=subject or first_line[:80])
+        conversation = start_conversation(
+            uow, contact, channel=item.channel, subject=item.subject or first_line[:80]
+        )
     message = _append_message(
         uow,
         conversation,
@@ -192,7 +231,7 @@ def post_customer_message(
         client_message_id=client_message_id,
         dedupe_key=dedupe_key,
         files=checked,
-        plain_text=plain_text,
+        plain_text=item.plain_text,
     )
     now = uow.now()
     if conversation.waiting_since is None:
@@ -259,7 +298,7 @@ def post_agent_message(
     ``files``. A reply to an unassigned conversation assigns it to the agent; it ends the customer's wait
     and counts as the first response."""
     conversation = require_staff(uow, actor, conversation_id, Permission.ANSWER_CONVERSATIONS)
-    client_message_id = _check_client_message_id(client_message_id)
+    client_message_id = check_client_message_id(client_message_id)
     author = f"staff:{actor.id}" if actor.kind == "staff" else f"{actor.kind}:{actor.id}"
     dedupe_key = f"{author}:{client_message_id}" if client_message_id else None
     existing = _existing(uow, conversation.store_id, dedupe_key)

@@ -1,0 +1,332 @@
+"""Customers' messages in batches: the one code path behind ``post_customer_message``.
+
+``post_customer_messages(uow, items)`` posts many customers' messages in one unit of work, the shape the
+write queue's ``submit_coalesced`` merges concurrent callers into (``CUSTOMER_MESSAGES`` is the key). A
+message that only adds to a conversation already open and already waiting on the desk (the common case
+in a live chat: the customer writes again before anyone answered) takes the fast lane: its contact,
+duplicate check and conversation are read for the whole batch in a few Core statements, the messages and
+their ``MessagePosted`` events are inserted together and each conversation is updated once. Such a
+message changes no state the SLA clocks or routing look at (status, waiting since, assignee, team, the
+first unanswered message), so neither runs for it; a warning or breach that falls due meanwhile is
+fired by the ``support.sla_check`` job at the conversation's ``sla_next_check_at`` as always.
+
+Every other message (a first message, one that reopens or starts the wait, one with files, one that
+must start a new thread) changes the conversation's state and goes through ``post_one`` (ORM objects,
+``start_conversation``, ``set_status``, routing and ``sla.refresh``), in its own savepoint, in the order
+the items came: the fast lane's pending messages are written before it runs, so one conversation's
+messages keep their order.
+
+Contract: one result per item, in order: a ``PostedMessage`` or the ``DomainError`` that refused it
+(nothing of that item is written). A retry with the same ``client_message_id`` (or ``source_key``)
+returns the first message and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from loyaldesk.kernel.bulk import bulk_insert
+from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.errors import DomainError, NotFound
+from loyaldesk.kernel.ids import reserve_ids
+from loyaldesk.support import rules
+from loyaldesk.support.actions.attachments import NewAttachment
+from loyaldesk.support.events import MessagePosted
+from loyaldesk.support.message_format import (
+    check_message_body,
+    render_message_html,
+    render_plain_text_html,
+)
+from loyaldesk.support.models import Contact, Conversation, Message
+
+# The write queue's coalescing key for ``post_customer_messages``.
+CUSTOMER_MESSAGES = "support.customer_messages"
+
+_MESSAGES = Message.__table__
+_CONVERSATIONS = Conversation.__table__
+_OPEN = rules.ConversationStatus.OPEN.value
+
+# One statement for every conversation a batch adds to (executemany).
+_ADD_TO_CONVERSATION = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation"))
+    .values(
+        last_message_at=bindparam("at"),
+        last_message_preview=bindparam("preview"),
+        message_count=_CONVERSATIONS.c.message_count + bindparam("added"),
+        updated_at=bindparam("at"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class CustomerMessage:
+    """One customer's message, as ``post_customer_message`` takes it (see there for each field)."""
+
+    contact_id: int
+    body: str
+    client_message_id: str | None = None
+    conversation_id: int | None = None
+    channel: str = "webchat"
+    subject: str = ""
+    files: Sequence[NewAttachment] = ()
+    source_key: str | None = None
+    new_thread: bool = False
+    plain_text: bool = False
+
+
+@dataclass(frozen=True)
+class PostedMessage:
+    """A stored customer message (or the first one a retry repeats)."""
+
+    id: int
+    conversation_id: int
+    client_message_id: str | None
+
+
+@dataclass
+class _Entry:
+    index: int
+    item: CustomerMessage
+    contact: Any  # a row: id, store_id, customer_id, name
+    client_message_id: str | None
+    dedupe_key: str | None
+
+
+def post_customer_messages(
+    uow: UnitOfWork, items: Sequence[CustomerMessage]
+) -> list[PostedMessage | DomainError]:
+    """Post ``items`` in order (see the module): one result per item, a ``PostedMessage`` or the error
+    that refused it."""
+    from loyaldesk.support.actions.post_message import check_client_message_id
+
+    session = uow.session
+    session.flush()  # the caller's pending ORM changes first: the reads below are Core statements
+    results: list[PostedMessage | DomainError | None] = [None] * len(items)
+    contacts = _contacts(session, {item.contact_id for item in items})
+    entries: list[_Entry] = []
+    for index, item in enumerate(items):
+        contact = contacts.get(item.contact_id)
+        if contact is None:
+            results[index] = NotFound("no such contact")
+            continue
+        try:
+            client_message_id = check_client_message_id(item.client_message_id)
+        except DomainError as error:
+            results[index] = error
+            continue
+        dedupe_key = item.source_key or (
+            f"contact:{contact.id}:{client_message_id}" if client_message_id else None
+        )
+        entries.append(_Entry(index, item, contact, client_message_id, dedupe_key))
+    existing = _existing(session, [(entry.contact.store_id, entry.dedupe_key) for entry in entries])
+    conversations = _conversations(session, {e.item.conversation_id for e in entries} - {None})
+    lane = _FastLane(uow, results)
+    changed: set[int] = set()  # conversations a state-changing message touched in this batch
+    for entry in entries:
+        key = (entry.contact.store_id, entry.dedupe_key)
+        if entry.dedupe_key is not None and key in existing:
+            results[entry.index] = existing[key]
+            continue
+        conversation = conversations.get(entry.item.conversation_id)
+        if (
+            conversation is not None
+            and conversation.id not in changed
+            and lane.takes(entry, conversation)
+            and (entry.dedupe_key is None or key not in lane.keys)
+        ):
+            try:
+                lane.add(entry, conversation)  # its result is set when the lane is written
+            except DomainError as error:
+                results[entry.index] = error
+            continue
+        lane.write()  # what came before this message is stored before it
+        result = _post_one_in_savepoint(uow, entry)
+        results[entry.index] = result
+        lane.keys.add(key)
+        if isinstance(result, PostedMessage):
+            changed.add(result.conversation_id)
+    lane.write()
+    return [result for result in results if result is not None]
+
+
+def _post_one_in_savepoint(uow: UnitOfWork, entry: _Entry) -> PostedMessage | DomainError:
+    from loyaldesk.support.actions.post_message import post_one
+
+    mark = uow.mark()
+    savepoint = uow.session.begin_nested()
+    try:
+        message = post_one(uow, entry.contact.id, entry.item, entry.client_message_id, entry.dedupe_key)
+        savepoint.commit()
+    except DomainError as error:
+        savepoint.rollback()
+        uow.discard_since(mark)
+        return error
+    except BaseException:
+        savepoint.rollback()
+        uow.discard_since(mark)
+        raise
+    return PostedMessage(message.id, message.conversation_id, message.client_message_id)
+
+
+class _FastLane:
+    """Messages that add to an open, waiting conversation: checked one by one, written together."""
+
+    def __init__(self, uow: UnitOfWork, results: list[Any]) -> None:
+        self.uow = uow
+        self.results = results
+        self.pending: list[tuple[_Entry, Any, str, str]] = []  # entry, conversation, text, html
+        self.keys: set[tuple[int, str | None]] = set()
+        self._names: dict[int, str] | None = None
+
+    @staticmethod
+    def takes(entry: _Entry, conversation: Any) -> bool:
+        """Whether the message changes nothing but the conversation's messages (see the module)."""
+        item = entry.item
+        return (
+            not item.files
+            and conversation.contact_id == entry.contact.id
+            and conversation.status == _OPEN
+            and rules.status_after_customer_message(conversation.status) == conversation.status
+            and conversation.waiting_since is not None
+        )
+
+    def add(self, entry: _Entry, conversation: Any) -> None:
+        text = check_message_body(entry.item.body)
+        html = render_plain_text_html(text) if entry.item.plain_text else render_message_html(text)
+        self.pending.append((entry, conversation, text, html))
+        self.keys.add((entry.contact.store_id, entry.dedupe_key))
+
+    def write(self) -> None:
+        """Insert the pending messages and their events, and update each conversation once."""
+        if not self.pending:
+            return
+        uow, pending = self.uow, self.pending
+        self.pending = []
+        now = uow.now()
+        ids = reserve_ids(uow, _MESSAGES, len(pending))
+        names = self._display_names([entry.contact for entry, *_ in pending])
+        rows: list[dict[str, Any]] = []
+        touched: dict[int, dict[str, Any]] = {}
+        for message_id, (entry, conversation, text, html) in zip(ids, pending, strict=True):
+            author_name = names.get(entry.contact.id) or entry.contact.name or "Visitor"
+            rows.append(
+                {
+                    "id": message_id,
+                    "store_id": conversation.store_id,
+                    "conversation_id": conversation.id,
+                    "author_kind": "customer",
+                    "author_staff_id": None,
+                    "author_name": author_name,
+                    "body": text,
+                    "body_html": html,
+                    "internal": False,
+                    "client_message_id": entry.client_message_id,
+                    "dedupe_key": entry.dedupe_key,
+                    "created_at": now,
+                }
+            )
+            update_row = touched.setdefault(
+                conversation.id, {"conversation": conversation.id, "at": now, "added": 0}
+            )
+            update_row["added"] += 1
+            update_row["preview"] = " ".join(text.split())[:140]
+            uow.emit(
+                MessagePosted(
+                    store_id=conversation.store_id,
+                    customer_id=conversation.customer_id,
+                    conversation_id=conversation.id,
+                    internal=False,
+                    message=_view(message_id, conversation.id, author_name, html, entry, now),
+                )
+            )
+            self.results[entry.index] = PostedMessage(message_id, conversation.id, entry.client_message_id)
+        bulk_insert(uow, _MESSAGES, rows)
+        session = uow.session
+        session.execute(_ADD_TO_CONVERSATION, list(touched.values()))
+        # An ORM copy loaded earlier in this transaction (another unit's) would now be stale.
+        for conversation_id in touched:
+            loaded = session.identity_map.get(Session.identity_key(Conversation, conversation_id))
+            if loaded is not None:
+                session.expire(loaded)
+
+    def _display_names(self, contacts: list[Any]) -> dict[int, str]:
+        """Contact id -> the customer's name, for the contacts linked to a customer with a name."""
+        from loyaldesk.customers import Customer
+
+        customer_ids = {contact.customer_id for contact in contacts if contact.customer_id is not None}
+        if not customer_ids:
+            return {}
+        rows = self.uow.session.execute(
+            select(Customer.id, Customer.first_name, Customer.last_name).where(Customer.id.in_(customer_ids))
+        )
+        by_customer = {
+            customer_id: " ".join(part for part in (first, last) if part) for customer_id, first, last in rows
+        }
+        return {
+            contact.id: by_customer[contact.customer_id]
+            for contact in contacts
+            if by_customer.get(contact.customer_id)
+        }
+
+
+def _view(
+    message_id: int, conversation_id: int, author_name: str, html: str, entry: _Entry, now: datetime
+) -> dict[str, Any]:
+    """``message_view`` of a fast-lane message (a customer's, public, without files)."""
+    return {
+        "id": message_id,
+        "conversation_id": conversation_id,
+        "author_kind": "customer",
+        "author_name": author_name,
+        "body_html": html,
+        "internal": False,
+        "client_message_id": entry.client_message_id,
+        "created_at": now.isoformat(),
+        "attachments": [],
+    }
+
+
+def _contacts(session: Session, contact_ids: set[int]) -> dict[int, Any]:
+    table = Contact.__table__
+    rows = session.execute(
+        select(table.c.id, table.c.store_id, table.c.customer_id, table.c.name).where(
+            table.c.id.in_(contact_ids)
+        )
+    )
+    return {row.id: row for row in rows}
+
+
+def _conversations(session: Session, conversation_ids: set[Any]) -> dict[int, Any]:
+    if not conversation_ids:
+        return {}
+    c = _CONVERSATIONS.c
+    rows = session.execute(
+        select(c.id, c.store_id, c.contact_id, c.customer_id, c.status, c.waiting_since).where(
+            c.id.in_(conversation_ids)
+        )
+    )
+    return {row.id: row for row in rows}
+
+
+def _existing(session: Session, keys: list[tuple[int, str | None]]) -> dict[tuple[int, str], PostedMessage]:
+    """The messages already stored under these (store, dedupe key) pairs."""
+    wanted = {(store_id, key) for store_id, key in keys if key is not None}
+    if not wanted:
+        return {}
+    c = _MESSAGES.c
+    rows = session.execute(
+        select(c.id, c.store_id, c.conversation_id, c.client_message_id, c.dedupe_key).where(
+            tuple_(c.store_id, c.dedupe_key).in_(sorted(wanted))
+        )
+    )
+    return {
+        (row.store_id, row.dedupe_key): PostedMessage(row.id, row.conversation_id, row.client_message_id)
+        for row in rows
+    }
