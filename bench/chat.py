@@ -208,7 +208,15 @@ def serve_echo(port: int) -> None:
     """Serve ``echo_app`` with the uvicorn arguments of ``loyaldesk serve`` (see loyaldesk.cli.server)."""
     import uvicorn
 
-    uvicorn.run(echo_app(), host="127.0.0.1", port=port, workers=1, proxy_headers=True, log_level="info")
+    uvicorn.run(
+        echo_app(),
+        host="127.0.0.1",
+        port=port,
+        workers=1,
+        proxy_headers=True,
+        ws_per_message_deflate=False,
+        log_level="info",
+    )
 
 
 # -- server processes -----------------------------------------------------------------------------

@@ -74,6 +74,9 @@ def serve(
         port=settings.port,
         workers=workers,
         proxy_headers=True,
+        # No permessage-deflate: chat frames are a few hundred bytes, and compressing each one cost a third
+        # of the event loop's sending time and ~30 KiB per idle socket (docs/decisions/0036).
+        ws_per_message_deflate=False,
         log_level="info",
     )
 
