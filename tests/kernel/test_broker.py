@@ -70,3 +70,37 @@ def test_publishing_from_another_thread_is_safe(kind: str) -> None:
             await broker.stop()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="needs LOYALDESK_TEST_REDIS_URL")
+def test_installs_on_different_redis_databases_do_not_hear_each_other() -> None:
+    from redis.connection import parse_url
+
+    assert REDIS_URL is not None
+    number = int(parse_url(REDIS_URL).get("db", 0) or 0)
+    base = REDIS_URL.rsplit("/", 1)[0] if "/" in REDIS_URL.split("://", 1)[1] else REDIS_URL
+    neighbour_url = f"{base}/{(number + 5) % 16}"
+
+    async def scenario() -> None:
+        ours, neighbours = RedisBroker(REDIS_URL or ""), RedisBroker(neighbour_url)
+        await ours.start()
+        await neighbours.start()
+        try:
+            ours_listening = await ours.subscribe("store:1:events")
+            theirs_listening = await neighbours.subscribe("store:1:events")
+            await asyncio.sleep(0.05)
+            neighbours.publish("store:1:events", "theirs")
+            ours.publish("store:1:events", "ours")
+            assert await asyncio.wait_for(ours_listening.get(), 5) == "ours"
+            assert await asyncio.wait_for(theirs_listening.get(), 5) == "theirs"
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(ours_listening.get(), 0.3)
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(theirs_listening.get(), 0.3)
+            await ours_listening.close()
+            await theirs_listening.close()
+        finally:
+            await ours.stop()
+            await neighbours.stop()
+
+    asyncio.run(scenario())

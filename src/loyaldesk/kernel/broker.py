@@ -110,10 +110,15 @@ class RedisBroker:
     Publishing goes through one connection that pipelines whatever is waiting (redis-py's pool ran out
     of connections under 200 concurrent publishes here). Each process keeps one subscriber connection
     and fans messages out to its local subscribers through a ``MemoryBroker``.
+
+    Redis pub/sub ignores database numbers, so two installs sharing one Redis server on different
+    databases would hear each other's ``store:1:...`` events. Channels in Redis therefore carry the
+    URL's database number as a prefix (``db3:store:1:events``); subscribers see the plain names.
     """
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._prefix = f"db{redis_database_number(url)}:"
         self._local = MemoryBroker()
         self._outbox: asyncio.Queue[tuple[str, str]] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -165,7 +170,7 @@ class RedisBroker:
         subscription = await self._local.subscribe(channel)
         self._channel_counts[channel] += 1
         if self._channel_counts[channel] == 1:
-            await self._pubsub.subscribe(channel)
+            await self._pubsub.subscribe(self._prefix + channel)
             self._pubsub_ready.set()
         return _RedisSubscription(self, channel, subscription)
 
@@ -174,7 +179,7 @@ class RedisBroker:
         if self._channel_counts[channel] <= 0:
             del self._channel_counts[channel]
             with contextlib.suppress(Exception):
-                await self._pubsub.unsubscribe(channel)
+                await self._pubsub.unsubscribe(self._prefix + channel)
 
     async def _publish_loop(self) -> None:
         assert self._outbox is not None
@@ -186,7 +191,7 @@ class RedisBroker:
             try:
                 async with self._publisher.pipeline(transaction=False) as pipe:
                     for item_channel, item_message in pending:
-                        pipe.publish(item_channel, item_message)
+                        pipe.publish(self._prefix + item_channel, item_message)
                     await pipe.execute()
             except Exception:
                 log.exception("publishing %d messages to Redis failed", len(pending))
@@ -202,7 +207,7 @@ class RedisBroker:
                 continue
             if message is None or message.get("type") != "message":
                 continue
-            channel = message["channel"].decode()
+            channel = message["channel"].decode().removeprefix(self._prefix)
             data = message["data"]
             self._local.publish(channel, data.decode() if isinstance(data, bytes) else str(data))
 
@@ -219,6 +224,13 @@ class _RedisSubscription:
     async def close(self) -> None:
         await self._inner.close()
         await self._broker._unsubscribe(self._channel)
+
+
+def redis_database_number(url: str) -> int:
+    """The database number a Redis URL names (``redis://host:6379/3`` or ``?db=3``); 0 when it names none."""
+    from redis.connection import parse_url
+
+    return int(parse_url(url).get("db", 0) or 0)
 
 
 def broker_for(redis_url: str | None) -> Broker:
