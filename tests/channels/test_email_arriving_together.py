@@ -157,3 +157,66 @@ def test_one_imap_pass_goes_through_the_write_queue_and_marks_each_read_after_it
     with db.read() as session:
         subjects = session.scalars(select(Conversation.subject).order_by(Conversation.id)).all()
     assert subjects == [f"Subject {n}" for n in range(6)]
+
+
+def test_a_batch_stores_what_each_message_alone_would(
+    db: Database, store: StoreHandle, other_store: StoreHandle
+) -> None:
+    """One ``receive_parsed_emails`` batch holding a question, a reply to it, the question again, a reply
+    to a conversation stored before and an auto-reply gives the outcomes, conversations and messages the
+    same mail gets message by message."""
+    from loyaldesk.channels.email.inbound import ArrivedEmail, receive_email, receive_parsed_emails
+    from loyaldesk.channels.email.parsing import parse_message
+
+    def mix(to: str) -> tuple[bytes, list[bytes]]:
+        earlier = mail("Ana <ana@example.org>", "Earlier", "Stored before", to=to)
+        question = mail("Bo <bo@example.org>", "Question", "Where is my parcel?", to=to)
+        reply = mail(
+            "Bo <bo@example.org>", "Re: Question", "It is urgent", to=to, in_reply_to=question["Message-ID"]
+        )
+        follow_up = mail(
+            "Ana <ana@example.org>", "Re: Earlier", "Any news?", to=to, in_reply_to=earlier["Message-ID"]
+        )
+        auto = mail("Ana <ana@example.org>", "Out of office", "Away", to=to)
+        auto["Auto-Submitted"] = "auto-replied"
+        batch = [question.as_bytes(), question.as_bytes(), reply.as_bytes(), follow_up.as_bytes()]
+        return earlier.as_bytes(), [*batch, follow_up.as_bytes(), auto.as_bytes()]
+
+    def conversations(store_id: int) -> list[tuple[str, int, str, list[str]]]:
+        with db.read() as session:
+            rows = session.scalars(
+                select(Conversation).where(Conversation.store_id == store_id).order_by(Conversation.id)
+            ).all()
+            return [
+                (
+                    row.subject,
+                    row.message_count,
+                    row.status,
+                    list(
+                        session.scalars(
+                            select(Message.body).where(Message.conversation_id == row.id).order_by(Message.id)
+                        )
+                    ),
+                )
+                for row in rows
+            ]
+
+    outcomes = {}
+    for handle, batched in ((store, True), (other_store, False)):
+        to = f"{handle.slug}@{DOMAIN}"
+        earlier, raws = mix(to)
+        db.write(receive_email, earlier, [to], mail_domain=DOMAIN)
+        if batched:
+            arrived = [ArrivedEmail(parse_message(raw), raw, (to,)) for raw in raws]
+            results = db.write(receive_parsed_emails, arrived, mail_domain=DOMAIN)
+        else:
+            results = [db.write(receive_email, raw, [to], mail_domain=DOMAIN) for raw in raws]
+        outcomes[batched] = [result.outcome for result in results]
+    assert (
+        outcomes[True] == outcomes[False] == ["new", "duplicate", "joined", "joined", "duplicate", "dropped"]
+    )
+    assert conversations(store.id) == conversations(other_store.id)
+    assert [(subject, count) for subject, count, *_ in conversations(store.id)] == [
+        ("Earlier", 2),
+        ("Question", 2),
+    ]

@@ -186,3 +186,18 @@ def test_desk_settings_and_capacity_are_for_admins_only(db: Database, store: Sto
         from loyaldesk.support.models import SupportSettings
 
         assert session.scalars(select(SupportSettings.routing_method)).one() == "round_robin"
+
+
+def test_turning_auto_assign_off_and_on_applies_at_once(
+    db: Database, store: StoreHandle, password_hash: str, clock: FakeClock
+):
+    from loyaldesk.kernel.actors import system_for
+
+    settings(db, store, default_capacity=10)
+    ada = staff_id(db, make_staff(db, store, "agent", password_hash, "ada@acme.example.com"))
+    db.write(routing.agent_connected, store.id, ada, delta=1)
+    assert conversation(db, visitor_writes(db, store, "First")).assignee_id == ada
+    db.write(desk_settings.update_settings, system_for(store.id), store.id, {"auto_assign": False})
+    assert conversation(db, visitor_writes(db, store, "Second")).assignee_id is None
+    db.write(desk_settings.update_settings, system_for(store.id), store.id, {"auto_assign": True})
+    assert conversation(db, visitor_writes(db, store, "Third")).assignee_id == ada

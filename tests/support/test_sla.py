@@ -242,3 +242,15 @@ def test_agents_cannot_change_sla_policies(
     assert denied.status_code == 403
     with db.read() as session:
         assert session.scalars(select(SlaPolicy)).all() == []
+
+
+def test_a_policy_saved_applies_at_once_to_the_next_conversation(
+    client: TestClient, db: Database, store: StoreHandle, admin: str, clock: FakeClock
+):
+    clock.set(utc("2026-03-04T10:00:00"))  # a Wednesday, within office hours
+    relogin(client, admin)  # the fake clock moved: the console session ended
+    before = conversation(db, visitor_writes(db, store, "Hello, anyone there?"))
+    assert (before.sla_policy_id, before.sla_state) == (None, None)  # no policy yet (and now known)
+    office_hours_policy(client, db, admin)
+    after = conversation(db, visitor_writes(db, store, "My parcel never arrived"))
+    assert after.sla_state == "running" and after.sla_policy_id is not None

@@ -6,11 +6,14 @@ events; it never imports them.
 """
 
 from loyaldesk.support.actions import (
+    CustomerMessage,
+    PostedMessage,
     assign,
     change_status,
     mark_read,
     post_agent_message,
     post_customer_message,
+    post_customer_messages,
     post_system_note,
     submit_offline_message,
     update_conversation,
@@ -83,6 +86,7 @@ __all__ = [
     "CsatRequested",
     "CsatResponse",
     "CsatSubmitted",
+    "CustomerMessage",
     "DropReason",
     "GoodwillGrant",
     "MailPath",
@@ -91,6 +95,7 @@ __all__ = [
     "NewAttachment",
     "OutboundCallback",
     "OutboundEmail",
+    "PostedMessage",
     "RoutingMethod",
     "SlaBreached",
     "SlaPolicy",
@@ -118,6 +123,7 @@ __all__ = [
     "origin_refusal",
     "post_agent_message",
     "post_customer_message",
+    "post_customer_messages",
     "post_system_note",
     "record_dropped_email",
     "render_canned_reply",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -39,11 +39,11 @@ from sqlalchemy.orm import Session, object_session
 
 from loyaldesk.channels.email.loop_guard import classify
 from loyaldesk.channels.email.parsing import InboundEmail, parse_message
-from loyaldesk.channels.email.threading import thread_keys
+from loyaldesk.channels.email.threading import ThreadKey, thread_keys
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.email_address import normalise_email
-from loyaldesk.kernel.errors import Invalid, NotFound
+from loyaldesk.kernel.errors import DomainError, Invalid, NotFound
 from loyaldesk.kernel.keys import REPLY_ADDRESS, purpose_key
 from loyaldesk.stores import Store
 from loyaldesk.support import (
@@ -51,6 +51,7 @@ from loyaldesk.support import (
     MAX_MESSAGE_LENGTH,
     Contact,
     Conversation,
+    CustomerMessage,
     DropReason,
     MailPath,
     Message,
@@ -59,7 +60,7 @@ from loyaldesk.support import (
     SupportSettings,
     check_attachment,
     identify_contact,
-    post_customer_message,
+    post_customer_messages,
     record_dropped_email,
 )
 
@@ -275,40 +276,139 @@ def receive_parsed_email(
     path: MailPath = MailPath.SMTP,
 ) -> InboundResult:
     """``receive_email`` for a message already parsed (``email`` is ``parse_message(raw)``), so that a
-    receiver can parse outside the write transaction."""
+    receiver can parse outside the write transaction: ``receive_parsed_emails`` of this one message."""
+    arrived = ArrivedEmail(email, raw, tuple(envelope_recipients))
+    [result] = receive_parsed_emails(uow, [arrived], mail_domain=mail_domain, path=path)
+    if isinstance(result, NotFound):
+        raise result
+    return result
+
+
+@dataclass(frozen=True)
+class ArrivedEmail:
+    """One message as a receiver hands it to ``receive_parsed_emails``: parsed, with its raw bytes and
+    its envelope recipients."""
+
+    email: InboundEmail
+    raw: bytes
+    envelope_recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _ToPost:
+    """A message that passed the loop guard and is neither a duplicate nor dropped: its customer message
+    and what its result needs once it is stored."""
+
+    index: int
+    item: CustomerMessage
+    store_id: int
+    email: InboundEmail
+    not_kept: list[str]
+    reason: str
+
+
+def receive_parsed_emails(
+    uow: UnitOfWork, arrived: Sequence[ArrivedEmail], *, mail_domain: str, path: MailPath = MailPath.SMTP
+) -> list[InboundResult | NotFound]:
+    """Store each message, in order, in one unit of work: the shape the write queue's
+    ``submit_coalesced`` merges messages arriving together into (``INBOUND_EMAIL`` is the key), so that
+    they share one commit. One result per message: its ``InboundResult``, or the ``NotFound`` that
+    refused it before anything of it was written (no store receives mail at its addresses). Any other
+    error is raised (the write queue then stores each message alone, to find whose it was).
+
+    The mail-specific work (store, loop guard, duplicate and thread, contact) is done message by message;
+    the messages to store then go to ``support.post_customer_messages`` together, so that replies to
+    conversations open and waiting take its fast lane. A message whose duplicate check or threading
+    depends on one not yet stored in this batch (the same Message-ID, or a reply to it) first has the
+    batch so far stored, so every answer is the one it would get alone."""
     session = uow.session
-    session.flush()  # the lookups below read through the session's connection, past its autoflush
-    store = _mail_store(session, [*envelope_recipients, *email.recipient_addresses], mail_domain)
-    if store is None:
-        raise NotFound("no store receives mail at this address")
+    results: list[InboundResult | NotFound | None] = [None] * len(arrived)
+    batch: list[_ToPost] = []
+    keys: set[str] = set()  # the source keys of ``batch``
+
+    def post_batch() -> None:
+        if batch:
+            _post(uow, batch, results, path)
+            batch.clear()
+            keys.clear()
+
+    for index, item in enumerate(arrived):
+        email = item.email
+        session.flush()  # the lookups below read through the session's connection, past its autoflush
+        store = _mail_store(session, [*item.envelope_recipients, *email.recipient_addresses], mail_domain)
+        if store is None:
+            results[index] = NotFound("no store receives mail at this address")
+            continue
+        result = _prepare(uow, index, store, item, mail_domain, path, keys, post_batch)
+        if isinstance(result, _ToPost):
+            batch.append(result)
+            keys.add(result.item.source_key or "")
+        else:
+            results[index] = result
+    post_batch()
+    return [result for result in results if result is not None]
+
+
+# The write queue's coalescing key for ``receive_parsed_emails``.
+INBOUND_EMAIL = "email.inbound"
+
+
+def _account_for(
+    uow: UnitOfWork,
+    store_id: int,
+    email: InboundEmail,
+    path: MailPath,
+    kind: DropReason,
+    reason: str,
+    conversation_id: int | None = None,
+) -> None:
+    record_dropped_email(
+        uow, store_id, path=path, sender=email.from_address or email.from_name, subject=email.subject,
+        kind=kind, reason=reason, conversation_id=conversation_id,
+    )  # fmt: skip
+
+
+def _prepare(
+    uow: UnitOfWork,
+    index: int,
+    store: MailStore,
+    arrived: ArrivedEmail,
+    mail_domain: str,
+    path: MailPath,
+    pending_keys: set[str],
+    post_pending: Callable[[], None],
+) -> InboundResult | _ToPost:
+    """One message up to the desk: dropped, a duplicate, or the customer message to store."""
+    session = uow.session
+    email, raw = arrived.email, arrived.raw
     store_id = store.store_id
-
-    def account_for(kind: DropReason, reason: str, conversation_id: int | None = None) -> None:
-        sender = email.from_address or email.from_name
-        record_dropped_email(
-            uow, store_id, path=path, sender=sender, subject=email.subject, kind=kind, reason=reason,
-            conversation_id=conversation_id,
-        )  # fmt: skip
-
     verdict = classify(email, our_domains=[mail_domain], our_addresses=[store.our_address])
     if not verdict.may_open_conversation:
-        account_for(DropReason(verdict.verdict.value), verdict.reason)
+        _account_for(uow, store_id, email, path, DropReason(verdict.verdict.value), verdict.reason)
         return InboundResult("dropped", f"{verdict.verdict}: {verdict.reason}")
     try:
         sender = normalise_email(email.from_address or "")
     except ValueError:
         unreadable = f"; the message could not be read in full: {'; '.join(email.lost)}" if email.lost else ""
-        account_for(DropReason.NO_SENDER, f"no sender address we could answer{unreadable}")
+        reason = f"no sender address we could answer{unreadable}"
+        _account_for(uow, store_id, email, path, DropReason.NO_SENDER, reason)
         return InboundResult("dropped", "no sender address we could answer")
     source_key = email_source_key(email.message_id or hashlib.sha256(raw).hexdigest())
-    duplicate, conversation_id = _dedupe_and_thread(session, store, email, source_key)
+    keys = thread_keys(email, reply_domain=store.our_address.rpartition("@")[2], secret=store.reply_secret)
+    if pending_keys and (
+        source_key in pending_keys
+        or any(key.message_id and email_source_key(key.message_id) in pending_keys for key in keys)
+    ):
+        post_pending()  # its answer depends on a message of this batch: store those first
+        session.flush()
+    duplicate, conversation_id = _dedupe_and_thread(session, store, keys, source_key)
     if duplicate is not None:
         existing_message_id, existing_conversation_id = duplicate
-        account_for(
-            DropReason.DUPLICATE,
+        _account_for(
+            uow, store_id, email, path, DropReason.DUPLICATE,
             "received before (the same Message-ID, or the same bytes), kept once",
             existing_conversation_id,
-        )
+        )  # fmt: skip
         return InboundResult(
             "duplicate", "this message was received before", existing_conversation_id, existing_message_id
         )
@@ -331,10 +431,9 @@ def receive_parsed_email(
         cut = "\n\n(The rest of this email was too long to keep here.)"
         not_kept.append(f"text of {len(body):,} characters cut to {MAX_MESSAGE_LENGTH:,}")
         body = body[: MAX_MESSAGE_LENGTH - len(cut)] + cut
-    message = post_customer_message(
-        uow,
+    item = CustomerMessage(
         contact.id,
-        body=body,
+        body,
         conversation_id=conversation_id,
         channel="email",
         subject=" ".join(email.subject.split())[:200] or "(no subject)",
@@ -342,49 +441,27 @@ def receive_parsed_email(
         source_key=source_key,
         new_thread=True,
         plain_text=True,
+        stored_checked=True,  # ``_dedupe_and_thread`` looked for ``source_key`` just now
     )
-    if not_kept:
-        account_for(DropReason.PART_NOT_KEPT, "; ".join(not_kept), message.conversation_id)
-    outcome = "joined" if conversation_id is not None else "new"
-    return InboundResult(outcome, verdict.reason, message.conversation_id, message.id)
+    return _ToPost(index, item, store_id, email, not_kept, verdict.reason)
 
 
-@dataclass(frozen=True)
-class ArrivedEmail:
-    """One message as a receiver hands it to ``receive_parsed_emails``: parsed, with its raw bytes and
-    its envelope recipients."""
-
-    email: InboundEmail
-    raw: bytes
-    envelope_recipients: tuple[str, ...]
-
-
-def receive_parsed_emails(
-    uow: UnitOfWork, arrived: Sequence[ArrivedEmail], *, mail_domain: str, path: MailPath = MailPath.SMTP
-) -> list[InboundResult | NotFound]:
-    """``receive_parsed_email`` for each message, in order, in one unit of work: the shape the write
-    queue's ``submit_coalesced`` merges messages arriving together into (``INBOUND_EMAIL`` is the key),
-    so that they share one savepoint as well as one commit. One result per message: its
-    ``InboundResult``, or the ``NotFound`` that refused it before anything of it was written (no store
-    receives mail at its addresses). Any other error is raised (the write queue then stores each
-    message alone, to find whose it was)."""
-    results: list[InboundResult | NotFound] = []
-    for item in arrived:
-        addresses = [*item.envelope_recipients, *item.email.recipient_addresses]
-        uow.session.flush()
-        if _mail_store(uow.session, addresses, mail_domain) is None:
-            results.append(NotFound("no store receives mail at this address"))
-            continue
-        results.append(
-            receive_parsed_email(
-                uow, item.email, item.raw, item.envelope_recipients, mail_domain=mail_domain, path=path
-            )
-        )
-    return results
-
-
-# The write queue's coalescing key for ``receive_parsed_emails``.
-INBOUND_EMAIL = "email.inbound"
+def _post(
+    uow: UnitOfWork, batch: list[_ToPost], results: list[InboundResult | NotFound | None], path: MailPath
+) -> None:
+    """Store the batch's messages in one ``post_customer_messages`` call and set their results; the
+    first refusal is raised (see ``receive_parsed_emails``)."""
+    posted = post_customer_messages(uow, [to_post.item for to_post in batch])
+    for to_post, message in zip(batch, posted, strict=True):
+        if isinstance(message, DomainError):
+            raise message
+        if to_post.not_kept:
+            _account_for(
+                uow, to_post.store_id, to_post.email, path, DropReason.PART_NOT_KEPT,
+                "; ".join(to_post.not_kept), message.conversation_id,
+            )  # fmt: skip
+        outcome = "joined" if to_post.item.conversation_id is not None else "new"
+        results[to_post.index] = InboundResult(outcome, to_post.reason, message.conversation_id, message.id)
 
 
 def _email_contact(uow: UnitOfWork, store_id: int, address: str, name: str) -> Contact:
@@ -415,12 +492,11 @@ def _email_contact(uow: UnitOfWork, store_id: int, address: str, name: str) -> C
 
 
 def _dedupe_and_thread(
-    session: Session, store: MailStore, email: InboundEmail, source_key: str
+    session: Session, store: MailStore, keys: Sequence[ThreadKey], source_key: str
 ) -> tuple[tuple[int, int] | None, int | None]:
     """One query for both questions: the (message id, conversation id) already stored under
     ``source_key`` (a duplicate), and the conversation of this store that the email continues, by the
-    best of its thread keys that finds one."""
-    keys = thread_keys(email, reply_domain=store.our_address.rpartition("@")[2], secret=store.reply_secret)
+    best of its thread ``keys`` that finds one."""
     conversation_ids = [key.conversation_id for key in keys if key.conversation_id is not None]
     message_ids = [key.message_id for key in keys if key.message_id]
     dedupe_keys = {email_source_key(message_id): message_id for message_id in message_ids}

@@ -18,7 +18,10 @@ messages keep their order.
 
 Contract: one result per item, in order: a ``PostedMessage`` or the ``DomainError`` that refused it
 (nothing of that item is written). A retry with the same ``client_message_id`` (or ``source_key``)
-returns the first message and writes nothing.
+returns the first message and writes nothing. An item marked ``stored_checked`` is not looked up again
+among the stored messages: its caller read, in this transaction, that none is stored under its key (the
+email channel does, with its threading query); a repeat of the key earlier in the same batch is still
+found.
 """
 
 from __future__ import annotations
@@ -79,6 +82,7 @@ class CustomerMessage:
     source_key: str | None = None
     new_thread: bool = False
     plain_text: bool = False
+    stored_checked: bool = False  # no message under its key was stored: the caller read it (see the module)
 
 
 @dataclass(frozen=True)
@@ -125,15 +129,20 @@ def post_customer_messages(
             f"contact:{contact.id}:{client_message_id}" if client_message_id else None
         )
         entries.append(_Entry(index, item, contact, client_message_id, dedupe_key))
-    existing = _existing(session, [(entry.contact.store_id, entry.dedupe_key) for entry in entries])
+    existing = _existing(
+        session, [(e.contact.store_id, e.dedupe_key) for e in entries if not e.item.stored_checked]
+    )
     conversations = _conversations(session, {e.item.conversation_id for e in entries} - {None})
     lane = _FastLane(uow, results)
     changed: set[int] = set()  # conversations a state-changing message touched in this batch
+    earlier: set[tuple[int, str | None]] = set()  # the keys of this batch's items before this one
     for entry in entries:
         key = (entry.contact.store_id, entry.dedupe_key)
         if entry.dedupe_key is not None and key in existing:
             results[entry.index] = existing[key]
             continue
+        repeated = entry.dedupe_key is not None and key in earlier
+        earlier.add(key)
         conversation = conversations.get(entry.item.conversation_id)
         if (
             conversation is not None
@@ -147,7 +156,7 @@ def post_customer_messages(
                 results[entry.index] = error
             continue
         lane.write()  # what came before this message is stored before it
-        result = _post_one_in_savepoint(uow, entry)
+        result = _post_one_in_savepoint(uow, entry, look_up=repeated or not entry.item.stored_checked)
         results[entry.index] = result
         lane.keys.add(key)
         if isinstance(result, PostedMessage):
@@ -156,13 +165,15 @@ def post_customer_messages(
     return [result for result in results if result is not None]
 
 
-def _post_one_in_savepoint(uow: UnitOfWork, entry: _Entry) -> PostedMessage | DomainError:
+def _post_one_in_savepoint(uow: UnitOfWork, entry: _Entry, *, look_up: bool) -> PostedMessage | DomainError:
     from loyaldesk.support.actions.post_message import post_one
 
     mark = uow.mark()
     savepoint = uow.session.begin_nested()
     try:
-        message = post_one(uow, entry.contact.id, entry.item, entry.client_message_id, entry.dedupe_key)
+        message = post_one(
+            uow, entry.contact.id, entry.item, entry.client_message_id, entry.dedupe_key, look_up=look_up
+        )
         savepoint.commit()
     except DomainError as error:
         savepoint.rollback()

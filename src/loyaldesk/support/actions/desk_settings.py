@@ -7,9 +7,13 @@ read them in a read session (``queries.settings_of``) and never write.
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, object_session
 
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
@@ -35,6 +39,80 @@ def settings_for(uow: UnitOfWork, store_id: int) -> SupportSettings:
         found = default_settings(store_id)
         uow.session.add(found)
         uow.session.flush()
+    return found
+
+
+@dataclass(frozen=True)
+class DeskFacts:
+    """What of a store's desk settings every new conversation reads: its priority (tiers, high value,
+    channels) and its routing (auto-assign, method, default capacity)."""
+
+    tier_priorities: dict[str, Any]
+    high_value_threshold_minor: int | None
+    channel_priorities: dict[str, Any]
+    auto_assign: bool
+    routing_method: str
+    default_capacity: int
+
+
+# The desk facts per database and store. Kept for ``DESK_FACTS_SECONDS``; any change of desk settings made
+# in this process forgets them at once (at its flush and again at its commit, so that a read between the
+# two cannot keep the old ones); one made by another process (the web server, for a separate mail
+# receiver) is seen within ``DESK_FACTS_SECONDS``.
+DESK_FACTS_SECONDS = 5.0
+_facts: dict[tuple[object, int], tuple[float, DeskFacts]] = {}
+_facts_lock = threading.Lock()
+_FORGET = "loyaldesk.support.forget_desk_facts"
+
+
+def forget_desk_facts() -> None:
+    """Drop the cached desk facts of every store."""
+    with _facts_lock:
+        _facts.clear()
+
+
+def _desk_changed(_mapper: object, _connection: object, target: object) -> None:
+    forget_desk_facts()
+    session = object_session(target)
+    if session is not None:
+        session.info[_FORGET] = True
+
+
+for _change in ("after_insert", "after_update", "after_delete"):
+    event.listen(SupportSettings, _change, _desk_changed)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    if session.info.pop(_FORGET, False):
+        forget_desk_facts()
+
+
+def desk_facts(uow: UnitOfWork, store_id: int) -> DeskFacts:
+    """The store's ``DeskFacts`` (cached, see ``DESK_FACTS_SECONDS``; never what this transaction changed
+    for other transactions)."""
+    bind = uow.session.get_bind()
+    key = (getattr(bind, "engine", bind), store_id)
+    now = time.monotonic()
+    with _facts_lock:
+        entry = _facts.get(key)
+    if entry is not None and entry[0] > now:
+        return entry[1]
+    settings = settings_for(uow, store_id)
+    found = DeskFacts(
+        dict(settings.tier_priorities or {}),
+        settings.high_value_threshold_minor,
+        dict(settings.channel_priorities or {}),
+        bool(settings.auto_assign),
+        settings.routing_method,
+        settings.default_capacity,
+    )
+    if uow.session.info.get(_FORGET):
+        return found  # changed in this transaction, not committed yet: not for others to see
+    with _facts_lock:
+        if len(_facts) >= 10_000:
+            _facts.clear()
+        _facts[key] = (now + DESK_FACTS_SECONDS, found)
     return found
 
 
@@ -152,4 +230,5 @@ def update_settings(uow: UnitOfWork, actor: Actor, store_id: int, changes: dict[
         setattr(settings, key, value)
     shown = {key: ("(changed)" if key in SECRET_FIELDS else value) for key, value in changes.items()}
     record_audit(uow, actor, "support.settings_changed", store_id=store_id, details=shown)
+    uow.session.flush()  # forgets the cached ``desk_facts`` now, for the rest of this transaction too
     return settings

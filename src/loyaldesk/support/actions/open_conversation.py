@@ -5,24 +5,18 @@ priority (from the customer's tier and value, through ``customers.facts_about``)
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import select
 
 from loyaldesk.customers import facts_about
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import FieldProblem, Invalid, NotFound
 from loyaldesk.support import rules
-from loyaldesk.support.actions.desk_settings import settings_for
+from loyaldesk.support.actions.desk_settings import DeskFacts, desk_facts
 from loyaldesk.support.events import (
     ConversationStarted,
 )
 from loyaldesk.support.first_line import assistant_takes
-from loyaldesk.support.models import Contact, Conversation, SupportSettings
+from loyaldesk.support.models import Contact, Conversation
 
 CHANNELS = rules.CHANNELS
 MAX_LABELS = 20
@@ -56,7 +50,7 @@ def start_conversation(
 ) -> Conversation:
     if channel not in CHANNELS:
         raise Invalid("unknown channel", [FieldProblem("channel", f"must be one of {', '.join(CHANNELS)}")])
-    settings = _desk_priorities(uow, contact.store_id)
+    settings = desk_facts(uow, contact.store_id)
     priority, reason = _priority_for(uow, settings, contact, channel)
     now = uow.now()
     conversation = Conversation(
@@ -92,73 +86,8 @@ def start_conversation(
     return conversation
 
 
-@dataclass(frozen=True)
-class DeskPriorities:
-    """What of a store's desk settings sets a new conversation's priority."""
-
-    tier_priorities: dict[str, Any]
-    high_value_threshold_minor: int | None
-    channel_priorities: dict[str, Any]
-
-
-# The desk priorities per database and store: every new conversation reads them. Kept for
-# ``PRIORITIES_SECONDS``; any change of desk settings made in this process forgets them at once (at its
-# flush and again at its commit, so that a read between the two cannot keep the old ones); one made by
-# another process (the web server, for a separate mail receiver) is seen within ``PRIORITIES_SECONDS``.
-PRIORITIES_SECONDS = 5.0
-_priorities: dict[tuple[object, int], tuple[float, DeskPriorities]] = {}
-_priorities_lock = threading.Lock()
-_FORGET = "loyaldesk.support.forget_desk_priorities"
-
-
-def forget_desk_priorities() -> None:
-    """Drop the cached desk priorities of every store."""
-    with _priorities_lock:
-        _priorities.clear()
-
-
-def _desk_changed(_mapper: object, _connection: object, target: object) -> None:
-    forget_desk_priorities()
-    session = object_session(target)
-    if session is not None:
-        session.info[_FORGET] = True
-
-
-for _change in ("after_insert", "after_update", "after_delete"):
-    event.listen(SupportSettings, _change, _desk_changed)
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_after_commit(session: Session) -> None:
-    if session.info.pop(_FORGET, False):
-        forget_desk_priorities()
-
-
-def _desk_priorities(uow: UnitOfWork, store_id: int) -> DeskPriorities:
-    bind = uow.session.get_bind()
-    key = (getattr(bind, "engine", bind), store_id)
-    now = time.monotonic()
-    with _priorities_lock:
-        entry = _priorities.get(key)
-    if entry is not None and entry[0] > now:
-        return entry[1]
-    settings = settings_for(uow, store_id)
-    found = DeskPriorities(
-        dict(settings.tier_priorities or {}),
-        settings.high_value_threshold_minor,
-        dict(settings.channel_priorities or {}),
-    )
-    if uow.session.info.get(_FORGET):
-        return found  # changed in this transaction, not committed yet: not for others to see
-    with _priorities_lock:
-        if len(_priorities) >= 10_000:
-            _priorities.clear()
-        _priorities[key] = (now + PRIORITIES_SECONDS, found)
-    return found
-
-
 def _priority_for(
-    uow: UnitOfWork, settings: DeskPriorities, contact: Contact, channel: str
+    uow: UnitOfWork, settings: DeskFacts, contact: Contact, channel: str
 ) -> tuple[rules.Priority, str]:
     tier_priorities = {k: rules.Priority(v) for k, v in (settings.tier_priorities or {}).items()}
     tier_name: str | None = None

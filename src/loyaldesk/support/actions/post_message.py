@@ -199,14 +199,17 @@ def post_one(
     item: CustomerMessage,
     client_message_id: str | None,
     dedupe_key: str | None,
+    *,
+    look_up: bool = True,
 ) -> Message:
     """The message of ``item`` that may change its conversation's state (see ``customer_messages``):
-    a duplicate returns the first message; else it is stored with ORM objects, opening, reopening,
-    routing and refreshing the SLA as needed. ``client_message_id`` is checked already."""
+    a duplicate returns the first message (unless not ``look_up``: the caller knows none is stored);
+    else it is stored with ORM objects, opening, reopening, routing and refreshing the SLA as needed.
+    ``client_message_id`` is checked already."""
     contact = uow.session.get(Contact, contact_id)
     if contact is None:
         raise NotFound("no such contact")
-    existing = _existing(uow, contact.store_id, dedupe_key)
+    existing = _existing(uow, contact.store_id, dedupe_key) if look_up else None
     if existing is not None:
         return existing
     text, checked = _check_content(item.body, item.files)

@@ -13,7 +13,7 @@ from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import FieldProblem, Invalid, NotFound
 from loyaldesk.stores import Permission, StoreMembership, authorize, has_permission, record_audit
 from loyaldesk.support import rules
-from loyaldesk.support.actions.desk_settings import settings_for
+from loyaldesk.support.actions.desk_settings import desk_facts
 from loyaldesk.support.events import AgentPresenceChanged, ConversationAssigned
 from loyaldesk.support.models import Agent, Conversation, Team, TeamMember
 
@@ -165,7 +165,7 @@ def agent_loads(uow: UnitOfWork, store_id: int, default_capacity: int) -> list[r
 def route_waiting(uow: UnitOfWork, store_id: int, *, limit: int = 200) -> int:
     """Give unassigned open conversations, most urgent and longest waiting first, to online agents with
     room (by the store's routing method), until nobody has room. Returns how many were assigned."""
-    settings = settings_for(uow, store_id)
+    settings = desk_facts(uow, store_id)
     if not settings.auto_assign:
         return 0
     online = select(Agent.id).where(Agent.store_id == store_id, Agent.presence == "online").limit(1)
