@@ -137,6 +137,16 @@ _KEYS_PRESENT = select(LedgerEntry.idempotency_key).where(
     LedgerEntry.store_id == bindparam("store_id"),
     LedgerEntry.idempotency_key.in_(bindparam("keys", expanding=True)),
 )
+_MEMBERS = (
+    select(Member)
+    .where(
+        Member.store_id == bindparam("store_id"),
+        Member.customer_id.in_(bindparam("customer_ids", expanding=True)),
+    )
+    .order_by(Member.id)
+    .execution_options(populate_existing=True)
+)
+_MEMBERS_LOCKED = _MEMBERS.with_for_update()
 _CUSTOMER_TAGS = select(Customer.id, Customer.tags).where(Customer.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -252,15 +262,9 @@ def _members_of(
     if context.program.auto_enroll:
         enroll_many(uow, context.store_id, joined)
     customers = sorted({order.customer_id for order in orders if order.customer_id is not None})
-    query = (
-        select(Member)
-        .where(Member.store_id == context.store_id, Member.customer_id.in_(customers))
-        .order_by(Member.id)
-        .execution_options(populate_existing=True)
-    )
-    if uow.is_postgresql:
-        query = query.with_for_update()
-    return {member.customer_id: member for member in uow.session.scalars(query)}
+    query = _MEMBERS_LOCKED if uow.is_postgresql else _MEMBERS
+    parameters = {"store_id": context.store_id, "customer_ids": customers}
+    return {member.customer_id: member for member in uow.session.scalars(query, parameters)}
 
 
 def _segments_of(uow: UnitOfWork, customer_ids: set[int]) -> dict[int, frozenset[str]]:
