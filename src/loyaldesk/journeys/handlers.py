@@ -106,23 +106,24 @@ def react(uow: UnitOfWork, events: list[StoredEvent]) -> None:
         _enter(uow, store_id, matches)
 
 
-# Built once: these run for every batch of trigger events (twice per order on the single-order lane).
+# Built once, on the tables' columns (a Core statement skips the ORM's execution layer, which cost more
+# than these reads): they run for every batch of trigger events, twice per order on the single-order
+# lane. The dispatcher opens each handler's savepoint with a flush, so nothing pending is missed.
+_RULES = JourneyRule.__table__.c
+_RUNS = Enrollment.__table__.c
 _ENABLED_TRIGGERS = (
-    select(JourneyRule.store_id, JourneyRule.id, JourneyRule.trigger)
-    .where(
-        JourneyRule.store_id.in_(bindparam("store_ids", expanding=True)),
-        JourneyRule.enabled.is_(True),
-    )
-    .order_by(JourneyRule.id)
+    select(_RULES.store_id, _RULES.id, _RULES.trigger)
+    .where(_RULES.store_id.in_(bindparam("store_ids", expanding=True)), _RULES.enabled.is_(True))
+    .order_by(_RULES.id)
 )
 _WAITING = (
-    select(Enrollment.id, Enrollment.customer_id, Enrollment.waiting_event)
+    select(_RUNS.id, _RUNS.customer_id, _RUNS.waiting_event)
     .where(
-        Enrollment.customer_id.in_(bindparam("customer_ids", expanding=True)),
-        Enrollment.status == EnrollmentStatus.DUE,
-        Enrollment.waiting_event.is_not(None),
+        _RUNS.customer_id.in_(bindparam("customer_ids", expanding=True)),
+        _RUNS.status == EnrollmentStatus.DUE.value,
+        _RUNS.waiting_event.is_not(None),
     )
-    .order_by(Enrollment.id)
+    .order_by(_RUNS.id)
 )
 
 

@@ -192,6 +192,8 @@ def dispatch_pending(uow: UnitOfWork, registry: HandlerRegistry, limit: int = 20
     The events are read and marked with Core statements built once (this runs for every order of the
     single-order lane): no ORM objects for the outbox rows."""
     now = uow.now()
+    if uow.session.autoflush:  # as the ORM query this replaced did: handlers see the caller's writes
+        uow.session.flush()
     statement = _DUE_LOCKED if uow.is_postgresql else _DUE
     rows = uow.session.execute(statement, {"now": now, "limit": limit}).all()
     failures: dict[int, Exception] = {}

@@ -64,17 +64,20 @@ def orders_paid(uow: UnitOfWork, events: list[StoredEvent]) -> None:
                 _convert(uow, store_id, event.customer_id, event.subject_id, offers)  # type: ignore[arg-type]
 
 
-# Built once: runs for every batch of paid orders, and finds nothing in the usual case.
+# Built once, on the tables' columns (no ORM execution layer): runs for every batch of paid orders,
+# first thing in the handler's savepoint (flushed), and finds nothing in the usual case.
+_ASSIGNMENTS = OfferAssignment.__table__.c
+_OFFERS = Offer.__table__.c
 _OPEN_ASSIGNMENTS = (
-    select(OfferAssignment.offer_id, OfferAssignment.customer_id, OfferAssignment.group)
-    .join(Offer, OfferAssignment.offer_id == Offer.id)
+    select(_ASSIGNMENTS.offer_id, _ASSIGNMENTS.customer_id, _ASSIGNMENTS.group)
+    .join_from(OfferAssignment.__table__, Offer.__table__, _ASSIGNMENTS.offer_id == _OFFERS.id)
     .where(
-        OfferAssignment.store_id == bindparam("store_id"),
-        OfferAssignment.customer_id.in_(bindparam("customer_ids", expanding=True)),
-        OfferAssignment.converted_at.is_(None),
-        Offer.status == OfferStatus.ACTIVE.value,
+        _ASSIGNMENTS.store_id == bindparam("store_id"),
+        _ASSIGNMENTS.customer_id.in_(bindparam("customer_ids", expanding=True)),
+        _ASSIGNMENTS.converted_at.is_(None),
+        _OFFERS.status == OfferStatus.ACTIVE.value,
     )
-    .order_by(OfferAssignment.offer_id)
+    .order_by(_ASSIGNMENTS.offer_id)
 )
 
 

@@ -280,14 +280,13 @@ def _remember(fit_id: int, model: FittedModel) -> None:
         _MODEL_CACHE.popitem(last=False)
 
 
-# Built once: read on every paid order (picks rescoring), usually to find that the store has no fit.
+# Built once, on the table's columns (no ORM execution layer): read on every paid order (picks
+# rescoring), usually to find that the store has no fit.
+_FITS = RecommendationFit.__table__.c
 _NEWEST_FIT = (
-    select(RecommendationFit.id)
-    .where(
-        RecommendationFit.store_id == bindparam("store_id"),
-        RecommendationFit.status == FitStatus.SUCCEEDED.value,
-    )
-    .order_by(RecommendationFit.started_at.desc(), RecommendationFit.id.desc())
+    select(_FITS.id)
+    .where(_FITS.store_id == bindparam("store_id"), _FITS.status == FitStatus.SUCCEEDED.value)
+    .order_by(_FITS.started_at.desc(), _FITS.id.desc())
     .limit(1)
 )
 
