@@ -32,7 +32,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import Integer, bindparam, select, update
 
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.events import DomainEvent, EventRecord, StoredEvent
@@ -150,53 +150,104 @@ def _handler_key(handler: Any) -> object:
 handlers = HandlerRegistry()
 
 
-def dispatch_pending(uow: UnitOfWork, registry: HandlerRegistry, limit: int = 200) -> int:
-    """Handle up to ``limit`` due, unhandled events in this unit of work. Returns how many were taken."""
-    now = uow.now()
-    query = (
-        select(EventRecord)
-        .where(EventRecord.dispatched_at.is_(None))
-        .where((EventRecord.next_dispatch_at.is_(None)) | (EventRecord.next_dispatch_at <= now))
-        .order_by(EventRecord.id)
-        .limit(limit)
+_EVENTS = EventRecord.__table__
+_DUE = (
+    select(
+        _EVENTS.c.id,
+        _EVENTS.c.store_id,
+        _EVENTS.c.event_type,
+        _EVENTS.c.customer_id,
+        _EVENTS.c.subject_type,
+        _EVENTS.c.subject_id,
+        _EVENTS.c.payload,
+        _EVENTS.c.occurred_at,
+        _EVENTS.c.chain_depth,
+        _EVENTS.c.dispatch_attempts,
     )
-    if uow.is_postgresql:
-        query = query.with_for_update(skip_locked=True)
-    records = uow.session.scalars(query).all()
+    .where(_EVENTS.c.dispatched_at.is_(None))
+    .where((_EVENTS.c.next_dispatch_at.is_(None)) | (_EVENTS.c.next_dispatch_at <= bindparam("now")))
+    .order_by(_EVENTS.c.id)
+    .limit(bindparam("limit", type_=Integer))
+)
+_DUE_LOCKED = _DUE.with_for_update(skip_locked=True)
+_HANDLED = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id.in_(bindparam("ids", expanding=True)))
+    .values(dispatched_at=bindparam("now"), dispatch_error=None)
+)
+_FAILED = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id == bindparam("event_id"))
+    .values(
+        dispatch_attempts=bindparam("attempts"),
+        dispatch_error=bindparam("error"),
+        next_dispatch_at=bindparam("retry_at"),
+    )
+)
+
+
+def dispatch_pending(uow: UnitOfWork, registry: HandlerRegistry, limit: int = 200) -> int:
+    """Handle up to ``limit`` due, unhandled events in this unit of work. Returns how many were taken.
+
+    The events are read and marked with Core statements built once (this runs for every order of the
+    single-order lane): no ORM objects for the outbox rows."""
+    now = uow.now()
+    if uow.session.autoflush:  # as the ORM query this replaced did: handlers see the caller's writes
+        uow.session.flush()
+    statement = _DUE_LOCKED if uow.is_postgresql else _DUE
+    rows = uow.session.execute(statement, {"now": now, "limit": limit}).all()
     failures: dict[int, Exception] = {}
     handled: list[int] = []
-    events = {record.id: StoredEvent.from_record(record) for record in records}
+    events = {
+        row.id: StoredEvent(
+            id=row.id,
+            store_id=row.store_id,
+            event_type=row.event_type,
+            customer_id=row.customer_id,
+            subject_type=row.subject_type,
+            subject_id=row.subject_id,
+            payload=row.payload,
+            occurred_at=row.occurred_at,
+            chain_depth=row.chain_depth or 0,
+        )
+        for row in rows
+    }
     for handler, types in registry.batch_handlers():
-        batch = [events[record.id] for record in records if record.event_type in types]
+        batch = [event for event in events.values() if event.event_type in types]
         if batch and _run(uow, handler, batch) is not None:
             for event in batch:  # find the events that fail alone
                 error = _run(uow, handler, [event])
                 if error is not None:
                     failures[event.id] = error
-    for record in records:
-        single = registry.for_type(record.event_type)
-        if single and record.id not in failures:
-            event = events[record.id]
-            error = _run(uow, _each, (single, event))
+    for row in rows:
+        single = registry.for_type(row.event_type)
+        if single and row.id not in failures:
+            error = _run(uow, _each, (single, events[row.id]))
             if error is not None:
-                failures[record.id] = error
-        if record.id in failures:
-            error = failures[record.id]
-            record.dispatch_attempts += 1
-            record.dispatch_error = f"{type(error).__name__}: {error}"[:2000]
-            record.next_dispatch_at = now + min(timedelta(seconds=2**record.dispatch_attempts), MAX_BACKOFF)
-            log.warning("handling event %s (%s) failed: %s", record.id, record.event_type, error)
+                failures[row.id] = error
+        if row.id in failures:
+            error = failures[row.id]
+            attempts = (row.dispatch_attempts or 0) + 1
+            uow.session.execute(
+                _FAILED,
+                {
+                    "event_id": row.id,
+                    "attempts": attempts,
+                    "error": f"{type(error).__name__}: {error}"[:2000],
+                    "retry_at": now + min(timedelta(seconds=2**attempts), MAX_BACKOFF),
+                },
+            )
+            log.warning("handling event %s (%s) failed: %s", row.id, row.event_type, error)
         else:
-            handled.append(record.id)
+            handled.append(row.id)
     uow.session.flush()
     for start in range(0, len(handled), 500):  # one statement for many rows, not one UPDATE each
         uow.session.execute(
-            update(EventRecord)
-            .where(EventRecord.id.in_(handled[start : start + 500]))
-            .values(dispatched_at=now, dispatch_error=None)
-            .execution_options(synchronize_session=False)
+            _HANDLED,
+            {"ids": handled[start : start + 500], "now": now},
+            execution_options={"synchronize_session": False},
         )
-    return len(records)
+    return len(rows)
 
 
 def dispatch_inline(uow: UnitOfWork, registry: HandlerRegistry = handlers, passes: int = 3) -> int:

@@ -78,15 +78,21 @@ def program_snapshot(uow: UnitOfWork, store_id: int) -> ProgramSnapshot:
     """The store's program snapshot, current as of this unit of work's reads (module docstring). A store
     without a program row gets its program here (``ensure_program``), inside the caller's transaction."""
     session = uow.session
-    program_row = session.execute(_PROGRAM, {"store_id": store_id}).first()
+    if session.autoflush:  # what the session's own execute would do first (a tier saved in this unit)
+        session.flush()
+    # The checking reads go straight to the session's connection: the ORM's execution layer cost more
+    # than the reads themselves (these run on every pass of the single-order lane).
+    connection = session.connection()
+    parameters = {"store_id": store_id}
+    program_row = connection.execute(_PROGRAM, parameters).first()
     if program_row is None:
         ensure_program(uow, store_id)
-        program_row = session.execute(_PROGRAM, {"store_id": store_id}).first()
+        session.flush()
+        program_row = connection.execute(_PROGRAM, parameters).first()
         assert program_row is not None
-    parameters = {"store_id": store_id}
-    store_row = session.execute(_STORE, parameters).one()
-    rule_rows = session.execute(_RULES, parameters).all()
-    tier_rows = session.execute(_TIERS, parameters).all()
+    store_row = connection.execute(_STORE, parameters).one()
+    rule_rows = connection.execute(_RULES, parameters).all()
+    tier_rows = connection.execute(_TIERS, parameters).all()
     source = (
         tuple(program_row),
         tuple(store_row),

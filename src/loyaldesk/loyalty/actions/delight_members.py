@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import bindparam, func, literal_column, select, text, union_all
 from sqlalchemy.exc import IntegrityError
 
 from loyaldesk.customers import Customer
@@ -308,8 +308,17 @@ def badge_metrics(uow: UnitOfWork, member: Member) -> dict[str, int]:
 
 def badge_metrics_for(uow: UnitOfWork, members: list[Member]) -> dict[int, dict[str, int]]:
     """What the badges measure (orders, net spend, reviews, successful referrals, points earned), for
-    many members in three aggregate queries (per 500 members), built once."""
+    many members in two aggregate queries (per 500 members), built once."""
+    return _metrics_and_held(uow, members)[0]
+
+
+def _metrics_and_held(
+    uow: UnitOfWork, members: list[Member]
+) -> tuple[dict[int, dict[str, int]], dict[int, dict[str, int]]]:
+    """``badge_metrics_for`` and ``held_badges_for`` at once: the orders' aggregate, then the reviews,
+    referrals and held levels in one statement (``_MEMBER_COUNTS``), per 500 members."""
     found: dict[int, dict[str, int]] = {}
+    held: dict[int, dict[str, int]] = {member.id: {} for member in members}
     session = uow.session
     for start in range(0, len(members), 500):
         chunk = members[start : start + 500]
@@ -320,8 +329,15 @@ def badge_metrics_for(uow: UnitOfWork, members: list[Member]) -> dict[int, dict[
                 _ORDERS_AND_SPEND, {"customer_ids": [member.customer_id for member in chunk]}
             )
         }
-        reviews = dict(session.execute(_REVIEWS, member_ids).all())
-        referrals = dict(session.execute(_REFERRALS, member_ids).all())
+        reviews: dict[int, int] = {}
+        referrals: dict[int, int] = {}
+        for kind, member_id, code, value in session.execute(_MEMBER_COUNTS, member_ids):
+            if kind == "review":
+                reviews[member_id] = int(value)
+            elif kind == "referral":
+                referrals[member_id] = int(value)
+            else:
+                held[member_id][code] = int(value)
         for member in chunk:
             orders, spend = by_customer.get(member.customer_id, (0, 0))
             found[member.id] = {
@@ -331,7 +347,7 @@ def badge_metrics_for(uow: UnitOfWork, members: list[Member]) -> dict[int, dict[
                 "referrals": int(referrals.get(member.id, 0)),
                 "points_earned": member.lifetime_earned_points,
             }
-    return found
+    return found, held
 
 
 def held_badges(uow: UnitOfWork, member_id: int) -> dict[str, int]:
@@ -348,7 +364,7 @@ def held_badges_for(uow: UnitOfWork, member_ids: list[int]) -> dict[int, dict[st
     return found
 
 
-def _badge_statements() -> tuple[Any, Any, Any, Any]:
+def _badge_statements() -> tuple[Any, Any, Any]:
     from loyaldesk.commerce import Order
 
     orders_and_spend = (
@@ -360,31 +376,38 @@ def _badge_statements() -> tuple[Any, Any, Any, Any]:
         .where(Order.customer_id.in_(bindparam("customer_ids", expanding=True)), Order.status != "cancelled")
         .group_by(Order.customer_id)
     )
-    reviews = (
-        select(MemberAction.member_id, func.count())
-        .where(
-            MemberAction.member_id.in_(bindparam("member_ids", expanding=True)),
-            MemberAction.action == "review",
-        )
-        .group_by(MemberAction.member_id)
-    )
-    referrals = (
-        select(Referral.referrer_member_id, func.count())
-        .where(
-            Referral.referrer_member_id.in_(bindparam("member_ids", expanding=True)),
-            Referral.status.in_(("qualified", "rewarded")),
-        )
-        .group_by(Referral.referrer_member_id)
-    )
     held = (
         select(MemberBadge.member_id, MemberBadge.badge_code, func.max(MemberBadge.level))
         .where(MemberBadge.member_id.in_(bindparam("member_ids", expanding=True)))
         .group_by(MemberBadge.member_id, MemberBadge.badge_code)
     )
-    return orders_and_spend, reviews, referrals, held
+    member_counts = union_all(
+        select(literal_column("'review'"), MemberAction.member_id, literal_column("''"), func.count())
+        .where(
+            MemberAction.member_id.in_(bindparam("member_ids", expanding=True)),
+            MemberAction.action == "review",
+        )
+        .group_by(MemberAction.member_id),
+        select(literal_column("'referral'"), Referral.referrer_member_id, literal_column("''"), func.count())
+        .where(
+            Referral.referrer_member_id.in_(bindparam("member_ids", expanding=True)),
+            Referral.status.in_(("qualified", "rewarded")),
+        )
+        .group_by(Referral.referrer_member_id),
+        select(
+            literal_column("'badge'"),
+            MemberBadge.member_id,
+            MemberBadge.badge_code,
+            func.max(MemberBadge.level),
+        )
+        .where(MemberBadge.member_id.in_(bindparam("member_ids", expanding=True)))
+        .group_by(MemberBadge.member_id, MemberBadge.badge_code),
+    )
+    return orders_and_spend, held, member_counts
 
 
-_ORDERS_AND_SPEND, _REVIEWS, _REFERRALS, _HELD_BADGES = _badge_statements()
+# _MEMBER_COUNTS: (kind, member id, badge code, count or level) for kind review, referral or badge.
+_ORDERS_AND_SPEND, _HELD_BADGES, _MEMBER_COUNTS = _badge_statements()
 
 
 def award_badges(uow: UnitOfWork, member: Member) -> list[badge_rules.BadgeAward]:
@@ -397,8 +420,7 @@ def award_badges_to(uow: UnitOfWork, members: list[Member]) -> dict[int, list[ba
     if not members:
         return {}
     catalogue = badge_rules.default_badge_catalogue()
-    metrics = badge_metrics_for(uow, members)
-    held = held_badges_for(uow, [member.id for member in members])
+    metrics, held = _metrics_and_held(uow, members)
     awarded: dict[int, list[badge_rules.BadgeAward]] = {}
     for member in members:
         awards = badge_rules.evaluate_badges(catalogue, metrics[member.id], held[member.id])

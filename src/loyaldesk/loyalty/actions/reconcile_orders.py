@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from loyaldesk import commerce
 from loyaldesk.customers import Customer
@@ -119,6 +119,37 @@ def reconcile_in_context(uow: UnitOfWork, context: EarningContext, order_ids: li
     _after(uow, context, members)
 
 
+# Built once: each runs on every pass of the single-order lane (building a statement cost more than
+# running it).
+_ORDERS_PLACED = select(commerce.Order.id, commerce.Order.placed_at, commerce.Order.discount_codes).where(
+    commerce.Order.store_id == bindparam("store_id"),
+    commerce.Order.id.in_(bindparam("ids", expanding=True)),
+)
+_ORDERS_WITH_LOTS = select(PointLot.order_id).where(
+    PointLot.store_id == bindparam("store_id"), PointLot.order_id.in_(bindparam("ids", expanding=True))
+)
+_REFERRED_PENDING = select(Referral.referred_customer_id).where(
+    Referral.store_id == bindparam("store_id"),
+    Referral.referred_customer_id.in_(bindparam("ids", expanding=True)),
+    Referral.status == "pending",
+)
+_KEYS_PRESENT = select(LedgerEntry.idempotency_key).where(
+    LedgerEntry.store_id == bindparam("store_id"),
+    LedgerEntry.idempotency_key.in_(bindparam("keys", expanding=True)),
+)
+_MEMBERS = (
+    select(Member)
+    .where(
+        Member.store_id == bindparam("store_id"),
+        Member.customer_id.in_(bindparam("customer_ids", expanding=True)),
+    )
+    .order_by(Member.id)
+    .execution_options(populate_existing=True)
+)
+_MEMBERS_LOCKED = _MEMBERS.with_for_update()
+_CUSTOMER_TAGS = select(Customer.id, Customer.tags).where(Customer.id.in_(bindparam("ids", expanding=True)))
+
+
 def _concerning_us(uow: UnitOfWork, context: EarningContext, order_ids: list[int]) -> list[int]:
     """Of these orders, those the program has anything to do with: placed since it started, earned
     before (they have lots), or paid with one of our reward codes. The others (an import's history) are
@@ -128,20 +159,11 @@ def _concerning_us(uow: UnitOfWork, context: EarningContext, order_ids: list[int
     keep: set[int] = set()
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        for order_id, placed_at, codes in uow.session.execute(
-            select(commerce.Order.id, commerce.Order.placed_at, commerce.Order.discount_codes).where(
-                commerce.Order.store_id == context.store_id, commerce.Order.id.in_(chunk)
-            )
-        ):
+        parameters = {"store_id": context.store_id, "ids": chunk}
+        for order_id, placed_at, codes in uow.session.execute(_ORDERS_PLACED, parameters):
             if placed_at >= context.program.starts_at or any(_is_our_code(code) for code in codes or ()):
                 keep.add(order_id)
-        keep.update(
-            uow.session.scalars(
-                select(PointLot.order_id).where(
-                    PointLot.store_id == context.store_id, PointLot.order_id.in_(chunk)
-                )
-            )
-        )
+        keep.update(uow.session.scalars(_ORDERS_WITH_LOTS, parameters))
     return sorted(keep)
 
 
@@ -240,21 +262,15 @@ def _members_of(
     if context.program.auto_enroll:
         enroll_many(uow, context.store_id, joined)
     customers = sorted({order.customer_id for order in orders if order.customer_id is not None})
-    query = (
-        select(Member)
-        .where(Member.store_id == context.store_id, Member.customer_id.in_(customers))
-        .order_by(Member.id)
-        .execution_options(populate_existing=True)
-    )
-    if uow.is_postgresql:
-        query = query.with_for_update()
-    return {member.customer_id: member for member in uow.session.scalars(query)}
+    query = _MEMBERS_LOCKED if uow.is_postgresql else _MEMBERS
+    parameters = {"store_id": context.store_id, "customer_ids": customers}
+    return {member.customer_id: member for member in uow.session.scalars(query, parameters)}
 
 
 def _segments_of(uow: UnitOfWork, customer_ids: set[int]) -> dict[int, frozenset[str]]:
     if not customer_ids:
         return {}
-    rows = uow.session.execute(select(Customer.id, Customer.tags).where(Customer.id.in_(list(customer_ids))))
+    rows = uow.session.execute(_CUSTOMER_TAGS, {"ids": list(customer_ids)})
     return {customer_id: frozenset(tags or []) for customer_id, tags in rows}
 
 
@@ -262,15 +278,7 @@ def _referred_pending(uow: UnitOfWork, store_id: int, customer_ids: set[int]) ->
     """Customers whose referral still waits for their first order."""
     if not customer_ids:
         return set()
-    return set(
-        uow.session.scalars(
-            select(Referral.referred_customer_id).where(
-                Referral.store_id == store_id,
-                Referral.referred_customer_id.in_(list(customer_ids)),
-                Referral.status == "pending",
-            )
-        )
-    )
+    return set(uow.session.scalars(_REFERRED_PENDING, {"store_id": store_id, "ids": list(customer_ids)}))
 
 
 def _after(uow: UnitOfWork, context: EarningContext, members: dict[int, Member]) -> None:
@@ -288,11 +296,6 @@ def _keys_present(uow: UnitOfWork, store_id: int, keys: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), 500):
         found.update(
-            uow.session.scalars(
-                select(LedgerEntry.idempotency_key).where(
-                    LedgerEntry.store_id == store_id,
-                    LedgerEntry.idempotency_key.in_(keys[start : start + 500]),
-                )
-            )
+            uow.session.scalars(_KEYS_PRESENT, {"store_id": store_id, "keys": keys[start : start + 500]})
         )
     return found

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from loyaldesk.commerce import Order, OrderLine
@@ -280,14 +280,20 @@ def _remember(fit_id: int, model: FittedModel) -> None:
         _MODEL_CACHE.popitem(last=False)
 
 
+# Built once, on the table's columns (no ORM execution layer): read on every paid order (picks
+# rescoring), usually to find that the store has no fit.
+_FITS = RecommendationFit.__table__.c
+_NEWEST_FIT = (
+    select(_FITS.id)
+    .where(_FITS.store_id == bindparam("store_id"), _FITS.status == FitStatus.SUCCEEDED.value)
+    .order_by(_FITS.started_at.desc(), _FITS.id.desc())
+    .limit(1)
+)
+
+
 def current_model(session: Session, store_id: int) -> tuple[int, FittedModel] | None:
     """The newest succeeded fit's id and model (loaded once per process), or None before any fit."""
-    fit_id = session.scalar(
-        select(RecommendationFit.id)
-        .where(RecommendationFit.store_id == store_id, RecommendationFit.status == FitStatus.SUCCEEDED.value)
-        .order_by(RecommendationFit.started_at.desc(), RecommendationFit.id.desc())
-        .limit(1)
-    )
+    fit_id = session.scalar(_NEWEST_FIT, {"store_id": store_id})
     if fit_id is None:
         return None
     model = _MODEL_CACHE.get(fit_id)
