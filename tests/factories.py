@@ -154,6 +154,20 @@ def table_counts(db: Database, *tables: str) -> dict[str, int]:
         }
 
 
+def make_program(db: Database, store: StoreHandle, **settings: Any) -> None:
+    """The store's loyalty program with ``settings`` set (``auto_enroll=False``: an opt-in program, whose
+    customers are members only once enrolled). An order's points run in the order's own transaction, so
+    a test that wants customers outside the program says so before their first order."""
+    from loyaldesk.loyalty.program import ensure_program
+
+    def configure(uow):  # type: ignore[no-untyped-def]
+        program = ensure_program(uow, store.id)
+        for name, value in settings.items():
+            setattr(program, name, value)
+
+    db.write(configure)
+
+
 def make_member(db: Database, store: StoreHandle, external_id: str = "m-1", **program: Any) -> int:
     """A customer enrolled in the store's loyalty program; ``program`` overrides program settings."""
     from loyaldesk.customers import CustomerRef, resolve_customers

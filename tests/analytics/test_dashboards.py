@@ -29,7 +29,7 @@ from loyaldesk.stores.models import StaffAccount
 from loyaldesk.support import actions
 from loyaldesk.support.actions import contacts, csat
 from tests.analytics.test_retention_page import PAGE, place
-from tests.factories import StoreHandle, login, make_member, make_staff
+from tests.factories import StoreHandle, login, make_member, make_program, make_staff
 
 MARCH = {"from": "2026-03-01", "to": "2026-03-30"}
 
@@ -166,6 +166,7 @@ def _rated_conversation(db: Database, store: StoreHandle, agent: Actor, customer
 def test_the_impact_page_groups_customers_by_their_support(
     client: TestClient, db: Database, store: StoreHandle, password_hash: str, clock: FakeClock
 ) -> None:
+    make_program(db, store, auto_enroll=False)  # opt-in: only ann joins
     for n, name in enumerate(("ann", "bob", "cid", "dee")):
         place(client, store, f"{name}-1", name, f"2026-02-1{n}T10:00:00+00:00", 1000)
     place(client, store, "ann-2", "ann", "2026-04-05T10:00:00+00:00", 3000)

@@ -23,7 +23,7 @@ from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.loyalty import LoyaltyProgram
 from tests.analytics.test_retention_page import PAGE, place
-from tests.factories import StoreHandle, login, make_member, make_staff
+from tests.factories import StoreHandle, login, make_member, make_program, make_staff
 
 PAGES = (PAGE, f"{PAGE}/segments", f"{PAGE}/value", f"{PAGE}/impact")
 
@@ -177,6 +177,7 @@ def test_when_every_customer_is_a_member_members_and_everyone_are_one_column(
 def test_without_members_one_column_too(
     client: TestClient, db: Database, store: StoreHandle, password_hash: str
 ) -> None:
+    make_program(db, store, auto_enroll=False)  # opt-in, and nobody joins
     _march_store(client, store)
     login(client, make_staff(db, store, "analyst", password_hash))
     html = client.get(PAGE, params=MARCH).text

@@ -9,7 +9,7 @@ import io
 from fastapi.testclient import TestClient
 
 from loyaldesk.kernel.db import Database
-from tests.factories import StoreHandle, login, make_member, make_staff, order_payload
+from tests.factories import StoreHandle, login, make_member, make_program, make_staff, order_payload
 
 PAGE = "/console/acme/analytics"
 
@@ -32,6 +32,7 @@ def place(
 def test_the_retention_page_shows_hand_computed_figures(
     client: TestClient, db: Database, store: StoreHandle, password_hash: str
 ) -> None:
+    make_program(db, store, auto_enroll=False)  # opt-in: only ann joins
     # Previous 30 days (Jan 30 - Feb 28): ann and bob buy. This period (Mar 1 - Mar 30): ann twice, cid once.
     place(client, store, "1", "ann", "2026-02-10T10:00:00+00:00", 1000)
     place(client, store, "2", "bob", "2026-02-11T10:00:00+00:00", 2000)

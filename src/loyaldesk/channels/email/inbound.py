@@ -17,8 +17,6 @@ logged (``support.dropped_mail``).
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,23 +27,20 @@ from sqlalchemy import (
     String,
     bindparam,
     cast,
-    event,
-    func,
     literal,
     select,
     union_all,
 )
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from loyaldesk.channels.email.loop_guard import classify
+from loyaldesk.channels.email.mail_stores import MailStore, mail_store_for
 from loyaldesk.channels.email.parsing import InboundEmail, parse_message
 from loyaldesk.channels.email.threading import ThreadKey, thread_keys
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import DomainError, Invalid, NotFound
-from loyaldesk.kernel.keys import REPLY_ADDRESS, purpose_key
-from loyaldesk.stores import Store
 from loyaldesk.support import (
     MAX_FILES_PER_MESSAGE,
     MAX_MESSAGE_LENGTH,
@@ -57,7 +52,6 @@ from loyaldesk.support import (
     Message,
     NewAttachment,
     OutboundEmail,
-    SupportSettings,
     check_attachment,
     identify_contact,
     post_customer_messages,
@@ -81,40 +75,11 @@ def email_source_key(message_id: str) -> str:
     return "email:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()[:48]
 
 
-def _without_plus(address: str) -> str:
-    local, _, domain = address.strip().lower().rpartition("@")
-    return f"{local.split('+', 1)[0]}@{domain}"
-
-
 # As ``support.actions.contacts.SEEN_EVERY``: a contact's ``last_seen_at`` is written at most this often.
 SEEN_EVERY = timedelta(minutes=10)
 
 
-@dataclass(frozen=True)
-class MailStore:
-    """The store a message is for, with what threading needs of it: the address its replies come from
-    and the secret its conversation tokens are made with."""
-
-    store_id: int
-    our_address: str
-    reply_secret: bytes
-
-
 # Hot-path statements, built once (SQLAlchemy then reuses their cache keys and compiled forms).
-_BY_SUPPORT_EMAIL = (
-    select(SupportSettings.store_id, SupportSettings.support_email, Store.slug, Store.identity_secret)
-    .join(Store, Store.id == SupportSettings.store_id)
-    .where(func.lower(SupportSettings.support_email).in_(bindparam("bases", expanding=True)))
-    .order_by(SupportSettings.store_id)
-    .limit(1)
-)
-_BY_SLUG = (
-    select(Store.id, SupportSettings.support_email, Store.slug, Store.identity_secret)
-    .outerjoin(SupportSettings, SupportSettings.store_id == Store.id)
-    .where(Store.slug.in_(bindparam("slugs", expanding=True)))
-    .order_by(Store.id)
-    .limit(1)
-)
 _CUSTOMER_BY_EMAIL = (
     select(Customer.id)
     .where(Customer.store_id == bindparam("store_id"), Customer.email == bindparam("email"))
@@ -157,96 +122,6 @@ _THREAD_ROWS: CompoundSelect = union_all(
         Message.dedupe_key.in_(bindparam("dedupe_keys", expanding=True)),
     ),
 )
-
-
-def _load_mail_store(session: Session, bases: Sequence[str], mail_domain: str) -> MailStore | None:
-    connection = session.connection()
-    row = connection.execute(_BY_SUPPORT_EMAIL, {"bases": list(bases)}).first()
-    if row is None:
-        domain = mail_domain.strip().lower()
-        slugs = [local for local, _, host in (base.rpartition("@") for base in bases) if host == domain]
-        if not slugs:
-            return None
-        row = connection.execute(_BY_SLUG, {"slugs": slugs}).first()
-        if row is None:
-            return None
-    store_id, support_email, slug, identity_secret = row
-    our_address = support_email or f"{slug}@{mail_domain}"
-    return MailStore(int(store_id), our_address, purpose_key(identity_secret, REPLY_ADDRESS))
-
-
-# Which store an address is for, per database: the SMTP receiver asks at every RCPT and again for every
-# message. Only found stores are kept, for ``MAIL_STORE_SECONDS``; a change of any store's desk settings
-# or store row made in this process empties the cache at once (at its flush and again at its commit, so
-# that a read between the two cannot keep the old answer), and one made by another process (the web
-# server, for a mail receiver of its own) is seen within ``MAIL_STORE_SECONDS``.
-MAIL_STORE_SECONDS = 5.0
-_MAX_CACHED = 10_000
-_cached: dict[tuple[object, str, tuple[str, ...]], tuple[float, MailStore]] = {}
-_cache_lock = threading.Lock()
-_FORGET = "loyaldesk.email.forget_mail_stores"
-
-
-def forget_mail_stores() -> None:
-    """Empty the cache of stores by address (after a change of a store's address or secret)."""
-    with _cache_lock:
-        _cached.clear()
-
-
-def _store_changed(_mapper: object, _connection: object, target: object) -> None:
-    forget_mail_stores()
-    session = object_session(target)
-    if session is not None:
-        session.info[_FORGET] = True
-
-
-for _model in (Store, SupportSettings):
-    for _change in ("after_insert", "after_update", "after_delete"):
-        event.listen(_model, _change, _store_changed)
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_after_commit(session: Session) -> None:
-    if session.info.pop(_FORGET, False):
-        forget_mail_stores()
-
-
-def _bases(addresses: Sequence[str]) -> tuple[str, ...]:
-    return tuple(sorted({_without_plus(address) for address in addresses if "@" in address}))
-
-
-def cached_mail_store(engine: object, addresses: Sequence[str], mail_domain: str) -> MailStore | None:
-    """The store for ``addresses`` if the cache of ``engine``'s database holds it (no I/O: for the event
-    loop); None means "not known without asking the database"."""
-    entry = _cached.get((engine, mail_domain, _bases(addresses)))
-    return entry[1] if entry is not None and entry[0] > time.monotonic() else None
-
-
-def _mail_store(session: Session, addresses: Sequence[str], mail_domain: str) -> MailStore | None:
-    bases = _bases(addresses)
-    if not bases:
-        return None
-    bind = session.get_bind()
-    key = (getattr(bind, "engine", bind), mail_domain, bases)
-    now = time.monotonic()
-    with _cache_lock:
-        entry = _cached.get(key)
-    if entry is not None and entry[0] > now:
-        return entry[1]
-    found = _load_mail_store(session, bases, mail_domain)
-    if found is not None and not session.info.get(_FORGET):  # never what this transaction changed
-        with _cache_lock:
-            if len(_cached) >= _MAX_CACHED:
-                _cached.clear()
-            _cached[key] = (now + MAIL_STORE_SECONDS, found)
-    return found
-
-
-def store_for_addresses(session: Session, addresses: Sequence[str], mail_domain: str) -> int | None:
-    """The store whose support address is one of ``addresses`` (plus-parts ignored): a configured
-    ``support_email``, or the default ``<slug>@<mail domain>``."""
-    found = _mail_store(session, addresses, mail_domain)
-    return found.store_id if found is not None else None
 
 
 def receive_email(
@@ -335,7 +210,7 @@ def receive_parsed_emails(
     for index, item in enumerate(arrived):
         email = item.email
         session.flush()  # the lookups below read through the session's connection, past its autoflush
-        store = _mail_store(session, [*item.envelope_recipients, *email.recipient_addresses], mail_domain)
+        store = mail_store_for(session, [*item.envelope_recipients, *email.recipient_addresses], mail_domain)
         if store is None:
             results[index] = NotFound("no store receives mail at this address")
             continue

@@ -22,13 +22,8 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
-from loyaldesk.channels.email.inbound import (
-    INBOUND_EMAIL,
-    ArrivedEmail,
-    cached_mail_store,
-    receive_parsed_emails,
-    store_for_addresses,
-)
+from loyaldesk.channels.email.inbound import INBOUND_EMAIL, ArrivedEmail, receive_parsed_emails
+from loyaldesk.channels.email.mail_stores import cached_mail_store, store_for_addresses
 from loyaldesk.channels.email.parsing import parse_message
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.errors import NotFound, RateLimited
