@@ -426,7 +426,7 @@ def order_facts(session: Session, store_id: int, order_ids: list[int]) -> list[O
         return []
     lines: dict[int, list[LineFacts]] = defaultdict(list)
     for order_id, *line in session.execute(_LINE_FACTS, {"order_ids": ids}):
-        lines[order_id].append(LineFacts(*line))
+        lines[order_id].append(LineFacts(*line))  # type: ignore[arg-type]  # the columns, in the fields' order
     refunds = session.execute(_REFUND_FACTS, {"order_ids": ids}).all()
     refund_lines: dict[int, list[tuple[int, int]]] = defaultdict(list)
     if refunds:

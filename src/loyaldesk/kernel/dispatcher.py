@@ -30,9 +30,9 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Integer, bindparam, select, update
+from sqlalchemy import Integer, Table, bindparam, select, update
 
 from loyaldesk.kernel.db import Database, UnitOfWork
 from loyaldesk.kernel.events import DomainEvent, EventRecord, StoredEvent
@@ -150,7 +150,7 @@ def _handler_key(handler: Any) -> object:
 handlers = HandlerRegistry()
 
 
-_EVENTS = EventRecord.__table__
+_EVENTS = cast(Table, EventRecord.__table__)
 _DUE = (
     select(
         _EVENTS.c.id,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,7 +124,7 @@ def _database_of(uow: UnitOfWork) -> str:
 
 
 def _build(
-    store_id: int, program_row: Any, store_row: Any, rule_rows: list[Any], tier_rows: list[Any]
+    store_id: int, program_row: Any, store_row: Any, rule_rows: Sequence[Any], tier_rows: Sequence[Any]
 ) -> ProgramSnapshot:
     timezone, currency, locale = store_row
     program = LoyaltyProgram(**program_row._mapping)

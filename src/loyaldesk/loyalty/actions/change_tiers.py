@@ -89,6 +89,7 @@ def activities_for(uow: UnitOfWork, members: list[Member]) -> dict[int, list[rul
         for customer_id, order_id, placed_at, total, refunded in session.execute(
             _ORDERS, {"customer_ids": list(member_of_customer)}
         ):
+            assert customer_id is not None  # the orders of these customers only
             member_id = member_of_customer[customer_id]
             points = max(
                 earned_by_order.get((member_id, order_id), 0) - reversed_points.get((member_id, order_id), 0),

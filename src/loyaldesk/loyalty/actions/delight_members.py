@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, literal_column, select, text, union_all
+from sqlalchemy import CompoundSelect, bindparam, func, literal_column, select, text, union_all
 from sqlalchemy.exc import IntegrityError
 
 from loyaldesk.customers import Customer
@@ -381,7 +381,7 @@ def _badge_statements() -> tuple[Any, Any, Any]:
         .where(MemberBadge.member_id.in_(bindparam("member_ids", expanding=True)))
         .group_by(MemberBadge.member_id, MemberBadge.badge_code)
     )
-    member_counts = union_all(
+    member_counts: CompoundSelect = union_all(
         select(literal_column("'review'"), MemberAction.member_id, literal_column("''"), func.count())
         .where(
             MemberAction.member_id.in_(bindparam("member_ids", expanding=True)),

@@ -29,9 +29,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, tuple_, update
+from sqlalchemy import Table, bindparam, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from loyaldesk.kernel.bulk import bulk_insert
@@ -51,8 +51,8 @@ from loyaldesk.support.models import Contact, Conversation, Message
 # The write queue's coalescing key for ``post_customer_messages``.
 CUSTOMER_MESSAGES = "support.customer_messages"
 
-_MESSAGES = Message.__table__
-_CONVERSATIONS = Conversation.__table__
+_MESSAGES = cast(Table, Message.__table__)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
 _OPEN = rules.ConversationStatus.OPEN.value
 
 # One statement for every conversation a batch adds to (executemany).
@@ -143,7 +143,8 @@ def post_customer_messages(
             continue
         repeated = entry.dedupe_key is not None and key in earlier
         earlier.add(key)
-        conversation = conversations.get(entry.item.conversation_id)
+        conversation_id = entry.item.conversation_id
+        conversation = conversations.get(conversation_id) if conversation_id is not None else None
         if (
             conversation is not None
             and conversation.id not in changed
