@@ -272,8 +272,11 @@ class Server:
         }
 
 
-def launch(name: str, command: list[str], env: dict[str, str], directory: Path) -> Server:
-    """Start a server process on a free port (the command gets ``--port``) and wait for ``/healthz``."""
+def launch(
+    name: str, command: list[str], env: dict[str, str], directory: Path, *, start_seconds: float = 60
+) -> Server:
+    """Start a server process on a free port (the command gets ``--port``) and wait up to
+    ``start_seconds`` for ``/healthz``."""
     import httpx
 
     port = free_port()
@@ -283,7 +286,7 @@ def launch(name: str, command: list[str], env: dict[str, str], directory: Path) 
             [*command, "--port", str(port)], env=env, cwd=directory, stdout=sink, stderr=subprocess.STDOUT
         )
     server = Server(name, process, port, log)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + start_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.returncode}: {server.log_tail()}")

@@ -609,27 +609,7 @@ async def soak(
 
 def launch_patiently(name: str, command: list[str], env: dict[str, str], directory: Path) -> chat.Server:
     """``bench/chat.py``'s ``launch``, allowed 5 minutes to answer: a loaded machine imports slowly."""
-    import httpx
-
-    port = chat.free_port()
-    log = directory / f"{name}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [*command, "--port", str(port)], env=env, cwd=directory, stdout=sink, stderr=subprocess.STDOUT
-        )
-    server = chat.Server(name, process, port, log)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} exited with {process.returncode}: {server.log_tail()}")
-        try:
-            if httpx.get(f"{server.base}/healthz", timeout=5).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    chat.stop([server])
-    raise RuntimeError(f"{name} did not start: {server.log_tail()}")
+    return chat.launch(name, command, env, directory, start_seconds=300)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
