@@ -11,15 +11,14 @@ own) is seen within ``MAIL_STORE_SECONDS``.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, event, func, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
 
 from loyaldesk.kernel.keys import REPLY_ADDRESS, purpose_key
+from loyaldesk.kernel.row_cache import RowCache
 from loyaldesk.stores import Store
 from loyaldesk.support import SupportSettings
 
@@ -72,36 +71,14 @@ def _load_mail_store(session: Session, bases: Sequence[str], mail_domain: str) -
     return MailStore(int(store_id), our_address, purpose_key(identity_secret, REPLY_ADDRESS))
 
 
-# Only found stores are kept (see the module's docstring).
+# Only found stores are kept (see the module's docstring and kernel.row_cache).
 MAIL_STORE_SECONDS = 5.0
-_MAX_CACHED = 10_000
-_cached: dict[tuple[object, str, tuple[str, ...]], tuple[float, MailStore]] = {}
-_cache_lock = threading.Lock()
-_FORGET = "loyaldesk.email.forget_mail_stores"
+_cached: RowCache[MailStore] = RowCache("mail_stores", [Store, SupportSettings], seconds=MAIL_STORE_SECONDS)
 
 
 def forget_mail_stores() -> None:
     """Empty the cache of stores by address (after a change of a store's address or secret)."""
-    with _cache_lock:
-        _cached.clear()
-
-
-def _store_changed(_mapper: object, _connection: object, target: object) -> None:
-    forget_mail_stores()
-    session = object_session(target)
-    if session is not None:
-        session.info[_FORGET] = True
-
-
-for _model in (Store, SupportSettings):
-    for _change in ("after_insert", "after_update", "after_delete"):
-        event.listen(_model, _change, _store_changed)
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_after_commit(session: Session) -> None:
-    if session.info.pop(_FORGET, False):
-        forget_mail_stores()
+    _cached.forget()
 
 
 def _bases(addresses: Sequence[str]) -> tuple[str, ...]:
@@ -111,8 +88,7 @@ def _bases(addresses: Sequence[str]) -> tuple[str, ...]:
 def cached_mail_store(engine: object, addresses: Sequence[str], mail_domain: str) -> MailStore | None:
     """The store for ``addresses`` if the cache of ``engine``'s database holds it (no I/O: for the event
     loop); None means "not known without asking the database"."""
-    entry = _cached.get((engine, mail_domain, _bases(addresses)))
-    return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+    return _cached.get_for_engine(engine, (mail_domain, _bases(addresses)))
 
 
 def mail_store_for(session: Session, addresses: Sequence[str], mail_domain: str) -> MailStore | None:
@@ -120,19 +96,12 @@ def mail_store_for(session: Session, addresses: Sequence[str], mail_domain: str)
     bases = _bases(addresses)
     if not bases:
         return None
-    bind = session.get_bind()
-    key = (getattr(bind, "engine", bind), mail_domain, bases)
-    now = time.monotonic()
-    with _cache_lock:
-        entry = _cached.get(key)
-    if entry is not None and entry[0] > now:
-        return entry[1]
+    cached = _cached.get(session, (mail_domain, bases))
+    if cached is not None:
+        return cached
     found = _load_mail_store(session, bases, mail_domain)
-    if found is not None and not session.info.get(_FORGET):  # never what this transaction changed
-        with _cache_lock:
-            if len(_cached) >= _MAX_CACHED:
-                _cached.clear()
-            _cached[key] = (now + MAIL_STORE_SECONDS, found)
+    if found is not None:
+        _cached.put(session, (mail_domain, bases), found)
     return found
 
 

@@ -7,18 +7,16 @@ read them in a read session (``queries.settings_of``) and never write.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import select
 
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import FieldProblem, Invalid
+from loyaldesk.kernel.row_cache import RowCache
 from loyaldesk.stores import Permission, Role, Store, authorize, record_audit
 from loyaldesk.support import rules
 from loyaldesk.support.models import SupportSettings
@@ -55,49 +53,23 @@ class DeskFacts:
     default_capacity: int
 
 
-# The desk facts per database and store. Kept for ``DESK_FACTS_SECONDS``; any change of desk settings made
-# in this process forgets them at once (at its flush and again at its commit, so that a read between the
-# two cannot keep the old ones); one made by another process (the web server, for a separate mail
-# receiver) is seen within ``DESK_FACTS_SECONDS``.
+# The desk facts per database and store, kept ``DESK_FACTS_SECONDS`` and forgotten at once by any change of
+# desk settings in this process (kernel.row_cache); another process's change is seen within that time.
 DESK_FACTS_SECONDS = 5.0
-_facts: dict[tuple[object, int], tuple[float, DeskFacts]] = {}
-_facts_lock = threading.Lock()
-_FORGET = "loyaldesk.support.forget_desk_facts"
+_facts: RowCache[DeskFacts] = RowCache("desk_facts", [SupportSettings], seconds=DESK_FACTS_SECONDS)
 
 
 def forget_desk_facts() -> None:
     """Drop the cached desk facts of every store."""
-    with _facts_lock:
-        _facts.clear()
-
-
-def _desk_changed(_mapper: object, _connection: object, target: object) -> None:
-    forget_desk_facts()
-    session = object_session(target)
-    if session is not None:
-        session.info[_FORGET] = True
-
-
-for _change in ("after_insert", "after_update", "after_delete"):
-    event.listen(SupportSettings, _change, _desk_changed)
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_after_commit(session: Session) -> None:
-    if session.info.pop(_FORGET, False):
-        forget_desk_facts()
+    _facts.forget()
 
 
 def desk_facts(uow: UnitOfWork, store_id: int) -> DeskFacts:
     """The store's ``DeskFacts`` (cached, see ``DESK_FACTS_SECONDS``; never what this transaction changed
     for other transactions)."""
-    bind = uow.session.get_bind()
-    key = (getattr(bind, "engine", bind), store_id)
-    now = time.monotonic()
-    with _facts_lock:
-        entry = _facts.get(key)
-    if entry is not None and entry[0] > now:
-        return entry[1]
+    cached = _facts.get(uow.session, store_id)
+    if cached is not None:
+        return cached
     settings = settings_for(uow, store_id)
     found = DeskFacts(
         dict(settings.tier_priorities or {}),
@@ -107,12 +79,7 @@ def desk_facts(uow: UnitOfWork, store_id: int) -> DeskFacts:
         settings.routing_method,
         settings.default_capacity,
     )
-    if uow.session.info.get(_FORGET):
-        return found  # changed in this transaction, not committed yet: not for others to see
-    with _facts_lock:
-        if len(_facts) >= 10_000:
-            _facts.clear()
-        _facts[key] = (now + DESK_FACTS_SECONDS, found)
+    _facts.put(uow.session, store_id, found)
     return found
 
 

@@ -9,17 +9,15 @@ job when a conversation's next warning or breach is due, so escalation happens e
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import select
 
 from loyaldesk.customers import facts_about
 from loyaldesk.kernel.db import UnitOfWork
+from loyaldesk.kernel.row_cache import RowCache
 from loyaldesk.support import rules
 from loyaldesk.support.business_hours import BusinessCalendar, always_open, business_calendar
 from loyaldesk.support.events import ConversationUpdated, SlaBreached, SlaWarning
@@ -119,44 +117,20 @@ def summary_state(status: SlaStatus) -> str | None:
 
 # -- database ----------------------------------------------------------------------------------------
 # The stores known to have no active SLA policy (most stores), per database: every customer's message
-# that starts or reopens a conversation asks. Kept for ``NO_POLICY_SECONDS``; any change of a policy made
-# in this process forgets them at once (at its flush and again at its commit, so that a read between the
-# two cannot keep the old answer); one made by another process is seen within ``NO_POLICY_SECONDS``.
+# that starts or reopens a conversation asks. Kept ``NO_POLICY_SECONDS`` and forgotten at once by any change
+# of a policy in this process (kernel.row_cache); another process's change is seen within that time.
 NO_POLICY_SECONDS = 5.0
-_no_policy: dict[tuple[object, int], float] = {}
-_no_policy_lock = threading.Lock()
-_FORGET = "loyaldesk.support.forget_no_policy"
+_no_policy: RowCache[bool] = RowCache("stores_without_sla_policy", [SlaPolicy], seconds=NO_POLICY_SECONDS)
 
 
 def forget_stores_without_policy() -> None:
     """Drop what is cached of which stores have no active SLA policy."""
-    with _no_policy_lock:
-        _no_policy.clear()
-
-
-def _policy_changed(_mapper: object, _connection: object, target: object) -> None:
-    forget_stores_without_policy()
-    session = object_session(target)
-    if session is not None:
-        session.info[_FORGET] = True
-
-
-for _change in ("after_insert", "after_update", "after_delete"):
-    event.listen(SlaPolicy, _change, _policy_changed)
-
-
-@event.listens_for(Session, "after_commit")
-def _forget_after_commit(session: Session) -> None:
-    if session.info.pop(_FORGET, False):
-        forget_stores_without_policy()
+    _no_policy.forget()
 
 
 def applicable_policy(uow: UnitOfWork, conversation: Conversation) -> SlaPolicy | None:
     """The store's first active policy whose conditions the conversation meets, or None."""
-    bind = uow.session.get_bind()
-    key = (getattr(bind, "engine", bind), conversation.store_id)
-    now = time.monotonic()
-    if _no_policy.get(key, 0.0) > now:
+    if _no_policy.get(uow.session, conversation.store_id):
         return None
     with uow.session.no_autoflush:  # the caller's pending changes are flushed at commit, once
         policies = list(
@@ -167,11 +141,7 @@ def applicable_policy(uow: UnitOfWork, conversation: Conversation) -> SlaPolicy 
             )
         )
     if not policies:
-        if not uow.session.info.get(_FORGET):  # never what this transaction changed
-            with _no_policy_lock:
-                if len(_no_policy) >= 10_000:
-                    _no_policy.clear()
-                _no_policy[key] = now + NO_POLICY_SECONDS
+        _no_policy.put(uow.session, conversation.store_id, True)
         return None
     tier = None
     if conversation.customer_id is not None and any((p.conditions or {}).get("tiers") for p in policies):
