@@ -238,15 +238,22 @@ UNLIMITED = {
 }
 
 
-def start_server(url: str, directory: Path) -> tuple[subprocess.Popen[bytes], int, str]:
-    python = sys.executable
-    env = {
+def server_environment(url: str, directory: Path) -> dict[str, str]:
+    """The environment the bench's server processes (and the CLI calls that prepare them) run with."""
+    return {
         **UNLIMITED,
         **os.environ,
         "LOYALDESK_DATABASE_URL": url,
         "LOYALDESK_DATA_DIR": str(directory / "var"),
         "LOYALDESK_SECRET_KEY": "bench",
     }
+
+
+def start_server(url: str, directory: Path) -> tuple[subprocess.Popen[bytes], int, str]:
+    """Migrate ``url``, create the store ``bench`` with an API key, start a server on it: (process, port,
+    API token)."""
+    python = sys.executable
+    env = server_environment(url, directory)
     subprocess.run([python, "-m", "loyaldesk", "migrate"], env=env, check=True, capture_output=True)
     created = subprocess.run(
         [
@@ -279,6 +286,14 @@ def start_server(url: str, directory: Path) -> tuple[subprocess.Popen[bytes], in
         .strip()
         .splitlines()[-1]
     )
+    server, port = launch_server(env)
+    return server, port, token
+
+
+def launch_server(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    """A uvicorn server process (the product's default stack) on a free port of 127.0.0.1, once it
+    accepts connections: (process, port)."""
+    python = sys.executable
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -303,7 +318,7 @@ def start_server(url: str, directory: Path) -> tuple[subprocess.Popen[bytes], in
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return server, port, token
+                return server, port
         except OSError:
             time.sleep(0.1)
     server.kill()

@@ -32,6 +32,14 @@ Phases, repeated ``--repetitions`` times in this order (alternating), medians re
    clients redeeming for ONE member (contention on that member's row). Reported: redemptions/s,
    latency p50/p99/max, and the server process's CPU time per request (``/proc``, all its threads).
 
+5. *http-batch* (after the repetitions of the phases above, on the same database): the first server is
+   stopped and a second one started with its background jobs on, as a store runs it; 2 keep-alive
+   clients post batches of ``--batch-size`` orders (the same workload, as JSON) to ``POST
+   /api/v1/orders/batch`` for ``--seconds``; the clock stops when the server's own dispatcher has
+   handled every event of those orders (this process polls the outbox every 20 ms; no pending event, no
+   failure). Reported: orders/s accepted over HTTP, orders/s end to end with their points, and the
+   server's CPU per order; ratios to the median raw rate. Repeated ``--repetitions`` times.
+
 At the end: a drain test (the shared member gets exactly K redemptions' worth of points; 8 clients redeem
 until refused: exactly K must succeed and the balance must end at 0, never below it, replaying the
 member's postings in order), ``check_ledger`` on the whole database (printed; must be ``[]``), and one
@@ -81,7 +89,7 @@ BASE_PG_URL = os.environ.get(
 )
 BENCH_DATABASE = "loyaldesk_bench"
 STORE_SLUG = "bench"  # created by ingest.start_server
-PHASES = ("raw", "single", "batch", "redeem")
+PHASES = ("raw", "single", "batch", "redeem", "http-batch")
 CLIENTS = 8
 REWARD_COST = 100
 
@@ -501,6 +509,72 @@ class Shoppers:
         }
 
 
+# -- batches over HTTP, points by the server's own dispatcher -------------------------------------
+def pending_events(engine: Engine) -> int:
+    """Events not yet handled by any dispatcher (raises on a failed one: the phase would be wrong)."""
+    from sqlalchemy import func, select
+
+    from loyaldesk.kernel.events import EventRecord
+
+    with engine.database.read() as session:
+        pending = session.scalar(
+            select(func.count()).select_from(EventRecord).where(EventRecord.dispatched_at.is_(None))
+        )
+        failed = session.scalar(
+            select(func.count()).select_from(EventRecord).where(EventRecord.dispatch_error.is_not(None))
+        )
+    if failed:
+        raise RuntimeError(f"{failed} events failed in the server's dispatcher")
+    return int(pending or 0)
+
+
+async def http_batch_phase(
+    engine: Engine, workload: Workload, port: int, token: str, server_pid: int, seconds: float, size: int
+) -> dict[str, float]:
+    """2 clients post batches of ``size`` orders for ``seconds``; then wait until the server's
+    dispatcher has turned every one into points (at most 300 s more)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    done = 0
+    errors: list[str] = []
+    stop_at = time.perf_counter() + seconds
+
+    async def client() -> None:
+        nonlocal done
+        connection = await ingest.Connection.open("127.0.0.1", port)
+        try:
+            while time.perf_counter() < stop_at and not errors:
+                orders = [workload.payload(workload.customer()) for _ in range(size)]
+                body = json.dumps({"orders": orders}).encode()
+                status, payload = await connection.post("/api/v1/orders/batch", body, headers)
+                result = json.loads(payload) if status == 200 else {}
+                if status != 200 or result.get("created") != size:
+                    errors.append(f"{status} {payload[:300]!r}")
+                    return
+                done += size
+        finally:
+            connection.close()
+
+    cpu_before = process_cpu_seconds(server_pid)
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(2)))
+    accepted = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"batch refused: {errors[0]}")
+    give_up = time.perf_counter() + 300
+    while (pending := await asyncio.to_thread(pending_events, engine)) and time.perf_counter() < give_up:
+        await asyncio.sleep(0.02)
+    if pending:
+        raise RuntimeError(f"{pending} events still pending 300 s after the last batch")
+    elapsed = time.perf_counter() - started
+    server_cpu = process_cpu_seconds(server_pid) - cpu_before
+    return {
+        "orders": done,
+        "accepted_orders_per_s": done / accepted,
+        "end_to_end_orders_per_s": done / elapsed,
+        "server_cpu_ms_per_order": 1000 * server_cpu / done,
+    }
+
+
 def process_cpu_seconds(pid: int | None) -> float:
     """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``); 0 when unknown."""
     if pid is None:
@@ -779,6 +853,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             "batch": [],
             "redeem_own": [],
             "redeem_shared": [],
+            "http_batch": [],
         }
         try:
             engine = Engine(url)
@@ -813,6 +888,25 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 result["drain"] = drain(engine, shoppers, shared, args.drain)
             if args.statements:
                 result["statements"] = statement_profile(engine, workload, args.batch_size)
+            if "http-batch" in phases:
+                engine.outbox_clean()
+                server.terminate()
+                server.wait(timeout=30)
+                # the server as a store runs it: its dispatcher turns the orders into points
+                env = {**ingest.server_environment(url, directory), "LOYALDESK_RUN_BACKGROUND_JOBS": "true"}
+                server, port = ingest.launch_server(env)
+                for rep in range(args.repetitions):
+                    reps["http_batch"].append(
+                        asyncio.run(
+                            http_batch_phase(
+                                engine, workload, port, token, server.pid, args.seconds, args.batch_size
+                            )
+                        )
+                    )
+                    print(
+                        f"[{backend}] http-batch {rep + 1}: {json.dumps(reps['http_batch'][-1])}",
+                        file=sys.stderr,
+                    )
             from loyaldesk.loyalty.queries.check_ledger import check_ledger
 
             with engine.database.read() as session:
@@ -834,7 +928,10 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         return statistics.median(rep[key] for rep in reps[phase])
 
     def med_ratio(phase: str, key: str) -> float:
-        # ratio to the raw rate of the same repetition, then the median
+        # ratio to the raw rate of the same repetition, then the median (HTTP batches run after every
+        # repetition: to the median raw rate)
+        if phase == "http_batch":
+            return med(phase, key) / statistics.median(raws)
         return statistics.median(rep[key] / raw for rep, raw in zip(reps[phase], raws, strict=False))
 
     medians: dict[str, float] = {}
@@ -849,6 +946,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
                 "points_cpu_ms_per_order",
             ),
         ),
+        ("http_batch", ("accepted_orders_per_s", "end_to_end_orders_per_s", "server_cpu_ms_per_order")),
         ("redeem_own", ("redemptions_per_s", "p50_ms", "p99_ms", "max_ms", "server_cpu_ms_per_request")),
         (
             "redeem_shared",
@@ -888,6 +986,22 @@ def report(results: list[dict[str, Any]]) -> None:
             f"{cell('batch.end_to_end_orders_per_s')} | {m.get('single.cpu_ms_per_order', math.nan):.2f}, "
             f"{m.get('batch.points_cpu_ms_per_order', math.nan):.2f} |"
         )
+    if any("http_batch.end_to_end_orders_per_s" in r["medians"] for r in results):
+        print(
+            "\n| backend | batches over HTTP: accepted orders/s (ratio) | end to end with points orders/s "
+            "(ratio) | server CPU ms/order |"
+        )
+        print("|---|---:|---:|---:|")
+        for r in results:
+            m, q = r["medians"], r["ratios_to_raw"]
+            if "http_batch.end_to_end_orders_per_s" in m:
+                print(
+                    f"| {r['backend']} | {m['http_batch.accepted_orders_per_s']:,.0f} "
+                    f"({q['http_batch.accepted_orders_per_s']:.2f}) | "
+                    f"{m['http_batch.end_to_end_orders_per_s']:,.0f} "
+                    f"({q['http_batch.end_to_end_orders_per_s']:.2f}) | "
+                    f"{m['http_batch.server_cpu_ms_per_order']:.2f} |"
+                )
     print(
         "\n| backend | raw commit ms | variant | redemptions/s (ratio to raw) | p50 ms | p99 ms | max ms "
         "| server CPU ms/request |"
