@@ -35,9 +35,9 @@ Phases, repeated ``--repetitions`` times in this order (alternating), medians re
 5. *http-batch* (after the repetitions of the phases above, on the same database): the first server is
    stopped and a second one started with its background jobs on, as a store runs it; 2 keep-alive
    clients post batches of ``--batch-size`` orders (the same workload, as JSON) to ``POST
-   /api/v1/orders/batch`` for ``--seconds``; the clock stops when the server's own dispatcher has
-   handled every event of those orders (this process polls the outbox every 20 ms; no pending event, no
-   failure). Reported: orders/s accepted over HTTP, orders/s end to end with their points, and the
+   /api/v1/orders/batch`` for ``--seconds`` (the endpoint writes each 100 orders with their points in
+   one unit of work); the clock stops when no event of those orders waits for the server's dispatcher
+   (this process polls the outbox every 20 ms; no pending event, no failure). Reported: orders/s accepted over HTTP, orders/s end to end with their points, and the
    server's CPU per order; ratios to the median raw rate. Repeated ``--repetitions`` times.
 
 At the end: a drain test (the shared member gets exactly K redemptions' worth of points; 8 clients redeem

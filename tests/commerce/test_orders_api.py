@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.kernel.events import EventRecord
-from tests.factories import StoreHandle, make_api_key, order_payload, table_counts
+from tests.factories import StoreHandle, make_api_key, make_program, order_payload, table_counts
 
 ORDER_TABLES = ("orders", "order_lines", "refunds", "refund_lines", "customers", "domain_events")
 
@@ -175,6 +176,40 @@ def test_batch_ingestion_reports_each_order(client: TestClient, db: Database, st
         from loyaldesk.customers.models import Customer
 
         assert set(session.scalars(select(Customer.external_id))) == {"cust-1", "bc0", "bc1", "bc2"}
+
+
+def test_a_large_batch_has_its_points_when_the_answer_comes(
+    client: TestClient, db: Database, store: StoreHandle, clock: FakeClock
+) -> None:
+    """Written in chunks of ``BATCH_CHUNK`` orders, each with its points: every order's outcome keeps its
+    index in the request, a repeat in a later chunk is "unchanged", and no event waits for the runner."""
+    from loyaldesk.customers.models import Customer
+    from loyaldesk.loyalty.models import Member
+    from loyaldesk.web.api.commerce import BATCH_CHUNK
+
+    make_program(db, store)  # the store's program, as the console's loyalty page makes it
+    count = 2 * BATCH_CHUNK + 50
+    now = clock.now().isoformat()  # after the program began: orders from before it earn nothing
+    paid = {"placed_at": now, "paid_at": now}
+    orders = [order_payload(f"L{i}", customer={"external_id": f"lc{i}"}, **paid) for i in range(count)]
+    orders.append(order_payload("L3", customer={"external_id": "lc3"}, **paid))  # again, in the last chunk
+    response = client.post("/api/v1/orders/batch", headers=store.auth, json={"orders": orders})
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert (result["created"], result["unchanged"], result["failed"]) == (count, 1, 0)
+    assert [item["index"] for item in result["results"]] == list(range(count + 1))
+    assert [item["external_id"] for item in result["results"]] == [o["external_id"] for o in orders]
+    with db.read() as session:
+        waiting = session.scalars(select(EventRecord.event_type).where(EventRecord.dispatched_at.is_(None)))
+        assert list(waiting) == []
+        points = dict(
+            session.execute(
+                select(Customer.external_id, Member.pending_points + Member.available_points).join(
+                    Member, Member.customer_id == Customer.id
+                )
+            ).all()
+        )
+    assert len(points) == count and all(earned > 0 for earned in points.values()), points
 
 
 def test_malformed_orders_are_refused_whole_with_the_path(

@@ -257,10 +257,10 @@ def dispatch_inline(uow: UnitOfWork, registry: HandlerRegistry = handlers, passe
     rounds, for the events the handlers themselves emit (``loyalty.points_changed`` for the journeys);
     whatever is left is the background runner's, as usual. Returns how many events were taken.
 
-    Each pass is ``dispatch_pending``: oldest pending events first (another unit's waiting events may
-    be taken too), each handler in its savepoint, a failure recorded on its event for a retry. Should
-    the pass itself fail, it is rolled back alone and the events stay pending for the background runner:
-    the caller's own work is never lost to a handler.
+    Each pass is ``dispatch_pending`` of as many events as the unit holds (at least 200): oldest pending
+    events first (another unit's waiting events may be taken too), each handler in its savepoint, a
+    failure recorded on its event for a retry. Should the pass itself fail, it is rolled back alone and
+    the events stay pending for the background runner: the caller's own work is never lost to a handler.
 
     Call it last in a unit of work (nothing after it may raise): the events it stores early include
     those of the units before it in a write-queue group, and they are kept with the transaction, not with
@@ -270,11 +270,13 @@ def dispatch_inline(uow: UnitOfWork, registry: HandlerRegistry = handlers, passe
     for _ in range(passes):
         if not uow.events:
             break
+        # every event this unit emitted in one pass (a batch of orders), at least the usual 200
+        limit = max(200, len(uow.events))
         uow.store_events_early()
         mark = uow.mark()
         savepoint = uow.session.begin_nested()
         try:
-            handled = dispatch_pending(uow, registry)
+            handled = dispatch_pending(uow, registry, limit)
             savepoint.commit()
         except Exception as error:  # the runner retries these events; never fail the caller for them
             savepoint.rollback()

@@ -300,8 +300,9 @@ def ingest_orders_and_react(
     """``ingest_orders``, then the reactions to what it emitted (the orders' points, the journeys' reaction
     to those) in the same transaction (``dispatcher.dispatch_inline``): an order and its points share one
     durable commit, and with the write queue coalescing concurrent requests, with their neighbours'. For
-    the API's orders as they happen; imports keep ``ingest_orders`` and leave the reactions to the
-    background runner. A reaction that fails is left to that runner and never fails the ingestion."""
+    the API's orders as they happen, one at a time or in batches; imports keep ``ingest_orders`` and
+    leave the reactions to the background runner. A reaction that fails is left to that runner and never
+    fails the ingestion."""
     outcomes = ingest_orders(uow, actor, store_id, orders)
     dispatch_inline(uow)
     return outcomes
