@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from loyaldesk.bookings.rules.schedules import DateOverride, Schedule, WeeklyHours, WorkingRange
@@ -128,8 +128,11 @@ day_ranges = st.lists(st.integers(0, 48).map(lambda half_hours: half_hours * 30)
     _ranges
 )
 odd_day_ranges = st.lists(st.integers(0, 1440), max_size=4).map(_ranges)
+# Bounds where clocks usually change (around 02:00, and at midnight in Havana and Santiago).
+near_changes = st.sampled_from([0, 30, 60, 90, 120, 150, 180, 210, 1380, 1410, 1440])
+change_day_ranges = st.lists(near_changes, min_size=1, max_size=4).map(_ranges)
 any_day_ranges = st.one_of(
-    day_ranges, day_ranges, odd_day_ranges, st.just((WorkingRange(0, 1440),)), st.just(())
+    day_ranges, change_day_ranges, odd_day_ranges, st.just((WorkingRange(0, 1440),)), st.just(())
 )
 minutes_of = st.sampled_from
 buffers = minutes_of([0, 0, 5, 15, 30, 45, 60, 90]).map(lambda m: timedelta(minutes=m))
@@ -144,7 +147,8 @@ def cases(draw: st.DrawFn) -> tuple[Schedule, timedelta, list[BusyPeriod], datet
         anchor = draw(st.sampled_from(changes))
     else:
         anchor = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(days=draw(st.integers(0, 5 * 365)))
-    window_start = anchor + timedelta(minutes=draw(st.integers(-36 * 60, 12 * 60)))
+    unit = draw(st.sampled_from([1, 15]))  # whole quarter hours make the window's bounds meet slots
+    window_start = anchor + timedelta(minutes=unit * draw(st.integers(-36 * 60 // unit, 12 * 60 // unit)))
     window_end = window_start + timedelta(
         minutes=draw(st.one_of(st.integers(0, 3 * 24 * 60), st.integers(24 * 60, 3 * 24 * 60)))
     )
@@ -169,7 +173,7 @@ def cases(draw: st.DrawFn) -> tuple[Schedule, timedelta, list[BusyPeriod], datet
                 st.one_of(st.just(0), st.integers(0, 16).map(lambda q: q * 15), st.integers(0, 3000))
             )
         ),
-        max_per_day=draw(st.one_of(st.none(), st.integers(1, 3))),
+        max_per_day=draw(st.sampled_from([None, 1, 1, 2, 3])),
         slot_step=step,
     )
     busy = []
@@ -185,11 +189,19 @@ def cases(draw: st.DrawFn) -> tuple[Schedule, timedelta, list[BusyPeriod], datet
                 draw(st.booleans()),
             )
         )
-    now = window_start + timedelta(seconds=draw(st.integers(-2 * 24 * 3600, 12 * 3600)))
+    # Often on the quarter hour, so that now + notice lands exactly on a slot.
+    now = draw(
+        st.one_of(
+            st.integers(-2 * 24 * 3600, 12 * 3600).map(
+                lambda seconds: window_start + timedelta(seconds=seconds)
+            ),
+            st.integers(-8 * 24, 24 * 4).map(lambda quarters: anchor + quarters * timedelta(minutes=15)),
+        )
+    )
     return plan, length, busy, now, window_start, window_end
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases())
 def test_offered_slots_equal_the_brute_force_reference(
     case: tuple[Schedule, timedelta, list[BusyPeriod], datetime, datetime, datetime],
@@ -234,3 +246,41 @@ def test_every_offset_change_of_every_zone_agrees_and_offers_slots() -> None:
             )
             checked += 1
     assert checked >= 20
+
+
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+)
+@given(cases(), st.data())
+def test_bounds_placed_exactly_on_offered_slots_agree(
+    case: tuple[Schedule, timedelta, list[BusyPeriod], datetime, datetime, datetime], data: st.DataObject
+) -> None:
+    """The window's ends, now + notice and busy periods' buffered edges put exactly on (or a minute off)
+    slots that a free calendar offers: where an off-by-one would show."""
+    plan, length, _, _, window_start, window_end = case
+    free = reference_slots(plan, length, (), window_start - timedelta(days=30), window_start, window_end)
+    assume(free)
+    first, last = sorted([data.draw(st.sampled_from(free)), data.draw(st.sampled_from(free))])
+    nudge = data.draw(st.sampled_from([timedelta(0), timedelta(0), MINUTE, -MINUTE, timedelta(seconds=1)]))
+    opening = first + data.draw(st.sampled_from([timedelta(0), MINUTE]))
+    bounds = (opening, max(opening, last + nudge))
+    now = (
+        first
+        - plan.minimum_notice
+        + data.draw(st.sampled_from([timedelta(0), -MINUTE, timedelta(seconds=1)]))
+    )
+    busy = []
+    for _ in range(data.draw(st.integers(1, 3))):
+        target = data.draw(st.sampled_from(free))
+        own_before, own_after = data.draw(buffers), data.draw(buffers)
+        gap = data.draw(st.sampled_from([timedelta(0), timedelta(0), -MINUTE, MINUTE]))
+        if data.draw(st.booleans()):  # just before the target: its buffered end meets the target's
+            end = target - plan.buffer_before - own_after + gap
+            start = end - timedelta(minutes=data.draw(st.integers(1, 120)))
+        else:  # just after: its buffered start meets the target's buffered end
+            start = target + length + plan.buffer_after + own_before - gap
+            end = start + timedelta(minutes=data.draw(st.integers(1, 120)))
+        busy.append(BusyPeriod(start, end, own_before, own_after, data.draw(st.booleans())))
+    assert available_slots(plan, length, busy, now, *bounds) == reference_slots(
+        plan, length, busy, now, *bounds
+    )
