@@ -74,6 +74,20 @@ _OPEN_ON_CHANNEL = (
     .limit(1)
 )
 
+# The batch's contacts and named conversations, each in one statement built once.
+_CONTACT_TABLE = cast(Table, Contact.__table__)
+_CONTACT_ROWS = select(
+    _CONTACT_TABLE.c.id, _CONTACT_TABLE.c.store_id, _CONTACT_TABLE.c.customer_id, _CONTACT_TABLE.c.name
+).where(_CONTACT_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+_CONVERSATION_ROWS = select(
+    _CONVERSATIONS.c.id,
+    _CONVERSATIONS.c.store_id,
+    _CONVERSATIONS.c.contact_id,
+    _CONVERSATIONS.c.customer_id,
+    _CONVERSATIONS.c.status,
+    _CONVERSATIONS.c.waiting_since,
+).where(_CONVERSATIONS.c.id.in_(bindparam("ids", expanding=True)))
+
 # One statement for every conversation a batch adds to (executemany).
 _ADD_TO_CONVERSATION = (
     update(_CONVERSATIONS)
@@ -363,24 +377,14 @@ class _FastLane:
 
 
 def _contacts(session: Session, contact_ids: set[int]) -> dict[int, Any]:
-    table = Contact.__table__
-    rows = session.execute(
-        select(table.c.id, table.c.store_id, table.c.customer_id, table.c.name).where(
-            table.c.id.in_(contact_ids)
-        )
-    )
+    rows = session.execute(_CONTACT_ROWS, {"ids": list(contact_ids)})
     return {row.id: row for row in rows}
 
 
 def _conversations(session: Session, conversation_ids: set[Any]) -> dict[int, Any]:
     if not conversation_ids:
         return {}
-    c = _CONVERSATIONS.c
-    rows = session.execute(
-        select(c.id, c.store_id, c.contact_id, c.customer_id, c.status, c.waiting_since).where(
-            c.id.in_(conversation_ids)
-        )
-    )
+    rows = session.execute(_CONVERSATION_ROWS, {"ids": list(conversation_ids)})
     return {row.id: row for row in rows}
 
 
