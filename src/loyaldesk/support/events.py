@@ -31,8 +31,13 @@ class MessagePosted(_ConversationEvent):
     event_type = "conversation.message_posted"
     internal: bool
     # {"id", "author_kind", "author_name", "body_html", "internal", "client_message_id", "created_at",
-    #  "attachments": [{"id", "filename", "content_type", "size"}]}
+    #  "attachments": [{"id", "filename", "content_type", "size"}]}; JSON-ready as built (``message_view``)
     message: dict[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        """The payload without Pydantic's serializer: ``message`` is JSON-ready already (ints, strings,
+        booleans, None and the attachments' lists of them), so it is stored and published as built."""
+        return {"conversation_id": self.conversation_id, "internal": self.internal, "message": self.message}
 
 
 class ConversationAssigned(_ConversationEvent):

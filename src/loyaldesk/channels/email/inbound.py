@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import (
     CompoundSelect,
@@ -33,18 +32,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from loyaldesk.channels.email.email_contacts import email_contact
 from loyaldesk.channels.email.loop_guard import classify
 from loyaldesk.channels.email.mail_stores import MailStore, mail_store_for
 from loyaldesk.channels.email.parsing import InboundEmail, parse_message
 from loyaldesk.channels.email.threading import ThreadKey, thread_keys
-from loyaldesk.customers import Customer
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.email_address import normalise_email
 from loyaldesk.kernel.errors import DomainError, Invalid, NotFound
 from loyaldesk.support import (
     MAX_FILES_PER_MESSAGE,
     MAX_MESSAGE_LENGTH,
-    Contact,
     Conversation,
     CustomerMessage,
     DropReason,
@@ -53,7 +51,6 @@ from loyaldesk.support import (
     NewAttachment,
     OutboundEmail,
     check_attachment,
-    identify_contact,
     post_customer_messages,
     record_dropped_email,
 )
@@ -75,26 +72,8 @@ def email_source_key(message_id: str) -> str:
     return "email:" + hashlib.sha256(message_id.encode("utf-8", "replace")).hexdigest()[:48]
 
 
-# As ``support.actions.contacts.SEEN_EVERY``: a contact's ``last_seen_at`` is written at most this often.
-SEEN_EVERY = timedelta(minutes=10)
-
-
 # Hot-path statements, built once (SQLAlchemy then reuses their cache keys and compiled forms).
-_CUSTOMER_BY_EMAIL = (
-    select(Customer.id)
-    .where(Customer.store_id == bindparam("store_id"), Customer.email == bindparam("email"))
-    .limit(1)
-)
-_CONTACT_BY_EMAIL = (
-    select(Contact)
-    .where(
-        Contact.store_id == bindparam("store_id"),
-        Contact.email == bindparam("email"),
-        Contact.customer_id.is_(None),
-    )
-    .order_by(Contact.id)
-    .limit(1)
-)
+_CONVERSATION_CONTACT = select(Conversation.contact_id).where(Conversation.id == bindparam("id"))
 # Every key at once: the conversations named by verified tokens, our own outbound mail by Message-ID,
 # and the customers' stored mail by dedupe key (which also finds this very message when it is a
 # duplicate). Each row: (kind, key, conversation id, message id).
@@ -288,10 +267,10 @@ def _prepare(
             "duplicate", "this message was received before", existing_conversation_id, existing_message_id
         )
 
-    contact = _email_contact(uow, store_id, sender, email.from_name)
+    contact_id = email_contact(uow, store_id, sender, email.from_name)
     if conversation_id is not None:
-        conversation = session.get(Conversation, conversation_id)
-        if conversation is None or conversation.contact_id != contact.id:
+        writer = session.connection().execute(_CONVERSATION_CONTACT, {"id": conversation_id}).scalar()
+        if writer != contact_id:
             conversation_id = None  # someone else answering our mail starts their own conversation
     files, skipped = _files(email)
     not_kept = [f"attachment {note}" for note in skipped] + list(email.lost)
@@ -307,7 +286,7 @@ def _prepare(
         not_kept.append(f"text of {len(body):,} characters cut to {MAX_MESSAGE_LENGTH:,}")
         body = body[: MAX_MESSAGE_LENGTH - len(cut)] + cut
     item = CustomerMessage(
-        contact.id,
+        contact_id,
         body,
         conversation_id=conversation_id,
         channel="email",
@@ -337,33 +316,6 @@ def _post(
             )  # fmt: skip
         outcome = "joined" if to_post.item.conversation_id is not None else "new"
         results[to_post.index] = InboundResult(outcome, to_post.reason, message.conversation_id, message.id)
-
-
-def _email_contact(uow: UnitOfWork, store_id: int, address: str, name: str) -> Contact:
-    """The customer's contact when a customer of the store has this address; else the contact known
-    by this address; else a new one. ``last_seen_at`` is written at most every ``SEEN_EVERY``."""
-    session = uow.session
-    now = uow.now()
-    params = {"store_id": store_id, "email": address}
-    customer_id = session.connection().execute(_CUSTOMER_BY_EMAIL, params).scalar()
-    if customer_id is not None:
-        identified = identify_contact(uow, store_id, customer_id=customer_id, visitor_token=None)
-        contact = session.get(Contact, identified.contact_id)
-        assert contact is not None
-    else:
-        contact = session.scalars(_CONTACT_BY_EMAIL, params).first()
-        if contact is None:
-            contact = Contact(store_id=store_id, email=address, created_at=now)
-            session.add(contact)
-    if not contact.email:
-        contact.email = address
-    if not contact.name:
-        contact.name = name.strip()[:200] or None
-    if contact.last_seen_at is None or now - contact.last_seen_at >= SEEN_EVERY:
-        contact.last_seen_at = now
-    if contact.id is None:
-        session.flush()
-    return contact
 
 
 def _dedupe_and_thread(

@@ -10,11 +10,13 @@ message changes no state the SLA clocks or routing look at (status, waiting sinc
 first unanswered message), so neither runs for it; a warning or breach that falls due meanwhile is
 fired by the ``support.sla_check`` job at the conversation's ``sla_next_check_at`` as always.
 
-Every other message (a first message, one that reopens or starts the wait, one with files, one that
-must start a new thread) changes the conversation's state and goes through ``post_one`` (ORM objects,
-``start_conversation``, ``set_status``, routing and ``sla.refresh``), in its own savepoint, in the order
-the items came: the fast lane's pending messages are written before it runs, so one conversation's
-messages keep their order.
+A first message without files (no conversation named and none open on the channel, or a new thread
+asked for) opens its conversation through ``first_messages``: two Core inserts, then the same routing and
+SLA code as the general path, with the same rows and events. Every other message (one that reopens or
+starts the wait, one with files, a second first message of a contact in the same batch) changes the
+conversation's state and goes through ``post_one`` (ORM objects, ``start_conversation``, ``set_status``,
+routing and ``sla.refresh``), in its own savepoint. Both run in the order the items came: the fast lane's
+pending messages are written before them, so one conversation's messages keep their order.
 
 Contract: one result per item, in order: a ``PostedMessage`` or the ``DomainError`` that refused it
 (nothing of that item is written). A retry with the same ``client_message_id`` (or ``source_key``)
@@ -28,7 +30,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, select, tuple_, update
@@ -40,6 +41,12 @@ from loyaldesk.kernel.errors import DomainError, NotFound
 from loyaldesk.kernel.ids import reserve_ids
 from loyaldesk.support import rules
 from loyaldesk.support.actions.attachments import NewAttachment
+from loyaldesk.support.actions.first_messages import (
+    FullDesks,
+    check_first_message,
+    customer_message_view,
+    start_with_message,
+)
 from loyaldesk.support.events import MessagePosted
 from loyaldesk.support.message_format import (
     check_message_body,
@@ -54,6 +61,32 @@ CUSTOMER_MESSAGES = "support.customer_messages"
 _MESSAGES = cast(Table, Message.__table__)
 _CONVERSATIONS = cast(Table, Conversation.__table__)
 _OPEN = rules.ConversationStatus.OPEN.value
+_VISITOR = "Visitor"  # the author name of a contact without one
+
+# The contact's latest conversation on a channel that is not closed (``customer_conversation``'s).
+_OPEN_ON_CHANNEL = (
+    select(_CONVERSATIONS.c.id)
+    .where(
+        _CONVERSATIONS.c.contact_id == bindparam("contact_id"),
+        _CONVERSATIONS.c.status != "closed",
+        _CONVERSATIONS.c.channel == bindparam("channel"),
+    )
+    .limit(1)
+)
+
+# The batch's contacts and named conversations, each in one statement built once.
+_CONTACT_TABLE = cast(Table, Contact.__table__)
+_CONTACT_ROWS = select(
+    _CONTACT_TABLE.c.id, _CONTACT_TABLE.c.store_id, _CONTACT_TABLE.c.customer_id, _CONTACT_TABLE.c.name
+).where(_CONTACT_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+_CONVERSATION_ROWS = select(
+    _CONVERSATIONS.c.id,
+    _CONVERSATIONS.c.store_id,
+    _CONVERSATIONS.c.contact_id,
+    _CONVERSATIONS.c.customer_id,
+    _CONVERSATIONS.c.status,
+    _CONVERSATIONS.c.waiting_since,
+).where(_CONVERSATIONS.c.id.in_(bindparam("ids", expanding=True)))
 
 # One statement for every conversation a batch adds to (executemany).
 _ADD_TO_CONVERSATION = (
@@ -135,6 +168,8 @@ def post_customer_messages(
     conversations = _conversations(session, {e.item.conversation_id for e in entries} - {None})
     lane = _FastLane(uow, results)
     changed: set[int] = set()  # conversations a state-changing message touched in this batch
+    started: set[tuple[int, str]] = set()  # (contact, channel) of the conversations started in this batch
+    full_desks = FullDesks()
     earlier: set[tuple[int, str | None]] = set()  # the keys of this batch's items before this one
     for entry in entries:
         key = (entry.contact.store_id, entry.dedupe_key)
@@ -157,6 +192,15 @@ def post_customer_messages(
                 results[entry.index] = error
             continue
         lane.write()  # what came before this message is stored before it
+        if not repeated and _starts_conversation(session, entry, started):
+            result = _start_with_message(uow, lane, entry, full_desks)
+            started.add((entry.contact.id, entry.item.channel))
+            results[entry.index] = result
+            lane.keys.add(key)
+            if isinstance(result, PostedMessage):
+                changed.add(result.conversation_id)
+            continue
+        full_desks.forget()  # the general path may change loads and be rolled back
         result = _post_one_in_savepoint(uow, entry, look_up=repeated or not entry.item.stored_checked)
         results[entry.index] = result
         lane.keys.add(key)
@@ -164,6 +208,44 @@ def post_customer_messages(
             changed.add(result.conversation_id)
     lane.write()
     return [result for result in results if result is not None]
+
+
+def _starts_conversation(session: Session, entry: _Entry, started: set[tuple[int, str]]) -> bool:
+    """Whether the message opens a new conversation and may take ``first_messages`` (no files): no
+    conversation named and, unless a new thread is asked for, none of the contact's open on the channel
+    (one started in this batch is left to the general path, which finds it)."""
+    item = entry.item
+    if item.files or item.conversation_id is not None:
+        return False
+    if item.new_thread:
+        return True
+    if (entry.contact.id, item.channel) in started:
+        return False
+    found = session.execute(
+        _OPEN_ON_CHANNEL, {"contact_id": entry.contact.id, "channel": item.channel}
+    ).first()
+    return found is None
+
+
+def _start_with_message(
+    uow: UnitOfWork, lane: _FastLane, entry: _Entry, full_desks: FullDesks
+) -> PostedMessage | DomainError:
+    try:
+        text = check_first_message(entry.item)
+    except DomainError as error:
+        return error  # refused before anything of it was written
+    author_name = lane.display_name(entry.contact)
+    message_id, conversation_id = start_with_message(
+        uow,
+        entry.contact,
+        entry.item,
+        text,
+        author_name=author_name,
+        client_message_id=entry.client_message_id,
+        dedupe_key=entry.dedupe_key,
+        full_desks=full_desks,
+    )
+    return PostedMessage(message_id, conversation_id, entry.client_message_id)
 
 
 def _post_one_in_savepoint(uow: UnitOfWork, entry: _Entry, *, look_up: bool) -> PostedMessage | DomainError:
@@ -227,7 +309,7 @@ class _FastLane:
         rows: list[dict[str, Any]] = []
         touched: dict[int, dict[str, Any]] = {}
         for message_id, (entry, conversation, text, html) in zip(ids, pending, strict=True):
-            author_name = names.get(entry.contact.id) or entry.contact.name or "Visitor"
+            author_name = names.get(entry.contact.id) or entry.contact.name or _VISITOR
             rows.append(
                 {
                     "id": message_id,
@@ -255,7 +337,9 @@ class _FastLane:
                     customer_id=conversation.customer_id,
                     conversation_id=conversation.id,
                     internal=False,
-                    message=_view(message_id, conversation.id, author_name, html, entry, now),
+                    message=customer_message_view(
+                        message_id, conversation.id, author_name, html, entry.client_message_id, now
+                    ),
                 )
             )
             self.results[entry.index] = PostedMessage(message_id, conversation.id, entry.client_message_id)
@@ -267,6 +351,10 @@ class _FastLane:
             loaded = session.identity_map.get(Session.identity_key(Conversation, conversation_id))
             if loaded is not None:
                 session.expire(loaded)
+
+    def display_name(self, contact: Any) -> str:
+        """The author name of ``contact``'s messages (as ``post_message._display_name``)."""
+        return self._display_names([contact]).get(contact.id) or contact.name or _VISITOR
 
     def _display_names(self, contacts: list[Any]) -> dict[int, str]:
         """Contact id -> the customer's name, for the contacts linked to a customer with a name."""
@@ -288,42 +376,15 @@ class _FastLane:
         }
 
 
-def _view(
-    message_id: int, conversation_id: int, author_name: str, html: str, entry: _Entry, now: datetime
-) -> dict[str, Any]:
-    """``message_view`` of a fast-lane message (a customer's, public, without files)."""
-    return {
-        "id": message_id,
-        "conversation_id": conversation_id,
-        "author_kind": "customer",
-        "author_name": author_name,
-        "body_html": html,
-        "internal": False,
-        "client_message_id": entry.client_message_id,
-        "created_at": now.isoformat(),
-        "attachments": [],
-    }
-
-
 def _contacts(session: Session, contact_ids: set[int]) -> dict[int, Any]:
-    table = Contact.__table__
-    rows = session.execute(
-        select(table.c.id, table.c.store_id, table.c.customer_id, table.c.name).where(
-            table.c.id.in_(contact_ids)
-        )
-    )
+    rows = session.execute(_CONTACT_ROWS, {"ids": list(contact_ids)})
     return {row.id: row for row in rows}
 
 
 def _conversations(session: Session, conversation_ids: set[Any]) -> dict[int, Any]:
     if not conversation_ids:
         return {}
-    c = _CONVERSATIONS.c
-    rows = session.execute(
-        select(c.id, c.store_id, c.contact_id, c.customer_id, c.status, c.waiting_since).where(
-            c.id.in_(conversation_ids)
-        )
-    )
+    rows = session.execute(_CONVERSATION_ROWS, {"ids": list(conversation_ids)})
     return {row.id: row for row in rows}
 
 

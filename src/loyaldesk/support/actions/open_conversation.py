@@ -51,7 +51,7 @@ def start_conversation(
     if channel not in CHANNELS:
         raise Invalid("unknown channel", [FieldProblem("channel", f"must be one of {', '.join(CHANNELS)}")])
     settings = desk_facts(uow, contact.store_id)
-    priority, reason = _priority_for(uow, settings, contact, channel)
+    priority, reason = new_conversation_priority(uow, settings, contact, channel)
     now = uow.now()
     conversation = Conversation(
         store_id=contact.store_id,
@@ -86,9 +86,11 @@ def start_conversation(
     return conversation
 
 
-def _priority_for(
+def new_conversation_priority(
     uow: UnitOfWork, settings: DeskFacts, contact: Contact, channel: str
 ) -> tuple[rules.Priority, str]:
+    """A new conversation's priority and its reason: the customer's tier (the desk's setting, else the
+    tier's own), their lifetime spend against the desk's threshold, the channel."""
     tier_priorities = {k: rules.Priority(v) for k, v in (settings.tier_priorities or {}).items()}
     tier_name: str | None = None
     perks: list[str] = []

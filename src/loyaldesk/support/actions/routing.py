@@ -165,15 +165,27 @@ def agent_loads(uow: UnitOfWork, store_id: int, default_capacity: int) -> list[r
 def route_waiting(uow: UnitOfWork, store_id: int, *, limit: int = 200) -> int:
     """Give unassigned open conversations, most urgent and longest waiting first, to online agents with
     room (by the store's routing method), until nobody has room. Returns how many were assigned."""
+    return _route(uow, store_id, limit)[0]
+
+
+def route_waiting_until_full(uow: UnitOfWork, store_id: int) -> bool:
+    """``route_waiting``; True when it found nobody to assign to before looking at the queue (routing
+    off, nobody online, nobody with room): until an agent comes online, gets room or routing is turned
+    on, routing again assigns nothing."""
+    return _route(uow, store_id, 200)[1]
+
+
+def _route(uow: UnitOfWork, store_id: int, limit: int) -> tuple[int, bool]:
+    """How many ``route_waiting`` assigned, and whether the desk was full (``route_waiting_until_full``)."""
     settings = desk_facts(uow, store_id)
     if not settings.auto_assign:
-        return 0
+        return 0, True
     online = select(Agent.id).where(Agent.store_id == store_id, Agent.presence == "online").limit(1)
     if uow.session.scalar(online) is None:
-        return 0  # nobody online: the conversations wait in the queue
+        return 0, True  # nobody online: the conversations wait in the queue
     loads = {load.agent_id: load for load in agent_loads(uow, store_id, settings.default_capacity)}
     if not any(load.online and load.open_conversations < load.capacity for load in loads.values()):
-        return 0  # nobody has room: do not lock and walk the queue for nothing
+        return 0, True  # nobody has room: do not lock and walk the queue for nothing
     waiting = list(
         uow.session.scalars(
             select(Conversation)
@@ -189,7 +201,7 @@ def route_waiting(uow: UnitOfWork, store_id: int, *, limit: int = 200) -> int:
         )
     )
     if not waiting:
-        return 0
+        return 0, False
     assigned = 0
     for conversation in waiting:
         chosen = rules.choose_agent(
@@ -208,4 +220,4 @@ def route_waiting(uow: UnitOfWork, store_id: int, *, limit: int = 200) -> int:
             teams=load.teams,
         )
         assigned += 1
-    return assigned
+    return assigned, False

@@ -128,6 +128,12 @@ def forget_stores_without_policy() -> None:
     _no_policy.forget()
 
 
+def store_has_no_policy(uow: UnitOfWork, store_id: int) -> bool:
+    """Whether the store is known (cached, see ``NO_POLICY_SECONDS``) to have no active SLA policy, so
+    that ``refresh`` of a conversation without SLA state would change nothing. False when not known."""
+    return bool(_no_policy.get(uow.session, store_id))
+
+
 def applicable_policy(uow: UnitOfWork, conversation: Conversation) -> SlaPolicy | None:
     """The store's first active policy whose conditions the conversation meets, or None."""
     if _no_policy.get(uow.session, conversation.store_id):
