@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from loyaldesk.assistant.dialog.settings import assistant_config
+from loyaldesk.assistant.dialog.settings import assistant_config_for_routing
 from loyaldesk.customers import facts_about
 from loyaldesk.support import Contact
 
@@ -16,7 +16,7 @@ def assistant_takes(session: Session, contact: Contact, channel: str) -> bool:
     one the store routes to people first (VIP)."""
     if channel not in ASSISTED_CHANNELS:
         return False
-    config = assistant_config(session, contact.store_id)
+    config = assistant_config_for_routing(session, contact.store_id)
     if not config.enabled:
         return False
     if config.people_first_tiers and contact.customer_id is not None:

@@ -17,6 +17,7 @@ from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.kernel.outbound import OutboundPolicy, check_service_url
+from loyaldesk.kernel.row_cache import RowCache
 from loyaldesk.stores import Permission, authorize, record_audit
 
 DEFAULT_NAME = "Assistant"
@@ -70,6 +71,21 @@ def assistant_config(session: Session, store_id: int) -> AssistantConfig:
         llm=llm,
         llm_key_hint=key_hint(row.llm_api_key),
     )
+
+
+# What every new conversation asks (is the assistant on, which tiers go to people first), per database and
+# store: kept a few seconds and forgotten at once by a change of the settings in this process
+# (kernel.row_cache); another process's change is seen within that time. Pages read the settings afresh.
+_configs: RowCache[AssistantConfig] = RowCache("assistant_config", [AssistantSettings], seconds=5.0)
+
+
+def assistant_config_for_routing(session: Session, store_id: int) -> AssistantConfig:
+    """``assistant_config``, cached for the hot path of new conversations (see ``_configs``)."""
+    cached = _configs.get(session, store_id)
+    if cached is None:
+        cached = assistant_config(session, store_id)
+        _configs.put(session, store_id, cached)
+    return cached
 
 
 def _check_url(value: str, policy: OutboundPolicy) -> tuple[str, str | None]:
