@@ -99,6 +99,7 @@ from loyaldesk.web.member import survey_member as member_survey_member
 from loyaldesk.web.member import surveys as member_surveys
 from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
+from loyaldesk.web.route_groups import include_grouped
 from loyaldesk.web.widget import articles as widget_articles
 from loyaldesk.web.widget import greeting as widget_greeting
 from loyaldesk.web.widget import notices as widget_notices
@@ -245,8 +246,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_error_handlers(app)
     install_openapi(app)
 
-    # In any order: no route shadows another's URLs (tests/web/test_route_order.py proves it).
-    for router in (
+    # In any order: no route shadows another's URLs (tests/web/test_route_order.py proves it). Grouped by
+    # how their URLs begin, so that a request is matched only against the routes that can answer it.
+    routers = (
         # /api/v1 and the signed webhooks, for store backends and connected apps (web/api/)
         api_store.router,
         api_customers.router,
@@ -339,8 +341,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_feedback_themes.router,
         console_feedback_fix.router,
         console_offers.router,  # recommendations: personal offers
-    ):
-        app.include_router(router)
+    )
+    include_grouped(app.router, routers)
 
     @app.get("/healthz", tags=["health"], summary="Is the server up and can it reach its database?")
     def healthz(request: Request) -> JSONResponse:

@@ -17,6 +17,7 @@ balance when it is positive, and to nothing when it is not.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +25,7 @@ from sqlalchemy import select
 
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, Invalid
+from loyaldesk.loyalty.actions.lot_rows import LotRow, available_lot_rows
 from loyaldesk.loyalty.actions.post_entries import (
     EntryDraft,
     EntryResult,
@@ -186,21 +188,13 @@ def unlock(uow: UnitOfWork, lot: PointLot, terms: LedgerTerms, *, key: str, desc
     )
 
 
-def available_lots_of(uow: UnitOfWork, member_ids: list[int]) -> dict[int, list[PointLot]]:
-    """The available lots with points left of each of ``member_ids``, oldest first (one query; the
-    members are locked by the caller). Members without any map to an empty list."""
-    lots: dict[int, list[PointLot]] = {member_id: [] for member_id in member_ids}
-    query = (
-        select(PointLot)
-        .where(PointLot.member_id.in_(member_ids), PointLot.status == "available", PointLot.remaining > 0)
-        .order_by(PointLot.id)
-    )
-    for lot in uow.session.scalars(query):
-        lots[lot.member_id].append(lot)
-    return lots
+def available_lots_of(uow: UnitOfWork, member_ids: list[int]) -> dict[int, list[LotRow]]:
+    """The available lots with points left of each of ``member_ids``, oldest first, as ``LotRow``s (one
+    query; the members are locked by the caller). Members without any map to an empty list."""
+    return available_lot_rows(uow, member_ids)
 
 
-def oldest_first(lots: list[PointLot], points: int, kind: str) -> list[LotTake]:
+def oldest_first(lots: Sequence[PointLot | LotRow], points: int, kind: str) -> list[LotTake]:
     """What taking ``points`` from ``lots`` (oldest first) takes; short lots are simply emptied."""
     by_id = {lot.id: lot for lot in lots}
     takes, _shortfall = take_oldest_first([LotBalance(lot.id, lot.remaining) for lot in lots], points)
@@ -228,7 +222,7 @@ def spend_fingerprint(
 
 def spend_draft(
     member: Member,
-    lots: list[PointLot],
+    lots: Sequence[PointLot | LotRow],
     *,
     points: int,
     key: str,

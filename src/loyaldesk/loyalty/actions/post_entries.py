@@ -16,8 +16,11 @@ creates, which lots it takes points from. ``post`` guarantees, for every draft, 
 * the idempotency key is unique per store: unless the caller checked the keys itself under the member's
   lock (``keys_checked``), a key taken concurrently raises ``Conflict`` and nothing of the batch is kept.
 
-Callers lock the members first (``lock_member``), and pass loaded ``Member`` and ``PointLot`` objects; the
-objects are updated to say what the rows now say.
+Callers lock the members first (``lock_member``), and pass loaded ``Member`` objects and the lots as
+``PointLot`` objects or ``LotRow``s (``available_lot_rows``); they are updated to say what the rows now
+say. The members' and lots' rows are changed by one Core UPDATE per table, not by the ORM's flush: the
+loaded objects get the new values as already written, and a rollback of the transaction (or savepoint)
+expires them as it would after a flush.
 """
 
 from __future__ import annotations
@@ -29,12 +32,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import InstanceState, Session
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from loyaldesk.kernel.bulk import bulk_insert
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, Invalid, NotFound
 from loyaldesk.kernel.ids import reserve_ids
+from loyaldesk.loyalty.actions.lot_rows import LotRow
 from loyaldesk.loyalty.events import PointsChanged
 from loyaldesk.loyalty.models import LedgerEntry, LedgerPosting, LotMovement, Member, PointLot
 from loyaldesk.loyalty.rules.expiry import ExpiryPolicy
@@ -79,7 +86,7 @@ class LotDraft:
 class LotTake:
     """Points the entry takes out of an existing lot; an emptied lot takes ``emptied_status``."""
 
-    lot: PointLot
+    lot: PointLot | LotRow
     points: int
     kind: str
     emptied_status: str
@@ -102,7 +109,7 @@ class EntryDraft:
     actor_label: str = SYSTEM_LABEL
     details: dict[str, Any] = field(default_factory=dict)
     new_lot: LotDraft | None = None
-    unlocks: PointLot | None = None  # a pending lot this entry makes available
+    unlocks: PointLot | LotRow | None = None  # a pending lot this entry makes available
     takes: Sequence[LotTake] = ()
     lifetime_earned: int = 0
     lifetime_redeemed: int = 0
@@ -185,6 +192,8 @@ class _Rows:
         self.postings: list[dict[str, Any]] = []
         self.lots: list[dict[str, Any]] = []
         self.movements: list[dict[str, Any]] = []
+        self.changed_members: dict[int, Member] = {}
+        self.changed_lots: dict[int, PointLot | LotRow] = {}
 
     def entry(
         self,
@@ -263,29 +272,34 @@ def _apply(uow: UnitOfWork, rows: _Rows, entry_id: int, draft: EntryDraft, now: 
     for posting in draft.postings:
         rows.posting(entry_id, member, posting)
     available_before = member.available_points
-    member.available_points += available
-    member.pending_points += pending
+    rows.changed_members[member.id] = member
+    _set(member, "available_points", member.available_points + available)
+    _set(member, "pending_points", member.pending_points + pending)
     for take in draft.takes:
         lot = take.lot
-        lot.remaining -= take.points
+        rows.changed_lots[lot.id] = lot
+        _set(lot, "remaining", lot.remaining - take.points)
         if lot.remaining == 0:
-            lot.status = take.emptied_status
+            _set(lot, "status", take.emptied_status)
         rows.movements.append(
             {"lot_id": lot.id, "entry_id": entry_id, "points": -take.points, "kind": take.kind}
         )
     if draft.unlocks is not None:
         lot = draft.unlocks
-        lot.status = "available" if lot.remaining > 0 else "spent"
-        lot.pending_until = None
+        rows.changed_lots[lot.id] = lot
+        _set(lot, "status", "available" if lot.remaining > 0 else "spent")
+        _set(lot, "pending_until", None)
         paid = debt_settled_by(available_before, lot.remaining)
         if paid:
-            lot.remaining -= paid
-            lot.status = "spent" if lot.remaining == 0 else lot.status
+            _set(lot, "remaining", lot.remaining - paid)
+            _set(lot, "status", "spent" if lot.remaining == 0 else lot.status)
             rows.movements.append({"lot_id": lot.id, "entry_id": entry_id, "points": -paid, "kind": "debt"})
-    member.lifetime_earned_points += draft.lifetime_earned
-    member.lifetime_redeemed_points += draft.lifetime_redeemed
+    if draft.lifetime_earned:
+        _set(member, "lifetime_earned_points", member.lifetime_earned_points + draft.lifetime_earned)
+    if draft.lifetime_redeemed:
+        _set(member, "lifetime_redeemed_points", member.lifetime_redeemed_points + draft.lifetime_redeemed)
     if draft.active_at is not None:
-        member.last_activity_at = max(member.last_activity_at or draft.active_at, draft.active_at)
+        _set(member, "last_activity_at", max(member.last_activity_at or draft.active_at, draft.active_at))
     _announce(uow, member, entry_id, draft.kind, available + pending, draft.description)
 
 
@@ -321,8 +335,8 @@ def _new_lot(
         rows.posting(unlock_id, member, Posting(Account.PENDING, -spec.points, member=True))
         rows.posting(unlock_id, member, Posting(Account.AVAILABLE, spec.points, member=True))
         available_before = member.available_points
-        member.pending_points -= spec.points
-        member.available_points += spec.points
+        _set(member, "pending_points", member.pending_points - spec.points)
+        _set(member, "available_points", member.available_points + spec.points)
         status, pending_until, entry_id = "available", None, unlock_id
         _announce(uow, member, unlock_id, "unlock", 0, spec.unlock_description)
     if status == "available":
@@ -393,5 +407,75 @@ def post(uow: UnitOfWork, drafts: Sequence[EntryDraft], *, keys_checked: bool = 
         _apply(uow, rows, entry_id, draft, now)
         if draft.new_lot is not None:
             _new_lot(uow, rows, ids, next(lot_ids), entry_id, draft, now, available_before)
-    _insert(uow, rows, guarded=not keys_checked)
+    try:
+        _insert(uow, rows, guarded=not keys_checked)
+        _update_members_and_lots(uow.session, rows)
+    except BaseException:
+        _expire(uow.session, rows)  # the objects say what was not written
+        raise
     return entry_ids
+
+
+def _set(target: Member | PointLot | LotRow, attribute: str, value: Any) -> None:
+    """Change a loaded object's attribute as already written (``_update_members_and_lots`` writes it):
+    the ORM's flush has nothing to write for it."""
+    if isinstance(target, LotRow):
+        setattr(target, attribute, value)
+    else:
+        set_committed_value(target, attribute, value)
+
+
+_MEMBER_COLUMNS = (
+    "available_points",
+    "pending_points",
+    "lifetime_earned_points",
+    "lifetime_redeemed_points",
+    "last_activity_at",
+)
+_LOT_COLUMNS = ("remaining", "status", "pending_until")
+
+
+def _update_members_and_lots(session: Session, rows: _Rows) -> None:
+    """Write the changed members' and lots' columns (one executemany UPDATE per table), and tell the
+    session these objects changed in its transaction, as a flush does, so that a rollback expires them;
+    a ``PointLot`` object of a lot changed through its ``LotRow`` gets the new values too."""
+    altered: list[InstanceState[Any]] = [instance_state(m) for m in rows.changed_members.values()]
+    if rows.changed_members:
+        _update(session, Member.__table__, _MEMBER_COLUMNS, rows.changed_members.values())  # type: ignore[arg-type]
+    if rows.changed_lots:
+        _update(session, PointLot.__table__, _LOT_COLUMNS, rows.changed_lots.values())  # type: ignore[arg-type]
+        for lot in rows.changed_lots.values():
+            loaded = lot if not isinstance(lot, LotRow) else _loaded_lot(session, lot.id)
+            if loaded is None:
+                continue
+            if loaded is not lot:
+                for column in _LOT_COLUMNS:
+                    set_committed_value(loaded, column, getattr(lot, column))
+            altered.append(instance_state(loaded))
+    session._register_altered(altered)  # what Session.flush does after writing them
+
+
+def _update(session: Session, table: Table, columns: tuple[str, ...], objects: Any) -> None:
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("row_id"))
+        .values({column: bindparam(f"new_{column}") for column in columns})
+    )
+    session.execute(
+        statement,
+        [
+            {"row_id": obj.id, **{f"new_{column}": getattr(obj, column) for column in columns}}
+            for obj in objects
+        ],
+    )
+
+
+def _loaded_lot(session: Session, lot_id: int) -> PointLot | None:
+    loaded = session.identity_map.get(identity_key(PointLot, lot_id))
+    return loaded if isinstance(loaded, PointLot) else None
+
+
+def _expire(session: Session, rows: _Rows) -> None:
+    for obj in (*rows.changed_members.values(), *rows.changed_lots.values()):
+        if not isinstance(obj, LotRow):
+            session.expire(obj)
