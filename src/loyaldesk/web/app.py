@@ -250,9 +250,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     # how their URLs begin, so that a request is matched only against the routes that can answer it.
     routers = (
         # /api/v1 and the signed webhooks, for store backends and connected apps (web/api/)
+        api_commerce.router,  # first: orders are the API's busiest route
         api_store.router,
         api_customers.router,
-        api_commerce.router,
         api_commerce.products_router,
         api_loyalty.router,
         api_loyalty_activity.router,
