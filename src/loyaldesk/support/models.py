@@ -129,6 +129,8 @@ class Contact(Base):
         UniqueConstraint("store_id", "visitor_token_hash"),
         UniqueConstraint("store_id", "customer_id"),
         UniqueConstraint("store_id", "external_ref"),
+        # inbound mail finds the sender's contact by address (channels.email.email_contacts)
+        Index("ix_support_contacts_store_email", "store_id", "email"),
     )
 
     id: Mapped[int] = mapped_column(IdType, primary_key=True, autoincrement=True)
