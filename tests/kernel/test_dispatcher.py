@@ -221,3 +221,38 @@ def test_a_failure_in_a_pass_keeps_the_other_handlers_work_once_and_calls_the_fa
     assert ponged == [1, 2, 3, 101, 103]
     assert pinged[2].dispatched_at is None and "two is refused" in (pinged[2].dispatch_error or "")
     assert pinged[1].dispatched_at is not None and pinged[3].dispatched_at is not None
+
+
+def test_inline_a_failing_handler_loses_neither_the_callers_work_nor_the_others_nor_its_event(
+    db: Database,
+) -> None:
+    """``dispatch_inline`` in the caller's transaction: a handler that fails leaves its event pending with
+    the error (for the background runner), while the caller's own write and the other handler's work
+    commit with the caller."""
+    from loyaldesk.kernel.dispatcher import dispatch_inline
+
+    store_id = _store(db)
+    registry = HandlerRegistry()
+
+    @registry.on_batch(Pinged)
+    def answer_all(uow: UnitOfWork, events: list[StoredEvent]) -> None:
+        for event in events:
+            uow.emit(Ponged(store_id=event.store_id, n=event.payload["n"]))
+
+    @registry.on("test.pinged")
+    def refuse(uow: UnitOfWork, event: StoredEvent) -> None:
+        uow.emit(Ponged(store_id=event.store_id, n=-1))  # gone with the failure
+        raise RuntimeError("refused inline")
+
+    with db.transaction() as uow:
+        store = uow.session.get(Store, store_id)
+        assert store is not None
+        store.name = "renamed by the caller"
+        uow.emit(Pinged(store_id=store_id, n=5))
+        dispatch_inline(uow, registry)
+    with db.read() as session:
+        assert session.get(Store, store_id).name == "renamed by the caller"  # type: ignore[union-attr]
+        pinged = session.scalars(select(EventRecord).where(EventRecord.event_type == "test.pinged")).one()
+        assert pinged.dispatched_at is None and "refused inline" in (pinged.dispatch_error or "")
+        ponged = session.scalars(select(EventRecord).where(EventRecord.event_type == "test.ponged")).all()
+        assert [record.payload["n"] for record in ponged] == [5]
