@@ -178,3 +178,81 @@ def test_a_long_backlog_lets_the_periodic_jobs_run_between_stretches_of_dispatch
     with db.read() as session:
         left = session.scalars(select(EventRecord).where(EventRecord.dispatched_at.is_(None))).all()
     assert len(left) == 250
+
+
+def test_a_failure_in_a_pass_keeps_the_other_handlers_work_once_and_calls_the_failing_one_once(
+    db: Database,
+) -> None:
+    """The handlers of a pass run together in one savepoint; when one fails the pass is run again one
+    handler per savepoint: what the others did is kept exactly once, the failing event alone waits for
+    its retry with what it emitted gone, and the failing handler is not called twice in the pass."""
+    store_id = _store(db)
+    registry = HandlerRegistry()
+    calls: list[str] = []
+
+    @registry.on_batch(Pinged)
+    def answer_all(uow: UnitOfWork, events: list[StoredEvent]) -> None:
+        calls.append("batch " + ",".join(str(event.payload["n"]) for event in events))
+        for event in events:
+            uow.emit(Ponged(store_id=event.store_id, n=event.payload["n"]))
+
+    @registry.on("test.pinged")
+    def picky(uow: UnitOfWork, event: StoredEvent) -> None:
+        calls.append(f"picky {event.payload['n']}")
+        uow.emit(Ponged(store_id=event.store_id, n=100 + event.payload["n"]))  # gone if it fails
+        if event.payload["n"] == 2:
+            raise RuntimeError("two is refused")
+
+    with db.transaction() as uow:
+        for n in (1, 2, 3):
+            uow.emit(Pinged(store_id=store_id, n=n))
+    dispatch_until_idle(db, registry)
+    assert calls.count("picky 2") == 1
+    assert calls.count("picky 3") == 1  # after the failure: run once, in its own savepoint
+    with db.read() as session:
+        pinged = {
+            record.payload["n"]: record
+            for record in session.scalars(select(EventRecord).where(EventRecord.event_type == "test.pinged"))
+        }
+        ponged = sorted(
+            record.payload["n"]
+            for record in session.scalars(select(EventRecord).where(EventRecord.event_type == "test.ponged"))
+        )
+    assert ponged == [1, 2, 3, 101, 103]
+    assert pinged[2].dispatched_at is None and "two is refused" in (pinged[2].dispatch_error or "")
+    assert pinged[1].dispatched_at is not None and pinged[3].dispatched_at is not None
+
+
+def test_inline_a_failing_handler_loses_neither_the_callers_work_nor_the_others_nor_its_event(
+    db: Database,
+) -> None:
+    """``dispatch_inline`` in the caller's transaction: a handler that fails leaves its event pending with
+    the error (for the background runner), while the caller's own write and the other handler's work
+    commit with the caller."""
+    from loyaldesk.kernel.dispatcher import dispatch_inline
+
+    store_id = _store(db)
+    registry = HandlerRegistry()
+
+    @registry.on_batch(Pinged)
+    def answer_all(uow: UnitOfWork, events: list[StoredEvent]) -> None:
+        for event in events:
+            uow.emit(Ponged(store_id=event.store_id, n=event.payload["n"]))
+
+    @registry.on("test.pinged")
+    def refuse(uow: UnitOfWork, event: StoredEvent) -> None:
+        uow.emit(Ponged(store_id=event.store_id, n=-1))  # gone with the failure
+        raise RuntimeError("refused inline")
+
+    with db.transaction() as uow:
+        store = uow.session.get(Store, store_id)
+        assert store is not None
+        store.name = "renamed by the caller"
+        uow.emit(Pinged(store_id=store_id, n=5))
+        dispatch_inline(uow, registry)
+    with db.read() as session:
+        assert session.get(Store, store_id).name == "renamed by the caller"  # type: ignore[union-attr]
+        pinged = session.scalars(select(EventRecord).where(EventRecord.event_type == "test.pinged")).one()
+        assert pinged.dispatched_at is None and "refused inline" in (pinged.dispatch_error or "")
+        ponged = session.scalars(select(EventRecord).where(EventRecord.event_type == "test.ponged")).all()
+        assert [record.payload["n"] for record in ponged] == [5]

@@ -190,13 +190,15 @@ def dispatch_pending(uow: UnitOfWork, registry: HandlerRegistry, limit: int = 20
     """Handle up to ``limit`` due, unhandled events in this unit of work. Returns how many were taken.
 
     The events are read and marked with Core statements built once (this runs for every order of the
-    single-order lane): no ORM objects for the outbox rows."""
+    single-order lane): no ORM objects for the outbox rows. The handlers run first all together in one
+    savepoint (``_all_at_once``); only when one of them fails is that rolled back and the pass run again
+    one handler per savepoint (``_one_by_one``), so that the failure rolls back alone, as the module
+    says: a savepoint per handler cost more than most handlers' own work on the single-order lane."""
     now = uow.now()
     if uow.session.autoflush:  # as the ORM query this replaced did: handlers see the caller's writes
         uow.session.flush()
     statement = _DUE_LOCKED if uow.is_postgresql else _DUE
     rows = uow.session.execute(statement, {"now": now, "limit": limit}).all()
-    failures: dict[int, Exception] = {}
     handled: list[int] = []
     events = {
         row.id: StoredEvent(
@@ -212,19 +214,9 @@ def dispatch_pending(uow: UnitOfWork, registry: HandlerRegistry, limit: int = 20
         )
         for row in rows
     }
-    for handler, types in registry.batch_handlers():
-        batch = [event for event in events.values() if event.event_type in types]
-        if batch and _run(uow, handler, batch) is not None:
-            for event in batch:  # find the events that fail alone
-                error = _run(uow, handler, [event])
-                if error is not None:
-                    failures[event.id] = error
+    failed_first = _all_at_once(uow, _plan(registry, rows, events))
+    failures = {} if failed_first is None else _one_by_one(uow, registry, rows, events, failed_first)
     for row in rows:
-        single = registry.for_type(row.event_type)
-        if single and row.id not in failures:
-            error = _run(uow, _each, (single, events[row.id]))
-            if error is not None:
-                failures[row.id] = error
         if row.id in failures:
             error = failures[row.id]
             attempts = (row.dispatch_attempts or 0) + 1
@@ -287,6 +279,93 @@ def dispatch_inline(uow: UnitOfWork, registry: HandlerRegistry = handlers, passe
         if not handled:
             break
     return taken
+
+
+_Unit = tuple[Callable[[UnitOfWork, Any], None], Any]
+
+
+def _plan(registry: HandlerRegistry, rows: Any, events: dict[int, StoredEvent]) -> list[_Unit]:
+    """What a pass runs when nothing fails, in order: each batch handler with its events, then each
+    event's single handlers (``_each``), in event-id order."""
+    plan: list[_Unit] = []
+    for handler, types in registry.batch_handlers():
+        batch = [event for event in events.values() if event.event_type in types]
+        if batch:
+            plan.append((handler, batch))
+    for row in rows:
+        single = registry.for_type(row.event_type)
+        if single:
+            plan.append((_each, (single, events[row.id])))
+    return plan
+
+
+def _unit_key(unit: _Unit) -> tuple[object, ...]:
+    """What identifies a unit of a pass: a batch handler by itself and its events, ``_each`` by its event."""
+    handler, argument = unit
+    if isinstance(argument, list):
+        return (handler, tuple(event.id for event in argument))
+    return (handler, argument[1].id)
+
+
+def _all_at_once(uow: UnitOfWork, plan: list[_Unit]) -> tuple[tuple[object, ...], Exception] | None:
+    """Run the units in one savepoint, each flushed before the next (so that a failure at flush is its
+    own, as a savepoint's release would make it). None when all succeeded; otherwise everything is rolled
+    back (with the events and callbacks they emitted) and the first unit that failed is returned, with
+    its error, for ``_one_by_one``."""
+    if not plan:
+        return None
+    mark = uow.mark()
+    savepoint = uow.session.begin_nested()
+    for unit in plan:
+        handler, argument = unit
+        if isinstance(argument, list):  # a batch: its events' deepest chain, plus one (as ``_run``)
+            uow.chain_depth = max(event.chain_depth for event in argument) + 1
+        try:
+            handler(uow, argument)
+            uow.session.flush()
+        except Exception as error:
+            savepoint.rollback()
+            uow.discard_since(mark)
+            return _unit_key(unit), error
+        finally:
+            uow.chain_depth = 0
+    savepoint.commit()
+    return None
+
+
+def _one_by_one(
+    uow: UnitOfWork,
+    registry: HandlerRegistry,
+    rows: Any,
+    events: dict[int, StoredEvent],
+    failed_first: tuple[tuple[object, ...], Exception],
+) -> dict[int, Exception]:
+    """The pass again, each handler in its own savepoint (``_run``): a failure rolls back alone and a
+    failing batch is run again one event at a time to find the events that fail. The unit that failed
+    in ``_all_at_once`` is not called a second time: its error stands (it ran on the same state, what
+    the units before it wrote). Returns the events that failed, with why."""
+    known_key, known_error = failed_first
+
+    def run(handler: Callable[[UnitOfWork, Any], None], argument: Any) -> Exception | None:
+        if _unit_key((handler, argument)) == known_key:
+            return known_error
+        return _run(uow, handler, argument)
+
+    failures: dict[int, Exception] = {}
+    for handler, types in registry.batch_handlers():
+        batch = [event for event in events.values() if event.event_type in types]
+        if batch and run(handler, batch) is not None:
+            for event in batch:  # find the events that fail alone
+                error = _run(uow, handler, [event])
+                if error is not None:
+                    failures[event.id] = error
+    for row in rows:
+        single = registry.for_type(row.event_type)
+        if single and row.id not in failures:
+            error = run(_each, (single, events[row.id]))
+            if error is not None:
+                failures[row.id] = error
+    return failures
 
 
 def _each(uow: UnitOfWork, work: tuple[list[Handler], StoredEvent]) -> None:

@@ -4,9 +4,11 @@ on a manual override, and when a membership product is bought. The decisions the
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, case, func, literal_column, or_, select, union_all
 
 from loyaldesk.commerce import Order
 from loyaldesk.kernel.actors import Actor
@@ -101,6 +103,112 @@ def activities_for(uow: UnitOfWork, members: list[Member]) -> dict[int, list[rul
     return {member_id: orders[member_id] + other[member_id] for member_id in orders}
 
 
+def window_totals_for(
+    uow: UnitOfWork, members: list[Member], policy: rules.TierPolicy, now: datetime
+) -> dict[int, rules.WindowTotals]:
+    """Per member id, the policy's metric summed over the windows a decision at ``now`` reads, in one
+    aggregate statement per 500 members: what ``rules.window_totals`` gives from ``activities_for``'s
+    rows, to the unit (same rows: orders not cancelled, spend net of refunds and points net of reversals
+    floored at 0 per order and dated when placed, other earned lots dated when earned).
+
+    Why an aggregate and not counters on the member: the windows slide (365 days back from ``now``) or
+    turn with the store's calendar year, and a refund or a reversal is counted at its order's instant,
+    so a counter kept by the earning actions would need the same history to know what leaves a window
+    and where a late refund lands; the database already holds it, indexed by customer and time, and
+    summing there reads no row into Python. Members absent from the result have no activity (0)."""
+    current, previous = rules.qualifying_windows(policy, now)
+    start, end = current
+    parameters: dict[str, object] = {"current_end": end, "previous_start": start, "previous_end": end}
+    if start is not None:
+        parameters |= {"current_start": start, "scan_start": start}
+    if previous is not None:
+        parameters |= {"previous_start": previous[0], "previous_end": previous[1], "scan_start": previous[0]}
+    statement = _totals_statement(policy.metric, bounded=start is not None)
+    found: dict[int, rules.WindowTotals] = {}
+    for first in range(0, len(members), 500):
+        ids = [member.id for member in members[first : first + 500]]
+        for member_id, in_current, in_previous in uow.session.execute(statement, parameters | {"ids": ids}):
+            before = found.get(member_id, rules.WindowTotals(0, 0))
+            found[member_id] = rules.WindowTotals(
+                before.current + int(in_current or 0),
+                before.last_year + (int(in_previous or 0) if previous is not None else 0),
+            )
+    return found
+
+
+@functools.cache
+def _totals_statement(metric: rules.Metric, *, bounded: bool) -> Any:
+    """(member id, sum in the current window, sum in the previous one) for ``metric``: the orders'
+    share and, for points, the other earned lots' share (two rows per member then). Built once per
+    metric and kind of window; ``bounded`` False is the lifetime window (no start)."""
+
+    def inside(column: Any, window: str) -> Any:
+        ends_after = column < bindparam(f"{window}_end")
+        if not bounded and window == "current":
+            return ends_after
+        return and_(column >= bindparam(f"{window}_start"), ends_after)
+
+    def scanned(column: Any) -> list[Any]:
+        until = [column < bindparam("current_end")]
+        return [column >= bindparam("scan_start"), *until] if bounded else until
+
+    def sums(column: Any, value: Any) -> list[Any]:
+        return [
+            func.sum(case((inside(column, "current"), value), else_=0)),
+            func.sum(case((inside(column, "previous"), value), else_=0)),
+        ]
+
+    order_value: Any
+    if metric is rules.Metric.SPEND:
+        net = Order.total - Order.refunded_total
+        order_value = case((net > 0, net), else_=0)
+    elif metric is rules.Metric.ORDERS:
+        order_value = literal_column("1")
+    else:
+        earned = (
+            select(func.coalesce(func.sum(PointLot.points), 0))
+            .where(PointLot.member_id == Member.id, PointLot.order_id == Order.id, PointLot.source == "order")
+            .scalar_subquery()
+        )
+        reversed_points = (
+            select(func.coalesce(func.sum(LedgerPosting.amount), 0))
+            .join(LedgerEntry, LedgerPosting.entry_id == LedgerEntry.id)
+            .where(
+                LedgerEntry.member_id == Member.id,
+                LedgerEntry.order_id == Order.id,
+                LedgerEntry.kind.in_(("reverse", "cancel")),
+                LedgerPosting.account == "issued",
+            )
+            .scalar_subquery()
+        )
+        order_value = case((earned - reversed_points > 0, earned - reversed_points), else_=0)
+    orders = (
+        select(Member.id, *sums(Order.placed_at, order_value))
+        .join(Order, Order.customer_id == Member.customer_id)
+        .where(
+            Member.id.in_(bindparam("ids", expanding=True)),
+            Order.status != "cancelled",
+            *scanned(Order.placed_at),
+        )
+        .group_by(Member.id)
+    )
+    if metric is not rules.Metric.POINTS:
+        return orders
+    other_lots = (
+        select(PointLot.member_id, *sums(PointLot.earned_at, PointLot.points))
+        .where(
+            PointLot.member_id.in_(bindparam("ids", expanding=True)),
+            or_(
+                PointLot.source.in_(("action", "bonus")),
+                and_(PointLot.source == "order", PointLot.order_id.is_(None)),
+            ),
+            *scanned(PointLot.earned_at),
+        )
+        .group_by(PointLot.member_id)
+    )
+    return union_all(orders, other_lots)
+
+
 def _state(ladder: rules.TierLadder, member: Member) -> rules.MemberTierState:
     base = ladder.base.id
     known = {tier.id for tier in ladder.tiers}
@@ -140,7 +248,9 @@ def update_tiers(
     snapshot: ProgramSnapshot | None = None,
 ) -> list[rules.TierDecision]:
     """``update_tier`` for members of one store, reading what it needs for all of them at once (the
-    caller may pass the store's ``snapshot`` it read in this transaction)."""
+    caller may pass the store's ``snapshot`` it read in this transaction): their window totals in one
+    aggregate (``window_totals_for``), and a member's activity itself only when a rolling tier is
+    (re)earned and its retention runs from the moment the threshold was crossed."""
     if not members:
         return []
     store_id = members[0].store_id
@@ -151,17 +261,42 @@ def update_tiers(
     program = program or snapshot.program
     terms = terms or snapshot.terms
     policy = policy_of(program, snapshot.timezone)
-    activities = activities_for(uow, members)
     now = uow.now()
+    totals = window_totals_for(uow, members, policy, now)
+    nothing = rules.WindowTotals(0, 0)
+    decided: dict[int, rules.TierDecision] = {}
+    waiting: list[Member] = []
+    for member in members:
+        try:
+            decided[member.id] = rules.decide_tier(
+                ladder, policy, totals.get(member.id, nothing), _state(ladder, member), now, _later
+            )
+        except _ActivityNeeded:  # decided below, with the others that need their activity
+            waiting.append(member)
+    history = activities_for(uow, waiting) if waiting else {}
+    for member in waiting:
+        activities = functools.partial(history.__getitem__, member.id)
+        state = _state(ladder, member)
+        decided[member.id] = rules.decide_tier(
+            ladder, policy, totals.get(member.id, nothing), state, now, activities
+        )
     decisions = []
     entered: list[tuple[Member, rules.TierDefinition]] = []
     for member in members:
-        decision = rules.evaluate_tier(ladder, policy, activities[member.id], _state(ladder, member), now)
+        decision = decided[member.id]
         _apply(uow, member, decision, program, snapshot)
         entered += [(member, tier) for tier in decision.tiers_entered if tier.entry_reward_points > 0]
         decisions.append(decision)
     _pay_entry_rewards(uow, entered, terms)
     return decisions
+
+
+class _ActivityNeeded(Exception):
+    """A decision needs the member's activity itself: read later, for all such members at once."""
+
+
+def _later() -> list[rules.QualifyingActivity]:
+    raise _ActivityNeeded
 
 
 def _pay_entry_rewards(

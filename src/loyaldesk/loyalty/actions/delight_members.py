@@ -308,43 +308,34 @@ def badge_metrics(uow: UnitOfWork, member: Member) -> dict[str, int]:
 
 def badge_metrics_for(uow: UnitOfWork, members: list[Member]) -> dict[int, dict[str, int]]:
     """What the badges measure (orders, net spend, reviews, successful referrals, points earned), for
-    many members in two aggregate queries (per 500 members), built once."""
+    many members in one aggregate statement (per 500 members), built once."""
     return _metrics_and_held(uow, members)[0]
 
 
 def _metrics_and_held(
     uow: UnitOfWork, members: list[Member]
 ) -> tuple[dict[int, dict[str, int]], dict[int, dict[str, int]]]:
-    """``badge_metrics_for`` and ``held_badges_for`` at once: the orders' aggregate, then the reviews,
-    referrals and held levels in one statement (``_MEMBER_COUNTS``), per 500 members."""
+    """``badge_metrics_for`` and ``held_badges_for`` at once: the orders and net spend of each member's
+    customer, reviews, referrals and held levels in one statement (``_MEMBER_COUNTS``), per 500 members."""
     found: dict[int, dict[str, int]] = {}
     held: dict[int, dict[str, int]] = {member.id: {} for member in members}
     session = uow.session
     for start in range(0, len(members), 500):
         chunk = members[start : start + 500]
-        member_ids = {"member_ids": [member.id for member in chunk]}
-        by_customer = {
-            customer_id: (int(orders), int(spend))
-            for customer_id, orders, spend in session.execute(
-                _ORDERS_AND_SPEND, {"customer_ids": [member.customer_id for member in chunk]}
-            )
-        }
-        reviews: dict[int, int] = {}
-        referrals: dict[int, int] = {}
-        for kind, member_id, code, value in session.execute(_MEMBER_COUNTS, member_ids):
-            if kind == "review":
-                reviews[member_id] = int(value)
-            elif kind == "referral":
-                referrals[member_id] = int(value)
-            else:
+        counts: dict[str, dict[int, int]] = {"orders": {}, "spend": {}, "review": {}, "referral": {}}
+        for kind, member_id, code, value in session.execute(
+            _MEMBER_COUNTS, {"member_ids": [member.id for member in chunk]}
+        ):
+            if kind == "badge":
                 held[member_id][code] = int(value)
+            else:
+                counts[kind][member_id] = int(value)
         for member in chunk:
-            orders, spend = by_customer.get(member.customer_id, (0, 0))
             found[member.id] = {
-                "orders": orders,
-                "spend": spend,
-                "reviews": int(reviews.get(member.id, 0)),
-                "referrals": int(referrals.get(member.id, 0)),
+                "orders": counts["orders"].get(member.id, 0),
+                "spend": counts["spend"].get(member.id, 0),
+                "reviews": counts["review"].get(member.id, 0),
+                "referrals": counts["referral"].get(member.id, 0),
                 "points_earned": member.lifetime_earned_points,
             }
     return found, held
@@ -364,24 +355,26 @@ def held_badges_for(uow: UnitOfWork, member_ids: list[int]) -> dict[int, dict[st
     return found
 
 
-def _badge_statements() -> tuple[Any, Any, Any]:
+def _badge_statements() -> tuple[Any, Any]:
     from loyaldesk.commerce import Order
 
-    orders_and_spend = (
-        select(
-            Order.customer_id,
-            func.count(Order.id),
-            func.coalesce(func.sum(Order.total - Order.refunded_total), 0),
+    def of_orders(kind: str, value: Any) -> Any:
+        """Per member, over their customer's orders that are not cancelled."""
+        return (
+            select(literal_column(f"'{kind}'"), Member.id, literal_column("''"), value)
+            .join(Order, Order.customer_id == Member.customer_id)
+            .where(Member.id.in_(bindparam("member_ids", expanding=True)), Order.status != "cancelled")
+            .group_by(Member.id)
         )
-        .where(Order.customer_id.in_(bindparam("customer_ids", expanding=True)), Order.status != "cancelled")
-        .group_by(Order.customer_id)
-    )
+
     held = (
         select(MemberBadge.member_id, MemberBadge.badge_code, func.max(MemberBadge.level))
         .where(MemberBadge.member_id.in_(bindparam("member_ids", expanding=True)))
         .group_by(MemberBadge.member_id, MemberBadge.badge_code)
     )
     member_counts: CompoundSelect = union_all(
+        of_orders("orders", func.count(Order.id)),
+        of_orders("spend", func.coalesce(func.sum(Order.total - Order.refunded_total), 0)),
         select(literal_column("'review'"), MemberAction.member_id, literal_column("''"), func.count())
         .where(
             MemberAction.member_id.in_(bindparam("member_ids", expanding=True)),
@@ -403,11 +396,12 @@ def _badge_statements() -> tuple[Any, Any, Any]:
         .where(MemberBadge.member_id.in_(bindparam("member_ids", expanding=True)))
         .group_by(MemberBadge.member_id, MemberBadge.badge_code),
     )
-    return orders_and_spend, held, member_counts
+    return held, member_counts
 
 
-# _MEMBER_COUNTS: (kind, member id, badge code, count or level) for kind review, referral or badge.
-_ORDERS_AND_SPEND, _HELD_BADGES, _MEMBER_COUNTS = _badge_statements()
+# _MEMBER_COUNTS: (kind, member id, badge code, count, sum or level) for kind orders, spend, review,
+# referral or badge.
+_HELD_BADGES, _MEMBER_COUNTS = _badge_statements()
 
 
 def award_badges(uow: UnitOfWork, member: Member) -> list[badge_rules.BadgeAward]:

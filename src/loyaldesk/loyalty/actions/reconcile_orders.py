@@ -121,12 +121,17 @@ def reconcile_in_context(uow: UnitOfWork, context: EarningContext, order_ids: li
 
 # Built once: each runs on every pass of the single-order lane (building a statement cost more than
 # running it).
-_ORDERS_PLACED = select(commerce.Order.id, commerce.Order.placed_at, commerce.Order.discount_codes).where(
+_ORDERS_PLACED = select(
+    commerce.Order.id,
+    commerce.Order.placed_at,
+    commerce.Order.discount_codes,
+    select(PointLot.id)
+    .where(PointLot.store_id == bindparam("store_id"), PointLot.order_id == commerce.Order.id)
+    .limit(1)
+    .scalar_subquery(),
+).where(
     commerce.Order.store_id == bindparam("store_id"),
     commerce.Order.id.in_(bindparam("ids", expanding=True)),
-)
-_ORDERS_WITH_LOTS = select(PointLot.order_id).where(
-    PointLot.store_id == bindparam("store_id"), PointLot.order_id.in_(bindparam("ids", expanding=True))
 )
 _REFERRED_PENDING = select(Referral.referred_customer_id).where(
     Referral.store_id == bindparam("store_id"),
@@ -154,16 +159,19 @@ def _concerning_us(uow: UnitOfWork, context: EarningContext, order_ids: list[int
     """Of these orders, those the program has anything to do with: placed since it started, earned
     before (they have lots), or paid with one of our reward codes. The others (an import's history) are
     dropped before their lines are loaded: that loading was most of the cost of working through the
-    events of an import."""
+    events of an import. One statement per 500 orders (an order that is not stored is dropped here:
+    ``order_facts`` would not find it either)."""
     ids = sorted(set(order_ids))
     keep: set[int] = set()
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        parameters = {"store_id": context.store_id, "ids": chunk}
-        for order_id, placed_at, codes in uow.session.execute(_ORDERS_PLACED, parameters):
-            if placed_at >= context.program.starts_at or any(_is_our_code(code) for code in codes or ()):
+        parameters = {"store_id": context.store_id, "ids": ids[start : start + 500]}
+        for order_id, placed_at, codes, a_lot in uow.session.execute(_ORDERS_PLACED, parameters):
+            if (
+                a_lot is not None
+                or placed_at >= context.program.starts_at
+                or any(_is_our_code(code) for code in codes or ())
+            ):
                 keep.add(order_id)
-        keep.update(uow.session.scalars(_ORDERS_WITH_LOTS, parameters))
     return sorted(keep)
 
 

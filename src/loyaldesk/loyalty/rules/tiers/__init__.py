@@ -22,12 +22,16 @@ from loyaldesk.loyalty.rules.tiers.evaluation import (
     TierDecision,
     TierPolicy,
     TierProgress,
+    WindowTotals,
+    decide_tier,
     earned_tier,
     evaluate_tier,
     held_tier,
     membership_grant,
     next_review_at,
     qualifying_total,
+    qualifying_windows,
+    window_totals,
 )
 from loyaldesk.loyalty.rules.tiers.ladder import TierDefinition, TierLadder, readable_ladder, stored_tier
 from loyaldesk.loyalty.rules.tiers.progress import describe_change, progress, progress_sentences
@@ -57,6 +61,8 @@ __all__ = [
     "TierLadder",
     "TierPolicy",
     "TierProgress",
+    "WindowTotals",
+    "decide_tier",
     "describe_change",
     "earned_tier",
     "evaluate_tier",
@@ -66,6 +72,8 @@ __all__ = [
     "progress",
     "progress_sentences",
     "qualifying_total",
+    "qualifying_windows",
     "readable_ladder",
     "stored_tier",
+    "window_totals",
 ]

@@ -3,7 +3,7 @@ memberships."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
@@ -204,11 +204,46 @@ def earned_tier(
 ) -> TierDefinition:
     """The highest tier whose threshold the qualifying total at ``now`` reaches. For calendar years, the
     better of the current year's and the previous year's tier (the closed year carries into the next)."""
-    now, activities = _aware(now, "now"), list(activities)
-    tier = ladder.reached_by(qualifying_total(policy, activities, now))
+    return _earned(ladder, policy, window_totals(policy, activities, now))
+
+
+@dataclass(frozen=True)
+class WindowTotals:
+    """The policy's metric summed over what a decision at one instant reads: ``current``, the window in
+    force (what :func:`qualifying_total` returns); ``last_year``, the calendar year before the current one
+    (0 unless the period is the calendar year). A caller that can sum in its database gives these to
+    :func:`decide_tier` over :func:`qualifying_windows` instead of reading every activity."""
+
+    current: int
+    last_year: int = 0
+
+
+def qualifying_windows(
+    policy: TierPolicy, now: datetime
+) -> tuple[tuple[datetime | None, datetime], tuple[datetime, datetime] | None]:
+    """The [start, end) windows ``WindowTotals`` sums at ``now``: the current one (None: open start) and,
+    for calendar years, the previous year (None otherwise)."""
+    now = _aware(now, "now")
+    previous = (
+        (_new_year(policy, now, -1), _new_year(policy, now))
+        if policy.period is Period.CALENDAR_YEAR
+        else None
+    )
+    return _window(policy, now), previous
+
+
+def window_totals(policy: TierPolicy, activities: Activities, now: datetime) -> WindowTotals:
+    """``WindowTotals`` from the activities themselves."""
+    activities = list(activities)
+    current, previous = qualifying_windows(policy, now)
+    last_year = 0 if previous is None else _total(policy.metric, activities, *previous)
+    return WindowTotals(_total(policy.metric, activities, *current), last_year)
+
+
+def _earned(ladder: TierLadder, policy: TierPolicy, totals: WindowTotals) -> TierDefinition:
+    tier = ladder.reached_by(totals.current)
     if policy.period is Period.CALENDAR_YEAR:
-        last_year = _total(policy.metric, activities, _new_year(policy, now, -1), _new_year(policy, now))
-        tier = max(tier, ladder.reached_by(last_year), key=_rank)
+        tier = max(tier, ladder.reached_by(totals.last_year), key=_rank)
     return tier
 
 
@@ -285,9 +320,25 @@ def evaluate_tier(
     highest of the qualified tier, the override floor and an active membership; a lapsed membership is
     cleared. Idempotent: evaluating the returned state again at the same ``now`` changes nothing.
     Raises ValueError if the state names a tier the ladder lacks."""
-    now, activities = _aware(now, "now"), list(activities)
+    activities = list(activities)
+    return decide_tier(ladder, policy, window_totals(policy, activities, now), state, now, lambda: activities)
+
+
+def decide_tier(
+    ladder: TierLadder,
+    policy: TierPolicy,
+    totals: WindowTotals,
+    state: MemberTierState,
+    now: datetime,
+    activities: Callable[[], Activities],
+) -> TierDecision:
+    """:func:`evaluate_tier` from the window totals at ``now``: the same decision, reading the activities
+    themselves (``activities()``, called at most once) only where the totals cannot tell, namely when
+    a rolling window's qualified tier is (re)earned and its retention runs from the moment the running
+    total crossed the threshold."""
+    now = _aware(now, "now")
     previous, qualified_before = ladder.tier(state.current_tier_id), ladder.tier(state.qualified_tier_id)
-    earned = earned_tier(ladder, policy, activities, now)
+    earned = _earned(ladder, policy, totals)
     qualified, retained_until = qualified_before, state.retained_until
     if qualified == ladder.base or policy.period is Period.LIFETIME:
         retained_until = None
@@ -295,7 +346,12 @@ def evaluate_tier(
         retained_until = _retention_end(ladder, policy, [], qualified, now)
     review_due = retained_until is not None and now >= retained_until + policy.grace
     if earned.rank > qualified.rank or review_due:
-        qualified, retained_until = earned, _retention_end(ladder, policy, activities, earned, now)
+        crossing = (
+            activities()
+            if policy.period is Period.ROLLING_12_MONTHS and earned != ladder.base
+            else ()  # retention does not depend on the activity (see ``_retention_end``)
+        )
+        qualified, retained_until = earned, _retention_end(ladder, policy, crossing, earned, now)
     membership_active = state.membership_active(now)
     new_state = MemberTierState(
         current_tier_id=previous.id,
@@ -320,7 +376,7 @@ def evaluate_tier(
         change=change,
         reason=_why(tier, previous, qualified, qualified_before, state, membership_active),
         qualified_tier=qualified,
-        qualifying_total=qualifying_total(policy, activities, now),
+        qualifying_total=totals.current,
         state=new_state,
         tiers_entered=tuple(entered for entered in ladder.tiers if previous.rank < entered.rank <= tier.rank),
         review_at=next_review_at(policy, new_state),
