@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike, NDArray
 from loyaldesk.kernel.errors import Invalid
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per customer: a million in a store
 class ChurnSignals:
     """One customer's recent support and loyalty signals (counts and days are non-negative integers).
 
@@ -118,7 +118,7 @@ class ChurnWeights:
 DEFAULT_WEIGHTS = ChurnWeights()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per customer: a million in a store
 class ChurnRisk:
     """``score`` in [0, 1]; ``base`` = 1 - P(alive), the score without signals; ``reasons`` name the
     signals that raised it, strongest first (empty when none did)."""
@@ -128,7 +128,7 @@ class ChurnRisk:
     reasons: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per customer: a million in a store
 class ChurnCustomer:
     """Input of :func:`at_risk_and_valuable`: a distinct, sortable id, P(alive), predicted CLV (money,
     >= 0) and signals."""
@@ -139,7 +139,7 @@ class ChurnCustomer:
     signals: ChurnSignals
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per customer: a million in a store
 class AtRiskCustomer:
     """A customer on the "at risk and valuable" list: ``value_at_risk`` = ``risk`` * ``predicted_clv``."""
 

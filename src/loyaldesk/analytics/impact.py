@@ -43,7 +43,7 @@ SUPPORT_GROUPS: tuple[str, ...] = tuple(group.value for group in SupportGroup)
 LOYALTY_GROUPS: tuple[str, ...] = tuple(group.value for group in LoyaltyGroup)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per customer: a million in a store
 class CustomerOutcome:
     """One customer's exposure facts and follow-up outcome.
 

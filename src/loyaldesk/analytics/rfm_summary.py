@@ -104,8 +104,12 @@ def summarize_transactions(
         raise Invalid.field("calibration_end", "must not be after observation_end")
 
     observed = days <= observation_day
-    customer_index, unique_ids = _customer_codes(ids[observed])
-    day_customer, day_date, day_value = _purchase_days(customer_index, days[observed], values[observed])
+    if not observed.all():  # else no copies of the (possibly ten million) transactions
+        ids, days, values = ids[observed], days[observed], values[observed]
+    del observed
+    customer_index, unique_ids = _customer_codes(ids)
+    day_customer, day_date, day_value = _purchase_days(customer_index, days, values)
+    del customer_index, ids, days, values
     is_first_day = np.ones(day_customer.shape[0], dtype=bool)
     is_first_day[1:] = day_customer[1:] != day_customer[:-1]
     first_day_of_customer = day_date[is_first_day]
@@ -187,9 +191,11 @@ def _purchase_days(
     # Sorting by (customer, day) turns the per-day aggregation into segment sums.
     order = np.lexsort((days, customer_index))
     customer_sorted, day_sorted, value_sorted = customer_index[order], days[order], values[order]
+    del order  # each array here is one per transaction: freed as soon as it is not needed
     starts_day = np.ones(customer_sorted.shape[0], dtype=bool)
     starts_day[1:] = (customer_sorted[1:] != customer_sorted[:-1]) | (day_sorted[1:] != day_sorted[:-1])
     day_starts = np.flatnonzero(starts_day)
+    del starts_day
     day_value = np.add.reduceat(value_sorted, day_starts) if day_starts.size else value_sorted[:0]
     return customer_sorted[day_starts], day_sorted[day_starts], day_value
 

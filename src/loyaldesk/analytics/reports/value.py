@@ -41,7 +41,7 @@ HOLDOUT_WEEKS = 26
 MIN_HOLDOUT_DAYS = 28
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per customer: a million in a store
 class CustomerValue:
     customer_id: int
     p_alive: float
