@@ -37,8 +37,9 @@ Phases, repeated ``--repetitions`` times in this order (alternating), medians re
    clients post batches of ``--batch-size`` orders (the same workload, as JSON) to ``POST
    /api/v1/orders/batch`` for ``--seconds`` (the endpoint writes each 100 orders with their points in
    one unit of work); the clock stops when no event of those orders waits for the server's dispatcher
-   (this process polls the outbox every 20 ms; no pending event, no failure). Reported: orders/s accepted over HTTP, orders/s end to end with their points, and the
-   server's CPU per order; ratios to the median raw rate. Repeated ``--repetitions`` times.
+   (this process polls the outbox every 20 ms; no pending event, no failure). Reported: orders/s
+   accepted over HTTP, orders/s end to end with their points, and the server's CPU per order; ratios to
+   the median raw rate. Repeated ``--repetitions`` times.
 
 At the end: a drain test (the shared member gets exactly K redemptions' worth of points; 8 clients redeem
 until refused: exactly K must succeed and the balance must end at 0, never below it, replaying the
