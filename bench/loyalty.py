@@ -890,6 +890,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             if args.statements:
                 result["statements"] = statement_profile(engine, workload, args.batch_size)
             if "http-batch" in phases:
+                engine.dispatch_all()  # the redemptions' events (for the journeys), left by the last phase
                 engine.outbox_clean()
                 server.terminate()
                 server.wait(timeout=30)
