@@ -137,25 +137,17 @@ def take_seat(
     raise ExpertBusy("the expert's time changed while booking; try again")
 
 
-def release_seat(
-    uow: UnitOfWork, store_id: int, seat_id: int, *, status: BookingStatus = BookingStatus.CANCELLED
-) -> int:
-    """Give back the live seat ``seat_id`` (held or confirmed), marking it ``status`` (cancelled by
-    default), and free its place in the occurrence; the occurrence's last seat retires it (inactive), so
-    the expert's time is free again. Returns the occurrence's id. Raises :class:`NotFound` for a seat not
-    of the store and :class:`Conflict` for one already given back."""
-    if status in LIVE_SEAT_STATUSES:
-        raise Invalid.field("status", "must be a status that gives the seat back")
+def release_seat(uow: UnitOfWork, store_id: int, seat_id: int) -> int:
+    """Cancel the live seat ``seat_id`` (held or confirmed) and free its place in the occurrence; the
+    occurrence's last seat retires it (inactive), so the expert's time is free again. Returns the
+    occurrence's id. Raises :class:`NotFound` for a seat not of the store and :class:`Conflict` for one
+    already given back. (A session that took place is marked completed or no-show by its own action: it
+    keeps its seat.)"""
     now = uow.now()
     released = uow.session.execute(
         update(_seats)
         .where(_seats.c.id == seat_id, _seats.c.store_id == store_id, _seats.c.status.in_(_LIVE))
-        .values(
-            status=status.value,
-            updated_at=now,
-            cancelled_at=now if status == BookingStatus.CANCELLED else _seats.c.cancelled_at,
-            hold_expires_at=None,
-        )
+        .values(status=BookingStatus.CANCELLED.value, updated_at=now, cancelled_at=now, hold_expires_at=None)
         .returning(_seats.c.occurrence_id)
     ).scalar_one_or_none()
     if released is None:
@@ -164,7 +156,7 @@ def release_seat(
         )
         if exists is None:
             raise NotFound("no such booking")
-        raise Conflict("this booking was already given back")
+        raise Conflict("this booking is no longer held or confirmed")
     # Old values on the right-hand side: the last seat (1 -> 0) retires the occurrence.
     uow.session.execute(
         update(_occurrences)
