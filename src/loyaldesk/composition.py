@@ -44,6 +44,7 @@ DOMAINS = (
     "journeys",
     "feedback",
     "recommendations",
+    "bookings",
     "analytics",
 )
 # Channels with tables of their own (web push's keys and subscriptions, SMS settings, the widget's
@@ -134,6 +135,7 @@ def compose(
     from loyaldesk.assistant.teaching import jobs as teaching_jobs
     from loyaldesk.assistant.teaching.actions.privacy import erase_examples
     from loyaldesk.assistant.tools import register_product_tools
+    from loyaldesk.bookings import customer_data as booking_customer_data
     from loyaldesk.customers import erasure_step
     from loyaldesk.feedback import SurveyAnswered
     from loyaldesk.feedback import customer_data as feedback_customer_data
@@ -164,6 +166,7 @@ def compose(
     knowledge_customer_data.register()
     assistant_privacy.register()
     recommendation_customer_data.register()  # what the customer prefers: exported, deleted on erasure
+    booking_customer_data.register()  # sessions taken; erasure gives back upcoming seats, leaves waitlists
 
     # Reactions and scheduled work, in the order they run for one event.
     jobs.every_outside(10, name="stores.send_account_mail")(

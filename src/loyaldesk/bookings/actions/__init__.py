@@ -1,0 +1,1 @@
+"""Every state change of expert sessions, one module per verb."""
