@@ -101,7 +101,7 @@ def recording() -> Iterator[Recording]:
 def test_the_reminder_goes_once_24_hours_before_and_a_moved_booking_withdraws_it(
     desk: Desk, recording: Recording
 ) -> None:
-    first = desk.book(desk.customers[0], TUESDAY_10 + timedelta(days=2))  # Thursday 10:00 Berlin
+    desk.book(desk.customers[0], TUESDAY_10 + timedelta(days=2))  # Thursday 10:00 Berlin
     moved = desk.book(desk.customers[1], TUESDAY_10 + timedelta(days=2))
     desk.write(
         bookings.reschedule_booking,
