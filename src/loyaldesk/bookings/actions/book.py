@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import exc, select
+from sqlalchemy import select
 
 from loyaldesk.bookings.actions.common import locked_seat, staff_actor
 from loyaldesk.bookings.actions.occupy import AlreadySeated, ExpertBusy, SessionFull, release_seat, take_seat
@@ -112,7 +112,7 @@ def hold_slot(
                 member_id=member.id if member else None,
                 hold_expires_at=now + timedelta(minutes=session_type.hold_minutes),
             )
-        except (ExpertBusy, SessionFull, exc.DBAPIError):
+        except (ExpertBusy, SessionFull):
             savepoint.rollback()
             continue
         except AlreadySeated:
