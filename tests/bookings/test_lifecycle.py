@@ -127,7 +127,9 @@ def test_a_lapsed_hold_is_given_back_by_the_next_hold_and_by_the_job(desk: Desk)
     assert [seat(desk, s).status for s in stale] == ["cancelled", "cancelled"]
     assert seat(desk, fresh).status == "held"
 
-    later_hold = desk.hold(first, TUESDAY_10 + timedelta(days=1))
+    changed_mind = desk.hold(second, TUESDAY_10 + timedelta(days=1, hours=2))
+    later_hold = desk.hold(second, TUESDAY_10 + timedelta(days=1))  # gives the previous hold back
+    assert seat(desk, changed_mind).status == "cancelled"
     desk.clock.advance(timedelta(minutes=11))
     assert desk.db.write(bookings.release_expired_holds) == 2  # the fresh and the later hold
     assert desk.db.write(bookings.release_expired_holds) == 0  # a rerun finds nothing
