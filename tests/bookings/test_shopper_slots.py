@@ -158,3 +158,33 @@ def test_a_hold_takes_only_an_offered_start(desk: Desk) -> None:
             desk.hold(desk.customers[0], refused)
     with pytest.raises(Invalid):
         desk.hold(desk.customers[0], datetime(2026, 6, 2, 10, 0))  # naive
+
+
+def test_a_hold_accepts_exactly_the_offered_starts(desk: Desk) -> None:
+    """Every quarter hour of a busy Tuesday: a hold succeeds exactly where a slot is offered (each try in
+    a transaction rolled back), so the shopper is never shown what they cannot take, nor refused what
+    they could."""
+    desk.book(desk.customers[0], TUESDAY_10)
+    desk.book(desk.customers[1], WORKSHOP_AT + timedelta(hours=3), "workshop")  # Maya 12:00-13:30
+    desk.book(desk.customers[2], TUESDAY_10 + timedelta(hours=5))  # 15:00, Maya again (priority)
+    offered = {
+        slot.starts_at
+        for slot in desk.read(
+            bookings.slots_for_shopper, session_type_id=desk.types["styling"], time_zone="Europe/Berlin",
+            first_day=TUESDAY, days=1, now=desk.clock.now(),
+        )[TUESDAY]
+    }  # fmt: skip
+    assert offered
+    moment = datetime(2026, 6, 2, 6, 0, tzinfo=UTC)  # 08:00 in Berlin
+    while moment < datetime(2026, 6, 2, 16, 0, tzinfo=UTC):
+        with desk.db.scratch() as uow:
+            try:
+                bookings.hold_slot(
+                    uow, store_id=desk.store.id, customer_id=desk.customers[3],
+                    session_type_id=desk.types["styling"], starts_at=moment,
+                )  # fmt: skip
+                held = True
+            except bookings.SlotUnavailable:
+                held = False
+        assert held == (moment in offered), moment
+        moment += timedelta(minutes=15)
