@@ -216,3 +216,25 @@ def test_reschedule_is_refused_inside_its_window_and_to_a_taken_time(desk: Desk)
             new_starts_at=TUESDAY_10 + timedelta(hours=5),
         )
     assert desk.points(first) == START_POINTS - 100
+
+
+def test_the_customer_timeline_tells_the_booking_story(desk: Desk) -> None:
+    from loyaldesk.customers.queries import timeline
+
+    shopper = desk.customers[0]
+    booked = desk.book(shopper, TUESDAY_10)
+    moved = desk.write(
+        bookings.reschedule_booking,
+        seat_id=booked,
+        customer_id=shopper,
+        new_starts_at=TUESDAY_10 + timedelta(days=1),
+    )
+    desk.write(bookings.cancel_booking, seat_id=moved, customer_id=shopper)
+    with desk.db.read() as session:
+        items, _cursor = timeline(session, desk.store.id, shopper)
+    lines = [(item.title, item.detail) for item in items if "expert session" in item.title]
+    assert lines == [
+        ("Cancelled an expert session", "03 Jun 2026 08:00 UTC, by the customer, 100 points refunded"),
+        ("Moved an expert session", "Now 03 Jun 2026 08:00 UTC"),
+        ("Booked an expert session", "02 Jun 2026 08:00 UTC, 100 points paid"),
+    ]
