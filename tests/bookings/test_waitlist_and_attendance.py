@@ -133,3 +133,34 @@ def test_an_attended_session_asks_the_csat_survey_once(desk: Desk) -> None:
         ).all()
     assert [tuple(row) for row in asked] == [(survey_id, desk.customers[0], f"booking:{booked}:csat")]
     assert desk.points(desk.customers[0]) == START_POINTS - 100  # attending costs nothing
+
+
+def test_two_shoppers_accepting_the_same_freed_seat_at_once_one_wins(desk: Desk) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from loyaldesk.kernel.errors import DomainError
+
+    a, b, c, d = desk.customers[:4]
+    booked = desk.book(a, TUESDAY_10)
+    desk.book(b, TUESDAY_10)
+    entries = {c: join(desk, c), d: join(desk, d)}
+    desk.write(bookings.cancel_booking, seat_id=booked, customer_id=a)
+    barrier = threading.Barrier(2)
+
+    def accept(customer: int) -> int | DomainError:
+        barrier.wait()
+        try:
+            return int(
+                desk.write(bookings.accept_waitlist_offer, customer_id=customer, entry_id=entries[customer])
+            )
+        except DomainError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(accept, [c, d]))
+    won = [result for result in results if isinstance(result, int)]
+    assert len(won) == 1, results
+    assert [type(result) for result in results if not isinstance(result, int)] == [bookings.OfferTaken]
+    assert sorted(desk.points(customer) for customer in (c, d)) == [START_POINTS - 100, START_POINTS]
+    desk.ledger_clean()
