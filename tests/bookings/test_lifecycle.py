@@ -280,3 +280,19 @@ def _staff_elsewhere(uow):  # type: ignore[no-untyped-def]
     uow.session.add(staff)
     uow.session.flush()
     return staff.id
+
+
+def test_the_composition_runs_the_hold_job_and_the_survey_handler(desk: Desk) -> None:
+    from loyaldesk.composition import compose
+    from loyaldesk.kernel.dispatcher import HandlerRegistry
+    from loyaldesk.kernel.jobs import JobRegistry
+    from loyaldesk.settings import Settings
+
+    handlers, jobs = HandlerRegistry(), JobRegistry()
+    compose(Settings(mail_domain="one.example"), handlers=handlers, jobs=jobs)
+    [job] = [job for job in jobs.all() if job.name == "bookings.release_expired_holds"]
+    assert len(handlers.for_type("bookings.session_attended")) == 1  # the CSAT ask
+    held = desk.hold(desk.customers[0], TUESDAY_10)
+    desk.clock.advance(timedelta(minutes=10))
+    assert desk.db.write(job.run) == 1  # type: ignore[arg-type]
+    assert seat(desk, held).status == "cancelled"
