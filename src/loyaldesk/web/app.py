@@ -88,6 +88,8 @@ from loyaldesk.web.console import webhooks as console_webhooks
 from loyaldesk.web.console import widget_install as console_widget_install
 from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
+from loyaldesk.web.member import bookings_api as member_bookings_api
+from loyaldesk.web.member import bookings_page as member_bookings_page
 from loyaldesk.web.member import help_center as member_help_center
 from loyaldesk.web.member import loyalty as member_loyalty
 from loyaldesk.web.member import messages as member_messages
@@ -292,6 +294,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         # recommendations: what customers told the store they prefer (member page and API, store API)
         member_preferences.router,
         api_preferences.router,
+        # bookings: expert sessions (the member API and the member page's "Expert sessions")
+        member_bookings_api.router,
+        member_bookings_page.router,
         # sockets (realtime/)
         widget_socket.router,
         console_socket.router,
