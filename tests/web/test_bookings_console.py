@@ -171,12 +171,13 @@ def test_agents_see_the_day_and_mark_attendance_but_do_not_set_up(
 
     day = client.get(BASE, params={"day": "2026-03-04"})
     assert day.status_code == 200
-    # The store's time zone is UTC (the factory's): 09:00 in Paris reads 08:00.
-    assert "08:00" in day.text and "09:00" in day.text and "Styling session" in day.text
+    # The store's time zone (Europe/Amsterdam, UTC+1 in March): 08:00 UTC reads 09:00.
+    assert "09:00" in day.text and "10:00" in day.text and "Styling session" in day.text
+    assert "times in Europe/Amsterdam" in day.text
     assert f'data-seat="{first}"' in day.text and f'data-seat="{second}"' in day.text
     assert "Attended" not in day.text  # not started yet
     paris = client.get(BASE, params={"day": "2026-03-04", "expert": salon.expert_id})
-    assert "times in Europe/Paris" in paris.text and "10:00" in paris.text
+    assert "times in Europe/Paris" in paris.text and "09:00" in paris.text
 
     clock.set(WEDNESDAY_9_PARIS + timedelta(minutes=70))
     assert "Attended" in client.get(BASE, params={"day": "2026-03-04"}).text
