@@ -48,10 +48,18 @@ class Salon:
         return {"customer": headers["X-Customer-Id"], "signature": headers["X-Customer-Signature"]}
 
 
-def make_salon(db: Database, store: StoreHandle, password_hash: str, **session_type: Any) -> Salon:
-    """An expert (an agent) working 09:00-17:00 Paris time on weekdays with an hour's notice, hosting a
-    one-hour "Styling session" for ``PRICE`` points (cancel and reschedule until 24 hours before), and
-    members ``m-1`` and ``m-2`` with 500 points each."""
+def make_salon(
+    db: Database,
+    store: StoreHandle,
+    password_hash: str,
+    *,
+    schedule: dict[str, Any] | None = None,
+    **session_type: Any,
+) -> Salon:
+    """An expert (an agent) working 09:00-17:00 Paris time on weekdays with an hour's notice (or as
+    ``schedule`` says), hosting a one-hour "Styling session" for ``PRICE`` points (cancel and reschedule
+    until 24 hours before; ``session_type`` changes it), and members ``m-1`` and ``m-2`` with 500 points
+    each (customers made before keep their profile)."""
     email = make_staff(db, store, "agent", password_hash, "stylist@acme.example.com")
     with db.read() as session:
         expert_id = session.scalar(select(StaffAccount.id).where(StaffAccount.email == email))
@@ -61,10 +69,13 @@ def make_salon(db: Database, store: StoreHandle, password_hash: str, **session_t
         store_id=store.id,
         actor_id=expert_id,
         schedule_in=bookings.ScheduleIn(
-            user_id=expert_id,
-            time_zone="Europe/Paris",
-            weekly_hours={day: [("09:00", "17:00")] for day in range(5)},
-            minimum_notice_minutes=60,
+            **{
+                "user_id": expert_id,
+                "time_zone": "Europe/Paris",
+                "weekly_hours": {day: [("09:00", "17:00")] for day in range(5)},
+                "minimum_notice_minutes": 60,
+                **(schedule or {}),
+            }
         ),
     )
     settings = {
