@@ -247,6 +247,14 @@ def compose(
         },
     )
 
+    # bookings: holds nobody confirmed are given back (their seat offered to the waitlist), and an
+    # attended session asks the store's CSAT survey (through feedback's throttle)
+    from loyaldesk.bookings import handlers as booking_handlers
+    from loyaldesk.bookings.jobs import register as register_booking_jobs
+
+    booking_handlers.register(handlers, base_url=settings.public_base_url)
+    register_booking_jobs(jobs)
+
     ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
     jobs.every(3600, name="kernel.purge_idempotency_keys")(lambda uow: idempotency.purge_expired(uow, ttl))
 

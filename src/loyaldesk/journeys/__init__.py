@@ -12,7 +12,7 @@ from loyaldesk.journeys.actions.messaging_settings import (
     messaging_settings,
     update_messaging_settings,
 )
-from loyaldesk.journeys.actions.queue import queue_message
+from loyaldesk.journeys.actions.queue import queue_message, withdraw_message
 from loyaldesk.journeys.actions.receipts import (
     record_click,
     record_delivery_receipt,
@@ -169,4 +169,5 @@ __all__ = [
     "templates_of",
     "update_messaging_settings",
     "variables_in",
+    "withdraw_message",
 ]

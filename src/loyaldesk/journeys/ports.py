@@ -67,6 +67,9 @@ class OutgoingMessage:
     # What an adapter's ``prepare`` loaded for its network call (push: subscriptions and keys). In memory
     # only: the engine never stores it.
     channel_data: dict[str, Any] = field(default_factory=dict)
+    # Files an email carries (an invitation's .ics): ``filename``, ``content_type`` (``text/calendar;
+    # method=REQUEST``), text ``content``. Other channels ignore them.
+    attachments: list[dict[str, str]] = field(default_factory=list)
 
 
 class DeliveryStatus(StrEnum):

@@ -122,6 +122,7 @@ class Reason(StrEnum):
     RULE_OFF = "rule_off"
     DELIVERY_FAILED = "delivery_failed"
     OUTCOME_UNKNOWN = "outcome_unknown"
+    WITHDRAWN = "withdrawn"  # the sender took it back before it went (a cancelled session's reminder)
 
 
 class Outcome(StrEnum):
@@ -183,6 +184,7 @@ LABELS: dict[StrEnum, str] = {
     Reason.RULE_OFF: "Rule switched off",
     Reason.DELIVERY_FAILED: "Delivery failed",
     Reason.OUTCOME_UNKNOWN: "Delivery outcome unknown (not retried, to never send twice)",
+    Reason.WITHDRAWN: "Withdrawn: what it was about no longer holds",
 }
 
 

@@ -21,6 +21,7 @@ from loyaldesk.loyalty.actions.configure_program import (
 )
 from loyaldesk.loyalty.actions.delight_members import send_birthday_rewards, send_winback_rewards
 from loyaldesk.loyalty.actions.enrol_members import enroll
+from loyaldesk.loyalty.actions.pay_with_points import charge_points, pay_with_points, refund_points
 from loyaldesk.loyalty.actions.record_action_events import record_action_event
 from loyaldesk.loyalty.actions.redeem_rewards import cancel_code, expire_codes, redeem
 from loyaldesk.loyalty.actions.reward_referrals import decide_referral, record_referral
@@ -123,6 +124,7 @@ __all__ = [
     "adjust_points",
     "award_history_in_batches",
     "cancel_code",
+    "charge_points",
     "check_ledger",
     "choices",
     "create_program",
@@ -134,6 +136,7 @@ __all__ = [
     "get_member",
     "history_split",
     "member_of_customer",
+    "pay_with_points",
     "program_of",
     "program_of_store",
     "queries",
@@ -141,6 +144,7 @@ __all__ = [
     "record_referral",
     "redeem",
     "referral_link",
+    "refund_points",
     "review_due_tiers",
     "save_reward",
     "save_rule",

@@ -87,6 +87,8 @@ class JourneyEmailAdapter:
         mail.set_content(message.text)
         if message.html:
             mail.add_alternative(message.html, subtype="html")
+        for attachment in message.attachments:
+            _attach(mail, attachment)
         return sender, mail
 
     def deliver(self, message: OutgoingMessage, /) -> DeliveryResult:
@@ -121,3 +123,27 @@ _OWN_HEADERS = {"from", "to", "subject", "date", "message-id", "auto-submitted"}
 
 def _text(value: bytes | str) -> str:
     return (value.decode("utf-8", "replace") if isinstance(value, bytes) else value)[:300]
+
+
+def _attach(mail: EmailMessage, attachment: dict[str, str]) -> None:
+    """Add one file (``filename``, ``content_type`` with its parameters, text ``content``): a
+    ``text/calendar; method=REQUEST`` invitation is what calendar clients offer to add."""
+    kind, _, parameters = attachment.get("content_type", "application/octet-stream").partition(";")
+    maintype, _, subtype = kind.strip().partition("/")
+    params = {}
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip() and value.strip():
+            params[name.strip()] = value.strip().strip('"')
+    content = attachment.get("content", "")
+    filename = attachment.get("filename") or "attachment"
+    if maintype == "text":
+        mail.add_attachment(content, subtype=subtype or "plain", filename=filename, params=params)
+    else:
+        mail.add_attachment(
+            content.encode(),
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=filename,
+            params=params,
+        )

@@ -392,6 +392,7 @@ def _render(
         html=rendered.html,
         url=rendered.url,
         headers=dict(rendered.headers),
+        attachments=[dict(item) for item in send.content.get("attachments") or ()],
     )
 
 

@@ -9,11 +9,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from loyaldesk.journeys.actions.record import decide
 from loyaldesk.journeys.models import MessageTemplate, Send
-from loyaldesk.journeys.vocab import Channel, MessageCategory, Outcome, SendStatus
+from loyaldesk.journeys.vocab import Channel, MessageCategory, Outcome, Reason, SendStatus
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Invalid
 
@@ -29,6 +29,7 @@ def queue_message(
     key: str,
     context: Mapping[str, Any] | None = None,
     blocks: Sequence[Mapping[str, Any]] = (),
+    attachments: Sequence[Mapping[str, str]] = (),
     due_at: datetime | None = None,
     expires_at: datetime | None = None,
     rule_id: int | None = None,
@@ -38,9 +39,11 @@ def queue_message(
     """Queue ``template_key`` for ``customer_id`` on ``channel``; None when a message with this ``key``
     (the caller's idempotency key, at most 200 characters, unique across the install) exists already, so
     a repeated call sends nothing twice. ``blocks`` are rendered below the body (``journeys.rendering``);
-    ``context`` fills the template's event variables. The deliver job decides at send time whether and
-    when it goes (consent for the ``category``, waking hours, ``expires_at``) and records why not.
-    Raises ``Invalid`` when the store has no such template for the channel."""
+    ``context`` fills the template's event variables; ``attachments`` (``filename``, ``content_type``
+    such as ``text/calendar; method=REQUEST``, text ``content``) travel with an email as files. The
+    deliver job decides at send time whether and when it goes (consent for the ``category``, waking
+    hours, ``expires_at``) and records why not. Raises ``Invalid`` when the store has no such template
+    for the channel."""
     if uow.session.scalar(select(Send.id).where(Send.idempotency_key == key)) is not None:
         return None
     template_channel = uow.session.scalar(
@@ -60,7 +63,11 @@ def queue_message(
         channel=channel.value,
         category=category.value,
         template_key=template_key,
-        content={"context": dict(context or {}), "blocks": [dict(block) for block in blocks]},
+        content={
+            "context": dict(context or {}),
+            "blocks": [dict(block) for block in blocks],
+            **({"attachments": [dict(item) for item in attachments]} if attachments else {}),
+        },
         idempotency_key=key[:200],
         status=SendStatus.QUEUED,
         due_at=due_at or now,
@@ -82,3 +89,19 @@ def queue_message(
             summary=f"{channel.value} message {template_key!r} queued",
         )
     return send
+
+
+def withdraw_message(uow: UnitOfWork, *, store_id: int, key: str) -> bool:
+    """Take back the message queued under ``key`` before it goes (a reminder of a session that was
+    cancelled or moved): it is suppressed with reason ``withdrawn``. True when one was still waiting;
+    False when there is none or it went (or is going) already."""
+    withdrawn = uow.session.execute(
+        update(Send)
+        .where(
+            Send.store_id == store_id,
+            Send.idempotency_key == key[:200],
+            Send.status.in_([SendStatus.QUEUED.value, SendStatus.DEFERRED.value]),
+        )
+        .values(status=SendStatus.SUPPRESSED.value, reason=Reason.WITHDRAWN.value)
+    )
+    return bool(withdrawn.rowcount)  # type: ignore[attr-defined]

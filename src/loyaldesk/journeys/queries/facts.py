@@ -271,6 +271,7 @@ def template_values(
         "fix_note": event.get("fix_note", ""),
         "offer_details": event.get("offer_details", ""),
         "offer_code": event.get("offer_code", ""),
+        "session_details": event.get("session_details", ""),
         "member_url": f"{base_url.rstrip('/')}/m/{store.slug}",
         "referral_url": f"{base_url.rstrip('/')}/r/{store.slug}/{code}"
         if (code := facts.get("loyalty.referral_code"))

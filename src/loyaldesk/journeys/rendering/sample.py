@@ -31,6 +31,7 @@ def sample_values(store_name: str, base_url: str, store_slug: str, *, currency: 
         "fix_note": "Fragile items now travel in double boxes.",
         "offer_details": "200 bonus points on your next order with Coffee beans, until 31 Dec 2026",
         "offer_code": "LD-7KQ2M-XW4PT",
+        "session_details": "Styling advice with Maya, Tue 8 Dec 2026, 10:00-11:00 (Europe/Paris)",
     }
 
 

@@ -32,6 +32,7 @@ VARIABLES: dict[str, str] = {
     "fix_note": 'What the store fixed, in its own words (a "we fixed it" message)',
     "offer_details": "What a personal offer gives, on what, until when (a personal offer message)",
     "offer_code": "The customer's personal code for an offer (discount offers)",
+    "session_details": "The expert session: what, when on the customer's clock, with whom (booking messages)",
 }
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}|]*?)\s*(?:\|\s*([^{}]*?)\s*)?\}\}")
