@@ -29,7 +29,7 @@ def salon(db: Database, store: StoreHandle, password_hash: str) -> Salon:
 def _balance(client: TestClient, salon: Salon, who: str) -> int:
     response = client.get("/member-api/v1/acme/me", headers=salon.identity(who))
     assert response.status_code == 200, response.text
-    return int(response.json()["available_points"])
+    return int(response.json()["balance"]["available"])
 
 
 def _book(client: TestClient, salon: Salon, who: str, starts_at: str) -> dict[str, Any]:

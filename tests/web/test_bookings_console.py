@@ -180,6 +180,8 @@ def test_agents_see_the_day_and_mark_attendance_but_do_not_set_up(
     assert "times in Europe/Paris" in paris.text and "09:00" in paris.text
 
     clock.set(WEDNESDAY_9_PARIS + timedelta(minutes=70))
+    login(client, salon.expert_email)  # two days later: the login has lapsed
+    csrf = csrf_of(client.get("/console/account").text)
     assert "Attended" in client.get(BASE, params={"day": "2026-03-04"}).text
     marked = client.post(
         f"{BASE}/seats/{first}/attendance",
@@ -198,7 +200,7 @@ def test_agents_see_the_day_and_mark_attendance_but_do_not_set_up(
     after = client.get(BASE, params={"day": "2026-03-04"}).text
     assert 'data-status="no_show"' in after and 'data-status="cancelled"' in after
     me = client.get("/member-api/v1/acme/me", headers=salon.identity("m-2")).json()
-    assert me["available_points"] == 500  # the store cancelled: refunded in full
+    assert me["balance"]["available"] == 500  # the store cancelled: refunded in full
 
     with db.read() as session:
         customer_id = session.execute(

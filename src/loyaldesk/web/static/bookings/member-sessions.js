@@ -282,7 +282,7 @@ async function refreshBalance() {
   if (!balance) return;
   try {
     const me = await call("GET", "/me");
-    balance.textContent = new Intl.NumberFormat(config.language).format(me.available_points);
+    balance.textContent = new Intl.NumberFormat(config.language).format(me.balance.available);
   } catch {
     // the page still shows the last balance
   }
