@@ -205,7 +205,7 @@ def test_the_agents_day_view(
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r".*/console/.*"))
     page.get_by_role("link", name="Bookings").click()
-    page.get_by_label("Day").fill(tomorrow.isoformat())
+    page.get_by_label("Day", exact=True).fill(tomorrow.isoformat())
     page.get_by_role("button", name="Show").click()
     rows = page.get_by_test_id("day-sessions").locator("tbody tr")
     expect(rows).to_have_count(2)

@@ -108,11 +108,12 @@ def day_page(
     runtime: RuntimeDep,
     console: ConsoleDep,
     day: Annotated[date | None, Query()] = None,
-    expert: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    expert: Annotated[str, Query(max_length=19, pattern=r"^\d*$", description="Empty: every expert.")] = "",
     done: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
     console.require(VIEW)
-    return _day_page(request, runtime, console, day, expert, flash=FLASH.get(done))
+    chosen = int(expert) if expert else None
+    return _day_page(request, runtime, console, day, chosen, flash=FLASH.get(done))
 
 
 def _back(form: Any) -> tuple[date | None, int | None]:
