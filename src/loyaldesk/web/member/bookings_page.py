@@ -85,6 +85,7 @@ def _words() -> dict[str, str]:
         "status_cancelled": gettext("Cancelled"),
         "status_completed": gettext("Took place"),
         "status_no_show": gettext("Missed"),
+        "no_waitlist": gettext("You are not waiting for a slot."),
         "waitlist_join": gettext("Join the waitlist"),
         "waitlist_joined": gettext("You are on the waitlist. We will email you when a slot frees up."),
         "waitlist_waiting": gettext("Waiting for a slot between {from} and {until}."),

@@ -75,16 +75,20 @@ const state = {
   rescheduleTo: null,
 };
 
+// The page's language, in the browser's regional variant when it is the same language (en-GB: 24 hours).
+const browserLanguage = navigator.language || "";
+const locale = config && browserLanguage.split("-")[0] === config.language ? browserLanguage : config?.language;
+
 function formatTime(iso, withDay = true) {
   const options = withDay
     ? { weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit", timeZone: state.zone }
     : { hour: "2-digit", minute: "2-digit", timeZone: state.zone };
-  return new Intl.DateTimeFormat(config.language, options).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale, options).format(new Date(iso));
 }
 
 function formatDay(isoDay) {
   // A local date (YYYY-MM-DD) as the shopper reads it; noon UTC keeps it on its day in any zone.
-  return new Intl.DateTimeFormat(config.language, {
+  return new Intl.DateTimeFormat(locale, {
     weekday: "long", day: "numeric", month: "long", timeZone: "UTC",
   }).format(new Date(`${isoDay}T12:00:00Z`));
 }
@@ -282,7 +286,7 @@ async function refreshBalance() {
   if (!balance) return;
   try {
     const me = await call("GET", "/me");
-    balance.textContent = new Intl.NumberFormat(config.language).format(me.balance.available);
+    balance.textContent = new Intl.NumberFormat(locale).format(me.balance.available);
   } catch {
     // the page still shows the last balance
   }
@@ -393,7 +397,7 @@ function renderWaitlist(entries) {
   if (!box) return;
   const live = entries.filter((entry) => entry.status === "waiting" || entry.status === "offered");
   if (!live.length) {
-    box.replaceChildren();
+    box.replaceChildren(element("p", { className: "muted", text: words.no_waitlist }));
     return;
   }
   const list = element("ul", { className: "my-sessions" });
