@@ -87,7 +87,7 @@ def test_a_shopper_books_with_points_cancels_and_the_waitlist_takes_the_slot(
             update(Customer).where(Customer.store_id == store.id).values(timezone=midday_zone(clock.now()))
         )
     )
-    every_day = {day: [("00:00", "23:00")] for day in range(7)}
+    every_day = {day: [("07:00", "21:00")] for day in range(7)}  # some start within 2 to 24 hours
     salon = make_salon(
         db, store, password_hash, schedule={"weekly_hours": every_day, "minimum_notice_minutes": 0}
     )
@@ -181,6 +181,9 @@ def test_the_agents_day_view(
     password_hash: str,
     clock: FakeClock,
 ) -> None:
+    for external_id, first, last in (("m-1", "Grace", "Hopper"), ("m-2", "Ada", "Lovelace")):
+        profile = CustomerProfile(first_name=first, last_name=last, email=f"{first.lower()}@example.com")
+        db.write(upsert_customer, store.actor, store.id, external_id, profile)
     every_day = {day: [("07:00", "19:00")] for day in range(7)}
     salon = make_salon(
         db, store, password_hash, schedule={"weekly_hours": every_day, "minimum_notice_minutes": 0}
