@@ -217,3 +217,25 @@ def test_the_agents_day_view(
     rows.nth(1).get_by_role("button", name=re.compile("^Cancel")).click()
     expect(page.get_by_role("status")).to_contain_text("Cancelled")
     expect(page.locator('[data-status="cancelled"]')).to_have_count(1)
+
+
+def test_the_widget_greets_a_signed_in_member_with_a_link_to_expert_sessions(
+    live_server: str,
+    page,  # type: ignore[no-untyped-def]
+    db: Database,
+    store: StoreHandle,
+    password_hash: str,
+) -> None:
+    salon = make_salon(db, store, password_hash)
+    identity = salon.query("m-1")
+    page.goto(
+        f"{live_server}/widget/{store.slug}/demo-shop?customer={identity['customer']}&signature={identity['signature']}"
+    )
+    page.get_by_role("button", name="Chat with us").click()
+    link = page.get_by_role("link", name="Book a session with an expert")
+    expect(link).to_be_visible()
+    href = link.get_attribute("href") or ""
+    assert href.startswith(f"{live_server}/m/{store.slug}/sessions?customer=m-1&signature=")
+    page.goto(href)
+    expect(page.get_by_role("heading", name="Expert sessions", level=1)).to_be_visible()
+    expect(page.get_by_test_id("balance")).to_have_text("500")
