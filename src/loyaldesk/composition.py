@@ -69,6 +69,7 @@ _REGISTERING_MODULES = (
     "loyaldesk.loyalty.jobs",
     "loyaldesk.analytics.jobs",
     "loyaldesk.feedback.timeline",
+    "loyaldesk.bookings.timeline",
 )
 
 

@@ -99,3 +99,6 @@ def studio(db: Database, store: StoreHandle, password_hash: str) -> Studio:
 
     experts, types, customers = db.write(seed)
     return Studio(db, store, experts, types, customers)
+
+
+from tests.bookings.desk import desk  # noqa: E402, F401  (the fixture of the booking actions' tests)

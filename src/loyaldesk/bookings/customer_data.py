@@ -1,7 +1,8 @@
 """Expert sessions in a customer's GDPR export (every seat they took, with its session and status, and
 their waitlist places) and in their erasure: their upcoming places are given back (the expert's time is
-free again) and their waitlist places are withdrawn. Past seats stay, as ids, times and points (they tie
-to the points ledger, which keeps balancing without an identity); they hold nothing personal."""
+free again, offered to the waitlist; their reminders are withdrawn) and their waitlist places are
+withdrawn. Past seats stay, as ids, times and points (they tie to the points ledger, which keeps
+balancing without an identity); they hold nothing personal."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from loyaldesk.bookings.actions.occupy import release_seat
+from loyaldesk.bookings.actions.offer_waitlist import offer_freed_seat
+from loyaldesk.bookings.messages import withdraw_reminders
 from loyaldesk.bookings.models import Occurrence, Seat, SessionType, WaitlistEntry
 from loyaldesk.bookings.vocab import LIVE_SEAT_STATUSES, WaitlistStatus
 from loyaldesk.customers import erasure_step, export_section
@@ -81,8 +84,6 @@ def erase_bookings(uow: UnitOfWork, store_id: int, customer_id: int) -> None:
         )
         .order_by(Seat.id)
     ).all()
-    for seat_id in upcoming:
-        release_seat(uow, store_id, seat_id)
     uow.session.execute(
         update(WaitlistEntry)
         .where(
@@ -93,6 +94,11 @@ def erase_bookings(uow: UnitOfWork, store_id: int, customer_id: int) -> None:
         .values(status=WaitlistStatus.WITHDRAWN.value, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+    # after the waitlist places: the freed seats are offered to others, never back to them
+    for seat_id in upcoming:
+        occurrence_id = release_seat(uow, store_id, seat_id)
+        withdraw_reminders(uow, store_id, seat_id)
+        offer_freed_seat(uow, store_id, occurrence_id)
 
 
 def register() -> None:

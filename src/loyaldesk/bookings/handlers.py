@@ -22,9 +22,9 @@ class SessionSurvey:
         self.base_url = base_url
 
     def ask_after_session(self, uow: UnitOfWork, stored: StoredEvent, event: SessionAttended) -> None:
-        """The store's active CSAT survey (the oldest), asked once per seat (key
-        ``booking:{seat}:csat``) on email, through feedback's throttle and consent; nothing when the
-        store has none or the customer may not be asked (logged)."""
+        """The store's newest active CSAT survey sent by email (not the chat's rating, which is asked in
+        the conversation), asked once per seat (key ``booking:{seat}:csat``) through feedback's throttle
+        and consent; nothing when the store has none or the customer may not be asked (logged)."""
         if not event.attended or event.customer_id is None:
             return
         survey_id = uow.session.scalar(
@@ -33,8 +33,9 @@ class SessionSurvey:
                 Survey.store_id == event.store_id,
                 Survey.kind == SurveyKind.CSAT.value,
                 Survey.status == SurveyStatus.ACTIVE.value,
+                Survey.channel == SurveyChannel.EMAIL.value,
             )
-            .order_by(Survey.id)
+            .order_by(Survey.id.desc())
             .limit(1)
         )
         if survey_id is None:

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import exc
+
 from loyaldesk.bookings.queries.seat_facts import SeatFacts, ics_of
 from loyaldesk.journeys import (
     Channel,
     MessageCategory,
     ensure_owned_template,
     queue_message,
+    template_of,
     withdraw_message,
 )
 from loyaldesk.kernel.db import UnitOfWork
@@ -83,7 +86,24 @@ TEMPLATES: dict[str, dict[str, dict[str, str]]] = {
 
 
 def _ensure(uow: UnitOfWork, store_id: int, key: str) -> None:
-    ensure_owned_template(uow, store_id, key, TEMPLATES[key], owner="bookings")
+    """The owned template ``key``, created on first use. Two first bookings at once may both create
+    it: the loser's insert is undone in its savepoint and the winner's template is used."""
+    if template_of(uow.session, store_id, key) is not None:
+        return
+    savepoint = uow.session.begin_nested()
+    try:
+        ensure_owned_template(uow, store_id, key, TEMPLATES[key], owner="bookings")
+    except exc.IntegrityError:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+
+
+def ensure_templates(uow: UnitOfWork, store_id: int) -> None:
+    """Every message template of expert sessions (the configuration actions call it, so that bookings
+    find them made)."""
+    for key in TEMPLATES:
+        _ensure(uow, store_id, key)
 
 
 def _calendar(facts: SeatFacts, now: datetime, *, cancelled: bool) -> dict[str, str]:

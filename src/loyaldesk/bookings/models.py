@@ -152,7 +152,7 @@ class SessionType(Base):
 
 class SessionTypeHost(Base):
     """An expert (their schedule) who hosts a session type; ``priority`` orders them for round robin by
-    priority (higher first)."""
+    priority (the lowest number first; ties: the older schedule)."""
 
     __tablename__ = "bookings_session_type_hosts"
 

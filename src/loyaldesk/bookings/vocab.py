@@ -37,7 +37,7 @@ class HostAssignment(StrEnum):
 
     SINGLE = "single"
     ROUND_ROBIN_LOAD = "round_robin_load"  # the free host with the fewest upcoming sessions
-    ROUND_ROBIN_PRIORITY = "round_robin_priority"  # the free host with the highest priority
+    ROUND_ROBIN_PRIORITY = "round_robin_priority"  # the free host with the lowest priority number
 
     @property
     def label(self) -> str:

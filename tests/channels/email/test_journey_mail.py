@@ -162,3 +162,23 @@ def test_the_address_is_the_customers_email_unless_erased(
         assert adapter.address_of(session, store.id, erased) is None
         assert adapter.address_of(session, store.id, without) is None
         assert adapter.address_of(session, other_store.id, emma) is None
+
+
+def test_attachments_arrive_as_parts_of_their_own_type(peer: Peer, tmp_path: Path) -> None:
+    calendar = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+    message = outgoing(
+        MessageCategory.TRANSACTIONAL,
+        attachments=[
+            {"filename": "invite.ics", "content_type": "text/calendar; method=REQUEST", "content": calendar},
+            {"filename": "note.json", "content_type": "application/json", "content": '{"a": 1}'},
+        ],
+    )
+    assert adapter_for(peer.port, tmp_path).deliver(message).status is DeliveryStatus.SENT
+    [(_sender, _recipients, received)] = peer.received
+    parts = {part.get_filename(): part for part in received.iter_attachments()}
+    assert parts["invite.ics"].get_content_type() == "text/calendar"
+    assert parts["invite.ics"].get_param("method") == "REQUEST"
+    assert parts["invite.ics"].get_content().replace("\r\n", "\n") == calendar.replace("\r\n", "\n")
+    assert parts["note.json"].get_content_type() == "application/json"
+    assert parts["note.json"].get_content() == b'{"a": 1}'
+    assert "Hi <Bob & *Al*>," in received.get_body(("plain",)).get_content()  # the body is kept

@@ -5,7 +5,8 @@ and the job that gives back holds nobody confirmed.
   asks ``queries.availability`` which hosts can take the start (the slot rule, their live sessions with
   buffers, daily caps, seats left in group sessions) and takes a held seat with the first that succeeds
   (``occupy.take_seat``, inside a savepoint: the database's refusal of an overlap sends it to the next
-  host). Nobody: ``SlotUnavailable``.
+  host). Nobody: ``SlotUnavailable``. A shopper holds one slot per session type: a new hold gives their
+  previous one back.
 - ``confirm_booking`` pays ``price_points`` through the loyalty ledger under ``booking:{seat}:pay``
   (nothing for a free session or a member of a tier in ``free_for_tier_ids``), never overdrawing
   (``NotEnoughPoints``), marks the seat confirmed and queues the invitation (with its calendar file) and
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import exc, select
+from sqlalchemy import select
 
 from loyaldesk.bookings.actions.common import locked_seat, staff_actor
 from loyaldesk.bookings.actions.occupy import AlreadySeated, ExpertBusy, SessionFull, release_seat, take_seat
@@ -73,6 +74,24 @@ def release_lapsed_holds_near(
         uow.session.expire_all()
 
 
+def _release_own_holds(uow: UnitOfWork, store_id: int, customer_id: int, session_type_id: int) -> None:
+    """A shopper holds one slot of a session type at a time: picking another gives the previous back
+    (offered to the waitlist), so nobody can block an expert's week with holds."""
+    held = uow.session.execute(
+        select(Seat.id, Seat.occurrence_id)
+        .join(Occurrence, Occurrence.id == Seat.occurrence_id)
+        .where(
+            Seat.store_id == store_id,
+            Seat.customer_id == customer_id,
+            Seat.status == BookingStatus.HELD.value,
+            Occurrence.session_type_id == session_type_id,
+        )
+    ).all()
+    for seat_id, occurrence_id in held:
+        release_seat(uow, store_id, seat_id)
+        offer_freed_seat(uow, store_id, occurrence_id)
+
+
 def hold_slot(
     uow: UnitOfWork,
     *,
@@ -94,6 +113,7 @@ def hold_slot(
     _customer(uow, store_id, customer_id)
     session_type = bookable_type(uow.session, store_id, session_type_id)
     release_lapsed_holds_near(uow, store_id, session_type_id, starts_at)
+    _release_own_holds(uow, store_id, customer_id, session_type_id)
     now = uow.now()
     candidates = offers_at(uow.session, session_type, hosts_of(uow.session, session_type), now, starts_at)
     if not candidates:
@@ -112,7 +132,7 @@ def hold_slot(
                 member_id=member.id if member else None,
                 hold_expires_at=now + timedelta(minutes=session_type.hold_minutes),
             )
-        except (ExpertBusy, SessionFull, exc.DBAPIError):
+        except (ExpertBusy, SessionFull):
             savepoint.rollback()
             continue
         except AlreadySeated:

@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import delete, select
 
 from loyaldesk.bookings.actions.common import audit, staff_actor
+from loyaldesk.bookings.messages import ensure_templates
 from loyaldesk.bookings.models import DateOverride, Schedule, SessionType, SessionTypeHost, WeeklyHours
 from loyaldesk.bookings.rules.schedules import WorkingRange
 from loyaldesk.bookings.schemas import ClockRange, DateOverrideIn, ScheduleIn, SessionTypeIn
@@ -221,6 +222,7 @@ def save_session_type(
             )
         )
     uow.session.flush()
+    ensure_templates(uow, store_id)
     audit(
         uow,
         store_id,

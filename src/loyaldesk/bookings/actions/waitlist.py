@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import exc, select, update
+from sqlalchemy import select, update
 
 from loyaldesk.bookings.actions.book import confirm_booking
 from loyaldesk.bookings.actions.occupy import AlreadySeated, ExpertBusy, SessionFull, take_seat
@@ -163,7 +163,7 @@ def accept_waitlist_offer(uow: UnitOfWork, *, store_id: int, customer_id: int, e
             member_id=member.id if member else None,
             hold_expires_at=now + timedelta(minutes=session_type.hold_minutes),
         )
-    except (ExpertBusy, SessionFull, AlreadySeated, exc.DBAPIError) as lost:
+    except (ExpertBusy, SessionFull, AlreadySeated) as lost:
         savepoint.rollback()
         raise OfferTaken("someone else took this slot first") from lost
     savepoint.commit()
