@@ -51,6 +51,9 @@ def test_the_member_page_and_the_widget_link_to_expert_sessions(
     assert (
         client.get("/m/acme/sessions", params={"customer": "m-1", "signature": "0" * 64}).status_code == 401
     )
+    german = client.get("/m/acme/sessions", params=salon.query("m-1"), headers={"Accept-Language": "de"})
+    assert "Expertentermine" in german.text and "100 Punkte" in german.text and "60 Minuten" in german.text
+    assert "Freie Zeiten ansehen" in german.text and "Wird geladen" in german.text  # the script's words too
 
 
 def test_a_tier_that_books_free_sees_it_free(
