@@ -239,3 +239,41 @@ def test_the_widget_greets_a_signed_in_member_with_a_link_to_expert_sessions(
     page.goto(href)
     expect(page.get_by_role("heading", name="Expert sessions", level=1)).to_be_visible()
     expect(page.get_by_test_id("balance")).to_have_text("500")
+
+
+def test_a_shopper_moves_a_session_to_another_time(
+    live_server: str,
+    page,  # type: ignore[no-untyped-def]
+    db: Database,
+    store: StoreHandle,
+    password_hash: str,
+    clock: FakeClock,
+) -> None:
+    every_day = {day: [("07:00", "21:00")] for day in range(7)}
+    salon = make_salon(
+        db, store, password_hash, schedule={"weekly_hours": every_day, "minimum_notice_minutes": 0}
+    )
+    starts = [
+        s for s in _slots(live_server, salon) if datetime.fromisoformat(s) > clock.now() + timedelta(days=2)
+    ]
+    first, second = starts[0], starts[3]
+    api = f"{live_server}/member-api/v1/{store.slug}/bookings"
+    held = httpx.post(
+        api + "/holds",
+        json={"session_type_id": salon.styling_id, "starts_at": first},
+        headers=salon.identity("m-1"),
+    )
+    assert httpx.post(f"{api}/{held.json()['id']}/confirm", headers=salon.identity("m-1")).status_code == 200
+
+    query = "&".join(f"{k}={v}" for k, v in salon.query("m-1").items())
+    page.goto(f"{live_server}/m/{store.slug}/sessions?{query}")
+    expect(page.get_by_test_id("balance")).to_have_text("400")
+    page.get_by_role("button", name="Reschedule").click()
+    page.locator(f'[data-starts-at="{second}"]').click()
+    page.get_by_role("button", name=re.compile("^Move my session to")).click()
+    expect(page.locator("#sessions-status")).to_contain_text("Moved to")
+    expect(page.locator(".my-session[data-status=confirmed]")).to_have_count(1)
+    expect(page.get_by_test_id("balance")).to_have_text("400")  # carried over, not charged again
+    mine = httpx.get(api, headers=salon.identity("m-1")).json()["bookings"]
+    live = [booking for booking in mine if booking["status"] == "confirmed"]
+    assert [booking["starts_at"] for booking in live] == [second]

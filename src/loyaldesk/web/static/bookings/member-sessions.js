@@ -384,7 +384,7 @@ async function confirmReschedule() {
     const moved = await call("POST", `/bookings/${booking.id}/reschedule`, { starts_at: slot.starts_at });
     stopReschedule();
     showStatus(say(words.moved, { time: formatTime(moved.starts_at) }));
-    await Promise.all([loadMine(), loadSlots()]);
+    await Promise.all([loadMine(), loadSlots(), refreshBalance()]);
   } catch (error) {
     showError(error);
   }
