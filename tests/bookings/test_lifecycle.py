@@ -238,3 +238,61 @@ def test_the_customer_timeline_tells_the_booking_story(desk: Desk) -> None:
         ("Moved an expert session", "Now 03 Jun 2026 08:00 UTC"),
         ("Booked an expert session", "02 Jun 2026 08:00 UTC, 100 points paid"),
     ]
+
+
+def test_someone_elses_booking_is_not_found_and_nothing_changes(desk: Desk) -> None:
+    owner, intruder = desk.customers[:2]
+    booked = desk.book(owner, TUESDAY_10 + timedelta(days=1))
+    held = desk.hold(owner, TUESDAY_10 - timedelta(hours=1), "workshop")
+    entry = desk.write(
+        bookings.join_waitlist, customer_id=owner, session_type_id=desk.types["styling"],
+        wanted_from=TUESDAY_10, wanted_until=TUESDAY_10 + timedelta(days=2),
+    )  # fmt: skip
+    attempts = [
+        (bookings.confirm_booking, {"seat_id": held}),
+        (bookings.cancel_booking, {"seat_id": booked}),
+        (bookings.reschedule_booking, {"seat_id": booked, "new_starts_at": TUESDAY_10 + timedelta(hours=4)}),
+        (bookings.leave_waitlist, {"entry_id": entry}),
+        (bookings.accept_waitlist_offer, {"entry_id": entry}),
+    ]
+    for action, kwargs in attempts:
+        with pytest.raises(NotFound):
+            desk.write(action, customer_id=intruder, **kwargs)
+    assert (seat(desk, held).status, seat(desk, booked).status) == ("held", "confirmed")
+    assert desk.read(bookings.customer_waitlist, customer_id=owner)[0].status == "waiting"
+    assert desk.points(owner) == START_POINTS - 100 and desk.points(intruder) == START_POINTS
+    other_store_staff = desk.db.write(lambda uow: _staff_elsewhere(uow))
+    from loyaldesk.kernel.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        desk.write(bookings.cancel_booking, seat_id=booked, actor_id=other_store_staff)
+    with pytest.raises(PermissionDenied):
+        desk.write(bookings.mark_attendance, seat_id=booked, actor_id=other_store_staff, attended=False)
+    assert seat(desk, booked).status == "confirmed"
+
+
+def _staff_elsewhere(uow):  # type: ignore[no-untyped-def]
+    from loyaldesk.stores import StaffAccount
+
+    staff = StaffAccount(
+        email="stranger@else.example.com", name="Stranger", password_hash="-", created_at=uow.now()
+    )
+    uow.session.add(staff)
+    uow.session.flush()
+    return staff.id
+
+
+def test_the_composition_runs_the_hold_job_and_the_survey_handler(desk: Desk) -> None:
+    from loyaldesk.composition import compose
+    from loyaldesk.kernel.dispatcher import HandlerRegistry
+    from loyaldesk.kernel.jobs import JobRegistry
+    from loyaldesk.settings import Settings
+
+    handlers, jobs = HandlerRegistry(), JobRegistry()
+    compose(Settings(mail_domain="one.example"), handlers=handlers, jobs=jobs)
+    [job] = [job for job in jobs.all() if job.name == "bookings.release_expired_holds"]
+    assert len(handlers.for_type("bookings.session_attended")) == 1  # the CSAT ask
+    held = desk.hold(desk.customers[0], TUESDAY_10)
+    desk.clock.advance(timedelta(minutes=10))
+    assert desk.db.write(job.run) == 1  # type: ignore[arg-type]
+    assert seat(desk, held).status == "cancelled"

@@ -164,3 +164,46 @@ def test_two_shoppers_accepting_the_same_freed_seat_at_once_one_wins(desk: Desk)
     assert [type(result) for result in results if not isinstance(result, int)] == [bookings.OfferTaken]
     assert sorted(desk.points(customer) for customer in (c, d)) == [START_POINTS - 100, START_POINTS]
     desk.ledger_clean()
+
+
+def test_a_journey_can_follow_up_an_attended_session(desk: Desk) -> None:
+    """Stores build their own follow-ups on the booking events (here a webhook step after attendance)."""
+    from loyaldesk.journeys import DeliveryResult, DeliveryStatus, RuleIn, register_adapter
+    from loyaldesk.journeys.actions.deliver import DeliveryConfig, deliver_due
+    from loyaldesk.journeys.actions.rules import save_rule
+    from loyaldesk.journeys.actions.run_steps import run_due
+    from loyaldesk.journeys.ports import ADAPTERS
+
+    class Hooks:
+        channel = "webhook"
+        delivered: list[dict] = []
+
+        def address_of(self, session, store_id, customer_id, /):  # type: ignore[no-untyped-def]
+            return "somewhere"
+
+        def deliver(self, message, /):  # type: ignore[no-untyped-def]
+            self.delivered.append(message.payload)
+            return DeliveryResult(DeliveryStatus.SENT, provider_id="p")
+
+    saved, hooks = ADAPTERS.get("webhook"), Hooks()
+    register_adapter(hooks)  # type: ignore[arg-type]
+    try:
+        rule = RuleIn(
+            name="After a session", enabled=True, category="transactional",
+            trigger={"kind": "event", "event": "bookings.session_attended"},
+            steps=[{"kind": "call_webhook", "url": "https://shop.example.com/hooks/session"}],
+        )  # fmt: skip
+        desk.db.write(save_rule, desk.store.actor, desk.store.id, rule)
+        booked = desk.book(desk.customers[0], TUESDAY_10)
+        desk.clock.set(TUESDAY_10 + timedelta(hours=1))
+        desk.write(bookings.mark_attendance, actor_id=desk.manager, seat_id=booked, attended=True)
+        for _ in range(3):
+            dispatch_until_idle(desk.db)
+            desk.db.write(run_due)
+            deliver_due(
+                desk.db, DeliveryConfig(base_url="https://desk.example.com", secret_source=lambda: "s")
+            )
+        assert [payload["customer_id"] for payload in hooks.delivered] == [desk.customers[0]]
+    finally:
+        if saved is not None:
+            register_adapter(saved)

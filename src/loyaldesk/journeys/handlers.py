@@ -46,6 +46,9 @@ TRIGGER_EVENTS = (
     "loyalty.referral_recorded",
     "loyalty.badge_awarded",
     "feedback.survey_answered",
+    "bookings.booking_confirmed",
+    "bookings.booking_cancelled",
+    "bookings.session_attended",
     "custom.event",
 )
 # Names a rule may use that are a view of another event.
