@@ -321,6 +321,7 @@ def reschedule(
 @router.get(
     api + "/{booking_id}/invitation.ics",
     response_class=Response,
+    responses={200: {"description": "The invitation (RFC 5545).", "content": {"text/calendar": {}}}},
     summary="My booking's invitation as an iCalendar file",
 )
 def invitation(booking_id: BookingId, shopper: ShopperDep, runtime: RuntimeDep) -> Response:
