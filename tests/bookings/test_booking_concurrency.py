@@ -16,7 +16,7 @@ from loyaldesk.bookings.models import Occurrence, Seat
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.errors import DomainError
 from loyaldesk.loyalty import AdjustmentIn, LedgerEntry, adjust_points, enroll
-from tests.bookings.desk import START_POINTS, TUESDAY_10, Desk
+from tests.bookings.desk import START_POINTS, TUESDAY_10, WEEKDAYS, Desk
 
 THREADS = 12
 STARTS = [TUESDAY_10, TUESDAY_10 + timedelta(hours=2), TUESDAY_10 + timedelta(hours=4)]
@@ -86,3 +86,39 @@ def test_a_crowd_booking_the_same_slots_never_double_books(desk: Desk) -> None:
     for customer in customers:
         assert desk.points(customer) == START_POINTS - (100 if customer in winners else 0)
     desk.ledger_clean()
+
+
+def test_the_daily_cap_holds_when_a_crowd_books_different_times(desk: Desk) -> None:
+    """The cap per day is the application's check (the database refuses only overlaps): the hosts'
+    schedules locked first make it exact under concurrency too."""
+    for schedule, expert in zip(desk.schedules, desk.experts, strict=True):
+        desk.write(
+            bookings.save_schedule,
+            actor_id=desk.manager,
+            schedule_id=schedule,
+            schedule_in=bookings.ScheduleIn(
+                user_id=expert, time_zone="Europe/Berlin", weekly_hours=WEEKDAYS, buffer_after_minutes=15,
+                max_per_day=1,
+            ),
+        )  # fmt: skip
+    customers = [*desk.customers, *more_members(desk, 8 - len(desk.customers))]
+    barrier = threading.Barrier(len(customers))
+
+    def attempt(index: int) -> int | DomainError:
+        barrier.wait()
+        try:  # eight different, non-overlapping hours of the same Tuesday
+            return int(desk.book(customers[index], TUESDAY_10 + timedelta(hours=index - 1)))
+        except DomainError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=len(customers)) as pool:
+        results = list(pool.map(attempt, range(len(customers))))
+    won = [result for result in results if isinstance(result, int)]
+    assert len(won) == 2, results  # one a day for each of the two experts
+    with desk.db.read() as session:
+        per_expert = session.execute(
+            select(Occurrence.schedule_id, func.count())
+            .where(Occurrence.active)
+            .group_by(Occurrence.schedule_id)
+        ).all()
+    assert sorted(count for _schedule, count in per_expert) == [1, 1]

@@ -1,12 +1,12 @@
 """A shopper taking a slot: hold it while they confirm, confirm it (paying its points), or both at once;
 and the job that gives back holds nobody confirmed.
 
-- ``hold_slot`` first releases every lapsed hold near the slot (anyone's, in this same transaction), then
-  asks ``queries.availability`` which hosts can take the start (the slot rule, their live sessions with
-  buffers, daily caps, seats left in group sessions) and takes a held seat with the first that succeeds
-  (``occupy.take_seat``, inside a savepoint: the database's refusal of an overlap sends it to the next
-  host). Nobody: ``SlotUnavailable``. A shopper holds one slot per session type: a new hold gives their
-  previous one back.
+- ``hold_slot`` locks the hosts' schedules (``lock_hosts``), releases every lapsed hold near the slot
+  (anyone's, in this same transaction), then asks ``queries.availability`` which hosts can take the
+  start (the slot rule, their live sessions with buffers, daily caps, seats left in group sessions) and
+  takes a held seat with the first that succeeds (``occupy.take_seat``, inside a savepoint: the
+  database's refusal of an overlap sends it to the next host). Nobody: ``SlotUnavailable``. A shopper
+  holds one slot per session type: a new hold gives their previous one back.
 - ``confirm_booking`` pays ``price_points`` through the loyalty ledger under ``booking:{seat}:pay``
   (nothing for a free session or a member of a tier in ``free_for_tier_ids``), never overdrawing
   (``NotEnoughPoints``), marks the seat confirmed and queues the invitation (with its calendar file) and
@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from loyaldesk.bookings.actions.common import locked_seat, staff_actor
+from loyaldesk.bookings.actions.common import lock_hosts, locked_seat, staff_actor
 from loyaldesk.bookings.actions.occupy import AlreadySeated, ExpertBusy, SessionFull, release_seat, take_seat
 from loyaldesk.bookings.actions.offer_waitlist import offer_freed_seat
 from loyaldesk.bookings.errors import HoldExpired, NotEnoughPoints, SlotUnavailable
@@ -112,6 +112,7 @@ def hold_slot(
     starts_at = starts_at.astimezone(UTC)
     _customer(uow, store_id, customer_id)
     session_type = bookable_type(uow.session, store_id, session_type_id)
+    lock_hosts(uow, session_type_id)
     release_lapsed_holds_near(uow, store_id, session_type_id, starts_at)
     _release_own_holds(uow, store_id, customer_id, session_type_id)
     now = uow.now()
@@ -242,6 +243,17 @@ def release_expired_holds(uow: UnitOfWork, limit: int = 500) -> int:
         .order_by(Seat.hold_expires_at, Seat.id)
         .limit(limit)
     ).all()
+    if not lapsed:
+        return 0
+    # A lapsed hold can no longer be confirmed (``HoldExpired``), so releasing what was read is safe.
+    lock_hosts(
+        uow,
+        *uow.session.scalars(
+            select(Occurrence.session_type_id)
+            .where(Occurrence.id.in_([occurrence_id for _seat, _store, occurrence_id in lapsed]))
+            .distinct()
+        ),
+    )
     released = 0
     for seat_id, store_id, occurrence_id in lapsed:
         try:

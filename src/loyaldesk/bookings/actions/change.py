@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from loyaldesk.bookings.actions.book import hold_slot
-from loyaldesk.bookings.actions.common import locked_seat, staff_actor
+from loyaldesk.bookings.actions.common import lock_hosts_of_seat, locked_seat, staff_actor
 from loyaldesk.bookings.actions.occupy import release_seat
 from loyaldesk.bookings.actions.offer_waitlist import offer_freed_seat
 from loyaldesk.bookings.errors import CancellationClosed, RescheduleClosed
@@ -54,6 +54,7 @@ def cancel_booking(
     if (customer_id is None) == (actor_id is None):
         raise Invalid.field("actor", "a booking is cancelled by its customer or by staff (one of them)")
     actor = staff_actor(uow, store_id, actor_id) if actor_id is not None else None
+    lock_hosts_of_seat(uow, store_id, seat_id)
     seat = locked_seat(uow, store_id, seat_id, customer_id)
     if seat.status == BookingStatus.CANCELLED:
         return 0  # a replay, or cancelled already
@@ -118,6 +119,7 @@ def reschedule_booking(
     """Move the customer's confirmed booking to ``new_starts_at`` (module docstring); the new seat's id.
     ``RescheduleClosed`` naming the deadline; ``SlotUnavailable``; ``Conflict`` when it is not a
     confirmed, upcoming booking."""
+    lock_hosts_of_seat(uow, store_id, seat_id)
     seat = locked_seat(uow, store_id, seat_id, customer_id)
     if seat.status != BookingStatus.CONFIRMED:
         raise Conflict("only a confirmed booking can be moved")

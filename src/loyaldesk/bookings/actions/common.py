@@ -1,5 +1,10 @@
 """What the booking actions share: the acting staff account (checked to work for the store) and its audit
-row, and the seat row locked for the change."""
+row, the seat row locked for the change, and the lock order.
+
+Lock order (PostgreSQL), the same in every action that changes seats, occurrences or waitlist places:
+first the schedules of the session type's hosts (``lock_hosts``), then seats, occurrences and waitlist
+entries. Actions on one session type's experts therefore queue on the hosts instead of deadlocking.
+SQLite's writers are one at a time already."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from loyaldesk.bookings.models import Seat
+from loyaldesk.bookings.models import Occurrence, Schedule, Seat, SessionTypeHost
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import NotFound, PermissionDenied
@@ -60,3 +65,38 @@ def locked_seat(uow: UnitOfWork, store_id: int, seat_id: int, customer_id: int |
     if seat is None:
         raise NotFound("no such booking")
     return seat
+
+
+def lock_hosts(uow: UnitOfWork, *session_type_ids: int) -> None:
+    """Lock the schedule rows of these session types' hosts (PostgreSQL, in id order: no deadlock between
+    types sharing experts) until the transaction ends: the slot rule's checks the database cannot make
+    (the daily cap, working hours) are then made against a settled state. SQLite's writers are already
+    one at a time. The overlap itself is the database's to refuse either way."""
+    if not uow.is_postgresql or not session_type_ids:
+        return
+    uow.session.execute(
+        select(Schedule.id)
+        .where(
+            Schedule.id.in_(
+                select(SessionTypeHost.schedule_id).where(
+                    SessionTypeHost.session_type_id.in_(session_type_ids)
+                )
+            )
+        )
+        .order_by(Schedule.id)
+        .with_for_update()
+    ).all()
+
+
+def lock_hosts_of_seat(uow: UnitOfWork, store_id: int, seat_id: int) -> None:
+    """``lock_hosts`` for the session type of seat ``seat_id`` (nothing when there is no such seat: the
+    action then reports it)."""
+    if not uow.is_postgresql:
+        return
+    session_type_id = uow.session.scalar(
+        select(Occurrence.session_type_id)
+        .join(Seat, Seat.occurrence_id == Occurrence.id)
+        .where(Seat.id == seat_id, Seat.store_id == store_id)
+    )
+    if session_type_id is not None:
+        lock_hosts(uow, session_type_id)

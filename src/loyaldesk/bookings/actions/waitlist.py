@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from loyaldesk.bookings.actions.book import confirm_booking
+from loyaldesk.bookings.actions.common import lock_hosts
 from loyaldesk.bookings.actions.occupy import AlreadySeated, ExpertBusy, SessionFull, take_seat
 from loyaldesk.bookings.actions.offer_waitlist import offer_expires_at
 from loyaldesk.bookings.errors import OfferTaken
@@ -115,6 +116,18 @@ def accept_waitlist_offer(uow: UnitOfWork, *, store_id: int, customer_id: int, e
     """Book the slot offered on ``entry_id``; the confirmed seat's id (accepting again returns it).
     ``OfferTaken`` when nothing is offered now, the offer lapsed, or someone else took the slot first;
     ``NotEnoughPoints`` (nothing changes, the offer stays)."""
+    # The hosts first, the entry second: two shoppers accepting one slot queue on the hosts, so the winner
+    # can send the others back to waiting without waiting on their entries' locks (no deadlock).
+    session_type_id = uow.session.scalar(
+        select(WaitlistEntry.session_type_id).where(
+            WaitlistEntry.id == entry_id,
+            WaitlistEntry.store_id == store_id,
+            WaitlistEntry.customer_id == customer_id,
+        )
+    )
+    if session_type_id is None:
+        raise NotFound("no such waitlist place")
+    lock_hosts(uow, session_type_id)
     entry = _entry(uow, store_id, customer_id, entry_id)
     occurrence = (
         uow.session.get(Occurrence, entry.offered_occurrence_id) if entry.offered_occurrence_id else None
