@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -124,6 +124,14 @@ CONSOLE_PAGES = (
     "/console/{slug}/recommendations/offers",
     "/console/{slug}/recommendations/offers/new",
     "/console/{slug}/recommendations/offers/{offer_id}",
+    # bookings: the day's expert sessions (the day with the shopper's booking), schedules, session types
+    "/console/{slug}/bookings?day={booking_day}",
+    "/console/{slug}/bookings/schedules",
+    "/console/{slug}/bookings/schedules/new",
+    "/console/{slug}/bookings/schedules/{schedule_id}",
+    "/console/{slug}/bookings/session-types",
+    "/console/{slug}/bookings/session-types/new",
+    "/console/{slug}/bookings/session-types/{session_type_id}",
     "/console/{slug}/customers/999999999",  # the error page
 )
 # Console GET routes that are not pages (data for scripts, files, redirects, fragments).
@@ -179,6 +187,66 @@ def _demo_ids(db: Database) -> dict[str, Any]:
     ids["journey_id"] = _a_journey(db, store)
     ids["survey_id"], ids["survey_token"] = _a_survey_invitation(db, store, ids["customer_id"])
     return ids
+
+
+def _expert_sessions(db: Database, ids: dict[str, Any]) -> dict[str, Any]:
+    """An expert's schedule (the demo owner), a session type they host and the shopper's booking of it,
+    for the Bookings pages."""
+    from loyaldesk import bookings
+
+    store, owner = ids["store_id"], _staff_id(db, OWNER)
+    schedule_id = db.write(
+        bookings.save_schedule,
+        store_id=store,
+        actor_id=owner,
+        schedule_in=bookings.ScheduleIn(
+            user_id=owner,
+            time_zone="Europe/Paris",
+            weekly_hours={day: [("09:00", "17:00")] for day in range(7)},
+        ),
+    )
+    session_type_id = db.write(
+        bookings.save_session_type,
+        store_id=store,
+        actor_id=owner,
+        session_type_in=bookings.SessionTypeIn(
+            name="Styling session",
+            slug="styling",
+            length_minutes=45,
+            hosts=[bookings.HostIn(schedule_id=schedule_id)],
+        ),
+    )
+    now = datetime.now(UTC)
+    with db.read() as session:
+        days = bookings.slots_for_shopper(
+            session,
+            store_id=store,
+            session_type_id=session_type_id,
+            time_zone="Europe/Paris",
+            first_day=now.date() + timedelta(days=2),
+            days=3,
+            now=now,
+        )
+    slot = next(slot for found in days.values() for slot in found)
+    db.write(
+        bookings.book_slot,
+        store_id=store,
+        customer_id=ids["customer_id"],
+        session_type_id=session_type_id,
+        starts_at=slot.starts_at,
+    )
+    return {
+        "schedule_id": schedule_id,
+        "session_type_id": session_type_id,
+        "booking_day": slot.local_date.isoformat(),
+    }
+
+
+def _staff_id(db: Database, email: str) -> int:
+    with db.read() as session:
+        return int(
+            session.execute(text("SELECT id FROM staff_accounts WHERE email = :e"), {"e": email}).scalar_one()
+        )
 
 
 def _a_survey_invitation(db: Database, store_id: int, customer_id: int) -> tuple[int, str]:
@@ -429,6 +497,7 @@ def test_every_page_has_no_serious_accessibility_violation(
     _team(db, ids)
     _feedback_closure(db, ids)
     ids["intent_name"] = current_trainer().builtin_intents()[0].name
+    ids.update(_expert_sessions(db, ids))
     reset_link = db.write(
         password_resets.issue_reset_link,
         "analyst@juniper.example.com",
@@ -452,6 +521,7 @@ def test_every_page_has_no_serious_accessibility_violation(
             _path_of(reset_link),
             f"/m/{DEMO_SLUG}?{signed}",
             f"/m/{DEMO_SLUG}/preferences?{signed}",  # recommendations: the shopper's preferences
+            f"/m/{DEMO_SLUG}/sessions?{signed}",  # bookings: expert sessions
             f"/help/{DEMO_SLUG}",
             f"/help/{DEMO_SLUG}/search?q=how+long+does+delivery+take",
             f"/help/{DEMO_SLUG}/en/articles/{ids['article_slug']}",

@@ -26,7 +26,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -371,6 +371,20 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("PUT", "/member-api/v1/{store_slug}/me/preferences"): Shopper(),
     ("GET", "/m/{store_slug}/preferences"): Shopper(),
     ("POST", "/m/{store_slug}/preferences"): Shopper(),
+    # bookings: expert sessions in the member API and on the member page (web/member/bookings_*.py)
+    ("GET", "/member-api/v1/{store_slug}/bookings"): Shopper(),
+    ("GET", "/member-api/v1/{store_slug}/bookings/session-types"): Shopper(),
+    ("GET", "/member-api/v1/{store_slug}/bookings/session-types/{session_type_id}/slots"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/bookings/holds"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/bookings/{booking_id}/confirm"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/bookings/{booking_id}/cancel"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/bookings/{booking_id}/reschedule"): Shopper(),
+    ("GET", "/member-api/v1/{store_slug}/bookings/{booking_id}/invitation.ics"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/bookings/waitlist"): Shopper(),
+    ("DELETE", "/member-api/v1/{store_slug}/bookings/waitlist/{entry_id}"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/bookings/waitlist/{entry_id}/accept"): Shopper(),
+    ("GET", "/m/{store_slug}/sessions"): Shopper(),
+    ("GET", "/m/{store_slug}/sessions/{booking_id}/invitation.ics"): Shopper(),
     ("GET", "/widget-api/v1/{store_slug}/surveys/pending"): WidgetTicket(),
     ("POST", "/widget-api/v1/{store_slug}/surveys/{invitation_id}/answers"): WidgetTicket(),
     # feedback: the survey builder (console)
@@ -402,6 +416,31 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/feedback/closures"): Console(P.VIEW_FEEDBACK),
     ("GET", "/console/{store_slug}/feedback/closures/{closure_id}"): Console(P.VIEW_FEEDBACK),
     # recommendations: personal offers (web/console/offers.py)
+    # bookings: the day's sessions (who serves customers; marking and cancelling: who answers them) and
+    # setting up schedules and session types (managers) (web/console/bookings_*.py)
+    ("GET", "/console/{store_slug}/bookings"): Console(P.VIEW_CUSTOMERS),
+    ("POST", "/console/{store_slug}/bookings/seats/{seat_id}/attendance"): Console(P.ANSWER_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/bookings/seats/{seat_id}/cancel"): Console(P.ANSWER_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/bookings/schedules"): Console(P.MANAGE_STORE_SETTINGS),
+    ("GET", "/console/{store_slug}/bookings/schedules/new"): Console(P.MANAGE_STORE_SETTINGS),
+    ("POST", "/console/{store_slug}/bookings/schedules"): Console(P.MANAGE_STORE_SETTINGS),
+    ("GET", "/console/{store_slug}/bookings/schedules/{schedule_id}"): Console(P.MANAGE_STORE_SETTINGS),
+    ("POST", "/console/{store_slug}/bookings/schedules/{schedule_id}"): Console(P.MANAGE_STORE_SETTINGS),
+    ("POST", "/console/{store_slug}/bookings/schedules/{schedule_id}/overrides"): Console(
+        P.MANAGE_STORE_SETTINGS
+    ),
+    ("POST", "/console/{store_slug}/bookings/schedules/{schedule_id}/overrides/remove"): Console(
+        P.MANAGE_STORE_SETTINGS
+    ),
+    ("GET", "/console/{store_slug}/bookings/session-types"): Console(P.MANAGE_STORE_SETTINGS),
+    ("GET", "/console/{store_slug}/bookings/session-types/new"): Console(P.MANAGE_STORE_SETTINGS),
+    ("POST", "/console/{store_slug}/bookings/session-types"): Console(P.MANAGE_STORE_SETTINGS),
+    ("GET", "/console/{store_slug}/bookings/session-types/{session_type_id}"): Console(
+        P.MANAGE_STORE_SETTINGS
+    ),
+    ("POST", "/console/{store_slug}/bookings/session-types/{session_type_id}"): Console(
+        P.MANAGE_STORE_SETTINGS
+    ),
     ("GET", "/console/{store_slug}/recommendations/offers"): Console(P.VIEW_ANALYTICS),
     ("POST", "/console/{store_slug}/recommendations/offers"): Console(P.MANAGE_STORE_SETTINGS),
     ("GET", "/console/{store_slug}/recommendations/offers/new"): Console(P.MANAGE_STORE_SETTINGS),
@@ -938,6 +977,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
             )
         ]
 
+    ids.update(bookings_of_the_world(database, store_a, ids))
+
     settings = Settings(
         database_url=url,
         data_dir=folder / "var",
@@ -992,6 +1033,73 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
             for client in opened:
                 client.__exit__(None, None, None)
     database.dispose()
+
+
+def bookings_of_the_world(database: Database, store_a: int, ids: dict[str, Any]) -> dict[str, Any]:
+    """Expert sessions of store A: the demo agent's schedule, a free session type they host, a confirmed
+    booking and a waitlist place of the shopper ``customer_external_id`` (the matrix's "mine")."""
+    from loyaldesk import bookings
+
+    with database.read() as session:
+        mine = _one(
+            session,
+            "SELECT id FROM customers WHERE store_id = :store AND external_id = :external",
+            store=store_a,
+            external=ids["customer_external_id"],
+        )
+    every_day = {weekday: [("00:00", "23:30")] for weekday in range(7)}
+    schedule_id = database.write(
+        bookings.save_schedule,
+        store_id=store_a,
+        actor_id=ids["staff_id"],
+        schedule_in=bookings.ScheduleIn(user_id=ids["staff_id"], time_zone="UTC", weekly_hours=every_day),
+    )
+    session_type_id = database.write(
+        bookings.save_session_type,
+        store_id=store_a,
+        actor_id=ids["staff_id"],
+        session_type_in=bookings.SessionTypeIn(
+            name="Matrix styling",
+            slug="matrix-styling",
+            length_minutes=30,
+            hosts=[bookings.HostIn(schedule_id=schedule_id)],
+        ),
+    )
+    now = datetime.now(UTC)
+    with database.read() as session:
+        days = bookings.slots_for_shopper(
+            session,
+            store_id=store_a,
+            session_type_id=session_type_id,
+            time_zone="UTC",
+            first_day=now.date() + timedelta(days=3),
+            days=2,
+            now=now,
+        )
+    slot = next(slot for found in days.values() for slot in found)
+    booking_id = database.write(
+        bookings.book_slot,
+        store_id=store_a,
+        customer_id=mine,
+        session_type_id=session_type_id,
+        starts_at=slot.starts_at,
+    )
+    entry_id = database.write(
+        bookings.join_waitlist,
+        store_id=store_a,
+        customer_id=mine,
+        session_type_id=session_type_id,
+        wanted_from=now + timedelta(days=10),
+        wanted_until=now + timedelta(days=11),
+    )
+    return {
+        "schedule_id": schedule_id,
+        "session_type_id": session_type_id,
+        "booking_id": booking_id,
+        "seat_id": booking_id,
+        "entry_id": entry_id,
+        "slot_starts_at": slot.starts_at.isoformat(),
+    }
 
 
 def _log_in(client: TestClient, email: str, password: str) -> None:
@@ -1347,7 +1455,8 @@ def check_shopper(world: World, method: str, path: str, access: Shopper) -> None
             return lambda: call(client, method, url, data=form)
         headers = {"X-Customer-Id": customer, "X-Customer-Signature": signature} if customer else {}
         headers["Idempotency-Key"] = "matrix-0001"
-        body = {"json": {"reward_id": world.ids["reward_id"]}} if method != "GET" else {}
+        payload = SHOPPER_BODIES.get((method, path), {"reward_id": world.ids["reward_id"]})
+        body = {"json": _filled(payload, world.ids)} if method not in ("GET", "DELETE") else {}
         return lambda: call(client, method, url, headers=headers, **body)
 
     assert_refused(world, method, {401}, as_shopper(None, None), "an anonymous visitor")
@@ -1362,8 +1471,45 @@ def check_shopper(world: World, method: str, path: str, access: Shopper) -> None
         as_shopper(mine, shopper_signature(world.secrets["b"], mine)),
         "a signature by another store",
     )
+    if any(name in PERSONAL_IDS for name in _id_params(path)):
+        # Another shopper of the store, properly signed, aimed at this shopper's own booking or place.
+        assert_refused(
+            world,
+            method,
+            {404},
+            as_shopper(someone_else, shopper_signature(world.secrets["a"], someone_else)),
+            "another shopper",
+        )
     if method == "GET":
         assert_let_in(as_shopper(mine, shopper_signature(world.secrets["a"], mine))(), "the shopper")
+
+
+# What belongs to one shopper (the matrix's "mine"): another shopper's request for it must find nothing.
+PERSONAL_IDS = ("booking_id", "entry_id")
+BOOKINGS_API = "/member-api/v1/{store_slug}/bookings"
+# Member API bodies besides a redemption's: "{name}" stands for the world's id of that name.
+SHOPPER_BODIES: dict[tuple[str, str], Any] = {
+    ("POST", BOOKINGS_API + "/holds"): {
+        "session_type_id": "{session_type_id}",
+        "starts_at": "{slot_starts_at}",
+    },
+    ("POST", BOOKINGS_API + "/{booking_id}/reschedule"): {"starts_at": "{slot_starts_at}"},
+    ("POST", BOOKINGS_API + "/{booking_id}/cancel"): {},
+    ("POST", BOOKINGS_API + "/{booking_id}/confirm"): {},
+    ("POST", BOOKINGS_API + "/waitlist/{entry_id}/accept"): {},
+    ("POST", BOOKINGS_API + "/waitlist"): {
+        "session_type_id": "{session_type_id}",
+        "wanted_from": "2099-01-01T00:00:00+00:00",
+        "wanted_until": "2099-01-02T00:00:00+00:00",
+    },
+}
+
+
+def _filled(payload: dict[str, Any], ids: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: ids[value[1:-1]] if isinstance(value, str) and value.startswith("{") else value
+        for key, value in payload.items()
+    }
 
 
 # The widget's JSON routes: the body each takes besides its ``ticket``.

@@ -47,6 +47,9 @@ from loyaldesk.web.console import assistant as console_assistant
 from loyaldesk.web.console import assistant_intent_page as console_assistant_intent_page
 from loyaldesk.web.console import assistant_intents as console_assistant_intents
 from loyaldesk.web.console import auth as console_auth
+from loyaldesk.web.console import bookings_day as console_bookings_day
+from loyaldesk.web.console import bookings_setup as console_bookings_setup
+from loyaldesk.web.console import bookings_types as console_bookings_types
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
 from loyaldesk.web.console import feedback_dashboard as console_feedback_dashboard
@@ -88,6 +91,8 @@ from loyaldesk.web.console import webhooks as console_webhooks
 from loyaldesk.web.console import widget_install as console_widget_install
 from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
+from loyaldesk.web.member import bookings_api as member_bookings_api
+from loyaldesk.web.member import bookings_page as member_bookings_page
 from loyaldesk.web.member import help_center as member_help_center
 from loyaldesk.web.member import loyalty as member_loyalty
 from loyaldesk.web.member import messages as member_messages
@@ -292,6 +297,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         # recommendations: what customers told the store they prefer (member page and API, store API)
         member_preferences.router,
         api_preferences.router,
+        # bookings: expert sessions (the member API and the member page's "Expert sessions")
+        member_bookings_api.router,
+        member_bookings_page.router,
         # sockets (realtime/)
         widget_socket.router,
         console_socket.router,
@@ -341,6 +349,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_feedback_themes.router,
         console_feedback_fix.router,
         console_offers.router,  # recommendations: personal offers
+        # bookings: the day's expert sessions, schedules and session types
+        console_bookings_day.router,
+        console_bookings_setup.router,
+        console_bookings_types.router,
     )
     include_grouped(app.router, routers)
 

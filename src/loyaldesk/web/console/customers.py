@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import Field, ValidationError
 
-from loyaldesk import commerce
+from loyaldesk import bookings, commerce
 from loyaldesk.customers import CustomerProfile
 from loyaldesk.customers import actions as customer_actions
 from loyaldesk.customers import queries as customer_queries
@@ -139,6 +140,9 @@ def _customer_page(
             session, store_id, customer_id, cursor=timeline_cursor, limit=30
         )
         loyalty = loyalty_queries.member_card(session, store_id, customer_id)
+        sessions = bookings.customer_bookings(
+            session, store_id=store_id, customer_id=customer_id, now=runtime.clock.now()
+        )
     return render(
         request,
         "customers/detail.html",
@@ -152,6 +156,12 @@ def _customer_page(
             "timeline_cursor": next_timeline,
             "loyalty_member": loyalty[0] if loyalty else None,
             "loyalty_tier": loyalty[1] if loyalty else None,
+            "sessions": [
+                (booking, booking.starts_at.astimezone(ZoneInfo(console.store.timezone or "UTC")).date())
+                for booking in sessions
+                if booking.status != "held"
+            ],
+            "session_status_labels": bookings.BOOKING_STATUS_LABELS,
             "profile_form": profile or blank_form(ProfileForm, _profile_form(customer)),
             "erase_form": erase or blank_form(EraseForm, prefix="erase-"),
             "flash": flash,

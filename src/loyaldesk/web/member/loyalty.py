@@ -17,6 +17,7 @@ from fastapi import APIRouter, Form, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from loyaldesk import bookings
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, DomainError, NotFound
 from loyaldesk.kernel.i18n import gettext, use_language
@@ -231,6 +232,7 @@ def _member_page(
         surveys = open_surveys(session, shopper, now, runtime.settings.public_base_url, language)
         picks = picked_for_you(session, shopper, language, now)
         offers = offers_view(session, shopper, now, language)  # personal offers (the offer group only)
+        has_sessions = bool(bookings.session_types(session, store_id=shopper.store.id))  # expert sessions
         link = (
             referral_link(program, shopper.store, member.referral_code, runtime.settings.public_base_url)
             if member
@@ -251,6 +253,7 @@ def _member_page(
             "surveys": surveys,
             "picks": picks,
             "offers": offers,
+            "has_sessions": has_sessions,
             "identity": _identity_query(shopper),
             "request_key": secrets.token_urlsafe(16),
             "error": error,

@@ -4,7 +4,8 @@
 The widget asks once its socket has welcomed it (the ticket names the contact; a contact is a customer's
 only when the store's page signed the shopper in: the widget's HMAC identity verification). For a
 signed-in shopper: ``{"personal": true, "language", "title", "lines": [...], "suggestion": {kind, label,
-title, text, url}|null, "closing", "first_name", "tier", "points", "expiring_points", "expiring_on"}``,
+title, text, url}|null, "closing", "first_name", "tier", "points", "expiring_points", "expiring_on"}``
+(and ``"sessions": {label, path}`` when the store has expert sessions to book: the member page's),
 the words in their language (profile, else the store's default, else the widget's). For an anonymous
 visitor, or when the store turned the greeting off (``RecommendationSettings.widget_greeting``):
 ``{"personal": false}`` and nothing else —
@@ -22,6 +23,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from loyaldesk import bookings
 from loyaldesk.customers import Customer
 from loyaldesk.kernel.i18n import _, format_day, format_points, negotiate, use_language
 from loyaldesk.recommendations.greeting import Greeting, greeting_for
@@ -61,6 +63,10 @@ def greeting(
             found = greeting_for(session, store_id, customer.id, now, language=chosen)
             if found is not None:
                 body = greeting_json(found, chosen, customer.timezone or store.timezone)
+                if bookings.session_types(session, store_id=store_id):
+                    with use_language(chosen):  # expert sessions: a link to the member page's
+                        label = _("Book a session with an expert")
+                    body["sessions"] = {"label": label, "path": f"/m/{store.slug}/sessions"}
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 

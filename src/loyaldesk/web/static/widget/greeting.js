@@ -5,8 +5,10 @@
 // Content-Security-Policy allows loyaldesk's origin only, not the catalogue's image hosts).
 
 export class PersonalGreeting {
-  constructor({ api, el, list, language }) {
+  constructor({ api, origin, identity, el, list, language }) {
     this.api = api; // `${origin}/widget-api/v1/${store}`
+    this.origin = origin;
+    this.identity = identity; // the store's signature of the shopper, for the member page's links
     this.el = el;
     this.list = list;
     this.language = language;
@@ -47,6 +49,14 @@ export class PersonalGreeting {
           el("p", {}, title),
           suggestion.text ? el("p", { class: "ldw-suggestion-why", text: suggestion.text }) : null),
       );
+    }
+    const sessions = greeting.sessions;
+    if (sessions && this.identity && /^\/m\//.test(sessions.path || "")) {
+      // Expert sessions: booked on the member page, opened with the same signed identity.
+      const query = new URLSearchParams({ customer: this.identity.customer_id, signature: this.identity.signature || "" });
+      if (this.identity.expires !== undefined) query.set("expires", String(this.identity.expires));
+      parts.push(el("p", { class: "ldw-sessions-link" },
+        el("a", { href: `${this.origin}${sessions.path}?${query}`, target: "_blank", rel: "noopener", text: sessions.label })));
     }
     if (greeting.closing) parts.push(el("p", { text: greeting.closing }));
     item.classList.add("ldw-personal");

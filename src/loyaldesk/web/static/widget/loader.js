@@ -160,7 +160,8 @@ class ChatWidget {
     });
     // The greeting of a returning, signed-in shopper in place of the store's (greeting.js).
     this.greeting = new PersonalGreeting({
-      api: `${origin}/widget-api/v1/${encodeURIComponent(store)}`, el, list: this.list, language: () => language,
+      api: `${origin}/widget-api/v1/${encodeURIComponent(store)}`, origin, identity, el, list: this.list,
+      language: () => language,
     });
     // Help articles as the shopper types, until a conversation starts (articles.js).
     this.articles = new ArticleSuggestions({
