@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from loyaldesk import community
+from loyaldesk.analytics import community_participation
 from loyaldesk.commerce import ingest_orders
 from loyaldesk.community import EventIn
 from loyaldesk.kernel.actors import system_for
@@ -105,6 +106,17 @@ def test_participants_against_the_others(forum: Forum) -> None:
     }
     assert result.currency == "EUR"
     assert result.as_json()["period_start"] == START.isoformat()
+    # The analytics' panel: the comparison and the chart's bars.
+    with forum.db.read() as session:
+        panel = community_participation(session, forum.store.id, period_start=START, period_end=END)
+    assert panel.spend_ratio == 2.5
+    assert panel.repeat_rate_difference == pytest.approx(2 / 3 - 0.5)
+    assert [(bar.measure, bar.participants, bar.others) for bar in panel.bars][1] == (
+        "spend_per_customer",
+        3000.0,
+        1200.0,
+    )
+    assert panel.as_json()["participants"]["customers"] == 4
 
 
 def test_an_empty_period_and_a_backwards_one(forum: Forum) -> None:
