@@ -60,6 +60,15 @@ def test_export_then_erasure_anonymises_posts_and_removes_votes_and_rsvps(
     )
     forum.write(community.rsvp, store_id=forum.store.id, thread_id=event_id, customer_id=bob, going=True)
 
+    timeline = client.get(f"/api/v1/customers/{bob}/timeline", headers=forum.store.auth)
+    assert timeline.status_code == 200, timeline.text
+    titles = [entry["title"] for entry in timeline.json()["data"]]
+    assert f"Answered in the community (thread #{thread_id})" in titles
+    assert f"Asked in discussions (thread #{own_thread})" in titles
+    assert (
+        "Voted a community answer helpful" in titles and f"Going to a community event (#{event_id})" in titles
+    )
+
     export = client.get(f"/api/v1/customers/{bob}/export", headers=forum.store.auth)
     assert export.status_code == 200, export.text
     section = export.json()["community"]
