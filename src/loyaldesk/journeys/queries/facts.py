@@ -272,6 +272,10 @@ def template_values(
         "offer_details": event.get("offer_details", ""),
         "offer_code": event.get("offer_code", ""),
         "session_details": event.get("session_details", ""),
+        "question_title": event.get("question_title", ""),
+        "question_url": f"{base_url.rstrip('/')}/m/{store.slug}/community/threads/{event['thread_id']}"
+        if event.get("thread_id")
+        else "",
         "member_url": f"{base_url.rstrip('/')}/m/{store.slug}",
         "referral_url": f"{base_url.rstrip('/')}/r/{store.slug}/{code}"
         if (code := facts.get("loyalty.referral_code"))

@@ -33,6 +33,8 @@ VARIABLES: dict[str, str] = {
     "offer_details": "What a personal offer gives, on what, until when (a personal offer message)",
     "offer_code": "The customer's personal code for an offer (discount offers)",
     "session_details": "The expert session: what, when on the customer's clock, with whom (booking messages)",
+    "question_title": "A community question's title (a question for a product's buyers)",
+    "question_url": "Where to read and answer that community question",
 }
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}|]*?)\s*(?:\|\s*([^{}]*?)\s*)?\}\}")
