@@ -47,6 +47,9 @@ from loyaldesk.web.console import assistant as console_assistant
 from loyaldesk.web.console import assistant_intent_page as console_assistant_intent_page
 from loyaldesk.web.console import assistant_intents as console_assistant_intents
 from loyaldesk.web.console import auth as console_auth
+from loyaldesk.web.console import community as console_community
+from loyaldesk.web.console import community_participation as console_community_participation
+from loyaldesk.web.console import community_settings as console_community_settings
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
 from loyaldesk.web.console import feedback_dashboard as console_feedback_dashboard
@@ -88,6 +91,8 @@ from loyaldesk.web.console import webhooks as console_webhooks
 from loyaldesk.web.console import widget_install as console_widget_install
 from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
+from loyaldesk.web.member import community_api as member_community_api
+from loyaldesk.web.member import community_pages as member_community_pages
 from loyaldesk.web.member import help_center as member_help_center
 from loyaldesk.web.member import loyalty as member_loyalty
 from loyaldesk.web.member import messages as member_messages
@@ -101,6 +106,7 @@ from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
 from loyaldesk.web.route_groups import include_grouped
 from loyaldesk.web.widget import articles as widget_articles
+from loyaldesk.web.widget import community_qa as widget_community_qa
 from loyaldesk.web.widget import greeting as widget_greeting
 from loyaldesk.web.widget import notices as widget_notices
 from loyaldesk.web.widget import push as widget_push
@@ -292,6 +298,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         # recommendations: what customers told the store they prefer (member page and API, store API)
         member_preferences.router,
         api_preferences.router,
+        # community: the member pages and API, the product page's Q&A block (web/member/, web/widget/)
+        member_community_pages.router,
+        member_community_api.router,
+        widget_community_qa.router,
         # sockets (realtime/)
         widget_socket.router,
         console_socket.router,
@@ -341,6 +351,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_feedback_themes.router,
         console_feedback_fix.router,
         console_offers.router,  # recommendations: personal offers
+        console_community.router,  # community: moderation, threads, staff answers, publishing
+        console_community_settings.router,  # community: settings, categories, events
+        console_community_participation.router,  # community: members who take part vs not
     )
     include_grouped(app.router, routers)
 
