@@ -45,6 +45,7 @@ DOMAINS = (
     "feedback",
     "recommendations",
     "bookings",
+    "community",
     "analytics",
 )
 # Channels with tables of their own (web push's keys and subscriptions, SMS settings, the widget's
