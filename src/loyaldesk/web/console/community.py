@@ -4,8 +4,8 @@ content they are about, hide / restore / dismiss, and the moderation audit trail
 accepting an answer; "publish as article" on an accepted answer, linking to the knowledge-base article it
 became).
 
-Roles: whoever may view conversations reads (agents, analysts, managers); whoever may answer them
-moderates and answers (agents and managers: ``answer_conversations``); publishing an article is managing
+Roles: whoever may view conversations reads the threads (agents, analysts, managers); whoever may answer
+them sees the moderation queue, moderates and answers (agents and managers: ``answer_conversations``); publishing an article is managing
 the knowledge base (``manage_knowledge``). Every form carries the CSRF token; the actions write the audit
 row and refuse what is not allowed, and a refusal shows the page again with the reason.
 """
@@ -129,12 +129,14 @@ def moderation_page(
     status: Annotated[community.ReportStatus, Query()] = community.ReportStatus.OPEN,
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
-    console.require(READ)
+    console.require(MODERATE)
     return _queue_page(request, runtime, console, status.value, done=done)
 
 
 @router.post(BASE + "/reports/{report_id}")
-def resolve(request: Request, runtime: RuntimeDep, console: ConsoleDep, report_id: RowId, form: FormDep) -> Response:
+def resolve(
+    request: Request, runtime: RuntimeDep, console: ConsoleDep, report_id: RowId, form: FormDep
+) -> Response:
     """Dismiss the report (the content stays) or hide the content it is about."""
     console.check_csrf(_text(form, "csrf_token", 200))
     console.require(MODERATE)
@@ -143,16 +145,24 @@ def resolve(request: Request, runtime: RuntimeDep, console: ConsoleDep, report_i
         if action not in {r.value for r in community.ReportResolution}:
             raise Invalid.field("action", "dismiss or hide")
         runtime.database.write(
-            community.resolve_report, store_id=console.store.id, actor=console.actor, report_id=report_id, action=action
+            community.resolve_report,
+            store_id=console.store.id,
+            actor=console.actor,
+            report_id=report_id,
+            action=action,
         )
     except DomainError as error:
-        return _queue_page(request, runtime, console, "open", problem=str(error), status_code=status_for(error))
+        return _queue_page(
+            request, runtime, console, "open", problem=str(error), status_code=status_for(error)
+        )
     done = "dismissed" if action == community.ReportResolution.DISMISS else "hidden"
     return RedirectResponse(f"/console/{console.store.slug}/community?done={done}", status_code=303)
 
 
 @router.post(BASE + "/threads/{thread_id}/visibility")
-def visibility(request: Request, runtime: RuntimeDep, console: ConsoleDep, thread_id: RowId, form: FormDep) -> Response:
+def visibility(
+    request: Request, runtime: RuntimeDep, console: ConsoleDep, thread_id: RowId, form: FormDep
+) -> Response:
     """Hide or restore the thread, or one of its answers (``post_id``), with a reason for the audit log;
     back to where the form was (``back``: the queue or the thread)."""
     console.check_csrf(_text(form, "csrf_token", 200))
@@ -174,12 +184,18 @@ def visibility(request: Request, runtime: RuntimeDep, console: ConsoleDep, threa
         )
     except DomainError as error:
         if back == "queue":
-            return _queue_page(request, runtime, console, "open", problem=str(error), status_code=status_for(error))
-        return _thread_page(request, runtime, console, thread_id, problem=str(error), status_code=status_for(error))
+            return _queue_page(
+                request, runtime, console, "open", problem=str(error), status_code=status_for(error)
+            )
+        return _thread_page(
+            request, runtime, console, thread_id, problem=str(error), status_code=status_for(error)
+        )
     done = "hidden" if action == "hide" else "restored"
     if back == "queue":
         return RedirectResponse(f"/console/{console.store.slug}/community?done={done}", status_code=303)
-    return RedirectResponse(f"/console/{console.store.slug}/community/threads/{thread_id}?done={done}", status_code=303)
+    return RedirectResponse(
+        f"/console/{console.store.slug}/community/threads/{thread_id}?done={done}", status_code=303
+    )
 
 
 @router.get(BASE + "/threads", response_class=HTMLResponse)
@@ -272,13 +288,23 @@ def _on_thread(
         act()
     except DomainError as error:
         return _thread_page(
-            request, runtime, console, thread_id, problem=str(error), answer=answer, status_code=status_for(error)
+            request,
+            runtime,
+            console,
+            thread_id,
+            problem=str(error),
+            answer=answer,
+            status_code=status_for(error),
         )
-    return RedirectResponse(f"/console/{console.store.slug}/community/threads/{thread_id}?done={done}", status_code=303)
+    return RedirectResponse(
+        f"/console/{console.store.slug}/community/threads/{thread_id}?done={done}", status_code=303
+    )
 
 
 @router.post(BASE + "/threads/{thread_id}/answers")
-def staff_answer(request: Request, runtime: RuntimeDep, console: ConsoleDep, thread_id: RowId, form: FormDep) -> Response:
+def staff_answer(
+    request: Request, runtime: RuntimeDep, console: ConsoleDep, thread_id: RowId, form: FormDep
+) -> Response:
     """Answer as staff: the answer shows the "staff" badge."""
     console.check_csrf(_text(form, "csrf_token", 200))
     console.require(MODERATE)
@@ -286,14 +312,20 @@ def staff_answer(request: Request, runtime: RuntimeDep, console: ConsoleDep, thr
 
     def act() -> None:
         runtime.database.write(
-            community.post_answer, store_id=console.store.id, thread_id=thread_id, body=body, actor=console.actor
+            community.post_answer,
+            store_id=console.store.id,
+            thread_id=thread_id,
+            body=body,
+            actor=console.actor,
         )
 
     return _on_thread(request, runtime, console, thread_id, act, "answered", body)
 
 
 @router.post(BASE + "/threads/{thread_id}/accept")
-def staff_accept(request: Request, runtime: RuntimeDep, console: ConsoleDep, thread_id: RowId, form: FormDep) -> Response:
+def staff_accept(
+    request: Request, runtime: RuntimeDep, console: ConsoleDep, thread_id: RowId, form: FormDep
+) -> Response:
     console.check_csrf(_text(form, "csrf_token", 200))
     console.require(MODERATE)
 
@@ -302,21 +334,30 @@ def staff_accept(request: Request, runtime: RuntimeDep, console: ConsoleDep, thr
         if post_id is None:
             raise Invalid.field("post_id", "which answer to accept")
         runtime.database.write(
-            community.accept_answer, store_id=console.store.id, thread_id=thread_id, post_id=post_id, actor=console.actor
+            community.accept_answer,
+            store_id=console.store.id,
+            thread_id=thread_id,
+            post_id=post_id,
+            actor=console.actor,
         )
 
     return _on_thread(request, runtime, console, thread_id, act, "accepted")
 
 
 @router.post(BASE + "/threads/{thread_id}/publish")
-def publish(request: Request, runtime: RuntimeDep, console: ConsoleDep, thread_id: RowId, form: FormDep) -> Response:
+def publish(
+    request: Request, runtime: RuntimeDep, console: ConsoleDep, thread_id: RowId, form: FormDep
+) -> Response:
     """The accepted answer becomes a knowledge-base article (the thread then links to it)."""
     console.check_csrf(_text(form, "csrf_token", 200))
     console.require(PUBLISH)
 
     def act() -> None:
         runtime.database.write(
-            community.publish_answer_as_article, store_id=console.store.id, actor=console.actor, thread_id=thread_id
+            community.publish_answer_as_article,
+            store_id=console.store.id,
+            actor=console.actor,
+            thread_id=thread_id,
         )
 
     return _on_thread(request, runtime, console, thread_id, act, "published")

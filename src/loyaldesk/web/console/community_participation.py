@@ -64,7 +64,9 @@ def _rows(found: community.Participation) -> list[dict[str, Any]]:
 
 
 @router.get(BASE, response_class=HTMLResponse)
-def participation_page(request: Request, runtime: RuntimeDep, console: ConsoleDep, days: Days = 90) -> Response:
+def participation_page(
+    request: Request, runtime: RuntimeDep, console: ConsoleDep, days: Days = 90
+) -> Response:
     console.require(VIEW)
     found = _figures(runtime, console, days)
     return render(

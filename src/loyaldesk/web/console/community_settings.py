@@ -3,7 +3,7 @@ points for an accepted answer and for helpful votes, the daily cap, how many ver
 product question asks, the posting limits and what a new member is; the discussion categories with the
 staff who own them) and ``.../community/events`` (the upcoming events with their RSVPs; creating one).
 
-Managers configure and create events (``manage_store_settings``); whoever may view conversations sees
+Managers configure and create events (``manage_support``: admins and owners); whoever may view conversations sees
 the events and their RSVPs. Refused values come back beside the form with the field named (422), nothing
 saved.
 """
@@ -31,19 +31,35 @@ from loyaldesk.web.errors import status_for
 
 router = APIRouter(include_in_schema=False)
 RowId = Annotated[int, Path(ge=1, le=2**62)]
-CONFIGURE = Permission.MANAGE_STORE_SETTINGS
+CONFIGURE = Permission.MANAGE_SUPPORT
 READ = Permission.VIEW_CONVERSATIONS
 BASE = "/console/{store_slug}/community"
 NUMBER_FIELDS = (
     ("points_accepted", "Points for an accepted answer", "Credited once per thread, to the answer's author."),
-    ("points_helpful", "Points for a helpful answer", "Each time an answer's helpful votes reach a milestone."),
-    ("daily_points_cap", "Most community points a member earns a day", "Against farming; beyond it, nothing is credited."),
-    ("buyers_to_notify", "Verified buyers asked about a new product question", "0 asks nobody; consent is respected."),
+    (
+        "points_helpful",
+        "Points for a helpful answer",
+        "Each time an answer's helpful votes reach a milestone.",
+    ),
+    (
+        "daily_points_cap",
+        "Most community points a member earns a day",
+        "Against farming; beyond it, nothing is credited.",
+    ),
+    (
+        "buyers_to_notify",
+        "Verified buyers asked about a new product question",
+        "0 asks nobody; consent is respected.",
+    ),
     ("posts_per_hour", "Questions and answers a member may post an hour", ""),
     ("new_member_posts_per_hour", "… for a new member", "Stricter, against spam from fresh accounts."),
     ("new_member_days", "A member is new for (days)", ""),
 )
-DONE = {"saved": "Settings saved.", "category": "Category saved.", "event": "Event created: it is on the member page."}
+DONE = {
+    "saved": "Settings saved.",
+    "category": "Category saved.",
+    "event": "Event created: it is on the member page.",
+}
 
 
 def _text(form: Any, name: str, limit: int = 20_000) -> str:
@@ -147,7 +163,10 @@ def save_settings(request: Request, runtime: RuntimeDep, console: ConsoleDep, fo
         values["helpful_milestones"] = [part for part in milestones if part]
         settings_in = community.CommunitySettingsIn.model_validate(values)
         runtime.database.write(
-            community.save_community_settings, store_id=console.store.id, actor=console.actor, settings_in=settings_in
+            community.save_community_settings,
+            store_id=console.store.id,
+            actor=console.actor,
+            settings_in=settings_in,
         )
     except (ValidationError, DomainError) as error:
         status = 422 if isinstance(error, ValidationError) else status_for(error)
@@ -157,7 +176,9 @@ def save_settings(request: Request, runtime: RuntimeDep, console: ConsoleDep, fo
     return RedirectResponse(f"/console/{console.store.slug}/community/settings?done=saved", status_code=303)
 
 
-def _save_category(request: Request, runtime: Any, console: Console, form: Any, category_id: int | None) -> Response:
+def _save_category(
+    request: Request, runtime: Any, console: Console, form: Any, category_id: int | None
+) -> Response:
     console.check_csrf(_text(form, "csrf_token", 200))
     console.require(CONFIGURE)
     try:
@@ -176,8 +197,12 @@ def _save_category(request: Request, runtime: Any, console: Console, form: Any, 
         )
     except (ValidationError, DomainError) as error:
         status = 422 if isinstance(error, ValidationError) else status_for(error)
-        return _settings_page(request, runtime, console, category_problems=_problems(error), status_code=status)
-    return RedirectResponse(f"/console/{console.store.slug}/community/settings?done=category#categories", status_code=303)
+        return _settings_page(
+            request, runtime, console, category_problems=_problems(error), status_code=status
+        )
+    return RedirectResponse(
+        f"/console/{console.store.slug}/community/settings?done=category#categories", status_code=303
+    )
 
 
 @router.post(BASE + "/categories")
@@ -263,8 +288,12 @@ def create_event(request: Request, runtime: RuntimeDep, console: ConsoleDep, for
             location=entered["location"].strip(),
             capacity=int(capacity) if capacity else None,
         )
-        runtime.database.write(community.create_event, store_id=console.store.id, actor=console.actor, event_in=event_in)
+        runtime.database.write(
+            community.create_event, store_id=console.store.id, actor=console.actor, event_in=event_in
+        )
     except (ValidationError, DomainError) as error:
         status = 422 if isinstance(error, ValidationError) else status_for(error)
-        return _events_page(request, runtime, console, entered=entered, problems=_problems(error), status_code=status)
+        return _events_page(
+            request, runtime, console, entered=entered, problems=_problems(error), status_code=status
+        )
     return RedirectResponse(f"/console/{console.store.slug}/community/events?done=event", status_code=303)

@@ -30,7 +30,9 @@ RowId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 class AuthorOut(BaseModel):
-    display_name: str = Field(description="The member's chosen name, else first name and initial; never an email.")
+    display_name: str = Field(
+        description="The member's chosen name, else first name and initial; never an email."
+    )
     tier: str | None = Field(description="Their loyalty tier's name, when they have one.")
     verified_buyer: bool = Field(description="They bought the thread's product (answers about a product).")
     staff: bool
@@ -148,12 +150,20 @@ def _viewer(shopper: Shopper) -> int | None:
 def _thread_out(runtime: RuntimeDep, shopper: Shopper, thread_id: int) -> ThreadOut:
     with runtime.database.read() as session:
         found = community.thread(
-            session, store_id=shopper.store.id, thread_id=thread_id, viewer_customer_id=_viewer(shopper), staff=False
+            session,
+            store_id=shopper.store.id,
+            thread_id=thread_id,
+            viewer_customer_id=_viewer(shopper),
+            staff=False,
         )
     return ThreadOut.model_validate(views.thread_json(found))
 
 
-@router.get(API + "/threads", response_model=list[ThreadSummaryOut], summary="Threads of a space, newest activity first")
+@router.get(
+    API + "/threads",
+    response_model=list[ThreadSummaryOut],
+    summary="Threads of a space, newest activity first",
+)
 def list_threads(
     shopper: ShopperDep,
     runtime: RuntimeDep,
@@ -180,10 +190,17 @@ def get_thread(shopper: ShopperDep, runtime: RuntimeDep, thread_id: RowId) -> Th
     return _thread_out(runtime, shopper, thread_id)
 
 
-@router.post(API + "/questions", status_code=201, response_model=ThreadOut, summary="Ask a question or start a discussion")
+@router.post(
+    API + "/questions",
+    status_code=201,
+    response_model=ThreadOut,
+    summary="Ask a question or start a discussion",
+)
 def ask(body: QuestionIn, shopper: ShopperDep, runtime: RuntimeDep) -> ThreadOut:
     if body.space == community.SpaceKind.EVENTS:
-        raise Invalid.field("space", "events are created by the store's staff; ask in product_qa or discussions")
+        raise Invalid.field(
+            "space", "events are created by the store's staff; ask in product_qa or discussions"
+        )
     thread_id = runtime.database.write(
         community.ask_question,
         store_id=shopper.store.id,
@@ -197,7 +214,12 @@ def ask(body: QuestionIn, shopper: ShopperDep, runtime: RuntimeDep) -> ThreadOut
     return _thread_out(runtime, shopper, thread_id)
 
 
-@router.post(API + "/threads/{thread_id}/answers", status_code=201, response_model=CreatedOut, summary="Answer a thread")
+@router.post(
+    API + "/threads/{thread_id}/answers",
+    status_code=201,
+    response_model=CreatedOut,
+    summary="Answer a thread",
+)
 def answer(body: AnswerIn, shopper: ShopperDep, runtime: RuntimeDep, thread_id: RowId) -> CreatedOut:
     post_id = runtime.database.write(
         community.post_answer,
@@ -217,7 +239,9 @@ def vote(shopper: ShopperDep, runtime: RuntimeDep, post_id: RowId) -> VotesOut:
     return VotesOut(helpful_votes=votes)
 
 
-@router.post(API + "/threads/{thread_id}/accept", response_model=ThreadOut, summary="Accept an answer to your question")
+@router.post(
+    API + "/threads/{thread_id}/accept", response_model=ThreadOut, summary="Accept an answer to your question"
+)
 def accept(body: AcceptIn, shopper: ShopperDep, runtime: RuntimeDep, thread_id: RowId) -> ThreadOut:
     """Only the asker may; anyone else is refused and nothing changes."""
     runtime.database.write(
@@ -230,7 +254,9 @@ def accept(body: AcceptIn, shopper: ShopperDep, runtime: RuntimeDep, thread_id: 
     return _thread_out(runtime, shopper, thread_id)
 
 
-@router.post(API + "/reports", status_code=201, response_model=CreatedOut, summary="Report a thread or an answer")
+@router.post(
+    API + "/reports", status_code=201, response_model=CreatedOut, summary="Report a thread or an answer"
+)
 def report(body: ReportIn, shopper: ShopperDep, runtime: RuntimeDep) -> CreatedOut:
     if (body.thread_id is None) == (body.post_id is None):
         raise Invalid.field("thread_id", "give either thread_id or post_id")
@@ -252,7 +278,9 @@ def list_events(shopper: ShopperDep, runtime: RuntimeDep) -> list[EventOut]:
     return [EventOut.model_validate(views.event_json(item)) for item in found]
 
 
-@router.post(API + "/events/{thread_id}/rsvp", response_model=ThreadOut, summary="Say you go (or no longer go)")
+@router.post(
+    API + "/events/{thread_id}/rsvp", response_model=ThreadOut, summary="Say you go (or no longer go)"
+)
 def rsvp(body: RsvpIn, shopper: ShopperDep, runtime: RuntimeDep, thread_id: RowId) -> ThreadOut:
     runtime.database.write(
         community.rsvp,

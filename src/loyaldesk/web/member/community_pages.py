@@ -108,7 +108,9 @@ def _problem(request: Request, shopper: Shopper, error: DomainError) -> str:
         if isinstance(error, Invalid) and error.problems:
             problem = error.problems[0]
             return gettext(
-                "Please check “{field}”: {reason}", field=views.field_label(problem.field), reason=problem.reason
+                "Please check “{field}”: {reason}",
+                field=views.field_label(problem.field),
+                reason=problem.reason,
             )
         return error.message
 
@@ -137,7 +139,9 @@ def _home(
             limit=10,
         )
         events = community.events(session, store_id=shopper.store.id, viewer_customer_id=viewer)
-        name = community.display_name(session, store_id=shopper.store.id, customer_id=viewer) if viewer else None
+        name = (
+            community.display_name(session, store_id=shopper.store.id, customer_id=viewer) if viewer else None
+        )
     names = views.category_names(categories)
     return _page(
         request,
@@ -262,7 +266,11 @@ def _thread_page(
 ) -> HTMLResponse:
     with runtime.database.read() as session:
         found = community.thread(
-            session, store_id=shopper.store.id, thread_id=thread_id, viewer_customer_id=_viewer(shopper), staff=False
+            session,
+            store_id=shopper.store.id,
+            thread_id=thread_id,
+            viewer_customer_id=_viewer(shopper),
+            staff=False,
         )
         names = views.category_names(community.categories(session, store_id=shopper.store.id))
     language = shopper_language(request, shopper.store, shopper.customer)
@@ -317,7 +325,9 @@ def events_page(
         return render_error(request, status_for(error), error.message)
     with runtime.database.read() as session:
         found = community.events(session, store_id=shopper.store.id, viewer_customer_id=_viewer(shopper))
-    return _page(request, runtime, shopper, "member/community/events.html", {"events": [views.event(e) for e in found]})
+    return _page(
+        request, runtime, shopper, "member/community/events.html", {"events": [views.event(e) for e in found]}
+    )
 
 
 # -- forms ------------------------------------------------------------------------------------------
@@ -432,7 +442,9 @@ def answer_form(
         )
 
     identity = (customer, signature, expires)
-    return _act_on_thread(request, runtime, store_slug, thread_id, identity, act, "answered", answer=body, anchor="#answers")
+    return _act_on_thread(
+        request, runtime, store_slug, thread_id, identity, act, "answered", answer=body, anchor="#answers"
+    )
 
 
 @router.post(BASE + "/threads/{thread_id}/helpful")
@@ -449,11 +461,16 @@ def helpful_form(
     def act(shopper: Shopper) -> None:
         views.post_of_thread(runtime, shopper.store.id, thread_id, post_id)
         runtime.database.write(
-            community.vote_helpful, store_id=shopper.store.id, post_id=post_id, customer_id=_customer_id(shopper)
+            community.vote_helpful,
+            store_id=shopper.store.id,
+            post_id=post_id,
+            customer_id=_customer_id(shopper),
         )
 
     identity = (customer, signature, expires)
-    return _act_on_thread(request, runtime, store_slug, thread_id, identity, act, "voted", anchor=f"#post-{post_id}")
+    return _act_on_thread(
+        request, runtime, store_slug, thread_id, identity, act, "voted", anchor=f"#post-{post_id}"
+    )
 
 
 @router.post(BASE + "/threads/{thread_id}/accept")
@@ -479,7 +496,9 @@ def accept_form(
         )
 
     identity = (customer, signature, expires)
-    return _act_on_thread(request, runtime, store_slug, thread_id, identity, act, "accepted", anchor=f"#post-{post_id}")
+    return _act_on_thread(
+        request, runtime, store_slug, thread_id, identity, act, "accepted", anchor=f"#post-{post_id}"
+    )
 
 
 @router.post(BASE + "/threads/{thread_id}/reports")
@@ -559,5 +578,9 @@ def display_name_form(
             display_name=display_name,
         )
     except DomainError as error:
-        return _home(request, runtime, shopper, error=_problem(request, shopper, error), status_code=status_for(error))
-    return RedirectResponse(f"/m/{store_slug}/community?{_identity(shopper, done='named')}#display-name", status_code=303)
+        return _home(
+            request, runtime, shopper, error=_problem(request, shopper, error), status_code=status_for(error)
+        )
+    return RedirectResponse(
+        f"/m/{store_slug}/community?{_identity(shopper, done='named')}#display-name", status_code=303
+    )

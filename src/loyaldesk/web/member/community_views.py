@@ -13,7 +13,9 @@ from loyaldesk.kernel.i18n import gettext
 from loyaldesk.runtime import Runtime
 
 
-def author(view: community.AuthorView, *, verified_buyer: bool = False, staff: bool | None = None) -> dict[str, Any]:
+def author(
+    view: community.AuthorView, *, verified_buyer: bool = False, staff: bool | None = None
+) -> dict[str, Any]:
     return {
         "display_name": view.display_name,
         "tier": view.tier_name,
@@ -45,7 +47,9 @@ def summary(item: community.ThreadSummary, category_names: dict[int, str] | None
     }
 
 
-def summary_json(item: community.ThreadSummary, category_names: dict[int, str] | None = None) -> dict[str, Any]:
+def summary_json(
+    item: community.ThreadSummary, category_names: dict[int, str] | None = None
+) -> dict[str, Any]:
     found = summary(item, category_names)
     found["created_at"] = _iso(item.created_at)
     found["last_activity_at"] = _iso(item.last_activity_at)
@@ -159,7 +163,9 @@ def product_question_json(item: community.ThreadView) -> dict[str, Any]:
         "accepted_answer": {
             "body": accepted.body,
             "body_html": accepted.body_html,
-            "author": author(accepted.author, verified_buyer=accepted.verified_buyer, staff=accepted.is_staff),
+            "author": author(
+                accepted.author, verified_buyer=accepted.verified_buyer, staff=accepted.is_staff
+            ),
         }
         if accepted
         else None,
