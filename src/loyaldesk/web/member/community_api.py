@@ -274,7 +274,9 @@ def report(body: ReportIn, shopper: ShopperDep, runtime: RuntimeDep) -> CreatedO
 @router.get(API + "/events", response_model=list[EventOut], summary="Upcoming events, with whether you go")
 def list_events(shopper: ShopperDep, runtime: RuntimeDep) -> list[EventOut]:
     with runtime.database.read() as session:
-        found = community.events(session, store_id=shopper.store.id, viewer_customer_id=_viewer(shopper))
+        found = community.events(
+            session, store_id=shopper.store.id, viewer_customer_id=_viewer(shopper), now=runtime.clock.now()
+        )
     return [EventOut.model_validate(views.event_json(item)) for item in found]
 
 

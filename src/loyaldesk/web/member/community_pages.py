@@ -138,7 +138,9 @@ def _home(
             viewer_customer_id=viewer,
             limit=10,
         )
-        events = community.events(session, store_id=shopper.store.id, viewer_customer_id=viewer)
+        events = community.events(
+            session, store_id=shopper.store.id, viewer_customer_id=viewer, now=runtime.clock.now()
+        )
         name = (
             community.display_name(session, store_id=shopper.store.id, customer_id=viewer) if viewer else None
         )
@@ -324,7 +326,9 @@ def events_page(
     except DomainError as error:
         return render_error(request, status_for(error), error.message)
     with runtime.database.read() as session:
-        found = community.events(session, store_id=shopper.store.id, viewer_customer_id=_viewer(shopper))
+        found = community.events(
+            session, store_id=shopper.store.id, viewer_customer_id=_viewer(shopper), now=runtime.clock.now()
+        )
     return _page(
         request, runtime, shopper, "member/community/events.html", {"events": [views.event(e) for e in found]}
     )
