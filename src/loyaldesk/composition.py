@@ -137,6 +137,7 @@ def compose(
     from loyaldesk.assistant.teaching.actions.privacy import erase_examples
     from loyaldesk.assistant.tools import register_product_tools
     from loyaldesk.bookings import customer_data as booking_customer_data
+    from loyaldesk.community import customer_data as community_customer_data
     from loyaldesk.customers import erasure_step
     from loyaldesk.feedback import SurveyAnswered
     from loyaldesk.feedback import customer_data as feedback_customer_data
@@ -168,6 +169,7 @@ def compose(
     assistant_privacy.register()
     recommendation_customer_data.register()  # what the customer prefers: exported, deleted on erasure
     booking_customer_data.register()  # sessions taken; erasure gives back upcoming seats, leaves waitlists
+    community_customer_data.register()  # posts exported; erasure anonymises them, removes votes and RSVPs
 
     # Reactions and scheduled work, in the order they run for one event.
     jobs.every_outside(10, name="stores.send_account_mail")(

@@ -103,6 +103,7 @@ class AwardOutcome(StrEnum):
     CAPPED = "capped"  # the member reached the day's cap: nothing credited
     NOT_A_MEMBER = "not_a_member"  # not in the loyalty program (or it is off): nothing credited
     ALREADY_CREDITED = "already_credited"  # the thread's accepted-answer points went to an earlier answer
+    NO_POINTS = "no_points"  # the store gives no points for this
 
     @property
     def label(self) -> str:
@@ -114,4 +115,5 @@ AWARD_OUTCOME_LABELS: dict[AwardOutcome, str] = {
     AwardOutcome.CAPPED: "Daily cap reached",
     AwardOutcome.NOT_A_MEMBER: "Not in the loyalty program",
     AwardOutcome.ALREADY_CREDITED: "Thread already rewarded",
+    AwardOutcome.NO_POINTS: "No points set",
 }

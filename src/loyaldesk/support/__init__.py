@@ -44,7 +44,13 @@ from loyaldesk.support.events import (
     MessagePosted,
     SlaBreached,
 )
-from loyaldesk.support.message_format import MAX_ATTACHMENT_BYTES, MAX_MESSAGE_LENGTH, check_attachment
+from loyaldesk.support.message_format import (
+    MAX_ATTACHMENT_BYTES,
+    MAX_MESSAGE_LENGTH,
+    check_attachment,
+    check_message_body,
+    render_message_html,
+)
 from loyaldesk.support.models import (
     ApiChannel,
     BusinessCalendarRow,
@@ -109,6 +115,7 @@ __all__ = [
     "calendar_of",
     "change_status",
     "check_attachment",
+    "check_message_body",
     "contact_of_ticket",
     "create_desk_settings",
     "csat_link_token",
@@ -127,6 +134,7 @@ __all__ = [
     "post_system_note",
     "record_dropped_email",
     "render_canned_reply",
+    "render_message_html",
     "request_csat",
     "save_canned_reply",
     "save_policy",

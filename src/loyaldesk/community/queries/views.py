@@ -162,10 +162,10 @@ class ReportView(_Json):
 
 @dataclass(frozen=True)
 class ParticipationGroup(_Json):
-    """One side of the participation comparison over the period: ``customers`` in the group,
-    ``repeat_purchase_rate`` (share of them with two or more orders in the period; 0.0 for an empty
-    group), ``spend_per_customer`` and ``average_order_value`` (minor units of ``currency``, net of
-    refunds; orders in the store's currency only) and ``orders``."""
+    """One side of the participation comparison over the period: ``customers`` in the group, ``buyers``
+    (those with an order in the period) and their ``orders``; ``repeat_purchase_rate``: the share of
+    buyers with two or more orders (0.0 without buyers); ``spend_per_customer`` (over the whole group)
+    and ``average_order_value``, in minor units of the store's currency, net of refunds."""
 
     customers: int
     buyers: int

@@ -271,6 +271,10 @@ def template_values(
         "fix_note": event.get("fix_note", ""),
         "offer_details": event.get("offer_details", ""),
         "offer_code": event.get("offer_code", ""),
+        "question_title": event.get("question_title", ""),
+        "question_url": f"{base_url.rstrip('/')}/m/{store.slug}/community/threads/{event['thread_id']}"
+        if event.get("thread_id")
+        else "",
         "member_url": f"{base_url.rstrip('/')}/m/{store.slug}",
         "referral_url": f"{base_url.rstrip('/')}/r/{store.slug}/{code}"
         if (code := facts.get("loyalty.referral_code"))

@@ -31,6 +31,8 @@ def sample_values(store_name: str, base_url: str, store_slug: str, *, currency: 
         "fix_note": "Fragile items now travel in double boxes.",
         "offer_details": "200 bonus points on your next order with Coffee beans, until 31 Dec 2026",
         "offer_code": "LD-7KQ2M-XW4PT",
+        "question_title": "Does the burr grinder handle espresso fine?",
+        "question_url": f"{member_url}/community/threads/42",
     }
 
 

@@ -32,6 +32,8 @@ VARIABLES: dict[str, str] = {
     "fix_note": 'What the store fixed, in its own words (a "we fixed it" message)',
     "offer_details": "What a personal offer gives, on what, until when (a personal offer message)",
     "offer_code": "The customer's personal code for an offer (discount offers)",
+    "question_title": "A community question's title (a question for a product's buyers)",
+    "question_url": "Where to read and answer that community question",
 }
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}|]*?)\s*(?:\|\s*([^{}]*?)\s*)?\}\}")
