@@ -168,9 +168,8 @@ def test_bad_input_is_refused_naming_the_field(shop: Community) -> None:
         "ana", "POST", "/questions", json={"space": "product_qa", "title": "", "product_id": JACKET}
     )
     assert empty.status_code == 422 and empty.json()["error"]["fields"][0]["field"].endswith("title")
-    unknown = shop.api(
-        "ana", "POST", "/questions", json={"space": "product_qa", "title": "Hm?", "body": "Which one?", "product_id": "NOPE"}
-    )
+    question = {"space": "product_qa", "title": "Hm?", "body": "Which one?", "product_id": "NOPE"}
+    unknown = shop.api("ana", "POST", "/questions", json=question)
     assert unknown.status_code == 422 and unknown.json()["error"]["fields"][0]["field"] == "product_id"
     form = shop.form("ana", "/questions", space="product_qa", product="", title="Which size?", body="")
     assert form.status_code == 422 and "Product" in form.text and "Which size?" in form.text

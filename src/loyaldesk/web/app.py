@@ -92,6 +92,7 @@ from loyaldesk.web.console import widget_install as console_widget_install
 from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
 from loyaldesk.web.member import community_api as member_community_api
+from loyaldesk.web.member import community_forms as member_community_forms
 from loyaldesk.web.member import community_pages as member_community_pages
 from loyaldesk.web.member import help_center as member_help_center
 from loyaldesk.web.member import loyalty as member_loyalty
@@ -300,6 +301,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         api_preferences.router,
         # community: the member pages and API, the product page's Q&A block (web/member/, web/widget/)
         member_community_pages.router,
+        member_community_forms.router,
         member_community_api.router,
         widget_community_qa.router,
         # sockets (realtime/)

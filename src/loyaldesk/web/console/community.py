@@ -5,9 +5,10 @@ accepting an answer; "publish as article" on an accepted answer, linking to the 
 became).
 
 Roles: whoever may view conversations reads the threads (agents, analysts, managers); whoever may answer
-them sees the moderation queue, moderates and answers (agents and managers: ``answer_conversations``); publishing an article is managing
-the knowledge base (``manage_knowledge``). Every form carries the CSRF token; the actions write the audit
-row and refuse what is not allowed, and a refusal shows the page again with the reason.
+them sees the moderation queue, moderates and answers (agents and managers: ``answer_conversations``);
+publishing an article is managing the knowledge base (``manage_knowledge``). Every form carries the CSRF
+token; the actions write the audit row and refuse what is not allowed, and a refusal shows the page again
+with the reason.
 """
 
 from __future__ import annotations

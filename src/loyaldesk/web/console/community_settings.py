@@ -3,9 +3,9 @@ points for an accepted answer and for helpful votes, the daily cap, how many ver
 product question asks, the posting limits and what a new member is; the discussion categories with the
 staff who own them) and ``.../community/events`` (the upcoming events with their RSVPs; creating one).
 
-Managers configure and create events (``manage_support``: admins and owners); whoever may view conversations sees
-the events and their RSVPs. Refused values come back beside the form with the field named (422), nothing
-saved.
+Managers configure and create events (``manage_support``: admins and owners); whoever may view
+conversations sees the events and their RSVPs. Refused values come back beside the form with the field
+named (422), nothing saved.
 """
 
 from __future__ import annotations
