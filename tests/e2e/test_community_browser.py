@@ -66,13 +66,13 @@ def test_a_buyer_answers_the_asker_accepts_and_the_points_show(
     expect(page.get_by_test_id("balance")).to_have_text(f"{ana_before:,}")
     shop.assert_ledger_clean()
 
-    # Cleo reports a spammy answer; an agent sees it, with the content, in the moderation queue.
+    # Bea reports two spammy answers of Cleo's; an agent hides the first from the moderation queue and
+    # sees the other waiting, with its content, and the hiding in the moderation log.
     thread_id = int(thread_path.rsplit("/", 1)[1])
-    spam = shop.answer(thread_id, "cleo", body="Get it **half price** at cheap-jackets.example!")
-    assert (
-        shop.api("bea", "POST", "/reports", json={"post_id": spam, "reason": "advertising"}).status_code
-        == 201
-    )
+    for spam in ("Follow my shop on **social media**!", "Get it **half price** at cheap-jackets.example!"):
+        post_id = shop.answer(thread_id, "cleo", body=spam)
+        reported = shop.api("bea", "POST", "/reports", json={"post_id": post_id, "reason": "advertising"})
+        assert reported.status_code == 201, reported.text
     email = make_staff(db, store, "agent", password_hash)
     page.goto(f"{live_server}/login")
     page.get_by_label("Email").fill(email)
@@ -81,6 +81,12 @@ def test_a_buyer_answers_the_asker_accepts_and_the_points_show(
     page.wait_for_url("**/console/**")
     page.goto(f"{live_server}/console/acme/community")
     queue = page.get_by_test_id("moderation-queue")
-    expect(queue).to_contain_text("advertising")
+    first = queue.locator("article").filter(has_text="social media")
+    first.get_by_role("button", name="Hide the content").click()
+    expect(page.get_by_role("status")).to_contain_text("Hidden")
+    expect(queue.locator("article")).to_have_count(1)
     expect(queue.locator("strong").filter(has_text="half price")).to_be_visible()
+    expect(page.get_by_test_id("moderation-audit")).to_contain_text("community.content_hidden")
     screenshot(page, "community-moderation")
+    shopper.goto(f"{live_server}{thread_path}?{bea}")
+    expect(shopper.get_by_test_id("answers")).not_to_contain_text("social media")

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from loyaldesk.customers import CustomerProfile, upsert_customer
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.runtime import Runtime
@@ -82,4 +83,16 @@ def community_shop(runtime: Runtime, store: StoreHandle, db: Database, clock: Fa
     shop.order("ana", [("TEE", "Apparel", 1, 2_000)], status="delivered")
     shop.order("bea", [(JACKET, "Outdoor", 1, 12_000)], status="delivered")
     shop.order("cleo", [("SOCKS", "Apparel", 1, 900)], status="delivered")
+    for customer, first, last in (
+        ("ana", "Ana", "Lopez"),
+        ("bea", "Beatrix", "Moreau"),
+        ("cleo", "Cleo", "Park"),
+    ):
+        db.write(
+            upsert_customer,
+            store.actor,
+            store.id,
+            customer,
+            CustomerProfile(first_name=first, last_name=last),
+        )
     return shop
