@@ -70,6 +70,7 @@ _REGISTERING_MODULES = (
     "loyaldesk.loyalty.jobs",
     "loyaldesk.analytics.jobs",
     "loyaldesk.feedback.timeline",
+    "loyaldesk.community.timeline",
 )
 
 

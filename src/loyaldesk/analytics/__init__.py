@@ -10,6 +10,11 @@ the console shows (``reports``), reads (``queries``), the dashboards' cache (``d
 """
 
 from loyaldesk.analytics import dashboards, queries
+from loyaldesk.analytics.community_participation import (
+    CommunityParticipationReport,
+    ParticipationBar,
+    community_participation,
+)
 from loyaldesk.analytics.dashboards import (
     DASHBOARDS,
     DEFAULT_PERIOD_DAYS,
@@ -52,13 +57,16 @@ __all__ = [
     "SUPPORT_GROUP_LABELS",
     "Cached",
     "CohortMeasure",
+    "CommunityParticipationReport",
     "DataEnd",
     "Filters",
     "LoyaltyGroup",
     "MemberMix",
+    "ParticipationBar",
     "RetentionGroup",
     "Segment",
     "SupportGroup",
+    "community_participation",
     "customer_scores",
     "dashboards",
     "impact_report",

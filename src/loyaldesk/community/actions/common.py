@@ -4,6 +4,7 @@ staff permission, text checks and the verified-buyer fact."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import Table, and_, exists, func, or_, select, union_all
@@ -162,7 +163,7 @@ def refuse_flooding(
     new_member = is_new_member(customer.created_at, first_post, now, settings.new_member_days)
     until = posting_refusal(int(count), hourly_limit(limits, new_member=new_member), _aware(oldest))
     if until is not None:
-        seconds = max(1, int((until - now).total_seconds()) + 1)
+        seconds = max(1, math.ceil((until - now).total_seconds()))
         minutes = (seconds + 59) // 60
         raise RateLimited(f"you have posted a lot in the last hour; try again in {minutes} minutes", seconds)
 

@@ -130,9 +130,11 @@ def rsvp(uow: UnitOfWork, *, store_id: int, thread_id: int, customer_id: int, go
         count = int(taken)
     else:
         removed = uow.session.execute(
-            delete(_rsvps).where(_rsvps.c.thread_id == thread_id, _rsvps.c.customer_id == customer_id)
-        )
-        if removed.rowcount != 1:  # type: ignore[attr-defined]
+            delete(_rsvps)
+            .where(_rsvps.c.thread_id == thread_id, _rsvps.c.customer_id == customer_id)
+            .returning(_rsvps.c.id)
+        ).scalar_one_or_none()
+        if removed is None:  # was not going
             return
         count = int(
             uow.session.execute(

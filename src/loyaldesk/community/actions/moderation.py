@@ -219,9 +219,10 @@ def _set_hidden(
             update(Post)
             .where(Post.id == post_id, Post.hidden == (not hidden))
             .values(**values, updated_at=now)
+            .returning(Post.id)
             .execution_options(synchronize_session=False)
-        )
-        if changed.rowcount == 1:  # type: ignore[attr-defined]
+        ).scalar_one_or_none()
+        if changed is not None:
             # Hidden answers are not counted in the thread's list.
             step = -1 if hidden else 1
             uow.session.execute(
@@ -235,9 +236,10 @@ def _set_hidden(
             update(Thread)
             .where(Thread.id == thread_id, Thread.hidden == (not hidden))
             .values(**values, updated_at=now)
+            .returning(Thread.id)
             .execution_options(synchronize_session=False)
-        )
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        ).scalar_one_or_none()
+    if changed is None:  # already so: nothing to record
         return
     target_type, target_id = (
         ("community_post", post_id) if post_id is not None else ("community_thread", thread_id)

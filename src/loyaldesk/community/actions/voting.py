@@ -57,9 +57,11 @@ def vote_helpful(uow: UnitOfWork, *, store_id: int, post_id: int, customer_id: i
             customer_id=customer_id,
             counts_for_points=counts,
             created_at=uow.now(),
-        ).on_conflict_do_nothing(index_elements=["post_id", "customer_id"])
-    )
-    if added.rowcount != 1:  # type: ignore[attr-defined]
+        )
+        .on_conflict_do_nothing(index_elements=["post_id", "customer_id"])
+        .returning(_votes.c.id)
+    ).scalar_one_or_none()
+    if added is None:  # voted before: nothing changes
         return int(uow.session.scalar(select(_posts.c.helpful_votes).where(_posts.c.id == post_id)) or 0)
     # The row lock of this update orders concurrent votes on one post: each sees the ones before it.
     votes = uow.session.execute(

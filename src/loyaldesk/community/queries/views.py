@@ -54,7 +54,7 @@ class CategoryView(_Json):
 @dataclass(frozen=True)
 class ThreadSummary(_Json):
     """A thread in a list: ``answers_count`` counts visible answers; ``accepted``: an answer is
-    accepted."""
+    accepted; ``snippet``: the body's first words as plain text (not HTML: escape it like any text)."""
 
     id: int
     space_kind: str
