@@ -171,10 +171,11 @@ def test_events_with_rsvps_and_the_participation_panel(
     listed = admin.get("/console/acme/community/events")
     assert re.search(r'data-testid="rsvps">1 of 2', listed.text)
 
+    clock.advance(timedelta(hours=1))
     panel = admin.get("/console/acme/community/participation?days=30")
-    assert (
-        panel.status_code == 200 and 'data-testid="participation"' in panel.text and "Took part" in panel.text
-    )
+    assert panel.status_code == 200 and 'data-testid="participation-comparison"' in panel.text
+    assert '"row">Took part</th><td>1</td>' in panel.text  # Ana, who said she goes
+    assert '"row">Did not take part</th><td>2</td>' in panel.text  # Bea and Cleo
     chart = admin.get("/console/acme/community/participation.svg?days=30")
     assert chart.status_code == 200 and chart.headers["content-type"].startswith("image/svg+xml")
     assert "<script" not in chart.text and "Took part" in chart.text

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from loyaldesk import community
+from loyaldesk.analytics import CommunityParticipationReport, community_participation
 from loyaldesk.stores import Permission
 from loyaldesk.web.console.chart_style import console_chart_style
 from loyaldesk.web.console.rendering import render
@@ -34,11 +35,11 @@ _SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE)
 Days = Annotated[int, Query(ge=7, le=3650, description="The period: the last this many days.")]
 
 
-def _figures(runtime: Any, console: Console, days: int) -> community.Participation:
+def _report(runtime: Any, console: Console, days: int) -> CommunityParticipationReport:
     end = runtime.clock.now()
     with runtime.database.read() as session:
-        return community.participation(
-            session, store_id=console.store.id, period_start=end - timedelta(days=days), period_end=end
+        return community_participation(
+            session, console.store.id, period_start=end - timedelta(days=days), period_end=end
         )
 
 
@@ -68,7 +69,8 @@ def participation_page(
     request: Request, runtime: RuntimeDep, console: ConsoleDep, days: Days = 90
 ) -> Response:
     console.require(VIEW)
-    found = _figures(runtime, console, days)
+    report = _report(runtime, console, days)
+    found = report.figures
     return render(
         request,
         "community/participation.html",
@@ -80,6 +82,8 @@ def participation_page(
             "periods": PERIODS,
             "found": found,
             "rows": _rows(found),
+            "spend_ratio": None if report.spend_ratio is None else f"{report.spend_ratio:.2f}",
+            "repeat_difference": f"{report.repeat_rate_difference * 100:+.1f} points",
             "period_end": found.period_end - timedelta(seconds=1),
         },
     )
@@ -116,7 +120,7 @@ def participation_svg(found: community.Participation) -> str:
 def participation_chart(runtime: RuntimeDep, console: ConsoleDep, days: Days = 90) -> Response:
     console.require(VIEW)
     return Response(
-        participation_svg(_figures(runtime, console, days)),
+        participation_svg(_report(runtime, console, days).figures),
         media_type="image/svg+xml",
         headers={"Content-Security-Policy": CHART_CSP, "Cache-Control": "private, no-cache"},
     )
