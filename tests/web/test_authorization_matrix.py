@@ -417,7 +417,10 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/m/{store_slug}/community/questions"): Shopper(),
     ("GET", "/m/{store_slug}/community/discussions"): Shopper(),
     ("GET", "/m/{store_slug}/community/events"): Shopper(),
-    ("GET", "/m/{store_slug}/community/threads/{thread_id}"): Shopper(),
+    ("GET", "/m/{store_slug}/community/threads/{thread_id}"): Public(
+        "a community thread to read (notification emails link to it); taking part needs the signature",
+        "per address",
+    ),
     ("POST", "/m/{store_slug}/community/questions"): Shopper(),
     ("POST", "/m/{store_slug}/community/threads/{thread_id}/answers"): Shopper(),
     ("POST", "/m/{store_slug}/community/threads/{thread_id}/helpful"): Shopper(),

@@ -199,3 +199,16 @@ def test_a_report_from_the_member_page_reaches_the_queue(shop: Community) -> Non
     assert shop.count("community_reports") == 1
     no_reason = shop.api("cleo", "POST", "/reports", json={"post_id": post_id, "reason": ""})
     assert no_reason.status_code == 422 and no_reason.json()["error"]["fields"][0]["field"].endswith("reason")
+
+
+def test_a_thread_reads_without_an_identity_but_a_forged_one_is_refused(shop: Community) -> None:
+    thread_id = shop.ask("ana", title="Does it pack small?")
+    shop.answer(thread_id, "bea", body="Into its own pocket.")
+    reader = shop.client.get(f"/m/acme/community/threads/{thread_id}")  # a notification email's link
+    assert reader.status_code == 200
+    assert "Into its own pocket." in reader.text and 'data-testid="verified-buyer"' in reader.text
+    assert "<form" not in reader.text and "open the community from your account" in reader.text
+    forged = shop.client.get(f"/m/acme/community/threads/{thread_id}?customer=ana&signature={'ab' * 32}")
+    assert forged.status_code == 401 and "Into its own pocket." not in forged.text
+    elsewhere = shop.client.get(f"/m/nosuchstore/community/threads/{thread_id}")
+    assert elsewhere.status_code == 404

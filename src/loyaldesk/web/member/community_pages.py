@@ -26,6 +26,7 @@ from loyaldesk.kernel.errors import DomainError, Invalid, NotFound
 from loyaldesk.kernel.i18n import gettext, use_language
 from loyaldesk.loyalty import program_of_store
 from loyaldesk.runtime import Runtime
+from loyaldesk.stores import store_by_slug
 from loyaldesk.web.console.rendering import render, render_error
 from loyaldesk.web.deps import RuntimeDep
 from loyaldesk.web.errors import status_for
@@ -93,7 +94,8 @@ def _page(
             "store": shopper.store,
             "program": program,
             "shopper": shopper,
-            "identity": _identity(shopper),
+            "identity": _identity(shopper) if shopper.signature else "",
+            "reader": not shopper.signature,
             "community_base": base,
             "member_page": f"/m/{shopper.store.slug}?{_identity(shopper)}",
             "shopper_language": language,
@@ -308,11 +310,24 @@ def thread_page(
     expires: QExpires = None,
     done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
+    """The thread; without any identity (a link in a notification email, a search engine) it is shown
+    to read only, as the product page's block shows it: taking part needs the store's signed link."""
     try:
-        shopper = _shopper(runtime, store_slug, customer, signature, expires)
+        if customer is None and signature is None:
+            shopper = _reader(runtime, store_slug)
+        else:
+            shopper = _shopper(runtime, store_slug, customer, signature, expires)
         return _thread_page(request, runtime, shopper, thread_id, done=done)
     except DomainError as error:
         return render_error(request, status_for(error), error.message)
+
+
+def _reader(runtime: Runtime, slug: str) -> Shopper:
+    """Someone reading without an identity: no customer, no signature (the page offers no forms)."""
+    with runtime.database.read() as session:
+        store = store_by_slug(session, slug)
+        session.expunge(store)
+    return Shopper(store, "", "", None, None)
 
 
 @router.get(BASE + "/events", response_class=HTMLResponse)
