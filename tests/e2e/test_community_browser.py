@@ -1,10 +1,12 @@
 """The community in real browsers: a shopper asks a product question on the member page, a verified buyer
 (another shopper, with an order of the product) answers from theirs, the asker accepts, and the points
 appear on the member pages (the answerer's balance goes up by the store's accepted-answer points). Then
-an agent finds a reported answer in the console's moderation queue."""
+an agent finds a reported answer in the console's moderation queue. And the product page's Q&A block on
+the store's own site (another origin)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from urllib.parse import urlencode
 
 import pytest
@@ -13,7 +15,9 @@ from playwright.sync_api import expect
 from loyaldesk.kernel.clock import FakeClock
 from loyaldesk.kernel.db import Database
 from loyaldesk.runtime import Runtime
+from loyaldesk.support.actions.desk_settings import update_settings
 from tests.e2e.conftest import screenshot
+from tests.e2e.test_widget_cross_origin import StoreSite, _shop_page
 from tests.factories import TEST_PASSWORD, StoreHandle, make_staff
 from tests.web.community_fixtures import JACKET, community_shop
 
@@ -90,3 +94,62 @@ def test_a_buyer_answers_the_asker_accepts_and_the_points_show(
     screenshot(page, "community-moderation")
     shopper.goto(f"{live_server}{thread_path}?{bea}")
     expect(shopper.get_by_test_id("answers")).not_to_contain_text("social media")
+
+
+@pytest.fixture
+def product_site() -> Iterator[StoreSite]:
+    """The store's own web server (another origin than loyaldesk's), serving its product page."""
+    site = StoreSite()
+    yield site
+    site.close()
+
+
+def test_the_product_qa_block_on_the_stores_own_site(
+    live_server: str,
+    shopper,  # type: ignore[no-untyped-def]
+    runtime: Runtime,
+    store: StoreHandle,
+    db: Database,
+    clock: FakeClock,
+    product_site: StoreSite,
+) -> None:
+    """The store's product page (another origin, its own strict policy with loyaldesk's address added)
+    carries the block's tag; the block shows the question with its accepted answer, the buyer's badge,
+    and links to the member page with the signed-in shopper's identity."""
+    runtime.settings.public_base_url = live_server
+    shop = community_shop(runtime, store, db, clock)
+    shop_origin = f"http://127.0.0.1:{product_site.port}"
+    db.write(update_settings, store.actor, store.id, {"widget_allowed_origins": [shop_origin]})
+    thread_id = shop.ask("ana", title="Does it pack small?")
+    post_id = shop.answer(thread_id, "bea", body="Into its **own pocket**. <script>alert(1)</script>")
+    assert (
+        shop.api("ana", "POST", f"/threads/{thread_id}/accept", json={"post_id": post_id}).status_code == 200
+    )
+    signature = shop.identity("cleo")["signature"]
+    product_site.body = _shop_page(
+        f'<script type="module" src="{live_server}/static/widget/community-qa.js" data-loyaldesk-qa '
+        f'data-store="acme" data-product="{JACKET}" data-customer-id="cleo" '
+        f'data-customer-signature="{signature}"></script>'
+    )
+    product_site.policy = (
+        f"default-src 'self'; script-src 'self' {live_server}; style-src 'self' {live_server}; "
+        f"connect-src 'self' {live_server}; require-trusted-types-for 'script'; "
+        "trusted-types loyaldesk-community-qa"
+    )
+    violations: list[str] = []
+    shopper.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security" in message.text else None,
+    )
+    shopper.goto(f"{shop_origin}/shop")
+    block = shopper.locator("[data-loyaldesk-qa='ready']")
+    expect(block.get_by_role("heading", name="Questions and answers")).to_be_visible()
+    question = block.locator(".ldqa-question").filter(has_text="Does it pack small?")
+    expect(question.locator(".ldqa-body strong")).to_have_text("own pocket")
+    expect(question.locator(".ldqa-verified")).to_have_text("Verified buyer")
+    assert shopper.locator(".ldqa-body script").count() == 0
+    ask = block.get_by_role("link", name="Ask a question")
+    assert "customer=cleo" in (ask.get_attribute("href") or "")
+    assert violations == []
+    ask.click()
+    expect(shopper.get_by_label("Product", exact=True).last).to_have_value(JACKET)
