@@ -211,3 +211,49 @@ def test_shoppers_and_analysts_cannot_moderate_and_nothing_changes(forum: Forum,
         ] == [False]
         assert len(community.moderation_queue(session, store_id=forum.store.id)) == 1
     assert audit(forum) == []
+
+
+def test_staff_close_a_thread_to_new_answers_and_reopen_it(forum: Forum) -> None:
+    thread_id, post_id = discussion(forum)
+    forum.write(community.close_thread, store_id=forum.store.id, actor=forum.agent, thread_id=thread_id)
+    forum.write(community.close_thread, store_id=forum.store.id, actor=forum.agent, thread_id=thread_id)
+    with pytest.raises(Conflict):
+        forum.write(
+            community.post_answer,
+            store_id=forum.store.id,
+            thread_id=thread_id,
+            body="late",
+            customer_id=forum.people["bob"],
+        )
+    with pytest.raises(Conflict):
+        forum.write(
+            community.accept_answer,
+            store_id=forum.store.id,
+            thread_id=thread_id,
+            post_id=post_id,
+            customer_id=forum.people["ann"],
+        )
+    with forum.db.read() as session:
+        view = community.thread(
+            session, store_id=forum.store.id, thread_id=thread_id, viewer_customer_id=forum.people["ann"]
+        )
+    assert view.status == "closed" and not view.may_answer and not any(post.may_accept for post in view.posts)
+    with pytest.raises(PermissionDenied):
+        forum.write(
+            community.close_thread,
+            store_id=forum.store.id,
+            actor=forum.analyst,
+            thread_id=thread_id,
+            closed=False,
+        )
+    forum.write(
+        community.close_thread, store_id=forum.store.id, actor=forum.agent, thread_id=thread_id, closed=False
+    )
+    with forum.db.read() as session:
+        assert community.thread(session, store_id=forum.store.id, thread_id=thread_id).status == "open"
+        actions = session.scalars(
+            select(AuditLogEntry.action)
+            .where(AuditLogEntry.action.like("community.thread_%"))
+            .order_by(AuditLogEntry.id)
+        ).all()
+    assert actions == ["community.thread_closed", "community.thread_reopened"]

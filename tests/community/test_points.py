@@ -77,7 +77,7 @@ def community_entries(forum: Forum) -> list[tuple[str, int]]:
             (key, points)
             for key, points in session.execute(
                 select(LedgerEntry.idempotency_key, LedgerEntry.points)
-                .where(LedgerEntry.idempotency_key.like("goodwill:community:%"))
+                .where(LedgerEntry.idempotency_key.like("goodwill:community:answer:%"))
                 .order_by(LedgerEntry.id)
             )
         ]
@@ -135,7 +135,9 @@ def test_accepting_another_answer_moves_the_mark_not_the_points(forum: Forum) ->
     accept(forum, thread_id, first)
     assert community_entries(forum) == [(f"goodwill:community:answer:{first}:accepted", 50)]
     with forum.db.read() as session:
-        outcomes = dict(session.execute(select(Award.post_id, Award.outcome)).all())
+        outcomes = dict(
+            session.execute(select(Award.post_id, Award.outcome).where(Award.kind == "accepted")).all()
+        )
         view = community.thread(session, store_id=forum.store.id, thread_id=thread_id)
     assert outcomes == {first: "credited", second: "already_credited"}
     assert view.accepted_post_id == first
@@ -202,7 +204,9 @@ def test_the_daily_cap_stops_farming_and_a_new_day_starts_afresh(forum: Forum) -
         accept(forum, thread_id, post_id)
         credited.append(post_id)
     with forum.db.read() as session:
-        outcomes = [row for row in session.scalars(select(Award.outcome).order_by(Award.id))]
+        outcomes = list(
+            session.scalars(select(Award.outcome).where(Award.kind == "accepted").order_by(Award.id))
+        )
     assert outcomes == ["credited", "credited", "capped"]  # 50 + 50 fits 120; another 50 does not
     assert len(community_entries(forum)) == 2
     forum.clock.advance(timedelta(days=1))
@@ -224,15 +228,33 @@ def test_a_customer_outside_the_program_earns_nothing_and_nothing_breaks(forum: 
     post_id = answer(forum, thread_id, "otto")
     accept(forum, thread_id, post_id)
     with forum.db.read() as session:
-        assert session.scalars(select(Award.outcome)).all() == ["not_a_member"]
+        assert session.scalars(select(Award.outcome).where(Award.kind == "accepted")).all() == [
+            "not_a_member"
+        ]
     assert community_entries(forum) == []
     forum.ledger_clean()
 
 
-def test_points_appear_on_the_member_page_data(forum: Forum) -> None:
-    """The member's balance (what the member page shows) grows by the credited points."""
+def test_points_appear_for_the_answerer_and_the_asker(forum: Forum) -> None:
+    """The balances the member pages show: the answerer gets ``points_accepted``, the asker
+    ``points_question_answered``, each once per thread; no question points for accepting your own
+    answer."""
+    settings(forum, points_accepted=50, points_question_answered=15)
     thread_id = question(forum)
+    own = answer(forum, thread_id, "ann")
     post_id = answer(forum, thread_id, "bob")
-    before = points_of(forum, "bob")
+    ann_before, bob_before = points_of(forum, "ann"), points_of(forum, "bob")
+    accept(forum, thread_id, own)
+    assert points_of(forum, "ann") == ann_before  # her own answer: nothing for anyone
     accept(forum, thread_id, post_id)
-    assert points_of(forum, "bob") == before + 50
+    accept(forum, thread_id, answer(forum, thread_id, "cleo"))  # a change of mind credits nothing more
+    assert points_of(forum, "bob") == bob_before + 50
+    assert points_of(forum, "ann") == ann_before + 15
+    with forum.db.read() as session:
+        keys = session.scalars(
+            select(LedgerEntry.idempotency_key).where(
+                LedgerEntry.idempotency_key.like("goodwill:community:question:%")
+            )
+        ).all()
+    assert keys == [f"goodwill:community:question:{thread_id}:answered"]
+    forum.ledger_clean()

@@ -46,6 +46,9 @@ def test_racing_accepts_and_votes_credit_each_fact_once(forum: Forum) -> None:
         )
     accepted = [key for key in keys if key.endswith(":accepted")]
     assert len(accepted) == 1  # one accepted credit for the thread, whichever answer won
+    assert [key for key in keys if key.endswith(":answered")] == [
+        f"goodwill:community:question:{thread_id}:answered"
+    ]
     assert [key for key in keys if ":helpful:" in key] == [
         f"goodwill:community:answer:{first}:helpful:2",
         f"goodwill:community:answer:{first}:helpful:3",

@@ -13,6 +13,7 @@ from loyaldesk.community.actions.configure import save_category, save_community_
 from loyaldesk.community.actions.gatherings import create_event, rsvp
 from loyaldesk.community.actions.members import set_display_name
 from loyaldesk.community.actions.moderation import (
+    close_thread,
     hide_content,
     report_content,
     resolve_report,
@@ -76,6 +77,7 @@ __all__ = [
     "accept_answer",
     "ask_question",
     "categories",
+    "close_thread",
     "community_settings",
     "create_event",
     "display_name",

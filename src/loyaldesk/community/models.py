@@ -223,10 +223,10 @@ class Rsvp(Base):
 
 
 class CommunitySettings(Base):
-    """A store's community settings (defaults until saved): banned words, points for an accepted answer
-    and per helpful milestone, the daily cap on community points per member, posting limits per hour
-    (stricter for members newer than ``new_member_days``), and how many verified buyers a new product
-    question notifies."""
+    """A store's community settings (defaults until saved): banned words, points for an accepted answer,
+    per helpful milestone and for the asker whose question got an accepted answer, the daily cap on
+    community points per member, posting limits per hour (stricter for members newer than
+    ``new_member_days``), and how many verified buyers a new product question notifies."""
 
     __tablename__ = "community_settings"
 
@@ -234,6 +234,7 @@ class CommunitySettings(Base):
     banned_words: Mapped[list[str]] = mapped_column(JSONType, default=list)
     points_accepted: Mapped[int] = mapped_column(Integer, default=50)
     points_helpful: Mapped[int] = mapped_column(Integer, default=10)
+    points_question_answered: Mapped[int] = mapped_column(Integer, default=10)
     helpful_milestones: Mapped[list[int]] = mapped_column(JSONType, default=list)
     daily_points_cap: Mapped[int] = mapped_column(Integer, default=200)
     posts_per_hour: Mapped[int] = mapped_column(Integer, default=10)
@@ -245,7 +246,9 @@ class CommunitySettings(Base):
 
     __table_args__ = (
         CheckConstraint(
-            "points_accepted >= 0 AND points_helpful >= 0 AND daily_points_cap >= 0", name="points"
+            "points_accepted >= 0 AND points_helpful >= 0 AND points_question_answered >= 0 "
+            "AND daily_points_cap >= 0",
+            name="points",
         ),
         CheckConstraint(
             "posts_per_hour >= 1 AND new_member_posts_per_hour >= 1 AND new_member_days >= 0",

@@ -18,7 +18,8 @@ class CommunitySettingsIn(BaseModel):
     """A store's community settings. ``banned_words``: posts, titles and display names containing one of
     them as a whole word (any case) are refused, naming it. Points: ``points_accepted`` for an accepted
     answer (once per thread), ``points_helpful`` each time an answer's helpful votes (from members who
-    bought) reach one of ``helpful_milestones``; a member earns at most ``daily_points_cap`` community
+    bought) reach one of ``helpful_milestones``, ``points_question_answered`` to the asker when an answer
+    by someone else is accepted (once per thread); a member earns at most ``daily_points_cap`` community
     points a day (UTC). Posting: ``posts_per_hour`` questions and answers per member,
     ``new_member_posts_per_hour`` for members whose customer record or first post is younger than
     ``new_member_days``. ``buyers_to_notify``: verified buyers asked about a new product question."""
@@ -28,6 +29,7 @@ class CommunitySettingsIn(BaseModel):
     banned_words: list[str] = Field(default_factory=list, max_length=MAX_BANNED_WORDS)
     points_accepted: int = Field(default=50, ge=0, le=10_000)
     points_helpful: int = Field(default=10, ge=0, le=10_000)
+    points_question_answered: int = Field(default=10, ge=0, le=10_000)
     helpful_milestones: list[int] = Field(default_factory=lambda: [3, 10, 25], max_length=MAX_MILESTONES)
     daily_points_cap: int = Field(default=200, ge=0, le=100_000)
     posts_per_hour: int = Field(default=10, ge=1, le=1000)

@@ -80,10 +80,11 @@ REPORT_RESOLUTION_LABELS: dict[ReportResolution, str] = {
 
 
 class AwardKind(StrEnum):
-    """Why a member was (or would have been) credited points for an answer."""
+    """Why a member was (or would have been) credited community points."""
 
     ACCEPTED = "accepted"  # their answer was accepted
     HELPFUL = "helpful"  # their answer reached a milestone of helpful votes
+    QUESTION = "question"  # their question got an answer (by someone else) accepted
 
     @property
     def label(self) -> str:
@@ -93,6 +94,7 @@ class AwardKind(StrEnum):
 AWARD_KIND_LABELS: dict[AwardKind, str] = {
     AwardKind.ACCEPTED: "Accepted answer",
     AwardKind.HELPFUL: "Helpful answer",
+    AwardKind.QUESTION: "Question answered",
 }
 
 

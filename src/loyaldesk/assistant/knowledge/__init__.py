@@ -2,6 +2,7 @@
 searches, feedback and deflections. The help center's pages and the widget read it through
 ``queries``; retrieval (``assistant.retrieval``) indexes the published versions."""
 
+from loyaldesk.assistant.knowledge.actions.articles import publish_article, save_article
 from loyaldesk.assistant.knowledge.models import (
     Article,
     ArticleCategory,
@@ -24,4 +25,6 @@ __all__ = [
     "KnowledgeVersion",
     "SearchChannel",
     "SearchLogEntry",
+    "publish_article",
+    "save_article",
 ]

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from loyaldesk.assistant.knowledge import Article
-from loyaldesk.assistant.knowledge.actions.articles import publish_article, save_article
+from loyaldesk.assistant.knowledge import Article, publish_article, save_article
 from loyaldesk.community.actions.common import staff
 from loyaldesk.community.events import AnswerPublishedAsArticle
 from loyaldesk.community.models import Post, Thread

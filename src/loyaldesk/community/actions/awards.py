@@ -1,11 +1,13 @@
-"""Points for answers, through the loyalty ledger, exactly once per fact.
+"""Points for answers (and for the asker whose question got one), through the loyalty ledger, exactly
+once per fact.
 
-Each fact has one key, ``community:answer:{post_id}:accepted`` or
-``community:answer:{post_id}:helpful:{milestone}``. Its decision (credited, or why not) is stored once in
-``community_awards`` (unique per store and key) under the answerer's community row lock, and the points go
-through ``customers.grant_goodwill_points`` (the loyalty program's goodwill path, credited as an earned
-adjustment; the ledger's own key is ``goodwill:`` + ours, unique per store). A replay of the same call,
-or of a handler, finds the decision and credits nothing more.
+Each fact has one key: ``community:answer:{post_id}:accepted``,
+``community:answer:{post_id}:helpful:{milestone}``, or ``community:question:{thread_id}:answered`` (the
+asker, once per thread, when an answer by someone else is accepted). Its decision (credited, or why
+not) is stored once in ``community_awards`` (unique per store and key) under the recipient's community
+row lock, and the points go through ``customers.grant_goodwill_points`` (the loyalty program's goodwill
+path, credited as an earned adjustment; the ledger's own key is ``goodwill:`` + ours, unique per
+store). A replay of the same call, or of a handler, finds the decision and credits nothing more.
 
 Rules (``rules.limits``): one accepted-answer credit per thread (accepting another answer later moves the
 mark, not the points: the first answerer keeps theirs, the ledger is never rewritten for a change of
@@ -31,13 +33,22 @@ from loyaldesk.kernel.errors import Conflict
 NOTES = {
     AwardKind.ACCEPTED: "your community answer was accepted",
     AwardKind.HELPFUL: "your community answer helped {milestone} members",
+    AwardKind.QUESTION: "your community question got its answer",
+}
+POINTS = {
+    AwardKind.ACCEPTED: "points_accepted",
+    AwardKind.HELPFUL: "points_helpful",
+    AwardKind.QUESTION: "points_question_answered",
 }
 
 
-def award_key(post_id: int, kind: AwardKind, milestone: int | None = None) -> str:
-    """The fact's key: ``community:answer:{post}:accepted`` or ``...:helpful:{milestone}``."""
+def award_key(post_id: int, kind: AwardKind, milestone: int | None = None, thread_id: int = 0) -> str:
+    """The fact's key: ``community:answer:{post}:accepted``, ``community:answer:{post}:helpful:{milestone}``
+    or, for the asker, ``community:question:{thread}:answered``."""
     if kind is AwardKind.ACCEPTED:
         return f"community:answer:{post_id}:accepted"
+    if kind is AwardKind.QUESTION:
+        return f"community:question:{thread_id}:answered"
     return f"community:answer:{post_id}:helpful:{milestone}"
 
 
@@ -54,14 +65,14 @@ def award(
 ) -> tuple[int, AwardOutcome]:
     """Decide (once) and credit the points of one fact; returns the points credited and the outcome
     (a replay returns the first decision)."""
-    key = award_key(post_id, kind, milestone)
+    key = award_key(post_id, kind, milestone, thread_id)
     lock_member(uow, store_id, customer_id)  # first: a replay racing the original waits here
     decided = uow.session.execute(
         select(Award.points, Award.outcome).where(Award.store_id == store_id, Award.award_key == key)
     ).one_or_none()
     if decided is not None:
         return int(decided.points), AwardOutcome(decided.outcome)
-    points = settings.points_accepted if kind is AwardKind.ACCEPTED else settings.points_helpful
+    points = int(getattr(settings, POINTS[kind]))
     now = uow.now()
     outcome = AwardOutcome.CREDITED
     if kind is AwardKind.ACCEPTED and _thread_credited(uow, thread_id):

@@ -10,7 +10,7 @@ from sqlalchemy import Table, exc, select, update
 from loyaldesk.community.actions.common import check_reason, one_author, shopper, staff
 from loyaldesk.community.events import ContentModerated, ContentReported
 from loyaldesk.community.models import Post, Report, Thread
-from loyaldesk.community.vocab import ReportResolution, ReportStatus
+from loyaldesk.community.vocab import ReportResolution, ReportStatus, ThreadStatus
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import Conflict, Invalid, NotFound
@@ -254,3 +254,31 @@ def _set_hidden(
         details={"reason": reason, "thread_id": thread_id},
     )
     uow.emit(ContentModerated(store_id=store_id, thread_id=thread_id, post_id=post_id, hidden=hidden))
+
+
+def close_thread(
+    uow: UnitOfWork, *, store_id: int, actor: Actor, thread_id: int, closed: bool = True
+) -> None:
+    """Close a thread to new answers (``closed``) or open it again (back to answered when it has an
+    accepted answer, else open); audit row ``community.thread_closed`` / ``community.thread_reopened``.
+    Saying the same twice changes nothing. ``NotFound`` for a thread not of the store."""
+    staff(actor, store_id, Permission.ANSWER_CONVERSATIONS)
+    thread = uow.session.scalar(select(Thread).where(Thread.id == thread_id, Thread.store_id == store_id))
+    if thread is None:
+        raise NotFound("no such thread")
+    if (thread.status == ThreadStatus.CLOSED.value) == closed:
+        return
+    if closed:
+        thread.status = ThreadStatus.CLOSED.value
+    else:
+        thread.status = (ThreadStatus.ANSWERED if thread.accepted_post_id else ThreadStatus.OPEN).value
+    thread.updated_at = uow.now()
+    uow.session.flush()
+    record_audit(
+        uow,
+        actor,
+        "community.thread_closed" if closed else "community.thread_reopened",
+        store_id=store_id,
+        target_type="community_thread",
+        target_id=thread.id,
+    )

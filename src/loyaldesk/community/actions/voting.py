@@ -118,7 +118,9 @@ def accept_answer(
     """Mark ``post_id`` the thread's accepted answer (the thread becomes answered). Only the asker
     (``customer_id``) or staff (``actor``, ``Permission.ANSWER_CONVERSATIONS``) may. The answer's author
     (a shopper other than the asker) is credited ``points_accepted`` once per thread: accepting another
-    answer later moves the mark, and the points stay where they went (``actions.awards``). Accepting the
+    answer later moves the mark, and the points stay where they went; the asker (a shopper) is credited
+    ``points_question_answered`` once per thread when the answer is someone else's
+    (``actions.awards``). Accepting the
     accepted answer again changes nothing.
 
     Refused: ``NotFound`` for a thread or post not of the store (a post of another thread, hidden content
@@ -164,6 +166,16 @@ def accept_answer(
             post_id=post.id,
             customer_id=post.author_customer_id,
             kind=AwardKind.ACCEPTED,
+            settings=load_settings(uow.session, store_id),
+        )
+    if thread.author_customer_id is not None and post.author_customer_id != thread.author_customer_id:
+        award(
+            uow,
+            store_id=store_id,
+            thread_id=thread.id,
+            post_id=post.id,
+            customer_id=thread.author_customer_id,
+            kind=AwardKind.QUESTION,
             settings=load_settings(uow.session, store_id),
         )
     if actor is not None:

@@ -17,6 +17,7 @@ def load_settings(session: Session, store_id: int) -> CommunitySettingsIn:
         banned_words=list(row.banned_words or []),
         points_accepted=row.points_accepted,
         points_helpful=row.points_helpful,
+        points_question_answered=row.points_question_answered,
         helpful_milestones=list(row.helpful_milestones or []),
         daily_points_cap=row.daily_points_cap,
         posts_per_hour=row.posts_per_hour,

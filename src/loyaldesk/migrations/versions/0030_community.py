@@ -89,6 +89,7 @@ def upgrade() -> None:
         ),
         sa.Column("points_accepted", sa.Integer(), nullable=False),
         sa.Column("points_helpful", sa.Integer(), nullable=False),
+        sa.Column("points_question_answered", sa.Integer(), nullable=False),
         sa.Column(
             "helpful_milestones",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
@@ -103,7 +104,8 @@ def upgrade() -> None:
         sa.Column("updated_at", loyaldesk.kernel.orm.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("buyers_to_notify >= 0", name=op.f("ck_community_settings_buyers_to_notify")),
         sa.CheckConstraint(
-            "points_accepted >= 0 AND points_helpful >= 0 AND daily_points_cap >= 0",
+            "points_accepted >= 0 AND points_helpful >= 0 AND points_question_answered >= 0 "
+            "AND daily_points_cap >= 0",
             name=op.f("ck_community_settings_points"),
         ),
         sa.CheckConstraint(
