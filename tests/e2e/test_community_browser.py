@@ -1,6 +1,7 @@
 """The community in real browsers: a shopper asks a product question on the member page, a verified buyer
 (another shopper, with an order of the product) answers from theirs, the asker accepts, and the points
-appear on the member pages (the answerer's balance goes up by the store's accepted-answer points). Then
+appear on both member pages (the answerer's balance goes up by the store's accepted-answer points, the
+asker's by the points for an answered question). Then
 an agent finds a reported answer in the console's moderation queue. And the product page's Q&A block on
 the store's own site (another origin)."""
 
@@ -63,11 +64,11 @@ def test_a_buyer_answers_the_asker_accepts_and_the_points_show(
     expect(page.locator("#flash")).to_contain_text("accepted")
     screenshot(page, "community-thread")
 
-    # The points on both member pages: Bea earned the store's accepted-answer points, Ana's are as they were.
+    # The points on both member pages: Bea earned the store's accepted-answer points, Ana the asker's.
     shopper.goto(f"{live_server}/m/acme?{bea}")
     expect(shopper.get_by_test_id("balance")).to_have_text(f"{bea_before + 50:,}")
     page.goto(f"{live_server}/m/acme?{ana}")
-    expect(page.get_by_test_id("balance")).to_have_text(f"{ana_before:,}")
+    expect(page.get_by_test_id("balance")).to_have_text(f"{ana_before + 10:,}")
     shop.assert_ledger_clean()
 
     # Bea reports two spammy answers of Cleo's; an agent hides the first from the moderation queue and

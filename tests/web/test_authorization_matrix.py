@@ -453,6 +453,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/console/{store_slug}/community/threads/{thread_id}/answers"): Console(P.ANSWER_CONVERSATIONS),
     ("POST", "/console/{store_slug}/community/threads/{thread_id}/accept"): Console(P.ANSWER_CONVERSATIONS),
     ("POST", "/console/{store_slug}/community/threads/{thread_id}/publish"): Console(P.MANAGE_KNOWLEDGE),
+    ("POST", "/console/{store_slug}/community/threads/{thread_id}/closing"): Console(P.ANSWER_CONVERSATIONS),
     ("GET", "/console/{store_slug}/community/settings"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/community/settings"): Console(P.MANAGE_SUPPORT),
     ("POST", "/console/{store_slug}/community/categories"): Console(P.MANAGE_SUPPORT),

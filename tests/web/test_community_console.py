@@ -102,6 +102,17 @@ def test_staff_answer_accept_and_publish_as_article(
     article_id = int(re.search(r"/help-center/articles/(\d+)", published.text).group(1))  # type: ignore[union-attr]
     article = admin.get(f"/console/acme/help-center/articles/{article_id}")
     assert article.status_code == 200 and "tumble dry" in article.text
+    closed = admin.post(
+        f"/console/acme/community/threads/{thread_id}/closing",
+        data={"csrf_token": csrf, "action": "close"},
+        follow_redirects=False,
+    )
+    assert closed.status_code == 303
+    late = shop.api(
+        "bea", "POST", f"/threads/{thread_id}/answers", json={"body": "Also: use a reproofing spray."}
+    )
+    assert late.status_code == 409
+    assert "Your answer" not in shop.page("bea", f"/threads/{thread_id}").text  # no form on a closed thread
 
 
 def test_settings_and_categories_refuse_bad_values_and_save_good_ones(
@@ -112,6 +123,7 @@ def test_settings_and_categories_refuse_bad_values_and_save_good_ones(
         "csrf_token": csrf,
         "points_accepted": "80",
         "points_helpful": "5",
+        "points_question_answered": "15",
         "daily_points_cap": "300",
         "buyers_to_notify": "3",
         "posts_per_hour": "10",

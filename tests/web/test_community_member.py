@@ -49,7 +49,7 @@ def test_a_buyer_answers_the_asker_accepts_and_the_answerer_earns_the_points_onc
     assert "Accept this answer" not in page.text  # Bea did not ask
     assert "Accept this answer" in shop.page("ana", f"/threads/{thread_id}").text
 
-    before = shop.balance("bea")[0]
+    before, asker_before = shop.balance("bea")[0], shop.balance("ana")[0]
     refused = shop.form("cleo", f"/threads/{thread_id}/accept", post_id=str(post_id))
     assert refused.status_code in (403, 404) and 'data-testid="error"' in refused.text
     assert shop.balance("bea")[0] == before
@@ -59,9 +59,11 @@ def test_a_buyer_answers_the_asker_accepts_and_the_answerer_earns_the_points_onc
     points = shop.api("ana", "GET", f"/threads/{thread_id}").json()
     assert points["accepted"] and points["posts"][0]["accepted"]
     assert shop.balance("bea")[0] == before + 50  # the store's accepted-answer points (default)
+    assert shop.balance("ana")[0] == asker_before + 10  # and the asker's, for an answered question
     again = shop.form("ana", f"/threads/{thread_id}/accept", post_id=str(post_id))
     assert again.status_code in (303, 409)
     assert shop.balance("bea")[0] == before + 50  # once
+    assert shop.balance("ana")[0] == asker_before + 10
     member_page = shop.client.get(f"/m/acme?customer=bea&signature={shop.identity('bea')['signature']}")
     assert f'data-testid="balance">{before + 50:,}<' in member_page.text
     shop.assert_ledger_clean()

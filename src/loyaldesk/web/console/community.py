@@ -45,6 +45,8 @@ DONE = {
     "answered": "Your answer is posted, marked as staff.",
     "accepted": "Answer accepted.",
     "published": "Published as a knowledge-base article: the assistant can use it now.",
+    "closed": "Closed: the thread takes no more answers.",
+    "reopened": "Reopened: shoppers can answer again.",
 }
 
 
@@ -362,3 +364,28 @@ def publish(
         )
 
     return _on_thread(request, runtime, console, thread_id, act, "published")
+
+
+@router.post(BASE + "/threads/{thread_id}/closing")
+def close_or_reopen(
+    request: Request, runtime: RuntimeDep, console: ConsoleDep, thread_id: RowId, form: FormDep
+) -> Response:
+    """Close the thread to new answers and accepts (``action=close``) or reopen it (audited)."""
+    console.check_csrf(_text(form, "csrf_token", 200))
+    console.require(MODERATE)
+    action = _text(form, "action", 20)
+
+    def act() -> None:
+        if action not in ("close", "reopen"):
+            raise Invalid.field("action", "close or reopen")
+        runtime.database.write(
+            community.close_thread,
+            store_id=console.store.id,
+            actor=console.actor,
+            thread_id=thread_id,
+            closed=action == "close",
+        )
+
+    return _on_thread(
+        request, runtime, console, thread_id, act, "closed" if action == "close" else "reopened"
+    )

@@ -37,6 +37,11 @@ BASE = "/console/{store_slug}/community"
 NUMBER_FIELDS = (
     ("points_accepted", "Points for an accepted answer", "Credited once per thread, to the answer's author."),
     (
+        "points_question_answered",
+        "Points for the asker of an answered question",
+        "Once per thread, when someone else's answer is accepted.",
+    ),
+    (
         "points_helpful",
         "Points for a helpful answer",
         "Each time an answer's helpful votes reach a milestone.",
