@@ -138,6 +138,7 @@ def test_settings_and_categories_refuse_bad_values_and_save_good_ones(
     assert saved.status_code == 303
     page = admin.get("/console/acme/community/settings")
     assert 'value="80"' in page.text and "cheap knockoff" in page.text
+    assert "/static/widget/community-qa.js" in page.text and "data-store=&#34;acme&#34;" in page.text
     banned = shop.api("ana", "POST", "/questions", json={"space": "discussions", "title": "Is this a scam?"})
     assert banned.status_code == 422 and "scam" in banned.json()["error"]["message"]
 

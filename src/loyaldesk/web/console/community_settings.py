@@ -93,6 +93,17 @@ def _staff_choices(session: Any, store_id: int) -> list[tuple[int, str]]:
     return [(row.id, row.name) for row in rows]
 
 
+def embed_snippet(public_base_url: str, store_slug: str) -> str:
+    """The tag a store puts on a product page for the product Q&A block (``PRODUCT_ID``: the product's id
+    or SKU; the customer attributes only for a signed-in shopper, signed as for the chat widget)."""
+    base = public_base_url.strip().rstrip("/")
+    return (
+        f'<script type="module" src="{base}/static/widget/community-qa.js" data-loyaldesk-qa\n'
+        f'        data-store="{store_slug}" data-product="PRODUCT_ID"\n'
+        '        data-customer-id="CUSTOMER_ID" data-customer-signature="SIGNATURE"></script>'
+    )
+
+
 def _settings_page(
     request: Request,
     runtime: Any,
@@ -137,6 +148,7 @@ def _settings_page(
                 for category in categories
             ],
             "staff": staff,
+            "embed_snippet": embed_snippet(runtime.settings.public_base_url, console.store.slug),
             "flash": DONE.get(done or ""),
         },
         status_code=status_code,
