@@ -104,10 +104,11 @@ def participation_svg(found: community.Participation) -> str:
         print_values=True,
         value_formatter=lambda value: f"{value:.1f}",
         margin=10,
+        truncate_label=-1,
         no_data_text="No customers in the period",
     )
     spend_top = max(found.participants.spend_per_customer, found.others.spend_per_customer) or 1.0
-    chart.x_labels = ["Repeat purchase rate (%)", "Spend per customer (% of the higher)"]
+    chart.x_labels = ["Repeat purchases (% of customers)", "Spend per customer (% of the higher)"]
     for name, group in (("Took part", found.participants), ("Did not take part", found.others)):
         chart.add(
             f"{name} ({group.customers:,})",
