@@ -120,6 +120,7 @@ def test_answers_are_marked_verified_buyer_and_staff(forum: Forum) -> None:
     assert posts[staff].is_staff and posts[staff].author.is_staff and not posts[bob].is_staff
     assert posts[bob].author.display_name == "Bob T."  # never the email
     assert "@" not in str(view.as_json())
+    assert "customer_id" not in str(view.as_json())  # customers' ids stay on the server
     assert all(post.may_accept and post.may_vote for post in view.posts if not post.is_staff)
     assert view.author.display_name == "Ann T."
 

@@ -144,6 +144,37 @@ def test_accepting_another_answer_moves_the_mark_not_the_points(forum: Forum) ->
     forum.ledger_clean()
 
 
+def test_unaccepting_keeps_the_points_and_a_new_accept_credits_nobody_else(forum: Forum) -> None:
+    thread_id = question(forum)
+    first, second = answer(forum, thread_id, "bob"), answer(forum, thread_id, "cleo")
+    accept(forum, thread_id, first)
+    with pytest.raises(PermissionDenied):
+        forum.write(
+            community.unaccept_answer,
+            store_id=forum.store.id,
+            thread_id=thread_id,
+            customer_id=forum.people["cleo"],
+        )
+    forum.write(
+        community.unaccept_answer,
+        store_id=forum.store.id,
+        thread_id=thread_id,
+        customer_id=forum.people["ann"],
+    )
+    forum.write(
+        community.unaccept_answer,
+        store_id=forum.store.id,
+        thread_id=thread_id,
+        customer_id=forum.people["ann"],
+    )
+    with forum.db.read() as session:
+        view = community.thread(session, store_id=forum.store.id, thread_id=thread_id)
+    assert (view.status, view.accepted_post_id) == ("open", None)
+    accept(forum, thread_id, second)
+    assert community_entries(forum) == [(f"goodwill:community:answer:{first}:accepted", 50)]
+    forum.ledger_clean()
+
+
 def test_no_points_for_answering_your_own_question_and_only_the_asker_or_staff_accept(forum: Forum) -> None:
     thread_id = question(forum)
     own = answer(forum, thread_id, "ann")

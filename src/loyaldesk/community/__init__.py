@@ -19,7 +19,7 @@ from loyaldesk.community.actions.moderation import (
     resolve_report,
     restore_content,
 )
-from loyaldesk.community.actions.voting import accept_answer, vote_helpful
+from loyaldesk.community.actions.voting import accept_answer, unaccept_answer, vote_helpful
 from loyaldesk.community.queries.moderation import moderation_queue
 from loyaldesk.community.queries.participation import participation
 from loyaldesk.community.queries.reading import (
@@ -98,5 +98,6 @@ __all__ = [
     "spaces",
     "thread",
     "threads",
+    "unaccept_answer",
     "vote_helpful",
 ]

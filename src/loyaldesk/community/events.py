@@ -114,3 +114,15 @@ class AnswerPublishedAsArticle(DomainEvent):
 
     def subject_id(self) -> int | None:
         return self.thread_id
+
+
+class EventAnnounced(DomainEvent):
+    """Staff announced an event (a thread of the events space)."""
+
+    event_type = "community.event_announced"
+    subject_type = "community_thread"
+    thread_id: int
+    capacity: int | None = None
+
+    def subject_id(self) -> int | None:
+        return self.thread_id

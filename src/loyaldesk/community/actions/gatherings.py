@@ -14,7 +14,7 @@ from loyaldesk.community.actions.common import (
     shopper,
     staff,
 )
-from loyaldesk.community.events import QuestionAsked, RsvpChanged
+from loyaldesk.community.events import EventAnnounced, RsvpChanged
 from loyaldesk.community.models import Rsvp, Space, Thread
 from loyaldesk.community.queries.settings import load_settings
 from loyaldesk.community.schemas import EventIn, utc
@@ -72,7 +72,7 @@ def create_event(uow: UnitOfWork, *, store_id: int, actor: Actor, event_in: Even
         target_type="community_thread",
         target_id=thread.id,
     )
-    uow.emit(QuestionAsked(store_id=store_id, thread_id=thread.id, space_kind=SpaceKind.EVENTS.value))
+    uow.emit(EventAnnounced(store_id=store_id, thread_id=thread.id, capacity=thread.capacity))
     return int(thread.id)
 
 

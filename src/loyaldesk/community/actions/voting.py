@@ -198,3 +198,46 @@ def accept_answer(
             outcome=outcome.value if outcome else "",
         )
     )
+
+
+def unaccept_answer(
+    uow: UnitOfWork,
+    *,
+    store_id: int,
+    thread_id: int,
+    customer_id: int | None = None,
+    actor: Actor | None = None,
+) -> None:
+    """Take the accepted mark off the thread's answer (the asker or staff); the thread is open again.
+    Points already credited stay (the ledger is not rewritten for a change of mind) and a later accept in
+    this thread credits no second answerer (one accepted credit per thread). Nothing accepted: nothing
+    changes. Refused as ``accept_answer``."""
+    one_author(customer_id, actor)
+    if actor is not None:
+        staff(actor, store_id, Permission.ANSWER_CONVERSATIONS)
+    thread = uow.session.scalar(select(Thread).where(Thread.id == thread_id, Thread.store_id == store_id))
+    if thread is None or (thread.hidden and actor is None):
+        raise NotFound("no such thread")
+    if customer_id is not None:
+        shopper(uow, store_id, customer_id)
+        if thread.author_customer_id != customer_id:
+            raise PermissionDenied("only the person who asked, or staff, may change the accepted answer")
+    if thread.status == ThreadStatus.CLOSED.value:
+        raise Conflict("this thread is closed")
+    if thread.accepted_post_id is None:
+        return
+    previous = thread.accepted_post_id
+    thread.accepted_post_id = None
+    thread.status = ThreadStatus.OPEN.value
+    thread.updated_at = uow.now()
+    uow.session.flush()
+    if actor is not None:
+        record_audit(
+            uow,
+            actor,
+            "community.answer_unaccepted",
+            store_id=store_id,
+            target_type="community_post",
+            target_id=previous,
+            details={"thread_id": thread.id},
+        )

@@ -3,12 +3,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 
 def _jsonable(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        hidden: frozenset[str] = getattr(value, "NOT_IN_JSON", frozenset())
+        return {
+            item.name: _jsonable(getattr(value, item.name))
+            for item in fields(value)
+            if item.name not in hidden
+        }
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, dict):
@@ -19,14 +26,21 @@ def _jsonable(value: Any) -> Any:
 
 
 class _Json:
+    NOT_IN_JSON: ClassVar[frozenset[str]] = frozenset()
+
     def as_json(self) -> dict[str, Any]:
-        return {key: _jsonable(value) for key, value in asdict(self).items()}  # type: ignore[call-overload]
+        """The view as JSON-able values (times as ISO 8601 strings); fields in ``NOT_IN_JSON`` are left
+        out (an author's customer id never leaves the server)."""
+        return _jsonable(self)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
 class AuthorView(_Json):
     """Who wrote something, as shoppers see it: the display name (never the email), their tier's name,
-    whether staff. ``customer_id`` lets pages tell "you"; it is None for staff."""
+    whether staff. ``customer_id`` lets the server's pages tell "you" (None for staff); it is left out of
+    ``as_json()`` (ids of customers are not for the public)."""
+
+    NOT_IN_JSON: ClassVar[frozenset[str]] = frozenset({"customer_id"})
 
     display_name: str
     tier_name: str | None = None
