@@ -66,6 +66,15 @@ def test_a_buyer_answers_the_asker_accepts_and_the_answerer_earns_the_points_onc
     assert shop.balance("ana")[0] == asker_before + 10
     member_page = shop.client.get(f"/m/acme?customer=bea&signature={shop.identity('bea')['signature']}")
     assert f'data-testid="balance">{before + 50:,}<' in member_page.text
+    assert "Withdraw acceptance" not in shop.page("bea", f"/threads/{thread_id}").text
+    before_refusal = shop.fingerprint()
+    refused = shop.form("cleo", f"/threads/{thread_id}/unaccept")
+    assert refused.status_code in (403, 404) and shop.fingerprint() == before_refusal
+    assert "Withdraw acceptance" in shop.page("ana", f"/threads/{thread_id}").text
+    withdrawn = shop.form("ana", f"/threads/{thread_id}/unaccept")
+    assert _location_thread(withdrawn) == thread_id
+    assert shop.api("ana", "GET", f"/threads/{thread_id}").json()["accepted"] is False
+    assert shop.balance("bea")[0] == before + 50  # points already credited stay
     shop.assert_ledger_clean()
 
 

@@ -44,6 +44,7 @@ DONE = {
     "restored": "Restored: shoppers see it again.",
     "answered": "Your answer is posted, marked as staff.",
     "accepted": "Answer accepted.",
+    "unaccepted": "The answer is no longer accepted (points already credited stay).",
     "published": "Published as a knowledge-base article: the assistant can use it now.",
     "closed": "Closed: the thread takes no more answers.",
     "reopened": "Reopened: shoppers can answer again.",
@@ -389,3 +390,19 @@ def close_or_reopen(
     return _on_thread(
         request, runtime, console, thread_id, act, "closed" if action == "close" else "reopened"
     )
+
+
+@router.post(BASE + "/threads/{thread_id}/unaccept")
+def staff_unaccept(
+    request: Request, runtime: RuntimeDep, console: ConsoleDep, thread_id: RowId, form: FormDep
+) -> Response:
+    """No accepted answer any more (the thread is open again; points already credited stay)."""
+    console.check_csrf(_text(form, "csrf_token", 200))
+    console.require(MODERATE)
+
+    def act() -> None:
+        runtime.database.write(
+            community.unaccept_answer, store_id=console.store.id, thread_id=thread_id, actor=console.actor
+        )
+
+    return _on_thread(request, runtime, console, thread_id, act, "unaccepted")

@@ -211,6 +211,30 @@ def accept_form(
     )
 
 
+@router.post(BASE + "/threads/{thread_id}/unaccept")
+def unaccept_form(
+    request: Request,
+    runtime: RuntimeDep,
+    store_slug: StoreSlug,
+    thread_id: RowId,
+    customer: Customer = "",
+    signature: Signature = "",
+    expires: Expires = None,
+) -> Response:
+    """The asker withdraws the acceptance (points already credited stay; the action refuses others)."""
+
+    def act(shopper: Shopper) -> None:
+        runtime.database.write(
+            community.unaccept_answer,
+            store_id=shopper.store.id,
+            thread_id=thread_id,
+            customer_id=_customer_id(shopper),
+        )
+
+    identity = (customer, signature, expires)
+    return _act_on_thread(request, runtime, store_slug, thread_id, identity, act, "unaccepted")
+
+
 @router.post(BASE + "/threads/{thread_id}/reports")
 def report_form(
     request: Request,

@@ -289,7 +289,7 @@ def _thread_page(
         shopper,
         "member/community/thread.html",
         {
-            "thread": views.thread(found, names),
+            "thread": views.thread(found, names, _viewer(shopper)),
             "answer": answer,
             "error": error,
             "flash": flash,

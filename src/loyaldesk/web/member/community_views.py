@@ -90,9 +90,13 @@ def _event_of_thread(item: community.ThreadView) -> dict[str, Any] | None:
     }
 
 
-def thread(item: community.ThreadView, category_names: dict[int, str] | None = None) -> dict[str, Any]:
-    """A thread with its answers and, for an event, its RSVP (times left as datetimes)."""
+def thread(
+    item: community.ThreadView, category_names: dict[int, str] | None = None, viewer: int | None = None
+) -> dict[str, Any]:
+    """A thread with its answers and, for an event, its RSVP (times left as datetimes);
+    ``asked_by_viewer``: ``viewer`` (a customer id) asked it."""
     return {
+        "asked_by_viewer": viewer is not None and item.author.customer_id == viewer,
         "id": item.id,
         "space": item.space_kind,
         "title": item.title,
@@ -203,6 +207,7 @@ def member_flash(done: str | None) -> str | None:
         "answered": gettext("Your answer is posted."),
         "voted": gettext("Thank you for your vote."),
         "accepted": gettext("You accepted an answer. Thank you!"),
+        "unaccepted": gettext("The answer is no longer marked as accepted."),
         "reported": gettext("Thank you: a moderator will look at it."),
         "rsvp": gettext("Your answer is saved."),
     }.get(done or "")
