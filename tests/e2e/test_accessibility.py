@@ -132,6 +132,13 @@ CONSOLE_PAGES = (
     "/console/{slug}/bookings/session-types",
     "/console/{slug}/bookings/session-types/new",
     "/console/{slug}/bookings/session-types/{session_type_id}",
+    # community: moderation, threads, a thread, settings, events, participation
+    "/console/{slug}/community",
+    "/console/{slug}/community/threads",
+    "/console/{slug}/community/threads/{community_thread_id}",
+    "/console/{slug}/community/settings",
+    "/console/{slug}/community/events",
+    "/console/{slug}/community/participation",
     "/console/{slug}/customers/999999999",  # the error page
 )
 # Console GET routes that are not pages (data for scripts, files, redirects, fragments).
@@ -185,6 +192,7 @@ def _demo_ids(db: Database) -> dict[str, Any]:
             session, "SELECT external_id FROM customers WHERE id = :id", id=ids["customer_id"]
         )
     ids["journey_id"] = _a_journey(db, store)
+    ids["community_thread_id"] = _a_community_question(db, store, ids["customer_id"])
     ids["survey_id"], ids["survey_token"] = _a_survey_invitation(db, store, ids["customer_id"])
     return ids
 
@@ -277,6 +285,27 @@ def _a_survey_invitation(db: Database, store_id: int, customer_id: int) -> tuple
         return int(survey.id), "a11y-survey-token"
 
     return db.write(create)
+
+
+def _a_community_question(db: Database, store_id: int, customer_id: int) -> int:
+    """A product question of a demo customer about one of the demo's products (community pages)."""
+    from loyaldesk import community
+
+    with db.read() as session:
+        product = session.execute(
+            text("SELECT min(external_id) FROM products WHERE store_id = :s"), {"s": store_id}
+        ).scalar()
+    return int(
+        db.write(
+            community.ask_question,
+            store_id=store_id,
+            customer_id=customer_id,
+            space_kind=community.SpaceKind.PRODUCT_QA,
+            title="Does it come in blue?",
+            body="I would like it in **blue**.",
+            product_id=product,
+        )
+    )
 
 
 def _a_journey(db: Database, store_id: int) -> int:
@@ -522,6 +551,10 @@ def test_every_page_has_no_serious_accessibility_violation(
             f"/m/{DEMO_SLUG}?{signed}",
             f"/m/{DEMO_SLUG}/preferences?{signed}",  # recommendations: the shopper's preferences
             f"/m/{DEMO_SLUG}/sessions?{signed}",  # bookings: expert sessions
+            f"/m/{DEMO_SLUG}/community?{signed}",  # community: home, product questions, a thread, events
+            f"/m/{DEMO_SLUG}/community/questions?{signed}",
+            f"/m/{DEMO_SLUG}/community/threads/{ids['community_thread_id']}?{signed}",
+            f"/m/{DEMO_SLUG}/community/events?{signed}",
             f"/help/{DEMO_SLUG}",
             f"/help/{DEMO_SLUG}/search?q=how+long+does+delivery+take",
             f"/help/{DEMO_SLUG}/en/articles/{ids['article_slug']}",

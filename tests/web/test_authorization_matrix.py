@@ -451,6 +451,58 @@ MATRIX: dict[tuple[str, str], Access] = {
     ),
     ("POST", "/console/{store_slug}/recommendations/offers/{offer_id}/end"): Console(P.MANAGE_STORE_SETTINGS),
     ("POST", "/console/{store_slug}/returns/{return_id}/status"): Console(P.ANSWER_CONVERSATIONS),
+    # community: the member pages and API (web/member/community_*.py), the product page's Q&A block
+    ("GET", "/m/{store_slug}/community"): Shopper(),
+    ("GET", "/m/{store_slug}/community/questions"): Shopper(),
+    ("GET", "/m/{store_slug}/community/discussions"): Shopper(),
+    ("GET", "/m/{store_slug}/community/events"): Shopper(),
+    ("GET", "/m/{store_slug}/community/threads/{thread_id}"): Public(
+        "a community thread to read (notification emails link to it); taking part needs the signature",
+        "per address",
+    ),
+    ("POST", "/m/{store_slug}/community/questions"): Shopper(),
+    ("POST", "/m/{store_slug}/community/threads/{thread_id}/answers"): Shopper(),
+    ("POST", "/m/{store_slug}/community/threads/{thread_id}/helpful"): Shopper(),
+    ("POST", "/m/{store_slug}/community/threads/{thread_id}/accept"): Shopper(),
+    ("POST", "/m/{store_slug}/community/threads/{thread_id}/unaccept"): Shopper(),
+    ("POST", "/m/{store_slug}/community/threads/{thread_id}/reports"): Shopper(),
+    ("POST", "/m/{store_slug}/community/events/{thread_id}/rsvp"): Shopper(),
+    ("POST", "/m/{store_slug}/community/display-name"): Shopper(),
+    ("GET", "/member-api/v1/{store_slug}/community/threads"): Shopper(),
+    ("GET", "/member-api/v1/{store_slug}/community/threads/{thread_id}"): Shopper(),
+    ("GET", "/member-api/v1/{store_slug}/community/events"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/community/questions"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/community/threads/{thread_id}/answers"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/community/posts/{post_id}/votes"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/community/threads/{thread_id}/accept"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/community/reports"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/community/events/{thread_id}/rsvp"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/community/me/display-name"): Shopper(),
+    ("GET", "/widget-api/v1/{store_slug}/community/products/{product_id}/questions"): Public(
+        "a product's public questions and accepted answers, on pages allowed to use the chat",
+        "help searches per address",
+    ),
+    # community: the console section (web/console/community*.py)
+    ("GET", "/console/{store_slug}/community"): Console(P.ANSWER_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/community/reports/{report_id}"): Console(P.ANSWER_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/community/threads"): Console(P.VIEW_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/community/threads/{thread_id}"): Console(P.VIEW_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/community/threads/{thread_id}/visibility"): Console(
+        P.ANSWER_CONVERSATIONS
+    ),
+    ("POST", "/console/{store_slug}/community/threads/{thread_id}/answers"): Console(P.ANSWER_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/community/threads/{thread_id}/accept"): Console(P.ANSWER_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/community/threads/{thread_id}/unaccept"): Console(P.ANSWER_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/community/threads/{thread_id}/publish"): Console(P.MANAGE_KNOWLEDGE),
+    ("POST", "/console/{store_slug}/community/threads/{thread_id}/closing"): Console(P.ANSWER_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/community/settings"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/community/settings"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/community/categories"): Console(P.MANAGE_SUPPORT),
+    ("POST", "/console/{store_slug}/community/categories/{category_id}"): Console(P.MANAGE_SUPPORT),
+    ("GET", "/console/{store_slug}/community/events"): Console(P.VIEW_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/community/events"): Console(P.MANAGE_SUPPORT),
+    ("GET", "/console/{store_slug}/community/participation"): Console(P.VIEW_ANALYTICS),
+    ("GET", "/console/{store_slug}/community/participation.svg"): Console(P.VIEW_ANALYTICS),
     # feedback: the team that serves (web/console/team.py, team_pulse.py, team_coaching.py)
     ("GET", "/console/{store_slug}/team"): Console(P.VIEW_FEEDBACK),
     ("GET", "/console/{store_slug}/team/notices.json"): Console(P.VIEW_FEEDBACK),
@@ -922,6 +974,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         first_answer = text("SELECT min(id) FROM feedback_responses WHERE store_id = :store")
         ids["response_id"] = session.execute(first_answer, a).scalar() or NOWHERE
         ids["endpoint_id"] = endpoint_id
+        # community: no thread, answer or report in the world (a refusal comes before the look-up)
+        ids["thread_id"] = ids["post_id"] = ids["report_id"] = NOWHERE
         ids["delivery_id"] = delivery_id
         ids["member_id"] = _one(
             session, "SELECT id FROM loyalty_members WHERE customer_id = :id", id=ids["customer_id"]

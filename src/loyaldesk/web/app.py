@@ -50,6 +50,9 @@ from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import bookings_day as console_bookings_day
 from loyaldesk.web.console import bookings_setup as console_bookings_setup
 from loyaldesk.web.console import bookings_types as console_bookings_types
+from loyaldesk.web.console import community as console_community
+from loyaldesk.web.console import community_participation as console_community_participation
+from loyaldesk.web.console import community_settings as console_community_settings
 from loyaldesk.web.console import customers as console_customers
 from loyaldesk.web.console import desk_settings as console_desk_settings
 from loyaldesk.web.console import feedback_dashboard as console_feedback_dashboard
@@ -93,6 +96,9 @@ from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
 from loyaldesk.web.member import bookings_api as member_bookings_api
 from loyaldesk.web.member import bookings_page as member_bookings_page
+from loyaldesk.web.member import community_api as member_community_api
+from loyaldesk.web.member import community_forms as member_community_forms
+from loyaldesk.web.member import community_pages as member_community_pages
 from loyaldesk.web.member import help_center as member_help_center
 from loyaldesk.web.member import loyalty as member_loyalty
 from loyaldesk.web.member import messages as member_messages
@@ -106,6 +112,7 @@ from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
 from loyaldesk.web.route_groups import include_grouped
 from loyaldesk.web.widget import articles as widget_articles
+from loyaldesk.web.widget import community_qa as widget_community_qa
 from loyaldesk.web.widget import greeting as widget_greeting
 from loyaldesk.web.widget import notices as widget_notices
 from loyaldesk.web.widget import push as widget_push
@@ -300,6 +307,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         # bookings: expert sessions (the member API and the member page's "Expert sessions")
         member_bookings_api.router,
         member_bookings_page.router,
+        # community: the member pages and API, the product page's Q&A block (web/member/, web/widget/)
+        member_community_pages.router,
+        member_community_forms.router,
+        member_community_api.router,
+        widget_community_qa.router,
         # sockets (realtime/)
         widget_socket.router,
         console_socket.router,
@@ -353,6 +365,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_bookings_day.router,
         console_bookings_setup.router,
         console_bookings_types.router,
+        console_community.router,  # community: moderation, threads, staff answers, publishing
+        console_community_settings.router,  # community: settings, categories, events
+        console_community_participation.router,  # community: members who take part vs not
     )
     include_grouped(app.router, routers)
 
