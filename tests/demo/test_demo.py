@@ -14,8 +14,10 @@ from sqlalchemy import DateTime, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from loyaldesk.bookings.models import Seat
 from loyaldesk.cli import app
 from loyaldesk.commerce.models import Order, Product, Refund
+from loyaldesk.community.models import Post, Thread
 from loyaldesk.customers.models import Customer
 from loyaldesk.demo.catalogue import MEMBERSHIP
 from loyaldesk.demo.generator import generate
@@ -153,6 +155,14 @@ DUE_DATES = {
     "support_conversations.sla_next_check_at": "when the SLA timer looks again",
     "support_conversations.snoozed_until": "a conversation put aside until later",
     "feedback_invitations.expires_at": "a survey invitation that takes answers until a later day",
+    "bookings_occurrences.starts_at": "an expert session booked for a later day",
+    "bookings_occurrences.ends_at": "an expert session booked for a later day",
+    "bookings_occurrences.blocked_from": "an expert session booked for a later day (with its buffer)",
+    "bookings_occurrences.blocked_until": "an expert session booked for a later day (with its buffer)",
+    "journey_sends.due_at": "a session's reminder, sent a day and an hour before it",
+    "journey_sends.expires_at": "a message that may be sent until a later day",
+    "community_threads.starts_at": "an upcoming community event",
+    "community_threads.ends_at": "an upcoming community event",
 }
 
 
@@ -221,6 +231,15 @@ def test_seeding_creates_logins_customers_orders_and_a_living_program(db: Databa
             CustomerPick.store_id == store_id
         )
         assert session.scalar(picked) == fit.customers_count
+        # Expert sessions and the community have something to show: a session held, two booked, a
+        # question answered by a verified buyer and accepted, a discussion, an upcoming event.
+        seats = Counter(session.scalars(select(Seat.status).where(Seat.store_id == store_id)))
+        assert seats == {"completed": 1, "confirmed": 2}
+        threads = session.execute(
+            select(Thread.accepted_post_id, Thread.starts_at).where(Thread.store_id == store_id)
+        ).all()
+        assert len(threads) == 3 and sum(1 for row in threads if row.accepted_post_id) == 1
+        assert session.scalar(select(func.count()).select_from(Post).where(Post.verified_buyer)) == 1
     assert oldest is not None and oldest.date() < date(2025, 6, 1)  # customers since their first order
     assert summary.api_key and summary.api_key.startswith("ld_")
 
@@ -289,6 +308,12 @@ def _assert_living_program(session: Session, store_id: int, summary: DemoSummary
         select(LedgerEntry).where(LedgerEntry.store_id == store_id, LedgerEntry.kind == "adjust")
     ).all()
     assert adjustments and all(entry.reason_code for entry in adjustments)
-    assert all(entry.actor_label.endswith("@juniper.example.com") for entry in adjustments)
+    # Goodwill given by staff, and the community's points for an accepted answer (to both its author
+    # and the asker), credited by the community, not by a person.
+    community = [entry for entry in adjustments if entry.idempotency_key.startswith("goodwill:community:")]
+    assert len(community) == 2
+    assert all(
+        entry.actor_label.endswith("@juniper.example.com") for entry in adjustments if entry not in community
+    )
 
     assert check_ledger(session, store_id) == []

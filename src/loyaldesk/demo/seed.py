@@ -165,6 +165,9 @@ def seed_demo(
         from loyaldesk.demo.offers import seed_offers  # recommendations: an ended personal offer
 
         seed_offers(replay, clock, store_id, end, seed)
+        from loyaldesk.demo.community_and_sessions import seed_sessions_and_community
+
+        seed_sessions_and_community(replay, clock, store_id, end, seed)  # expert sessions, community
         if fit_recommendations:
             from loyaldesk.recommendations import fit_store  # picks for every customer
 
