@@ -117,6 +117,7 @@ def test_a_manager_sets_up_a_session_type(
         "csrf_token": csrf,
         "name": "Fit check",
         "slug": "fit check",
+        "description": "Bring the jeans that never fit <b>right</b>.",
         "length_minutes": "30",
         "capacity": "3",
         "price_points": "50",
@@ -149,6 +150,14 @@ def test_a_manager_sets_up_a_session_type(
     )
     page = client.get(f"{BASE}/session-types/{fit.id}")
     assert page.status_code == 200 and 'value="fit-check"' in page.text
+    assert "Bring the jeans that never fit &lt;b&gt;right&lt;/b&gt;." in page.text
+    # The shopper reads what the session gives under its name, as typed (escaped, never markup).
+    types = client.get("/member-api/v1/acme/bookings/session-types", headers=salon.identity("m-1")).json()
+    assert [kind["description"] for kind in types if kind["slug"] == "fit-check"] == [
+        "Bring the jeans that never fit <b>right</b>."
+    ]
+    member_page = client.get("/m/acme/sessions", params=salon.query("m-1")).text
+    assert "Bring the jeans that never fit &lt;b&gt;right&lt;/b&gt;." in member_page
     hidden = client.post(
         f"{BASE}/session-types/{fit.id}",
         data={k: v for k, v in form.items() if k != "active"} | {"slug": "fit-check"},

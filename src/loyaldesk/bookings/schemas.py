@@ -95,12 +95,14 @@ class SessionTypeIn(BaseModel):
     """A kind of session shoppers book. ``capacity`` 1 is one-to-one; more is a group session.
     ``price_points`` 0 is free; ``free_for_tier_ids`` are the loyalty tiers that book it for nothing.
     ``cancel_window_hours``: a shopper may cancel (refunded) until this long before the start;
-    ``reschedule_window_hours`` likewise for moving it; ``no_show_points``: what a no-show costs."""
+    ``reschedule_window_hours`` likewise for moving it; ``no_show_points``: what a no-show costs;
+    ``description``: what the shopper gets from it, in plain words (shown beside the name)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
     slug: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    description: str = Field(default="", max_length=2000)
     length_minutes: int = Field(ge=1, le=24 * 60)
     capacity: int = Field(default=1, ge=1, le=10_000)
     price_points: int = Field(default=0, ge=0, le=_SMALL)
@@ -183,6 +185,7 @@ class SessionTypeOut(BaseModel):
     id: int
     name: str
     slug: str
+    description: str = ""
     length_minutes: int
     capacity: int
     price_points: int

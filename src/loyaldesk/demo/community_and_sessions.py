@@ -84,6 +84,8 @@ def _sessions_offered(
             session_type_in=bookings.SessionTypeIn(
                 name="Fit and styling advice",
                 slug="fit-and-styling",
+                description="Half an hour on video with a stylist: bring two outfits you like and one "
+                "you never wear, and leave with what suits you and how to care for it.",
                 length_minutes=30,
                 price_points=SESSION_PRICE,
                 cancel_window_hours=24,

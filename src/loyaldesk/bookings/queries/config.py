@@ -49,6 +49,7 @@ def _type_out(session_type: SessionType, hosts: list[HostOut]) -> SessionTypeOut
         id=session_type.id,
         name=session_type.name,
         slug=session_type.slug,
+        description=session_type.description or "",
         length_minutes=session_type.length_minutes,
         capacity=session_type.capacity,
         price_points=session_type.price_points,

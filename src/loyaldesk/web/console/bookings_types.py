@@ -39,6 +39,13 @@ class SessionTypeForm(ConsoleForm):
         title="Short name",
         description="Lower-case words joined by dashes, like styling-session.",
     )
+    description: str = Field(
+        default="",
+        max_length=2000,
+        title="What the shopper gets",
+        description="A sentence or two shown under the name: Bring two outfits; we find what suits you.",
+        json_schema_extra={"widget": "textarea"},
+    )
     length_minutes: int = Field(ge=1, le=1440, title="Length (minutes)")
     capacity: int = Field(
         default=1, ge=1, le=10000, title="Seats", description="1: one-to-one; more: a group."

@@ -45,6 +45,7 @@ class MemberSessionTypeOut(BaseModel):
     id: int
     name: str
     slug: str
+    description: str = ""
     length_minutes: int
     capacity: int
     mode: str
@@ -138,6 +139,7 @@ def session_types_for(session: Session, shopper: Shopper) -> list[MemberSessionT
                 id=kind.id,
                 name=kind.name,
                 slug=kind.slug,
+                description=kind.description,
                 length_minutes=kind.length_minutes,
                 capacity=kind.capacity,
                 mode=str(kind.mode),
