@@ -37,7 +37,6 @@ from loyaldesk.kernel.errors import Invalid, NotFound, PermissionDenied, RateLim
 from loyaldesk.stores import Permission, authorize
 from loyaldesk.support import check_message_body
 
-WRITE_SCOPE = "community:write"
 MIN_TITLE = 3
 MAX_REASON = 500
 
@@ -94,10 +93,11 @@ def lock_member(uow: UnitOfWork, store_id: int, customer_id: int) -> CommunityMe
 
 
 def staff(actor: Actor, store_id: int, permission: Permission) -> None:
-    """Raise ``PermissionDenied`` unless ``actor`` is staff (or the system) allowed ``permission``."""
-    if actor.kind == "customer":
+    """Raise ``PermissionDenied`` unless ``actor`` is staff (or the system) allowed ``permission``. No API
+    key may act in the community: the store API has no community routes, so no scope grants it."""
+    if actor.kind not in ("staff", "system"):
         raise PermissionDenied("staff only")
-    authorize(actor, store_id, scope=WRITE_SCOPE, permission=permission)
+    authorize(actor, store_id, scope="", permission=permission)
 
 
 def one_author(customer_id: int | None, actor: Actor | None) -> None:
