@@ -1101,12 +1101,18 @@ def bookings_of_the_world(database: Database, store_a: int, ids: dict[str, Any])
             store=store_a,
             external=ids["customer_external_id"],
         )
+        # The demo's expert may be this staff member: their one schedule is then reset to every day.
+        existing = session.execute(
+            text("SELECT id FROM bookings_schedules WHERE store_id = :store AND user_id = :staff"),
+            {"store": store_a, "staff": ids["staff_id"]},
+        ).scalar()
     every_day = {weekday: [("00:00", "23:30")] for weekday in range(7)}
     schedule_id = database.write(
         bookings.save_schedule,
         store_id=store_a,
         actor_id=ids["staff_id"],
         schedule_in=bookings.ScheduleIn(user_id=ids["staff_id"], time_zone="UTC", weekly_hours=every_day),
+        schedule_id=existing,
     )
     session_type_id = database.write(
         bookings.save_session_type,
