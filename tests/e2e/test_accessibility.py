@@ -28,7 +28,7 @@ from loyaldesk.stores import password_resets
 from loyaldesk.stores.credentials import shopper_signature
 from loyaldesk.support import csat_link_token
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 AXE = Path(__file__).resolve().parents[2] / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")

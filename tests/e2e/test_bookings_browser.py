@@ -31,7 +31,7 @@ from tests.factories import StoreHandle
 from tests.stores import conftest as accounts
 from tests.web.bookings_fixtures import Salon, make_salon
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 smtp_peer = accounts.smtp_peer  # the real SMTP peer on 127.0.0.1
 
 

@@ -22,7 +22,7 @@ from tests.e2e.test_widget_cross_origin import StoreSite, _shop_page
 from tests.factories import TEST_PASSWORD, StoreHandle, make_staff
 from tests.web.community_fixtures import JACKET, community_shop
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_a_buyer_answers_the_asker_accepts_and_the_points_show(

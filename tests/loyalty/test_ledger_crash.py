@@ -11,12 +11,15 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from loyaldesk.kernel.db import Database
 from loyaldesk.loyalty.models import LedgerEntry
 from loyaldesk.loyalty.queries.check_ledger import check_ledger
 from tests.factories import StoreHandle, make_member
+
+pytestmark = pytest.mark.slow  # scheduled first by tests/xdist_scheduling.py, so it never ends the run
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 KILLS = 8

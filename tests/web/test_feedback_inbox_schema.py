@@ -3,6 +3,7 @@ every response as its schema says (the whole-schema run in test_schemathesis.py 
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -11,6 +12,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from loyaldesk.runtime import Runtime
 from loyaldesk.web.app import create_app
 from tests.factories import StoreHandle
+
+pytestmark = pytest.mark.slow  # scheduled first by tests/xdist_scheduling.py, so it never ends the run
 
 
 def test_the_feedback_api_never_fails_and_answers_as_documented(runtime: Runtime, store: StoreHandle) -> None:

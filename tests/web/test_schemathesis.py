@@ -3,6 +3,7 @@ answered is documented for its operation, and every response matches its documen
 
 from __future__ import annotations
 
+import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +13,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from loyaldesk.runtime import Runtime
 from loyaldesk.web.app import create_app
 from tests.factories import StoreHandle, order_payload
+
+pytestmark = pytest.mark.slow  # scheduled first by tests/xdist_scheduling.py, so it never ends the run
 
 MAX_EXAMPLES = 25
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]

@@ -170,9 +170,19 @@ def list_api_keys(session: Session, store_id: int) -> list[ApiKey]:
 
 
 def audit_log(
-    session: Session, store_id: int, *, before_id: int | None = None, limit: int = 50
+    session: Session,
+    store_id: int,
+    *,
+    before_id: int | None = None,
+    limit: int = 50,
+    action_prefix: str | None = None,
 ) -> tuple[list[AuditLogEntry], str | None]:
+    """The store's audit log, newest first, a page of ``limit`` entries before ``before_id`` and the cursor
+    of the next page; ``action_prefix`` (e.g. ``"community."``) keeps one domain's entries."""
     query = select(AuditLogEntry).where(AuditLogEntry.store_id == store_id)
+    if action_prefix is not None:
+        escaped = action_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(AuditLogEntry.action.like(f"{escaped}%", escape="\\"))
     if before_id is not None:
         query = query.where(AuditLogEntry.id < before_id)
     rows = list(session.scalars(query.order_by(AuditLogEntry.id.desc()).limit(limit + 1)))

@@ -17,11 +17,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
 
 from loyaldesk import community
 from loyaldesk.kernel.errors import DomainError, Invalid
 from loyaldesk.stores import Permission
+from loyaldesk.stores import queries as store_queries
 from loyaldesk.stores.models import AuditLogEntry
 from loyaldesk.web.console.loyalty_forms import FormDep
 from loyaldesk.web.console.rendering import render
@@ -67,14 +67,8 @@ def _row_id(form: Any, name: str) -> int | None:
 
 def _moderation_audit(session: Any, store_id: int) -> list[AuditLogEntry]:
     """The store's latest community moderation entries of the audit log (newest first)."""
-    return list(
-        session.scalars(
-            select(AuditLogEntry)
-            .where(AuditLogEntry.store_id == store_id, AuditLogEntry.action.like("community.%"))
-            .order_by(AuditLogEntry.id.desc())
-            .limit(AUDIT_SHOWN)
-        )
-    )
+    entries, _next = store_queries.audit_log(session, store_id, limit=AUDIT_SHOWN, action_prefix="community.")
+    return entries
 
 
 def _report(report: community.ReportView) -> dict[str, Any]:
