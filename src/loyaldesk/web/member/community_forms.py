@@ -26,14 +26,14 @@ from loyaldesk.web.member.community_pages import (
     BASE,
     RowId,
     StoreSlug,
-    _answer_named,
-    _customer_id,
-    _home,
-    _identity,
-    _list_page,
-    _problem,
-    _shopper,
-    _thread_page,
+    answer_post_id,
+    home_page,
+    identity_query,
+    list_page,
+    problem_text,
+    render_thread_page,
+    shopper_of,
+    signed_in_customer_id,
 )
 from loyaldesk.web.member.shopper import Shopper
 
@@ -44,7 +44,9 @@ Expires = Annotated[int | None, Form(ge=0, le=2**40)]
 
 
 def _thread_url(shopper: Shopper, thread_id: int, done: str, anchor: str = "") -> str:
-    return f"/m/{shopper.store.slug}/community/threads/{thread_id}?{_identity(shopper, done=done)}{anchor}"
+    return (
+        f"/m/{shopper.store.slug}/community/threads/{thread_id}?{identity_query(shopper, done=done)}{anchor}"
+    )
 
 
 @router.post(BASE + "/questions")
@@ -64,7 +66,7 @@ def ask_form(
     """Ask a product question or start a discussion; the new thread's page on success, the list with
     what was typed and the reason (4xx, nothing stored) otherwise."""
     try:
-        shopper = _shopper(runtime, store_slug, customer, signature, expires)
+        shopper = shopper_of(runtime, store_slug, customer, signature, expires)
     except DomainError as error:
         return render_error(request, status_for(error), error.message)
     kind = space if space in ("product_qa", "discussions") else "product_qa"
@@ -73,7 +75,7 @@ def ask_form(
         thread_id = runtime.database.write(
             community.ask_question,
             store_id=shopper.store.id,
-            customer_id=_customer_id(shopper),
+            customer_id=signed_in_customer_id(shopper),
             space_kind=community.SpaceKind(kind),
             title=title,
             body=body,
@@ -81,7 +83,7 @@ def ask_form(
             category_id=category_id if kind == "discussions" else None,
         )
     except DomainError as error:
-        return _list_page(
+        return list_page(
             request,
             runtime,
             shopper,
@@ -89,7 +91,7 @@ def ask_form(
             product=product or None,
             category_id=category_id,
             entered=entered,
-            error=_problem(request, shopper, error),
+            error=problem_text(request, shopper, error),
             status_code=status_for(error),
         )
     return RedirectResponse(_thread_url(shopper, thread_id, "asked"), status_code=303)
@@ -110,20 +112,20 @@ def _act_on_thread(
     """Identify the shopper, run ``act(shopper)`` (one action), and show the thread: after a redirect
     when it went through, again with the reason when refused (nothing changed)."""
     try:
-        shopper = _shopper(runtime, store_slug, *identity)
+        shopper = shopper_of(runtime, store_slug, *identity)
     except DomainError as error:
         return render_error(request, status_for(error), error.message)
     try:
         act(shopper)
     except DomainError as error:
         try:
-            return _thread_page(
+            return render_thread_page(
                 request,
                 runtime,
                 shopper,
                 thread_id,
                 answer=answer,
-                error=_problem(request, shopper, error),
+                error=problem_text(request, shopper, error),
                 status_code=status_for(error),
             )
         except DomainError as missing:  # the thread itself is not there (or not for this shopper)
@@ -148,7 +150,7 @@ def answer_form(
             store_id=shopper.store.id,
             thread_id=thread_id,
             body=body,
-            customer_id=_customer_id(shopper),
+            customer_id=signed_in_customer_id(shopper),
         )
 
     identity = (customer, signature, expires)
@@ -169,12 +171,12 @@ def helpful_form(
     expires: Expires = None,
 ) -> Response:
     def act(shopper: Shopper) -> None:
-        views.post_of_thread(runtime, shopper.store.id, thread_id, _answer_named(post_id))
+        views.post_of_thread(runtime, shopper.store.id, thread_id, answer_post_id(post_id))
         runtime.database.write(
             community.vote_helpful,
             store_id=shopper.store.id,
-            post_id=_answer_named(post_id),
-            customer_id=_customer_id(shopper),
+            post_id=answer_post_id(post_id),
+            customer_id=signed_in_customer_id(shopper),
         )
 
     identity = (customer, signature, expires)
@@ -201,8 +203,8 @@ def accept_form(
             community.accept_answer,
             store_id=shopper.store.id,
             thread_id=thread_id,
-            post_id=_answer_named(post_id),
-            customer_id=_customer_id(shopper),
+            post_id=answer_post_id(post_id),
+            customer_id=signed_in_customer_id(shopper),
         )
 
     identity = (customer, signature, expires)
@@ -228,7 +230,7 @@ def unaccept_form(
             community.unaccept_answer,
             store_id=shopper.store.id,
             thread_id=thread_id,
-            customer_id=_customer_id(shopper),
+            customer_id=signed_in_customer_id(shopper),
         )
 
     identity = (customer, signature, expires)
@@ -255,7 +257,7 @@ def report_form(
         runtime.database.write(
             community.report_content,
             store_id=shopper.store.id,
-            reporter_customer_id=_customer_id(shopper),
+            reporter_customer_id=signed_in_customer_id(shopper),
             thread_id=None if post_id else thread_id,
             post_id=post_id,
             reason=reason,
@@ -281,7 +283,7 @@ def rsvp_form(
             community.rsvp,
             store_id=shopper.store.id,
             thread_id=thread_id,
-            customer_id=_customer_id(shopper),
+            customer_id=signed_in_customer_id(shopper),
             going=going == "yes",
         )
 
@@ -301,20 +303,24 @@ def display_name_form(
 ) -> Response:
     """The name the shopper's posts show (never their email)."""
     try:
-        shopper = _shopper(runtime, store_slug, customer, signature, expires)
+        shopper = shopper_of(runtime, store_slug, customer, signature, expires)
     except DomainError as error:
         return render_error(request, status_for(error), error.message)
     try:
         runtime.database.write(
             community.set_display_name,
             store_id=shopper.store.id,
-            customer_id=_customer_id(shopper),
+            customer_id=signed_in_customer_id(shopper),
             display_name=display_name,
         )
     except DomainError as error:
-        return _home(
-            request, runtime, shopper, error=_problem(request, shopper, error), status_code=status_for(error)
+        return home_page(
+            request,
+            runtime,
+            shopper,
+            error=problem_text(request, shopper, error),
+            status_code=status_for(error),
         )
     return RedirectResponse(
-        f"/m/{store_slug}/community?{_identity(shopper, done='named')}#display-name", status_code=303
+        f"/m/{store_slug}/community?{identity_query(shopper, done='named')}#display-name", status_code=303
     )

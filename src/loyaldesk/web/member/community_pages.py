@@ -44,27 +44,31 @@ QExpires = Annotated[int | None, Query(ge=0, le=2**40)]
 BASE = "/m/{store_slug}/community"
 
 
-def _identity(shopper: Shopper, **extra: str | int) -> str:
+def identity_query(shopper: Shopper, **extra: str | int) -> str:
+    """The query string that keeps the shopper signed in on the next community page (plus ``extra``)."""
     values: dict[str, str | int] = {"customer": shopper.external_id, "signature": shopper.signature}
     if shopper.expires is not None:
         values["expires"] = shopper.expires
     return urlencode({**values, **extra})
 
 
-def _shopper(
+def shopper_of(
     runtime: Runtime, slug: str, customer: str | None, signature: str | None, expires: int | None
 ) -> Shopper:
+    """The shopper the store's signed link names (anonymous readers too); NotFound: unknown store."""
     with runtime.database.read() as session:
         return identify_shopper(session, slug, customer, signature, expires, runtime.clock.now())
 
 
-def _customer_id(shopper: Shopper) -> int:
+def signed_in_customer_id(shopper: Shopper) -> int:
+    """The customer id of a shopper who may post; NotFound when the store never named them."""
     if shopper.customer is None:
         raise NotFound("the store has not told loyaldesk about you yet, so you cannot post in its community")
     return shopper.customer.id
 
 
-def _answer_named(post_id: int | None) -> int:
+def answer_post_id(post_id: int | None) -> int:
+    """The answer a form names; ``Invalid`` naming ``post_id`` when it names none."""
     if post_id is None:
         raise Invalid.field("post_id", "which answer")
     return post_id
@@ -94,10 +98,10 @@ def _page(
             "store": shopper.store,
             "program": program,
             "shopper": shopper,
-            "identity": _identity(shopper) if shopper.signature else "",
+            "identity": identity_query(shopper) if shopper.signature else "",
             "reader": not shopper.signature,
             "community_base": base,
-            "member_page": f"/m/{shopper.store.slug}?{_identity(shopper)}",
+            "member_page": f"/m/{shopper.store.slug}?{identity_query(shopper)}",
             "shopper_language": language,
             **context,
         },
@@ -105,7 +109,7 @@ def _page(
     )
 
 
-def _problem(request: Request, shopper: Shopper, error: DomainError) -> str:
+def problem_text(request: Request, shopper: Shopper, error: DomainError) -> str:
     """The refusal in the shopper's words: the field it names and the reason (written in English by the
     domain; a German page says which field and quotes the reason)."""
     language = shopper_language(request, shopper.store, shopper.customer)
@@ -123,7 +127,7 @@ def _problem(request: Request, shopper: Shopper, error: DomainError) -> str:
 # -- pages ------------------------------------------------------------------------------------------
 
 
-def _home(
+def home_page(
     request: Request, runtime: Runtime, shopper: Shopper, *, error: str | None = None, status_code: int = 200
 ) -> HTMLResponse:
     viewer = _viewer(shopper)
@@ -177,13 +181,13 @@ def community_home(
     expires: QExpires = None,
 ) -> Response:
     try:
-        shopper = _shopper(runtime, store_slug, customer, signature, expires)
+        shopper = shopper_of(runtime, store_slug, customer, signature, expires)
     except DomainError as error:
         return render_error(request, status_for(error), error.message)
-    return _home(request, runtime, shopper)
+    return home_page(request, runtime, shopper)
 
 
-def _list_page(
+def list_page(
     request: Request,
     runtime: Runtime,
     shopper: Shopper,
@@ -237,10 +241,10 @@ def product_questions_page(
     product: Annotated[str | None, Query(max_length=255)] = None,
 ) -> Response:
     try:
-        shopper = _shopper(runtime, store_slug, customer, signature, expires)
+        shopper = shopper_of(runtime, store_slug, customer, signature, expires)
     except DomainError as error:
         return render_error(request, status_for(error), error.message)
-    return _list_page(request, runtime, shopper, "product_qa", product=product or None)
+    return list_page(request, runtime, shopper, "product_qa", product=product or None)
 
 
 @router.get(BASE + "/discussions", response_class=HTMLResponse)
@@ -254,13 +258,13 @@ def discussions_page(
     category: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
     try:
-        shopper = _shopper(runtime, store_slug, customer, signature, expires)
+        shopper = shopper_of(runtime, store_slug, customer, signature, expires)
     except DomainError as error:
         return render_error(request, status_for(error), error.message)
-    return _list_page(request, runtime, shopper, "discussions", category_id=category)
+    return list_page(request, runtime, shopper, "discussions", category_id=category)
 
 
-def _thread_page(
+def render_thread_page(
     request: Request,
     runtime: Runtime,
     shopper: Shopper,
@@ -316,8 +320,8 @@ def thread_page(
         if customer is None and signature is None:
             shopper = _reader(runtime, store_slug)
         else:
-            shopper = _shopper(runtime, store_slug, customer, signature, expires)
-        return _thread_page(request, runtime, shopper, thread_id, done=done)
+            shopper = shopper_of(runtime, store_slug, customer, signature, expires)
+        return render_thread_page(request, runtime, shopper, thread_id, done=done)
     except DomainError as error:
         return render_error(request, status_for(error), error.message)
 
@@ -340,7 +344,7 @@ def events_page(
     expires: QExpires = None,
 ) -> Response:
     try:
-        shopper = _shopper(runtime, store_slug, customer, signature, expires)
+        shopper = shopper_of(runtime, store_slug, customer, signature, expires)
     except DomainError as error:
         return render_error(request, status_for(error), error.message)
     with runtime.database.read() as session:
