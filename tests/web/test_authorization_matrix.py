@@ -475,6 +475,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/member-api/v1/{store_slug}/community/threads/{thread_id}/answers"): Shopper(),
     ("POST", "/member-api/v1/{store_slug}/community/posts/{post_id}/votes"): Shopper(),
     ("POST", "/member-api/v1/{store_slug}/community/threads/{thread_id}/accept"): Shopper(),
+    ("DELETE", "/member-api/v1/{store_slug}/community/threads/{thread_id}/accept"): Shopper(),
     ("POST", "/member-api/v1/{store_slug}/community/reports"): Shopper(),
     ("POST", "/member-api/v1/{store_slug}/community/events/{thread_id}/rsvp"): Shopper(),
     ("POST", "/member-api/v1/{store_slug}/community/me/display-name"): Shopper(),

@@ -99,6 +99,25 @@ def test_another_shoppers_question_cannot_be_accepted_or_changed_through_the_api
     assert voted.status_code == 200 and voted.json() == {"helpful_votes": 1}
 
 
+def test_the_asker_withdraws_an_acceptance_through_the_api_and_no_one_else_can(shop: Community) -> None:
+    thread_id = shop.ask("ana")
+    post_id = shop.answer(thread_id, "bea")
+    accepted = shop.api("ana", "POST", f"/threads/{thread_id}/accept", json={"post_id": post_id})
+    assert accepted.status_code == 200 and accepted.json()["accepted"] is True
+    credited = shop.balance("bea")[0]
+    before = shop.fingerprint()
+    refused = shop.api("cleo", "DELETE", f"/threads/{thread_id}/accept")
+    assert refused.status_code in (403, 404), refused.text
+    assert shop.fingerprint() == before
+    withdrawn = shop.api("ana", "DELETE", f"/threads/{thread_id}/accept")
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert withdrawn.json()["accepted"] is False and not withdrawn.json()["posts"][0]["accepted"]
+    assert shop.balance("bea")[0] == credited  # points already credited stay
+    again = shop.api("ana", "DELETE", f"/threads/{thread_id}/accept")
+    assert again.status_code == 200 and again.json()["accepted"] is False
+    shop.assert_ledger_clean()
+
+
 HOSTILE = (
     "<script>alert('pwned')</script>\n\n"
     '<img src=x onerror="alert(1)">\n\n'

@@ -254,6 +254,21 @@ def accept(body: AcceptIn, shopper: ShopperDep, runtime: RuntimeDep, thread_id: 
     return _thread_out(runtime, shopper, thread_id)
 
 
+@router.delete(
+    API + "/threads/{thread_id}/accept", response_model=ThreadOut, summary="Withdraw your acceptance"
+)
+def unaccept(shopper: ShopperDep, runtime: RuntimeDep, thread_id: RowId) -> ThreadOut:
+    """Only the asker may; the thread is open again and points already credited stay. Nothing accepted:
+    nothing changes (200). Anyone else is refused and nothing changes."""
+    runtime.database.write(
+        community.unaccept_answer,
+        store_id=shopper.store.id,
+        thread_id=thread_id,
+        customer_id=_customer_id(shopper),
+    )
+    return _thread_out(runtime, shopper, thread_id)
+
+
 @router.post(
     API + "/reports", status_code=201, response_model=CreatedOut, summary="Report a thread or an answer"
 )
