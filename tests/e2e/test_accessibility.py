@@ -40,6 +40,7 @@ CONSOLE_PAGES = (
     "/console/account",
     "/console/{slug}/customers",
     "/console/{slug}/customers/{customer_id}",
+    "/console/{slug}/customers/{customer_id}/sessions/new",
     "/console/{slug}/orders/{order_id}",
     "/console/{slug}/returns",
     "/console/{slug}/inbox",

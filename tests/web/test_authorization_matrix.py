@@ -403,6 +403,8 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/console/{store_slug}/customers/{customer_id}/profile"): Console(P.EDIT_CUSTOMERS),
     ("POST", "/console/{store_slug}/customers/{customer_id}/export"): Console(P.EXPORT_CUSTOMER_DATA),
     ("POST", "/console/{store_slug}/customers/{customer_id}/erase"): Console(P.ERASE_CUSTOMERS),
+    ("GET", "/console/{store_slug}/customers/{customer_id}/sessions/new"): Console(P.ANSWER_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/customers/{customer_id}/sessions"): Console(P.ANSWER_CONVERSATIONS),
     ("GET", "/console/{store_slug}/orders/{order_id}"): Console(P.VIEW_ORDERS),
     ("GET", "/console/{store_slug}/returns"): Console(P.VIEW_ORDERS),
     # feedback: the inbox and the dashboards (web/console/feedback_inbox.py, feedback_dashboard.py)

@@ -48,6 +48,7 @@ from loyaldesk.web.console import assistant_intent_page as console_assistant_int
 from loyaldesk.web.console import assistant_intents as console_assistant_intents
 from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import bookings_day as console_bookings_day
+from loyaldesk.web.console import bookings_for_customer as console_bookings_for_customer
 from loyaldesk.web.console import bookings_setup as console_bookings_setup
 from loyaldesk.web.console import bookings_types as console_bookings_types
 from loyaldesk.web.console import community as console_community
@@ -363,6 +364,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_offers.router,  # recommendations: personal offers
         # bookings: the day's expert sessions, schedules and session types
         console_bookings_day.router,
+        console_bookings_for_customer.router,
         console_bookings_setup.router,
         console_bookings_types.router,
         console_community.router,  # community: moderation, threads, staff answers, publishing

@@ -168,6 +168,7 @@ def _customer_page(
             "can_edit": console.can(Permission.EDIT_CUSTOMERS),
             "can_export": console.can(Permission.EXPORT_CUSTOMER_DATA),
             "can_erase": console.can(Permission.ERASE_CUSTOMERS),
+            "can_book": console.can(Permission.ANSWER_CONVERSATIONS),
         },
         status_code=status_code,
     )
@@ -183,7 +184,11 @@ def customer_page(
     saved: Annotated[str | None, Query(max_length=10)] = None,
 ) -> Response:
     console.require(Permission.VIEW_CUSTOMERS)
-    flash = {"profile": "Profile saved.", "erased": "Personal data erased."}.get(saved or "")
+    flash = {
+        "profile": "Profile saved.",
+        "erased": "Personal data erased.",
+        "session": "Session booked; the customer gets the invitation by email.",
+    }.get(saved or "")
     return _customer_page(
         request, console, runtime, customer_id, timeline_cursor=timeline_cursor, flash=flash
     )
