@@ -46,6 +46,7 @@ DOMAINS = (
     "recommendations",
     "bookings",
     "community",
+    "calls",
     "analytics",
 )
 # Channels with tables of their own (web push's keys and subscriptions, SMS settings, the widget's
@@ -72,6 +73,7 @@ _REGISTERING_MODULES = (
     "loyaldesk.feedback.timeline",
     "loyaldesk.bookings.timeline",
     "loyaldesk.community.timeline",
+    "loyaldesk.calls.timeline",
 )
 
 
@@ -139,6 +141,7 @@ def compose(
     from loyaldesk.assistant.teaching.actions.privacy import erase_examples
     from loyaldesk.assistant.tools import register_product_tools
     from loyaldesk.bookings import customer_data as booking_customer_data
+    from loyaldesk.calls import customer_data as call_customer_data
     from loyaldesk.community import customer_data as community_customer_data
     from loyaldesk.customers import erasure_step
     from loyaldesk.feedback import SurveyAnswered
@@ -172,6 +175,7 @@ def compose(
     recommendation_customer_data.register()  # what the customer prefers: exported, deleted on erasure
     booking_customer_data.register()  # sessions taken; erasure gives back upcoming seats, leaves waitlists
     community_customer_data.register()  # posts exported; erasure anonymises them, removes votes and RSVPs
+    call_customer_data.register()  # calls exported; erasure deletes recordings, unlinks the sessions
 
     # Reactions and scheduled work, in the order they run for one event.
     jobs.every_outside(10, name="stores.send_account_mail")(
@@ -259,6 +263,11 @@ def compose(
 
     booking_handlers.register(handlers, base_url=settings.public_base_url)
     register_booking_jobs(jobs)
+
+    # calls: requests nobody answered are marked missed (the gateway ends a ring first when it watches)
+    from loyaldesk.calls.jobs import register as register_call_jobs
+
+    register_call_jobs(jobs)
 
     ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
     jobs.every(3600, name="kernel.purge_idempotency_keys")(lambda uow: idempotency.purge_expired(uow, ttl))
