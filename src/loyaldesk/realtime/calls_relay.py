@@ -272,10 +272,14 @@ class CallConnection:
         events = frames.rrweb_events(frame)
         sanitiser = self.sanitiser
         assert sanitiser is not None  # shoppers only (checked above)
-        if size > CLEAN_IN_THREAD_CHARS:
-            clean = await anyio.to_thread.run_sync(sanitiser.clean, events)
-        else:
-            clean = sanitiser.clean(events)
+        try:
+            if size > CLEAN_IN_THREAD_CHARS:
+                clean = await anyio.to_thread.run_sync(sanitiser.clean, events)
+            else:
+                clean = sanitiser.clean(events)
+        except Exception:  # never relayed unclean: the frame is dropped
+            log.warning("a co-browsing frame could not be sanitised", exc_info=True)
+            raise frames.FrameRefused("bad_frame", "this part of the page could not be read") from None
         if not clean:
             return
         self._relay(orjson.dumps({"type": "rrweb", "events": clean}).decode())
