@@ -71,7 +71,8 @@ def full_snapshot(value: str) -> list[dict[str, Any]]:
             {"type": 2, "id": 2, "tagName": "html", "attributes": {}, "childNodes": [
                 {"type": 2, "id": 3, "tagName": "body", "attributes": {}, "childNodes": [
                     {"type": 2, "id": 4, "tagName": "input",
-                     "attributes": {"type": "text", "autocomplete": "cc-number", "value": value}, "childNodes": []},
+                     "attributes": {"type": "text", "autocomplete": "cc-number", "value": value},
+                     "childNodes": []},
                     {"type": 3, "id": 5, "textContent": "Checkout"},
                 ]},
             ]},

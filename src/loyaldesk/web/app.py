@@ -50,6 +50,7 @@ from loyaldesk.web.console import auth as console_auth
 from loyaldesk.web.console import bookings_day as console_bookings_day
 from loyaldesk.web.console import bookings_setup as console_bookings_setup
 from loyaldesk.web.console import bookings_types as console_bookings_types
+from loyaldesk.web.console import cobrowse as console_cobrowse
 from loyaldesk.web.console import community as console_community
 from loyaldesk.web.console import community_participation as console_community_participation
 from loyaldesk.web.console import community_settings as console_community_settings
@@ -62,7 +63,6 @@ from loyaldesk.web.console import feedback_settings as console_feedback_settings
 from loyaldesk.web.console import feedback_themes as console_feedback_themes
 from loyaldesk.web.console import help_center as console_help_center
 from loyaldesk.web.console import help_center_report as console_help_center_report
-from loyaldesk.web.console import cobrowse as console_cobrowse
 from loyaldesk.web.console import inbox as console_inbox
 from loyaldesk.web.console import intent_labels as console_intent_labels
 from loyaldesk.web.console import invitations as console_invitations
@@ -112,7 +112,7 @@ from loyaldesk.web.member import surveys as member_surveys
 from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
 from loyaldesk.web.route_groups import include_grouped
-from loyaldesk.web.vendor import RRWEB_URL, rrweb_dist_dir
+from loyaldesk.web.vendor import RRWEB_URL, missing_package, rrweb_dist_dir
 from loyaldesk.web.widget import articles as widget_articles
 from loyaldesk.web.widget import community_qa as widget_community_qa
 from loyaldesk.web.widget import greeting as widget_greeting
@@ -396,9 +396,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             swagger_favicon_url="/static/favicon.svg",
         )
 
+    # Before /static, which would answer its URLs otherwise; without the package, 404 saying what to do.
     rrweb_dist = rrweb_dist_dir(settings)
-    if rrweb_dist is not None:  # before /static, which would answer its URLs otherwise
-        app.mount(RRWEB_URL, StaticFiles(directory=rrweb_dist), name="vendor-rrweb")
+    vendor = StaticFiles(directory=rrweb_dist) if rrweb_dist is not None else missing_package
+    app.mount(RRWEB_URL, vendor, name="vendor-rrweb")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/docs-static", StaticFiles(directory=DOCS_STATIC_DIR), name="docs-static")
 
