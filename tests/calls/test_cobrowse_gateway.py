@@ -15,6 +15,7 @@ from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 from loyaldesk import calls
+from loyaldesk.calls.models import CallSession
 from loyaldesk.kernel.db import Database
 from loyaldesk.realtime import calls_grace
 from loyaldesk.runtime import Runtime
@@ -200,6 +201,9 @@ def test_consent_sanitised_stream_pointer_control_and_the_shoppers_stop(
                 receive(agent, "never")
     ended = desk.read(calls.session_view, session_id)
     assert ended.state == calls.CallState.ENDED and ended.ended_by == calls.CallParty.SHOPPER
+    with desk.db.read() as session:  # what the gateway relayed is kept with the session
+        row = session.get(CallSession, session_id)
+        assert row is not None and row.frames_relayed >= 4 and row.bytes_relayed > 100
 
 
 def test_the_agent_stops_and_a_call_both_left_ends_by_itself(
@@ -232,6 +236,24 @@ def test_the_agent_stops_and_a_call_both_left_ends_by_itself(
         assert time.monotonic() < deadline, "the abandoned session did not end"
         time.sleep(0.1)
     assert desk.read(calls.session_view, second).ended_by == calls.CallParty.SYSTEM
+
+
+def test_a_ring_nobody_answers_is_missed(
+    runtime: Runtime, agent_client: TestClient, desk: CallDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(calls_grace, "RING_SECONDS", 0.3)
+    view = desk.db.write(
+        lambda uow: calls.request_session(
+            uow, desk.agent, conversation_id=desk.conversation_id, kind=calls.CallKind.VIDEO
+        )
+    )
+    with agent_client.websocket_connect(url(view.id), headers=ORIGIN) as agent:
+        agent.send_text(json.dumps({"type": "hello", "as": "agent"}))
+        assert receive(agent, "joined")["session"]["state"] == "requested"
+        # Signalling passes while it rings (the shopper's side would answer with its own description).
+        agent.send_text(json.dumps({"type": "signal", "description": {"type": "offer", "sdp": "v=0"}}))
+        assert receive(agent, "state")["session"]["state"] == "missed"
+    assert desk.read(calls.session_view, view.id).state == calls.CallState.MISSED
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from loyaldesk.kernel.broker import Subscription
 from loyaldesk.kernel.errors import DomainError
 from loyaldesk.kernel.json_limits import JsonRefused, loads_limited
 from loyaldesk.realtime import calls_frames as frames
-from loyaldesk.realtime.calls_grace import count_usage, end_if_abandoned, take_usage
+from loyaldesk.realtime.calls_grace import count_usage, end_if_abandoned, miss_if_unanswered, take_usage
 from loyaldesk.realtime.calls_socket import Participant
 from loyaldesk.realtime.stream import receive_text_frame
 from loyaldesk.runtime import Runtime
@@ -68,6 +68,7 @@ class CallConnection:
         self.runtime = runtime
         self.me = participant
         self.session: dict[str, Any] = view.as_json()
+        self.requested_at = view.requested_at
         self.channel = call_channel(participant.session_id)
         self.connection_id = uuid.uuid4().hex[:12]
         self.peers: set[str] = set()  # the other role's connections we know of
@@ -129,6 +130,8 @@ class CallConnection:
             if not _state_is_open(self.session):
                 await self.close(1000, "this call is over")
                 return
+            if self.session.get("kind") != "cobrowse" and self.session.get("state") == "requested":
+                miss_if_unanswered(self.runtime, self.me.store_id, self.me.session_id, self.requested_at)
             await self._receive_loop()
         except (WebSocketDisconnect, WebSocketDisconnected):
             pass
