@@ -213,6 +213,12 @@ def test_cobrowsing_consent_masking_pointer_control_and_stop(
     expect(shopper.locator("#coupon-result")).to_have_text("Coupon applied")
     expect(_replayed(page).get_by_text("Coupon applied")).to_be_visible()
 
+    # The shopper moves on (here: reloads the page): the sharing they agreed to goes on, the agent sees
+    # the new page without asking again.
+    shopper.reload()
+    expect(shopper.get_by_text("Sharing this page with")).to_be_visible()
+    expect(_replayed(page).get_by_text("No coupon yet")).to_be_visible()
+
     # Nothing secret reached the agent, whatever it received.
     assert agent_log.received, "the agent's page received nothing"
     assert leaked(agent_log.received) == []

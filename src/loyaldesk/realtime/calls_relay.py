@@ -125,6 +125,7 @@ class CallConnection:
                     # TODO(lead): calls.media.ice_servers_for(settings, session_id, now) (calls-video).
                     "ice_servers": [],
                     "ice_transport_policy": "all",
+                    **self._names(),
                 }
             )
             if not _state_is_open(self.session):
@@ -146,6 +147,13 @@ class CallConnection:
                 await subscription.close()
             if not self.peers and self.session.get("state") == "active":
                 end_if_abandoned(self.runtime, self.me.store_id, self.me.session_id)
+
+    def _names(self) -> dict[str, str]:
+        """For the shopper's page: the store's name and the agent's first name (when known)."""
+        if self.me.role != "shopper":
+            return {}
+        found = {"store_name": self.me.store_name, "agent_name": self.me.agent_name}
+        return {key: value for key, value in found.items() if value}
 
     async def _listen(self, subscription: Subscription) -> None:
         while True:
