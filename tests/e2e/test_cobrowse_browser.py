@@ -196,6 +196,14 @@ def test_cobrowsing_consent_masking_pointer_control_and_stop(
     page.mouse.move(box["x"] + 200, box["y"] + 150)
     page.mouse.move(box["x"] + 220, box["y"] + 160)
     expect(shopper.locator(".ldc-pointer")).to_be_visible()
+    # A highlight (the Highlight tool, then a drag) shows as a box on the shopper's page.
+    page.get_by_role("button", name="Highlight (drag a box)").click()
+    page.mouse.move(box["x"] + 40, box["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 240, box["y"] + 120, steps=4)
+    page.mouse.up()
+    expect(shopper.locator(".ldc-highlight")).to_be_visible()
+    page.get_by_role("button", name="Highlight (drag a box)").click()
 
     # A click for the shopper: refused before the second consent, done after it.
     def click_coupon() -> None:
