@@ -253,7 +253,10 @@ def test_the_servers_sanitiser_alone_keeps_the_secrets_and_the_agent_stops(
     shopper_log = NetworkLog(shopper)
     # A tampered page: the widget's own masking is off (the test switch), so everything is sent as is.
     conversation_id = _start_chat(shopper, site, db, "?unmasked=1")
+    # The agent asks while the shopper is on another page: the request waits for them.
+    shopper.goto("about:blank")
     _ask(page, live_server, conversation_id)
+    shopper.goto(f"{site.base}/checkout?unmasked=1")
     shopper.get_by_role("button", name="Share this page").click()
     expect(_replayed(page).get_by_text("Checkout: Rain jackets")).to_be_visible()
     shopper.locator("#name").click()

@@ -37,9 +37,17 @@ export class Cobrowse {
 
   // The widget's socket welcomed us: a page shared before the shopper moved here is shared again
   // (the consent was given for the session, which is still active).
-  onWelcome() {
+  // A request made while the shopper was away is asked for now (the welcome lists the open calls).
+  onWelcome(frame) {
     const resumed = Number(sessionStorage.getItem(this.storageKey) || 0);
-    if (resumed && !this.socket) this.connect({ id: resumed }, { resume: true });
+    const open = (frame.calls || []).filter((session) => session.kind === "cobrowse");
+    if (resumed && open.some((session) => session.id === resumed)) {
+      if (!this.socket) this.connect({ id: resumed }, { resume: true });
+      return;
+    }
+    sessionStorage.removeItem(this.storageKey); // that session is over
+    const asked = open.find((session) => session.state === "requested" && session.requested_by !== "shopper");
+    if (asked && !this.socket && !this.card) this.askConsent(asked);
   }
 
   onCall({ event, session }) {
