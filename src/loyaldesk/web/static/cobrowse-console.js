@@ -32,7 +32,6 @@ class AgentView {
     this.lastPointer = 0;
     this.selectedNode = null;
     this.highlighting = false;
-    this.received = []; // every frame's text, for the browser tests (window.loyaldeskCobrowse.received)
     this.connect();
     this.wire();
   }
@@ -42,10 +41,7 @@ class AgentView {
     const url = `${scheme}://${location.host}/ws/calls/${encodeURIComponent(root.dataset.store)}/${root.dataset.session}`;
     this.socket = new WebSocket(url);
     this.socket.addEventListener("open", () => this.send({ type: "hello", as: "agent" }));
-    this.socket.addEventListener("message", (event) => {
-      this.received.push(event.data);
-      this.onFrame(JSON.parse(event.data));
-    });
+    this.socket.addEventListener("message", (event) => this.onFrame(JSON.parse(event.data)));
     this.socket.addEventListener("close", (event) => {
       if (this.session && ["requested", "active"].includes(this.session.state) && event.code < 4000) {
         stateText.textContent = "Reconnecting…";
@@ -235,7 +231,6 @@ async function start() {
     return;
   }
   window.loyaldeskCobrowse.view = new AgentView(rrweb);
-  window.loyaldeskCobrowse.received = window.loyaldeskCobrowse.view.received;
 }
 
 start();

@@ -104,6 +104,7 @@ export class Cobrowse {
     const url = `${this.origin.replace(/^http/, "ws")}/ws/calls/${encodeURIComponent(this.store)}/${session.id}`;
     const socket = new WebSocket(url);
     this.socket = socket;
+    this.needsSnapshot = resume;
     socket.addEventListener("open", () => socket.send(JSON.stringify({ type: "hello", as: "shopper", ticket: this.ticket() })));
     socket.addEventListener("message", (event) => this.onFrame(JSON.parse(event.data), { consent, declining, resume }));
     socket.addEventListener("close", (event) => {
@@ -158,6 +159,12 @@ export class Cobrowse {
     if (session.state !== "active") return;
     this.showBanner();
     if (!this.stopRecording && !this.starting) await this.record();
+    else if (this.stopRecording && this.needsSnapshot) {
+      // A new connection cleans the stream afresh (its own sanitiser): it starts from the whole page.
+      this.buffer = [];
+      this.rrweb.record.takeFullSnapshot(true);
+    }
+    this.needsSnapshot = false;
   }
 
   async record() {
@@ -205,7 +212,11 @@ export class Cobrowse {
 
   flush() {
     this.flushTimer = null;
-    if (this.socket?.readyState !== WebSocket.OPEN) return; // kept until the socket is back
+    // Kept until the socket is back (and, on a new connection, until the whole page was taken again).
+    if (this.socket?.readyState !== WebSocket.OPEN || this.needsSnapshot) {
+      if (this.session && this.buffer.length) this.flushTimer = setTimeout(() => this.flush(), 200);
+      return;
+    }
     let batch = [];
     let size = 0;
     for (const event of this.buffer.splice(0)) {
