@@ -47,7 +47,7 @@ export class Cobrowse {
     }
     sessionStorage.removeItem(this.storageKey); // that session is over
     const asked = open.find((session) => session.state === "requested" && session.requested_by !== "shopper");
-    if (asked && !this.socket && !this.card) this.askConsent(asked);
+    if (asked && !this.socket && !this.card) this.askConsent(asked, { open: false }); // shown when they open the chat
   }
 
   onCall({ event, session }) {
@@ -62,7 +62,7 @@ export class Cobrowse {
     return session.agent_name || this.t("Support");
   }
 
-  askConsent(session) {
+  askConsent(session, { open = true } = {}) {
     if (this.session) return; // already sharing
     this.removeCard();
     const { el, t } = this;
@@ -85,8 +85,10 @@ export class Cobrowse {
       this.connect({ ...session, agent }, { consent: { type: "consent", mode: "view", granted: false }, declining: true });
     });
     this.panel.insertBefore(this.card, this.before);
-    this.open?.();
-    share.focus();
+    if (open) {
+      this.open?.();
+      share.focus();
+    }
   }
 
   removeCard() {
