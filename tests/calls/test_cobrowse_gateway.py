@@ -238,6 +238,36 @@ def test_the_agent_stops_and_a_call_both_left_ends_by_itself(
     assert desk.read(calls.session_view, second).ended_by == calls.CallParty.SYSTEM
 
 
+def test_a_recording_only_with_consent_and_control_taken_back(
+    runtime: Runtime, agent_client: TestClient, desk: CallDesk
+) -> None:
+    session_id = ask(desk)
+    with agent_client.websocket_connect(url(session_id), headers=ORIGIN) as agent:
+        agent.send_text(json.dumps({"type": "hello", "as": "agent"}))
+        receive(agent, "joined")
+        with agent_client.websocket_connect(url(session_id), headers=ORIGIN) as shopper:
+            shopper.send_text(json.dumps(shopper_hello(runtime, desk)))
+            receive(shopper, "joined")
+            consent = {"type": "consent", "mode": "view", "granted": True, "keep_recording": True}
+            shopper.send_text(json.dumps(consent))
+            assert receive(agent, "state")["session"]["recording_allowed"] is True
+            receive(shopper, "state")
+            shopper.send_text(json.dumps({"type": "rrweb", "events": full_snapshot(CARD)}))
+            receive(agent, "rrweb")
+            # Control given, then taken back: the agent's clicks are refused again.
+            shopper.send_text(json.dumps({"type": "consent", "mode": "control", "granted": True}))
+            assert receive(agent, "state")["session"]["control_allowed"] is True
+            shopper.send_text(json.dumps({"type": "consent", "mode": "control", "granted": False}))
+            assert receive(agent, "state")["session"]["control_allowed"] is False
+            agent.send_text(json.dumps({"type": "control", "action": "click", "node_id": 4}))
+            assert receive(agent, "error")["code"] == "control_not_allowed"
+            agent.send_text(json.dumps({"type": "stop"}))
+            receive(agent, "state")
+    chunks = desk.read(calls.recording_chunks, session_id)
+    kept = "".join(chunks)
+    assert "Checkout" in kept and CARD not in kept  # kept, and only as the agent saw it
+
+
 def test_a_ring_nobody_answers_is_missed(
     runtime: Runtime, agent_client: TestClient, desk: CallDesk, monkeypatch: pytest.MonkeyPatch
 ) -> None:

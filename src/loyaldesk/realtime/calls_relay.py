@@ -42,9 +42,12 @@ log = logging.getLogger("loyaldesk.realtime.calls")
 
 # How long a new connection waits to hear whether the other party is already here.
 PRESENCE_WAIT_SECONDS = 0.25
-# A recording is stored in chunks: at most this many events, or this often.
+# A recording is stored in chunks: at most this many events, or this often, and a whole page (a full
+# snapshot) at once. Only while the session is active (calls.append_recording): what is buffered when the
+# other side stops is lost, a second at most.
 RECORDING_CHUNK_EVENTS = 500
-RECORDING_CHUNK_SECONDS = 5.0
+RECORDING_CHUNK_SECONDS = 1.0
+FULL_SNAPSHOT = 2  # rrweb's EventType.FullSnapshot
 # Larger rrweb frames are cleaned on a worker thread (a full snapshot takes a while).
 CLEAN_IN_THREAD_CHARS = 64 * 1024
 
@@ -79,6 +82,7 @@ class CallConnection:
         self.recording: list[dict[str, Any]] = []
         self.recording_since = time.monotonic()
         self._send_lock = asyncio.Lock()
+        self._recording_lock = asyncio.Lock()
         self.closed = False
         self.peer_heard = asyncio.Event()
 
@@ -112,6 +116,7 @@ class CallConnection:
     async def run(self) -> None:
         subscription = await self.runtime.broker.subscribe(self.channel)
         listener = asyncio.create_task(self._listen(subscription), name="call-listen")
+        flusher = asyncio.create_task(self._flush_every(), name="call-recording")
         try:
             self.publish("here", "join")
             with contextlib.suppress(TimeoutError):
@@ -138,9 +143,10 @@ class CallConnection:
             pass
         finally:
             self.closed = True
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await listener
+            for task in (listener, flusher):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             await self._flush_recording()
             self.publish("here", "leave")
             with contextlib.suppress(Exception):
@@ -299,10 +305,22 @@ class CallConnection:
             if (
                 len(self.recording) >= RECORDING_CHUNK_EVENTS
                 or time.monotonic() - self.recording_since >= RECORDING_CHUNK_SECONDS
+                or any(event.get("type") == FULL_SNAPSHOT for event in clean)
             ):
                 await self._flush_recording()
 
+    async def _flush_every(self) -> None:
+        """Store what the recording holds every ``RECORDING_CHUNK_SECONDS`` (a page that stops changing)."""
+        while True:
+            await asyncio.sleep(RECORDING_CHUNK_SECONDS)
+            if self.recording:
+                await self._flush_recording()
+
     async def _flush_recording(self) -> None:
+        async with self._recording_lock:  # chunks are stored in the order they were cut
+            await self._store_chunk()
+
+    async def _store_chunk(self) -> None:
         events, self.recording = self.recording, []
         self.recording_since = time.monotonic()
         if not events:
@@ -346,6 +364,7 @@ class CallConnection:
             await self._act(calls.set_control, allowed=granted, **self.me.action_identity)
 
     async def _stop(self) -> None:
+        await self._flush_recording()  # while the session is still active
         bytes_relayed, frames_relayed = take_usage(self.me.session_id)
         usage = calls.RelayUsage(bytes_relayed=bytes_relayed, frames_relayed=frames_relayed)
         await self._act(calls.end_session, party=self.me.party, usage=usage, **self.me.action_identity)
