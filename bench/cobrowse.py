@@ -42,18 +42,35 @@ from loyaldesk.support import Conversation
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
-STAMP_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bench shop</title></head>
-<body><h1>Bench shop</h1><p>Text of a product page, some paragraphs long.</p>
-<p id="stamp">0</p>
+STAMP_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bench shop</title>
+<style>.card {{ display: inline-block; width: 180px; margin: 4px; border: 1px solid #ccc; }}</style></head>
+<body><h1>Bench shop</h1><p id="stamp">0</p>
+<main>{products}</main>
 {widget}
 </body></html>"""
 
 
-def serve_page(desk: str) -> tuple[ThreadingHTTPServer, str]:
+def product_cards(count: int) -> str:
+    """A category page's worth of product cards (name, price, a line of text, a button), so the first
+    snapshot weighs what a store's page does."""
+    return "".join(
+        f'<article class="card"><h2>Rain jacket model {n}</h2><p>Waterproof, breathable, packs into its '
+        f'own pocket. Sizes XS to XXL.</p><p class="price">{n % 90 + 10}.99 EUR</p>'
+        f'<button type="button">Add to cart</button></article>'
+        for n in range(count)
+    )
+
+
+def serve_page(desk: str, products: int) -> tuple[ThreadingHTTPServer, str]:
     loader = f"{desk}/static/widget/loader.js"
-    body = STAMP_PAGE.replace(
-        "{widget}", f'<script type="module" src="{loader}" data-loyaldesk-widget data-store="acme"></script>'
-    ).encode()
+    body = (
+        STAMP_PAGE.format(products=product_cards(products), widget="{widget}")
+        .replace(
+            "{widget}",
+            f'<script type="module" src="{loader}" data-loyaldesk-widget data-store="acme"></script>',
+        )
+        .encode()
+    )
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # the standard library's name for it
@@ -76,7 +93,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))]
 
 
-def run(changes: int, interval_ms: int) -> dict[str, Any]:
+def run(changes: int, interval_ms: int, products: int) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="bench-cobrowse-"))
     url = f"sqlite:///{folder / 'loyaldesk.db'}"
     upgrade_to_head(url)
@@ -88,7 +105,7 @@ def run(changes: int, interval_ms: int) -> dict[str, Any]:
     )
     runtime = Runtime(settings, database=database)
     with serve_in_thread(runtime) as desk, sync_playwright() as playwright:
-        site, site_url = serve_page(desk)
+        site, site_url = serve_page(desk, products)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         agent = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
         shopper = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
@@ -165,6 +182,7 @@ def run(changes: int, interval_ms: int) -> dict[str, Any]:
     return {
         "changes": changes,
         "interval_ms": interval_ms,
+        "products_on_page": products,
         "seen": len(delays),
         "missed": changes - len(delays),
         "p50_ms": round(percentile(delays, 0.50), 1),
@@ -181,12 +199,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=200)
     parser.add_argument("--interval-ms", type=int, default=100)
+    parser.add_argument("--products", type=int, default=120, help="product cards on the shared page")
     arguments = parser.parse_args()
-    result = run(arguments.changes, arguments.interval_ms)
+    result = run(arguments.changes, arguments.interval_ms, arguments.products)
     print(json.dumps(result, indent=2))
     print(
         f"| co-browsing: a page change to the agent's replayer ({result['changes']} changes at "
-        f"{1000 // result['interval_ms']}/s, one machine) | p50 {result['p50_ms']} ms · "
+        f"{1000 // result['interval_ms']}/s, {result['products_on_page']} products on the page) | "
+        f"p50 {result['p50_ms']} ms · "
         f"p95 {result['p95_ms']} ms · "
         f"p99 {result['p99_ms']} ms ({result['missed']} missed) | {result['stream_bytes_per_second']:,} B/s; "
         f"first snapshot {result['first_snapshot_bytes']:,} B |"
