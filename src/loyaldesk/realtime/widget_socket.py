@@ -8,7 +8,7 @@ Protocol (JSON text frames; see docs/realtime.md):
   one is issued in ``welcome`` when missing or unknown).
 * server -> ``{"type": "welcome", "visitor_token"?, "ticket", "identified", "name", "agents_online",
   "assistant" (the store's assistant answers when no agent is online),
-  "settings", "conversation", "messages", "last_event_id"}``, then replays the events after
+  "settings", "conversation", "messages", "last_event_id", "calls"}``, then replays the events after
   ``last_event_id``, then streams ``{"type": "event", "id", "event", "conversation_id", "data"}`` and
   ephemeral ``{"type": "typing", ...}`` / ``{"type": "ping"}`` frames. A notice left for the contact
   arrives as the event ``widget.notice_posted`` {notice_id} (the widget fetches its text over HTTP).
@@ -30,13 +30,20 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnected
 
+from loyaldesk import calls
 from loyaldesk.assistant.dialog.settings import assistant_config
 from loyaldesk.customers import Customer, CustomerProfile, upsert_customer
 from loyaldesk.kernel import rate_limits
 from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.errors import Conflict, DomainError, NotFound, RateLimited
 from loyaldesk.kernel.json_limits import JsonRefused, loads_limited
-from loyaldesk.realtime.channels import contact_channel, conversation_channel, is_for_contact, is_public
+from loyaldesk.realtime.channels import (
+    contact_channel,
+    conversation_channel,
+    is_call_event_for,
+    is_for_contact,
+    is_public,
+)
 from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id, receive_text_frame
 from loyaldesk.runtime import Runtime, store_events_channel
 from loyaldesk.stores import shopper_signature_matches, store_by_slug
@@ -70,6 +77,10 @@ def _history(runtime: Runtime, store_id: int, contact_id: int) -> dict[str, Any]
         current = next((c for c in conversations if c.status != "closed" and c.channel == "webchat"), None)
         return {
             "head": head,
+            # Calls still open (a request to answer, a shared page to resume): cobrowse.js, call.js.
+            "calls": [
+                view.as_json() for view in calls.open_sessions_for_contact(session, store_id, contact_id)
+            ],
             "conversation": queries.conversation_view(session, current, for_staff=False) if current else None,
             "messages": queries.messages_of(session, current.id, include_internal=False, limit=200)
             if current
@@ -250,6 +261,8 @@ class WidgetSession:
         subject = message.get("subject") or {}
         if is_for_contact(message.get("type", ""), subject.get("type")):
             return bool(subject.get("id") == self.contact_id)
+        if is_call_event_for(message.get("type", ""), message.get("data") or {}, self.contact_id):
+            return True  # an agent asks to see the page or rings (``static/widget/cobrowse.js``)
         return subject.get("id") in self.conversation_ids and is_public(
             message.get("type", ""), subject.get("type"), message.get("data") or {}
         )
@@ -315,6 +328,7 @@ class WidgetSession:
             # A fresh client, or one that missed too much, gets the history; a resuming one the events.
             "messages": history["messages"] if (self.resume_from is None or missed is None) else None,
             "last_event_id": head if (self.resume_from is None or missed is None) else self.resume_from,
+            "calls": history["calls"],
         }
         if info["new_visitor_token"]:
             welcome["visitor_token"] = info["new_visitor_token"]

@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from loyaldesk import __version__
-from loyaldesk.realtime import console_socket, widget_socket
+from loyaldesk.realtime import calls_socket, console_socket, widget_socket
 from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings, get_settings
 from loyaldesk.web.api import api_channel as api_channel_routes
@@ -51,6 +51,7 @@ from loyaldesk.web.console import bookings_day as console_bookings_day
 from loyaldesk.web.console import bookings_for_customer as console_bookings_for_customer
 from loyaldesk.web.console import bookings_setup as console_bookings_setup
 from loyaldesk.web.console import bookings_types as console_bookings_types
+from loyaldesk.web.console import cobrowse as console_cobrowse
 from loyaldesk.web.console import community as console_community
 from loyaldesk.web.console import community_participation as console_community_participation
 from loyaldesk.web.console import community_settings as console_community_settings
@@ -112,6 +113,7 @@ from loyaldesk.web.member import surveys as member_surveys
 from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
 from loyaldesk.web.route_groups import include_grouped
+from loyaldesk.web.vendor import RRWEB_URL, missing_package, rrweb_dist_dir
 from loyaldesk.web.widget import articles as widget_articles
 from loyaldesk.web.widget import community_qa as widget_community_qa
 from loyaldesk.web.widget import greeting as widget_greeting
@@ -151,6 +153,8 @@ MEMBER_PAGE_CSP = (
 EMBEDDABLE_PREFIXES = ("/m/", "/r/")
 # The chat widget's script and stylesheet, loaded by stores' own pages on other origins.
 WIDGET_ASSETS_PREFIX = "/static/widget/"
+# npm packages the widget and the console load (rrweb: co-browsing), public like the widget's files.
+VENDOR_ASSETS_PREFIX = "/static/vendor/"
 MEMBER_API_PREFIX = "/member-api/"
 WIDGET_API_PREFIX = "/widget-api/"
 SURVEY_API_PREFIX = "/survey-api/"  # a survey invitation by its token: the token is the credential
@@ -172,7 +176,7 @@ class SecurityHeadersMiddleware:
                 headers.append((b"x-content-type-options", b"nosniff"))
                 headers.append((b"referrer-policy", b"same-origin"))
                 has_policy = any(name.lower() == b"content-security-policy" for name, _ in headers)
-                if path.startswith(WIDGET_ASSETS_PREFIX):
+                if path.startswith((WIDGET_ASSETS_PREFIX, VENDOR_ASSETS_PREFIX)):
                     # Public files that any page may load: a module script is fetched in CORS mode, so
                     # without this header the store's page refuses it. Sent on every response, with or
                     # without an Origin in the request, so that no cached copy lacks it (decision record
@@ -316,12 +320,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         # sockets (realtime/)
         widget_socket.router,
         console_socket.router,
+        calls_socket.router,  # calls: co-browsing and the signalling of video and voice calls
         # staff (web/console/)
         console_shell.router,
         console_auth.router,
         console_invitations.router,
         console_customers.router,
         console_inbox.router,
+        console_cobrowse.router,  # calls: asking to see a shopper's page, and watching it
         console_desk_settings.router,
         console_support_reports.router,
         console_analytics.router,
@@ -392,6 +398,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             swagger_favicon_url="/static/favicon.svg",
         )
 
+    # Before /static, which would answer its URLs otherwise; without the package, 404 saying what to do.
+    rrweb_dist = rrweb_dist_dir(settings)
+    vendor = StaticFiles(directory=rrweb_dist) if rrweb_dist is not None else missing_package
+    app.mount(RRWEB_URL, vendor, name="vendor-rrweb")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/docs-static", StaticFiles(directory=DOCS_STATIC_DIR), name="docs-static")
 
