@@ -7,12 +7,12 @@ PORT ?= 8000
 ## The suite's workers (pytest-xdist): one per core of CI's two. `make test TEST_WORKERS=0` runs it in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: run test install install-test install-bench browser lint bench screenshots clean messages
+.PHONY: run test install install-test install-bench browser frontend lint bench screenshots clean messages
 
 ## make run: create the virtualenv, install loyaldesk, create the SQLite database, seed the demo store
 ## and build the assistant's default intent model (both the first time only), and serve it at
 ## http://$(HOST):$(PORT) (links follow that address unless LOYALDESK_PUBLIC_BASE_URL says otherwise).
-run: $(VENV)/.installed
+run: $(VENV)/.installed frontend
 	$(BIN)/loyaldesk migrate
 	LOYALDESK_HOST=$(HOST) LOYALDESK_PORT=$(PORT) $(BIN)/loyaldesk demo --if-missing
 	$(BIN)/loyaldesk assistant prepare
@@ -21,10 +21,10 @@ run: $(VENV)/.installed
 
 ## make test: install what the tests need (Python packages, Debian's chromium) and run the whole suite on
 ## $(TEST_WORKERS) workers (pytest-xdist; tests/xdist_scheduling.py says which test goes where).
-test: $(VENV)/.installed-test browser
+test: $(VENV)/.installed-test browser frontend
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed frontend
 install-test: $(VENV)/.installed-test
 install-bench: $(VENV)/.installed-bench
 
@@ -48,6 +48,10 @@ browser:
 	@scripts/install-browser.sh
 	@scripts/install-coturn.sh
 	@scripts/install-browser-packages.sh
+
+## make frontend: the npm packages the pages load (frontend/: rrweb for co-browsing), with `npm ci`.
+frontend:
+	@scripts/install-frontend-packages.sh
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench

@@ -46,6 +46,7 @@ DOMAINS = (
     "recommendations",
     "bookings",
     "community",
+    "calls",
     "analytics",
 )
 # Channels with tables of their own (web push's keys and subscriptions, SMS settings, the widget's

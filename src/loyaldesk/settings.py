@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from loyaldesk.kernel import rate_limits
 
 DEFAULT_DATA_DIR = Path("var")
+# The front-end packages `make install` puts there with npm (frontend/package-lock.json: rrweb).
+DEFAULT_FRONTEND_PACKAGES_DIR = Path(__file__).resolve().parents[2] / "frontend" / "node_modules"
 
 
 class Settings(BaseSettings):
@@ -37,6 +39,10 @@ class Settings(BaseSettings):
         description="Signs session cookies. Generated into var/secret_key when empty.",
     )
     data_dir: Path = Field(default=DEFAULT_DATA_DIR, description="Where local state (secret key) lives.")
+    frontend_packages_dir: Path = Field(
+        default=DEFAULT_FRONTEND_PACKAGES_DIR,
+        description="The npm packages the pages load (rrweb for co-browsing), installed by `make install`.",
+    )
     cookie_secure: bool = Field(
         default=True,
         description="Send the console session cookie only over HTTPS (browsers treat localhost as secure).",

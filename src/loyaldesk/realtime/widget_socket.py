@@ -36,7 +36,13 @@ from loyaldesk.kernel import rate_limits
 from loyaldesk.kernel.actors import system_for
 from loyaldesk.kernel.errors import Conflict, DomainError, NotFound, RateLimited
 from loyaldesk.kernel.json_limits import JsonRefused, loads_limited
-from loyaldesk.realtime.channels import contact_channel, conversation_channel, is_for_contact, is_public
+from loyaldesk.realtime.channels import (
+    contact_channel,
+    conversation_channel,
+    is_call_event_for,
+    is_for_contact,
+    is_public,
+)
 from loyaldesk.realtime.stream import EventStream, backlog, latest_event_id, receive_text_frame
 from loyaldesk.runtime import Runtime, store_events_channel
 from loyaldesk.stores import shopper_signature_matches, store_by_slug
@@ -250,6 +256,8 @@ class WidgetSession:
         subject = message.get("subject") or {}
         if is_for_contact(message.get("type", ""), subject.get("type")):
             return bool(subject.get("id") == self.contact_id)
+        if is_call_event_for(message.get("type", ""), message.get("data") or {}, self.contact_id):
+            return True  # an agent asks to see the page or rings (``static/widget/cobrowse.js``)
         return subject.get("id") in self.conversation_ids and is_public(
             message.get("type", ""), subject.get("type"), message.get("data") or {}
         )

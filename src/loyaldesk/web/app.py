@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from loyaldesk import __version__
-from loyaldesk.realtime import console_socket, widget_socket
+from loyaldesk.realtime import calls_socket, console_socket, widget_socket
 from loyaldesk.runtime import Runtime
 from loyaldesk.settings import Settings, get_settings
 from loyaldesk.web.api import api_channel as api_channel_routes
@@ -111,6 +111,7 @@ from loyaldesk.web.member import surveys as member_surveys
 from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
 from loyaldesk.web.route_groups import include_grouped
+from loyaldesk.web.vendor import RRWEB_URL, rrweb_dist_dir
 from loyaldesk.web.widget import articles as widget_articles
 from loyaldesk.web.widget import community_qa as widget_community_qa
 from loyaldesk.web.widget import greeting as widget_greeting
@@ -150,6 +151,8 @@ MEMBER_PAGE_CSP = (
 EMBEDDABLE_PREFIXES = ("/m/", "/r/")
 # The chat widget's script and stylesheet, loaded by stores' own pages on other origins.
 WIDGET_ASSETS_PREFIX = "/static/widget/"
+# npm packages the widget and the console load (rrweb: co-browsing), public like the widget's files.
+VENDOR_ASSETS_PREFIX = "/static/vendor/"
 MEMBER_API_PREFIX = "/member-api/"
 WIDGET_API_PREFIX = "/widget-api/"
 SURVEY_API_PREFIX = "/survey-api/"  # a survey invitation by its token: the token is the credential
@@ -171,7 +174,7 @@ class SecurityHeadersMiddleware:
                 headers.append((b"x-content-type-options", b"nosniff"))
                 headers.append((b"referrer-policy", b"same-origin"))
                 has_policy = any(name.lower() == b"content-security-policy" for name, _ in headers)
-                if path.startswith(WIDGET_ASSETS_PREFIX):
+                if path.startswith((WIDGET_ASSETS_PREFIX, VENDOR_ASSETS_PREFIX)):
                     # Public files that any page may load: a module script is fetched in CORS mode, so
                     # without this header the store's page refuses it. Sent on every response, with or
                     # without an Origin in the request, so that no cached copy lacks it (decision record
@@ -315,6 +318,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         # sockets (realtime/)
         widget_socket.router,
         console_socket.router,
+        calls_socket.router,  # calls: co-browsing and the signalling of video and voice calls
         # staff (web/console/)
         console_shell.router,
         console_auth.router,
@@ -390,6 +394,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             swagger_favicon_url="/static/favicon.svg",
         )
 
+    rrweb_dist = rrweb_dist_dir(settings)
+    if rrweb_dist is not None:  # before /static, which would answer its URLs otherwise
+        app.mount(RRWEB_URL, StaticFiles(directory=rrweb_dist), name="vendor-rrweb")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/docs-static", StaticFiles(directory=DOCS_STATIC_DIR), name="docs-static")
 

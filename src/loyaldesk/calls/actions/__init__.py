@@ -1,0 +1,1 @@
+"""Every state change of call sessions (see the package's ``__init__``)."""

@@ -1,0 +1,1 @@
+"""Reads of call sessions (see the package's ``__init__``)."""

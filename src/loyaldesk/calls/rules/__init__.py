@@ -1,0 +1,1 @@
+"""Pure rules of calls (no I/O)."""
