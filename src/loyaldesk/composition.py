@@ -73,6 +73,7 @@ _REGISTERING_MODULES = (
     "loyaldesk.feedback.timeline",
     "loyaldesk.bookings.timeline",
     "loyaldesk.community.timeline",
+    "loyaldesk.calls.timeline",
 )
 
 
@@ -140,6 +141,7 @@ def compose(
     from loyaldesk.assistant.teaching.actions.privacy import erase_examples
     from loyaldesk.assistant.tools import register_product_tools
     from loyaldesk.bookings import customer_data as booking_customer_data
+    from loyaldesk.calls import customer_data as call_customer_data
     from loyaldesk.community import customer_data as community_customer_data
     from loyaldesk.customers import erasure_step
     from loyaldesk.feedback import SurveyAnswered
@@ -173,6 +175,7 @@ def compose(
     recommendation_customer_data.register()  # what the customer prefers: exported, deleted on erasure
     booking_customer_data.register()  # sessions taken; erasure gives back upcoming seats, leaves waitlists
     community_customer_data.register()  # posts exported; erasure anonymises them, removes votes and RSVPs
+    call_customer_data.register()  # calls exported; erasure deletes recordings, unlinks the sessions
 
     # Reactions and scheduled work, in the order they run for one event.
     jobs.every_outside(10, name="stores.send_account_mail")(

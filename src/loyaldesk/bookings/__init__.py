@@ -38,6 +38,7 @@ from loyaldesk.bookings.queries.bookings import (
     customer_waitlist,
     day_bookings,
 )
+from loyaldesk.bookings.queries.call_seat import SeatCallFacts, seat_call_facts
 from loyaldesk.bookings.queries.config import schedule, schedules, session_type, session_types
 from loyaldesk.bookings.queries.slots import slots_for_shopper
 from loyaldesk.bookings.schemas import (
@@ -92,6 +93,7 @@ __all__ = [
     "RescheduleClosed",
     "ScheduleIn",
     "ScheduleOut",
+    "SeatCallFacts",
     "SessionFull",
     "SessionMode",
     "SessionTypeIn",
@@ -123,6 +125,7 @@ __all__ = [
     "save_session_type",
     "schedule",
     "schedules",
+    "seat_call_facts",
     "session_type",
     "session_types",
     "set_date_override",

@@ -103,11 +103,17 @@ def clean_agent_frame(frame: dict[str, Any]) -> dict[str, Any]:
         action = frame.get("action")
         if action not in ("click", "input"):
             raise FrameRefused("bad_frame", "action must be click or input")
-        clean: dict[str, Any] = {"type": "control", "action": action, "node_id": _integer(frame, "node_id", low=0)}
+        clean: dict[str, Any] = {
+            "type": "control",
+            "action": action,
+            "node_id": _integer(frame, "node_id", low=0),
+        }
         if action == "input":
             text = frame.get("text")
             if not isinstance(text, str) or len(text) > MAX_CONTROL_TEXT:
-                raise FrameRefused("bad_frame", f"text must be a string of at most {MAX_CONTROL_TEXT} characters")
+                raise FrameRefused(
+                    "bad_frame", f"text must be a string of at most {MAX_CONTROL_TEXT} characters"
+                )
             clean["text"] = text
         return clean
     raise FrameRefused("bad_frame", f"unknown frame type {kind!r}")

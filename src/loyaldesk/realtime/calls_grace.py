@@ -45,7 +45,9 @@ def take_usage(session_id: int) -> tuple[int, int]:
 
 def end_if_abandoned(runtime: Runtime, store_id: int, session_id: int) -> None:
     """Start the grace timer of a call its last local connection left (returns at once)."""
-    task = asyncio.create_task(_end_if_abandoned(runtime, store_id, session_id), name=f"call-grace {session_id}")
+    task = asyncio.create_task(
+        _end_if_abandoned(runtime, store_id, session_id), name=f"call-grace {session_id}"
+    )
     _timers.add(task)
     task.add_done_callback(_timers.discard)
 

@@ -72,7 +72,9 @@ class CallConnection:
         self.connection_id = uuid.uuid4().hex[:12]
         self.peers: set[str] = set()  # the other role's connections we know of
         self.rate = frames.FrameRate()
-        self.sanitiser = calls.StreamSanitiser(calls.MaskingPolicy()) if participant.role == "shopper" else None
+        self.sanitiser = (
+            calls.StreamSanitiser(calls.MaskingPolicy()) if participant.role == "shopper" else None
+        )
         self.recording: list[dict[str, Any]] = []
         self.recording_since = time.monotonic()
         self._send_lock = asyncio.Lock()
@@ -204,18 +206,24 @@ class CallConnection:
 
     async def _frame(self, raw: str) -> None:
         if len(raw) > frames.MAX_RRWEB_FRAME_CHARS:
-            raise frames.FrameRefused("too_large", f"a frame may have at most {frames.MAX_RRWEB_FRAME_CHARS} characters")
+            raise frames.FrameRefused(
+                "too_large", f"a frame may have at most {frames.MAX_RRWEB_FRAME_CHARS} characters"
+            )
         if not self.rate.allow():
             raise frames.FrameRefused("rate_limited", "too many frames; slow down")
         try:
-            frame = loads_limited(raw, max_bytes=frames.MAX_RRWEB_FRAME_CHARS, max_depth=frames.MAX_RRWEB_DEPTH)
+            frame = loads_limited(
+                raw, max_bytes=frames.MAX_RRWEB_FRAME_CHARS, max_depth=frames.MAX_RRWEB_DEPTH
+            )
         except JsonRefused as refused:
             raise frames.FrameRefused("bad_frame", str(refused)) from None
         if not isinstance(frame, dict):
             raise frames.FrameRefused("bad_frame", "frames are JSON objects")
         kind = frame.get("type")
         if len(raw) > frames.cap_for(kind):
-            raise frames.FrameRefused("too_large", f"a {kind} frame may have at most {frames.cap_for(kind)} characters")
+            raise frames.FrameRefused(
+                "too_large", f"a {kind} frame may have at most {frames.cap_for(kind)} characters"
+            )
         if kind in ("ping", "pong"):
             if kind == "ping":
                 await self.send({"type": "pong"})
@@ -259,7 +267,9 @@ class CallConnection:
 
     async def _rrweb(self, frame: dict[str, Any], size: int) -> None:
         if not self._cobrowsing():
-            raise frames.FrameRefused("not_sharing", "the page is shared only in an active co-browsing session")
+            raise frames.FrameRefused(
+                "not_sharing", "the page is shared only in an active co-browsing session"
+            )
         events = frames.rrweb_events(frame)
         sanitiser = self.sanitiser
         assert sanitiser is not None  # shoppers only (checked above)
@@ -298,14 +308,18 @@ class CallConnection:
             raise frames.FrameRefused("not_sharing", "the shopper is not sharing their page")
         clean = frames.clean_agent_frame(frame)
         if clean["type"] == "control" and not self.session.get("control_allowed"):
-            raise frames.FrameRefused("control_not_allowed", "the shopper has not let you click or type for them")
+            raise frames.FrameRefused(
+                "control_not_allowed", "the shopper has not let you click or type for them"
+            )
         self._relay(json.dumps(clean, separators=(",", ":")))
 
     async def _consent(self, frame: dict[str, Any]) -> None:
         mode = frame.get("mode")
         granted = frame.get("granted")
         if mode not in ("view", "control") or not isinstance(granted, bool):
-            raise frames.FrameRefused("bad_frame", "consent needs mode (view or control) and granted (true or false)")
+            raise frames.FrameRefused(
+                "bad_frame", "consent needs mode (view or control) and granted (true or false)"
+            )
         if mode == "view":
             await self._act(
                 calls.answer_session,

@@ -88,7 +88,9 @@ def _session_of_store(session: Any, store_id: int, session_id: int) -> calls.Cal
         raise CallRefused(4404, "no such call in this store") from error
 
 
-def _agent(runtime: Runtime, websocket: WebSocket, store_slug: str, session_id: int) -> tuple[Participant, Any]:
+def _agent(
+    runtime: Runtime, websocket: WebSocket, store_slug: str, session_id: int
+) -> tuple[Participant, Any]:
     if not same_origin(websocket, runtime.settings.public_base_url):
         raise CallRefused(4403, "open the console from loyaldesk itself")
     token = websocket.session.get("sid") if "session" in websocket.scope else None
@@ -125,16 +127,22 @@ def _shopper(
             raise CallRefused(4403, refusal)
         ticket = hello.get("ticket")
         try:
-            contact_id = contact_of_ticket(runtime.secret_key, store.id, ticket if isinstance(ticket, str) else None)
+            contact_id = contact_of_ticket(
+                runtime.secret_key, store.id, ticket if isinstance(ticket, str) else None
+            )
         except DomainError as error:
             raise CallRefused(4401, str(error)) from error
         view = _session_of_store(session, store.id, session_id)
     if view.contact_id is None or view.contact_id != contact_id:
         raise CallRefused(4403, "this call is not yours")
-    return Participant("shopper", store.id, session_id, contact_id=contact_id, customer_id=view.customer_id), view
+    return Participant(
+        "shopper", store.id, session_id, contact_id=contact_id, customer_id=view.customer_id
+    ), view
 
 
-def _member(runtime: Runtime, store_slug: str, session_id: int, hello: dict[str, Any]) -> tuple[Participant, Any]:
+def _member(
+    runtime: Runtime, store_slug: str, session_id: int, hello: dict[str, Any]
+) -> tuple[Participant, Any]:
     external_id, signature, expires = hello.get("customer_id"), hello.get("signature"), hello.get("expires")
     if not isinstance(external_id, str) or not isinstance(signature, str) or len(external_id) > 255:
         raise CallRefused(4401, "send the customer id and the store's signature of it")
@@ -155,7 +163,9 @@ def _member(runtime: Runtime, store_slug: str, session_id: int, hello: dict[str,
         view = _session_of_store(session, store.id, session_id)
     if customer_id is None or view.customer_id != customer_id:
         raise CallRefused(4403, "this call is not yours")
-    return Participant("shopper", store.id, session_id, customer_id=customer_id, contact_id=view.contact_id), view
+    return Participant(
+        "shopper", store.id, session_id, customer_id=customer_id, contact_id=view.contact_id
+    ), view
 
 
 def identify(

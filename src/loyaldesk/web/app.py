@@ -62,6 +62,7 @@ from loyaldesk.web.console import feedback_settings as console_feedback_settings
 from loyaldesk.web.console import feedback_themes as console_feedback_themes
 from loyaldesk.web.console import help_center as console_help_center
 from loyaldesk.web.console import help_center_report as console_help_center_report
+from loyaldesk.web.console import cobrowse as console_cobrowse
 from loyaldesk.web.console import inbox as console_inbox
 from loyaldesk.web.console import intent_labels as console_intent_labels
 from loyaldesk.web.console import invitations as console_invitations
@@ -325,6 +326,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_invitations.router,
         console_customers.router,
         console_inbox.router,
+        console_cobrowse.router,  # calls: asking to see a shopper's page, and watching it
         console_desk_settings.router,
         console_support_reports.router,
         console_analytics.router,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from loyaldesk.calls.actions.common import audit, locked_session, require_party, view_of
+from loyaldesk.calls.actions.end import finish
+from loyaldesk.calls.errors import ControlNotAllowed, NotTheAnsweringParty, SessionNotOpen
+from loyaldesk.calls.events import ControlChanged, SessionAnswered
 from loyaldesk.calls.ports import CallSessionView
-from loyaldesk.calls.vocab import CallParty
+from loyaldesk.calls.vocab import CallKind, CallParty, CallState
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 
@@ -36,7 +40,51 @@ def answer_session(
     Refusals: ``NotFound`` (no such session in the store), ``NotTheAnsweringParty`` (the caller is the
     party who asked, an agent answering co-browsing, a shopper not the session's own, another store's
     staff), ``SessionNotOpen`` (not ``requested`` any more)."""
-    raise NotImplementedError
+    row = locked_session(uow, store_id, session_id)
+    asker = CallParty(row.requested_by)
+    if party == CallParty.SYSTEM or party == asker:
+        raise NotTheAnsweringParty("the party who asked does not answer its own request")
+    if row.kind == CallKind.COBROWSE and party != CallParty.SHOPPER:
+        raise NotTheAnsweringParty("only the shopper lets the desk see their page")
+    require_party(row, party, actor=actor, contact_id=contact_id, customer_id=customer_id)
+    state = CallState(row.state)
+    if state != CallState.REQUESTED:
+        if (state == CallState.ACTIVE and accept) or (state == CallState.DECLINED and not accept):
+            return view_of(row)  # the same answer again (a retry, or the other racer of the same answer)
+        raise SessionNotOpen(f"this call is {state.label.lower()} already")
+    now = uow.now()
+    row.answered_at = now
+    if party == CallParty.AGENT and actor is not None and actor.kind == "staff":
+        row.agent_user_id = actor.id
+    if accept:
+        row.state = CallState.ACTIVE.value
+        row.started_at = now
+        # only the shopper's own answer can allow keeping a recording of them
+        row.recording_allowed = bool(recording_allowed) and party == CallParty.SHOPPER
+        row.audio_only = bool(audio_only) or row.kind == CallKind.VOICE
+        row.updated_at = now
+    uow.session.flush()
+    audit(
+        uow, actor if party == CallParty.AGENT else None, "calls.session_answered", row, {"accepted": accept}
+    )
+    uow.emit(
+        SessionAnswered(
+            store_id=row.store_id,
+            customer_id=row.customer_id,
+            session_id=row.id,
+            conversation_id=row.conversation_id,
+            contact_id=row.contact_id,
+            booking_seat_id=row.booking_seat_id,
+            kind=row.kind,
+            accepted=accept,
+            answered_by=party.value,
+            audio_only=row.audio_only,
+            recording_allowed=row.recording_allowed,
+        )
+    )
+    if not accept:
+        finish(uow, row, CallState.DECLINED, party)
+    return view_of(row)
 
 
 def set_control(
@@ -55,4 +103,27 @@ def set_control(
 
     Refusals: ``NotFound`` (no such session in the store), ``NotTheAnsweringParty`` (not its shopper),
     ``ControlNotAllowed`` (not co-browsing, or not active)."""
-    raise NotImplementedError
+    row = locked_session(uow, store_id, session_id)
+    require_party(row, CallParty.SHOPPER, actor=None, contact_id=contact_id, customer_id=customer_id)
+    if row.kind != CallKind.COBROWSE:
+        raise ControlNotAllowed("control is for co-browsing only")
+    if row.state != CallState.ACTIVE:
+        raise ControlNotAllowed(f"this co-browsing session is {CallState(row.state).label.lower()}")
+    if bool(row.control_allowed) == allowed:
+        return view_of(row)
+    row.control_allowed = allowed
+    row.updated_at = uow.now()
+    uow.session.flush()
+    uow.emit(
+        ControlChanged(
+            store_id=row.store_id,
+            customer_id=row.customer_id,
+            session_id=row.id,
+            conversation_id=row.conversation_id,
+            contact_id=row.contact_id,
+            booking_seat_id=row.booking_seat_id,
+            kind=row.kind,
+            control_allowed=allowed,
+        )
+    )
+    return view_of(row)

@@ -9,6 +9,7 @@
 // script-src, style-src, img-src and connect-src (docs/channels.md).
 
 import { ArticleSuggestions } from "./articles.js";
+import { Cobrowse } from "./cobrowse.js";
 import { PersonalGreeting } from "./greeting.js";
 import { WidgetExtras } from "./notices.js";
 import { SurveyCard } from "./surveys.js";
@@ -171,6 +172,12 @@ class ChatWidget {
       visitorToken: () => localStorage.getItem(storageKey("visitor_token")),
     });
 
+    // Co-browsing: the consent card when an agent asks to see the page, then the sharing (cobrowse.js).
+    this.cobrowse = new Cobrowse({
+      origin, store, t, el, panel: this.panel, before: this.list, ticket: () => this.ticket,
+      open: () => this.open || this.toggle(true),
+    });
+
     this.launcher.addEventListener("click", () => this.toggle(!this.open));
     close.addEventListener("click", () => this.toggle(false));
     this.panel.addEventListener("keydown", (event) => {
@@ -295,6 +302,7 @@ class ChatWidget {
         this.flushPending();
         this.extras.onWelcome(frame);
         this.surveys.onWelcome(frame);
+        this.cobrowse.onWelcome(frame);
         break;
       case "event":
         this.onEvent(frame);
@@ -333,6 +341,12 @@ class ChatWidget {
 
   onEvent(frame) {
     const data = frame.data;
+    if (frame.event.startsWith("calls.")) {
+      // A call's events, for whichever part handles its kind (cobrowse.js; call.js for video and voice).
+      const detail = { event: frame.event, session: { ...data, id: data.session_id } };
+      window.dispatchEvent(new CustomEvent("loyaldesk:call", { detail }));
+      return;
+    }
     if (frame.event === "widget.notice_posted") {
       this.extras.refresh();
     } else if (frame.event === "conversation.message_posted") {
