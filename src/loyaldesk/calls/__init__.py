@@ -18,7 +18,13 @@ from loyaldesk.calls.errors import (
     SessionNotOpen,
 )
 from loyaldesk.calls.events import ControlChanged, SessionAnswered, SessionEnded, SessionRequested
-from loyaldesk.calls.media import MediaRoom, ice_servers_for, ice_transport_policy, media_room_for
+from loyaldesk.calls.media import (
+    MediaRoom,
+    booking_call_is_open,
+    ice_servers_for,
+    ice_transport_policy,
+    media_room_for,
+)
 from loyaldesk.calls.ports import CallSessionView, CallsSummary, KindSummary, RelayUsage
 from loyaldesk.calls.queries.sessions import (
     open_session_for_seat,
@@ -79,4 +85,4 @@ __all__ = [
 ]
 
 # media (helper C, calls/media.py): the ICE servers and TURN credentials of a call, the media server adapter.
-__all__ += ["MediaRoom", "ice_servers_for", "ice_transport_policy", "media_room_for"]
+__all__ += ["MediaRoom", "booking_call_is_open", "ice_servers_for", "ice_transport_policy", "media_room_for"]

@@ -164,3 +164,13 @@ def media_room_for(
         room = jitsi_room_name(session_id, room_secret)
         return MediaRoom(adapter="jitsi", room=room, url=f"https://{settings.jitsi_domain}/{room}")
     return MediaRoom(adapter="peer")
+
+
+# Expert sessions: a booked seat's video call can be joined from this long before it starts until it ends.
+BOOKING_CALL_OPENS_BEFORE = timedelta(minutes=10)
+
+
+def booking_call_is_open(starts_at: datetime, ends_at: datetime, now: datetime) -> bool:
+    """Whether the video call of a booked session may be joined at ``now``: from
+    ``BOOKING_CALL_OPENS_BEFORE`` (10 minutes) before ``starts_at`` until ``ends_at``."""
+    return starts_at - BOOKING_CALL_OPENS_BEFORE <= now < ends_at
