@@ -109,8 +109,7 @@ def start_conversation(shopper: Any, page: Any, text: str = "Can you show me how
 
 def wait_connected(page: Any, timeout: float = 20.0) -> None:
     page.wait_for_function(
-        "() => window.loyaldeskCall && window.loyaldeskCall.pc && window.loyaldeskCall.pc.connectionState === 'connected'",
-        timeout=timeout * 1000,
+        "() => window.loyaldeskCall?.pc?.connectionState === 'connected'", timeout=timeout * 1000
     )
 
 

@@ -46,7 +46,9 @@ def turn() -> Iterator[TurnServer]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Settings:
-    relay: dict[str, Any] = request.getfixturevalue("turn").settings() if "turn" in request.fixturenames else {}
+    relay: dict[str, Any] = {}
+    if "turn" in request.fixturenames:  # the relay test: every call through the local coturn
+        relay = request.getfixturevalue("turn").settings()
     return Settings(
         database_url=database_url,
         data_dir=tmp_path / "var",
@@ -60,7 +62,8 @@ def settings(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) 
 @pytest.fixture
 def media_browser(browser):  # type: ignore[no-untyped-def]
     """A Chromium of its own with the fake camera and microphone, from the suite's Playwright."""
-    instance = browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + flow.FAKE_MEDIA_ARGS)
+    args = CHROMIUM_ARGS + flow.FAKE_MEDIA_ARGS
+    instance = browser.browser_type.launch(executable_path=CHROMIUM, args=args)
     yield instance
     instance.close()
 
