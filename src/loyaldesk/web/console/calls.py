@@ -6,7 +6,7 @@ with ``static/widget/call.js``: WebRTC, signalling over the calls socket).
   (asking again returns the open call), then the call page.
 * ``POST /console/{store}/bookings/seats/{seat_id}/call``: ``calls.open_booking_call`` for the seat's
   expert, from 10 minutes before the session until its end (``calls.booking_call_is_open``); then the page.
-* ``GET /console/{store}/calls/{session_id}``: the call (a video or voice session of this store).
+* ``GET /console/{store}/calls/{call_id}``: the call (a video or voice session of this store).
 
 Who answers conversations (``answer_conversations``) takes part; the calls actions check the rest (another
 store's conversation or seat: 404, nothing written).
@@ -89,12 +89,12 @@ async def start_booking_call(
     return RedirectResponse(call_page_path(console.store.slug, view.id), status_code=303)
 
 
-@router.get("/console/{store_slug}/calls/{session_id}", response_class=HTMLResponse)
-def call_page(request: Request, runtime: RuntimeDep, console: ConsoleDep, session_id: RowId) -> Response:
+@router.get("/console/{store_slug}/calls/{call_id}", response_class=HTMLResponse)
+def call_page(request: Request, runtime: RuntimeDep, console: ConsoleDep, call_id: RowId) -> Response:
     """The call: the shopper's video (or voice), one's own, mute, camera, screen sharing, hang up."""
     console.require(Permission.ANSWER_CONVERSATIONS)
     with runtime.database.read() as session:
-        view = calls.session_view(session, console.store.id, session_id)
+        view = calls.session_view(session, console.store.id, call_id)
         if view.kind not in (calls.CallKind.VIDEO, calls.CallKind.VOICE):
             raise NotFound("no such call")
         conversation: Any = (
