@@ -141,6 +141,7 @@ CONSOLE_PAGES = (
     "/console/{slug}/community/settings",
     "/console/{slug}/community/events",
     "/console/{slug}/community/participation",
+    "/console/{slug}/cobrowse/{cobrowse_session_id}",  # calls: watching a shopper's page (co-browsing)
     "/console/{slug}/customers/999999999",  # the error page
 )
 # Console GET routes that are not pages (data for scripts, files, redirects, fragments).
@@ -267,6 +268,29 @@ def _expert_sessions(db: Database, ids: dict[str, Any]) -> dict[str, Any]:
         "session_type_id": session_type_id,
         "booking_day": slot.local_date.isoformat(),
     }
+
+
+def _a_cobrowse_request(db: Database, ids: dict[str, Any]) -> int:
+    """The owner asks to see the page of the shopper of an open chat (waiting for their consent)."""
+    from loyaldesk import calls
+    from loyaldesk.kernel.actors import Actor
+
+    store = ids["store_id"]
+    with db.read() as session:
+        conversation_id = session.execute(
+            text(
+                "SELECT max(id) FROM support_conversations WHERE store_id = :s AND channel = 'webchat' "
+                "AND contact_id IS NOT NULL AND status NOT IN ('resolved', 'closed')"
+            ),
+            {"s": store},
+        ).scalar_one()
+    owner = Actor(kind="staff", id=_staff_id(db, OWNER), store_id=store, label=OWNER, role="owner")
+    view = db.write(
+        lambda uow: calls.request_session(
+            uow, owner, conversation_id=conversation_id, kind=calls.CallKind.COBROWSE
+        )
+    )
+    return int(view.id)
 
 
 def _staff_id(db: Database, email: str) -> int:
@@ -547,6 +571,7 @@ def test_every_page_has_no_serious_accessibility_violation(
     ids["intent_name"] = current_trainer().builtin_intents()[0].name
     ids.update(_expert_sessions(db, ids))
     ids["call_id"] = _video_call(db, ids)
+    ids["cobrowse_session_id"] = _a_cobrowse_request(db, ids)
     reset_link = db.write(
         password_resets.issue_reset_link,
         "analyst@juniper.example.com",

@@ -132,6 +132,12 @@ class ConsoleSocket:
 
 
 @dataclass(frozen=True)
+class CallSocket:
+    """A call's own parties: staff of the store in the path who answer conversations, from loyaldesk's own
+    pages; the session's shopper by their widget ticket (or, for a booked call, the store's signature)."""
+
+
+@dataclass(frozen=True)
 class SurveyLink:
     """Whoever holds a survey invitation's token (in its email link, the member page, the store's site):
     the token is the credential, valid only under its own store's slug."""
@@ -151,6 +157,7 @@ Access = (
     | SignedWebhook
     | WidgetSocket
     | ConsoleSocket
+    | CallSocket
 )
 
 ANYONE_LOGGED_IN = Console(None)
@@ -164,6 +171,10 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("HEAD", "/openapi.json"): Public("the API's schema", rate_limited="per address"),
     ("MOUNT", "/static"): Public("stylesheets, scripts and the widget's assets", rate_limited="per address"),
     ("MOUNT", "/docs-static"): Public("the API documentation's assets", rate_limited="per address"),
+    ("MOUNT", "/static/vendor/rrweb"): Public(
+        "rrweb from npm: the widget's recorder and the console's replayer (co-browsing)",
+        rate_limited="per address",
+    ),
     ("GET", "/"): Public("sends visitors to the console or the login page", rate_limited="per address"),
     # Logging in and out.
     ("GET", "/login"): Public("the login form", rate_limited="per address"),
@@ -402,6 +413,10 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/feedback/surveys/{survey_id}/preview"): Console(P.VIEW_FEEDBACK),
     # The console: pages and forms of one store.
     ("WS", "/ws/console/{store_slug}"): ConsoleSocket(),
+    # calls: co-browsing (asking from a conversation, watching the page) and the calls gateway
+    ("WS", "/ws/calls/{store_slug}/{session_id}"): CallSocket(),
+    ("POST", "/console/{store_slug}/inbox/{conversation_id}/cobrowse"): Console(P.ANSWER_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/cobrowse/{session_id}"): Console(P.ANSWER_CONVERSATIONS),
     ("GET", "/console/{store_slug}"): ANYONE_LOGGED_IN,
     ("GET", "/console/{store_slug}/customers"): Console(P.VIEW_CUSTOMERS),
     ("GET", "/console/{store_slug}/customers/{customer_id}"): Console(P.VIEW_CUSTOMERS),
@@ -1041,6 +1056,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
         ]
 
     ids.update(bookings_of_the_world(database, store_a, ids))
+    ids.update(calls_of_the_world(database, store_a, ids))
     # calls (web/console/calls.py): a video call the conversation's shopper rang
     with database.read() as session:
         contact_id = _one(
@@ -1108,6 +1124,28 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
             for client in opened:
                 client.__exit__(None, None, None)
     database.dispose()
+
+
+def calls_of_the_world(database: Database, store_a: int, ids: dict[str, Any]) -> dict[str, Any]:
+    """A co-browsing request in store A's conversation, waiting for its shopper's consent."""
+    from loyaldesk import calls
+    from loyaldesk.kernel.actors import Actor
+
+    agent = Actor(kind="staff", id=ids["staff_id"], store_id=store_a, label="matrix agent", role="agent")
+    view = database.write(
+        lambda uow: calls.request_session(
+            uow, agent, conversation_id=ids["conversation_id"], kind=calls.CallKind.COBROWSE
+        )
+    )
+    with database.read() as session:
+        contact_id = _one(
+            session, "SELECT contact_id FROM support_conversations WHERE id = :id", id=ids["conversation_id"]
+        )
+        stranger = _one(
+            session, "SELECT min(id) FROM support_contacts WHERE store_id = :store AND id <> :id",
+            store=store_a, id=contact_id,
+        )  # fmt: skip
+    return {"session_id": view.id, "call_contact_id": contact_id, "stranger_contact_id": stranger}
 
 
 def bookings_of_the_world(database: Database, store_a: int, ids: dict[str, Any]) -> dict[str, Any]:
@@ -1913,6 +1951,47 @@ def check_widget_socket(world: World, method: str, path: str, access: WidgetSock
         assert fingerprint(world.database) == before, f"{who} was refused but something changed"
 
 
+def check_call_socket(world: World, method: str, path: str, access: CallSocket) -> None:
+    from loyaldesk.support import issue_ticket
+
+    url = "wss://testserver" + fill(path, world.ids)
+    origin = {"Origin": "https://testserver"}
+    agent = {"type": "hello", "as": "agent"}
+    secret = world.app.state.runtime.secret_key
+
+    def refused(caller: str, hello: dict[str, Any], headers: dict[str, str] = origin) -> int:
+        before = fingerprint(world.database)
+        with pytest.raises(WebSocketDisconnect) as closed:
+            with world.clients[caller].websocket_connect(url, headers=headers) as socket:
+                socket.send_json(hello)
+                assert socket.receive_json()["type"] == "error"
+                socket.receive_json()
+        assert fingerprint(world.database) == before, f"{caller} was refused but something changed"
+        return closed.value.code
+
+    assert refused("anonymous", agent) == 4401
+    assert refused("other store", agent) == 4404
+    assert refused("owner", agent, {"Origin": "https://evil.example"}) == 4403
+    for role in Role:
+        if not has_permission(role, Permission.ANSWER_CONVERSATIONS):
+            assert refused(role.value, agent) == 4403, f"the {role} role"
+            continue
+        with world.clients[role.value].websocket_connect(url, headers=origin) as socket:
+            socket.send_json(agent)
+            assert socket.receive_json()["type"] == "joined", f"the {role} role"
+    stranger = issue_ticket(secret, world.store_a, world.ids["stranger_contact_id"])
+    assert refused("anonymous", {"type": "hello", "as": "shopper", "ticket": stranger}) == 4403
+    other_store = issue_ticket(secret, world.store_b, world.ids["call_contact_id"])
+    assert refused("anonymous", {"type": "hello", "as": "shopper", "ticket": other_store}) == 4401
+    someone_else = str(world.ids["other_customer_external_id"])
+    member = {
+        "as": "member",
+        "customer_id": someone_else,
+        "signature": shopper_signature(world.secrets["a"], someone_else),
+    }
+    assert refused("anonymous", {"type": "hello", **member}) == 4403
+
+
 def check_public(world: World, method: str, path: str, access: Public) -> None:
     assert access.why and access.rate_limited
 
@@ -2005,6 +2084,7 @@ CHECKS: dict[type, Any] = {
     SignedWebhook: check_signed_webhook,
     ConsoleSocket: check_console_socket,
     WidgetSocket: check_widget_socket,
+    CallSocket: check_call_socket,
     Public: check_public,
 }
 
@@ -2034,7 +2114,11 @@ STRANGERS_REACH = (
     SignedWebhook,
     SurveyLink,
 )
-MOUNTED_FILES = {"/static": "/static/widget/loader.js", "/docs-static": "/docs-static/swagger-ui.css"}
+MOUNTED_FILES = {
+    "/static": "/static/widget/loader.js",
+    "/docs-static": "/docs-static/swagger-ui.css",
+    "/static/vendor/rrweb": "/static/vendor/rrweb/rrweb.js",
+}
 
 
 def test_what_a_stranger_can_reach_is_rate_limited(world: World) -> None:

@@ -47,6 +47,7 @@ WIDGET_SOURCES = (
     "web/static/widget/notices.js",
     "web/static/widget/articles.js",
     "web/static/widget/surveys.js",
+    "web/static/widget/cobrowse.js",
     "web/static/widget/call.js",  # video and voice calls (also on the member page)
 )
 

@@ -1,5 +1,6 @@
 """Ending calls nobody is in any more, and what this process relayed for each call.
 
+A ringing video or voice call nobody answers within ``RING_SECONDS`` is missed (``miss_if_unanswered``).
 When the last connection this process knows of leaves an active call, ``end_if_abandoned`` waits
 ``ABANDONED_GRACE_SECONDS`` (a shopper moving to the store's next page reconnects well within it), then
 asks the call's broker channel whether anyone is still here, from any process; if nobody answers within
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -23,11 +25,14 @@ log = logging.getLogger("loyaldesk.realtime.calls")
 
 # Not a setting: the tests shorten it (``calls_grace.ABANDONED_GRACE_SECONDS = 0.2``).
 ABANDONED_GRACE_SECONDS = 30.0
+# A video or voice call nobody answered within this long is missed (ended by the system).
+RING_SECONDS = 60.0
 PROBE_WAIT_SECONDS = 0.5
 
 # session id -> [bytes, frames] relayed by this process (handed to end_session once).
 _usage: dict[int, list[int]] = {}
 _timers: set[asyncio.Task[None]] = set()
+_ringing: set[int] = set()  # sessions whose ring this process times
 
 
 def count_usage(session_id: int, size: int) -> None:
@@ -50,6 +55,45 @@ def end_if_abandoned(runtime: Runtime, store_id: int, session_id: int) -> None:
     )
     _timers.add(task)
     task.add_done_callback(_timers.discard)
+
+
+def miss_if_unanswered(runtime: Runtime, store_id: int, session_id: int, requested_at: datetime) -> None:
+    """Time a ringing video or voice call: still unanswered ``RING_SECONDS`` after it was asked, it is
+    ended by the system (``missed``) and both sides are told. Once per session per process."""
+    if session_id in _ringing:
+        return
+    _ringing.add(session_id)
+    wait = RING_SECONDS - (runtime.clock.now() - requested_at).total_seconds()
+    task = asyncio.create_task(
+        _miss(runtime, store_id, session_id, max(0.0, wait)), name=f"call-ring {session_id}"
+    )
+    _timers.add(task)
+    task.add_done_callback(_timers.discard)
+
+
+async def _miss(runtime: Runtime, store_id: int, session_id: int, wait: float) -> None:
+    from loyaldesk.realtime.calls_relay import call_channel
+
+    try:
+        await asyncio.sleep(wait)
+
+        def still_ringing() -> bool:
+            with runtime.database.read() as session:
+                view = calls.session_view(session, store_id, session_id)
+                return bool(view.state == calls.CallState.REQUESTED)
+
+        if not await anyio.to_thread.run_sync(still_ringing):
+            return
+        view: Any = await runtime.database.write_async(
+            calls.end_session, store_id=store_id, session_id=session_id, party=calls.CallParty.SYSTEM
+        )
+        runtime.broker.publish(call_channel(session_id), "state system ring\n" + json.dumps(view.as_json()))
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.warning("ending an unanswered call failed", exc_info=True)
+    finally:
+        _ringing.discard(session_id)
 
 
 async def _anyone_here(runtime: Runtime, channel: str) -> bool:

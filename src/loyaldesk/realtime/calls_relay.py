@@ -33,7 +33,7 @@ from loyaldesk.kernel.broker import Subscription
 from loyaldesk.kernel.errors import DomainError
 from loyaldesk.kernel.json_limits import JsonRefused, loads_limited
 from loyaldesk.realtime import calls_frames as frames
-from loyaldesk.realtime.calls_grace import count_usage, end_if_abandoned, take_usage
+from loyaldesk.realtime.calls_grace import count_usage, end_if_abandoned, miss_if_unanswered, take_usage
 from loyaldesk.realtime.calls_socket import Participant
 from loyaldesk.realtime.stream import receive_text_frame
 from loyaldesk.runtime import Runtime
@@ -68,6 +68,7 @@ class CallConnection:
         self.runtime = runtime
         self.me = participant
         self.session: dict[str, Any] = view.as_json()
+        self.requested_at = view.requested_at
         self.channel = call_channel(participant.session_id)
         self.connection_id = uuid.uuid4().hex[:12]
         self.peers: set[str] = set()  # the other role's connections we know of
@@ -125,11 +126,14 @@ class CallConnection:
                         self.runtime.settings, self.me.session_id, self.runtime.clock.now()
                     ),
                     "ice_transport_policy": calls.ice_transport_policy(self.runtime.settings),
+                    **self._names(),
                 }
             )
             if not _state_is_open(self.session):
                 await self.close(1000, "this call is over")
                 return
+            if self.session.get("kind") != "cobrowse" and self.session.get("state") == "requested":
+                miss_if_unanswered(self.runtime, self.me.store_id, self.me.session_id, self.requested_at)
             await self._receive_loop()
         except (WebSocketDisconnect, WebSocketDisconnected):
             pass
@@ -144,6 +148,13 @@ class CallConnection:
                 await subscription.close()
             if not self.peers and self.session.get("state") == "active":
                 end_if_abandoned(self.runtime, self.me.store_id, self.me.session_id)
+
+    def _names(self) -> dict[str, str]:
+        """For the shopper's page: the store's name and the agent's first name (when known)."""
+        if self.me.role != "shopper":
+            return {}
+        found = {"store_name": self.me.store_name, "agent_name": self.me.agent_name}
+        return {key: value for key, value in found.items() if value}
 
     async def _listen(self, subscription: Subscription) -> None:
         while True:
@@ -273,10 +284,14 @@ class CallConnection:
         events = frames.rrweb_events(frame)
         sanitiser = self.sanitiser
         assert sanitiser is not None  # shoppers only (checked above)
-        if size > CLEAN_IN_THREAD_CHARS:
-            clean = await anyio.to_thread.run_sync(sanitiser.clean, events)
-        else:
-            clean = sanitiser.clean(events)
+        try:
+            if size > CLEAN_IN_THREAD_CHARS:
+                clean = await anyio.to_thread.run_sync(sanitiser.clean, events)
+            else:
+                clean = sanitiser.clean(events)
+        except Exception:  # never relayed unclean: the frame is dropped
+            log.warning("a co-browsing frame could not be sanitised", exc_info=True)
+            raise frames.FrameRefused("bad_frame", "this part of the page could not be read") from None
         if not clean:
             return
         self._relay(orjson.dumps({"type": "rrweb", "events": clean}).decode())

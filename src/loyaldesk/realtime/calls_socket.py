@@ -39,7 +39,7 @@ from loyaldesk.kernel.json_limits import JsonRefused, loads_limited
 from loyaldesk.realtime.console_socket import same_origin
 from loyaldesk.realtime.stream import receive_text_frame
 from loyaldesk.runtime import Runtime
-from loyaldesk.stores import Permission, shopper_signature_matches, store_by_slug
+from loyaldesk.stores import Permission, StaffAccount, shopper_signature_matches, store_by_slug
 from loyaldesk.stores import queries as store_queries
 from loyaldesk.support import contact_of_ticket, origin_refusal
 from loyaldesk.support import queries as support_queries
@@ -68,6 +68,9 @@ class Participant:
     actor: Actor | None = None
     contact_id: int | None = None
     customer_id: int | None = None
+    # What the shopper's page shows: "Sharing this page with <store>", the agent's pointer labelled.
+    store_name: str | None = None
+    agent_name: str | None = None
 
     @property
     def party(self) -> calls.CallParty:
@@ -79,6 +82,13 @@ class Participant:
         if self.role == "agent":
             return {"actor": self.actor}
         return {"contact_id": self.contact_id, "customer_id": self.customer_id}
+
+
+def _agent_first_name(session: Any, view: Any) -> str | None:
+    if view.agent_user_id is None:
+        return None
+    account = session.get(StaffAccount, view.agent_user_id)
+    return account.name.split()[0] if account is not None and account.name else None
 
 
 def _session_of_store(session: Any, store_id: int, session_id: int) -> calls.CallSessionView:
@@ -133,10 +143,17 @@ def _shopper(
         except DomainError as error:
             raise CallRefused(4401, str(error)) from error
         view = _session_of_store(session, store.id, session_id)
+        agent_name = _agent_first_name(session, view)
     if view.contact_id is None or view.contact_id != contact_id:
         raise CallRefused(4403, "this call is not yours")
     return Participant(
-        "shopper", store.id, session_id, contact_id=contact_id, customer_id=view.customer_id
+        "shopper",
+        store.id,
+        session_id,
+        contact_id=contact_id,
+        customer_id=view.customer_id,
+        store_name=store.name,
+        agent_name=agent_name,
     ), view
 
 
@@ -161,10 +178,17 @@ def _member(
             select(Customer.id).where(Customer.store_id == store.id, Customer.external_id == external_id)
         )
         view = _session_of_store(session, store.id, session_id)
+        agent_name = _agent_first_name(session, view)
     if customer_id is None or view.customer_id != customer_id:
         raise CallRefused(4403, "this call is not yours")
     return Participant(
-        "shopper", store.id, session_id, customer_id=customer_id, contact_id=view.contact_id
+        "shopper",
+        store.id,
+        session_id,
+        customer_id=customer_id,
+        contact_id=view.contact_id,
+        store_name=store.name,
+        agent_name=agent_name,
     ), view
 
 

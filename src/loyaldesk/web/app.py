@@ -114,7 +114,7 @@ from loyaldesk.web.member import surveys as member_surveys
 from loyaldesk.web.openapi import install_openapi
 from loyaldesk.web.request_guard import RequestGuardMiddleware
 from loyaldesk.web.route_groups import include_grouped
-from loyaldesk.web.vendor import RRWEB_URL, rrweb_dist_dir
+from loyaldesk.web.vendor import RRWEB_URL, missing_package, rrweb_dist_dir
 from loyaldesk.web.widget import articles as widget_articles
 from loyaldesk.web.widget import calls as widget_calls
 from loyaldesk.web.widget import community_qa as widget_community_qa
@@ -402,9 +402,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             swagger_favicon_url="/static/favicon.svg",
         )
 
+    # Before /static, which would answer its URLs otherwise; without the package, 404 saying what to do.
     rrweb_dist = rrweb_dist_dir(settings)
-    if rrweb_dist is not None:  # before /static, which would answer its URLs otherwise
-        app.mount(RRWEB_URL, StaticFiles(directory=rrweb_dist), name="vendor-rrweb")
+    vendor = StaticFiles(directory=rrweb_dist) if rrweb_dist is not None else missing_package
+    app.mount(RRWEB_URL, vendor, name="vendor-rrweb")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/docs-static", StaticFiles(directory=DOCS_STATIC_DIR), name="docs-static")
 

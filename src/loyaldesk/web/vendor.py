@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
+
 from loyaldesk.settings import Settings
 
 log = logging.getLogger("loyaldesk.web")
@@ -32,3 +35,8 @@ def rrweb_dist_dir(settings: Settings) -> Path | None:
         _told = True
         log.warning("%s; looked in %s", MISSING_MESSAGE, folder)
     return None
+
+
+async def missing_package(scope: Scope, receive: Receive, send: Send) -> None:
+    """What ``/static/vendor/rrweb/...`` answers when rrweb is not installed: 404 saying what to do."""
+    await PlainTextResponse(MISSING_MESSAGE, status_code=404)(scope, receive, send)

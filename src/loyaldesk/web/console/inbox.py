@@ -32,6 +32,7 @@ from loyaldesk.web.console.rendering import render, render_fragment
 from loyaldesk.web.console.session import Console, ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
 from loyaldesk.web.file_download import download_response, read_uploads
+from loyaldesk.web.vendor import MISSING_MESSAGE, rrweb_dist_dir
 
 router = APIRouter(include_in_schema=False)
 
@@ -141,6 +142,7 @@ def inbox_page(
                 )
     if c is not None:  # the goodwill budget, "Likely next" and a gesture for the top pick
         context.update(inbox_picks.sidebar(runtime, console, context["picture"], context["goodwill_rewards"]))
+    context["cobrowse_missing"] = MISSING_MESSAGE if rrweb_dist_dir(runtime.settings) is None else None
     return render(request, "inbox/inbox.html", context)
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from loyaldesk.assistant.dialog.report import assistant_report
+from loyaldesk.calls import CallsSummary, calls_summary
 from loyaldesk.kernel.errors import FieldProblem, Invalid
 from loyaldesk.kernel.periods import choose_period, day_bounds
 from loyaldesk.stores import Permission
@@ -20,7 +21,7 @@ from loyaldesk.web.console.session import ConsoleDep
 from loyaldesk.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
-EXPORTS = ("channels", "agents", "hours")
+EXPORTS = ("channels", "agents", "hours", "calls")
 
 
 def duration(value: timedelta | None) -> str:
@@ -37,6 +38,23 @@ def duration(value: timedelta | None) -> str:
     if hours < 48:
         return f"{hours} h {minutes:02d} min"
     return f"{hours // 24} d {hours % 24} h"
+
+
+def seconds(value: float | None) -> str:
+    """A median in seconds as ``duration`` writes it ("—" for none)."""
+    return duration(None if value is None else timedelta(seconds=value))
+
+
+def _call_rows(calls: CallsSummary) -> list[list[object]]:
+    """The calls table: per kind, requested, answered, total and median seconds, header first."""
+    return [
+        ["kind", "requested", "answered", "total_seconds", "median_seconds"],
+        *(
+            [kind.kind.value, kind.requested, kind.answered, kind.total_seconds,
+             "" if kind.median_seconds is None else round(kind.median_seconds)]
+            for kind in calls.kinds
+        ),
+    ]  # fmt: skip
 
 
 def _rows(report: SupportReport, which: str) -> list[list[object]]:
@@ -94,12 +112,12 @@ def reports_page(
     with runtime.database.read() as session:
         report = support_report(session, console.store.id, begin, finish, console.store.timezone)
         assistant = assistant_report(session, console.store.id, begin, finish, runtime.clock.now())
+        calls = calls_summary(session, console.store.id, begin, finish)
     if export is not None:
         if export not in EXPORTS:
             raise Invalid("unknown export", [FieldProblem("export", f"one of {', '.join(EXPORTS)}")])
-        return csv_download(
-            _rows(report, export), f"support-{export}-{start.isoformat()}-{end.isoformat()}.csv"
-        )
+        rows = _call_rows(calls) if export == "calls" else _rows(report, export)
+        return csv_download(rows, f"support-{export}-{start.isoformat()}-{end.isoformat()}.csv")
     return render(
         request,
         "inbox/reports.html",
@@ -108,6 +126,8 @@ def reports_page(
             "section": "inbox",
             "report": report,
             "assistant": assistant,
+            "calls": calls,
+            "seconds": seconds,
             "start": start,
             "end": end,
             "weekdays": WEEKDAYS,

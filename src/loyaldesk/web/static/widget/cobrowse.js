@@ -109,6 +109,8 @@ export class Cobrowse {
   onFrame(frame, { consent, declining }) {
     switch (frame.type) {
       case "joined":
+        if (frame.agent_name) this.agent = frame.agent_name;
+        if (frame.store_name) this.storeName = frame.store_name;
         if (consent) this.socket.send(JSON.stringify(consent));
         else this.onState(frame.session);
         if (declining) setTimeout(() => this.socket?.close(), 200);
@@ -222,7 +224,7 @@ export class Cobrowse {
       this.banner = el("div", { class: "ldc-banner ldc-layer", role: "status" }, this.bannerText, stop, this.takeBack);
       document.body.append(this.banner);
     }
-    const store = this.agent || t("Support");
+    const store = this.storeName || this.agent || t("Support");
     this.bannerText.textContent = this.controlAllowed
       ? t("Sharing this page with {store} · they can click and type for you", { store })
       : t("Sharing this page with {store}", { store });
