@@ -264,6 +264,11 @@ def compose(
     booking_handlers.register(handlers, base_url=settings.public_base_url)
     register_booking_jobs(jobs)
 
+    # calls: requests nobody answered are marked missed (the gateway ends a ring first when it watches)
+    from loyaldesk.calls.jobs import register as register_call_jobs
+
+    register_call_jobs(jobs)
+
     ttl = timedelta(hours=settings.idempotency_key_ttl_hours)
     jobs.every(3600, name="kernel.purge_idempotency_keys")(lambda uow: idempotency.purge_expired(uow, ttl))
 

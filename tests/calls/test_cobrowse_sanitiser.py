@@ -272,3 +272,10 @@ def test_no_canary_survives_wherever_the_shopper_typed_it(
             )
     cleaned = StreamSanitiser().clean([full_snapshot(document), *events_after])
     assert canary not in strings_of(cleaned)
+
+
+def test_an_event_nested_beyond_any_page_is_dropped_not_relayed() -> None:
+    deep: dict = {"type": 3, "id": 1, "textContent": "CANARY"}
+    for n in range(2, 3000):
+        deep = {"type": 2, "id": n, "tagName": "div", "attributes": {}, "childNodes": [deep]}
+    assert StreamSanitiser().clean([full_snapshot(deep)]) == []

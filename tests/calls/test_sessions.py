@@ -272,3 +272,18 @@ def test_recording_is_kept_only_with_consent_and_only_while_active(desk: CallDes
     assert not desk.write(calls.append_recording, session_id=recorded.id, events_json='[{"type": 3}]')
     assert desk.read(calls.recording_chunks, recorded.id) == ['[{"type": 4}]', '[{"type": 2}]']
     assert desk.read(calls.recording_chunks, unrecorded.id) == []
+
+
+def test_a_request_nobody_answered_is_missed_by_the_job_or_replaced_by_a_new_one(desk: CallDesk) -> None:
+    from loyaldesk.calls.actions.expire import UNANSWERED_AFTER, expire_unanswered
+
+    stale = ask(desk, CallKind.VIDEO)
+    waiting = ask(desk, CallKind.VOICE)
+    desk.clock.advance(UNANSWERED_AFTER)
+    fresh = ask(desk, CallKind.VIDEO)  # the stale ring does not stand in for a new one
+    assert fresh.id != stale.id and desk.read(calls.session_view, stale.id).state == CallState.MISSED
+    assert desk.db.write(expire_unanswered) == 1  # the voice request
+    assert desk.read(calls.session_view, waiting.id).state == CallState.MISSED
+    assert desk.read(calls.session_view, fresh.id).state == CallState.REQUESTED
+    assert desk.db.write(expire_unanswered) == 0
+    assert system_notes(desk) == ["Video call missed", "Voice call missed"]

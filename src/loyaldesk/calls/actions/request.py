@@ -10,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from loyaldesk import bookings
 from loyaldesk.calls.actions.common import audit, require_agent, view_of
+from loyaldesk.calls.actions.end import finish
+from loyaldesk.calls.actions.expire import is_unanswered_too_long
 from loyaldesk.calls.errors import ConversationClosed, KindNotAllowed, SessionNotOpen
 from loyaldesk.calls.events import SessionRequested
 from loyaldesk.calls.models import CallSession
@@ -41,11 +43,16 @@ def _open_conversation(uow: UnitOfWork, store_id: int, conversation_id: int) -> 
 
 
 def _open_session(uow: UnitOfWork, *conditions: object) -> CallSession | None:
-    return uow.session.scalar(
-        select(CallSession)
-        .where(CallSession.state.in_(OPEN_STATE_VALUES), *conditions)  # type: ignore[arg-type]
-        .execution_options(populate_existing=True)
-    )
+    """The open session matching ``conditions``; a request unanswered too long is marked missed first
+    (it does not stand in for a new one)."""
+    query = select(CallSession).where(CallSession.state.in_(OPEN_STATE_VALUES), *conditions)  # type: ignore[arg-type]
+    if uow.is_postgresql:
+        query = query.with_for_update()
+    row = uow.session.scalar(query.execution_options(populate_existing=True))
+    if row is not None and is_unanswered_too_long(row, uow):
+        finish(uow, row, CallState.MISSED, CallParty.SYSTEM)
+        return None
+    return row
 
 
 def _insert(uow: UnitOfWork, row: CallSession, *same_open: object) -> tuple[CallSession, bool]:

@@ -148,7 +148,10 @@ class StreamSanitiser:
         for event in events:
             if not isinstance(event, dict) or event.get("type") not in KEPT_EVENT_TYPES:
                 continue  # custom and plugin events carry what the page chose: never relayed
-            copy = _scrubbed_copy(event)
+            try:
+                copy = _scrubbed_copy(event)
+            except RecursionError:
+                continue  # nested beyond any real page: dropped, never relayed half-cleaned
             data = copy.get("data")
             if copy["type"] in (FULL_SNAPSHOT, INCREMENTAL_SNAPSHOT) and not isinstance(data, dict):
                 continue

@@ -47,14 +47,11 @@ def seconds(value: float | None) -> str:
 
 def _call_rows(calls: CallsSummary) -> list[list[object]]:
     """The calls table: per kind, requested, answered, total and median seconds, header first."""
-    return [
-        ["kind", "requested", "answered", "total_seconds", "median_seconds"],
-        *(
-            [kind.kind.value, kind.requested, kind.answered, kind.total_seconds,
-             "" if kind.median_seconds is None else round(kind.median_seconds)]
-            for kind in calls.kinds
-        ),
-    ]  # fmt: skip
+    rows: list[list[object]] = [["kind", "requested", "answered", "total_seconds", "median_seconds"]]
+    for kind in calls.kinds:
+        median = "" if kind.median_seconds is None else round(kind.median_seconds)
+        rows.append([kind.kind.value, kind.requested, kind.answered, kind.total_seconds, median])
+    return rows
 
 
 def _rows(report: SupportReport, which: str) -> list[list[object]]:
