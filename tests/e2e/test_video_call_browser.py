@@ -2,8 +2,9 @@
 an agent in the console and a shopper in the chat widget.
 
 * The agent rings from the conversation, the shopper answers with video: the call connects directly (host
-  candidates), video and audio flow both ways, the agent hangs up, and the conversation's history shows the
-  call with its duration.
+  candidates), video and audio flow both ways, the agent shares their screen (the shopper is told, the
+  video keeps flowing) and stops, hangs up, and the conversation's history shows the call with its
+  duration.
 * Forced through a local coturn (``calls_force_relay`` and the TURN settings pointing at it): the shopper
   rings from the chat, the agent gets the notice in the inbox and answers with voice only; the selected
   candidate pair is a relay one on both sides, the shopper's video and both sides' audio flow, the
@@ -109,6 +110,14 @@ def test_the_agent_rings_the_shopper_answers_with_video_and_the_history_shows_th
     print(f"connect time, direct: {flow.connect_ms(shopper):.0f} ms (shopper answered)")
     screenshot(agent, "video-call-console")
     screenshot(shopper, "video-call-widget")
+
+    # The agent shows their screen in place of the camera; the shopper is told and the video keeps flowing.
+    agent.get_by_role("button", name="Share my screen").click()
+    agent.wait_for_function("() => window.loyaldeskCall.sharingScreen === true")
+    shopper.locator("[data-call-peer-media]").get_by_text("sharing their screen").wait_for()
+    assert flow.media_flows(shopper, "video"), "the screen does not arrive"
+    agent.get_by_role("button", name="Stop sharing").click()
+    shopper.locator("[data-call-peer-media]").wait_for(state="hidden")
 
     clock.advance(timedelta(seconds=65))
     agent.get_by_role("button", name="Hang up").click()
