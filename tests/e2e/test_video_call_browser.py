@@ -9,6 +9,8 @@ an agent in the console and a shopper in the chat widget.
   rings from the chat, the agent gets the notice in the inbox and answers with voice only; the selected
   candidate pair is a relay one on both sides, the shopper's video and both sides' audio flow, the
   shopper's page says the agent is on voice only; the shopper hangs up.
+* An expert session: 5 minutes before it, the expert starts the video call from the console's day view,
+  the shopper joins from the member page (hello as member), the call connects.
 
 The connect time (answer to 'connected') is printed; bench/calls_connect.py measures it many times.
 """
@@ -164,3 +166,57 @@ def test_through_the_turn_relay_the_shopper_rings_and_the_agent_answers_with_voi
     agent.locator("[data-call][data-state='ended']").wait_for()
     flow.open_inbox(agent, live_server, store, conversation_id)
     agent.locator("[data-message-list]").get_by_text("Video call, 12 s").wait_for()
+
+
+def test_an_expert_session_s_video_call_from_the_day_view_and_the_member_page(
+    live_server: str,
+    agent_and_shopper: Any,
+    db: Database,
+    store: StoreHandle,
+    password_hash: str,
+    clock: FakeClock,
+) -> None:
+    import httpx
+
+    from tests.factories import TEST_PASSWORD
+    from tests.web.bookings_fixtures import make_salon
+
+    expert, member = agent_and_shopper
+    salon = make_salon(db, store, password_hash)
+    starts = (clock.now() + timedelta(days=1)).replace(hour=9, minute=0, second=0)
+    with httpx.Client(base_url=live_server, headers=salon.identity("m-1")) as api:
+        slots = api.get(
+            f"/member-api/v1/acme/bookings/session-types/{salon.styling_id}/slots",
+            params={"from": starts.date().isoformat(), "days": 7, "time_zone": "UTC"},
+        )
+        assert slots.status_code == 200, slots.text
+        first = next(slot for day in slots.json()["days"] for slot in day["slots"])
+        held = api.post(
+            "/member-api/v1/acme/bookings/holds",
+            json={"session_type_id": salon.styling_id, "starts_at": first["starts_at"]},
+        )
+        assert held.status_code == 201, held.text
+        booking_id = held.json()["id"]
+        assert api.post(f"/member-api/v1/acme/bookings/{booking_id}/confirm").status_code == 200
+    clock.set(datetime.fromisoformat(first["starts_at"]) - timedelta(minutes=5))
+
+    expert.goto(f"{live_server}/login")
+    expert.get_by_label("Email").fill(salon.expert_email)
+    expert.get_by_label("Password").fill(TEST_PASSWORD)
+    expert.get_by_role("button", name="Log in").click()
+    expert.wait_for_url("**/console/**")
+    day = datetime.fromisoformat(first["starts_at"]).date().isoformat()
+    expert.goto(f"{live_server}/console/acme/bookings?day={day}")
+    expert.locator(f"[data-call-booking='{booking_id}']").click()
+    expert.wait_for_url("**/console/acme/calls/*")
+
+    query = "&".join(f"{key}={value}" for key, value in salon.query("m-1").items())
+    member.goto(f"{live_server}/m/acme/sessions?{query}")
+    member.locator(f"[data-call-join='{booking_id}']").click()
+    member.get_by_role("button", name="Join the video call").click()
+
+    flow.wait_connected(expert)
+    flow.wait_connected(member)
+    assert flow.media_flows(member, "video") and flow.media_flows(expert, "video")
+    member.get_by_role("button", name="Hang up").click()
+    expert.locator("[data-call][data-state='ended']").wait_for()
