@@ -42,9 +42,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.venv-created
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-## make browser: Debian's chromium and the npm packages the browser tests load (browser/: axe-core).
+## make browser: Debian's chromium, Debian's coturn (the TURN server the call tests start) and the npm
+## packages the browser tests load (browser/: axe-core).
 browser:
 	@scripts/install-browser.sh
+	@scripts/install-coturn.sh
 	@scripts/install-browser-packages.sh
 
 ## make frontend: the npm packages the pages load (frontend/: rrweb for co-browsing), with `npm ci`.

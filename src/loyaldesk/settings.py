@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from loyaldesk.kernel import rate_limits
 
@@ -145,6 +146,39 @@ class Settings(BaseSettings):
         description="Let IMAP polling log in without TLS when the server offers neither IMAPS nor "
         "STARTTLS (the password then crosses the network in clear).",
     )
+    # Video and voice calls (docs/calls.md): STUN/TURN for the browsers, and an optional media server.
+    stun_urls: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="STUN servers for calls, comma-separated (stun:stun.example.com:3478)."
+    )
+    turn_urls: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="TURN servers for calls, comma-separated (turn:turn.example.com:3478?transport=udp, "
+        "turns:turn.example.com:5349?transport=tcp); coturn with use-auth-secret.",
+    )
+    turn_secret: str = Field(
+        default="", description="coturn's static-auth-secret: signs each call's short-lived TURN password."
+    )
+    turn_credential_seconds: int = Field(
+        default=4 * 3600,
+        ge=300,
+        le=7 * 24 * 3600,
+        description="How long a call's TURN credential works (coturn refuses it afterwards, also for "
+        "the refreshes of a call still going on: keep it longer than the longest call).",
+    )
+    calls_force_relay: bool = Field(
+        default=False,
+        description="Send every call through TURN (ICE transport policy relay): the parties never see "
+        "each other's addresses. Needs turn_urls.",
+    )
+    media_server: Literal["peer", "livekit", "jitsi"] = Field(
+        default="peer",
+        description="Where call media goes: peer (browser to browser, signalling over loyaldesk's "
+        "gateway), livekit or jitsi (a store's own media server).",
+    )
+    livekit_url: str = Field(default="", description="The LiveKit server (wss://livekit.example.com).")
+    livekit_api_key: str = Field(default="", description="LiveKit API key (issues access tokens).")
+    livekit_api_secret: str = Field(default="", description="LiveKit API secret (signs access tokens).")
+    jitsi_domain: str = Field(default="", description="The Jitsi Meet domain (meet.example.com).")
     # Rate limits, in the ``limits`` notation (30/minute, 600 per 10 minutes); see kernel/rate_limits.py.
     rate_limit_api_requests_per_key: str = Field(default=rate_limits.API_REQUESTS_PER_KEY.default)
     rate_limit_widget_messages_per_contact: str = Field(
@@ -176,6 +210,20 @@ class Settings(BaseSettings):
     def rate_limit_rates(self) -> dict[str, str]:
         """Each named rate limit's rate, by the limit's name."""
         return {spec.name: getattr(self, f"rate_limit_{spec.name}") for spec in rate_limits.ALL_LIMITS}
+
+    @field_validator("stun_urls", "turn_urls", mode="before")
+    @classmethod
+    def _url_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.replace("\n", ",").split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _call_media_hangs_together(self) -> Settings:
+        problems = call_media_problems(self)
+        if problems:
+            raise ValueError("; ".join(f"{field}: {reason}" for field, reason in problems))
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -229,6 +277,36 @@ class Settings(BaseSettings):
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+
+def call_media_problems(settings: Settings) -> list[tuple[str, str]]:
+    """What is wrong with the call settings, as (field, reason) pairs; empty when they hang together.
+    ``Settings`` refuses to load with any of them (the message names the field)."""
+    problems: list[tuple[str, str]] = []
+    for url in settings.stun_urls:
+        if not url.startswith(("stun:", "stuns:")):
+            problems.append(("stun_urls", f"{url!r} must start with stun: or stuns:"))
+    for url in settings.turn_urls:
+        if not url.startswith(("turn:", "turns:")):
+            problems.append(("turn_urls", f"{url!r} must start with turn: or turns:"))
+    if settings.turn_urls and not settings.turn_secret:
+        problems.append(("turn_secret", "turn_urls are set: give coturn's static-auth-secret"))
+    if settings.calls_force_relay and not settings.turn_urls:
+        problems.append(("calls_force_relay", "forcing calls through TURN needs turn_urls"))
+    if settings.media_server == "livekit":
+        for name in ("livekit_url", "livekit_api_key", "livekit_api_secret"):
+            if not getattr(settings, name):
+                problems.append((name, "media_server livekit needs it"))
+        if settings.livekit_url and not settings.livekit_url.startswith(
+            ("wss://", "https://", "ws://", "http://")
+        ):
+            problems.append(("livekit_url", "must start with wss:// or https://"))
+    if settings.media_server == "jitsi":
+        if not settings.jitsi_domain:
+            problems.append(("jitsi_domain", "media_server jitsi needs it"))
+        elif "/" in settings.jitsi_domain or " " in settings.jitsi_domain:
+            problems.append(("jitsi_domain", "give the domain only, such as meet.example.com"))
+    return problems
 
 
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::", "[::]"})

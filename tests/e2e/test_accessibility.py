@@ -133,6 +133,8 @@ CONSOLE_PAGES = (
     "/console/{slug}/bookings/session-types",
     "/console/{slug}/bookings/session-types/new",
     "/console/{slug}/bookings/session-types/{session_type_id}",
+    # calls: a video call the shopper rang (the answer buttons; nothing starts before one is pressed)
+    "/console/{slug}/calls/{call_id}",
     # community: moderation, threads, a thread, settings, events, participation
     "/console/{slug}/community",
     "/console/{slug}/community/threads",
@@ -197,6 +199,23 @@ def _demo_ids(db: Database) -> dict[str, Any]:
     ids["community_thread_id"] = _a_community_question(db, store, ids["customer_id"])
     ids["survey_id"], ids["survey_token"] = _a_survey_invitation(db, store, ids["customer_id"])
     return ids
+
+
+def _video_call(db: Database, ids: dict[str, Any]) -> int:
+    """A video call rung by the shopper of the demo conversation (the console's call page)."""
+    from loyaldesk import calls
+
+    with db.read() as session:
+        query = text("SELECT contact_id FROM support_conversations WHERE id = :id")
+        contact_id = session.execute(query, {"id": ids["conversation_id"]}).scalar_one()
+    view = db.write(
+        calls.request_session_as_shopper,
+        store_id=ids["store_id"],
+        contact_id=contact_id,
+        conversation_id=ids["conversation_id"],
+        kind=calls.CallKind.VIDEO,
+    )
+    return view.id
 
 
 def _expert_sessions(db: Database, ids: dict[str, Any]) -> dict[str, Any]:
@@ -552,6 +571,7 @@ def test_every_page_has_no_serious_accessibility_violation(
     _feedback_closure(db, ids)
     ids["intent_name"] = current_trainer().builtin_intents()[0].name
     ids.update(_expert_sessions(db, ids))
+    ids["call_id"] = _video_call(db, ids)
     ids["cobrowse_session_id"] = _a_cobrowse_request(db, ids)
     reset_link = db.write(
         password_resets.issue_reset_link,

@@ -36,6 +36,7 @@ from sqlalchemy import select, text
 from starlette.routing import Mount
 from starlette.websockets import WebSocketDisconnect
 
+from loyaldesk import calls
 from loyaldesk.channels.push import PushSubscriptionIn, set_push_enabled, subscribe
 from loyaldesk.channels.widget import WidgetNotice
 from loyaldesk.demo.seed import DEMO_PASSWORD, DEMO_SLUG, DEMO_STAFF, seed_demo
@@ -336,6 +337,7 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/widget-api/v1/{store_slug}/notices"): WidgetTicket(),
     ("POST", "/widget-api/v1/{store_slug}/notices/{notice_id}/dismiss"): WidgetTicket(),
     ("GET", "/widget-api/v1/{store_slug}/greeting"): WidgetTicket(),  # nothing personal when anonymous
+    ("POST", "/widget-api/v1/{store_slug}/calls"): WidgetTicket(),  # the shopper rings (their conversation)
     ("GET", "/widget/push/service-worker.js"): Public(
         "the web push service worker a store copies to its own site", "per address"
     ),
@@ -396,6 +398,9 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("POST", "/member-api/v1/{store_slug}/bookings/waitlist/{entry_id}/accept"): Shopper(),
     ("GET", "/m/{store_slug}/sessions"): Shopper(),
     ("GET", "/m/{store_slug}/sessions/{booking_id}/invitation.ics"): Shopper(),
+    # expert sessions' video calls (web/member/booking_calls.py): the shopper's own booking only
+    ("GET", "/m/{store_slug}/sessions/{booking_id}/call"): Shopper(),
+    ("POST", "/member-api/v1/{store_slug}/bookings/{booking_id}/call"): Shopper(),
     ("GET", "/widget-api/v1/{store_slug}/surveys/pending"): WidgetTicket(),
     ("POST", "/widget-api/v1/{store_slug}/surveys/{invitation_id}/answers"): WidgetTicket(),
     # feedback: the survey builder (console)
@@ -438,6 +443,10 @@ MATRIX: dict[tuple[str, str], Access] = {
     ("GET", "/console/{store_slug}/bookings"): Console(P.VIEW_CUSTOMERS),
     ("POST", "/console/{store_slug}/bookings/seats/{seat_id}/attendance"): Console(P.ANSWER_CONVERSATIONS),
     ("POST", "/console/{store_slug}/bookings/seats/{seat_id}/cancel"): Console(P.ANSWER_CONVERSATIONS),
+    # video and voice calls (web/console/calls.py)
+    ("POST", "/console/{store_slug}/bookings/seats/{seat_id}/call"): Console(P.ANSWER_CONVERSATIONS),
+    ("POST", "/console/{store_slug}/inbox/{conversation_id}/call"): Console(P.ANSWER_CONVERSATIONS),
+    ("GET", "/console/{store_slug}/calls/{call_id}"): Console(P.ANSWER_CONVERSATIONS),
     ("GET", "/console/{store_slug}/bookings/schedules"): Console(P.MANAGE_STORE_SETTINGS),
     ("GET", "/console/{store_slug}/bookings/schedules/new"): Console(P.MANAGE_STORE_SETTINGS),
     ("POST", "/console/{store_slug}/bookings/schedules"): Console(P.MANAGE_STORE_SETTINGS),
@@ -1051,6 +1060,18 @@ def world(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> It
 
     ids.update(bookings_of_the_world(database, store_a, ids))
     ids.update(calls_of_the_world(database, store_a, ids))
+    # calls (web/console/calls.py): a video call the conversation's shopper rang
+    with database.read() as session:
+        contact_id = _one(
+            session, "SELECT contact_id FROM support_conversations WHERE id = :id", id=conversation_id
+        )
+    ids["call_id"] = database.write(
+        calls.request_session_as_shopper,
+        store_id=store_a,
+        contact_id=contact_id,
+        conversation_id=conversation_id,
+        kind=calls.CallKind.VIDEO,
+    ).id
 
     settings = Settings(
         database_url=url,
@@ -1627,6 +1648,7 @@ TICKET_JSON_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("DELETE", "/widget-api/v1/{store_slug}/push/subscriptions"): {"endpoint": PUSH_SUBSCRIPTION["endpoint"]},
     ("POST", "/widget-api/v1/{store_slug}/notices/{notice_id}/dismiss"): {"clicked": True},
     ("POST", "/widget-api/v1/{store_slug}/surveys/{invitation_id}/answers"): {"answers": {"score": 1}},
+    ("POST", "/widget-api/v1/{store_slug}/calls"): {"conversation_id": "{conversation_id}", "kind": "video"},
 }
 
 
@@ -1658,6 +1680,7 @@ def check_widget_ticket(world: World, method: str, path: str, access: WidgetTick
         "another store's ticket": issue_ticket(secret_key, world.store_b, stranger),
     }
     json_body = TICKET_JSON_BODIES.get((method, path))
+    json_body = _filled(json_body, world.ids) if json_body is not None else None
 
     def sender(ticket: str) -> Any:
         if method == "GET":
@@ -1700,7 +1723,7 @@ def check_widget_ticket(world: World, method: str, path: str, access: WidgetTick
             assert greeted.status_code == 200, greeted.text[:300]
             body = greeted.json()
             assert body.get("first_name") == name if body["personal"] else body == {"personal": False}
-    elif method in ("GET", "DELETE") or path.endswith("/dismiss"):
+    elif method in ("GET", "DELETE") or path.endswith(("/dismiss", "/calls")):
         # Someone else's ticket (a contact of the same store) does not reach the owner's files, notices
         # or subscriptions (an anonymous visitor may not subscribe at all).
         for contact in (stranger, identified_stranger):

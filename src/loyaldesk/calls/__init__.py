@@ -18,6 +18,13 @@ from loyaldesk.calls.errors import (
     SessionNotOpen,
 )
 from loyaldesk.calls.events import ControlChanged, SessionAnswered, SessionEnded, SessionRequested
+from loyaldesk.calls.media import (
+    MediaRoom,
+    booking_call_is_open,
+    ice_servers_for,
+    ice_transport_policy,
+    media_room_for,
+)
 from loyaldesk.calls.ports import CallSessionView, CallsSummary, KindSummary, RelayUsage
 from loyaldesk.calls.queries.sessions import (
     open_session_for_seat,
@@ -76,3 +83,6 @@ __all__ = [
     "sessions_of_conversation",
     "set_control",
 ]
+
+# media (helper C, calls/media.py): the ICE servers and TURN credentials of a call, the media server adapter.
+__all__ += ["MediaRoom", "booking_call_is_open", "ice_servers_for", "ice_transport_policy", "media_room_for"]

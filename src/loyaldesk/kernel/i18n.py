@@ -48,6 +48,7 @@ WIDGET_SOURCES = (
     "web/static/widget/articles.js",
     "web/static/widget/surveys.js",
     "web/static/widget/cobrowse.js",
+    "web/static/widget/call.js",  # video and voice calls (also on the member page)
 )
 
 _active: ContextVar[str | None] = ContextVar("loyaldesk_language", default=None)

@@ -127,9 +127,10 @@ class CallConnection:
                     "role": self.me.role,
                     "session": self.session,
                     "peer_present": bool(self.peers),
-                    # TODO(lead): calls.media.ice_servers_for(settings, session_id, now) (calls-video).
-                    "ice_servers": [],
-                    "ice_transport_policy": "all",
+                    "ice_servers": calls.ice_servers_for(
+                        self.runtime.settings, self.me.session_id, self.runtime.clock.now()
+                    ),
+                    "ice_transport_policy": calls.ice_transport_policy(self.runtime.settings),
                     **self._names(),
                 }
             )

@@ -51,6 +51,7 @@ from loyaldesk.web.console import bookings_day as console_bookings_day
 from loyaldesk.web.console import bookings_for_customer as console_bookings_for_customer
 from loyaldesk.web.console import bookings_setup as console_bookings_setup
 from loyaldesk.web.console import bookings_types as console_bookings_types
+from loyaldesk.web.console import calls as console_calls
 from loyaldesk.web.console import cobrowse as console_cobrowse
 from loyaldesk.web.console import community as console_community
 from loyaldesk.web.console import community_participation as console_community_participation
@@ -96,6 +97,7 @@ from loyaldesk.web.console import webhooks as console_webhooks
 from loyaldesk.web.console import widget_install as console_widget_install
 from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
+from loyaldesk.web.member import booking_calls as member_booking_calls
 from loyaldesk.web.member import bookings_api as member_bookings_api
 from loyaldesk.web.member import bookings_page as member_bookings_page
 from loyaldesk.web.member import community_api as member_community_api
@@ -115,6 +117,7 @@ from loyaldesk.web.request_guard import RequestGuardMiddleware
 from loyaldesk.web.route_groups import include_grouped
 from loyaldesk.web.vendor import RRWEB_URL, missing_package, rrweb_dist_dir
 from loyaldesk.web.widget import articles as widget_articles
+from loyaldesk.web.widget import calls as widget_calls
 from loyaldesk.web.widget import community_qa as widget_community_qa
 from loyaldesk.web.widget import greeting as widget_greeting
 from loyaldesk.web.widget import notices as widget_notices
@@ -296,6 +299,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         widget_push.router,
         widget_notices.router,
         widget_greeting.router,
+        widget_calls.router,  # the shopper rings the desk (video or voice)
         member_help_center.router,
         widget_articles.router,
         # feedback: where customers answer (the survey page, its JSON API, the member page's, the widget's)
@@ -312,6 +316,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         # bookings: expert sessions (the member API and the member page's "Expert sessions")
         member_bookings_api.router,
         member_bookings_page.router,
+        member_booking_calls.router,  # the video call of a booked expert session
         # community: the member pages and API, the product page's Q&A block (web/member/, web/widget/)
         member_community_pages.router,
         member_community_forms.router,
@@ -328,6 +333,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         console_customers.router,
         console_inbox.router,
         console_cobrowse.router,  # calls: asking to see a shopper's page, and watching it
+        console_calls.router,  # calls: video and voice with a shopper, expert sessions' video calls
         console_desk_settings.router,
         console_support_reports.router,
         console_analytics.router,

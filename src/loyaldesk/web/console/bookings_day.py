@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from loyaldesk import bookings
+from loyaldesk import bookings, calls
 from loyaldesk.kernel.errors import Conflict, Invalid
 from loyaldesk.runtime import Runtime
 from loyaldesk.stores import Permission
@@ -97,6 +97,7 @@ def _day_page(
             "flash": flash,
             "problem": problem,
             "now": runtime.clock.now(),
+            "call_is_open": calls.booking_call_is_open,  # expert sessions' video call (web/console/calls.py)
         },
         status_code=status_code,
     )

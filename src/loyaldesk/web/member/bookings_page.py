@@ -28,7 +28,8 @@ from loyaldesk.web.console.rendering import render, render_error
 from loyaldesk.web.deps import RuntimeDep
 from loyaldesk.web.errors import status_for
 from loyaldesk.web.i18n import shopper_language
-from loyaldesk.web.member.bookings_api import invitation_response, session_types_for
+from loyaldesk.web.member.booking_calls import joinable
+from loyaldesk.web.member.bookings_api import invitation_response, my_bookings, session_types_for
 from loyaldesk.web.member.shopper import Shopper, identify_shopper
 
 router = APIRouter(include_in_schema=False)
@@ -114,6 +115,8 @@ def sessions_page(
         )
         kinds = session_types_for(session, shopper)
         words = _words()
+        now = runtime.clock.now()  # the video calls open now (web/member/booking_calls.py)
+        calls_open = [booking for booking in my_bookings(session, shopper, now) if joinable(booking, now)]
     identity = _identity(shopper)
     config = {
         "api": f"/member-api/v1/{store_slug}",
@@ -136,6 +139,8 @@ def sessions_page(
             "back": f"/m/{store_slug}?{urlencode(identity)}",
             "config_json": json.dumps(config, ensure_ascii=False).replace("</", "<\\/"),
             "shopper_language": language,
+            "calls_open": calls_open,
+            "identity_query": urlencode(identity),
         },
     )
 

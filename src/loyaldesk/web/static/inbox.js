@@ -146,6 +146,11 @@ class LiveInbox {
     }
     if (frame.event.startsWith("conversation.") || frame.event.startsWith("csat.")) this.refreshList();
     if (frame.event === "feedback.kudos_received" || frame.event === "feedback.shoutout_received") this.recognise(frame);
+    if (frame.event.startsWith("calls.")) {
+      // A call's events (a shopper ringing): console-call.js shows the notice, like the widget's loader.js.
+      const detail = { event: frame.event, session: { ...frame.data, id: frame.data.session_id } };
+      window.dispatchEvent(new CustomEvent("loyaldesk:call", { detail }));
+    }
   }
 
   // Kudos from a customer or a colleague's shout-out: the event carries ids only; the server says whether

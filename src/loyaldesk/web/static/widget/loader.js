@@ -9,6 +9,7 @@
 // script-src, style-src, img-src and connect-src (docs/channels.md).
 
 import { ArticleSuggestions } from "./articles.js";
+import { WidgetCalls } from "./call.js";
 import { Cobrowse } from "./cobrowse.js";
 import { PersonalGreeting } from "./greeting.js";
 import { WidgetExtras } from "./notices.js";
@@ -178,6 +179,9 @@ class ChatWidget {
       open: () => this.open || this.toggle(true),
     });
 
+    // Video and voice calls: "Call us" while an agent is online, the incoming call card, the call (call.js).
+    this.calls = new WidgetCalls({ origin, store, t, el, panel: this.panel, before: this.list, widget: this });
+
     this.launcher.addEventListener("click", () => this.toggle(!this.open));
     close.addEventListener("click", () => this.toggle(false));
     this.panel.addEventListener("keydown", (event) => {
@@ -303,6 +307,7 @@ class ChatWidget {
         this.extras.onWelcome(frame);
         this.surveys.onWelcome(frame);
         this.cobrowse.onWelcome(frame);
+        this.calls.onWelcome(frame);
         break;
       case "event":
         this.onEvent(frame);
@@ -351,6 +356,7 @@ class ChatWidget {
       this.extras.refresh();
     } else if (frame.event === "conversation.message_posted") {
       this.conversationId = frame.conversation_id;
+      this.calls.refresh();
       this.addMessage(data.message);
       if (data.message.author_kind !== "customer") {
         this.typing.hidden = true;
