@@ -25,6 +25,7 @@ from loyaldesk.kernel.db import Database
 from loyaldesk.runtime import Runtime
 from loyaldesk.settings import DEFAULT_FRONTEND_PACKAGES_DIR
 from loyaldesk.support import Conversation
+from tests.e2e.conftest import screenshot
 from tests.factories import TEST_PASSWORD, StoreHandle, make_staff
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -181,6 +182,7 @@ def test_cobrowsing_consent_masking_pointer_control_and_stop(
     expect(share).to_be_visible()
     expect(shopper.get_by_text("asks to see this page. Nothing is shared until you agree.")).to_be_visible()
     expect(shopper.get_by_label("Let the store keep a recording")).not_to_be_checked()
+    screenshot(shopper, "cobrowse-consent")
     assert not [url for url in shopper_log.requests if "rrweb" in url]
     assert not [url for url in shopper_log.sockets if "/ws/calls/" in url]
     assert not [frame for frame in shopper_log.sent if '"rrweb"' in frame]
@@ -209,6 +211,8 @@ def test_cobrowsing_consent_masking_pointer_control_and_stop(
     page.mouse.move(box["x"] + 240, box["y"] + 120, steps=4)
     page.mouse.up()
     expect(shopper.locator(".ldc-highlight")).to_be_visible()
+    screenshot(page, "cobrowse-console")
+    screenshot(shopper, "cobrowse-shopper")
     page.get_by_role("button", name="Highlight (drag a box)").click()
 
     # A click for the shopper: refused before the second consent, done after it.

@@ -23,6 +23,8 @@ class SessionRequested(_CallEvent):
 
     event_type = "calls.session_requested"
     requested_by: str
+    # The asking or answering agent's first name, for the shopper's card ("Ana asks to see this page").
+    agent_name: str | None = None
 
 
 class SessionAnswered(_CallEvent):

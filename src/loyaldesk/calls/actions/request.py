@@ -20,6 +20,7 @@ from loyaldesk.calls.vocab import OPEN_CALL_STATES, CallKind, CallParty, CallSta
 from loyaldesk.kernel.actors import Actor
 from loyaldesk.kernel.db import UnitOfWork
 from loyaldesk.kernel.errors import FieldProblem, Invalid, NotFound
+from loyaldesk.stores import StaffAccount
 from loyaldesk.support import Conversation
 
 OPEN_STATE_VALUES = [state.value for state in OPEN_CALL_STATES]
@@ -86,6 +87,13 @@ def _new_row(uow: UnitOfWork, store_id: int, kind: CallKind, requested_by: CallP
     )
 
 
+def _agent_first_name(uow: UnitOfWork, agent_user_id: int | None) -> str | None:
+    if agent_user_id is None:
+        return None
+    name = uow.session.scalar(select(StaffAccount.name).where(StaffAccount.id == agent_user_id))
+    return name.split()[0] if name else None
+
+
 def _emit_requested(uow: UnitOfWork, row: CallSession) -> None:
     uow.emit(
         SessionRequested(
@@ -97,6 +105,7 @@ def _emit_requested(uow: UnitOfWork, row: CallSession) -> None:
             booking_seat_id=row.booking_seat_id,
             kind=row.kind,
             requested_by=row.requested_by,
+            agent_name=_agent_first_name(uow, row.agent_user_id),
         )
     )
 
