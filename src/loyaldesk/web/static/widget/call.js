@@ -294,10 +294,14 @@ export class CallSession extends EventTarget {
   }
 }
 
+// The console's words stay English: fill a text's `{name}` placeholders without translating it.
+const fillPlaceholders = (text, values = {}) =>
+  text.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+
 // What a call looks like on the page: the other side's video (or a voice-call card), one's own picture,
 // the duration, mute, camera off, screen sharing (the agent), hang up. `t` translates the shopper's texts.
 export class CallPanel {
-  constructor({ call, t = (text) => text, container, canShareScreen = false, otherName }) {
+  constructor({ call, t = fillPlaceholders, container, canShareScreen = false, otherName }) {
     this.call = call;
     this.t = t;
     this.otherName = otherName || t("the other side");
