@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loyaldesk.calls.actions.common import audit, locked_session, require_party, view_of
+from loyaldesk.calls.actions.common import audit, event_fields, locked_session, require_party, view_of
 from loyaldesk.calls.actions.end import finish
 from loyaldesk.calls.errors import ControlNotAllowed, NotTheAnsweringParty, SessionNotOpen
 from loyaldesk.calls.events import ControlChanged, SessionAnswered
@@ -69,13 +69,7 @@ def answer_session(
     )
     uow.emit(
         SessionAnswered(
-            store_id=row.store_id,
-            customer_id=row.customer_id,
-            session_id=row.id,
-            conversation_id=row.conversation_id,
-            contact_id=row.contact_id,
-            booking_seat_id=row.booking_seat_id,
-            kind=row.kind,
+            **event_fields(row),
             accepted=accept,
             answered_by=party.value,
             audio_only=row.audio_only,
@@ -116,13 +110,7 @@ def set_control(
     uow.session.flush()
     uow.emit(
         ControlChanged(
-            store_id=row.store_id,
-            customer_id=row.customer_id,
-            session_id=row.id,
-            conversation_id=row.conversation_id,
-            contact_id=row.contact_id,
-            booking_seat_id=row.booking_seat_id,
-            kind=row.kind,
+            **event_fields(row),
             control_allowed=allowed,
         )
     )

@@ -45,6 +45,19 @@ def view_of(row: CallSession) -> CallSessionView:
     )
 
 
+def event_fields(row: CallSession) -> dict[str, Any]:
+    """What every calls event says of its session (the subject, its conversation, contact and kind)."""
+    return {
+        "store_id": row.store_id,
+        "customer_id": row.customer_id,
+        "session_id": row.id,
+        "conversation_id": row.conversation_id,
+        "contact_id": row.contact_id,
+        "booking_seat_id": row.booking_seat_id,
+        "kind": row.kind,
+    }
+
+
 def locked_session(uow: UnitOfWork, store_id: int, session_id: int) -> CallSession:
     """The session row, locked (PostgreSQL) and refreshed; ``NotFound`` when it is not the store's."""
     query = select(CallSession).where(CallSession.id == session_id, CallSession.store_id == store_id)

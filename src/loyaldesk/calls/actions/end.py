@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loyaldesk.calls.actions.common import audit, locked_session, require_party, view_of
+from loyaldesk.calls.actions.common import audit, event_fields, locked_session, require_party, view_of
 from loyaldesk.calls.events import SessionEnded
 from loyaldesk.calls.models import CallSession
 from loyaldesk.calls.ports import CallSessionView, RelayUsage
@@ -34,13 +34,7 @@ def finish(uow: UnitOfWork, row: CallSession, state: CallState, by: CallParty) -
     uow.session.flush()
     uow.emit(
         SessionEnded(
-            store_id=row.store_id,
-            customer_id=row.customer_id,
-            session_id=row.id,
-            conversation_id=row.conversation_id,
-            contact_id=row.contact_id,
-            booking_seat_id=row.booking_seat_id,
-            kind=row.kind,
+            **event_fields(row),
             state=state.value,
             ended_by=by.value,
             duration_seconds=duration,

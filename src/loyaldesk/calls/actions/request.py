@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from loyaldesk import bookings
-from loyaldesk.calls.actions.common import audit, require_agent, view_of
+from loyaldesk.calls.actions.common import audit, event_fields, require_agent, view_of
 from loyaldesk.calls.actions.end import finish
 from loyaldesk.calls.actions.expire import is_unanswered_too_long
 from loyaldesk.calls.errors import ConversationClosed, KindNotAllowed, SessionNotOpen
@@ -97,13 +97,7 @@ def _agent_first_name(uow: UnitOfWork, agent_user_id: int | None) -> str | None:
 def _emit_requested(uow: UnitOfWork, row: CallSession) -> None:
     uow.emit(
         SessionRequested(
-            store_id=row.store_id,
-            customer_id=row.customer_id,
-            session_id=row.id,
-            conversation_id=row.conversation_id,
-            contact_id=row.contact_id,
-            booking_seat_id=row.booking_seat_id,
-            kind=row.kind,
+            **event_fields(row),
             requested_by=row.requested_by,
             agent_name=_agent_first_name(uow, row.agent_user_id),
         )
