@@ -109,3 +109,25 @@ def test_each_party_gets_its_own_livekit_token(
 def test_co_browsing_never_names_a_media_room(runtime: Runtime, client: TestClient, desk: CallDesk) -> None:
     agent, shopper = both_joined(runtime, client, desk, ring(desk, calls.CallKind.COBROWSE))
     assert "media_room" not in agent and "media_room" not in shopper
+
+
+@pytest.mark.parametrize("settings", [JITSI], indirect=True)
+def test_the_call_page_may_frame_the_jitsi_meeting_only(
+    runtime: Runtime, client: TestClient, desk: CallDesk
+) -> None:
+    login(client, "agent@acme.example.com")
+    page = client.get(f"/console/acme/calls/{ring(desk)}")
+    assert page.status_code == 200, page.text
+    policy = page.headers["content-security-policy"]
+    assert policy.endswith("; frame-src 'self' https://meet.example.com")
+    assert "frame-ancestors 'none'" in policy and page.headers["x-frame-options"] == "DENY"
+    # Other console pages keep the usual policy.
+    assert "frame-src" not in client.get("/console/acme/inbox").headers["content-security-policy"]
+
+
+def test_a_peer_install_call_page_keeps_the_console_policy(
+    runtime: Runtime, client: TestClient, desk: CallDesk
+) -> None:
+    login(client, "agent@acme.example.com")
+    page = client.get(f"/console/acme/calls/{ring(desk)}")
+    assert page.status_code == 200 and "frame-src" not in page.headers["content-security-policy"]
