@@ -131,6 +131,7 @@ class CallConnection:
                         self.runtime.settings, self.me.session_id, self.runtime.clock.now()
                     ),
                     "ice_transport_policy": calls.ice_transport_policy(self.runtime.settings),
+                    **self._media_room(),
                     **self._names(),
                 }
             )
@@ -154,6 +155,36 @@ class CallConnection:
                 await subscription.close()
             if not self.peers and self.session.get("state") == "active":
                 end_if_abandoned(self.runtime, self.me.store_id, self.me.session_id)
+
+    def _media_room(self) -> dict[str, Any]:
+        """For a video or voice call: ``media_room``, None when the browsers connect to each other
+        (``media_server`` peer), else where this party joins the store's media server
+        (``calls.media_room_for``: provider, url, room and, for LiveKit, this party's own token). Nothing
+        for co-browsing."""
+        if self.session.get("kind") not in ("video", "voice"):
+            return {}
+        if self.runtime.settings.media_server == "peer":
+            return {"media_room": None}
+        if self.me.role == "agent":
+            actor_id = self.me.actor.id if self.me.actor is not None else None
+            identity = f"agent-{actor_id}"
+            display_name = self.me.actor.label if self.me.actor is not None else "Support"
+        elif self.me.contact_id is not None:
+            identity, display_name = f"shopper-{self.me.contact_id}", "Customer"
+        else:
+            identity, display_name = f"member-{self.me.customer_id}", "Customer"
+        room = calls.media_room_for(
+            self.runtime.settings,
+            session_id=self.me.session_id,
+            identity=identity,
+            display_name=display_name,
+            now=self.runtime.clock.now(),
+            room_secret=self.runtime.secret_key,
+        )
+        found = {"provider": room.adapter, "url": room.url, "room": room.room}
+        if room.token is not None:
+            found["token"] = room.token
+        return {"media_room": found}
 
     def _names(self) -> dict[str, str]:
         """For the shopper's page: the store's name and the agent's first name (when known)."""

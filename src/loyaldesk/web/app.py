@@ -95,6 +95,7 @@ from loyaldesk.web.console import team_coaching as console_team_coaching
 from loyaldesk.web.console import team_pulse as console_team_pulse
 from loyaldesk.web.console import webhooks as console_webhooks
 from loyaldesk.web.console import widget_install as console_widget_install
+from loyaldesk.web.content_policy import CONSOLE_CSP, MEMBER_PAGE_CSP
 from loyaldesk.web.errors import install_error_handlers
 from loyaldesk.web.idempotency import IdempotencyMiddleware
 from loyaldesk.web.member import booking_calls as member_booking_calls
@@ -140,19 +141,6 @@ The loyaldesk REST API for a store's backend.
 * Errors are JSON: `{"error": {"code", "message", "fields": [{"field", "reason"}]}}`.
 """
 
-# Console pages load only their own scripts and styles; nothing inline, nothing from elsewhere.
-CONSOLE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
-
-
-# The member page and invitation page are made to be embedded in the store's own site.
-# Product pictures ("picked for you") come from the store's own image host, over https.
-MEMBER_PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-    "connect-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'self'"
-)
 EMBEDDABLE_PREFIXES = ("/m/", "/r/")
 # The chat widget's script and stylesheet, loaded by stores' own pages on other origins.
 WIDGET_ASSETS_PREFIX = "/static/widget/"

@@ -25,6 +25,7 @@ from loyaldesk.stores import Permission
 from loyaldesk.support import queries as support_queries
 from loyaldesk.web.console.rendering import render
 from loyaldesk.web.console.session import ConsoleDep
+from loyaldesk.web.content_policy import allow_media_server_frames
 from loyaldesk.web.deps import RuntimeDep
 
 router = APIRouter(include_in_schema=False)
@@ -102,7 +103,7 @@ def call_page(request: Request, runtime: RuntimeDep, console: ConsoleDep, call_i
             if view.conversation_id
             else None
         )
-    return render(
+    page = render(
         request,
         "calls/call.html",
         {
@@ -112,3 +113,4 @@ def call_page(request: Request, runtime: RuntimeDep, console: ConsoleDep, call_i
             "conversation": conversation,
         },
     )
+    return allow_media_server_frames(page, runtime.settings, console=True)

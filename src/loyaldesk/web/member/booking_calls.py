@@ -28,6 +28,7 @@ from loyaldesk.kernel.i18n import gettext, use_language
 from loyaldesk.loyalty import program_of_store
 from loyaldesk.runtime import Runtime
 from loyaldesk.web.console.rendering import render, render_error
+from loyaldesk.web.content_policy import allow_media_server_frames
 from loyaldesk.web.deps import RuntimeDep
 from loyaldesk.web.errors import status_for
 from loyaldesk.web.i18n import shopper_language
@@ -84,6 +85,9 @@ def _words() -> dict[str, str]:
         "your expert",
         "Join the video call",
         "Join with voice only",
+        "Video call room",
+        "Open the call in a new window",
+        "This call takes place on the media server {url}, in the room {room}.",
     ]
     return {text: gettext(text) for text in texts}
 
@@ -123,7 +127,7 @@ def call_page(
         "words": words,
         "expert": booking.expert_name,
     }
-    return render(
+    page = render(
         request,
         "member/booking_call.html",
         {
@@ -135,6 +139,7 @@ def call_page(
             "shopper_language": language,
         },
     )
+    return allow_media_server_frames(page, runtime.settings, console=False)
 
 
 @router.post(

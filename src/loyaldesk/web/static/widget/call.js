@@ -7,6 +7,12 @@
 // party is on the socket; the answering party is "polite" in the perfect negotiation pattern (it rolls back
 // its own offer on a collision), so renegotiation (turning the camera on in a voice-only answer, the
 // agent's screen in a call without video) works from either side.
+//
+// Where the install runs a media server (LOYALDESK_MEDIA_SERVER jitsi or livekit), the gateway's joined frame
+// names this party's room (media_room: provider, url, room, token for LiveKit): no RTCPeerConnection is made
+// and, once the call is active, the panel shows the room (Jitsi: the meeting in an iframe and a link to open
+// it in a new window; LiveKit: the server and the room). Hanging up still stops the session on the socket,
+// so the conversation's history and the report keep the call and its length.
 
 const N_ = (text) => text; // marks the texts for the catalog; t() translates them where the page has words
 
@@ -46,6 +52,7 @@ export class CallSession extends EventTarget {
     this.iceServers = [];
     this.icePolicy = "all";
     this.pc = null;
+    this.mediaRoom = null; // the store's media server room (joined frame), or null: browser to browser
     this.localStream = null;
     this.remoteStream = null;
     this.makingOffer = false;
@@ -92,6 +99,7 @@ export class CallSession extends EventTarget {
       case "joined":
         this.iceServers = frame.ice_servers || [];
         this.icePolicy = frame.ice_transport_policy || "all";
+        this.mediaRoom = frame.media_room || null;
         this.peerPresent = Boolean(frame.peer_present);
         this.setSession(frame.session);
         if (this.session.state === "requested" && !this.isCaller && this.autoAnswer) await this.answer(true, this.audioOnly);
@@ -133,6 +141,7 @@ export class CallSession extends EventTarget {
   // The local camera and microphone; without a camera (or when the shopper chose voice) audio only, and the
   // other side is told with a media frame.
   async ensureLocalMedia() {
+    if (this.mediaRoom) return null; // the media server's own page takes the camera and microphone
     if (this.localStream) return this.localStream;
     const wantVideo = this.kind === "video" && !this.audioOnly;
     try {
@@ -164,7 +173,7 @@ export class CallSession extends EventTarget {
   }
 
   maybeOffer() {
-    if (this.pc || !this.isCaller || this.session?.state !== "active" || !this.peerPresent || !this.localStream) return;
+    if (this.mediaRoom || this.pc || !this.isCaller || this.session?.state !== "active" || !this.peerPresent || !this.localStream) return;
     this.createPeer();
     for (const track of this.localStream.getTracks()) this.pc.addTrack(track, this.localStream);
   }
@@ -204,6 +213,7 @@ export class CallSession extends EventTarget {
   }
 
   async onSignal({ description, candidate }) {
+    if (this.mediaRoom) return;
     if (description) {
       const polite = !this.isCaller;
       if (!this.pc) {
@@ -403,6 +413,29 @@ export class CallPanel {
       this.timer = setInterval(tick, 1000);
       if (this.status.textContent !== t("Connected")) this.status.textContent = t("Connecting…");
     }
+    if (session.state === "active" && this.call.mediaRoom && !this.roomBox) this.showRoom(this.call.mediaRoom);
+  }
+
+  // The call on the store's media server: Jitsi's meeting in the panel (and in a new window), or LiveKit's
+  // server and room (joined with the token of the joined frame by a LiveKit client: docs/calls.md).
+  showRoom(room) {
+    const { t } = this;
+    for (const item of [this.root.querySelector(".ldc-videos"), this.mute, this.camera, this.screen, this.unmute]) if (item) item.hidden = true;
+    this.roomBox = node("div", { class: "ldc-room", "data-call-room": room.provider });
+    if (room.provider === "jitsi") {
+      this.roomBox.append(
+        node("iframe", { class: "ldc-room-frame", src: room.url, title: t("Video call room"), allow: "camera; microphone; display-capture; autoplay" }),
+        node("p", {}, node("a", { href: room.url, target: "_blank", rel: "noopener noreferrer", "data-call-room-link": true, text: t("Open the call in a new window") })),
+      );
+    } else {
+      // Filled here too: the console's t() leaves the placeholders as they are.
+      const values = { url: room.url, room: room.room };
+      let text = t("This call takes place on the media server {url}, in the room {room}.", values);
+      for (const [name, value] of Object.entries(values)) text = text.replaceAll(`{${name}}`, String(value));
+      this.roomBox.append(node("p", { "data-call-room-server": true, text }));
+    }
+    this.status.textContent = t("Connected");
+    this.status.before(this.roomBox);
   }
 
   showEnded(session) {
@@ -418,6 +451,7 @@ export class CallPanel {
     for (const button of [this.mute, this.camera, this.screen, this.hangup]) if (button) button.disabled = true;
     this.remoteVideo.srcObject = null;
     this.localVideo.srcObject = null;
+    this.roomBox?.remove(); // leaves the media server's room
   }
 }
 
